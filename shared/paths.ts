@@ -1,0 +1,122 @@
+// Canonical library paths. Every path that crosses a boundary (network, IPC, index) is a
+// LibraryPath: relative to the library root, '/'-separated, NFC-normalized, with no empty,
+// '.' or '..' segment, no NUL or other control character, no backslash and no leading or
+// trailing '/'. The empty string is never a LibraryPath; the root is represented by ''
+// only where a parent is asked for (see parentPath).
+
+declare const libraryPathBrand: unique symbol;
+/** A validated, canonical path inside a library. Build one only with `parseLibraryPath`. */
+export type LibraryPath = string & { readonly [libraryPathBrand]: true };
+
+/** Longest path in bytes of UTF-8 we accept, and longest single name. */
+export const MAX_PATH_BYTES = 4096;
+export const MAX_NAME_BYTES = 255;
+
+export type PathProblem =
+  | 'empty'
+  | 'absolute'
+  | 'backslash'
+  | 'control-character'
+  | 'dot-segment'
+  | 'empty-segment'
+  | 'not-nfc'
+  | 'too-long'
+  | 'name-too-long';
+
+export type PathCheck = { ok: true; path: LibraryPath } | { ok: false; problem: PathProblem };
+
+/** UTF-8 length of a string, computed by hand: shared/ has neither TextEncoder nor Buffer. */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (const char of text) {
+    const code = char.codePointAt(0) ?? 0;
+    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+  }
+  return bytes;
+}
+
+/**
+ * Checks that `raw` is already canonical. Paths from the network must be canonical as sent:
+ * we never silently rewrite them, because two different strings that normalize to one name
+ * would otherwise collide.
+ */
+export function checkLibraryPath(raw: string): PathCheck {
+  if (raw.length === 0) return { ok: false, problem: 'empty' };
+  if (raw.startsWith('/') || /^[A-Za-z]:/.test(raw)) return { ok: false, problem: 'absolute' };
+  if (raw.includes('\\')) return { ok: false, problem: 'backslash' };
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(raw)) return { ok: false, problem: 'control-character' };
+  if (raw.normalize('NFC') !== raw) return { ok: false, problem: 'not-nfc' };
+  if (utf8Length(raw) > MAX_PATH_BYTES) return { ok: false, problem: 'too-long' };
+  for (const segment of raw.split('/')) {
+    if (segment.length === 0) return { ok: false, problem: 'empty-segment' };
+    if (segment === '.' || segment === '..') return { ok: false, problem: 'dot-segment' };
+    if (utf8Length(segment) > MAX_NAME_BYTES) return { ok: false, problem: 'name-too-long' };
+  }
+  return { ok: true, path: raw as LibraryPath };
+}
+
+/** Parses a canonical path, throwing a TypeError naming the problem otherwise. */
+export function parseLibraryPath(raw: string): LibraryPath {
+  const result = checkLibraryPath(raw);
+  if (!result.ok) throw new TypeError(`invalid library path (${result.problem}): ${JSON.stringify(raw)}`);
+  return result.path;
+}
+
+export function isLibraryPath(raw: unknown): raw is LibraryPath {
+  return typeof raw === 'string' && checkLibraryPath(raw).ok;
+}
+
+/**
+ * Turns a path as the local OS spelled it (relative to the library root, with the OS
+ * separator) into its canonical form: '/'-separated and NFC. The result is still checked.
+ */
+export function canonicalizeLocalPath(relative: string, separator: '/' | '\\'): PathCheck {
+  const slashed = separator === '\\' ? relative.split('\\').join('/') : relative;
+  return checkLibraryPath(slashed.normalize('NFC'));
+}
+
+/** The parent folder of a path, or '' for a top-level entry. */
+export function parentPath(path: LibraryPath): LibraryPath | '' {
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? '' : (path.slice(0, slash) as LibraryPath);
+}
+
+/** The last segment of a path. */
+export function baseName(path: LibraryPath): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** Joins a folder (or the root, '') and a single name into a canonical path. */
+export function joinPath(folder: LibraryPath | '', name: string): LibraryPath {
+  return parseLibraryPath(folder === '' ? name : `${folder}/${name}`);
+}
+
+/** True if `path` is `ancestor` itself or lies below it. */
+export function isSameOrBelow(path: LibraryPath, ancestor: LibraryPath): boolean {
+  return path === ancestor || path.startsWith(`${ancestor}/`);
+}
+
+/** Every ancestor folder of a path, nearest last: 'a/b/c' -> ['a', 'a/b']. */
+export function ancestorPaths(path: LibraryPath): LibraryPath[] {
+  const segments = path.split('/');
+  const result: LibraryPath[] = [];
+  for (let i = 1; i < segments.length; i++) result.push(segments.slice(0, i).join('/') as LibraryPath);
+  return result;
+}
+
+/**
+ * Case-folded key used to detect names that would clash on a case-insensitive disk.
+ * Two different paths with the same key cannot both exist on such a disk.
+ */
+export function caseFoldKey(path: LibraryPath): string {
+  return path.normalize('NFC').toLowerCase();
+}
+
+/**
+ * Moves `path` from below `from` to below `to` ('a/x' moved from 'a' to 'b' is 'b/x').
+ * The caller guarantees isSameOrBelow(path, from).
+ */
+export function rebasePath(path: LibraryPath, from: LibraryPath, to: LibraryPath): LibraryPath {
+  return (to + path.slice(from.length)) as LibraryPath;
+}
