@@ -1,0 +1,116 @@
+// Chunk frames: the binary body of batched chunk uploads and downloads. A body is zero or more
+// frames, each `[32 bytes raw chunk id][4 bytes big-endian length][length bytes]`. Pure
+// TypeScript on Uint8Array (shared/ has no Buffer), so client and server use the same code.
+
+import type { ChunkId } from '../model.js';
+
+export const CHUNK_ID_BYTES = 32;
+export const FRAME_HEADER_BYTES = CHUNK_ID_BYTES + 4;
+
+export interface Frame {
+  readonly id: ChunkId;
+  readonly bytes: Uint8Array;
+}
+
+const HEX_DIGITS = '0123456789abcdef';
+
+/** Lowercase hex of bytes. */
+export function bytesToHex(bytes: Uint8Array): string {
+  let hex = '';
+  for (const byte of bytes) hex += HEX_DIGITS[byte >> 4]! + HEX_DIGITS[byte & 15]!;
+  return hex;
+}
+
+/** Bytes of a lowercase or uppercase hex string of even length; throws on anything else. */
+export function hexToBytes(hex: string): Uint8Array {
+  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) throw new TypeError('expected an even-length hex string');
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return bytes;
+}
+
+/** The 36-byte header of one frame. */
+export function encodeFrameHeader(id: ChunkId, length: number): Uint8Array {
+  if (!/^[0-9a-f]{64}$/.test(id)) throw new TypeError(`not a chunk id: ${id}`);
+  if (!Number.isInteger(length) || length < 0 || length > 0xffffffff) throw new RangeError(`frame length out of range: ${length}`);
+  const header = new Uint8Array(FRAME_HEADER_BYTES);
+  header.set(hexToBytes(id), 0);
+  new DataView(header.buffer).setUint32(CHUNK_ID_BYTES, length, false);
+  return header;
+}
+
+/** Encodes whole frames into one body. */
+export function encodeFrames(frames: readonly Frame[]): Uint8Array {
+  let total = 0;
+  for (const frame of frames) total += FRAME_HEADER_BYTES + frame.bytes.length;
+  const body = new Uint8Array(total);
+  let offset = 0;
+  for (const frame of frames) {
+    body.set(encodeFrameHeader(frame.id, frame.bytes.length), offset);
+    offset += FRAME_HEADER_BYTES;
+    body.set(frame.bytes, offset);
+    offset += frame.bytes.length;
+  }
+  return body;
+}
+
+export class FrameFormatError extends Error {
+  override readonly name = 'FrameFormatError';
+}
+
+/**
+ * Incremental decoder: push arbitrary slices of a body as they arrive, get every frame they
+ * complete, then call finish() to check the body did not stop inside a frame. A frame longer
+ * than maxFrameBytes is refused before its bytes are buffered.
+ */
+export class FrameDecoder {
+  private readonly header = new Uint8Array(FRAME_HEADER_BYTES);
+  private headerFilled = 0;
+  private current: { id: ChunkId; bytes: Uint8Array; filled: number } | null = null;
+
+  constructor(private readonly maxFrameBytes: number) {}
+
+  push(slice: Uint8Array): Frame[] {
+    const frames: Frame[] = [];
+    let offset = 0;
+    while (offset < slice.length) {
+      if (this.current === null) {
+        const take = Math.min(FRAME_HEADER_BYTES - this.headerFilled, slice.length - offset);
+        this.header.set(slice.subarray(offset, offset + take), this.headerFilled);
+        this.headerFilled += take;
+        offset += take;
+        if (this.headerFilled < FRAME_HEADER_BYTES) break;
+        this.headerFilled = 0;
+        const id = bytesToHex(this.header.subarray(0, CHUNK_ID_BYTES));
+        const length = new DataView(this.header.buffer).getUint32(CHUNK_ID_BYTES, false);
+        if (length > this.maxFrameBytes) {
+          throw new FrameFormatError(`chunk ${id} is ${length} bytes, more than the limit of ${this.maxFrameBytes}`);
+        }
+        this.current = { id, bytes: new Uint8Array(length), filled: 0 };
+      }
+      const frame = this.current;
+      const take = Math.min(frame.bytes.length - frame.filled, slice.length - offset);
+      frame.bytes.set(slice.subarray(offset, offset + take), frame.filled);
+      frame.filled += take;
+      offset += take;
+      if (frame.filled === frame.bytes.length) {
+        frames.push({ id: frame.id, bytes: frame.bytes });
+        this.current = null;
+      }
+    }
+    return frames;
+  }
+
+  /** Throws if the body ended inside a frame. */
+  finish(): void {
+    if (this.current !== null || this.headerFilled > 0) throw new FrameFormatError('the body ended inside a frame');
+  }
+}
+
+/** Decodes a whole body at once. */
+export function decodeFrames(body: Uint8Array, maxFrameBytes: number): Frame[] {
+  const decoder = new FrameDecoder(maxFrameBytes);
+  const frames = decoder.push(body);
+  decoder.finish();
+  return frames;
+}

@@ -1,0 +1,73 @@
+// Libraries: server-side sync roots, owned by one user and shareable read-write or read-only.
+
+import { z } from 'zod';
+import {
+  PROTOCOL_LIMITS,
+  chunkingParamsSchema,
+  idSchema,
+  sequenceSchema,
+  timestampSchema,
+  userNameSchema,
+} from './common.js';
+
+/** What the calling user may do in a library. */
+export const libraryRoleSchema = z.enum(['owner', 'rw', 'ro']);
+export type LibraryRole = z.output<typeof libraryRoleSchema>;
+
+/** Roles that can be granted to another user. */
+export const memberRoleSchema = z.enum(['rw', 'ro']);
+export type MemberRole = z.output<typeof memberRoleSchema>;
+
+/** A library name: trimmed, 1-200 characters, no control characters, NFC. */
+export const libraryNameSchema = z
+  .string()
+  .min(1)
+  .max(PROTOCOL_LIMITS.maxLibraryNameLength)
+  // eslint-disable-next-line no-control-regex
+  .refine((name) => !/[\u0000-\u001f\u007f]/.test(name), 'library names cannot contain control characters')
+  .refine((name) => name.trim() === name, 'library names cannot start or end with white space')
+  .refine((name) => name.normalize('NFC') === name, 'library names must be NFC-normalized');
+
+export const librarySchema = z.object({
+  id: idSchema,
+  name: z.string(),
+  ownerId: idSchema,
+  owner: userNameSchema,
+  /** The calling user's role. */
+  role: libraryRoleSchema,
+  /** Fixed at creation; every client of the library must cut chunks with these parameters. */
+  chunking: chunkingParamsSchema,
+  /** The library's sequence: the rev of its latest committed change, 0 before the first. */
+  headSeq: sequenceSchema,
+  createdAt: timestampSchema,
+  /** Set while the library is in the trash. */
+  deletedAt: timestampSchema.nullable(),
+});
+export type Library = z.output<typeof librarySchema>;
+
+export const createLibraryRequestSchema = z.strictObject({
+  name: libraryNameSchema,
+  /** Defaults to DEFAULT_CHUNKING from shared/model.ts. */
+  chunking: chunkingParamsSchema.optional(),
+});
+export type CreateLibraryRequest = z.input<typeof createLibraryRequestSchema>;
+
+export const renameLibraryRequestSchema = z.strictObject({ name: libraryNameSchema });
+export type RenameLibraryRequest = z.input<typeof renameLibraryRequestSchema>;
+
+export const libraryListResponseSchema = z.object({ libraries: z.array(librarySchema) });
+export type LibraryListResponse = z.output<typeof libraryListResponseSchema>;
+
+export const memberSchema = z.object({
+  userId: idSchema,
+  user: userNameSchema,
+  role: libraryRoleSchema,
+});
+export type Member = z.output<typeof memberSchema>;
+
+/** The owner first, then the other members by name. */
+export const memberListResponseSchema = z.object({ members: z.array(memberSchema) });
+export type MemberListResponse = z.output<typeof memberListResponseSchema>;
+
+export const setMemberRequestSchema = z.strictObject({ role: memberRoleSchema });
+export type SetMemberRequest = z.input<typeof setMemberRequestSchema>;

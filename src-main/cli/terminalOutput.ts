@@ -1,0 +1,53 @@
+// Human-readable output: sizes, times, and the one-line progress display on a terminal.
+
+import type { RoundProgress } from '../engine/sync/roundSummary.js';
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+export function formatBytes(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${UNITS[unit]}`;
+}
+
+/** A local date and time without seconds' fractions: 2026-11-22 14:05:09. */
+export function formatTime(ms: number): string {
+  const date = new Date(ms);
+  const pad = (value: number): string => String(value).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+}
+
+/**
+ * A progress line rewritten in place (at most ten times a second): phase, files, bytes and
+ * rate. Only for terminals; the caller decides (never with --json or into a pipe).
+ */
+export function createProgressLine(stream: NodeJS.WriteStream): { update: (progress: RoundProgress) => void; done: () => void } {
+  let lastDraw = 0;
+  let shown = false;
+  let started = Date.now();
+  let phase = '';
+  return {
+    update(progress) {
+      const now = Date.now();
+      if (progress.phase !== phase) {
+        phase = progress.phase;
+        started = now;
+      }
+      if (now - lastDraw < 100) return;
+      lastDraw = now;
+      const seconds = Math.max((now - started) / 1000, 0.001);
+      const files = progress.filesTotal > 0 ? ` ${progress.filesDone}/${progress.filesTotal} files` : '';
+      const bytes = progress.bytesTotal > 0 ? ` ${formatBytes(progress.bytesDone)}/${formatBytes(progress.bytesTotal)} (${formatBytes(progress.bytesDone / seconds)}/s)` : '';
+      const line = `${progress.phase}${files}${bytes}`;
+      stream.write(`\r${line.slice(0, (stream.columns ?? 80) - 1).padEnd(Math.min(stream.columns ?? 80, 80) - 1)}`);
+      shown = true;
+    },
+    done() {
+      if (shown) stream.write(`\r${' '.repeat(Math.min(stream.columns ?? 80, 80) - 1)}\r`);
+    },
+  };
+}

@@ -1,0 +1,202 @@
+// Chunking a file on disk, and re-reading one chunk of it.
+//
+// A file can change while we read it. The result must describe one version of the file, so
+// the file's stat (size, times, inode) is taken before and after the read, both through the
+// open handle and through the path, and any difference, or a byte count that disagrees with
+// the size, throws FileChangedWhileReading: the scanner retries later. A write that keeps the
+// size and restores both mtime and ctime is invisible here, as it is to every stat-based tool.
+
+import { constants } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import type { ChunkingParams, ContentHash } from '../../../shared/model.js';
+import { ChunkFileError, FileChangedWhileReading, toChunkFileError } from './chunkFileError.js';
+import { chunkStream } from './chunkStream.js';
+import type { LocatedChunk } from './chunkStream.js';
+import { chunkIdOf, contentHashOf } from './contentHash.js';
+
+/** The stat facts of the version that was chunked, as the scanner records them. */
+export interface ChunkedFileStat {
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+  readonly inode: number;
+}
+
+export interface ChunkedFile {
+  readonly chunks: LocatedChunk[];
+  readonly contentHash: ContentHash;
+  readonly size: number;
+  readonly stat: ChunkedFileStat;
+  /** The whole file's bytes, when it was no larger than `keepBytesUpTo`. */
+  readonly bytes?: Uint8Array;
+}
+
+export interface ChunkFileOptions {
+  /**
+   * Keep and return the file's bytes when its size is at most this many bytes, so that the
+   * uploader needs no second read of a small file.
+   */
+  readonly keepBytesUpTo?: number;
+  /** See ChunkStreamOptions.onChunk: each chunk's bytes, valid only during the call. */
+  readonly onChunk?: (chunk: LocatedChunk, bytes: Uint8Array) => void;
+  /** Bytes per read call; 1 MiB by default. Two buffers of this size are in use at once. */
+  readonly readSize?: number;
+}
+
+const DEFAULT_READ_SIZE = 1024 * 1024;
+
+/**
+ * O_NONBLOCK keeps open() from hanging on a FIFO that has no writer; the stat that follows
+ * rejects it. Regular files ignore the flag. Windows has no such flag and no such hang.
+ */
+const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+
+/**
+ * Reads the file at `path` and returns its chunks, contentHash and the stat of the version read.
+ * Throws ChunkFileError for per-file trouble (see its `action`), FileChangedWhileReading when
+ * the file changed during the read, and anything else only for bugs.
+ */
+export async function chunkFile(
+  path: string,
+  params: ChunkingParams,
+  options: ChunkFileOptions = {},
+): Promise<ChunkedFile> {
+  try {
+    return await chunkOpenFile(path, params, options);
+  } catch (error) {
+    throw toChunkFileError(error, path);
+  }
+}
+
+async function chunkOpenFile(path: string, params: ChunkingParams, options: ChunkFileOptions): Promise<ChunkedFile> {
+  const handle = await open(path, READ_FLAGS);
+  try {
+    const before = await handle.stat();
+    if (!before.isFile()) throw new ChunkFileError('not-a-regular-file', path, 'is not a regular file; it is skipped.');
+    const kept =
+      options.keepBytesUpTo !== undefined && before.size <= options.keepBytesUpTo ? new Uint8Array(before.size) : undefined;
+    const reader = new SliceReader(handle, before.size, options.readSize ?? DEFAULT_READ_SIZE, kept);
+    const chunks: LocatedChunk[] = [];
+    const streamOptions = options.onChunk === undefined ? {} : { onChunk: options.onChunk };
+    for await (const chunk of chunkStream(reader.slices(), params, streamOptions)) chunks.push(chunk);
+
+    const after = await handle.stat();
+    const atPath = await stat(path);
+    const change =
+      describeChange(before, after) ??
+      describeChange(before, atPath) ??
+      (reader.bytesRead === before.size ? undefined : `read ${reader.bytesRead} bytes where stat said ${before.size}`);
+    if (change !== undefined) {
+      throw new FileChangedWhileReading(path, `changed while it was read (${change}); read it again later.`);
+    }
+    const result: ChunkedFile = {
+      chunks,
+      contentHash: contentHashOf(chunks),
+      size: before.size,
+      stat: { size: before.size, mtimeMs: before.mtimeMs, ctimeMs: before.ctimeMs, inode: before.ino },
+    };
+    return kept === undefined ? result : { ...result, bytes: kept };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** What differs between two stats of what should be the same version of a file. */
+function describeChange(before: Stats, after: Stats): string | undefined {
+  if (after.ino !== before.ino || after.dev !== before.dev) return 'replaced by another file';
+  if (after.size !== before.size) return `size ${before.size} became ${after.size}`;
+  if (after.mtimeMs !== before.mtimeMs) return 'modification time moved';
+  if (after.ctimeMs !== before.ctimeMs) return 'change time moved';
+  return undefined;
+}
+
+/**
+ * Reads a file front to back, one read ahead: while the consumer works on one buffer, the next
+ * read fills the other on the thread pool. A slice is overwritten two slices later, which
+ * chunkStream allows. When `kept` is given, the bytes that fit are also copied into it.
+ */
+class SliceReader {
+  bytesRead = 0;
+  private readonly handle: FileHandle;
+  private readonly bufferSize: number;
+  private readonly kept: Uint8Array | undefined;
+
+  constructor(handle: FileHandle, expectedSize: number, readSize: number, kept: Uint8Array | undefined) {
+    if (!Number.isSafeInteger(readSize) || readSize < 1) {
+      throw new RangeError(`readSize must be a positive whole number, not ${readSize}.`);
+    }
+    this.handle = handle;
+    // One byte more than the expected size lets a small file's growth show up as extra bytes
+    // without allocating for the full read size.
+    this.bufferSize = Math.min(readSize, expectedSize + 1);
+    this.kept = kept;
+  }
+
+  async *slices(): AsyncGenerator<Uint8Array, void, undefined> {
+    let current = new Uint8Array(this.bufferSize);
+    let spare = new Uint8Array(this.bufferSize);
+    let next: Promise<number> | undefined = this.read(current);
+    try {
+      for (;;) {
+        const count = await next;
+        next = undefined;
+        if (count === 0) return;
+        const slice = current.subarray(0, count);
+        if (this.kept !== undefined && this.bytesRead < this.kept.length) {
+          this.kept.set(slice.subarray(0, this.kept.length - this.bytesRead), this.bytesRead);
+        }
+        this.bytesRead += count;
+        [current, spare] = [spare, current];
+        next = this.read(current);
+        // Observed in `finally` if the consumer stops before awaiting it.
+        next.catch(() => undefined);
+        yield slice;
+      }
+    } finally {
+      // Never leave a read running into a buffer when the consumer stops early.
+      await next?.catch(() => undefined);
+    }
+  }
+
+  private async read(buffer: Uint8Array): Promise<number> {
+    const { bytesRead } = await this.handle.read(buffer, 0, buffer.length, this.bytesRead);
+    return bytesRead;
+  }
+}
+
+/**
+ * Re-reads one chunk of a file and checks it against its id, for the uploader once it knows
+ * which chunks the server lacks. Throws FileChangedWhileReading when the file no longer holds
+ * that chunk (rescan the file), ChunkFileError for per-file trouble.
+ */
+export async function readChunk(path: string, chunk: LocatedChunk): Promise<Uint8Array> {
+  try {
+    const handle = await open(path, READ_FLAGS);
+    try {
+      return await readChunkFrom(handle, path, chunk);
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    throw toChunkFileError(error, path);
+  }
+}
+
+async function readChunkFrom(handle: FileHandle, path: string, chunk: LocatedChunk): Promise<Uint8Array> {
+  const bytes = new Uint8Array(chunk.size);
+  let filled = 0;
+  while (filled < chunk.size) {
+    const { bytesRead } = await handle.read(bytes, filled, chunk.size - filled, chunk.offset + filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  if (filled < chunk.size || chunkIdOf(bytes) !== chunk.id) {
+    throw new FileChangedWhileReading(
+      path,
+      `no longer holds chunk ${chunk.id} at offset ${chunk.offset}; scan the file again before uploading it.`,
+    );
+  }
+  return bytes;
+}

@@ -1,0 +1,192 @@
+// A small pool of worker threads that chunk files off the main thread.
+//
+// Each worker runs one chunkFile job at a time; inside it, cutting runs on the worker's thread
+// while SHA-256 runs on Node's libuv thread pool (see chunkStream), so one large file already
+// uses two cores. Two workers keep two cores busy on many small files as well. Workers start
+// on first use, are unreferenced while idle (an idle pool never keeps the process alive), and
+// a worker that dies is replaced on the next job.
+
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { ChunkingParams } from '../../../shared/model.js';
+import { checkChunkingParams } from './cutter.js';
+import type { ChunkedFile, ChunkFileOptions } from './chunkFile.js';
+import { chunkFileErrorFromData } from './chunkFileError.js';
+import type { ChunkerRequest, ChunkerResponse } from './chunkerMessages.js';
+
+export interface ChunkerPoolOptions {
+  /** Number of worker threads; min(2, available cores) by default. */
+  readonly size?: number;
+}
+
+/** chunkFile options that can cross to a worker (a callback cannot). */
+export type PoolChunkFileOptions = Pick<ChunkFileOptions, 'keepBytesUpTo' | 'readSize'>;
+
+export interface ChunkerPool {
+  readonly size: number;
+  /** Worker threads alive right now (started on demand; 0 once close() has resolved). */
+  readonly runningWorkers: number;
+  /** As chunkFile, run on a worker thread; jobs beyond the pool's size wait in order. */
+  chunkFile(path: string, params: ChunkingParams, options?: PoolChunkFileOptions): Promise<ChunkedFile>;
+  /** Rejects waiting and running jobs with ChunkerPoolClosed and stops every worker. */
+  close(): Promise<void>;
+}
+
+/** The pool was closed before the job finished; the caller is shutting down, so drop the job. */
+export class ChunkerPoolClosed extends Error {
+  constructor() {
+    super('The chunker pool was closed before this job finished.');
+    this.name = 'ChunkerPoolClosed';
+  }
+}
+
+interface Job {
+  readonly request: ChunkerRequest;
+  readonly resolve: (result: ChunkedFile) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface Slot {
+  readonly worker: Worker;
+  readonly exited: Promise<void>;
+  job: Job | undefined;
+}
+
+export function createChunkerPool(options: ChunkerPoolOptions = {}): ChunkerPool {
+  const size = options.size ?? Math.min(2, availableParallelism());
+  if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`A chunker pool needs at least one worker, not ${size}.`);
+
+  const slots = new Set<Slot>();
+  const queue: Job[] = [];
+  let nextJob = 1;
+  let closed = false;
+
+  function dispatch(): void {
+    while (queue.length > 0) {
+      let slot = [...slots].find((candidate) => candidate.job === undefined);
+      if (slot === undefined && slots.size < size) slot = startWorker();
+      if (slot === undefined) return;
+      const job = queue.shift()!;
+      slot.job = job;
+      slot.worker.ref();
+      slot.worker.postMessage(job.request);
+    }
+  }
+
+  function startWorker(): Slot {
+    const worker = startWorkerThread();
+    let markExited: () => void = () => undefined;
+    const slot: Slot = { worker, exited: new Promise((resolve) => (markExited = resolve)), job: undefined };
+    slots.add(slot);
+
+    worker.on('message', (response: ChunkerResponse) => {
+      const job = slot.job;
+      if (job === undefined || response.job !== job.request.job) return;
+      slot.job = undefined;
+      worker.unref();
+      settle(job, response);
+      dispatch();
+    });
+    // An uncaught error in the worker is a bug; the worker exits right after it.
+    worker.on('error', (error) => {
+      slot.job?.reject(error);
+      slot.job = undefined;
+    });
+    worker.on('exit', (code) => {
+      slots.delete(slot);
+      slot.job?.reject(closed ? new ChunkerPoolClosed() : new Error(`A chunker worker stopped unexpectedly (exit code ${code}).`));
+      slot.job = undefined;
+      markExited();
+      if (!closed) dispatch();
+    });
+    return slot;
+  }
+
+  function settle(job: Job, response: ChunkerResponse): void {
+    switch (response.kind) {
+      case 'chunked':
+        job.resolve(response.result);
+        return;
+      case 'file-problem':
+        job.reject(chunkFileErrorFromData(response));
+        return;
+      case 'failed': {
+        const error = new Error(`Chunker worker failed: ${response.message}`);
+        if (response.stack !== undefined) error.stack = response.stack;
+        job.reject(error);
+        return;
+      }
+      default:
+        missingResponse(response);
+    }
+  }
+
+  return {
+    size,
+    get runningWorkers() {
+      return slots.size;
+    },
+    chunkFile(filePath, params, jobOptions = {}) {
+      if (closed) return Promise.reject(new ChunkerPoolClosed());
+      try {
+        checkChunkingParams(params);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return new Promise<ChunkedFile>((resolve, reject) => {
+        const request: ChunkerRequest = {
+          kind: 'chunk-file',
+          job: nextJob++,
+          path: filePath,
+          params,
+          keepBytesUpTo: jobOptions.keepBytesUpTo,
+          readSize: jobOptions.readSize,
+        };
+        queue.push({ request, resolve, reject });
+        dispatch();
+      });
+    },
+    async close() {
+      closed = true;
+      for (const job of queue.splice(0)) job.reject(new ChunkerPoolClosed());
+      const running = [...slots];
+      await Promise.all(running.map((slot) => slot.worker.terminate()));
+      await Promise.all(running.map((slot) => slot.exited));
+    },
+  };
+}
+
+function missingResponse(response: never): never {
+  throw new Error(`Unknown chunker worker response ${JSON.stringify(response)}.`);
+}
+
+/**
+ * The worker file sits beside this one with the same extension: .js in dist/, .ts when run
+ * from source under tsx or vitest. A .ts worker needs tsx's loader, and Node 20 ignores
+ * `--import` in a worker's execArgv, so a two-line bootstrap registers tsx's ESM hooks in the
+ * worker before importing the entry. tsx is found through its own package manifest, resolved
+ * from here, so neither the current directory nor tsx's internal layout matters.
+ */
+function startWorkerThread(): Worker {
+  const extension = path.extname(fileURLToPath(import.meta.url));
+  const entry = new URL(`./chunkerWorker${extension}`, import.meta.url);
+  if (extension !== '.ts') return new Worker(entry);
+  const bootstrap =
+    `import(${JSON.stringify(tsxEsmApiUrl())})` +
+    `.then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`;
+  return new Worker(bootstrap, { eval: true });
+}
+
+function tsxEsmApiUrl(): string {
+  const manifestPath = createRequire(import.meta.url).resolve('tsx/package.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
+    exports?: { './esm/api'?: { import?: { default?: string } } };
+  };
+  const target = manifest.exports?.['./esm/api']?.import?.default;
+  if (target === undefined) throw new Error(`Cannot find tsx's ESM API in ${manifestPath}; run the built JavaScript instead.`);
+  return pathToFileURL(path.join(path.dirname(manifestPath), target)).href;
+}

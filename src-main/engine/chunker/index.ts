@@ -1,0 +1,22 @@
+// The chunker: content-defined chunking, chunk ids and content hashes, off the main thread.
+//
+//   createCutter(params)      - the streaming "next split point" for one stream (fastcdc, rabin)
+//   chunkStream / chunkBytes  - bytes to chunks with ids, streaming / in memory
+//   chunkFile / readChunk     - a file to chunks with stat checks; one chunk re-read and verified
+//   createChunkerPool         - chunkFile on worker threads
+//   contentHashOf / chunkIdOf - the two content identities
+
+export type { Cutter } from './cutter.js';
+export { checkChunkingParams } from './cutter.js';
+export { createCutter } from './createCutter.js';
+export { FastCdcCutter, GEAR } from './fastCdcCutter.js';
+export { RabinCutter } from './rabinCutter.js';
+export type { ChunkStreamOptions, LocatedChunk } from './chunkStream.js';
+export { chunkBytes, chunkStream } from './chunkStream.js';
+export type { ChunkedFile, ChunkedFileStat, ChunkFileOptions } from './chunkFile.js';
+export { chunkFile, readChunk } from './chunkFile.js';
+export type { ChunkFileAction, ChunkFileProblem } from './chunkFileError.js';
+export { actionFor, ChunkFileError, FileChangedWhileReading } from './chunkFileError.js';
+export type { ChunkerPool, ChunkerPoolOptions, PoolChunkFileOptions } from './chunkerPool.js';
+export { ChunkerPoolClosed, createChunkerPool } from './chunkerPool.js';
+export { chunkIdOf, contentHashOf } from './contentHash.js';

@@ -1,0 +1,63 @@
+// Which paths of a library Cairn leaves alone. A pure function of the library root's
+// `.cairnignore` text (gitignore syntax, matched by the `ignore` package) plus built-in rules
+// for temp and lock files that are always ignored.
+//
+// Ignored means "not ours": an ignored path is neither uploaded nor downloaded nor deleted. The
+// planner must therefore apply the same matcher to the remote and synced states too, so that a
+// rule added later makes a path disappear from all three states at once instead of looking
+// like a local deletion.
+
+import ignore from 'ignore';
+import type { LibraryPath } from '../../../shared/paths.js';
+import { TEMP_FILE_PREFIX } from '../localfs/tempFileName.js';
+
+/** The name of the rules file, read only at the library root (nested files are not supported). */
+export const IGNORE_FILE_NAME = '.cairnignore';
+
+/**
+ * Rules that apply whatever `.cairnignore` says: editors' and office suites' lock and swap
+ * files, OS folder metadata, and Cairn's own temp files. They are matched case-insensitively,
+ * because they come from tools on case-insensitive systems (Windows writes `THUMBS.DB` too),
+ * and a `!` rule in `.cairnignore` cannot re-include them.
+ *
+ * There is no `.cairn/` rule: Cairn keeps no metadata inside libraries (the index lives in the
+ * client profile), so a user folder of that name syncs like any other.
+ */
+export const BUILT_IN_IGNORE_RULES: readonly string[] = [
+  '~$*', // Microsoft Office owner files
+  '.~lock.*#', // LibreOffice lock files
+  '*.tmp',
+  '*.swp', // vim swap files
+  '*.swx',
+  '.DS_Store',
+  'Thumbs.db',
+  'desktop.ini',
+  `${TEMP_FILE_PREFIX}*`,
+];
+
+export interface IgnoreMatcher {
+  /**
+   * True when `path` is ignored, by a built-in rule, by a `.cairnignore` rule or because a
+   * folder above it is ignored. `isDirectory` must be true for folders: rules ending in '/'
+   * match folders only.
+   */
+  isIgnored(path: LibraryPath, isDirectory: boolean): boolean;
+}
+
+/**
+ * Builds the matcher for a library from its `.cairnignore` text (undefined when the file does
+ * not exist). User rules are case-sensitive, like git's default and like LibraryPath itself:
+ * every device must ignore exactly the same paths, whatever its disk, or one device would
+ * upload what another one hides.
+ */
+export function createIgnoreMatcher(ignoreFileText: string | undefined): IgnoreMatcher {
+  const builtIn = ignore({ ignorecase: true }).add(BUILT_IN_IGNORE_RULES);
+  const user = ignore({ ignorecase: false }).add(ignoreFileText ?? '');
+  return {
+    isIgnored(path, isDirectory) {
+      // The `ignore` package tells folders from files by a trailing '/'.
+      const subject = isDirectory ? `${path}/` : path;
+      return builtIn.ignores(subject) || user.ignores(subject);
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export { BUILT_IN_IGNORE_RULES, IGNORE_FILE_NAME, createIgnoreMatcher } from './ignoreMatcher.js';
+export type { IgnoreMatcher } from './ignoreMatcher.js';

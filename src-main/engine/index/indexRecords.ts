@@ -1,0 +1,116 @@
+// The records the index stores besides the three entry states (which are the engine's model
+// types: RemoteEntry, LocalEntry, SyncedEntry).
+
+import type { ChunkingParams } from '../../../shared/model.js';
+import type { LibraryPath } from '../../../shared/paths.js';
+import type { LocalNameProblem } from '../localfs/checkLocalName.js';
+import type { UnsafePathReason } from '../localfs/resolveInRoot.js';
+import type { LocalEntry, Node, RemoteEntry, SyncedEntry } from '../model.js';
+import type { ScanProblemKind } from '../scanner/scanProblem.js';
+
+/** The server's id for a library. Opaque to the index. */
+export type LibraryId = string;
+
+/** Profile settings kept in the index. The device token is deliberately not one of them. */
+export interface ProfileSettings {
+  readonly serverUrl?: string;
+  readonly userName?: string;
+  readonly deviceId?: string;
+  readonly deviceName?: string;
+}
+export type ProfileSettingKey = keyof ProfileSettings;
+
+export interface LibraryRecord {
+  readonly libraryId: LibraryId;
+  readonly name: string;
+  /** Absolute path of the local folder this library syncs to. */
+  readonly localRoot: string;
+  readonly chunking: ChunkingParams;
+  /** How far the change feed has been read: the last sequence number applied to remote state. */
+  readonly cursor: number;
+  /** Selective sync: the folders and files synced, or null for the whole library. */
+  readonly selection: readonly LibraryPath[] | null;
+  /** Null while syncing; why and since when (ms) otherwise, e.g. 'user' or 'root-missing'. */
+  readonly pause: { readonly reason: string; readonly since: number } | null;
+  /** When the last complete sync round ended (ms since the epoch), or null if never. */
+  readonly lastSyncAt: number | null;
+  readonly lastError: { readonly message: string; readonly at: number } | null;
+}
+
+/** What a caller supplies to add a library; the rest starts empty (cursor 0, not paused). */
+export type NewLibrary = Pick<LibraryRecord, 'libraryId' | 'name' | 'localRoot' | 'chunking'> &
+  Partial<Pick<LibraryRecord, 'selection'>>;
+
+export type LibraryUpdate = Partial<Omit<LibraryRecord, 'libraryId'>>;
+
+/** One side of a conflict as it was when the conflict was recorded. */
+export interface ConflictSide {
+  /** Null when that side had deleted the path. */
+  readonly node: Node | null;
+  readonly rev: number | null;
+  readonly mtimeMs: number | null;
+  /** The device that wrote this side, when known. */
+  readonly device: string | null;
+}
+
+export interface ConflictRecord {
+  readonly conflictId: number;
+  readonly libraryId: LibraryId;
+  /** The path that keeps the server's version. */
+  readonly path: LibraryPath;
+  /** Where the local version was saved, or null when there is no copy (e.g. a clean merge). */
+  readonly conflictPath: LibraryPath | null;
+  readonly local: ConflictSide;
+  readonly remote: ConflictSide;
+  readonly createdAt: number;
+  readonly resolvedAt: number | null;
+}
+
+export type NewConflict = Omit<ConflictRecord, 'conflictId' | 'resolvedAt'>;
+
+/** Every kind of per-path problem the index can hold. Extend it as new reporters appear. */
+export type ProblemKind = ScanProblemKind | 'illegal-local-name' | 'unsafe-path';
+
+export type { LocalNameProblem, UnsafePathReason };
+
+export interface ProblemInput {
+  readonly kind: ProblemKind;
+  /** The path concerned, or '' for the library as a whole. */
+  readonly path: LibraryPath | '';
+  /** A name that is not a LibraryPath (see ScanProblem.name), else ''. */
+  readonly name: string;
+  readonly message: string;
+}
+
+export interface ProblemRecord extends ProblemInput {
+  readonly libraryId: LibraryId;
+  readonly firstSeenAt: number;
+  readonly lastSeenAt: number;
+}
+
+/** Which problems a replaceProblems call speaks for: these kinds, at or below these paths. */
+export interface ProblemScope {
+  readonly kinds: readonly ProblemKind[];
+  /** Undefined for the whole library. */
+  readonly within?: readonly LibraryPath[];
+}
+
+/**
+ * A commit sent to the server whose outcome we may not have seen. It is written (durably)
+ * before the request leaves, and removed once the answer is recorded; after a crash the engine
+ * asks the server about each one by its id instead of sending it again blindly.
+ */
+export interface PendingCommit {
+  readonly commitId: string;
+  readonly libraryId: LibraryId;
+  /** The request as sent, as JSON-compatible data; validate it when reading it back. */
+  readonly body: unknown;
+  readonly createdAt: number;
+}
+
+/** The three states the planner needs for one library. */
+export interface LibraryState {
+  readonly remote: Map<LibraryPath, RemoteEntry>;
+  readonly local: Map<LibraryPath, LocalEntry>;
+  readonly synced: Map<LibraryPath, SyncedEntry>;
+}

@@ -1,0 +1,172 @@
+// The index schema, as an ordered list of numbered steps. `PRAGMA user_version` holds the
+// number of the last step applied; opening the index applies the missing ones in one
+// transaction, so a crash or an error mid-way leaves the previous version intact.
+//
+// Rules for new steps: append, never edit a released step; each step gets a test in
+// test/engine/index/migrations.test.ts that opens a database at the previous version with
+// fixture rows, migrates it and checks the rows; a step that rebuilds a table follows SQLite's
+// "making other kinds of table schema changes" procedure (foreign keys are off during
+// migrations and checked after the last step).
+
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  readonly version: number;
+  readonly description: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'profile settings, libraries, the three entry states, conflicts, problems, pending commits',
+    sql: `
+      CREATE TABLE settings (
+        key TEXT PRIMARY KEY NOT NULL,
+        value TEXT NOT NULL
+      ) STRICT, WITHOUT ROWID;
+
+      -- library_key is a small local number that entry rows repeat instead of the server's id.
+      CREATE TABLE libraries (
+        library_key INTEGER PRIMARY KEY,
+        library_id TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        local_root TEXT NOT NULL UNIQUE,
+        chunk_algorithm TEXT NOT NULL CHECK (chunk_algorithm IN ('fastcdc', 'rabin')),
+        chunk_min INTEGER NOT NULL,
+        chunk_avg INTEGER NOT NULL,
+        chunk_max INTEGER NOT NULL,
+        cursor INTEGER NOT NULL DEFAULT 0,
+        selection TEXT,
+        pause_reason TEXT,
+        paused_at INTEGER,
+        last_sync_at INTEGER,
+        last_error TEXT,
+        last_error_at INTEGER,
+        CHECK ((pause_reason IS NULL) = (paused_at IS NULL)),
+        CHECK ((last_error IS NULL) = (last_error_at IS NULL))
+      ) STRICT;
+
+      -- The three states. Paths compare as bytes (BINARY): case-sensitive, and iteration is in
+      -- UTF-8 byte order, where a folder's descendants are exactly the range ['f/', 'f0').
+      -- content (files only) is the 32-byte content hash followed by 36-byte chunk records
+      -- (chunk id, then size as a big-endian uint32); see chunkCodec.ts.
+      CREATE TABLE remote_entries (
+        library_key INTEGER NOT NULL REFERENCES libraries (library_key) ON DELETE CASCADE,
+        path TEXT NOT NULL COLLATE BINARY,
+        kind TEXT NOT NULL CHECK (kind IN ('file', 'dir')),
+        rev INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ms REAL NOT NULL,
+        executable INTEGER NOT NULL CHECK (executable IN (0, 1)),
+        content BLOB,
+        PRIMARY KEY (library_key, path),
+        CHECK ((kind = 'file') = (content IS NOT NULL)),
+        CHECK (content IS NULL OR (length(content) - 32) % 36 = 0)
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE local_entries (
+        library_key INTEGER NOT NULL REFERENCES libraries (library_key) ON DELETE CASCADE,
+        path TEXT NOT NULL COLLATE BINARY,
+        kind TEXT NOT NULL CHECK (kind IN ('file', 'dir')),
+        size INTEGER NOT NULL,
+        stat_size INTEGER NOT NULL,
+        mtime_ms REAL NOT NULL,
+        inode INTEGER NOT NULL,
+        executable INTEGER NOT NULL CHECK (executable IN (0, 1)),
+        content BLOB,
+        PRIMARY KEY (library_key, path),
+        CHECK ((kind = 'file') = (content IS NOT NULL)),
+        CHECK (content IS NULL OR (length(content) - 32) % 36 = 0)
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE synced_entries (
+        library_key INTEGER NOT NULL REFERENCES libraries (library_key) ON DELETE CASCADE,
+        path TEXT NOT NULL COLLATE BINARY,
+        kind TEXT NOT NULL CHECK (kind IN ('file', 'dir')),
+        rev INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ms REAL NOT NULL,
+        inode INTEGER NOT NULL,
+        executable INTEGER NOT NULL CHECK (executable IN (0, 1)),
+        content_hash BLOB,
+        PRIMARY KEY (library_key, path),
+        CHECK ((kind = 'file') = (content_hash IS NOT NULL))
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE conflicts (
+        conflict_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        library_key INTEGER NOT NULL REFERENCES libraries (library_key) ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        conflict_path TEXT,
+        local_side TEXT NOT NULL,
+        remote_side TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        resolved_at INTEGER
+      ) STRICT;
+      CREATE INDEX conflicts_by_library ON conflicts (library_key, resolved_at);
+
+      -- path '' is the library as a whole; name is a raw on-disk name that is not a LibraryPath.
+      CREATE TABLE problems (
+        library_key INTEGER NOT NULL REFERENCES libraries (library_key) ON DELETE CASCADE,
+        path TEXT NOT NULL COLLATE BINARY,
+        name TEXT NOT NULL DEFAULT '',
+        kind TEXT NOT NULL,
+        message TEXT NOT NULL,
+        first_seen_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        PRIMARY KEY (library_key, path, kind, name)
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE pending_commits (
+        commit_id TEXT PRIMARY KEY NOT NULL,
+        library_key INTEGER NOT NULL REFERENCES libraries (library_key) ON DELETE CASCADE,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX pending_commits_by_library ON pending_commits (library_key, created_at);
+    `,
+  },
+];
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** The index was written by a newer Cairn; this one must not touch it. */
+export class IndexTooNewError extends Error {
+  override readonly name = 'IndexTooNewError';
+  constructor(
+    readonly file: string,
+    readonly found: number,
+    readonly supported: number,
+  ) {
+    super(
+      `The index ${file} has schema version ${found}, but this Cairn understands up to ${supported}. ` +
+        'Update Cairn, or remove this profile to start it over (files in your libraries are not touched).',
+    );
+  }
+}
+
+/**
+ * Brings `db` up to the last of `migrations` in one immediate transaction and returns the
+ * versions before and after. Foreign keys must be off (they cannot be switched inside a
+ * transaction); any dangling reference after the last step rolls everything back.
+ */
+export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): { from: number; to: number } {
+  migrations.forEach((migration, position) => {
+    if (migration.version !== position + 1) throw new Error(`migration ${migration.version} is out of order (expected ${position + 1})`);
+  });
+  const latest = migrations.length;
+  const run = db.transaction(() => {
+    const from = db.pragma('user_version', { simple: true }) as number;
+    if (from > latest) throw new IndexTooNewError(db.name, from, latest);
+    for (const migration of migrations.slice(from)) {
+      db.exec(migration.sql);
+      db.pragma(`user_version = ${migration.version}`);
+    }
+    const dangling = db.pragma('foreign_key_check') as unknown[];
+    if (dangling.length > 0) throw new Error(`migration left ${dangling.length} dangling references: ${JSON.stringify(dangling.slice(0, 5))}`);
+    return { from, to: Math.max(from, latest) };
+  });
+  return run.immediate();
+}

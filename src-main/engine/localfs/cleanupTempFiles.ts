@@ -1,0 +1,54 @@
+// Removes the temp files a crash can leave behind in a library.
+
+import type { Dirent } from 'node:fs';
+import { lstat, readdir, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { fsErrorCode } from './fsErrorCode.js';
+import { isTempFileName } from './tempFileName.js';
+
+export interface CleanupResult {
+  /** How many temp files were removed. */
+  readonly removed: number;
+  /** Folders or files that could not be read or removed, with the error code; retried next start. */
+  readonly failures: readonly { readonly absolutePath: string; readonly code: string }[];
+}
+
+/**
+ * Walks the whole library (never following symlinks) and removes every `.cairn-tmp-*` file.
+ * Call it at startup, before the first sync of the library, when no write of ours can be in
+ * flight. `minAgeMs` spares temp files modified more recently than that, for callers that cannot
+ * rule out a concurrent writer. A temp file never holds the only copy of anything: it becomes
+ * real only by the rename that ends a successful write.
+ */
+export async function cleanupTempFiles(root: string, options: { readonly minAgeMs?: number } = {}): Promise<CleanupResult> {
+  const minAgeMs = options.minAgeMs ?? 0;
+  const failures: { absolutePath: string; code: string }[] = [];
+  let removed = 0;
+  const pending: string[] = [path.resolve(root)];
+  while (pending.length > 0) {
+    const folder = pending.pop() as string;
+    let entries: Dirent[];
+    try {
+      entries = await readdir(folder, { withFileTypes: true });
+    } catch (error) {
+      failures.push({ absolutePath: folder, code: fsErrorCode(error) ?? 'UNKNOWN' });
+      continue;
+    }
+    for (const entry of entries) {
+      const absolute = path.join(folder, entry.name);
+      if (entry.isDirectory()) {
+        pending.push(absolute);
+      } else if (entry.isFile() && isTempFileName(entry.name)) {
+        try {
+          if (minAgeMs > 0 && Date.now() - (await lstat(absolute)).mtimeMs < minAgeMs) continue;
+          await unlink(absolute);
+          removed++;
+        } catch (error) {
+          const code = fsErrorCode(error);
+          if (code !== 'ENOENT') failures.push({ absolutePath: absolute, code: code ?? 'UNKNOWN' });
+        }
+      }
+    }
+  }
+  return { removed, failures };
+}

@@ -1,0 +1,142 @@
+// Writes a file into a library so that no instant exists at which a partly written file
+// carries the real name: temp file in the same folder, fsync, re-check, rename, fsync folder.
+
+import type { FileHandle } from 'node:fs/promises';
+import { chmod, link, open, rename, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { LibraryPath } from '../../../shared/paths.js';
+import { type Expectation, type ObservedNode, matchesExpectation, observe } from './expectation.js';
+import { fsErrorCode, lstatIfPresent } from './fsErrorCode.js';
+import { fsyncFolder } from './fsyncFolder.js';
+import { type Refusal, refuseUnsafe, resolveInRoot } from './resolveInRoot.js';
+import { newTempFileName } from './tempFileName.js';
+
+export interface WriteFileOptions {
+  /** The modification time to give the file, in ms since the epoch. */
+  readonly mtimeMs: number;
+  readonly executable: boolean;
+  /** What must be at the destination for the write to go ahead: nothing, or the file the scan saw. */
+  readonly expect: Extract<Expectation, { kind: 'absent' | 'file' }>;
+}
+
+export type WriteFileResult =
+  /** The file is in place; inode, mtime and size are what the disk now holds (record them). */
+  | { readonly status: 'written'; readonly inode: number; readonly mtimeMs: number; readonly size: number }
+  /** The destination no longer matches `expect`; it was left untouched. Make a conflict. */
+  | { readonly status: 'changed'; readonly found: ObservedNode }
+  | Refusal;
+
+/**
+ * Writes `source` to `libraryPath` below `root`.
+ *
+ * Order, and why: the bytes go to `.cairn-tmp-<random>` in the destination's folder (same file
+ * system, so the final rename is atomic); mode and mtime are set on the temp file and it is
+ * fsynced, so the file appears under its real name already complete; then the destination is
+ * re-checked against `expect` right before the rename, because the user may have saved it
+ * while we downloaded. A new file (expect 'absent') is put in place with link(), which fails
+ * instead of replacing a file that appeared after the re-check; file systems without hard
+ * links fall back to rename. Finally the folder is fsynced so the new name survives a crash.
+ *
+ * The source is not read when the destination already differs from `expect` or the path is
+ * refused; the caller closes it. If the source throws, the temp file is removed and the error
+ * propagates. Missing parent folders are not created (use mkdirSafe first): ENOENT propagates.
+ */
+export async function writeFileAtomic(
+  root: string,
+  libraryPath: LibraryPath,
+  source: AsyncIterable<Uint8Array>,
+  options: WriteFileOptions,
+): Promise<WriteFileResult> {
+  return refuseUnsafe(async () => {
+    const destination = await resolveInRoot(root, libraryPath);
+    const before = await lstatIfPresent(destination);
+    if (!matchesExpectation(options.expect, before)) return { status: 'changed', found: observe(before) } as const;
+
+    const temp = path.join(path.dirname(destination), newTempFileName());
+    // A new file gets 0o666 or 0o777, which the kernel narrows by the umask (0o644 or 0o755
+    // with the usual umask 022). A replaced file keeps its other mode bits (set below).
+    let handle: FileHandle | undefined = await open(temp, 'wx', options.executable ? 0o777 : 0o666);
+    try {
+      for await (const piece of source) await writeAll(handle, piece);
+      const wantedMode = before === undefined ? undefined : withExecutable(before.mode & 0o7777, options.executable);
+      if (wantedMode !== undefined) await handle.chmod(wantedMode);
+      await handle.utimes(new Date(), new Date(options.mtimeMs));
+      await handle.sync();
+      const written = await handle.stat();
+      await handle.close();
+      handle = undefined;
+
+      // The re-check: as late as possible, and the parent chain again, since a folder could
+      // have been swapped for a symlink during a long download.
+      await resolveInRoot(root, libraryPath);
+      const now = await lstatIfPresent(destination);
+      if (!matchesExpectation(options.expect, now)) {
+        await removeQuietly(temp);
+        return { status: 'changed', found: observe(now) } as const;
+      }
+      if (now !== undefined && wantedMode !== undefined) {
+        // A chmod between the first look and now changes no size, mtime or inode; keep it.
+        const latestMode = withExecutable(now.mode & 0o7777, options.executable);
+        if (latestMode !== wantedMode) await chmod(temp, latestMode);
+      }
+
+      if (options.expect.kind === 'absent') {
+        const placed = await linkWithoutReplacing(temp, destination);
+        if (placed === 'exists') {
+          await removeQuietly(temp);
+          return { status: 'changed', found: observe(await lstatIfPresent(destination)) } as const;
+        }
+        if (placed === 'linked') await unlink(temp);
+        else await rename(temp, destination);
+      } else {
+        await rename(temp, destination);
+      }
+      await fsyncFolder(path.dirname(destination));
+      return { status: 'written', inode: written.ino, mtimeMs: written.mtimeMs, size: written.size } as const;
+    } catch (error) {
+      if (handle !== undefined) await handle.close().catch(() => undefined);
+      await removeQuietly(temp);
+      throw error;
+    }
+  });
+}
+
+/** Sets or clears the executable bits, keeping the others: x wherever r is granted, or no x. */
+export function withExecutable(mode: number, executable: boolean): number {
+  return executable ? mode | ((mode & 0o444) >> 2) : mode & ~0o111;
+}
+
+/**
+ * Gives `from`'s file the name `to` unless `to` exists: link() never replaces. 'unsupported'
+ * means this file system has no hard links (FAT, some network shares); the caller then renames,
+ * having just checked that `to` is absent.
+ */
+export async function linkWithoutReplacing(from: string, to: string): Promise<'linked' | 'exists' | 'unsupported'> {
+  try {
+    await link(from, to);
+    return 'linked';
+  } catch (error) {
+    const code = fsErrorCode(error);
+    if (code === 'EEXIST') return 'exists';
+    if (code !== undefined && LINK_UNSUPPORTED.has(code)) return 'unsupported';
+    throw error;
+  }
+}
+
+const LINK_UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK', 'EINVAL']);
+
+async function writeAll(handle: FileHandle, piece: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < piece.byteLength) {
+    const { bytesWritten } = await handle.write(piece, offset, piece.byteLength - offset);
+    offset += bytesWritten;
+  }
+}
+
+export async function removeQuietly(file: string): Promise<void> {
+  try {
+    await unlink(file);
+  } catch (error) {
+    if (fsErrorCode(error) !== 'ENOENT') throw error;
+  }
+}

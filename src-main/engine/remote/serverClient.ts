@@ -1,0 +1,289 @@
+// The client side of the Cairn protocol, and the only module of the client that imports undici.
+// Every call is derived from the shared route table; every JSON answer is validated with the
+// route's schema before anyone sees it; every downloaded chunk is verified against its id.
+// Failures of any kind surface as RemoteError (see remoteError.ts).
+
+import { createHash } from 'node:crypto';
+import { Agent, request } from 'undici';
+import type { Dispatcher } from 'undici';
+import {
+  CHUNK_CONTENT_TYPE,
+  FRAMES_CONTENT_TYPE,
+  FrameDecoder,
+  PROTOCOL_LIMITS,
+  buildPath,
+  buildQuery,
+  encodeFrameHeader,
+  routes,
+  serverEventSchema,
+} from '../../../shared/protocol/index.js';
+import type {
+  Frame,
+  PathParams,
+  RouteDefinition,
+  RouteQuery,
+  RouteRequest,
+  RouteResponse,
+  ServerEvent,
+} from '../../../shared/protocol/index.js';
+import { CHUNK_SIZE_LIMITS } from '../../../shared/model.js';
+import type { ChunkId } from '../../../shared/model.js';
+import { RemoteError, errorFromAnswer, errorFromTransport } from './remoteError.js';
+
+export interface ServerClientOptions {
+  /** The server's base URL, e.g. http://127.0.0.1:8080 (no /api/v1). */
+  readonly baseUrl: string;
+  /** The device token; absent only for health and login. */
+  readonly token?: string;
+  /** Parallel connections to the server (a few transfers in flight). */
+  readonly connections?: number;
+  /** How long to wait for an answer's headers, except for long-polls. */
+  readonly timeoutMs?: number;
+}
+
+type CallOptions<Route extends RouteDefinition> = {
+  readonly params?: PathParams<Route['path']>;
+  readonly query?: RouteQuery<Route>;
+  readonly body?: RouteRequest<Route>;
+  readonly signal?: AbortSignal;
+  readonly timeoutMs?: number;
+};
+
+/** The largest total of chunk bytes we put in one batched upload request. */
+const UPLOAD_BATCH_BYTES = 16 * 1024 * 1024;
+/** How many chunks we ask for in one batched download. */
+const DOWNLOAD_BATCH_IDS = 256;
+
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export class ServerClient {
+  readonly baseUrl: string;
+  private readonly dispatcher: Agent;
+  private readonly token: string | undefined;
+  private readonly timeoutMs: number;
+
+  constructor(options: ServerClientOptions) {
+    const url = new URL(options.baseUrl);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`not an http(s) URL: ${options.baseUrl}`);
+    this.baseUrl = url.origin + url.pathname.replace(/\/+$/, '');
+    this.token = options.token;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.dispatcher = new Agent({
+      connections: options.connections ?? 4,
+      keepAliveTimeout: 30_000,
+      connectTimeout: 10_000,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+  }
+
+  /** Closes the connection pool. In-flight requests are aborted. */
+  async close(): Promise<void> {
+    await this.dispatcher.destroy();
+  }
+
+  /** A client for the same server with a token (after login). */
+  withToken(token: string): ServerClient {
+    return new ServerClient({ baseUrl: this.baseUrl, token, timeoutMs: this.timeoutMs });
+  }
+
+  /**
+   * Calls a JSON route and returns its validated answer. A route whose answer is not JSON
+   * (chunks, frames, events) has its own method below.
+   */
+  async call<Route extends RouteDefinition>(route: Route, options: CallOptions<Route> = {}): Promise<RouteResponse<Route>> {
+    if (route.response.kind !== 'json') throw new TypeError(`${route.path} does not answer JSON`);
+    const schema = route.response.schema;
+    let body: string | undefined;
+    if (route.request.kind === 'json') body = JSON.stringify(options.body ?? {});
+    const text = await this.send(route, options, body === undefined ? undefined : { body, contentType: 'application/json' });
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text.toString('utf8'));
+    } catch (error) {
+      throw new RemoteError('unavailable', `the server at ${this.baseUrl} did not answer JSON; is it a Cairn server?`, 200, undefined, 'not-cairn', { cause: error });
+    }
+    const result = schema.safeParse(parsed);
+    if (!result.success) {
+      throw new RemoteError('unavailable', `the server's answer to ${route.method} ${route.path} does not match the protocol: ${result.error.message}`, 200, undefined, 'not-cairn');
+    }
+    return result.data as RouteResponse<Route>;
+  }
+
+  /** Sends one request and returns the whole 2xx body, or throws a RemoteError. */
+  private async send(
+    route: RouteDefinition,
+    options: { params?: unknown; query?: unknown; signal?: AbortSignal; timeoutMs?: number },
+    payload?: { body: string | Uint8Array | AsyncIterable<Uint8Array>; contentType: string },
+  ): Promise<Buffer> {
+    const { statusCode, body } = await this.open(route, options, payload);
+    const bytes = Buffer.from(await body.arrayBuffer());
+    if (statusCode < 200 || statusCode > 299) throw errorFromAnswer(statusCode, bytes.toString('utf8'));
+    return bytes;
+  }
+
+  /** Starts a request and returns the raw answer (status and body stream). */
+  private async open(
+    route: RouteDefinition,
+    options: { params?: unknown; query?: unknown; signal?: AbortSignal; timeoutMs?: number },
+    payload?: { body: string | Uint8Array | AsyncIterable<Uint8Array>; contentType: string },
+  ): Promise<Dispatcher.ResponseData> {
+    const path = buildPath(route, (options.params ?? {}) as PathParams<string>);
+    const query = options.query === undefined ? '' : buildQuery(options.query as Record<string, string | number | boolean | undefined>);
+    const url = `${this.baseUrl}${path}${query}`;
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (route.auth === 'token') {
+      if (this.token === undefined) throw new RemoteError('unauthorized', 'not logged in', null);
+      headers.authorization = `Bearer ${this.token}`;
+    }
+    if (payload !== undefined) headers['content-type'] = payload.contentType;
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const timeout = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
+    const signal = timeout && options.signal ? AbortSignal.any([timeout, options.signal]) : (timeout ?? options.signal);
+    try {
+      return await request(url, {
+        method: route.method,
+        headers,
+        body: payload?.body as Dispatcher.DispatchOptions['body'],
+        dispatcher: this.dispatcher,
+        signal,
+      });
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      if (timeout?.aborted) throw new RemoteError('unavailable', `the server at ${this.baseUrl} did not answer within ${timeoutMs} ms`, null, undefined, 'timeout', { cause: error });
+      throw errorFromTransport(error, this.baseUrl);
+    }
+  }
+
+  // ---- chunks ----------------------------------------------------------------------------
+
+  /** The ids among `ids` that the library lacks (asked in batches the server accepts). */
+  async missingChunks(libraryId: string, ids: readonly ChunkId[]): Promise<Set<ChunkId>> {
+    const unique = [...new Set(ids)];
+    const missing = new Set<ChunkId>();
+    for (let start = 0; start < unique.length; start += PROTOCOL_LIMITS.maxIdsPerRequest) {
+      const batch = unique.slice(start, start + PROTOCOL_LIMITS.maxIdsPerRequest);
+      const answer = await this.call(routes.missingChunks, { params: { libraryId }, body: { ids: batch } });
+      for (const id of answer.missing) missing.add(id);
+    }
+    return missing;
+  }
+
+  /**
+   * Uploads chunks, many per request. `source` yields the chunks' bytes; each is checked
+   * against its id before it is sent (a file that changed since it was hashed must not be
+   * uploaded under the old id), which throws ChunkMismatchError.
+   */
+  async uploadChunks(libraryId: string, source: AsyncIterable<Frame> | Iterable<Frame>): Promise<{ chunks: number; bytes: number }> {
+    let batch: Frame[] = [];
+    let batchBytes = 0;
+    let chunks = 0;
+    let bytes = 0;
+    const flush = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      const frames = batch;
+      batch = [];
+      batchBytes = 0;
+      const parts: Uint8Array[] = [];
+      for (const frame of frames) parts.push(encodeFrameHeader(frame.id, frame.bytes.length), frame.bytes);
+      await this.send(routes.uploadChunks, { params: { libraryId }, timeoutMs: 120_000 }, { body: Buffer.concat(parts), contentType: FRAMES_CONTENT_TYPE });
+    };
+    for await (const frame of source) {
+      if (sha256Hex(frame.bytes) !== frame.id) throw new ChunkMismatchError(frame.id);
+      batch.push(frame);
+      batchBytes += frame.bytes.length;
+      chunks += 1;
+      bytes += frame.bytes.length;
+      if (batchBytes >= UPLOAD_BATCH_BYTES) await flush();
+    }
+    await flush();
+    return { chunks, bytes };
+  }
+
+  /** Uploads a single chunk. */
+  async putChunk(libraryId: string, frame: Frame): Promise<void> {
+    if (sha256Hex(frame.bytes) !== frame.id) throw new ChunkMismatchError(frame.id);
+    await this.send(routes.putChunk, { params: { libraryId, chunkId: frame.id } }, { body: frame.bytes, contentType: CHUNK_CONTENT_TYPE });
+  }
+
+  /**
+   * Downloads chunks in batches, verifying each against its id, and hands each to `onChunk`
+   * as it arrives. A chunk whose bytes do not hash to its id is an error, never data.
+   */
+  async downloadChunks(libraryId: string, ids: readonly ChunkId[], onChunk: (frame: Frame) => Promise<void> | void): Promise<number> {
+    const unique = [...new Set(ids)];
+    let bytes = 0;
+    for (let start = 0; start < unique.length; start += DOWNLOAD_BATCH_IDS) {
+      const batch = unique.slice(start, start + DOWNLOAD_BATCH_IDS);
+      const wanted = new Set(batch);
+      const { statusCode, body } = await this.open(
+        routes.downloadChunks,
+        { params: { libraryId }, timeoutMs: 120_000 },
+        { body: JSON.stringify({ ids: batch }), contentType: 'application/json' },
+      );
+      if (statusCode < 200 || statusCode > 299) throw errorFromAnswer(statusCode, await body.text());
+      const decoder = new FrameDecoder(CHUNK_SIZE_LIMITS.max);
+      try {
+        for await (const slice of body) {
+          for (const frame of decoder.push(slice as Uint8Array)) {
+            if (!wanted.delete(frame.id)) throw new RemoteError('internal', `the server sent chunk ${frame.id}, which was not asked for`, statusCode);
+            if (sha256Hex(frame.bytes) !== frame.id) throw new RemoteError('hash-mismatch', `chunk ${frame.id} from the server does not match its hash`, statusCode);
+            bytes += frame.bytes.length;
+            await onChunk(frame);
+          }
+        }
+        decoder.finish();
+      } catch (error) {
+        body.destroy();
+        throw error instanceof RemoteError ? error : errorFromTransport(error, this.baseUrl);
+      }
+      if (wanted.size > 0) throw new RemoteError('internal', `the server did not send ${wanted.size} requested chunks`, statusCode);
+    }
+    return bytes;
+  }
+
+  // ---- change notification -----------------------------------------------------------------
+
+  /**
+   * Opens the server-sent event stream and yields its events until `signal` aborts or the
+   * connection ends (then the iteration ends; the caller reconnects with backoff).
+   */
+  async *events(signal: AbortSignal): AsyncGenerator<ServerEvent> {
+    const { statusCode, body } = await this.open(routes.events, { signal, timeoutMs: 0 });
+    if (statusCode < 200 || statusCode > 299) throw errorFromAnswer(statusCode, await body.text());
+    let pending = '';
+    try {
+      for await (const slice of body) {
+        pending += Buffer.from(slice as Uint8Array).toString('utf8');
+        let boundary: number;
+        while ((boundary = pending.indexOf('\n\n')) >= 0) {
+          const block = pending.slice(0, boundary);
+          pending = pending.slice(boundary + 2);
+          const data = block
+            .split('\n')
+            .filter((line) => line.startsWith('data:'))
+            .map((line) => line.slice(5).trimStart())
+            .join('\n');
+          if (data.length === 0) continue; // a heartbeat comment
+          const event = serverEventSchema.safeParse(JSON.parse(data));
+          if (event.success) yield event.data;
+        }
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      throw errorFromTransport(error, this.baseUrl);
+    } finally {
+      body.destroy();
+    }
+  }
+}
+
+/** A chunk's bytes no longer hash to the id they were listed under (the file changed). */
+export class ChunkMismatchError extends Error {
+  override readonly name = 'ChunkMismatchError';
+  constructor(readonly chunkId: ChunkId) {
+    super(`the bytes read for chunk ${chunkId} no longer match it; the file changed since it was scanned`);
+  }
+}

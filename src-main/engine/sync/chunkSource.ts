@@ -1,0 +1,120 @@
+// Where the bytes of a downloaded file come from: chunks already present in files on this disk
+// (verified by hash as they are read, so a file changed since the scan is never trusted), and
+// the server for the rest, fetched many at a time. This is what makes a rename on the server,
+// a copy, or a small edit of a large file cost almost nothing on the wire.
+
+import path from 'node:path';
+import type { ChunkId, ChunkRef } from '../../../shared/model.js';
+import type { LibraryPath } from '../../../shared/paths.js';
+import { readChunk } from '../chunker/index.js';
+import type { LocalEntry } from '../model.js';
+import type { ServerClient } from '../remote/serverClient.js';
+
+/** How many bytes of not-yet-needed chunks we fetch ahead while streaming one file. */
+const PREFETCH_BYTES = 32 * 1024 * 1024;
+
+interface LocalCopy {
+  readonly filePath: LibraryPath;
+  readonly offset: number;
+  readonly size: number;
+}
+
+export class ChunkSource {
+  /** Chunk bytes fetched from the server. */
+  downloadedBytes = 0;
+  /** Chunk bytes taken from local files. */
+  reusedBytes = 0;
+  private readonly localCopies = new Map<ChunkId, LocalCopy>();
+  /** Every chunk of every planned download, in the order the files will be read. */
+  private queue: readonly ChunkRef[] = [];
+  private queuePosition = 0;
+  /** Chunks fetched ahead; replaced whole by each fetch, so memory stays bounded. */
+  private cache = new Map<ChunkId, Uint8Array>();
+
+  constructor(
+    private readonly client: ServerClient,
+    private readonly libraryId: string,
+    private readonly root: string,
+    local: ReadonlyMap<LibraryPath, LocalEntry>,
+  ) {
+    for (const entry of local.values()) {
+      let offset = 0;
+      for (const chunk of entry.chunks) {
+        if (!this.localCopies.has(chunk.id)) this.localCopies.set(chunk.id, { filePath: entry.path, offset, size: chunk.size });
+        offset += chunk.size;
+      }
+    }
+  }
+
+  /**
+   * Announces the files about to be read, in order, so that chunks of many small files travel
+   * together in one request instead of one request per file.
+   */
+  plan(files: readonly (readonly ChunkRef[])[]): void {
+    this.queue = files.flat();
+    this.queuePosition = 0;
+  }
+
+  /**
+   * The file's bytes, chunk after chunk, in order. Memory stays bounded by the prefetch window
+   * whatever the file's size. Throws a RemoteError when the server cannot provide a chunk.
+   */
+  async *read(chunks: readonly ChunkRef[]): AsyncGenerator<Uint8Array> {
+    for (const chunk of chunks) {
+      this.advancePast(chunk.id);
+      const reused = await this.readLocal(chunk);
+      if (reused !== undefined) {
+        this.reusedBytes += reused.length;
+        yield reused;
+        continue;
+      }
+      let bytes = this.cache.get(chunk.id);
+      if (bytes === undefined) {
+        await this.fetchFrom(chunk);
+        bytes = this.cache.get(chunk.id);
+        if (bytes === undefined) throw new Error(`chunk ${chunk.id} was not delivered`);
+      }
+      yield bytes;
+    }
+  }
+
+  /** Keeps the queue position in step with the reads (a skipped file just wastes a prefetch). */
+  private advancePast(id: ChunkId): void {
+    for (let j = this.queuePosition; j < this.queue.length; j++) {
+      if (this.queue[j]!.id === id) {
+        this.queuePosition = j + 1;
+        return;
+      }
+    }
+  }
+
+  /** Fetches `chunk` and the next queued chunks that no local file holds, up to the window. */
+  private async fetchFrom(chunk: ChunkRef): Promise<void> {
+    const wanted = new Set<ChunkId>([chunk.id]);
+    let wantedBytes = chunk.size;
+    for (let j = this.queuePosition; j < this.queue.length && wantedBytes < PREFETCH_BYTES; j++) {
+      const next = this.queue[j]!;
+      if (wanted.has(next.id) || this.localCopies.has(next.id)) continue;
+      wanted.add(next.id);
+      wantedBytes += next.size;
+    }
+    const cache = new Map<ChunkId, Uint8Array>();
+    this.cache = cache;
+    this.downloadedBytes += await this.client.downloadChunks(this.libraryId, [...wanted], (frame) => {
+      cache.set(frame.id, frame.bytes);
+    });
+  }
+
+  /** The chunk from a local file, if one holds it still (checked by hash), else undefined. */
+  private async readLocal(chunk: ChunkRef): Promise<Uint8Array | undefined> {
+    const copy = this.localCopies.get(chunk.id);
+    if (copy === undefined) return undefined;
+    try {
+      return await readChunk(path.join(this.root, copy.filePath), { id: chunk.id, size: chunk.size, offset: copy.offset });
+    } catch {
+      // The file changed or went away since the scan: forget it and use the server.
+      this.localCopies.delete(chunk.id);
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,73 @@
+// What one sync round of one library did, for the CLI's --json output, the UI and the tests.
+
+import type { LibraryPath } from '../../../shared/paths.js';
+
+export interface RoundProblem {
+  readonly path: string;
+  readonly kind: string;
+  readonly message: string;
+}
+
+export type RoundOutcome =
+  /** The round completed: everything that could be synced is (conflicts included). */
+  | 'synced'
+  /** The library is paused (by the user, or by a circuit breaker: see pauseReason). */
+  | 'paused'
+  /** The round stopped on an error; `error` says which. Nothing was lost; the next round retries. */
+  | 'error';
+
+export interface RoundSummary {
+  readonly libraryId: string;
+  readonly name: string;
+  outcome: RoundOutcome;
+  pauseReason: string | null;
+  error: { readonly code: string; readonly message: string } | null;
+  uploadedFiles: number;
+  /** Chunk bytes actually sent (chunks the server already had are not counted). */
+  uploadedBytes: number;
+  downloadedFiles: number;
+  /** Chunk bytes actually fetched from the server (chunks reused from local files are not). */
+  downloadedBytes: number;
+  /** Chunk bytes taken from files already on this disk instead of the server. */
+  reusedBytes: number;
+  deletedLocal: number;
+  deletedRemote: number;
+  movedLocal: number;
+  movedRemote: number;
+  conflicts: LibraryPath[];
+  problems: RoundProblem[];
+  /** How many plan-execute passes the round needed until nothing was left. */
+  passes: number;
+}
+
+export function emptySummary(libraryId: string, name: string): RoundSummary {
+  return {
+    libraryId,
+    name,
+    outcome: 'synced',
+    pauseReason: null,
+    error: null,
+    uploadedFiles: 0,
+    uploadedBytes: 0,
+    downloadedFiles: 0,
+    downloadedBytes: 0,
+    reusedBytes: 0,
+    deletedLocal: 0,
+    deletedRemote: 0,
+    movedLocal: 0,
+    movedRemote: 0,
+    conflicts: [],
+    problems: [],
+    passes: 0,
+  };
+}
+
+/** Progress of a running round, for a terminal progress line or the UI. */
+export interface RoundProgress {
+  readonly libraryId: string;
+  readonly phase: 'pulling' | 'scanning' | 'uploading' | 'downloading' | 'committing' | 'applying';
+  readonly filesDone: number;
+  readonly filesTotal: number;
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
+}

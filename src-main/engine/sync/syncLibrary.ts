@@ -1,0 +1,630 @@
+// One sync round of one library: pull the change feed, scan the disk, plan, run the plan, and
+// repeat until the plan is empty. This is the only place where the index, the disk and the
+// server meet.
+//
+// Crash safety comes from ordering, not from bookkeeping of work in progress: the index holds
+// observations (remote, local, synced) and every step below first changes the world, then
+// records what it observed. A crash between the two leaves an observation that is stale, and
+// the next round's pull and scan replace it with the truth; the planner then sees both sides
+// equal (recordSynced) or plans the step again, which is safe because every step re-checks what
+// it expects (baseRev on the server, the scanned stat on disk) before acting.
+
+import path from 'node:path';
+import type { ChunkRef, ChunkingParams } from '../../../shared/model.js';
+import type { LibraryPath } from '../../../shared/paths.js';
+import { isSameOrBelow, parentPath, rebasePath } from '../../../shared/paths.js';
+import { PROTOCOL_LIMITS, routes } from '../../../shared/protocol/index.js';
+import type { ChangeInput, ChangeResult } from '../../../shared/protocol/index.js';
+import { readChunk } from '../chunker/index.js';
+import { createIgnoreMatcher } from '../ignore/index.js';
+import type { IgnoreMatcher } from '../ignore/index.js';
+import { SCAN_PROBLEM_KINDS } from '../scanner/index.js';
+import type { Index, LibraryRecord } from '../index/index.js';
+import {
+  checkLocalPath,
+  deleteFileIfUnchanged,
+  deleteFolderIfEmpty,
+  expectationFromLocalEntry,
+  mkdirSafe,
+  moveIfUnchanged,
+  writeFileAtomic,
+} from '../localfs/index.js';
+import type { LocalEntry, RemoteEntry, SyncedEntry } from '../model.js';
+import { planLibrary, unhandledCase } from '../planner/index.js';
+import type { PlanAction, RemoteFeedEntry } from '../planner/index.js';
+import { RemoteError, isRemoteError } from '../remote/remoteError.js';
+import type { ServerClient } from '../remote/serverClient.js';
+import { ChunkSource } from './chunkSource.js';
+import { emptySummary } from './roundSummary.js';
+import type { RoundProgress, RoundSummary } from './roundSummary.js';
+import { feedEntryOf, putChangeOf } from './remoteEntries.js';
+import type { LocalScanner } from './localScanner.js';
+
+export interface SyncDependencies {
+  readonly index: Index;
+  readonly client: ServerClient;
+  readonly deviceName: string;
+  readonly scanner: LocalScanner;
+  readonly now?: () => Date;
+  readonly platform?: NodeJS.Platform;
+  /** Circuit breaker: a pass that would delete more than this many files pauses the library. */
+  readonly maxDeletes?: number;
+  readonly onProgress?: (progress: RoundProgress) => void;
+}
+
+/** A plan is run at most this many times per round; each pass re-pulls and re-scans. */
+const MAX_PASSES = 8;
+const DEFAULT_MAX_DELETES = 100;
+
+/** Pause reasons set by the circuit breakers; the user clears them by resuming. */
+export type PauseReason = 'user' | 'root-missing' | 'root-emptied' | 'mass-delete';
+
+/**
+ * Runs one complete round for a library and returns what it did. Never throws for trouble the
+ * user or the network causes: that is reported in the summary (outcome 'error' or 'paused').
+ */
+export async function syncLibrary(deps: SyncDependencies, libraryId: string): Promise<RoundSummary> {
+  const library = deps.index.libraries.get(libraryId);
+  if (library === undefined) throw new Error(`library ${libraryId} is not synced on this device`);
+  const summary = emptySummary(library.libraryId, library.name);
+  if (library.pause !== null) {
+    summary.outcome = 'paused';
+    summary.pauseReason = library.pause.reason;
+    return summary;
+  }
+  const round = new Round(deps, library, summary);
+  try {
+    await round.run();
+    if (summary.outcome === 'synced') {
+      deps.index.libraries.update(libraryId, { lastSyncAt: Date.now(), lastError: null });
+    }
+  } catch (error) {
+    if (!isRemoteError(error) && !isUserFacing(error)) throw error;
+    summary.outcome = 'error';
+    summary.error = { code: isRemoteError(error) ? error.code : 'local', message: (error as Error).message };
+    deps.index.libraries.update(libraryId, { lastError: { message: (error as Error).message, at: Date.now() } });
+  }
+  return summary;
+}
+
+/** Errors with a message meant for the user (a missing root, a full disk), not bugs. */
+function isUserFacing(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && ['ENOSPC', 'EACCES', 'EPERM', 'EROFS', 'EIO', 'EDQUOT'].includes(code);
+}
+
+class Round {
+  private readonly index: Index;
+  private readonly libraryId: string;
+  private readonly root: string;
+  private readonly chunking: ChunkingParams;
+  /** The ignore rules the last scan read. */
+  private ignore: IgnoreMatcher = createIgnoreMatcher(undefined);
+  /** `movedFrom` of remote entries pulled in this round (the index does not keep it). */
+  private readonly movedFrom = new Map<LibraryPath, LibraryPath>();
+
+  constructor(
+    private readonly deps: SyncDependencies,
+    private readonly library: LibraryRecord,
+    private readonly summary: RoundSummary,
+  ) {
+    this.index = deps.index;
+    this.libraryId = library.libraryId;
+    this.root = library.localRoot;
+    this.chunking = library.chunking;
+  }
+
+  async run(): Promise<void> {
+    for (let pass = 1; pass <= MAX_PASSES; pass++) {
+      this.summary.passes = pass;
+      await this.pull();
+      const scanned = await this.scan();
+      if (!scanned) return;
+      const actions = await this.plan();
+      if (actions === null) return;
+      const runnable = actions.filter((action) => action.kind !== 'problem');
+      if (runnable.length === 0) return;
+      const changedSomething = await this.execute(runnable);
+      if (!changedSomething) return;
+    }
+  }
+
+  // ---- observing --------------------------------------------------------------------------
+
+  /** Reads the change feed from the cursor to the head into the remote state. */
+  private async pull(): Promise<void> {
+    this.progress('pulling', 0, 0, 0, 0);
+    let cursor = this.index.libraries.get(this.libraryId)?.cursor ?? 0;
+    for (;;) {
+      const page = await this.deps.client.call(routes.changes, {
+        params: { libraryId: this.libraryId },
+        query: { after: cursor, limit: PROTOCOL_LIMITS.maxPageSize },
+      });
+      this.index.transaction(() => {
+        for (const entry of page.entries) {
+          if (entry.deleted) {
+            this.index.remote.delete(this.libraryId, entry.path);
+            this.movedFrom.delete(entry.path);
+          } else {
+            const feedEntry = feedEntryOf(entry);
+            this.index.remote.put(this.libraryId, feedEntry);
+            if (entry.movedFrom !== undefined) this.movedFrom.set(entry.path, entry.movedFrom);
+            else this.movedFrom.delete(entry.path);
+          }
+        }
+        this.index.libraries.update(this.libraryId, { cursor: page.cursor });
+      });
+      cursor = page.cursor;
+      if (!page.hasMore) return;
+    }
+  }
+
+  /**
+   * Scans the library folder into the local state. Returns false (and pauses the library)
+   * when a circuit breaker trips: the root is missing or unreadable, or it is empty while the
+   * merge base says it held files (an unmounted disk must never look like "the user deleted
+   * everything").
+   */
+  private async scan(): Promise<boolean> {
+    this.progress('scanning', 0, 0, 0, 0);
+    const previous = this.index.local.load(this.libraryId);
+    const outcome = await this.deps.scanner.scan({ root: this.root, previous, chunking: this.chunking });
+    if (outcome.status === 'root-problem') {
+      this.pause('root-missing', outcome.error.message);
+      return false;
+    }
+    const result = outcome.result;
+    if (result.local.size === 0 && this.index.synced.count(this.libraryId) > 0) {
+      this.pause('root-emptied', `the folder ${this.root} is empty although it held synced files; if you really deleted everything, resume the library to delete them on the server too`);
+      return false;
+    }
+    this.index.transaction(() => {
+      this.index.local.deleteMany(this.libraryId, result.deletions);
+      this.index.local.putMany(this.libraryId, result.upserts);
+      this.index.problems.replace(this.libraryId, { kinds: SCAN_PROBLEM_KINDS }, result.problems, Date.now());
+    });
+    this.ignore = result.ignore;
+    for (const problem of result.problems) this.addProblem(problem.path || problem.name, problem.kind, problem.message);
+    return true;
+  }
+
+  // ---- planning -----------------------------------------------------------------------------
+
+  /** Plans a pass. Returns null (and pauses) when the plan trips the mass-delete breaker. */
+  private async plan(): Promise<PlanAction[] | null> {
+    const state = this.index.loadState(this.libraryId);
+    const platform = this.deps.platform ?? process.platform;
+    const remote = new Map<LibraryPath, RemoteFeedEntry>();
+    const illegal: LibraryPath[] = [];
+    for (const [entryPath, entry] of state.remote) {
+      // A name this OS cannot hold is reported and left on the server, never half-written here.
+      if (!checkLocalPath(entryPath, platform).ok) {
+        illegal.push(entryPath);
+        continue;
+      }
+      const movedFrom = this.movedFrom.get(entryPath);
+      remote.set(entryPath, movedFrom === undefined ? entry : { ...entry, movedFrom });
+    }
+    this.index.problems.replace(
+      this.libraryId,
+      { kinds: ['illegal-local-name'] },
+      illegal.map((entryPath) => ({
+        kind: 'illegal-local-name' as const,
+        path: entryPath,
+        name: '',
+        message: `${entryPath} cannot be created on this computer (its name is not allowed here); it stays on the server`,
+      })),
+      Date.now(),
+    );
+    for (const entryPath of illegal) this.addProblem(entryPath, 'illegal-local-name', `${entryPath} cannot be created on this computer`);
+
+    const matcher = this.ignore;
+    const isDirectory = (entryPath: LibraryPath): boolean =>
+      (state.local.get(entryPath) ?? remote.get(entryPath) ?? state.synced.get(entryPath))?.node.kind === 'dir';
+    const selection = this.index.libraries.get(this.libraryId)?.selection ?? null;
+    const actions = [
+      ...planLibrary({
+        synced: state.synced,
+        local: state.local,
+        remote,
+        deviceName: this.deps.deviceName,
+        now: this.deps.now?.() ?? new Date(),
+        isIgnored: (entryPath) => matcher.isIgnored(entryPath, isDirectory(entryPath)),
+        ...(selection === null ? {} : { isSelected: (entryPath: LibraryPath) => isInSelection(entryPath, selection) }),
+      }),
+    ];
+    for (const action of actions) {
+      if (action.kind === 'problem') this.addProblem(action.path, action.reason, action.detail);
+    }
+    const deletes = actions.filter(
+      (action) =>
+        (action.kind === 'deleteLocal' && action.expectLocal.node.kind === 'file') ||
+        (action.kind === 'deleteRemote' && state.synced.get(action.path)?.node.kind === 'file'),
+    ).length;
+    const maxDeletes = this.deps.maxDeletes ?? DEFAULT_MAX_DELETES;
+    if (deletes > maxDeletes) {
+      this.pause('mass-delete', `this round would delete ${deletes} files (more than ${maxDeletes}); check the folder and the server, then resume the library to go ahead`);
+      return null;
+    }
+    return actions;
+  }
+
+  // ---- executing ----------------------------------------------------------------------------
+
+  /**
+   * Runs a plan: first the chunks of every upload go to the server (nothing is committed
+   * yet), then the local actions in plan order, then one commit of the remote actions in plan
+   * order. Returns whether anything changed (else the round ends: the rest needs another
+   * observation, e.g. a file that keeps changing).
+   */
+  private async execute(actions: readonly PlanAction[]): Promise<boolean> {
+    let changed = false;
+    const uploads = new Map<LibraryPath, LocalEntry>();
+    for (const action of actions) {
+      if (action.kind === 'upload' && action.local.node.kind === 'file') uploads.set(action.path, action.local);
+      if (action.kind === 'conflict' && action.local.node.kind === 'file') uploads.set(action.path, action.local);
+    }
+    const uploadable = await this.uploadChunks(uploads);
+
+    const remoteChanges: { change: ChangeInput; onApplied: (result: Extract<ChangeResult, { status: 'applied' }>) => void }[] = [];
+    const chunkSource = new ChunkSource(this.deps.client, this.libraryId, this.root, this.index.local.load(this.libraryId));
+    chunkSource.plan(
+      actions.flatMap((action) =>
+        (action.kind === 'download' || action.kind === 'conflict') && action.remote.node.kind === 'file' ? [action.remote.chunks] : [],
+      ),
+    );
+    try {
+      for (const action of actions) {
+        switch (action.kind) {
+          case 'moveRemote':
+            remoteChanges.push({
+              change: { op: 'move', from: action.from, to: action.to, baseRev: action.baseRev, toBaseRev: action.toBaseRev },
+              onApplied: (result) => {
+                this.rebaseSynced(action.from, action.to, result.entry.rev);
+                this.summary.movedRemote += 1;
+              },
+            });
+            break;
+          case 'deleteRemote':
+            remoteChanges.push({
+              change: { op: 'delete', path: action.path, baseRev: action.baseRev },
+              onApplied: () => {
+                this.index.synced.delete(this.libraryId, action.path);
+                this.index.remote.delete(this.libraryId, action.path);
+                this.summary.deletedRemote += 1;
+              },
+            });
+            break;
+          case 'mkdirRemote':
+            remoteChanges.push({
+              change: { op: 'mkdir', path: action.path, baseRev: action.baseRev },
+              onApplied: (result) => this.recordSynced({ path: action.path, node: { kind: 'dir' }, rev: result.entry.rev, inode: action.local.inode, mtimeMs: action.local.mtimeMs }),
+            });
+            break;
+          case 'upload':
+            if (!uploadable.has(action.path)) break;
+            remoteChanges.push({
+              change: putChangeOf(action.path, action.local, action.baseRev),
+              onApplied: (result) => {
+                this.recordSynced({ path: action.path, node: action.local.node, rev: result.entry.rev, inode: action.local.inode, mtimeMs: action.local.mtimeMs });
+                this.summary.uploadedFiles += 1;
+              },
+            });
+            break;
+          case 'moveLocal':
+            changed = (await this.moveLocal(action)) || changed;
+            break;
+          case 'deleteLocal':
+            changed = (await this.deleteLocal(action.path, action.expectLocal)) || changed;
+            break;
+          case 'download':
+            changed = (await this.download(action.path, action.remote, action.expectLocal, chunkSource)) || changed;
+            break;
+          case 'mkdirLocal':
+            changed = (await this.mkdirLocal(action.path, action.remote)) || changed;
+            break;
+          case 'conflict': {
+            const kept = await this.conflict(action, chunkSource, uploadable.has(action.path));
+            if (kept !== null) {
+              changed = true;
+              remoteChanges.push(kept);
+            }
+            break;
+          }
+          case 'recordSynced':
+            this.recordSynced(action.entry);
+            changed = true;
+            break;
+          case 'forgetSynced':
+            this.index.synced.delete(this.libraryId, action.path);
+            changed = true;
+            break;
+          case 'problem':
+            break;
+          default:
+            unhandledCase(action);
+        }
+      }
+    } finally {
+      this.summary.downloadedBytes += chunkSource.downloadedBytes;
+      this.summary.reusedBytes += chunkSource.reusedBytes;
+    }
+    if (remoteChanges.length > 0) changed = (await this.commit(remoteChanges)) || changed;
+    return changed;
+  }
+
+  /**
+   * Sends the chunks the server lacks for these files. Returns the paths whose chunks are all
+   * on the server now; a file that changed since it was scanned is left out (the next pass
+   * rescans it) rather than uploaded under stale ids.
+   */
+  private async uploadChunks(files: ReadonlyMap<LibraryPath, LocalEntry>): Promise<Set<LibraryPath>> {
+    const ready = new Set<LibraryPath>();
+    if (files.size === 0) return ready;
+    const ids: string[] = [];
+    for (const entry of files.values()) for (const chunk of entry.chunks) ids.push(chunk.id);
+    const missing = await this.deps.client.missingChunks(this.libraryId, ids);
+    let bytesTotal = 0;
+    const located: { filePath: LibraryPath; chunk: ChunkRef; offset: number }[] = [];
+    for (const [filePath, entry] of files) {
+      let offset = 0;
+      for (const chunk of entry.chunks) {
+        if (missing.delete(chunk.id)) {
+          located.push({ filePath, chunk, offset });
+          bytesTotal += chunk.size;
+        }
+        offset += chunk.size;
+      }
+    }
+    const failed = new Set<LibraryPath>();
+    const client = this.deps.client;
+    let bytesDone = 0;
+    const root = this.root;
+    const progress = (done: number): void => this.progress('uploading', 0, files.size, done, bytesTotal);
+    async function* frames(): AsyncGenerator<{ id: string; bytes: Uint8Array }> {
+      for (const { filePath, chunk, offset } of located) {
+        if (failed.has(filePath)) continue;
+        let bytes: Uint8Array;
+        try {
+          bytes = await readChunk(path.join(root, filePath), { id: chunk.id, size: chunk.size, offset });
+        } catch {
+          failed.add(filePath);
+          continue;
+        }
+        bytesDone += bytes.length;
+        progress(bytesDone);
+        yield { id: chunk.id, bytes };
+      }
+    }
+    const sent = await client.uploadChunks(this.libraryId, frames());
+    this.summary.uploadedBytes += sent.bytes;
+    for (const filePath of files.keys()) if (!failed.has(filePath)) ready.add(filePath);
+    return ready;
+  }
+
+  /** Commits the remote changes in order, in batches the server accepts. */
+  private async commit(
+    changes: readonly { change: ChangeInput; onApplied: (result: Extract<ChangeResult, { status: 'applied' }>) => void }[],
+  ): Promise<boolean> {
+    let applied = 0;
+    for (let start = 0; start < changes.length; start += PROTOCOL_LIMITS.maxChangesPerCommit) {
+      const batch = changes.slice(start, start + PROTOCOL_LIMITS.maxChangesPerCommit);
+      this.progress('committing', start, changes.length, 0, 0);
+      const answer = await this.deps.client.call(routes.commit, {
+        params: { libraryId: this.libraryId },
+        body: { device: this.deps.deviceName, changes: batch.map((item) => item.change) },
+      });
+      this.index.transaction(() => {
+        for (const result of answer.results) {
+          const item = batch[result.index];
+          if (item === undefined) continue;
+          if (result.status === 'applied') {
+            item.onApplied(result);
+            if (!result.entry.deleted) this.index.remote.put(this.libraryId, feedEntryOf(result.entry));
+            applied += 1;
+          }
+          // A conflict needs a fresh look at the server: the next pass pulls and plans again.
+        }
+      });
+    }
+    return applied > 0;
+  }
+
+  private async moveLocal(action: Extract<PlanAction, { kind: 'moveLocal' }>): Promise<boolean> {
+    const parent = parentPath(action.to);
+    if (parent !== '' && !(await this.ensureFolder(parent))) return false;
+    const expect = expectationFromLocalEntry(action.expectLocal);
+    if (expect.kind === 'absent') return false;
+    const result = await moveIfUnchanged(this.root, action.from, action.to, expect);
+    if (result.status !== 'moved') {
+      if (result.status === 'unsafe') this.addProblem(action.to, 'unsafe-path', result.message);
+      return false;
+    }
+    this.index.transaction(() => {
+      this.rebaseLocal(action.from, action.to);
+      this.rebaseSynced(action.from, action.to, action.remote.rev);
+    });
+    this.summary.movedLocal += 1;
+    return true;
+  }
+
+  private async deleteLocal(entryPath: LibraryPath, expectLocal: LocalEntry): Promise<boolean> {
+    if (expectLocal.node.kind === 'dir') {
+      const result = await deleteFolderIfEmpty(this.root, entryPath);
+      if (result.status === 'deleted' || result.status === 'absent') {
+        this.forgetEverywhereLocal(entryPath);
+        return true;
+      }
+      if (result.status === 'unsafe') this.addProblem(entryPath, 'unsafe-path', result.message);
+      return false;
+    }
+    const expect = expectationFromLocalEntry(expectLocal);
+    if (expect.kind !== 'file') return false;
+    const result = await deleteFileIfUnchanged(this.root, entryPath, expect);
+    if (result.status === 'deleted' || result.status === 'absent') {
+      this.forgetEverywhereLocal(entryPath);
+      this.summary.deletedLocal += 1;
+      return true;
+    }
+    if (result.status === 'unsafe') this.addProblem(entryPath, 'unsafe-path', result.message);
+    return false;
+  }
+
+  private forgetEverywhereLocal(entryPath: LibraryPath): void {
+    this.index.transaction(() => {
+      this.index.local.delete(this.libraryId, entryPath);
+      this.index.synced.delete(this.libraryId, entryPath);
+    });
+  }
+
+  private async download(entryPath: LibraryPath, remote: RemoteEntry, expectLocal: LocalEntry | undefined, chunks: ChunkSource): Promise<boolean> {
+    if (remote.node.kind !== 'file') return this.mkdirLocal(entryPath, remote);
+    const parent = parentPath(entryPath);
+    if (parent !== '' && !(await this.ensureFolder(parent))) return false;
+    const expect = expectationFromLocalEntry(expectLocal);
+    if (expect.kind === 'dir') return false; // the planner deletes a folder before replacing it
+    this.progress('downloading', this.summary.downloadedFiles, 0, 0, remote.node.size);
+    const result = await writeFileAtomic(this.root, entryPath, chunks.read(remote.chunks), {
+      mtimeMs: remote.mtimeMs,
+      executable: remote.node.executable,
+      expect,
+    });
+    if (result.status === 'unsafe') {
+      this.addProblem(entryPath, 'unsafe-path', result.message);
+      return false;
+    }
+    if (result.status === 'changed') return false; // the user touched it: the next pass makes it a conflict
+    this.index.transaction(() => {
+      this.index.local.put(this.libraryId, {
+        path: entryPath,
+        node: remote.node,
+        mtimeMs: result.mtimeMs,
+        inode: result.inode,
+        statSize: result.size,
+        chunks: remote.chunks,
+      });
+      this.recordSynced({ path: entryPath, node: remote.node, rev: remote.rev, inode: result.inode, mtimeMs: result.mtimeMs });
+    });
+    this.summary.downloadedFiles += 1;
+    return true;
+  }
+
+  private async mkdirLocal(entryPath: LibraryPath, remote: RemoteEntry): Promise<boolean> {
+    const result = await mkdirSafe(this.root, entryPath);
+    if (result.status === 'created' || result.status === 'exists') {
+      this.index.transaction(() => {
+        this.index.local.put(this.libraryId, { path: entryPath, node: { kind: 'dir' }, mtimeMs: 0, inode: result.inode, statSize: 0, chunks: [] });
+        this.recordSynced({ path: entryPath, node: { kind: 'dir' }, rev: remote.rev, inode: result.inode, mtimeMs: 0 });
+      });
+      return true;
+    }
+    if (result.status === 'unsafe') this.addProblem(entryPath, 'unsafe-path', result.message);
+    return false;
+  }
+
+  /** Makes sure a folder exists locally (its synced entry follows from the planner later). */
+  private async ensureFolder(folder: LibraryPath): Promise<boolean> {
+    const result = await mkdirSafe(this.root, folder);
+    if (result.status === 'created' || result.status === 'exists') return true;
+    if (result.status === 'unsafe') this.addProblem(folder, 'unsafe-path', result.message);
+    return false;
+  }
+
+  /**
+   * Both sides changed a path. The local version moves aside to the conflict name (and is
+   * committed there as a new file), the server's version takes the name. If the local file
+   * changed again since the scan, nothing happens: the next pass sees the newer version.
+   */
+  private async conflict(
+    action: Extract<PlanAction, { kind: 'conflict' }>,
+    chunks: ChunkSource,
+    chunksUploaded: boolean,
+  ): Promise<{ change: ChangeInput; onApplied: (result: Extract<ChangeResult, { status: 'applied' }>) => void } | null> {
+    const expect = expectationFromLocalEntry(action.local);
+    if (expect.kind === 'absent') return null;
+    if (action.local.node.kind === 'file' && !chunksUploaded) return null;
+    const moved = await moveIfUnchanged(this.root, action.path, action.conflictPath, expect);
+    if (moved.status !== 'moved') {
+      if (moved.status === 'unsafe') this.addProblem(action.path, 'unsafe-path', moved.message);
+      return null;
+    }
+    const copy: LocalEntry = { ...action.local, path: action.conflictPath, inode: moved.inode };
+    this.index.transaction(() => {
+      this.rebaseLocal(action.path, action.conflictPath);
+      this.index.synced.delete(this.libraryId, action.path);
+      this.index.conflicts.add({
+        libraryId: this.libraryId,
+        path: action.path,
+        conflictPath: action.conflictPath,
+        local: { node: action.local.node, rev: null, mtimeMs: action.local.mtimeMs, device: this.deps.deviceName },
+        remote: { node: action.remote.node, rev: action.remote.rev, mtimeMs: action.remote.mtimeMs, device: null },
+        createdAt: Date.now(),
+      });
+    });
+    this.summary.conflicts.push(action.path);
+    if (action.remote.node.kind === 'file') await this.download(action.path, action.remote, undefined, chunks);
+    else await this.mkdirLocal(action.path, action.remote);
+    if (copy.node.kind === 'dir') {
+      return {
+        change: { op: 'mkdir', path: action.conflictPath, baseRev: null },
+        onApplied: (result) => this.recordSynced({ path: copy.path, node: copy.node, rev: result.entry.rev, inode: copy.inode, mtimeMs: copy.mtimeMs }),
+      };
+    }
+    return {
+      change: putChangeOf(action.conflictPath, copy, null),
+      onApplied: (result) => {
+        this.recordSynced({ path: copy.path, node: copy.node, rev: result.entry.rev, inode: copy.inode, mtimeMs: copy.mtimeMs });
+        this.summary.uploadedFiles += 1;
+      },
+    };
+  }
+
+  // ---- recording ----------------------------------------------------------------------------
+
+  private recordSynced(entry: SyncedEntry): void {
+    this.index.synced.put(this.libraryId, entry);
+  }
+
+  /** Moves every local entry at or below `from` to below `to`. */
+  private rebaseLocal(from: LibraryPath, to: LibraryPath): void {
+    const moved = [...this.index.local.iterate(this.libraryId, { below: from })].filter((entry) => isSameOrBelow(entry.path, from));
+    this.index.local.deleteBelow(this.libraryId, from);
+    this.index.local.putMany(
+      this.libraryId,
+      moved.map((entry) => ({ ...entry, path: rebasePath(entry.path, from, to) })),
+    );
+  }
+
+  /** Moves every synced entry at or below `from` to below `to`; the moved root gets `rev`. */
+  private rebaseSynced(from: LibraryPath, to: LibraryPath, rev: number): void {
+    const moved = [...this.index.synced.iterate(this.libraryId, { below: from })].filter((entry) => isSameOrBelow(entry.path, from));
+    this.index.synced.deleteBelow(this.libraryId, from);
+    this.index.synced.putMany(
+      this.libraryId,
+      moved.map((entry) => ({ ...entry, path: rebasePath(entry.path, from, to), rev: entry.path === from ? rev : entry.rev })),
+    );
+  }
+
+  private pause(reason: PauseReason, message: string): void {
+    this.index.libraries.update(this.libraryId, { pause: { reason, since: Date.now() }, lastError: { message, at: Date.now() } });
+    this.summary.outcome = 'paused';
+    this.summary.pauseReason = reason;
+    this.addProblem('', reason, message);
+  }
+
+  private addProblem(entryPath: string, kind: string, message: string): void {
+    if (this.summary.problems.some((problem) => problem.path === entryPath && problem.kind === kind)) return;
+    this.summary.problems.push({ path: entryPath, kind, message });
+  }
+
+  private progress(phase: RoundProgress['phase'], filesDone: number, filesTotal: number, bytesDone: number, bytesTotal: number): void {
+    this.deps.onProgress?.({ libraryId: this.libraryId, phase, filesDone, filesTotal, bytesDone, bytesTotal });
+  }
+}
+
+/** Selective sync: a path is selected when it is inside a selected path or leads to one. */
+export function isInSelection(entryPath: LibraryPath, selection: readonly LibraryPath[]): boolean {
+  return selection.some((selected) => isSameOrBelow(entryPath, selected) || isSameOrBelow(selected, entryPath));
+}
+
+export { RemoteError };

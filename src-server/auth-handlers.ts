@@ -1,0 +1,81 @@
+// Handlers of health, login, logout, the caller's identity and their device tokens.
+
+import { randomBytes } from 'node:crypto';
+import { PROTOCOL_VERSION } from '../shared/protocol/index.js';
+import type { Routes } from '../shared/protocol/index.js';
+import { ApiError } from './api-error.js';
+import { newId } from './ids.js';
+import { verifyPassword } from './password-hash.js';
+import { hashToken } from './router.js';
+import type { Handler } from './router.js';
+
+export const authHandlers: {
+  readonly [Name in 'health' | 'login' | 'logout' | 'me' | 'listTokens' | 'revokeToken']: Handler<Routes[Name]>;
+} = {
+  async health({ services }) {
+    return { status: 'ok', protocolVersion: PROTOCOL_VERSION, serverVersion: services.serverVersion };
+  },
+
+  async login({ services, body, request, now }) {
+    const address = request.socket.remoteAddress ?? 'unknown';
+    const waitMs = services.loginLimiter.retryAfterMs(body.user, address);
+    if (waitMs > 0) {
+      const retryAfterSeconds = Math.ceil(waitMs / 1000);
+      throw new ApiError(
+        'rate-limited',
+        `too many failed logins: try again in ${retryAfterSeconds} s`,
+        { retryAfterSeconds },
+        { 'Retry-After': String(retryAfterSeconds) },
+      );
+    }
+    const found = await services.store.users.byName(body.user);
+    const user = found !== null && found.removedAt === null ? found : null;
+    // verifyPassword spends the same time for an unknown user as for a wrong password.
+    const valid = await verifyPassword(body.password, user?.passwordHash ?? null);
+    if (user === null || !valid) {
+      services.loginLimiter.recordFailure(body.user, address);
+      throw new ApiError('unauthorized', 'wrong user name or password');
+    }
+    services.loginLimiter.recordSuccess(body.user);
+    const token = randomBytes(32).toString('base64url');
+    const deviceId = newId();
+    await services.store.tokens.create({
+      id: deviceId,
+      userId: user.id,
+      tokenHash: hashToken(token),
+      deviceName: body.deviceName,
+      createdAt: now,
+      lastUsedAt: now,
+    });
+    return { token, userId: user.id, user: user.name, deviceId };
+  },
+
+  async logout({ services, caller }) {
+    await services.store.tokens.revoke(caller.userId, caller.deviceId);
+    return { ok: true };
+  },
+
+  async me({ caller }) {
+    return { userId: caller.userId, user: caller.userName, admin: caller.admin, deviceId: caller.deviceId, deviceName: caller.deviceName };
+  },
+
+  async listTokens({ services, caller }) {
+    const tokens = await services.store.tokens.listForUser(caller.userId);
+    return {
+      tokens: tokens.map((token) => ({
+        deviceId: token.id,
+        deviceName: token.deviceName,
+        createdAt: token.createdAt,
+        lastUsedAt: token.lastUsedAt,
+        current: token.id === caller.deviceId,
+      })),
+    };
+  },
+
+  async revokeToken({ services, caller, params }) {
+    if (!(await services.store.tokens.revoke(caller.userId, params.tokenId))) {
+      throw new ApiError('not-found', 'you have no device token with this id');
+    }
+    return { ok: true };
+  },
+};

@@ -1,0 +1,99 @@
+// Handlers of chunk routes. Every uploaded chunk's SHA-256 is checked before anything of the
+// request is stored; every chunk read back is checked again before it is sent, so a damaged
+// file on disk is an error, never data.
+
+import { createHash } from 'node:crypto';
+import type { ChunkId } from '../shared/model.js';
+import { CHUNK_ID_PATTERN } from '../shared/model.js';
+import { FRAMES_CONTENT_TYPE, encodeFrameHeader } from '../shared/protocol/index.js';
+import type { Frame, Routes } from '../shared/protocol/index.js';
+import { ApiError } from './api-error.js';
+import { startStream, writeStream } from './http-io.js';
+import type { Handler, ServerServices } from './router.js';
+import type { LibraryAccess } from './storage/metadata-store.js';
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function checkChunkId(raw: string): ChunkId {
+  if (!CHUNK_ID_PATTERN.test(raw)) throw new ApiError('bad-request', 'a chunk id is the lowercase hex SHA-256 of the chunk (64 characters)');
+  return raw;
+}
+
+/** Verifies every frame, then stores and links them all; a mismatch stores nothing. */
+async function storeChunks(services: ServerServices, library: LibraryAccess, frames: readonly Frame[]): Promise<number> {
+  const unique = new Map<ChunkId, Frame>();
+  for (const frame of frames) {
+    if (sha256Hex(frame.bytes) !== frame.id) {
+      throw new ApiError('hash-mismatch', `the bytes sent for chunk ${frame.id} do not hash to its id; nothing of this request was stored`, {
+        chunkId: frame.id,
+      });
+    }
+    unique.set(frame.id, frame);
+  }
+  const chunks = [...unique.values()];
+  // The bytes are durable before the library claims them, so a crash in between leaves at
+  // worst an unlinked chunk file, never a link to nothing.
+  await services.chunkStore.put(library.ownerId, chunks);
+  await services.store.chunks.link(
+    library.id,
+    chunks.map((chunk) => ({ id: chunk.id, size: chunk.bytes.length })),
+  );
+  return chunks.length;
+}
+
+/** Reads a chunk the library holds, verifying its bytes; damage is an internal error. */
+async function readChunk(services: ServerServices, library: LibraryAccess, id: ChunkId): Promise<Uint8Array> {
+  const bytes = await services.chunkStore.get(library.ownerId, id);
+  if (bytes === null) throw new Error(`chunk ${id} of library ${library.id} is linked but absent from the chunk store`);
+  if (sha256Hex(bytes) !== id) throw new Error(`chunk ${id} of library ${library.id} is damaged in the chunk store`);
+  return bytes;
+}
+
+async function requirePresent(services: ServerServices, library: LibraryAccess, ids: readonly ChunkId[]): Promise<void> {
+  const missing = await services.store.chunks.missing(library.id, ids);
+  if (missing.length > 0) {
+    throw new ApiError('not-found', `${missing.length} of the requested chunks are not in this library`, { missing });
+  }
+}
+
+type ChunkHandlerName = 'missingChunks' | 'uploadChunks' | 'downloadChunks' | 'putChunk' | 'getChunk';
+
+export const chunkHandlers: { readonly [Name in ChunkHandlerName]: Handler<Routes[Name]> } = {
+  async missingChunks({ services, library, body }) {
+    return { missing: await services.store.chunks.missing(library.id, body.ids) };
+  },
+
+  async uploadChunks({ services, library, body }) {
+    return { stored: await storeChunks(services, library, body) };
+  },
+
+  async putChunk({ services, library, params, body }) {
+    const id = checkChunkId(params.chunkId);
+    return { stored: await storeChunks(services, library, [{ id, bytes: body }]) };
+  },
+
+  async getChunk({ services, library, params }) {
+    const id = checkChunkId(params.chunkId);
+    await requirePresent(services, library, [id]);
+    return readChunk(services, library, id);
+  },
+
+  async downloadChunks({ services, library, body, response }) {
+    const ids = [...new Set(body.ids)];
+    await requirePresent(services, library, ids);
+    // Read the first chunk before answering, so a damaged store still gets a clean error
+    // when it can; later damage ends the stream early, which the client detects.
+    let next = ids.length > 0 ? await readChunk(services, library, ids[0]!) : null;
+    startStream(response, FRAMES_CONTENT_TYPE);
+    for (let index = 0; index < ids.length; index++) {
+      const bytes = next!;
+      await writeStream(response, encodeFrameHeader(ids[index]!, bytes.length));
+      await writeStream(response, bytes);
+      next = index + 1 < ids.length ? await readChunk(services, library, ids[index + 1]!) : null;
+    }
+    response.end();
+    return 'streamed';
+  },
+};

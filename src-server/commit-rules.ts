@@ -1,0 +1,270 @@
+// The commit rules, as one pure function over a read-only view of the library. Every metadata
+// store runs it inside its own transaction, so the rules exist once for every backend.
+//
+// Invariant kept by these rules: every ancestor of a live entry is a live folder. A put or
+// mkdir creates missing parents, a folder with live children cannot be deleted, and a folder
+// move moves its whole subtree. So a path that is not live has no live descendants.
+
+import type { LibraryPath } from '../shared/paths.js';
+import { ancestorPaths, isSameOrBelow, rebasePath } from '../shared/paths.js';
+import type {
+  Change,
+  ChangeResult,
+  ConflictReason,
+  DeleteChange,
+  Entry,
+  MkdirChange,
+  MoveChange,
+  PutChange,
+} from '../shared/protocol/index.js';
+
+/** What the rules need to read; answers reflect the state before the commit. */
+export interface CommitReader {
+  /** The latest version of a path, deleted or not, or null if the path never existed. */
+  head(path: LibraryPath): Entry | null;
+  /** The live entries strictly below a folder, in any order. */
+  liveDescendants(folder: LibraryPath): Entry[];
+}
+
+export interface CommitContext {
+  /** The rev the first new version gets: the library's head + 1. */
+  readonly firstRev: number;
+  readonly userName: string;
+  readonly device: string;
+  readonly committedAt: number;
+}
+
+export interface AppliedChanges {
+  /** One result per change, in order. */
+  readonly results: ChangeResult[];
+  /** Every new version, in rev order (firstRev, firstRev + 1, ...). */
+  readonly versions: Entry[];
+}
+
+/** Orders paths by their UTF-8 bytes (code point order), the order SQL stores use. */
+export function comparePaths(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const x = a.codePointAt(i)!;
+    const y = b.codePointAt(i)!;
+    if (x !== y) return x - y;
+    if (x > 0xffff) i++;
+  }
+  return a.length - b.length;
+}
+
+type NewVersion = Omit<Entry, 'rev' | 'userName' | 'device' | 'committedAt'>;
+
+/** The library as the commit sees it: the reader's state plus this commit's new versions. */
+class CommitView {
+  private readonly changed = new Map<LibraryPath, Entry>();
+  private readonly read = new Map<LibraryPath, Entry | null>();
+  readonly versions: Entry[] = [];
+  private nextRev: number;
+
+  constructor(
+    private readonly reader: CommitReader,
+    private readonly context: CommitContext,
+  ) {
+    this.nextRev = context.firstRev;
+  }
+
+  head(path: LibraryPath): Entry | null {
+    const changed = this.changed.get(path);
+    if (changed !== undefined) return changed;
+    if (!this.read.has(path)) this.read.set(path, this.reader.head(path));
+    return this.read.get(path) ?? null;
+  }
+
+  /** Live entries strictly below the folder, parents before children. */
+  liveDescendants(folder: LibraryPath): Entry[] {
+    const result = new Map<LibraryPath, Entry>();
+    for (const entry of this.reader.liveDescendants(folder)) {
+      if (!this.changed.has(entry.path)) result.set(entry.path, entry);
+    }
+    for (const [path, entry] of this.changed) {
+      if (!entry.deleted && path !== folder && isSameOrBelow(path, folder)) result.set(path, entry);
+    }
+    return [...result.values()].sort((a, b) => comparePaths(a.path, b.path));
+  }
+
+  write(version: NewVersion): Entry {
+    const entry: Entry = {
+      ...version,
+      rev: this.nextRev++,
+      device: this.context.device,
+      userName: this.context.userName,
+      committedAt: this.context.committedAt,
+    };
+    this.versions.push(entry);
+    this.changed.set(entry.path, entry);
+    return entry;
+  }
+}
+
+function isLive(entry: Entry | null): entry is Entry {
+  return entry !== null && !entry.deleted;
+}
+
+/** baseRev null: the path must not be live. A number: it must be the path's latest rev. */
+function baseMatches(baseRev: number | null, current: Entry | null): boolean {
+  return baseRev === null ? !isLive(current) : current !== null && current.rev === baseRev;
+}
+
+function folderVersion(path: LibraryPath, movedFrom?: LibraryPath): NewVersion {
+  const version: NewVersion = { path, kind: 'dir', deleted: false, size: 0, mtimeMs: 0, executable: false, chunks: [], contentHash: '' };
+  return movedFrom === undefined ? version : { ...version, movedFrom };
+}
+
+function deletedVersion(of: Entry, movedTo?: LibraryPath): NewVersion {
+  const version: NewVersion = {
+    path: of.path,
+    kind: of.kind,
+    deleted: true,
+    size: of.size,
+    mtimeMs: of.mtimeMs,
+    executable: of.executable,
+    chunks: of.chunks,
+    contentHash: of.contentHash,
+  };
+  return movedTo === undefined ? version : { ...version, movedTo };
+}
+
+type Outcome = { status: 'applied'; entry: Entry } | { status: 'conflict'; reason: ConflictReason; current: Entry | null };
+
+const conflict = (reason: ConflictReason, current: Entry | null): Outcome => ({ status: 'conflict', reason, current });
+
+/** An ancestor of the path that is a live file, or null. */
+function fileAncestor(view: CommitView, path: LibraryPath): Entry | null {
+  for (const ancestor of ancestorPaths(path)) {
+    const entry = view.head(ancestor);
+    if (isLive(entry) && entry.kind === 'file') return entry;
+  }
+  return null;
+}
+
+/** Creates the missing ancestor folders of a path, top-down; the caller checked fileAncestor. */
+function createParents(view: CommitView, path: LibraryPath, mtimeMs: number): void {
+  for (const ancestor of ancestorPaths(path)) {
+    if (!isLive(view.head(ancestor))) view.write({ ...folderVersion(ancestor), mtimeMs });
+  }
+}
+
+function applyPut(view: CommitView, change: PutChange, now: number): Outcome {
+  const current = view.head(change.path);
+  if (!baseMatches(change.baseRev, current)) return conflict('stale-base', current);
+  if (isLive(current) && current.kind === 'dir') return conflict('type-clash', current);
+  const blocker = fileAncestor(view, change.path);
+  if (blocker !== null) return conflict('parent-is-file', blocker);
+  createParents(view, change.path, now);
+  const entry = view.write({
+    path: change.path,
+    kind: 'file',
+    deleted: false,
+    size: change.size,
+    mtimeMs: change.mtimeMs,
+    executable: change.executable,
+    chunks: change.chunks,
+    contentHash: change.contentHash,
+  });
+  return { status: 'applied', entry };
+}
+
+function applyMkdir(view: CommitView, change: MkdirChange, now: number): Outcome {
+  const current = view.head(change.path);
+  if (!baseMatches(change.baseRev, current)) return conflict('stale-base', current);
+  if (isLive(current) && current.kind === 'file') return conflict('type-clash', current);
+  const blocker = fileAncestor(view, change.path);
+  if (blocker !== null) return conflict('parent-is-file', blocker);
+  createParents(view, change.path, now);
+  return { status: 'applied', entry: view.write({ ...folderVersion(change.path), mtimeMs: now }) };
+}
+
+function applyDelete(view: CommitView, change: DeleteChange): Outcome {
+  const current = view.head(change.path);
+  if (!baseMatches(change.baseRev, current)) return conflict('stale-base', current);
+  if (!isLive(current)) return conflict('not-found', current);
+  if (current.kind === 'dir') {
+    // Children deleted earlier in this commit are no longer live here, so a client deletes a
+    // folder by deleting its contents first; a child it did not know about blocks the delete.
+    const child = view.liveDescendants(change.path)[0];
+    if (child !== undefined) return conflict('not-empty', child);
+  }
+  return { status: 'applied', entry: view.write(deletedVersion(current)) };
+}
+
+function applyMove(view: CommitView, change: MoveChange, now: number): Outcome {
+  const source = view.head(change.from);
+  if (!baseMatches(change.baseRev, source)) return conflict('stale-base', source);
+  if (!isLive(source)) return conflict('not-found', source);
+  if (change.from === change.to || (source.kind === 'dir' && isSameOrBelow(change.to, change.from))) {
+    return conflict('invalid-move', source);
+  }
+  const target = view.head(change.to);
+  if (!baseMatches(change.toBaseRev, target)) return conflict('stale-target', target);
+  if (isLive(target) && (target.kind === 'dir' || source.kind === 'dir')) return conflict('type-clash', target);
+  const blocker = fileAncestor(view, change.to);
+  if (blocker !== null) return conflict('parent-is-file', blocker);
+
+  const descendants = source.kind === 'dir' ? view.liveDescendants(change.from) : [];
+  createParents(view, change.to, now);
+  // New paths first, parents before children; then the old paths, children before parents.
+  // A client applying the feed in rev order never sees an entry without its parent folder.
+  const entry = view.write({ ...stripMoveMarks(source), path: change.to, movedFrom: change.from });
+  for (const descendant of descendants) {
+    view.write({ ...stripMoveMarks(descendant), path: rebasePath(descendant.path, change.from, change.to), movedFrom: descendant.path });
+  }
+  for (const descendant of [...descendants].reverse()) {
+    view.write(deletedVersion(descendant, rebasePath(descendant.path, change.from, change.to)));
+  }
+  view.write(deletedVersion(source, change.to));
+  return { status: 'applied', entry };
+}
+
+function stripMoveMarks(entry: Entry): NewVersion {
+  return {
+    path: entry.path,
+    kind: entry.kind,
+    deleted: entry.deleted,
+    size: entry.size,
+    mtimeMs: entry.mtimeMs,
+    executable: entry.executable,
+    chunks: entry.chunks,
+    contentHash: entry.contentHash,
+  };
+}
+
+function unhandledChange(change: never): never {
+  throw new Error(`unhandled change: ${JSON.stringify(change)}`);
+}
+
+/**
+ * Applies the changes in order. A change whose base is not current, or that would break the
+ * invariant above, becomes a conflict and leaves the view untouched; the others apply.
+ */
+export function applyChanges(reader: CommitReader, changes: readonly Change[], context: CommitContext): AppliedChanges {
+  const view = new CommitView(reader, context);
+  const results: ChangeResult[] = changes.map((change, index): ChangeResult => {
+    let outcome: Outcome;
+    switch (change.op) {
+      case 'put':
+        outcome = applyPut(view, change, context.committedAt);
+        break;
+      case 'mkdir':
+        outcome = applyMkdir(view, change, context.committedAt);
+        break;
+      case 'delete':
+        outcome = applyDelete(view, change);
+        break;
+      case 'move':
+        outcome = applyMove(view, change, context.committedAt);
+        break;
+      default:
+        return unhandledChange(change);
+    }
+    return outcome.status === 'applied'
+      ? { index, status: 'applied', entry: outcome.entry }
+      : { index, status: 'conflict', reason: outcome.reason, current: outcome.current };
+  });
+  return { results, versions: view.versions };
+}

@@ -1,0 +1,165 @@
+// Handlers of the change feed, waiting for changes, commits, history, trash, restore and
+// snapshots.
+
+import { createHash } from 'node:crypto';
+import type { ChunkRef } from '../shared/model.js';
+import type { Change, CommitResponse, Routes } from '../shared/protocol/index.js';
+import { ApiError } from './api-error.js';
+import type { Caller, Handler, ServerServices } from './router.js';
+import type { LibraryAccess } from './storage/metadata-store.js';
+
+/** SHA-256 over the concatenated raw 32-byte chunk ids (see shared/model.ts). */
+export function contentHashOf(chunks: readonly ChunkRef[]): string {
+  const hash = createHash('sha256');
+  for (const chunk of chunks) hash.update(Buffer.from(chunk.id, 'hex'));
+  return hash.digest('hex');
+}
+
+/** Checks what the schemas cannot: each put's size and content hash against its chunk list. */
+function checkPuts(changes: readonly Change[]): void {
+  changes.forEach((change, index) => {
+    if (change.op !== 'put') return;
+    const total = change.chunks.reduce((sum, chunk) => sum + chunk.size, 0);
+    if (total !== change.size) {
+      throw new ApiError('bad-request', `changes.${index}: size ${change.size} differs from the sum of its chunk sizes (${total})`);
+    }
+    if (contentHashOf(change.chunks) !== change.contentHash) {
+      throw new ApiError('bad-request', `changes.${index}: contentHash is not the SHA-256 of the concatenated chunk ids`);
+    }
+  });
+}
+
+/** Commits validated changes and tells waiting clients; refusals become errors. */
+async function commitChanges(
+  services: ServerServices,
+  library: LibraryAccess,
+  caller: Caller,
+  device: string,
+  changes: readonly Change[],
+  now: number,
+): Promise<CommitResponse> {
+  const outcome = await services.store.versions.commit({
+    libraryId: library.id,
+    userId: caller.userId,
+    userName: caller.userName,
+    device,
+    committedAt: now,
+    changes,
+  });
+  switch (outcome.kind) {
+    case 'missing-chunks':
+      throw new ApiError('missing-chunks', `the library lacks ${outcome.missing.length} chunks this commit names: upload them, then commit again`, {
+        missing: outcome.missing,
+      });
+    case 'chunk-size-mismatch':
+      throw new ApiError(
+        'bad-request',
+        `chunk ${outcome.chunkId} is ${outcome.stored} bytes, but the commit says ${outcome.claimed}; nothing was committed`,
+      );
+    case 'committed':
+      if (outcome.results.some((result) => result.status === 'applied')) {
+        services.notifier.publish({ kind: 'commit', libraryId: library.id, headSeq: outcome.headSeq });
+      }
+      return { headSeq: outcome.headSeq, results: outcome.results };
+    default:
+      throw new Error(`unhandled commit outcome: ${JSON.stringify(outcome satisfies never)}`);
+  }
+}
+
+/**
+ * Resolves with the library's head once it exceeds `after`, or at the timeout, or when the
+ * client leaves or the server shuts down. Subscribes before reading the head, so a commit
+ * between the read and the wait cannot be missed.
+ */
+async function waitForHead(services: ServerServices, library: LibraryAccess, after: number, timeoutMs: number, signal: AbortSignal): Promise<number> {
+  let resolveWait: () => void = () => {};
+  const woken = new Promise<void>((resolve) => {
+    resolveWait = resolve;
+  });
+  const unsubscribe = services.notifier.subscribe((event) => {
+    if (event.kind === 'commit' && event.libraryId === library.id && event.headSeq > after) resolveWait();
+  });
+  const unregister = services.onShutdown(resolveWait);
+  const timer = setTimeout(resolveWait, timeoutMs);
+  signal.addEventListener('abort', resolveWait);
+  try {
+    if ((await services.store.versions.headSeq(library.id)) <= after) await woken;
+    return await services.store.versions.headSeq(library.id);
+  } finally {
+    clearTimeout(timer);
+    unsubscribe();
+    unregister();
+    signal.removeEventListener('abort', resolveWait);
+  }
+}
+
+type EntryHandlerName = 'changes' | 'waitForChanges' | 'commit' | 'history' | 'trash' | 'restore' | 'snapshot';
+
+export const entryHandlers: { readonly [Name in EntryHandlerName]: Handler<Routes[Name]> } = {
+  async changes({ services, library, query }) {
+    const page = await services.store.versions.changes(library.id, query.after, query.limit);
+    const last = page.items.at(-1);
+    return { entries: page.items, cursor: last === undefined ? query.after : last.rev, headSeq: page.headSeq, hasMore: page.hasMore };
+  },
+
+  async waitForChanges({ services, library, query, response }) {
+    const aborted = new AbortController();
+    const onClose = () => aborted.abort();
+    response.once('close', onClose);
+    try {
+      return { headSeq: await waitForHead(services, library, query.after, query.timeoutMs, aborted.signal) };
+    } finally {
+      response.off('close', onClose);
+    }
+  },
+
+  async commit({ services, library, caller, body, now }) {
+    checkPuts(body.changes);
+    return commitChanges(services, library, caller, body.device ?? caller.deviceName, body.changes, now);
+  },
+
+  async history({ services, library, query }) {
+    return { versions: await services.store.versions.history(library.id, query.path) };
+  },
+
+  async trash({ services, library, query }) {
+    const page = await services.store.versions.trash(library.id, query.after ?? null, query.limit);
+    return { items: page.items.map((item) => ({ path: item.deleted.path, ...item })), hasMore: page.hasMore };
+  },
+
+  async restore({ services, library, caller, body, now }) {
+    const source = await services.store.versions.version(library.id, body.path, body.rev);
+    if (source === null) throw new ApiError('not-found', `${body.path} has no version ${body.rev}`);
+    if (source.deleted) throw new ApiError('bad-request', `version ${body.rev} of ${body.path} is a deletion; restore the version before it`);
+    const changes: Change[] = [
+      source.kind === 'file'
+        ? { op: 'put', path: source.path, baseRev: body.baseRev, size: source.size, mtimeMs: source.mtimeMs, executable: source.executable, chunks: source.chunks, contentHash: source.contentHash }
+        : { op: 'mkdir', path: source.path, baseRev: body.baseRev },
+    ];
+    const current = await services.store.versions.head(library.id, body.path);
+    if (source.kind === 'dir' && current !== null && current.deleted) {
+      // Bring back what the folder held just before the commit that deleted it, except the
+      // paths that exist again now (their new content wins; nothing is overwritten).
+      const start = await services.store.versions.commitStart(library.id, current.rev);
+      const subtree = start === null ? [] : await services.store.versions.subtreeAt(library.id, body.path, start - 1);
+      for (const entry of subtree) {
+        const existing = await services.store.versions.head(library.id, entry.path);
+        if (existing !== null && !existing.deleted) continue;
+        changes.push(
+          entry.kind === 'file'
+            ? { op: 'put', path: entry.path, baseRev: null, size: entry.size, mtimeMs: entry.mtimeMs, executable: entry.executable, chunks: entry.chunks, contentHash: entry.contentHash }
+            : { op: 'mkdir', path: entry.path, baseRev: null },
+        );
+      }
+    }
+    return commitChanges(services, library, caller, caller.deviceName, changes, now);
+  },
+
+  async snapshot({ services, library, query }) {
+    const head = await services.store.versions.headSeq(library.id);
+    const seq = query.seq ?? head;
+    if (seq > head) throw new ApiError('bad-request', `seq ${seq} is beyond the library's head (${head})`);
+    const page = await services.store.versions.snapshot(library.id, seq, query.after ?? null, query.limit);
+    return { seq, entries: page.items, hasMore: page.hasMore };
+  },
+};

@@ -1,0 +1,160 @@
+// Reading request bodies and writing responses, with the limits and encodings of the protocol.
+// The only module that touches node:zlib and raw request/response streams; the router and the
+// handlers call it.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createGunzip, gzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import type { z } from 'zod';
+import { errorBody, errorStatus } from '../shared/protocol/index.js';
+import { ApiError } from './api-error.js';
+
+const gzipAsync = promisify(gzip);
+
+/** JSON answers smaller than this are sent uncompressed; gzip would not pay for itself. */
+const COMPRESS_FROM_BYTES = 1024;
+
+/** Marks a response whose request body was not read to the end: the connection cannot be reused. */
+function closeAfterResponse(response: ServerResponse): void {
+  if (!response.headersSent) response.setHeader('Connection', 'close');
+}
+
+/**
+ * Reads the whole body, refusing more than `limit` bytes (after decompression when the client
+ * sent Content-Encoding: gzip) with `payload-too-large` as soon as the limit is crossed.
+ */
+export async function readBody(request: IncomingMessage, response: ServerResponse, limit: number): Promise<Buffer> {
+  const declared = request.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limit) {
+    closeAfterResponse(response);
+    throw new ApiError('payload-too-large', `the body is ${declared} bytes; the limit for this route is ${limit} bytes`);
+  }
+  const encoding = (request.headers['content-encoding'] ?? 'identity').toLowerCase();
+  if (encoding !== 'identity' && encoding !== 'gzip') {
+    closeAfterResponse(response);
+    throw new ApiError('unsupported-media-type', `content encoding ${encoding} is not supported; send identity or gzip`);
+  }
+  const source: NodeJS.ReadableStream = encoding === 'gzip' ? request.pipe(createGunzip()) : request;
+  const parts: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const part of source) {
+      const buffer = part as Buffer;
+      total += buffer.length;
+      if (total > limit) {
+        closeAfterResponse(response);
+        throw new ApiError('payload-too-large', `the body exceeds the limit for this route (${limit} bytes)`);
+      }
+      parts.push(buffer);
+    }
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    closeAfterResponse(response);
+    if (encoding === 'gzip') throw new ApiError('bad-request', 'the gzip body could not be decompressed');
+    throw error;
+  }
+  return Buffer.concat(parts, total);
+}
+
+/** Checks the Content-Type's media type (parameters such as charset are ignored). */
+export function requireContentType(request: IncomingMessage, response: ServerResponse, expected: string): void {
+  const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (mediaType !== expected) {
+    closeAfterResponse(response);
+    throw new ApiError('unsupported-media-type', `send this body as ${expected} (got ${mediaType === '' ? 'no content type' : mediaType})`);
+  }
+}
+
+/** Flattens zod issues into the `bad-request` details: where, and what is wrong. */
+export function validationError(what: string, error: z.ZodError): ApiError {
+  const issues = error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+  const first = issues[0];
+  const summary = first === undefined ? '' : `: ${first.path === '' ? '' : `${first.path}: `}${first.message}`;
+  return new ApiError('bad-request', `invalid ${what}${summary}`, { issues });
+}
+
+/** Parses and validates a JSON body. */
+export function parseJson<Schema extends z.ZodType>(body: Buffer, schema: Schema): z.output<Schema> {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw new ApiError('bad-request', `malformed JSON: ${(error as Error).message}`);
+  }
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationError('request body', result.error);
+  return result.data;
+}
+
+function acceptsGzip(request: IncomingMessage): boolean {
+  const accepted = request.headers['accept-encoding'];
+  if (typeof accepted !== 'string') return false;
+  return accepted.split(',').some((part) => {
+    const [coding, ...parameters] = part.split(';').map((piece) => piece.trim().toLowerCase());
+    if (coding !== 'gzip') return false;
+    const quality = parameters.find((parameter) => parameter.startsWith('q='));
+    return quality === undefined || Number(quality.slice(2)) > 0;
+  });
+}
+
+const COMMON_HEADERS = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' } as const;
+
+/** Sends a JSON answer, gzipped when the client accepts it and it is worth it. */
+export async function sendJson(
+  request: IncomingMessage,
+  response: ServerResponse,
+  status: number,
+  value: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): Promise<void> {
+  const text = Buffer.from(JSON.stringify(value), 'utf8');
+  const compress = text.length >= COMPRESS_FROM_BYTES && acceptsGzip(request);
+  const body = compress ? await gzipAsync(text) : text;
+  if (response.headersSent || response.destroyed) return;
+  response.writeHead(status, {
+    ...COMMON_HEADERS,
+    ...headers,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': String(body.length),
+    Vary: 'Accept-Encoding',
+    ...(compress ? { 'Content-Encoding': 'gzip' } : {}),
+  });
+  response.end(body);
+}
+
+export async function sendError(request: IncomingMessage, response: ServerResponse, error: ApiError): Promise<void> {
+  await sendJson(request, response, errorStatus(error.code), errorBody(error.code, error.message, error.details), error.headers);
+}
+
+export function sendBytes(response: ServerResponse, contentType: string, bytes: Uint8Array): void {
+  response.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': contentType, 'Content-Length': String(bytes.length) });
+  response.end(bytes);
+}
+
+/** Starts a streamed answer (frames, events); the caller writes the body. */
+export function startStream(response: ServerResponse, contentType: string, headers: Readonly<Record<string, string>> = {}): void {
+  response.writeHead(200, { ...COMMON_HEADERS, ...headers, 'Content-Type': contentType });
+  response.flushHeaders();
+}
+
+/** Writes to a streamed answer, waiting while the client is slow to read. */
+export async function writeStream(response: ServerResponse, data: Uint8Array | string): Promise<void> {
+  if (response.destroyed) throw new Error('the client went away');
+  if (response.write(data)) return;
+  await new Promise<void>((resolve, reject) => {
+    const cleanup = () => {
+      response.off('drain', onDrain);
+      response.off('close', onClose);
+    };
+    const onDrain = () => {
+      cleanup();
+      resolve();
+    };
+    const onClose = () => {
+      cleanup();
+      reject(new Error('the client went away'));
+    };
+    response.on('drain', onDrain);
+    response.on('close', onClose);
+  });
+}

@@ -1,0 +1,167 @@
+// The server's composition root: opens the data folder, builds the services, serves HTTP and
+// returns the one way to stop it all. Stopping stops accepting connections, ends waiting
+// requests (long-polls answer with the current head, event streams end), lets requests in
+// flight finish (a commit is one transaction either way), then closes the stores.
+
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { authHandlers } from './auth-handlers.js';
+import { chunkHandlers } from './chunk-handlers.js';
+import { entryHandlers } from './entry-handlers.js';
+import { eventsHandler } from './events-handler.js';
+import { libraryHandlers } from './library-handlers.js';
+import { DEFAULT_LOGIN_LIMITS, LoginLimiter } from './login-limiter.js';
+import type { LoginLimiterOptions } from './login-limiter.js';
+import { InProcessNotifier } from './notifier.js';
+import type { Notifier } from './notifier.js';
+import { handleRequest } from './router.js';
+import type { Handlers, ServerServices } from './router.js';
+import type { ChunkStore } from './storage/chunk-store.js';
+import { FsChunkStore } from './storage/fs-chunk-store.js';
+import type { MetadataStore } from './storage/metadata-store.js';
+import { openSqliteMetadataStore } from './storage/sqlite-metadata-store.js';
+
+export const handlers: Handlers = {
+  ...authHandlers,
+  ...libraryHandlers,
+  ...chunkHandlers,
+  ...entryHandlers,
+  events: eventsHandler,
+};
+
+/** The embedded backend's layout inside the data folder. */
+export function dataPaths(dataDir: string): { readonly metadata: string; readonly chunks: string } {
+  return { metadata: path.join(dataDir, 'metadata.sqlite'), chunks: path.join(dataDir, 'chunks') };
+}
+
+export interface Stores {
+  readonly metadata: MetadataStore;
+  readonly chunks: ChunkStore;
+}
+
+/** Opens (creating if needed) the embedded SQLite + folder backend in a data folder. */
+export async function openEmbeddedStores(dataDir: string): Promise<Stores> {
+  const paths = dataPaths(dataDir);
+  await mkdir(paths.chunks, { recursive: true, mode: 0o700 });
+  return { metadata: openSqliteMetadataStore(paths.metadata), chunks: new FsChunkStore(paths.chunks) };
+}
+
+/** The version in package.json, found from this file in the source tree and in dist/. */
+function readServerVersion(): string {
+  let folder = path.dirname(fileURLToPath(import.meta.url));
+  for (let depth = 0; depth < 4; depth++) {
+    try {
+      const manifest = JSON.parse(readFileSync(path.join(folder, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === 'cairn' && typeof manifest.version === 'string') return manifest.version;
+    } catch {
+      // Not here; look one folder up.
+    }
+    folder = path.dirname(folder);
+  }
+  return 'unknown';
+}
+
+export interface ServerOptions {
+  /** The data folder of the embedded backend; ignored when `stores` is given. */
+  readonly dataDir?: string;
+  /** Other backends (a test, or later PostgreSQL + S3); the server closes them when it stops. */
+  readonly stores?: Stores;
+  readonly host?: string;
+  /** 0 picks a free port. */
+  readonly port?: number;
+  readonly notifier?: Notifier;
+  readonly loginLimits?: Partial<LoginLimiterOptions>;
+}
+
+export interface RunningServer {
+  /** http://HOST:PORT with the real port. */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+function formatUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  if (options.stores === undefined && options.dataDir === undefined) throw new TypeError('startServer needs a dataDir or stores');
+  const stores = options.stores ?? (await openEmbeddedStores(options.dataDir!));
+  const host = options.host ?? '127.0.0.1';
+
+  const shutdownHooks = new Set<() => void>();
+  const services: ServerServices = {
+    store: stores.metadata,
+    chunkStore: stores.chunks,
+    notifier: options.notifier ?? new InProcessNotifier(),
+    loginLimiter: new LoginLimiter({ ...DEFAULT_LOGIN_LIMITS, ...options.loginLimits }),
+    serverVersion: readServerVersion(),
+    onShutdown(end) {
+      shutdownHooks.add(end);
+      return () => shutdownHooks.delete(end);
+    },
+  };
+
+  let inFlight = 0;
+  let drained: (() => void) | null = null;
+  const sockets = new Set<Socket>();
+  const server = createServer({ keepAliveTimeout: 5_000, requestTimeout: 5 * 60_000 }, (request, response) => {
+    inFlight++;
+    void handleRequest(services, handlers, request, response).finally(() => {
+      const finished = () => {
+        inFlight--;
+        if (inFlight === 0) drained?.();
+      };
+      if (response.writableFinished || response.destroyed) finished();
+      else response.once('close', finished);
+    });
+  });
+  // Long-polls and event streams outlive any request timeout.
+  server.headersTimeout = 60_000;
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+
+  let address: AddressInfo;
+  try {
+    address = await listen(server, host, options.port ?? 8080);
+  } catch (error) {
+    await stores.metadata.close();
+    await stores.chunks.close();
+    throw error;
+  }
+
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const end of [...shutdownHooks]) end();
+      server.closeIdleConnections();
+      if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+      for (const socket of sockets) socket.destroy();
+      await stopped;
+      await stores.metadata.close();
+      await stores.chunks.close();
+    })();
+    return closing;
+  };
+
+  return { url: formatUrl(address.address, address.port), host: address.address, port: address.port, close };
+}

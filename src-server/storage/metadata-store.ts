@@ -1,0 +1,171 @@
+// The metadata store: users, device tokens, libraries and their members, which chunks each
+// library holds, and every version of every path. The routes see only this interface, so a
+// PostgreSQL implementation can replace the SQLite one without touching them; both must pass
+// test/server/storage-conformance.ts. Methods are async for that reason, even where SQLite
+// answers synchronously.
+
+import type { ChunkId, ChunkingParams } from '../../shared/model.js';
+import type { LibraryPath } from '../../shared/paths.js';
+import type { Change, ChangeResult, Entry, LibraryRole, MemberRole } from '../../shared/protocol/index.js';
+
+export interface UserRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly admin: boolean;
+  /** The encoded scrypt hash with its parameters (see password-hash.ts). */
+  readonly passwordHash: string;
+  readonly createdAt: number;
+  /** Set when an admin removed the account; the name stays reserved and nothing is deleted. */
+  readonly removedAt: number | null;
+}
+
+export interface NewUser {
+  readonly id: string;
+  readonly name: string;
+  readonly admin: boolean;
+  readonly passwordHash: string;
+  readonly createdAt: number;
+}
+
+export interface UserStore {
+  /** Throws NameTakenError if the name exists (removed accounts keep their names). */
+  create(user: NewUser): Promise<void>;
+  byName(name: string): Promise<UserRecord | null>;
+  byId(id: string): Promise<UserRecord | null>;
+  list(): Promise<UserRecord[]>;
+  setPasswordHash(id: string, passwordHash: string): Promise<void>;
+  setAdmin(id: string, admin: boolean): Promise<void>;
+  /**
+   * Marks the account removed, revokes its tokens and its memberships in other users'
+   * libraries, and moves the libraries it owns to the trash. No version or chunk is deleted.
+   */
+  remove(id: string, at: number): Promise<void>;
+}
+
+export interface TokenRecord {
+  /** The device id: identifies the token in listings and revocation. */
+  readonly id: string;
+  readonly userId: string;
+  readonly deviceName: string;
+  readonly createdAt: number;
+  readonly lastUsedAt: number;
+}
+
+export interface TokenStore {
+  /** tokenHash is the SHA-256 of the secret; the secret itself is never stored. */
+  create(token: TokenRecord & { readonly tokenHash: Uint8Array }): Promise<void>;
+  /** The token with this hash, if it exists and its user is not removed. */
+  findByHash(tokenHash: Uint8Array): Promise<TokenRecord | null>;
+  touch(id: string, at: number): Promise<void>;
+  listForUser(userId: string): Promise<TokenRecord[]>;
+  /** Returns false if the user has no such token. */
+  revoke(userId: string, id: string): Promise<boolean>;
+  revokeAllForUser(userId: string): Promise<number>;
+}
+
+export interface LibraryRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly ownerId: string;
+  readonly ownerName: string;
+  readonly chunking: ChunkingParams;
+  readonly headSeq: number;
+  readonly createdAt: number;
+  readonly deletedAt: number | null;
+}
+
+/** A library as one user sees it. */
+export interface LibraryAccess extends LibraryRecord {
+  readonly role: LibraryRole;
+}
+
+export interface MemberRecord {
+  readonly userId: string;
+  readonly userName: string;
+  readonly role: LibraryRole;
+}
+
+export interface LibraryStore {
+  /** Throws NameTakenError if the owner has a live (not trashed) library with that name. */
+  create(library: { id: string; name: string; ownerId: string; chunking: ChunkingParams; createdAt: number }): Promise<void>;
+  /** The library with the user's role, or null if the user neither owns it nor is a member. Trashed libraries included. */
+  accessFor(libraryId: string, userId: string): Promise<LibraryAccess | null>;
+  /** Libraries the user owns or is a member of, trashed or live, ordered by name. */
+  listFor(userId: string, which: 'live' | 'trashed'): Promise<LibraryAccess[]>;
+  /** Throws NameTakenError like create. */
+  rename(libraryId: string, name: string): Promise<void>;
+  /** Moves to the trash (a timestamp) or back (null); restoring throws NameTakenError on a clash. */
+  setDeletedAt(libraryId: string, deletedAt: number | null): Promise<void>;
+  /** The owner first, then the members by name. */
+  members(libraryId: string): Promise<MemberRecord[]>;
+  setMember(libraryId: string, userId: string, role: MemberRole): Promise<void>;
+  removeMember(libraryId: string, userId: string): Promise<boolean>;
+}
+
+export interface ChunkLinkStore {
+  /** The ids not present for the library, in input order, without duplicates. */
+  missing(libraryId: string, ids: readonly ChunkId[]): Promise<ChunkId[]>;
+  /** Records that the library holds these chunks (idempotent). */
+  link(libraryId: string, chunks: readonly { id: ChunkId; size: number }[]): Promise<void>;
+}
+
+export interface CommitInput {
+  readonly libraryId: string;
+  readonly userId: string;
+  readonly userName: string;
+  readonly device: string;
+  readonly committedAt: number;
+  /** Already validated: canonical paths, sizes and content hashes that match the chunk lists. */
+  readonly changes: readonly Change[];
+}
+
+export type CommitOutcome =
+  | { readonly kind: 'committed'; readonly headSeq: number; readonly results: ChangeResult[] }
+  /** Some chunks are not present for the library: nothing was applied. */
+  | { readonly kind: 'missing-chunks'; readonly missing: ChunkId[] }
+  /** A chunk reference's size differs from the size of the stored chunk: nothing was applied. */
+  | { readonly kind: 'chunk-size-mismatch'; readonly chunkId: ChunkId; readonly claimed: number; readonly stored: number };
+
+export interface Page<Item> {
+  readonly items: Item[];
+  readonly hasMore: boolean;
+}
+
+export interface VersionStore {
+  /** Applies the changes in order in one transaction, by the rules in commit-rules.ts. */
+  commit(input: CommitInput): Promise<CommitOutcome>;
+  /**
+   * The latest version of each path changed after `after`, ordered by rev, and the library's
+   * head read consistently with them (never below the last rev returned).
+   */
+  changes(libraryId: string, after: number, limit: number): Promise<Page<Entry> & { readonly headSeq: number }>;
+  /** The library's current head. */
+  headSeq(libraryId: string): Promise<number>;
+  /** The latest version of a path, deleted or not. */
+  head(libraryId: string, path: LibraryPath): Promise<Entry | null>;
+  /** Every version of a path, newest first. */
+  history(libraryId: string, path: LibraryPath): Promise<Entry[]>;
+  version(libraryId: string, path: LibraryPath, rev: number): Promise<Entry | null>;
+  /** Paths whose latest version is deleted and not the trace of a move, ordered by path. */
+  trash(libraryId: string, after: LibraryPath | null, limit: number): Promise<Page<{ deleted: Entry; lastLive: Entry }>>;
+  /** The live entries as of `seq`, ordered by path, after the `after` path. */
+  snapshot(libraryId: string, seq: number, after: LibraryPath | null, limit: number): Promise<Page<Entry>>;
+  /** The live entries strictly below `folder` as of `seq`, ordered by path. */
+  subtreeAt(libraryId: string, folder: LibraryPath, seq: number): Promise<Entry[]>;
+  /** The first rev of the commit that produced version `rev`, or null if there is none. */
+  commitStart(libraryId: string, rev: number): Promise<number | null>;
+}
+
+export interface MetadataStore {
+  readonly users: UserStore;
+  readonly tokens: TokenStore;
+  readonly libraries: LibraryStore;
+  readonly chunks: ChunkLinkStore;
+  readonly versions: VersionStore;
+  close(): Promise<void>;
+}
+
+/** A user name or a live library name is already taken. */
+export class NameTakenError extends Error {
+  override readonly name = 'NameTakenError';
+}

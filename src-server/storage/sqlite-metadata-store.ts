@@ -1,0 +1,502 @@
+// The embedded metadata store: one SQLite file in WAL mode through better-sqlite3, the only
+// module that touches it. better-sqlite3 is synchronous, so each method runs to completion
+// without yielding, and a commit is one IMMEDIATE transaction that no other request can
+// interleave with.
+
+import Database from 'better-sqlite3';
+import type { ChunkId, ChunkingParams, ChunkRef } from '../../shared/model.js';
+import type { LibraryPath } from '../../shared/paths.js';
+import type { Entry, LibraryRole, MemberRole } from '../../shared/protocol/index.js';
+import { applyChanges } from '../commit-rules.js';
+import type { CommitReader } from '../commit-rules.js';
+import { migrate } from './sqlite-migrations.js';
+import { NameTakenError } from './metadata-store.js';
+import type {
+  ChunkLinkStore,
+  CommitInput,
+  CommitOutcome,
+  LibraryAccess,
+  LibraryStore,
+  MemberRecord,
+  MetadataStore,
+  NewUser,
+  Page,
+  TokenRecord,
+  TokenStore,
+  UserRecord,
+  UserStore,
+  VersionStore,
+} from './metadata-store.js';
+
+interface UserRow {
+  id: string;
+  name: string;
+  admin: number;
+  password_hash: string;
+  created_at: number;
+  removed_at: number | null;
+}
+
+interface TokenRow {
+  id: string;
+  user_id: string;
+  device_name: string;
+  created_at: number;
+  last_used_at: number;
+}
+
+interface LibraryRow {
+  id: string;
+  name: string;
+  owner_id: string;
+  owner_name: string;
+  chunking: string;
+  head_seq: number;
+  created_at: number;
+  deleted_at: number | null;
+  role: LibraryRole;
+}
+
+interface VersionRow {
+  rev: number;
+  path: string;
+  kind: 'file' | 'dir';
+  deleted: number;
+  size: number;
+  mtime_ms: number;
+  executable: number;
+  content_hash: string;
+  chunks: Buffer;
+  moved_from: string | null;
+  moved_to: string | null;
+  device: string;
+  user_name: string;
+  committed_at: number;
+}
+
+const CHUNK_REF_BYTES = 36;
+
+/** Chunk lists are stored as 36 bytes per chunk: the raw 32-byte id and a 4-byte big-endian size. */
+export function encodeChunkList(chunks: readonly ChunkRef[]): Buffer {
+  const buffer = Buffer.alloc(chunks.length * CHUNK_REF_BYTES);
+  chunks.forEach((chunk, index) => {
+    buffer.write(chunk.id, index * CHUNK_REF_BYTES, 32, 'hex');
+    buffer.writeUInt32BE(chunk.size, index * CHUNK_REF_BYTES + 32);
+  });
+  return buffer;
+}
+
+export function decodeChunkList(buffer: Buffer): ChunkRef[] {
+  const chunks: ChunkRef[] = [];
+  for (let offset = 0; offset + CHUNK_REF_BYTES <= buffer.length; offset += CHUNK_REF_BYTES) {
+    chunks.push({ id: buffer.toString('hex', offset, offset + 32), size: buffer.readUInt32BE(offset + 32) });
+  }
+  return chunks;
+}
+
+function toEntry(row: VersionRow): Entry {
+  const entry: Entry = {
+    path: row.path as LibraryPath,
+    kind: row.kind,
+    deleted: row.deleted === 1,
+    rev: row.rev,
+    size: row.size,
+    mtimeMs: row.mtime_ms,
+    executable: row.executable === 1,
+    chunks: decodeChunkList(row.chunks),
+    contentHash: row.content_hash,
+    device: row.device,
+    userName: row.user_name,
+    committedAt: row.committed_at,
+  };
+  return {
+    ...entry,
+    ...(row.moved_from === null ? {} : { movedFrom: row.moved_from as LibraryPath }),
+    ...(row.moved_to === null ? {} : { movedTo: row.moved_to as LibraryPath }),
+  };
+}
+
+function toUser(row: UserRow): UserRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    admin: row.admin === 1,
+    passwordHash: row.password_hash,
+    createdAt: row.created_at,
+    removedAt: row.removed_at,
+  };
+}
+
+function toToken(row: TokenRow): TokenRecord {
+  return { id: row.id, userId: row.user_id, deviceName: row.device_name, createdAt: row.created_at, lastUsedAt: row.last_used_at };
+}
+
+function toLibrary(row: LibraryRow): LibraryAccess {
+  return {
+    id: row.id,
+    name: row.name,
+    ownerId: row.owner_id,
+    ownerName: row.owner_name,
+    chunking: JSON.parse(row.chunking) as ChunkingParams,
+    headSeq: row.head_seq,
+    createdAt: row.created_at,
+    deletedAt: row.deleted_at,
+    role: row.role,
+  };
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+/** The first path after every path below `folder`: '/' is 0x2f and '0' is 0x30 in UTF-8. */
+function subtreeEnd(folder: string): string {
+  return `${folder}0`;
+}
+
+const VERSION_COLUMNS =
+  'v.rev, v.path, v.kind, v.deleted, v.size, v.mtime_ms, v.executable, v.content_hash, v.chunks, v.moved_from, v.moved_to, v.device, v.user_name, v.committed_at';
+
+export class SqliteMetadataStore implements MetadataStore {
+  readonly users: UserStore;
+  readonly tokens: TokenStore;
+  readonly libraries: LibraryStore;
+  readonly chunks: ChunkLinkStore;
+  readonly versions: VersionStore;
+  private readonly db: Database.Database;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    // FULL: an acknowledged commit survives a power cut; clients rely on the head never going back.
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    migrate(this.db);
+    this.users = this.createUserStore();
+    this.tokens = this.createTokenStore();
+    this.libraries = this.createLibraryStore();
+    this.chunks = this.createChunkLinkStore();
+    this.versions = this.createVersionStore();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  private createUserStore(): UserStore {
+    const db = this.db;
+    const insert = db.prepare('INSERT INTO users (id, name, admin, password_hash, created_at) VALUES (?, ?, ?, ?, ?)');
+    const byName = db.prepare('SELECT * FROM users WHERE name = ?');
+    const byId = db.prepare('SELECT * FROM users WHERE id = ?');
+    const list = db.prepare('SELECT * FROM users ORDER BY name');
+    const setHash = db.prepare('UPDATE users SET password_hash = ? WHERE id = ?');
+    const setAdmin = db.prepare('UPDATE users SET admin = ? WHERE id = ?');
+    const remove = db.transaction((id: string, at: number) => {
+      db.prepare('UPDATE users SET removed_at = ? WHERE id = ? AND removed_at IS NULL').run(at, id);
+      db.prepare('DELETE FROM tokens WHERE user_id = ?').run(id);
+      db.prepare('DELETE FROM members WHERE user_id = ?').run(id);
+      db.prepare('UPDATE libraries SET deleted_at = ? WHERE owner_id = ? AND deleted_at IS NULL').run(at, id);
+    });
+    return {
+      async create(user: NewUser) {
+        try {
+          insert.run(user.id, user.name, user.admin ? 1 : 0, user.passwordHash, user.createdAt);
+        } catch (error) {
+          if (isUniqueViolation(error)) throw new NameTakenError(`a user named ${user.name} exists already`);
+          throw error;
+        }
+      },
+      async byName(name) {
+        const row = byName.get(name) as UserRow | undefined;
+        return row === undefined ? null : toUser(row);
+      },
+      async byId(id) {
+        const row = byId.get(id) as UserRow | undefined;
+        return row === undefined ? null : toUser(row);
+      },
+      async list() {
+        return (list.all() as UserRow[]).map(toUser);
+      },
+      async setPasswordHash(id, passwordHash) {
+        setHash.run(passwordHash, id);
+      },
+      async setAdmin(id, admin) {
+        setAdmin.run(admin ? 1 : 0, id);
+      },
+      async remove(id, at) {
+        remove.immediate(id, at);
+      },
+    };
+  }
+
+  private createTokenStore(): TokenStore {
+    const db = this.db;
+    const insert = db.prepare('INSERT INTO tokens (id, user_id, token_hash, device_name, created_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?)');
+    const byHash = db.prepare(
+      'SELECT t.id, t.user_id, t.device_name, t.created_at, t.last_used_at FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ? AND u.removed_at IS NULL',
+    );
+    const touch = db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?');
+    const listForUser = db.prepare('SELECT id, user_id, device_name, created_at, last_used_at FROM tokens WHERE user_id = ? ORDER BY created_at, id');
+    const revoke = db.prepare('DELETE FROM tokens WHERE user_id = ? AND id = ?');
+    const revokeAll = db.prepare('DELETE FROM tokens WHERE user_id = ?');
+    return {
+      async create(token) {
+        insert.run(token.id, token.userId, Buffer.from(token.tokenHash), token.deviceName, token.createdAt, token.lastUsedAt);
+      },
+      async findByHash(tokenHash) {
+        const row = byHash.get(Buffer.from(tokenHash)) as TokenRow | undefined;
+        return row === undefined ? null : toToken(row);
+      },
+      async touch(id, at) {
+        touch.run(at, id);
+      },
+      async listForUser(userId) {
+        return (listForUser.all(userId) as TokenRow[]).map(toToken);
+      },
+      async revoke(userId, id) {
+        return revoke.run(userId, id).changes > 0;
+      },
+      async revokeAllForUser(userId) {
+        return revokeAll.run(userId).changes;
+      },
+    };
+  }
+
+  private createLibraryStore(): LibraryStore {
+    const db = this.db;
+    const selectLibrary = `
+      SELECT l.id, l.name, l.owner_id, u.name AS owner_name, l.chunking, l.head_seq, l.created_at, l.deleted_at,
+             CASE WHEN l.owner_id = @user THEN 'owner' ELSE m.role END AS role
+      FROM libraries l
+      JOIN users u ON u.id = l.owner_id
+      LEFT JOIN members m ON m.library_id = l.id AND m.user_id = @user`;
+    const insert = db.prepare('INSERT INTO libraries (id, name, owner_id, chunking, created_at) VALUES (?, ?, ?, ?, ?)');
+    const access = db.prepare(`${selectLibrary} WHERE l.id = @library AND (l.owner_id = @user OR m.user_id IS NOT NULL)`);
+    const listLive = db.prepare(`${selectLibrary} WHERE (l.owner_id = @user OR m.user_id IS NOT NULL) AND l.deleted_at IS NULL ORDER BY l.name, l.id`);
+    // Only the owner can restore a library, so the trash lists only the caller's own libraries.
+    const listTrashed = db.prepare(`${selectLibrary} WHERE l.owner_id = @user AND l.deleted_at IS NOT NULL ORDER BY l.deleted_at DESC, l.id`);
+    const rename = db.prepare('UPDATE libraries SET name = ? WHERE id = ?');
+    const setDeletedAt = db.prepare('UPDATE libraries SET deleted_at = ? WHERE id = ?');
+    const members = db.prepare(`
+      SELECT u.id AS user_id, u.name AS user_name, 'owner' AS role, 0 AS rank FROM libraries l JOIN users u ON u.id = l.owner_id WHERE l.id = @library
+      UNION ALL
+      SELECT u.id, u.name, m.role, 1 FROM members m JOIN users u ON u.id = m.user_id WHERE m.library_id = @library
+      ORDER BY rank, user_name`);
+    const setMember = db.prepare(
+      'INSERT INTO members (library_id, user_id, role) VALUES (?, ?, ?) ON CONFLICT (library_id, user_id) DO UPDATE SET role = excluded.role',
+    );
+    const removeMember = db.prepare('DELETE FROM members WHERE library_id = ? AND user_id = ?');
+    const nameTaken = (name: string) => new NameTakenError(`you already have a library named ${JSON.stringify(name)}`);
+    return {
+      async create(library) {
+        try {
+          insert.run(library.id, library.name, library.ownerId, JSON.stringify(library.chunking), library.createdAt);
+        } catch (error) {
+          if (isUniqueViolation(error)) throw nameTaken(library.name);
+          throw error;
+        }
+      },
+      async accessFor(libraryId, userId) {
+        const row = access.get({ library: libraryId, user: userId }) as LibraryRow | undefined;
+        return row === undefined ? null : toLibrary(row);
+      },
+      async listFor(userId, which) {
+        const statement = which === 'live' ? listLive : listTrashed;
+        return (statement.all({ user: userId }) as LibraryRow[]).map(toLibrary);
+      },
+      async rename(libraryId, name) {
+        try {
+          rename.run(name, libraryId);
+        } catch (error) {
+          if (isUniqueViolation(error)) throw nameTaken(name);
+          throw error;
+        }
+      },
+      async setDeletedAt(libraryId, deletedAt) {
+        try {
+          setDeletedAt.run(deletedAt, libraryId);
+        } catch (error) {
+          if (isUniqueViolation(error)) throw new NameTakenError('you already have a live library with the same name: rename it first');
+          throw error;
+        }
+      },
+      async members(libraryId) {
+        const rows = members.all({ library: libraryId }) as { user_id: string; user_name: string; role: LibraryRole }[];
+        return rows.map((row): MemberRecord => ({ userId: row.user_id, userName: row.user_name, role: row.role }));
+      },
+      async setMember(libraryId, userId, role: MemberRole) {
+        setMember.run(libraryId, userId, role);
+      },
+      async removeMember(libraryId, userId) {
+        return removeMember.run(libraryId, userId).changes > 0;
+      },
+    };
+  }
+
+  private createChunkLinkStore(): ChunkLinkStore {
+    const db = this.db;
+    const has = db.prepare('SELECT 1 FROM library_chunks WHERE library_id = ? AND chunk_id = ?').pluck();
+    const insert = db.prepare('INSERT OR IGNORE INTO library_chunks (library_id, chunk_id, size) VALUES (?, ?, ?)');
+    const linkAll = db.transaction((libraryId: string, chunks: readonly { id: ChunkId; size: number }[]) => {
+      for (const chunk of chunks) insert.run(libraryId, Buffer.from(chunk.id, 'hex'), chunk.size);
+    });
+    return {
+      async missing(libraryId, ids) {
+        const missing = new Set<ChunkId>();
+        for (const id of ids) {
+          if (!missing.has(id) && has.get(libraryId, Buffer.from(id, 'hex')) === undefined) missing.add(id);
+        }
+        return [...missing];
+      },
+      async link(libraryId, chunks) {
+        linkAll.immediate(libraryId, chunks);
+      },
+    };
+  }
+
+  private createVersionStore(): VersionStore {
+    const db = this.db;
+    const headJoin = 'FROM heads h JOIN versions v ON v.library_id = h.library_id AND v.rev = h.rev';
+    const head = db.prepare(`SELECT ${VERSION_COLUMNS} ${headJoin} WHERE h.library_id = ? AND h.path = ?`);
+    const liveBelow = db.prepare(`SELECT ${VERSION_COLUMNS} ${headJoin} WHERE h.library_id = ? AND h.path > ? AND h.path < ? AND h.deleted = 0`);
+    const chunkSize = db.prepare('SELECT size FROM library_chunks WHERE library_id = ? AND chunk_id = ?').pluck();
+    const headSeq = db.prepare('SELECT head_seq FROM libraries WHERE id = ?').pluck();
+    const setHeadSeq = db.prepare('UPDATE libraries SET head_seq = ? WHERE id = ?');
+    const insertVersion = db.prepare(`
+      INSERT INTO versions (library_id, rev, path, kind, deleted, size, mtime_ms, executable, content_hash, chunks,
+                            moved_from, moved_to, device, user_name, committed_at, commit_start)
+      VALUES (@library, @rev, @path, @kind, @deleted, @size, @mtimeMs, @executable, @contentHash, @chunks,
+              @movedFrom, @movedTo, @device, @userName, @committedAt, @commitStart)`);
+    const upsertHead = db.prepare(
+      'INSERT INTO heads (library_id, path, rev, deleted) VALUES (?, ?, ?, ?) ON CONFLICT (library_id, path) DO UPDATE SET rev = excluded.rev, deleted = excluded.deleted',
+    );
+    const changes = db.prepare(`SELECT ${VERSION_COLUMNS} ${headJoin} WHERE h.library_id = ? AND h.rev > ? ORDER BY h.rev LIMIT ?`);
+    const history = db.prepare(`SELECT ${VERSION_COLUMNS} FROM versions v WHERE v.library_id = ? AND v.path = ? ORDER BY v.rev DESC`);
+    const version = db.prepare(`SELECT ${VERSION_COLUMNS} FROM versions v WHERE v.library_id = ? AND v.rev = ? AND v.path = ?`);
+    const trash = db.prepare(
+      `SELECT ${VERSION_COLUMNS} ${headJoin} WHERE h.library_id = ? AND h.deleted = 1 AND h.path > ? AND v.moved_to IS NULL ORDER BY h.path LIMIT ?`,
+    );
+    const lastLive = db.prepare(
+      `SELECT ${VERSION_COLUMNS} FROM versions v WHERE v.library_id = ? AND v.path = ? AND v.rev < ? AND v.deleted = 0 ORDER BY v.rev DESC LIMIT 1`,
+    );
+    // The version of each path current at seq: the one with the greatest rev <= seq.
+    const asOf = `
+      FROM heads h JOIN versions v ON v.library_id = h.library_id AND v.rev = (
+        SELECT MAX(x.rev) FROM versions x WHERE x.library_id = h.library_id AND x.path = h.path AND x.rev <= @seq)
+      WHERE h.library_id = @library AND v.deleted = 0`;
+    const snapshot = db.prepare(`SELECT ${VERSION_COLUMNS} ${asOf} AND h.path > @after ORDER BY h.path LIMIT @limit`);
+    const subtree = db.prepare(`SELECT ${VERSION_COLUMNS} ${asOf} AND h.path > @from AND h.path < @to ORDER BY h.path`);
+    const commitStart = db.prepare('SELECT commit_start FROM versions WHERE library_id = ? AND rev = ?').pluck();
+
+    const commit = db.transaction((input: CommitInput): CommitOutcome => {
+      // A commit naming a chunk the library lacks is refused whole, before anything applies.
+      const claimed = new Map<ChunkId, number>();
+      for (const change of input.changes) {
+        if (change.op === 'put') for (const chunk of change.chunks) claimed.set(chunk.id, chunk.size);
+      }
+      const missing: ChunkId[] = [];
+      for (const [id, size] of claimed) {
+        const stored = chunkSize.get(input.libraryId, Buffer.from(id, 'hex')) as number | undefined;
+        if (stored === undefined) missing.push(id);
+        else if (stored !== size) return { kind: 'chunk-size-mismatch', chunkId: id, claimed: size, stored };
+      }
+      if (missing.length > 0) return { kind: 'missing-chunks', missing };
+
+      const reader: CommitReader = {
+        head(path) {
+          const row = head.get(input.libraryId, path) as VersionRow | undefined;
+          return row === undefined ? null : toEntry(row);
+        },
+        liveDescendants(folder) {
+          return (liveBelow.all(input.libraryId, `${folder}/`, subtreeEnd(folder)) as VersionRow[]).map(toEntry);
+        },
+      };
+      const current = headSeq.get(input.libraryId) as number | undefined;
+      if (current === undefined) throw new Error(`library ${input.libraryId} does not exist`);
+      const applied = applyChanges(reader, input.changes, {
+        firstRev: current + 1,
+        userName: input.userName,
+        device: input.device,
+        committedAt: input.committedAt,
+      });
+      for (const entry of applied.versions) {
+        insertVersion.run({
+          library: input.libraryId,
+          rev: entry.rev,
+          path: entry.path,
+          kind: entry.kind,
+          deleted: entry.deleted ? 1 : 0,
+          size: entry.size,
+          mtimeMs: entry.mtimeMs,
+          executable: entry.executable ? 1 : 0,
+          contentHash: entry.contentHash,
+          chunks: encodeChunkList(entry.chunks),
+          movedFrom: entry.movedFrom ?? null,
+          movedTo: entry.movedTo ?? null,
+          device: entry.device,
+          userName: entry.userName,
+          committedAt: entry.committedAt,
+          commitStart: current + 1,
+        });
+        upsertHead.run(input.libraryId, entry.path, entry.rev, entry.deleted ? 1 : 0);
+      }
+      const newHead = current + applied.versions.length;
+      if (newHead !== current) setHeadSeq.run(newHead, input.libraryId);
+      return { kind: 'committed', headSeq: newHead, results: applied.results };
+    });
+
+    const page = <Item>(rows: Item[], limit: number): Page<Item> => ({ items: rows.slice(0, limit), hasMore: rows.length > limit });
+
+    return {
+      async commit(input) {
+        return commit.immediate(input);
+      },
+      async changes(libraryId, after, limit) {
+        // Both reads run synchronously, with no commit possible in between.
+        const rows = changes.all(libraryId, after, limit + 1) as VersionRow[];
+        const head = (headSeq.get(libraryId) as number | undefined) ?? 0;
+        return { ...page(rows.map(toEntry), limit), headSeq: head };
+      },
+      async headSeq(libraryId) {
+        return (headSeq.get(libraryId) as number | undefined) ?? 0;
+      },
+      async head(libraryId, path) {
+        const row = head.get(libraryId, path) as VersionRow | undefined;
+        return row === undefined ? null : toEntry(row);
+      },
+      async history(libraryId, path) {
+        return (history.all(libraryId, path) as VersionRow[]).map(toEntry);
+      },
+      async version(libraryId, path, rev) {
+        const row = version.get(libraryId, rev, path) as VersionRow | undefined;
+        return row === undefined ? null : toEntry(row);
+      },
+      async trash(libraryId, after, limit) {
+        const rows = trash.all(libraryId, after ?? '', limit + 1) as VersionRow[];
+        const items = rows.map((row) => {
+          const deleted = toEntry(row);
+          const live = lastLive.get(libraryId, row.path, row.rev) as VersionRow | undefined;
+          // A deleted version always follows a live one; the fallback only guards a damaged database.
+          return { deleted, lastLive: live === undefined ? { ...deleted, deleted: false } : toEntry(live) };
+        });
+        return page(items, limit);
+      },
+      async snapshot(libraryId, seq, after, limit) {
+        const rows = snapshot.all({ library: libraryId, seq, after: after ?? '', limit: limit + 1 }) as VersionRow[];
+        return page(rows.map(toEntry), limit);
+      },
+      async subtreeAt(libraryId, folder, seq) {
+        return (subtree.all({ library: libraryId, seq, from: `${folder}/`, to: subtreeEnd(folder) }) as VersionRow[]).map(toEntry);
+      },
+      async commitStart(libraryId, rev) {
+        return (commitStart.get(libraryId, rev) as number | undefined) ?? null;
+      },
+    };
+  }
+}
+
+/** Opens (creating and migrating if needed) the metadata database at `file`. */
+export function openSqliteMetadataStore(file: string): SqliteMetadataStore {
+  return new SqliteMetadataStore(file);
+}

@@ -1,0 +1,118 @@
+// Schema migrations of the SQLite metadata store. Migrations only ever append: a released
+// migration is never edited, and each one has its own test (test/server/sqlite-migrations.test.ts).
+
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        admin INTEGER NOT NULL CHECK (admin IN (0, 1)),
+        password_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        removed_at INTEGER
+      );
+
+      CREATE TABLE tokens (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id),
+        token_hash BLOB NOT NULL UNIQUE,
+        device_name TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER NOT NULL
+      );
+      CREATE INDEX tokens_by_user ON tokens(user_id);
+
+      CREATE TABLE libraries (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        owner_id TEXT NOT NULL REFERENCES users(id),
+        chunking TEXT NOT NULL,
+        head_seq INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        deleted_at INTEGER
+      );
+      CREATE UNIQUE INDEX libraries_live_name ON libraries(owner_id, name) WHERE deleted_at IS NULL;
+
+      CREATE TABLE members (
+        library_id TEXT NOT NULL REFERENCES libraries(id),
+        user_id TEXT NOT NULL REFERENCES users(id),
+        role TEXT NOT NULL CHECK (role IN ('rw', 'ro')),
+        PRIMARY KEY (library_id, user_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX members_by_user ON members(user_id);
+
+      -- A chunk is present for a library once uploaded to it or referenced by it.
+      CREATE TABLE library_chunks (
+        library_id TEXT NOT NULL REFERENCES libraries(id),
+        chunk_id BLOB NOT NULL,
+        size INTEGER NOT NULL,
+        PRIMARY KEY (library_id, chunk_id)
+      ) WITHOUT ROWID;
+
+      -- Every version of every path. rev is the library sequence number of the change that
+      -- produced it; commit_start is the first rev of the same commit.
+      CREATE TABLE versions (
+        library_id TEXT NOT NULL REFERENCES libraries(id),
+        rev INTEGER NOT NULL,
+        path TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('file', 'dir')),
+        deleted INTEGER NOT NULL CHECK (deleted IN (0, 1)),
+        size INTEGER NOT NULL,
+        mtime_ms REAL NOT NULL,
+        executable INTEGER NOT NULL CHECK (executable IN (0, 1)),
+        content_hash TEXT NOT NULL,
+        chunks BLOB NOT NULL,
+        moved_from TEXT,
+        moved_to TEXT,
+        device TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        committed_at INTEGER NOT NULL,
+        commit_start INTEGER NOT NULL,
+        PRIMARY KEY (library_id, rev)
+      );
+      CREATE INDEX versions_by_path ON versions(library_id, path, rev);
+
+      -- The latest version of every path that ever existed.
+      CREATE TABLE heads (
+        library_id TEXT NOT NULL,
+        path TEXT NOT NULL,
+        rev INTEGER NOT NULL,
+        deleted INTEGER NOT NULL CHECK (deleted IN (0, 1)),
+        PRIMARY KEY (library_id, path)
+      ) WITHOUT ROWID;
+      CREATE INDEX heads_by_rev ON heads(library_id, rev);
+    `,
+  },
+];
+
+/** Applies the migrations the database has not seen yet, each in its own transaction. */
+export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
+  const newest = Math.max(0, ...applied);
+  const known = Math.max(0, ...migrations.map((migration) => migration.version));
+  if (newest > known) {
+    throw new Error(`the database has schema version ${newest}, newer than this server knows (${known}): upgrade cairn-server`);
+  }
+  const ran: number[] = [];
+  for (const migration of migrations) {
+    if (applied.has(migration.version)) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(migration.version, migration.name, Date.now());
+    })();
+    ran.push(migration.version);
+  }
+  return ran;
+}

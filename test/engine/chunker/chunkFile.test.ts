@@ -1,0 +1,243 @@
+// Chunking real files in a temporary folder: results, stat checks, and per-file trouble as
+// typed errors.
+
+import { execFileSync } from 'node:child_process';
+import {
+  appendFileSync,
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  actionFor,
+  ChunkFileError,
+  chunkBytes,
+  chunkFile,
+  contentHashOf,
+  FileChangedWhileReading,
+  readChunk,
+} from '../../../src-main/engine/chunker/index.js';
+import type { ChunkFileProblem } from '../../../src-main/engine/chunker/index.js';
+import { toChunkFileError } from '../../../src-main/engine/chunker/chunkFileError.js';
+import { DEFAULT_CHUNKING } from '../../../shared/model.js';
+import type { ChunkingParams } from '../../../shared/model.js';
+import { seededBytes } from './seededBytes.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const SMALL_RABIN: ChunkingParams = { algorithm: 'rabin', minSize: 4 * KiB, avgSize: 16 * KiB, maxSize: 64 * KiB };
+const emptySha256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+let folder = '';
+beforeAll(() => {
+  folder = mkdtempSync(path.join(tmpdir(), 'cairn-chunker-'));
+});
+afterAll(() => {
+  rmSync(folder, { recursive: true, force: true });
+});
+
+function writeFile(name: string, bytes: Uint8Array): string {
+  const filePath = path.join(folder, name);
+  writeFileSync(filePath, bytes);
+  return filePath;
+}
+
+/** Byte equality without vitest's element-by-element diffing, which is slow on megabytes. */
+function sameBytes(left: Uint8Array, right: Uint8Array): boolean {
+  return Buffer.from(left.buffer, left.byteOffset, left.length).equals(right);
+}
+
+async function problemOf(promise: Promise<unknown>): Promise<ChunkFileError> {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (rejection: unknown) => rejection,
+  );
+  expect(error).toBeInstanceOf(ChunkFileError);
+  return error as ChunkFileError;
+}
+
+describe('chunkFile', () => {
+  const files = [
+    { name: 'empty', length: 0, params: DEFAULT_CHUNKING, readSize: undefined },
+    { name: 'one byte', length: 1, params: DEFAULT_CHUNKING, readSize: undefined },
+    { name: 'smaller than minSize', length: 20 * KiB, params: DEFAULT_CHUNKING, readSize: undefined },
+    { name: 'exactly maxSize', length: 512 * KiB, params: DEFAULT_CHUNKING, readSize: undefined },
+    { name: '9 MiB and 3 bytes', length: 9 * MiB + 3, params: DEFAULT_CHUNKING, readSize: undefined },
+    { name: '3 MiB read 10,000 bytes at a time', length: 3 * MiB, params: DEFAULT_CHUNKING, readSize: 10_000 },
+    { name: '3 MiB with rabin', length: 3 * MiB, params: SMALL_RABIN, readSize: undefined },
+  ];
+
+  it.each(files)('chunks a file: $name', async ({ name, length, params, readSize }) => {
+    const bytes = seededBytes(length, 71);
+    const filePath = writeFile(`${name}.bin`, bytes);
+    const result = await chunkFile(filePath, params, readSize === undefined ? {} : { readSize });
+    const expected = chunkBytes(bytes, params);
+    expect(result.chunks).toEqual(expected);
+    expect(result.size).toBe(length);
+    expect(result.contentHash).toBe(contentHashOf(expected));
+    const stat = statSync(filePath);
+    expect(result.stat).toEqual({ size: length, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, inode: stat.ino });
+    expect(result.bytes).toBeUndefined();
+  });
+
+  it('gives an empty file no chunks and the SHA-256 of zero bytes', async () => {
+    const result = await chunkFile(writeFile('empty-hash.bin', new Uint8Array(0)), DEFAULT_CHUNKING);
+    expect(result.chunks).toEqual([]);
+    expect(result.contentHash).toBe(emptySha256);
+  });
+
+  it('keeps the bytes of a file up to keepBytesUpTo, and only then', async () => {
+    const bytes = seededBytes(700 * KiB, 72);
+    const filePath = writeFile('kept.bin', bytes);
+    const kept = await chunkFile(filePath, DEFAULT_CHUNKING, { keepBytesUpTo: bytes.length, readSize: 64 * KiB });
+    expect(kept.bytes !== undefined && sameBytes(kept.bytes, bytes)).toBe(true);
+    const notKept = await chunkFile(filePath, DEFAULT_CHUNKING, { keepBytesUpTo: bytes.length - 1 });
+    expect(notKept.bytes).toBeUndefined();
+  });
+
+  it('throws FileChangedWhileReading when the file grows during the read', async () => {
+    const filePath = writeFile('growing.bin', seededBytes(4 * MiB, 73));
+    let appended = false;
+    const reading = chunkFile(filePath, DEFAULT_CHUNKING, {
+      readSize: 256 * KiB,
+      onChunk: () => {
+        if (!appended) appendFileSync(filePath, 'more');
+        appended = true;
+      },
+    });
+    const error = await problemOf(reading);
+    expect(error).toBeInstanceOf(FileChangedWhileReading);
+    expect(error.problem).toBe('changed-while-reading');
+    expect(error.action).toBe('retry-later');
+  });
+
+  it('throws FileChangedWhileReading when the file is rewritten in place during the read', async () => {
+    const filePath = writeFile('rewritten.bin', seededBytes(2 * MiB, 74));
+    // File times tick coarsely (a few milliseconds on Linux); an hour-old file makes sure the
+    // rewrite moves them, as it would for any file that was not written a moment ago.
+    const anHourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(filePath, anHourAgo, anHourAgo);
+    const before = statSync(filePath);
+    let rewritten = false;
+    const reading = chunkFile(filePath, DEFAULT_CHUNKING, {
+      readSize: 256 * KiB,
+      onChunk: () => {
+        if (rewritten) return;
+        rewritten = true;
+        // Same size, same inode, different bytes: only the times can tell.
+        writeFileSync(filePath, seededBytes(2 * MiB, 75));
+      },
+    });
+    const error = await problemOf(reading);
+    expect(error).toBeInstanceOf(FileChangedWhileReading);
+    expect(statSync(filePath).ino).toBe(before.ino);
+  });
+
+  it('throws FileChangedWhileReading when the path is replaced during the read', async () => {
+    const filePath = writeFile('replaced.bin', seededBytes(2 * MiB, 76));
+    const replacement = writeFile('replacement.bin', seededBytes(2 * MiB, 76));
+    let replaced = false;
+    const reading = chunkFile(filePath, DEFAULT_CHUNKING, {
+      readSize: 256 * KiB,
+      onChunk: () => {
+        if (!replaced) renameSync(replacement, filePath);
+        replaced = true;
+      },
+    });
+    const error = await problemOf(reading);
+    expect(error).toBeInstanceOf(FileChangedWhileReading);
+    expect(error.message).toContain('replaced');
+  });
+
+  it('reports a missing file as not-found', async () => {
+    const error = await problemOf(chunkFile(path.join(folder, 'no such file'), DEFAULT_CHUNKING));
+    expect(error.problem).toBe('not-found');
+    expect(error.systemCode).toBe('ENOENT');
+    expect(error.action).toBe('rescan');
+  });
+
+  it('reports a folder as not-a-regular-file', async () => {
+    const subfolder = path.join(folder, 'a folder');
+    mkdirSync(subfolder);
+    const error = await problemOf(chunkFile(subfolder, DEFAULT_CHUNKING));
+    expect(error.problem).toBe('not-a-regular-file');
+  });
+
+  it.skipIf(process.platform === 'win32')('reports a FIFO as not-a-regular-file without waiting for a writer', async () => {
+    const fifo = path.join(folder, 'a fifo');
+    execFileSync('mkfifo', [fifo]);
+    const error = await problemOf(chunkFile(fifo, DEFAULT_CHUNKING));
+    expect(error.problem).toBe('not-a-regular-file');
+  });
+
+  // Root reads every file whatever its mode, so this needs an ordinary user.
+  it.skipIf(process.platform === 'win32' || process.getuid?.() === 0)('reports an unreadable file as access-denied', async () => {
+    const filePath = writeFile('unreadable.bin', seededBytes(KiB, 77));
+    chmodSync(filePath, 0o000);
+    const error = await problemOf(chunkFile(filePath, DEFAULT_CHUNKING));
+    expect(error.problem).toBe('access-denied');
+    expect(error.action).toBe('needs-user');
+  });
+});
+
+describe('operating-system errors map to per-file problems', () => {
+  const cases: { code: string; problem: ChunkFileProblem }[] = [
+    { code: 'EACCES', problem: 'access-denied' },
+    { code: 'EPERM', problem: 'access-denied' },
+    { code: 'ENOENT', problem: 'not-found' },
+    { code: 'ENOTDIR', problem: 'not-found' },
+    { code: 'EBUSY', problem: 'busy' },
+    { code: 'EMFILE', problem: 'busy' },
+    { code: 'EISDIR', problem: 'not-a-regular-file' },
+    { code: 'EIO', problem: 'read-failed' },
+  ];
+
+  it.each(cases)('$code is $problem', ({ code, problem }) => {
+    const systemError = Object.assign(new Error(`${code}: something, open '/x'`), { code });
+    const mapped = toChunkFileError(systemError, '/x');
+    expect(mapped).toBeInstanceOf(ChunkFileError);
+    expect((mapped as ChunkFileError).problem).toBe(problem);
+    expect((mapped as ChunkFileError).action).toBe(actionFor(problem));
+  });
+
+  it('leaves errors without a system code alone: they are bugs', () => {
+    const bug = new TypeError('undefined is not a function');
+    expect(toChunkFileError(bug, '/x')).toBe(bug);
+  });
+});
+
+describe('readChunk', () => {
+  it('re-reads chunks and checks them against their ids', async () => {
+    const bytes = seededBytes(3 * MiB, 78);
+    const filePath = writeFile('reread.bin', bytes);
+    const { chunks } = await chunkFile(filePath, DEFAULT_CHUNKING);
+    for (const chunk of [chunks[0]!, chunks[chunks.length - 1]!]) {
+      const reread = await readChunk(filePath, chunk);
+      expect(sameBytes(reread, bytes.subarray(chunk.offset, chunk.offset + chunk.size))).toBe(true);
+    }
+  });
+
+  it.each([
+    { name: 'changed bytes', change: (filePath: string) => writeFileSync(filePath, seededBytes(3 * MiB, 80)) },
+    { name: 'a truncated file', change: (filePath: string) => writeFileSync(filePath, seededBytes(KiB, 79)) },
+  ])('throws FileChangedWhileReading after $name', async ({ name, change }) => {
+    const filePath = writeFile(`reread ${name}.bin`, seededBytes(3 * MiB, 79));
+    const { chunks } = await chunkFile(filePath, DEFAULT_CHUNKING);
+    change(filePath);
+    const error = await problemOf(readChunk(filePath, chunks[1]!));
+    expect(error).toBeInstanceOf(FileChangedWhileReading);
+  });
+
+  it('reports a missing file as not-found', async () => {
+    const error = await problemOf(readChunk(path.join(folder, 'gone.bin'), { offset: 0, size: 1, id: emptySha256 }));
+    expect(error.problem).toBe('not-found');
+  });
+});

@@ -1,0 +1,97 @@
+// The worker pool runs chunkFile on worker threads with the same results as in-process, brings
+// per-file trouble back as typed errors, and leaves no thread behind when closed.
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ChunkFileError,
+  ChunkerPoolClosed,
+  chunkFile,
+  createChunkerPool,
+} from '../../../src-main/engine/chunker/index.js';
+import type { ChunkerPool } from '../../../src-main/engine/chunker/index.js';
+import { DEFAULT_CHUNKING } from '../../../shared/model.js';
+import type { ChunkingParams } from '../../../shared/model.js';
+import { seededBytes } from './seededBytes.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const SMALL_RABIN: ChunkingParams = { algorithm: 'rabin', minSize: 4 * KiB, avgSize: 16 * KiB, maxSize: 64 * KiB };
+
+let folder = '';
+const files: { path: string; params: ChunkingParams }[] = [];
+
+beforeAll(() => {
+  folder = mkdtempSync(path.join(tmpdir(), 'cairn-chunker-pool-'));
+  const specs = [
+    { length: 0, params: DEFAULT_CHUNKING },
+    { length: 100, params: DEFAULT_CHUNKING },
+    { length: 5 * MiB + 1, params: DEFAULT_CHUNKING },
+    { length: 2 * MiB, params: SMALL_RABIN },
+    { length: 3 * MiB, params: DEFAULT_CHUNKING },
+  ];
+  specs.forEach(({ length, params }, index) => {
+    const filePath = path.join(folder, `file ${index}.bin`);
+    writeFileSync(filePath, seededBytes(length, 90 + index));
+    files.push({ path: filePath, params });
+  });
+});
+
+afterAll(() => {
+  rmSync(folder, { recursive: true, force: true });
+});
+
+describe('createChunkerPool', () => {
+  let pool: ChunkerPool | undefined;
+  afterAll(async () => {
+    await pool?.close();
+  });
+
+  it('runs jobs on at most `size` workers, with the results of chunkFile', async () => {
+    pool = createChunkerPool({ size: 2 });
+    expect(pool.size).toBe(2);
+    expect(pool.runningWorkers).toBe(0);
+    const running = files.map((file) => pool!.chunkFile(file.path, file.params));
+    expect(pool.runningWorkers).toBe(2);
+    const results = await Promise.all(running);
+    for (const [index, file] of files.entries()) {
+      const expected = await chunkFile(file.path, file.params);
+      expect(results[index]).toEqual(expected);
+    }
+  });
+
+  it('transfers kept bytes back', async () => {
+    const file = files[1]!;
+    const result = await pool!.chunkFile(file.path, file.params, { keepBytesUpTo: 1000 });
+    expect(result.bytes).toBeInstanceOf(Uint8Array);
+    expect(Buffer.from(result.bytes!).equals(seededBytes(100, 91))).toBe(true);
+  });
+
+  it('brings per-file trouble back as a ChunkFileError', async () => {
+    const error: unknown = await pool!.chunkFile(path.join(folder, 'missing.bin'), DEFAULT_CHUNKING).catch((rejection: unknown) => rejection);
+    expect(error).toBeInstanceOf(ChunkFileError);
+    expect((error as ChunkFileError).problem).toBe('not-found');
+    expect((error as ChunkFileError).path).toBe(path.join(folder, 'missing.bin'));
+  });
+
+  it('refuses bad parameters before starting a job', async () => {
+    await expect(pool!.chunkFile(files[0]!.path, { ...DEFAULT_CHUNKING, minSize: 1 })).rejects.toThrow(RangeError);
+  });
+
+  it('closes with no worker left, rejecting what was still queued', async () => {
+    const closing = createChunkerPool({ size: 1 });
+    const first = closing.chunkFile(files[2]!.path, DEFAULT_CHUNKING).catch((rejection: unknown) => rejection);
+    const queued = closing.chunkFile(files[4]!.path, DEFAULT_CHUNKING).catch((rejection: unknown) => rejection);
+    expect(closing.runningWorkers).toBe(1);
+    await closing.close();
+    expect(closing.runningWorkers).toBe(0);
+    expect(await queued).toBeInstanceOf(ChunkerPoolClosed);
+    // The running job either finished before the worker stopped or was rejected as closed.
+    const firstOutcome = await first;
+    expect(firstOutcome instanceof ChunkerPoolClosed || (firstOutcome as { size?: number }).size === 5 * MiB + 1).toBe(true);
+    await expect(closing.chunkFile(files[0]!.path, DEFAULT_CHUNKING)).rejects.toBeInstanceOf(ChunkerPoolClosed);
+    await closing.close();
+  });
+});

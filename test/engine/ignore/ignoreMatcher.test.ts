@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { createIgnoreMatcher } from '../../../src-main/engine/ignore/index.js';
+import { parseLibraryPath } from '../../../shared/paths.js';
+
+interface Case {
+  readonly name: string;
+  readonly rules?: string;
+  readonly path: string;
+  readonly isDirectory?: boolean;
+  readonly ignored: boolean;
+}
+
+const builtInCases: readonly Case[] = [
+  { name: 'Office owner file', path: 'docs/~$report.docx', ignored: true },
+  { name: 'LibreOffice lock file', path: 'docs/.~lock.report.odt#', ignored: true },
+  { name: 'tmp file', path: 'a/b/c.tmp', ignored: true },
+  { name: 'tmp file in upper case', path: 'SETUP.TMP', ignored: true },
+  { name: 'vim swap file', path: '.notes.txt.swp', ignored: true },
+  { name: 'vim swap file, second kind', path: '.notes.txt.swx', ignored: true },
+  { name: 'macOS folder metadata', path: 'photos/.DS_Store', ignored: true },
+  { name: 'Windows thumbnails in any case', path: 'photos/THUMBS.DB', ignored: true },
+  { name: 'Windows folder settings', path: 'desktop.ini', ignored: true },
+  { name: 'Cairn temp file', path: 'a/.cairn-tmp-0123456789abcdef', ignored: true },
+  { name: 'a name merely containing tmp', path: 'tmp/template.txt', ignored: false },
+  { name: 'a file ending in .tmpl', path: 'page.tmpl', ignored: false },
+  { name: 'a plain file', path: 'README.md', ignored: false },
+  { name: 'a folder called .cairn syncs like any other', path: '.cairn', isDirectory: true, ignored: false },
+  { name: 'the rules file itself syncs', path: '.cairnignore', ignored: false },
+  { name: 'a tilde file without the dollar', path: '~notes.txt', ignored: false },
+];
+
+const userCases: readonly Case[] = [
+  { name: 'simple glob', rules: '*.log', path: 'server/out.log', ignored: true },
+  { name: 'user rules are case-sensitive', rules: '*.log', path: 'server/OUT.LOG', ignored: false },
+  { name: 'negation re-includes a file', rules: '*.log\n!keep.log', path: 'keep.log', ignored: false },
+  { name: 'negation leaves the others ignored', rules: '*.log\n!keep.log', path: 'other.log', ignored: true },
+  { name: 'folder-only rule matches a folder', rules: 'build/', path: 'build', isDirectory: true, ignored: true },
+  { name: 'folder-only rule does not match a file', rules: 'build/', path: 'build', ignored: false },
+  { name: 'files below an ignored folder are ignored', rules: 'build/', path: 'build/app.js', ignored: true },
+  { name: 'deep files below an ignored folder', rules: 'node_modules/', path: 'web/node_modules/x/index.js', ignored: true },
+  {
+    name: 'a file cannot be re-included below an ignored folder',
+    rules: 'build/\n!build/keep.txt',
+    path: 'build/keep.txt',
+    ignored: true,
+  },
+  { name: 'anchored rule matches at the root', rules: '/secret.txt', path: 'secret.txt', ignored: true },
+  { name: 'anchored rule does not match deeper', rules: '/secret.txt', path: 'a/secret.txt', ignored: false },
+  { name: 'rule with a slash is anchored', rules: 'docs/*.pdf', path: 'docs/a.pdf', ignored: true },
+  { name: 'rule with a slash does not match deeper', rules: 'docs/*.pdf', path: 'x/docs/a.pdf', ignored: false },
+  { name: 'double star crosses folders', rules: 'cache/**/*.bin', path: 'cache/a/b/c.bin', ignored: true },
+  { name: 'comments and blank lines are not rules', rules: '# comment\n\n', path: '# comment', ignored: false },
+  { name: 'escaped hash is a rule', rules: '\\#notes', path: '#notes', ignored: true },
+  { name: 'Windows line endings', rules: '*.log\r\n*.bak\r\n', path: 'x.bak', ignored: true },
+  { name: 'non-ASCII names', rules: '草稿/', path: '草稿/一.txt', ignored: true },
+  { name: 'a negation cannot re-include a built-in rule', rules: '!*.tmp', path: 'x.tmp', ignored: true },
+  { name: 'no rules file at all', path: 'anything.txt', ignored: false },
+];
+
+describe('createIgnoreMatcher', () => {
+  it.each([...builtInCases, ...userCases].map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const matcher = createIgnoreMatcher(c.rules);
+    expect(matcher.isIgnored(parseLibraryPath(c.path), c.isDirectory ?? false)).toBe(c.ignored);
+  });
+});

@@ -1,0 +1,129 @@
+import Database from 'better-sqlite3';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { IndexTooNewError, MIGRATIONS, type Migration, openIndex } from '../../../src-main/engine/index/index.js';
+import { migrate } from '../../../src-main/engine/index/migrations.js';
+
+let folder: string;
+let file: string;
+beforeEach(async () => {
+  folder = await mkdtemp(path.join(os.tmpdir(), 'cairn-index-'));
+  file = path.join(folder, 'index.sqlite');
+});
+afterEach(async () => rm(folder, { recursive: true, force: true }));
+
+/** A database brought to `version` by the real migrations, as an older Cairn would have left it. */
+function databaseAt(version: number): Database.Database {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  migrate(db, MIGRATIONS.slice(0, version));
+  return db;
+}
+
+interface MigrationCase {
+  /** Rows an index at the previous version holds. */
+  seed(db: Database.Database): void;
+  /** What must hold after migrating. */
+  check(db: Database.Database): void;
+}
+
+const HASH = 'ab'.repeat(32);
+
+// One case per migration, keyed by the version it produces. The test below fails when a
+// migration is added without its case.
+const cases: Record<number, MigrationCase> = {
+  1: {
+    seed() {
+      // Version 0 is a database no Cairn has written to yet: nothing to seed.
+    },
+    check(db) {
+      const tables = db
+        .prepare<[], string>("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .pluck()
+        .all();
+      expect(tables).toEqual(['conflicts', 'libraries', 'local_entries', 'pending_commits', 'problems', 'remote_entries', 'settings', 'synced_entries']);
+      db.pragma('foreign_keys = ON');
+      db.prepare(
+        "INSERT INTO libraries (library_id, name, local_root, chunk_algorithm, chunk_min, chunk_avg, chunk_max) VALUES ('L', 'Docs', '/x', 'fastcdc', 1, 2, 3)",
+      ).run();
+      const key = db.prepare<[], number>("SELECT library_key FROM libraries WHERE library_id = 'L'").pluck().get();
+      db.prepare(
+        "INSERT INTO local_entries VALUES (?, 'a.txt', 'file', 3, 3, 1.5, 42, 0, ?)",
+      ).run(key, Buffer.from(HASH, 'hex'));
+      // STRICT types, CHECK constraints and foreign keys hold.
+      expect(() => db.prepare("INSERT INTO local_entries VALUES (?, 'b', 'file', 'big', 3, 1, 1, 0, ?)").run(key, Buffer.alloc(32))).toThrow();
+      expect(() => db.prepare("INSERT INTO local_entries VALUES (?, 'c', 'file', 1, 1, 1, 1, 0, NULL)").run(key)).toThrow(/CHECK/);
+      expect(() => db.prepare("INSERT INTO local_entries VALUES (?, 'c', 'file', 1, 1, 1, 1, 0, x'00')").run(key)).toThrow(/CHECK/);
+      expect(() => db.prepare("INSERT INTO local_entries VALUES (999, 'd', 'dir', 0, 0, 1, 1, 0, NULL)").run()).toThrow(/FOREIGN KEY/);
+      // Paths are case-sensitive.
+      db.prepare("INSERT INTO local_entries VALUES (?, 'A.txt', 'dir', 0, 0, 1, 1, 0, NULL)").run(key);
+      expect(db.prepare('SELECT count(*) FROM local_entries').pluck().get()).toBe(2);
+      // Removing the library removes its entries.
+      db.prepare("DELETE FROM libraries WHERE library_id = 'L'").run();
+      expect(db.prepare('SELECT count(*) FROM local_entries').pluck().get()).toBe(0);
+    },
+  },
+};
+
+describe('migrations', () => {
+  it('has a test case for every migration', () => {
+    expect(Object.keys(cases).map(Number)).toEqual(MIGRATIONS.map((migration) => migration.version));
+  });
+
+  it.each(MIGRATIONS.map((migration) => [migration.version, migration.description] as const))(
+    'migration %i (%s) upgrades an index at the previous version and keeps its rows',
+    (version) => {
+      const db = databaseAt(version - 1);
+      const testCase = cases[version];
+      if (testCase === undefined) throw new Error(`no test case for migration ${version}`);
+      testCase.seed(db);
+      expect(migrate(db, MIGRATIONS.slice(0, version))).toEqual({ from: version - 1, to: version });
+      expect(db.pragma('user_version', { simple: true })).toBe(version);
+      testCase.check(db);
+      db.close();
+    },
+  );
+
+  it('opening an up-to-date index applies nothing', () => {
+    openIndex(file).close();
+    const db = new Database(file);
+    expect(migrate(db)).toEqual({ from: MIGRATIONS.length, to: MIGRATIONS.length });
+    db.close();
+  });
+
+  it('rolls back every step of a run when one step fails', () => {
+    const db = databaseAt(0);
+    const broken: Migration[] = [
+      { version: 1, description: 'fine', sql: 'CREATE TABLE first_step (x INTEGER) STRICT;' },
+      { version: 2, description: 'broken', sql: 'CREATE TABLE second_step (x INTEGER) STRICT; SELECT * FROM no_such_table;' },
+    ];
+    expect(() => migrate(db, broken)).toThrow(/no_such_table/);
+    expect(db.pragma('user_version', { simple: true })).toBe(0);
+    expect(db.prepare("SELECT count(*) FROM sqlite_schema WHERE name IN ('first_step', 'second_step')").pluck().get()).toBe(0);
+    db.close();
+  });
+
+  it('refuses an index written by a newer Cairn, saying what to do', () => {
+    const db = databaseAt(MIGRATIONS.length);
+    db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+    db.close();
+    const error = (() => {
+      try {
+        openIndex(file);
+      } catch (caught) {
+        return caught;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(IndexTooNewError);
+    expect((error as Error).message).toContain('Update Cairn');
+  });
+
+  it('refuses a migration list with a gap', () => {
+    const db = databaseAt(0);
+    expect(() => migrate(db, [{ version: 2, description: 'gap', sql: '' }])).toThrow(/out of order/);
+    db.close();
+  });
+});

@@ -1,0 +1,359 @@
+import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
+import { lstat, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type Index,
+  type NewLibrary,
+  UnknownLibraryError,
+  openIndex,
+} from '../../../src-main/engine/index/index.js';
+import { decodeContent, encodeContent } from '../../../src-main/engine/index/chunkCodec.js';
+import type { LocalEntry, RemoteEntry, SyncedEntry } from '../../../src-main/engine/model.js';
+import { DEFAULT_CHUNKING } from '../../../shared/model.js';
+import { type LibraryPath, parseLibraryPath } from '../../../shared/paths.js';
+
+let folder: string;
+let file: string;
+let index: Index;
+beforeEach(async () => {
+  folder = await mkdtemp(path.join(os.tmpdir(), 'cairn-index-'));
+  file = path.join(folder, 'index.sqlite');
+  index = openIndex(file);
+  index.libraries.add(LIBRARY);
+});
+afterEach(async () => {
+  index.close();
+  await rm(folder, { recursive: true, force: true });
+});
+
+const LIBRARY: NewLibrary = { libraryId: 'lib-1', name: 'Documents', localRoot: '/home/ada/Documents', chunking: DEFAULT_CHUNKING };
+const ID = LIBRARY.libraryId;
+const p = parseLibraryPath;
+const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+
+function remoteFile(path: string, content = path): RemoteEntry {
+  return {
+    path: p(path),
+    node: { kind: 'file', contentHash: sha(content), size: content.length, executable: false },
+    rev: 7,
+    mtimeMs: 1_700_000_000_123.5,
+    chunks: [{ id: sha(`chunk of ${content}`), size: content.length }],
+  };
+}
+function localFile(path: string, inode = 1): LocalEntry {
+  return {
+    path: p(path),
+    node: { kind: 'file', contentHash: sha(path), size: 10, executable: true },
+    mtimeMs: 1_700_000_000_000.25,
+    inode,
+    statSize: 10,
+    chunks: [
+      { id: sha('a'), size: 4 },
+      { id: sha('b'), size: 6 },
+    ],
+  };
+}
+function localDir(path: string): LocalEntry {
+  return { path: p(path), node: { kind: 'dir' }, mtimeMs: 5, inode: 9, statSize: 0, chunks: [] };
+}
+function syncedFile(path: string): SyncedEntry {
+  return { path: p(path), node: { kind: 'file', contentHash: sha(path), size: 3, executable: false }, rev: 3, inode: 77, mtimeMs: 12 };
+}
+
+describe('openIndex', () => {
+  it('creates a private WAL database with full sync and foreign keys on', async () => {
+    if (process.platform !== 'win32') expect((await lstat(file)).mode & 0o777).toBe(0o600);
+    const db = new Database(file, { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+  });
+
+  it('keeps what was written across close and reopen', () => {
+    index.local.put(ID, localFile('a.txt'));
+    index.close();
+    index = openIndex(file);
+    expect(index.local.get(ID, p('a.txt'))).toEqual(localFile('a.txt'));
+  });
+});
+
+describe('profile settings', () => {
+  it('sets, reads and removes settings', () => {
+    index.profile.set({ serverUrl: 'https://cairn.example', deviceName: 'laptop' });
+    index.profile.set({ deviceName: null, userName: 'ada' });
+    expect(index.profile.get()).toEqual({ serverUrl: 'https://cairn.example', userName: 'ada' });
+  });
+
+  it('rejects unknown keys, such as a device token', () => {
+    expect(() => index.profile.set({ deviceToken: 'secret' } as never)).toThrow(/unknown profile setting/);
+  });
+});
+
+describe('libraries', () => {
+  it('starts a new library with an empty state', () => {
+    expect(index.libraries.get(ID)).toEqual({
+      ...LIBRARY,
+      cursor: 0,
+      selection: null,
+      pause: null,
+      lastSyncAt: null,
+      lastError: null,
+    });
+  });
+
+  it('updates cursor, selection, pause and errors', () => {
+    const updated = index.libraries.update(ID, {
+      cursor: 42,
+      selection: [p('b'), p('a/x')],
+      pause: { reason: 'root-missing', since: 1000 },
+      lastSyncAt: 900,
+      lastError: { message: 'server unreachable', at: 950 },
+    });
+    expect(index.libraries.get(ID)).toEqual({ ...updated, selection: ['a/x', 'b'] });
+    index.libraries.update(ID, { pause: null, lastError: null, selection: null });
+    expect(index.libraries.get(ID)).toMatchObject({ cursor: 42, pause: null, lastError: null, selection: null });
+  });
+
+  it('refuses two libraries in one folder', () => {
+    expect(() => index.libraries.add({ ...LIBRARY, libraryId: 'lib-2' })).toThrow(/UNIQUE/);
+  });
+
+  it('forgets a removed library with all its entries, conflicts and problems', () => {
+    index.local.put(ID, localFile('a.txt'));
+    index.problems.replace(ID, { kinds: ['symlink'] }, [{ kind: 'symlink', path: p('l'), name: '', message: 'm' }], 1);
+    expect(index.libraries.remove(ID)).toBe(true);
+    expect(index.libraries.list()).toEqual([]);
+    expect(() => index.local.count(ID)).toThrow(UnknownLibraryError);
+    index.libraries.add(LIBRARY);
+    expect(index.local.count(ID)).toBe(0);
+    expect(index.problems.list(ID)).toEqual([]);
+  });
+
+  it('names the fix when a library is unknown', () => {
+    expect(() => index.remote.get('nope', p('a'))).toThrow(/add it with index.libraries.add/);
+  });
+});
+
+describe('entry tables', () => {
+  it('round-trips every state, files and folders', () => {
+    const remote = remoteFile('docs/a.txt');
+    const remoteDir: RemoteEntry = { path: p('docs'), node: { kind: 'dir' }, rev: 2, mtimeMs: 3, chunks: [] };
+    index.remote.putMany(ID, [remote, remoteDir]);
+    index.local.putMany(ID, [localFile('docs/a.txt'), localDir('docs')]);
+    index.synced.put(ID, syncedFile('docs/a.txt'));
+    expect(index.remote.get(ID, p('docs/a.txt'))).toEqual(remote);
+    expect(index.remote.get(ID, p('docs'))).toEqual(remoteDir);
+    expect(index.local.get(ID, p('docs/a.txt'))).toEqual(localFile('docs/a.txt'));
+    expect(index.local.get(ID, p('docs'))).toEqual(localDir('docs'));
+    expect(index.synced.get(ID, p('docs/a.txt'))).toEqual(syncedFile('docs/a.txt'));
+    expect(index.synced.get(ID, p('docs'))).toBeUndefined();
+  });
+
+  it('keeps an empty file with no chunks apart from a folder', () => {
+    const empty: RemoteEntry = {
+      path: p('empty'),
+      node: { kind: 'file', contentHash: sha(''), size: 0, executable: false },
+      rev: 1,
+      mtimeMs: 1,
+      chunks: [],
+    };
+    index.remote.put(ID, empty);
+    expect(index.remote.get(ID, p('empty'))).toEqual(empty);
+  });
+
+  it('replaces an entry at the same path and deletes', () => {
+    index.local.put(ID, localFile('a', 1));
+    index.local.put(ID, localFile('a', 2));
+    expect(index.local.get(ID, p('a'))?.inode).toBe(2);
+    expect(index.local.delete(ID, p('a'))).toBe(true);
+    expect(index.local.delete(ID, p('a'))).toBe(false);
+    expect(index.local.count(ID)).toBe(0);
+  });
+
+  const orderedPaths = ['A', 'B.txt', 'a', 'a b', 'a-b', 'a.txt', 'a/x', 'a/x/y', 'a0', 'ab', 'é', '文档', '😀'];
+  it('iterates in byte order, case-sensitively', () => {
+    const shuffled = [...orderedPaths].reverse();
+    index.local.putMany(ID, shuffled.map((path) => localDir(path)));
+    expect([...index.local.iterate(ID)].map((entry) => entry.path)).toEqual(orderedPaths);
+  });
+
+  const belowCases = [
+    { name: 'a folder with siblings that share its prefix', folder: 'a', expected: ['a', 'a/x', 'a/x/y'] },
+    { name: 'a nested folder', folder: 'a/x', expected: ['a/x', 'a/x/y'] },
+    { name: 'a path with nothing below', folder: 'ab', expected: ['ab'] },
+    { name: 'a path that does not exist', folder: 'zzz', expected: [] },
+  ];
+  it.each(belowCases.map((c) => [c.name, c] as const))('iterates and deletes below %s', (_name, c) => {
+    index.local.putMany(ID, orderedPaths.map((path) => localDir(path)));
+    expect([...index.local.iterate(ID, { below: p(c.folder) })].map((entry) => entry.path)).toEqual(c.expected);
+    expect(index.local.deleteBelow(ID, p(c.folder))).toBe(c.expected.length);
+    const left = [...index.local.iterate(ID)].map((entry) => entry.path);
+    expect(left).toEqual(orderedPaths.filter((path) => !c.expected.includes(path)));
+  });
+
+  it('replaceAll swaps the whole state of one library only', () => {
+    index.libraries.add({ ...LIBRARY, libraryId: 'lib-2', localRoot: '/other' });
+    index.local.putMany(ID, [localFile('old-1'), localFile('old-2')]);
+    index.local.put('lib-2', localFile('other'));
+    index.local.replaceAll(ID, [localFile('new')]);
+    expect([...index.local.load(ID).keys()]).toEqual(['new']);
+    expect([...index.local.load('lib-2').keys()]).toEqual(['other']);
+  });
+
+  it('loadState returns the three maps', () => {
+    index.remote.put(ID, remoteFile('r'));
+    index.local.put(ID, localFile('l'));
+    index.synced.put(ID, syncedFile('s'));
+    const state = index.loadState(ID);
+    expect([...state.remote.keys(), ...state.local.keys(), ...state.synced.keys()]).toEqual(['r', 'l', 's']);
+    expect(state.local.get(p('l'))).toEqual(localFile('l'));
+  });
+
+  it('rejects a malformed content hash instead of storing garbage', () => {
+    const bad = { ...localFile('x'), node: { kind: 'file', contentHash: 'not-hex', size: 1, executable: false } } as LocalEntry;
+    expect(() => index.local.put(ID, bad)).toThrow(/not a content hash/);
+  });
+});
+
+describe('transactions', () => {
+  it('commits all or nothing', () => {
+    expect(() =>
+      index.transaction(() => {
+        index.local.put(ID, localFile('a'));
+        index.synced.put(ID, syncedFile('a'));
+        throw new Error('crash in the middle');
+      }),
+    ).toThrow('crash in the middle');
+    expect(index.local.count(ID)).toBe(0);
+    expect(index.synced.count(ID)).toBe(0);
+  });
+
+  it('nests bulk writes inside an outer transaction', () => {
+    const result = index.transaction(() => {
+      index.local.putMany(ID, [localFile('a'), localFile('b')]);
+      index.libraries.update(ID, { cursor: 5 });
+      return index.local.count(ID);
+    });
+    expect(result).toBe(2);
+    expect(index.libraries.get(ID)?.cursor).toBe(5);
+  });
+
+  it('refuses an async function', () => {
+    expect(() => index.transaction((async () => undefined) as unknown as () => void)).toThrow(/promise/i);
+  });
+});
+
+describe('conflicts', () => {
+  it('records, lists and resolves', () => {
+    const conflict = index.conflicts.add({
+      libraryId: ID,
+      path: p('doc.txt'),
+      conflictPath: p('doc (conflict laptop 2024-05-01 123015).txt'),
+      local: { node: { kind: 'file', contentHash: sha('l'), size: 1, executable: false }, rev: null, mtimeMs: 5, device: 'laptop' },
+      remote: { node: null, rev: 9, mtimeMs: null, device: 'desktop' },
+      createdAt: 100,
+    });
+    expect(index.conflicts.list(ID)).toEqual([conflict]);
+    expect(conflict).toMatchObject({ libraryId: ID, resolvedAt: null, remote: { node: null, rev: 9 } });
+    expect(index.conflicts.resolve(conflict.conflictId, 200)).toBe(true);
+    expect(index.conflicts.resolve(conflict.conflictId, 300)).toBe(false);
+    expect(index.conflicts.list(ID)).toEqual([]);
+    expect(index.conflicts.list(ID, { includeResolved: true })).toEqual([{ ...conflict, resolvedAt: 200 }]);
+  });
+});
+
+describe('problems', () => {
+  const symlink = (path: string) => ({ kind: 'symlink' as const, path: p(path), name: '', message: `${path} is a symlink` });
+
+  it('replaces the problems in scope and keeps first-seen times', () => {
+    index.problems.replace(ID, { kinds: ['symlink', 'unreadable'] }, [symlink('a/l1'), symlink('b/l2')], 100);
+    index.problems.replace(ID, { kinds: ['illegal-local-name'] }, [{ kind: 'illegal-local-name', path: p('CON'), name: '', message: 'reserved' }], 150);
+    index.problems.replace(ID, { kinds: ['symlink', 'unreadable'] }, [symlink('a/l1')], 200);
+    const problems = index.problems.list(ID);
+    expect(problems.map((problem) => [problem.path, problem.kind, problem.firstSeenAt, problem.lastSeenAt])).toEqual([
+      ['CON', 'illegal-local-name', 150, 150],
+      ['a/l1', 'symlink', 100, 200],
+    ]);
+  });
+
+  it('limits a replacement to the folders scanned', () => {
+    index.problems.replace(ID, { kinds: ['symlink'] }, [symlink('a/l1'), symlink('b/l2')], 100);
+    index.problems.replace(ID, { kinds: ['symlink'], within: [p('a')] }, [], 200);
+    expect(index.problems.list(ID).map((problem) => problem.path)).toEqual(['b/l2']);
+  });
+
+  it('keeps two bad names in one folder apart', () => {
+    const invalid = (name: string) => ({ kind: 'invalid-name' as const, path: p('docs'), name, message: 'bad name' });
+    index.problems.replace(ID, { kinds: ['invalid-name'] }, [invalid('a\\b'), invalid('c\\d')], 1);
+    expect(index.problems.list(ID).map((problem) => problem.name)).toEqual(['a\\b', 'c\\d']);
+  });
+});
+
+describe('pending commits', () => {
+  it('adds, lists in order and removes', () => {
+    index.pendingCommits.add({ commitId: 'c2', libraryId: ID, body: { changes: [2] }, createdAt: 20 });
+    index.pendingCommits.add({ commitId: 'c1', libraryId: ID, body: { changes: [1] }, createdAt: 10 });
+    expect(index.pendingCommits.list(ID).map((commit) => [commit.commitId, commit.body])).toEqual([
+      ['c1', { changes: [1] }],
+      ['c2', { changes: [2] }],
+    ]);
+    expect(index.pendingCommits.remove('c1')).toBe(true);
+    expect(index.pendingCommits.list(ID).map((commit) => commit.commitId)).toEqual(['c2']);
+  });
+});
+
+describe('content codec', () => {
+  it('stores the hash in 32 bytes and 36 bytes per chunk, and round-trips', () => {
+    const chunks = [
+      { id: sha('x'), size: 0 },
+      { id: sha('y'), size: 8 * 1024 * 1024 },
+    ];
+    const blob = encodeContent(sha('file'), chunks);
+    expect(blob.byteLength).toBe(32 + 72);
+    expect(decodeContent(blob)).toEqual({ contentHash: sha('file'), chunks });
+  });
+
+  const badIds = [
+    { name: 'too short', id: sha('x').slice(1) },
+    { name: 'not hex', id: `zz${sha('x').slice(2)}` },
+    { name: 'not hex at the end', id: `${sha('x').slice(0, 62)}zz` },
+  ];
+  it.each(badIds.map((c) => [c.name, c] as const))('rejects a chunk id that is %s', (_name, c) => {
+    expect(() => encodeContent(sha('file'), [{ id: c.id, size: 1 }])).toThrow(/not a chunk id/);
+  });
+
+  it('rejects a stored record of the wrong length', () => {
+    expect(() => decodeContent(Buffer.alloc(40))).toThrow(/corrupt/);
+  });
+});
+
+describe('bulk writes', () => {
+  it('writes and loads 100,000 entries in single transactions', () => {
+    const count = 100_000;
+    const entries: LocalEntry[] = [];
+    const hash = sha('same');
+    const chunk = [{ id: hash, size: 1000 }];
+    for (let i = 0; i < count; i++) {
+      entries.push({
+        path: `folder-${i % 100}/file-${i}.txt` as LibraryPath,
+        node: { kind: 'file', contentHash: hash, size: 1000, executable: false },
+        mtimeMs: 1_700_000_000_000 + i,
+        inode: i + 1,
+        statSize: 1000,
+        chunks: chunk,
+      });
+    }
+    const writeStart = performance.now();
+    index.local.putMany(ID, entries);
+    const writeMs = performance.now() - writeStart;
+    const loadStart = performance.now();
+    const loaded = index.local.load(ID);
+    const loadMs = performance.now() - loadStart;
+    // Timings are reported, not asserted: a slow machine must not fail the suite.
+    console.info(`index bulk: put 100,000 entries in ${writeMs.toFixed(0)} ms, loaded them in ${loadMs.toFixed(0)} ms`);
+    expect(loaded.size).toBe(count);
+    expect(loaded.get(p('folder-7/file-99907.txt'))).toEqual(entries[99_907]);
+  });
+});

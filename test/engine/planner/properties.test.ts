@@ -1,0 +1,252 @@
+// Seeded randomized properties over small name spaces. Each case draws a base tree, mutates it
+// independently on the local and the remote side (edits, executable bits, deletes, creates,
+// type changes, identical changes on both sides, local and remote moves), plans, and runs the
+// plan in the simulator. For every case:
+//
+// - the plan runs: every action's expectations hold when its turn comes, parents are created
+//   before their children and children deleted before their parents (also checked directly);
+// - nothing is lost: no local entry that differs from the base is deleted or overwritten, no
+//   server entry that differs from the base is deleted or overwritten, and every new version
+//   of a file (on either side) still exists on both sides at the end;
+// - without moves on the server, one round brings local == remote == base and the next plan
+//   is empty; with them, a few rounds do.
+//
+// A failure names its seed, so it can be replayed alone.
+
+import { describe as group, expect, it } from 'vitest';
+import { isSameOrBelow, parentPath } from '../../../shared/paths.js';
+import type { LibraryPath } from '../../../shared/paths.js';
+import type { Node } from '../../../src-main/engine/model.js';
+import type { Plan } from '../../../src-main/engine/planner/index.js';
+import type { Options, Scenario, Spec, TreeSpec } from './fixtures.js';
+import { buildStates, d, describe, f, flatten, labelOf, planStates } from './fixtures.js';
+import { converge, isIdle } from './converge.js';
+import { Simulator, copyWorld, differences } from './simulator.js';
+import type { World } from './simulator.js';
+
+/** A small, fast, seedable generator (mulberry32). */
+class Random {
+  private state: number;
+
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  chance(probability: number): boolean {
+    return this.next() < probability;
+  }
+
+  pick<T>(values: readonly T[]): T | undefined {
+    return values[Math.floor(this.next() * values.length)];
+  }
+}
+
+const TOP_NAMES = ['a', 'b', 'c', 'd'];
+const INNER_NAMES = ['x', 'y', 'z'];
+const DEPTH = 2;
+
+/** Draws trees whose every file version has a unique label, so a version can be traced. */
+class TreeMaker {
+  private label = 0;
+  private inode = 100;
+
+  constructor(private readonly random: Random) {}
+
+  freshFile(): Spec {
+    return f(`v${++this.label}`, { executable: this.random.chance(0.1), inode: ++this.inode });
+  }
+
+  fresh(depth: number): Spec {
+    return depth > 0 && this.random.chance(0.4) ? d(this.tree(depth - 1, 0.5), { inode: ++this.inode }) : this.freshFile();
+  }
+
+  tree(depth: number, density: number, names = INNER_NAMES): TreeSpec {
+    const result: Record<string, Spec> = {};
+    for (const name of names) if (this.random.chance(density)) result[name] = this.fresh(depth);
+    return result;
+  }
+
+  /** One side's independent changes to the base. Edits keep the inode, as in-place saves do. */
+  mutate(tree: TreeSpec, depth: number, names = INNER_NAMES): TreeSpec {
+    const result: Record<string, Spec> = {};
+    for (const name of names) {
+      const spec = tree[name];
+      const roll = this.random.next();
+      if (spec === undefined) {
+        if (roll < 0.12) result[name] = this.fresh(depth);
+      } else if (spec.kind === 'file') {
+        if (roll < 0.55) result[name] = spec;
+        else if (roll < 0.7) result[name] = f(`v${++this.label}`, { executable: spec.executable, ...(spec.inode !== undefined ? { inode: spec.inode } : {}) });
+        else if (roll < 0.76) result[name] = f(spec.label, { executable: !spec.executable, ...(spec.inode !== undefined ? { inode: spec.inode } : {}) });
+        else if (roll < 0.9) continue;
+        else result[name] = depth > 0 ? d(this.tree(depth - 1, 0.5), { inode: ++this.inode }) : this.freshFile();
+      } else {
+        if (roll < 0.7) result[name] = d(this.mutate(spec.children, depth - 1), spec.inode !== undefined ? { inode: spec.inode } : {});
+        else if (roll < 0.85) continue;
+        else if (roll < 0.92) result[name] = this.freshFile();
+        else result[name] = spec;
+      }
+    }
+    return result;
+  }
+}
+
+function randomScenario(seed: number, withMoves: boolean): Scenario {
+  const random = new Random(seed);
+  const maker = new TreeMaker(random);
+  const synced = maker.tree(DEPTH, 0.6, TOP_NAMES);
+  const local: Record<string, Spec> = { ...maker.mutate(synced, DEPTH, TOP_NAMES) };
+  const remote: Record<string, Spec> = { ...maker.mutate(synced, DEPTH, TOP_NAMES) };
+  // The same change on both sides (it must not become a conflict).
+  for (const name of TOP_NAMES) {
+    if (random.chance(0.15)) {
+      const same = local[name];
+      if (same === undefined) delete remote[name];
+      else remote[name] = same;
+    }
+  }
+  const remoteMoves: Record<string, string> = {};
+  if (withMoves) {
+    const localName = random.pick(Object.keys(local));
+    const moved = localName === undefined ? undefined : local[localName];
+    if (localName !== undefined && moved !== undefined && random.chance(0.5)) {
+      delete local[localName];
+      local[random.chance(0.5) ? 'm' : 'a2'] = moved;
+    }
+    const remoteName = random.pick(Object.keys(remote));
+    const movedRemote = remoteName === undefined ? undefined : remote[remoteName];
+    if (remoteName !== undefined && movedRemote !== undefined && random.chance(0.5)) {
+      const target = random.chance(0.5) ? 'r' : 'b2';
+      delete remote[remoteName];
+      remote[target] = movedRemote;
+      // The server marks the moved path and each of its descendants.
+      for (const [path] of flatten({ [target]: movedRemote })) remoteMoves[path] = remoteName + path.slice(target.length);
+    }
+  }
+  return { synced, local, remote, remoteMoves };
+}
+
+/**
+ * File versions new on one side (excluding skipped paths): labels are unique per version, so a
+ * version is new when the base holds it nowhere (a moved, unchanged file is not new).
+ */
+function newVersions(world: World, side: 'local' | 'remote', isSkipped: (path: LibraryPath) => boolean): Map<string, LibraryPath> {
+  const known = labelsOn(world.synced);
+  const versions = new Map<string, LibraryPath>();
+  for (const [path, entry] of side === 'local' ? world.local : world.remote) {
+    if (entry.node.kind === 'file' && !isSkipped(path) && !known.has(labelOf(entry.node))) versions.set(labelOf(entry.node), path);
+  }
+  return versions;
+}
+
+function labelsOn(entries: ReadonlyMap<LibraryPath, { readonly node: Node }>): Set<string> {
+  return new Set([...entries.values()].filter((entry) => entry.node.kind === 'file').map((entry) => labelOf(entry.node)));
+}
+
+const CREATES_LOCAL = new Set(['download', 'mkdirLocal', 'conflict']);
+const CREATES_REMOTE = new Set(['upload', 'mkdirRemote']);
+
+/** Parents created before children, children deleted before parents, on each side. */
+function orderProblems(planned: Plan): string[] {
+  const problems: string[] = [];
+  const position = (kinds: ReadonlySet<string>): Map<LibraryPath, number> => {
+    const result = new Map<LibraryPath, number>();
+    planned.forEach((action, index) => {
+      if (kinds.has(action.kind) && 'path' in action) result.set(action.path, index);
+    });
+    return result;
+  };
+  for (const [kinds, direction] of [
+    [CREATES_LOCAL, 'create'],
+    [CREATES_REMOTE, 'create'],
+    [new Set(['deleteLocal']), 'delete'],
+    [new Set(['deleteRemote']), 'delete'],
+  ] as const) {
+    const positions = position(kinds);
+    for (const [path, index] of positions) {
+      const parent = parentPath(path);
+      const parentIndex = parent === '' ? undefined : positions.get(parent);
+      if (parentIndex === undefined) continue;
+      if (direction === 'create' && parentIndex > index) problems.push(`${path} created before its parent`);
+      if (direction === 'delete' && parentIndex < index) problems.push(`${path} deleted after its parent`);
+    }
+  }
+  return problems;
+}
+
+interface Variant {
+  readonly name: string;
+  readonly cases: number;
+  readonly withMoves: boolean;
+  readonly options: Options;
+  readonly isSkipped: (path: LibraryPath) => boolean;
+}
+
+const isIgnoredZ = (path: LibraryPath): boolean => path.endsWith('/z');
+const unselectedD = (path: LibraryPath): boolean => isSameOrBelow(path, 'd' as LibraryPath);
+
+const variants: Variant[] = [
+  { name: 'edits, deletes, creates and type changes', cases: 600, withMoves: false, options: {}, isSkipped: () => false },
+  { name: 'the same, with local and remote moves', cases: 400, withMoves: true, options: {}, isSkipped: () => false },
+  {
+    name: 'the same, with ignored and unselected paths',
+    cases: 400,
+    withMoves: true,
+    options: { isIgnored: isIgnoredZ, isSelected: (path) => !unselectedD(path) },
+    isSkipped: (path) => isIgnoredZ(path) || unselectedD(path) || path.split('/').some((segment) => segment === 'z'),
+  },
+];
+
+group('planner properties on random trees', () => {
+  it.each(variants)('$name', ({ cases, withMoves, options, isSkipped }) => {
+    let conflicts = 0;
+    let moves = 0;
+    for (let seed = 1; seed <= cases; seed++) {
+      const states = buildStates(randomScenario(seed, withMoves));
+      const context = `seed ${seed}`;
+      const first = planStates(states, options);
+      expect(orderProblems(first), context).toEqual([]);
+      expect(
+        first.filter((action) => action.kind === 'problem').map(describe),
+        context,
+      ).toEqual([]);
+      conflicts += first.filter((action) => action.kind === 'conflict').length;
+      moves += first.filter((action) => action.kind === 'moveRemote' || action.kind === 'moveLocal').length;
+
+      // One round in the simulator.
+      const world = copyWorld(states);
+      const simulator = new Simulator(world);
+      expect(() => simulator.run(first), context).not.toThrow();
+      expect(simulator.losses, context).toEqual([]);
+      if (!first.some((action) => action.kind === 'moveRemote')) {
+        expect(differences(world, isSkipped), context).toEqual([]);
+        expect(planStates(world, options).map(describe), context).toEqual([]);
+      }
+
+      // Rounds until idle: converged, and every new version survived on both sides.
+      const result = converge(states, options, 5, isSkipped);
+      expect(result.losses, context).toEqual([]);
+      expect(isIdle(result.rounds.at(-1) ?? []), context).toBe(true);
+      expect(result.differences, context).toEqual([]);
+      const initial = copyWorld(states);
+      const finalLocal = labelsOn(result.world.local);
+      const finalRemote = labelsOn(result.world.remote);
+      for (const side of ['local', 'remote'] as const) {
+        for (const [label, path] of newVersions(initial, side, isSkipped)) {
+          expect(finalLocal.has(label) && finalRemote.has(label), `${context}: ${side} version ${label} of ${path} was lost`).toBe(true);
+        }
+      }
+    }
+    // The generator must actually reach the interesting cases.
+    expect(conflicts).toBeGreaterThan(cases / 20);
+    if (withMoves) expect(moves).toBeGreaterThan(cases / 20);
+  });
+});

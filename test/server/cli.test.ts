@@ -1,0 +1,144 @@
+// The cairn-server command line, run as a real process through tsx.
+
+import { spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { routes } from '../../shared/protocol/index.js';
+import { defaultDataDir } from '../../src-server/data-dir.js';
+import { parseListen } from '../../src-server/main.js';
+import { openEmbeddedStores } from '../../src-server/server.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'cairn-cli-test-'));
+});
+afterAll(async () => rm(dataDir, { recursive: true, force: true }));
+
+function start(args: string[], environment: NodeJS.ProcessEnv = process.env): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, ['--import', 'tsx', 'src-server/main.ts', ...args], { cwd: root, env: environment });
+}
+
+/** Runs the command to its end with `input` on standard input. */
+function run(args: string[], input = '', environment?: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = start(args, environment);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
+  child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
+  child.stdin.end(input);
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+/** Starts `serve` and resolves with its URL once it printed the listening line. */
+function serve(args: string[]): Promise<{ child: ChildProcessWithoutNullStreams; url: string; exited: Promise<number | null> }> {
+  const child = start(['serve', ...args]);
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
+    child.stdout.on('data', (data: Buffer) => {
+      stdout += data.toString();
+      const match = /^listening on (http:\/\/\S+)\n/.exec(stdout);
+      if (match !== null) resolve({ child, url: match[1]!, exited });
+    });
+    void exited.then((code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+  });
+}
+
+describe('cairn-server user', () => {
+  it('adds a user with the password read from standard input', async () => {
+    const result = await run(['user', 'add', 'alice', '--admin', '--data', dataDir], 'a long password\n');
+    expect(result).toMatchObject({ code: 0, stdout: 'added user alice (admin)\n' });
+  });
+
+  it.each([
+    ['a taken name', ['user', 'add', 'alice'], 'another password\n', 1, /exists already/],
+    ['a short password', ['user', 'add', 'bob'], 'short\n', 1, /at least 8 characters/],
+    ['no password', ['user', 'add', 'bob'], '', 2, /no password/],
+    ['an invalid name', ['user', 'add', 'Bob Smith'], 'a long password\n', 1, /not a valid user name/],
+    ['an unknown command', ['user', 'rename', 'alice'], '', 2, /unknown user command/],
+    ['an unknown option', ['user', 'list', '--colour'], '', 2, /colour/],
+  ])('refuses %s', async (_name, args, input, code, message) => {
+    const result = await run([...args, '--data', dataDir], input);
+    expect(result.code).toBe(code);
+    expect(result.stderr).toMatch(message);
+  });
+
+  it('lists, resets and removes users', async () => {
+    expect((await run(['user', 'add', 'carol', '--data', dataDir], 'carols password\n')).code).toBe(0);
+    expect((await run(['user', 'list', '--data', dataDir])).stdout).toBe('alice (admin)\ncarol\n');
+    expect((await run(['user', 'passwd', 'carol', '--data', dataDir], 'a new password\n')).stdout).toMatch(/signed out 0 device/);
+    expect((await run(['user', 'remove', 'carol', '--data', dataDir])).code).toBe(0);
+    expect((await run(['user', 'list'], '', { ...process.env, CAIRN_SERVER_DATA: dataDir })).stdout).toBe('alice (admin)\ncarol (removed)\n');
+  });
+});
+
+describe('cairn-server serve', () => {
+  it('prints the real port, serves, and exits 0 on SIGTERM after ending the requests in flight', async () => {
+    const { child, url, exited } = await serve(['--data', dataDir, '--listen', '127.0.0.1:0']);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:[1-9][0-9]*$/);
+    const login = await fetch(`${url}${routes.login.path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'alice', password: 'a long password', deviceName: 'cli test' }),
+    });
+    expect(login.status).toBe(200);
+    const { token } = (await login.json()) as { token: string };
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const created = await fetch(`${url}${routes.createLibrary.path}`, { method: 'POST', headers, body: JSON.stringify({ name: 'CLI' }) });
+    expect(created.status).toBe(201);
+    // An event stream is a request in flight for as long as the server runs; its first event
+    // proves the server is serving it.
+    const events = await fetch(`${url}${routes.events.path}`, { headers });
+    const reader = events.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toMatch(/^data: \{"kind":"ready"/);
+    child.kill('SIGTERM');
+    let rest = await reader.read();
+    while (!rest.done) rest = await reader.read();
+    expect(await exited).toBe(0);
+    // What was created before the signal is in the data folder afterwards.
+    const stores = await openEmbeddedStores(dataDir);
+    const alice = await stores.metadata.users.byName('alice');
+    expect((await stores.metadata.libraries.listFor(alice!.id, 'live')).map((library) => library.name)).toEqual(['CLI']);
+    await stores.metadata.close();
+  });
+
+  it('refuses a malformed --listen', async () => {
+    const result = await run(['serve', '--data', dataDir, '--listen', 'localhost']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/HOST:PORT/);
+  });
+});
+
+describe('arguments and defaults', () => {
+  it.each([
+    ['127.0.0.1:8080', { host: '127.0.0.1', port: 8080 }],
+    ['0.0.0.0:0', { host: '0.0.0.0', port: 0 }],
+    ['[::1]:9000', { host: '::1', port: 9000 }],
+    ['example.org:443', { host: 'example.org', port: 443 }],
+  ])('parses --listen %s', (value, expected) => {
+    expect(parseListen(value)).toEqual(expected);
+  });
+
+  it.each([['8080'], ['host:'], ['host:99999'], [':80'], ['::1:80']])('refuses --listen %s', (value) => {
+    expect(() => parseListen(value)).toThrow(/HOST:PORT/);
+  });
+
+  it.each([
+    ['CAIRN_SERVER_DATA first', { CAIRN_SERVER_DATA: '/srv/cairn', XDG_DATA_HOME: '/x' }, 'linux', '/srv/cairn'],
+    ['XDG_DATA_HOME on Linux', { XDG_DATA_HOME: '/xdg' }, 'linux', '/xdg/cairn-server'],
+    ['~/.local/share on Linux', {}, 'linux', '/home/u/.local/share/cairn-server'],
+    ['a relative XDG_DATA_HOME is ignored', { XDG_DATA_HOME: 'rel' }, 'linux', '/home/u/.local/share/cairn-server'],
+    ['Application Support on macOS', {}, 'darwin', '/home/u/Library/Application Support/cairn-server'],
+    ['APPDATA on Windows', { APPDATA: 'C:\\Users\\u\\AppData\\Roaming' }, 'win32', 'C:\\Users\\u\\AppData\\Roaming\\cairn-server'],
+  ] as const)('the default data folder uses %s', (_name, environment, platform, expected) => {
+    expect(defaultDataDir(environment, platform, '/home/u')).toBe(expected);
+  });
+});

@@ -1,0 +1,38 @@
+// One test per schema migration of the SQLite metadata store.
+
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { MIGRATIONS, migrate } from '../../src-server/storage/sqlite-migrations.js';
+
+function tables(db: Database.Database): string[] {
+  return db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[];
+}
+
+describe('sqlite migrations', () => {
+  it('are numbered 1, 2, 3 ... without gaps', () => {
+    expect(MIGRATIONS.map((migration) => migration.version)).toEqual(MIGRATIONS.map((_, index) => index + 1));
+  });
+
+  it('1 (initial schema) creates every table and records itself once', () => {
+    const db = new Database(':memory:');
+    expect(migrate(db, MIGRATIONS.slice(0, 1))).toEqual([1]);
+    expect(tables(db)).toEqual(['heads', 'libraries', 'library_chunks', 'members', 'schema_migrations', 'tokens', 'users', 'versions']);
+    expect(migrate(db, MIGRATIONS.slice(0, 1))).toEqual([]);
+    expect(db.prepare('SELECT version FROM schema_migrations').pluck().all()).toEqual([1]);
+    // Live library names are unique per owner; trashed ones are not.
+    db.prepare("INSERT INTO users (id, name, admin, password_hash, created_at) VALUES ('u', 'u', 0, 'h', 0)").run();
+    const insert = db.prepare("INSERT INTO libraries (id, name, owner_id, chunking, created_at, deleted_at) VALUES (?, 'Same', 'u', '{}', 0, ?)");
+    insert.run('l1', 1);
+    insert.run('l2', null);
+    expect(() => insert.run('l3', null)).toThrow(/UNIQUE/);
+    db.close();
+  });
+
+  it('refuses a database from a newer server', () => {
+    const db = new Database(':memory:');
+    migrate(db);
+    db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)").run();
+    expect(() => migrate(db)).toThrow(/upgrade cairn-server/);
+    db.close();
+  });
+});

@@ -1,0 +1,320 @@
+// The storage conformance suite: every backend (metadata store + chunk store) must pass it.
+// Run it with a harness that opens the backend; `open` may be called again after the stores
+// were closed, and must then see the same data (that is what durable means).
+
+import { describe, expect, it, beforeEach, afterEach } from 'vitest';
+import type { ChunkId, ChunkingParams } from '../../shared/model.js';
+import { DEFAULT_CHUNKING } from '../../shared/model.js';
+import type { LibraryPath } from '../../shared/paths.js';
+import type { Change } from '../../shared/protocol/index.js';
+import type { Stores } from '../../src-server/server.js';
+import { NameTakenError } from '../../src-server/storage/metadata-store.js';
+import type { CommitInput, MetadataStore } from '../../src-server/storage/metadata-store.js';
+import { fileOf, makeChunk } from './test-server.js';
+
+export interface StorageHarness {
+  open(): Promise<Stores>;
+  /** Removes everything the harness created; the stores are closed by then. */
+  destroy(): Promise<void>;
+}
+
+const path = (raw: string) => raw as LibraryPath;
+const chunkA = makeChunk('conformance a');
+const chunkB = makeChunk('conformance b', 777);
+
+export function describeStorageConformance(backend: string, createHarness: () => Promise<StorageHarness>): void {
+  describe(`storage conformance: ${backend}`, () => {
+    let harness: StorageHarness;
+    let stores: Stores;
+    let store: MetadataStore;
+    let open = true;
+
+    beforeEach(async () => {
+      harness = await createHarness();
+      stores = await harness.open();
+      store = stores.metadata;
+      open = true;
+    });
+    afterEach(async () => {
+      if (open) await closeStores();
+      await harness.destroy();
+    });
+
+    async function closeStores(): Promise<void> {
+      await stores.metadata.close();
+      await stores.chunks.close();
+      open = false;
+    }
+
+    async function reopen(): Promise<void> {
+      await closeStores();
+      stores = await harness.open();
+      store = stores.metadata;
+      open = true;
+    }
+
+    let counter = 0;
+    async function user(name = `user${++counter}`) {
+      const record = { id: `user-id-${name}`, name, admin: false, passwordHash: `hash-of-${name}`, createdAt: 1000 + counter };
+      await store.users.create(record);
+      return record;
+    }
+
+    async function library(ownerId: string, name = `library ${++counter}`, chunking: ChunkingParams = DEFAULT_CHUNKING) {
+      const id = `library-id-${++counter}`;
+      await store.libraries.create({ id, name, ownerId, chunking, createdAt: 5000 });
+      return id;
+    }
+
+    function commitInput(libraryId: string, changes: Change[]): CommitInput {
+      return { libraryId, userId: 'user-id-owner', userName: 'owner', device: 'test device', committedAt: 9000, changes };
+    }
+
+    const put = (raw: string, baseRev: number | null, file = fileOf([chunkA.ref])): Change => ({ op: 'put', path: path(raw), baseRev, ...file });
+    const mkdir = (raw: string): Change => ({ op: 'mkdir', path: path(raw), baseRev: null });
+
+    async function committed(libraryId: string, changes: Change[]) {
+      const outcome = await store.versions.commit(commitInput(libraryId, changes));
+      if (outcome.kind !== 'committed') throw new Error(`commit refused: ${outcome.kind}`);
+      return outcome;
+    }
+
+    describe('users', () => {
+      it('creates, finds and lists users, refusing a taken name', async () => {
+        const alice = await user('alice');
+        await user('bob');
+        expect(await store.users.byName('alice')).toEqual({ ...alice, removedAt: null });
+        expect(await store.users.byId(alice.id)).toEqual({ ...alice, removedAt: null });
+        expect(await store.users.byName('nobody')).toBeNull();
+        expect((await store.users.list()).map((record) => record.name)).toEqual(['alice', 'bob']);
+        await expect(user('alice')).rejects.toBeInstanceOf(NameTakenError);
+      });
+
+      it('changes password hashes and the admin flag', async () => {
+        const alice = await user('alice');
+        await store.users.setPasswordHash(alice.id, 'new hash');
+        await store.users.setAdmin(alice.id, true);
+        expect(await store.users.byId(alice.id)).toMatchObject({ passwordHash: 'new hash', admin: true });
+      });
+
+      it('removes a user: tokens and memberships go, owned libraries go to the trash, the name stays taken', async () => {
+        const alice = await user('alice');
+        const bob = await user('bob');
+        const own = await library(alice.id);
+        const bobs = await library(bob.id);
+        await store.libraries.setMember(bobs, alice.id, 'rw');
+        await store.tokens.create({ id: 'token-1', userId: alice.id, tokenHash: new Uint8Array(32).fill(1), deviceName: 'd', createdAt: 1, lastUsedAt: 1 });
+        await store.users.remove(alice.id, 7777);
+        expect((await store.users.byId(alice.id))?.removedAt).toBe(7777);
+        expect(await store.tokens.findByHash(new Uint8Array(32).fill(1))).toBeNull();
+        expect(await store.libraries.accessFor(bobs, alice.id)).toBeNull();
+        expect((await store.libraries.accessFor(own, alice.id))?.deletedAt).toBe(7777);
+        await expect(user('alice')).rejects.toBeInstanceOf(NameTakenError);
+      });
+    });
+
+    describe('tokens', () => {
+      it('finds tokens by hash only, lists, touches and revokes them', async () => {
+        const alice = await user('alice');
+        const hash = (byte: number) => new Uint8Array(32).fill(byte);
+        await store.tokens.create({ id: 'token-a', userId: alice.id, tokenHash: hash(1), deviceName: 'laptop', createdAt: 10, lastUsedAt: 10 });
+        await store.tokens.create({ id: 'token-b', userId: alice.id, tokenHash: hash(2), deviceName: 'phone', createdAt: 20, lastUsedAt: 20 });
+        expect(await store.tokens.findByHash(hash(1))).toEqual({ id: 'token-a', userId: alice.id, deviceName: 'laptop', createdAt: 10, lastUsedAt: 10 });
+        expect(await store.tokens.findByHash(hash(3))).toBeNull();
+        await store.tokens.touch('token-a', 99);
+        expect((await store.tokens.findByHash(hash(1)))?.lastUsedAt).toBe(99);
+        expect((await store.tokens.listForUser(alice.id)).map((token) => token.id)).toEqual(['token-a', 'token-b']);
+        expect(await store.tokens.revoke('someone else', 'token-a')).toBe(false);
+        expect(await store.tokens.revoke(alice.id, 'token-a')).toBe(true);
+        expect(await store.tokens.findByHash(hash(1))).toBeNull();
+        expect(await store.tokens.revokeAllForUser(alice.id)).toBe(1);
+        expect(await store.tokens.listForUser(alice.id)).toEqual([]);
+      });
+    });
+
+    describe('libraries', () => {
+      it('gives each user their role, and strangers nothing', async () => {
+        const [alice, bob, carol, dave] = [await user(), await user(), await user(), await user()];
+        const chunking: ChunkingParams = { algorithm: 'rabin', minSize: 2048, avgSize: 4096, maxSize: 8192 };
+        const id = await library(alice.id, 'Shared', chunking);
+        await store.libraries.setMember(id, bob.id, 'rw');
+        await store.libraries.setMember(id, carol.id, 'ro');
+        expect(await store.libraries.accessFor(id, alice.id)).toEqual({
+          id,
+          name: 'Shared',
+          ownerId: alice.id,
+          ownerName: alice.name,
+          chunking,
+          headSeq: 0,
+          createdAt: 5000,
+          deletedAt: null,
+          role: 'owner',
+        });
+        expect((await store.libraries.accessFor(id, bob.id))?.role).toBe('rw');
+        expect((await store.libraries.accessFor(id, carol.id))?.role).toBe('ro');
+        expect(await store.libraries.accessFor(id, dave.id)).toBeNull();
+        expect(await store.libraries.accessFor('no such library', alice.id)).toBeNull();
+        expect((await store.libraries.members(id)).map((member) => [member.userName, member.role])).toEqual([
+          [alice.name, 'owner'],
+          [bob.name, 'rw'],
+          [carol.name, 'ro'],
+        ]);
+        await store.libraries.setMember(id, carol.id, 'rw');
+        expect((await store.libraries.accessFor(id, carol.id))?.role).toBe('rw');
+        expect(await store.libraries.removeMember(id, carol.id)).toBe(true);
+        expect(await store.libraries.removeMember(id, carol.id)).toBe(false);
+        expect(await store.libraries.accessFor(id, carol.id)).toBeNull();
+      });
+
+      it('lists live libraries by name for owners and members, trashed ones for owners', async () => {
+        const [alice, bob] = [await user(), await user()];
+        const zeta = await library(alice.id, 'Zeta');
+        const alpha = await library(alice.id, 'Alpha');
+        const trashed = await library(alice.id, 'Trashed');
+        await store.libraries.setMember(trashed, bob.id, 'ro');
+        await store.libraries.setMember(zeta, bob.id, 'ro');
+        await store.libraries.setDeletedAt(trashed, 1234);
+        expect((await store.libraries.listFor(alice.id, 'live')).map((item) => item.id)).toEqual([alpha, zeta]);
+        expect((await store.libraries.listFor(bob.id, 'live')).map((item) => item.id)).toEqual([zeta]);
+        expect((await store.libraries.listFor(alice.id, 'trashed')).map((item) => [item.id, item.deletedAt])).toEqual([[trashed, 1234]]);
+        expect(await store.libraries.listFor(bob.id, 'trashed')).toEqual([]);
+      });
+
+      it('keeps live names unique per owner across create, rename and restore', async () => {
+        const [alice, bob] = [await user(), await user()];
+        const first = await library(alice.id, 'Name');
+        await expect(library(alice.id, 'Name')).rejects.toBeInstanceOf(NameTakenError);
+        await library(bob.id, 'Name');
+        const second = await library(alice.id, 'Other');
+        await expect(store.libraries.rename(second, 'Name')).rejects.toBeInstanceOf(NameTakenError);
+        await store.libraries.setDeletedAt(first, 1);
+        await store.libraries.rename(second, 'Name');
+        await expect(store.libraries.setDeletedAt(first, null)).rejects.toBeInstanceOf(NameTakenError);
+        expect((await store.libraries.accessFor(first, alice.id))?.deletedAt).toBe(1);
+      });
+    });
+
+    describe('chunk links', () => {
+      it('answers missing ids per library, in order, without duplicates', async () => {
+        const alice = await user();
+        const [one, two] = [await library(alice.id), await library(alice.id)];
+        await store.chunks.link(one, [{ id: chunkA.id, size: 100 }]);
+        await store.chunks.link(one, [{ id: chunkA.id, size: 100 }]);
+        expect(await store.chunks.missing(one, [chunkB.id, chunkA.id, chunkB.id])).toEqual([chunkB.id]);
+        expect(await store.chunks.missing(two, [chunkA.id])).toEqual([chunkA.id]);
+      });
+    });
+
+    describe('versions', () => {
+      let libraryId: string;
+      beforeEach(async () => {
+        const owner = await user('owner');
+        libraryId = await library(owner.id);
+        await store.chunks.link(libraryId, [chunkA.ref, chunkB.ref]);
+      });
+
+      it('commits versions with consecutive revs and records who and when', async () => {
+        const outcome = await committed(libraryId, [put('a/f', null), mkdir('d')]);
+        expect(outcome.headSeq).toBe(3);
+        expect(outcome.results).toMatchObject([
+          { index: 0, status: 'applied', entry: { path: 'a/f', rev: 2 } },
+          { index: 1, status: 'applied', entry: { path: 'd', rev: 3 } },
+        ]);
+        expect((await store.libraries.accessFor(libraryId, 'user-id-owner'))?.headSeq).toBe(3);
+        expect(await store.versions.head(libraryId, path('a/f'))).toEqual({
+          path: 'a/f',
+          kind: 'file',
+          deleted: false,
+          rev: 2,
+          ...fileOf([chunkA.ref]),
+          device: 'test device',
+          userName: 'owner',
+          committedAt: 9000,
+        });
+        expect(await store.versions.commitStart(libraryId, 3)).toBe(1);
+        expect(await store.versions.commitStart(libraryId, 4)).toBeNull();
+      });
+
+      it('refuses a commit naming unlinked chunks or wrong chunk sizes, applying nothing', async () => {
+        const unknown = makeChunk('not linked');
+        const missing = await store.versions.commit(commitInput(libraryId, [put('ok', null), put('f', null, fileOf([unknown.ref, chunkA.ref]))]));
+        expect(missing).toEqual({ kind: 'missing-chunks', missing: [unknown.id] });
+        const wrongSize = await store.versions.commit(commitInput(libraryId, [put('f', null, fileOf([{ id: chunkB.id, size: 1 }]))]));
+        expect(wrongSize).toEqual({ kind: 'chunk-size-mismatch', chunkId: chunkB.id, claimed: 1, stored: 777 });
+        expect(await store.versions.headSeq(libraryId)).toBe(0);
+        expect(await store.versions.head(libraryId, path('ok'))).toBeNull();
+      });
+
+      it('applies the commit rules: conflicts, folder deletes and subtree moves', async () => {
+        await committed(libraryId, [put('d/x', null), put('d/e/y', null)]); // d 1, d/x 2, d/e 3, d/e/y 4
+        const outcome = await committed(libraryId, [
+          put('d/x', null),
+          { op: 'delete', path: path('d'), baseRev: 1 },
+          { op: 'move', from: path('d'), to: path('m'), baseRev: 1, toBaseRev: null },
+        ]);
+        expect(outcome.results.map((result) => (result.status === 'applied' ? 'applied' : result.reason))).toEqual(['stale-base', 'not-empty', 'applied']);
+        const live = await store.versions.snapshot(libraryId, outcome.headSeq, null, 100);
+        expect(live.items.map((entry) => entry.path)).toEqual(['m', 'm/e', 'm/e/y', 'm/x']);
+        expect((await store.versions.head(libraryId, path('d/e/y')))?.movedTo).toBe('m/e/y');
+        expect((await store.versions.head(libraryId, path('m/e/y')))?.movedFrom).toBe('d/e/y');
+      });
+
+      it('reads the feed, history, versions, trash, snapshots and subtrees', async () => {
+        await committed(libraryId, [put('a', null), put('b/c', null)]); // a 1, b 2, b/c 3
+        await committed(libraryId, [put('a', 1, fileOf([chunkB.ref]))]); // a 4
+        await committed(libraryId, [{ op: 'delete', path: path('b/c'), baseRev: 3 }]); // 5
+
+        const page = await store.versions.changes(libraryId, 0, 2);
+        expect([page.items.map((entry) => [entry.path, entry.rev]), page.hasMore, page.headSeq]).toEqual([[['b', 2], ['a', 4]], true, 5]);
+        const rest = await store.versions.changes(libraryId, 4, 2);
+        expect([rest.items.map((entry) => [entry.path, entry.rev, entry.deleted]), rest.hasMore]).toEqual([[['b/c', 5, true]], false]);
+
+        expect((await store.versions.history(libraryId, path('a'))).map((entry) => entry.rev)).toEqual([4, 1]);
+        expect((await store.versions.version(libraryId, path('a'), 1))?.chunks).toEqual([chunkA.ref]);
+        expect(await store.versions.version(libraryId, path('a'), 2)).toBeNull();
+
+        const trash = await store.versions.trash(libraryId, null, 10);
+        expect(trash.items.map((item) => [item.deleted.path, item.deleted.rev, item.lastLive.rev])).toEqual([['b/c', 5, 3]]);
+        expect((await store.versions.trash(libraryId, path('b/c'), 10)).items).toEqual([]);
+
+        expect((await store.versions.snapshot(libraryId, 3, null, 10)).items.map((entry) => [entry.path, entry.rev])).toEqual([
+          ['a', 1],
+          ['b', 2],
+          ['b/c', 3],
+        ]);
+        const paged = await store.versions.snapshot(libraryId, 5, path('a'), 1);
+        expect([paged.items.map((entry) => entry.path), paged.hasMore]).toEqual([['b'], false]);
+        expect((await store.versions.subtreeAt(libraryId, path('b'), 4)).map((entry) => entry.path)).toEqual(['b/c']);
+        expect(await store.versions.subtreeAt(libraryId, path('b'), 5)).toEqual([]);
+      });
+
+      it('keeps everything across a reopen', async () => {
+        await committed(libraryId, [put('kept', null)]);
+        await reopen();
+        expect((await store.versions.head(libraryId, path('kept')))?.rev).toBe(1);
+        expect(await store.chunks.missing(libraryId, [chunkA.id])).toEqual([]);
+        expect(await store.versions.headSeq(libraryId)).toBe(1);
+      });
+    });
+
+    describe('chunk store', () => {
+      it('stores, finds and returns chunks per owner, idempotently', async () => {
+        expect(await stores.chunks.has('owner1', chunkA.id)).toBe(false);
+        expect(await stores.chunks.get('owner1', chunkA.id)).toBeNull();
+        await stores.chunks.put('owner1', [chunkA, chunkB, chunkA]);
+        await stores.chunks.put('owner1', [chunkA]);
+        expect(await stores.chunks.has('owner1', chunkA.id)).toBe(true);
+        expect(await stores.chunks.get('owner1', chunkB.id)).toEqual(chunkB.bytes);
+        expect(await stores.chunks.has('owner2', chunkA.id)).toBe(false);
+        expect(await stores.chunks.get('owner2', chunkA.id)).toBeNull();
+      });
+
+      it('stores a large batch and keeps it across a reopen', async () => {
+        const many = Array.from({ length: 64 }, (_, index) => makeChunk(`many ${index}`, 64 + index));
+        await stores.chunks.put('owner3', many);
+        await reopen();
+        for (const chunk of many) expect(await stores.chunks.get('owner3', chunk.id as ChunkId)).toEqual(chunk.bytes);
+      });
+    });
+  });
+}

@@ -1,0 +1,172 @@
+// Integration harness for the client engine: a real cairn-server on 127.0.0.1 with a temporary
+// data folder, and any number of clients, each with its own profile folder and library folder.
+// Everything it starts, `stop()` stops; everything it creates lives under one temp folder.
+
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { ChunkingParams } from '../../shared/model.js';
+import { routes } from '../../shared/protocol/index.js';
+import { Engine } from '../../src-main/engine/engine.js';
+import type { RoundSummary } from '../../src-main/engine/sync/roundSummary.js';
+import { openEmbeddedStores, startServer } from '../../src-server/server.js';
+import type { RunningServer, Stores } from '../../src-server/server.js';
+import { addUser } from '../../src-server/users.js';
+
+export const PASSWORD = 'correct horse battery staple';
+const TEST_COST = { log2N: 10, r: 8, p: 1 };
+
+/** Small chunks so that tests exercise many chunks with little data. */
+export const SMALL_CHUNKING: ChunkingParams = { algorithm: 'fastcdc', minSize: 2048, avgSize: 8192, maxSize: 32768 };
+
+export interface TestClient {
+  readonly name: string;
+  readonly engine: Engine;
+  readonly root: string;
+  readonly home: string;
+  /** Runs `sync now` for every library and fails the test on an error outcome. */
+  sync(): Promise<RoundSummary>;
+  /** Runs `sync now` and returns the summary whatever the outcome. */
+  syncRaw(): Promise<RoundSummary>;
+  write(relative: string, content: string | Uint8Array): Promise<void>;
+  read(relative: string): Promise<string>;
+  exists(relative: string): Promise<boolean>;
+  /** Every file below the root (relative paths with '/', sorted) with its content as text. */
+  tree(): Promise<Record<string, string>>;
+  close(): Promise<void>;
+}
+
+export interface Harness {
+  readonly base: string;
+  server: RunningServer;
+  readonly dataDir: string;
+  stores: Stores;
+  addUser(name: string): Promise<void>;
+  /** A logged-in client syncing `libraryName` (created by the first client that asks). */
+  client(name: string, options?: { user?: string; libraryName?: string; only?: string[]; maxDeletes?: number }): Promise<TestClient>;
+  createLibrary(user: string, name: string, chunking?: ChunkingParams): Promise<string>;
+  /** Stops the server (clients stay open) and starts it again on the same port. */
+  restartServer(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startHarness(): Promise<Harness> {
+  const base = await mkdtemp(path.join(os.tmpdir(), 'cairn-sync-test-'));
+  const dataDir = path.join(base, 'server');
+  let stores = await openEmbeddedStores(dataDir);
+  let server = await startServer({ stores, host: '127.0.0.1', port: 0 });
+  const clients: TestClient[] = [];
+  const users = new Set<string>();
+  const libraries = new Map<string, string>();
+
+  const harness: Harness = {
+    base,
+    dataDir,
+    get server() {
+      return server;
+    },
+    set server(value) {
+      server = value;
+    },
+    get stores() {
+      return stores;
+    },
+    set stores(value) {
+      stores = value;
+    },
+    async addUser(name) {
+      if (users.has(name)) return;
+      await addUser(stores.metadata, name, PASSWORD, { cost: TEST_COST });
+      users.add(name);
+    },
+    async createLibrary(user, name, chunking = SMALL_CHUNKING) {
+      const engine = await Engine.open({ home: path.join(base, `admin-${user}`), deviceName: 'admin' });
+      try {
+        await harness.addUser(user);
+        await engine.login(server.url, user, PASSWORD);
+        const library = await engine.server().call(routes.createLibrary, { body: { name, chunking } });
+        libraries.set(`${user}/${name}`, library.id);
+        return library.id;
+      } finally {
+        await engine.close();
+      }
+    },
+    async client(name, options = {}) {
+      const user = options.user ?? 'alice';
+      const libraryName = options.libraryName ?? 'Documents';
+      await harness.addUser(user);
+      let libraryId = libraries.get(`${user}/${libraryName}`);
+      if (libraryId === undefined) libraryId = await harness.createLibrary(user, libraryName);
+      const home = path.join(base, `home-${name}`);
+      const root = path.join(base, `folder-${name}`);
+      await mkdir(root, { recursive: true });
+      const engine = await Engine.open({ home, deviceName: name, ...(options.maxDeletes === undefined ? {} : { maxDeletes: options.maxDeletes }) });
+      await engine.login(server.url, user, PASSWORD);
+      const record = await engine.addSync(libraryId, root, options.only ?? []);
+      const client: TestClient = {
+        name,
+        engine,
+        root: record.localRoot,
+        home,
+        async syncRaw() {
+          const [summary] = await engine.syncNow();
+          if (summary === undefined) throw new Error('no library synced');
+          return summary;
+        },
+        async sync() {
+          const summary = await client.syncRaw();
+          if (summary.outcome !== 'synced') throw new Error(`${name}: sync ${summary.outcome}: ${JSON.stringify(summary.error ?? summary.pauseReason)} ${JSON.stringify(summary.problems)}`);
+          return summary;
+        },
+        async write(relative, content) {
+          const file = path.join(record.localRoot, relative);
+          await mkdir(path.dirname(file), { recursive: true });
+          await writeFile(file, content);
+        },
+        read: (relative) => readFile(path.join(record.localRoot, relative), 'utf8'),
+        async exists(relative) {
+          try {
+            await stat(path.join(record.localRoot, relative));
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        tree: () => readTree(record.localRoot),
+        close: () => engine.close(),
+      };
+      clients.push(client);
+      return client;
+    },
+    async restartServer() {
+      const port = server.port;
+      await server.close();
+      stores = await openEmbeddedStores(dataDir);
+      server = await startServer({ stores, host: '127.0.0.1', port });
+    },
+    async stop() {
+      for (const client of clients) await client.close().catch(() => undefined);
+      await server.close().catch(() => undefined);
+      await rm(base, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}
+
+/** Every file below `root` with its content as text, keyed by '/'-separated relative path. */
+export async function readTree(root: string): Promise<Record<string, string>> {
+  const result: Record<string, string> = {};
+  async function walk(folder: string, prefix: string): Promise<void> {
+    for (const entry of await readdir(folder, { withFileTypes: true })) {
+      const relative = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
+      if (entry.isDirectory()) {
+        result[`${relative}/`] = '';
+        await walk(path.join(folder, entry.name), relative);
+      } else if (entry.isFile()) {
+        result[relative] = await readFile(path.join(folder, entry.name), 'utf8');
+      }
+    }
+  }
+  await walk(root, '');
+  return Object.fromEntries(Object.entries(result).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
