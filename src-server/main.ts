@@ -40,12 +40,22 @@ export function parseListen(value: string): { host: string; port: number } {
   return { host: match[1] ?? match[2]!, port };
 }
 
-/** Reads one line from standard input without echoing it when it is a terminal. */
-async function readPasswordLine(prompt: string): Promise<string> {
-  const input = process.stdin;
-  if (input.isTTY) {
-    process.stderr.write(prompt);
-    input.setRawMode(true);
+/** The streams a command talks to: the process's own, or a test's. */
+export interface CommandIo {
+  readonly stdin: NodeJS.ReadableStream & { readonly isTTY?: boolean; setRawMode?(mode: boolean): unknown };
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+}
+
+const processIo: CommandIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+
+/** Reads one line from standard input, without echoing it when it is a terminal. */
+async function readPasswordLine(io: CommandIo, prompt: string): Promise<string> {
+  const input = io.stdin;
+  const terminal = input.isTTY === true && input.setRawMode !== undefined;
+  if (terminal) {
+    io.stderr.write(prompt);
+    input.setRawMode!(true);
   }
   input.setEncoding('utf8');
   let line = '';
@@ -54,70 +64,70 @@ async function readPasswordLine(prompt: string): Promise<string> {
       for (const char of piece as string) {
         if (char === '\n' || char === '\r') return line;
         if (char === '\u0003') throw new UsageError('cancelled');
-        if (input.isTTY && (char === '\u007f' || char === '\b')) line = line.slice(0, -1);
+        if (terminal && (char === '\u007f' || char === '\b')) line = line.slice(0, -1);
         else line += char;
       }
     }
     if (line === '') throw new UsageError('no password on standard input: send it as one line');
     return line;
   } finally {
-    if (input.isTTY) {
-      input.setRawMode(false);
-      process.stderr.write('\n');
+    if (terminal) {
+      input.setRawMode!(false);
+      io.stderr.write('\n');
     }
     input.pause();
   }
 }
 
-async function serve(dataDir: string, listenValue: string): Promise<number> {
+async function serve(io: CommandIo, dataDir: string, listenValue: string): Promise<number> {
   const { host, port } = parseListen(listenValue);
   const server = await startServer({ dataDir, host, port });
-  process.stdout.write(`listening on ${server.url}\n`);
+  io.stdout.write(`listening on ${server.url}\n`);
   const signal = await new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
-  process.stderr.write(`cairn-server: ${signal} received, stopping after the requests in flight\n`);
+  io.stderr.write(`cairn-server: ${signal} received, stopping after the requests in flight\n`);
   await server.close();
   return 0;
 }
 
-async function user(args: readonly string[], dataDir: string, admin: boolean): Promise<number> {
+async function user(io: CommandIo, args: readonly string[], dataDir: string, admin: boolean): Promise<number> {
   const [command, name, extra] = args;
   const stores = await openEmbeddedStores(dataDir);
   try {
     switch (command) {
       case 'add': {
         if (name === undefined) throw new UsageError('user add needs a NAME');
-        const password = await readPasswordLine(`password for ${name}: `);
+        const password = await readPasswordLine(io, `password for ${name}: `);
         await addUser(stores.metadata, name, password, { admin });
-        process.stdout.write(`added user ${name}${admin ? ' (admin)' : ''}\n`);
+        io.stdout.write(`added user ${name}${admin ? ' (admin)' : ''}\n`);
         return 0;
       }
       case 'passwd': {
         if (name === undefined) throw new UsageError('user passwd needs a NAME');
-        const password = await readPasswordLine(`new password for ${name}: `);
+        const password = await readPasswordLine(io, `new password for ${name}: `);
         const revoked = await resetPassword(stores.metadata, name, password);
-        process.stdout.write(`changed the password of ${name}; signed out ${revoked} device(s)\n`);
+        io.stdout.write(`changed the password of ${name}; signed out ${revoked} device(s)\n`);
         return 0;
       }
       case 'list': {
         for (const record of await stores.metadata.users.list()) {
           const flags = [record.admin ? 'admin' : '', record.removedAt !== null ? 'removed' : ''].filter((flag) => flag !== '');
-          process.stdout.write(`${record.name}${flags.length > 0 ? ` (${flags.join(', ')})` : ''}\n`);
+          io.stdout.write(`${record.name}${flags.length > 0 ? ` (${flags.join(', ')})` : ''}\n`);
         }
         return 0;
       }
       case 'remove': {
         if (name === undefined) throw new UsageError('user remove needs a NAME');
         await removeUser(stores.metadata, name);
-        process.stdout.write(`removed user ${name}; their libraries are in the trash and their data is kept\n`);
+        io.stdout.write(`removed user ${name}; their libraries are in the trash and their data is kept\n`);
         return 0;
       }
       case 'admin': {
         if (name === undefined || (extra !== 'on' && extra !== 'off')) throw new UsageError('user admin needs a NAME and on or off');
         await setAdmin(stores.metadata, name, extra === 'on');
-        process.stdout.write(`${name} is ${extra === 'on' ? 'now' : 'no longer'} an admin\n`);
+        io.stdout.write(`${name} is ${extra === 'on' ? 'now' : 'no longer'} an admin\n`);
         return 0;
       }
       default:
@@ -129,7 +139,7 @@ async function user(args: readonly string[], dataDir: string, admin: boolean): P
   }
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
+export async function main(argv: readonly string[], io: CommandIo = processIo): Promise<number> {
   try {
     const { values, positionals } = parseArgs({
       args: [...argv],
@@ -142,7 +152,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       },
     });
     if (values.help) {
-      process.stdout.write(`${USAGE}\n`);
+      io.stdout.write(`${USAGE}\n`);
       return 0;
     }
     const dataDir = values.data ?? defaultDataDir();
@@ -150,22 +160,22 @@ export async function main(argv: readonly string[]): Promise<number> {
     switch (command) {
       case 'serve':
         if (rest.length > 0) throw new UsageError(`serve takes no arguments, got ${rest.join(' ')}`);
-        return await serve(dataDir, values.listen);
+        return await serve(io, dataDir, values.listen);
       case 'user':
-        return await user(rest, dataDir, values.admin);
+        return await user(io, rest, dataDir, values.admin);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true) {
-      process.stderr.write(`cairn-server: ${(error as Error).message}\n${USAGE}\n`);
+      io.stderr.write(`cairn-server: ${(error as Error).message}\n${USAGE}\n`);
       return 2;
     }
     if (error instanceof AdminError || error instanceof NameTakenError) {
-      process.stderr.write(`cairn-server: ${error.message}\n`);
+      io.stderr.write(`cairn-server: ${error.message}\n`);
       return 1;
     }
-    process.stderr.write(`cairn-server: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    io.stderr.write(`cairn-server: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return 1;
   }
 }

@@ -106,6 +106,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const host = options.host ?? '127.0.0.1';
 
   const shutdownHooks = new Set<() => void>();
+  let stopping = false;
   const services: ServerServices = {
     store: stores.metadata,
     chunkStore: stores.chunks,
@@ -113,6 +114,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     loginLimiter: new LoginLimiter({ ...DEFAULT_LOGIN_LIMITS, ...options.loginLimits }),
     serverVersion: readServerVersion(),
     onShutdown(end) {
+      // A request that starts waiting while the server stops is ended at once.
+      if (stopping) {
+        queueMicrotask(end);
+        return () => {};
+      }
       shutdownHooks.add(end);
       return () => shutdownHooks.delete(end);
     },
@@ -123,6 +129,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const sockets = new Set<Socket>();
   const server = createServer({ keepAliveTimeout: 5_000, requestTimeout: 5 * 60_000 }, (request, response) => {
     inFlight++;
+    if (stopping) response.setHeader('Connection', 'close');
     void handleRequest(services, handlers, request, response).finally(() => {
       const finished = () => {
         inFlight--;
@@ -151,6 +158,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      stopping = true;
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const end of [...shutdownHooks]) end();
       server.closeIdleConnections();

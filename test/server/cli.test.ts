@@ -1,6 +1,7 @@
 // The cairn-server command line, run as a real process through tsx.
 
 import { spawn } from 'node:child_process';
+import { PassThrough } from 'node:stream';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -9,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routes } from '../../shared/protocol/index.js';
 import { defaultDataDir } from '../../src-server/data-dir.js';
-import { parseListen } from '../../src-server/main.js';
+import { main, parseListen } from '../../src-server/main.js';
 import { openEmbeddedStores } from '../../src-server/server.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -52,8 +53,19 @@ function serve(args: string[]): Promise<{ child: ChildProcessWithoutNullStreams;
   });
 }
 
+/** Runs main() in this process with `input` on its standard input. */
+async function runHere(args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdin = new PassThrough();
+  stdin.end(input);
+  let stdout = '';
+  let stderr = '';
+  const io = { stdin, stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) } };
+  const code = await main(args, io);
+  return { code, stdout, stderr };
+}
+
 describe('cairn-server user', () => {
-  it('adds a user with the password read from standard input', async () => {
+  it('adds a user with the password read from standard input (a real process)', async () => {
     const result = await run(['user', 'add', 'alice', '--admin', '--data', dataDir], 'a long password\n');
     expect(result).toMatchObject({ code: 0, stdout: 'added user alice (admin)\n' });
   });
@@ -63,20 +75,28 @@ describe('cairn-server user', () => {
     ['a short password', ['user', 'add', 'bob'], 'short\n', 1, /at least 8 characters/],
     ['no password', ['user', 'add', 'bob'], '', 2, /no password/],
     ['an invalid name', ['user', 'add', 'Bob Smith'], 'a long password\n', 1, /not a valid user name/],
-    ['an unknown command', ['user', 'rename', 'alice'], '', 2, /unknown user command/],
+    ['an unknown user command', ['user', 'rename', 'alice'], '', 2, /unknown user command/],
+    ['an unknown command', ['launch'], '', 2, /unknown command/],
     ['an unknown option', ['user', 'list', '--colour'], '', 2, /colour/],
+    ['a malformed --listen', ['serve', '--listen', 'localhost'], '', 2, /HOST:PORT/],
+    ['a password reset for an unknown user', ['user', 'passwd', 'nobody'], 'a long password\n', 1, /no user named nobody/],
   ])('refuses %s', async (_name, args, input, code, message) => {
-    const result = await run([...args, '--data', dataDir], input);
+    const result = await runHere([...args, '--data', dataDir], input);
     expect(result.code).toBe(code);
     expect(result.stderr).toMatch(message);
   });
 
   it('lists, resets and removes users', async () => {
-    expect((await run(['user', 'add', 'carol', '--data', dataDir], 'carols password\n')).code).toBe(0);
-    expect((await run(['user', 'list', '--data', dataDir])).stdout).toBe('alice (admin)\ncarol\n');
-    expect((await run(['user', 'passwd', 'carol', '--data', dataDir], 'a new password\n')).stdout).toMatch(/signed out 0 device/);
-    expect((await run(['user', 'remove', 'carol', '--data', dataDir])).code).toBe(0);
-    expect((await run(['user', 'list'], '', { ...process.env, CAIRN_SERVER_DATA: dataDir })).stdout).toBe('alice (admin)\ncarol (removed)\n');
+    expect((await runHere(['user', 'add', 'carol', '--data', dataDir], 'carols password\n')).code).toBe(0);
+    expect((await runHere(['user', 'list', '--data', dataDir])).stdout).toBe('alice (admin)\ncarol\n');
+    expect((await runHere(['user', 'passwd', 'carol', '--data', dataDir], 'a new password\n')).stdout).toMatch(/signed out 0 device/);
+    expect((await runHere(['user', 'admin', 'carol', 'on', '--data', dataDir])).code).toBe(0);
+    expect((await runHere(['user', 'remove', 'carol', '--data', dataDir])).code).toBe(0);
+    expect((await runHere(['user', 'list', '--data', dataDir])).stdout).toBe('alice (admin)\ncarol (admin, removed)\n');
+  });
+
+  it('prints its usage for --help', async () => {
+    expect(await runHere(['--help'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^usage:/) });
   });
 });
 
@@ -108,12 +128,6 @@ describe('cairn-server serve', () => {
     const alice = await stores.metadata.users.byName('alice');
     expect((await stores.metadata.libraries.listFor(alice!.id, 'live')).map((library) => library.name)).toEqual(['CLI']);
     await stores.metadata.close();
-  });
-
-  it('refuses a malformed --listen', async () => {
-    const result = await run(['serve', '--data', dataDir, '--listen', 'localhost']);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/HOST:PORT/);
   });
 });
 

@@ -64,7 +64,7 @@ export interface EntryTable<E extends { readonly path: LibraryPath }> {
 }
 
 export interface Index {
-  /** The database file ('' style names are not supported; ':memory:' works for tests). */
+  /** The database file, or ':memory:' (no WAL then; for tests). */
   readonly file: string;
   readonly profile: {
     get(): ProfileSettings;

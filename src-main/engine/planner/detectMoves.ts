@@ -165,6 +165,8 @@ function findLocalMoves(views: PlanViews, skip: SkipRules): PendingMove[] {
     if (synced.node.kind === 'file' && !sameContent(synced.node, remote.node)) continue;
     vanished.push(synced);
   }
+  // Nothing vanished (the usual round): no move to find.
+  if (vanished.length === 0) return [];
   vanished.sort((a, b) => comparePaths(a.path, b.path));
   const fresh: LocalEntry[] = [];
   for (const [path, local] of views.local) {

@@ -7,4 +7,3 @@ export { unhandledCase } from './planAction.js';
 export { conflictName, formatConflictTime, sanitizeDeviceName, splitExtension, MAX_DEVICE_NAME_LENGTH } from './conflictName.js';
 export { summarizePlan } from './summarizePlan.js';
 export type { PlanSummary } from './summarizePlan.js';
-export { comparePaths } from './planViews.js';

@@ -96,14 +96,10 @@ export interface ScanResult {
 }
 
 /** Every kind of problem a scan reports; pass it as the kinds of index.problems.replace. */
-export const SCAN_PROBLEM_KINDS: readonly ScanProblemKind[] = [
-  'symlink',
-  'special-file',
-  'unreadable',
-  'changing',
-  'invalid-name',
-  'case-clash',
-];
+export const SCAN_PROBLEM_KINDS = ['symlink', 'special-file', 'unreadable', 'changing', 'invalid-name', 'case-clash'] as const satisfies readonly ScanProblemKind[];
+// A kind added to ScanProblemKind but not to the list above fails to compile here.
+const everyKindListed: [Exclude<ScanProblemKind, (typeof SCAN_PROBLEM_KINDS)[number]>] extends [never] ? true : never = true;
+void everyKindListed;
 
 /** Folders listed at once; listing is I/O-bound and cheap. */
 const FOLDER_CONCURRENCY = 4;

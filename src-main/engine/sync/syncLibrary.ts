@@ -29,6 +29,7 @@ import {
   moveIfUnchanged,
   writeFileAtomic,
 } from '../localfs/index.js';
+import { sameContent } from '../model.js';
 import type { LocalEntry, RemoteEntry, SyncedEntry } from '../model.js';
 import { planLibrary, unhandledCase } from '../planner/index.js';
 import type { PlanAction, RemoteFeedEntry } from '../planner/index.js';
@@ -55,6 +56,13 @@ export interface SyncDependencies {
 /** A plan is run at most this many times per round; each pass re-pulls and re-scans. */
 const MAX_PASSES = 8;
 const DEFAULT_MAX_DELETES = 100;
+/**
+ * An empty library folder whose merge base held at least this many entries pauses the library
+ * (an unmounted disk or a wiped folder); emptying a tiny library is an ordinary act.
+ */
+const EMPTIED_MIN_ENTRIES = 10;
+/** A pass deleting more than half of the synced files pauses too, once the library has this many. */
+const HALF_RULE_MIN_FILES = 20;
 
 /** Pause reasons set by the circuit breakers; the user clears them by resuming. */
 export type PauseReason = 'user' | 'root-missing' | 'root-emptied' | 'mass-delete';
@@ -120,6 +128,7 @@ class Round {
       await this.pull();
       const scanned = await this.scan();
       if (!scanned) return;
+      await this.releaseDeselected();
       const actions = await this.plan();
       if (actions === null) return;
       const runnable = actions.filter((action) => action.kind !== 'problem');
@@ -174,7 +183,7 @@ class Round {
       return false;
     }
     const result = outcome.result;
-    if (result.local.size === 0 && this.index.synced.count(this.libraryId) > 0) {
+    if (result.local.size === 0 && this.index.synced.count(this.libraryId) >= EMPTIED_MIN_ENTRIES) {
       this.pause('root-emptied', `the folder ${this.root} is empty although it held synced files; if you really deleted everything, resume the library to delete them on the server too`);
       return false;
     }
@@ -186,6 +195,48 @@ class Round {
     this.ignore = result.ignore;
     for (const problem of result.problems) this.addProblem(problem.path || problem.name, problem.kind, problem.message);
     return true;
+  }
+
+  /**
+   * Selective sync: frees the disk of what was synced below folders that are no longer
+   * selected. Only files whose content is exactly what the server has (the merge base) are
+   * removed; anything changed or new stays on disk, is reported, and keeps its merge base, so
+   * selecting the folder again uploads the change instead of losing it.
+   */
+  private async releaseDeselected(): Promise<void> {
+    const selection = this.index.libraries.get(this.libraryId)?.selection ?? null;
+    if (selection === null) return;
+    const synced = this.index.synced.load(this.libraryId);
+    for (const local of this.index.local.load(this.libraryId).values()) {
+      if (local.node.kind === 'file' && !synced.has(local.path) && !isInSelection(local.path, selection)) {
+        this.addProblem(local.path, 'unselected-kept', `${local.path} is in a folder you do not sync; it stays on this computer only`);
+      }
+    }
+    const released = [...synced.values()].filter((entry) => !isInSelection(entry.path, selection));
+    if (released.length === 0) return;
+    // Deepest first, so that folders are empty by the time we reach them.
+    released.sort((a, b) => b.path.split('/').length - a.path.split('/').length || (a.path < b.path ? 1 : -1));
+    for (const base of released) {
+      const local = this.index.local.get(this.libraryId, base.path);
+      if (local === undefined) {
+        this.index.synced.delete(this.libraryId, base.path);
+        continue;
+      }
+      if (local.node.kind === 'dir' && base.node.kind === 'dir') {
+        const result = await deleteFolderIfEmpty(this.root, base.path);
+        if (result.status === 'deleted' || result.status === 'absent') this.forgetEverywhereLocal(base.path);
+        continue;
+      }
+      const expect = expectationFromLocalEntry(local);
+      if (expect.kind === 'file' && sameContent(local.node, base.node)) {
+        const result = await deleteFileIfUnchanged(this.root, base.path, expect);
+        if (result.status === 'deleted' || result.status === 'absent') {
+          this.forgetEverywhereLocal(base.path);
+          continue;
+        }
+      }
+      this.addProblem(base.path, 'unselected-kept', `${base.path} is in a folder you no longer sync but has changes that are not on the server; it was kept on disk`);
+    }
   }
 
   // ---- planning -----------------------------------------------------------------------------
@@ -242,8 +293,11 @@ class Round {
         (action.kind === 'deleteRemote' && state.synced.get(action.path)?.node.kind === 'file'),
     ).length;
     const maxDeletes = this.deps.maxDeletes ?? DEFAULT_MAX_DELETES;
-    if (deletes > maxDeletes) {
-      this.pause('mass-delete', `this round would delete ${deletes} files (more than ${maxDeletes}); check the folder and the server, then resume the library to go ahead`);
+    let syncedFiles = 0;
+    for (const entry of state.synced.values()) if (entry.node.kind === 'file') syncedFiles += 1;
+    const overHalf = syncedFiles >= HALF_RULE_MIN_FILES && deletes * 2 > syncedFiles;
+    if (deletes > maxDeletes || overHalf) {
+      this.pause('mass-delete', `this round would delete ${deletes} of ${syncedFiles} files; check the folder and the server, then resume the library to go ahead`);
       return null;
     }
     return actions;

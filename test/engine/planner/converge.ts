@@ -35,7 +35,7 @@ export function converge(
     const planned = planStates(world, options);
     rounds.push(planned);
     if (isIdle(planned)) break;
-    const simulator = new Simulator(world);
+    const simulator = new Simulator(world, options.caseInsensitiveDisk ?? false);
     simulator.run(planned);
     losses.push(...simulator.losses);
   }

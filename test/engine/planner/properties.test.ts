@@ -18,7 +18,7 @@ import { isSameOrBelow, parentPath } from '../../../shared/paths.js';
 import type { LibraryPath } from '../../../shared/paths.js';
 import type { Node } from '../../../src-main/engine/model.js';
 import type { Plan } from '../../../src-main/engine/planner/index.js';
-import type { Options, Scenario, Spec, TreeSpec } from './fixtures.js';
+import type { Options, Scenario, Spec, States, TreeSpec } from './fixtures.js';
 import { buildStates, d, describe, f, flatten, labelOf, planStates } from './fixtures.js';
 import { converge, isIdle } from './converge.js';
 import { Simulator, copyWorld, differences } from './simulator.js';
@@ -186,36 +186,79 @@ interface Variant {
   readonly name: string;
   readonly cases: number;
   readonly withMoves: boolean;
+  /** Server-side renames that change only the case of a top-level name. */
+  readonly caseRenames: boolean;
   readonly options: Options;
-  readonly isSkipped: (path: LibraryPath) => boolean;
+  /** Paths expected to stay out of sync for this case. */
+  readonly skippedIn: (states: States) => (path: LibraryPath) => boolean;
 }
 
 const isIgnoredZ = (path: LibraryPath): boolean => path.endsWith('/z');
 const unselectedD = (path: LibraryPath): boolean => isSameOrBelow(path, 'd' as LibraryPath);
 
+/** Top-level names spelled in more than one case across the two sides: the planner leaves them alone. */
+const caseClashesIn = (states: States) => {
+  const spellings = new Map<string, Set<string>>();
+  for (const path of [...states.local.keys(), ...states.remote.keys()]) {
+    const top = path.split('/')[0] ?? '';
+    const group = spellings.get(top.toLowerCase()) ?? new Set<string>();
+    group.add(top);
+    spellings.set(top.toLowerCase(), group);
+  }
+  return (path: LibraryPath): boolean => (spellings.get((path.split('/')[0] ?? '').toLowerCase())?.size ?? 0) > 1;
+};
+
 const variants: Variant[] = [
-  { name: 'edits, deletes, creates and type changes', cases: 600, withMoves: false, options: {}, isSkipped: () => false },
-  { name: 'the same, with local and remote moves', cases: 400, withMoves: true, options: {}, isSkipped: () => false },
+  { name: 'edits, deletes, creates and type changes', cases: 600, withMoves: false, caseRenames: false, options: {}, skippedIn: () => () => false },
+  { name: 'the same, with local and remote moves', cases: 400, withMoves: true, caseRenames: false, options: {}, skippedIn: () => () => false },
   {
     name: 'the same, with ignored and unselected paths',
     cases: 400,
     withMoves: true,
+    caseRenames: false,
     options: { isIgnored: isIgnoredZ, isSelected: (path) => !unselectedD(path) },
-    isSkipped: (path) => isIgnoredZ(path) || unselectedD(path) || path.split('/').some((segment) => segment === 'z'),
+    skippedIn: () => (path) => isIgnoredZ(path) || unselectedD(path) || path.split('/').some((segment) => segment === 'z'),
+  },
+  {
+    name: 'the same, on a case-folding disk with case-only renames on the server',
+    cases: 300,
+    withMoves: true,
+    caseRenames: true,
+    options: { caseInsensitiveDisk: true },
+    skippedIn: caseClashesIn,
   },
 ];
 
+/** Renames one top-level remote entry to upper case, reported as a move half of the time. */
+function renameCase(scenario: Scenario, seed: number): Scenario {
+  const random = new Random(seed * 7919);
+  const remote: Record<string, Spec> = { ...scenario.remote };
+  const remoteMoves: Record<string, string> = { ...scenario.remoteMoves };
+  const name = random.pick(Object.keys(remote).filter((key) => key.length === 1));
+  const spec = name === undefined ? undefined : remote[name];
+  if (name === undefined || spec === undefined || !random.chance(0.6)) return scenario;
+  const upper = name.toUpperCase();
+  delete remote[name];
+  remote[upper] = spec;
+  if (random.chance(0.5)) for (const [path] of flatten({ [upper]: spec })) remoteMoves[path] = name + path.slice(upper.length);
+  return { ...scenario, remote, remoteMoves };
+}
+
 group('planner properties on random trees', () => {
-  it.each(variants)('$name', ({ cases, withMoves, options, isSkipped }) => {
+  it.each(variants)('$name', ({ cases, withMoves, caseRenames, options, skippedIn }) => {
     let conflicts = 0;
     let moves = 0;
+    const caseInsensitiveDisk = options.caseInsensitiveDisk ?? false;
     for (let seed = 1; seed <= cases; seed++) {
-      const states = buildStates(randomScenario(seed, withMoves));
+      const scenario = randomScenario(seed, withMoves);
+      const states = buildStates(caseRenames ? renameCase(scenario, seed) : scenario);
+      const isSkipped = skippedIn(states);
       const context = `seed ${seed}`;
       const first = planStates(states, options);
       expect(orderProblems(first), context).toEqual([]);
+      const problems = first.filter((action) => action.kind === 'problem');
       expect(
-        first.filter((action) => action.kind === 'problem').map(describe),
+        problems.filter((problem) => !(problem.kind === 'problem' && problem.reason === 'case-clash' && caseRenames)).map(describe),
         context,
       ).toEqual([]);
       conflicts += first.filter((action) => action.kind === 'conflict').length;
@@ -223,12 +266,12 @@ group('planner properties on random trees', () => {
 
       // One round in the simulator.
       const world = copyWorld(states);
-      const simulator = new Simulator(world);
+      const simulator = new Simulator(world, caseInsensitiveDisk);
       expect(() => simulator.run(first), context).not.toThrow();
       expect(simulator.losses, context).toEqual([]);
       if (!first.some((action) => action.kind === 'moveRemote')) {
         expect(differences(world, isSkipped), context).toEqual([]);
-        expect(planStates(world, options).map(describe), context).toEqual([]);
+        expect(planStates(world, options).filter((action) => action.kind !== 'problem').map(describe), context).toEqual([]);
       }
 
       // Rounds until idle: converged, and every new version survived on both sides.

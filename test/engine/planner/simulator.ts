@@ -6,7 +6,7 @@
 // It also watches for data loss as it goes: a local entry that differs from the base must
 // never be deleted or overwritten, and neither may a server entry.
 
-import { isSameOrBelow, parentPath, rebasePath } from '../../../shared/paths.js';
+import { caseFoldKey, isSameOrBelow, parentPath, rebasePath } from '../../../shared/paths.js';
 import type { LibraryPath } from '../../../shared/paths.js';
 import { sameContent } from '../../../src-main/engine/model.js';
 import type { LocalEntry, Node, SyncedEntry } from '../../../src-main/engine/model.js';
@@ -59,7 +59,21 @@ export class Simulator {
   /** Data-loss events seen while running; the tests expect none. */
   readonly losses: string[] = [];
 
-  constructor(readonly world: World) {}
+  /** With caseInsensitiveDisk, a new local path must not differ only in case from an existing one. */
+  constructor(
+    readonly world: World,
+    private readonly caseInsensitiveDisk = false,
+  ) {}
+
+  /** A path about to be created on disk must be free, also case-folded on a case-folding disk. */
+  private checkLocalFree(action: PlanAction, path: LibraryPath, except?: LibraryPath): void {
+    if (this.world.local.has(path)) this.fail(action, `${path} exists on disk`);
+    if (!this.caseInsensitiveDisk) return;
+    const key = caseFoldKey(path);
+    for (const existing of this.world.local.keys()) {
+      if (caseFoldKey(existing) === key && existing !== except) this.fail(action, `${path} would land on ${existing} on a case-folding disk`);
+    }
+  }
 
   run(plan: Plan): void {
     for (const action of plan) this.apply(action);
@@ -125,7 +139,7 @@ export class Simulator {
       }
       case 'moveLocal': {
         if (!sameLocal(local.get(action.from), action.expectLocal)) this.fail(action, 'disk changed at the source');
-        if (local.has(action.to)) this.fail(action, 'target exists on disk');
+        this.checkLocalFree(action, action.to, action.from);
         if (!parentIsFolder(local, action.to)) this.fail(action, 'target parent missing on disk');
         rebaseMap(local, action.from, action.to, (entry, path) => ({ ...entry, path }));
         rebaseMap(synced, action.from, action.to, (entry, path) => ({ ...entry, path }));
@@ -167,6 +181,7 @@ export class Simulator {
       }
       case 'download': {
         if (!sameLocal(local.get(action.path), action.expectLocal)) this.fail(action, 'disk changed since the scan');
+        if (action.expectLocal === undefined) this.checkLocalFree(action, action.path);
         if (!parentIsFolder(local, action.path)) this.fail(action, 'parent missing on disk');
         if (!sameContent(remote.get(action.path)?.node, action.remote.node)) this.fail(action, 'server no longer has that content');
         this.guardLocal(action, action.path);
@@ -175,7 +190,7 @@ export class Simulator {
         return;
       }
       case 'mkdirLocal': {
-        if (local.has(action.path)) this.fail(action, 'path exists on disk');
+        this.checkLocalFree(action, action.path);
         if (!parentIsFolder(local, action.path)) this.fail(action, 'parent missing on disk');
         const written = this.writeLocal(action.path, { kind: 'dir' });
         this.record(action.path, { kind: 'dir' }, action.remote.rev, written.inode);
@@ -183,7 +198,8 @@ export class Simulator {
       }
       case 'conflict': {
         if (!sameLocal(local.get(action.path), action.local)) this.fail(action, 'disk changed since the scan');
-        if (local.has(action.conflictPath) || remote.has(action.conflictPath)) this.fail(action, 'conflict name taken');
+        if (remote.has(action.conflictPath)) this.fail(action, 'conflict name taken on the server');
+        this.checkLocalFree(action, action.conflictPath);
         if (remote.get(action.path)?.rev !== action.remote.rev) this.fail(action, 'server changed since the feed was read');
         rebaseMap(local, action.path, action.conflictPath, (entry, path) => ({ ...entry, path }));
         const copy = local.get(action.conflictPath);

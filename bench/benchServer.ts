@@ -1,0 +1,180 @@
+// The server side of the sync benchmark: a real cairn-server (embedded SQLite + chunk folder)
+// on 127.0.0.1, one user, and a counting proxy in front of it. It runs either in the calling
+// process (the smoke test) or in a child process of its own (the benchmark), so that the
+// server's work does not share one event loop with the clients it serves, as in a real setup.
+//
+//   child:  node --import tsx bench/benchServer.ts DATA_DIR   (started by startBenchServerProcess)
+
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { openEmbeddedStores, startServer } from '../src-server/server.js';
+import { addUser } from '../src-server/users.js';
+import { startCountingProxy } from './countingProxy.js';
+import type { WireBytes } from './countingProxy.js';
+
+export type { WireBytes } from './countingProxy.js';
+
+export interface BenchServer {
+  /** The URL clients use: the counting proxy in front of the server. */
+  readonly url: string;
+  readonly user: string;
+  readonly password: string;
+  /** Bytes through the proxy since the start. */
+  counters(): Promise<WireBytes>;
+  close(): Promise<void>;
+}
+
+interface ServerAddress {
+  readonly url: string;
+  readonly user: string;
+  readonly password: string;
+}
+
+/** Messages from the parent to the child. */
+type ParentMessage = { readonly type: 'counters'; readonly requestId: number } | { readonly type: 'stop' };
+
+/** Messages from the child to the parent. */
+type ChildMessage =
+  | ({ readonly type: 'ready' } & ServerAddress)
+  | { readonly type: 'failed'; readonly message: string }
+  | ({ readonly type: 'counters'; readonly requestId: number } & WireBytes)
+  | { readonly type: 'stopped' };
+
+const USER = 'bench';
+
+/** Starts the server, its user and the proxy in this process. */
+export async function startBenchServer(dataDir: string): Promise<BenchServer> {
+  const stores = await openEmbeddedStores(dataDir);
+  const password = randomBytes(18).toString('base64url');
+  // The user is created before the server starts, so no admin request is needed; the default
+  // scrypt cost applies (each client logs in once, outside any timed step).
+  try {
+    await addUser(stores.metadata, USER, password);
+  } catch (error) {
+    await stores.metadata.close();
+    await stores.chunks.close();
+    throw error;
+  }
+  const server = await startServer({ stores, host: '127.0.0.1', port: 0 });
+  const proxy = await startCountingProxy({ host: server.host, port: server.port }).catch(async (error: unknown) => {
+    await server.close();
+    throw error;
+  });
+  return {
+    url: proxy.url,
+    user: USER,
+    password,
+    counters: () => Promise.resolve(proxy.counters()),
+    async close() {
+      await proxy.close();
+      await server.close();
+    },
+  };
+}
+
+/** Starts the same in a child process and talks to it over the IPC channel. */
+export async function startBenchServerProcess(dataDir: string, options: { readonly execArgv?: readonly string[] } = {}): Promise<BenchServer> {
+  const child = fork(fileURLToPath(import.meta.url), [dataDir], {
+    execArgv: ['--import', 'tsx', ...(options.execArgv ?? [])],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const waiting = new Map<number, (bytes: WireBytes) => void>();
+  let nextRequestId = 1;
+  let onStopped: (() => void) | null = null;
+
+  const address = await new Promise<ServerAddress>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the benchmark server process exited with code ${code} before it was ready; see its output above`)));
+    child.on('message', (raw) => {
+      const message = raw as ChildMessage;
+      switch (message.type) {
+        case 'ready':
+          resolve({ url: message.url, user: message.user, password: message.password });
+          break;
+        case 'failed':
+          reject(new Error(`the benchmark server could not start: ${message.message}`));
+          break;
+        case 'counters':
+          waiting.get(message.requestId)?.({ sent: message.sent, received: message.received });
+          waiting.delete(message.requestId);
+          break;
+        case 'stopped':
+          onStopped?.();
+          break;
+        default:
+          unhandledMessage(message);
+      }
+    });
+  }).catch((error: unknown) => {
+    child.kill();
+    throw error;
+  });
+
+  const send = (message: ParentMessage): void => {
+    child.send(message);
+  };
+  return {
+    ...address,
+    counters() {
+      return new Promise<WireBytes>((resolve) => {
+        const requestId = nextRequestId++;
+        waiting.set(requestId, resolve);
+        send({ type: 'counters', requestId });
+      });
+    },
+    async close() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const stopped = new Promise<void>((resolve) => (onStopped = resolve));
+      send({ type: 'stop' });
+      await Promise.race([stopped, exited]);
+      await exited;
+    },
+  };
+}
+
+function unhandledMessage(message: never): never {
+  throw new Error(`unexpected message from the benchmark server: ${JSON.stringify(message)}`);
+}
+
+async function runChild(dataDir: string): Promise<void> {
+  const reply = (message: ChildMessage): void => {
+    process.send?.(message);
+  };
+  let server: BenchServer;
+  try {
+    server = await startBenchServer(dataDir);
+  } catch (error) {
+    reply({ type: 'failed', message: (error as Error).message });
+    process.exitCode = 1;
+    process.disconnect?.();
+    return;
+  }
+  process.on('message', (raw) => {
+    const message = raw as ParentMessage;
+    switch (message.type) {
+      case 'counters':
+        void server.counters().then((bytes) => reply({ type: 'counters', requestId: message.requestId, ...bytes }));
+        break;
+      case 'stop':
+        void server.close().then(() => {
+          reply({ type: 'stopped' });
+          process.disconnect?.();
+        });
+        break;
+      default:
+        unhandledMessage(message);
+    }
+  });
+  // A parent that dies without saying stop must not leave the server running.
+  process.once('disconnect', () => void server.close());
+  reply({ type: 'ready', url: server.url, user: server.user, password: server.password });
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href && process.send !== undefined) {
+  const dataDir = process.argv[2];
+  if (dataDir === undefined) throw new Error('usage: node --import tsx bench/benchServer.ts DATA_DIR (started by bench/run.ts)');
+  await runChild(dataDir);
+}
