@@ -6,24 +6,38 @@
 //   child:  node --import tsx bench/benchServer.ts DATA_DIR   (started by startBenchServerProcess)
 
 import { fork } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { openEmbeddedStores, startServer } from '../src-server/server.js';
+import type { ChunkStore } from '../src-server/storage/chunk-store.js';
 import { addUser } from '../src-server/users.js';
 import { startCountingProxy } from './countingProxy.js';
 import type { WireBytes } from './countingProxy.js';
 
 export type { WireBytes } from './countingProxy.js';
 
+/** Time the server spent in its chunk store, to tell storage cost from protocol cost. */
+export interface ChunkStoreTimes {
+  readonly putCalls: number;
+  readonly putChunks: number;
+  readonly putMs: number;
+  readonly getCalls: number;
+  readonly getMs: number;
+}
+
+/** What the server side measured since it started; callers subtract two readings. */
+export interface ServerCounters extends WireBytes {
+  readonly chunkStore: ChunkStoreTimes;
+}
+
 export interface BenchServer {
   /** The URL clients use: the counting proxy in front of the server. */
   readonly url: string;
   readonly user: string;
   readonly password: string;
-  /** Bytes through the proxy since the start. */
-  counters(): Promise<WireBytes>;
+  /** Bytes through the proxy and time in the chunk store since the start. */
+  counters(): Promise<ServerCounters>;
   close(): Promise<void>;
 }
 
@@ -40,14 +54,16 @@ type ParentMessage = { readonly type: 'counters'; readonly requestId: number } |
 type ChildMessage =
   | ({ readonly type: 'ready' } & ServerAddress)
   | { readonly type: 'failed'; readonly message: string }
-  | ({ readonly type: 'counters'; readonly requestId: number } & WireBytes)
+  | ({ readonly type: 'counters'; readonly requestId: number } & ServerCounters)
   | { readonly type: 'stopped' };
 
 const USER = 'bench';
 
 /** Starts the server, its user and the proxy in this process. */
 export async function startBenchServer(dataDir: string): Promise<BenchServer> {
-  const stores = await openEmbeddedStores(dataDir);
+  const embedded = await openEmbeddedStores(dataDir);
+  const timed = timeChunkStore(embedded.chunks);
+  const stores = { metadata: embedded.metadata, chunks: timed.store };
   const password = randomBytes(18).toString('base64url');
   // The user is created before the server starts, so no admin request is needed; the default
   // scrypt cost applies (each client logs in once, outside any timed step).
@@ -67,7 +83,7 @@ export async function startBenchServer(dataDir: string): Promise<BenchServer> {
     url: proxy.url,
     user: USER,
     password,
-    counters: () => Promise.resolve(proxy.counters()),
+    counters: () => Promise.resolve({ ...proxy.counters(), chunkStore: { ...timed.times } }),
     async close() {
       await proxy.close();
       await server.close();
@@ -82,7 +98,7 @@ export async function startBenchServerProcess(dataDir: string, options: { readon
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const waiting = new Map<number, (bytes: WireBytes) => void>();
+  const waiting = new Map<number, (counters: ServerCounters) => void>();
   let nextRequestId = 1;
   let onStopped: (() => void) | null = null;
 
@@ -98,7 +114,7 @@ export async function startBenchServerProcess(dataDir: string, options: { readon
           reject(new Error(`the benchmark server could not start: ${message.message}`));
           break;
         case 'counters':
-          waiting.get(message.requestId)?.({ sent: message.sent, received: message.received });
+          waiting.get(message.requestId)?.({ sent: message.sent, received: message.received, chunkStore: message.chunkStore });
           waiting.delete(message.requestId);
           break;
         case 'stopped':
@@ -119,7 +135,7 @@ export async function startBenchServerProcess(dataDir: string, options: { readon
   return {
     ...address,
     counters() {
-      return new Promise<WireBytes>((resolve) => {
+      return new Promise<ServerCounters>((resolve) => {
         const requestId = nextRequestId++;
         waiting.set(requestId, resolve);
         send({ type: 'counters', requestId });
@@ -133,6 +149,35 @@ export async function startBenchServerProcess(dataDir: string, options: { readon
       await exited;
     },
   };
+}
+
+/** The same store, with the time spent in put and get added up (calls may overlap). */
+function timeChunkStore(store: ChunkStore): { readonly store: ChunkStore; readonly times: ChunkStoreTimes } {
+  const times = { putCalls: 0, putChunks: 0, putMs: 0, getCalls: 0, getMs: 0 };
+  const timedStore: ChunkStore = {
+    has: (ownerId, id) => store.has(ownerId, id),
+    async put(ownerId, chunks) {
+      const start = performance.now();
+      try {
+        await store.put(ownerId, chunks);
+      } finally {
+        times.putCalls += 1;
+        times.putChunks += chunks.length;
+        times.putMs += performance.now() - start;
+      }
+    },
+    async get(ownerId, id) {
+      const start = performance.now();
+      try {
+        return await store.get(ownerId, id);
+      } finally {
+        times.getCalls += 1;
+        times.getMs += performance.now() - start;
+      }
+    },
+    close: () => store.close(),
+  };
+  return { store: timedStore, times };
 }
 
 function unhandledMessage(message: never): never {
@@ -156,7 +201,7 @@ async function runChild(dataDir: string): Promise<void> {
     const message = raw as ParentMessage;
     switch (message.type) {
       case 'counters':
-        void server.counters().then((bytes) => reply({ type: 'counters', requestId: message.requestId, ...bytes }));
+        void server.counters().then((counters) => reply({ type: 'counters', requestId: message.requestId, ...counters }));
         break;
       case 'stop':
         void server.close().then(() => {

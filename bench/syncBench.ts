@@ -59,6 +59,11 @@ export interface StepFigures {
   readonly movedRemote: number;
   readonly movedLocal: number;
   readonly passes: number;
+  /** Milliseconds the server spent storing chunks (put) and reading them (get) in the step. */
+  readonly chunkStorePutMs: number;
+  readonly chunkStoreGetMs: number;
+  /** Chunks handed to the chunk store's put (some may have existed already). */
+  readonly chunksStored: number;
   /**
    * Milliseconds per reported phase: from a phase's first progress event to the next event of
    * another phase (planning and local moves report none, so they count in the phase before).
@@ -273,6 +278,9 @@ async function measureStep(client: BenchClient, libraryId: string, server: Bench
     movedRemote: summary.movedRemote,
     movedLocal: summary.movedLocal,
     passes: summary.passes,
+    chunkStorePutMs: Math.round(after.chunkStore.putMs - before.chunkStore.putMs),
+    chunkStoreGetMs: Math.round(after.chunkStore.getMs - before.chunkStore.getMs),
+    chunksStored: after.chunkStore.putChunks - before.chunkStore.putChunks,
     phases: rounded,
   };
 }
@@ -295,6 +303,6 @@ export function describe(step: StepFigures): string {
     `${step.seconds.toFixed(3)} s, wire ${step.wire.sent} B sent / ${step.wire.received} B received, ` +
     `chunks ${step.uploadedBytes} B up / ${step.downloadedBytes} B down / ${step.reusedBytes} B reused, ` +
     `files ${step.uploadedFiles} up / ${step.downloadedFiles} down, moves ${step.movedRemote} remote / ${step.movedLocal} local, ` +
-    `${step.passes} passes (${phases})`
+    `${step.passes} passes (${phases}); server chunk store: put ${step.chunksStored} chunks in ${step.chunkStorePutMs} ms, get ${step.chunkStoreGetMs} ms`
   );
 }

@@ -4,7 +4,6 @@
 // the stream alive. The caller's token is re-checked at every heartbeat, so a revoked device
 // stops hearing events within one heartbeat.
 
-import { EVENTS_HEARTBEAT_MS } from '../shared/protocol/index.js';
 import type { Routes, ServerEvent } from '../shared/protocol/index.js';
 import { startStream } from './http-io.js';
 import type { NotifierEvent } from './notifier.js';
@@ -55,7 +54,7 @@ export const eventsHandler: Handler<Routes['events']> = async ({ services, calle
       if ((await services.store.tokens.findByHash(caller.tokenHash)) === null) finish();
       else if (!closed) response.write(': heartbeat\n\n');
     });
-  }, EVENTS_HEARTBEAT_MS);
+  }, services.eventsHeartbeatMs);
   const unregister = services.onShutdown(() => finish());
   function finish() {
     if (closed) return;

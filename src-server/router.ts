@@ -31,6 +31,8 @@ export interface ServerServices {
   readonly notifier: Notifier;
   readonly loginLimiter: LoginLimiter;
   readonly serverVersion: string;
+  /** How often event streams send a heartbeat and re-check the caller's token. */
+  readonly eventsHeartbeatMs: number;
   /** Registers a waiting request (long-poll, event stream) to be ended at shutdown; returns the unregister function. */
   onShutdown(end: () => void): () => void;
 }
@@ -174,9 +176,9 @@ async function authorizeLibrary(services: ServerServices, name: LibraryRouteName
   return library;
 }
 
-function parseQuery(schema: z.ZodType, url: URL): unknown {
+function parseQuery(schema: z.ZodType, search: URLSearchParams): unknown {
   const raw: Record<string, string> = {};
-  for (const [name, value] of url.searchParams) {
+  for (const [name, value] of search) {
     if (name in raw) throw new ApiError('bad-request', `the query parameter ${name} is given twice`);
     raw[name] = value;
   }
@@ -252,9 +254,13 @@ function matchRoute(method: string, pathname: string): MatchedRoute {
 export async function handleRequest(services: ServerServices, handlers: Handlers, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const now = Date.now();
   try {
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    const { name, route, params } = matchRoute(request.method ?? 'GET', url.pathname);
-    const query = route.query === null ? undefined : parseQuery(route.query, url);
+    // The request target is split by hand: new URL() would read '//host/...' as a host.
+    const target = request.url ?? '/';
+    const questionMark = target.indexOf('?');
+    const pathname = questionMark < 0 ? target : target.slice(0, questionMark);
+    const search = new URLSearchParams(questionMark < 0 ? '' : target.slice(questionMark + 1));
+    const { name, route, params } = matchRoute(request.method ?? 'GET', pathname);
+    const query = route.query === null ? undefined : parseQuery(route.query, search);
     const caller = route.auth === 'token' ? await authenticate(services, request, now) : null;
     const libraryId = params.libraryId;
     const library = libraryId === undefined || caller === null ? null : await authorizeLibrary(services, name as LibraryRouteName, libraryId, caller);

@@ -10,6 +10,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EVENTS_HEARTBEAT_MS } from '../shared/protocol/index.js';
 import { authHandlers } from './auth-handlers.js';
 import { chunkHandlers } from './chunk-handlers.js';
 import { entryHandlers } from './entry-handlers.js';
@@ -76,6 +77,8 @@ export interface ServerOptions {
   readonly port?: number;
   readonly notifier?: Notifier;
   readonly loginLimits?: Partial<LoginLimiterOptions>;
+  /** Defaults to EVENTS_HEARTBEAT_MS (15 s). */
+  readonly eventsHeartbeatMs?: number;
 }
 
 export interface RunningServer {
@@ -113,6 +116,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     notifier: options.notifier ?? new InProcessNotifier(),
     loginLimiter: new LoginLimiter({ ...DEFAULT_LOGIN_LIMITS, ...options.loginLimits }),
     serverVersion: readServerVersion(),
+    eventsHeartbeatMs: options.eventsHeartbeatMs ?? EVENTS_HEARTBEAT_MS,
     onShutdown(end) {
       // A request that starts waiting while the server stops is ended at once.
       if (stopping) {

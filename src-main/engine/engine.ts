@@ -211,9 +211,16 @@ export class Engine {
     return this.index.libraries.update(library.libraryId, { selection });
   }
 
+  /**
+   * Pauses or resumes a library. Resuming a library that a circuit breaker paused (an emptied
+   * folder, a mass deletion) is the user's confirmation: the next round goes ahead once.
+   */
   setPaused(reference: string, paused: boolean): LibraryRecord {
     const library = this.findSyncedLibrary(reference);
-    return this.index.libraries.update(library.libraryId, { pause: paused ? { reason: 'user', since: Date.now() } : null });
+    if (paused) return this.index.libraries.update(library.libraryId, { pause: { reason: 'user', since: Date.now() } });
+    const reason = library.pause?.reason;
+    const confirmed = reason === 'root-emptied' || reason === 'mass-delete' ? { reason, at: Date.now() } : null;
+    return this.index.libraries.update(library.libraryId, { pause: null, lastError: null, breakerOverride: confirmed });
   }
 
   // ---- syncing ------------------------------------------------------------------------------

@@ -43,7 +43,12 @@ async function forEachLimited<Item>(items: readonly Item[], limit: number, work:
   await Promise.all(workers);
 }
 
+/** Shard folders known to exist are remembered, up to this many, to save a mkdir per chunk. */
+const MAX_KNOWN_FOLDERS = 200_000;
+
 export class FsChunkStore implements ChunkStore {
+  private readonly knownFolders = new Set<string>();
+
   constructor(private readonly root: string) {}
 
   private chunkPath(ownerId: string, id: ChunkId): string {
@@ -110,7 +115,9 @@ export class FsChunkStore implements ChunkStore {
 
   /** Creates a shard folder and its missing parents, fsyncing each folder whose entries changed. */
   private async makeFolders(folder: string): Promise<void> {
+    if (this.knownFolders.has(folder)) return;
     const first = await mkdir(folder, { recursive: true });
+    if (this.knownFolders.size < MAX_KNOWN_FOLDERS) this.knownFolders.add(folder);
     if (first === undefined) return;
     // mkdir returns the first (topmost) folder it created. The new entries live in that
     // folder's parent and in each created folder but the deepest one.

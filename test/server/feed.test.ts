@@ -113,17 +113,30 @@ class EventReader {
     this.reader = response.body!.getReader();
   }
 
+  /** The next event, recording the comments before it. */
   async next(): Promise<ServerEvent> {
+    while (true) {
+      const block = await this.nextBlock();
+      if (block.startsWith(':')) this.comments.push(block);
+      else return serverEventSchema.parse(JSON.parse(block.replace(/^data: /, '')));
+    }
+  }
+
+  /** The next comment, dropping the events before it. */
+  async nextComment(): Promise<string> {
+    while (true) {
+      const block = await this.nextBlock();
+      if (block.startsWith(':')) return block;
+    }
+  }
+
+  private async nextBlock(): Promise<string> {
     while (true) {
       const end = this.buffer.indexOf('\n\n');
       if (end >= 0) {
         const block = this.buffer.slice(0, end);
         this.buffer = this.buffer.slice(end + 2);
-        if (block.startsWith(':')) {
-          this.comments.push(block);
-          continue;
-        }
-        return serverEventSchema.parse(JSON.parse(block.replace(/^data: /, '')));
+        return block;
       }
       const { value, done } = await this.reader.read();
       if (done) throw new Error('the event stream ended');
@@ -174,6 +187,22 @@ describe('server-sent events', () => {
     });
     expect(events.comments).toEqual([]);
     await events.close();
+  });
+
+  it('sends heartbeats and ends the stream once the token is revoked', async () => {
+    const own = await startTestServer({ eventsHeartbeatMs: 20 });
+    try {
+      await own.addUser('dave');
+      const token = await own.login('dave');
+      const response = await own.raw(routes.events.path, { headers: { authorization: `Bearer ${token}` } });
+      const events = new EventReader(response);
+      expect((await events.next()).kind).toBe('ready');
+      expect(await events.nextComment()).toBe(': heartbeat');
+      await own.ok(routes.logout, { token });
+      await expect(events.next()).rejects.toThrow(/ended/);
+    } finally {
+      await own.stop();
+    }
   });
 
   it('ends open streams and waits when the server stops', async () => {

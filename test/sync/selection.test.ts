@@ -132,5 +132,26 @@ describe('circuit breakers', () => {
     await rm(path.join(bob.root, 'keep.txt'));
     const small = await bob.sync();
     expect([small.deletedRemote, small.uploadedFiles]).toEqual([1, 1]);
+    // Resuming is the user's confirmation: the deletions go ahead, once.
+    alice.engine.setPaused(alice.root, false);
+    const confirmed = await alice.sync();
+    expect(confirmed.deletedRemote).toBe(10);
+    await bob.sync();
+    expect(Object.keys(await bob.tree())).toEqual(['extra.txt']);
+    expect(alice.engine.index.libraries.list()[0]?.breakerOverride).toBeNull();
+  });
+
+  it('goes ahead with an emptied folder once the user resumes', async () => {
+    const alice = await harness.client('alice');
+    const bob = await harness.client('bob');
+    for (let i = 0; i < 12; i++) await alice.write(`f${i}.txt`, `file ${i}`);
+    await alice.sync();
+    await bob.sync();
+    for (let i = 0; i < 12; i++) await rm(path.join(alice.root, `f${i}.txt`));
+    expect((await alice.syncRaw()).pauseReason).toBe('root-emptied');
+    alice.engine.setPaused(alice.root, false);
+    expect((await alice.sync()).deletedRemote).toBe(12);
+    await bob.sync();
+    expect(await bob.tree()).toEqual({});
   });
 });

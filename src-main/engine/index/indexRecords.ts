@@ -35,6 +35,11 @@ export interface LibraryRecord {
   /** When the last complete sync round ended (ms since the epoch), or null if never. */
   readonly lastSyncAt: number | null;
   readonly lastError: { readonly message: string; readonly at: number } | null;
+  /**
+   * A circuit breaker the user overrode by resuming the library (e.g. 'mass-delete' after
+   * checking that the deletions are wanted): the next round goes ahead despite it, once.
+   */
+  readonly breakerOverride: { readonly reason: string; readonly at: number } | null;
 }
 
 /** What a caller supplies to add a library; the rest starts empty (cursor 0, not paused). */

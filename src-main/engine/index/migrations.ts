@@ -43,6 +43,9 @@ export const MIGRATIONS: readonly Migration[] = [
         last_sync_at INTEGER,
         last_error TEXT,
         last_error_at INTEGER,
+        -- The circuit breaker the user overrode by resuming (e.g. 'mass-delete'), and when.
+        breaker_override TEXT,
+        breaker_override_at INTEGER,
         CHECK ((pause_reason IS NULL) = (paused_at IS NULL)),
         CHECK ((last_error IS NULL) = (last_error_at IS NULL))
       ) STRICT;

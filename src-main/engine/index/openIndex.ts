@@ -164,6 +164,8 @@ interface LibraryRow {
   last_sync_at: number | null;
   last_error: string | null;
   last_error_at: number | null;
+  breaker_override: string | null;
+  breaker_override_at: number | null;
 }
 
 // Entry rows are read as arrays (better-sqlite3's raw mode), in the order of each table's
@@ -441,7 +443,7 @@ function createProfile(db: Database.Database): Index['profile'] {
 function createLibraries(db: Database.Database, keys: Map<LibraryId, number>): Index['libraries'] {
   const columns =
     'library_key, library_id, name, local_root, chunk_algorithm, chunk_min, chunk_avg, chunk_max, cursor, selection, ' +
-    'pause_reason, paused_at, last_sync_at, last_error, last_error_at';
+    'pause_reason, paused_at, last_sync_at, last_error, last_error_at, breaker_override, breaker_override_at';
   const selectAll = db.prepare<[], LibraryRow>(`SELECT ${columns} FROM libraries ORDER BY name, library_id`);
   const selectOne = db.prepare<[string], LibraryRow>(`SELECT ${columns} FROM libraries WHERE library_id = ?`);
   const insert = db.prepare(
@@ -450,8 +452,8 @@ function createLibraries(db: Database.Database, keys: Map<LibraryId, number>): I
   );
   const updateRow = db.prepare(
     'UPDATE libraries SET name = ?, local_root = ?, chunk_algorithm = ?, chunk_min = ?, chunk_avg = ?, chunk_max = ?, ' +
-      'cursor = ?, selection = ?, pause_reason = ?, paused_at = ?, last_sync_at = ?, last_error = ?, last_error_at = ? ' +
-      'WHERE library_id = ?',
+      'cursor = ?, selection = ?, pause_reason = ?, paused_at = ?, last_sync_at = ?, last_error = ?, last_error_at = ?, ' +
+      'breaker_override = ?, breaker_override_at = ? WHERE library_id = ?',
   );
   const remove = db.prepare<[string]>('DELETE FROM libraries WHERE library_id = ?');
 
@@ -477,6 +479,8 @@ function createLibraries(db: Database.Database, keys: Map<LibraryId, number>): I
       next.lastSyncAt,
       next.lastError?.message ?? null,
       next.lastError?.at ?? null,
+      next.breakerOverride?.reason ?? null,
+      next.breakerOverride?.at ?? null,
       libraryId,
     );
     return next;
@@ -517,6 +521,8 @@ function libraryFromRow(row: LibraryRow): LibraryRecord {
     pause: row.pause_reason === null || row.paused_at === null ? null : { reason: row.pause_reason, since: row.paused_at },
     lastSyncAt: row.last_sync_at,
     lastError: row.last_error === null || row.last_error_at === null ? null : { message: row.last_error, at: row.last_error_at },
+    breakerOverride:
+      row.breaker_override === null || row.breaker_override_at === null ? null : { reason: row.breaker_override, at: row.breaker_override_at },
   };
 }
 

@@ -84,7 +84,7 @@ export async function syncLibrary(deps: SyncDependencies, libraryId: string): Pr
   try {
     await round.run();
     if (summary.outcome === 'synced') {
-      deps.index.libraries.update(libraryId, { lastSyncAt: Date.now(), lastError: null });
+      deps.index.libraries.update(libraryId, { lastSyncAt: Date.now(), lastError: null, breakerOverride: null });
     }
   } catch (error) {
     if (!isRemoteError(error) && !isUserFacing(error)) throw error;
@@ -183,7 +183,7 @@ class Round {
       return false;
     }
     const result = outcome.result;
-    if (result.local.size === 0 && this.index.synced.count(this.libraryId) >= EMPTIED_MIN_ENTRIES) {
+    if (result.local.size === 0 && this.index.synced.count(this.libraryId) >= EMPTIED_MIN_ENTRIES && !this.overridden('root-emptied')) {
       this.pause('root-emptied', `the folder ${this.root} is empty although it held synced files; if you really deleted everything, resume the library to delete them on the server too`);
       return false;
     }
@@ -296,7 +296,7 @@ class Round {
     let syncedFiles = 0;
     for (const entry of state.synced.values()) if (entry.node.kind === 'file') syncedFiles += 1;
     const overHalf = syncedFiles >= HALF_RULE_MIN_FILES && deletes * 2 > syncedFiles;
-    if (deletes > maxDeletes || overHalf) {
+    if ((deletes > maxDeletes || overHalf) && !this.overridden('mass-delete') && !this.overridden('root-emptied')) {
       this.pause('mass-delete', `this round would delete ${deletes} of ${syncedFiles} files; check the folder and the server, then resume the library to go ahead`);
       return null;
     }
@@ -657,6 +657,11 @@ class Round {
       this.libraryId,
       moved.map((entry) => ({ ...entry, path: rebasePath(entry.path, from, to), rev: entry.path === from ? rev : entry.rev })),
     );
+  }
+
+  /** True when the user resumed the library after this breaker tripped: go ahead, this once. */
+  private overridden(reason: PauseReason): boolean {
+    return this.library.breakerOverride?.reason === reason;
   }
 
   private pause(reason: PauseReason, message: string): void {

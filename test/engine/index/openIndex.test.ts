@@ -100,7 +100,15 @@ describe('libraries', () => {
       pause: null,
       lastSyncAt: null,
       lastError: null,
+      breakerOverride: null,
     });
+  });
+
+  it('keeps and clears a circuit-breaker override', () => {
+    index.libraries.update(ID, { breakerOverride: { reason: 'mass-delete', at: 7 } });
+    expect(index.libraries.get(ID)?.breakerOverride).toEqual({ reason: 'mass-delete', at: 7 });
+    index.libraries.update(ID, { breakerOverride: null });
+    expect(index.libraries.get(ID)?.breakerOverride).toBeNull();
   });
 
   it('updates cursor, selection, pause and errors', () => {

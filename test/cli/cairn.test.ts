@@ -1,0 +1,133 @@
+// The `cairn` command line as a user runs it: real processes, a real server, real folders.
+
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openEmbeddedStores, startServer } from '../../src-server/server.js';
+import type { RunningServer } from '../../src-server/server.js';
+import { addUser } from '../../src-server/users.js';
+
+const PASSWORD = 'a password for the cli test';
+let base: string;
+let server: RunningServer;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cairn(home: string, args: readonly string[], stdin = ''): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/cli/main.ts', '--home', home, ...args], {
+      cwd: path.resolve(import.meta.dirname, '../..'),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
+    child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+async function ok(home: string, args: readonly string[], stdin = ''): Promise<string> {
+  const run = await cairn(home, args, stdin);
+  expect(run.stderr, `cairn ${args.join(' ')}`).toBe('');
+  expect(run.code, `cairn ${args.join(' ')}: ${run.stderr}`).toBe(0);
+  return run.stdout;
+}
+
+beforeAll(async () => {
+  base = await mkdtemp(path.join(os.tmpdir(), 'cairn-cli-test-'));
+  const stores = await openEmbeddedStores(path.join(base, 'server'));
+  await addUser(stores.metadata, 'alice', PASSWORD, { cost: { log2N: 10, r: 8, p: 1 } });
+  server = await startServer({ stores, host: '127.0.0.1', port: 0 });
+});
+afterAll(async () => {
+  await server.close();
+  await rm(base, { recursive: true, force: true });
+});
+
+describe('cairn', () => {
+  it('prints usage and exits 2 on unknown commands', async () => {
+    const run = await cairn(path.join(base, 'nobody'), ['frobnicate']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('unknown command: frobnicate');
+    expect(run.stderr).toContain('Usage: cairn');
+  });
+
+  it('refuses a wrong password with a clear message', async () => {
+    const run = await cairn(path.join(base, 'wrong'), ['login', server.url, '--user', 'alice'], 'not the password\n');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^cairn: .*(password|credentials)/i);
+  });
+
+  it('says so when the server cannot be reached', async () => {
+    const run = await cairn(path.join(base, 'offline'), ['login', 'http://127.0.0.1:9', '--user', 'alice'], `${PASSWORD}\n`);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('cannot reach the server');
+  });
+
+  it('logs in, creates a library, syncs two folders and reports in JSON', async () => {
+    const one = path.join(base, 'home-one');
+    const two = path.join(base, 'home-two');
+    const folderOne = path.join(base, 'folder-one');
+    const folderTwo = path.join(base, 'folder-two');
+    expect(await ok(one, ['login', server.url, '--user', 'alice', '--device', 'laptop'], `${PASSWORD}\n`)).toContain('logged in');
+    await ok(two, ['login', server.url, '--user', 'alice', '--device', 'desktop'], `${PASSWORD}\n`);
+    const id = (await ok(one, ['library', 'create', 'Work'])).trim();
+    expect(id).toMatch(/^[A-Za-z0-9_-]{8,64}$/);
+    const listed = JSON.parse(await ok(two, ['--json', 'library', 'list'])) as { id: string; name: string }[];
+    expect(listed.map((library) => [library.id, library.name])).toEqual([[id, 'Work']]);
+
+    await ok(one, ['sync', 'add', 'Work', folderOne]);
+    await ok(two, ['sync', 'add', id, folderTwo]);
+    await writeFile(path.join(folderOne, 'plan.md'), '# plan\n');
+    const upLines = (await ok(one, ['--json', 'sync', 'now'])).trim().split('\n');
+    const up = JSON.parse(upLines[0]!) as { outcome: string; uploadedFiles: number; uploadedBytes: number; conflicts: string[]; problems: unknown[] };
+    expect([up.outcome, up.uploadedFiles, up.uploadedBytes, up.conflicts, up.problems]).toEqual(['synced', 1, 7, [], []]);
+    const down = JSON.parse(await ok(two, ['--json', 'sync', 'now'])) as { downloadedFiles: number };
+    expect(down.downloadedFiles).toBe(1);
+    expect(await readFile(path.join(folderTwo, 'plan.md'), 'utf8')).toBe('# plan\n');
+
+    const status = JSON.parse(await ok(two, ['--json', 'status'])) as { libraries: { name: string; state: string }[] };
+    expect(status.libraries.map((library) => [library.name, library.state])).toEqual([['Work', 'up-to-date']]);
+    expect(await ok(two, ['status'])).toContain('Work  up-to-date');
+
+    // A conflict, listed and resolved from the command line.
+    await writeFile(path.join(folderOne, 'plan.md'), '# plan by laptop\n');
+    await writeFile(path.join(folderTwo, 'plan.md'), '# plan by desktop\n');
+    await ok(one, ['sync', 'now']);
+    const human = await ok(two, ['sync', 'now']);
+    expect(human).toContain('1 conflict(s): plan.md');
+    expect((JSON.parse(await ok(two, ['--json', 'status'])) as { libraries: { state: string }[] }).libraries[0]?.state).toBe('needs-attention');
+    const conflicts = JSON.parse(await ok(two, ['--json', 'conflicts'])) as { path: string; conflictPath: string }[];
+    expect(conflicts.map((conflict) => conflict.path)).toEqual(['plan.md']);
+    expect(conflicts[0]?.conflictPath).toMatch(/^plan \(conflict desktop \d{4}-\d{2}-\d{2} \d{6}\)\.md$/);
+    await ok(two, ['resolve', path.join(folderTwo, 'plan.md'), '--keep', 'local']);
+    expect(await readFile(path.join(folderTwo, 'plan.md'), 'utf8')).toBe('# plan by desktop\n');
+    expect((await readdir(folderTwo)).sort()).toEqual(['plan.md']);
+    await ok(one, ['sync', 'now']);
+    expect((await readdir(folderOne)).sort()).toEqual(['plan.md']);
+    expect(await readFile(path.join(folderOne, 'plan.md'), 'utf8')).toBe('# plan by desktop\n');
+
+    // History and restore.
+    const versions = JSON.parse(await ok(one, ['--json', 'history', path.join(folderOne, 'plan.md')])) as { rev: number; size: number }[];
+    expect(versions.length).toBeGreaterThanOrEqual(3);
+    const first = versions[versions.length - 1]!;
+    await ok(one, ['restore', path.join(folderOne, 'plan.md'), '--rev', String(first.rev)]);
+    expect(await readFile(path.join(folderOne, 'plan.md'), 'utf8')).toBe('# plan\n');
+    await ok(two, ['sync', 'now']);
+    expect(await readFile(path.join(folderTwo, 'plan.md'), 'utf8')).toBe('# plan\n');
+
+    await ok(two, ['logout']);
+    const after = await cairn(two, ['sync', 'now']);
+    expect(after.code).toBe(1);
+    expect(after.stderr).toContain('not logged in');
+  });
+});
