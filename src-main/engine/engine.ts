@@ -13,7 +13,7 @@ import { createChunkerPool } from './chunker/index.js';
 import type { ChunkerPool } from './chunker/index.js';
 import { openIndex } from './index/index.js';
 import type { ConflictRecord, Index, LibraryRecord, ProblemRecord } from './index/index.js';
-import { deleteFileIfUnchanged, deleteSecretFile, expectationFromLocalEntry, moveIfUnchanged, readSecretFile, writeSecretFile } from './localfs/index.js';
+import { cleanupTempFiles, deleteFileIfUnchanged, deleteSecretFile, expectationFromLocalEntry, moveIfUnchanged, readSecretFile, writeSecretFile } from './localfs/index.js';
 import { RemoteError } from './remote/remoteError.js';
 import { ServerClient } from './remote/serverClient.js';
 import { createLocalScanner } from './sync/createLocalScanner.js';
@@ -68,6 +68,8 @@ export function defaultHome(env: NodeJS.ProcessEnv = process.env, platform: Node
 export class Engine {
   private client: ServerClient | null = null;
   private pool: ChunkerPool | null = null;
+  /** Libraries whose leftover temp files were removed since this engine opened. */
+  private readonly cleaned = new Set<string>();
 
   private constructor(
     readonly home: string,
@@ -233,6 +235,11 @@ export class Engine {
     const scanner = createLocalScanner(this.pool);
     const summaries: RoundSummary[] = [];
     for (const library of libraries) {
+      if (!this.cleaned.has(library.libraryId)) {
+        // A crash can leave temp files of half-done downloads; none of ours is in flight yet.
+        await cleanupTempFiles(library.localRoot).catch(() => undefined);
+        this.cleaned.add(library.libraryId);
+      }
       summaries.push(
         await syncLibrary(
           {

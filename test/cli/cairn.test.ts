@@ -4,7 +4,9 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src-main/cli/main.js';
 import { openEmbeddedStores, startServer } from '../../src-server/server.js';
 import type { RunningServer } from '../../src-server/server.js';
 import { addUser } from '../../src-server/users.js';
@@ -19,7 +21,20 @@ interface Run {
   stderr: string;
 }
 
-function cairn(home: string, args: readonly string[], stdin = ''): Promise<Run> {
+/** Runs the CLI in this process (fast): the same main() the binary runs. */
+async function cairn(home: string, args: readonly string[], stdin = ''): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(['--home', home, ...args], {
+    out: (text) => (stdout += `${text}\n`),
+    err: (text) => (stderr += `${text}\n`),
+    stdin: Readable.from([stdin]),
+  });
+  return { code, stdout, stderr };
+}
+
+/** Runs the CLI as a separate process, as a user's shell does. */
+function cairnProcess(home: string, args: readonly string[], stdin = ''): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/cli/main.ts', '--home', home, ...args], {
       cwd: path.resolve(import.meta.dirname, '../..'),
@@ -54,8 +69,8 @@ afterAll(async () => {
 });
 
 describe('cairn', () => {
-  it('prints usage and exits 2 on unknown commands', async () => {
-    const run = await cairn(path.join(base, 'nobody'), ['frobnicate']);
+  it('prints usage and exits 2 on unknown commands (as a process)', async () => {
+    const run = await cairnProcess(path.join(base, 'nobody'), ['frobnicate']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('unknown command: frobnicate');
     expect(run.stderr).toContain('Usage: cairn');
@@ -78,7 +93,9 @@ describe('cairn', () => {
     const two = path.join(base, 'home-two');
     const folderOne = path.join(base, 'folder-one');
     const folderTwo = path.join(base, 'folder-two');
-    expect(await ok(one, ['login', server.url, '--user', 'alice', '--device', 'laptop'], `${PASSWORD}\n`)).toContain('logged in');
+    const login = await cairnProcess(one, ['login', server.url, '--user', 'alice', '--device', 'laptop'], `${PASSWORD}\n`);
+    expect([login.code, login.stderr]).toEqual([0, '']);
+    expect(login.stdout).toContain('logged in');
     await ok(two, ['login', server.url, '--user', 'alice', '--device', 'desktop'], `${PASSWORD}\n`);
     const id = (await ok(one, ['library', 'create', 'Work'])).trim();
     expect(id).toMatch(/^[A-Za-z0-9_-]{8,64}$/);

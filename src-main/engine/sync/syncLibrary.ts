@@ -177,7 +177,13 @@ class Round {
   private async scan(): Promise<boolean> {
     this.progress('scanning', 0, 0, 0, 0);
     const previous = this.index.local.load(this.libraryId);
-    const outcome = await this.deps.scanner.scan({ root: this.root, previous, chunking: this.chunking });
+    const platform = this.deps.platform ?? process.platform;
+    const outcome = await this.deps.scanner.scan({
+      root: this.root,
+      previous,
+      chunking: this.chunking,
+      caseInsensitive: platform === 'darwin' || platform === 'win32',
+    });
     if (outcome.status === 'root-problem') {
       this.pause('root-missing', outcome.error.message);
       return false;
@@ -280,6 +286,7 @@ class Round {
         remote,
         deviceName: this.deps.deviceName,
         now: this.deps.now?.() ?? new Date(),
+        caseInsensitiveDisk: platform === 'darwin' || platform === 'win32',
         isIgnored: (entryPath) => matcher.isIgnored(entryPath, isDirectory(entryPath)),
         ...(selection === null ? {} : { isSelected: (entryPath: LibraryPath) => isInSelection(entryPath, selection) }),
       }),
