@@ -143,7 +143,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       else response.once('close', finished);
     });
   });
-  // Long-polls and event streams outlive any request timeout.
+  // requestTimeout bounds receiving a request (a 64 MiB upload on a slow link), not answering
+  // it, so long-polls and event streams are not cut by it.
   server.headersTimeout = 60_000;
   server.on('connection', (socket) => {
     sockets.add(socket);

@@ -171,19 +171,8 @@ class Scenario {
   // ---- syncing ------------------------------------------------------------------------------
 
   private async sync(client: LibraryClient, label: string): Promise<RoundSummary | null> {
-    const summary = await this.guard(client, label, () => client.sync());
+    const summary = await this.guard(client, label, () => client.sync(), () => '');
     return summary === null ? null : this.recordRound(client, label, summary, '');
-  }
-
-  /** Runs a round; an exception (a bug: rounds report trouble in their summary) is a failure. */
-  private async guard(client: LibraryClient, label: string, round: () => Promise<RoundSummary>): Promise<RoundSummary | null> {
-    try {
-      return await round();
-    } catch (error) {
-      this.log.push(`${label} ${client.name} sync: threw ${String(error)}`);
-      this.failures.push(`${label} ${client.name}: the round threw ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-      return null;
-    }
   }
 
   /** A round during which the user edits once, at a random progress report of the engine. */
@@ -192,22 +181,37 @@ class Scenario {
     let reports = 0;
     let edited = '';
     let editError: unknown;
-    const summary = await this.guard(client, label, () =>
-      client.sync((progress) => {
-        if (reports++ !== editAt) return;
-        try {
-          const kind = this.random.weighted(EDIT_WEIGHTS);
-          const before = this.log.length;
-          this.edit(client, kind, `${label}.${progress.phase}`);
-          edited = this.log.splice(before).join('; ');
-        } catch (error) {
-          editError = error;
-        }
-      }),
+    const note = (): string => (edited === '' ? ` (no edit: only ${reports} progress reports)` : ` with edit [${edited}]`);
+    const summary = await this.guard(
+      client,
+      label,
+      () =>
+        client.sync((progress) => {
+          if (reports++ !== editAt) return;
+          try {
+            const kind = this.random.weighted(EDIT_WEIGHTS);
+            const before = this.log.length;
+            this.edit(client, kind, `${label}.${progress.phase}`);
+            edited = this.log.splice(before).join('; ');
+          } catch (error) {
+            editError = error;
+          }
+        }),
+      note,
     );
-    if (summary === null) return;
     if (editError !== undefined) this.failures.push(`${label}: the edit during the round failed: ${String(editError)}`);
-    this.recordRound(client, label, summary, edited === '' ? ` (no edit: only ${reports} progress reports)` : ` with edit [${edited}]`);
+    if (summary !== null) this.recordRound(client, label, summary, note());
+  }
+
+  /** Runs a round; an exception (a bug: rounds report trouble in their summary) is a failure. */
+  private async guard(client: LibraryClient, label: string, round: () => Promise<RoundSummary>, note: () => string): Promise<RoundSummary | null> {
+    try {
+      return await round();
+    } catch (error) {
+      this.log.push(`${label} ${client.name} sync${note()}: threw ${String(error)}`);
+      this.failures.push(`${label} ${client.name}: the round threw ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      return null;
+    }
   }
 
   private recordRound(client: LibraryClient, label: string, summary: RoundSummary, note: string): RoundSummary | null {
