@@ -50,7 +50,7 @@ type CallOptions<Route extends RouteDefinition> = {
 };
 
 /** The largest total of chunk bytes we put in one batched upload request. */
-const UPLOAD_BATCH_BYTES = 16 * 1024 * 1024;
+const UPLOAD_BATCH_BYTES = 4 * 1024 * 1024;
 /** How many chunks we ask for in one batched download. */
 const DOWNLOAD_BATCH_IDS = 256;
 
@@ -142,18 +142,27 @@ export class ServerClient {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const timeout = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
     const signal = timeout && options.signal ? AbortSignal.any([timeout, options.signal]) : (timeout ?? options.signal);
-    try {
-      return await request(url, {
-        method: route.method,
-        headers,
-        body: payload?.body as Dispatcher.DispatchOptions['body'],
-        dispatcher: this.dispatcher,
-        signal,
-      });
-    } catch (error) {
-      if (options.signal?.aborted) throw error;
-      if (timeout?.aborted) throw new RemoteError('unavailable', `the server at ${this.baseUrl} did not answer within ${timeoutMs} ms`, null, undefined, 'timeout', { cause: error });
-      throw errorFromTransport(error, this.baseUrl);
+    // A keep-alive connection the server has just closed fails at once with a reset; sending
+    // the request again on a fresh connection is safe for every route but the ones that change
+    // state without a precondition (a commit carries base revisions, so a replay conflicts
+    // rather than applying twice, but login would mint a second token).
+    const retryable = payload === undefined || typeof payload.body !== 'object' || payload.body instanceof Uint8Array;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await request(url, {
+          method: route.method,
+          headers,
+          body: payload?.body as Dispatcher.DispatchOptions['body'],
+          dispatcher: this.dispatcher,
+          signal,
+        });
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
+        if (timeout?.aborted) throw new RemoteError('unavailable', `the server at ${this.baseUrl} did not answer within ${timeoutMs} ms`, null, undefined, 'timeout', { cause: error });
+        const remote = errorFromTransport(error, this.baseUrl);
+        if (remote.transport === 'reset' && attempt === 1 && retryable && route !== routes.login) continue;
+        throw remote;
+      }
     }
   }
 
