@@ -228,7 +228,14 @@ export class Engine {
   // ---- syncing ------------------------------------------------------------------------------
 
   /** One complete round for every synced library (or the one named). */
-  async syncNow(options: { readonly only?: string; readonly onProgress?: (progress: RoundProgress) => void } = {}): Promise<RoundSummary[]> {
+  async syncNow(
+    options: {
+      readonly only?: string;
+      readonly onProgress?: (progress: RoundProgress) => void;
+      /** What to scan (see SyncDependencies.scope); the daemon passes what its watcher saw. */
+      readonly scope?: readonly LibraryPath[] | 'all';
+    } = {},
+  ): Promise<RoundSummary[]> {
     const libraries = options.only === undefined ? this.index.libraries.list() : [this.findSyncedLibrary(options.only)];
     const client = this.server();
     this.pool ??= createChunkerPool();
@@ -249,6 +256,7 @@ export class Engine {
             scanner,
             ...(this.options.maxDeletes === undefined ? {} : { maxDeletes: this.options.maxDeletes }),
             ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+            ...(options.scope === undefined ? {} : { scope: options.scope }),
           },
           library.libraryId,
         ),

@@ -122,3 +122,30 @@ it('writes nothing outside the folder and leaves no temp files', async () => {
   await alice.sync();
   expect(await alice.read('x/y/z.txt')).toBe('deeper');
 });
+
+describe('rounds limited to what changed', () => {
+  it('scans only the given paths, and nothing for a remote-only round', async () => {
+    const alice = await harness.client('alice');
+    const bob = await harness.client('bob');
+    await alice.write('a.txt', 'a');
+    await alice.write('b.txt', 'b');
+    await alice.sync();
+    await bob.sync();
+    await alice.write('a.txt', 'a2');
+    await alice.write('b.txt', 'b2');
+    const [scoped] = await alice.engine.syncNow({ scope: ['a.txt' as never] });
+    expect(scoped?.uploadedFiles).toBe(1);
+    // bob pulls without scanning his folder.
+    await bob.write('unscanned.txt', 'not seen by a remote-only round');
+    const [remoteOnly] = await bob.engine.syncNow({ scope: [] });
+    expect([remoteOnly?.downloadedFiles, remoteOnly?.uploadedFiles]).toEqual([1, 0]);
+    expect(await bob.read('a.txt')).toBe('a2');
+    expect(await bob.read('b.txt')).toBe('b');
+    // A full round catches up with everything.
+    await alice.sync();
+    await bob.sync();
+    expect(await bob.read('b.txt')).toBe('b2');
+    await alice.sync();
+    expect(await alice.read('unscanned.txt')).toBe('not seen by a remote-only round');
+  });
+});

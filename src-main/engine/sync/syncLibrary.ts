@@ -51,6 +51,13 @@ export interface SyncDependencies {
   /** Circuit breaker: a pass that would delete more than this many files pauses the library. */
   readonly maxDeletes?: number;
   readonly onProgress?: (progress: RoundProgress) => void;
+  /**
+   * What to scan: 'all' (the default) walks the whole folder; a list scans only those paths
+   * (what a watcher reported) and trusts the rest of the last scan; an empty list scans
+   * nothing (a remote change only). Trusting an older scan is safe: every action re-checks the
+   * disk before it touches anything.
+   */
+  readonly scope?: readonly LibraryPath[] | 'all';
 }
 
 /** A plan is run at most this many times per round; each pass re-pulls and re-scans. */
@@ -178,11 +185,13 @@ class Round {
     this.progress('scanning', 0, 0, 0, 0);
     const previous = this.index.local.load(this.libraryId);
     const platform = this.deps.platform ?? process.platform;
+    const scope = this.deps.scope ?? 'all';
     const outcome = await this.deps.scanner.scan({
       root: this.root,
       previous,
       chunking: this.chunking,
       caseInsensitive: platform === 'darwin' || platform === 'win32',
+      ...(scope === 'all' ? {} : { only: scope }),
     });
     if (outcome.status === 'root-problem') {
       this.pause('root-missing', outcome.error.message);
@@ -196,7 +205,12 @@ class Round {
     this.index.transaction(() => {
       this.index.local.deleteMany(this.libraryId, result.deletions);
       this.index.local.putMany(this.libraryId, result.upserts);
-      this.index.problems.replace(this.libraryId, { kinds: SCAN_PROBLEM_KINDS }, result.problems, Date.now());
+      this.index.problems.replace(
+        this.libraryId,
+        result.scope === undefined ? { kinds: SCAN_PROBLEM_KINDS } : { kinds: SCAN_PROBLEM_KINDS, within: result.scope },
+        result.problems,
+        Date.now(),
+      );
     });
     this.ignore = result.ignore;
     for (const problem of result.problems) this.addProblem(problem.path || problem.name, problem.kind, problem.message);
