@@ -1,0 +1,59 @@
+// The secret that guards the daemon's local control API. The daemon makes a fresh one at every
+// start and writes it into the profile with owner-only permissions (0600), so only the user who
+// runs the daemon (its CLI, or a browser opened from the printed link) can reach the API; other
+// local users and web pages cannot.
+
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import path from 'node:path';
+import { deleteSecretFile, readSecretFile, writeSecretFile } from '../engine/localfs/index.js';
+
+/** The token file's name inside the profile folder. */
+export const CONTROL_TOKEN_FILE = 'control-token';
+
+/** 32 random bytes as base64url: safe in a header, a cookie and a URL without escaping. */
+export const CONTROL_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+export function controlTokenPath(home: string): string {
+  return path.join(home, CONTROL_TOKEN_FILE);
+}
+
+export function isControlToken(value: string): boolean {
+  return CONTROL_TOKEN_PATTERN.test(value);
+}
+
+/** A new random token (256 bits). */
+export function newControlToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** Makes a new token, replacing any earlier one (links printed before stop working), and stores it. */
+export async function createControlToken(home: string): Promise<string> {
+  const token = newControlToken();
+  await writeSecretFile(controlTokenPath(home), token);
+  return token;
+}
+
+/**
+ * Reads the running daemon's token (for the CLI); undefined when there is none or the file
+ * does not hold a token. Throws InsecureSecretFileError when others can read the file.
+ */
+export async function readControlToken(home: string): Promise<string | undefined> {
+  const text = await readSecretFile(controlTokenPath(home));
+  const token = text?.trim();
+  return token !== undefined && isControlToken(token) ? token : undefined;
+}
+
+/** Removes the token file when the daemon stops; nothing happens when it is gone already. */
+export async function deleteControlToken(home: string): Promise<void> {
+  await deleteSecretFile(controlTokenPath(home));
+}
+
+/**
+ * Compares a presented token with the expected one in constant time. Both are hashed first, so
+ * neither the content nor the length of the expected token leaks through timing.
+ */
+export function controlTokensEqual(presented: string, expected: string): boolean {
+  const left = createHash('sha256').update(presented, 'utf8').digest();
+  const right = createHash('sha256').update(expected, 'utf8').digest();
+  return timingSafeEqual(left, right);
+}

@@ -1,0 +1,175 @@
+// Keeps one library in sync for as long as the daemon runs: it collects triggers (paths the
+// watcher saw change, a remote commit, a periodic or after-sleep rescan), runs one round at a
+// time with exactly what was asked for, and retries with backoff and jitter while the server is
+// away. Its state is what the UI and the CLI show; it is never "idle" while work is pending.
+
+import type { LibraryPath } from '../../shared/paths.js';
+import type { RoundProgress, RoundSummary } from '../engine/sync/roundSummary.js';
+
+export type RunnerState = 'idle' | 'scanning' | 'syncing' | 'paused' | 'offline' | 'error';
+
+export interface RunnerDependencies {
+  readonly libraryId: string;
+  /** Runs one round of this library with the given scan scope. */
+  readonly syncRound: (scope: readonly LibraryPath[] | 'all', onProgress: (progress: RoundProgress) => void) => Promise<RoundSummary>;
+  readonly onState: (state: RunnerState, detail: { readonly summary?: RoundSummary; readonly retryAt?: number }) => void;
+  readonly onProgress: (progress: RoundProgress) => void;
+  /** A round threw: a bug, logged with its stack; the runner retries later. */
+  readonly onBug: (error: unknown) => void;
+  /** First and largest delay between retries while the server is away. */
+  readonly retryBaseMs?: number;
+  readonly retryMaxMs?: number;
+  readonly random?: () => number;
+}
+
+export class LibraryRunner {
+  private state: RunnerState = 'idle';
+  /** Paths to scan in the next round, or 'all'; null when no local change is pending. */
+  private pendingScope: Set<LibraryPath> | 'all' | null = null;
+  private pendingPull = false;
+  private running: Promise<void> | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private failures = 0;
+  private stopped = false;
+  private paused = false;
+
+  constructor(private readonly deps: RunnerDependencies) {}
+
+  get currentState(): RunnerState {
+    return this.state;
+  }
+
+  /** True while a round runs or one is queued (the UI must not say "up to date" then). */
+  get busy(): boolean {
+    return this.running !== null || this.pendingScope !== null || this.pendingPull || this.retryTimer !== null;
+  }
+
+  /** Local paths changed (from the watcher), or 'all' for a full rescan. */
+  requestScan(paths: readonly LibraryPath[] | 'all'): void {
+    if (paths === 'all' || this.pendingScope === 'all') this.pendingScope = 'all';
+    else {
+      this.pendingScope ??= new Set();
+      for (const item of paths) this.pendingScope.add(item);
+    }
+    this.kick();
+  }
+
+  /** The server has changes for this library. */
+  requestPull(): void {
+    this.pendingPull = true;
+    this.kick();
+  }
+
+  setPaused(paused: boolean): void {
+    this.paused = paused;
+    if (paused) {
+      this.clearRetry();
+      this.setState('paused', {});
+    } else {
+      this.pendingScope = 'all';
+      this.setState('idle', {});
+      this.kick();
+    }
+  }
+
+  /** Waits for the round in progress (if any) to end; no new round starts afterwards. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.clearRetry();
+    await this.running;
+  }
+
+  /** Resolves once nothing is running or queued (for tests and `sync now` through the daemon). */
+  async idle(): Promise<void> {
+    while (this.running !== null) await this.running;
+  }
+
+  private kick(): void {
+    if (this.stopped || this.paused || this.running !== null || this.retryTimer !== null) return;
+    if (this.pendingScope === null && !this.pendingPull) return;
+    this.running = this.loop().finally(() => {
+      this.running = null;
+      // A trigger that arrived while the last round finished is served now.
+      if (this.retryTimer === null) this.kick();
+    });
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped && !this.paused && (this.pendingScope !== null || this.pendingPull)) {
+      const scope = this.pendingScope === 'all' ? 'all' : [...(this.pendingScope ?? [])];
+      this.pendingScope = null;
+      this.pendingPull = false;
+      this.setState(scope === 'all' || scope.length > 0 ? 'scanning' : 'syncing', {});
+      let summary: RoundSummary;
+      try {
+        summary = await this.deps.syncRound(scope, (progress) => {
+          if (progress.phase !== 'scanning' && progress.phase !== 'pulling' && this.state !== 'syncing') this.setState('syncing', {});
+          this.deps.onProgress(progress);
+        });
+      } catch (error) {
+        // A bug, not a condition: report it, and retry later rather than spin.
+        this.requeue(scope);
+        this.deps.onBug(error);
+        this.scheduleRetry('error', undefined);
+        return;
+      }
+      if (summary.outcome === 'paused') {
+        this.paused = true;
+        this.setState('paused', { summary });
+        return;
+      }
+      if (summary.outcome === 'error') {
+        this.requeue(scope);
+        this.scheduleRetry(summary.error?.code === 'unavailable' ? 'offline' : 'error', summary);
+        return;
+      }
+      this.failures = 0;
+      this.setState(this.pendingScope !== null || this.pendingPull ? 'syncing' : 'idle', { summary });
+    }
+  }
+
+  /** Puts a failed round's scope back so that the retry covers it. */
+  private requeue(scope: readonly LibraryPath[] | 'all'): void {
+    this.pendingPull = true;
+    if (scope === 'all') this.pendingScope = 'all';
+    else if (scope.length > 0) this.requestScanQuietly(scope);
+  }
+
+  private requestScanQuietly(paths: readonly LibraryPath[]): void {
+    if (this.pendingScope === 'all') return;
+    this.pendingScope ??= new Set();
+    for (const item of paths) this.pendingScope.add(item);
+  }
+
+  private scheduleRetry(state: 'offline' | 'error', summary: RoundSummary | undefined): void {
+    this.failures += 1;
+    const base = this.deps.retryBaseMs ?? 1_000;
+    const max = this.deps.retryMaxMs ?? 60_000;
+    const exponential = Math.min(max, base * 2 ** (this.failures - 1));
+    // Full jitter keeps many clients from hammering a server that just came back all at once.
+    const delay = Math.max(base / 2, exponential * (0.5 + (this.deps.random ?? Math.random)() / 2));
+    const retryAt = Date.now() + delay;
+    this.setState(state, summary === undefined ? { retryAt } : { summary, retryAt });
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.kick();
+    }, delay);
+  }
+
+  /** Retries at once (the server is known to be back, e.g. its event stream reconnected). */
+  retryNow(): void {
+    if (this.retryTimer === null) return;
+    this.clearRetry();
+    this.kick();
+  }
+
+  private clearRetry(): void {
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+
+  private setState(state: RunnerState, detail: { summary?: RoundSummary; retryAt?: number }): void {
+    this.state = state;
+    this.deps.onState(state, detail);
+  }
+}
