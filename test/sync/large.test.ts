@@ -3,10 +3,11 @@
 
 import { createHash, randomFillSync } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { DEFAULT_CHUNKING } from '../../shared/model.js';
+import { partialFileName } from '../../src-main/engine/localfs/index.js';
 import { startHarness } from './harness.js';
 import type { Harness } from './harness.js';
 
@@ -96,7 +97,6 @@ it('syncs a 256 MiB file streamed, then a 10-byte insert as about one chunk', as
   }
   await original.close();
   await edited.close();
-  const { rename } = await import('node:fs/promises');
   await rename(`${source}.new`, source);
 
   const small = await alice.sync();
@@ -107,3 +107,27 @@ it('syncs a 256 MiB file streamed, then a 10-byte insert as about one chunk', as
   expect(smallDown.reusedBytes).toBeGreaterThan(SIZE - 2 * DEFAULT_CHUNKING.maxSize);
   expect(await sha256OfFile(path.join(bob.root, 'disk.img'))).toBe(await sha256OfFile(source));
 }, 180_000);
+
+it('resumes an interrupted large download without fetching again what arrived', async () => {
+  await harness.createLibrary('alice', 'Resume', DEFAULT_CHUNKING);
+  const alice = await harness.client('alice', { libraryName: 'Resume' });
+  const bob = await harness.client('bob', { libraryName: 'Resume' });
+  const size = 24 * MiB;
+  await writeRandomFile(path.join(alice.root, 'video.mp4'), size);
+  await alice.sync();
+  // What an interrupted download leaves behind: the first part of the content, verified
+  // chunk by chunk on resume, under the content's partial name.
+  const remote = alice.engine.index.remote.get(alice.engine.index.libraries.list()[0]!.libraryId, 'video.mp4' as never)!;
+  expect(remote.node.kind).toBe('file');
+  const contentHash = remote.node.kind === 'file' ? remote.node.contentHash : '';
+  const whole = await readFile(path.join(alice.root, 'video.mp4'));
+  const arrived = 10 * MiB;
+  await writeFile(path.join(bob.root, partialFileName(contentHash)), whole.subarray(0, arrived));
+  const round = await bob.sync();
+  const keptBytes = round.reusedBytes;
+  expect(keptBytes).toBeGreaterThan(arrived - DEFAULT_CHUNKING.maxSize);
+  expect(keptBytes).toBeLessThanOrEqual(arrived);
+  expect(round.downloadedBytes).toBe(size - keptBytes);
+  expect(await sha256OfFile(path.join(bob.root, 'video.mp4'))).toBe(await sha256OfFile(path.join(alice.root, 'video.mp4')));
+  expect(await bob.exists(partialFileName(contentHash))).toBe(false);
+}, 120_000);

@@ -14,7 +14,9 @@ import type { ChunkingParams, ContentHash } from '../../../shared/model.js';
 import { ChunkFileError, FileChangedWhileReading, toChunkFileError } from './chunkFileError.js';
 import { chunkStream } from './chunkStream.js';
 import type { LocatedChunk } from './chunkStream.js';
+import { chunkWithHashingThread } from './chunkWithHashingThread.js';
 import { chunkIdOf, contentHashOf } from './contentHash.js';
+import type { HashingThread } from './hashingThread.js';
 
 /** The stat facts of the version that was chunked, as the scanner records them. */
 export interface ChunkedFileStat {
@@ -43,9 +45,18 @@ export interface ChunkFileOptions {
   readonly onChunk?: (chunk: LocatedChunk, bytes: Uint8Array) => void;
   /** Bytes per read call; 1 MiB by default. Two buffers of this size are in use at once. */
   readonly readSize?: number;
+  /**
+   * A thread to hash on, so that a large file is cut here and hashed there at the same time
+   * (see chunkWithHashingThread). Without it, or with `keepBytesUpTo` or `onChunk`, hashing
+   * happens on the calling thread.
+   */
+  readonly hashingThread?: HashingThread;
 }
 
 const DEFAULT_READ_SIZE = 1024 * 1024;
+
+/** Files from this size on go through the hashing thread when there is one. */
+const HASHING_THREAD_MIN_BYTES = 2 * 1024 * 1024;
 
 /**
  * O_NONBLOCK keeps open() from hanging on a FIFO that has no writer; the stat that follows
@@ -75,19 +86,26 @@ async function chunkOpenFile(path: string, params: ChunkingParams, options: Chun
   try {
     const before = await handle.stat();
     if (!before.isFile()) throw new ChunkFileError('not-a-regular-file', path, 'is not a regular file; it is skipped.');
+    const readSize = options.readSize ?? DEFAULT_READ_SIZE;
+    if (!Number.isSafeInteger(readSize) || readSize < 1) {
+      throw new RangeError(`readSize must be a positive whole number, not ${readSize}.`);
+    }
     const kept =
       options.keepBytesUpTo !== undefined && before.size <= options.keepBytesUpTo ? new Uint8Array(before.size) : undefined;
-    const reader = new SliceReader(handle, before.size, options.readSize ?? DEFAULT_READ_SIZE, kept);
-    const chunks: LocatedChunk[] = [];
-    const streamOptions = options.onChunk === undefined ? {} : { onChunk: options.onChunk };
-    for await (const chunk of chunkStream(reader.slices(), params, streamOptions)) chunks.push(chunk);
+    const { chunks, bytesRead } =
+      options.hashingThread !== undefined &&
+      kept === undefined &&
+      options.onChunk === undefined &&
+      before.size >= HASHING_THREAD_MIN_BYTES
+        ? await chunkWithHashingThread(handle, params, options.hashingThread, readSize)
+        : await chunkHere(handle, params, before.size, readSize, kept, options.onChunk);
 
     const after = await handle.stat();
     const atPath = await stat(path);
     const change =
       describeChange(before, after) ??
       describeChange(before, atPath) ??
-      (reader.bytesRead === before.size ? undefined : `read ${reader.bytesRead} bytes where stat said ${before.size}`);
+      (bytesRead === before.size ? undefined : `read ${bytesRead} bytes where stat said ${before.size}`);
     if (change !== undefined) {
       throw new FileChangedWhileReading(path, `changed while it was read (${change}); read it again later.`);
     }
@@ -101,6 +119,23 @@ async function chunkOpenFile(path: string, params: ChunkingParams, options: Chun
   } finally {
     await handle.close();
   }
+}
+
+/** Reads, cuts and hashes on this thread. */
+async function chunkHere(
+  handle: FileHandle,
+  params: ChunkingParams,
+  expectedSize: number,
+  readSize: number,
+  kept: Uint8Array | undefined,
+  onChunk: ChunkFileOptions['onChunk'],
+): Promise<{ chunks: LocatedChunk[]; bytesRead: number }> {
+  const reader = new SliceReader(handle, expectedSize, readSize, kept);
+  const chunks: LocatedChunk[] = [];
+  for await (const chunk of chunkStream(reader.slices(), params, onChunk === undefined ? {} : { onChunk })) {
+    chunks.push(chunk);
+  }
+  return { chunks, bytesRead: reader.bytesRead };
 }
 
 /** What differs between two stats of what should be the same version of a file. */
@@ -124,9 +159,6 @@ class SliceReader {
   private readonly kept: Uint8Array | undefined;
 
   constructor(handle: FileHandle, expectedSize: number, readSize: number, kept: Uint8Array | undefined) {
-    if (!Number.isSafeInteger(readSize) || readSize < 1) {
-      throw new RangeError(`readSize must be a positive whole number, not ${readSize}.`);
-    }
     this.handle = handle;
     // One byte more than the expected size lets a small file's growth show up as extra bytes
     // without allocating for the full read size.

@@ -6,17 +6,14 @@
 // on first use, are unreferenced while idle (an idle pool never keeps the process alive), and
 // a worker that dies is replaced on the next job.
 
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { ChunkingParams } from '../../../shared/model.js';
 import { checkChunkingParams } from './cutter.js';
 import type { ChunkedFile, ChunkFileOptions } from './chunkFile.js';
 import { chunkFileErrorFromData } from './chunkFileError.js';
 import type { ChunkerRequest, ChunkerResponse } from './chunkerMessages.js';
+import { startWorkerThread } from './workerThread.js';
 
 export interface ChunkerPoolOptions {
   /** Number of worker threads; min(2, available cores) by default. */
@@ -78,7 +75,7 @@ export function createChunkerPool(options: ChunkerPoolOptions = {}): ChunkerPool
   }
 
   function startWorker(): Slot {
-    const worker = startWorkerThread();
+    const worker = startWorkerThread('chunkerWorker');
     let markExited: () => void = () => undefined;
     const slot: Slot = { worker, exited: new Promise((resolve) => (markExited = resolve)), job: undefined };
     slots.add(slot);
@@ -162,31 +159,4 @@ export function createChunkerPool(options: ChunkerPoolOptions = {}): ChunkerPool
 
 function missingResponse(response: never): never {
   throw new Error(`Unknown chunker worker response ${JSON.stringify(response)}.`);
-}
-
-/**
- * The worker file sits beside this one with the same extension: .js in dist/, .ts when run
- * from source under tsx or vitest. A .ts worker needs tsx's loader, and Node 20 ignores
- * `--import` in a worker's execArgv, so a two-line bootstrap registers tsx's ESM hooks in the
- * worker before importing the entry. tsx is found through its own package manifest, resolved
- * from here, so neither the current directory nor tsx's internal layout matters.
- */
-function startWorkerThread(): Worker {
-  const extension = path.extname(fileURLToPath(import.meta.url));
-  const entry = new URL(`./chunkerWorker${extension}`, import.meta.url);
-  if (extension !== '.ts') return new Worker(entry);
-  const bootstrap =
-    `import(${JSON.stringify(tsxEsmApiUrl())})` +
-    `.then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`;
-  return new Worker(bootstrap, { eval: true });
-}
-
-function tsxEsmApiUrl(): string {
-  const manifestPath = createRequire(import.meta.url).resolve('tsx/package.json');
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
-    exports?: { './esm/api'?: { import?: { default?: string } } };
-  };
-  const target = manifest.exports?.['./esm/api']?.import?.default;
-  if (target === undefined) throw new Error(`Cannot find tsx's ESM API in ${manifestPath}; run the built JavaScript instead.`);
-  return pathToFileURL(path.join(path.dirname(manifestPath), target)).href;
 }

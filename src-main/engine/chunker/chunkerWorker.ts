@@ -1,11 +1,15 @@
 // Worker-thread entry for createChunkerPool: runs one chunkFile job at a time and answers with
-// a ChunkerResponse. Started only by the pool, never imported.
+// a ChunkerResponse. Large files are cut here and hashed on this worker's own HashingThread,
+// started on the first large file and stopped with this worker. Started only by the pool.
 
 import { parentPort } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { chunkFile } from './chunkFile.js';
 import { ChunkFileError } from './chunkFileError.js';
 import type { ChunkerRequest, ChunkerResponse } from './chunkerMessages.js';
+import { HashingThread } from './hashingThread.js';
+
+const hashingThread = new HashingThread();
 
 function serve(port: MessagePort): void {
   port.on('message', (request: ChunkerRequest) => {
@@ -17,6 +21,7 @@ async function answer(request: ChunkerRequest): Promise<{ response: ChunkerRespo
   const { job } = request;
   try {
     const options = {
+      hashingThread,
       ...(request.keepBytesUpTo === undefined ? {} : { keepBytesUpTo: request.keepBytesUpTo }),
       ...(request.readSize === undefined ? {} : { readSize: request.readSize }),
     };

@@ -3,7 +3,9 @@
 //   createCutter(params)      - the streaming "next split point" for one stream (fastcdc, rabin)
 //   chunkStream / chunkBytes  - bytes to chunks with ids, streaming / in memory
 //   chunkFile / readChunk     - a file to chunks with stat checks; one chunk re-read and verified
-//   createChunkerPool         - chunkFile on worker threads
+//   createChunkerPool         - chunkFile on worker threads, each cutting while its
+//                               HashingThread hashes
+//   HashingThread             - a second thread for chunkFile's SHA-256 on large files
 //   contentHashOf / chunkIdOf - the two content identities
 
 export type { Cutter } from './cutter.js';
@@ -20,3 +22,4 @@ export { actionFor, ChunkFileError, FileChangedWhileReading } from './chunkFileE
 export type { ChunkerPool, ChunkerPoolOptions, PoolChunkFileOptions } from './chunkerPool.js';
 export { ChunkerPoolClosed, createChunkerPool } from './chunkerPool.js';
 export { chunkIdOf, contentHashOf } from './contentHash.js';
+export { HashingThread } from './hashingThread.js';

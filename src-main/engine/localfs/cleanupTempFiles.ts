@@ -4,7 +4,10 @@ import type { Dirent } from 'node:fs';
 import { lstat, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fsErrorCode } from './fsErrorCode.js';
-import { isTempFileName } from './tempFileName.js';
+import { isPartialFileName, isTempFileName } from './tempFileName.js';
+
+/** How long an interrupted download's partial file is kept for a resume. */
+export const PARTIAL_MAX_AGE_MS = 24 * 60 * 60_000;
 
 export interface CleanupResult {
   /** How many temp files were removed. */
@@ -40,7 +43,10 @@ export async function cleanupTempFiles(root: string, options: { readonly minAgeM
         pending.push(absolute);
       } else if (entry.isFile() && isTempFileName(entry.name)) {
         try {
-          if (minAgeMs > 0 && Date.now() - (await lstat(absolute)).mtimeMs < minAgeMs) continue;
+          const age = minAgeMs > 0 || isPartialFileName(entry.name) ? Date.now() - (await lstat(absolute)).mtimeMs : Infinity;
+          if (age < minAgeMs) continue;
+          // A partial download is the progress of an interrupted transfer: kept for a day.
+          if (isPartialFileName(entry.name) && age < PARTIAL_MAX_AGE_MS) continue;
           await unlink(absolute);
           removed++;
         } catch (error) {

@@ -19,3 +19,19 @@ export function isTempFileName(name: string): boolean {
 export function newTempFileName(): string {
   return `${TEMP_FILE_PREFIX}${randomBytes(8).toString('hex')}`;
 }
+
+/** Partial downloads of large files keep their bytes across interruptions under this prefix. */
+export const PARTIAL_FILE_PREFIX = `${TEMP_FILE_PREFIX}part-`;
+
+/**
+ * The temp name of an interrupted download of a given content: deterministic, so the next
+ * attempt finds it and fetches only what is missing. The content hash is hex.
+ */
+export function partialFileName(contentHash: string): string {
+  return `${PARTIAL_FILE_PREFIX}${contentHash.slice(0, 32)}`;
+}
+
+/** True when a name is a partial download (kept by cleanup while it is young). */
+export function isPartialFileName(name: string): boolean {
+  return name.startsWith(PARTIAL_FILE_PREFIX);
+}

@@ -2,7 +2,7 @@
 // carries the real name: temp file in the same folder, fsync, re-check, rename, fsync folder.
 
 import type { FileHandle } from 'node:fs/promises';
-import { chmod, link, open, rename, unlink } from 'node:fs/promises';
+import { chmod, link, open, rename, truncate, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { LibraryPath } from '../../../shared/paths.js';
 import { type Expectation, type ObservedNode, matchesExpectation, observe } from './expectation.js';
@@ -17,6 +17,12 @@ export interface WriteFileOptions {
   readonly executable: boolean;
   /** What must be at the destination for the write to go ahead: nothing, or the file the scan saw. */
   readonly expect: Extract<Expectation, { kind: 'absent' | 'file' }>;
+  /**
+   * Resumable write of a large download: the temp file has this fixed name (see
+   * partialFileName), its first `keepBytes` bytes (verified by the caller) are kept and the
+   * source supplies the rest, and an interrupted write leaves the temp file for the next try.
+   */
+  readonly partial?: { readonly name: string; readonly keepBytes: number };
 }
 
 export type WriteFileResult =
@@ -52,10 +58,18 @@ export async function writeFileAtomic(
     const before = await lstatIfPresent(destination);
     if (!matchesExpectation(options.expect, before)) return { status: 'changed', found: observe(before) } as const;
 
-    const temp = path.join(path.dirname(destination), newTempFileName());
+    const partial = options.partial;
+    const temp = path.join(path.dirname(destination), partial?.name ?? newTempFileName());
     // A new file gets 0o666 or 0o777, which the kernel narrows by the umask (0o644 or 0o755
     // with the usual umask 022). A replaced file keeps its other mode bits (set below).
-    let handle: FileHandle | undefined = await open(temp, 'wx', options.executable ? 0o777 : 0o666);
+    const mode = options.executable ? 0o777 : 0o666;
+    let handle: FileHandle | undefined;
+    if (partial !== undefined && partial.keepBytes > 0) {
+      await truncate(temp, partial.keepBytes);
+      handle = await open(temp, 'a', mode);
+    } else {
+      handle = await open(temp, partial === undefined ? 'wx' : 'w', mode);
+    }
     try {
       for await (const piece of source) await writeAll(handle, piece);
       const wantedMode = before === undefined ? undefined : withExecutable(before.mode & 0o7777, options.executable);
@@ -94,8 +108,12 @@ export async function writeFileAtomic(
       await fsyncFolder(path.dirname(destination));
       return { status: 'written', inode: written.ino, mtimeMs: written.mtimeMs, size: written.size } as const;
     } catch (error) {
-      if (handle !== undefined) await handle.close().catch(() => undefined);
-      await removeQuietly(temp);
+      if (handle !== undefined) {
+        // What reached the partial file is progress; the next attempt verifies and keeps it.
+        if (partial !== undefined) await handle.sync().catch(() => undefined);
+        await handle.close().catch(() => undefined);
+      }
+      if (partial === undefined) await removeQuietly(temp);
       throw error;
     }
   });

@@ -105,6 +105,26 @@ export class ChunkSource {
     });
   }
 
+  /**
+   * How many leading chunks of `chunks` a partial download at `file` already holds, verified
+   * one by one against their ids (reading stops at the first that does not match).
+   */
+  async verifiedPrefix(file: string, chunks: readonly ChunkRef[]): Promise<{ readonly chunks: number; readonly bytes: number }> {
+    let offset = 0;
+    let count = 0;
+    for (const chunk of chunks) {
+      try {
+        await readChunk(file, { id: chunk.id, size: chunk.size, offset });
+      } catch {
+        break;
+      }
+      offset += chunk.size;
+      count += 1;
+    }
+    this.reusedBytes += offset;
+    return { chunks: count, bytes: offset };
+  }
+
   /** The chunk from a local file, if one holds it still (checked by hash), else undefined. */
   private async readLocal(chunk: ChunkRef): Promise<Uint8Array | undefined> {
     const copy = this.localCopies.get(chunk.id);

@@ -27,6 +27,7 @@ import {
   expectationFromLocalEntry,
   mkdirSafe,
   moveIfUnchanged,
+  partialFileName,
   writeFileAtomic,
 } from '../localfs/index.js';
 import { sameContent } from '../model.js';
@@ -63,6 +64,8 @@ export interface SyncDependencies {
 /** A plan is run at most this many times per round; each pass re-pulls and re-scans. */
 const MAX_PASSES = 8;
 const DEFAULT_MAX_DELETES = 100;
+/** Downloads at least this large are resumable (see writeFileAtomic's partial option). */
+const RESUMABLE_DOWNLOAD_BYTES = 8 * 1024 * 1024;
 /**
  * An empty library folder whose merge base held at least this many entries pauses the library
  * (an unmounted disk or a wiped folder); emptying a tiny library is an ordinary act.
@@ -559,10 +562,22 @@ class Round {
     const expect = expectationFromLocalEntry(expectLocal);
     if (expect.kind === 'dir') return false; // the planner deletes a folder before replacing it
     this.progress('downloading', this.summary.downloadedFiles, 0, 0, remote.node.size);
-    const result = await writeFileAtomic(this.root, entryPath, chunks.read(remote.chunks), {
+    // A large file downloads into a partial file that survives an interruption; the next try
+    // keeps its verified chunks and fetches only the rest.
+    let partial: { name: string; keepBytes: number } | undefined;
+    let firstChunk = 0;
+    if (remote.node.size >= RESUMABLE_DOWNLOAD_BYTES) {
+      const name = partialFileName(remote.node.contentHash);
+      const folder = parent === '' ? this.root : path.join(this.root, parent);
+      const kept = await chunks.verifiedPrefix(path.join(folder, name), remote.chunks);
+      partial = { name, keepBytes: kept.bytes };
+      firstChunk = kept.chunks;
+    }
+    const result = await writeFileAtomic(this.root, entryPath, chunks.read(remote.chunks.slice(firstChunk)), {
       mtimeMs: remote.mtimeMs,
       executable: remote.node.executable,
       expect,
+      ...(partial === undefined ? {} : { partial }),
     });
     if (result.status === 'unsafe') {
       this.addProblem(entryPath, 'unsafe-path', result.message);
