@@ -240,7 +240,7 @@ async function handleRequest(context: RequestContext, request: IncomingMessage, 
 
   if (pathname === CONTROL_EVENTS_PATH) {
     if (request.method !== 'GET') return sendApiError(response, new SyncApiError('invalid-argument', `use GET for ${CONTROL_EVENTS_PATH}`), { Allow: 'GET' });
-    return streamEvents(context, request, response);
+    return streamEvents(context, response);
   }
 
   const name = operationForControlPath(pathname);
@@ -261,7 +261,7 @@ function refuseForeignRequest(context: RequestContext, request: IncomingMessage)
   if (origin !== undefined && !context.allowedOrigins.has(origin.toLowerCase())) return `requests from the web origin ${origin} are refused`;
   const site = request.headers['sec-fetch-site'];
   // 'none' is the user opening a link or typing the address; 'same-origin' is our own UI.
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') return `${site} requests are refused`;
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return `${site} requests are refused: open the daemon's link by pasting it into the address bar`;
   return null;
 }
 
@@ -302,12 +302,19 @@ async function answerOperation(context: RequestContext, request: IncomingMessage
     return sendApiError(response, new SyncApiError('invalid-argument', `send the request as application/json (got ${mediaType === '' ? 'no content type' : mediaType})`));
   }
   const body = await readBody(request, response, context.maxRequestBytes);
-  if (body === null) {
-    return sendApiError(response, new SyncApiError('payload-too-large', `the request is larger than ${context.maxRequestBytes} bytes`));
+  switch (body.kind) {
+    case 'aborted':
+      return;
+    case 'too-large':
+      return sendApiError(response, new SyncApiError('payload-too-large', `the request is larger than ${context.maxRequestBytes} bytes`));
+    case 'read':
+      break;
+    default:
+      throw new Error(`unhandled body result: ${JSON.stringify(body satisfies never)}`);
   }
   let value: unknown;
   try {
-    value = JSON.parse(body.toString('utf8'));
+    value = JSON.parse(body.body.toString('utf8'));
   } catch (error) {
     return sendApiError(response, new SyncApiError('invalid-argument', `the request is not JSON: ${(error as Error).message}`));
   }
@@ -331,28 +338,35 @@ async function answerOperation(context: RequestContext, request: IncomingMessage
   sendJson(response, 200, checked.data);
 }
 
+type BodyResult = { readonly kind: 'read'; readonly body: Buffer } | { readonly kind: 'too-large' } | { readonly kind: 'aborted' };
+
 /**
- * Reads the whole body, or returns null when it exceeds `limit`. An oversized body is read to
- * its end and dropped (up to DRAIN_FACTOR times the limit), so the client receives the answer
- * instead of a reset connection; beyond that the connection is cut.
+ * Reads the whole body. An oversized body is read to its end and dropped (up to DRAIN_FACTOR
+ * times the limit), so the client receives the answer instead of a reset connection; beyond
+ * that the connection is cut. A client that goes away mid-body is no error of ours.
  */
-async function readBody(request: IncomingMessage, response: ServerResponse, limit: number): Promise<Buffer | null> {
+async function readBody(request: IncomingMessage, response: ServerResponse, limit: number): Promise<BodyResult> {
   const parts: Buffer[] = [];
   let total = 0;
-  for await (const part of request) {
-    const buffer = part as Buffer;
-    total += buffer.length;
-    if (total > limit * DRAIN_FACTOR) {
-      request.destroy();
-      return null;
+  try {
+    for await (const part of request) {
+      const buffer = part as Buffer;
+      total += buffer.length;
+      if (total > limit * DRAIN_FACTOR) {
+        request.destroy();
+        return { kind: 'aborted' };
+      }
+      if (total <= limit) parts.push(buffer);
     }
-    if (total <= limit) parts.push(buffer);
+  } catch {
+    request.destroy();
+    return { kind: 'aborted' };
   }
   if (total > limit) {
     response.setHeader('Connection', 'close');
-    return null;
+    return { kind: 'too-large' };
   }
-  return Buffer.concat(parts, total);
+  return { kind: 'read', body: Buffer.concat(parts, total) };
 }
 
 function sendJson(response: ServerResponse, status: number, value: unknown, headers: Readonly<Record<string, string>> = {}): void {
@@ -394,7 +408,7 @@ function sendText(response: ServerResponse, status: number, text: string, header
  * value of what it concerns, applying the held-back events after the status still ends at
  * the truth, and nothing can fall between the status and the stream.
  */
-function streamEvents(context: RequestContext, request: IncomingMessage, response: ServerResponse): void {
+function streamEvents(context: RequestContext, response: ServerResponse): void {
   let closed = false;
   let ready = false;
   const held: SyncEvent[] = [];
@@ -429,7 +443,7 @@ function streamEvents(context: RequestContext, request: IncomingMessage, respons
     response.end();
   }
   context.streams.add(finish);
-  request.once('close', finish);
+  // The response closes when the client goes away (or the stream ends); that is the signal.
   response.once('close', finish);
 
   response.writeHead(200, {
@@ -526,7 +540,7 @@ export async function resolveStaticFile(root: string, pathname: string): Promise
     } catch {
       return null;
     }
-    if (segment.length === 0 || segment.startsWith('.') || /[/\\:\u0000]/.test(segment)) return null;
+    if (segment.length === 0 || segment.startsWith('.') || segment.includes('\u0000') || /[/\\:]/.test(segment)) return null;
     segments.push(segment);
   }
   if (segments.length === 0) return null;

@@ -1,4 +1,4 @@
-// Chunking a file on disk, and re-reading one chunk of it.
+// Chunking a file on disk.
 //
 // A file can change while we read it. The result must describe one version of the file, so
 // the file's stat (size, times, inode) is taken before and after the read, both through the
@@ -15,7 +15,7 @@ import { ChunkFileError, FileChangedWhileReading, toChunkFileError } from './chu
 import { chunkStream } from './chunkStream.js';
 import type { LocatedChunk } from './chunkStream.js';
 import { chunkWithHashingThread } from './chunkWithHashingThread.js';
-import { chunkIdOf, contentHashOf } from './contentHash.js';
+import { contentHashOf } from './contentHash.js';
 import type { HashingThread } from './hashingThread.js';
 
 /** The stat facts of the version that was chunked, as the scanner records them. */
@@ -62,7 +62,7 @@ const HASHING_THREAD_MIN_BYTES = 2 * 1024 * 1024;
  * O_NONBLOCK keeps open() from hanging on a FIFO that has no writer; the stat that follows
  * rejects it. Regular files ignore the flag. Windows has no such flag and no such hang.
  */
-const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+export const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 
 /**
  * Reads the file at `path` and returns its chunks, contentHash and the stat of the version read.
@@ -85,7 +85,10 @@ async function chunkOpenFile(path: string, params: ChunkingParams, options: Chun
   const handle = await open(path, READ_FLAGS);
   try {
     const before = await handle.stat();
-    if (!before.isFile()) throw new ChunkFileError('not-a-regular-file', path, 'is not a regular file; it is skipped.');
+    if (!before.isFile()) {
+      const code = before.isDirectory() ? 'EISDIR' : 'EINVAL';
+      throw new ChunkFileError('not-a-regular-file', path, 'is not a regular file, so it has no content to sync.', code);
+    }
     const readSize = options.readSize ?? DEFAULT_READ_SIZE;
     if (!Number.isSafeInteger(readSize) || readSize < 1) {
       throw new RangeError(`readSize must be a positive whole number, not ${readSize}.`);
@@ -196,39 +199,4 @@ class SliceReader {
     const { bytesRead } = await this.handle.read(buffer, 0, buffer.length, this.bytesRead);
     return bytesRead;
   }
-}
-
-/**
- * Re-reads one chunk of a file and checks it against its id, for the uploader once it knows
- * which chunks the server lacks. Throws FileChangedWhileReading when the file no longer holds
- * that chunk (rescan the file), ChunkFileError for per-file trouble.
- */
-export async function readChunk(path: string, chunk: LocatedChunk): Promise<Uint8Array> {
-  try {
-    const handle = await open(path, READ_FLAGS);
-    try {
-      return await readChunkFrom(handle, path, chunk);
-    } finally {
-      await handle.close();
-    }
-  } catch (error) {
-    throw toChunkFileError(error, path);
-  }
-}
-
-async function readChunkFrom(handle: FileHandle, path: string, chunk: LocatedChunk): Promise<Uint8Array> {
-  const bytes = new Uint8Array(chunk.size);
-  let filled = 0;
-  while (filled < chunk.size) {
-    const { bytesRead } = await handle.read(bytes, filled, chunk.size - filled, chunk.offset + filled);
-    if (bytesRead === 0) break;
-    filled += bytesRead;
-  }
-  if (filled < chunk.size || chunkIdOf(bytes) !== chunk.id) {
-    throw new FileChangedWhileReading(
-      path,
-      `no longer holds chunk ${chunk.id} at offset ${chunk.offset}; scan the file again before uploading it.`,
-    );
-  }
-  return bytes;
 }

@@ -51,15 +51,20 @@ function missingProblem(problem: never): never {
 export class ChunkFileError extends Error {
   readonly problem: ChunkFileProblem;
   readonly path: string;
-  /** The operating system's error code (such as 'EACCES') when there was one. */
-  readonly systemCode: string | undefined;
+  /**
+   * An operating-system error code, where Node's own fs errors keep theirs, so that code which
+   * sorts errors by `code` (such as the scanner) treats both alike: the code the OS gave, or
+   * for 'not-a-regular-file' the one reading it would give ('EISDIR' for a folder, 'EINVAL'
+   * otherwise). Undefined only for FileChangedWhileReading, which its name identifies.
+   */
+  readonly code: string | undefined;
 
-  constructor(problem: ChunkFileProblem, path: string, detail: string, systemCode?: string) {
+  constructor(problem: ChunkFileProblem, path: string, detail: string, code: string | undefined) {
     super(`${path}: ${detail}`);
     this.name = 'ChunkFileError';
     this.problem = problem;
     this.path = path;
-    this.systemCode = systemCode;
+    this.code = code;
   }
 
   get action(): ChunkFileAction {
@@ -70,7 +75,7 @@ export class ChunkFileError extends Error {
 /** The file changed while it was read: its chunks describe no version of it. Retry later. */
 export class FileChangedWhileReading extends ChunkFileError {
   constructor(path: string, detail: string) {
-    super('changed-while-reading', path, detail);
+    super('changed-while-reading', path, detail, undefined);
     this.name = 'FileChangedWhileReading';
   }
 }
@@ -105,10 +110,10 @@ export function chunkFileErrorFromData(data: {
   problem: ChunkFileProblem;
   path: string;
   message: string;
-  systemCode: string | undefined;
+  code: string | undefined;
 }): ChunkFileError {
   const detail = data.message.startsWith(`${data.path}: `) ? data.message.slice(data.path.length + 2) : data.message;
   return data.problem === 'changed-while-reading'
     ? new FileChangedWhileReading(data.path, detail)
-    : new ChunkFileError(data.problem, data.path, detail, data.systemCode);
+    : new ChunkFileError(data.problem, data.path, detail, data.code);
 }

@@ -26,7 +26,7 @@ export type ChunkerResponse =
       readonly problem: ChunkFileProblem;
       readonly path: string;
       readonly message: string;
-      readonly systemCode: string | undefined;
+      readonly code: string | undefined;
     }
   /** A bug in the worker: rethrown on the main side with the worker's stack. */
   | { readonly kind: 'failed'; readonly job: number; readonly message: string; readonly stack: string | undefined };

@@ -30,8 +30,8 @@ async function answer(request: ChunkerRequest): Promise<{ response: ChunkerRespo
     return { response: { kind: 'chunked', job, result }, transfer };
   } catch (error) {
     if (error instanceof ChunkFileError) {
-      const { problem, path, message, systemCode } = error;
-      return { response: { kind: 'file-problem', job, problem, path, message, systemCode }, transfer: [] };
+      const { problem, path, message, code } = error;
+      return { response: { kind: 'file-problem', job, problem, path, message, code }, transfer: [] };
     }
     const failure = error instanceof Error ? error : new Error(String(error));
     return { response: { kind: 'failed', job, message: failure.message, stack: failure.stack }, transfer: [] };

@@ -2,7 +2,8 @@
 //
 //   createCutter(params)      - the streaming "next split point" for one stream (fastcdc, rabin)
 //   chunkStream / chunkBytes  - bytes to chunks with ids, streaming / in memory
-//   chunkFile / readChunk     - a file to chunks with stat checks; one chunk re-read and verified
+//   chunkFile                 - a file to chunks, with stat checks for changes during the read
+//   openChunkReader/readChunk - chunks of a file re-read and checked against their ids
 //   createChunkerPool         - chunkFile on worker threads, each cutting while its
 //                               HashingThread hashes
 //   HashingThread             - a second thread for chunkFile's SHA-256 on large files
@@ -16,7 +17,9 @@ export { RabinCutter } from './rabinCutter.js';
 export type { ChunkStreamOptions, LocatedChunk } from './chunkStream.js';
 export { chunkBytes, chunkStream } from './chunkStream.js';
 export type { ChunkedFile, ChunkedFileStat, ChunkFileOptions } from './chunkFile.js';
-export { chunkFile, readChunk } from './chunkFile.js';
+export { chunkFile } from './chunkFile.js';
+export type { ChunkReader } from './chunkReader.js';
+export { openChunkReader, readChunk } from './chunkReader.js';
 export type { ChunkFileAction, ChunkFileProblem } from './chunkFileError.js';
 export { actionFor, ChunkFileError, FileChangedWhileReading } from './chunkFileError.js';
 export type { ChunkerPool, ChunkerPoolOptions, PoolChunkFileOptions } from './chunkerPool.js';

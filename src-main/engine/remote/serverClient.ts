@@ -181,15 +181,17 @@ export class ServerClient {
   }
 
   /**
-   * Uploads chunks, many per request. `source` yields the chunks' bytes; each is checked
-   * against its id before it is sent (a file that changed since it was hashed must not be
-   * uploaded under the old id), which throws ChunkMismatchError.
+   * Uploads chunks, many per request, with a second request in flight while the next batch is
+   * read. `source` must yield chunks already verified against their ids (readChunk does: a
+   * file that changed since it was hashed is never uploaded under the old id); the server
+   * verifies every chunk again.
    */
   async uploadChunks(libraryId: string, source: AsyncIterable<Frame> | Iterable<Frame>): Promise<{ chunks: number; bytes: number }> {
     let batch: Frame[] = [];
     let batchBytes = 0;
     let chunks = 0;
     let bytes = 0;
+    let inFlight: Promise<unknown> | null = null;
     const flush = async (): Promise<void> => {
       if (batch.length === 0) return;
       const frames = batch;
@@ -197,10 +199,15 @@ export class ServerClient {
       batchBytes = 0;
       const parts: Uint8Array[] = [];
       for (const frame of frames) parts.push(encodeFrameHeader(frame.id, frame.bytes.length), frame.bytes);
-      await this.send(routes.uploadChunks, { params: { libraryId }, timeoutMs: 120_000 }, { body: Buffer.concat(parts), contentType: FRAMES_CONTENT_TYPE });
+      const sending = this.send(routes.uploadChunks, { params: { libraryId }, timeoutMs: 120_000 }, { body: Buffer.concat(parts), contentType: FRAMES_CONTENT_TYPE });
+      // Its failure is reported when it is awaited below, never as an unhandled rejection.
+      sending.catch(() => undefined);
+      // At most two requests at once: the previous one must finish before more is read.
+      const previous = inFlight;
+      inFlight = sending;
+      if (previous !== null) await previous;
     };
     for await (const frame of source) {
-      if (sha256Hex(frame.bytes) !== frame.id) throw new ChunkMismatchError(frame.id);
       batch.push(frame);
       batchBytes += frame.bytes.length;
       chunks += 1;
@@ -208,6 +215,7 @@ export class ServerClient {
       if (batchBytes >= UPLOAD_BATCH_BYTES) await flush();
     }
     await flush();
+    if (inFlight !== null) await inFlight;
     return { chunks, bytes };
   }
 

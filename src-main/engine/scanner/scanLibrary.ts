@@ -446,14 +446,30 @@ class Scan {
     }
   }
 
-  /** The previous entry, updated, if the file's size, mtime and inode are unchanged. */
+  /**
+   * The previous entry, updated, if the file's size, mtime and inode are unchanged: at the same
+   * path, or at another path (a file moved or renamed keeps its inode, size and mtime, so a
+   * renamed folder of many files is not read again).
+   */
   private reuse(entryPath: LibraryPath, stats: Stats): LocalEntry | undefined {
-    const before = this.options.previous.get(entryPath);
+    const samePath = this.options.previous.get(entryPath);
+    const before = samePath !== undefined && samePath.node.kind === 'file' && samePath.inode === stats.ino ? samePath : this.previousByInode().get(stats.ino);
     if (before === undefined || before.node.kind !== 'file') return undefined;
     if (before.statSize !== stats.size || before.mtimeMs !== stats.mtimeMs || before.inode !== stats.ino) return undefined;
     const executable = this.executable(entryPath, stats);
-    if (executable === before.node.executable) return before;
-    return { ...before, node: { ...before.node, executable } };
+    if (before.path === entryPath && executable === before.node.executable) return before;
+    return { ...before, path: entryPath, node: { ...before.node, executable } };
+  }
+
+  private byInode: Map<number, LocalEntry> | undefined;
+
+  /** Previous file entries by inode, built on first need (a scan without new paths never needs it). */
+  private previousByInode(): Map<number, LocalEntry> {
+    if (this.byInode === undefined) {
+      this.byInode = new Map();
+      for (const entry of this.options.previous.values()) if (entry.node.kind === 'file') this.byInode.set(entry.inode, entry);
+    }
+    return this.byInode;
   }
 
   private executable(entryPath: LibraryPath, stats: Stats): boolean {

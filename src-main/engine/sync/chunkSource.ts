@@ -59,7 +59,7 @@ export class ChunkSource {
    * The file's bytes, chunk after chunk, in order. Memory stays bounded by the prefetch window
    * whatever the file's size. Throws a RemoteError when the server cannot provide a chunk.
    */
-  async *read(chunks: readonly ChunkRef[]): AsyncGenerator<Uint8Array> {
+  async *read(chunks: readonly ChunkRef[], streaming = true): AsyncGenerator<Uint8Array> {
     for (const chunk of chunks) {
       this.advancePast(chunk.id);
       const reused = await this.readLocal(chunk);
@@ -70,7 +70,8 @@ export class ChunkSource {
       }
       let bytes = this.cache.get(chunk.id);
       if (bytes === undefined) {
-        await this.fetchFrom(chunk);
+        if (streaming) await this.fetchFrom(chunk);
+        else await this.fetchOne(chunk);
         bytes = this.cache.get(chunk.id);
         if (bytes === undefined) throw new Error(`chunk ${chunk.id} was not delivered`);
       }
@@ -123,6 +124,30 @@ export class ChunkSource {
     }
     this.reusedBytes += offset;
     return { chunks: count, bytes: offset };
+  }
+
+  /**
+   * Fetches, in one request, every chunk of a group of files that no local file holds, so
+   * that the group's files can then be written at once from memory and disk. Replaces the
+   * previous group's cache: memory stays bounded by one group.
+   */
+  async prefetch(chunks: readonly ChunkRef[]): Promise<void> {
+    const wanted = new Set<ChunkId>();
+    for (const chunk of chunks) if (!this.localCopies.has(chunk.id)) wanted.add(chunk.id);
+    const cache = new Map<ChunkId, Uint8Array>();
+    this.cache = cache;
+    if (wanted.size === 0) return;
+    this.downloadedBytes += await this.client.downloadChunks(this.libraryId, [...wanted], (frame) => {
+      cache.set(frame.id, frame.bytes);
+    });
+  }
+
+  /** Adds one chunk to the current cache (a local copy turned out stale while writing a group). */
+  private async fetchOne(chunk: ChunkRef): Promise<void> {
+    const cache = this.cache;
+    this.downloadedBytes += await this.client.downloadChunks(this.libraryId, [chunk.id], (frame) => {
+      cache.set(frame.id, frame.bytes);
+    });
   }
 
   /** The chunk from a local file, if one holds it still (checked by hash), else undefined. */

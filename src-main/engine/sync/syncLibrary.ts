@@ -64,6 +64,11 @@ export interface SyncDependencies {
 /** A plan is run at most this many times per round; each pass re-pulls and re-scans. */
 const MAX_PASSES = 8;
 const DEFAULT_MAX_DELETES = 100;
+/** Small downloads travel in groups of at most this many files and (about) bytes. */
+const DOWNLOAD_GROUP_FILES = 512;
+const DOWNLOAD_GROUP_BYTES = 32 * 1024 * 1024;
+/** Files of a group written at once: their fsyncs overlap on the thread pool. */
+const DOWNLOAD_CONCURRENCY = 8;
 /** Downloads at least this large are resumable (see writeFileAtomic's partial option). */
 const RESUMABLE_DOWNLOAD_BYTES = 8 * 1024 * 1024;
 /**
@@ -73,6 +78,34 @@ const RESUMABLE_DOWNLOAD_BYTES = 8 * 1024 * 1024;
 const EMPTIED_MIN_ENTRIES = 10;
 /** A pass deleting more than half of the synced files pauses too, once the library has this many. */
 const HALF_RULE_MIN_FILES = 20;
+
+interface DownloadJob {
+  readonly path: LibraryPath;
+  readonly remote: RemoteEntry;
+  readonly expectLocal: LocalEntry | undefined;
+}
+
+interface DownloadRecord {
+  readonly path: LibraryPath;
+  readonly remote: RemoteEntry;
+  readonly inode: number;
+  readonly mtimeMs: number;
+  readonly size: number;
+}
+
+/** Runs `work` over `items` with at most `limit` at once; results in input order. */
+async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}
 
 /** Pause reasons set by the circuit breakers; the user clears them by resuming. */
 export type PauseReason = 'user' | 'root-missing' | 'root-emptied' | 'mass-delete';
@@ -344,6 +377,7 @@ class Round {
     }
     const uploadable = await this.uploadChunks(uploads);
 
+    const downloads: DownloadJob[] = [];
     const remoteChanges: { change: ChangeInput; onApplied: (result: Extract<ChangeResult, { status: 'applied' }>) => void }[] = [];
     const chunkSource = new ChunkSource(this.deps.client, this.libraryId, this.root, this.index.local.load(this.libraryId));
     chunkSource.plan(
@@ -396,7 +430,10 @@ class Round {
             changed = (await this.deleteLocal(action.path, action.expectLocal)) || changed;
             break;
           case 'download':
-            changed = (await this.download(action.path, action.remote, action.expectLocal, chunkSource)) || changed;
+            // Downloads never precede an action that depends on them (creates come after
+            // moves and deletes; folders are made on demand), so they run together at the end.
+            if (action.remote.node.kind === 'file') downloads.push({ path: action.path, remote: action.remote, expectLocal: action.expectLocal });
+            else changed = (await this.mkdirLocal(action.path, action.remote)) || changed;
             break;
           case 'mkdirLocal':
             changed = (await this.mkdirLocal(action.path, action.remote)) || changed;
@@ -423,6 +460,7 @@ class Round {
             unhandledCase(action);
         }
       }
+      if (downloads.length > 0) changed = (await this.downloadAll(downloads, chunkSource)) || changed;
     } finally {
       this.summary.downloadedBytes += chunkSource.downloadedBytes;
       this.summary.reusedBytes += chunkSource.reusedBytes;
@@ -439,9 +477,14 @@ class Round {
   private async uploadChunks(files: ReadonlyMap<LibraryPath, LocalEntry>): Promise<Set<LibraryPath>> {
     const ready = new Set<LibraryPath>();
     if (files.size === 0) return ready;
+    // Chunks that a version on the server already references are present for the library
+    // (the server's rule), so only the others need asking about: a small edit of a large file
+    // asks about one or two ids, not thousands.
+    const known = new Set<string>();
+    for (const entry of this.index.remote.iterate(this.libraryId)) for (const chunk of entry.chunks) known.add(chunk.id);
     const ids: string[] = [];
-    for (const entry of files.values()) for (const chunk of entry.chunks) ids.push(chunk.id);
-    const missing = await this.deps.client.missingChunks(this.libraryId, ids);
+    for (const entry of files.values()) for (const chunk of entry.chunks) if (!known.has(chunk.id)) ids.push(chunk.id);
+    const missing = ids.length === 0 ? new Set<string>() : await this.deps.client.missingChunks(this.libraryId, ids);
     let bytesTotal = 0;
     const located: { filePath: LibraryPath; chunk: ChunkRef; offset: number }[] = [];
     for (const [filePath, entry] of files) {
@@ -557,10 +600,54 @@ class Round {
 
   private async download(entryPath: LibraryPath, remote: RemoteEntry, expectLocal: LocalEntry | undefined, chunks: ChunkSource): Promise<boolean> {
     if (remote.node.kind !== 'file') return this.mkdirLocal(entryPath, remote);
+    const written = await this.writeDownload(entryPath, remote, expectLocal, chunks);
+    if (written === null) return false;
+    this.index.transaction(() => this.recordDownload(written));
+    return true;
+  }
+
+  /**
+   * Downloads many files: small ones in groups whose missing chunks travel in one request and
+   * which are written several at a time, their index records written in one transaction per
+   * group; large ones one by one, streamed. Recording after the writes is safe: a crash in
+   * between leaves files that the next scan finds equal to the server's, recorded as synced.
+   */
+  private async downloadAll(downloads: readonly DownloadJob[], chunks: ChunkSource): Promise<boolean> {
+    let changed = false;
+    const small = downloads.filter((job) => job.remote.node.kind === 'file' && job.remote.node.size < RESUMABLE_DOWNLOAD_BYTES);
+    const large = downloads.filter((job) => !small.includes(job));
+    for (let start = 0; start < small.length; ) {
+      const group: DownloadJob[] = [];
+      let bytes = 0;
+      while (start < small.length && group.length < DOWNLOAD_GROUP_FILES && (group.length === 0 || bytes < DOWNLOAD_GROUP_BYTES)) {
+        const job = small[start++]!;
+        group.push(job);
+        bytes += job.remote.node.kind === 'file' ? job.remote.node.size : 0;
+      }
+      await chunks.prefetch(group.flatMap((job) => job.remote.chunks));
+      const written = await mapWithConcurrency(group, DOWNLOAD_CONCURRENCY, (job) => this.writeDownload(job.path, job.remote, job.expectLocal, chunks, false));
+      this.index.transaction(() => {
+        for (const record of written) if (record !== null) this.recordDownload(record);
+      });
+      if (written.some((record) => record !== null)) changed = true;
+    }
+    for (const job of large) changed = (await this.download(job.path, job.remote, job.expectLocal, chunks)) || changed;
+    return changed;
+  }
+
+  /** Writes one downloaded file; null when it was not written (reported, or changed meanwhile). */
+  private async writeDownload(
+    entryPath: LibraryPath,
+    remote: RemoteEntry,
+    expectLocal: LocalEntry | undefined,
+    chunks: ChunkSource,
+    streaming = true,
+  ): Promise<DownloadRecord | null> {
+    if (remote.node.kind !== 'file') throw new TypeError(`writeDownload needs a file; ${entryPath} is a folder (use mkdirLocal)`);
     const parent = parentPath(entryPath);
-    if (parent !== '' && !(await this.ensureFolder(parent))) return false;
+    if (parent !== '' && !(await this.ensureFolder(parent))) return null;
     const expect = expectationFromLocalEntry(expectLocal);
-    if (expect.kind === 'dir') return false; // the planner deletes a folder before replacing it
+    if (expect.kind === 'dir') return null; // the planner deletes a folder before replacing it
     this.progress('downloading', this.summary.downloadedFiles, 0, 0, remote.node.size);
     // A large file downloads into a partial file that survives an interruption; the next try
     // keeps its verified chunks and fetches only the rest.
@@ -573,7 +660,7 @@ class Round {
       partial = { name, keepBytes: kept.bytes };
       firstChunk = kept.chunks;
     }
-    const result = await writeFileAtomic(this.root, entryPath, chunks.read(remote.chunks.slice(firstChunk)), {
+    const result = await writeFileAtomic(this.root, entryPath, chunks.read(remote.chunks.slice(firstChunk), streaming), {
       mtimeMs: remote.mtimeMs,
       executable: remote.node.executable,
       expect,
@@ -581,22 +668,24 @@ class Round {
     });
     if (result.status === 'unsafe') {
       this.addProblem(entryPath, 'unsafe-path', result.message);
-      return false;
+      return null;
     }
-    if (result.status === 'changed') return false; // the user touched it: the next pass makes it a conflict
-    this.index.transaction(() => {
-      this.index.local.put(this.libraryId, {
-        path: entryPath,
-        node: remote.node,
-        mtimeMs: result.mtimeMs,
-        inode: result.inode,
-        statSize: result.size,
-        chunks: remote.chunks,
-      });
-      this.recordSynced({ path: entryPath, node: remote.node, rev: remote.rev, inode: result.inode, mtimeMs: result.mtimeMs });
-    });
+    if (result.status === 'changed') return null; // the user touched it: the next pass makes it a conflict
     this.summary.downloadedFiles += 1;
-    return true;
+    return { path: entryPath, remote, inode: result.inode, mtimeMs: result.mtimeMs, size: result.size };
+  }
+
+  private recordDownload(record: DownloadRecord): void {
+    const { path: entryPath, remote } = record;
+    this.index.local.put(this.libraryId, {
+      path: entryPath,
+      node: remote.node,
+      mtimeMs: record.mtimeMs,
+      inode: record.inode,
+      statSize: record.size,
+      chunks: remote.chunks,
+    });
+    this.recordSynced({ path: entryPath, node: remote.node, rev: remote.rev, inode: record.inode, mtimeMs: record.mtimeMs });
   }
 
   private async mkdirLocal(entryPath: LibraryPath, remote: RemoteEntry): Promise<boolean> {

@@ -7,8 +7,10 @@
 // stable is the coalescer's and the scanner's job, and doing it here would stat every changing
 // file on a timer.
 
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FSWatcher } from 'chokidar';
+import { fsErrorCode } from '../localfs/fsErrorCode.js';
 import { isTempFileName } from '../localfs/tempFileName.js';
 import { checkWatchRoot, watchStartErrorFrom } from './watchStartError.js';
 import type { RawChange, WatchHandlers, WatchSubscription, Watcher } from './watcher.js';
@@ -21,6 +23,8 @@ export interface ChokidarWatcherOptions {
 }
 
 const DEFAULT_POLL_INTERVAL_MS = 2000;
+/** Quiet time after the last deletion before looking whether the root itself is gone. */
+const ROOT_CHECK_DELAY_MS = 300;
 
 /** A watcher built on chokidar, on OS events or, with `usePolling`, by polling. */
 export function createChokidarWatcher(options: ChokidarWatcherOptions = {}): Watcher {
@@ -51,24 +55,50 @@ async function watchWithChokidar(root: string, usePolling: boolean, interval: nu
   });
 
   let closed = false;
+  let stopped = false;
   let ready = false;
   const startErrors: Error[] = [];
+  const stop = (): void => {
+    if (closed || stopped) return;
+    stopped = true;
+    handlers.onTrouble({ kind: 'stopped', cause: new Error(`The watched folder ${root} was deleted or moved away.`) });
+  };
+  // chokidar reports the root's own deletion only sometimes (as an unlinkDir of the root, with
+  // OS events depending on timing), and then watches nothing more. So once deletions below the
+  // root have stopped for a moment, it looks whether the root is still there. A recursive delete
+  // removes the root last, after the events of its contents, hence the wait.
+  let rootCheck: NodeJS.Timeout | undefined;
+  const checkRootSoon = (): void => {
+    clearTimeout(rootCheck);
+    rootCheck = setTimeout(() => {
+      rootCheck = undefined;
+      stat(root).then(
+        (stats) => {
+          if (!stats.isDirectory()) stop();
+        },
+        (error: unknown) => {
+          const code = fsErrorCode(error);
+          if (code === 'ENOENT' || code === 'ENOTDIR') stop();
+        },
+      );
+    }, ROOT_CHECK_DELAY_MS);
+  };
   const report = (change: RawChange): void => {
-    if (!closed) handlers.onChanges([change]);
+    if (closed || stopped) return;
+    handlers.onChanges([change]);
+    if (change.kind === 'delete') checkRootSoon();
   };
   fsWatcher.on('add', (changed) => report({ path: changed, kind: 'create', isFolder: false }));
   fsWatcher.on('addDir', (changed) => report({ path: changed, kind: 'create', isFolder: true }));
   fsWatcher.on('change', (changed) => report({ path: changed, kind: 'update', isFolder: false }));
   fsWatcher.on('unlink', (changed) => report({ path: changed, kind: 'delete', isFolder: false }));
   fsWatcher.on('unlinkDir', (changed) => {
-    if (closed) return;
-    // chokidar stops watching a root that is deleted or moved away; it never comes back by itself.
-    if (changed === root) handlers.onTrouble({ kind: 'stopped', cause: new Error(`The watched folder ${root} was deleted or moved away.`) });
+    if (changed === root) stop();
     else report({ path: changed, kind: 'delete', isFolder: true });
   });
   fsWatcher.on('error', (error: unknown) => {
     const cause = error instanceof Error ? error : new Error(String(error));
-    if (closed) return;
+    if (closed || stopped) return;
     if (!ready) startErrors.push(cause);
     // chokidar goes on after an error but does not say which folder it concerns, so everything is
     // rescanned.
@@ -89,6 +119,7 @@ async function watchWithChokidar(root: string, usePolling: boolean, interval: nu
   return {
     close() {
       closed = true;
+      clearTimeout(rootCheck);
       return fsWatcher.close();
     },
   };

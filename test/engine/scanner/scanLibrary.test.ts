@@ -132,6 +132,16 @@ describe('scanLibrary: rescans', () => {
     expect(second.local.get(p('a/one.txt'))).toBe(first.local.get(p('a/one.txt')));
   });
 
+  it('does not read a file again after it was renamed or its folder moved (same inode, size and mtime)', async () => {
+    const first = await firstScan();
+    await rename(path.join(temp.root, 'a'), path.join(temp.root, 'renamed'));
+    const hasher = countingHasher();
+    const second = await scan({ previous: first.local, hasher });
+    expect(hasher.calls).toEqual([]);
+    expect(second.local.get(p('renamed/one.txt'))).toEqual({ ...first.local.get(p('a/one.txt')), path: 'renamed/one.txt' });
+    expect(second.deletions.sort()).toEqual(['a', 'a/one.txt', 'a/two.txt']);
+  });
+
   const changes = [
     {
       name: 'a modified file is read again',

@@ -1,0 +1,9 @@
+// The SyncApi contract between the UI and the sync service (Electron IPC, or the daemon's local
+// control API): operations with their schemas, events, view models and error codes, side by
+// side; and createSyncApi, which turns any transport into a checked SyncApi.
+
+export * from './errors.js';
+export * from './views.js';
+export * from './events.js';
+export * from './operations.js';
+export * from './createSyncApi.js';

@@ -1,0 +1,231 @@
+// The SyncApi contract: every operation the UI (and the CLI, through a running daemon) can ask
+// of the sync service, with its request and response schema, in one table. The SyncApi
+// interface, the IPC channel names and the control API's HTTP paths are all derived from the
+// table, so no side can drift from another.
+//
+// Request schemas are strict (an unknown field is a caller bug) and use no defaults, so the
+// type a caller passes is the type the service receives after validation. Response schemas
+// strip unknown fields, like the wire protocol's.
+
+import { z } from 'zod';
+import { PROTOCOL_LIMITS, libraryPathSchema, okResponseSchema } from '../protocol/common.js';
+import { libraryNameSchema } from '../protocol/libraries.js';
+import type { SyncEventListener, Unsubscribe } from './events.js';
+import {
+  MAX_IGNORE_RULES_LENGTH,
+  accountViewSchema,
+  activityEntrySchema,
+  bandwidthLimitSchema,
+  conflictViewSchema,
+  folderPathSchema,
+  keepChoiceSchema,
+  languageSchema,
+  libraryIdSchema,
+  libraryViewSchema,
+  localFolderSchema,
+  preferencesSchema,
+  problemViewSchema,
+  remoteFolderListingSchema,
+  remoteLibraryViewSchema,
+  syncStatusSchema,
+} from './views.js';
+
+/** Limits both sides of the boundary agree on. Callers should stay below them. */
+export const SYNC_API_LIMITS = {
+  /** Largest request body the control API reads (a long selection list fits easily). */
+  maxRequestBytes: 4 * 1024 * 1024,
+  /** Most paths in one selective-sync selection. */
+  maxSelectionPaths: 10_000,
+  /** Largest page of activity entries, and the page size when none is asked for. */
+  maxActivityPage: 500,
+  defaultActivityPage: 100,
+  maxServerUrlLength: 2048,
+} as const;
+
+/** The address of a Cairn server: an http or https URL. */
+export const serverUrlSchema = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// address' }).max(SYNC_API_LIMITS.maxServerUrlLength);
+
+const emptyRequestSchema = z.strictObject({});
+const libraryRequestSchema = z.strictObject({ libraryId: libraryIdSchema });
+const selectionSchema = z.array(libraryPathSchema).max(SYNC_API_LIMITS.maxSelectionPaths).nullable();
+
+export const loginRequestSchema = z.strictObject({
+  serverUrl: serverUrlSchema,
+  user: z.string().min(1).max(256),
+  password: z.string().min(1).max(PROTOCOL_LIMITS.maxPasswordLength),
+  /** This device's name on the server; the service picks the host name when it is absent. */
+  deviceName: z.string().min(1).max(PROTOCOL_LIMITS.maxDeviceNameLength).optional(),
+});
+
+export const addLibraryRequestSchema = z.strictObject({
+  libraryId: libraryIdSchema,
+  /** Created when missing; must not overlap the folder of another synced library. */
+  localRoot: localFolderSchema,
+  /** The folders (and files) to sync, or null for the whole library. */
+  selection: selectionSchema,
+});
+
+export const removedLibrarySchema = z.object({
+  libraryId: libraryIdSchema,
+  name: z.string(),
+  /** The folder that was synced. Its files stay where they are. */
+  localRoot: z.string(),
+});
+
+export const ignoreRulesSchema = z.object({
+  libraryId: libraryIdSchema,
+  /** gitignore syntax, one rule a line. */
+  text: z.string().max(MAX_IGNORE_RULES_LENGTH),
+});
+
+export const activityRequestSchema = z.strictObject({
+  /** Only this library's entries; all libraries when absent. */
+  libraryId: libraryIdSchema.optional(),
+  /** Paging: only entries older than this activityId. */
+  before: z.int().min(1).optional(),
+  /** Page size; SYNC_API_LIMITS.defaultActivityPage when absent. */
+  limit: z.int().min(1).max(SYNC_API_LIMITS.maxActivityPage).optional(),
+});
+
+/** Newest first; read the next page with before = the last entry's activityId while hasMore. */
+export const activityPageSchema = z.object({
+  entries: z.array(activityEntrySchema),
+  hasMore: z.boolean(),
+});
+
+/** A partial update: fields left out keep their value. */
+export const preferencesUpdateSchema = z.strictObject({
+  language: languageSchema.optional(),
+  startAtLogin: z.boolean().optional(),
+  notifications: z.boolean().optional(),
+  uploadLimit: bandwidthLimitSchema.optional(),
+  downloadLimit: bandwidthLimitSchema.optional(),
+});
+
+interface OperationDefinition {
+  readonly request: z.ZodType;
+  readonly response: z.ZodType;
+}
+
+function operation<const Request extends z.ZodType, const Response extends z.ZodType>(request: Request, response: Response) {
+  return { request, response } as const satisfies OperationDefinition;
+}
+
+export const syncApiOperations = {
+  /** The account, the global pause and every synced library. */
+  getStatus: operation(emptyRequestSchema, syncStatusSchema),
+
+  /** First-run connect. Fails with wrong-password, unreachable, not-cairn-server or certificate. */
+  login: operation(loginRequestSchema, accountViewSchema),
+  /** Revokes this device's token on the server (when reachable) and forgets it here. */
+  logout: operation(emptyRequestSchema, okResponseSchema),
+
+  listRemoteLibraries: operation(emptyRequestSchema, z.object({ libraries: z.array(remoteLibraryViewSchema) })),
+  createLibrary: operation(z.strictObject({ name: libraryNameSchema }), remoteLibraryViewSchema),
+  /** Starts syncing a server library into a local folder. */
+  addLibrary: operation(addLibraryRequestSchema, libraryViewSchema),
+  /** Stops syncing a library on this device; its local files stay. */
+  removeLibrary: operation(libraryRequestSchema, removedLibrarySchema),
+  /** Selective sync. Deselecting never deletes local data that is not on the server. */
+  setSelection: operation(z.strictObject({ libraryId: libraryIdSchema, selection: selectionSchema }), libraryViewSchema),
+  /** One level of the library's folder tree on the server, with sizes ('' or absent: the root). */
+  getRemoteFolders: operation(z.strictObject({ libraryId: libraryIdSchema, path: folderPathSchema.optional() }), remoteFolderListingSchema),
+  getIgnoreRules: operation(libraryRequestSchema, ignoreRulesSchema),
+  setIgnoreRules: operation(z.strictObject({ libraryId: libraryIdSchema, text: z.string().max(MAX_IGNORE_RULES_LENGTH) }), ignoreRulesSchema),
+
+  pauseLibrary: operation(libraryRequestSchema, libraryViewSchema),
+  /** Resuming a library a circuit breaker paused is the user's confirmation: the next round goes ahead. */
+  resumeLibrary: operation(libraryRequestSchema, libraryViewSchema),
+  pauseAll: operation(emptyRequestSchema, syncStatusSchema),
+  resumeAll: operation(emptyRequestSchema, syncStatusSchema),
+  /** Queues a round for one library (or every one) and answers at once; events report progress. */
+  syncNow: operation(z.strictObject({ libraryId: libraryIdSchema.optional() }), z.object({ queued: z.array(libraryIdSchema) })),
+
+  /** Open conflicts, oldest first (of one library, or all). */
+  listConflicts: operation(z.strictObject({ libraryId: libraryIdSchema.optional() }), z.object({ conflicts: z.array(conflictViewSchema) })),
+  /** Resolves an open conflict; answers the conflict as it was. */
+  resolveConflict: operation(z.strictObject({ conflictId: z.int().min(1), keep: keepChoiceSchema }), conflictViewSchema),
+  listProblems: operation(z.strictObject({ libraryId: libraryIdSchema.optional() }), z.object({ problems: z.array(problemViewSchema) })),
+  getActivity: operation(activityRequestSchema, activityPageSchema),
+
+  getPreferences: operation(emptyRequestSchema, preferencesSchema),
+  setPreferences: operation(preferencesUpdateSchema, preferencesSchema),
+
+  /** Shows the library's folder (or a path inside it) in the OS file manager. */
+  openFolder: operation(z.strictObject({ libraryId: libraryIdSchema, path: libraryPathSchema.optional() }), okResponseSchema),
+} as const;
+
+export type SyncApiOperations = typeof syncApiOperations;
+export type OperationName = keyof SyncApiOperations;
+/** What a caller passes, which is also what the service receives once validated. */
+export type OperationRequest<Name extends OperationName> = z.output<SyncApiOperations[Name]['request']>;
+export type OperationResponse<Name extends OperationName> = z.output<SyncApiOperations[Name]['response']>;
+
+export type SyncApiMethods = {
+  readonly [Name in OperationName]: (request: OperationRequest<Name>) => Promise<OperationResponse<Name>>;
+};
+
+/**
+ * The one API between the UI and the sync engine. Every method rejects only with a
+ * SyncApiError (see errors.ts); subscribe delivers SyncEvents in the order they happened.
+ */
+export interface SyncApi extends SyncApiMethods {
+  subscribe(listener: SyncEventListener): Unsubscribe;
+}
+
+export const OPERATION_NAMES = Object.freeze(Object.keys(syncApiOperations)) as readonly OperationName[];
+
+export function isOperationName(value: string): value is OperationName {
+  return Object.hasOwn(syncApiOperations, value);
+}
+
+/**
+ * Calls one operation by name with a request already validated against its schema. The one
+ * place where a name chosen at run time meets the typed methods.
+ */
+export function invokeOperation(api: SyncApiMethods, name: OperationName, request: unknown): Promise<unknown> {
+  const methods = api as unknown as Readonly<Record<OperationName, (request: unknown) => Promise<unknown>>>;
+  return methods[name](request);
+}
+
+// ---- names derived from the table ---------------------------------------------------------
+
+/** IPC channel of an operation (Electron): `cairn:api:getStatus`, ... */
+export type SyncApiChannel<Name extends OperationName = OperationName> = `cairn:api:${Name}`;
+const CHANNEL_PREFIX = 'cairn:api:';
+
+export function syncApiChannel<Name extends OperationName>(name: Name): SyncApiChannel<Name> {
+  return `${CHANNEL_PREFIX}${name}`;
+}
+
+/** The operation an IPC channel stands for, or null when it is not one of ours. */
+export function operationForChannel(channel: string): OperationName | null {
+  if (!channel.startsWith(CHANNEL_PREFIX)) return null;
+  const name = channel.slice(CHANNEL_PREFIX.length);
+  return isOperationName(name) ? name : null;
+}
+
+/** The IPC channel events travel on, from the main process to the renderer. */
+export const SYNC_EVENTS_CHANNEL = 'cairn:events';
+
+/** HTTP path of an operation on the daemon's control API: `POST /api/getStatus`, ... */
+export type ControlApiPath<Name extends OperationName = OperationName> = `/api/${Name}`;
+const CONTROL_PATH_PREFIX = '/api/';
+
+export function controlApiPath<Name extends OperationName>(name: Name): ControlApiPath<Name> {
+  return `${CONTROL_PATH_PREFIX}${name}`;
+}
+
+/** The operation a control API path stands for, or null. */
+export function operationForControlPath(pathname: string): OperationName | null {
+  if (!pathname.startsWith(CONTROL_PATH_PREFIX)) return null;
+  const name = pathname.slice(CONTROL_PATH_PREFIX.length);
+  return isOperationName(name) ? name : null;
+}
+
+/** The control API's server-sent event stream of SyncEvents (`GET`). */
+export const CONTROL_EVENTS_PATH = '/api/events';
+
+/** 'events' names the stream's path, so it can never be an operation too (a compile error otherwise). */
+const eventsIsNotAnOperation: 'events' extends OperationName ? never : true = true;
+void eventsIsNotAnOperation;

@@ -1,0 +1,262 @@
+// The view models the UI shows: what the sync service tells the UI about the account, each
+// library, its progress, conflicts, problems, activity and the preferences. They are shaped for
+// the screens, not for the index or the wire protocol, so either can change without the UI.
+// Like the protocol's, these response schemas strip unknown fields and use no defaults or
+// transforms that change a value's type, so a value that passed once passes again.
+
+import { z } from 'zod';
+import { byteSizeSchema, idSchema, libraryPathSchema, timestampSchema, userNameSchema } from '../protocol/common.js';
+import { libraryRoleSchema } from '../protocol/libraries.js';
+
+/** A server library's id (url-safe, as the protocol defines it). */
+export const libraryIdSchema = idSchema;
+
+/** A folder inside a library, or '' for its root. */
+export const folderPathSchema = z.union([z.literal(''), libraryPathSchema]);
+export type FolderPath = z.output<typeof folderPathSchema>;
+
+/** Longest local folder path accepted (Windows long paths stay below it too). */
+export const MAX_LOCAL_FOLDER_LENGTH = 4096;
+
+/**
+ * An absolute local folder as the user's OS spells it: `/home/ann/Cairn`, `C:\Users\Ann\Cairn` or
+ * `\\server\share\Cairn`. Relative folders are refused: they would resolve against wherever the
+ * sync service happens to run, which is never what the user meant.
+ */
+export const localFolderSchema = z
+  .string()
+  .min(1)
+  .max(MAX_LOCAL_FOLDER_LENGTH)
+  .refine((value) => !value.includes('\u0000'), 'a folder path cannot contain NUL')
+  .refine((value) => value.startsWith('/') || /^[A-Za-z]:[\\/]/.test(value) || value.startsWith('\\\\'), 'expected an absolute folder path');
+
+/** Bytes per second; null where nothing was measured yet. */
+const rateSchema = z.number().min(0);
+
+/**
+ * Progress of the round a library is running. bytesPerSecond and secondsLeft are null until
+ * enough has moved to measure them; they are estimates, the counts are facts.
+ */
+export const roundProgressSchema = z
+  .object({
+    filesDone: z.int().min(0),
+    filesTotal: z.int().min(0),
+    bytesDone: byteSizeSchema,
+    bytesTotal: byteSizeSchema,
+    bytesPerSecond: rateSchema.nullable(),
+    secondsLeft: z.number().min(0).nullable(),
+  })
+  .refine((progress) => progress.filesDone <= progress.filesTotal && progress.bytesDone <= progress.bytesTotal, 'progress cannot pass its total');
+export type RoundProgressView = z.output<typeof roundProgressSchema>;
+
+/**
+ * Why a library is paused. 'user': paused by the user; 'all-paused': the user paused
+ * everything; the others are circuit breakers: the root folder is missing or was emptied, or a
+ * round would have deleted many files. Resuming a breaker pause is the user's confirmation.
+ */
+export const pauseReasonSchema = z.enum(['user', 'all-paused', 'root-missing', 'root-emptied', 'mass-delete']);
+export type PauseReason = z.output<typeof pauseReasonSchema>;
+
+/**
+ * What a library is doing. The state is never 'up-to-date' while work is pending: a change seen
+ * but not yet synced is 'pending', a round is 'scanning' or 'syncing', and a completed round
+ * with open conflicts or problems is 'needs-attention'.
+ */
+export const libraryStateSchema = z.discriminatedUnion('kind', [
+  /** The last round completed and nothing is known to be pending, conflicted or broken. */
+  z.object({ kind: z.literal('up-to-date') }),
+  /** Work is known to be waiting; a round starts by itself (never synced, changes seen, queued). */
+  z.object({ kind: z.literal('pending'), reason: z.enum(['never-synced', 'changes-seen', 'round-queued']) }),
+  /** A round is reading the server's change feed or the disk. */
+  z.object({ kind: z.literal('scanning'), progress: roundProgressSchema }),
+  /** A round is moving data or applying changes. */
+  z.object({ kind: z.literal('syncing'), phase: z.enum(['uploading', 'downloading', 'committing', 'applying']), progress: roundProgressSchema }),
+  /** In sync except for open conflicts or problems the user should look at. */
+  z.object({ kind: z.literal('needs-attention') }),
+  z.object({ kind: z.literal('paused'), reason: pauseReasonSchema, since: timestampSchema }),
+  /** The Cairn server cannot be reached; the service retries by itself (at retryAt when known). */
+  z.object({ kind: z.literal('offline'), since: timestampSchema, retryAt: timestampSchema.nullable() }),
+  /** The last round failed; nothing was lost. `action` says whether it retries by itself. */
+  z.object({ kind: z.literal('error'), message: z.string(), at: timestampSchema, action: z.enum(['retry-later', 'needs-user']) }),
+]);
+export type LibraryState = z.output<typeof libraryStateSchema>;
+export type LibraryStateKind = LibraryState['kind'];
+
+/** One library synced on this device. */
+export const libraryViewSchema = z.object({
+  libraryId: libraryIdSchema,
+  name: z.string(),
+  /** The local folder it syncs to. */
+  localRoot: z.string(),
+  /** Selective sync: the folders and files synced, or null for the whole library. */
+  selection: z.array(libraryPathSchema).nullable(),
+  state: libraryStateSchema,
+  /** When the last complete round ended, or null if none has. */
+  lastSyncAt: timestampSchema.nullable(),
+  openConflicts: z.int().min(0),
+  problemCount: z.int().min(0),
+});
+export type LibraryView = z.output<typeof libraryViewSchema>;
+
+/** Who this device is logged in as. */
+export const accountViewSchema = z.object({
+  serverUrl: z.string(),
+  user: userNameSchema,
+  deviceName: z.string(),
+});
+export type AccountView = z.output<typeof accountViewSchema>;
+
+/** Everything the main window and the tray show at a glance. */
+export const syncStatusSchema = z.object({
+  /** Null until the first login (show the connect screen). */
+  account: accountViewSchema.nullable(),
+  /** True while the user has paused everything (each library then shows 'all-paused'). */
+  allPaused: z.boolean(),
+  libraries: z.array(libraryViewSchema),
+});
+export type SyncStatus = z.output<typeof syncStatusSchema>;
+
+/** A library on the server, as the "add a library" screen lists it. */
+export const remoteLibraryViewSchema = z.object({
+  libraryId: libraryIdSchema,
+  name: z.string(),
+  owner: userNameSchema,
+  /** The user's role: owner, read-write or read-only member. */
+  role: libraryRoleSchema,
+  /** The local folder it syncs to on this device, or null if it is not synced here. */
+  syncedTo: z.string().nullable(),
+});
+export type RemoteLibraryView = z.output<typeof remoteLibraryViewSchema>;
+
+/** One subfolder in the selective-sync tree, with the size of everything below it. */
+export const remoteFolderViewSchema = z.object({
+  path: libraryPathSchema,
+  /** The last segment of path, for display. */
+  name: z.string().min(1),
+  /** Files anywhere below this folder, and their total size. */
+  fileCount: z.int().min(0),
+  totalBytes: byteSizeSchema,
+  /** Whether it has subfolders of its own (the tree shows an expander). */
+  hasSubfolders: z.boolean(),
+});
+export type RemoteFolderView = z.output<typeof remoteFolderViewSchema>;
+
+/** One level of a library's folder tree on the server. */
+export const remoteFolderListingSchema = z.object({
+  libraryId: libraryIdSchema,
+  path: folderPathSchema,
+  /** The subfolders directly in `path`, by name. */
+  folders: z.array(remoteFolderViewSchema),
+  /** The files directly in `path` (not below its subfolders), and their total size. */
+  fileCount: z.int().min(0),
+  totalBytes: byteSizeSchema,
+});
+export type RemoteFolderListing = z.output<typeof remoteFolderListingSchema>;
+
+/** One side of a conflict as it was when the conflict was recorded. */
+export const conflictSideViewSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('file'), size: byteSizeSchema, mtimeMs: z.number().nullable(), device: z.string().nullable() }),
+  z.object({ kind: z.literal('dir'), device: z.string().nullable() }),
+  /** That side had deleted the path. */
+  z.object({ kind: z.literal('deleted'), device: z.string().nullable() }),
+]);
+export type ConflictSideView = z.output<typeof conflictSideViewSchema>;
+
+export const conflictViewSchema = z.object({
+  conflictId: z.int().min(1),
+  libraryId: libraryIdSchema,
+  libraryName: z.string(),
+  /** The path that kept the server's version. */
+  path: libraryPathSchema,
+  /** Where the local version was saved beside it, or null when there is no copy. */
+  conflictPath: libraryPathSchema.nullable(),
+  local: conflictSideViewSchema,
+  remote: conflictSideViewSchema,
+  createdAt: timestampSchema,
+});
+export type ConflictView = z.output<typeof conflictViewSchema>;
+
+/**
+ * keep 'local': the conflict copy's content goes back under the name; 'remote': the copy is
+ * removed; 'both': both files stay. The versions replaced stay in the server's history.
+ */
+export const keepChoiceSchema = z.enum(['local', 'remote', 'both']);
+export type KeepChoice = z.output<typeof keepChoiceSchema>;
+
+/**
+ * Kinds of per-path problems. The service maps a kind it has no name for here to 'other';
+ * the UI always shows `message`, the kind only picks an icon and a help link.
+ */
+export const problemKindSchema = z.enum([
+  'symlink',
+  'special-file',
+  'unreadable',
+  'changing',
+  'invalid-name',
+  'case-clash',
+  'illegal-local-name',
+  'unsafe-path',
+  'root-missing',
+  'root-emptied',
+  'mass-delete',
+  'other',
+]);
+export type ProblemKind = z.output<typeof problemKindSchema>;
+
+export const problemViewSchema = z.object({
+  libraryId: libraryIdSchema,
+  kind: problemKindSchema,
+  /** The path concerned, or '' for the library as a whole. */
+  path: folderPathSchema,
+  /** A name that is not a library path (an invalid name on disk), else ''. */
+  name: z.string(),
+  /** A sentence for the user: what is wrong and what to do. */
+  message: z.string(),
+  firstSeenAt: timestampSchema,
+  lastSeenAt: timestampSchema,
+});
+export type ProblemView = z.output<typeof problemViewSchema>;
+
+/** Where a deletion or move happened: here (because of the server) or on the server (because of here). */
+export const changeSideSchema = z.enum(['this-device', 'server']);
+export type ChangeSide = z.output<typeof changeSideSchema>;
+
+const activityBase = {
+  /** Increases with every entry on this device: newer entries have larger ids. */
+  activityId: z.int().min(1),
+  at: timestampSchema,
+  libraryId: libraryIdSchema,
+  libraryName: z.string(),
+};
+
+/** One line of the activity list. */
+export const activityEntrySchema = z.discriminatedUnion('kind', [
+  z.object({ ...activityBase, kind: z.literal('uploaded'), path: libraryPathSchema, size: byteSizeSchema }),
+  z.object({ ...activityBase, kind: z.literal('downloaded'), path: libraryPathSchema, size: byteSizeSchema }),
+  z.object({ ...activityBase, kind: z.literal('deleted'), path: libraryPathSchema, side: changeSideSchema }),
+  z.object({ ...activityBase, kind: z.literal('moved'), from: libraryPathSchema, to: libraryPathSchema, side: changeSideSchema }),
+  z.object({ ...activityBase, kind: z.literal('conflict-found'), path: libraryPathSchema, conflictPath: libraryPathSchema.nullable() }),
+  z.object({ ...activityBase, kind: z.literal('problem-found'), path: folderPathSchema, message: z.string() }),
+]);
+export type ActivityEntry = z.output<typeof activityEntrySchema>;
+export type ActivityKind = ActivityEntry['kind'];
+
+export const LANGUAGES = ['en', 'zh-CN'] as const;
+export const languageSchema = z.enum(LANGUAGES);
+export type Language = z.output<typeof languageSchema>;
+
+/** A bandwidth limit in bytes per second (at least 1 KiB/s), or null for none. */
+export const bandwidthLimitSchema = z.int().min(1024).nullable();
+
+export const preferencesSchema = z.object({
+  language: languageSchema,
+  startAtLogin: z.boolean(),
+  /** Desktop notifications for conflicts and problems. */
+  notifications: z.boolean(),
+  uploadLimit: bandwidthLimitSchema,
+  downloadLimit: bandwidthLimitSchema,
+});
+export type Preferences = z.output<typeof preferencesSchema>;
+
+/** Longest ignore-rules text accepted (gitignore syntax, one rule a line). */
+export const MAX_IGNORE_RULES_LENGTH = 64 * 1024;

@@ -1,0 +1,76 @@
+// Re-reading chunks of a file, checked against their ids: for the uploader, once it knows which
+// chunks the server lacks, and for reusing local copies of chunks.
+
+import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { FileChangedWhileReading, toChunkFileError } from './chunkFileError.js';
+import { READ_FLAGS } from './chunkFile.js';
+import type { LocatedChunk } from './chunkStream.js';
+import { chunkIdOf } from './contentHash.js';
+
+export interface ChunkReader {
+  /**
+   * Reads one chunk and checks it against its id. Throws FileChangedWhileReading when the file
+   * no longer holds that chunk (scan the file again), ChunkFileError for per-file trouble.
+   */
+  read(chunk: LocatedChunk): Promise<Uint8Array>;
+  /** Closes the file. Safe to call more than once. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a file for reading many of its chunks with one open file handle: a large file's
+ * thousands of chunks then cost one open, not thousands.
+ */
+export async function openChunkReader(path: string): Promise<ChunkReader> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, READ_FLAGS);
+  } catch (error) {
+    throw toChunkFileError(error, path);
+  }
+  let closed: Promise<void> | undefined;
+  return {
+    async read(chunk) {
+      if (closed !== undefined) throw new Error(`The chunk reader for ${path} is closed.`);
+      try {
+        return await readVerified(handle, path, chunk);
+      } catch (error) {
+        throw toChunkFileError(error, path);
+      }
+    },
+    close() {
+      closed ??= handle.close().catch((error: unknown) => {
+        throw toChunkFileError(error, path);
+      });
+      return closed;
+    },
+  };
+}
+
+/** Reads one chunk of a file, checked against its id; see ChunkReader.read. */
+export async function readChunk(path: string, chunk: LocatedChunk): Promise<Uint8Array> {
+  const reader = await openChunkReader(path);
+  try {
+    return await reader.read(chunk);
+  } finally {
+    await reader.close();
+  }
+}
+
+async function readVerified(handle: FileHandle, path: string, chunk: LocatedChunk): Promise<Uint8Array> {
+  const bytes = new Uint8Array(chunk.size);
+  let filled = 0;
+  while (filled < chunk.size) {
+    const { bytesRead } = await handle.read(bytes, filled, chunk.size - filled, chunk.offset + filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  if (filled < chunk.size || chunkIdOf(bytes) !== chunk.id) {
+    throw new FileChangedWhileReading(
+      path,
+      `no longer holds chunk ${chunk.id} at offset ${chunk.offset}; scan the file again before using it.`,
+    );
+  }
+  return bytes;
+}

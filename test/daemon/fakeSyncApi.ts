@@ -1,0 +1,561 @@
+// An in-memory SyncApi for tests of everything that carries the API (the control server, the
+// HTTP client, later the IPC bridge and the UI). It keeps the promises of the contract: every
+// operation checks its preconditions and fails with the code the real service would use, state
+// changes raise the events the real service would raise, in order, and the status is never
+// 'up-to-date' while a remote file within the selection is not yet on "disk".
+//
+// Servers are described up front (reachable or not, a Cairn server or not, a good certificate
+// or not, users and libraries); a sync round "downloads" the remote files the library selects.
+
+import type { LibraryPath } from '../../shared/paths.js';
+import type {
+  AccountView,
+  ActivityEntry,
+  ConflictView,
+  LibraryState,
+  LibraryView,
+  OperationRequest,
+  OperationResponse,
+  PauseReason,
+  Preferences,
+  ProblemView,
+  RemoteFolderView,
+  RemoteLibraryView,
+  SyncApi,
+  SyncEvent,
+  SyncEventListener,
+  SyncStatus,
+  Unsubscribe,
+} from '../../shared/api/index.js';
+import { SYNC_API_LIMITS, SyncApiError } from '../../shared/api/index.js';
+import type { LibraryRole } from '../../shared/protocol/index.js';
+
+export interface FakeRemoteFile {
+  readonly path: LibraryPath;
+  readonly size: number;
+}
+
+export interface FakeRemoteLibrary {
+  readonly libraryId: string;
+  readonly name: string;
+  readonly owner: string;
+  readonly role: LibraryRole;
+  readonly files: FakeRemoteFile[];
+}
+
+export interface FakeServer {
+  /** The address as users type it; compared without a trailing slash. */
+  readonly url: string;
+  /** What answers at the address: a Cairn server, something else, or a server whose certificate fails. */
+  readonly kind: 'cairn' | 'not-cairn' | 'bad-certificate';
+  /** User name -> password. */
+  readonly users: Readonly<Record<string, string>>;
+  readonly libraries: FakeRemoteLibrary[];
+}
+
+export interface FakeSyncApiOptions {
+  readonly servers: readonly FakeServer[];
+  readonly deviceName?: string;
+  readonly now?: () => number;
+}
+
+interface SyncedLibrary {
+  readonly libraryId: string;
+  readonly name: string;
+  readonly localRoot: string;
+  selection: LibraryPath[] | null;
+  pause: { readonly reason: PauseReason; readonly since: number } | null;
+  lastSyncAt: number | null;
+  ignoreRules: string;
+  /** The files "on disk": what rounds downloaded. */
+  readonly localFiles: Map<LibraryPath, number>;
+  problems: ProblemView[];
+  /** Set while a round runs. */
+  round: { filesDone: number; filesTotal: number; bytesDone: number; bytesTotal: number } | null;
+}
+
+const DEFAULT_PREFERENCES: Preferences = {
+  language: 'en',
+  startAtLogin: false,
+  notifications: true,
+  uploadLimit: null,
+  downloadLimit: null,
+};
+
+function normalizeUrl(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+function isWithin(path: string, folder: string): boolean {
+  return folder === '' || path === folder || path.startsWith(`${folder}/`);
+}
+
+function isSelected(path: LibraryPath, selection: readonly LibraryPath[] | null): boolean {
+  return selection === null || selection.some((selected) => isWithin(path, selected));
+}
+
+function foldersOverlap(first: string, second: string): boolean {
+  const a = first.replace(/[\\/]+$/, '');
+  const b = second.replace(/[\\/]+$/, '');
+  const below = (inner: string, outer: string) => inner.startsWith(`${outer}/`) || inner.startsWith(`${outer}\\`);
+  return a === b || below(a, b) || below(b, a);
+}
+
+export class FakeSyncApi implements SyncApi {
+  private readonly servers: Map<string, FakeServer>;
+  private readonly deviceName: string;
+  private readonly now: () => number;
+  private account: { readonly view: AccountView; readonly server: FakeServer } | null = null;
+  /** When the user paused everything, or null while not. */
+  private allPausedSince: number | null = null;
+  private readonly libraries = new Map<string, SyncedLibrary>();
+  private readonly conflicts = new Map<number, ConflictView>();
+  private nextConflictId = 1;
+  private readonly activity: ActivityEntry[] = [];
+  private nextActivityId = 1;
+  private nextLibraryNumber = 1;
+  private preferences: Preferences = { ...DEFAULT_PREFERENCES };
+  private readonly listeners = new Set<{ readonly listener: SyncEventListener }>();
+  /** Rounds run one after another, like the engine's; this is the tail of that queue. */
+  private rounds: Promise<void> = Promise.resolve();
+
+  /** Every openFolder request, in order: the fake's file manager. */
+  readonly openedFolders: { libraryId: string; localPath: string }[] = [];
+
+  constructor(options: FakeSyncApiOptions) {
+    this.servers = new Map(options.servers.map((server) => [normalizeUrl(server.url), server]));
+    this.deviceName = options.deviceName ?? 'test-device';
+    this.now = options.now ?? Date.now;
+  }
+
+  // ---- test controls ------------------------------------------------------------------------
+
+  /** How many listeners are subscribed now (a closed stream must leave none behind). */
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
+  /** Resolves once every round queued so far has finished. */
+  idle(): Promise<void> {
+    return this.rounds;
+  }
+
+  /** A file appears on the server (another device uploaded it). */
+  addRemoteFile(libraryId: string, path: LibraryPath, size: number): void {
+    const remote = this.findRemote(libraryId);
+    remote.files.push({ path, size });
+    const synced = this.libraries.get(libraryId);
+    if (synced !== undefined) this.emit({ kind: 'libraryChanged', library: this.view(synced) });
+  }
+
+  /** A round found a conflict at `path`: the local version was saved as `conflictPath`. */
+  addConflict(libraryId: string, path: LibraryPath, conflictPath: LibraryPath): ConflictView {
+    const library = this.requireSynced(libraryId);
+    const at = this.now();
+    const conflict: ConflictView = {
+      conflictId: this.nextConflictId++,
+      libraryId,
+      libraryName: library.name,
+      path,
+      conflictPath,
+      local: { kind: 'file', size: 10, mtimeMs: at, device: this.deviceName },
+      remote: { kind: 'file', size: 12, mtimeMs: at, device: 'other-device' },
+      createdAt: at,
+    };
+    this.conflicts.set(conflict.conflictId, conflict);
+    library.localFiles.set(conflictPath, 10);
+    this.addActivity(library, { kind: 'conflict-found', path, conflictPath });
+    this.emit({ kind: 'conflictsChanged', libraryId, conflicts: this.openConflicts(libraryId) });
+    this.emit({ kind: 'libraryChanged', library: this.view(library) });
+    return conflict;
+  }
+
+  /** A round reported a problem at `path`. */
+  addProblem(libraryId: string, problem: Pick<ProblemView, 'kind' | 'path' | 'message'>): void {
+    const library = this.requireSynced(libraryId);
+    const at = this.now();
+    library.problems = [...library.problems, { libraryId, name: '', firstSeenAt: at, lastSeenAt: at, ...problem }];
+    this.addActivity(library, { kind: 'problem-found', path: problem.path, message: problem.message });
+    this.emit({ kind: 'problemsChanged', libraryId, problems: library.problems });
+    this.emit({ kind: 'libraryChanged', library: this.view(library) });
+  }
+
+  /** A circuit breaker paused the library (the root vanished, a mass deletion). */
+  tripBreaker(libraryId: string, reason: 'root-missing' | 'root-emptied' | 'mass-delete'): void {
+    const library = this.requireSynced(libraryId);
+    library.pause = { reason, since: this.now() };
+    this.emit({ kind: 'libraryChanged', library: this.view(library) });
+  }
+
+  // ---- SyncApi ------------------------------------------------------------------------------
+
+  subscribe(listener: SyncEventListener): Unsubscribe {
+    const subscription = { listener };
+    this.listeners.add(subscription);
+    return () => {
+      this.listeners.delete(subscription);
+    };
+  }
+
+  async getStatus(_request: OperationRequest<'getStatus'>): Promise<OperationResponse<'getStatus'>> {
+    return this.status();
+  }
+
+  async login(request: OperationRequest<'login'>): Promise<OperationResponse<'login'>> {
+    const server = this.servers.get(normalizeUrl(request.serverUrl));
+    if (server === undefined) throw new SyncApiError('unreachable', `${request.serverUrl} cannot be reached: check the address and your network`);
+    switch (server.kind) {
+      case 'not-cairn':
+        throw new SyncApiError('not-cairn-server', `${request.serverUrl} answers, but it is not a Cairn server: check the address`);
+      case 'bad-certificate':
+        throw new SyncApiError('certificate', `the certificate of ${request.serverUrl} was refused`);
+      case 'cairn':
+        break;
+      default:
+        throw new Error(`unhandled server kind: ${JSON.stringify(server.kind satisfies never)}`);
+    }
+    if (server.users[request.user] !== request.password) throw new SyncApiError('wrong-password', 'the user name or password is wrong');
+    const view: AccountView = { serverUrl: normalizeUrl(request.serverUrl), user: request.user, deviceName: request.deviceName ?? this.deviceName };
+    this.account = { view, server };
+    this.emit({ kind: 'statusChanged', status: this.status() });
+    return view;
+  }
+
+  async logout(_request: OperationRequest<'logout'>): Promise<OperationResponse<'logout'>> {
+    this.account = null;
+    this.emit({ kind: 'statusChanged', status: this.status() });
+    return { ok: true };
+  }
+
+  async listRemoteLibraries(_request: OperationRequest<'listRemoteLibraries'>): Promise<OperationResponse<'listRemoteLibraries'>> {
+    const server = this.requireServer();
+    return { libraries: server.libraries.map((library) => this.remoteView(library)) };
+  }
+
+  async createLibrary(request: OperationRequest<'createLibrary'>): Promise<OperationResponse<'createLibrary'>> {
+    const server = this.requireServer();
+    const owner = this.account!.view.user;
+    if (server.libraries.some((library) => library.owner === owner && library.name === request.name)) {
+      throw new SyncApiError('conflict', `you already have a library named "${request.name}": pick another name`);
+    }
+    const library: FakeRemoteLibrary = {
+      libraryId: `library-${String(this.nextLibraryNumber++).padStart(4, '0')}`,
+      name: request.name,
+      owner,
+      role: 'owner',
+      files: [],
+    };
+    server.libraries.push(library);
+    return this.remoteView(library);
+  }
+
+  async addLibrary(request: OperationRequest<'addLibrary'>): Promise<OperationResponse<'addLibrary'>> {
+    const remote = this.findRemote(request.libraryId);
+    if (this.libraries.has(remote.libraryId)) throw new SyncApiError('conflict', `library "${remote.name}" is already synced on this device`);
+    for (const other of this.libraries.values()) {
+      if (foldersOverlap(other.localRoot, request.localRoot)) {
+        throw new SyncApiError('conflict', `${request.localRoot} overlaps the folder of library "${other.name}" (${other.localRoot}): pick another folder`);
+      }
+    }
+    const library: SyncedLibrary = {
+      libraryId: remote.libraryId,
+      name: remote.name,
+      localRoot: request.localRoot,
+      selection: request.selection,
+      pause: null,
+      lastSyncAt: null,
+      ignoreRules: '',
+      localFiles: new Map(),
+      problems: [],
+      round: null,
+    };
+    this.libraries.set(library.libraryId, library);
+    this.emit({ kind: 'statusChanged', status: this.status() });
+    return this.view(library);
+  }
+
+  async removeLibrary(request: OperationRequest<'removeLibrary'>): Promise<OperationResponse<'removeLibrary'>> {
+    const library = this.requireSynced(request.libraryId);
+    this.libraries.delete(library.libraryId);
+    for (const conflict of [...this.conflicts.values()]) {
+      if (conflict.libraryId === library.libraryId) this.conflicts.delete(conflict.conflictId);
+    }
+    this.emit({ kind: 'statusChanged', status: this.status() });
+    return { libraryId: library.libraryId, name: library.name, localRoot: library.localRoot };
+  }
+
+  async setSelection(request: OperationRequest<'setSelection'>): Promise<OperationResponse<'setSelection'>> {
+    const library = this.requireSynced(request.libraryId);
+    library.selection = request.selection;
+    // Deselected files that are on the server leave the disk; nothing else would (safety rule 5).
+    for (const path of [...library.localFiles.keys()]) {
+      if (!isSelected(path, library.selection) && this.remoteFile(library.libraryId, path) !== undefined) library.localFiles.delete(path);
+    }
+    const view = this.view(library);
+    this.emit({ kind: 'libraryChanged', library: view });
+    return view;
+  }
+
+  async getRemoteFolders(request: OperationRequest<'getRemoteFolders'>): Promise<OperationResponse<'getRemoteFolders'>> {
+    this.requireServer();
+    const remote = this.findRemote(request.libraryId);
+    const folder = request.path ?? '';
+    const below = remote.files.filter((file) => folder === '' || file.path.startsWith(`${folder}/`));
+    if (folder !== '' && below.length === 0) throw new SyncApiError('not-found', `there is no folder ${folder} in library "${remote.name}"`);
+    const prefixLength = folder === '' ? 0 : folder.length + 1;
+    const folders = new Map<string, { fileCount: number; totalBytes: number; hasSubfolders: boolean }>();
+    let fileCount = 0;
+    let totalBytes = 0;
+    for (const file of below) {
+      const rest = file.path.slice(prefixLength);
+      const slash = rest.indexOf('/');
+      if (slash === -1) {
+        fileCount++;
+        totalBytes += file.size;
+        continue;
+      }
+      const name = rest.slice(0, slash);
+      const entry = folders.get(name) ?? { fileCount: 0, totalBytes: 0, hasSubfolders: false };
+      entry.fileCount++;
+      entry.totalBytes += file.size;
+      entry.hasSubfolders ||= rest.indexOf('/', slash + 1) !== -1;
+      folders.set(name, entry);
+    }
+    const views: RemoteFolderView[] = [...folders.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, entry]) => ({ path: (folder === '' ? name : `${folder}/${name}`) as LibraryPath, name, ...entry }));
+    return { libraryId: remote.libraryId, path: folder, folders: views, fileCount, totalBytes };
+  }
+
+  async getIgnoreRules(request: OperationRequest<'getIgnoreRules'>): Promise<OperationResponse<'getIgnoreRules'>> {
+    const library = this.requireSynced(request.libraryId);
+    return { libraryId: library.libraryId, text: library.ignoreRules };
+  }
+
+  async setIgnoreRules(request: OperationRequest<'setIgnoreRules'>): Promise<OperationResponse<'setIgnoreRules'>> {
+    const library = this.requireSynced(request.libraryId);
+    library.ignoreRules = request.text;
+    return { libraryId: library.libraryId, text: library.ignoreRules };
+  }
+
+  async pauseLibrary(request: OperationRequest<'pauseLibrary'>): Promise<OperationResponse<'pauseLibrary'>> {
+    const library = this.requireSynced(request.libraryId);
+    library.pause = { reason: 'user', since: this.now() };
+    const view = this.view(library);
+    this.emit({ kind: 'libraryChanged', library: view });
+    return view;
+  }
+
+  async resumeLibrary(request: OperationRequest<'resumeLibrary'>): Promise<OperationResponse<'resumeLibrary'>> {
+    const library = this.requireSynced(request.libraryId);
+    library.pause = null;
+    const view = this.view(library);
+    this.emit({ kind: 'libraryChanged', library: view });
+    return view;
+  }
+
+  async pauseAll(_request: OperationRequest<'pauseAll'>): Promise<OperationResponse<'pauseAll'>> {
+    this.allPausedSince ??= this.now();
+    const status = this.status();
+    this.emit({ kind: 'statusChanged', status });
+    return status;
+  }
+
+  async resumeAll(_request: OperationRequest<'resumeAll'>): Promise<OperationResponse<'resumeAll'>> {
+    this.allPausedSince = null;
+    const status = this.status();
+    this.emit({ kind: 'statusChanged', status });
+    return status;
+  }
+
+  async syncNow(request: OperationRequest<'syncNow'>): Promise<OperationResponse<'syncNow'>> {
+    this.requireServer();
+    const targets = request.libraryId === undefined ? [...this.libraries.values()] : [this.requireSynced(request.libraryId)];
+    const queued = targets.filter((library) => library.pause === null && this.allPausedSince === null);
+    for (const library of queued) {
+      this.rounds = this.rounds.then(() => new Promise<void>((resolve) => setImmediate(resolve))).then(() => this.runRound(library.libraryId));
+    }
+    return { queued: queued.map((library) => library.libraryId) };
+  }
+
+  async listConflicts(request: OperationRequest<'listConflicts'>): Promise<OperationResponse<'listConflicts'>> {
+    if (request.libraryId !== undefined) return { conflicts: this.openConflicts(this.requireSynced(request.libraryId).libraryId) };
+    return { conflicts: [...this.conflicts.values()].sort((a, b) => a.conflictId - b.conflictId) };
+  }
+
+  async resolveConflict(request: OperationRequest<'resolveConflict'>): Promise<OperationResponse<'resolveConflict'>> {
+    const conflict = this.conflicts.get(request.conflictId);
+    if (conflict === undefined) throw new SyncApiError('not-found', `conflict ${request.conflictId} is not open (resolved already?)`);
+    const library = this.requireSynced(conflict.libraryId);
+    if (conflict.conflictPath !== null) {
+      switch (request.keep) {
+        case 'local':
+          library.localFiles.set(conflict.path, library.localFiles.get(conflict.conflictPath) ?? 0);
+          library.localFiles.delete(conflict.conflictPath);
+          break;
+        case 'remote':
+          library.localFiles.delete(conflict.conflictPath);
+          break;
+        case 'both':
+          break;
+        default:
+          throw new Error(`unhandled keep choice: ${JSON.stringify(request.keep satisfies never)}`);
+      }
+    }
+    this.conflicts.delete(conflict.conflictId);
+    this.emit({ kind: 'conflictsChanged', libraryId: library.libraryId, conflicts: this.openConflicts(library.libraryId) });
+    this.emit({ kind: 'libraryChanged', library: this.view(library) });
+    return conflict;
+  }
+
+  async listProblems(request: OperationRequest<'listProblems'>): Promise<OperationResponse<'listProblems'>> {
+    const libraries = request.libraryId === undefined ? [...this.libraries.values()] : [this.requireSynced(request.libraryId)];
+    return { problems: libraries.flatMap((library) => library.problems) };
+  }
+
+  async getActivity(request: OperationRequest<'getActivity'>): Promise<OperationResponse<'getActivity'>> {
+    if (request.libraryId !== undefined) this.requireSynced(request.libraryId);
+    const limit = request.limit ?? SYNC_API_LIMITS.defaultActivityPage;
+    const matching = this.activity
+      .filter((entry) => request.libraryId === undefined || entry.libraryId === request.libraryId)
+      .filter((entry) => request.before === undefined || entry.activityId < request.before)
+      .sort((a, b) => b.activityId - a.activityId);
+    return { entries: matching.slice(0, limit), hasMore: matching.length > limit };
+  }
+
+  async getPreferences(_request: OperationRequest<'getPreferences'>): Promise<OperationResponse<'getPreferences'>> {
+    return { ...this.preferences };
+  }
+
+  async setPreferences(request: OperationRequest<'setPreferences'>): Promise<OperationResponse<'setPreferences'>> {
+    const next: Preferences = { ...this.preferences };
+    if (request.language !== undefined) next.language = request.language;
+    if (request.startAtLogin !== undefined) next.startAtLogin = request.startAtLogin;
+    if (request.notifications !== undefined) next.notifications = request.notifications;
+    if (request.uploadLimit !== undefined) next.uploadLimit = request.uploadLimit;
+    if (request.downloadLimit !== undefined) next.downloadLimit = request.downloadLimit;
+    this.preferences = next;
+    this.emit({ kind: 'preferencesChanged', preferences: { ...next } });
+    return { ...next };
+  }
+
+  async openFolder(request: OperationRequest<'openFolder'>): Promise<OperationResponse<'openFolder'>> {
+    const library = this.requireSynced(request.libraryId);
+    const localPath = request.path === undefined ? library.localRoot : `${library.localRoot}/${request.path}`;
+    this.openedFolders.push({ libraryId: library.libraryId, localPath });
+    return { ok: true };
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  private async runRound(libraryId: string): Promise<void> {
+    const library = this.libraries.get(libraryId);
+    if (library === undefined || library.pause !== null || this.allPausedSince !== null) return;
+    const remote = this.findRemote(libraryId);
+    const pending = remote.files.filter((file) => isSelected(file.path, library.selection) && !library.localFiles.has(file.path));
+    library.round = { filesDone: 0, filesTotal: pending.length, bytesDone: 0, bytesTotal: pending.reduce((sum, file) => sum + file.size, 0) };
+    this.emit({ kind: 'libraryChanged', library: this.view(library) });
+    for (const file of pending) {
+      this.emit({ kind: 'fileProgressed', libraryId, path: file.path, direction: 'download', bytesDone: file.size, bytesTotal: file.size });
+      library.localFiles.set(file.path, file.size);
+      library.round.filesDone++;
+      library.round.bytesDone += file.size;
+      this.addActivity(library, { kind: 'downloaded', path: file.path, size: file.size });
+      this.emit({ kind: 'libraryChanged', library: this.view(library) });
+    }
+    library.round = null;
+    library.lastSyncAt = this.now();
+    this.emit({ kind: 'libraryChanged', library: this.view(library) });
+  }
+
+  private addActivity(
+    library: SyncedLibrary,
+    entry:
+      | { kind: 'downloaded'; path: LibraryPath; size: number }
+      | { kind: 'conflict-found'; path: LibraryPath; conflictPath: LibraryPath }
+      | { kind: 'problem-found'; path: LibraryPath | ''; message: string },
+  ): void {
+    const full: ActivityEntry = { activityId: this.nextActivityId++, at: this.now(), libraryId: library.libraryId, libraryName: library.name, ...entry };
+    this.activity.push(full);
+    this.emit({ kind: 'activityAdded', entry: full });
+  }
+
+  private emit(event: SyncEvent): void {
+    for (const subscription of [...this.listeners]) subscription.listener(event);
+  }
+
+  private status(): SyncStatus {
+    return {
+      account: this.account === null ? null : { ...this.account.view },
+      allPaused: this.allPausedSince !== null,
+      libraries: [...this.libraries.values()].map((library) => this.view(library)),
+    };
+  }
+
+  private state(library: SyncedLibrary): LibraryState {
+    if (library.pause !== null) return { kind: 'paused', reason: library.pause.reason, since: library.pause.since };
+    if (this.allPausedSince !== null) return { kind: 'paused', reason: 'all-paused', since: this.allPausedSince };
+    if (library.round !== null) {
+      return { kind: 'syncing', phase: 'downloading', progress: { ...library.round, bytesPerSecond: null, secondsLeft: null } };
+    }
+    if (library.lastSyncAt === null) return { kind: 'pending', reason: 'never-synced' };
+    const remote = this.findRemote(library.libraryId);
+    if (remote.files.some((file) => isSelected(file.path, library.selection) && !library.localFiles.has(file.path))) {
+      return { kind: 'pending', reason: 'changes-seen' };
+    }
+    if (this.openConflicts(library.libraryId).length > 0 || library.problems.length > 0) return { kind: 'needs-attention' };
+    return { kind: 'up-to-date' };
+  }
+
+  private view(library: SyncedLibrary): LibraryView {
+    return {
+      libraryId: library.libraryId,
+      name: library.name,
+      localRoot: library.localRoot,
+      selection: library.selection === null ? null : [...library.selection],
+      state: this.state(library),
+      lastSyncAt: library.lastSyncAt,
+      openConflicts: this.openConflicts(library.libraryId).length,
+      problemCount: library.problems.length,
+    };
+  }
+
+  private remoteView(library: FakeRemoteLibrary): RemoteLibraryView {
+    return {
+      libraryId: library.libraryId,
+      name: library.name,
+      owner: library.owner,
+      role: library.role,
+      syncedTo: this.libraries.get(library.libraryId)?.localRoot ?? null,
+    };
+  }
+
+  private openConflicts(libraryId: string): ConflictView[] {
+    return [...this.conflicts.values()].filter((conflict) => conflict.libraryId === libraryId).sort((a, b) => a.conflictId - b.conflictId);
+  }
+
+  private requireServer(): FakeServer {
+    if (this.account === null) throw new SyncApiError('not-logged-in', 'this device is not connected to a Cairn server: log in first');
+    return this.account.server;
+  }
+
+  /** The server library, looked up on the account's server (or, logged out, on any server). */
+  private findRemote(libraryId: string): FakeRemoteLibrary {
+    const servers = this.account === null ? [...this.servers.values()] : [this.account.server];
+    for (const server of servers) {
+      const found = server.libraries.find((library) => library.libraryId === libraryId);
+      if (found !== undefined) return found;
+    }
+    throw new SyncApiError('not-found', `there is no library ${libraryId} on the server`);
+  }
+
+  private remoteFile(libraryId: string, path: LibraryPath): FakeRemoteFile | undefined {
+    return this.findRemote(libraryId).files.find((file) => file.path === path);
+  }
+
+  private requireSynced(libraryId: string): SyncedLibrary {
+    const library = this.libraries.get(libraryId);
+    if (library === undefined) throw new SyncApiError('not-found', `library ${libraryId} is not synced on this device`);
+    return library;
+  }
+}
