@@ -4,6 +4,8 @@
 // Failures of any kind surface as RemoteError (see remoteError.ts).
 
 import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import {
@@ -48,6 +50,11 @@ type CallOptions<Route extends RouteDefinition> = {
   readonly signal?: AbortSignal;
   readonly timeoutMs?: number;
 };
+
+/** JSON request bodies at least this long are sent gzipped. */
+const GZIP_REQUEST_BYTES = 16 * 1024;
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
 
 /** The largest total of chunk bytes we put in one batched upload request. */
 const UPLOAD_BATCH_BYTES = 4 * 1024 * 1024;
@@ -96,9 +103,13 @@ export class ServerClient {
   async call<Route extends RouteDefinition>(route: Route, options: CallOptions<Route> = {}): Promise<RouteResponse<Route>> {
     if (route.response.kind !== 'json') throw new TypeError(`${route.path} does not answer JSON`);
     const schema = route.response.schema;
-    let body: string | undefined;
-    if (route.request.kind === 'json') body = JSON.stringify(options.body ?? {});
-    const text = await this.send(route, options, body === undefined ? undefined : { body, contentType: 'application/json' });
+    let payload: { body: string | Uint8Array; contentType: string; contentEncoding?: 'gzip' } | undefined;
+    if (route.request.kind === 'json') {
+      const json = JSON.stringify(options.body ?? {});
+      // Large bodies (a commit's chunk lists) shrink by half or more; small ones are not worth it.
+      payload = json.length >= GZIP_REQUEST_BYTES ? { body: await gzipAsync(json), contentType: 'application/json', contentEncoding: 'gzip' } : { body: json, contentType: 'application/json' };
+    }
+    const text = await this.send(route, options, payload);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text.toString('utf8'));
@@ -116,10 +127,17 @@ export class ServerClient {
   private async send(
     route: RouteDefinition,
     options: { params?: unknown; query?: unknown; signal?: AbortSignal; timeoutMs?: number },
-    payload?: { body: string | Uint8Array | AsyncIterable<Uint8Array>; contentType: string },
+    payload?: { body: string | Uint8Array | AsyncIterable<Uint8Array>; contentType: string; contentEncoding?: 'gzip' },
   ): Promise<Buffer> {
-    const { statusCode, body } = await this.open(route, options, payload);
-    const bytes = Buffer.from(await body.arrayBuffer());
+    const { statusCode, headers, body } = await this.open(route, options, payload);
+    let bytes = Buffer.from(await body.arrayBuffer());
+    if (headers['content-encoding'] === 'gzip') {
+      try {
+        bytes = await gunzipAsync(bytes);
+      } catch (error) {
+        throw new RemoteError('unavailable', `the server's compressed answer could not be read`, statusCode, undefined, 'not-cairn', { cause: error });
+      }
+    }
     if (statusCode < 200 || statusCode > 299) throw errorFromAnswer(statusCode, bytes.toString('utf8'));
     return bytes;
   }
@@ -128,17 +146,18 @@ export class ServerClient {
   private async open(
     route: RouteDefinition,
     options: { params?: unknown; query?: unknown; signal?: AbortSignal; timeoutMs?: number },
-    payload?: { body: string | Uint8Array | AsyncIterable<Uint8Array>; contentType: string },
+    payload?: { body: string | Uint8Array | AsyncIterable<Uint8Array>; contentType: string; contentEncoding?: 'gzip' },
   ): Promise<Dispatcher.ResponseData> {
     const path = buildPath(route, (options.params ?? {}) as PathParams<string>);
     const query = options.query === undefined ? '' : buildQuery(options.query as Record<string, string | number | boolean | undefined>);
     const url = `${this.baseUrl}${path}${query}`;
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: 'application/json', 'accept-encoding': 'gzip' };
     if (route.auth === 'token') {
       if (this.token === undefined) throw new RemoteError('unauthorized', 'not logged in', null);
       headers.authorization = `Bearer ${this.token}`;
     }
     if (payload !== undefined) headers['content-type'] = payload.contentType;
+    if (payload?.contentEncoding !== undefined) headers['content-encoding'] = payload.contentEncoding;
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const timeout = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
     const signal = timeout && options.signal ? AbortSignal.any([timeout, options.signal]) : (timeout ?? options.signal);

@@ -15,7 +15,8 @@ import type { LibraryPath } from '../../../shared/paths.js';
 import { isSameOrBelow, parentPath, rebasePath } from '../../../shared/paths.js';
 import { PROTOCOL_LIMITS, routes } from '../../../shared/protocol/index.js';
 import type { ChangeInput, ChangeResult } from '../../../shared/protocol/index.js';
-import { readChunk } from '../chunker/index.js';
+import { openChunkReader } from '../chunker/index.js';
+import type { ChunkReader } from '../chunker/index.js';
 import { createIgnoreMatcher } from '../ignore/index.js';
 import type { IgnoreMatcher } from '../ignore/index.js';
 import { SCAN_PROBLEM_KINDS } from '../scanner/index.js';
@@ -502,19 +503,32 @@ class Round {
     let bytesDone = 0;
     const root = this.root;
     const progress = (done: number): void => this.progress('uploading', 0, files.size, done, bytesTotal);
+    // Chunks are located file after file, so one open reader serves all of a file's chunks.
     async function* frames(): AsyncGenerator<{ id: string; bytes: Uint8Array }> {
-      for (const { filePath, chunk, offset } of located) {
-        if (failed.has(filePath)) continue;
-        let bytes: Uint8Array;
-        try {
-          bytes = await readChunk(path.join(root, filePath), { id: chunk.id, size: chunk.size, offset });
-        } catch {
-          failed.add(filePath);
-          continue;
+      const open: { path: LibraryPath | null; reader: ChunkReader | null } = { path: null, reader: null };
+      try {
+        for (const { filePath, chunk, offset } of located) {
+          if (failed.has(filePath)) continue;
+          let bytes: Uint8Array;
+          try {
+            if (open.reader === null || open.path !== filePath) {
+              await open.reader?.close().catch(() => undefined);
+              open.reader = null;
+              open.reader = await openChunkReader(path.join(root, filePath));
+              open.path = filePath;
+            }
+            bytes = await open.reader.read({ id: chunk.id, size: chunk.size, offset });
+          } catch {
+            // Changed or gone since the scan: not uploaded under stale ids; the next pass rescans it.
+            failed.add(filePath);
+            continue;
+          }
+          bytesDone += bytes.length;
+          progress(bytesDone);
+          yield { id: chunk.id, bytes };
         }
-        bytesDone += bytes.length;
-        progress(bytesDone);
-        yield { id: chunk.id, bytes };
+      } finally {
+        await open.reader?.close().catch(() => undefined);
       }
     }
     const sent = await client.uploadChunks(this.libraryId, frames());

@@ -85,6 +85,8 @@ class RunningLibraryWatch implements LibraryWatch {
   private timer: NodeJS.Timeout | undefined;
   private timerAt: number | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
+  /** A restart under way, awaited by `close` so that no watch it starts outlives the close. */
+  private restarting: Promise<void> | undefined;
   private restartDelayMs: number;
   /** The running `onDue`, if any; nothing more is due until it settles. */
   private running: Promise<void> | undefined;
@@ -146,6 +148,7 @@ class RunningLibraryWatch implements LibraryWatch {
     const subscription = this.subscription;
     this.subscription = undefined;
     await subscription?.close();
+    await this.restarting;
     await this.running;
   }
 
@@ -203,7 +206,9 @@ class RunningLibraryWatch implements LibraryWatch {
     const delay = this.restartDelayMs;
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
-      void this.restart();
+      this.restarting = this.restart().finally(() => {
+        this.restarting = undefined;
+      });
     }, delay);
   }
 

@@ -23,6 +23,8 @@ import {
   chunkFile,
   contentHashOf,
   FileChangedWhileReading,
+  HashingThread,
+  openChunkReader,
   readChunk,
 } from '../../../src-main/engine/chunker/index.js';
 import type { ChunkFileProblem } from '../../../src-main/engine/chunker/index.js';
@@ -160,7 +162,7 @@ describe('chunkFile', () => {
   it('reports a missing file as not-found', async () => {
     const error = await problemOf(chunkFile(path.join(folder, 'no such file'), DEFAULT_CHUNKING));
     expect(error.problem).toBe('not-found');
-    expect(error.systemCode).toBe('ENOENT');
+    expect(error.code).toBe('ENOENT');
     expect(error.action).toBe('rescan');
   });
 
@@ -169,6 +171,7 @@ describe('chunkFile', () => {
     mkdirSync(subfolder);
     const error = await problemOf(chunkFile(subfolder, DEFAULT_CHUNKING));
     expect(error.problem).toBe('not-a-regular-file');
+    expect(error.code).toBe('EISDIR');
   });
 
   it.skipIf(process.platform === 'win32')('reports a FIFO as not-a-regular-file without waiting for a writer', async () => {
@@ -176,6 +179,7 @@ describe('chunkFile', () => {
     execFileSync('mkfifo', [fifo]);
     const error = await problemOf(chunkFile(fifo, DEFAULT_CHUNKING));
     expect(error.problem).toBe('not-a-regular-file');
+    expect(error.code).toBe('EINVAL');
   });
 
   // Root reads every file whatever its mode, so this needs an ordinary user.
@@ -185,6 +189,32 @@ describe('chunkFile', () => {
     const error = await problemOf(chunkFile(filePath, DEFAULT_CHUNKING));
     expect(error.problem).toBe('access-denied');
     expect(error.action).toBe('needs-user');
+  });
+});
+
+describe('chunkFile with a HashingThread', () => {
+  const hashingThread = new HashingThread();
+  afterAll(async () => {
+    await hashingThread.close();
+  });
+
+  // Small blocks make the ring wrap often, so chunks straddle its end; sizes around block and
+  // ring multiples check the edges of the read loop.
+  const cases = [
+    { name: 'exactly 2 MiB, default blocks', length: 2 * MiB, params: DEFAULT_CHUNKING, readSize: undefined },
+    { name: '9 MiB and 3 bytes, default blocks', length: 9 * MiB + 3, params: DEFAULT_CHUNKING, readSize: undefined },
+    { name: '6 MiB, 64 KiB blocks', length: 6 * MiB, params: DEFAULT_CHUNKING, readSize: 64 * KiB },
+    { name: '5 MiB less a byte, 10,000-byte blocks', length: 5 * MiB - 1, params: DEFAULT_CHUNKING, readSize: 10_000 },
+    { name: '3 MiB with rabin, 64 KiB blocks', length: 3 * MiB, params: SMALL_RABIN, readSize: 64 * KiB },
+    { name: 'zeros, 4 MiB (every chunk at maxSize)', length: 4 * MiB, params: DEFAULT_CHUNKING, readSize: 256 * KiB, zeros: true },
+  ];
+
+  it.each(cases)('gives the chunks of chunkBytes: $name', async ({ name, length, params, readSize, zeros }) => {
+    const bytes = zeros === true ? new Uint8Array(length) : seededBytes(length, 81);
+    const filePath = writeFile(`hashing thread ${name}.bin`, bytes);
+    const result = await chunkFile(filePath, params, { hashingThread, ...(readSize === undefined ? {} : { readSize }) });
+    expect(result.chunks).toEqual(chunkBytes(bytes, params));
+    expect(result.size).toBe(length);
   });
 });
 
@@ -206,6 +236,8 @@ describe('operating-system errors map to per-file problems', () => {
     expect(mapped).toBeInstanceOf(ChunkFileError);
     expect((mapped as ChunkFileError).problem).toBe(problem);
     expect((mapped as ChunkFileError).action).toBe(actionFor(problem));
+    // Callers that sort errors by their OS code, as they do Node's own, still can.
+    expect((mapped as ChunkFileError).code).toBe(code);
   });
 
   it('leaves errors without a system code alone: they are bugs', () => {
@@ -234,6 +266,25 @@ describe('readChunk', () => {
     change(filePath);
     const error = await problemOf(readChunk(filePath, chunks[1]!));
     expect(error).toBeInstanceOf(FileChangedWhileReading);
+  });
+
+  it('reads every chunk of a file through one openChunkReader', async () => {
+    const bytes = seededBytes(5 * MiB, 83);
+    const filePath = writeFile('reader.bin', bytes);
+    const { chunks } = await chunkFile(filePath, DEFAULT_CHUNKING);
+    const reader = await openChunkReader(filePath);
+    try {
+      for (const chunk of [...chunks].reverse()) {
+        const reread = await reader.read(chunk);
+        expect(sameBytes(reread, bytes.subarray(chunk.offset, chunk.offset + chunk.size))).toBe(true);
+      }
+      const wrongPlace = { ...chunks[1]!, offset: chunks[1]!.offset + 1 };
+      expect(await problemOf(reader.read(wrongPlace))).toBeInstanceOf(FileChangedWhileReading);
+    } finally {
+      await reader.close();
+    }
+    await expect(reader.read(chunks[0]!)).rejects.toThrow(/closed/);
+    await reader.close();
   });
 
   it('reports a missing file as not-found', async () => {

@@ -1,7 +1,8 @@
 // The worker pool runs chunkFile on worker threads with the same results as in-process, brings
 // per-file trouble back as typed errors, and leaves no thread behind when closed.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -73,6 +74,7 @@ describe('createChunkerPool', () => {
     const error: unknown = await pool!.chunkFile(path.join(folder, 'missing.bin'), DEFAULT_CHUNKING).catch((rejection: unknown) => rejection);
     expect(error).toBeInstanceOf(ChunkFileError);
     expect((error as ChunkFileError).problem).toBe('not-found');
+    expect((error as ChunkFileError).code).toBe('ENOENT');
     expect((error as ChunkFileError).path).toBe(path.join(folder, 'missing.bin'));
   });
 
@@ -93,5 +95,18 @@ describe('createChunkerPool', () => {
     expect(firstOutcome instanceof ChunkerPoolClosed || (firstOutcome as { size?: number }).size === 5 * MiB + 1).toBe(true);
     await expect(closing.chunkFile(files[0]!.path, DEFAULT_CHUNKING)).rejects.toBeInstanceOf(ChunkerPoolClosed);
     await closing.close();
+  });
+
+  // The OS's own list of this process's threads: the pool's workers and their hashing threads
+  // must all be gone once close() resolves.
+  it.skipIf(process.platform !== 'linux')('leaves no thread behind once closed', async () => {
+    const threadCount = (): number => readdirSync('/proc/self/task').length;
+    await stat(folder); // Node's own thread pool exists from the first asynchronous file call.
+    const before = threadCount();
+    const closing = createChunkerPool({ size: 2 });
+    await Promise.all([closing.chunkFile(files[2]!.path, DEFAULT_CHUNKING), closing.chunkFile(files[4]!.path, DEFAULT_CHUNKING)]);
+    expect(threadCount()).toBeGreaterThanOrEqual(before + 4);
+    await closing.close();
+    expect(threadCount()).toBe(before);
   });
 });
