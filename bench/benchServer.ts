@@ -1,5 +1,6 @@
 // The server side of the sync benchmark: a real cairn-server (embedded SQLite + chunk folder)
-// on 127.0.0.1, one user, and a counting proxy in front of it. It runs either in the calling
+// on 127.0.0.1, one user, and counters of the bytes on its connections and of the time spent
+// in its chunk store. It runs either in the calling
 // process (the smoke test) or in a child process of its own (the benchmark), so that the
 // server's work does not share one event loop with the clients it serves, as in a real setup.
 //
@@ -10,12 +11,13 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { openEmbeddedStores, startServer } from '../src-server/server.js';
+import type { RunningServer } from '../src-server/server.js';
 import type { ChunkStore } from '../src-server/storage/chunk-store.js';
 import { addUser } from '../src-server/users.js';
-import { startCountingProxy } from './countingProxy.js';
-import type { WireBytes } from './countingProxy.js';
+import { countServerSockets } from './socketCounter.js';
+import type { WireBytes } from './socketCounter.js';
 
-export type { WireBytes } from './countingProxy.js';
+export type { WireBytes } from './socketCounter.js';
 
 /** Time the server spent in its chunk store, to tell storage cost from protocol cost. */
 export interface ChunkStoreTimes {
@@ -32,11 +34,11 @@ export interface ServerCounters extends WireBytes {
 }
 
 export interface BenchServer {
-  /** The URL clients use: the counting proxy in front of the server. */
+  /** The server's URL, http://127.0.0.1:PORT. */
   readonly url: string;
   readonly user: string;
   readonly password: string;
-  /** Bytes through the proxy and time in the chunk store since the start. */
+  /** Bytes on the server's connections and time in its chunk store since the start. */
   counters(): Promise<ServerCounters>;
   close(): Promise<void>;
 }
@@ -59,7 +61,10 @@ type ChildMessage =
 
 const USER = 'bench';
 
-/** Starts the server, its user and the proxy in this process. */
+/**
+ * Starts the server and its user in this process. The byte counts cover every server socket
+ * of the process, so run one benchmark server per process.
+ */
 export async function startBenchServer(dataDir: string): Promise<BenchServer> {
   const embedded = await openEmbeddedStores(dataDir);
   const timed = timeChunkStore(embedded.chunks);
@@ -74,19 +79,22 @@ export async function startBenchServer(dataDir: string): Promise<BenchServer> {
     await stores.chunks.close();
     throw error;
   }
-  const server = await startServer({ stores, host: '127.0.0.1', port: 0 });
-  const proxy = await startCountingProxy({ host: server.host, port: server.port }).catch(async (error: unknown) => {
-    await server.close();
+  const sockets = countServerSockets();
+  let server: RunningServer;
+  try {
+    server = await startServer({ stores, host: '127.0.0.1', port: 0 });
+  } catch (error) {
+    sockets.stop();
     throw error;
-  });
+  }
   return {
-    url: proxy.url,
+    url: server.url,
     user: USER,
     password,
-    counters: () => Promise.resolve({ ...proxy.counters(), chunkStore: { ...timed.times } }),
+    counters: () => Promise.resolve({ ...sockets.counters(), chunkStore: { ...timed.times } }),
     async close() {
-      await proxy.close();
       await server.close();
+      sockets.stop();
     },
   };
 }
@@ -98,7 +106,12 @@ export async function startBenchServerProcess(dataDir: string, options: { readon
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const waiting = new Map<number, (counters: ServerCounters) => void>();
+  // A server that dies mid-run fails the step that waits for its counters instead of hanging it.
+  child.once('exit', (code, signal) => {
+    for (const { reject } of waiting.values()) reject(new Error(`the benchmark server process ended (code ${code}, signal ${signal}); see its output above`));
+    waiting.clear();
+  });
+  const waiting = new Map<number, { resolve: (counters: ServerCounters) => void; reject: (error: Error) => void }>();
   let nextRequestId = 1;
   let onStopped: (() => void) | null = null;
 
@@ -114,7 +127,7 @@ export async function startBenchServerProcess(dataDir: string, options: { readon
           reject(new Error(`the benchmark server could not start: ${message.message}`));
           break;
         case 'counters':
-          waiting.get(message.requestId)?.({ sent: message.sent, received: message.received, chunkStore: message.chunkStore });
+          waiting.get(message.requestId)?.resolve({ sent: message.sent, received: message.received, chunkStore: message.chunkStore });
           waiting.delete(message.requestId);
           break;
         case 'stopped':
@@ -135,9 +148,10 @@ export async function startBenchServerProcess(dataDir: string, options: { readon
   return {
     ...address,
     counters() {
-      return new Promise<ServerCounters>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.reject(new Error('the benchmark server process has ended'));
+      return new Promise<ServerCounters>((resolve, reject) => {
         const requestId = nextRequestId++;
-        waiting.set(requestId, resolve);
+        waiting.set(requestId, { resolve, reject });
         send({ type: 'counters', requestId });
       });
     },
@@ -146,7 +160,10 @@ export async function startBenchServerProcess(dataDir: string, options: { readon
       const stopped = new Promise<void>((resolve) => (onStopped = resolve));
       send({ type: 'stop' });
       await Promise.race([stopped, exited]);
+      // Stopped, the process should end by itself; if something still holds it, end it.
+      const timer = setTimeout(() => child.kill(), 5_000);
       await exited;
+      clearTimeout(timer);
     },
   };
 }

@@ -47,7 +47,22 @@ interface RunOptions {
   readonly serverCpuProfileFolder: string | undefined;
 }
 
+/** A mistake on the command line: shown with a pointer to --help, without a stack. */
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
 function readOptions(argv: readonly string[]): RunOptions | 'help' {
+  try {
+    return parseOptions(argv);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    // parseArgs reports unknown or malformed flags with a TypeError.
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function parseOptions(argv: readonly string[]): RunOptions | 'help' {
   const { values } = parseArgs({
     args: [...argv],
     options: {
@@ -69,13 +84,15 @@ function readOptions(argv: readonly string[]): RunOptions | 'help' {
   const sizes = values.quick ? QUICK : FULL;
   const skip = new Set<'chunking' | 'large' | 'many'>();
   for (const part of values.skip.split(',').filter((item) => item !== '')) {
-    if (part !== 'chunking' && part !== 'large' && part !== 'many') throw new RangeError(`--skip takes chunking, large or many, not ${JSON.stringify(part)}`);
+    if (part !== 'chunking' && part !== 'large' && part !== 'many') throw new UsageError(`--skip takes chunking, large or many, not ${JSON.stringify(part)}`);
     skip.add(part);
   }
+  const files = positive('--files', values.files, sizes.files);
+  if (!Number.isInteger(files) || files % 100 !== 0) throw new UsageError(`--files takes a multiple of 100 (10 groups of 10 folders), not ${files}`);
   return {
     json: values.json,
     fileBytes: positive('--file-mib', values['file-mib'], sizes.fileMiB) * MiB,
-    files: positive('--files', values.files, sizes.files),
+    files,
     chunkingBytes: positive('--chunking-mib', values['chunking-mib'], sizes.chunkingMiB) * MiB,
     rabinBytes: positive('--rabin-mib', values['rabin-mib'], sizes.rabinMiB) * MiB,
     repeat: positive('--repeat', values.repeat, sizes.repeat),
@@ -88,7 +105,7 @@ function readOptions(argv: readonly string[]): RunOptions | 'help' {
 function positive(flag: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${flag} takes a positive number, not ${JSON.stringify(text)}`);
+  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${flag} takes a positive number, not ${JSON.stringify(text)}`);
   return value;
 }
 
@@ -252,7 +269,7 @@ function printTables(options: RunOptions, chunking: ChunkingBenchFigures | undef
   const steps = stepRows(sync);
   if (steps.length > 0) {
     out('');
-    out('Each step: one syncNow on one client. Wire = bytes through the proxy (HTTP included); chunks = payload the round reports.');
+    out("Each step: one syncNow on one client. Wire = bytes on the server's TCP connections (HTTP included); chunks = payload the round reports.");
     out('Phases in ms, from the progress events (planning and local moves count in the phase before them).');
     out(table(['step', 'seconds', 'MB/s', 'wire sent', 'wire received', 'chunks up', 'chunks down', 'reused', 'passes', 'phases (ms)', 'server store put / get (ms)'], steps));
   }
@@ -311,6 +328,11 @@ async function main(): Promise<void> {
 try {
   await main();
 } catch (error) {
-  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exitCode = 1;
+  if (error instanceof UsageError) {
+    process.stderr.write(`${error.message}; see npm run bench -- --help\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  }
 }

@@ -1,7 +1,7 @@
 // Sync benchmarks: two clients (A and B, each an Engine with its own profile and folder) and a
-// real server behind a counting proxy, all on 127.0.0.1. Each step times one `syncNow` of one
-// library on one client and records the bytes that crossed the proxy during it, the round's
-// own summary, and a breakdown of the round by the phases it reported.
+// real server, all on 127.0.0.1. Each step times one `syncNow` of one library on one client
+// and records the bytes on the server's connections during it, the round's own summary, the
+// server's time in its chunk store, and a breakdown of the round by the phases it reported.
 //
 // Every library uses DEFAULT_CHUNKING. Before any timed step both clients run a warm-up round
 // (their chunker workers and HTTP connections start there), as a running daemon would have.
@@ -46,7 +46,7 @@ export interface SyncBenchOptions {
 /** One timed `syncNow` of one library on one client. */
 export interface StepFigures {
   readonly seconds: number;
-  /** Bytes through the proxy during the step, both directions. */
+  /** Bytes on the server's connections during the step, both directions. */
   readonly wire: WireBytes;
   readonly uploadedFiles: number;
   /** Chunk bytes the round reports as sent. */
@@ -121,7 +121,7 @@ export async function runSyncBench(options: SyncBenchOptions = {}): Promise<Sync
       ? await startBenchServer(serverData)
       : await startBenchServerProcess(serverData, options.serverExecArgv === undefined ? {} : { execArgv: options.serverExecArgv });
     const running = server;
-    log(`server on ${running.url} (counting proxy), data in ${serverData}`);
+    log(`server on ${running.url}, data in ${serverData}`);
 
     const a = await openClient(base, 'a', running);
     clients.push(a);

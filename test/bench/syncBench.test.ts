@@ -1,5 +1,5 @@
-// Smoke test of the sync benchmark at tiny sizes: the machinery runs end to end (server, proxy,
-// two clients, every step), B's folder matches A's after each step (runSyncBench checks that
+// Smoke test of the sync benchmark at tiny sizes: the machinery runs end to end (server, byte
+// counters, two clients, every step), B's folder matches A's after each step (runSyncBench checks that
 // itself and throws otherwise), and the figures say what the steps did. Nothing here depends
 // on how fast the machine is.
 
@@ -35,7 +35,7 @@ const cases: readonly { readonly name: string; readonly check: () => void }[] = 
     },
   },
   {
-    name: 'the proxy sees at least the chunk bytes, plus the HTTP around them',
+    name: 'the wire counts hold at least the chunk bytes, plus the HTTP around them',
     check: () => {
       expect(large().firstSync.up.wire.sent).toBeGreaterThan(FILE_BYTES);
       expect(large().firstSync.down.wire.received).toBeGreaterThan(FILE_BYTES);
