@@ -150,6 +150,8 @@ class Round {
   private readonly libraryId: string;
   private readonly root: string;
   private readonly chunking: ChunkingParams;
+  /** Set when a commit named a chunk the server lacked although a version references it. */
+  private askForEveryChunk = false;
   /** The ignore rules the last scan read. */
   private ignore: IgnoreMatcher = createIgnoreMatcher(undefined);
   /** `movedFrom` of remote entries pulled in this round (the index does not keep it). */
@@ -482,7 +484,7 @@ class Round {
     // (the server's rule), so only the others need asking about: a small edit of a large file
     // asks about one or two ids, not thousands.
     const known = new Set<string>();
-    for (const entry of this.index.remote.iterate(this.libraryId)) for (const chunk of entry.chunks) known.add(chunk.id);
+    if (!this.askForEveryChunk) for (const entry of this.index.remote.iterate(this.libraryId)) for (const chunk of entry.chunks) known.add(chunk.id);
     const ids: string[] = [];
     for (const entry of files.values()) for (const chunk of entry.chunks) if (!known.has(chunk.id)) ids.push(chunk.id);
     const missing = ids.length === 0 ? new Set<string>() : await this.deps.client.missingChunks(this.libraryId, ids);
@@ -545,10 +547,18 @@ class Round {
     for (let start = 0; start < changes.length; start += PROTOCOL_LIMITS.maxChangesPerCommit) {
       const batch = changes.slice(start, start + PROTOCOL_LIMITS.maxChangesPerCommit);
       this.progress('committing', start, changes.length, 0, 0);
-      const answer = await this.deps.client.call(routes.commit, {
-        params: { libraryId: this.libraryId },
-        body: { device: this.deps.deviceName, changes: batch.map((item) => item.change) },
-      });
+      let answer;
+      try {
+        answer = await this.deps.client.call(routes.commit, {
+          params: { libraryId: this.libraryId },
+          body: { device: this.deps.deviceName, changes: batch.map((item) => item.change) },
+        });
+      } catch (error) {
+        // The server lacks a chunk we believed it had: ask about every chunk next pass.
+        if (!isRemoteError(error) || error.code !== 'missing-chunks' || this.askForEveryChunk) throw error;
+        this.askForEveryChunk = true;
+        return true;
+      }
       this.index.transaction(() => {
         for (const result of answer.results) {
           const item = batch[result.index];

@@ -19,8 +19,8 @@
 // Times must come from a monotonic clock: the waiting paths are kept in the order of their first
 // event, so the oldest is always the first.
 //
-// Correctness does not depend on the timing: every path recorded is covered by the next scan set
-// released after it, and the scan reads the disk after the event, so it sees the change. The
+// Correctness does not depend on the timing: every path recorded is covered by a scan set
+// released after its last event, and that scan reads the disk afterwards, so it sees the change. The
 // debounce only saves work and avoids syncing a file between two writes of one save. That a file
 // is not read half-written is the scanner's guarantee (it compares lstat before and after).
 
