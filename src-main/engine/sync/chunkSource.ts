@@ -6,10 +6,13 @@
 import path from 'node:path';
 import type { ChunkId, ChunkRef } from '../../../shared/model.js';
 import type { LibraryPath } from '../../../shared/paths.js';
-import { readChunk } from '../chunker/index.js';
+import { openChunkReader } from '../chunker/index.js';
+import type { ChunkReader } from '../chunker/index.js';
 import type { LocalEntry } from '../model.js';
 import type { ServerClient } from '../remote/serverClient.js';
 
+/** Local files kept open as chunk sources at once. */
+const OPEN_READERS = 8;
 /** How many bytes of not-yet-needed chunks we fetch ahead while streaming one file. */
 const PREFETCH_BYTES = 32 * 1024 * 1024;
 
@@ -30,6 +33,7 @@ export class ChunkSource {
   private queuePosition = 0;
   /** Chunks fetched ahead; replaced whole by each fetch, so memory stays bounded. */
   private cache = new Map<ChunkId, Uint8Array>();
+  private readonly readers = new Map<LibraryPath, ChunkReader>();
 
   constructor(
     private readonly client: ServerClient,
@@ -59,7 +63,19 @@ export class ChunkSource {
    * The file's bytes, chunk after chunk, in order. Memory stays bounded by the prefetch window
    * whatever the file's size. Throws a RemoteError when the server cannot provide a chunk.
    */
-  async *read(chunks: readonly ChunkRef[], streaming = true): AsyncGenerator<Uint8Array> {
+  async *read(chunks: readonly ChunkRef[], streaming: boolean, destination: LibraryPath): AsyncGenerator<Uint8Array> {
+    yield* this.readChunks(chunks, streaming);
+    // The file about to be replaced may have been a source (a small edit of a large file is
+    // rebuilt from its old version): close it before the rename, which Windows refuses on an
+    // open file.
+    const reader = this.readers.get(destination);
+    if (reader !== undefined) {
+      this.readers.delete(destination);
+      await reader.close().catch(() => undefined);
+    }
+  }
+
+  private async *readChunks(chunks: readonly ChunkRef[], streaming: boolean): AsyncGenerator<Uint8Array> {
     for (const chunk of chunks) {
       this.advancePast(chunk.id);
       const reused = await this.readLocal(chunk);
@@ -113,14 +129,24 @@ export class ChunkSource {
   async verifiedPrefix(file: string, chunks: readonly ChunkRef[]): Promise<{ readonly chunks: number; readonly bytes: number }> {
     let offset = 0;
     let count = 0;
-    for (const chunk of chunks) {
-      try {
-        await readChunk(file, { id: chunk.id, size: chunk.size, offset });
-      } catch {
-        break;
+    let reader: ChunkReader;
+    try {
+      reader = await openChunkReader(file);
+    } catch {
+      return { chunks: 0, bytes: 0 };
+    }
+    try {
+      for (const chunk of chunks) {
+        try {
+          await reader.read({ id: chunk.id, size: chunk.size, offset });
+        } catch {
+          break;
+        }
+        offset += chunk.size;
+        count += 1;
       }
-      offset += chunk.size;
-      count += 1;
+    } finally {
+      await reader.close().catch(() => undefined);
     }
     this.reusedBytes += offset;
     return { chunks: count, bytes: offset };
@@ -155,11 +181,39 @@ export class ChunkSource {
     const copy = this.localCopies.get(chunk.id);
     if (copy === undefined) return undefined;
     try {
-      return await readChunk(path.join(this.root, copy.filePath), { id: chunk.id, size: chunk.size, offset: copy.offset });
+      const reader = await this.readerFor(copy.filePath);
+      return await reader.read({ id: chunk.id, size: chunk.size, offset: copy.offset });
     } catch {
       // The file changed or went away since the scan: forget it and use the server.
       this.localCopies.delete(chunk.id);
       return undefined;
     }
+  }
+
+  /** An open reader for a local file; a few stay open, so rebuilding a large file opens it once. */
+  private async readerFor(filePath: LibraryPath): Promise<ChunkReader> {
+    const open = this.readers.get(filePath);
+    if (open !== undefined) {
+      this.readers.delete(filePath);
+      this.readers.set(filePath, open); // most recently used last
+      return open;
+    }
+    const reader = await openChunkReader(path.join(this.root, filePath));
+    this.readers.set(filePath, reader);
+    if (this.readers.size > OPEN_READERS) {
+      const [oldest] = this.readers;
+      if (oldest !== undefined) {
+        this.readers.delete(oldest[0]);
+        await oldest[1].close().catch(() => undefined);
+      }
+    }
+    return reader;
+  }
+
+  /** Closes the local files it keeps open. */
+  async close(): Promise<void> {
+    const readers = [...this.readers.values()];
+    this.readers.clear();
+    for (const reader of readers) await reader.close().catch(() => undefined);
   }
 }

@@ -465,6 +465,7 @@ class Round {
       }
       if (downloads.length > 0) changed = (await this.downloadAll(downloads, chunkSource)) || changed;
     } finally {
+      await chunkSource.close();
       this.summary.downloadedBytes += chunkSource.downloadedBytes;
       this.summary.reusedBytes += chunkSource.reusedBytes;
     }
@@ -684,7 +685,7 @@ class Round {
       partial = { name, keepBytes: kept.bytes };
       firstChunk = kept.chunks;
     }
-    const result = await writeFileAtomic(this.root, entryPath, chunks.read(remote.chunks.slice(firstChunk), streaming), {
+    const result = await writeFileAtomic(this.root, entryPath, chunks.read(remote.chunks.slice(firstChunk), streaming, entryPath), {
       mtimeMs: remote.mtimeMs,
       executable: remote.node.executable,
       expect,
