@@ -505,7 +505,7 @@ class Round {
     const client = this.deps.client;
     let bytesDone = 0;
     const root = this.root;
-    const progress = (done: number): void => this.progress('uploading', 0, files.size, done, bytesTotal);
+    const progress = (done: number): void => this.progress('uploading', 0, 0, done, bytesTotal);
     // Chunks are located file after file, so one open reader serves all of a file's chunks.
     async function* frames(): AsyncGenerator<{ id: string; bytes: Uint8Array }> {
       const open: { path: LibraryPath | null; reader: ChunkReader | null } = { path: null, reader: null };

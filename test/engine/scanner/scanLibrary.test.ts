@@ -139,7 +139,7 @@ describe('scanLibrary: rescans', () => {
     const second = await scan({ previous: first.local, hasher });
     expect(hasher.calls).toEqual([]);
     expect(second.local.get(p('renamed/one.txt'))).toEqual({ ...first.local.get(p('a/one.txt')), path: 'renamed/one.txt' });
-    expect(second.deletions.sort()).toEqual(['a', 'a/one.txt', 'a/two.txt']);
+    expect([...second.deletions].sort()).toEqual(['a', 'a/one.txt', 'a/two.txt']);
   });
 
   const changes = [
