@@ -26,7 +26,7 @@ export type PathProblem =
 export type PathCheck = { ok: true; path: LibraryPath } | { ok: false; problem: PathProblem };
 
 /** UTF-8 length of a string, computed by hand: shared/ has neither TextEncoder nor Buffer. */
-function utf8Length(text: string): number {
+export function utf8Length(text: string): number {
   let bytes = 0;
   for (const char of text) {
     const code = char.codePointAt(0) ?? 0;

@@ -5,23 +5,13 @@
 // (`.bashrc` has none) and neither does a trailing dot. A counter, when the plain name is
 // taken, goes inside the parentheses: `name (conflict laptop 2024-05-06 070809 2).txt`.
 
-import { MAX_NAME_BYTES, baseName, joinPath, parentPath } from '../../../shared/paths.js';
+import { MAX_NAME_BYTES, baseName, joinPath, parentPath, utf8Length } from '../../../shared/paths.js';
 import type { LibraryPath } from '../../../shared/paths.js';
 
 /** Longest device name kept in a conflict name, in code points. */
 export const MAX_DEVICE_NAME_LENGTH = 40;
 
 const FALLBACK_DEVICE_NAME = 'unknown device';
-
-/** UTF-8 length of a string, counted by hand (the planner needs no Buffer). */
-function utf8Length(text: string): number {
-  let bytes = 0;
-  for (const char of text) {
-    const code = char.codePointAt(0) ?? 0;
-    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
-  }
-  return bytes;
-}
 
 /**
  * Turns a device name into text that is safe inside one path segment on every OS: separators,
