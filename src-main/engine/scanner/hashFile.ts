@@ -14,7 +14,7 @@ export interface HashedFile {
  * still safe. Errors with an errno code (EACCES, EIO, ...) are per-file problems; any other
  * error is treated as a bug and ends the scan.
  */
-export type HashFile = (absolutePath: string, params: ChunkingParams) => Promise<HashedFile>;
+export type HashFile = (absolutePath: string, params: ChunkingParams, sizeHint?: number) => Promise<HashedFile>;
 
 /** The error name a HashFile implementation uses to say the file changed while it read it. */
 export const FILE_CHANGED_ERROR_NAME = 'FileChangedWhileReading';

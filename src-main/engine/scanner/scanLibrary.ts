@@ -155,6 +155,8 @@ async function checkRoot(root: string): Promise<void> {
 interface HashJob {
   readonly path: LibraryPath;
   readonly absolute: string;
+  /** The size lstat saw, a hint for the hasher (small files are cheaper to hash in-thread). */
+  readonly size: number;
 }
 
 /** A previous entry to keep because its path has a problem: the entry itself, those below, or both. */
@@ -435,7 +437,7 @@ class Scan {
     } else if (stats.isFile()) {
       this.counts.files++;
       const reused = this.reuse(entryPath, stats);
-      if (reused === undefined) this.hashJobs.push({ path: entryPath, absolute });
+      if (reused === undefined) this.hashJobs.push({ path: entryPath, absolute, size: stats.size });
       else {
         this.counts.filesReused++;
         this.entries.set(entryPath, reused);
@@ -495,7 +497,7 @@ class Scan {
       if (typeof before === 'string') continue;
       let hashed;
       try {
-        hashed = await this.options.hashFile(job.absolute, this.options.chunking);
+        hashed = await this.options.hashFile(job.absolute, this.options.chunking, job.size);
       } catch (error) {
         const code = fsErrorCode(error);
         if (isFileChangedError(error) || code === 'ENOENT') continue;

