@@ -34,6 +34,8 @@ export interface RoundSummary {
   deletedRemote: number;
   movedLocal: number;
   movedRemote: number;
+  /** Folders created on this disk or on the server. */
+  foldersCreated: number;
   conflicts: LibraryPath[];
   problems: RoundProblem[];
   /** How many plan-execute passes the round needed until nothing was left. */
@@ -56,6 +58,7 @@ export function emptySummary(libraryId: string, name: string): RoundSummary {
     deletedRemote: 0,
     movedLocal: 0,
     movedRemote: 0,
+    foldersCreated: 0,
     conflicts: [],
     problems: [],
     passes: 0,

@@ -413,7 +413,10 @@ class Round {
           case 'mkdirRemote':
             remoteChanges.push({
               change: { op: 'mkdir', path: action.path, baseRev: action.baseRev },
-              onApplied: (result) => this.recordSynced({ path: action.path, node: { kind: 'dir' }, rev: result.entry.rev, inode: action.local.inode, mtimeMs: action.local.mtimeMs }),
+              onApplied: (result) => {
+                this.recordSynced({ path: action.path, node: { kind: 'dir' }, rev: result.entry.rev, inode: action.local.inode, mtimeMs: action.local.mtimeMs });
+                this.summary.foldersCreated += 1;
+              },
             });
             break;
           case 'upload':
@@ -599,6 +602,7 @@ class Round {
       const result = await deleteFolderIfEmpty(this.root, entryPath);
       if (result.status === 'deleted' || result.status === 'absent') {
         this.forgetEverywhereLocal(entryPath);
+        if (result.status === 'deleted') this.summary.deletedLocal += 1;
         return true;
       }
       if (result.status === 'unsafe') this.addProblem(entryPath, 'unsafe-path', result.message);
@@ -685,12 +689,21 @@ class Round {
       partial = { name, keepBytes: kept.bytes };
       firstChunk = kept.chunks;
     }
-    const result = await writeFileAtomic(this.root, entryPath, chunks.read(remote.chunks.slice(firstChunk), streaming, entryPath), {
-      mtimeMs: remote.mtimeMs,
-      executable: remote.node.executable,
-      expect,
-      ...(partial === undefined ? {} : { partial }),
-    });
+    let result;
+    try {
+      result = await writeFileAtomic(this.root, entryPath, chunks.read(remote.chunks.slice(firstChunk), streaming, entryPath), {
+        mtimeMs: remote.mtimeMs,
+        executable: remote.node.executable,
+        expect,
+        ...(partial === undefined ? {} : { partial }),
+      });
+    } catch (error) {
+      // The folder was renamed, deleted or replaced by a file while we wrote into it: the user
+      // moved things meanwhile. Nothing was written under a real name; the next pass sees it.
+      const code = (error as NodeJS.ErrnoException | null)?.code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+      throw error;
+    }
     if (result.status === 'unsafe') {
       this.addProblem(entryPath, 'unsafe-path', result.message);
       return null;
@@ -716,6 +729,7 @@ class Round {
   private async mkdirLocal(entryPath: LibraryPath, remote: RemoteEntry): Promise<boolean> {
     const result = await mkdirSafe(this.root, entryPath);
     if (result.status === 'created' || result.status === 'exists') {
+      if (result.status === 'created') this.summary.foldersCreated += 1;
       this.index.transaction(() => {
         this.index.local.put(this.libraryId, { path: entryPath, node: { kind: 'dir' }, mtimeMs: 0, inode: result.inode, statSize: 0, chunks: [] });
         this.recordSynced({ path: entryPath, node: { kind: 'dir' }, rev: remote.rev, inode: result.inode, mtimeMs: 0 });

@@ -18,6 +18,10 @@ export interface LibraryClient {
   readonly root: string;
   /** One complete round of this library, whatever its outcome. */
   sync(onProgress?: (progress: RoundProgress) => void): Promise<RoundSummary>;
+  /** Resumes the library after a pause; after a circuit breaker, that confirms the deletions. */
+  resume(): void;
+  /** How far this client has read the library's change feed (it moves when anyone commits). */
+  cursor(): number;
 }
 
 export class LibraryClients {
@@ -57,6 +61,8 @@ export class LibraryClients {
         if (summary === undefined) throw new Error(`${name}: library ${libraryId} was not synced`);
         return summary;
       },
+      resume: () => void engine.setPaused(libraryId, false),
+      cursor: () => engine.index.libraries.get(libraryId)?.cursor ?? 0,
     };
   }
 

@@ -4,6 +4,7 @@
 
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { isTempPath } from './folderFiles.js';
 
 /** What a library folder holds: files with their text content, and folders ('/'-separated paths). */
 export interface DiskState {
@@ -65,7 +66,7 @@ export function move(root: string, from: string, to: string): void {
 
 /** Everything in `disk` whose name is one of the engine's temp files. */
 export function tempFilesIn(disk: DiskState): string[] {
-  return [...disk.files.keys()].filter((relative) => relative.split('/').some((name) => name.startsWith('.cairn-tmp-')));
+  return [...disk.files.keys()].filter(isTempPath);
 }
 
 /** The disk as one sorted, comparable list of lines: `folder/` and `file = content`. */

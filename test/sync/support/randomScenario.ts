@@ -11,11 +11,13 @@
 //       of predicting what a sync did;
 //   (c) no `.cairn-tmp-` file remains, and every file holds a complete content that was written.
 //
-// Every content is unique: its first line is an id naming the seed, the step and the client.
+// Every content is unique: its first line is an id naming the seed, the write's number in the
+// scenario and the client that wrote it.
 
 import type { Harness } from '../harness.js';
-import type { RoundSummary } from '../../../src-main/engine/sync/roundSummary.js';
+import type { RoundProgress, RoundSummary } from '../../../src-main/engine/sync/roundSummary.js';
 import type { LibraryClient, LibraryClients } from './libraryClients.js';
+import { isTempPath } from './folderFiles.js';
 import { SeededRandom } from './seededRandom.js';
 import type { DiskState } from './libraryDisk.js';
 import { describeDisk, isSameOrInside, move, parentOf, readDisk, removeFile, removeFolder, tempFilesIn, writeText } from './libraryDisk.js';
@@ -50,11 +52,21 @@ const STEP_WEIGHTS: Readonly<Record<StepKind, number>> = {
   move: 12,
   deleteFolder: 3,
   moveFolder: 4,
-  sync: 31,
-  syncWhileEditing: 10,
+  sync: 27,
+  syncWhileEditing: 14,
 };
 
 const EDIT_WEIGHTS: Readonly<Record<EditKind, number>> = { write: 50, delete: 20, move: 20, deleteFolder: 4, moveFolder: 6 };
+
+/** The chance that the user edits at one progress report of this phase, during a round. */
+const EDIT_CHANCE_BY_PHASE: Readonly<Record<RoundProgress['phase'], number>> = {
+  pulling: 0.2,
+  scanning: 0.3,
+  uploading: 0.15,
+  downloading: 0.5,
+  committing: 0.5,
+  applying: 0.3,
+};
 
 /** Shared by every large content, so that chunks repeat across files (dedup and reuse paths). */
 const FILLER = Array.from({ length: 2500 }, (_, line) => `filler line ${line} of the shared padding\n`).join('');
@@ -62,6 +74,8 @@ const FILLER = Array.from({ length: 2500 }, (_, line) => `filler line ${line} of
 class Scenario {
   readonly log: string[] = [];
   readonly failures: string[] = [];
+  /** Whether the final rounds reached quiescence (the fresh client's check needs it). */
+  settled = false;
   private readonly random: SeededRandom;
   /** Every content written, by id. */
   private readonly written = new Map<string, { readonly content: string; readonly step: string }>();
@@ -76,16 +90,17 @@ class Scenario {
   }
 
   async run(options: ScenarioOptions): Promise<void> {
-    const steps = this.random.integer(options.minSteps ?? 6, options.maxSteps ?? 12);
-    for (let step = 1; step <= steps && this.failures.length === 0; step++) {
+    const steps = this.random.integer(options.minSteps ?? 6, options.maxSteps ?? 14);
+    // A failure does not end the scenario: what follows shows whether the next rounds repair it.
+    for (let step = 1; step <= steps; step++) {
       const client = this.random.pick(this.clients);
       const kind = this.random.weighted(STEP_WEIGHTS);
       if (kind === 'sync') await this.sync(client, `#${step}`);
       else if (kind === 'syncWhileEditing') await this.syncWhileEditing(client, `#${step}`);
       else this.edit(client, kind, `#${step}`);
     }
-    if (this.failures.length === 0) await this.quiesce();
-    if (this.failures.length === 0) await this.check();
+    this.settled = await this.quiesce();
+    if (this.settled) await this.check();
   }
 
   // ---- edits, acting like a user ------------------------------------------------------------
@@ -93,21 +108,15 @@ class Scenario {
   /** Performs one edit of `kind` (or a write, when that kind is impossible right now). */
   private edit(client: LibraryClient, wanted: EditKind, label: string): void {
     const disk = readDisk(client.root);
-    const files = [...disk.files.keys()].filter((file) => !isTemp(file)).sort();
+    const files = [...disk.files.keys()].filter((file) => !isTempPath(file)).sort();
     const folders = [...disk.folders].sort();
     const free = (candidate: string): boolean =>
       !disk.files.has(candidate) && !disk.folders.has(candidate) && !hasFileAncestor(candidate, disk);
-    // An edit must never leave the folder completely empty: that trips the root-emptied circuit
-    // breaker (an unmounted disk must not look like "delete everything"), which is by design.
-    const leavesSomething = (removed: string): boolean =>
-      [...disk.files.keys(), ...disk.folders].some((other) => !isSameOrInside(other, removed));
 
-    const kind = wanted;
-    switch (kind) {
+    switch (wanted) {
       case 'delete': {
-        const candidates = files.filter(leavesSomething);
-        if (candidates.length === 0) break;
-        const target = this.random.pick(candidates);
+        if (files.length === 0) break;
+        const target = this.random.pick(files);
         this.removeKnowingly(disk.files.get(target)!, `${label} ${client.name} delete ${target}`);
         removeFile(client.root, target);
         this.log.push(`${label} ${client.name} delete ${target} (had ${idOf(disk.files.get(target)!)})`);
@@ -123,9 +132,8 @@ class Scenario {
         return;
       }
       case 'deleteFolder': {
-        const candidates = folders.filter(leavesSomething);
-        if (candidates.length === 0) break;
-        const target = this.random.pick(candidates);
+        if (folders.length === 0) break;
+        const target = this.random.pick(folders);
         const inside = [...disk.files].filter(([file]) => isSameOrInside(file, target));
         for (const [, content] of inside) this.removeKnowingly(content, `${label} ${client.name} delete folder ${target}`);
         removeFolder(client.root, target);
@@ -145,7 +153,7 @@ class Scenario {
       case 'write':
         break;
       default:
-        return unhandled(kind);
+        return unhandled(wanted);
     }
     this.write(client, disk, files, free, label);
   }
@@ -154,7 +162,8 @@ class Scenario {
   private write(client: LibraryClient, disk: DiskState, files: readonly string[], free: (candidate: string) => boolean, label: string): void {
     const writable = FILE_NAMES.filter((name) => free(name) || disk.files.has(name));
     const target = files.length > 0 && (writable.length === 0 || this.random.chance(0.2)) ? this.random.pick(files) : this.random.pick(writable);
-    const id = `s${this.seed}${label.replace('#', '-')}-${client.name}`;
+    // Unique even for two writes in one step (edits during a round share the step's label).
+    const id = `s${this.seed}-w${this.written.size + 1}-${client.name}`;
     const content = this.random.chance(0.2) ? `${id}\n${FILLER}` : `${id}\n`;
     const previous = disk.files.get(target);
     if (previous !== undefined) this.removeKnowingly(previous, `${label} ${client.name} overwrite ${target}`);
@@ -171,28 +180,38 @@ class Scenario {
   // ---- syncing ------------------------------------------------------------------------------
 
   private async sync(client: LibraryClient, label: string): Promise<RoundSummary | null> {
-    const summary = await this.guard(client, label, () => client.sync(), () => '');
+    let summary = await this.guard(client, label, () => client.sync(), () => '');
+    if (summary !== null && summary.outcome === 'paused' && isBreaker(summary.pauseReason)) {
+      // The user emptied the folder or deleted many files on purpose: resuming confirms it.
+      this.log.push(`${label} ${client.name} sync: paused (${summary.pauseReason}); the user resumes`);
+      client.resume();
+      summary = await this.guard(client, label, () => client.sync(), () => '');
+    }
     return summary === null ? null : this.recordRound(client, label, summary, '');
   }
 
-  /** A round during which the user edits once, at a random progress report of the engine. */
+  /**
+   * A round during which the user edits up to twice: at each progress report of the engine, an
+   * edit happens with a probability that depends on the phase (downloads and commits are the
+   * moments where a concurrent edit is most likely to be overwritten).
+   */
   private async syncWhileEditing(client: LibraryClient, label: string): Promise<void> {
-    const editAt = this.random.integer(0, 6);
-    let reports = 0;
-    let edited = '';
+    const seen = new Map<string, number>();
+    const edits: string[] = [];
     let editError: unknown;
-    const note = (): string => (edited === '' ? ` (no edit: only ${reports} progress reports)` : ` with edit [${edited}]`);
+    const note = (): string =>
+      edits.length === 0 ? ` (no edit; phases seen: ${[...seen].map(([phase, count]) => `${phase} x${count}`).join(', ')})` : ` with edit [${edits.join('; ')}]`;
     const summary = await this.guard(
       client,
       label,
       () =>
         client.sync((progress) => {
-          if (reports++ !== editAt) return;
+          seen.set(progress.phase, (seen.get(progress.phase) ?? 0) + 1);
+          if (edits.length >= 2 || !this.random.chance(EDIT_CHANCE_BY_PHASE[progress.phase])) return;
           try {
-            const kind = this.random.weighted(EDIT_WEIGHTS);
             const before = this.log.length;
-            this.edit(client, kind, `${label}.${progress.phase}`);
-            edited = this.log.splice(before).join('; ');
+            this.edit(client, this.random.weighted(EDIT_WEIGHTS), `${label}.${progress.phase}`);
+            edits.push(...this.log.splice(before));
           } catch (error) {
             editError = error;
           }
@@ -200,7 +219,13 @@ class Scenario {
       note,
     );
     if (editError !== undefined) this.failures.push(`${label}: the edit during the round failed: ${String(editError)}`);
-    if (summary !== null) this.recordRound(client, label, summary, note());
+    if (summary !== null && summary.outcome === 'paused' && isBreaker(summary.pauseReason)) {
+      this.log.push(`${label} ${client.name} sync${note()}: paused (${summary.pauseReason}); the user resumes`);
+      client.resume();
+      await this.sync(client, label);
+    } else if (summary !== null) {
+      this.recordRound(client, label, summary, note());
+    }
   }
 
   /** Runs a round; an exception (a bug: rounds report trouble in their summary) is a failure. */
@@ -223,19 +248,25 @@ class Scenario {
     return summary;
   }
 
-  /** Syncs the clients alternately until two consecutive rounds change nothing. */
-  private async quiesce(): Promise<void> {
+  /**
+   * Syncs the clients alternately until two consecutive rounds change nothing: one pass, no
+   * file counted, the same folder before and after, and no new commit in the change feed (the
+   * summary does not count folders created or deleted). Returns false when they never settle.
+   */
+  private async quiesce(): Promise<boolean> {
     let quietRounds = 0;
     for (let round = 0; round < MAX_FINAL_ROUNDS; round++) {
       const client = this.clients[round % this.clients.length]!;
       const before = describeDisk(readDisk(client.root)).join('\n');
+      const cursor = client.cursor();
       const summary = await this.sync(client, `final ${round + 1}`);
-      if (summary === null) return;
       const after = describeDisk(readDisk(client.root)).join('\n');
-      quietRounds = isQuiet(summary) && before === after ? quietRounds + 1 : 0;
-      if (quietRounds === 2) return;
+      const quiet = summary !== null && isQuiet(summary) && summary.passes === 1 && before === after && client.cursor() === cursor;
+      quietRounds = quiet ? quietRounds + 1 : 0;
+      if (quietRounds === 2) return true;
     }
     this.failures.push(`the clients did not quiesce within ${MAX_FINAL_ROUNDS} final rounds`);
+    return false;
   }
 
   // ---- checking -----------------------------------------------------------------------------
@@ -256,7 +287,7 @@ class Scenario {
 
     const present = new Set<string>();
     for (const [file, content] of first.files) {
-      if (isTemp(file)) continue;
+      if (isTempPath(file)) continue;
       const id = idOf(content);
       const original = this.written.get(id);
       if (original === undefined) this.failures.push(`${file} holds a content no one wrote: ${JSON.stringify(content.slice(0, 80))}`);
@@ -294,7 +325,7 @@ export async function runRandomScenario(harness: Harness, clients: LibraryClient
   const scenario = new Scenario(seed, editors);
   try {
     await scenario.run(options);
-    if (scenario.failures.length === 0) {
+    if (scenario.settled) {
       const fresh = await clients.attach('C', libraryId, label);
       attached.push(fresh);
       await scenario.checkFreshClient(fresh);
@@ -327,13 +358,14 @@ function idOrContent(content: string): string {
   return content === `${id}\n` ? id : `${id}+${content.length}`;
 }
 
-function isTemp(file: string): boolean {
-  return file.split('/').some((name) => name.startsWith('.cairn-tmp-'));
-}
-
 function hasFileAncestor(candidate: string, disk: DiskState): boolean {
   for (let parent = parentOf(candidate); parent !== ''; parent = parentOf(parent)) if (disk.files.has(parent)) return true;
   return false;
+}
+
+/** Pause reasons of the circuit breakers, which the user clears by resuming. */
+function isBreaker(reason: string | null): boolean {
+  return reason === 'root-emptied' || reason === 'mass-delete';
 }
 
 function isQuiet(summary: RoundSummary): boolean {
