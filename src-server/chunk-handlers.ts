@@ -8,7 +8,7 @@ import { CHUNK_ID_PATTERN } from '../shared/model.js';
 import { FRAMES_CONTENT_TYPE, encodeFrameHeader } from '../shared/protocol/index.js';
 import type { Frame, Routes } from '../shared/protocol/index.js';
 import { ApiError } from './api-error.js';
-import { startStream, writeStream } from './http-io.js';
+import { CoalescedWriter, startStream } from './http-io.js';
 import type { Handler, ServerServices } from './router.js';
 import type { LibraryAccess } from './storage/metadata-store.js';
 
@@ -51,6 +51,58 @@ async function readChunk(services: ServerServices, library: LibraryAccess, id: C
   return bytes;
 }
 
+/** Downloads hold at most about this many chunk bytes read ahead of the response. */
+const READ_AHEAD_BYTES = 4 * 1024 * 1024;
+/** Most chunk reads running at once for one download. */
+const MAX_READ_AHEAD = 16;
+
+/** How many chunks of this library fit in the read-ahead budget (at least one). */
+function readAheadFor(library: LibraryAccess): number {
+  return Math.max(1, Math.min(MAX_READ_AHEAD, Math.floor(READ_AHEAD_BYTES / library.chunking.maxSize)));
+}
+
+/**
+ * Reads items in order with up to `window` reads in flight, handing the results back in
+ * order. Reads run ahead of the consumer only within the window, so memory stays bounded
+ * however slowly the consumer goes.
+ */
+class ReadAhead<Item, Result> {
+  private readonly pending: Promise<Result>[] = [];
+  private started = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly items: readonly Item[],
+    private readonly window: number,
+    private readonly read: (item: Item) => Promise<Result>,
+  ) {
+    this.fill();
+  }
+
+  /** The next item's result, in order; throws that read's error. */
+  async next(): Promise<Result> {
+    const result = this.pending.shift();
+    if (result === undefined) throw new Error('ReadAhead.next() called past the last item');
+    this.fill();
+    return result;
+  }
+
+  /** Starts no further reads; reads in flight finish and their results are dropped. */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private fill(): void {
+    while (!this.stopped && this.pending.length < this.window && this.started < this.items.length) {
+      const read = this.read(this.items[this.started++]!);
+      // A read may fail before its turn comes; its error is thrown by next(), not reported
+      // as unhandled in the meantime.
+      read.catch(() => {});
+      this.pending.push(read);
+    }
+  }
+}
+
 async function requirePresent(services: ServerServices, library: LibraryAccess, ids: readonly ChunkId[]): Promise<void> {
   const missing = await services.store.chunks.missing(library.id, ids);
   if (missing.length > 0) {
@@ -83,15 +135,26 @@ export const chunkHandlers: { readonly [Name in ChunkHandlerName]: Handler<Route
   async downloadChunks({ services, library, body, response }) {
     const ids = [...new Set(body.ids)];
     await requirePresent(services, library, ids);
-    // Read the first chunk before answering, so a damaged store still gets a clean error
+    const reads = new ReadAhead(ids, readAheadFor(library), (id) => readChunk(services, library, id));
+    // Wait for the first chunk before answering, so a damaged store still gets a clean error
     // when it can; later damage ends the stream early, which the client detects.
-    let next = ids.length > 0 ? await readChunk(services, library, ids[0]!) : null;
+    let bytes = ids.length > 0 ? await reads.next() : null;
     startStream(response, FRAMES_CONTENT_TYPE);
-    for (let index = 0; index < ids.length; index++) {
-      const bytes = next!;
-      await writeStream(response, encodeFrameHeader(ids[index]!, bytes.length));
-      await writeStream(response, bytes);
-      next = index + 1 < ids.length ? await readChunk(services, library, ids[index + 1]!) : null;
+    const output = new CoalescedWriter(response);
+    try {
+      for (let index = 0; index < ids.length; index++) {
+        await output.write(encodeFrameHeader(ids[index]!, bytes!.length));
+        await output.write(bytes!);
+        bytes = index + 1 < ids.length ? await reads.next() : null;
+      }
+      await output.flush();
+    } catch (error) {
+      // The frames gathered so far are whole and verified: send them before the stream ends
+      // early, so the client keeps what it received (a client that left gets nothing anyway).
+      await output.flush().catch(() => {});
+      throw error;
+    } finally {
+      reads.stop();
     }
     response.end();
     return 'streamed';

@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import type { ChunkRef } from '../shared/model.js';
-import type { Change, CommitResponse, Routes } from '../shared/protocol/index.js';
+import type { Change, ChangeResult, CommitResponse, Entry, Routes } from '../shared/protocol/index.js';
 import { ApiError } from './api-error.js';
 import type { Caller, Handler, ServerServices } from './router.js';
 import type { LibraryAccess } from './storage/metadata-store.js';
@@ -13,6 +13,28 @@ export function contentHashOf(chunks: readonly ChunkRef[]): string {
   const hash = createHash('sha256');
   for (const chunk of chunks) hash.update(Buffer.from(chunk.id, 'hex'));
   return hash.digest('hex');
+}
+
+/**
+ * An entry as the change feed and commit answers send it: a deleted version without its chunk
+ * list. A client never fetches the content of a deletion, and a tombstone's chunks made up most
+ * of the feed after a large delete or folder move. The rest (size, contentHash, movedTo ...)
+ * stays, so a client can still tell which content went away. History and trash send whole
+ * entries: a restore needs the chunks.
+ */
+export function feedEntry(entry: Entry): Entry {
+  return entry.deleted && entry.chunks.length > 0 ? { ...entry, chunks: [] } : entry;
+}
+
+function feedResult(result: ChangeResult): ChangeResult {
+  switch (result.status) {
+    case 'applied':
+      return { ...result, entry: feedEntry(result.entry) };
+    case 'conflict':
+      return { ...result, current: result.current === null ? null : feedEntry(result.current) };
+    default:
+      throw new Error(`unhandled change result: ${JSON.stringify(result satisfies never)}`);
+  }
 }
 
 /** Checks what the schemas cannot: each put's size and content hash against its chunk list. */
@@ -60,7 +82,7 @@ async function commitChanges(
       if (outcome.results.some((result) => result.status === 'applied')) {
         services.notifier.publish({ kind: 'commit', libraryId: library.id, headSeq: outcome.headSeq });
       }
-      return { headSeq: outcome.headSeq, results: outcome.results };
+      return { headSeq: outcome.headSeq, results: outcome.results.map(feedResult) };
     default:
       throw new Error(`unhandled commit outcome: ${JSON.stringify(outcome satisfies never)}`);
   }
@@ -99,7 +121,7 @@ export const entryHandlers: { readonly [Name in EntryHandlerName]: Handler<Route
   async changes({ services, library, query }) {
     const page = await services.store.versions.changes(library.id, query.after, query.limit);
     const last = page.items.at(-1);
-    return { entries: page.items, cursor: last === undefined ? query.after : last.rev, headSeq: page.headSeq, hasMore: page.hasMore };
+    return { entries: page.items.map(feedEntry), cursor: last === undefined ? query.after : last.rev, headSeq: page.headSeq, hasMore: page.hasMore };
   },
 
   async waitForChanges({ services, library, query, response }) {

@@ -158,3 +158,39 @@ export async function writeStream(response: ServerResponse, data: Uint8Array | s
     response.on('close', onClose);
   });
 }
+
+/** Pieces smaller than this are gathered before they are written; larger ones go out as they are. */
+const COALESCE_BELOW_BYTES = 64 * 1024;
+/** Gathered pieces are written once they add up to this much. */
+const COALESCED_WRITE_BYTES = 256 * 1024;
+
+/**
+ * Writes a streamed answer in few large writes: small pieces (frame headers, small chunks) are
+ * gathered into one write, so a download of thousands of small chunks does not cost two
+ * socket writes per chunk. Large pieces are written without a copy.
+ */
+export class CoalescedWriter {
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+
+  constructor(private readonly response: ServerResponse) {}
+
+  async write(piece: Uint8Array): Promise<void> {
+    if (piece.length >= COALESCE_BELOW_BYTES) {
+      await this.flush();
+      await writeStream(this.response, piece);
+      return;
+    }
+    this.pending.push(piece);
+    this.pendingBytes += piece.length;
+    if (this.pendingBytes >= COALESCED_WRITE_BYTES) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    await writeStream(this.response, data);
+  }
+}

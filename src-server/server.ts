@@ -49,7 +49,13 @@ export interface Stores {
 export async function openEmbeddedStores(dataDir: string): Promise<Stores> {
   const paths = dataPaths(dataDir);
   await mkdir(paths.chunks, { recursive: true, mode: 0o700 });
-  return { metadata: openSqliteMetadataStore(paths.metadata), chunks: new FsChunkStore(paths.chunks) };
+  const chunks = await FsChunkStore.open(paths.chunks);
+  try {
+    return { metadata: openSqliteMetadataStore(paths.metadata), chunks };
+  } catch (error) {
+    await chunks.close();
+    throw error;
+  }
 }
 
 /** The version in package.json, found from this file in the source tree and in dist/. */

@@ -1,23 +1,70 @@
-// The embedded chunk store: one file per chunk under <root>/<ownerId>/<ab>/<cd>/<id>, where ab
-// and cd are the first two bytes of the id in hex (65,536 folders per owner at most, so no
-// folder grows huge). A chunk is written to a temporary file in its final folder, fsynced,
-// renamed into place and the folder fsynced, so a crash leaves either the whole chunk or none.
+// The embedded chunk store: chunks in pack files under a folder, located through a SQLite index.
+//
+// Each put() writes all of its new chunks into one new pack file, so a batch of hundreds of
+// small chunks costs a handful of fsyncs instead of several per chunk:
+//
+//   1. the pack is written to <root>/.temporary/<name>.pack.partial and fsynced;
+//   2. it is renamed to <root>/<ownerId>/packs/<n1n2>/<name>.pack (n1n2: the first two
+//      characters of its random name, so no folder grows huge), and that folder is fsynced;
+//   3. its chunks' locations are committed to <root>/chunk-index.sqlite (synchronous=FULL).
+//
+// put() resolves only after step 3, so an acknowledged chunk survives a power cut, and a chunk
+// is never visible (has, get) before its pack is complete and durable: a crash before step 3
+// leaves at most a pack nobody points to, whose chunks were never acknowledged. Packs are never
+// modified after the rename. Temporary files a crash left behind are removed at a later open.
+//
+// A pack is the magic PACK_MAGIC followed by the chunks as protocol frames ([32-byte id]
+// [4-byte big-endian length][bytes], see shared/protocol/frames.ts), so a pack describes itself
+// and can be checked or re-indexed without the index.
+//
+// Data folders written before packs existed hold one file per chunk under
+// <root>/<ownerId>/<ab>/<cd>/<id> ("loose" chunks); they are still read, never written.
+//
 // The only module that touches chunk files.
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { CHUNK_ID_PATTERN } from '../../shared/model.js';
 import type { ChunkId } from '../../shared/model.js';
+import { FRAME_HEADER_BYTES, encodeFrameHeader } from '../../shared/protocol/index.js';
+import { ChunkIndex } from './chunk-index.js';
+import type { ChunkLocation } from './chunk-index.js';
 import type { ChunkStore, StoredChunk } from './chunk-store.js';
 
 /** Temporary files end with this; a leftover one (after a crash) is never read as a chunk. */
 export const TEMPORARY_SUFFIX = '.partial';
 
-/** How many chunk files are written and fsynced at once; concurrent fsyncs share journal commits. */
-const WRITE_CONCURRENCY = 16;
+/** Pack files end with this. */
+export const PACK_SUFFIX = '.pack';
+
+/** The first bytes of every pack file: "CAIRNPK1". */
+export const PACK_MAGIC: Uint8Array = new Uint8Array([0x43, 0x41, 0x49, 0x52, 0x4e, 0x50, 0x4b, 0x31]);
+
+/** Under the root; owner ids cannot contain a dot, so these never clash with an owner's folder. */
+const TEMPORARY_FOLDER = '.temporary';
+const INDEX_FILE = 'chunk-index.sqlite';
+const PACKS_FOLDER = 'packs';
+
+/**
+ * Temporary files older than this are removed when the store opens. Younger ones may belong to
+ * another process using the same folder right now (`cairn-server user add` while the server
+ * runs), so they wait for a later open.
+ */
+const TEMPORARY_FILE_MAX_AGE_MS = 60 * 60 * 1000;
+
+/** Most buffers handed to one writev call (Linux's IOV_MAX is 1024). */
+const WRITEV_MAX_BUFFERS = 1000;
+
+/** Pack files kept open for reading, most recently used first; packs never change once written. */
+const OPEN_PACKS_LIMIT = 64;
+
+/** How many loose-chunk lookups run at once in a data folder that still has loose chunks. */
+const LOOSE_LOOKUP_CONCURRENCY = 16;
 
 const OWNER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const LOOSE_SHARD_PATTERN = /^[0-9a-f]{2}$/;
 
 async function fsyncFolder(folder: string): Promise<void> {
   // Windows cannot open a folder for fsync; NTFS journals renames itself.
@@ -30,8 +77,8 @@ async function fsyncFolder(folder: string): Promise<void> {
   }
 }
 
-function isNotFound(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException).code === 'ENOENT';
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException).code;
 }
 
 /** Runs `work` over the items with at most `limit` running at once. */
@@ -43,89 +90,283 @@ async function forEachLimited<Item>(items: readonly Item[], limit: number, work:
   await Promise.all(workers);
 }
 
-/** Shard folders known to exist are remembered, up to this many, to save a mkdir per chunk. */
-const MAX_KNOWN_FOLDERS = 200_000;
+/** Writes every buffer at the file's current position, in order, resuming after short writes. */
+async function writeAll(handle: FileHandle, buffers: readonly Uint8Array[]): Promise<void> {
+  let index = 0;
+  let skip = 0;
+  while (index < buffers.length) {
+    const group: Uint8Array[] = [];
+    for (let next = index; next < buffers.length && group.length < WRITEV_MAX_BUFFERS; next++) {
+      const buffer = next === index ? buffers[next]!.subarray(skip) : buffers[next]!;
+      if (buffer.length > 0) group.push(buffer);
+    }
+    let written = group.length === 0 ? 0 : (await handle.writev(group)).bytesWritten;
+    if (group.length > 0 && written === 0) throw new Error('the disk accepted no bytes of a pack write');
+    // Advance over what was written, which may end inside a buffer.
+    while (index < buffers.length) {
+      const remaining = buffers[index]!.length - skip;
+      if (written < remaining) {
+        skip += written;
+        break;
+      }
+      written -= remaining;
+      index += 1;
+      skip = 0;
+    }
+  }
+}
+
+/**
+ * Read-only handles of recently read files, so a download of many chunks from one pack opens
+ * it once. Only for files that never change while open (packs). At most `limit` handles stay
+ * open when idle; a handle in use is never closed under its reader.
+ */
+class OpenFiles {
+  /** In order of last use, least recent first. */
+  private readonly entries = new Map<string, { readonly handle: Promise<FileHandle>; users: number }>();
+  private closed = false;
+
+  constructor(private readonly limit: number) {}
+
+  async use<Result>(file: string, work: (handle: FileHandle) => Promise<Result>): Promise<Result> {
+    if (this.closed) throw new Error('the chunk store is closed');
+    let entry = this.entries.get(file);
+    if (entry === undefined) {
+      const opened = { handle: open(file, 'r'), users: 0 };
+      // A file that fails to open is not remembered; the error reaches the reader below.
+      opened.handle.catch(() => {
+        if (this.entries.get(file) === opened) this.entries.delete(file);
+      });
+      entry = opened;
+    } else {
+      this.entries.delete(file);
+    }
+    this.entries.set(file, entry);
+    entry.users += 1;
+    try {
+      return await work(await entry.handle);
+    } finally {
+      entry.users -= 1;
+      this.closeIdle(this.closed ? 0 : this.limit);
+    }
+  }
+
+  /** Closes idle handles, least recently used first, until at most `keep` remain open. */
+  private closeIdle(keep: number): void {
+    for (const [file, entry] of this.entries) {
+      if (this.entries.size <= keep) break;
+      if (entry.users > 0) continue;
+      this.entries.delete(file);
+      // Closing a read-only handle loses nothing if it fails; an open failure was reported to its reader.
+      entry.handle.then((handle) => handle.close()).catch(() => {});
+    }
+  }
+
+  /** Closes every handle; called once no read is in flight (the server drains requests first). */
+  closeAll(): void {
+    this.closed = true;
+    this.closeIdle(0);
+  }
+}
+
+function checkOwnerId(ownerId: string): void {
+  // Owner ids come from the server's own records, but paths are built from them, so check.
+  if (!OWNER_ID_PATTERN.test(ownerId)) throw new TypeError(`not an owner id: ${ownerId}`);
+}
+
+function checkChunkId(id: string): void {
+  if (!CHUNK_ID_PATTERN.test(id)) throw new TypeError(`not a chunk id: ${id}`);
+}
 
 export class FsChunkStore implements ChunkStore {
-  private readonly knownFolders = new Set<string>();
+  /** Folders made durable by this process (see ensureFolder), by path. */
+  private readonly readyFolders = new Map<string, Promise<void>>();
+  private readonly packs = new OpenFiles(OPEN_PACKS_LIMIT);
+  /** Per owner: whether their folder holds loose chunks from before packs (never becomes true later). */
+  private readonly looseOwners = new Map<string, Promise<boolean>>();
 
-  constructor(private readonly root: string) {}
+  private constructor(
+    private readonly root: string,
+    private readonly index: ChunkIndex,
+  ) {}
 
-  private chunkPath(ownerId: string, id: ChunkId): string {
-    // Both parts come from the server's own records, but a path is built from them, so check.
-    if (!OWNER_ID_PATTERN.test(ownerId)) throw new TypeError(`not an owner id: ${ownerId}`);
-    if (!CHUNK_ID_PATTERN.test(id)) throw new TypeError(`not a chunk id: ${id}`);
+  /** Opens (creating if needed) the store in `root`, and removes stale temporary files. */
+  static async open(root: string): Promise<FsChunkStore> {
+    await mkdir(root, { recursive: true, mode: 0o700 });
+    // The root's own entry must be durable before anything in it is acknowledged.
+    await fsyncFolder(path.dirname(root));
+    const temporary = path.join(root, TEMPORARY_FOLDER);
+    await mkdir(temporary, { recursive: true, mode: 0o700 });
+    const now = Date.now();
+    for (const name of await readdir(temporary)) {
+      const file = path.join(temporary, name);
+      try {
+        if (now - (await stat(file)).mtimeMs > TEMPORARY_FILE_MAX_AGE_MS) await rm(file, { force: true });
+      } catch (error) {
+        if (errorCode(error) !== 'ENOENT') throw error;
+      }
+    }
+    return new FsChunkStore(root, new ChunkIndex(path.join(root, INDEX_FILE)));
+  }
+
+  private loosePath(ownerId: string, id: ChunkId): string {
     return path.join(this.root, ownerId, id.slice(0, 2), id.slice(2, 4), id);
   }
 
+  private packPath(ownerId: string, packName: string): string {
+    return path.join(this.root, ownerId, PACKS_FOLDER, packName.slice(0, 2), `${packName}${PACK_SUFFIX}`);
+  }
+
   async has(ownerId: string, id: ChunkId): Promise<boolean> {
-    try {
-      await stat(this.chunkPath(ownerId, id));
-      return true;
-    } catch (error) {
-      if (isNotFound(error)) return false;
-      throw error;
-    }
+    checkOwnerId(ownerId);
+    checkChunkId(id);
+    if (this.index.has(ownerId, id)) return true;
+    return this.hasLoose(ownerId, id);
   }
 
   async put(ownerId: string, chunks: readonly StoredChunk[]): Promise<void> {
-    const unique = new Map<ChunkId, StoredChunk>();
-    for (const chunk of chunks) unique.set(chunk.id, chunk);
-    const pending: { target: string; temporary: string }[] = [];
-    try {
-      // Phase 1: every new chunk into a fsynced temporary file beside its final name.
-      await forEachLimited([...unique.values()], WRITE_CONCURRENCY, async (chunk) => {
-        const target = this.chunkPath(ownerId, chunk.id);
-        if (await this.has(ownerId, chunk.id)) return;
-        await this.makeFolders(path.dirname(target));
-        const temporary = `${target}.${randomBytes(6).toString('hex')}${TEMPORARY_SUFFIX}`;
-        pending.push({ target, temporary });
-        const handle = await open(temporary, 'wx');
-        try {
-          await handle.writeFile(chunk.bytes);
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-      });
-      // Phase 2: rename into place. Two uploads of one chunk may race; both temporary files
-      // hold the same verified bytes, so whichever rename lands last replaces an identical file.
-      for (const file of pending) await rename(file.temporary, file.target);
-    } catch (error) {
-      await Promise.all(pending.map((file) => rm(file.temporary, { force: true })));
-      throw error;
+    checkOwnerId(ownerId);
+    // The chunks this store lacks, once each: chunks it holds already are not written again.
+    const fresh = new Map<ChunkId, StoredChunk>();
+    for (const chunk of chunks) {
+      checkChunkId(chunk.id);
+      if (!fresh.has(chunk.id) && !this.index.has(ownerId, chunk.id)) fresh.set(chunk.id, chunk);
     }
-    // Phase 3: make the renames durable, once per folder.
-    const folders = new Set(pending.map((file) => path.dirname(file.target)));
-    await forEachLimited([...folders], WRITE_CONCURRENCY, fsyncFolder);
+    if (fresh.size > 0 && (await this.mayHoldLooseChunks(ownerId))) {
+      await forEachLimited([...fresh.keys()], LOOSE_LOOKUP_CONCURRENCY, async (id) => {
+        if (await this.hasLoose(ownerId, id)) fresh.delete(id);
+      });
+    }
+    if (fresh.size === 0) return;
+    await this.writePack(ownerId, [...fresh.values()]);
   }
 
   async get(ownerId: string, id: ChunkId): Promise<Uint8Array | null> {
+    checkOwnerId(ownerId);
+    checkChunkId(id);
+    const location = this.index.locate(ownerId, id);
+    if (location !== null) return this.readPacked(ownerId, id, location);
+    if (!(await this.mayHoldLooseChunks(ownerId))) return null;
     try {
-      const bytes = await readFile(this.chunkPath(ownerId, id));
+      const bytes = await readFile(this.loosePath(ownerId, id));
       // A plain Uint8Array view of the Buffer, as the interface promises (no copy).
       return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
     } catch (error) {
-      if (isNotFound(error)) return null;
+      if (errorCode(error) === 'ENOENT') return null;
       throw error;
     }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.packs.closeAll();
+    this.index.close();
+  }
 
-  /** Creates a shard folder and its missing parents, fsyncing each folder whose entries changed. */
-  private async makeFolders(folder: string): Promise<void> {
-    if (this.knownFolders.has(folder)) return;
-    const first = await mkdir(folder, { recursive: true });
-    if (this.knownFolders.size < MAX_KNOWN_FOLDERS) this.knownFolders.add(folder);
-    if (first === undefined) return;
-    // mkdir returns the first (topmost) folder it created. The new entries live in that
-    // folder's parent and in each created folder but the deepest one.
-    let current = path.dirname(folder);
-    while (current.length >= first.length) {
-      await fsyncFolder(current);
-      current = path.dirname(current);
+  /** Writes the chunks into one new pack and indexes it; see the comment at the top. */
+  private async writePack(ownerId: string, chunks: readonly StoredChunk[]): Promise<void> {
+    const name = randomBytes(16).toString('hex');
+    const target = this.packPath(ownerId, name);
+    const folder = path.dirname(target);
+    const temporary = path.join(this.root, TEMPORARY_FOLDER, `${name}${PACK_SUFFIX}${TEMPORARY_SUFFIX}`);
+    const buffers: Uint8Array[] = [PACK_MAGIC];
+    const locations: { id: ChunkId; offset: number; size: number }[] = [];
+    let offset = PACK_MAGIC.length;
+    for (const chunk of chunks) {
+      buffers.push(encodeFrameHeader(chunk.id, chunk.bytes.length), chunk.bytes);
+      offset += FRAME_HEADER_BYTES;
+      locations.push({ id: chunk.id, offset, size: chunk.bytes.length });
+      offset += chunk.bytes.length;
     }
-    await fsyncFolder(path.dirname(first));
+    await this.ensureFolder(folder);
+    let renamed = false;
+    try {
+      const handle = await open(temporary, 'wx', 0o600);
+      try {
+        await writeAll(handle, buffers);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temporary, target);
+      renamed = true;
+    } finally {
+      if (!renamed) await rm(temporary, { force: true });
+    }
+    await fsyncFolder(folder);
+    this.index.addPack({ ownerId, name, bytes: offset, createdAt: Date.now(), chunks: locations });
+  }
+
+  private async readPacked(ownerId: string, id: ChunkId, location: ChunkLocation): Promise<Uint8Array> {
+    const file = this.packPath(ownerId, location.packName);
+    return this.packs.use(file, async (handle) => {
+      // Not zero-filled: every byte is overwritten below or the read fails.
+      const bytes = Buffer.allocUnsafeSlow(location.size);
+      let filled = 0;
+      while (filled < location.size) {
+        const { bytesRead } = await handle.read(bytes, filled, location.size - filled, location.offset + filled);
+        if (bytesRead === 0) throw new Error(`pack ${file} ends inside chunk ${id}: the chunk store is damaged`);
+        filled += bytesRead;
+      }
+      return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+    });
+  }
+
+  private async hasLoose(ownerId: string, id: ChunkId): Promise<boolean> {
+    if (!(await this.mayHoldLooseChunks(ownerId))) return false;
+    try {
+      await stat(this.loosePath(ownerId, id));
+      return true;
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Whether the owner's folder has loose-chunk shard folders. Checked once per owner: this
+   * store never writes loose chunks, so an owner without them never gains any, and their
+   * lookups skip the disk.
+   */
+  private mayHoldLooseChunks(ownerId: string): Promise<boolean> {
+    let answer = this.looseOwners.get(ownerId);
+    if (answer === undefined) {
+      answer = (async () => {
+        try {
+          return (await readdir(path.join(this.root, ownerId))).some((name) => LOOSE_SHARD_PATTERN.test(name));
+        } catch (error) {
+          if (errorCode(error) === 'ENOENT') return false;
+          throw error;
+        }
+      })();
+      answer.catch(() => this.looseOwners.delete(ownerId));
+      this.looseOwners.set(ownerId, answer);
+    }
+    return answer;
+  }
+
+  /**
+   * Makes a folder below the root exist durably: each folder from the root down is created if
+   * missing and its parent fsynced, once per process. The fsync happens even when the folder
+   * existed already, because a crashed process may have created it without making its entry
+   * durable. Concurrent callers share one attempt, so none writes into a folder whose entry
+   * another caller is still making durable.
+   */
+  private ensureFolder(folder: string): Promise<void> {
+    let ready = this.readyFolders.get(folder);
+    if (ready === undefined) {
+      ready = (async () => {
+        const parent = path.dirname(folder);
+        if (parent !== this.root) await this.ensureFolder(parent);
+        try {
+          await mkdir(folder, { mode: 0o700 });
+        } catch (error) {
+          if (errorCode(error) !== 'EEXIST') throw error;
+        }
+        await fsyncFolder(parent);
+      })();
+      ready.catch(() => this.readyFolders.delete(folder));
+      this.readyFolders.set(folder, ready);
+    }
+    return ready;
   }
 }

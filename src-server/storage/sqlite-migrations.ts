@@ -1,4 +1,5 @@
-// Schema migrations of the SQLite metadata store. Migrations only ever append: a released
+// Schema migrations of the SQLite databases: the metadata store (MIGRATIONS) and the chunk
+// store's pack index (CHUNK_INDEX_MIGRATIONS). Migrations only ever append: a released
 // migration is never edited, and each one has its own test (test/server/sqlite-migrations.test.ts).
 
 import type Database from 'better-sqlite3';
@@ -92,6 +93,39 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (library_id, path)
       ) WITHOUT ROWID;
       CREATE INDEX heads_by_rev ON heads(library_id, rev);
+    `,
+  },
+];
+
+/** The pack index of the embedded chunk store (see fs-chunk-store.ts and chunk-index.ts). */
+export const CHUNK_INDEX_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'pack index',
+    sql: `
+      -- One row per pack file: <chunks>/<owner_id>/packs/<first two characters of name>/<name>.pack.
+      -- A pack is written whole, fsynced and renamed into place before its row is committed,
+      -- so every row names a complete pack. A pack without a row is the leftover of a crash
+      -- between the rename and the commit: its chunks were never acknowledged.
+      CREATE TABLE packs (
+        id INTEGER PRIMARY KEY,
+        owner_id TEXT NOT NULL,
+        name TEXT NOT NULL UNIQUE,
+        bytes INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX packs_by_owner ON packs(owner_id);
+
+      -- Where each of an owner's chunks lives: its bytes are the size bytes at byte_offset in the pack.
+      CREATE TABLE chunk_locations (
+        owner_id TEXT NOT NULL,
+        chunk_id BLOB NOT NULL,
+        pack_id INTEGER NOT NULL REFERENCES packs(id),
+        byte_offset INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        PRIMARY KEY (owner_id, chunk_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX chunk_locations_by_pack ON chunk_locations(pack_id);
     `,
   },
 ];

@@ -1,12 +1,12 @@
 // Chunk routes: which are missing, upload and download (single and batched), verification,
 // limits, and scoping per library and per owner.
 
-import { readdir } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FRAMES_CONTENT_TYPE, buildPath, decodeFrames, encodeFrames, routes } from '../../shared/protocol/index.js';
+import { open } from 'node:fs/promises';
+import { FRAMES_CONTENT_TYPE, FrameDecoder, buildPath, decodeFrames, encodeFrames, routes } from '../../shared/protocol/index.js';
 import type { Frame } from '../../shared/protocol/index.js';
 import { dataPaths } from '../../src-server/server.js';
+import { filesBelow, storedCopies } from './chunk-files.js';
 import { makeChunk, putChunk, startTestServer } from './test-server.js';
 import type { TestServer } from './test-server.js';
 
@@ -52,9 +52,9 @@ async function errorCode(response: Response): Promise<string> {
   return ((await response.json()) as { error: { code: string } }).error.code;
 }
 
-async function filesUnder(folder: string): Promise<string[]> {
-  const entries = await readdir(folder, { recursive: true, withFileTypes: true });
-  return entries.filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name));
+/** The owners whose folders hold a copy of the chunk, one entry per copy. */
+async function copyOwners(id: string): Promise<string[]> {
+  return (await storedCopies(dataPaths(server.dataDir).chunks)).filter((copy) => copy.id === id).map((copy) => copy.owner);
 }
 
 describe('single chunks', () => {
@@ -70,12 +70,12 @@ describe('single chunks', () => {
     expect(new Uint8Array(await fetched.arrayBuffer())).toEqual(chunk.bytes);
   });
 
-  it('stores the chunk sharded by hash prefix under its owner, with no temporary file left', async () => {
+  it('stores the chunk in a pack under its owner, with no temporary file left', async () => {
     const chunk = makeChunk('on disk', 3000);
     await putChunk(server, alice, libraryId, chunk);
-    const files = await filesUnder(path.join(dataPaths(server.dataDir).chunks, aliceUserId));
-    expect(files).toContain(path.join(dataPaths(server.dataDir).chunks, aliceUserId, chunk.id.slice(0, 2), chunk.id.slice(2, 4), chunk.id));
-    expect(files.filter((file) => file.endsWith('.partial'))).toEqual([]);
+    const copies = (await storedCopies(dataPaths(server.dataDir).chunks)).filter((copy) => copy.id === chunk.id);
+    expect(copies).toMatchObject([{ owner: aliceUserId, kind: 'pack', size: 3000 }]);
+    expect((await filesBelow(dataPaths(server.dataDir).chunks)).filter((file) => file.endsWith('.partial'))).toEqual([]);
   });
 
   it.each([
@@ -126,6 +126,14 @@ describe('batched chunks', () => {
     expect(frames.map((frame) => frame.bytes)).toEqual(order.map((chunk) => chunk.bytes));
   });
 
+  it('sends a chunk asked for twice once, keeping the order of first mention', async () => {
+    const [a, b, c] = [batch[3]!, batch[17]!, batch[40]!];
+    const fetched = await download(alice, libraryId, [c.id, a.id, c.id, b.id, a.id]);
+    const frames = decodeFrames(new Uint8Array(await fetched.arrayBuffer()), 16384);
+    expect(frames.map((frame) => frame.id)).toEqual([c.id, a.id, b.id]);
+    expect(frames.map((frame) => frame.bytes)).toEqual([c.bytes, a.bytes, b.bytes]);
+  });
+
   it('answers the missing ids in request order without duplicates', async () => {
     const [a, b] = [makeChunk('m-a'), makeChunk('m-b')];
     expect(await missing(alice, libraryId, [b.id, batch[0]!.id, a.id, b.id])).toEqual([b.id, a.id]);
@@ -167,6 +175,44 @@ describe('batched chunks', () => {
   });
 });
 
+describe('damaged chunk store', () => {
+  /** Uploads the chunks in one batch, then flips one byte of `damaged` where it is stored. */
+  async function uploadAndDamage(chunks: Frame[], damaged: Frame): Promise<void> {
+    expect((await upload(alice, libraryId, encodeFrames(chunks))).status).toBe(200);
+    const [copy] = (await storedCopies(dataPaths(server.dataDir).chunks)).filter((candidate) => candidate.id === damaged.id);
+    const handle = await open(copy!.file, 'r+');
+    try {
+      await handle.write(new Uint8Array([damaged.bytes[0]! ^ 0xff]), 0, 1, copy!.offset);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  it('answers 500 when the first chunk asked for is damaged, sending no frame', async () => {
+    const chunks = Array.from({ length: 3 }, (_, index) => makeChunk(`damaged first ${index}`, 2000));
+    await uploadAndDamage(chunks, chunks[0]!);
+    const response = await download(alice, libraryId, chunks.map((chunk) => chunk.id));
+    expect(response.status).toBe(500);
+    expect(await errorCode(response)).toBe('internal');
+  });
+
+  it('ends the stream early after the last good frame when a later chunk is damaged', async () => {
+    const chunks = Array.from({ length: 40 }, (_, index) => makeChunk(`damaged later ${index}`, 2000));
+    await uploadAndDamage(chunks, chunks[30]!);
+    const response = await download(alice, libraryId, chunks.map((chunk) => chunk.id));
+    expect(response.status).toBe(200);
+    const decoder = new FrameDecoder(16384);
+    const received: string[] = [];
+    await expect(
+      (async () => {
+        for await (const slice of response.body!) received.push(...decoder.push(slice).map((frame) => frame.id));
+        decoder.finish();
+      })(),
+    ).rejects.toThrow();
+    expect(received).toEqual(chunks.slice(0, 30).map((chunk) => chunk.id));
+  });
+});
+
 describe('chunk scoping', () => {
   it('counts a chunk present only for the library it was uploaded to', async () => {
     const chunk = makeChunk('scoped');
@@ -178,8 +224,7 @@ describe('chunk scoping', () => {
     // Uploading again links it; the owner's store keeps one copy.
     await putChunk(server, alice, other, chunk);
     expect(await missing(alice, other, [chunk.id])).toEqual([]);
-    const copies = (await filesUnder(dataPaths(server.dataDir).chunks)).filter((file) => file.endsWith(chunk.id));
-    expect(copies).toHaveLength(1);
+    expect(await copyOwners(chunk.id)).toEqual([aliceUserId]);
   });
 
   it('never shares chunk files between owners', async () => {
@@ -188,8 +233,8 @@ describe('chunk scoping', () => {
     await putChunk(server, alice, libraryId, chunk);
     expect(await missing(bob, bobsLibrary, [chunk.id])).toEqual([chunk.id]);
     await putChunk(server, bob, bobsLibrary, chunk);
-    const copies = (await filesUnder(dataPaths(server.dataDir).chunks)).filter((file) => file.endsWith(chunk.id));
-    expect(copies).toHaveLength(2);
+    const bobUserId = (await server.ok(routes.me, { token: bob })).userId;
+    expect((await copyOwners(chunk.id)).sort()).toEqual([aliceUserId, bobUserId].sort());
   });
 
   it('stores a member upload under the owner of the library', async () => {
@@ -197,7 +242,6 @@ describe('chunk scoping', () => {
     await server.ok(routes.setMember, { token: alice, params: { libraryId: shared, userName: 'bob' }, body: { role: 'rw' } });
     const chunk = makeChunk('member upload');
     expect((await putChunk(server, bob, shared, chunk)).status).toBe(200);
-    const copies = (await filesUnder(dataPaths(server.dataDir).chunks)).filter((file) => file.endsWith(chunk.id));
-    expect(copies).toEqual([path.join(dataPaths(server.dataDir).chunks, aliceUserId, chunk.id.slice(0, 2), chunk.id.slice(2, 4), chunk.id)]);
+    expect(await copyOwners(chunk.id)).toEqual([aliceUserId]);
   });
 });

@@ -1,10 +1,12 @@
 // The change feed and the two ways of waiting for it: long-poll and server-sent events.
 
+import { request } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPath, routes, serverEventSchema } from '../../shared/protocol/index.js';
-import type { ServerEvent } from '../../shared/protocol/index.js';
+import type { Entry, ServerEvent } from '../../shared/protocol/index.js';
 import { InProcessNotifier } from '../../src-server/notifier.js';
-import { startTestServer } from './test-server.js';
+import { fileOf, makeChunk, putChunk, startTestServer } from './test-server.js';
 import type { TestServer } from './test-server.js';
 
 let server: TestServer;
@@ -72,6 +74,88 @@ describe('change feed', () => {
     });
     expect(response.headers.get('content-encoding')).toBe('gzip');
     expect(((await response.json()) as { entries: unknown[] }).entries).toHaveLength(200);
+  });
+});
+
+describe('deleted versions in the feed and in commit answers', () => {
+  const chunks = [makeChunk('tombstone one', 700), makeChunk('tombstone two', 900)];
+  const file = fileOf(chunks.map((chunk) => chunk.ref));
+
+  /** A library holding f (rev 1), d (rev 2) and d/g (rev 3), all files but d. */
+  async function libraryWithFiles(name: string): Promise<string> {
+    const libraryId = await newLibrary(name);
+    for (const chunk of chunks) await putChunk(server, alice, libraryId, chunk);
+    await server.ok(routes.commit, {
+      token: alice,
+      params: { libraryId },
+      body: { changes: [{ op: 'put', path: 'f', baseRev: null, ...file }, { op: 'put', path: 'd/g', baseRev: null, ...file }] },
+    });
+    return libraryId;
+  }
+
+  async function feed(libraryId: string): Promise<Entry[]> {
+    return (await server.ok(routes.changes, { token: alice, params: { libraryId }, query: { after: 0 } })).entries;
+  }
+
+  const withoutChunks = { size: file.size, contentHash: file.contentHash, chunks: [] };
+
+  it('sends deletions and the old paths of moves without chunks, keeping size and content hash', async () => {
+    const libraryId = await libraryWithFiles('Tombstones');
+    await server.ok(routes.commit, {
+      token: alice,
+      params: { libraryId },
+      body: { changes: [{ op: 'delete', path: 'f', baseRev: 1 }, { op: 'move', from: 'd', to: 'e', baseRev: 2, toBaseRev: null }] },
+    });
+    const entries = await feed(libraryId);
+    const byPath = Object.fromEntries(entries.map((entry) => [entry.path, entry]));
+    expect(byPath.f).toMatchObject({ deleted: true, ...withoutChunks });
+    expect(byPath['d/g']).toMatchObject({ deleted: true, movedTo: 'e/g', ...withoutChunks });
+    expect(byPath['e/g']).toMatchObject({ deleted: false, movedFrom: 'd/g', size: file.size, contentHash: file.contentHash, chunks: file.chunks });
+  });
+
+  it('sends deleted entries without chunks in commit results and conflicts', async () => {
+    const libraryId = await libraryWithFiles('Tombstone answers');
+    const deleted = await server.ok(routes.commit, { token: alice, params: { libraryId }, body: { changes: [{ op: 'delete', path: 'f', baseRev: 1 }] } });
+    expect(deleted.results).toMatchObject([{ status: 'applied', entry: { path: 'f', deleted: true, ...withoutChunks } }]);
+    const stale = await server.ok(routes.commit, { token: alice, params: { libraryId }, body: { changes: [{ op: 'put', path: 'f', baseRev: 1, ...file }] } });
+    expect(stale.results).toMatchObject([{ status: 'conflict', reason: 'stale-base', current: { path: 'f', deleted: true, ...withoutChunks } }]);
+  });
+
+  it('keeps the chunks of deleted versions in history and trash', async () => {
+    const libraryId = await libraryWithFiles('Tombstone history');
+    await server.ok(routes.commit, { token: alice, params: { libraryId }, body: { changes: [{ op: 'delete', path: 'f', baseRev: 1 }] } });
+    const history = await server.ok(routes.history, { token: alice, params: { libraryId }, query: { path: 'f' } });
+    expect(history.versions.map((version) => [version.deleted, version.chunks])).toEqual([
+      [true, file.chunks],
+      [false, file.chunks],
+    ]);
+    const trash = await server.ok(routes.trash, { token: alice, params: { libraryId }, query: {} });
+    expect(trash.items).toMatchObject([{ path: 'f', deleted: { chunks: file.chunks }, lastLive: { chunks: file.chunks } }]);
+  });
+
+  it.each([
+    ['gzipped when the client accepts gzip', 'gzip', 'gzip'],
+    ['plain when the client does not', 'identity', undefined],
+  ])('sends a large feed %s', async (_name, acceptEncoding, expected) => {
+    const libraryId = await newLibrary(`Feed encoding ${acceptEncoding}`);
+    await mkdirs(libraryId, Array.from({ length: 100 }, (_, index) => `folder ${index}`));
+    // node:http, not fetch: fetch asks for gzip itself and hides the encoding.
+    const answer = await new Promise<{ encoding: string | undefined; body: Buffer }>((resolve, reject) => {
+      const outgoing = request(`${server.url}${buildPath(routes.changes, { libraryId })}?after=0`, {
+        headers: { authorization: `Bearer ${alice}`, 'accept-encoding': acceptEncoding },
+      });
+      outgoing.on('response', (response) => {
+        const parts: Buffer[] = [];
+        response.on('data', (part: Buffer) => parts.push(part));
+        response.on('end', () => resolve({ encoding: response.headers['content-encoding'], body: Buffer.concat(parts) }));
+        response.on('error', reject);
+      });
+      outgoing.on('error', reject);
+      outgoing.end();
+    });
+    expect(answer.encoding).toBe(expected);
+    const text = expected === 'gzip' ? gunzipSync(answer.body).toString('utf8') : answer.body.toString('utf8');
+    expect((JSON.parse(text) as { entries: unknown[] }).entries).toHaveLength(100);
   });
 });
 

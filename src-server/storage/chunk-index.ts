@@ -1,0 +1,87 @@
+// The pack index of the embedded chunk store: which pack file holds each of an owner's chunks,
+// and where in it. One SQLite file in WAL mode with synchronous=FULL, so a committed pack
+// survives a power cut; the only module that touches that file. better-sqlite3 is synchronous,
+// so each method runs to completion without yielding and a pack is indexed in one transaction.
+
+import Database from 'better-sqlite3';
+import type { ChunkId } from '../../shared/model.js';
+import { CHUNK_INDEX_MIGRATIONS, migrate } from './sqlite-migrations.js';
+
+/** Where a chunk's bytes are: `size` bytes at `offset` in the pack file called `packName`. */
+export interface ChunkLocation {
+  readonly packName: string;
+  readonly offset: number;
+  readonly size: number;
+}
+
+/** A new pack and the chunks it holds. */
+export interface NewPack {
+  readonly ownerId: string;
+  readonly name: string;
+  readonly bytes: number;
+  readonly createdAt: number;
+  readonly chunks: readonly { readonly id: ChunkId; readonly offset: number; readonly size: number }[];
+}
+
+interface LocationRow {
+  name: string;
+  byte_offset: number;
+  size: number;
+}
+
+export class ChunkIndex {
+  private readonly db: Database.Database;
+  private readonly locateStatement: Database.Statement;
+  private readonly hasStatement: Database.Statement;
+  private readonly addPackTransaction: Database.Transaction<(pack: NewPack) => number>;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    // FULL: an upload is acknowledged after its pack is indexed, so the index must not lose
+    // a committed pack in a power cut.
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    migrate(this.db, CHUNK_INDEX_MIGRATIONS);
+    this.locateStatement = this.db.prepare(
+      'SELECT p.name, c.byte_offset, c.size FROM chunk_locations c JOIN packs p ON p.id = c.pack_id WHERE c.owner_id = ? AND c.chunk_id = ?',
+    );
+    this.hasStatement = this.db.prepare('SELECT 1 FROM chunk_locations WHERE owner_id = ? AND chunk_id = ?').pluck();
+    const insertPack = this.db.prepare('INSERT INTO packs (owner_id, name, bytes, created_at) VALUES (?, ?, ?, ?)');
+    // A chunk indexed already (another upload of it won the race) keeps its first location;
+    // this pack's copy is then dead bytes that a future pack compaction reclaims.
+    const insertLocation = this.db.prepare(
+      'INSERT OR IGNORE INTO chunk_locations (owner_id, chunk_id, pack_id, byte_offset, size) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.addPackTransaction = this.db.transaction((pack: NewPack): number => {
+      const packId = insertPack.run(pack.ownerId, pack.name, pack.bytes, pack.createdAt).lastInsertRowid;
+      let added = 0;
+      for (const chunk of pack.chunks) {
+        added += insertLocation.run(pack.ownerId, Buffer.from(chunk.id, 'hex'), packId, chunk.offset, chunk.size).changes;
+      }
+      return added;
+    });
+  }
+
+  locate(ownerId: string, id: ChunkId): ChunkLocation | null {
+    const row = this.locateStatement.get(ownerId, Buffer.from(id, 'hex')) as LocationRow | undefined;
+    return row === undefined ? null : { packName: row.name, offset: row.byte_offset, size: row.size };
+  }
+
+  has(ownerId: string, id: ChunkId): boolean {
+    return this.hasStatement.get(ownerId, Buffer.from(id, 'hex')) !== undefined;
+  }
+
+  /**
+   * Records a pack that is durable on disk, and where each of its chunks is, in one durable
+   * transaction. Returns how many of its chunks were not indexed before.
+   */
+  addPack(pack: NewPack): number {
+    return this.addPackTransaction.immediate(pack);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

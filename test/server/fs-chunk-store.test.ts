@@ -1,0 +1,197 @@
+// The embedded chunk store's own behaviour beyond the conformance suite: its pack files, chunks
+// it holds already, loose chunks from before packs, temporary files, and crashes.
+
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FsChunkStore, PACK_MAGIC } from '../../src-server/storage/fs-chunk-store.js';
+import { filesBelow, storedCopies } from './chunk-files.js';
+import { makeChunk } from './test-server.js';
+
+const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+let root: string;
+const opened: FsChunkStore[] = [];
+
+async function openStore(): Promise<FsChunkStore> {
+  const store = await FsChunkStore.open(root);
+  opened.push(store);
+  return store;
+}
+
+beforeEach(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), 'cairn-chunk-store-test-'));
+});
+afterEach(async () => {
+  for (const store of opened.splice(0)) await store.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+describe('pack files', () => {
+  it('writes a batch as one pack under its owner: the magic, then each chunk as a frame', async () => {
+    const store = await openStore();
+    const chunks = Array.from({ length: 20 }, (_, index) => makeChunk(`pack ${index}`, 100 + index * 50));
+    await store.put('owner', chunks);
+    const copies = await storedCopies(root);
+    expect(copies.map((copy) => copy.id)).toEqual(chunks.map((chunk) => chunk.id));
+    expect(new Set(copies.map((copy) => copy.file)).size).toBe(1);
+    const file = copies[0]!.file;
+    expect(path.relative(root, file)).toMatch(/^owner\/packs\/([0-9a-f]{2})\/\1[0-9a-f]{30}\.pack$/);
+    const bytes = await readFile(file);
+    expect(bytes.subarray(0, 8)).toEqual(Buffer.from(PACK_MAGIC));
+    for (const [index, copy] of copies.entries()) expect(new Uint8Array(bytes.subarray(copy.offset, copy.offset + copy.size))).toEqual(chunks[index]!.bytes);
+    expect((await filesBelow(root)).filter((name) => name.endsWith('.partial'))).toEqual([]);
+  });
+
+  it('writes only the chunks it lacks, and nothing when it holds them all', async () => {
+    const store = await openStore();
+    const first = Array.from({ length: 4 }, (_, index) => makeChunk(`first ${index}`));
+    const second = Array.from({ length: 3 }, (_, index) => makeChunk(`second ${index}`));
+    await store.put('owner', first);
+    await store.put('owner', [...first, ...second, second[0]!]);
+    await store.put('owner', [...second, ...first]);
+    const copies = await storedCopies(root);
+    expect(copies.map((copy) => copy.id)).toHaveLength(7);
+    expect(new Set(copies.map((copy) => copy.id))).toEqual(new Set([...first, ...second].map((chunk) => chunk.id)));
+    expect(new Set(copies.map((copy) => copy.file)).size).toBe(2);
+  });
+
+  it('keeps each owner in their own packs', async () => {
+    const store = await openStore();
+    const chunk = makeChunk('two owners');
+    await store.put('alice', [chunk]);
+    await store.put('bob', [chunk]);
+    expect((await storedCopies(root)).map((copy) => copy.owner).sort()).toEqual(['alice', 'bob']);
+  });
+
+  it('reports a pack cut short as damage, not as a shorter chunk', async () => {
+    const store = await openStore();
+    const chunks = [makeChunk('whole', 5000), makeChunk('cut', 5000)];
+    await store.put('owner', chunks);
+    const [, cut] = await storedCopies(root);
+    await truncate(cut!.file, cut!.offset + 100);
+    expect(await store.get('owner', chunks[0]!.id)).toEqual(chunks[0]!.bytes);
+    await expect(store.get('owner', chunks[1]!.id)).rejects.toThrow(/damaged/);
+  });
+
+  it.each([
+    ['an owner id with a path separator', '../x', makeChunk('a').id],
+    ['a chunk id that is not hex', 'owner', '../../../../etc/passwd'],
+  ])('refuses to build a path from %s', async (_name, owner, id) => {
+    const store = await openStore();
+    await expect(store.get(owner, id)).rejects.toThrow(TypeError);
+    await expect(store.has(owner, id)).rejects.toThrow(TypeError);
+    await expect(store.put(owner, [{ id, bytes: new Uint8Array(1) }])).rejects.toThrow(TypeError);
+  });
+});
+
+describe('loose chunks from before packs', () => {
+  /** Writes a chunk the way the store did before packs: one file at <owner>/<ab>/<cd>/<id>. */
+  async function writeLoose(owner: string, chunk: { id: string; bytes: Uint8Array }): Promise<void> {
+    const folder = path.join(root, owner, chunk.id.slice(0, 2), chunk.id.slice(2, 4));
+    await mkdir(folder, { recursive: true });
+    await writeFile(path.join(folder, chunk.id), chunk.bytes);
+  }
+
+  it('finds and reads them, and does not store them again', async () => {
+    const old = makeChunk('old loose chunk', 3000);
+    await writeLoose('owner', old);
+    const store = await openStore();
+    expect(await store.has('owner', old.id)).toBe(true);
+    expect(await store.get('owner', old.id)).toEqual(old.bytes);
+    const fresh = makeChunk('new next to loose');
+    await store.put('owner', [old, fresh]);
+    const copies = await storedCopies(root);
+    expect(copies.map((copy) => [copy.id, copy.kind])).toEqual([
+      [fresh.id, 'pack'],
+      [old.id, 'loose'],
+    ]);
+    expect(await store.get('owner', fresh.id)).toEqual(fresh.bytes);
+  });
+
+  it('answers absent for a chunk in neither place', async () => {
+    await writeLoose('owner', makeChunk('some loose chunk'));
+    const store = await openStore();
+    const absent = makeChunk('absent');
+    expect(await store.has('owner', absent.id)).toBe(false);
+    expect(await store.get('owner', absent.id)).toBeNull();
+  });
+});
+
+describe('temporary files', () => {
+  it('removes stale temporary files on open and keeps young ones, which may be another process at work', async () => {
+    const temporary = path.join(root, '.temporary');
+    await mkdir(temporary, { recursive: true });
+    const stale = path.join(temporary, 'stale.pack.partial');
+    const young = path.join(temporary, 'young.pack.partial');
+    await writeFile(stale, 'half a pack');
+    await writeFile(young, 'half a pack');
+    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    await utimes(stale, twoHoursAgo, twoHoursAgo);
+    await openStore();
+    await expect(stat(stale)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect((await stat(young)).isFile()).toBe(true);
+  });
+});
+
+describe('crashes', () => {
+  interface WriterLog {
+    readonly trying: string[];
+    readonly stored: string[];
+  }
+
+  /** Runs the writer until it acknowledged `batches` puts, then kills it with SIGKILL. */
+  async function killWriterAfter(batches: number): Promise<WriterLog> {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/server/chunk-store-writer.ts', root], { cwd: repositoryRoot });
+    const log: WriterLog = { trying: [], stored: [] };
+    let acknowledged = 0;
+    let pending = '';
+    let stderr = '';
+    child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
+    child.stdout.on('data', (data: Buffer) => {
+      pending += data.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) {
+        const message = JSON.parse(line) as { trying?: string[]; stored?: string[] };
+        if (message.trying !== undefined) log.trying.push(...message.trying);
+        if (message.stored !== undefined) {
+          log.stored.push(...message.stored);
+          // Killed while the next batch is being written, as soon as it is announced.
+          if (++acknowledged === batches) child.kill('SIGKILL');
+        }
+      }
+    });
+    const signal = await exited;
+    expect(signal, stderr).toBe('SIGKILL');
+    return log;
+  }
+
+  it('after a writer is killed mid-batch, every chunk it acknowledged is whole and every visible chunk is whole', async () => {
+    const trying = new Set<string>();
+    const stored = new Set<string>();
+    for (const batches of [1, 3, 2]) {
+      const log = await killWriterAfter(batches);
+      for (const id of log.trying) trying.add(id);
+      for (const id of log.stored) stored.add(id);
+      const store = await openStore();
+      for (const id of trying) {
+        const visible = await store.has('writer', id);
+        if (stored.has(id)) expect(visible, `acknowledged chunk ${id}`).toBe(true);
+        if (visible) expect(sha256((await store.get('writer', id))!), `visible chunk ${id}`).toBe(id);
+      }
+      await store.close();
+      opened.splice(opened.indexOf(store), 1);
+    }
+    // Whatever the kill interrupted is a temporary file or a pack the index does not name.
+    const files = await filesBelow(root);
+    expect(files.filter((file) => file.endsWith('.partial')).every((file) => path.dirname(file) === path.join(root, '.temporary'))).toBe(true);
+  });
+});
