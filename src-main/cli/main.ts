@@ -1,12 +1,19 @@
 // `cairn`: the headless command line. It parses arguments, opens the engine on a profile folder,
-// runs one command and prints the result for people or, with --json, for scripts.
+// runs one command and prints the result for people or, with --json, for scripts. `cairn daemon`
+// runs the daemon; while one runs on the profile, the commands that change the profile or show
+// its state go through the daemon's control API instead (see daemonCommands.ts), because only
+// one process may write a profile's index.
 
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
+import { SyncApiError } from '../../shared/api/index.js';
 import { Engine, UserError, defaultHome } from '../engine/engine.js';
 import { isRemoteError } from '../engine/remote/remoteError.js';
 import type { RoundSummary } from '../engine/sync/roundSummary.js';
+import { createControlApi, findRunningDaemon } from './controlClient.js';
+import { DaemonUsageError, runThroughDaemon, runsThroughDaemon } from './daemonCommands.js';
 import { readPassword } from './readPassword.js';
+import { parseWatcherKind, runDaemon } from './runDaemon.js';
 import { createProgressLine, formatBytes, formatTime } from './terminalOutput.js';
 
 export const USAGE = `Usage: cairn [--home DIR] [--json] COMMAND
@@ -32,6 +39,12 @@ Syncing on this device
   history PATH                every version of a file or folder
   restore PATH [--rev N]      bring back a version (default: the previous one)
 
+Live sync
+  daemon [--control-port N] [--watcher native|chokidar|polling|none] [--ui DIR]
+                              keep every library in sync until stopped (Ctrl-C);
+                              prints \`control: http://127.0.0.1:PORT\` once ready.
+                              While it runs, the commands above talk to it.
+
 Options
   --home DIR   the profile folder (default: $CAIRN_HOME, else your config folder)
   --json       machine-readable output
@@ -44,7 +57,7 @@ interface Output {
 }
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
-export async function main(argv: readonly string[], io: Partial<Output> & { stdin?: NodeJS.ReadableStream } = {}): Promise<number> {
+export async function main(argv: readonly string[], io: Partial<Output> & { stdin?: NodeJS.ReadableStream; stop?: AbortSignal } = {}): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -58,6 +71,9 @@ export async function main(argv: readonly string[], io: Partial<Output> & { stdi
         only: { type: 'string', multiple: true },
         keep: { type: 'string' },
         rev: { type: 'string' },
+        'control-port': { type: 'string' },
+        watcher: { type: 'string' },
+        ui: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -78,12 +94,48 @@ export async function main(argv: readonly string[], io: Partial<Output> & { stdi
   const home = values.home ?? defaultHome();
   let engine: Engine | undefined;
   try {
+    if (positionals[0] === 'daemon') {
+      const port = values['control-port'] === undefined ? 0 : Number(values['control-port']);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--control-port takes a port number (0: any free port)');
+      const watcher = parseWatcherKind(values.watcher);
+      if (watcher === null) throw new UsageError('--watcher takes native, chokidar, polling or none');
+      return await runDaemon({
+        home,
+        ...(values.device === undefined ? {} : { deviceName: values.device }),
+        controlPort: port,
+        watcher,
+        ...(values.ui === undefined ? {} : { uiDir: values.ui }),
+        out: output.out,
+        err: output.err,
+        ...(io.stop === undefined ? {} : { stop: io.stop }),
+      });
+    }
+    if (runsThroughDaemon(positionals[0])) {
+      const daemon = await findRunningDaemon(home);
+      if (daemon !== null) {
+        const api = createControlApi(daemon);
+        try {
+          return await runThroughDaemon(
+            { api, home, deviceName: values.device, json: output.json, out: output.out, err: output.err, stdin: io.stdin ?? process.stdin },
+            positionals,
+            values,
+          );
+        } finally {
+          api.close();
+        }
+      }
+    }
     engine = await Engine.open({ home, ...(values.device === undefined ? {} : { deviceName: values.device }) });
     return await runCommand(engine, positionals, values, output, io.stdin ?? process.stdin);
   } catch (error) {
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof DaemonUsageError) {
       output.err(`cairn: ${error.message}\n\n${USAGE}`);
       return 2;
+    }
+    if (error instanceof SyncApiError) {
+      if (output.json) output.out(JSON.stringify({ error: { code: error.code, message: error.message } }));
+      output.err(`cairn: ${error.message}`);
+      return 1;
     }
     if (error instanceof UserError || isRemoteError(error)) {
       if (output.json) output.out(JSON.stringify({ error: { code: isRemoteError(error) ? error.code : 'user', message: error.message } }));
@@ -266,6 +318,7 @@ function describeSummary(summary: RoundSummary): string {
   if (summary.downloadedFiles > 0) parts.push(`${summary.downloadedFiles} down (${formatBytes(summary.downloadedBytes)} fetched, ${formatBytes(summary.reusedBytes)} reused)`);
   if (summary.deletedLocal + summary.deletedRemote > 0) parts.push(`${summary.deletedLocal + summary.deletedRemote} deleted`);
   if (summary.movedLocal + summary.movedRemote > 0) parts.push(`${summary.movedLocal + summary.movedRemote} moved`);
+  if (summary.foldersCreated > 0) parts.push(`${summary.foldersCreated} folder(s) created`);
   if (summary.conflicts.length > 0) parts.push(`${summary.conflicts.length} conflict(s): ${summary.conflicts.join(', ')}`);
   if (summary.problems.length > 0) parts.push(`${summary.problems.length} problem(s)`);
   const state = summary.outcome === 'synced' ? (parts.length === 0 ? 'up to date' : 'synced') : summary.outcome;

@@ -3,17 +3,30 @@
 // the file watcher's changed paths, the server's event stream (with a slow poll while it is
 // down), a periodic full rescan, and a full rescan after the machine slept or the clock jumped.
 // It publishes what it does as events for the UI and the CLI. Everything it starts, stop() stops.
+//
+// Every change to the profile while the daemon runs goes through it (pause, selection, adding
+// and removing libraries, login), so that rounds and those changes never step on each other and
+// the events tell the truth; the control API (engineSyncApi.ts) is a thin mapping onto it.
 
 import { mkdir } from 'node:fs/promises';
+import type { ActivityEntry, Preferences } from '../../shared/api/index.js';
 import type { LibraryPath } from '../../shared/paths.js';
-import { Engine, UserError } from '../engine/engine.js';
+import { Engine, UserError, readIgnoreFile } from '../engine/engine.js';
 import type { EngineOptions, LibraryStatus } from '../engine/engine.js';
+import { createIgnoreMatcher } from '../engine/ignore/index.js';
+import type { LibraryRecord } from '../engine/index/index.js';
 import { isRemoteError } from '../engine/remote/remoteError.js';
+import { emptySummary } from '../engine/sync/roundSummary.js';
 import type { RoundProgress, RoundSummary } from '../engine/sync/roundSummary.js';
+import { ActivityLog } from './activityLog.js';
+import { BandwidthLimiter } from './bandwidthLimiter.js';
+import { readDaemonSettings, writeDaemonSettings } from './daemonSettings.js';
+import type { DaemonSettings } from './daemonSettings.js';
 import { LibraryRunner } from './libraryRunner.js';
 import type { RunnerState } from './libraryRunner.js';
 import { acquireProfileLock } from './profileLock.js';
 import type { ProfileLock } from './profileLock.js';
+import { RoundRecorder } from './roundRecorder.js';
 
 /** Watches one library folder and reports what changed (see src-main/engine/watcher). */
 export type LibraryWatchFactory = (
@@ -38,51 +51,110 @@ export type DaemonEvent =
   | { readonly kind: 'state'; readonly libraryId: string; readonly state: RunnerState; readonly busy: boolean; readonly retryAt: number | null }
   | { readonly kind: 'round'; readonly libraryId: string; readonly summary: RoundSummary }
   | { readonly kind: 'progress'; readonly progress: RoundProgress }
-  | { readonly kind: 'connection'; readonly online: boolean };
+  | { readonly kind: 'connection'; readonly online: boolean }
+  /** The account, the set of synced libraries or the global pause changed. */
+  | { readonly kind: 'profile' }
+  /** A library's settings changed (pause, selection). */
+  | { readonly kind: 'library'; readonly libraryId: string }
+  | { readonly kind: 'activity'; readonly entries: readonly ActivityEntry[] }
+  | { readonly kind: 'preferences'; readonly preferences: Preferences };
+
+/** The link to the server's event stream: not tried yet, up, or down since `since`. */
+export interface ConnectionState {
+  readonly state: 'connecting' | 'online' | 'offline';
+  readonly since: number;
+}
 
 export interface DaemonLibraryStatus extends LibraryStatus {
   /** What the daemon is doing with the library right now. */
   readonly activity: RunnerState;
+  /** When `activity` last changed. */
+  readonly activitySince: number;
   /** True while a round runs or is queued: never "up to date" then. */
   readonly busy: boolean;
+  /** When the next retry is due, while the runner waits to retry. */
+  readonly retryAt: number | null;
+  /** The latest progress of the round in progress, or null between rounds. */
+  readonly progress: RoundProgress | null;
+  /** Bytes per second of the transfer phase in progress, once measurable; null otherwise. */
+  readonly bytesPerSecond: number | null;
+  /** Why the last round failed, while the runner is in 'error' or 'offline'. */
+  readonly roundError: { readonly code: string; readonly message: string; readonly at: number } | null;
+}
+
+interface Transfer {
+  readonly phase: RoundProgress['phase'];
+  readonly startedAt: number;
+  readonly startBytes: number;
+  bytesPerSecond: number | null;
 }
 
 interface Hosted {
   readonly runner: LibraryRunner;
   watch: { close(): Promise<void> } | null;
+  /** While a watch is being started; and when to try again after one failed to start. */
+  watchStarting: boolean;
+  watchRetryAt: number;
+  /** The runner's state as last reported, and since when. */
+  activity: RunnerState;
+  activitySince: number;
+  retryAt: number | null;
+  progress: RoundProgress | null;
+  transfer: Transfer | null;
+  roundError: DaemonLibraryStatus['roundError'];
 }
 
 const WAKE_CHECK_MS = 5_000;
 /** A timer tick this much later than due means the machine slept or the clock jumped. */
 const WAKE_SLACK_MS = 20_000;
+/** After a watch failed to start, it is tried again after a round at most this often. */
+const WATCH_RETRY_MS = 60_000;
+/** A transfer rate is reported once a phase has moved bytes for this long. */
+const RATE_MIN_MS = 500;
 
 export class Daemon {
   private readonly hosted = new Map<string, Hosted>();
   private readonly listeners = new Set<(event: DaemonEvent) => void>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly abort = new AbortController();
+  private readonly recorder: RoundRecorder;
+  private readonly limits = { upload: new BandwidthLimiter(), download: new BandwidthLimiter() };
+  /** The recent activity of every library (see activityLog.ts). */
+  readonly activity = new ActivityLog();
   private listening: Promise<void> | null = null;
-  private online = false;
+  private connection: ConnectionState = { state: 'connecting', since: Date.now() };
+  /** Ends the current event stream or backoff wait, so that the stream is opened again at once. */
+  private reconnect: (() => void) | null = null;
+  private settings: DaemonSettings;
+  /** Serializes writes of the settings file. */
+  private settingsWrite: Promise<void> = Promise.resolve();
   private stopped = false;
 
   private constructor(
     readonly engine: Engine,
     private readonly lock: ProfileLock,
     private readonly options: DaemonOptions,
-  ) {}
+    settings: DaemonSettings,
+  ) {
+    this.settings = settings;
+    this.recorder = new RoundRecorder(() => this.engine.deviceName);
+    this.applyLimits(settings.preferences);
+  }
 
   /** Takes the profile lock (or throws ProfileLockedError), opens the engine and starts syncing. */
   static async start(options: DaemonOptions): Promise<Daemon> {
     await mkdir(options.home, { recursive: true, mode: 0o700 });
     const lock = await acquireProfileLock(options.home);
     let engine: Engine;
+    let settings: DaemonSettings;
     try {
+      settings = await readDaemonSettings(options.home, (message) => (options.log ?? defaultLog)(message));
       engine = await Engine.open(options);
     } catch (error) {
       await lock.release();
       throw error;
     }
-    const daemon = new Daemon(engine, lock, options);
+    const daemon = new Daemon(engine, lock, options, settings);
     await daemon.refreshLibraries();
     daemon.startTimers();
     daemon.listening = daemon.listenForRemoteChanges();
@@ -100,19 +172,50 @@ export class Daemon {
   }
 
   get isOnline(): boolean {
-    return this.online;
+    return this.connection.state === 'online';
+  }
+
+  get connectionState(): ConnectionState {
+    return this.connection;
+  }
+
+  /** When the user paused everything, or null while not. */
+  get allPausedSince(): number | null {
+    return this.settings.allPausedSince;
+  }
+
+  get preferences(): Preferences {
+    return { ...this.settings.preferences };
   }
 
   status(): DaemonLibraryStatus[] {
-    return this.engine.status().map((status) => {
-      const runner = this.hosted.get(status.libraryId)?.runner;
-      const activity = runner?.currentState ?? 'idle';
-      const busy = runner?.busy ?? false;
-      // Honest status: the engine's "up-to-date" holds only when nothing is pending or failing.
-      const state: LibraryStatus['state'] =
-        status.state === 'up-to-date' && (busy || activity === 'offline' || activity === 'error') ? 'needs-attention' : status.state;
-      return { ...status, state, activity, busy };
-    });
+    return this.engine.status().map((status) => this.withActivity(status));
+  }
+
+  /** The status of one synced library (by id), or undefined when it is not synced. */
+  libraryStatus(libraryId: string): DaemonLibraryStatus | undefined {
+    const status = this.engine.status().find((candidate) => candidate.libraryId === libraryId);
+    return status === undefined ? undefined : this.withActivity(status);
+  }
+
+  private withActivity(status: LibraryStatus): DaemonLibraryStatus {
+    const hosted = this.hosted.get(status.libraryId);
+    const activity = hosted?.runner.currentState ?? 'idle';
+    const busy = hosted?.runner.busy ?? false;
+    // Honest status: the engine's "up-to-date" holds only when nothing is pending or failing.
+    const state: LibraryStatus['state'] =
+      status.state === 'up-to-date' && (busy || activity === 'offline' || activity === 'error') ? 'needs-attention' : status.state;
+    return {
+      ...status,
+      state,
+      activity,
+      activitySince: hosted?.activitySince ?? Date.now(),
+      busy,
+      retryAt: hosted?.retryAt ?? null,
+      progress: hosted?.progress ?? null,
+      bytesPerSecond: hosted?.transfer?.bytesPerSecond ?? null,
+      roundError: hosted?.roundError ?? null,
+    };
   }
 
   /** Starts, or stops, runners so that they match the libraries synced in the index. */
@@ -121,46 +224,220 @@ export class Daemon {
     for (const [libraryId, hosted] of this.hosted) {
       if (wanted.has(libraryId)) continue;
       this.hosted.delete(libraryId);
+      this.recorder.forget(libraryId);
       await hosted.watch?.close();
       await hosted.runner.stop();
     }
     for (const [libraryId, library] of wanted) {
-      if (this.hosted.has(libraryId)) continue;
-      const runner = new LibraryRunner({
-        libraryId,
-        syncRound: async (scope, onProgress) => {
-          const [summary] = await this.engine.syncNow({ only: libraryId, scope, onProgress });
-          if (summary === undefined) throw new Error(`library ${libraryId} vanished from the index`);
-          return summary;
-        },
-        onState: (state, detail) => {
-          this.emit({ kind: 'state', libraryId, state, busy: runner.busy, retryAt: detail.retryAt ?? null });
-          if (detail.summary !== undefined) this.emit({ kind: 'round', libraryId, summary: detail.summary });
-        },
-        onProgress: (progress) => this.emit({ kind: 'progress', progress }),
-        onBug: (error) => this.log(`bug while syncing ${library.name}: ${(error as Error).stack ?? String(error)}`),
-        ...(this.options.retryBaseMs === undefined ? {} : { retryBaseMs: this.options.retryBaseMs }),
-        ...(this.options.retryMaxMs === undefined ? {} : { retryMaxMs: this.options.retryMaxMs }),
-      });
-      const hosted: Hosted = { runner, watch: null };
-      this.hosted.set(libraryId, hosted);
-      if (library.pause !== null) runner.setPaused(true);
-      if (this.options.watch !== null) {
-        try {
-          hosted.watch = await this.options.watch(library.localRoot, (paths) => runner.requestScan(paths));
-        } catch (error) {
-          this.log(`cannot watch ${library.localRoot} (${(error as Error).message}); it is rescanned periodically instead`);
-        }
-      }
+      if (this.hosted.has(libraryId) || this.stopped) continue;
+      const hosted = this.host(library);
+      await this.startWatch(library, hosted);
       // Catch up with whatever changed on either side while the daemon was not running.
-      runner.requestScan('all');
+      hosted.runner.requestScan('all');
     }
   }
 
+  /**
+   * Starts watching a library's folder. When that fails (the folder is missing, say), the
+   * library is rescanned periodically instead, and the watch is tried again after later rounds.
+   */
+  private async startWatch(library: LibraryRecord, hosted: Hosted): Promise<void> {
+    if (this.options.watch === null || hosted.watch !== null || hosted.watchStarting || this.stopped) return;
+    hosted.watchStarting = true;
+    try {
+      const watch = await this.options.watch(library.localRoot, (paths) => hosted.runner.requestScan(paths));
+      if (this.stopped || this.hosted.get(library.libraryId) !== hosted) await watch.close();
+      else hosted.watch = watch;
+    } catch (error) {
+      hosted.watchRetryAt = Date.now() + WATCH_RETRY_MS;
+      this.log(`cannot watch ${library.localRoot} (${(error as Error).message}); it is rescanned periodically instead`);
+    } finally {
+      hosted.watchStarting = false;
+    }
+  }
+
+  private host(library: LibraryRecord): Hosted {
+    const libraryId = library.libraryId;
+    const runner: LibraryRunner = new LibraryRunner({
+      libraryId,
+      syncRound: (scope, onProgress) => this.syncRound(libraryId, scope, onProgress),
+      onState: (state, detail) => {
+        const hosted = this.hosted.get(libraryId);
+        if (hosted !== undefined) {
+          if (hosted.activity !== state) {
+            hosted.activity = state;
+            hosted.activitySince = Date.now();
+          }
+          if (state === 'idle' && hosted.watch === null && Date.now() >= hosted.watchRetryAt) {
+            const current = this.engine.index.libraries.get(libraryId);
+            if (current !== undefined) {
+              void this.startWatch(current, hosted).then(() => {
+                // Whatever changed while nothing watched went unreported.
+                if (hosted.watch !== null) hosted.runner.requestScan('all');
+              });
+            }
+          }
+          hosted.retryAt = detail.retryAt ?? null;
+          if (state !== 'scanning' && state !== 'syncing') {
+            hosted.progress = null;
+            hosted.transfer = null;
+          }
+          if (detail.summary !== undefined) {
+            const error = detail.summary.error;
+            hosted.roundError = detail.summary.outcome === 'error' && error !== null ? { ...error, at: Date.now() } : null;
+          }
+        }
+        this.emit({ kind: 'state', libraryId, state, busy: runner.busy, retryAt: detail.retryAt ?? null });
+        if (detail.summary !== undefined) {
+          this.emit({ kind: 'round', libraryId, summary: detail.summary });
+          void this.recordRound(libraryId, detail.summary).catch((error: unknown) => this.log(`could not record the activity of a round: ${(error as Error).stack ?? String(error)}`));
+        }
+      },
+      onProgress: (progress) => {
+        this.trackProgress(libraryId, progress);
+        this.emit({ kind: 'progress', progress });
+      },
+      onBug: (error) => this.log(`bug while syncing ${library.name}: ${(error as Error).stack ?? String(error)}`),
+      ...(this.options.retryBaseMs === undefined ? {} : { retryBaseMs: this.options.retryBaseMs }),
+      ...(this.options.retryMaxMs === undefined ? {} : { retryMaxMs: this.options.retryMaxMs }),
+    });
+    const hosted: Hosted = { runner, watch: null, watchStarting: false, watchRetryAt: 0, activity: 'idle', activitySince: Date.now(), retryAt: null, progress: null, transfer: null, roundError: null };
+    this.hosted.set(libraryId, hosted);
+    if (library.pause !== null || this.settings.allPausedSince !== null) runner.setPaused(true);
+    return hosted;
+  }
+
+  private async syncRound(libraryId: string, scope: readonly LibraryPath[] | 'all', onProgress: (progress: RoundProgress) => void): Promise<RoundSummary> {
+    if (this.engine.account() === null) {
+      // Not a bug and not the network: the user must log in. The runner retries with backoff,
+      // and login() makes it retry at once.
+      const library = this.engine.index.libraries.get(libraryId);
+      const summary = emptySummary(libraryId, library?.name ?? libraryId);
+      summary.outcome = 'error';
+      summary.error = { code: 'not-logged-in', message: 'this device is not logged in to a Cairn server: log in again' };
+      return summary;
+    }
+    const [summary] = await this.engine.syncNow({
+      only: libraryId,
+      scope,
+      onProgress,
+      wrapClient: (client) => this.recorder.wrap(libraryId, client, this.limits),
+    });
+    if (summary === undefined) throw new Error(`library ${libraryId} vanished from the index`);
+    return summary;
+  }
+
+  private trackProgress(libraryId: string, progress: RoundProgress): void {
+    const hosted = this.hosted.get(libraryId);
+    if (hosted === undefined) return;
+    hosted.progress = progress;
+    if (progress.phase !== 'uploading' && progress.phase !== 'downloading') {
+      hosted.transfer = null;
+      return;
+    }
+    const now = performance.now();
+    if (hosted.transfer === null || hosted.transfer.phase !== progress.phase || progress.bytesDone < hosted.transfer.startBytes) {
+      hosted.transfer = { phase: progress.phase, startedAt: now, startBytes: progress.bytesDone, bytesPerSecond: null };
+      return;
+    }
+    const elapsed = now - hosted.transfer.startedAt;
+    if (elapsed >= RATE_MIN_MS) hosted.transfer.bytesPerSecond = ((progress.bytesDone - hosted.transfer.startBytes) * 1000) / elapsed;
+  }
+
+  /** Turns a finished round into activity entries (see roundRecorder.ts) and publishes them. */
+  private async recordRound(libraryId: string, summary: RoundSummary): Promise<void> {
+    const library = this.engine.index.libraries.get(libraryId);
+    if (library === undefined || this.stopped) return;
+    const ignoreText = await readIgnoreFile(library.localRoot).catch(() => undefined);
+    if (this.stopped || this.engine.index.libraries.get(libraryId) === undefined) return;
+    const drafts = this.recorder.finishRound(library, summary, {
+      ignore: createIgnoreMatcher(ignoreText),
+      conflicts: this.engine.index.conflicts.list(libraryId),
+      problems: this.engine.index.problems.list(libraryId),
+    });
+    if (drafts.length === 0) return;
+    this.emit({ kind: 'activity', entries: this.activity.append(library, drafts) });
+  }
+
+  // ---- changes to the profile ----------------------------------------------------------------
+
   /** Pauses or resumes one library (by id, name or folder) and records it in the index. */
-  setPaused(reference: string, paused: boolean): void {
+  setPaused(reference: string, paused: boolean): LibraryRecord {
     const library = this.engine.setPaused(reference, paused);
-    this.hosted.get(library.libraryId)?.runner.setPaused(paused);
+    this.hosted.get(library.libraryId)?.runner.setPaused(paused || this.settings.allPausedSince !== null);
+    this.emit({ kind: 'library', libraryId: library.libraryId });
+    return library;
+  }
+
+  /** Pauses or resumes every library at once; each library's own pause stays as it is. */
+  async setAllPaused(paused: boolean): Promise<void> {
+    if ((this.settings.allPausedSince !== null) === paused) return;
+    await this.saveSettings({ ...this.settings, allPausedSince: paused ? Date.now() : null });
+    for (const library of this.engine.index.libraries.list()) {
+      this.hosted.get(library.libraryId)?.runner.setPaused(paused || library.pause !== null);
+    }
+    this.emit({ kind: 'profile' });
+  }
+
+  /** Starts syncing a server library into a local folder (see Engine.addSync). */
+  async addLibrary(reference: string, localDir: string, only: readonly string[]): Promise<LibraryRecord> {
+    const library = await this.engine.addSync(reference, localDir, only);
+    await this.refreshLibraries();
+    this.emit({ kind: 'profile' });
+    return library;
+  }
+
+  /** Stops syncing a library: its runner ends (after the round in progress), its files stay. */
+  async removeLibrary(reference: string): Promise<LibraryRecord> {
+    const library = this.engine.findSyncedLibrary(reference);
+    const hosted = this.hosted.get(library.libraryId);
+    this.hosted.delete(library.libraryId);
+    this.recorder.forget(library.libraryId);
+    await hosted?.watch?.close();
+    await hosted?.runner.stop();
+    const removed = this.engine.removeSync(library.libraryId);
+    this.emit({ kind: 'profile' });
+    return removed;
+  }
+
+  /** Changes the selective-sync selection (see Engine.select) and syncs the change. */
+  setSelection(reference: string, paths: readonly string[]): LibraryRecord {
+    const library = this.engine.select(reference, paths);
+    this.hosted.get(library.libraryId)?.runner.requestScan('all');
+    this.emit({ kind: 'library', libraryId: library.libraryId });
+    return library;
+  }
+
+  /** Runs `work` while no round of the library runs (see LibraryRunner.exclusive). */
+  async exclusive<T>(libraryId: string, work: () => Promise<T>): Promise<T> {
+    const hosted = this.hosted.get(libraryId);
+    if (hosted === undefined) return work();
+    try {
+      return await hosted.runner.exclusive(work);
+    } finally {
+      this.emit({ kind: 'library', libraryId });
+    }
+  }
+
+  /** Local paths of a library changed outside the watcher's sight (or 'all'): scan them. */
+  requestScan(libraryId: string, paths: readonly LibraryPath[] | 'all'): void {
+    this.hosted.get(libraryId)?.runner.requestScan(paths);
+  }
+
+  /** Queues a full round of every library (or one) that is not paused; returns their ids. */
+  requestRound(libraryId?: string): string[] {
+    const queued: string[] = [];
+    if (this.settings.allPausedSince !== null) return queued;
+    for (const library of this.engine.index.libraries.list()) {
+      if (libraryId !== undefined && library.libraryId !== libraryId) continue;
+      const hosted = this.hosted.get(library.libraryId);
+      if (hosted === undefined || library.pause !== null) continue;
+      hosted.runner.requestScan('all');
+      // The user asked: a retry waiting out its backoff goes now.
+      hosted.runner.retryNow();
+      queued.push(library.libraryId);
+    }
+    return queued;
   }
 
   /** Requests a full round of every library (or one) and waits until they are idle. */
@@ -170,14 +447,61 @@ export class Daemon {
     for (const [, hosted] of targets) await hosted.runner.idle();
   }
 
+  /** Logs in (see Engine.login), then reconnects to the server and retries every library at once. */
+  async login(serverUrl: string, user: string, password: string, deviceName?: string): Promise<void> {
+    await this.engine.login(serverUrl, user, password, ...(deviceName === undefined ? [] : [deviceName]));
+    this.reconnect?.();
+    for (const hosted of this.hosted.values()) {
+      hosted.runner.retryNow();
+      hosted.runner.requestPull();
+    }
+    this.emit({ kind: 'profile' });
+  }
+
+  /** Logs out (see Engine.logout); the libraries wait, in 'error', for the next login. */
+  async logout(): Promise<void> {
+    await this.engine.logout();
+    this.reconnect?.();
+    this.emit({ kind: 'profile' });
+  }
+
+  /** Changes some preferences, stores them and applies the bandwidth limits at once. */
+  async setPreferences(update: Partial<Preferences>): Promise<Preferences> {
+    const preferences: Preferences = { ...this.settings.preferences };
+    for (const key of Object.keys(update) as (keyof Preferences)[]) {
+      const value = update[key];
+      if (value !== undefined) Object.assign(preferences, { [key]: value });
+    }
+    await this.saveSettings({ ...this.settings, preferences });
+    this.applyLimits(preferences);
+    this.emit({ kind: 'preferences', preferences: { ...preferences } });
+    return { ...preferences };
+  }
+
+  private applyLimits(preferences: Preferences): void {
+    if (this.limits.upload.limit !== preferences.uploadLimit) this.limits.upload.setLimit(preferences.uploadLimit);
+    if (this.limits.download.limit !== preferences.downloadLimit) this.limits.download.setLimit(preferences.downloadLimit);
+  }
+
+  private async saveSettings(settings: DaemonSettings): Promise<void> {
+    const write = this.settingsWrite.then(() => writeDaemonSettings(this.options.home, settings));
+    this.settingsWrite = write.catch(() => undefined);
+    await write;
+    this.settings = settings;
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.abort.abort();
     for (const timer of this.timers) clearInterval(timer);
+    // Paced transfers must not hold the stop back for as long as their limit would.
+    this.limits.upload.close();
+    this.limits.download.close();
     for (const hosted of this.hosted.values()) await hosted.watch?.close();
     for (const hosted of this.hosted.values()) await hosted.runner.stop();
     await this.listening;
+    await this.settingsWrite;
     await this.engine.close();
     await this.lock.release();
   }
@@ -188,7 +512,7 @@ export class Daemon {
     const poll = this.options.pollIntervalMs ?? 30_000;
     this.timers.push(
       setInterval(() => {
-        if (!this.online) this.requestAll('pull');
+        if (!this.isOnline) this.requestAll('pull');
       }, poll),
     );
     let lastTick = Date.now();
@@ -215,14 +539,18 @@ export class Daemon {
   /**
    * Follows the server's event stream: a commit to a library we sync (beyond our cursor)
    * triggers a pull. Reconnects with backoff and jitter; meanwhile the poll timer covers.
+   * login() and logout() end the stream (or the wait) so that it opens again at once.
    */
   private async listenForRemoteChanges(): Promise<void> {
     const signal = this.abort.signal;
     let failures = 0;
     while (!signal.aborted) {
+      const attempt = new AbortController();
+      const ended = AbortSignal.any([signal, attempt.signal]);
+      this.reconnect = () => attempt.abort();
       try {
-        if (this.engine.account() === null) throw new UserError('not logged in');
-        for await (const event of this.engine.server().events(signal)) {
+        if (this.engine.account() === null) throw new UserError('not logged in', 'not-logged-in');
+        for await (const event of this.engine.server().events(ended)) {
           failures = 0;
           if (event.kind === 'ready') {
             this.setOnline(true);
@@ -236,18 +564,29 @@ export class Daemon {
         }
       } catch (error) {
         if (signal.aborted) return;
-        if (!isRemoteError(error) && !(error instanceof UserError)) this.log(`event stream: ${(error as Error).stack ?? String(error)}`);
+        if (!attempt.signal.aborted && !isRemoteError(error) && !(error instanceof UserError)) this.log(`event stream: ${(error as Error).stack ?? String(error)}`);
       }
+      if (signal.aborted) return;
       this.setOnline(false);
+      if (attempt.signal.aborted) {
+        // Asked to reconnect (a login): no backoff.
+        failures = 0;
+        continue;
+      }
       failures += 1;
       const delay = Math.min(30_000, 500 * 2 ** Math.min(failures, 6)) * (0.5 + Math.random() / 2);
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        signal.addEventListener('abort', () => {
+        const timer = setTimeout(finish, delay);
+        function finish(): void {
           clearTimeout(timer);
+          signal.removeEventListener('abort', finish);
+          attempt.signal.removeEventListener('abort', finish);
           resolve();
-        }, { once: true });
+        }
+        signal.addEventListener('abort', finish, { once: true });
+        attempt.signal.addEventListener('abort', finish, { once: true });
       });
+      if (attempt.signal.aborted) failures = 0;
     }
   }
 
@@ -259,9 +598,12 @@ export class Daemon {
   }
 
   private setOnline(online: boolean): void {
-    if (this.online === online) return;
-    this.online = online;
-    this.emit({ kind: 'connection', online });
+    const state = online ? 'online' : 'offline';
+    if (this.connection.state === state) return;
+    const changed = (this.connection.state === 'online') !== online;
+    this.connection = { state, since: Date.now() };
+    // 'connecting' -> 'offline' is news too: the first attempt failed.
+    if (changed || !online) this.emit({ kind: 'connection', online });
   }
 
   private emit(event: DaemonEvent): void {
@@ -275,6 +617,10 @@ export class Daemon {
   }
 
   private log(line: string): void {
-    (this.options.log ?? ((text: string) => process.stderr.write(`${text}\n`)))(line);
+    (this.options.log ?? defaultLog)(line);
   }
+}
+
+function defaultLog(text: string): void {
+  process.stderr.write(`${text}\n`);
 }

@@ -29,9 +29,13 @@ export class LibraryRunner {
   private pendingPull = false;
   private running: Promise<void> | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
+  /** When the scheduled retry is due, while one is. */
+  private retryAt: number | null = null;
   private failures = 0;
   private stopped = false;
   private paused = false;
+  /** Operations that need the library to themselves (see exclusive); no round starts meanwhile. */
+  private holds = 0;
 
   constructor(private readonly deps: RunnerDependencies) {}
 
@@ -84,18 +88,36 @@ export class LibraryRunner {
     while (this.running !== null) await this.running;
   }
 
+  /**
+   * Runs `work` while no round of this library runs (it waits for the current one to end and
+   * holds new ones back), then lets the rounds go on. For operations that run rounds or move
+   * files of the library themselves, such as resolving a conflict.
+   */
+  async exclusive<T>(work: () => Promise<T>): Promise<T> {
+    this.holds += 1;
+    try {
+      await this.idle();
+      return await work();
+    } finally {
+      this.holds -= 1;
+      this.kick();
+    }
+  }
+
   private kick(): void {
-    if (this.stopped || this.paused || this.running !== null || this.retryTimer !== null) return;
+    if (this.stopped || this.paused || this.holds > 0 || this.running !== null || this.retryTimer !== null) return;
     if (this.pendingScope === null && !this.pendingPull) return;
     this.running = this.loop().finally(() => {
       this.running = null;
       // A trigger that arrived while the last round finished is served now.
       if (this.retryTimer === null) this.kick();
+      // The last state was reported while the loop still ran (busy); now it has settled.
+      if (this.running === null && !this.stopped) this.deps.onState(this.state, this.retryAt === null ? {} : { retryAt: this.retryAt });
     });
   }
 
   private async loop(): Promise<void> {
-    while (!this.stopped && !this.paused && (this.pendingScope !== null || this.pendingPull)) {
+    while (!this.stopped && !this.paused && this.holds === 0 && (this.pendingScope !== null || this.pendingPull)) {
       const scope = this.pendingScope === 'all' ? 'all' : [...(this.pendingScope ?? [])];
       this.pendingScope = null;
       this.pendingPull = false;
@@ -149,11 +171,13 @@ export class LibraryRunner {
     // Full jitter keeps many clients from hammering a server that just came back all at once.
     const delay = Math.max(base / 2, exponential * (0.5 + (this.deps.random ?? Math.random)() / 2));
     const retryAt = Date.now() + delay;
-    this.setState(state, summary === undefined ? { retryAt } : { summary, retryAt });
+    this.retryAt = retryAt;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
+      this.retryAt = null;
       this.kick();
     }, delay);
+    this.setState(state, summary === undefined ? { retryAt } : { summary, retryAt });
   }
 
   /** Retries at once (the server is known to be back, e.g. its event stream reconnected). */
@@ -166,6 +190,7 @@ export class LibraryRunner {
   private clearRetry(): void {
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     this.retryTimer = null;
+    this.retryAt = null;
   }
 
   private setState(state: RunnerState, detail: { summary?: RoundSummary; retryAt?: number }): void {

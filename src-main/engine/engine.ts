@@ -2,18 +2,30 @@
 // device token) and the operations the CLI, the daemon and the desktop app perform on it.
 // It owns the lifetimes of what it opens (index, chunker pool, HTTP pools) and closes them.
 
-import { mkdir, realpath, stat } from 'node:fs/promises';
+import { lstat, mkdir, readFile, realpath, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { LibraryPath } from '../../shared/paths.js';
 import { canonicalizeLocalPath } from '../../shared/paths.js';
-import { routes } from '../../shared/protocol/index.js';
+import { PROTOCOL_LIMITS, routes } from '../../shared/protocol/index.js';
 import type { Entry, Library } from '../../shared/protocol/index.js';
 import { createChunkerPool } from './chunker/index.js';
 import type { ChunkerPool } from './chunker/index.js';
 import { openIndex } from './index/index.js';
 import type { ConflictRecord, Index, LibraryRecord, ProblemRecord } from './index/index.js';
-import { cleanupTempFiles, deleteFileIfUnchanged, deleteSecretFile, expectationFromLocalEntry, moveIfUnchanged, readSecretFile, writeSecretFile } from './localfs/index.js';
+import { IGNORE_FILE_NAME } from './ignore/index.js';
+import {
+  cleanupTempFiles,
+  deleteFileIfUnchanged,
+  deleteSecretFile,
+  expectationFromLocalEntry,
+  fsErrorCode,
+  moveIfUnchanged,
+  observe,
+  readSecretFile,
+  writeFileAtomic,
+  writeSecretFile,
+} from './localfs/index.js';
 import { RemoteError } from './remote/remoteError.js';
 import { ServerClient } from './remote/serverClient.js';
 import { createLocalScanner } from './sync/createLocalScanner.js';
@@ -29,9 +41,28 @@ export interface EngineOptions {
   readonly maxDeletes?: number;
 }
 
+/**
+ * What kind of thing the user must fix, for callers that map it to a code (the SyncApi):
+ * 'not-logged-in', a 'not-found' library, path or conflict, a 'conflict' with the current state
+ * (already synced, overlapping folders, changed meanwhile), or an 'invalid' request.
+ */
+export type UserErrorReason = 'not-logged-in' | 'not-found' | 'conflict' | 'invalid';
+
 /** Thrown for what the user must fix (not logged in, unknown library, ...): a message to show. */
 export class UserError extends Error {
   override readonly name = 'UserError';
+  constructor(
+    message: string,
+    readonly reason: UserErrorReason = 'invalid',
+  ) {
+    super(message);
+  }
+}
+
+/** The live entries of a library on the server at or below a folder ('' for all of it). */
+export interface RemoteSnapshot {
+  readonly seq: number;
+  readonly entries: readonly Entry[];
 }
 
 export interface LibraryStatus {
@@ -68,6 +99,8 @@ export function defaultHome(env: NodeJS.ProcessEnv = process.env, platform: Node
 export class Engine {
   private client: ServerClient | null = null;
   private pool: ChunkerPool | null = null;
+  /** The device name a login chose for this device, which wins over the one the engine was opened with. */
+  private loginDeviceName: string | undefined;
   /** Libraries whose leftover temp files were removed since this engine opened. */
   private readonly cleaned = new Set<string>();
 
@@ -94,7 +127,7 @@ export class Engine {
   }
 
   get deviceName(): string {
-    return this.options.deviceName ?? this.index.profile.get().deviceName ?? os.hostname();
+    return this.loginDeviceName ?? this.options.deviceName ?? this.index.profile.get().deviceName ?? os.hostname();
   }
 
   /** Who this profile is logged in as, or null. */
@@ -106,13 +139,16 @@ export class Engine {
 
   // ---- account ------------------------------------------------------------------------------
 
-  async login(serverUrl: string, user: string, password: string): Promise<{ user: string; deviceId: string }> {
+  /** Logs in; `deviceName` names this device on the server (default: `this.deviceName`). */
+  async login(serverUrl: string, user: string, password: string, chosenDeviceName?: string): Promise<{ user: string; deviceId: string }> {
+    const deviceName = chosenDeviceName ?? this.deviceName;
     const anonymous = new ServerClient({ baseUrl: serverUrl });
     try {
       await anonymous.call(routes.health);
-      const answer = await anonymous.call(routes.login, { body: { user, password, deviceName: this.deviceName } });
+      const answer = await anonymous.call(routes.login, { body: { user, password, deviceName } });
       await writeSecretFile(path.join(this.home, CREDENTIALS_FILE), answer.token);
-      this.index.profile.set({ serverUrl: anonymous.baseUrl, userName: answer.user, deviceId: answer.deviceId, deviceName: this.deviceName });
+      this.index.profile.set({ serverUrl: anonymous.baseUrl, userName: answer.user, deviceId: answer.deviceId, deviceName });
+      if (chosenDeviceName !== undefined) this.loginDeviceName = chosenDeviceName;
       this.token = answer.token;
       await this.client?.close();
       this.client = null;
@@ -141,7 +177,7 @@ export class Engine {
   /** The server client for the logged-in account. */
   server(): ServerClient {
     const account = this.account();
-    if (account === null || this.token === undefined) throw new UserError('not logged in: run `cairn login URL --user NAME` first');
+    if (account === null || this.token === undefined) throw new UserError('not logged in: run `cairn login URL --user NAME` first', 'not-logged-in');
     this.client ??= new ServerClient({ baseUrl: account.serverUrl, token: this.token });
     return this.client;
   }
@@ -163,8 +199,8 @@ export class Engine {
     if (byId) return byId;
     const byName = libraries.filter((library) => library.name === reference);
     if (byName.length === 1) return byName[0]!;
-    if (byName.length > 1) throw new UserError(`several libraries are named "${reference}"; use the id (see \`cairn library list\`)`);
-    throw new UserError(`no library "${reference}" on the server`);
+    if (byName.length > 1) throw new UserError(`several libraries are named "${reference}"; use the id (see \`cairn library list\`)`, 'conflict');
+    throw new UserError(`no library "${reference}" on the server`, 'not-found');
   }
 
   /** Finds a library synced on this device by id, name or local folder. */
@@ -175,21 +211,21 @@ export class Engine {
       libraries.find((library) => library.libraryId === reference) ??
       libraries.find((library) => library.name === reference) ??
       libraries.find((library) => library.localRoot === resolved);
-    if (found === undefined) throw new UserError(`"${reference}" is not synced on this device (see \`cairn status\`)`);
+    if (found === undefined) throw new UserError(`"${reference}" is not synced on this device (see \`cairn status\`)`, 'not-found');
     return found;
   }
 
   /** Starts syncing a server library into a local folder (created if missing). */
   async addSync(reference: string, localDir: string, only: readonly string[] = []): Promise<LibraryRecord> {
     const library = await this.findRemoteLibrary(reference);
-    if (this.index.libraries.get(library.id) !== undefined) throw new UserError(`library "${library.name}" is already synced on this device`);
+    if (this.index.libraries.get(library.id) !== undefined) throw new UserError(`library "${library.name}" is already synced on this device`, 'conflict');
     const absolute = path.resolve(localDir);
     await mkdir(absolute, { recursive: true });
     const root = await realpath(absolute);
     if (!(await stat(root)).isDirectory()) throw new UserError(`${root} is not a folder`);
     for (const other of this.index.libraries.list()) {
       if (root === other.localRoot || root.startsWith(other.localRoot + path.sep) || other.localRoot.startsWith(root + path.sep)) {
-        throw new UserError(`${root} overlaps the folder of library "${other.name}" (${other.localRoot})`);
+        throw new UserError(`${root} overlaps the folder of library "${other.name}" (${other.localRoot}): pick another folder`, 'conflict');
       }
     }
     const selection = only.length === 0 ? null : only.map((item) => parseSelectionPath(item));
@@ -234,10 +270,15 @@ export class Engine {
       readonly onProgress?: (progress: RoundProgress) => void;
       /** What to scan (see SyncDependencies.scope); the daemon passes what its watcher saw. */
       readonly scope?: readonly LibraryPath[] | 'all';
+      /**
+       * Wraps the server client the rounds use, for a caller that observes or paces their
+       * requests (the daemon records activity and applies bandwidth limits this way).
+       */
+      readonly wrapClient?: (client: ServerClient) => ServerClient;
     } = {},
   ): Promise<RoundSummary[]> {
     const libraries = options.only === undefined ? this.index.libraries.list() : [this.findSyncedLibrary(options.only)];
-    const client = this.server();
+    const client = options.wrapClient === undefined ? this.server() : options.wrapClient(this.server());
     this.pool ??= createChunkerPool();
     const scanner = createLocalScanner(this.pool);
     const summaries: RoundSummary[] = [];
@@ -304,36 +345,57 @@ export class Engine {
 
   /**
    * Resolves the open conflict at a local path (the file that kept the name, or its conflict
-   * copy). keep 'remote' deletes the conflict copy; 'local' puts the copy's content back under
-   * the name; 'both' keeps both files. The change is synced at once, and the versions replaced
-   * stay in the server's history.
+   * copy); see resolveConflict.
    */
   async resolve(localPath: string, keep: KeepChoice): Promise<ConflictRecord> {
     const { library, libraryPath } = this.locate(localPath);
     const conflict = this.index.conflicts
       .list(library.libraryId)
       .find((candidate) => candidate.path === libraryPath || candidate.conflictPath === libraryPath);
-    if (conflict === undefined) throw new UserError(`no open conflict at ${localPath}`);
+    if (conflict === undefined) throw new UserError(`no open conflict at ${localPath}`, 'not-found');
+    return this.resolveConflict(conflict.conflictId, keep);
+  }
+
+  /** The open conflict with this id, or undefined. */
+  findConflict(conflictId: number): ConflictRecord | undefined {
+    for (const library of this.index.libraries.list()) {
+      const found = this.index.conflicts.list(library.libraryId).find((conflict) => conflict.conflictId === conflictId);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  /**
+   * Resolves an open conflict. keep 'remote' deletes the conflict copy; 'local' puts the copy's
+   * content back under the name; 'both' keeps both files. The change is synced at once, and the
+   * versions replaced stay in the server's history. It runs sync rounds of the library itself,
+   * so a caller that also runs rounds (the daemon) must hold its own rounds back meanwhile.
+   */
+  async resolveConflict(conflictId: number, keep: KeepChoice): Promise<ConflictRecord> {
+    const conflict = this.findConflict(conflictId);
+    if (conflict === undefined) throw new UserError(`conflict ${conflictId} is not open (resolved already?)`, 'not-found');
+    const library = this.index.libraries.get(conflict.libraryId);
+    if (library === undefined) throw new UserError(`the library of conflict ${conflictId} is not synced any more`, 'not-found');
     await this.syncNow({ only: library.libraryId });
     const copyPath = conflict.conflictPath;
     if (keep !== 'both' && copyPath !== null) {
       const copy = this.index.local.get(library.libraryId, copyPath);
-      if (copy === undefined || copy.node.kind !== 'file') throw new UserError(`the conflict copy ${copyPath} is gone; nothing to resolve`);
+      if (copy === undefined || copy.node.kind !== 'file') throw new UserError(`the conflict copy ${copyPath} is gone; nothing to resolve`, 'conflict');
       const copyExpect = expectationFromLocalEntry(copy);
-      if (copyExpect.kind !== 'file') throw new UserError(`the conflict copy ${copyPath} is not a file`);
+      if (copyExpect.kind !== 'file') throw new UserError(`the conflict copy ${copyPath} is not a file`, 'conflict');
       if (keep === 'remote') {
         const removed = await deleteFileIfUnchanged(library.localRoot, copyPath, copyExpect);
-        if (removed.status !== 'deleted' && removed.status !== 'absent') throw new UserError(`${copyPath} changed meanwhile; it was kept`);
+        if (removed.status !== 'deleted' && removed.status !== 'absent') throw new UserError(`${copyPath} changed meanwhile; it was kept`, 'conflict');
       } else {
         const current = this.index.local.get(library.libraryId, conflict.path);
         if (current !== undefined) {
           const expect = expectationFromLocalEntry(current);
-          if (expect.kind !== 'file') throw new UserError(`${conflict.path} is not a file any more`);
+          if (expect.kind !== 'file') throw new UserError(`${conflict.path} is not a file any more`, 'conflict');
           const removed = await deleteFileIfUnchanged(library.localRoot, conflict.path, expect);
-          if (removed.status !== 'deleted' && removed.status !== 'absent') throw new UserError(`${conflict.path} changed meanwhile; nothing was replaced`);
+          if (removed.status !== 'deleted' && removed.status !== 'absent') throw new UserError(`${conflict.path} changed meanwhile; nothing was replaced`, 'conflict');
         }
         const moved = await moveIfUnchanged(library.localRoot, copyPath, conflict.path, copyExpect);
-        if (moved.status !== 'moved') throw new UserError(`could not move ${copyPath} back to ${conflict.path} (${moved.status})`);
+        if (moved.status !== 'moved') throw new UserError(`could not move ${copyPath} back to ${conflict.path} (${moved.status})`, 'conflict');
       }
     }
     this.index.conflicts.resolve(conflict.conflictId, Date.now());
@@ -347,19 +409,23 @@ export class Engine {
     return { library, path: libraryPath, versions: answer.versions };
   }
 
-  /** Restores a version of a path (default: the newest live version before the current one). */
-  async restore(localPath: string, rev?: number): Promise<Entry> {
+  /**
+   * Restores a version of a path (default: the newest live version before the current one) on
+   * the server, then syncs the library, unless `sync` is false (a running daemon syncs it: only
+   * one process may write the index).
+   */
+  async restore(localPath: string, rev?: number, options: { readonly sync?: boolean } = {}): Promise<Entry> {
     const { library, path: libraryPath, versions } = await this.history(localPath);
     const latest = versions[0];
     const target = rev === undefined ? versions.find((version, position) => !version.deleted && (position > 0 || latest?.deleted)) : versions.find((version) => version.rev === rev);
-    if (target === undefined || target.deleted) throw new UserError(rev === undefined ? `no earlier version of ${libraryPath} to restore` : `${libraryPath} has no live version ${rev}`);
+    if (target === undefined || target.deleted) throw new UserError(rev === undefined ? `no earlier version of ${libraryPath} to restore` : `${libraryPath} has no live version ${rev}`, 'not-found');
     const answer = await this.server().call(routes.restore, {
       params: { libraryId: library.libraryId },
       body: { path: libraryPath, rev: target.rev, baseRev: latest === undefined ? null : latest.rev },
     });
     const result = answer.results[0];
-    if (result === undefined || result.status !== 'applied') throw new UserError(`the server refused to restore ${libraryPath}: it changed meanwhile, try again`);
-    await this.syncNow({ only: library.libraryId });
+    if (result === undefined || result.status !== 'applied') throw new UserError(`the server refused to restore ${libraryPath}: it changed meanwhile, try again`, 'conflict');
+    if (options.sync !== false) await this.syncNow({ only: library.libraryId });
     return result.entry;
   }
 
@@ -373,13 +439,111 @@ export class Engine {
       if (!check.ok) throw new UserError(`${localPath} is not a valid library path (${check.problem})`);
       return { library, libraryPath: check.path };
     }
-    throw new UserError(`${localPath} is not inside a synced library`);
+    throw new UserError(`${localPath} is not inside a synced library`, 'not-found');
   }
+
+  // ---- ignore rules, remote folders ---------------------------------------------------------
+
+  /** The text of a synced library's `.cairnignore` ('' when it has none). */
+  async readIgnoreRules(reference: string): Promise<string> {
+    const library = this.findSyncedLibrary(reference);
+    return (await readIgnoreFile(library.localRoot)) ?? '';
+  }
+
+  /**
+   * Replaces a synced library's `.cairnignore` atomically (temp file, fsync, rename). It is
+   * refused, as a 'conflict', when the file changed on disk between our look and the rename.
+   * The file is part of the library, so the rules reach the other devices too.
+   */
+  async writeIgnoreRules(reference: string, text: string): Promise<void> {
+    const library = this.findSyncedLibrary(reference);
+    const file = path.join(library.localRoot, IGNORE_FILE_NAME);
+    const found = observe(await lstat(file).catch((error: unknown) => {
+      if (fsErrorCode(error) === 'ENOENT') return undefined;
+      throw error;
+    }));
+    if (found.kind !== 'absent' && found.kind !== 'file') throw new UserError(`${file} is not a plain file; remove it first`, 'conflict');
+    const bytes = Buffer.from(text, 'utf8');
+    async function* content(): AsyncGenerator<Uint8Array> {
+      yield bytes;
+    }
+    const result = await writeFileAtomic(library.localRoot, IGNORE_FILE_NAME as LibraryPath, content(), {
+      mtimeMs: Date.now(),
+      executable: false,
+      expect: found,
+    });
+    switch (result.status) {
+      case 'written':
+        return;
+      case 'changed':
+        throw new UserError(`${file} changed while it was being saved; read the rules again and retry`, 'conflict');
+      default:
+        throw new UserError(`${file} cannot be written: ${result.message}`, 'conflict');
+    }
+  }
+
+  /**
+   * The live entries of a server library (synced here or not) at or below `folder` ('' for
+   * the whole library), read from the server's snapshot at one sequence number.
+   */
+  async remoteSnapshot(libraryId: string, folder: LibraryPath | ''): Promise<RemoteSnapshot> {
+    const client = this.server();
+    const prefix = folder === '' ? '' : `${folder}/`;
+    const entries: Entry[] = [];
+    let seq: number | undefined;
+    // Snapshots are ordered by the UTF-8 bytes of their paths, so the entries below a folder
+    // follow the folder itself: start after it and stop at the first path past its subtree.
+    let after: LibraryPath | undefined = folder === '' ? undefined : folder;
+    for (;;) {
+      const page = await client.call(routes.snapshot, {
+        params: { libraryId },
+        query: { limit: PROTOCOL_LIMITS.maxPageSize, ...(seq === undefined ? {} : { seq }), ...(after === undefined ? {} : { after }) },
+      });
+      seq = page.seq;
+      let passed = false;
+      for (const entry of page.entries) {
+        if (prefix === '' || entry.path.startsWith(prefix)) entries.push(entry);
+        else if (entry.path !== folder && compareUtf8(entry.path, prefix) > 0) {
+          passed = true;
+          break;
+        }
+      }
+      const last = page.entries.at(-1);
+      if (passed || !page.hasMore || last === undefined) break;
+      after = last.path;
+    }
+    if (folder !== '') {
+      // An empty folder has nothing below it; its own history says whether it is live.
+      const exists = entries.length > 0 || (await this.remoteEntryExists(libraryId, folder));
+      if (!exists) throw new UserError(`there is no folder ${folder} in this library on the server`, 'not-found');
+    }
+    return { seq: seq ?? 0, entries };
+  }
+
+  private async remoteEntryExists(libraryId: string, folder: LibraryPath): Promise<boolean> {
+    const { versions } = await this.server().call(routes.history, { params: { libraryId }, query: { path: folder } });
+    const latest = versions[0];
+    return latest !== undefined && !latest.deleted && latest.kind === 'dir';
+  }
+}
+
+/** The text of `.cairnignore` at a library root, or undefined when there is none. */
+export async function readIgnoreFile(root: string): Promise<string | undefined> {
+  try {
+    return await readFile(path.join(root, IGNORE_FILE_NAME), 'utf8');
+  } catch (error) {
+    if (fsErrorCode(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+function compareUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
 function parseSelectionPath(raw: string): LibraryPath {
   const check = canonicalizeLocalPath(raw.replace(/^\/+|\/+$/g, ''), '/');
-  if (!check.ok) throw new UserError(`"${raw}" is not a valid path inside the library (${check.problem})`);
+  if (!check.ok) throw new UserError(`"${raw}" is not a valid path inside the library (${check.problem})`, 'invalid');
   return check.path;
 }
 

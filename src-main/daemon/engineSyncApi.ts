@@ -1,0 +1,670 @@
+// The SyncApi served by a running daemon: every operation of the contract (shared/api) done on
+// the Daemon and its Engine, and the daemon's events translated into the contract's events.
+// The control server (controlServer.ts) serves it on 127.0.0.1; the desktop app's main process
+// can serve the same object over IPC.
+//
+// Honest status: a library's state is computed from what the daemon is doing (runner state,
+// progress, retries, the server connection) and what the index holds (pause, last sync, errors,
+// conflicts, problems); it is 'up-to-date' only when nothing is running, queued, failing or
+// waiting for the user. Errors cross as codes: syncApiErrorOf is the one mapping.
+
+import { lstat } from 'node:fs/promises';
+import type {
+  ActivityEntry,
+  ConflictSideView,
+  ConflictView,
+  LibraryState,
+  LibraryView,
+  OperationRequest,
+  OperationResponse,
+  PauseReason,
+  ProblemKind,
+  ProblemView,
+  SyncApi,
+  SyncEvent,
+  SyncEventListener,
+  SyncStatus,
+  Unsubscribe,
+} from '../../shared/api/index.js';
+import { SYNC_API_LIMITS, SyncApiError, pauseReasonSchema, problemKindSchema } from '../../shared/api/index.js';
+import type { LibraryPath } from '../../shared/paths.js';
+import { ERROR_CODES, errorAction } from '../../shared/protocol/index.js';
+import type { ErrorCode } from '../../shared/protocol/index.js';
+import { UserError } from '../engine/engine.js';
+import type { ConflictRecord, ConflictSide, ProblemRecord } from '../engine/index/index.js';
+import { InsecureSecretFileError, UnsafePathError, fsErrorCode, resolveInRoot } from '../engine/localfs/index.js';
+import { isRemoteError } from '../engine/remote/remoteError.js';
+import type { RemoteError } from '../engine/remote/remoteError.js';
+import type { RoundProgress } from '../engine/sync/roundSummary.js';
+import type { Daemon, DaemonEvent, DaemonLibraryStatus } from './daemon.js';
+import { listRemoteFolder } from './remoteFolders.js';
+
+export interface DaemonSyncApiOptions {
+  /**
+   * Shows a local folder or file in the OS file manager (the desktop app passes Electron's
+   * shell). Without it (a headless daemon) openFolder checks the path and logs it.
+   */
+  readonly openPath?: (absolutePath: string) => Promise<void>;
+  readonly log?: (line: string) => void;
+  /** Least time between two libraryChanged events of one library that carry only progress. Default 250 ms. */
+  readonly progressIntervalMs?: number;
+}
+
+/** The SyncApi of a daemon; close() stops listening to the daemon (call it before daemon.stop()). */
+export interface DaemonSyncApi extends SyncApi {
+  close(): void;
+}
+
+const DEFAULT_PROGRESS_INTERVAL_MS = 250;
+
+export function createDaemonSyncApi(daemon: Daemon, options: DaemonSyncApiOptions = {}): DaemonSyncApi {
+  return new EngineSyncApi(daemon, options);
+}
+
+// ---- errors -----------------------------------------------------------------------------------
+
+/**
+ * The one mapping from what the daemon and the engine throw to the contract's error codes. A
+ * RemoteError of a login attempt means something else than one of a later call ('unauthorized'
+ * is a wrong password there, a revoked token here). Anything unknown is a bug: it is returned
+ * as it is, and the control server reports it as 'internal' and logs its stack.
+ */
+export function syncApiErrorOf(error: unknown, during: 'login' | 'operation' = 'operation'): unknown {
+  if (error instanceof SyncApiError) return error;
+  if (error instanceof UserError) {
+    switch (error.reason) {
+      case 'not-logged-in':
+        return new SyncApiError('not-logged-in', error.message);
+      case 'not-found':
+        return new SyncApiError('not-found', error.message);
+      case 'conflict':
+        return new SyncApiError('conflict', error.message);
+      case 'invalid':
+        return new SyncApiError('invalid-argument', error.message);
+      default:
+        return new SyncApiError('invalid-argument', (error as Error).message);
+    }
+  }
+  if (isRemoteError(error)) return remoteApiError(error, during);
+  if (error instanceof UnsafePathError) return new SyncApiError('invalid-argument', error.message);
+  if (error instanceof InsecureSecretFileError) return new SyncApiError('forbidden', error.message);
+  const code = fsErrorCode(error);
+  if (code !== undefined && LOCAL_FOLDER_ERRORS.has(code)) return new SyncApiError('invalid-argument', `${(error as Error).message}: pick a folder you can write to`);
+  return error;
+}
+
+/** File system errors that mean "this folder cannot be used", the user's to fix. */
+const LOCAL_FOLDER_ERRORS = new Set(['EACCES', 'EPERM', 'ENOENT', 'ENOTDIR', 'EEXIST', 'EROFS', 'ENOSPC', 'ELOOP', 'ENAMETOOLONG']);
+
+function remoteApiError(error: RemoteError, during: 'login' | 'operation'): SyncApiError {
+  switch (error.transport) {
+    case 'certificate':
+      return new SyncApiError('certificate', `${error.message}: check the server's certificate, or the address`);
+    case 'not-cairn':
+      return new SyncApiError('not-cairn-server', `${error.message}: check the address`);
+    case 'unreachable':
+    case 'timeout':
+    case 'reset':
+      return new SyncApiError('unreachable', `${error.message}: check the address and your network; Cairn keeps retrying`);
+    case null:
+      break;
+    default:
+      error.transport satisfies never;
+  }
+  switch (error.code) {
+    case 'unauthorized':
+      return during === 'login'
+        ? new SyncApiError('wrong-password', 'the server refused this user name and password')
+        : new SyncApiError('not-logged-in', 'the server no longer accepts this device (its token was revoked or expired): log in again');
+    case 'forbidden':
+      return new SyncApiError('forbidden', error.message);
+    case 'not-found':
+      return new SyncApiError('not-found', error.message);
+    case 'conflict':
+      return new SyncApiError('conflict', error.message);
+    case 'rate-limited':
+      return new SyncApiError('rate-limited', error.message);
+    case 'payload-too-large':
+      return new SyncApiError('payload-too-large', error.message);
+    case 'unavailable':
+      return new SyncApiError('unreachable', error.message);
+    case 'bad-request':
+    case 'method-not-allowed':
+    case 'unsupported-media-type':
+    case 'missing-chunks':
+    case 'hash-mismatch':
+    case 'internal':
+      return new SyncApiError('internal', `the server answered ${error.code}: ${error.message}`);
+    default:
+      return error.code satisfies never;
+  }
+}
+
+// ---- views ------------------------------------------------------------------------------------
+
+function pauseReasonOf(reason: string): PauseReason {
+  const parsed = pauseReasonSchema.safeParse(reason);
+  return parsed.success ? parsed.data : 'user';
+}
+
+function problemKindOf(kind: string): ProblemKind {
+  const parsed = problemKindSchema.safeParse(kind);
+  return parsed.success ? parsed.data : 'other';
+}
+
+/** Whether a failed round's error code needs the user, or only time. */
+function errorActionOf(code: string): 'retry-later' | 'needs-user' {
+  if ((ERROR_CODES as readonly string[]).includes(code)) {
+    const action = errorAction(code as ErrorCode);
+    return action === 'needs-user' || action === 'fatal' ? 'needs-user' : 'retry-later';
+  }
+  // 'not-logged-in', and 'local': a full disk or a permission the user must fix.
+  return 'needs-user';
+}
+
+function progressView(progress: RoundProgress | null, bytesPerSecond: number | null): Extract<LibraryState, { kind: 'scanning' }>['progress'] {
+  const filesTotal = Math.max(0, progress?.filesTotal ?? 0);
+  const bytesTotal = Math.max(0, Math.round(progress?.bytesTotal ?? 0));
+  const bytesDone = Math.min(bytesTotal, Math.max(0, Math.round(progress?.bytesDone ?? 0)));
+  const rate = bytesPerSecond !== null && bytesPerSecond > 0 ? bytesPerSecond : null;
+  return {
+    filesDone: Math.min(filesTotal, Math.max(0, progress?.filesDone ?? 0)),
+    filesTotal,
+    bytesDone,
+    bytesTotal,
+    bytesPerSecond: rate,
+    secondsLeft: rate === null ? null : (bytesTotal - bytesDone) / rate,
+  };
+}
+
+/** A library's state for the UI, in the order of what matters most to the user. */
+export function libraryStateOf(
+  status: DaemonLibraryStatus,
+  context: { readonly allPausedSince: number | null; readonly loggedIn: boolean; readonly connection: Daemon['connectionState'] },
+): LibraryState {
+  if (status.pause !== null) return { kind: 'paused', reason: pauseReasonOf(status.pause.reason), since: status.pause.since };
+  if (context.allPausedSince !== null) return { kind: 'paused', reason: 'all-paused', since: context.allPausedSince };
+  if (!context.loggedIn) return { kind: 'error', message: 'this device is not logged in to a Cairn server: log in again', at: status.activitySince, action: 'needs-user' };
+  switch (status.activity) {
+    case 'scanning':
+    case 'syncing': {
+      const phase = status.progress?.phase;
+      if (phase === undefined || phase === 'pulling' || phase === 'scanning') return { kind: 'scanning', progress: progressView(status.progress, null) };
+      return { kind: 'syncing', phase, progress: progressView(status.progress, status.bytesPerSecond) };
+    }
+    case 'offline':
+      return { kind: 'offline', since: status.activitySince, retryAt: status.retryAt };
+    case 'error': {
+      const error = status.roundError;
+      return {
+        kind: 'error',
+        message: error?.message ?? status.lastError?.message ?? 'the last round failed',
+        at: error?.at ?? status.activitySince,
+        action: error === null ? 'retry-later' : errorActionOf(error.code),
+      };
+    }
+    case 'paused':
+      // The runner paused (a circuit breaker) and the index will say why once the round is recorded.
+      return { kind: 'pending', reason: 'round-queued' };
+    case 'idle':
+      break;
+    default:
+      return status.activity satisfies never;
+  }
+  if (status.busy) return { kind: 'pending', reason: 'round-queued' };
+  if (context.connection.state === 'offline') return { kind: 'offline', since: context.connection.since, retryAt: null };
+  if (status.lastError !== null) return { kind: 'error', message: status.lastError.message, at: status.lastError.at, action: 'retry-later' };
+  if (status.lastSyncAt === null) return { kind: 'pending', reason: 'never-synced' };
+  if (status.openConflicts > 0 || status.problems.length > 0) return { kind: 'needs-attention' };
+  return { kind: 'up-to-date' };
+}
+
+function conflictSideView(side: ConflictSide): ConflictSideView {
+  if (side.node === null) return { kind: 'deleted', device: side.device };
+  if (side.node.kind === 'dir') return { kind: 'dir', device: side.device };
+  return { kind: 'file', size: side.node.size, mtimeMs: side.mtimeMs, device: side.device };
+}
+
+export function conflictViewOf(conflict: ConflictRecord, libraryName: string): ConflictView {
+  return {
+    conflictId: conflict.conflictId,
+    libraryId: conflict.libraryId,
+    libraryName,
+    path: conflict.path,
+    conflictPath: conflict.conflictPath,
+    local: conflictSideView(conflict.local),
+    remote: conflictSideView(conflict.remote),
+    createdAt: conflict.createdAt,
+  };
+}
+
+export function problemViewOf(problem: ProblemRecord): ProblemView {
+  return {
+    libraryId: problem.libraryId,
+    kind: problemKindOf(problem.kind),
+    path: problem.path,
+    name: problem.name,
+    message: problem.message,
+    firstSeenAt: problem.firstSeenAt,
+    lastSeenAt: problem.lastSeenAt,
+  };
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await lstat(file);
+    return true;
+  } catch (error) {
+    if (fsErrorCode(error) === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+/** What identifies a problem list for publishing: every round sees a problem again, which is no news. */
+function problemsSignature(problems: readonly ProblemView[]): string {
+  return JSON.stringify(problems.map((problem) => ({ ...problem, lastSeenAt: 0 })));
+}
+
+// ---- the API ----------------------------------------------------------------------------------
+
+class EngineSyncApi implements DaemonSyncApi {
+  private readonly listeners = new Set<{ readonly listener: SyncEventListener }>();
+  private readonly unsubscribeDaemon: () => void;
+  private readonly log: (line: string) => void;
+  private readonly progressIntervalMs: number;
+  /** Per library: when progress was last published, and a trailing publication waiting. */
+  private readonly progressPublished = new Map<string, { at: number; timer: NodeJS.Timeout | null }>();
+  /** The conflict and problem lists last published per library, to publish only changes. */
+  private readonly publishedConflicts = new Map<string, string>();
+  private readonly publishedProblems = new Map<string, string>();
+  private closed = false;
+
+  constructor(
+    private readonly daemon: Daemon,
+    private readonly options: DaemonSyncApiOptions,
+  ) {
+    this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.progressIntervalMs = options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS;
+    for (const library of daemon.engine.index.libraries.list()) {
+      this.publishedConflicts.set(library.libraryId, JSON.stringify(this.conflictViews(library.libraryId)));
+      this.publishedProblems.set(library.libraryId, problemsSignature(this.problemViews(library.libraryId)));
+    }
+    this.unsubscribeDaemon = daemon.subscribe((event) => this.onDaemonEvent(event));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribeDaemon();
+    for (const published of this.progressPublished.values()) if (published.timer !== null) clearTimeout(published.timer);
+    this.progressPublished.clear();
+    this.listeners.clear();
+  }
+
+  subscribe(listener: SyncEventListener): Unsubscribe {
+    const subscription = { listener };
+    this.listeners.add(subscription);
+    return () => {
+      this.listeners.delete(subscription);
+    };
+  }
+
+  // ---- status and account -------------------------------------------------------------------
+
+  async getStatus(_request: OperationRequest<'getStatus'>): Promise<OperationResponse<'getStatus'>> {
+    return this.guard(async () => this.status());
+  }
+
+  async login(request: OperationRequest<'login'>): Promise<OperationResponse<'login'>> {
+    try {
+      await this.daemon.login(request.serverUrl, request.user, request.password, request.deviceName);
+    } catch (error) {
+      throw syncApiErrorOf(error, 'login');
+    }
+    const account = this.daemon.engine.account();
+    if (account === null) throw new SyncApiError('internal', 'the login succeeded but no account was recorded');
+    return account;
+  }
+
+  async logout(_request: OperationRequest<'logout'>): Promise<OperationResponse<'logout'>> {
+    return this.guard(async () => {
+      await this.daemon.logout();
+      return { ok: true } as const;
+    });
+  }
+
+  // ---- libraries ----------------------------------------------------------------------------
+
+  async listRemoteLibraries(_request: OperationRequest<'listRemoteLibraries'>): Promise<OperationResponse<'listRemoteLibraries'>> {
+    return this.guard(async () => {
+      const libraries = await this.daemon.engine.listRemoteLibraries();
+      const synced = new Map(this.daemon.engine.index.libraries.list().map((library) => [library.libraryId, library.localRoot]));
+      return {
+        libraries: libraries.map((library) => ({ libraryId: library.id, name: library.name, owner: library.owner, role: library.role, syncedTo: synced.get(library.id) ?? null })),
+      };
+    });
+  }
+
+  async createLibrary(request: OperationRequest<'createLibrary'>): Promise<OperationResponse<'createLibrary'>> {
+    return this.guard(async () => {
+      const library = await this.daemon.engine.createLibrary(request.name);
+      return { libraryId: library.id, name: library.name, owner: library.owner, role: library.role, syncedTo: null };
+    });
+  }
+
+  async addLibrary(request: OperationRequest<'addLibrary'>): Promise<OperationResponse<'addLibrary'>> {
+    return this.guard(async () => {
+      if (request.selection !== null && request.selection.length === 0) {
+        throw new SyncApiError('invalid-argument', 'the selection is empty: pick at least one folder, or null for the whole library');
+      }
+      const library = await this.daemon.addLibrary(request.libraryId, request.localRoot, request.selection ?? []);
+      return this.view(library.libraryId);
+    });
+  }
+
+  async removeLibrary(request: OperationRequest<'removeLibrary'>): Promise<OperationResponse<'removeLibrary'>> {
+    return this.guard(async () => {
+      this.requireSynced(request.libraryId);
+      const library = await this.daemon.removeLibrary(request.libraryId);
+      this.publishedConflicts.delete(library.libraryId);
+      this.publishedProblems.delete(library.libraryId);
+      return { libraryId: library.libraryId, name: library.name, localRoot: library.localRoot };
+    });
+  }
+
+  async setSelection(request: OperationRequest<'setSelection'>): Promise<OperationResponse<'setSelection'>> {
+    return this.guard(async () => {
+      this.requireSynced(request.libraryId);
+      if (request.selection !== null && request.selection.length === 0) {
+        throw new SyncApiError('invalid-argument', 'the selection is empty: pick at least one folder, or null for the whole library');
+      }
+      this.daemon.setSelection(request.libraryId, request.selection ?? []);
+      return this.view(request.libraryId);
+    });
+  }
+
+  async getRemoteFolders(request: OperationRequest<'getRemoteFolders'>): Promise<OperationResponse<'getRemoteFolders'>> {
+    return this.guard(async () => {
+      const folder = request.path ?? '';
+      const snapshot = await this.daemon.engine.remoteSnapshot(request.libraryId, folder);
+      return listRemoteFolder(request.libraryId, folder, snapshot.entries);
+    });
+  }
+
+  async getIgnoreRules(request: OperationRequest<'getIgnoreRules'>): Promise<OperationResponse<'getIgnoreRules'>> {
+    return this.guard(async () => {
+      this.requireSynced(request.libraryId);
+      return { libraryId: request.libraryId, text: await this.daemon.engine.readIgnoreRules(request.libraryId) };
+    });
+  }
+
+  async setIgnoreRules(request: OperationRequest<'setIgnoreRules'>): Promise<OperationResponse<'setIgnoreRules'>> {
+    return this.guard(async () => {
+      this.requireSynced(request.libraryId);
+      await this.daemon.engine.writeIgnoreRules(request.libraryId, request.text);
+      // The watcher sees the file change too; this covers a library it does not watch.
+      this.daemon.requestScan(request.libraryId, 'all');
+      return { libraryId: request.libraryId, text: request.text };
+    });
+  }
+
+  // ---- pause and rounds ---------------------------------------------------------------------
+
+  async pauseLibrary(request: OperationRequest<'pauseLibrary'>): Promise<OperationResponse<'pauseLibrary'>> {
+    return this.guard(async () => {
+      this.requireSynced(request.libraryId);
+      this.daemon.setPaused(request.libraryId, true);
+      return this.view(request.libraryId);
+    });
+  }
+
+  async resumeLibrary(request: OperationRequest<'resumeLibrary'>): Promise<OperationResponse<'resumeLibrary'>> {
+    return this.guard(async () => {
+      this.requireSynced(request.libraryId);
+      this.daemon.setPaused(request.libraryId, false);
+      return this.view(request.libraryId);
+    });
+  }
+
+  async pauseAll(_request: OperationRequest<'pauseAll'>): Promise<OperationResponse<'pauseAll'>> {
+    return this.guard(async () => {
+      await this.daemon.setAllPaused(true);
+      return this.status();
+    });
+  }
+
+  async resumeAll(_request: OperationRequest<'resumeAll'>): Promise<OperationResponse<'resumeAll'>> {
+    return this.guard(async () => {
+      await this.daemon.setAllPaused(false);
+      return this.status();
+    });
+  }
+
+  async syncNow(request: OperationRequest<'syncNow'>): Promise<OperationResponse<'syncNow'>> {
+    return this.guard(async () => {
+      if (this.daemon.engine.account() === null) throw new SyncApiError('not-logged-in', 'this device is not logged in to a Cairn server: log in first');
+      if (request.libraryId !== undefined) this.requireSynced(request.libraryId);
+      return { queued: this.daemon.requestRound(request.libraryId) };
+    });
+  }
+
+  // ---- conflicts, problems, activity --------------------------------------------------------
+
+  async listConflicts(request: OperationRequest<'listConflicts'>): Promise<OperationResponse<'listConflicts'>> {
+    return this.guard(async () => {
+      if (request.libraryId !== undefined) return { conflicts: this.conflictViews(this.requireSynced(request.libraryId)) };
+      const conflicts = this.daemon.engine.index.libraries.list().flatMap((library) => this.conflictViews(library.libraryId));
+      return { conflicts: conflicts.sort((a, b) => a.createdAt - b.createdAt || a.conflictId - b.conflictId) };
+    });
+  }
+
+  async resolveConflict(request: OperationRequest<'resolveConflict'>): Promise<OperationResponse<'resolveConflict'>> {
+    return this.guard(async () => {
+      const engine = this.daemon.engine;
+      const conflict = engine.findConflict(request.conflictId);
+      if (conflict === undefined) throw new SyncApiError('not-found', `conflict ${request.conflictId} is not open (resolved already?)`);
+      const library = this.requireLibrary(conflict.libraryId);
+      const resolved = await this.daemon.exclusive(conflict.libraryId, () => engine.resolveConflict(request.conflictId, request.keep));
+      this.publishListsOf(conflict.libraryId);
+      return conflictViewOf(resolved, library.name);
+    });
+  }
+
+  async listProblems(request: OperationRequest<'listProblems'>): Promise<OperationResponse<'listProblems'>> {
+    return this.guard(async () => {
+      if (request.libraryId !== undefined) return { problems: this.problemViews(this.requireSynced(request.libraryId)) };
+      return { problems: this.daemon.engine.index.libraries.list().flatMap((library) => this.problemViews(library.libraryId)) };
+    });
+  }
+
+  async getActivity(request: OperationRequest<'getActivity'>): Promise<OperationResponse<'getActivity'>> {
+    return this.guard(async () => {
+      if (request.libraryId !== undefined) this.requireSynced(request.libraryId);
+      return this.daemon.activity.page({
+        ...(request.libraryId === undefined ? {} : { libraryId: request.libraryId }),
+        ...(request.before === undefined ? {} : { before: request.before }),
+        limit: request.limit ?? SYNC_API_LIMITS.defaultActivityPage,
+      });
+    });
+  }
+
+  // ---- preferences, folders -----------------------------------------------------------------
+
+  async getPreferences(_request: OperationRequest<'getPreferences'>): Promise<OperationResponse<'getPreferences'>> {
+    return this.guard(async () => this.daemon.preferences);
+  }
+
+  async setPreferences(request: OperationRequest<'setPreferences'>): Promise<OperationResponse<'setPreferences'>> {
+    return this.guard(() => this.daemon.setPreferences(request));
+  }
+
+  async openFolder(request: OperationRequest<'openFolder'>): Promise<OperationResponse<'openFolder'>> {
+    return this.guard(async () => {
+      const library = this.requireLibrary(this.requireSynced(request.libraryId));
+      // resolveInRoot refuses a path that leaves the folder through a symlink.
+      const target = request.path === undefined ? library.localRoot : await resolveInRoot(library.localRoot, request.path);
+      if (!(await exists(target))) throw new SyncApiError('not-found', `${target} does not exist (any more)`);
+      if (this.options.openPath === undefined) this.log(`open folder: ${target}`);
+      else await this.options.openPath(target);
+      return { ok: true } as const;
+    });
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  /** Runs an operation and maps what it throws (see syncApiErrorOf). */
+  private async guard<T>(work: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new SyncApiError('unavailable', 'the Cairn daemon is stopping');
+    try {
+      return await work();
+    } catch (error) {
+      throw syncApiErrorOf(error);
+    }
+  }
+
+  private requireLibrary(libraryId: string) {
+    const library = this.daemon.engine.index.libraries.get(libraryId);
+    if (library === undefined) throw new SyncApiError('not-found', `library ${libraryId} is not synced on this device`);
+    return library;
+  }
+
+  private requireSynced(libraryId: string): string {
+    return this.requireLibrary(libraryId).libraryId;
+  }
+
+  private status(): SyncStatus {
+    return {
+      account: this.daemon.engine.account(),
+      allPaused: this.daemon.allPausedSince !== null,
+      libraries: this.daemon.status().map((status) => this.viewOf(status)),
+    };
+  }
+
+  private view(libraryId: string): LibraryView {
+    const status = this.daemon.libraryStatus(libraryId);
+    if (status === undefined) throw new SyncApiError('not-found', `library ${libraryId} is not synced on this device`);
+    return this.viewOf(status);
+  }
+
+  private viewOf(status: DaemonLibraryStatus): LibraryView {
+    return {
+      libraryId: status.libraryId,
+      name: status.name,
+      localRoot: status.localRoot,
+      selection: status.selection === null ? null : ([...status.selection] as LibraryPath[]),
+      state: libraryStateOf(status, {
+        allPausedSince: this.daemon.allPausedSince,
+        loggedIn: this.daemon.engine.account() !== null,
+        connection: this.daemon.connectionState,
+      }),
+      lastSyncAt: status.lastSyncAt,
+      openConflicts: status.openConflicts,
+      problemCount: status.problems.length,
+    };
+  }
+
+  private conflictViews(libraryId: string): ConflictView[] {
+    const library = this.daemon.engine.index.libraries.get(libraryId);
+    if (library === undefined) return [];
+    return this.daemon.engine.index.conflicts
+      .list(libraryId)
+      .map((conflict) => conflictViewOf(conflict, library.name))
+      .sort((a, b) => a.createdAt - b.createdAt || a.conflictId - b.conflictId);
+  }
+
+  private problemViews(libraryId: string): ProblemView[] {
+    return this.daemon.engine.index.problems.list(libraryId).map(problemViewOf);
+  }
+
+  private onDaemonEvent(event: DaemonEvent): void {
+    if (this.closed) return;
+    switch (event.kind) {
+      case 'state':
+        this.publishLibrary(event.libraryId);
+        return;
+      case 'progress':
+        this.publishProgress(event.progress.libraryId);
+        return;
+      case 'round':
+        this.publishListsOf(event.libraryId);
+        return;
+      case 'connection':
+        for (const library of this.daemon.engine.index.libraries.list()) this.publishLibrary(library.libraryId);
+        return;
+      case 'profile':
+        this.emit({ kind: 'statusChanged', status: this.status() });
+        for (const library of this.daemon.engine.index.libraries.list()) {
+          if (!this.publishedConflicts.has(library.libraryId)) this.publishListsOf(library.libraryId);
+        }
+        return;
+      case 'library':
+        this.publishLibrary(event.libraryId);
+        return;
+      case 'activity':
+        for (const entry of event.entries) this.emit({ kind: 'activityAdded', entry: entry satisfies ActivityEntry });
+        return;
+      case 'preferences':
+        this.emit({ kind: 'preferencesChanged', preferences: event.preferences });
+        return;
+      default:
+        event satisfies never;
+    }
+  }
+
+  private publishLibrary(libraryId: string): void {
+    const published = this.progressPublished.get(libraryId);
+    if (published?.timer) {
+      clearTimeout(published.timer);
+      published.timer = null;
+    }
+    const status = this.daemon.libraryStatus(libraryId);
+    if (status === undefined) return;
+    this.progressPublished.set(libraryId, { at: performance.now(), timer: null });
+    this.emit({ kind: 'libraryChanged', library: this.viewOf(status) });
+  }
+
+  /** Progress is published at most every progressIntervalMs per library, the latest always last. */
+  private publishProgress(libraryId: string): void {
+    const published = this.progressPublished.get(libraryId);
+    const due = (published?.at ?? Number.NEGATIVE_INFINITY) + this.progressIntervalMs;
+    const now = performance.now();
+    if (now >= due) {
+      this.publishLibrary(libraryId);
+      return;
+    }
+    if (published !== undefined && published.timer === null) {
+      published.timer = setTimeout(() => {
+        published.timer = null;
+        if (!this.closed) this.publishLibrary(libraryId);
+      }, due - now);
+      published.timer.unref();
+    }
+  }
+
+  /** Publishes a library's conflict and problem lists where they changed since last published. */
+  private publishListsOf(libraryId: string): void {
+    if (this.daemon.engine.index.libraries.get(libraryId) === undefined) return;
+    const conflicts = this.conflictViews(libraryId);
+    const conflictsText = JSON.stringify(conflicts);
+    if (this.publishedConflicts.get(libraryId) !== conflictsText) {
+      this.publishedConflicts.set(libraryId, conflictsText);
+      this.emit({ kind: 'conflictsChanged', libraryId, conflicts });
+    }
+    const problems = this.problemViews(libraryId);
+    const problemsText = problemsSignature(problems);
+    if (this.publishedProblems.get(libraryId) !== problemsText) {
+      this.publishedProblems.set(libraryId, problemsText);
+      this.emit({ kind: 'problemsChanged', libraryId, problems });
+    }
+  }
+
+  private emit(event: SyncEvent): void {
+    for (const subscription of [...this.listeners]) {
+      try {
+        subscription.listener(event);
+      } catch (error) {
+        this.log(`a SyncApi listener failed: ${(error as Error).stack ?? String(error)}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,192 @@
+// What the daemon learns about each file a round moved, without reaching into the sync round:
+// it hands the round a server client wrapped so that it sees the commit answers (what this
+// device uploaded, deleted or moved on the server) and the change-feed pages (what other
+// devices did, which the round then applies here), and so that transfers go at the user's
+// bandwidth limits. At the end of a round the facts become activity entries.
+//
+// Limits of this view, stated so nobody mistakes it for more: a feed entry is reported as
+// applied here once a round of the library completes, which is when the round has brought the
+// disk in line with it (or turned it into a conflict, which is reported too); entries of other
+// devices that share this device's name are taken for our own and not reported; folder
+// creations are not reported; and the per-file byte progress of a transfer is not visible here.
+
+import type { LibraryPath } from '../../shared/paths.js';
+import { isSameOrBelow, parentPath } from '../../shared/paths.js';
+import { routes } from '../../shared/protocol/index.js';
+import type { ChangesResponse, CommitResponse, Entry, Frame } from '../../shared/protocol/index.js';
+import type { IgnoreMatcher } from '../engine/ignore/index.js';
+import type { ConflictRecord, LibraryRecord, ProblemRecord } from '../engine/index/index.js';
+import type { ServerClient } from '../engine/remote/serverClient.js';
+import type { RoundSummary } from '../engine/sync/roundSummary.js';
+import type { ActivityDraft } from './activityLog.js';
+import type { BandwidthLimiter } from './bandwidthLimiter.js';
+
+/** Incoming changes kept per library until a round completes; a flood beyond this is summarized away. */
+const MAX_PENDING_INCOMING = 5_000;
+
+interface LibraryFacts {
+  /** Versions this device committed in the current round. */
+  committed: Entry[];
+  /** Versions other devices committed, read from the feed, not yet known to be applied here. */
+  incoming: Entry[];
+  /** Revisions we committed and have not seen echoed in the feed yet. */
+  readonly ownRevisions: Set<number>;
+  /** The problems known at the end of the last round (kind, path, name), to report only new ones. */
+  knownProblems: Set<string> | null;
+}
+
+export interface TransferLimits {
+  readonly upload: BandwidthLimiter;
+  readonly download: BandwidthLimiter;
+}
+
+export class RoundRecorder {
+  private readonly libraries = new Map<string, LibraryFacts>();
+
+  constructor(private readonly deviceName: () => string) {}
+
+  /** The client a round of `libraryId` should use: observed, and paced by `limits`. */
+  wrap(libraryId: string, client: ServerClient, limits: TransferLimits): ServerClient {
+    const facts = this.factsOf(libraryId);
+    const observeAnswer = (route: unknown, answer: unknown): void => {
+      if (route === routes.commit) this.recordCommit(facts, answer as CommitResponse);
+      else if (route === routes.changes) this.recordFeed(facts, answer as ChangesResponse);
+    };
+    const call: ServerClient['call'] = async (route, options) => {
+      const answer = await client.call(route, options);
+      observeAnswer(route, answer);
+      return answer;
+    };
+    const uploadChunks: ServerClient['uploadChunks'] = (library, source) => client.uploadChunks(library, paced(source, limits.upload));
+    const downloadChunks: ServerClient['downloadChunks'] = (library, ids, onChunk) =>
+      client.downloadChunks(library, ids, async (frame) => {
+        await limits.download.take(frame.bytes.length);
+        await onChunk(frame);
+      });
+    const putChunk: ServerClient['putChunk'] = async (library, frame) => {
+      await limits.upload.take(frame.bytes.length);
+      await client.putChunk(library, frame);
+    };
+    const replaced: Partial<Record<keyof ServerClient, unknown>> = { call, uploadChunks, downloadChunks, putChunk };
+    return new Proxy(client, {
+      get(target, property, receiver) {
+        if (typeof property === 'string' && Object.hasOwn(replaced, property)) return replaced[property as keyof ServerClient];
+        const value: unknown = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  }
+
+  /** The library is no longer synced: forget what was recorded for it. */
+  forget(libraryId: string): void {
+    this.libraries.delete(libraryId);
+  }
+
+  /**
+   * Turns what the round saw into activity drafts. Commits are facts on the server whatever the
+   * outcome; incoming changes wait for a completed round ('synced'), since only then are they
+   * applied here. Conflicts come from the summary, problems from the index (new ones only).
+   */
+  finishRound(
+    library: LibraryRecord,
+    summary: RoundSummary,
+    state: { readonly ignore: IgnoreMatcher; readonly conflicts: readonly ConflictRecord[]; readonly problems: readonly ProblemRecord[] },
+  ): ActivityDraft[] {
+    const facts = this.factsOf(library.libraryId);
+    const drafts: ActivityDraft[] = [];
+    drafts.push(...draftsOf(facts.committed, 'server'));
+    facts.committed = [];
+    if (summary.outcome === 'synced') {
+      const selection = library.selection;
+      const applicable = facts.incoming.filter((entry) => {
+        if (selection !== null && !selection.some((selected) => isSameOrBelow(entry.path, selected))) return false;
+        return !state.ignore.isIgnored(entry.path, entry.kind === 'dir');
+      });
+      facts.incoming = [];
+      drafts.push(...draftsOf(applicable, 'this-device'));
+    }
+    for (const conflictPath of summary.conflicts) {
+      const conflict = [...state.conflicts].reverse().find((candidate) => candidate.path === conflictPath || candidate.conflictPath === conflictPath);
+      drafts.push({ kind: 'conflict-found', path: conflict?.path ?? conflictPath, conflictPath: conflict?.conflictPath ?? null });
+    }
+    const current = new Set<string>();
+    for (const problem of state.problems) {
+      const key = `${problem.kind}\u0000${problem.path}\u0000${problem.name}`;
+      current.add(key);
+      if (facts.knownProblems !== null && !facts.knownProblems.has(key)) drafts.push({ kind: 'problem-found', path: problem.path, message: problem.message });
+    }
+    facts.knownProblems = current;
+    return drafts;
+  }
+
+  private factsOf(libraryId: string): LibraryFacts {
+    let facts = this.libraries.get(libraryId);
+    if (facts === undefined) {
+      facts = { committed: [], incoming: [], ownRevisions: new Set(), knownProblems: null };
+      this.libraries.set(libraryId, facts);
+    }
+    return facts;
+  }
+
+  private recordCommit(facts: LibraryFacts, answer: CommitResponse): void {
+    for (const result of answer.results) {
+      if (result.status !== 'applied') continue;
+      facts.ownRevisions.add(result.entry.rev);
+      facts.committed.push(result.entry);
+    }
+  }
+
+  private recordFeed(facts: LibraryFacts, page: ChangesResponse): void {
+    const device = this.deviceName();
+    for (const entry of page.entries) {
+      // Our own commits come back through the feed, and so do the versions they imply (the
+      // subtree of a moved folder): both carry our device name.
+      if (facts.ownRevisions.delete(entry.rev) || entry.device === device) continue;
+      facts.incoming.push(entry);
+    }
+    if (facts.incoming.length > MAX_PENDING_INCOMING) facts.incoming.splice(0, facts.incoming.length - MAX_PENDING_INCOMING);
+  }
+}
+
+async function* paced(source: AsyncIterable<Frame> | Iterable<Frame>, limiter: BandwidthLimiter): AsyncGenerator<Frame> {
+  for await (const frame of source) {
+    await limiter.take(frame.bytes.length);
+    yield frame;
+  }
+}
+
+/**
+ * Activity drafts for versions committed in the order given. A move is one line at its new path
+ * (the deleted version it leaves behind is skipped), and the contents of a moved or deleted
+ * folder are summed up by the folder's own line. Folder creations are not listed.
+ */
+export function draftsOf(entries: readonly Entry[], side: 'server' | 'this-device'): ActivityDraft[] {
+  const deletedFolders = new Set<LibraryPath>();
+  const moves = new Map<LibraryPath, LibraryPath>();
+  for (const entry of entries) {
+    if (entry.deleted && entry.kind === 'dir' && entry.movedTo === undefined) deletedFolders.add(entry.path);
+    if (!entry.deleted && entry.movedFrom !== undefined) moves.set(entry.path, entry.movedFrom);
+  }
+  const insideDeleted = (path: LibraryPath): boolean => {
+    for (let parent = parentPath(path); parent !== ''; parent = parentPath(parent)) if (deletedFolders.has(parent)) return true;
+    return false;
+  };
+  const insideMoved = (to: LibraryPath, from: LibraryPath): boolean => {
+    const toParent = parentPath(to);
+    const fromParent = parentPath(from);
+    return toParent !== '' && fromParent !== '' && moves.get(toParent) === fromParent;
+  };
+  const drafts: ActivityDraft[] = [];
+  for (const entry of entries) {
+    if (entry.deleted) {
+      if (entry.movedTo !== undefined || insideDeleted(entry.path)) continue;
+      drafts.push({ kind: 'deleted', path: entry.path, side });
+    } else if (entry.movedFrom !== undefined) {
+      if (insideMoved(entry.path, entry.movedFrom)) continue;
+      drafts.push({ kind: 'moved', from: entry.movedFrom, to: entry.path, side });
+    } else if (entry.kind === 'file') {
+      drafts.push(side === 'server' ? { kind: 'uploaded', path: entry.path, size: entry.size } : { kind: 'downloaded', path: entry.path, size: entry.size });
+    }
+  }
+  return drafts;
+}

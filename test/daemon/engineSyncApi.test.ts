@@ -1,0 +1,277 @@
+// The SyncApi a daemon serves, operation by operation, over the real control API (HTTP on
+// 127.0.0.1 with the token, through the CLI's client) against a real Cairn server: what each
+// operation does to the profile and the disk, the events it raises, and the error codes it
+// answers. The daemons here watch nothing; rounds run when the test asks for them.
+
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ApiErrorCode, SyncApi, SyncEvent } from '../../shared/api/index.js';
+import { SyncApiError } from '../../shared/api/index.js';
+import type { LibraryPath } from '../../shared/paths.js';
+import { createControlApi, findRunningDaemon } from '../../src-main/cli/controlClient.js';
+import type { ControlApi } from '../../src-main/cli/controlClient.js';
+import { startDaemonService } from '../../src-main/daemon/daemonService.js';
+import type { DaemonService } from '../../src-main/daemon/daemonService.js';
+import { PASSWORD, startHarness } from '../sync/harness.js';
+import type { Harness } from '../sync/harness.js';
+
+let harness: Harness;
+const services: DaemonService[] = [];
+const clients: ControlApi[] = [];
+
+beforeEach(async () => {
+  harness = await startHarness();
+});
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
+  for (const service of services.splice(0)) await service.stop();
+  await harness.stop();
+});
+
+interface ApiClient {
+  readonly service: DaemonService;
+  /** The daemon's API as the CLI reaches it: over HTTP, with the token from the profile. */
+  readonly api: ControlApi;
+  readonly home: string;
+  readonly events: SyncEvent[];
+}
+
+async function startApi(home: string, deviceName: string): Promise<ApiClient> {
+  const service = await startDaemonService({ home, deviceName, watcher: 'none', retryBaseMs: 50, retryMaxMs: 500, log: () => undefined });
+  services.push(service);
+  const connection = await findRunningDaemon(home);
+  if (connection === null) throw new Error('the daemon published no control API');
+  const api = createControlApi(connection);
+  clients.push(api);
+  const events: SyncEvent[] = [];
+  api.subscribe((event) => events.push(event));
+  await eventually(() => expect(events.some((event) => event.kind === 'statusChanged')).toBe(true));
+  return { service, api, home, events };
+}
+
+/** A daemon on a profile the harness has logged in and given the library "Documents". */
+async function syncedApi(name: string): Promise<ApiClient & { root: string; libraryId: string }> {
+  const client = await harness.client(name);
+  const libraryId = client.engine.index.libraries.list()[0]!.libraryId;
+  await client.close();
+  const started = await startApi(client.home, name);
+  await eventually(async () => expect((await started.api.getStatus({})).libraries[0]?.state.kind).toBe('up-to-date'));
+  return { ...started, root: client.root, libraryId };
+}
+
+async function eventually(check: () => Promise<void> | void, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+}
+
+async function codeOf(call: Promise<unknown>): Promise<ApiErrorCode> {
+  try {
+    await call;
+  } catch (error) {
+    if (error instanceof SyncApiError) return error.code;
+    throw error;
+  }
+  throw new Error('the call succeeded');
+}
+
+/** Queues a round through the API and waits until the library has settled again. */
+async function roundOf(api: SyncApi, libraryId: string): Promise<void> {
+  expect((await api.syncNow({ libraryId })).queued).toEqual([libraryId]);
+  await eventually(async () => {
+    const state = (await api.getStatus({})).libraries.find((library) => library.libraryId === libraryId)?.state.kind;
+    expect(['up-to-date', 'needs-attention']).toContain(state);
+  });
+}
+
+describe('account', () => {
+  it('logs in, answers each kind of failure with its code, and logs out', async () => {
+    await harness.addUser('ann');
+    const client = await startApi(path.join(harness.base, 'home-ann'), 'ann-laptop');
+    const { api } = client;
+    expect(await api.getStatus({})).toEqual({ account: null, allPaused: false, libraries: [] });
+    expect(await codeOf(api.listRemoteLibraries({}))).toBe('not-logged-in');
+
+    const foreign = createServer((_request, response) => response.writeHead(404, { 'Content-Type': 'text/html' }).end('<h1>nothing here</h1>'));
+    await new Promise<void>((resolve) => foreign.listen(0, '127.0.0.1', resolve));
+    const foreignUrl = `http://127.0.0.1:${(foreign.address() as AddressInfo).port}`;
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const closedUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    try {
+      const failures = [
+        ['a wrong password', { serverUrl: harness.server.url, user: 'ann', password: 'not the password' }, 'wrong-password'],
+        ['an unknown user', { serverUrl: harness.server.url, user: 'nobody', password: PASSWORD }, 'wrong-password'],
+        ['nothing listening', { serverUrl: closedUrl, user: 'ann', password: PASSWORD }, 'unreachable'],
+        ['a web server that is not Cairn', { serverUrl: foreignUrl, user: 'ann', password: PASSWORD }, 'not-cairn-server'],
+      ] as const;
+      for (const [name, request, code] of failures) expect(await codeOf(api.login(request)), name).toBe(code);
+    } finally {
+      await new Promise<void>((resolve) => foreign.close(() => resolve()));
+    }
+
+    const account = await api.login({ serverUrl: harness.server.url, user: 'ann', password: PASSWORD, deviceName: 'ann-desk' });
+    expect(account).toEqual({ serverUrl: harness.server.url, user: 'ann', deviceName: 'ann-desk' });
+    await eventually(() => expect(client.events.some((event) => event.kind === 'statusChanged' && event.status.account?.user === 'ann')).toBe(true));
+    await eventually(() => expect(client.service.daemon.isOnline).toBe(true));
+
+    expect(await api.logout({})).toEqual({ ok: true });
+    expect((await api.getStatus({})).account).toBeNull();
+  });
+});
+
+describe('libraries', () => {
+  it('creates, adds, selects, lists the server folders of, and removes a library', async () => {
+    const alice = await syncedApi('alice');
+    const { api } = alice;
+    for (const [name, size] of [['docs/a.txt', 10], ['docs/b.txt', 20], ['docs/deep/c.txt', 30], ['music/song.mp3', 40], ['top.txt', 5]] as const) {
+      await mkdir(path.dirname(path.join(alice.root, name)), { recursive: true });
+      await writeFile(path.join(alice.root, name), 'x'.repeat(size));
+    }
+    await mkdir(path.join(alice.root, 'empty'));
+    await roundOf(api, alice.libraryId);
+
+    expect(await api.getRemoteFolders({ libraryId: alice.libraryId })).toEqual({
+      libraryId: alice.libraryId,
+      path: '',
+      folders: [
+        { path: 'docs', name: 'docs', fileCount: 3, totalBytes: 60, hasSubfolders: true },
+        { path: 'empty', name: 'empty', fileCount: 0, totalBytes: 0, hasSubfolders: false },
+        { path: 'music', name: 'music', fileCount: 1, totalBytes: 40, hasSubfolders: false },
+      ],
+      fileCount: 1,
+      totalBytes: 5,
+    });
+    expect(await api.getRemoteFolders({ libraryId: alice.libraryId, path: 'docs' as LibraryPath })).toMatchObject({
+      path: 'docs',
+      folders: [{ path: 'docs/deep', name: 'deep', fileCount: 1, totalBytes: 30, hasSubfolders: false }],
+      fileCount: 2,
+      totalBytes: 30,
+    });
+    expect(await api.getRemoteFolders({ libraryId: alice.libraryId, path: 'empty' as LibraryPath })).toMatchObject({ folders: [], fileCount: 0 });
+    expect(await codeOf(api.getRemoteFolders({ libraryId: alice.libraryId, path: 'nowhere' as LibraryPath }))).toBe('not-found');
+
+    // A second library, created and added through the API, selecting one folder.
+    const created = await api.createLibrary({ name: 'Photos' });
+    expect(created).toMatchObject({ name: 'Photos', owner: 'alice', role: 'owner', syncedTo: null });
+    expect(await codeOf(api.createLibrary({ name: 'Photos' }))).toBe('conflict');
+    const photosRoot = path.join(harness.base, 'photos-alice');
+    const cases: readonly (readonly [string, { libraryId: string; localRoot: string; selection: LibraryPath[] | null }, ApiErrorCode])[] = [
+      ['an unknown library', { libraryId: 'no-such-library-id', localRoot: photosRoot, selection: null }, 'not-found'],
+      ['a library synced already', { libraryId: alice.libraryId, localRoot: photosRoot, selection: null }, 'conflict'],
+      ['a folder inside another library', { libraryId: created.libraryId, localRoot: path.join(alice.root, 'docs'), selection: null }, 'conflict'],
+      ['an empty selection', { libraryId: created.libraryId, localRoot: photosRoot, selection: [] }, 'invalid-argument'],
+      ['a relative folder', { libraryId: created.libraryId, localRoot: 'photos', selection: null }, 'invalid-argument'],
+    ];
+    for (const [name, request, code] of cases) expect(await codeOf(api.addLibrary(request)), name).toBe(code);
+    const added = await api.addLibrary({ libraryId: created.libraryId, localRoot: photosRoot, selection: ['2026' as LibraryPath] });
+    expect(added).toMatchObject({ libraryId: created.libraryId, name: 'Photos', selection: ['2026'] });
+    await eventually(() => expect(alice.events.some((event) => event.kind === 'statusChanged' && event.status.libraries.length === 2)).toBe(true));
+    const listed = (await api.listRemoteLibraries({})).libraries.find((library) => library.libraryId === created.libraryId);
+    expect(listed?.syncedTo).toBe(photosRoot);
+
+    expect(await api.setSelection({ libraryId: created.libraryId, selection: null })).toMatchObject({ selection: null });
+    const removed = await api.removeLibrary({ libraryId: created.libraryId });
+    expect(removed).toEqual({ libraryId: created.libraryId, name: 'Photos', localRoot: photosRoot });
+    expect((await api.getStatus({})).libraries.map((library) => library.libraryId)).toEqual([alice.libraryId]);
+    expect(await codeOf(api.removeLibrary({ libraryId: created.libraryId }))).toBe('not-found');
+  });
+
+  it('reads and writes the ignore rules, and the next round honors them', async () => {
+    const alice = await syncedApi('alice');
+    const { api } = alice;
+    expect(await api.getIgnoreRules({ libraryId: alice.libraryId })).toEqual({ libraryId: alice.libraryId, text: '' });
+    expect(await api.setIgnoreRules({ libraryId: alice.libraryId, text: '*.log\nbuild/\n' })).toEqual({ libraryId: alice.libraryId, text: '*.log\nbuild/\n' });
+    expect(await readFile(path.join(alice.root, '.cairnignore'), 'utf8')).toBe('*.log\nbuild/\n');
+    expect((await api.getIgnoreRules({ libraryId: alice.libraryId })).text).toBe('*.log\nbuild/\n');
+    await writeFile(path.join(alice.root, 'debug.log'), 'noise');
+    await writeFile(path.join(alice.root, 'kept.txt'), 'signal');
+    await roundOf(api, alice.libraryId);
+    const uploaded = (await api.getActivity({ libraryId: alice.libraryId })).entries.flatMap((entry) => (entry.kind === 'uploaded' ? [entry.path] : []));
+    expect(uploaded.sort()).toEqual(['.cairnignore', 'kept.txt']);
+    expect(await codeOf(api.getIgnoreRules({ libraryId: 'no-such-library-id' }))).toBe('not-found');
+  });
+});
+
+describe('pause, conflicts, activity, preferences', () => {
+  it('resolves a conflict by its id and tells the listeners', async () => {
+    const alice = await syncedApi('alice');
+    const bob = await harness.client('bob');
+    await writeFile(path.join(alice.root, 'report.txt'), 'base');
+    await roundOf(alice.api, alice.libraryId);
+    await bob.sync();
+    await bob.write('report.txt', 'bob edit');
+    await bob.sync();
+    await writeFile(path.join(alice.root, 'report.txt'), 'alice edit');
+    await roundOf(alice.api, alice.libraryId);
+
+    const { conflicts } = await alice.api.listConflicts({});
+    expect(conflicts).toHaveLength(1);
+    const conflict = conflicts[0]!;
+    expect(conflict).toMatchObject({ libraryId: alice.libraryId, libraryName: 'Documents', path: 'report.txt', local: { kind: 'file', device: 'alice' } });
+    expect((await alice.api.getStatus({})).libraries[0]?.state.kind).toBe('needs-attention');
+    expect(alice.events.some((event) => event.kind === 'conflictsChanged' && event.conflicts.length === 1)).toBe(true);
+    expect((await alice.api.getActivity({})).entries).toContainEqual(expect.objectContaining({ kind: 'conflict-found', path: 'report.txt', conflictPath: conflict.conflictPath }));
+
+    expect(await alice.api.resolveConflict({ conflictId: conflict.conflictId, keep: 'local' })).toEqual(conflict);
+    expect(await readFile(path.join(alice.root, 'report.txt'), 'utf8')).toBe('alice edit');
+    expect(await readdir(alice.root)).toEqual(['report.txt']);
+    expect((await alice.api.listConflicts({ libraryId: alice.libraryId })).conflicts).toEqual([]);
+    await eventually(() => expect(alice.events.some((event) => event.kind === 'conflictsChanged' && event.conflicts.length === 0)).toBe(true));
+    await eventually(async () => expect((await alice.api.getStatus({})).libraries[0]?.state.kind).toBe('up-to-date'));
+    expect(await codeOf(alice.api.resolveConflict({ conflictId: conflict.conflictId, keep: 'local' }))).toBe('not-found');
+  });
+
+  it('pages the activity, keeps preferences across restarts, and pauses for real', async () => {
+    const alice = await syncedApi('alice');
+    const { api } = alice;
+    for (let number = 0; number < 5; number++) await writeFile(path.join(alice.root, `file-${number}.txt`), `file ${number}`);
+    await roundOf(api, alice.libraryId);
+    const first = await api.getActivity({ limit: 3 });
+    expect(first.entries).toHaveLength(3);
+    expect(first.hasMore).toBe(true);
+    const rest = await api.getActivity({ limit: 3, before: first.entries.at(-1)!.activityId });
+    expect(rest).toMatchObject({ hasMore: false });
+    const all = [...first.entries, ...rest.entries];
+    expect(all.map((entry) => entry.activityId)).toEqual([...all.map((entry) => entry.activityId)].sort((a, b) => b - a));
+    expect(all.filter((entry) => entry.kind === 'uploaded')).toHaveLength(5);
+
+    expect(await api.getPreferences({})).toEqual({ language: 'en', startAtLogin: false, notifications: true, uploadLimit: null, downloadLimit: null });
+    const changed = await api.setPreferences({ language: 'zh-CN', downloadLimit: 1024 * 1024 });
+    expect(changed).toMatchObject({ language: 'zh-CN', downloadLimit: 1024 * 1024, notifications: true });
+    await eventually(() => expect(alice.events).toContainEqual({ kind: 'preferencesChanged', preferences: changed }));
+    expect(await codeOf(api.setPreferences({ uploadLimit: 10 }))).toBe('invalid-argument');
+
+    const paused = await api.pauseLibrary({ libraryId: alice.libraryId });
+    expect(paused.state).toMatchObject({ kind: 'paused', reason: 'user' });
+    expect(await api.syncNow({ libraryId: alice.libraryId })).toEqual({ queued: [] });
+    await api.pauseAll({});
+
+    // A restart keeps the preferences, the library's pause and the global pause.
+    clients.splice(0).forEach((client) => client.close());
+    await services.splice(0)[0]!.stop();
+    const again = await startApi(alice.home, 'alice');
+    expect(await again.api.getPreferences({})).toEqual(changed);
+    const status = await again.api.getStatus({});
+    expect(status.allPaused).toBe(true);
+    expect(status.libraries[0]?.state).toMatchObject({ kind: 'paused', reason: 'user' });
+    await again.api.resumeLibrary({ libraryId: alice.libraryId });
+    expect((await again.api.getStatus({})).libraries[0]?.state).toMatchObject({ kind: 'paused', reason: 'all-paused' });
+    await again.api.resumeAll({});
+    await eventually(async () => expect((await again.api.getStatus({})).libraries[0]?.state.kind).toBe('up-to-date'));
+
+    expect(await again.api.openFolder({ libraryId: alice.libraryId, path: 'file-1.txt' as LibraryPath })).toEqual({ ok: true });
+    expect(await codeOf(again.api.openFolder({ libraryId: alice.libraryId, path: 'missing.txt' as LibraryPath }))).toBe('not-found');
+  });
+});
