@@ -13,7 +13,12 @@
 import { parseArgs } from 'node:util';
 import { runChunkingBench } from './chunking.js';
 import type { ChunkingBenchFigures } from './chunking.js';
+import { runDaemonMemoryBench, runLatencyBench } from './latency.js';
+import type { DaemonMemoryFigures, LatencyFigures } from './latency.js';
 import { runSyncBench } from './syncBench.js';
+
+const BENCH_PARTS = ['chunking', 'large', 'many', 'latency', 'memory'] as const;
+type BenchPart = (typeof BENCH_PARTS)[number];
 import type { StepFigures, SyncBenchFigures, SyncBenchOptions, UpDown } from './syncBench.js';
 
 const MiB = 1024 * 1024;
@@ -30,7 +35,7 @@ const USAGE = `usage: npm run bench -- [options]
   --chunking-mib N      size of the fastcdc chunking file (default 512)
   --rabin-mib N         size of the rabin chunking file (default 64)
   --repeat N            runs per chunking figure (default 3)
-  --skip LIST           comma-separated parts to leave out: chunking, large, many
+  --skip LIST           comma-separated parts to leave out: chunking, large, many, latency, memory
   --server-in-process   run the server in this process (default: a child process)
   --server-cpu-prof DIR write a CPU profile of the server process into DIR
   --help                this text`;
@@ -42,7 +47,7 @@ interface RunOptions {
   readonly chunkingBytes: number;
   readonly rabinBytes: number;
   readonly repeat: number;
-  readonly skip: ReadonlySet<'chunking' | 'large' | 'many'>;
+  readonly skip: ReadonlySet<BenchPart>;
   readonly serverInProcess: boolean;
   readonly serverCpuProfileFolder: string | undefined;
 }
@@ -82,10 +87,10 @@ function parseOptions(argv: readonly string[]): RunOptions | 'help' {
   });
   if (values.help) return 'help';
   const sizes = values.quick ? QUICK : FULL;
-  const skip = new Set<'chunking' | 'large' | 'many'>();
+  const skip = new Set<BenchPart>();
   for (const part of values.skip.split(',').filter((item) => item !== '')) {
-    if (part !== 'chunking' && part !== 'large' && part !== 'many') throw new UsageError(`--skip takes chunking, large or many, not ${JSON.stringify(part)}`);
-    skip.add(part);
+    if (!(BENCH_PARTS as readonly string[]).includes(part)) throw new UsageError(`--skip takes ${BENCH_PARTS.join(', ')}, not ${JSON.stringify(part)}`);
+    skip.add(part as BenchPart);
   }
   const files = positive('--files', values.files, sizes.files);
   if (!Number.isInteger(files) || files % 100 !== 0) throw new UsageError(`--files takes a multiple of 100 (10 groups of 10 folders), not ${files}`);
@@ -314,14 +319,29 @@ async function main(): Promise<void> {
     log,
   };
   const sync = options.skip.has('large') && options.skip.has('many') ? {} : await runSyncBench(syncOptions);
+  // Live sync: a saved file reaching the other daemon, and a daemon's memory watching many files.
+  const quick = options.files < 10_000;
+  let latency: LatencyFigures | undefined;
+  if (!options.skip.has('latency')) {
+    log('latency: saves in one daemon\'s folder until complete in the other\'s');
+    latency = await runLatencyBench({ saves: quick ? 20 : 50, log });
+  }
+  let memory: DaemonMemoryFigures | undefined;
+  if (!options.skip.has('memory')) {
+    const files = quick ? 10_000 : 100_000;
+    log(`memory: \`cairn daemon\` watching ${files.toLocaleString('en')} files`);
+    memory = await runDaemonMemoryBench({ files, log });
+  }
   log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
   if (options.json) {
     process.stdout.write(
-      `${JSON.stringify({ options: { ...options, skip: [...options.skip] }, chunking: chunking ?? null, sync, targets: targetRows(options, chunking, sync) }, null, 2)}\n`,
+      `${JSON.stringify({ options: { ...options, skip: [...options.skip] }, chunking: chunking ?? null, sync, latency: latency ?? null, memory: memory ?? null, targets: targetRows(options, chunking, sync) }, null, 2)}\n`,
     );
   } else {
     printTables(options, chunking, sync);
+    if (latency !== undefined) process.stdout.write(`\nlive sync: a saved file complete on the other daemon: ${JSON.stringify(latency)} (target: median under 1 s; Syncthing waits 10 s by default)\n`);
+    if (memory !== undefined) process.stdout.write(`daemon memory while watching: ${JSON.stringify(memory)} (target: under 200 MB for 100,000 files)\n`);
   }
 }
 
