@@ -6,6 +6,7 @@ import type { OperationName, SyncApi, SyncApiTransport, Unsubscribe } from '../.
 import { CONTROL_EVENTS_PATH, SyncApiError, apiErrorFromBody, controlApiPath, createSyncApi } from '../../shared/api/index.js';
 import { readControlToken } from '../daemon/controlToken.js';
 import { readLockHolder } from '../daemon/profileLock.js';
+import { ServerSentEventParser } from '../../shared/serverSentEvents.js';
 
 export interface ControlConnection {
   /** http://127.0.0.1:PORT */
@@ -113,19 +114,9 @@ function followEvents(connection: ControlConnection, listener: (event: unknown) 
         failures = 0;
         listener({ kind: 'connectionChanged', connected: true });
         const decoder = new TextDecoder();
-        let pending = '';
+        const parser = new ServerSentEventParser();
         for await (const piece of answer.body) {
-          pending += decoder.decode(piece as Uint8Array, { stream: true });
-          let boundary: number;
-          while ((boundary = pending.indexOf('\n\n')) >= 0) {
-            const block = pending.slice(0, boundary);
-            pending = pending.slice(boundary + 2);
-            const data = block
-              .split('\n')
-              .filter((line) => line.startsWith('data:'))
-              .map((line) => line.slice(5).trimStart())
-              .join('\n');
-            if (data.length === 0) continue; // a comment: heartbeat or greeting
+          for (const data of parser.push(decoder.decode(piece as Uint8Array, { stream: true }))) {
             try {
               listener(JSON.parse(data));
             } catch {

@@ -9,6 +9,7 @@ import type { DaemonEvent } from '../../src-main/daemon/daemon.js';
 import { ProfileLockedError } from '../../src-main/daemon/profileLock.js';
 import { startHarness } from '../sync/harness.js';
 import type { Harness, TestClient } from '../sync/harness.js';
+import { eventually } from '../support/eventually.js';
 
 let harness: Harness;
 const daemons: Daemon[] = [];
@@ -29,19 +30,6 @@ async function daemonFor(name: string): Promise<{ daemon: Daemon; root: string; 
   return { daemon, root: client.root, client };
 }
 
-/** Polls until `check` passes (no fixed sleeps: a slow machine only makes it slower). */
-async function eventually(check: () => Promise<void> | void, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
 
 describe('daemon', () => {
   it('pulls a remote commit by itself, pushed by the server', async () => {

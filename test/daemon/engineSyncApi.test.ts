@@ -17,6 +17,7 @@ import { startDaemonService } from '../../src-main/daemon/daemonService.js';
 import type { DaemonService } from '../../src-main/daemon/daemonService.js';
 import { PASSWORD, startHarness } from '../sync/harness.js';
 import type { Harness } from '../sync/harness.js';
+import { eventually } from '../support/eventually.js';
 
 let harness: Harness;
 const services: DaemonService[] = [];
@@ -62,18 +63,6 @@ async function syncedApi(name: string): Promise<ApiClient & { root: string; libr
   return { ...started, root: client.root, libraryId };
 }
 
-async function eventually(check: () => Promise<void> | void, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-}
 
 async function codeOf(call: Promise<unknown>): Promise<ApiErrorCode> {
   try {

@@ -21,6 +21,7 @@ import { startDaemonService } from '../../src-main/daemon/daemonService.js';
 import type { DaemonService } from '../../src-main/daemon/daemonService.js';
 import { startHarness } from '../sync/harness.js';
 import type { Harness } from '../sync/harness.js';
+import { eventually } from '../support/eventually.js';
 
 const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -74,19 +75,6 @@ async function prepareProfile(name: string): Promise<{ root: string; home: strin
   return { root: client.root, home: client.home, libraryId };
 }
 
-/** Polls until `check` passes (no fixed sleeps: a slow machine only makes it slower). */
-async function eventually(check: () => Promise<void> | void, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
 
 async function readOrNull(file: string): Promise<string | null> {
   try {

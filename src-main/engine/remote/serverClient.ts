@@ -29,6 +29,7 @@ import type {
   ServerEvent,
 } from '../../../shared/protocol/index.js';
 import { CHUNK_SIZE_LIMITS } from '../../../shared/model.js';
+import { ServerSentEventParser } from '../../../shared/serverSentEvents.js';
 import type { ChunkId } from '../../../shared/model.js';
 import { RemoteError, errorFromAnswer, errorFromTransport } from './remoteError.js';
 
@@ -289,20 +290,11 @@ export class ServerClient {
   async *events(signal: AbortSignal): AsyncGenerator<ServerEvent> {
     const { statusCode, body } = await this.open(routes.events, { signal, timeoutMs: 0 });
     if (statusCode < 200 || statusCode > 299) throw errorFromAnswer(statusCode, await body.text());
-    let pending = '';
+    const decoder = new TextDecoder();
+    const parser = new ServerSentEventParser();
     try {
       for await (const slice of body) {
-        pending += Buffer.from(slice as Uint8Array).toString('utf8');
-        let boundary: number;
-        while ((boundary = pending.indexOf('\n\n')) >= 0) {
-          const block = pending.slice(0, boundary);
-          pending = pending.slice(boundary + 2);
-          const data = block
-            .split('\n')
-            .filter((line) => line.startsWith('data:'))
-            .map((line) => line.slice(5).trimStart())
-            .join('\n');
-          if (data.length === 0) continue; // a heartbeat comment
+        for (const data of parser.push(decoder.decode(slice as Uint8Array, { stream: true }))) {
           const event = serverEventSchema.safeParse(JSON.parse(data));
           if (event.success) yield event.data;
         }
