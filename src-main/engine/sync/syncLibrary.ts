@@ -20,7 +20,7 @@ import type { ChunkReader } from '../chunker/index.js';
 import { createIgnoreMatcher } from '../ignore/index.js';
 import type { IgnoreMatcher } from '../ignore/index.js';
 import { SCAN_PROBLEM_KINDS } from '../scanner/index.js';
-import type { Index, LibraryRecord } from '../index/index.js';
+import type { Index, LibraryRecord, LibraryState } from '../index/index.js';
 import {
   checkLocalPath,
   deleteFileIfUnchanged,
@@ -35,7 +35,7 @@ import { sameContent } from '../model.js';
 import type { LocalEntry, RemoteEntry, SyncedEntry } from '../model.js';
 import { planLibrary, unhandledCase } from '../planner/index.js';
 import type { PlanAction, RemoteFeedEntry } from '../planner/index.js';
-import { RemoteError, isRemoteError } from '../remote/remoteError.js';
+import { isRemoteError } from '../remote/remoteError.js';
 import type { ServerClient } from '../remote/serverClient.js';
 import { ChunkSource } from './chunkSource.js';
 import { emptySummary } from './roundSummary.js';
@@ -175,11 +175,12 @@ class Round {
       const scanned = await this.scan();
       if (!scanned) return;
       await this.releaseDeselected();
-      const actions = await this.plan();
-      if (actions === null) return;
+      const planned = await this.plan();
+      if (planned === null) return;
+      const { actions, state } = planned;
       const runnable = actions.filter((action) => action.kind !== 'problem');
       if (runnable.length === 0) return;
-      const changedSomething = await this.execute(runnable);
+      const changedSomething = await this.execute(runnable, state);
       if (!changedSomething) return;
     }
   }
@@ -301,7 +302,8 @@ class Round {
   // ---- planning -----------------------------------------------------------------------------
 
   /** Plans a pass. Returns null (and pauses) when the plan trips the mass-delete breaker. */
-  private async plan(): Promise<PlanAction[] | null> {
+  /** Plans a pass, returning the actions with the state they were planned from. */
+  private async plan(): Promise<{ actions: PlanAction[]; state: LibraryState } | null> {
     const state = this.index.loadState(this.libraryId);
     const platform = this.deps.platform ?? process.platform;
     const remote = new Map<LibraryPath, RemoteFeedEntry>();
@@ -360,7 +362,7 @@ class Round {
       this.pause('mass-delete', `this round would delete ${deletes} of ${syncedFiles} files; check the folder and the server, then resume the library to go ahead`);
       return null;
     }
-    return actions;
+    return { actions, state };
   }
 
   // ---- executing ----------------------------------------------------------------------------
@@ -371,18 +373,18 @@ class Round {
    * order. Returns whether anything changed (else the round ends: the rest needs another
    * observation, e.g. a file that keeps changing).
    */
-  private async execute(actions: readonly PlanAction[]): Promise<boolean> {
+  private async execute(actions: readonly PlanAction[], state: LibraryState): Promise<boolean> {
     let changed = false;
     const uploads = new Map<LibraryPath, LocalEntry>();
     for (const action of actions) {
       if (action.kind === 'upload' && action.local.node.kind === 'file') uploads.set(action.path, action.local);
       if (action.kind === 'conflict' && action.local.node.kind === 'file') uploads.set(action.path, action.local);
     }
-    const uploadable = await this.uploadChunks(uploads);
+    const uploadable = await this.uploadChunks(uploads, state.remote);
 
     const downloads: DownloadJob[] = [];
     const remoteChanges: { change: ChangeInput; onApplied: (result: Extract<ChangeResult, { status: 'applied' }>) => void }[] = [];
-    const chunkSource = new ChunkSource(this.deps.client, this.libraryId, this.root, this.index.local.load(this.libraryId));
+    const chunkSource = new ChunkSource(this.deps.client, this.libraryId, this.root, state.local);
     chunkSource.plan(
       actions.flatMap((action) =>
         (action.kind === 'download' || action.kind === 'conflict') && action.remote.node.kind === 'file' ? [action.remote.chunks] : [],
@@ -481,14 +483,14 @@ class Round {
    * on the server now; a file that changed since it was scanned is left out (the next pass
    * rescans it) rather than uploaded under stale ids.
    */
-  private async uploadChunks(files: ReadonlyMap<LibraryPath, LocalEntry>): Promise<Set<LibraryPath>> {
+  private async uploadChunks(files: ReadonlyMap<LibraryPath, LocalEntry>, remote: ReadonlyMap<LibraryPath, RemoteEntry>): Promise<Set<LibraryPath>> {
     const ready = new Set<LibraryPath>();
     if (files.size === 0) return ready;
     // Chunks that a version on the server already references are present for the library
     // (the server's rule), so only the others need asking about: a small edit of a large file
     // asks about one or two ids, not thousands.
     const known = new Set<string>();
-    if (!this.askForEveryChunk) for (const entry of this.index.remote.iterate(this.libraryId)) for (const chunk of entry.chunks) known.add(chunk.id);
+    if (!this.askForEveryChunk) for (const entry of remote.values()) for (const chunk of entry.chunks) known.add(chunk.id);
     const ids: string[] = [];
     for (const entry of files.values()) for (const chunk of entry.chunks) if (!known.has(chunk.id)) ids.push(chunk.id);
     const missing = ids.length === 0 ? new Set<string>() : await this.deps.client.missingChunks(this.libraryId, ids);
@@ -850,4 +852,3 @@ export function isInSelection(entryPath: LibraryPath, selection: readonly Librar
   return selection.some((selected) => isSameOrBelow(entryPath, selected) || isSameOrBelow(selected, entryPath));
 }
 
-export { RemoteError };
