@@ -62,6 +62,8 @@ export interface DaemonMemoryFigures {
   readonly peakRssMB: number;
   /** From spawning `cairn daemon` to its library being up to date. */
   readonly upToDateMs: number;
+  /** CPU time (user + system) the daemon used during the idle minute, as a share of one core, in percent. */
+  readonly idleCpuPercent: number;
 }
 
 interface BenchWorld {
@@ -180,6 +182,15 @@ async function createSmallFiles(root: string, files: number): Promise<void> {
   }
 }
 
+/** CPU time (user + system) a process has used so far, in seconds (Linux). */
+async function cpuSecondsOf(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces; the fields after it are plain numbers.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15, in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** VmRSS and VmHWM of a process, in bytes (Linux). */
 async function memoryOf(pid: number): Promise<{ rss: number; peak: number }> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
@@ -231,9 +242,12 @@ export async function runDaemonMemoryBench(
     const upToDateMs = performance.now() - started;
     const atUpToDate = await memoryOf(pid);
     log(`up to date; RSS ${(atUpToDate.rss / MB).toFixed(0)} MB; idling for a minute`);
+    const cpuBefore = await cpuSecondsOf(pid);
+    const idleStarted = performance.now();
     await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
     const memory = await memoryOf(pid);
-    return { files, rssMB: memory.rss / MB, rssAtUpToDateMB: atUpToDate.rss / MB, peakRssMB: memory.peak / MB, upToDateMs };
+    const idleCpuPercent = ((await cpuSecondsOf(pid)) - cpuBefore) / ((performance.now() - idleStarted) / 1000) * 100;
+    return { files, rssMB: memory.rss / MB, rssAtUpToDateMB: atUpToDate.rss / MB, peakRssMB: memory.peak / MB, upToDateMs, idleCpuPercent };
   } finally {
     if (child !== undefined && child.exitCode === null) {
       const exited = new Promise((resolve) => child!.once('close', resolve));
@@ -262,7 +276,7 @@ async function main(argv: readonly string[]): Promise<void> {
   console.log(`save -> appears on the other device (${latency.saves} saves): median ${latency.median.toFixed(0)} ms, p95 ${latency.p95.toFixed(0)} ms, max ${latency.max.toFixed(0)} ms (target: median < 1000 ms)`);
   if (memory !== null) {
     console.log(
-      `cairn daemon keeping ${memory.files.toLocaleString('en')} files in sync: RSS ${memory.rssMB.toFixed(0)} MB after a minute idle, ${memory.rssAtUpToDateMB.toFixed(0)} MB when up to date, peak ${memory.peakRssMB.toFixed(0)} MB; up to date ${(memory.upToDateMs / 1000).toFixed(1)} s after start (target: <= 200 MB)`,
+      `cairn daemon keeping ${memory.files.toLocaleString('en')} files in sync: RSS ${memory.rssMB.toFixed(0)} MB after a minute idle, ${memory.rssAtUpToDateMB.toFixed(0)} MB when up to date, peak ${memory.peakRssMB.toFixed(0)} MB; idle CPU ${memory.idleCpuPercent.toFixed(1)} % of a core; up to date ${(memory.upToDateMs / 1000).toFixed(1)} s after start (target: <= 200 MB)`,
     );
   }
 }

@@ -4,6 +4,8 @@
 
 export * from './errors.js';
 export * from './views.js';
+export * from './conflictDetails.js';
 export * from './events.js';
 export * from './operations.js';
 export * from './createSyncApi.js';
+export * from './bridge.js';

@@ -12,13 +12,18 @@ import { PROTOCOL_LIMITS, libraryPathSchema, okResponseSchema } from '../protoco
 import { libraryNameSchema } from '../protocol/libraries.js';
 import type { SyncEventListener, Unsubscribe } from './events.js';
 import {
+  conflictDetailsSchema,
+  resolveConflictRequestSchema,
+  resolveConflictsRequestSchema,
+  resolveConflictsResponseSchema,
+} from './conflictDetails.js';
+import {
   MAX_IGNORE_RULES_LENGTH,
   accountViewSchema,
   activityEntrySchema,
   bandwidthLimitSchema,
   conflictViewSchema,
   folderPathSchema,
-  keepChoiceSchema,
   languageSchema,
   libraryIdSchema,
   libraryViewSchema,
@@ -143,8 +148,14 @@ export const syncApiOperations = {
 
   /** Open conflicts, oldest first (of one library, or all). */
   listConflicts: operation(z.strictObject({ libraryId: libraryIdSchema.optional() }), z.object({ conflicts: z.array(conflictViewSchema) })),
-  /** Resolves an open conflict; answers the conflict as it was. */
-  resolveConflict: operation(z.strictObject({ conflictId: z.int().min(1), keep: keepChoiceSchema }), conflictViewSchema),
+  /** Both versions of an open conflict (and the base when known), with a preview and version tokens. */
+  getConflictDetails: operation(z.strictObject({ conflictId: z.int().min(1) }), conflictDetailsSchema),
+  /** Resolves an open conflict (see resolveConflictRequestSchema); answers the conflict as it was. */
+  resolveConflict: operation(resolveConflictRequestSchema, conflictViewSchema),
+  /** Resolves many conflicts the same way; one outcome per conflict, in order. */
+  resolveConflicts: operation(resolveConflictsRequestSchema, resolveConflictsResponseSchema),
+  /** Lets the service apply clean text merges of a library's conflicts by itself (off by default). */
+  setAutoMerge: operation(z.strictObject({ libraryId: libraryIdSchema, autoMerge: z.boolean() }), libraryViewSchema),
   listProblems: operation(z.strictObject({ libraryId: libraryIdSchema.optional() }), z.object({ problems: z.array(problemViewSchema) })),
   getActivity: operation(activityRequestSchema, activityPageSchema),
 

@@ -95,6 +95,8 @@ export const libraryViewSchema = z.object({
   lastSyncAt: timestampSchema.nullable(),
   openConflicts: z.int().min(0),
   problemCount: z.int().min(0),
+  /** Clean three-way merges of text conflicts are applied without asking (set with setAutoMerge). */
+  autoMerge: z.boolean(),
 });
 export type LibraryView = z.output<typeof libraryViewSchema>;
 
@@ -153,14 +155,25 @@ export const remoteFolderListingSchema = z.object({
 });
 export type RemoteFolderListing = z.output<typeof remoteFolderListingSchema>;
 
+/** Who made a version: the device and user, each null when not known. */
+const authorFields = { device: z.string().nullable(), user: z.string().nullable() };
+
 /** One side of a conflict as it was when the conflict was recorded. */
 export const conflictSideViewSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('file'), size: byteSizeSchema, mtimeMs: z.number().nullable(), device: z.string().nullable() }),
-  z.object({ kind: z.literal('dir'), device: z.string().nullable() }),
+  z.object({ kind: z.literal('file'), size: byteSizeSchema, mtimeMs: z.number().nullable(), ...authorFields }),
+  z.object({ kind: z.literal('dir'), ...authorFields }),
   /** That side had deleted the path. */
-  z.object({ kind: z.literal('deleted'), device: z.string().nullable() }),
+  z.object({ kind: z.literal('deleted'), ...authorFields }),
 ]);
 export type ConflictSideView = z.output<typeof conflictSideViewSchema>;
+
+/**
+ * What a conflicting file holds, judged cheaply from its name and sizes: 'text' (can be diffed
+ * and merged), 'image' (png, jpeg, gif, webp: previewed as pictures) or 'binary'. Null when the
+ * name says nothing; getConflictDetails looks at the bytes.
+ */
+export const contentKindSchema = z.enum(['text', 'image', 'binary']);
+export type ContentKind = z.output<typeof contentKindSchema>;
 
 export const conflictViewSchema = z.object({
   conflictId: z.int().min(1),
@@ -172,15 +185,20 @@ export const conflictViewSchema = z.object({
   conflictPath: libraryPathSchema.nullable(),
   local: conflictSideViewSchema,
   remote: conflictSideViewSchema,
+  /** Whether the version both sides started from is known (not when both created the path). */
+  baseKnown: z.boolean(),
+  contentKind: contentKindSchema.nullable(),
   createdAt: timestampSchema,
 });
 export type ConflictView = z.output<typeof conflictViewSchema>;
 
 /**
  * keep 'local': the conflict copy's content goes back under the name; 'remote': the copy is
- * removed; 'both': both files stay. The versions replaced stay in the server's history.
+ * removed; 'both': both files stay; 'merged': the three-way merge of both (text with a known
+ * base) replaces the file under the name and the copy is removed. The versions replaced stay
+ * in the server's history.
  */
-export const keepChoiceSchema = z.enum(['local', 'remote', 'both']);
+export const keepChoiceSchema = z.enum(['local', 'remote', 'both', 'merged']);
 export type KeepChoice = z.output<typeof keepChoiceSchema>;
 
 /**
@@ -236,6 +254,12 @@ export const activityEntrySchema = z.discriminatedUnion('kind', [
   z.object({ ...activityBase, kind: z.literal('deleted'), path: libraryPathSchema, side: changeSideSchema }),
   z.object({ ...activityBase, kind: z.literal('moved'), from: libraryPathSchema, to: libraryPathSchema, side: changeSideSchema }),
   z.object({ ...activityBase, kind: z.literal('conflict-found'), path: libraryPathSchema, conflictPath: libraryPathSchema.nullable() }),
+  /**
+   * A conflict was resolved automatically by a clean three-way merge (the library allows it):
+   * the merged file replaced `path` and the conflict copy was removed. Both versions before the
+   * merge stay in the server's history (the copy's under `conflictPath`).
+   */
+  z.object({ ...activityBase, kind: z.literal('conflict-merged'), path: libraryPathSchema, conflictPath: libraryPathSchema.nullable() }),
   z.object({ ...activityBase, kind: z.literal('problem-found'), path: folderPathSchema, message: z.string() }),
 ]);
 export type ActivityEntry = z.output<typeof activityEntrySchema>;

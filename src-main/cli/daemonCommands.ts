@@ -11,6 +11,7 @@ import type { LibraryState, LibraryView, SyncApi, SyncStatus } from '../../share
 import { SyncApiError } from '../../shared/api/index.js';
 import type { LibraryPath } from '../../shared/paths.js';
 import { Engine } from '../engine/engine.js';
+import { describeConflicts, parseResolveOptions, resolveWith } from './conflictCommands.js';
 import { readPassword } from './readPassword.js';
 import { formatBytes, formatTime } from './terminalOutput.js';
 
@@ -28,6 +29,7 @@ export interface DaemonCommandValues {
   readonly user?: string | undefined;
   readonly only?: string[] | undefined;
   readonly keep?: string | undefined;
+  readonly take?: string | undefined;
   readonly rev?: string | undefined;
 }
 
@@ -92,23 +94,17 @@ export async function runThroughDaemon(context: DaemonCommandContext, positional
     }
     case 'conflicts': {
       const { conflicts } = await api.listConflicts({});
-      print(
-        conflicts.length === 0 ? 'no open conflicts' : conflicts.map((conflict) => `${conflict.path}  <->  ${conflict.conflictPath ?? '(no copy)'}  (${formatTime(conflict.createdAt)})`).join('\n'),
-        conflicts,
-      );
+      print(describeConflicts(conflicts), conflicts);
       return 0;
     }
     case 'resolve': {
       need(positionals, 2, 'the path');
-      const keep = values.keep;
-      if (keep !== 'local' && keep !== 'remote' && keep !== 'both') throw new DaemonUsageError('resolve needs --keep local|remote|both');
+      const options = parseResolveOptions(values.keep, values.take);
       const { library, libraryPath } = locate(await api.getStatus({}), sub!);
       const { conflicts } = await api.listConflicts({ libraryId: library.libraryId });
       const conflict = conflicts.find((candidate) => candidate.path === libraryPath || candidate.conflictPath === libraryPath);
       if (conflict === undefined) throw new SyncApiError('not-found', `no open conflict at ${sub}`);
-      const resolved = await api.resolveConflict({ conflictId: conflict.conflictId, keep });
-      print(`resolved ${resolved.path} (kept ${keep})`, { resolved, keep });
-      return 0;
+      return resolveWith(api, conflict, { ...options, where: sub! }, context);
     }
     case 'restore': {
       need(positionals, 2, 'the path');

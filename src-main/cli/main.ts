@@ -15,6 +15,9 @@ import { DaemonUsageError, runThroughDaemon, runsThroughDaemon } from './daemonC
 import { readPassword } from './readPassword.js';
 import { parseWatcherKind, runDaemon } from './runDaemon.js';
 import { createProgressLine, formatBytes, formatTime } from './terminalOutput.js';
+import { ResolveUsageError, describeConflicts, parseResolveOptions, resolveWith } from './conflictCommands.js';
+import type { ConflictOperations } from './conflictCommands.js';
+import { conflictViewOf } from '../engine/conflicts/conflictView.js';
 
 export const USAGE = `Usage: cairn [--home DIR] [--json] COMMAND
 
@@ -34,8 +37,10 @@ Syncing on this device
   sync now [LIBRARY]                      one complete round, until nothing is left
 
   status                      state of every synced library
-  conflicts                   open conflicts
-  resolve PATH --keep local|remote|both
+  conflicts                   open conflicts (text/image/binary, whether a common base is known)
+  resolve PATH --keep local|remote|both|merged [--take mine|theirs]
+                              merged: the three-way merge (text with a known base); with
+                              overlapping changes, --take picks the side for all of them
   history PATH                every version of a file or folder
   restore PATH [--rev N]      bring back a version (default: the previous one)
 
@@ -70,6 +75,7 @@ export async function main(argv: readonly string[], io: Partial<Output> & { stdi
         device: { type: 'string' },
         only: { type: 'string', multiple: true },
         keep: { type: 'string' },
+        take: { type: 'string' },
         rev: { type: 'string' },
         'control-port': { type: 'string' },
         watcher: { type: 'string' },
@@ -128,7 +134,7 @@ export async function main(argv: readonly string[], io: Partial<Output> & { stdi
     engine = await Engine.open({ home, ...(values.device === undefined ? {} : { deviceName: values.device }) });
     return await runCommand(engine, positionals, values, output, io.stdin ?? process.stdin);
   } catch (error) {
-    if (error instanceof UsageError || error instanceof DaemonUsageError) {
+    if (error instanceof UsageError || error instanceof DaemonUsageError || error instanceof ResolveUsageError) {
       output.err(`cairn: ${error.message}\n\n${USAGE}`);
       return 2;
     }
@@ -154,6 +160,7 @@ type Values = {
   user?: string | undefined;
   only?: string[] | undefined;
   keep?: string | undefined;
+  take?: string | undefined;
   rev?: string | undefined;
 };
 
@@ -216,22 +223,16 @@ async function runCommand(engine: Engine, positionals: readonly string[], values
       return 0;
     }
     case 'conflicts': {
-      const conflicts = engine.conflicts();
-      print(
-        conflicts.length === 0
-          ? 'no open conflicts'
-          : conflicts.map((conflict) => `${conflict.path}  <->  ${conflict.conflictPath ?? '(no copy)'}  (${formatTime(conflict.createdAt)})`).join('\n'),
-        conflicts,
-      );
+      const conflicts = engine.conflicts().map((conflict) => conflictViewOf(conflict, engine.index.libraries.get(conflict.libraryId)?.name ?? ''));
+      print(describeConflicts(conflicts), conflicts);
       return 0;
     }
     case 'resolve': {
       need(positionals, 2, 'the path');
-      const keep = values.keep;
-      if (keep !== 'local' && keep !== 'remote' && keep !== 'both') throw new UsageError('resolve needs --keep local|remote|both');
-      const conflict = await engine.resolve(sub!, keep);
-      print(`resolved ${conflict.path} (kept ${keep})`, { resolved: conflict, keep });
-      return 0;
+      const options = parseResolveOptions(values.keep, values.take);
+      const conflict = engine.conflictAt(sub!);
+      const view = conflictViewOf(conflict, engine.index.libraries.get(conflict.libraryId)?.name ?? '');
+      return resolveWith(engineConflictOperations(engine), view, { ...options, where: sub! }, output);
     }
     case 'history': {
       need(positionals, 2, 'the path');
@@ -325,6 +326,18 @@ function describeSummary(summary: RoundSummary): string {
   const lines = [`${summary.name}: ${state}${parts.length > 0 ? `: ${parts.join(', ')}` : ''}`];
   for (const problem of summary.problems) lines.push(`  ${problem.path || '(library)'}: ${problem.message}`);
   return lines.join('\n');
+}
+
+/** The conflict operations of the contract, done by the CLI's own engine. */
+function engineConflictOperations(engine: Engine): ConflictOperations {
+  return {
+    getConflictDetails: ({ conflictId }) => engine.conflictDetails(conflictId),
+    async resolveConflict(request) {
+      const options = request.keep === 'merged' ? { versions: request.versions, choices: request.choices } : request.versions === undefined ? {} : { versions: request.versions };
+      const resolved = await engine.resolveConflict(request.conflictId, request.keep, options);
+      return conflictViewOf(resolved, engine.index.libraries.get(resolved.libraryId)?.name ?? '');
+    },
+  };
 }
 
 /** True when this module is the process's entry point (not when a test imports it). */

@@ -3,6 +3,8 @@
 // `control: http://127.0.0.1:PORT` once everything is ready, then the browser link
 // `open: http://127.0.0.1:PORT/?token=...`. Logs go to standard error.
 
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { WatcherKind } from '../engine/watcher/index.js';
 import { startDaemonService } from '../daemon/daemonService.js';
 import { ProfileLockedError } from '../daemon/profileLock.js';
@@ -12,6 +14,7 @@ export interface RunDaemonOptions {
   readonly deviceName?: string;
   readonly controlPort: number;
   readonly watcher: WatcherKind | 'none';
+  /** The built UI to serve at the control URL; default: the package's dist-renderer/ when built. */
   readonly uiDir?: string;
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
@@ -26,8 +29,22 @@ export function parseWatcherKind(value: string | undefined): WatcherKind | 'none
   return (WATCHER_KINDS as readonly string[]).includes(value) ? (value as WatcherKind | 'none') : null;
 }
 
+/**
+ * The package's built UI (`npm run build` writes dist-renderer/ at the package root), found from
+ * this module both as source (src-main/cli/) and compiled (dist/src-main/cli/); null when the UI
+ * was not built.
+ */
+export function defaultUiDir(): string | null {
+  for (const relative of ['../../dist-renderer', '../../../dist-renderer']) {
+    const candidate = fileURLToPath(new URL(relative, import.meta.url));
+    if (existsSync(`${candidate}/index.html`)) return candidate;
+  }
+  return null;
+}
+
 /** Runs the daemon until it is told to stop; resolves with the exit code. */
 export async function runDaemon(options: RunDaemonOptions): Promise<number> {
+  const uiDir = options.uiDir ?? defaultUiDir() ?? undefined;
   let service;
   try {
     service = await startDaemonService({
@@ -35,7 +52,7 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
       ...(options.deviceName === undefined ? {} : { deviceName: options.deviceName }),
       controlPort: options.controlPort,
       watcher: options.watcher,
-      ...(options.uiDir === undefined ? {} : { uiDir: options.uiDir }),
+      ...(uiDir === undefined ? {} : { uiDir }),
       log: (line) => options.err(`cairn daemon: ${line}`),
     });
   } catch (error) {
@@ -47,6 +64,7 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
   }
   options.err(`cairn daemon: profile ${options.home}; watching with ${service.watcherDescription}`);
   options.out(`control: ${service.url}`);
+  if (uiDir === undefined) options.err('cairn daemon: no built UI found (run `npm run build`); serving the control API only');
   options.out(`open: ${service.url}/?token=${service.token}`);
 
   const reason = await waitForStop(options.stop);

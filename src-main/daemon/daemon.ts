@@ -9,6 +9,7 @@
 // the events tell the truth; the control API (engineSyncApi.ts) is a thin mapping onto it.
 
 import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { ActivityEntry, Preferences } from '../../shared/api/index.js';
 import type { LibraryPath } from '../../shared/paths.js';
 import { Engine, UserError, readIgnoreFile } from '../engine/engine.js';
@@ -17,8 +18,8 @@ import { createIgnoreMatcher } from '../engine/ignore/index.js';
 import type { LibraryRecord } from '../engine/index/index.js';
 import { isRemoteError } from '../engine/remote/remoteError.js';
 import { emptySummary } from '../engine/sync/roundSummary.js';
-import type { RoundProgress, RoundSummary } from '../engine/sync/roundSummary.js';
-import { ActivityLog } from './activityLog.js';
+import type { FileProgress, RoundProgress, RoundSummary } from '../engine/sync/roundSummary.js';
+import { ACTIVITY_FILE, ActivityLog } from './activityLog.js';
 import { BandwidthLimiter } from './bandwidthLimiter.js';
 import { readDaemonSettings, writeDaemonSettings } from './daemonSettings.js';
 import type { DaemonSettings } from './daemonSettings.js';
@@ -51,6 +52,8 @@ export type DaemonEvent =
   | { readonly kind: 'state'; readonly libraryId: string; readonly state: RunnerState; readonly busy: boolean; readonly retryAt: number | null }
   | { readonly kind: 'round'; readonly libraryId: string; readonly summary: RoundSummary }
   | { readonly kind: 'progress'; readonly progress: RoundProgress }
+  /** Bytes of one large file moved (see src-main/engine/sync/fileProgressMeter.ts). */
+  | { readonly kind: 'fileProgress'; readonly progress: FileProgress }
   | { readonly kind: 'connection'; readonly online: boolean }
   /** The account, the set of synced libraries or the global pause changed. */
   | { readonly kind: 'profile' }
@@ -119,8 +122,6 @@ export class Daemon {
   private readonly abort = new AbortController();
   private readonly recorder: RoundRecorder;
   private readonly limits = { upload: new BandwidthLimiter(), download: new BandwidthLimiter() };
-  /** The recent activity of every library (see activityLog.ts). */
-  readonly activity = new ActivityLog();
   private listening: Promise<void> | null = null;
   private connection: ConnectionState = { state: 'connecting', since: Date.now() };
   /** Ends the current event stream or backoff wait, so that the stream is opened again at once. */
@@ -132,6 +133,8 @@ export class Daemon {
 
   private constructor(
     readonly engine: Engine,
+    /** The recent activity of every library, kept in the profile (see activityLog.ts). */
+    readonly activity: ActivityLog,
     private readonly lock: ProfileLock,
     private readonly options: DaemonOptions,
     settings: DaemonSettings,
@@ -154,7 +157,8 @@ export class Daemon {
       await lock.release();
       throw error;
     }
-    const daemon = new Daemon(engine, lock, options, settings);
+    const activity = ActivityLog.open(path.join(options.home, ACTIVITY_FILE), { log: options.log ?? defaultLog });
+    const daemon = new Daemon(engine, activity, lock, options, settings);
     await daemon.refreshLibraries();
     daemon.startTimers();
     daemon.listening = daemon.listenForRemoteChanges();
@@ -321,6 +325,7 @@ export class Daemon {
       only: libraryId,
       scope,
       onProgress,
+      onFileProgress: (progress) => this.emit({ kind: 'fileProgress', progress }),
       wrapClient: (client) => this.recorder.wrap(libraryId, client, this.limits),
     });
     if (summary === undefined) throw new Error(`library ${libraryId} vanished from the index`);
@@ -404,6 +409,17 @@ export class Daemon {
   setSelection(reference: string, paths: readonly string[]): LibraryRecord {
     const library = this.engine.select(reference, paths);
     this.hosted.get(library.libraryId)?.runner.requestScan('all');
+    this.emit({ kind: 'library', libraryId: library.libraryId });
+    return library;
+  }
+
+  /**
+   * Allows or stops automatic clean merges of a library's text conflicts (see
+   * Engine.setAutoMerge). Allowing them runs a round at once, which merges what it can.
+   */
+  setAutoMerge(reference: string, autoMerge: boolean): LibraryRecord {
+    const library = this.engine.setAutoMerge(reference, autoMerge);
+    if (autoMerge) this.hosted.get(library.libraryId)?.runner.requestPull();
     this.emit({ kind: 'library', libraryId: library.libraryId });
     return library;
   }
@@ -502,6 +518,7 @@ export class Daemon {
     for (const hosted of this.hosted.values()) await hosted.runner.stop();
     await this.listening;
     await this.settingsWrite;
+    this.activity.close();
     await this.engine.close();
     await this.lock.release();
   }

@@ -20,6 +20,8 @@ export interface DaemonServiceOptions extends Omit<DaemonOptions, 'watch' | 'log
   readonly watcher?: WatcherKind | 'none';
   /** A folder with the built UI, served at / on the control port. */
   readonly uiDir?: string;
+  /** Shows a folder in the OS file manager (the desktop app's shell); see DaemonSyncApiOptions. */
+  readonly openPath?: (absolutePath: string) => Promise<void>;
   readonly log?: (line: string) => void;
 }
 
@@ -46,7 +48,7 @@ export async function startDaemonService(options: DaemonServiceOptions): Promise
   let control: ControlServer | undefined;
   try {
     const token = await createControlToken(options.home);
-    api = createDaemonSyncApi(daemon, { log });
+    api = createDaemonSyncApi(daemon, { log, ...(options.openPath === undefined ? {} : { openPath: options.openPath }) });
     control = await startControlServer({
       api,
       token,

@@ -11,7 +11,7 @@
 import { lstat } from 'node:fs/promises';
 import type {
   ActivityEntry,
-  ConflictSideView,
+  ConflictOutcome,
   ConflictView,
   LibraryState,
   LibraryView,
@@ -31,7 +31,8 @@ import type { LibraryPath } from '../../shared/paths.js';
 import { ERROR_CODES, errorAction } from '../../shared/protocol/index.js';
 import type { ErrorCode } from '../../shared/protocol/index.js';
 import { UserError } from '../engine/engine.js';
-import type { ConflictRecord, ConflictSide, ProblemRecord } from '../engine/index/index.js';
+import { conflictViewOf } from '../engine/conflicts/conflictView.js';
+import type { ProblemRecord } from '../engine/index/index.js';
 import { InsecureSecretFileError, UnsafePathError, fsErrorCode, resolveInRoot } from '../engine/localfs/index.js';
 import { isRemoteError } from '../engine/remote/remoteError.js';
 import type { RemoteError } from '../engine/remote/remoteError.js';
@@ -219,24 +220,8 @@ export function libraryStateOf(
   return { kind: 'up-to-date' };
 }
 
-function conflictSideView(side: ConflictSide): ConflictSideView {
-  if (side.node === null) return { kind: 'deleted', device: side.device };
-  if (side.node.kind === 'dir') return { kind: 'dir', device: side.device };
-  return { kind: 'file', size: side.node.size, mtimeMs: side.mtimeMs, device: side.device };
-}
-
-export function conflictViewOf(conflict: ConflictRecord, libraryName: string): ConflictView {
-  return {
-    conflictId: conflict.conflictId,
-    libraryId: conflict.libraryId,
-    libraryName,
-    path: conflict.path,
-    conflictPath: conflict.conflictPath,
-    local: conflictSideView(conflict.local),
-    remote: conflictSideView(conflict.remote),
-    createdAt: conflict.createdAt,
-  };
-}
+/** The contract's view of a recorded conflict (see src-main/engine/conflicts/conflictView.ts). */
+export { conflictViewOf };
 
 export function problemViewOf(problem: ProblemRecord): ProblemView {
   return {
@@ -464,9 +449,53 @@ class EngineSyncApi implements DaemonSyncApi {
       const conflict = engine.findConflict(request.conflictId);
       if (conflict === undefined) throw new SyncApiError('not-found', `conflict ${request.conflictId} is not open (resolved already?)`);
       const library = this.requireLibrary(conflict.libraryId);
-      const resolved = await this.daemon.exclusive(conflict.libraryId, () => engine.resolveConflict(request.conflictId, request.keep));
+      const options = request.keep === 'merged' ? { versions: request.versions, choices: request.choices } : request.versions === undefined ? {} : { versions: request.versions };
+      const resolved = await this.daemon.exclusive(conflict.libraryId, () => engine.resolveConflict(request.conflictId, request.keep, options));
       this.publishListsOf(conflict.libraryId);
       return conflictViewOf(resolved, library.name);
+    });
+  }
+
+  async getConflictDetails(request: OperationRequest<'getConflictDetails'>): Promise<OperationResponse<'getConflictDetails'>> {
+    // Only reads: no need to hold the library's rounds back.
+    return this.guard(() => this.daemon.engine.conflictDetails(request.conflictId));
+  }
+
+  async resolveConflicts(request: OperationRequest<'resolveConflicts'>): Promise<OperationResponse<'resolveConflicts'>> {
+    return this.guard(async () => {
+      const engine = this.daemon.engine;
+      const libraryIds = new Set<string>();
+      const names = new Map<number, string>();
+      for (const conflictId of request.conflictIds) {
+        const conflict = engine.findConflict(conflictId);
+        if (conflict === undefined) continue;
+        libraryIds.add(conflict.libraryId);
+        names.set(conflictId, this.requireLibrary(conflict.libraryId).name);
+      }
+      // The rounds of every library concerned are held back while the batch runs.
+      const hold = [...libraryIds].reduce<() => Promise<Awaited<ReturnType<typeof engine.resolveConflicts>>>>(
+        (inner, libraryId) => () => this.daemon.exclusive(libraryId, inner),
+        () => engine.resolveConflicts(request.conflictIds, request.keep),
+      );
+      const outcomes = await hold();
+      for (const libraryId of libraryIds) this.publishListsOf(libraryId);
+      return {
+        results: outcomes.map((outcome): ConflictOutcome => {
+          if (outcome.outcome === 'resolved') return { conflictId: outcome.conflictId, outcome: 'resolved', conflict: conflictViewOf(outcome.conflict, names.get(outcome.conflictId) ?? '') };
+          const error = syncApiErrorOf(outcome.error);
+          if (error instanceof SyncApiError) return { conflictId: outcome.conflictId, outcome: 'failed', error: { code: error.code, message: error.message } };
+          this.log(`resolving conflict ${outcome.conflictId} failed: ${(outcome.error as Error).stack ?? String(outcome.error)}`);
+          return { conflictId: outcome.conflictId, outcome: 'failed', error: { code: 'internal', message: (outcome.error as Error).message ?? String(outcome.error) } };
+        }),
+      };
+    });
+  }
+
+  async setAutoMerge(request: OperationRequest<'setAutoMerge'>): Promise<OperationResponse<'setAutoMerge'>> {
+    return this.guard(async () => {
+      this.requireSynced(request.libraryId);
+      this.daemon.setAutoMerge(request.libraryId, request.autoMerge);
+      return this.view(request.libraryId);
     });
   }
 
@@ -560,6 +589,7 @@ class EngineSyncApi implements DaemonSyncApi {
       lastSyncAt: status.lastSyncAt,
       openConflicts: status.openConflicts,
       problemCount: status.problems.length,
+      autoMerge: status.autoMerge,
     };
   }
 
@@ -584,6 +614,10 @@ class EngineSyncApi implements DaemonSyncApi {
         return;
       case 'progress':
         this.publishProgress(event.progress.libraryId);
+        return;
+      case 'fileProgress':
+        // Already thinned out by the round (a few a second per file, small files not at all).
+        this.emit({ kind: 'fileProgressed', ...event.progress });
         return;
       case 'round':
         this.publishListsOf(event.libraryId);

@@ -109,6 +109,7 @@ export class RoundRecorder {
       const conflict = [...state.conflicts].reverse().find((candidate) => candidate.path === conflictPath || candidate.conflictPath === conflictPath);
       drafts.push({ kind: 'conflict-found', path: conflict?.path ?? conflictPath, conflictPath: conflict?.conflictPath ?? null });
     }
+    for (const merged of summary.autoMerged) drafts.push({ kind: 'conflict-merged', path: merged.path, conflictPath: merged.conflictPath });
     const current = new Set<string>();
     for (const problem of state.problems) {
       const key = `${problem.kind}\u0000${problem.path}\u0000${problem.name}`;

@@ -5,6 +5,8 @@
 import { lstat, mkdir, readFile, realpath, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { ConflictDetails, VersionTokens } from '../../shared/api/index.js';
+import type { ConflictChoice } from '../../shared/merge/index.js';
 import type { LibraryPath } from '../../shared/paths.js';
 import { canonicalizeLocalPath } from '../../shared/paths.js';
 import { PROTOCOL_LIMITS, routes } from '../../shared/protocol/index.js';
@@ -16,21 +18,25 @@ import type { ConflictRecord, Index, LibraryRecord, ProblemRecord } from './inde
 import { IGNORE_FILE_NAME } from './ignore/index.js';
 import {
   cleanupTempFiles,
-  deleteFileIfUnchanged,
-  deleteSecretFile,
-  expectationFromLocalEntry,
   fsErrorCode,
-  moveIfUnchanged,
   observe,
-  readSecretFile,
   writeFileAtomic,
-  writeSecretFile,
 } from './localfs/index.js';
 import { RemoteError } from './remote/remoteError.js';
 import { ServerClient } from './remote/serverClient.js';
+import { ownerOnlyFileSecretStore } from './secretStore.js';
+import type { SecretStore } from './secretStore.js';
 import { createLocalScanner } from './sync/createLocalScanner.js';
-import type { RoundProgress, RoundSummary } from './sync/roundSummary.js';
+import type { FileProgress, RoundProgress, RoundSummary } from './sync/roundSummary.js';
 import { syncLibrary } from './sync/syncLibrary.js';
+import { afterRound } from './conflicts/afterRound.js';
+import { conflictDetails } from './conflicts/conflictDetails.js';
+import type { ConflictReader } from './conflicts/conflictDetails.js';
+import type { ChunkFileFunction } from './conflicts/conflictVersions.js';
+import { resolveOnDisk } from './conflicts/resolveConflict.js';
+import type { ResolveRequest } from './conflicts/resolveConflict.js';
+import type { SyncDependencies } from './sync/syncLibrary.js';
+import { UserError } from './userError.js';
 
 export interface EngineOptions {
   /** The client profile folder (index, credentials). Created if missing. */
@@ -39,25 +45,12 @@ export interface EngineOptions {
   readonly deviceName?: string;
   /** Circuit breaker: most files one round may delete before the library pauses. */
   readonly maxDeletes?: number;
+  /** Where the device token is kept. Default: the owner-only file `credentials` in home. */
+  readonly secretStore?: SecretStore;
 }
 
-/**
- * What kind of thing the user must fix, for callers that map it to a code (the SyncApi):
- * 'not-logged-in', a 'not-found' library, path or conflict, a 'conflict' with the current state
- * (already synced, overlapping folders, changed meanwhile), or an 'invalid' request.
- */
-export type UserErrorReason = 'not-logged-in' | 'not-found' | 'conflict' | 'invalid';
-
-/** Thrown for what the user must fix (not logged in, unknown library, ...): a message to show. */
-export class UserError extends Error {
-  override readonly name = 'UserError';
-  constructor(
-    message: string,
-    readonly reason: UserErrorReason = 'invalid',
-  ) {
-    super(message);
-  }
-}
+export { UserError } from './userError.js';
+export type { UserErrorReason } from './userError.js';
 
 /** The live entries of a library on the server at or below a folder ('' for all of it). */
 export interface RemoteSnapshot {
@@ -80,9 +73,25 @@ export interface LibraryStatus {
   readonly lastError: LibraryRecord['lastError'];
   readonly openConflicts: number;
   readonly problems: readonly ProblemRecord[];
+  /** Clean merges of text conflicts are applied without asking (see setAutoMerge). */
+  readonly autoMerge: boolean;
 }
 
-export type KeepChoice = 'local' | 'remote' | 'both';
+export type KeepChoice = 'local' | 'remote' | 'both' | 'merged';
+
+/**
+ * What a resolution may add to its keep choice: the version tokens of the preview it was
+ * decided on (required for 'merged'), and for 'merged' one choice per conflicting region.
+ */
+export interface ResolveOptions {
+  readonly versions?: VersionTokens;
+  readonly choices?: readonly ConflictChoice[];
+}
+
+/** How one conflict of a batch went; `error` is what resolving it threw. */
+export type BatchOutcome =
+  | { readonly conflictId: number; readonly outcome: 'resolved'; readonly conflict: ConflictRecord }
+  | { readonly conflictId: number; readonly outcome: 'failed'; readonly error: unknown };
 
 const CREDENTIALS_FILE = 'credentials';
 const INDEX_FILE = 'index.sqlite';
@@ -103,19 +112,29 @@ export class Engine {
   private loginDeviceName: string | undefined;
   /** Libraries whose leftover temp files were removed since this engine opened. */
   private readonly cleaned = new Set<string>();
+  /** Conflicts an automatic merge declined, with the versions it tried (see autoMergeConflicts). */
+  private readonly declinedMerges = new Map<number, string>();
 
   private constructor(
     readonly home: string,
     readonly index: Index,
     private readonly options: EngineOptions,
+    private readonly secrets: SecretStore,
     private token: string | undefined,
   ) {}
 
   static async open(options: EngineOptions): Promise<Engine> {
     await mkdir(options.home, { recursive: true, mode: 0o700 });
     const index = openIndex(path.join(options.home, INDEX_FILE));
-    const token = await readSecretFile(path.join(options.home, CREDENTIALS_FILE));
-    return new Engine(options.home, index, options, token?.trim() || undefined);
+    const secrets = options.secretStore ?? ownerOnlyFileSecretStore(path.join(options.home, CREDENTIALS_FILE));
+    let token: string | undefined;
+    try {
+      token = (await secrets.read())?.trim() || undefined;
+    } catch (error) {
+      index.close();
+      throw error;
+    }
+    return new Engine(options.home, index, options, secrets, token);
   }
 
   async close(): Promise<void> {
@@ -146,7 +165,7 @@ export class Engine {
     try {
       await anonymous.call(routes.health);
       const answer = await anonymous.call(routes.login, { body: { user, password, deviceName } });
-      await writeSecretFile(path.join(this.home, CREDENTIALS_FILE), answer.token);
+      await this.secrets.write(answer.token);
       this.index.profile.set({ serverUrl: anonymous.baseUrl, userName: answer.user, deviceId: answer.deviceId, deviceName });
       if (chosenDeviceName !== undefined) this.loginDeviceName = chosenDeviceName;
       this.token = answer.token;
@@ -167,7 +186,7 @@ export class Engine {
         if (!(error instanceof RemoteError)) throw error;
       }
     }
-    await deleteSecretFile(path.join(this.home, CREDENTIALS_FILE));
+    await this.secrets.delete();
     this.token = undefined;
     this.index.profile.set({ userName: null, deviceId: null });
     await this.client?.close();
@@ -268,6 +287,8 @@ export class Engine {
     options: {
       readonly only?: string;
       readonly onProgress?: (progress: RoundProgress) => void;
+      /** Per-file transfer progress of large files, at most a few reports a second per file. */
+      readonly onFileProgress?: (progress: FileProgress) => void;
       /** What to scan (see SyncDependencies.scope); the daemon passes what its watcher saw. */
       readonly scope?: readonly LibraryPath[] | 'all';
       /**
@@ -275,6 +296,8 @@ export class Engine {
        * requests (the daemon records activity and applies bandwidth limits this way).
        */
       readonly wrapClient?: (client: ServerClient) => ServerClient;
+      /** False: no automatic merges after these rounds (a resolution in progress decides itself). */
+      readonly autoMerge?: boolean;
     } = {},
   ): Promise<RoundSummary[]> {
     const libraries = options.only === undefined ? this.index.libraries.list() : [this.findSyncedLibrary(options.only)];
@@ -288,19 +311,19 @@ export class Engine {
         await cleanupTempFiles(library.localRoot).catch(() => undefined);
         this.cleaned.add(library.libraryId);
       }
+      const deps: SyncDependencies = {
+        index: this.index,
+        client,
+        deviceName: this.deviceName,
+        scanner,
+        ...(this.options.maxDeletes === undefined ? {} : { maxDeletes: this.options.maxDeletes }),
+        ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+        ...(options.onFileProgress === undefined ? {} : { onFileProgress: options.onFileProgress }),
+        ...(options.scope === undefined ? {} : { scope: options.scope }),
+      };
+      const summary = await syncLibrary(deps, library.libraryId);
       summaries.push(
-        await syncLibrary(
-          {
-            index: this.index,
-            client,
-            deviceName: this.deviceName,
-            scanner,
-            ...(this.options.maxDeletes === undefined ? {} : { maxDeletes: this.options.maxDeletes }),
-            ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-            ...(options.scope === undefined ? {} : { scope: options.scope }),
-          },
-          library.libraryId,
-        ),
+        await afterRound(deps, library.libraryId, summary, { chunkFile: this.chunkFile, autoMerge: options.autoMerge !== false, declined: this.declinedMerges }),
       );
     }
     return summaries;
@@ -333,6 +356,7 @@ export class Engine {
         lastError: library.lastError,
         openConflicts,
         problems,
+        autoMerge: library.autoMerge,
       };
     });
   }
@@ -343,65 +367,120 @@ export class Engine {
     return this.index.libraries.list().flatMap((library) => this.index.conflicts.list(library.libraryId));
   }
 
-  /**
-   * Resolves the open conflict at a local path (the file that kept the name, or its conflict
-   * copy); see resolveConflict.
-   */
-  async resolve(localPath: string, keep: KeepChoice): Promise<ConflictRecord> {
+  /** The open conflict at a local path: the file that kept the name, or its conflict copy. */
+  conflictAt(localPath: string): ConflictRecord {
     const { library, libraryPath } = this.locate(localPath);
     const conflict = this.index.conflicts
       .list(library.libraryId)
       .find((candidate) => candidate.path === libraryPath || candidate.conflictPath === libraryPath);
     if (conflict === undefined) throw new UserError(`no open conflict at ${localPath}`, 'not-found');
-    return this.resolveConflict(conflict.conflictId, keep);
+    return conflict;
+  }
+
+  /** Resolves the open conflict at a local path (see conflictAt and resolveConflict). */
+  async resolve(localPath: string, keep: KeepChoice, options: ResolveOptions = {}): Promise<ConflictRecord> {
+    return this.resolveConflict(this.conflictAt(localPath).conflictId, keep, options);
   }
 
   /** The open conflict with this id, or undefined. */
   findConflict(conflictId: number): ConflictRecord | undefined {
-    for (const library of this.index.libraries.list()) {
-      const found = this.index.conflicts.list(library.libraryId).find((conflict) => conflict.conflictId === conflictId);
-      if (found !== undefined) return found;
-    }
-    return undefined;
+    const found = this.index.conflicts.get(conflictId);
+    if (found === undefined || found.resolvedAt !== null || this.index.libraries.get(found.libraryId) === undefined) return undefined;
+    return found;
+  }
+
+  /**
+   * Both versions of an open conflict as they are on disk now, the merge base when the server's
+   * history holds it, and a preview (see shared/api's ConflictDetails). Changes nothing.
+   */
+  async conflictDetails(conflictId: number): Promise<ConflictDetails> {
+    const { conflict, library } = this.openConflict(conflictId);
+    return conflictDetails(this.conflictReader(), conflict, library);
   }
 
   /**
    * Resolves an open conflict. keep 'remote' deletes the conflict copy; 'local' puts the copy's
-   * content back under the name; 'both' keeps both files. The change is synced at once, and the
-   * versions replaced stay in the server's history. It runs sync rounds of the library itself,
-   * so a caller that also runs rounds (the daemon) must hold its own rounds back meanwhile.
+   * content back under the name; 'both' keeps both files; 'merged' writes the three-way merge of
+   * both (with `options.choices` for overlapping changes) under the name and deletes the copy.
+   * `options.versions` (required for 'merged') must match the files, or nothing is done. The
+   * change is synced at once, and the versions replaced stay in the server's history. It runs
+   * sync rounds of the library itself, so a caller that also runs rounds (the daemon) must hold
+   * its own rounds back meanwhile.
    */
-  async resolveConflict(conflictId: number, keep: KeepChoice): Promise<ConflictRecord> {
+  async resolveConflict(conflictId: number, keep: KeepChoice, options: ResolveOptions = {}): Promise<ConflictRecord> {
+    const { conflict, library } = this.openConflict(conflictId);
+    if (keep === 'merged' && options.versions === undefined) throw new UserError('a merge needs the version tokens of the preview it was decided on', 'invalid');
+    if (keep !== 'merged' && options.choices !== undefined) throw new UserError(`merge choices belong to keep 'merged', not '${keep}'`, 'invalid');
+    await this.syncNow({ only: library.libraryId, autoMerge: false });
+    const current = this.findConflict(conflictId);
+    if (current === undefined) throw new UserError(`conflict ${conflictId} is not open (resolved already?)`, 'not-found');
+    const request: ResolveRequest =
+      keep === 'merged'
+        ? { keep, choices: options.choices ?? [], ...(options.versions === undefined ? {} : { versions: options.versions }) }
+        : { keep, ...(options.versions === undefined ? {} : { versions: options.versions }) };
+    await resolveOnDisk(this.conflictReader(), current, library, request);
+    await this.syncNow({ only: library.libraryId, autoMerge: false });
+    return conflict;
+  }
+
+  /**
+   * Resolves many conflicts the same way ("apply this choice to all similar conflicts"), each
+   * on its own: one that fails does not stop the others. keep 'merged' resolves clean merges
+   * only. Each library is synced once before and once after its conflicts.
+   */
+  async resolveConflicts(conflictIds: readonly number[], keep: KeepChoice): Promise<BatchOutcome[]> {
+    const outcomes = new Map<number, BatchOutcome>();
+    const byLibrary = new Map<string, ConflictRecord[]>();
+    for (const conflictId of conflictIds) {
+      const conflict = this.findConflict(conflictId);
+      if (conflict === undefined) {
+        outcomes.set(conflictId, { conflictId, outcome: 'failed', error: new UserError(`conflict ${conflictId} is not open (resolved already?)`, 'not-found') });
+        continue;
+      }
+      byLibrary.set(conflict.libraryId, [...(byLibrary.get(conflict.libraryId) ?? []), conflict]);
+    }
+    for (const [libraryId, conflicts] of byLibrary) {
+      const library = this.index.libraries.get(libraryId);
+      if (library === undefined) continue;
+      await this.syncNow({ only: libraryId, autoMerge: false });
+      for (const conflict of conflicts) {
+        try {
+          const current = this.findConflict(conflict.conflictId);
+          if (current === undefined) throw new UserError(`conflict ${conflict.conflictId} is not open (resolved already?)`, 'not-found');
+          await resolveOnDisk(this.conflictReader(), current, library, keep === 'merged' ? { keep, choices: 'clean-only' } : { keep });
+          outcomes.set(conflict.conflictId, { conflictId: conflict.conflictId, outcome: 'resolved', conflict });
+        } catch (error) {
+          outcomes.set(conflict.conflictId, { conflictId: conflict.conflictId, outcome: 'failed', error });
+        }
+      }
+      await this.syncNow({ only: libraryId, autoMerge: false });
+    }
+    return conflictIds.map((conflictId) => outcomes.get(conflictId) ?? { conflictId, outcome: 'failed', error: new UserError(`conflict ${conflictId} is not open`, 'not-found') });
+  }
+
+  /** Allows, or stops, automatic clean merges of a synced library's text conflicts. */
+  setAutoMerge(reference: string, autoMerge: boolean): LibraryRecord {
+    const library = this.findSyncedLibrary(reference);
+    return this.index.libraries.update(library.libraryId, { autoMerge });
+  }
+
+  private openConflict(conflictId: number): { conflict: ConflictRecord; library: LibraryRecord } {
     const conflict = this.findConflict(conflictId);
     if (conflict === undefined) throw new UserError(`conflict ${conflictId} is not open (resolved already?)`, 'not-found');
     const library = this.index.libraries.get(conflict.libraryId);
     if (library === undefined) throw new UserError(`the library of conflict ${conflictId} is not synced any more`, 'not-found');
-    await this.syncNow({ only: library.libraryId });
-    const copyPath = conflict.conflictPath;
-    if (keep !== 'both' && copyPath !== null) {
-      const copy = this.index.local.get(library.libraryId, copyPath);
-      if (copy === undefined || copy.node.kind !== 'file') throw new UserError(`the conflict copy ${copyPath} is gone; nothing to resolve`, 'conflict');
-      const copyExpect = expectationFromLocalEntry(copy);
-      if (copyExpect.kind !== 'file') throw new UserError(`the conflict copy ${copyPath} is not a file`, 'conflict');
-      if (keep === 'remote') {
-        const removed = await deleteFileIfUnchanged(library.localRoot, copyPath, copyExpect);
-        if (removed.status !== 'deleted' && removed.status !== 'absent') throw new UserError(`${copyPath} changed meanwhile; it was kept`, 'conflict');
-      } else {
-        const current = this.index.local.get(library.libraryId, conflict.path);
-        if (current !== undefined) {
-          const expect = expectationFromLocalEntry(current);
-          if (expect.kind !== 'file') throw new UserError(`${conflict.path} is not a file any more`, 'conflict');
-          const removed = await deleteFileIfUnchanged(library.localRoot, conflict.path, expect);
-          if (removed.status !== 'deleted' && removed.status !== 'absent') throw new UserError(`${conflict.path} changed meanwhile; nothing was replaced`, 'conflict');
-        }
-        const moved = await moveIfUnchanged(library.localRoot, copyPath, conflict.path, copyExpect);
-        if (moved.status !== 'moved') throw new UserError(`could not move ${copyPath} back to ${conflict.path} (${moved.status})`, 'conflict');
-      }
-    }
-    this.index.conflicts.resolve(conflict.conflictId, Date.now());
-    await this.syncNow({ only: library.libraryId });
-    return conflict;
+    return { conflict, library };
   }
+
+  private conflictReader(): ConflictReader {
+    return { index: this.index, server: () => this.server(), chunkFile: this.chunkFile };
+  }
+
+  /** Chunks a file on the engine's worker pool (started on first use). */
+  private readonly chunkFile: ChunkFileFunction = (file, params, options) => {
+    this.pool ??= createChunkerPool();
+    return this.pool.chunkFile(file, params, options);
+  };
 
   async history(localPath: string): Promise<{ library: LibraryRecord; path: LibraryPath; versions: Entry[] }> {
     const { library, libraryPath } = this.locate(localPath);

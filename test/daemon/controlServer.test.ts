@@ -423,6 +423,57 @@ const roundTrips: RoundTripCase[] = [
     },
   },
   {
+    operation: 'getConflictDetails',
+    name: 'shows both versions with the merge, and a merge decided on it goes through',
+    run: async ({ client, fake }) => {
+      const conflict = fake.addConflict(PHOTOS, lp('notes.md'), lp('notes (conflict test-device 2025-01-02 030405).md'));
+      const details = await client.getConflictDetails({ conflictId: conflict.conflictId });
+      expect(details).toMatchObject({ conflict, baseStatus: 'available', local: { kind: 'file', path: conflict.conflictPath }, remote: { kind: 'file', path: 'notes.md' } });
+      if (details.preview.kind !== 'text' || details.preview.merge === null) throw new Error('expected a text preview with a merge');
+      expect(details.preview.merge.counts.conflict).toBe(1);
+      const versions = { local: details.local.versionToken!, remote: details.remote.versionToken! };
+      expect((await rejection(client.resolveConflict({ conflictId: conflict.conflictId, keep: 'merged', versions, choices: [] }))).code).toBe('invalid-argument');
+      // A merge without the preview's tokens does not pass the contract.
+      const untokened = { conflictId: conflict.conflictId, keep: 'merged', choices: ['mine'] } as unknown as Parameters<SyncApi['resolveConflict']>[0];
+      expect((await rejection(client.resolveConflict(untokened))).code).toBe('invalid-argument');
+      fake.editConflictSide(conflict.conflictId, 'remote', 'their line, saved again\n');
+      expect((await rejection(client.resolveConflict({ conflictId: conflict.conflictId, keep: 'merged', versions, choices: ['mine'] }))).code).toBe('conflict');
+      const fresh = await client.getConflictDetails({ conflictId: conflict.conflictId });
+      expect(await client.resolveConflict({ conflictId: conflict.conflictId, keep: 'merged', versions: { local: fresh.local.versionToken!, remote: fresh.remote.versionToken! }, choices: ['mine'] })).toEqual(conflict);
+      expect((await rejection(client.getConflictDetails({ conflictId: conflict.conflictId }))).code).toBe('not-found');
+    },
+  },
+  {
+    operation: 'resolveConflicts',
+    name: 'answers one outcome per conflict, in order',
+    run: async ({ client, fake }) => {
+      const clean = fake.addConflict(PHOTOS, lp('a.txt'), lp('a (conflict test-device 2025-01-02 030405).txt'), { base: 'a\nb\nc\n', local: 'A\nb\nc\n', remote: 'a\nb\nC\n' });
+      const overlapping = fake.addConflict(PHOTOS, lp('b.txt'), lp('b (conflict test-device 2025-01-02 030405).txt'));
+      const { results } = await client.resolveConflicts({ conflictIds: [overlapping.conflictId, clean.conflictId], keep: 'merged' });
+      expect(results).toEqual([
+        { conflictId: overlapping.conflictId, outcome: 'failed', error: { code: 'invalid-argument', message: expect.any(String) } },
+        { conflictId: clean.conflictId, outcome: 'resolved', conflict: clean },
+      ]);
+      expect((await client.resolveConflicts({ conflictIds: [overlapping.conflictId], keep: 'both' })).results[0]?.outcome).toBe('resolved');
+      expect((await rejection(client.resolveConflicts({ conflictIds: [], keep: 'both' }))).code).toBe('invalid-argument');
+    },
+  },
+  {
+    operation: 'setAutoMerge',
+    name: 'allows automatic merges, which resolve clean conflicts and say so',
+    run: async ({ client, fake, log }) => {
+      const clean = fake.addConflict(PHOTOS, lp('c.txt'), lp('c (conflict test-device 2025-01-02 030405).txt'), { base: 'a\nb\nc\n', local: 'A\nb\nc\n', remote: 'a\nb\nC\n' });
+      const from = log.events.length;
+      const view = await client.setAutoMerge({ libraryId: PHOTOS, autoMerge: true });
+      expect(view).toMatchObject({ libraryId: PHOTOS, autoMerge: true });
+      const merged = await log.until((event) => event.kind === 'activityAdded' && event.entry.kind === 'conflict-merged', from);
+      expect(merged).toMatchObject({ entry: { kind: 'conflict-merged', path: 'c.txt', conflictPath: clean.conflictPath } });
+      expect(await client.listConflicts({ libraryId: PHOTOS })).toEqual({ conflicts: [] });
+      expect((await client.setAutoMerge({ libraryId: PHOTOS, autoMerge: false })).autoMerge).toBe(false);
+      expect((await rejection(client.setAutoMerge({ libraryId: 'library-unknown', autoMerge: true }))).code).toBe('not-found');
+    },
+  },
+  {
     operation: 'getPreferences',
     name: 'answers the defaults',
     run: async ({ client }) => {

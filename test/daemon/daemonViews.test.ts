@@ -1,12 +1,11 @@
 // The pure parts of the daemon's API, as tables of named cases: the honest library state, the
 // error mapping, the folder listing for selective sync, activity lines derived from committed
-// versions, the activity ring's paging, and the bandwidth limiter's pacing.
+// versions, and the bandwidth limiter's pacing.
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ApiErrorCode, LibraryState } from '../../shared/api/index.js';
 import { SyncApiError } from '../../shared/api/index.js';
 import type { Entry } from '../../shared/protocol/index.js';
-import { ActivityLog } from '../../src-main/daemon/activityLog.js';
 import { BandwidthLimiter } from '../../src-main/daemon/bandwidthLimiter.js';
 import type { DaemonLibraryStatus } from '../../src-main/daemon/daemon.js';
 import { libraryStateOf, syncApiErrorOf } from '../../src-main/daemon/engineSyncApi.js';
@@ -32,6 +31,7 @@ const idle: DaemonLibraryStatus = {
   lastError: null,
   openConflicts: 0,
   problems: [],
+  autoMerge: false,
   activity: 'idle',
   activitySince: NOW - 500,
   busy: false,
@@ -230,25 +230,6 @@ describe('draftsOf: activity lines from committed versions', () => {
       expect(draftsOf(entries as readonly Entry[], side)).toEqual(expected);
     });
   }
-});
-
-describe('ActivityLog', () => {
-  it('pages newest first per library and forgets beyond its capacity', () => {
-    const log = new ActivityLog(5, () => NOW);
-    const documents = { libraryId: 'library-0001', name: 'Documents' };
-    const photos = { libraryId: 'library-0002', name: 'Photos' };
-    for (let number = 0; number < 4; number++) log.append(documents, [{ kind: 'deleted', path: `d${number}.txt` as never, side: 'server' }]);
-    log.append(photos, [{ kind: 'uploaded', path: 'p.jpg' as never, size: 3 }]);
-    log.append(documents, [{ kind: 'deleted', path: 'd4.txt' as never, side: 'server' }]);
-
-    const all = log.page({ limit: 10 });
-    expect(all.entries.map((entry) => entry.activityId)).toEqual([6, 5, 4, 3, 2]);
-    expect(all.hasMore).toBe(false);
-    const first = log.page({ libraryId: 'library-0001', limit: 2 });
-    expect(first).toMatchObject({ hasMore: true, entries: [{ activityId: 6 }, { activityId: 4 }] });
-    expect(log.page({ libraryId: 'library-0001', limit: 2, before: 4 })).toMatchObject({ hasMore: false, entries: [{ activityId: 3 }, { activityId: 2 }] });
-    expect(all.entries[1]).toEqual({ activityId: 5, at: NOW, libraryId: 'library-0002', libraryName: 'Photos', kind: 'uploaded', path: 'p.jpg', size: 3 });
-  });
 });
 
 describe('BandwidthLimiter', () => {

@@ -3,6 +3,7 @@
 // operation does to the profile and the disk, the events it raises, and the error codes it
 // answers. The daemons here watch nothing; rounds run when the test asks for them.
 
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -222,7 +223,7 @@ describe('pause, conflicts, activity, preferences', () => {
     expect(await codeOf(alice.api.resolveConflict({ conflictId: conflict.conflictId, keep: 'local' }))).toBe('not-found');
   });
 
-  it('pages the activity, keeps preferences across restarts, and pauses for real', async () => {
+  it('pages the activity, keeps it and the preferences across restarts, and pauses for real', async () => {
     const alice = await syncedApi('alice');
     const { api } = alice;
     for (let number = 0; number < 5; number++) await writeFile(path.join(alice.root, `file-${number}.txt`), `file ${number}`);
@@ -252,6 +253,7 @@ describe('pause, conflicts, activity, preferences', () => {
     await services.splice(0)[0]!.stop();
     const again = await startApi(alice.home, 'alice');
     expect(await again.api.getPreferences({})).toEqual(changed);
+    expect((await again.api.getActivity({ libraryId: alice.libraryId, limit: 500 })).entries).toEqual(all);
     const status = await again.api.getStatus({});
     expect(status.allPaused).toBe(true);
     expect(status.libraries[0]?.state).toMatchObject({ kind: 'paused', reason: 'user' });
@@ -262,5 +264,40 @@ describe('pause, conflicts, activity, preferences', () => {
 
     expect(await again.api.openFolder({ libraryId: alice.libraryId, path: 'file-1.txt' as LibraryPath })).toEqual({ ok: true });
     expect(await codeOf(again.api.openFolder({ libraryId: alice.libraryId, path: 'missing.txt' as LibraryPath }))).toBe('not-found');
+  });
+});
+
+describe('file progress', () => {
+  it('reports a multi-MiB file going up from one device and down to another, rising to its size; small files not at all', async () => {
+    const alice = await syncedApi('alice');
+    const bob = await syncedApi('bob');
+    // Paced at 4 MiB/s, each direction of a 6 MiB file takes over a second: several reports.
+    const limit = 4 * 1024 * 1024;
+    await alice.api.setPreferences({ uploadLimit: limit });
+    await bob.api.setPreferences({ downloadLimit: limit });
+    const big = randomBytes(6 * 1024 * 1024);
+    await writeFile(path.join(alice.root, 'video.bin'), big);
+    await writeFile(path.join(alice.root, 'small.txt'), 'a few bytes');
+    await roundOf(alice.api, alice.libraryId);
+    await roundOf(bob.api, bob.libraryId);
+    expect((await readFile(path.join(bob.root, 'video.bin'))).equals(big)).toBe(true);
+
+    const cases = [
+      ['alice', alice, 'upload'],
+      ['bob', bob, 'download'],
+    ] as const;
+    for (const [name, client, direction] of cases) {
+      const reportsOf = (file: string) =>
+        client.events.flatMap((event) => (event.kind === 'fileProgressed' && event.path === file ? [event] : []));
+      await eventually(() => expect(reportsOf('video.bin').at(-1)?.bytesDone, name).toBe(big.length));
+      const reports = reportsOf('video.bin');
+      expect(reports.length, name).toBeGreaterThan(2);
+      for (const report of reports) expect(report, name).toEqual({ kind: 'fileProgressed', libraryId: client.libraryId, path: 'video.bin', direction, bytesDone: report.bytesDone, bytesTotal: big.length });
+      const done = reports.map((report) => report.bytesDone);
+      expect(done, name).toEqual([...done].sort((a, b) => a - b));
+      expect(new Set(done).size, name).toBe(done.length);
+      expect(done.filter((bytes) => bytes === big.length), name).toHaveLength(1);
+      expect(reportsOf('small.txt'), name).toEqual([]);
+    }
   });
 });

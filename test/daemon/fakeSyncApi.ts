@@ -27,7 +27,10 @@ import type {
   SyncStatus,
   Unsubscribe,
 } from '../../shared/api/index.js';
-import { SYNC_API_LIMITS, SyncApiError } from '../../shared/api/index.js';
+import { SYNC_API_LIMITS, SyncApiError, diffViewData, mergeResultView } from '../../shared/api/index.js';
+import type { ConflictPreview, ConflictVersion } from '../../shared/api/index.js';
+import { buildDiffView, decodeText, encodeText, mergeBytes, mergeThreeWay, renderMerge } from '../../shared/merge/index.js';
+import type { ConflictChoice } from '../../shared/merge/index.js';
 import type { LibraryRole } from '../../shared/protocol/index.js';
 
 export interface FakeRemoteFile {
@@ -67,6 +70,7 @@ interface SyncedLibrary {
   pause: { readonly reason: PauseReason; readonly since: number } | null;
   lastSyncAt: number | null;
   ignoreRules: string;
+  autoMerge: boolean;
   /** The files "on disk": what rounds downloaded. */
   readonly localFiles: Map<LibraryPath, number>;
   problems: ProblemView[];
@@ -81,6 +85,17 @@ const DEFAULT_PREFERENCES: Preferences = {
   uploadLimit: null,
   downloadLimit: null,
 };
+
+/** The texts of a conflict's versions in the fake; base null: both sides created the path. */
+export interface FakeConflictTexts {
+  readonly base: string | null;
+  local: string;
+  remote: string;
+}
+
+function utf8Length(text: string): number {
+  return new TextEncoder().encode(text).length;
+}
 
 function normalizeUrl(url: string): string {
   return url.replace(/\/+$/, '');
@@ -110,6 +125,8 @@ export class FakeSyncApi implements SyncApi {
   private allPausedSince: number | null = null;
   private readonly libraries = new Map<string, SyncedLibrary>();
   private readonly conflicts = new Map<number, ConflictView>();
+  /** The text of each open conflict's versions, and how often each side was saved again. */
+  private readonly conflictTexts = new Map<number, FakeConflictTexts & { edits: { local: number; remote: number } }>();
   private nextConflictId = 1;
   private readonly activity: ActivityEntry[] = [];
   private nextActivityId = 1;
@@ -148,22 +165,30 @@ export class FakeSyncApi implements SyncApi {
     if (synced !== undefined) this.emit({ kind: 'libraryChanged', library: this.view(synced) });
   }
 
-  /** A round found a conflict at `path`: the local version was saved as `conflictPath`. */
-  addConflict(libraryId: string, path: LibraryPath, conflictPath: LibraryPath): ConflictView {
+  /**
+   * A round found a conflict at `path`: the local version was saved as `conflictPath`. The
+   * versions' texts default to an overlapping edit of a one-line file; a null base is a
+   * conflict whose sides both created the path.
+   */
+  addConflict(libraryId: string, path: LibraryPath, conflictPath: LibraryPath, texts: Partial<FakeConflictTexts> = {}): ConflictView {
     const library = this.requireSynced(libraryId);
     const at = this.now();
+    const contents: FakeConflictTexts = { base: 'first line\n', local: 'my line\n', remote: 'their line\n', ...texts };
     const conflict: ConflictView = {
       conflictId: this.nextConflictId++,
       libraryId,
       libraryName: library.name,
       path,
       conflictPath,
-      local: { kind: 'file', size: 10, mtimeMs: at, device: this.deviceName },
-      remote: { kind: 'file', size: 12, mtimeMs: at, device: 'other-device' },
+      local: { kind: 'file', size: utf8Length(contents.local), mtimeMs: at, device: this.deviceName, user: 'ann' },
+      remote: { kind: 'file', size: utf8Length(contents.remote), mtimeMs: at, device: 'other-device', user: 'ann' },
+      baseKnown: contents.base !== null,
+      contentKind: /\.(jpe?g|png|gif|webp)$/i.test(path) ? 'image' : /\.(txt|md)$/i.test(path) ? 'text' : null,
       createdAt: at,
     };
     this.conflicts.set(conflict.conflictId, conflict);
-    library.localFiles.set(conflictPath, 10);
+    this.conflictTexts.set(conflict.conflictId, { ...contents, edits: { local: 0, remote: 0 } });
+    library.localFiles.set(conflictPath, utf8Length(contents.local));
     this.addActivity(library, { kind: 'conflict-found', path, conflictPath });
     this.emit({ kind: 'conflictsChanged', libraryId, conflicts: this.openConflicts(libraryId) });
     this.emit({ kind: 'libraryChanged', library: this.view(library) });
@@ -265,6 +290,7 @@ export class FakeSyncApi implements SyncApi {
       pause: null,
       lastSyncAt: null,
       ignoreRules: '',
+      autoMerge: false,
       localFiles: new Map(),
       problems: [],
       round: null,
@@ -387,25 +413,147 @@ export class FakeSyncApi implements SyncApi {
     const conflict = this.conflicts.get(request.conflictId);
     if (conflict === undefined) throw new SyncApiError('not-found', `conflict ${request.conflictId} is not open (resolved already?)`);
     const library = this.requireSynced(conflict.libraryId);
-    if (conflict.conflictPath !== null) {
+    const texts = this.conflictTexts.get(conflict.conflictId)!;
+    if (request.versions !== undefined) {
+      const tokens = this.tokensOf(conflict.conflictId);
+      if (request.versions.local !== tokens.local || request.versions.remote !== tokens.remote) {
+        throw new SyncApiError('conflict', `${conflict.path} changed since it was shown; look at the conflict again`);
+      }
+    }
+    if (conflict.conflictPath !== null || request.keep === 'merged') {
       switch (request.keep) {
         case 'local':
-          library.localFiles.set(conflict.path, library.localFiles.get(conflict.conflictPath) ?? 0);
-          library.localFiles.delete(conflict.conflictPath);
+          library.localFiles.set(conflict.path, utf8Length(texts.local));
+          library.localFiles.delete(conflict.conflictPath!);
           break;
         case 'remote':
-          library.localFiles.delete(conflict.conflictPath);
+          library.localFiles.delete(conflict.conflictPath!);
           break;
         case 'both':
           break;
+        case 'merged': {
+          const merged = this.merge(conflict.conflictId, request.choices);
+          library.localFiles.set(conflict.path, merged.length);
+          if (conflict.conflictPath !== null) library.localFiles.delete(conflict.conflictPath);
+          break;
+        }
         default:
-          throw new Error(`unhandled keep choice: ${JSON.stringify(request.keep satisfies never)}`);
+          throw new Error(`unhandled keep choice: ${JSON.stringify(request satisfies never)}`);
       }
     }
+    this.closeConflict(conflict, library);
+    return conflict;
+  }
+
+  async getConflictDetails(request: OperationRequest<'getConflictDetails'>): Promise<OperationResponse<'getConflictDetails'>> {
+    const conflict = this.conflicts.get(request.conflictId);
+    if (conflict === undefined) throw new SyncApiError('not-found', `conflict ${request.conflictId} is not open (resolved already?)`);
+    const texts = this.conflictTexts.get(conflict.conflictId)!;
+    const tokens = this.tokensOf(conflict.conflictId);
+    const mine = decodeText(new TextEncoder().encode(texts.local));
+    const theirs = decodeText(new TextEncoder().encode(texts.remote));
+    const base = texts.base === null ? null : decodeText(new TextEncoder().encode(texts.base));
+    const version = (side: 'local' | 'remote', path: LibraryPath): ConflictVersion => ({
+      path,
+      kind: 'file',
+      size: utf8Length(texts[side]),
+      mtimeMs: conflict.createdAt,
+      contentHash: `fake-${side}-${tokens[side]}`,
+      device: texts.edits[side] === 0 ? (conflict[side].device ?? null) : null,
+      user: texts.edits[side] === 0 ? (conflict[side].user ?? null) : null,
+      rev: side === 'remote' && texts.edits.remote === 0 ? 2 : null,
+      committedAt: null,
+      versionToken: tokens[side],
+    });
+    const preview: ConflictPreview =
+      mine === null || theirs === null
+        ? { kind: 'binary', reason: 'not-text' }
+        : { kind: 'text', diff: diffViewData(buildDiffView(mine, theirs)), merge: base === null ? null : mergeResultView(mergeThreeWay(base, mine, theirs)) };
+    return {
+      conflict,
+      local: version('local', conflict.conflictPath ?? conflict.path),
+      remote: version('remote', conflict.path),
+      base:
+        texts.base === null
+          ? null
+          : { path: conflict.path, kind: 'file', size: utf8Length(texts.base), mtimeMs: conflict.createdAt - 1000, contentHash: 'fake-base', device: 'other-device', user: 'ann', rev: 1, committedAt: conflict.createdAt - 1000, versionToken: null },
+      baseStatus: texts.base === null ? 'unknown' : 'available',
+      preview,
+    };
+  }
+
+  async resolveConflicts(request: OperationRequest<'resolveConflicts'>): Promise<OperationResponse<'resolveConflicts'>> {
+    const results: OperationResponse<'resolveConflicts'>['results'] = [];
+    for (const conflictId of request.conflictIds) {
+      try {
+        const conflict = this.conflicts.get(conflictId);
+        if (conflict === undefined) throw new SyncApiError('not-found', `conflict ${conflictId} is not open (resolved already?)`);
+        // A batch merge takes clean merges only: there is nobody to choose for each region.
+        const tokens = this.tokensOf(conflictId);
+        const resolved = await this.resolveConflict(request.keep === 'merged' ? { conflictId, keep: 'merged', versions: tokens, choices: [] } : { conflictId, keep: request.keep });
+        results.push({ conflictId, outcome: 'resolved', conflict: resolved });
+      } catch (error) {
+        if (!(error instanceof SyncApiError)) throw error;
+        results.push({ conflictId, outcome: 'failed', error: { code: error.code, message: error.message } });
+      }
+    }
+    return { results };
+  }
+
+  async setAutoMerge(request: OperationRequest<'setAutoMerge'>): Promise<OperationResponse<'setAutoMerge'>> {
+    const library = this.requireSynced(request.libraryId);
+    library.autoMerge = request.autoMerge;
+    this.emit({ kind: 'libraryChanged', library: this.view(library) });
+    if (library.autoMerge) {
+      // What the service does after its next round: clean text merges are applied, and said so.
+      for (const conflict of this.openConflicts(library.libraryId)) {
+        let merged: Uint8Array;
+        try {
+          merged = this.merge(conflict.conflictId, []);
+        } catch (error) {
+          if (error instanceof SyncApiError) continue;
+          throw error;
+        }
+        library.localFiles.set(conflict.path, merged.length);
+        if (conflict.conflictPath !== null) library.localFiles.delete(conflict.conflictPath);
+        this.addActivity(library, { kind: 'conflict-merged', path: conflict.path, conflictPath: conflict.conflictPath });
+        this.closeConflict(conflict, library);
+      }
+    }
+    return this.view(library);
+  }
+
+  /** Someone saved one version of an open conflict again: its version token changes. */
+  editConflictSide(conflictId: number, side: 'local' | 'remote', text: string): void {
+    const texts = this.conflictTexts.get(conflictId);
+    if (texts === undefined) throw new Error(`no open conflict ${conflictId}`);
+    texts[side] = text;
+    texts.edits[side] += 1;
+  }
+
+  private tokensOf(conflictId: number): { local: string; remote: string } {
+    const edits = this.conflictTexts.get(conflictId)?.edits ?? { local: 0, remote: 0 };
+    return { local: `local-${conflictId}-${edits.local}`, remote: `remote-${conflictId}-${edits.remote}` };
+  }
+
+  /** The merged bytes, refused as the service refuses them. */
+  private merge(conflictId: number, choices: readonly ConflictChoice[]): Uint8Array {
+    const texts = this.conflictTexts.get(conflictId)!;
+    if (texts.base === null) throw new SyncApiError('invalid-argument', 'no known common version to merge from; keep local, remote or both');
+    const encoder = new TextEncoder();
+    const merge = mergeBytes(encoder.encode(texts.base), encoder.encode(texts.local), encoder.encode(texts.remote));
+    if (merge.kind === 'binary') throw new SyncApiError('invalid-argument', 'not text; keep local, remote or both');
+    if (choices.length !== merge.result.counts.conflict) {
+      throw new SyncApiError('invalid-argument', `the merge has ${merge.result.counts.conflict} overlapping change(s), but ${choices.length} choice(s) were given`);
+    }
+    return encodeText(renderMerge(merge.result, choices));
+  }
+
+  private closeConflict(conflict: ConflictView, library: SyncedLibrary): void {
     this.conflicts.delete(conflict.conflictId);
+    this.conflictTexts.delete(conflict.conflictId);
     this.emit({ kind: 'conflictsChanged', libraryId: library.libraryId, conflicts: this.openConflicts(library.libraryId) });
     this.emit({ kind: 'libraryChanged', library: this.view(library) });
-    return conflict;
   }
 
   async listProblems(request: OperationRequest<'listProblems'>): Promise<OperationResponse<'listProblems'>> {
@@ -473,6 +621,7 @@ export class FakeSyncApi implements SyncApi {
     entry:
       | { kind: 'downloaded'; path: LibraryPath; size: number }
       | { kind: 'conflict-found'; path: LibraryPath; conflictPath: LibraryPath }
+      | { kind: 'conflict-merged'; path: LibraryPath; conflictPath: LibraryPath | null }
       | { kind: 'problem-found'; path: LibraryPath | ''; message: string },
   ): void {
     const full: ActivityEntry = { activityId: this.nextActivityId++, at: this.now(), libraryId: library.libraryId, libraryName: library.name, ...entry };
@@ -517,6 +666,7 @@ export class FakeSyncApi implements SyncApi {
       lastSyncAt: library.lastSyncAt,
       openConflicts: this.openConflicts(library.libraryId).length,
       problemCount: library.problems.length,
+      autoMerge: library.autoMerge,
     };
   }
 

@@ -2,8 +2,9 @@
 // each the raw 32-byte chunk id followed by the chunk size as a big-endian uint32: a 512 MiB
 // file (about 4,000 chunks) takes 144 KB instead of about 300 KB of JSON, and decoding needs no
 // parser. Entry rows store one "content" BLOB: the raw 32-byte content hash followed by the
-// chunk records, because one BLOB per row instead of two makes loading 100,000 entries
-// noticeably faster (each BLOB read becomes its own Buffer).
+// chunk records, because one column per row instead of two makes loading 100,000 entries
+// noticeably faster. The index reads the BLOB back as hex text (see openIndex.ts), so decoding
+// is slicing that text.
 
 import type { ChunkRef, ContentHash } from '../../../shared/model.js';
 
@@ -14,11 +15,6 @@ export function encodeHash(hash: ContentHash): Buffer {
   const blob = Buffer.allocUnsafe(HASH_BYTES);
   writeHash(blob, hash, 0, 'content hash');
   return blob;
-}
-
-export function decodeHash(blob: Uint8Array): ContentHash {
-  const buffer = Buffer.isBuffer(blob) ? blob : Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
-  return buffer.toString('hex');
 }
 
 /**
@@ -45,13 +41,19 @@ export function encodeContent(hash: ContentHash, chunks: readonly ChunkRef[]): B
   return blob;
 }
 
-export function decodeContent(blob: Buffer): { contentHash: ContentHash; chunks: ChunkRef[] } {
-  if (blob.byteLength < HASH_BYTES || (blob.byteLength - HASH_BYTES) % CHUNK_RECORD_BYTES !== 0) {
-    throw new Error(`corrupt content record in the index (${blob.byteLength} bytes); delete the profile's index to rebuild it`);
+/**
+ * The same, from the content BLOB as lower-case hex text (how the index reads it, see
+ * openIndex.ts). The hash and the chunk ids are slices of that text.
+ */
+export function decodeContentHex(hex: string): { contentHash: ContentHash; chunks: ChunkRef[] } {
+  const hashChars = HASH_BYTES * 2;
+  const recordChars = CHUNK_RECORD_BYTES * 2;
+  if (hex.length < hashChars || (hex.length - hashChars) % recordChars !== 0) {
+    throw new Error(`corrupt content record in the index (${hex.length / 2} bytes); delete the profile's index to rebuild it`);
   }
-  const chunks: ChunkRef[] = new Array((blob.byteLength - HASH_BYTES) / CHUNK_RECORD_BYTES);
-  for (let i = 0, offset = HASH_BYTES; offset < blob.byteLength; i++, offset += CHUNK_RECORD_BYTES) {
-    chunks[i] = { id: blob.toString('hex', offset, offset + HASH_BYTES), size: blob.readUInt32BE(offset + HASH_BYTES) };
+  const chunks: ChunkRef[] = new Array((hex.length - hashChars) / recordChars);
+  for (let i = 0, offset = hashChars; offset < hex.length; i++, offset += recordChars) {
+    chunks[i] = { id: hex.slice(offset, offset + hashChars), size: Number.parseInt(hex.slice(offset + hashChars, offset + recordChars), 16) };
   }
-  return { contentHash: blob.toString('hex', 0, HASH_BYTES), chunks };
+  return { contentHash: hex.slice(0, hashChars), chunks };
 }

@@ -2,15 +2,18 @@
 export { IndexTooNewError, MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 export type { Migration } from './migrations.js';
 export { UnknownLibraryError, openIndex } from './openIndex.js';
-export type { EntryTable, Index } from './openIndex.js';
+export type { EntryTable, Index, SharedContent } from './openIndex.js';
 export type {
+  ConflictBase,
   ConflictRecord,
+  ConflictResolution,
   ConflictSide,
   LibraryId,
   LibraryRecord,
   LibraryState,
   LibraryUpdate,
   NewConflict,
+  NewConflictSide,
   NewLibrary,
   PendingCommit,
   ProblemInput,

@@ -30,6 +30,8 @@ export interface LibraryRecord {
   readonly cursor: number;
   /** Selective sync: the folders and files synced, or null for the whole library. */
   readonly selection: readonly LibraryPath[] | null;
+  /** Clean three-way merges of text conflicts are applied without asking (off unless the user allows it). */
+  readonly autoMerge: boolean;
   /** Null while syncing; why and since when (ms) otherwise, e.g. 'user' or 'root-missing'. */
   readonly pause: { readonly reason: string; readonly since: number } | null;
   /** When the last complete sync round ended (ms since the epoch), or null if never. */
@@ -56,7 +58,27 @@ export interface ConflictSide {
   readonly mtimeMs: number | null;
   /** The device that wrote this side, when known. */
   readonly device: string | null;
+  /** The user that wrote this side, when known (null in conflicts recorded before it was kept). */
+  readonly user: string | null;
 }
+
+/** A conflict side as recorded; the user may be left out when it is not known. */
+export type NewConflictSide = Omit<ConflictSide, 'user'> & { readonly user?: string | null };
+
+/**
+ * The merge base of a conflict: the version both sides last agreed on (the synced entry the
+ * conflict replaced), named by its revision on the server, whose history holds its content.
+ */
+export interface ConflictBase {
+  readonly rev: number;
+  readonly node: Node;
+}
+
+/**
+ * How a conflict was closed: a keep choice of the user, a merge the user applied, or a clean
+ * merge the engine applied by itself because the library allows it ('auto-merged').
+ */
+export type ConflictResolution = 'local' | 'remote' | 'both' | 'merged' | 'auto-merged';
 
 export interface ConflictRecord {
   readonly conflictId: number;
@@ -67,11 +89,19 @@ export interface ConflictRecord {
   readonly conflictPath: LibraryPath | null;
   readonly local: ConflictSide;
   readonly remote: ConflictSide;
+  /** The merge base, or null when unknown (both sides created the path, or recorded before bases were kept). */
+  readonly base: ConflictBase | null;
   readonly createdAt: number;
   readonly resolvedAt: number | null;
+  /** How it was resolved; null while open, and for conflicts resolved before this was kept. */
+  readonly resolution: ConflictResolution | null;
 }
 
-export type NewConflict = Omit<ConflictRecord, 'conflictId' | 'resolvedAt'>;
+export type NewConflict = Omit<ConflictRecord, 'conflictId' | 'resolvedAt' | 'resolution' | 'base' | 'local' | 'remote'> & {
+  readonly local: NewConflictSide;
+  readonly remote: NewConflictSide;
+  readonly base?: ConflictBase | null;
+};
 
 /** Every kind of per-path problem the index can hold. Extend it as new reporters appear. */
 export type ProblemKind = ScanProblemKind | 'illegal-local-name' | 'unsafe-path';

@@ -130,6 +130,17 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX pending_commits_by_library ON pending_commits (library_key, created_at);
     `,
   },
+  {
+    version: 2,
+    description: 'conflict merge bases and resolutions, the per-library auto-merge setting',
+    sql: `
+      -- JSON {rev, node} of the merge base; NULL when unknown (older rows, create/create).
+      ALTER TABLE conflicts ADD COLUMN base_side TEXT;
+      ALTER TABLE conflicts ADD COLUMN resolution TEXT
+        CHECK (resolution IS NULL OR resolution IN ('local', 'remote', 'both', 'merged', 'auto-merged'));
+      ALTER TABLE libraries ADD COLUMN auto_merge INTEGER NOT NULL DEFAULT 0 CHECK (auto_merge IN (0, 1));
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -18,15 +18,18 @@ import { chmodSync, closeSync, openSync } from 'node:fs';
 import type { ChunkRef, ChunkingParams } from '../../../shared/model.js';
 import type { LibraryPath } from '../../../shared/paths.js';
 import type { LocalEntry, Node, RemoteEntry, SyncedEntry } from '../model.js';
-import { decodeContent, decodeHash, encodeContent, encodeHash } from './chunkCodec.js';
+import { CHUNK_RECORD_BYTES, decodeContentHex, encodeContent, encodeHash } from './chunkCodec.js';
 import type {
+  ConflictBase,
   ConflictRecord,
+  ConflictResolution,
   ConflictSide,
   LibraryId,
   LibraryRecord,
   LibraryState,
   LibraryUpdate,
   NewConflict,
+  NewConflictSide,
   NewLibrary,
   PendingCommit,
   ProblemInput,
@@ -37,6 +40,17 @@ import type {
   ProfileSettings,
 } from './indexRecords.js';
 import { migrate } from './migrations.js';
+
+/**
+ * What an entry of one state can share with the entry of another state at the same path (see
+ * EntryTable.load). Shared objects are never modified: entries, nodes and chunk lists are
+ * read-only values throughout the engine.
+ */
+export interface SharedContent {
+  readonly path: LibraryPath;
+  readonly node: Node;
+  readonly chunks: readonly ChunkRef[];
+}
 
 /** One of the three entry states of every library, as a table. */
 export interface EntryTable<E extends { readonly path: LibraryPath }> {
@@ -59,7 +73,13 @@ export interface EntryTable<E extends { readonly path: LibraryPath }> {
    * iteration ends, because the connection is busy meanwhile. Use `load` to get a Map.
    */
   iterate(libraryId: LibraryId, options?: { readonly below?: LibraryPath }): IterableIterator<E>;
-  load(libraryId: LibraryId): Map<LibraryPath, E>;
+  /**
+   * All of the library's entries as a Map. With `shareWith` (another state of the library,
+   * loaded already), an entry whose content equals the other state's entry at the same path
+   * takes that entry's path, node and chunk list objects instead of copies of its own: in a
+   * library that is in sync, the second and third states then cost a fraction of the first.
+   */
+  load(libraryId: LibraryId, options?: { readonly shareWith?: ReadonlyMap<LibraryPath, SharedContent> }): Map<LibraryPath, E>;
   count(libraryId: LibraryId): number;
 }
 
@@ -87,7 +107,12 @@ export interface Index {
   readonly conflicts: {
     add(conflict: NewConflict): ConflictRecord;
     list(libraryId: LibraryId, options?: { readonly includeResolved?: boolean }): ConflictRecord[];
-    resolve(conflictId: number, resolvedAt: number): boolean;
+    /** The conflict with this id, open or resolved. */
+    get(conflictId: number): ConflictRecord | undefined;
+    /** Closes an open conflict; false when it was not open. */
+    resolve(conflictId: number, resolvedAt: number, resolution?: ConflictResolution | null): boolean;
+    /** Replaces the remote side (its author learned later from the server's history). */
+    setRemote(conflictId: number, side: NewConflictSide): void;
   };
   readonly problems: {
     list(libraryId: LibraryId): ProblemRecord[];
@@ -166,13 +191,21 @@ interface LibraryRow {
   last_error_at: number | null;
   breaker_override: string | null;
   breaker_override_at: number | null;
+  auto_merge: 0 | 1;
 }
 
 // Entry rows are read as arrays (better-sqlite3's raw mode), in the order of each table's
 // column list below: about a third faster than named rows when loading 100,000 entries.
-type RemoteRow = [path: string, kind: Kind, rev: number, size: number, mtimeMs: number, executable: Flag, content: Buffer | null];
-type LocalRow = [path: string, kind: Kind, size: number, statSize: number, mtimeMs: number, inode: number, executable: Flag, content: Buffer | null];
-type SyncedRow = [path: string, kind: Kind, rev: number, size: number, mtimeMs: number, inode: number, executable: Flag, contentHash: Buffer | null];
+// BLOB columns are read as lower-case hex text (see HEX_COLUMNS): a BLOB would arrive as a
+// Buffer, whose bytes and bookkeeping live outside the JavaScript heap, in memory the C
+// allocator seldom gives back to the system once freed; 300,000 of them per full round left a
+// daemon holding 100 MB it no longer used. A string lives in the heap the collector compacts.
+type RemoteRow = [path: string, kind: Kind, rev: number, size: number, mtimeMs: number, executable: Flag, content: string | null];
+type LocalRow = [path: string, kind: Kind, size: number, statSize: number, mtimeMs: number, inode: number, executable: Flag, content: string | null];
+type SyncedRow = [path: string, kind: Kind, rev: number, size: number, mtimeMs: number, inode: number, executable: Flag, contentHash: string | null];
+
+/** The BLOB columns of entry rows, selected as hex text (see the row types above). */
+const HEX_COLUMNS: ReadonlySet<string> = new Set(['content', 'content_hash']);
 
 interface ConflictRow {
   conflict_id: number;
@@ -183,6 +216,8 @@ interface ConflictRow {
   remote_side: string;
   created_at: number;
   resolved_at: number | null;
+  base_side: string | null;
+  resolution: string | null;
 }
 
 interface ProblemRow {
@@ -233,9 +268,9 @@ function createIndex(db: Database.Database, file: string): Index {
         file ? encodeContent(file.contentHash, entry.chunks) : null,
       ];
     },
-    fromRow: ([path, kind, rev, size, mtimeMs, executable, content]) => {
-      const { node, chunks } = contentOf(kind, content, size, executable);
-      return { path: path as LibraryPath, node, rev, mtimeMs, chunks };
+    fromRow: ([path, kind, rev, size, mtimeMs, executable, content], twin) => {
+      const { node, chunks } = contentOf(kind, content, size, executable, twin);
+      return { path: twin?.path ?? (path as LibraryPath), node, rev, mtimeMs, chunks };
     },
   });
 
@@ -277,9 +312,9 @@ function createIndex(db: Database.Database, file: string): Index {
         file ? encodeHash(file.contentHash) : null,
       ];
     },
-    fromRow: ([path, kind, rev, size, mtimeMs, inode, executable, contentHash]) => ({
-      path: path as LibraryPath,
-      node: nodeOf(kind, contentHash, size, executable),
+    fromRow: ([path, kind, rev, size, mtimeMs, inode, executable, contentHash], twin) => ({
+      path: twin?.path ?? (path as LibraryPath),
+      node: nodeOf(kind, contentHash, size, executable, twin),
       rev,
       inode,
       mtimeMs,
@@ -315,18 +350,41 @@ function createIndex(db: Database.Database, file: string): Index {
 }
 
 const NO_CHUNKS: readonly ChunkRef[] = Object.freeze([]);
+/** Every folder's node: they are all alike. */
+const DIR_NODE: Node = Object.freeze({ kind: 'dir' });
+const HASH_HEX_CHARS = 64;
+const CHUNK_RECORD_HEX_CHARS = 2 * CHUNK_RECORD_BYTES;
 
-function contentOf(kind: Kind, content: Buffer | null, size: number, executable: Flag): { node: Node; chunks: readonly ChunkRef[] } {
-  if (kind === 'dir') return { node: { kind: 'dir' }, chunks: NO_CHUNKS };
+/**
+ * A file node with these facts, taking the twin's node (or at least its hash string) when it
+ * has the same content. Equal content hashes mean equal chunk lists: the hash is taken over the
+ * chunk ids in order, and each id is the hash of its chunk's bytes.
+ */
+function fileNodeOf(contentHash: string, size: number, executable: boolean, twin: SharedContent | undefined): Node {
+  const twinNode = twin?.node;
+  if (twinNode?.kind === 'file' && twinNode.contentHash === contentHash && twinNode.size === size) {
+    return twinNode.executable === executable ? twinNode : { kind: 'file', contentHash: twinNode.contentHash, size, executable };
+  }
+  return { kind: 'file', contentHash, size, executable };
+}
+
+function contentOf(kind: Kind, content: string | null, size: number, executable: Flag, twin?: SharedContent): { node: Node; chunks: readonly ChunkRef[] } {
+  if (kind === 'dir') return { node: DIR_NODE, chunks: NO_CHUNKS };
   if (content === null) throw new Error('corrupt index: a file entry without content');
-  const { contentHash, chunks } = decodeContent(content);
+  if (twin !== undefined && twin.node.kind === 'file' && twin.node.size === size) {
+    const twinHash = twin.node.contentHash;
+    if (content.length === HASH_HEX_CHARS + twin.chunks.length * CHUNK_RECORD_HEX_CHARS && content.startsWith(twinHash)) {
+      return { node: fileNodeOf(twinHash, size, executable === 1, twin), chunks: twin.chunks };
+    }
+  }
+  const { contentHash, chunks } = decodeContentHex(content);
   return { node: { kind: 'file', contentHash, size, executable: executable === 1 }, chunks };
 }
 
-function nodeOf(kind: Kind, contentHash: Buffer | null, size: number, executable: Flag): Node {
-  if (kind === 'dir') return { kind: 'dir' };
-  if (contentHash === null) throw new Error('corrupt index: a file entry without a content hash');
-  return { kind: 'file', contentHash: decodeHash(contentHash), size, executable: executable === 1 };
+function nodeOf(kind: Kind, contentHash: string | null, size: number, executable: Flag, twin?: SharedContent): Node {
+  if (kind === 'dir') return DIR_NODE;
+  if (contentHash === null || contentHash.length !== HASH_HEX_CHARS) throw new Error('corrupt index: a file entry without a content hash');
+  return fileNodeOf(contentHash, size, executable === 1, twin);
 }
 
 interface EntrySpec<E, Row> {
@@ -334,7 +392,8 @@ interface EntrySpec<E, Row> {
   /** The columns after library_key; the first one must be path. */
   readonly columns: readonly string[];
   toParams(entry: E): unknown[];
-  fromRow(row: Row): E;
+  /** The entry of a row; `twin` is the entry of another state at its path, to share with. */
+  fromRow(row: Row, twin?: SharedContent): E;
 }
 
 function createEntryTable<E extends { readonly path: LibraryPath }, Row>(
@@ -344,18 +403,19 @@ function createEntryTable<E extends { readonly path: LibraryPath }, Row>(
 ): EntryTable<E> {
   const { table } = spec;
   const columns = spec.columns.join(', ');
+  const selected = spec.columns.map((column) => (HEX_COLUMNS.has(column) ? `lower(hex(${column}))` : column)).join(', ');
   const placeholders = spec.columns.map(() => '?').join(', ');
   // Descendants of folder f are exactly the paths in ['f/', 'f0'): '0' is the byte after '/'.
   const below = 'AND (path = ? OR (path >= ? AND path < ?))';
   const statements = {
-    get: db.prepare<[number, string], Row>(`SELECT ${columns} FROM ${table} WHERE library_key = ? AND path = ?`).raw(),
+    get: db.prepare<[number, string], Row>(`SELECT ${selected} FROM ${table} WHERE library_key = ? AND path = ?`).raw(),
     put: db.prepare(`INSERT OR REPLACE INTO ${table} (library_key, ${columns}) VALUES (?, ${placeholders})`),
     delete: db.prepare<[number, string]>(`DELETE FROM ${table} WHERE library_key = ? AND path = ?`),
     deleteBelow: db.prepare<[number, string, string, string]>(`DELETE FROM ${table} WHERE library_key = ? ${below}`),
     deleteAll: db.prepare<[number]>(`DELETE FROM ${table} WHERE library_key = ?`),
-    all: db.prepare<[number], Row>(`SELECT ${columns} FROM ${table} WHERE library_key = ? ORDER BY path`).raw(),
+    all: db.prepare<[number], Row>(`SELECT ${selected} FROM ${table} WHERE library_key = ? ORDER BY path`).raw(),
     allBelow: db
-      .prepare<[number, string, string, string], Row>(`SELECT ${columns} FROM ${table} WHERE library_key = ? ${below} ORDER BY path`)
+      .prepare<[number, string, string, string], Row>(`SELECT ${selected} FROM ${table} WHERE library_key = ? ${below} ORDER BY path`)
       .raw(),
     count: db.prepare<[number], number>(`SELECT count(*) FROM ${table} WHERE library_key = ?`).pluck(),
   };
@@ -400,10 +460,13 @@ function createEntryTable<E extends { readonly path: LibraryPath }, Row>(
           : statements.allBelow.iterate(key, options.below, `${options.below}/`, `${options.below}0`);
       for (const row of rows) yield spec.fromRow(row);
     },
-    load(libraryId) {
+    load(libraryId, options = {}) {
       const result = new Map<LibraryPath, E>();
-      for (const row of statements.all.all(keyOf(libraryId))) {
-        const entry = spec.fromRow(row);
+      const share = options.shareWith;
+      // Rows are taken one by one (iterate, not all): a row's decoded text dies young when its
+      // entry shares a twin's objects, instead of living in an array of every row meanwhile.
+      for (const row of statements.all.iterate(keyOf(libraryId))) {
+        const entry = spec.fromRow(row, share?.get((row as unknown as readonly [LibraryPath])[0]));
         result.set(entry.path, entry);
       }
       return result;
@@ -443,7 +506,7 @@ function createProfile(db: Database.Database): Index['profile'] {
 function createLibraries(db: Database.Database, keys: Map<LibraryId, number>): Index['libraries'] {
   const columns =
     'library_key, library_id, name, local_root, chunk_algorithm, chunk_min, chunk_avg, chunk_max, cursor, selection, ' +
-    'pause_reason, paused_at, last_sync_at, last_error, last_error_at, breaker_override, breaker_override_at';
+    'pause_reason, paused_at, last_sync_at, last_error, last_error_at, breaker_override, breaker_override_at, auto_merge';
   const selectAll = db.prepare<[], LibraryRow>(`SELECT ${columns} FROM libraries ORDER BY name, library_id`);
   const selectOne = db.prepare<[string], LibraryRow>(`SELECT ${columns} FROM libraries WHERE library_id = ?`);
   const insert = db.prepare(
@@ -453,7 +516,7 @@ function createLibraries(db: Database.Database, keys: Map<LibraryId, number>): I
   const updateRow = db.prepare(
     'UPDATE libraries SET name = ?, local_root = ?, chunk_algorithm = ?, chunk_min = ?, chunk_avg = ?, chunk_max = ?, ' +
       'cursor = ?, selection = ?, pause_reason = ?, paused_at = ?, last_sync_at = ?, last_error = ?, last_error_at = ?, ' +
-      'breaker_override = ?, breaker_override_at = ? WHERE library_id = ?',
+      'breaker_override = ?, breaker_override_at = ?, auto_merge = ? WHERE library_id = ?',
   );
   const remove = db.prepare<[string]>('DELETE FROM libraries WHERE library_id = ?');
 
@@ -481,6 +544,7 @@ function createLibraries(db: Database.Database, keys: Map<LibraryId, number>): I
       next.lastError?.at ?? null,
       next.breakerOverride?.reason ?? null,
       next.breakerOverride?.at ?? null,
+      next.autoMerge ? 1 : 0,
       libraryId,
     );
     return next;
@@ -523,6 +587,7 @@ function libraryFromRow(row: LibraryRow): LibraryRecord {
     lastError: row.last_error === null || row.last_error_at === null ? null : { message: row.last_error, at: row.last_error_at },
     breakerOverride:
       row.breaker_override === null || row.breaker_override_at === null ? null : { reason: row.breaker_override, at: row.breaker_override_at },
+    autoMerge: row.auto_merge === 1,
   };
 }
 
@@ -532,9 +597,9 @@ function selectionToText(selection: readonly LibraryPath[] | null): string | nul
 
 function createConflicts(db: Database.Database, keyOf: (libraryId: LibraryId) => number): Index['conflicts'] {
   const columns =
-    'c.conflict_id, l.library_id, c.path, c.conflict_path, c.local_side, c.remote_side, c.created_at, c.resolved_at';
+    'c.conflict_id, l.library_id, c.path, c.conflict_path, c.local_side, c.remote_side, c.created_at, c.resolved_at, c.base_side, c.resolution';
   const insert = db.prepare(
-    'INSERT INTO conflicts (library_key, path, conflict_path, local_side, remote_side, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    'INSERT INTO conflicts (library_key, path, conflict_path, local_side, remote_side, created_at, base_side) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
   const selectOne = db.prepare<[number], ConflictRow>(
     `SELECT ${columns} FROM conflicts c JOIN libraries l USING (library_key) WHERE c.conflict_id = ?`,
@@ -545,16 +610,20 @@ function createConflicts(db: Database.Database, keyOf: (libraryId: LibraryId) =>
   const selectAll = db.prepare<[number], ConflictRow>(
     `SELECT ${columns} FROM conflicts c JOIN libraries l USING (library_key) WHERE c.library_key = ? ORDER BY c.conflict_id`,
   );
-  const resolve = db.prepare<[number, number]>('UPDATE conflicts SET resolved_at = ? WHERE conflict_id = ? AND resolved_at IS NULL');
+  const resolve = db.prepare<[number, string | null, number]>(
+    'UPDATE conflicts SET resolved_at = ?, resolution = ? WHERE conflict_id = ? AND resolved_at IS NULL',
+  );
+  const updateRemote = db.prepare<[string, number]>('UPDATE conflicts SET remote_side = ? WHERE conflict_id = ?');
   return {
     add(conflict) {
       const result = insert.run(
         keyOf(conflict.libraryId),
         conflict.path,
         conflict.conflictPath,
-        JSON.stringify(conflict.local),
-        JSON.stringify(conflict.remote),
+        JSON.stringify(sideOf(conflict.local)),
+        JSON.stringify(sideOf(conflict.remote)),
         conflict.createdAt,
+        conflict.base === undefined || conflict.base === null ? null : JSON.stringify(conflict.base),
       );
       return conflictFromRow(selectOne.get(Number(result.lastInsertRowid)) as ConflictRow);
     },
@@ -562,10 +631,21 @@ function createConflicts(db: Database.Database, keyOf: (libraryId: LibraryId) =>
       const statement = options.includeResolved ? selectAll : selectOpen;
       return statement.all(keyOf(libraryId)).map(conflictFromRow);
     },
-    resolve(conflictId, resolvedAt) {
-      return resolve.run(resolvedAt, conflictId).changes > 0;
+    get(conflictId) {
+      const row = selectOne.get(conflictId);
+      return row === undefined ? undefined : conflictFromRow(row);
+    },
+    resolve(conflictId, resolvedAt, resolution = null) {
+      return resolve.run(resolvedAt, resolution, conflictId).changes > 0;
+    },
+    setRemote(conflictId, side) {
+      updateRemote.run(JSON.stringify(sideOf(side)), conflictId);
     },
   };
+}
+
+function sideOf(side: NewConflictSide): ConflictSide {
+  return { node: side.node, rev: side.rev, mtimeMs: side.mtimeMs, device: side.device, user: side.user ?? null };
 }
 
 function conflictFromRow(row: ConflictRow): ConflictRecord {
@@ -574,10 +654,13 @@ function conflictFromRow(row: ConflictRow): ConflictRecord {
     libraryId: row.library_id,
     path: row.path as LibraryPath,
     conflictPath: row.conflict_path as LibraryPath | null,
-    local: JSON.parse(row.local_side) as ConflictSide,
-    remote: JSON.parse(row.remote_side) as ConflictSide,
+    // Sides recorded before users were kept have no user: read as unknown.
+    local: sideOf(JSON.parse(row.local_side) as NewConflictSide),
+    remote: sideOf(JSON.parse(row.remote_side) as NewConflictSide),
+    base: row.base_side === null ? null : (JSON.parse(row.base_side) as ConflictBase),
     createdAt: row.created_at,
     resolvedAt: row.resolved_at,
+    resolution: row.resolution as ConflictResolution | null,
   };
 }
 

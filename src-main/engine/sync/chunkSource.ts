@@ -2,6 +2,10 @@
 // (verified by hash as they are read, so a file changed since the scan is never trusted), and
 // the server for the rest, fetched many at a time. This is what makes a rename on the server,
 // a copy, or a small edit of a large file cost almost nothing on the wire.
+//
+// Chunks from the server are usable as soon as each arrives (verified by the server client), so
+// a file is written while the rest of its request is still on the wire, and its write progress
+// follows the network instead of jumping a whole request at a time.
 
 import path from 'node:path';
 import type { ChunkId, ChunkRef } from '../../../shared/model.js';
@@ -22,41 +26,98 @@ interface LocalCopy {
   readonly size: number;
 }
 
+/**
+ * The chunks of one download request, each usable as soon as it arrives. Its `settled` promise
+ * never rejects: a failed request is reported to whoever waits for one of its chunks.
+ */
+class ChunkBatch {
+  private readonly arrived = new Map<ChunkId, Uint8Array>();
+  private readonly waiting = new Map<ChunkId, { resolve: (bytes: Uint8Array | undefined) => void; reject: (error: unknown) => void }[]>();
+  private failure: { readonly error: unknown } | null = null;
+  private done = false;
+  readonly settled: Promise<void>;
+
+  constructor(
+    private readonly ids: ReadonlySet<ChunkId>,
+    fetch: (onChunk: (id: ChunkId, bytes: Uint8Array) => void) => Promise<unknown>,
+  ) {
+    this.settled = fetch((id, bytes) => {
+      this.arrived.set(id, bytes);
+      const waiters = this.waiting.get(id);
+      this.waiting.delete(id);
+      for (const waiter of waiters ?? []) waiter.resolve(bytes);
+    }).then(
+      () => this.settle(null),
+      (error: unknown) => this.settle({ error }),
+    );
+  }
+
+  /** The chunk's bytes once they arrive; undefined when this batch does not bring it. */
+  get(id: ChunkId): Promise<Uint8Array | undefined> | Uint8Array | undefined {
+    const bytes = this.arrived.get(id);
+    if (bytes !== undefined || !this.ids.has(id)) return bytes;
+    if (this.failure !== null) return Promise.reject(this.failure.error);
+    if (this.done) return undefined;
+    return new Promise((resolve, reject) => {
+      const waiters = this.waiting.get(id);
+      if (waiters === undefined) this.waiting.set(id, [{ resolve, reject }]);
+      else waiters.push({ resolve, reject });
+    });
+  }
+
+  private settle(failure: { readonly error: unknown } | null): void {
+    this.done = true;
+    this.failure = failure;
+    const waiting = [...this.waiting.values()].flat();
+    this.waiting.clear();
+    // The server client throws when a requested chunk does not come, so a waiter left here
+    // belongs to a failed request.
+    for (const waiter of waiting) {
+      if (failure === null) waiter.resolve(undefined);
+      else waiter.reject(failure.error);
+    }
+  }
+}
+
 export class ChunkSource {
   /** Chunk bytes fetched from the server. */
   downloadedBytes = 0;
   /** Chunk bytes taken from local files. */
   reusedBytes = 0;
+  /** Where a chunk of a planned download can be read on this disk, for those chunks only. */
   private readonly localCopies = new Map<ChunkId, LocalCopy>();
   /** Every chunk of every planned download, in the order the files will be read. */
-  private queue: readonly ChunkRef[] = [];
+  private readonly queue: readonly ChunkRef[];
   private queuePosition = 0;
-  /** Chunks fetched ahead; replaced whole by each fetch, so memory stays bounded. */
-  private cache = new Map<ChunkId, Uint8Array>();
+  /** The latest request's chunks; replaced whole by the next request, so memory stays bounded. */
+  private batch: ChunkBatch | null = null;
+  /** Requests still on the wire, which close() waits for. */
+  private readonly inFlight = new Set<Promise<void>>();
   private readonly readers = new Map<LibraryPath, ChunkReader>();
 
+  /**
+   * `downloads` are the chunk lists of the files about to be read, in order, so that chunks of
+   * many small files travel together in one request instead of one request per file; `local`
+   * is the scanned disk, searched for those chunks only.
+   */
   constructor(
     private readonly client: ServerClient,
     private readonly libraryId: string,
     private readonly root: string,
-    local: ReadonlyMap<LibraryPath, LocalEntry>,
+    local: Iterable<LocalEntry>,
+    downloads: readonly (readonly ChunkRef[])[],
   ) {
-    for (const entry of local.values()) {
+    this.queue = downloads.flat();
+    const wanted = new Set<ChunkId>();
+    for (const chunk of this.queue) wanted.add(chunk.id);
+    if (wanted.size === 0) return;
+    for (const entry of local) {
       let offset = 0;
       for (const chunk of entry.chunks) {
-        if (!this.localCopies.has(chunk.id)) this.localCopies.set(chunk.id, { filePath: entry.path, offset, size: chunk.size });
+        if (wanted.has(chunk.id) && !this.localCopies.has(chunk.id)) this.localCopies.set(chunk.id, { filePath: entry.path, offset, size: chunk.size });
         offset += chunk.size;
       }
     }
-  }
-
-  /**
-   * Announces the files about to be read, in order, so that chunks of many small files travel
-   * together in one request instead of one request per file.
-   */
-  plan(files: readonly (readonly ChunkRef[])[]): void {
-    this.queue = files.flat();
-    this.queuePosition = 0;
   }
 
   /**
@@ -84,11 +145,13 @@ export class ChunkSource {
         yield reused;
         continue;
       }
-      let bytes = this.cache.get(chunk.id);
+      let bytes = await this.batch?.get(chunk.id);
       if (bytes === undefined) {
-        if (streaming) await this.fetchFrom(chunk);
-        else await this.fetchOne(chunk);
-        bytes = this.cache.get(chunk.id);
+        // Streaming, the next request takes the window ahead; within a group (whose request
+        // has everything no local file holds), only a local copy that turned out stale is missing.
+        const batch = this.fetch(streaming ? this.window(chunk) : new Set([chunk.id]));
+        if (streaming) this.batch = batch;
+        bytes = await batch.get(chunk.id);
         if (bytes === undefined) throw new Error(`chunk ${chunk.id} was not delivered`);
       }
       yield bytes;
@@ -105,8 +168,8 @@ export class ChunkSource {
     }
   }
 
-  /** Fetches `chunk` and the next queued chunks that no local file holds, up to the window. */
-  private async fetchFrom(chunk: ChunkRef): Promise<void> {
+  /** `chunk` and the next queued chunks that no local file holds, up to the window. */
+  private window(chunk: ChunkRef): Set<ChunkId> {
     const wanted = new Set<ChunkId>([chunk.id]);
     let wantedBytes = chunk.size;
     for (let j = this.queuePosition; j < this.queue.length && wantedBytes < PREFETCH_BYTES; j++) {
@@ -115,11 +178,22 @@ export class ChunkSource {
       wanted.add(next.id);
       wantedBytes += next.size;
     }
-    const cache = new Map<ChunkId, Uint8Array>();
-    this.cache = cache;
-    this.downloadedBytes += await this.client.downloadChunks(this.libraryId, [...wanted], (frame) => {
-      cache.set(frame.id, frame.bytes);
+    return wanted;
+  }
+
+  /** Starts one request (in batches the server accepts) whose chunks are usable as they arrive. */
+  private fetch(ids: ReadonlySet<ChunkId>): ChunkBatch {
+    const batch = new ChunkBatch(ids, (onChunk) =>
+      this.client.downloadChunks(this.libraryId, [...ids], (frame) => {
+        this.downloadedBytes += frame.bytes.length;
+        onChunk(frame.id, frame.bytes);
+      }),
+    );
+    const settled = batch.settled.then(() => {
+      this.inFlight.delete(settled);
     });
+    this.inFlight.add(settled);
+    return batch;
   }
 
   /**
@@ -153,27 +227,14 @@ export class ChunkSource {
   }
 
   /**
-   * Fetches, in one request, every chunk of a group of files that no local file holds, so
-   * that the group's files can then be written at once from memory and disk. Replaces the
-   * previous group's cache: memory stays bounded by one group.
+   * Requests, at once, every chunk of a group of files that no local file holds, so that the
+   * group's files can be written together, each as its chunks arrive. Replaces the previous
+   * group's chunks: memory stays bounded by one group.
    */
-  async prefetch(chunks: readonly ChunkRef[]): Promise<void> {
+  prefetch(chunks: readonly ChunkRef[]): void {
     const wanted = new Set<ChunkId>();
     for (const chunk of chunks) if (!this.localCopies.has(chunk.id)) wanted.add(chunk.id);
-    const cache = new Map<ChunkId, Uint8Array>();
-    this.cache = cache;
-    if (wanted.size === 0) return;
-    this.downloadedBytes += await this.client.downloadChunks(this.libraryId, [...wanted], (frame) => {
-      cache.set(frame.id, frame.bytes);
-    });
-  }
-
-  /** Adds one chunk to the current cache (a local copy turned out stale while writing a group). */
-  private async fetchOne(chunk: ChunkRef): Promise<void> {
-    const cache = this.cache;
-    this.downloadedBytes += await this.client.downloadChunks(this.libraryId, [chunk.id], (frame) => {
-      cache.set(frame.id, frame.bytes);
-    });
+    this.batch = wanted.size === 0 ? null : this.fetch(wanted);
   }
 
   /** The chunk from a local file, if one holds it still (checked by hash), else undefined. */
@@ -210,10 +271,16 @@ export class ChunkSource {
     return reader;
   }
 
-  /** Closes the local files it keeps open. */
+  /**
+   * Closes the local files it keeps open, and waits for requests still on the wire (a file
+   * given up mid-way leaves the rest of its request coming), so that the round's byte count
+   * is complete and nothing runs on after the round.
+   */
   async close(): Promise<void> {
     const readers = [...this.readers.values()];
     this.readers.clear();
     for (const reader of readers) await reader.close().catch(() => undefined);
+    this.batch = null;
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
 }

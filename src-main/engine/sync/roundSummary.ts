@@ -37,6 +37,8 @@ export interface RoundSummary {
   /** Folders created on this disk or on the server. */
   foldersCreated: number;
   conflicts: LibraryPath[];
+  /** Conflicts resolved automatically by a clean merge after the round (the library allows it). */
+  autoMerged: { readonly path: LibraryPath; readonly conflictPath: LibraryPath | null }[];
   problems: RoundProblem[];
   /** How many plan-execute passes the round needed until nothing was left. */
   passes: number;
@@ -60,6 +62,7 @@ export function emptySummary(libraryId: string, name: string): RoundSummary {
     movedRemote: 0,
     foldersCreated: 0,
     conflicts: [],
+    autoMerged: [],
     problems: [],
     passes: 0,
   };
@@ -71,6 +74,23 @@ export interface RoundProgress {
   readonly phase: 'pulling' | 'scanning' | 'uploading' | 'downloading' | 'committing' | 'applying';
   readonly filesDone: number;
   readonly filesTotal: number;
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
+}
+
+/**
+ * Progress of one file's transfer in a round. For an upload, bytesDone counts the file's chunks
+ * the server has already and those handed to the upload stream (which runs at most two 4 MiB
+ * requests ahead of the server's answers); for a download, the bytes written (a resumed
+ * download starts at what its partial file held). A transfer that completes ends with one event
+ * where bytesDone equals bytesTotal: for a download once the file is in place, for an upload
+ * once its last chunk is handed over (the round commits the file later). A transfer given up
+ * (the file changed meanwhile) just stops reporting; the round's end says what happened.
+ */
+export interface FileProgress {
+  readonly libraryId: string;
+  readonly path: LibraryPath;
+  readonly direction: 'upload' | 'download';
   readonly bytesDone: number;
   readonly bytesTotal: number;
 }

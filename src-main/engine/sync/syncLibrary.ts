@@ -38,8 +38,10 @@ import type { PlanAction, RemoteFeedEntry } from '../planner/index.js';
 import { isRemoteError } from '../remote/remoteError.js';
 import type { ServerClient } from '../remote/serverClient.js';
 import { ChunkSource } from './chunkSource.js';
+import { FileProgressMeter } from './fileProgressMeter.js';
+import type { FileTransfer } from './fileProgressMeter.js';
 import { emptySummary } from './roundSummary.js';
-import type { RoundProgress, RoundSummary } from './roundSummary.js';
+import type { FileProgress, RoundProgress, RoundSummary } from './roundSummary.js';
 import { feedEntryOf, putChangeOf } from './remoteEntries.js';
 import type { LocalScanner } from './localScanner.js';
 
@@ -53,6 +55,8 @@ export interface SyncDependencies {
   /** Circuit breaker: a pass that would delete more than this many files pauses the library. */
   readonly maxDeletes?: number;
   readonly onProgress?: (progress: RoundProgress) => void;
+  /** Per-file transfer progress, thinned out (see fileProgressMeter.ts). */
+  readonly onFileProgress?: (progress: FileProgress) => void;
   /**
    * What to scan: 'all' (the default) walks the whole folder; a list scans only those paths
    * (what a watcher reported) and trusts the rest of the last scan; an empty list scans
@@ -156,6 +160,7 @@ class Round {
   private ignore: IgnoreMatcher = createIgnoreMatcher(undefined);
   /** `movedFrom` of remote entries pulled in this round (the index does not keep it). */
   private readonly movedFrom = new Map<LibraryPath, LibraryPath>();
+  private readonly fileProgress: FileProgressMeter;
 
   constructor(
     private readonly deps: SyncDependencies,
@@ -166,16 +171,19 @@ class Round {
     this.libraryId = library.libraryId;
     this.root = library.localRoot;
     this.chunking = library.chunking;
+    this.fileProgress = new FileProgressMeter(library.libraryId, deps.onFileProgress);
   }
 
   async run(): Promise<void> {
     for (let pass = 1; pass <= MAX_PASSES; pass++) {
       this.summary.passes = pass;
       await this.pull();
-      const scanned = await this.scan();
-      if (!scanned) return;
-      await this.releaseDeselected();
-      const planned = await this.plan();
+      // The pass works from one copy of each state: the scan's result is the local state (the
+      // index holds the same), so it is not read back; at 100,000 entries each copy is ~50 MB.
+      const local = await this.scan();
+      if (local === null) return;
+      const synced = await this.releaseDeselected(local);
+      const planned = await this.plan(local, synced);
       if (planned === null) return;
       const { actions, state } = planned;
       const runnable = actions.filter((action) => action.kind !== 'problem');
@@ -216,12 +224,12 @@ class Round {
   }
 
   /**
-   * Scans the library folder into the local state. Returns false (and pauses the library)
-   * when a circuit breaker trips: the root is missing or unreadable, or it is empty while the
-   * merge base says it held files (an unmounted disk must never look like "the user deleted
-   * everything").
+   * Scans the library folder into the local state, and returns it. Returns null (and pauses
+   * the library) when a circuit breaker trips: the root is missing or unreadable, or it is
+   * empty while the merge base says it held files (an unmounted disk must never look like
+   * "the user deleted everything").
    */
-  private async scan(): Promise<boolean> {
+  private async scan(): Promise<Map<LibraryPath, LocalEntry> | null> {
     this.progress('scanning', 0, 0, 0, 0);
     const previous = this.index.local.load(this.libraryId);
     const platform = this.deps.platform ?? process.platform;
@@ -235,12 +243,12 @@ class Round {
     });
     if (outcome.status === 'root-problem') {
       this.pause('root-missing', outcome.error.message);
-      return false;
+      return null;
     }
     const result = outcome.result;
     if (result.local.size === 0 && this.index.synced.count(this.libraryId) >= EMPTIED_MIN_ENTRIES && !this.overridden('root-emptied')) {
       this.pause('root-emptied', `the folder ${this.root} is empty although it held synced files; if you really deleted everything, resume the library to delete them on the server too`);
-      return false;
+      return null;
     }
     this.index.transaction(() => {
       this.index.local.deleteMany(this.libraryId, result.deletions);
@@ -254,7 +262,7 @@ class Round {
     });
     this.ignore = result.ignore;
     for (const problem of result.problems) this.addProblem(problem.path || problem.name, problem.kind, problem.message);
-    return true;
+    return result.local;
   }
 
   /**
@@ -262,49 +270,66 @@ class Round {
    * selected. Only files whose content is exactly what the server has (the merge base) are
    * removed; anything changed or new stays on disk, is reported, and keeps its merge base, so
    * selecting the folder again uploads the change instead of losing it.
+   *
+   * Works on the pass's local state and keeps it equal to the index; returns the synced state
+   * it read (and kept up to date), or undefined when everything is selected.
    */
-  private async releaseDeselected(): Promise<void> {
+  private async releaseDeselected(localState: Map<LibraryPath, LocalEntry>): Promise<Map<LibraryPath, SyncedEntry> | undefined> {
     const selection = this.index.libraries.get(this.libraryId)?.selection ?? null;
-    if (selection === null) return;
-    const synced = this.index.synced.load(this.libraryId);
-    for (const local of this.index.local.load(this.libraryId).values()) {
+    if (selection === null) return undefined;
+    const synced = this.index.synced.load(this.libraryId, { shareWith: localState });
+    for (const local of localState.values()) {
       if (local.node.kind === 'file' && !synced.has(local.path) && !isInSelection(local.path, selection)) {
         this.addProblem(local.path, 'unselected-kept', `${local.path} is in a folder you do not sync; it stays on this computer only`);
       }
     }
     const released = [...synced.values()].filter((entry) => !isInSelection(entry.path, selection));
-    if (released.length === 0) return;
+    if (released.length === 0) return synced;
+    const forget = (entryPath: LibraryPath): void => {
+      this.forgetEverywhereLocal(entryPath);
+      localState.delete(entryPath);
+      synced.delete(entryPath);
+    };
     // Deepest first, so that folders are empty by the time we reach them.
     released.sort((a, b) => b.path.split('/').length - a.path.split('/').length || (a.path < b.path ? 1 : -1));
     for (const base of released) {
-      const local = this.index.local.get(this.libraryId, base.path);
+      const local = localState.get(base.path);
       if (local === undefined) {
         this.index.synced.delete(this.libraryId, base.path);
+        synced.delete(base.path);
         continue;
       }
       if (local.node.kind === 'dir' && base.node.kind === 'dir') {
         const result = await deleteFolderIfEmpty(this.root, base.path);
-        if (result.status === 'deleted' || result.status === 'absent') this.forgetEverywhereLocal(base.path);
+        if (result.status === 'deleted' || result.status === 'absent') forget(base.path);
         continue;
       }
       const expect = expectationFromLocalEntry(local);
       if (expect.kind === 'file' && sameContent(local.node, base.node)) {
         const result = await deleteFileIfUnchanged(this.root, base.path, expect);
         if (result.status === 'deleted' || result.status === 'absent') {
-          this.forgetEverywhereLocal(base.path);
+          forget(base.path);
           continue;
         }
       }
       this.addProblem(base.path, 'unselected-kept', `${base.path} is in a folder you no longer sync but has changes that are not on the server; it was kept on disk`);
     }
+    return synced;
   }
 
   // ---- planning -----------------------------------------------------------------------------
 
-  /** Plans a pass. Returns null (and pauses) when the plan trips the mass-delete breaker. */
-  /** Plans a pass, returning the actions with the state they were planned from. */
-  private async plan(): Promise<{ actions: PlanAction[]; state: LibraryState } | null> {
-    const state = this.index.loadState(this.libraryId);
+  /**
+   * Plans a pass from the local state of its scan (and the synced state, when the pass read it
+   * already), returning the actions with the state they were planned from. Returns null (and
+   * pauses) when the plan trips the mass-delete breaker.
+   */
+  private async plan(local: Map<LibraryPath, LocalEntry>, synced: Map<LibraryPath, SyncedEntry> | undefined): Promise<{ actions: PlanAction[]; state: LibraryState } | null> {
+    const state: LibraryState = {
+      remote: this.index.remote.load(this.libraryId, { shareWith: local }),
+      local,
+      synced: synced ?? this.index.synced.load(this.libraryId, { shareWith: local }),
+    };
     const platform = this.deps.platform ?? process.platform;
     const remote = new Map<LibraryPath, RemoteFeedEntry>();
     const illegal: LibraryPath[] = [];
@@ -384,8 +409,11 @@ class Round {
 
     const downloads: DownloadJob[] = [];
     const remoteChanges: { change: ChangeInput; onApplied: (result: Extract<ChangeResult, { status: 'applied' }>) => void }[] = [];
-    const chunkSource = new ChunkSource(this.deps.client, this.libraryId, this.root, state.local);
-    chunkSource.plan(
+    const chunkSource = new ChunkSource(
+      this.deps.client,
+      this.libraryId,
+      this.root,
+      state.local.values(),
       actions.flatMap((action) =>
         (action.kind === 'download' || action.kind === 'conflict') && action.remote.node.kind === 'file' ? [action.remote.chunks] : [],
       ),
@@ -489,23 +517,32 @@ class Round {
     // Chunks that a version on the server already references are present for the library
     // (the server's rule), so only the others need asking about: a small edit of a large file
     // asks about one or two ids, not thousands.
-    const known = new Set<string>();
-    if (!this.askForEveryChunk) for (const entry of remote.values()) for (const chunk of entry.chunks) known.add(chunk.id);
-    const ids: string[] = [];
-    for (const entry of files.values()) for (const chunk of entry.chunks) if (!known.has(chunk.id)) ids.push(chunk.id);
-    const missing = ids.length === 0 ? new Set<string>() : await this.deps.client.missingChunks(this.libraryId, ids);
+    const ids = new Set<string>();
+    for (const entry of files.values()) for (const chunk of entry.chunks) ids.add(chunk.id);
+    if (!this.askForEveryChunk) for (const entry of remote.values()) for (const chunk of entry.chunks) ids.delete(chunk.id);
+    const missing = ids.size === 0 ? new Set<string>() : await this.deps.client.missingChunks(this.libraryId, [...ids]);
     let bytesTotal = 0;
     const located: { filePath: LibraryPath; chunk: ChunkRef; offset: number }[] = [];
+    /** Per file, the bytes of the chunks it sends (a chunk it shares with a file before it is sent there). */
+    const toSend = new Map<LibraryPath, number>();
     for (const [filePath, entry] of files) {
       let offset = 0;
       for (const chunk of entry.chunks) {
         if (missing.delete(chunk.id)) {
           located.push({ filePath, chunk, offset });
           bytesTotal += chunk.size;
+          toSend.set(filePath, (toSend.get(filePath) ?? 0) + chunk.size);
         }
         offset += chunk.size;
       }
     }
+    const meter = this.fileProgress;
+    const sizeOf = (filePath: LibraryPath): number => {
+      const node = files.get(filePath)?.node;
+      return node?.kind === 'file' ? node.size : 0;
+    };
+    // A file whose chunks the server has already is transferred as far as bytes go.
+    for (const filePath of files.keys()) if (!toSend.has(filePath)) meter.start(filePath, 'upload', sizeOf(filePath), sizeOf(filePath)).finish();
     const failed = new Set<LibraryPath>();
     const client = this.deps.client;
     let bytesDone = 0;
@@ -514,9 +551,14 @@ class Round {
     // Chunks are located file after file, so one open reader serves all of a file's chunks.
     async function* frames(): AsyncGenerator<{ id: string; bytes: Uint8Array }> {
       const open: { path: LibraryPath | null; reader: ChunkReader | null } = { path: null, reader: null };
+      let current = null as { path: LibraryPath; transfer: FileTransfer; left: number } | null;
       try {
         for (const { filePath, chunk, offset } of located) {
           if (failed.has(filePath)) continue;
+          if (current?.path !== filePath) {
+            const sending: number = toSend.get(filePath) ?? 0;
+            current = { path: filePath, transfer: meter.start(filePath, 'upload', sizeOf(filePath), sizeOf(filePath) - sending), left: sending };
+          }
           let bytes: Uint8Array;
           try {
             if (open.reader === null || open.path !== filePath) {
@@ -534,6 +576,10 @@ class Round {
           bytesDone += bytes.length;
           progress(bytesDone);
           yield { id: chunk.id, bytes };
+          // The upload stream has taken the chunk.
+          current.transfer.add(bytes.length);
+          current.left -= bytes.length;
+          if (current.left <= 0) current.transfer.finish();
         }
       } finally {
         await open.reader?.close().catch(() => undefined);
@@ -655,7 +701,7 @@ class Round {
         group.push(job);
         bytes += job.remote.node.kind === 'file' ? job.remote.node.size : 0;
       }
-      await chunks.prefetch(group.flatMap((job) => job.remote.chunks));
+      chunks.prefetch(group.flatMap((job) => job.remote.chunks));
       const written = await mapWithConcurrency(group, DOWNLOAD_CONCURRENCY, (job) => this.writeDownload(job.path, job.remote, job.expectLocal, chunks, false));
       this.index.transaction(() => {
         for (const record of written) if (record !== null) this.recordDownload(record);
@@ -691,9 +737,18 @@ class Round {
       partial = { name, keepBytes: kept.bytes };
       firstChunk = kept.chunks;
     }
+    const transfer = this.fileProgress.start(entryPath, 'download', remote.node.size, partial?.keepBytes ?? 0);
+    // Counts a piece once the writer asks for the next one, which it does after writing it.
+    async function* counted(pieces: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+      for await (const piece of pieces) {
+        yield piece;
+        transfer.add(piece.length);
+      }
+    }
+    const pieces = chunks.read(remote.chunks.slice(firstChunk), streaming, entryPath);
     let result;
     try {
-      result = await writeFileAtomic(this.root, entryPath, chunks.read(remote.chunks.slice(firstChunk), streaming, entryPath), {
+      result = await writeFileAtomic(this.root, entryPath, transfer.reported ? counted(pieces) : pieces, {
         mtimeMs: remote.mtimeMs,
         executable: remote.node.executable,
         expect,
@@ -711,6 +766,7 @@ class Round {
       return null;
     }
     if (result.status === 'changed') return null; // the user touched it: the next pass makes it a conflict
+    transfer.finish();
     this.summary.downloadedFiles += 1;
     return { path: entryPath, remote, inode: result.inode, mtimeMs: result.mtimeMs, size: result.size };
   }
@@ -770,14 +826,18 @@ class Round {
     }
     const copy: LocalEntry = { ...action.local, path: action.conflictPath, inode: moved.inode };
     this.index.transaction(() => {
+      // The synced entry this replaces is the merge base: the version both sides started from.
+      const base = this.index.synced.get(this.libraryId, action.path);
       this.rebaseLocal(action.path, action.conflictPath);
       this.index.synced.delete(this.libraryId, action.path);
       this.index.conflicts.add({
         libraryId: this.libraryId,
         path: action.path,
         conflictPath: action.conflictPath,
-        local: { node: action.local.node, rev: null, mtimeMs: action.local.mtimeMs, device: this.deps.deviceName },
+        local: { node: action.local.node, rev: null, mtimeMs: action.local.mtimeMs, device: this.deps.deviceName, user: this.index.profile.get().userName ?? null },
+        // The remote side's author is filled in from the server's history after the round.
         remote: { node: action.remote.node, rev: action.remote.rev, mtimeMs: action.remote.mtimeMs, device: null },
+        base: base === undefined ? null : { rev: base.rev, node: base.node },
         createdAt: Date.now(),
       });
     });

@@ -65,6 +65,39 @@ const cases: Record<number, MigrationCase> = {
       expect(db.prepare('SELECT count(*) FROM local_entries').pluck().get()).toBe(0);
     },
   },
+  2: {
+    seed(db) {
+      db.prepare(
+        "INSERT INTO libraries (library_id, name, local_root, chunk_algorithm, chunk_min, chunk_avg, chunk_max) VALUES ('L', 'Docs', '/x', 'fastcdc', 1, 2, 3)",
+      ).run();
+      // A conflict as version 1 recorded it: sides without a user, no base.
+      const side = (device: string) => JSON.stringify({ node: { kind: 'file', contentHash: HASH, size: 3, executable: false }, rev: null, mtimeMs: 5, device });
+      db.prepare("INSERT INTO conflicts (library_key, path, conflict_path, local_side, remote_side, created_at) VALUES (1, 'a.txt', 'a (conflict x 2024-01-01 000000).txt', ?, ?, 100)").run(
+        side('laptop'),
+        side('desktop'),
+      );
+    },
+    check(db) {
+      db.close();
+      const index = openIndex(file);
+      try {
+        const [library] = index.libraries.list();
+        expect(library).toMatchObject({ libraryId: 'L', autoMerge: false });
+        const [conflict] = index.conflicts.list('L');
+        expect(conflict).toMatchObject({ path: 'a.txt', base: null, resolution: null, local: { device: 'laptop', user: null }, remote: { device: 'desktop', user: null } });
+        expect(index.libraries.update('L', { autoMerge: true }).autoMerge).toBe(true);
+        expect(index.libraries.get('L')?.autoMerge).toBe(true);
+        expect(index.conflicts.resolve(conflict!.conflictId, 200, 'auto-merged')).toBe(true);
+        expect(index.conflicts.get(conflict!.conflictId)).toMatchObject({ resolvedAt: 200, resolution: 'auto-merged' });
+      } finally {
+        index.close();
+      }
+      const raw = new Database(file);
+      expect(() => raw.prepare("UPDATE conflicts SET resolution = 'guessed'").run()).toThrow(/CHECK/);
+      expect(() => raw.prepare('UPDATE libraries SET auto_merge = 2').run()).toThrow(/CHECK/);
+      raw.close();
+    },
+  },
 };
 
 describe('migrations', () => {
@@ -82,7 +115,7 @@ describe('migrations', () => {
       expect(migrate(db, MIGRATIONS.slice(0, version))).toEqual({ from: version - 1, to: version });
       expect(db.pragma('user_version', { simple: true })).toBe(version);
       testCase.check(db);
-      db.close();
+      if (db.open) db.close();
     },
   );
 

@@ -10,7 +10,7 @@ import {
   UnknownLibraryError,
   openIndex,
 } from '../../../src-main/engine/index/index.js';
-import { decodeContent, encodeContent } from '../../../src-main/engine/index/chunkCodec.js';
+import { decodeContentHex, encodeContent } from '../../../src-main/engine/index/chunkCodec.js';
 import type { LocalEntry, RemoteEntry, SyncedEntry } from '../../../src-main/engine/model.js';
 import { DEFAULT_CHUNKING } from '../../../shared/model.js';
 import { type LibraryPath, parseLibraryPath } from '../../../shared/paths.js';
@@ -101,6 +101,7 @@ describe('libraries', () => {
       lastSyncAt: null,
       lastError: null,
       breakerOverride: null,
+      autoMerge: false,
     });
   });
 
@@ -225,6 +226,64 @@ describe('entry tables', () => {
   });
 });
 
+describe('sharing between states', () => {
+  // A local state to share with, loaded first as a sync round does.
+  const twinFile = localFile('same.txt');
+  const cases: readonly {
+    readonly name: string;
+    readonly remote: RemoteEntry;
+    /** Which of the local twin's objects the loaded remote entry takes. */
+    readonly shares: { readonly path: boolean; readonly node: boolean; readonly chunks: boolean };
+  }[] = [
+    {
+      name: 'the same content takes the path, node and chunk list of the twin',
+      remote: { path: p('same.txt'), node: twinFile.node, rev: 4, mtimeMs: 1, chunks: twinFile.chunks },
+      shares: { path: true, node: true, chunks: true },
+    },
+    {
+      name: 'the same content with another executable bit takes all but the node',
+      remote: { path: p('same.txt'), node: { ...twinFile.node, executable: false } as RemoteEntry['node'], rev: 4, mtimeMs: 1, chunks: twinFile.chunks },
+      shares: { path: true, node: false, chunks: true },
+    },
+    {
+      name: 'other content takes only the path',
+      remote: { ...remoteFile('same.txt', 'other content'), path: p('same.txt') },
+      shares: { path: true, node: false, chunks: false },
+    },
+    {
+      name: 'a twin whose chunk list does not fit the stored content is not trusted for it',
+      remote: { path: p('same.txt'), node: twinFile.node, rev: 4, mtimeMs: 1, chunks: [{ id: sha('one whole chunk'), size: 10 }] },
+      shares: { path: true, node: false, chunks: false },
+    },
+  ];
+  for (const testCase of cases) {
+    it(testCase.name, () => {
+      index.local.put(ID, twinFile);
+      index.remote.put(ID, testCase.remote);
+      const local = index.local.load(ID);
+      const twin = local.get(p('same.txt'))!;
+      const loaded = index.remote.load(ID, { shareWith: local }).get(p('same.txt'))!;
+      expect(loaded).toEqual(testCase.remote);
+      expect(loaded.path === twin.path, 'path').toBe(testCase.shares.path);
+      expect(loaded.node === twin.node, 'node').toBe(testCase.shares.node);
+      expect(loaded.chunks === twin.chunks, 'chunks').toBe(testCase.shares.chunks);
+    });
+  }
+
+  it('shares synced nodes and folders, and loads the same values as without sharing', () => {
+    const synced: SyncedEntry = { path: p('same.txt'), node: twinFile.node, rev: 3, inode: 1, mtimeMs: 12 };
+    index.local.putMany(ID, [twinFile, localDir('folder'), localFile('folder/changed.txt')]);
+    index.synced.putMany(ID, [synced, { path: p('folder'), node: { kind: 'dir' }, rev: 2, inode: 9, mtimeMs: 5 }, syncedFile('folder/changed.txt'), syncedFile('only-synced.txt')]);
+    const local = index.local.load(ID);
+    const shared = index.synced.load(ID, { shareWith: local });
+    expect(shared).toEqual(index.synced.load(ID));
+    expect(shared.get(p('same.txt'))!.node).toBe(local.get(p('same.txt'))!.node);
+    expect(shared.get(p('folder'))!.node).toBe(local.get(p('folder'))!.node);
+    expect(shared.get(p('folder/changed.txt'))!.node).not.toBe(local.get(p('folder/changed.txt'))!.node);
+    expect(shared.get(p('only-synced.txt'))).toEqual(syncedFile('only-synced.txt'));
+  });
+});
+
 describe('transactions', () => {
   it('commits all or nothing', () => {
     expect(() =>
@@ -269,6 +328,27 @@ describe('conflicts', () => {
     expect(index.conflicts.resolve(conflict.conflictId, 300)).toBe(false);
     expect(index.conflicts.list(ID)).toEqual([]);
     expect(index.conflicts.list(ID, { includeResolved: true })).toEqual([{ ...conflict, resolvedAt: 200 }]);
+  });
+
+  it('keeps the merge base, both authors and how a conflict was resolved', () => {
+    const base = { rev: 4, node: { kind: 'file' as const, contentHash: sha('b'), size: 2, executable: false } };
+    const conflict = index.conflicts.add({
+      libraryId: ID,
+      path: p('notes.md'),
+      conflictPath: p('notes (conflict laptop 2024-05-01 123015).md'),
+      local: { node: { kind: 'file', contentHash: sha('l'), size: 1, executable: false }, rev: null, mtimeMs: 5, device: 'laptop', user: 'ann' },
+      remote: { node: { kind: 'file', contentHash: sha('r'), size: 3, executable: false }, rev: 9, mtimeMs: 6, device: null },
+      base,
+      createdAt: 100,
+    });
+    expect(conflict).toMatchObject({ base, resolution: null, local: { user: 'ann' }, remote: { device: null, user: null } });
+    index.conflicts.setRemote(conflict.conflictId, { ...conflict.remote, device: 'desktop', user: 'bob' });
+    expect(index.conflicts.get(conflict.conflictId)?.remote).toMatchObject({ device: 'desktop', user: 'bob', rev: 9 });
+    expect(index.conflicts.resolve(conflict.conflictId, 300, 'merged')).toBe(true);
+    expect(index.conflicts.get(conflict.conflictId)).toMatchObject({ resolvedAt: 300, resolution: 'merged', base });
+    // Created on both sides: no base.
+    const created = index.conflicts.add({ ...conflict, base: null });
+    expect(created.base).toBeNull();
   });
 });
 
@@ -320,7 +400,7 @@ describe('content codec', () => {
     ];
     const blob = encodeContent(sha('file'), chunks);
     expect(blob.byteLength).toBe(32 + 72);
-    expect(decodeContent(blob)).toEqual({ contentHash: sha('file'), chunks });
+    expect(decodeContentHex(blob.toString('hex'))).toEqual({ contentHash: sha('file'), chunks });
   });
 
   const badIds = [
@@ -333,7 +413,7 @@ describe('content codec', () => {
   });
 
   it('rejects a stored record of the wrong length', () => {
-    expect(() => decodeContent(Buffer.alloc(40))).toThrow(/corrupt/);
+    expect(() => decodeContentHex('00'.repeat(40))).toThrow(/corrupt/);
   });
 });
 
