@@ -1,0 +1,184 @@
+// How conflicts read: one side as short facts ("12 KB · changed 5 minutes ago · by ann · on
+// laptop"), the kind of conflict, each way out and each merge choice by name. Facts rather than
+// one sentence, so every language reads naturally whichever of them are known.
+
+import type { ApiErrorCode, ConflictSideView, ConflictView, KeepChoice } from '../../shared/api/index.js';
+import type { ConflictChoice, LineEndingStyle } from '../../shared/merge/index.js';
+import type { MessageKey } from '../i18n/en.js';
+import type { Translator } from '../i18n/translate.js';
+import { errorMessageKey } from '../state/errorText.js';
+import type { UnavailableReason } from './conflictResolution.js';
+import type { MergeLineOrigin } from './mergeChoices.js';
+
+export function describeSide(side: ConflictSideView, i18n: Translator, now: number): string {
+  const facts: string[] = [];
+  switch (side.kind) {
+    case 'file':
+      facts.push(i18n.bytes(side.size));
+      if (side.mtimeMs !== null) facts.push(i18n.t('conflicts.changedAt', { time: i18n.timeAgo(side.mtimeMs, now) }));
+      break;
+    case 'dir':
+      facts.push(i18n.t('conflicts.folder'));
+      break;
+    case 'deleted':
+      facts.push(i18n.t('conflicts.deleted'));
+      break;
+    default:
+      side satisfies never;
+  }
+  if (side.user !== null) facts.push(i18n.t('conflicts.byUser', { user: side.user }));
+  if (side.device !== null) facts.push(i18n.t('conflicts.onDevice', { device: side.device }));
+  return facts.join(' · ');
+}
+
+/** The file name of a library path, for a conflict copy shown next to its original. */
+export function fileNameOf(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** What sort of conflict this is, for the tag beside its path. */
+export function conflictKindKey(conflict: ConflictView): MessageKey {
+  if (conflict.local.kind === 'deleted' || conflict.remote.kind === 'deleted') return 'conflicts.kind.deleted';
+  if (conflict.local.kind === 'dir' || conflict.remote.kind === 'dir') return 'conflicts.kind.folder';
+  switch (conflict.contentKind) {
+    case 'text':
+      return 'conflicts.kind.text';
+    case 'image':
+      return 'conflicts.kind.image';
+    case 'binary':
+      return 'conflicts.kind.binary';
+    case null:
+      return 'conflicts.kind.file';
+    default:
+      return conflict.contentKind satisfies never;
+  }
+}
+
+/** Whether the list can promise a merge: text on both sides, and the version both started from is known. */
+export function mayMerge(conflict: ConflictView): boolean {
+  return conflict.contentKind === 'text' && conflict.baseKnown;
+}
+
+/** The name of a way out. Without a conflict copy 'both' only accepts what is there. */
+export function keepTitleKey(keep: KeepChoice, hasCopy: boolean): MessageKey {
+  switch (keep) {
+    case 'local':
+      return 'conflicts.keepMine';
+    case 'remote':
+      return 'conflicts.keepTheirs';
+    case 'both':
+      return hasCopy ? 'conflicts.keepBoth' : 'resolve.accept.title';
+    case 'merged':
+      return 'resolve.merged.title';
+    default:
+      return keep satisfies never;
+  }
+}
+
+/** What a way out does, in a sentence with {name} (the file) and {copy} (the conflict copy). */
+export function keepTextKey(keep: KeepChoice, hasCopy: boolean): MessageKey {
+  switch (keep) {
+    case 'local':
+      return 'resolve.local.text';
+    case 'remote':
+      return 'resolve.remote.text';
+    case 'both':
+      return hasCopy ? 'resolve.both.text' : 'resolve.accept.text';
+    case 'merged':
+      return 'resolve.merged.text';
+    default:
+      return keep satisfies never;
+  }
+}
+
+/** What the list says once a conflict is resolved, with {path}. */
+export function resolvedKey(keep: KeepChoice, hasCopy: boolean): MessageKey {
+  switch (keep) {
+    case 'local':
+      return 'resolve.done.local';
+    case 'remote':
+      return 'resolve.done.remote';
+    case 'both':
+      return hasCopy ? 'resolve.done.both' : 'resolve.done.accept';
+    case 'merged':
+      return 'resolve.done.merged';
+    default:
+      return keep satisfies never;
+  }
+}
+
+export function unavailableKey(reason: UnavailableReason): MessageKey {
+  switch (reason) {
+    case 'copy-missing':
+      return 'resolve.unavailable.copyMissing';
+    case 'name-not-file':
+      return 'resolve.unavailable.nameNotFile';
+    case 'not-text':
+      return 'resolve.unavailable.notText';
+    case 'base-unknown':
+      return 'conflict.baseUnknown';
+    case 'base-unavailable':
+      return 'conflict.baseUnavailable';
+    default:
+      return reason satisfies never;
+  }
+}
+
+/** The merge choices in the order offered, each with its name. */
+export const MERGE_CHOICE_KEYS: readonly { readonly choice: ConflictChoice; readonly key: MessageKey }[] = [
+  { choice: 'mine', key: 'merge.choice.mine' },
+  { choice: 'theirs', key: 'merge.choice.theirs' },
+  { choice: 'mine-then-theirs', key: 'merge.choice.mineThenTheirs' },
+  { choice: 'theirs-then-mine', key: 'merge.choice.theirsThenMine' },
+  { choice: 'base', key: 'merge.choice.base' },
+];
+
+/** What a marked line of the merged result says to a screen reader; unchanged lines say nothing. */
+export function originKey(origin: MergeLineOrigin): MessageKey | null {
+  switch (origin) {
+    case 'unchanged':
+      return null;
+    case 'mine':
+      return 'merge.origin.mine';
+    case 'theirs':
+      return 'merge.origin.theirs';
+    case 'both':
+      return 'merge.origin.both';
+    case 'chosen':
+      return 'merge.origin.chosen';
+    default:
+      return origin satisfies never;
+  }
+}
+
+export function lineEndingKey(style: LineEndingStyle): MessageKey {
+  switch (style) {
+    case 'lf':
+      return 'lineEnding.lf';
+    case 'crlf':
+      return 'lineEnding.crlf';
+    case 'cr':
+      return 'lineEnding.cr';
+    case 'mixed':
+      return 'lineEnding.mixed';
+    case 'none':
+      return 'lineEnding.none';
+    default:
+      return style satisfies never;
+  }
+}
+
+/** Why one conflict of a batch stayed open, said for this situation rather than in general. */
+export function outcomeErrorKey(code: ApiErrorCode, keep: KeepChoice): MessageKey {
+  switch (code) {
+    case 'conflict':
+      return 'outcome.error.changed';
+    case 'invalid-argument':
+      // A batch merges only what needs no choice: the rest overlap, or are no text to merge.
+      return keep === 'merged' ? 'outcome.error.notClean' : 'outcome.error.doesNotFit';
+    case 'not-found':
+      return 'outcome.error.gone';
+    default:
+      return errorMessageKey(code, 'operation');
+  }
+}

@@ -1,0 +1,141 @@
+// What Cairn did, newest first: uploads, downloads, deletions, moves, conflicts and problems.
+// New lines arrive as events; older ones are read a page at a time.
+
+import { useState } from 'react';
+import type { ActivityEntry, SyncApiError } from '../../shared/api/index.js';
+import { ErrorNotice } from '../components/ErrorNotice.js';
+import { ScreenHeading } from '../components/ScreenHeading.js';
+import { useNow } from '../components/useNow.js';
+import type { MessageKey } from '../i18n/en.js';
+import { useI18n } from '../i18n/I18nContext.js';
+import type { Translator } from '../i18n/translate.js';
+import { toApiError } from '../state/errorText.js';
+import { useSyncService } from '../state/SyncServiceContext.js';
+
+function unhandled(value: never): never {
+  throw new Error(`unhandled activity: ${JSON.stringify(value)}`);
+}
+
+/** The verb of an entry, and the tone of its marker. */
+export function activityVerb(entry: ActivityEntry): { readonly key: MessageKey; readonly tone: 'up' | 'down' | 'remove' | 'move' | 'attention' } {
+  switch (entry.kind) {
+    case 'uploaded':
+      return { key: 'activity.uploaded', tone: 'up' };
+    case 'downloaded':
+      return { key: 'activity.downloaded', tone: 'down' };
+    case 'deleted':
+      return { key: entry.side === 'this-device' ? 'activity.deletedHere' : 'activity.deletedOnServer', tone: 'remove' };
+    case 'moved':
+      return { key: entry.side === 'this-device' ? 'activity.movedHere' : 'activity.movedOnServer', tone: 'move' };
+    case 'conflict-found':
+      return { key: 'activity.conflict', tone: 'attention' };
+    case 'conflict-merged':
+      return { key: 'activity.merged', tone: 'move' };
+    case 'problem-found':
+      return { key: 'activity.problem', tone: 'attention' };
+    default:
+      return unhandled(entry);
+  }
+}
+
+function ActivitySubject({ entry, i18n }: { readonly entry: ActivityEntry; readonly i18n: Translator }) {
+  switch (entry.kind) {
+    case 'uploaded':
+    case 'downloaded':
+      return (
+        <>
+          <span className="activity-path">{entry.path}</span>
+          <span className="activity-extra">{i18n.bytes(entry.size)}</span>
+        </>
+      );
+    case 'deleted':
+      return <span className="activity-path">{entry.path}</span>;
+    case 'moved':
+      return <span className="activity-path">{i18n.t('activity.fromTo', { from: entry.from, to: entry.to })}</span>;
+    case 'conflict-found':
+      return (
+        <>
+          <span className="activity-path">{entry.path}</span>
+          {entry.conflictPath === null ? null : <span className="activity-extra">{i18n.t('activity.conflictCopy', { path: entry.conflictPath })}</span>}
+        </>
+      );
+    case 'conflict-merged':
+      return (
+        <>
+          <span className="activity-path">{entry.path}</span>
+          <span className="activity-extra">{i18n.t('activity.mergedNote')}</span>
+        </>
+      );
+    case 'problem-found':
+      return (
+        <>
+          <span className="activity-path">{entry.path === '' ? i18n.t('problems.wholeLibrary') : entry.path}</span>
+          <span className="activity-extra">{entry.message}</span>
+        </>
+      );
+    default:
+      return unhandled(entry);
+  }
+}
+
+export function ActivityScreen() {
+  const { state, loadMoreActivity } = useSyncService();
+  const i18n = useI18n();
+  const now = useNow();
+  const [loading, setLoading] = useState(false);
+  const [error, setError] = useState<SyncApiError | null>(null);
+  const activity = state.activity;
+
+  const more = async () => {
+    setLoading(true);
+    setError(null);
+    try {
+      await loadMoreActivity();
+    } catch (caught) {
+      setError(toApiError(caught));
+    } finally {
+      setLoading(false);
+    }
+  };
+
+  return (
+    <section className="screen" data-testid="activity-screen">
+      <ScreenHeading subtitle={i18n.t('activity.subtitle')}>{i18n.t('activity.title')}</ScreenHeading>
+      {!activity.loaded ? <p className="muted">{i18n.t('common.loading')}</p> : null}
+      {activity.loaded && activity.entries.length === 0 ? (
+        <div className="empty">
+          <p className="empty-title">{i18n.t('activity.emptyTitle')}</p>
+          <p className="muted">{i18n.t('activity.emptyText')}</p>
+        </div>
+      ) : null}
+      {activity.entries.length === 0 ? null : (
+        <ol className="card activity-list" aria-label={i18n.t('activity.title')}>
+          {activity.entries.map((entry) => {
+            const verb = activityVerb(entry);
+            return (
+              <li key={entry.activityId} className="activity-item" data-testid="activity-entry" data-kind={entry.kind}>
+                <span className={`activity-marker marker-${verb.tone}`} aria-hidden="true" />
+                <div className="activity-main">
+                  <p className="activity-line">
+                    <span className="activity-verb">{i18n.t(verb.key)}</span> <ActivitySubject entry={entry} i18n={i18n} />
+                  </p>
+                  <p className="activity-meta">
+                    <span>{entry.libraryName}</span> · <time dateTime={new Date(entry.at).toISOString()} title={i18n.dateTime(entry.at)}>{i18n.timeAgo(entry.at, now)}</time>
+                  </p>
+                </div>
+              </li>
+            );
+          })}
+        </ol>
+      )}
+      {error === null ? null : <ErrorNotice error={error} />}
+      {activity.hasMore ? (
+        <div className="form-actions form-actions-center">
+          <button type="button" className="button" disabled={loading} onClick={() => void more()}>
+            {loading ? i18n.t('common.loading') : i18n.t('activity.loadMore')}
+          </button>
+        </div>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,91 @@
+import { useState } from 'react';
+import type { SyncApiError } from '../../shared/api/index.js';
+import { ErrorNotice } from '../components/ErrorNotice.js';
+import { Icon } from '../components/Icon.js';
+import { Notice } from '../components/Notice.js';
+import { ScreenHeading } from '../components/ScreenHeading.js';
+import { useNow } from '../components/useNow.js';
+import { useI18n } from '../i18n/I18nContext.js';
+import { toApiError } from '../state/errorText.js';
+import { useSyncService } from '../state/SyncServiceContext.js';
+import { LibraryCard } from './LibraryCard.js';
+import type { LibraryLink } from './LibraryCard.js';
+
+export function LibrariesScreen({
+  onAdd,
+  onOpen,
+  notice,
+}: {
+  readonly onAdd: () => void;
+  readonly onOpen: (libraryId: string, link: LibraryLink) => void;
+  /** A message to show once, such as what happened to a library just removed. */
+  readonly notice: string | null;
+}) {
+  const { api, state, applyStatus, stamp } = useSyncService();
+  const { t } = useI18n();
+  const now = useNow();
+  const [error, setError] = useState<SyncApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const status = state.status;
+  if (status === null) return null;
+
+  const setAllPaused = async (paused: boolean) => {
+    setBusy(true);
+    setError(null);
+    const sent = stamp();
+    try {
+      applyStatus(paused ? await api.pauseAll({}) : await api.resumeAll({}), sent);
+    } catch (caught) {
+      setError(toApiError(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="screen" data-testid="libraries-screen">
+      <ScreenHeading
+        actions={
+          <>
+            {status.libraries.length === 0 ? null : (
+              <button type="button" className="button" disabled={busy} onClick={() => void setAllPaused(!status.allPaused)} data-testid="pause-all">
+                <Icon name={status.allPaused ? 'play' : 'pause'} />
+                {t(status.allPaused ? 'libraries.resumeAll' : 'libraries.pauseAll')}
+              </button>
+            )}
+            <button type="button" className="button button-primary" onClick={onAdd}>
+              <Icon name="plus" />
+              {t('libraries.add')}
+            </button>
+          </>
+        }
+      >
+        {t('libraries.title')}
+      </ScreenHeading>
+      {notice === null ? null : <Notice tone="success">{notice}</Notice>}
+      {error === null ? null : <ErrorNotice error={error} />}
+      {status.allPaused ? <Notice tone="warning">{t('libraries.allPausedNotice')}</Notice> : null}
+      {status.libraries.length === 0 ? (
+        <div className="empty">
+          <p className="empty-title">{t('libraries.emptyTitle')}</p>
+          <p className="muted">{t('libraries.emptyText')}</p>
+          <button type="button" className="button button-primary" onClick={onAdd}>
+            {t('libraries.add')}
+          </button>
+        </div>
+      ) : (
+        <div className="library-list">
+          {status.libraries.map((library) => (
+            <LibraryCard
+              key={library.libraryId}
+              library={library}
+              now={now}
+              fileProgress={state.fileProgress[library.libraryId]}
+              onOpen={(link) => onOpen(library.libraryId, link)}
+            />
+          ))}
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,161 @@
+// One synced library at a glance: state, progress while a round runs, when it last synced, its
+// problems and conflicts, and the everyday actions (open folder, pause or resume, settings).
+
+import { useState } from 'react';
+import type { LibraryView, SyncApiError } from '../../shared/api/index.js';
+import { ErrorNotice } from '../components/ErrorNotice.js';
+import { Icon } from '../components/Icon.js';
+import { ProgressBar } from '../components/ProgressBar.js';
+import { StateBadge } from '../components/StateBadge.js';
+import { useI18n } from '../i18n/I18nContext.js';
+import { toApiError } from '../state/errorText.js';
+import { isPaused, progressFigures, progressOf, progressText, stateExplanation } from '../state/libraryStatus.js';
+import type { FileProgress } from '../state/syncState.js';
+import { useSyncService } from '../state/SyncServiceContext.js';
+
+export type LibraryLink = 'settings' | 'problems' | 'conflicts';
+
+export function LibraryCard({ library, now, fileProgress, onOpen }: { readonly library: LibraryView; readonly now: number; readonly fileProgress: FileProgress | undefined; readonly onOpen: (link: LibraryLink) => void }) {
+  const { api, applyLibrary, stamp } = useSyncService();
+  const i18n = useI18n();
+  const { t, tn } = i18n;
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<SyncApiError | null>(null);
+  const state = library.state;
+  const progress = progressOf(state);
+  const figures = progress === null ? null : progressFigures(progress);
+  const explanation = stateExplanation(state);
+  const paused = isPaused(state);
+
+  const run = async (work: () => Promise<LibraryView | null>) => {
+    setBusy(true);
+    setError(null);
+    const sent = stamp();
+    try {
+      const view = await work();
+      if (view !== null) applyLibrary(view, sent);
+    } catch (caught) {
+      setError(toApiError(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const titleId = `library-${library.libraryId}-title`;
+  return (
+    <article className="card library-card" aria-labelledby={titleId} data-testid="library-card" data-library-id={library.libraryId}>
+      <header className="library-card-header">
+        <div className="library-card-titles">
+          <h2 id={titleId} className="library-name">
+            {library.name}
+          </h2>
+          <p className="library-root" title={library.localRoot}>
+            {library.localRoot}
+          </p>
+        </div>
+        <StateBadge state={state} />
+      </header>
+
+      {figures === null ? null : (
+        <div className="library-progress">
+          <ProgressBar fraction={figures.fraction} label={t('progress.label', { name: library.name })} valueText={progressText(figures, i18n)} />
+          <p className="library-progress-text" data-testid="progress-text">
+            {progressText(figures, i18n) || t('progress.preparing')}
+          </p>
+          {fileProgress === undefined ? null : (
+            <p className="library-progress-file muted" data-testid="file-progress">
+              {t(fileProgress.direction === 'upload' ? 'progress.fileUp' : 'progress.fileDown', {
+                path: fileProgress.path,
+                done: i18n.bytes(fileProgress.bytesDone),
+                total: i18n.bytes(fileProgress.bytesTotal),
+              })}
+            </p>
+          )}
+        </div>
+      )}
+
+      {state.kind === 'paused' && (state.reason === 'user' || state.reason === 'all-paused') ? (
+        <p className="library-detail">{t('state.detail.pausedSince', { time: i18n.timeAgo(state.since, now) })}</p>
+      ) : null}
+      {state.kind === 'offline' ? (
+        <p className="library-detail">
+          {state.retryAt === null
+            ? t('state.detail.offline', { duration: i18n.duration(Math.max(0, now - state.since) / 1000) })
+            : t('state.detail.offlineRetry', { duration: i18n.duration(Math.max(0, now - state.since) / 1000), retry: i18n.relativeTime(state.retryAt, now) })}
+        </p>
+      ) : null}
+      {state.kind === 'error' ? (
+        <p className="library-detail library-detail-error" data-testid="library-error">
+          {state.message}
+        </p>
+      ) : null}
+      {explanation === null ? null : <p className="library-detail muted">{t(explanation, { folder: library.localRoot })}</p>}
+
+      <dl className="library-facts">
+        <div>
+          <dt>{t('library.lastSync')}</dt>
+          <dd title={library.lastSyncAt === null ? undefined : i18n.dateTime(library.lastSyncAt)}>
+            {library.lastSyncAt === null ? t('library.never') : i18n.timeAgo(library.lastSyncAt, now)}
+          </dd>
+        </div>
+        <div>
+          <dt>{t('library.selection')}</dt>
+          <dd>{library.selection === null ? t('library.wholeLibrary') : tn('library.someFolders', library.selection.length)}</dd>
+        </div>
+        <div>
+          <dt>{t('library.problems')}</dt>
+          <dd data-testid="problem-count">
+            {library.problemCount === 0 ? (
+              t('library.none')
+            ) : (
+              <button type="button" className="link-button" onClick={() => onOpen('problems')}>
+                {tn('count.problems', library.problemCount)}
+              </button>
+            )}
+          </dd>
+        </div>
+        <div>
+          <dt>{t('library.conflicts')}</dt>
+          <dd data-testid="conflict-count">
+            {library.openConflicts === 0 ? (
+              t('library.none')
+            ) : (
+              <button type="button" className="link-button" onClick={() => onOpen('conflicts')}>
+                {tn('count.conflicts', library.openConflicts)}
+              </button>
+            )}
+          </dd>
+        </div>
+      </dl>
+
+      {error === null ? null : <ErrorNotice error={error} />}
+
+      <footer className="library-actions">
+        <button type="button" className="button" onClick={() => void run(async () => (await api.openFolder({ libraryId: library.libraryId }), null))} aria-label={t('library.openFolderOf', { name: library.name })}>
+          <Icon name="folder" />
+          {t('library.openFolder')}
+        </button>
+        {state.kind === 'paused' && state.reason === 'all-paused' ? null : (
+          <button
+            type="button"
+            className="button"
+            disabled={busy}
+            onClick={() => void run(() => (paused ? api.resumeLibrary({ libraryId: library.libraryId }) : api.pauseLibrary({ libraryId: library.libraryId })))}
+            aria-label={t(paused ? 'library.resumeOf' : 'library.pauseOf', { name: library.name })}
+          >
+            <Icon name={paused ? 'play' : 'pause'} />
+            {t(paused ? 'library.resume' : 'library.pause')}
+          </button>
+        )}
+        {state.kind === 'error' || state.kind === 'offline' ? (
+          <button type="button" className="button" disabled={busy} onClick={() => void run(async () => (await api.syncNow({ libraryId: library.libraryId }), null))}>
+            {t('library.syncNow')}
+          </button>
+        ) : null}
+        <button type="button" className="button button-quiet" onClick={() => onOpen('settings')} aria-label={t('library.settingsOf', { name: library.name })}>
+          {t('library.settings')}
+        </button>
+      </footer>
+    </article>
+  );
+}

@@ -1,0 +1,319 @@
+// One library's settings: which folders sync, the ignore rules, automatic merges of text
+// conflicts, pause, and removing it from this computer (its files stay on disk).
+
+import { useEffect, useId, useState } from 'react';
+import type { LibraryView, SyncApiError } from '../../shared/api/index.js';
+import type { LibraryPath } from '../../shared/paths.js';
+import { ConfirmDialog } from '../components/ConfirmDialog.js';
+import { ErrorNotice } from '../components/ErrorNotice.js';
+import { FolderTree } from '../components/FolderTree.js';
+import { Icon } from '../components/Icon.js';
+import { Notice } from '../components/Notice.js';
+import { ScreenHeading } from '../components/ScreenHeading.js';
+import { StateBadge } from '../components/StateBadge.js';
+import { useI18n } from '../i18n/I18nContext.js';
+import { toApiError } from '../state/errorText.js';
+import { normalizeSelection } from '../state/folderSelection.js';
+import { isPaused } from '../state/libraryStatus.js';
+import { useSyncService } from '../state/SyncServiceContext.js';
+
+function sameSelection(a: readonly LibraryPath[] | null, b: readonly LibraryPath[] | null): boolean {
+  if (a === null || b === null) return a === b;
+  const left = normalizeSelection(a);
+  const right = normalizeSelection(b);
+  return left.length === right.length && left.every((path, index) => path === right[index]);
+}
+
+export function LibrarySettingsScreen({ library, onBack, onRemoved }: { readonly library: LibraryView; readonly onBack: () => void; readonly onRemoved: (name: string, folder: string) => void }) {
+  const { t } = useI18n();
+  return (
+    <section className="screen" data-testid="library-settings-screen">
+      <ScreenHeading
+        subtitle={<span className="mono">{library.localRoot}</span>}
+        actions={
+          <button type="button" className="button button-quiet" onClick={onBack}>
+            <Icon name="back" />
+            {t('settings.back')}
+          </button>
+        }
+      >
+        {library.name}
+      </ScreenHeading>
+      <div className="stack">
+        <StatusSection library={library} />
+        <SelectionSection library={library} />
+        <IgnoreRulesSection libraryId={library.libraryId} />
+        <AutoMergeSection library={library} />
+        <RemoveSection library={library} onRemoved={onRemoved} />
+      </div>
+    </section>
+  );
+}
+
+function StatusSection({ library }: { readonly library: LibraryView }) {
+  const { api, applyLibrary, stamp } = useSyncService();
+  const { t } = useI18n();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<SyncApiError | null>(null);
+  const paused = isPaused(library.state);
+  const toggle = async () => {
+    setBusy(true);
+    setError(null);
+    const sent = stamp();
+    try {
+      applyLibrary(paused ? await api.resumeLibrary({ libraryId: library.libraryId }) : await api.pauseLibrary({ libraryId: library.libraryId }), sent);
+    } catch (caught) {
+      setError(toApiError(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section className="card section" aria-labelledby={`status-${library.libraryId}`}>
+      <h2 id={`status-${library.libraryId}`} className="section-title">
+        {t('settings.status')}
+      </h2>
+      <div className="section-row">
+        <StateBadge state={library.state} />
+        {library.state.kind === 'paused' && library.state.reason === 'all-paused' ? (
+          <p className="muted">{t('settings.allPausedHint')}</p>
+        ) : (
+          <button type="button" className="button" disabled={busy} onClick={() => void toggle()}>
+            <Icon name={paused ? 'play' : 'pause'} />
+            {t(paused ? 'library.resume' : 'library.pause')}
+          </button>
+        )}
+      </div>
+      {error === null ? null : <ErrorNotice error={error} />}
+    </section>
+  );
+}
+
+function SelectionSection({ library }: { readonly library: LibraryView }) {
+  const { api, applyLibrary, stamp } = useSyncService();
+  const { t } = useI18n();
+  const ids = useId();
+  const [mode, setMode] = useState<'all' | 'some'>(library.selection === null ? 'all' : 'some');
+  const [selection, setSelection] = useState<LibraryPath[]>(library.selection === null ? [] : normalizeSelection(library.selection as LibraryPath[]));
+  const [busy, setBusy] = useState(false);
+  const [saved, setSaved] = useState(false);
+  const [error, setError] = useState<SyncApiError | null>(null);
+  const wanted = mode === 'all' ? null : selection;
+  const changed = !sameSelection(wanted, library.selection as LibraryPath[] | null);
+
+  const save = async () => {
+    setBusy(true);
+    setError(null);
+    setSaved(false);
+    const sent = stamp();
+    try {
+      applyLibrary(await api.setSelection({ libraryId: library.libraryId, selection: wanted }), sent);
+      setSaved(true);
+    } catch (caught) {
+      setError(toApiError(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="card section" aria-labelledby={`${ids}-title`}>
+      <h2 id={`${ids}-title`} className="section-title">
+        {t('settings.selection')}
+      </h2>
+      <div className="radio-row">
+        <label className="radio">
+          <input type="radio" name={`${ids}-mode`} checked={mode === 'all'} onChange={() => (setMode('all'), setSaved(false))} />
+          {t('selection.whole')}
+        </label>
+        <label className="radio">
+          <input type="radio" name={`${ids}-mode`} checked={mode === 'some'} onChange={() => (setMode('some'), setSaved(false))} />
+          {t('selection.some')}
+        </label>
+      </div>
+      {mode === 'some' ? (
+        <FolderTree
+          libraryId={library.libraryId}
+          selection={selection}
+          onChange={(next) => {
+            setSelection(next);
+            setSaved(false);
+          }}
+          label={t('selection.treeLabel', { name: library.name })}
+        />
+      ) : null}
+      <p className="field-hint">{t('selection.safety')}</p>
+      {error === null ? null : <ErrorNotice error={error} />}
+      {saved && !changed ? <Notice tone="success">{t('selection.saved')}</Notice> : null}
+      <div className="form-actions">
+        <button type="button" className="button button-primary" disabled={busy || !changed || (mode === 'some' && selection.length === 0)} onClick={() => void save()}>
+          {t('selection.save')}
+        </button>
+      </div>
+    </section>
+  );
+}
+
+function IgnoreRulesSection({ libraryId }: { readonly libraryId: string }) {
+  const { api } = useSyncService();
+  const { t } = useI18n();
+  const ids = useId();
+  const [text, setText] = useState<string | null>(null);
+  const [savedText, setSavedText] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [saved, setSaved] = useState(false);
+  const [error, setError] = useState<SyncApiError | null>(null);
+
+  useEffect(() => {
+    let current = true;
+    api.getIgnoreRules({ libraryId }).then(
+      (rules) => {
+        if (!current) return;
+        setText(rules.text);
+        setSavedText(rules.text);
+      },
+      (caught: unknown) => current && setError(toApiError(caught)),
+    );
+    return () => {
+      current = false;
+    };
+  }, [api, libraryId]);
+
+  const save = async () => {
+    if (text === null) return;
+    setBusy(true);
+    setError(null);
+    setSaved(false);
+    try {
+      const rules = await api.setIgnoreRules({ libraryId, text });
+      setSavedText(rules.text);
+      setSaved(true);
+    } catch (caught) {
+      setError(toApiError(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="card section" aria-labelledby={`${ids}-title`}>
+      <h2 id={`${ids}-title`} className="section-title">
+        {t('settings.ignore')}
+      </h2>
+      <label htmlFor={`${ids}-rules`} className="field-label">
+        {t('ignore.label')}
+      </label>
+      <textarea
+        id={`${ids}-rules`}
+        className="textarea input-mono"
+        rows={6}
+        spellCheck={false}
+        value={text ?? ''}
+        disabled={text === null}
+        placeholder={t('ignore.placeholder')}
+        onChange={(event) => {
+          setText(event.target.value);
+          setSaved(false);
+        }}
+        aria-describedby={`${ids}-hint`}
+      />
+      <p id={`${ids}-hint`} className="field-hint">
+        {t('ignore.hint')}
+      </p>
+      {error === null ? null : <ErrorNotice error={error} />}
+      {saved && text === savedText ? <Notice tone="success">{t('ignore.saved')}</Notice> : null}
+      <div className="form-actions">
+        <button type="button" className="button button-primary" disabled={busy || text === null || text === savedText} onClick={() => void save()}>
+          {t('ignore.save')}
+        </button>
+      </div>
+    </section>
+  );
+}
+
+function AutoMergeSection({ library }: { readonly library: LibraryView }) {
+  const { api, applyLibrary, stamp } = useSyncService();
+  const { t } = useI18n();
+  const ids = useId();
+  // What the user asked for shows at once; the library's view confirms it (or an error undoes it).
+  const [asked, setAsked] = useState<boolean | null>(null);
+  const [error, setError] = useState<SyncApiError | null>(null);
+  const toggle = async (autoMerge: boolean) => {
+    setAsked(autoMerge);
+    setError(null);
+    const sent = stamp();
+    try {
+      applyLibrary(await api.setAutoMerge({ libraryId: library.libraryId, autoMerge }), sent);
+    } catch (caught) {
+      setError(toApiError(caught));
+    } finally {
+      setAsked(null);
+    }
+  };
+  return (
+    <section className="card section" aria-labelledby={`${ids}-title`}>
+      <h2 id={`${ids}-title`} className="section-title">
+        {t('settings.conflicts')}
+      </h2>
+      <label className="check">
+        <input type="checkbox" checked={asked ?? library.autoMerge} disabled={asked !== null} onChange={(event) => void toggle(event.target.checked)} aria-describedby={`${ids}-hint`} data-testid="auto-merge" />
+        <span>
+          {t('autoMerge.label')}
+          <span id={`${ids}-hint`} className="check-hint">
+            {t('autoMerge.hint')}
+          </span>
+        </span>
+      </label>
+      {error === null ? null : <ErrorNotice error={error} />}
+    </section>
+  );
+}
+
+function RemoveSection({ library, onRemoved }: { readonly library: LibraryView; readonly onRemoved: (name: string, folder: string) => void }) {
+  const { api, forgetLibrary } = useSyncService();
+  const { t } = useI18n();
+  const ids = useId();
+  const [asking, setAsking] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<SyncApiError | null>(null);
+  const remove = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const removed = await api.removeLibrary({ libraryId: library.libraryId });
+      setAsking(false);
+      forgetLibrary(removed.libraryId);
+      onRemoved(removed.name, removed.localRoot);
+    } catch (caught) {
+      setError(toApiError(caught));
+      setAsking(false);
+      setBusy(false);
+    }
+  };
+  return (
+    <section className="card section section-danger" aria-labelledby={`${ids}-title`}>
+      <h2 id={`${ids}-title`} className="section-title">
+        {t('remove.title')}
+      </h2>
+      <p>{t('remove.text', { folder: library.localRoot })}</p>
+      {error === null ? null : <ErrorNotice error={error} />}
+      <div className="form-actions">
+        <button type="button" className="button button-danger-outline" onClick={() => setAsking(true)}>
+          {t('remove.button')}
+        </button>
+      </div>
+      <ConfirmDialog
+        open={asking}
+        title={t('remove.confirmTitle', { name: library.name })}
+        confirmLabel={t('remove.confirm')}
+        cancelLabel={t('common.cancel')}
+        danger
+        busy={busy}
+        onConfirm={() => void remove()}
+        onCancel={() => setAsking(false)}
+      >
+        <p>{t('remove.confirmText', { folder: library.localRoot })}</p>
+      </ConfirmDialog>
+    </section>
+  );
+}
