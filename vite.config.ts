@@ -10,26 +10,13 @@ import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 import type { Plugin } from 'vite';
+import { PAGE_CONTENT_SECURITY_POLICY } from './shared/contentSecurityPolicy.js';
 
 /**
- * The policy the built page carries in a meta tag, for loads that come with no header of their
- * own (file:// in the desktop app, where the main process adds a stricter header too). It is the
- * daemon's CONTROL_CONTENT_SECURITY_POLICY less frame-ancestors, which a meta tag cannot carry;
- * the end-to-end tests check that the two agree.
+ * Adds the daemon's policy (less frame-ancestors) to the built page as a meta tag, for loads
+ * that come with no header of their own (file:// in the desktop app). Built page only: the dev
+ * server's hot reload needs an inline script.
  */
-export const PAGE_CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-].join('; ');
-
-/** Adds the policy to the built page only: the dev server's hot reload needs an inline script. */
 function contentSecurityPolicyMeta(): Plugin {
   return {
     name: 'cairn-content-security-policy',

@@ -14,7 +14,8 @@ import type { OperationName, SyncApi, SyncEvent } from '../../shared/api/index.j
 import { OPERATION_NAMES, SyncApiError, apiErrorBodySchema } from '../../shared/api/index.js';
 import { parseLibraryPath } from '../../shared/paths.js';
 import type { ControlServer } from '../../src-main/daemon/controlServer.js';
-import { CONTROL_CONTENT_SECURITY_POLICY, startControlServer } from '../../src-main/daemon/controlServer.js';
+import { CONTROL_CONTENT_SECURITY_POLICY } from '../../shared/contentSecurityPolicy.js';
+import { startControlServer } from '../../src-main/daemon/controlServer.js';
 import { newControlToken } from '../../src-main/daemon/controlToken.js';
 import { createHttpSyncApi } from '../../src-renderer/api/httpSyncApi.js';
 import type { ReconnectPolicy } from '../../src-renderer/api/httpSyncApi.js';

@@ -16,7 +16,7 @@ import path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LibraryStateKind } from '../../shared/api/index.js';
-import { CONTROL_CONTENT_SECURITY_POLICY } from '../../src-main/daemon/controlServer.js';
+import { CONTROL_CONTENT_SECURITY_POLICY } from '../../shared/contentSecurityPolicy.js';
 import { startDaemonService } from '../../src-main/daemon/daemonService.js';
 import type { DaemonService } from '../../src-main/daemon/daemonService.js';
 import { en } from '../../src-renderer/i18n/en.js';
@@ -25,7 +25,7 @@ import { eventually } from '../support/eventually.js';
 import { PASSWORD, startHarness } from '../sync/harness.js';
 import type { Harness, TestClient } from '../sync/harness.js';
 import { buildUi } from './support/buildUi.js';
-import { CHROMIUM_FOUND, MISSING_CHROMIUM, ON_CI, launchChromium, screenshot, watchPage } from './support/chromium.js';
+import { CHROMIUM_FOUND, MISSING_CHROMIUM, ON_CI, launchChromium, openPage, screenshot } from './support/chromium.js';
 
 if (!CHROMIUM_FOUND && !ON_CI) console.warn(`UI end-to-end tests skipped: ${MISSING_CHROMIUM}`);
 
@@ -85,10 +85,7 @@ describe.skipIf(!CHROMIUM_FOUND)('the UI in Chromium against a real daemon and s
       log: (line) => daemonLog.push(line),
     });
     localRoot = path.join(work, 'Cairn', 'Documents');
-    const context = await browser.newContext({ viewport: { width: 1180, height: 820 }, locale: 'en-US' });
-    page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-    problems = watchPage(page);
+    ({ page, problems } = await openPage(browser));
     // The daemon's printed link: it sets the token cookie and redirects to the UI.
     await page.goto(`${service.url}/?token=${service.token}`);
   }, 120_000);
@@ -140,10 +137,8 @@ describe.skipIf(!CHROMIUM_FOUND)('the UI in Chromium against a real daemon and s
   });
 
   it('says how to get in when the page was opened without the daemon’s link', async () => {
-    const stranger = await browser.newContext({ viewport: { width: 1180, height: 820 }, locale: 'en-US' });
+    const { page: other, problems: otherProblems } = await openPage(browser);
     try {
-      const other = await stranger.newPage();
-      const otherProblems = watchPage(other);
       await other.goto(`${service.url}/`);
       const notice = other.getByTestId('service-problem').getByRole('alert');
       await notice.waitFor();
@@ -152,7 +147,7 @@ describe.skipIf(!CHROMIUM_FOUND)('the UI in Chromium against a real daemon and s
       await screenshot(other, '00-without-token');
       expect(otherProblems.errors).toEqual([]);
     } finally {
-      await stranger.close();
+      await other.context().close();
     }
   });
 

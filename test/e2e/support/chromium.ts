@@ -42,3 +42,11 @@ export function watchPage(page: Page): { readonly errors: string[] } {
   });
   return { errors };
 }
+
+/** A fresh page in the size the screenshots are taken at, watched by watchPage. */
+export async function openPage(browser: Browser): Promise<{ readonly page: Page; readonly problems: { readonly errors: string[] } }> {
+  const context = await browser.newContext({ viewport: { width: 1180, height: 820 }, locale: 'en-US' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  return { page, problems: watchPage(page) };
+}
