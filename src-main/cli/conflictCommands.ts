@@ -1,5 +1,6 @@
-// `cairn conflicts` and `cairn resolve`, the same whether the CLI runs the engine itself or
-// talks to a running daemon: both are given the contract's conflict operations.
+// `cairn conflicts`, `cairn resolve` and `cairn sync automerge`, the same whether the CLI runs
+// the engine itself or talks to a running daemon: both are given the contract's conflict
+// operations.
 
 import type { ConflictDetails, ConflictView, ResolveConflictRequest } from '../../shared/api/index.js';
 import { SyncApiError } from '../../shared/api/index.js';
@@ -15,7 +16,7 @@ export interface ConflictOperations {
 
 export type Keep = 'local' | 'remote' | 'both' | 'merged';
 
-/** Thrown for a resolve command line that does not make sense (the caller prints the usage). */
+/** Thrown for a resolve or automerge command line that does not make sense (the caller prints the usage). */
 export class ResolveUsageError extends Error {}
 
 /** Checks --keep and --take; returns them typed. */
@@ -24,6 +25,19 @@ export function parseResolveOptions(keep: string | undefined, take: string | und
   if (take !== undefined && take !== 'mine' && take !== 'theirs') throw new ResolveUsageError('--take is mine or theirs');
   if (take !== undefined && keep !== 'merged') throw new ResolveUsageError('--take goes with --keep merged');
   return { keep, take };
+}
+
+/** The switch of `sync automerge LIBRARY on|off`. */
+export function parseOnOff(value: string): boolean {
+  if (value === 'on') return true;
+  if (value === 'off') return false;
+  throw new ResolveUsageError(`sync automerge takes on or off, not "${value}"`);
+}
+
+export function describeAutoMerge(name: string, on: boolean): string {
+  return on
+    ? `"${name}": clean merges of text conflicts are applied by themselves after each round (the versions before stay in the server's history)`
+    : `"${name}": conflicts wait for you (\`cairn conflicts\`, \`cairn resolve\`)`;
 }
 
 export function describeConflicts(conflicts: readonly ConflictView[]): string {

@@ -1,7 +1,7 @@
 // CLI commands while a daemon runs on the profile. Exactly one process writes a profile's index,
 // and while the daemon runs that is the daemon: every command that changes the profile (login,
-// logout, sync add/remove/select/pause/resume/now, resolve) goes through its control API, and
-// so do status and conflicts, which then show the live state ("syncing", "offline"). Library
+// logout, sync add/remove/select/pause/resume/automerge/now, resolve) goes through its control
+// API, and so do status and conflicts, which then show the live state ("syncing", "offline"). Library
 // create and list go through it too (they only talk to the server, with the daemon's account).
 // history reads the server with the CLI's own engine (it writes nothing); restore asks the
 // server with the CLI's engine and leaves the syncing to the daemon.
@@ -11,7 +11,7 @@ import type { LibraryState, LibraryView, SyncApi, SyncStatus } from '../../share
 import { SyncApiError } from '../../shared/api/index.js';
 import type { LibraryPath } from '../../shared/paths.js';
 import { Engine } from '../engine/engine.js';
-import { describeConflicts, parseResolveOptions, resolveWith } from './conflictCommands.js';
+import { describeAutoMerge, describeConflicts, parseOnOff, parseResolveOptions, resolveWith } from './conflictCommands.js';
 import { readPassword } from './readPassword.js';
 import { formatBytes, formatTime } from './terminalOutput.js';
 
@@ -139,7 +139,7 @@ async function runSync(
   print: (human: string, data: unknown) => void,
 ): Promise<number> {
   const { api } = context;
-  if (sub !== 'now' && rest.length < 1) throw new DaemonUsageError(sub === 'add' ? 'missing LIBRARY and DIR' : 'missing LIBRARY');
+  if (sub !== 'now' && rest.length < 1) throw new DaemonUsageError(sub === 'add' ? 'missing LIBRARY and DIR' : sub === 'automerge' ? 'missing LIBRARY and on|off' : 'missing LIBRARY');
   switch (sub) {
     case 'add': {
       if (rest.length < 2) throw new DaemonUsageError('missing LIBRARY and DIR');
@@ -177,6 +177,14 @@ async function runSync(
       const library = findSynced(await api.getStatus({}), rest[0]!);
       const view = sub === 'pause' ? await api.pauseLibrary({ libraryId: library.libraryId }) : await api.resumeLibrary({ libraryId: library.libraryId });
       print(`"${view.name}" ${sub === 'pause' ? 'paused' : 'resumed'}`, view);
+      return 0;
+    }
+    case 'automerge': {
+      if (rest.length < 2) throw new DaemonUsageError('missing LIBRARY and on|off');
+      const on = parseOnOff(rest[1]!);
+      const library = findSynced(await api.getStatus({}), rest[0]!);
+      const view = await api.setAutoMerge({ libraryId: library.libraryId, autoMerge: on });
+      print(describeAutoMerge(view.name, on), view);
       return 0;
     }
     case 'now':

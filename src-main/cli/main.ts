@@ -7,7 +7,8 @@
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { SyncApiError } from '../../shared/api/index.js';
-import { Engine, UserError, defaultHome } from '../engine/engine.js';
+import { Engine, UserError } from '../engine/engine.js';
+import { defaultHome } from '../engine/profileHome.js';
 import { isRemoteError } from '../engine/remote/remoteError.js';
 import type { RoundSummary } from '../engine/sync/roundSummary.js';
 import { createControlApi, findRunningDaemon } from './controlClient.js';
@@ -15,7 +16,7 @@ import { DaemonUsageError, runThroughDaemon, runsThroughDaemon } from './daemonC
 import { readPassword } from './readPassword.js';
 import { parseWatcherKind, runDaemon } from './runDaemon.js';
 import { createProgressLine, formatBytes, formatTime } from './terminalOutput.js';
-import { ResolveUsageError, describeConflicts, parseResolveOptions, resolveWith } from './conflictCommands.js';
+import { ResolveUsageError, describeAutoMerge, describeConflicts, parseOnOff, parseResolveOptions, resolveWith } from './conflictCommands.js';
 import type { ConflictOperations } from './conflictCommands.js';
 import { conflictViewOf } from '../engine/conflicts/conflictView.js';
 
@@ -34,6 +35,8 @@ Syncing on this device
   sync remove LIBRARY                     stop syncing it (files stay on disk)
   sync select LIBRARY [PATH]...           sync only these folders (none: everything)
   sync pause LIBRARY | sync resume LIBRARY
+  sync automerge LIBRARY on|off           apply clean merges of text conflicts by itself
+                                          (after each round; off by default)
   sync now [LIBRARY]                      one complete round, until nothing is left
 
   status                      state of every synced library
@@ -286,6 +289,13 @@ async function runSync(engine: Engine, sub: string | undefined, rest: readonly s
       need(rest, 1, 'LIBRARY');
       const library = engine.setPaused(rest[0]!, sub === 'pause');
       print(`"${library.name}" ${sub === 'pause' ? 'paused' : 'resumed'}`, library);
+      return 0;
+    }
+    case 'automerge': {
+      need(rest, 2, 'LIBRARY and on|off');
+      const on = parseOnOff(rest[1]!);
+      const library = engine.setAutoMerge(rest[0]!, on);
+      print(describeAutoMerge(library.name, on), library);
       return 0;
     }
     case 'now': {

@@ -30,18 +30,23 @@ export function createProgressLine(stream: NodeJS.WriteStream): { update: (progr
   let shown = false;
   let started = Date.now();
   let phase = '';
+  // The round's figures add up over its phases: the rate counts only what moved in this one.
+  let bytesAtStart = 0;
   return {
     update(progress) {
       const now = Date.now();
-      if (progress.phase !== phase) {
-        phase = progress.phase;
+      const current = `${progress.libraryId} ${progress.phase}`;
+      if (current !== phase) {
+        phase = current;
         started = now;
+        bytesAtStart = progress.bytesDone;
       }
       if (now - lastDraw < 100) return;
       lastDraw = now;
       const seconds = Math.max((now - started) / 1000, 0.001);
+      const rate = Math.max(0, progress.bytesDone - bytesAtStart) / seconds;
       const files = progress.filesTotal > 0 ? ` ${progress.filesDone}/${progress.filesTotal} files` : '';
-      const bytes = progress.bytesTotal > 0 ? ` ${formatBytes(progress.bytesDone)}/${formatBytes(progress.bytesTotal)} (${formatBytes(progress.bytesDone / seconds)}/s)` : '';
+      const bytes = progress.bytesTotal > 0 ? ` ${formatBytes(progress.bytesDone)}/${formatBytes(progress.bytesTotal)} (${formatBytes(rate)}/s)` : '';
       const line = `${progress.phase}${files}${bytes}`;
       stream.write(`\r${line.slice(0, (stream.columns ?? 80) - 1).padEnd(Math.min(stream.columns ?? 80, 80) - 1)}`);
       shown = true;

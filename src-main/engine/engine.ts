@@ -96,15 +96,6 @@ export type BatchOutcome =
 const CREDENTIALS_FILE = 'credentials';
 const INDEX_FILE = 'index.sqlite';
 
-/** The default profile folder: $CAIRN_HOME, else the platform's per-user config folder. */
-export function defaultHome(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
-  if (env.CAIRN_HOME) return env.CAIRN_HOME;
-  const home = os.homedir();
-  if (platform === 'win32') return path.join(env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'Cairn');
-  if (platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'Cairn');
-  return path.join(env.XDG_CONFIG_HOME ?? path.join(home, '.config'), 'cairn');
-}
-
 export class Engine {
   private client: ServerClient | null = null;
   private pool: ChunkerPool | null = null;

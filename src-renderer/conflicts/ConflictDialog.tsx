@@ -5,7 +5,7 @@
 // refuses, and the dialog says so and shows the files as they are now. "Apply this choice to
 // all similar conflicts" then resolves the others like it in one batch and lists how each went.
 
-import { useEffect, useId, useState } from 'react';
+import { useEffect, useEffectEvent, useId, useState } from 'react';
 import type { ApiErrorCode, ConflictDetails, ConflictView, KeepChoice, ResolveConflictRequest, SyncApiError } from '../../shared/api/index.js';
 import type { ConflictChoice } from '../../shared/merge/index.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
@@ -20,6 +20,7 @@ import { useSyncService } from '../state/SyncServiceContext.js';
 import { BaseLine, PreviewView, VersionsTable } from './ConflictPreview.js';
 import { batchRequests, canApplyToSimilar, hasCopy, mergeOf, resolutionOptions, resolveRequest, similarConflicts } from './conflictResolution.js';
 import { conflictKindKey, fileNameOf, keepTextKey, keepTitleKey, outcomeErrorKey, resolvedKey, unavailableKey } from './conflictText.js';
+import { escapeGoesBack, keyTargetOf } from './escapeKey.js';
 import { MergePanel } from './MergePanel.js';
 import type { MergeChoices } from './mergeChoices.js';
 import { noChoices, unchosenRegions, withChoice } from './mergeChoices.js';
@@ -79,6 +80,18 @@ export function ConflictDialog({
       current = false;
     };
   }, [api, conflictId, reloads]);
+
+  // Escape goes back to the list, as the Back button does (see escapeKey.ts for when it does not).
+  const onEscape = useEffectEvent((event: KeyboardEvent) => {
+    if (!escapeGoesBack(event, keyTargetOf(event.target))) return;
+    event.preventDefault();
+    onBack();
+  });
+  useEffect(() => {
+    const listener = (event: KeyboardEvent): void => onEscape(event);
+    window.addEventListener('keydown', listener);
+    return () => window.removeEventListener('keydown', listener);
+  }, []);
 
   if (phase.kind === 'done') return <BatchOutcome keep={phase.keep} outcomes={phase.outcomes} onBack={onBack} onOpen={onOpen} />;
 

@@ -5,70 +5,26 @@
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ApiErrorCode, SyncApi, SyncEvent } from '../../shared/api/index.js';
-import { SyncApiError } from '../../shared/api/index.js';
-import { createControlApi, findRunningDaemon } from '../../src-main/cli/controlClient.js';
-import type { ControlApi } from '../../src-main/cli/controlClient.js';
-import { startDaemonService } from '../../src-main/daemon/daemonService.js';
-import type { DaemonService } from '../../src-main/daemon/daemonService.js';
-import { startHarness } from '../sync/harness.js';
 import type { Harness, TestClient } from '../sync/harness.js';
 import { eventually } from '../support/eventually.js';
+import { codeOf, roundOf, startDaemonTestBed } from './daemonTestBed.js';
+import type { DaemonTestBed, SyncedApiClient } from './daemonTestBed.js';
 
+let bed: DaemonTestBed;
 let harness: Harness;
-const services: DaemonService[] = [];
-const clients: ControlApi[] = [];
 
 beforeEach(async () => {
-  harness = await startHarness();
+  bed = await startDaemonTestBed();
+  harness = bed.harness;
 });
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  for (const service of services.splice(0)) await service.stop();
-  await harness.stop();
+  await bed.stop();
 });
 
-interface DaemonClient {
-  readonly api: ControlApi;
-  readonly root: string;
-  readonly libraryId: string;
-  readonly events: SyncEvent[];
-}
+type DaemonClient = SyncedApiClient;
 
 /** A daemon (watching nothing: rounds run when asked) on a profile syncing "Documents". */
-async function daemonFor(name: string): Promise<DaemonClient> {
-  const client = await harness.client(name);
-  const libraryId = client.engine.index.libraries.list()[0]!.libraryId;
-  await client.close();
-  const service = await startDaemonService({ home: client.home, deviceName: name, watcher: 'none', retryBaseMs: 50, retryMaxMs: 500, log: () => undefined });
-  services.push(service);
-  const connection = await findRunningDaemon(client.home);
-  if (connection === null) throw new Error('the daemon published no control API');
-  const api = createControlApi(connection);
-  clients.push(api);
-  const events: SyncEvent[] = [];
-  api.subscribe((event) => events.push(event));
-  await eventually(async () => expect((await api.getStatus({})).libraries[0]?.state.kind).toBe('up-to-date'));
-  return { api, root: client.root, libraryId, events };
-}
-
-async function roundOf(api: SyncApi, libraryId: string): Promise<void> {
-  expect((await api.syncNow({ libraryId })).queued).toEqual([libraryId]);
-  await eventually(async () => {
-    const state = (await api.getStatus({})).libraries.find((library) => library.libraryId === libraryId)?.state.kind;
-    expect(['up-to-date', 'needs-attention']).toContain(state);
-  });
-}
-
-async function codeOf(call: Promise<unknown>): Promise<ApiErrorCode> {
-  try {
-    await call;
-  } catch (error) {
-    if (error instanceof SyncApiError) return error.code;
-    throw error;
-  }
-  throw new Error('the call succeeded');
-}
+const daemonFor = (name: string): Promise<DaemonClient> => bed.syncedApi(name);
 
 /** Both sides start from `base`; bob commits first, so the daemon's device gets the conflict. */
 async function conflictFor(daemon: DaemonClient, bob: TestClient, name: string, base: string, bobVersion: string, daemonVersion: string): Promise<void> {

@@ -9,80 +9,27 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ApiErrorCode, SyncApi, SyncEvent } from '../../shared/api/index.js';
-import { SyncApiError } from '../../shared/api/index.js';
+import type { ApiErrorCode, SyncEvent } from '../../shared/api/index.js';
 import type { LibraryPath } from '../../shared/paths.js';
-import { createControlApi, findRunningDaemon } from '../../src-main/cli/controlClient.js';
-import type { ControlApi } from '../../src-main/cli/controlClient.js';
-import { startDaemonService } from '../../src-main/daemon/daemonService.js';
-import type { DaemonService } from '../../src-main/daemon/daemonService.js';
-import { PASSWORD, startHarness } from '../sync/harness.js';
+import { PASSWORD } from '../sync/harness.js';
 import type { Harness } from '../sync/harness.js';
 import { eventually } from '../support/eventually.js';
+import { codeOf, roundOf, startDaemonTestBed } from './daemonTestBed.js';
+import type { ApiClient, DaemonTestBed, SyncedApiClient } from './daemonTestBed.js';
 
+let bed: DaemonTestBed;
 let harness: Harness;
-const services: DaemonService[] = [];
-const clients: ControlApi[] = [];
 
 beforeEach(async () => {
-  harness = await startHarness();
+  bed = await startDaemonTestBed();
+  harness = bed.harness;
 });
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  for (const service of services.splice(0)) await service.stop();
-  await harness.stop();
+  await bed.stop();
 });
 
-interface ApiClient {
-  readonly service: DaemonService;
-  /** The daemon's API as the CLI reaches it: over HTTP, with the token from the profile. */
-  readonly api: ControlApi;
-  readonly home: string;
-  readonly events: SyncEvent[];
-}
-
-async function startApi(home: string, deviceName: string): Promise<ApiClient> {
-  const service = await startDaemonService({ home, deviceName, watcher: 'none', retryBaseMs: 50, retryMaxMs: 500, log: () => undefined });
-  services.push(service);
-  const connection = await findRunningDaemon(home);
-  if (connection === null) throw new Error('the daemon published no control API');
-  const api = createControlApi(connection);
-  clients.push(api);
-  const events: SyncEvent[] = [];
-  api.subscribe((event) => events.push(event));
-  await eventually(() => expect(events.some((event) => event.kind === 'statusChanged')).toBe(true));
-  return { service, api, home, events };
-}
-
-/** A daemon on a profile the harness has logged in and given the library "Documents". */
-async function syncedApi(name: string): Promise<ApiClient & { root: string; libraryId: string }> {
-  const client = await harness.client(name);
-  const libraryId = client.engine.index.libraries.list()[0]!.libraryId;
-  await client.close();
-  const started = await startApi(client.home, name);
-  await eventually(async () => expect((await started.api.getStatus({})).libraries[0]?.state.kind).toBe('up-to-date'));
-  return { ...started, root: client.root, libraryId };
-}
-
-
-async function codeOf(call: Promise<unknown>): Promise<ApiErrorCode> {
-  try {
-    await call;
-  } catch (error) {
-    if (error instanceof SyncApiError) return error.code;
-    throw error;
-  }
-  throw new Error('the call succeeded');
-}
-
-/** Queues a round through the API and waits until the library has settled again. */
-async function roundOf(api: SyncApi, libraryId: string): Promise<void> {
-  expect((await api.syncNow({ libraryId })).queued).toEqual([libraryId]);
-  await eventually(async () => {
-    const state = (await api.getStatus({})).libraries.find((library) => library.libraryId === libraryId)?.state.kind;
-    expect(['up-to-date', 'needs-attention']).toContain(state);
-  });
-}
+const startApi = (home: string, deviceName: string): Promise<ApiClient> => bed.startApi(home, deviceName);
+const syncedApi = (name: string): Promise<SyncedApiClient> => bed.syncedApi(name);
 
 describe('account', () => {
   it('logs in, answers each kind of failure with its code, and logs out', async () => {
@@ -249,8 +196,8 @@ describe('pause, conflicts, activity, preferences', () => {
     await api.pauseAll({});
 
     // A restart keeps the preferences, the library's pause and the global pause.
-    clients.splice(0).forEach((client) => client.close());
-    await services.splice(0)[0]!.stop();
+    alice.api.close();
+    await alice.service.stop();
     const again = await startApi(alice.home, 'alice');
     expect(await again.api.getPreferences({})).toEqual(changed);
     expect((await again.api.getActivity({ libraryId: alice.libraryId, limit: 500 })).entries).toEqual(all);
@@ -299,5 +246,46 @@ describe('file progress', () => {
       expect(done.filter((bytes) => bytes === big.length), name).toHaveLength(1);
       expect(reportsOf('small.txt'), name).toEqual([]);
     }
+  });
+
+  // Regression: the library's progress stayed at "0 B of 8 B" (the last small file started)
+  // while a 3 MiB file downloaded, and was not published again until the round ended.
+  it("publishes the library's round progress while a multi-MiB file moves: its totals cover the file, it rises, never past them", async () => {
+    const alice = await syncedApi('alice');
+    const bob = await syncedApi('bob');
+    const limit = 4 * 1024 * 1024;
+    await alice.api.setPreferences({ uploadLimit: limit });
+    await bob.api.setPreferences({ downloadLimit: limit });
+    const big = randomBytes(6 * 1024 * 1024);
+    await writeFile(path.join(alice.root, 'video.bin'), big);
+    await writeFile(path.join(alice.root, 'small.txt'), 'a few bytes');
+    const cases = [
+      ['alice', alice, 'uploading'],
+      ['bob', bob, 'downloading'],
+    ] as const;
+    for (const [name, client, phase] of cases) {
+      const from = client.events.length;
+      await roundOf(client.api, client.libraryId);
+      // The event stream may trail the status answer: wait for the round's end on it too.
+      const settled = (event: SyncEvent): boolean =>
+        event.kind === 'libraryChanged' && event.library.libraryId === client.libraryId && ['up-to-date', 'needs-attention'].includes(event.library.state.kind);
+      await eventually(() => expect(client.events.slice(from).some(settled), name).toBe(true));
+      const progress = client.events.slice(from).flatMap((event) =>
+        event.kind === 'libraryChanged' && event.library.libraryId === client.libraryId && event.library.state.kind === 'syncing' && event.library.state.phase === phase
+          ? [event.library.state.progress]
+          : [],
+      );
+      expect(progress.length, name).toBeGreaterThan(2);
+      for (const [index, figures] of progress.entries()) {
+        expect(figures.bytesTotal, name).toBeGreaterThanOrEqual(big.length);
+        expect(figures.bytesDone, name).toBeLessThanOrEqual(figures.bytesTotal);
+        expect(figures.filesTotal, name).toBeGreaterThanOrEqual(1);
+        expect(figures.filesDone, name).toBeLessThanOrEqual(figures.filesTotal);
+        if (index > 0) expect(figures.bytesDone, name).toBeGreaterThanOrEqual(progress[index - 1]!.bytesDone);
+      }
+      expect(new Set(progress.map((figures) => figures.bytesDone)).size, name).toBeGreaterThan(2);
+      expect(progress.some((figures) => figures.bytesDone > 0 && figures.bytesDone < big.length), name).toBe(true);
+    }
+    expect((await readFile(path.join(bob.root, 'video.bin'))).equals(big)).toBe(true);
   });
 });

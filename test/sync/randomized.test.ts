@@ -91,7 +91,8 @@ describe('regressions found by the randomized test', () => {
     await writeFile(path.join(alice.root, 'second.txt'), `second\n${padding}`);
     let changed = false;
     const round = await alice.sync((progress) => {
-      if (progress.phase !== 'uploading' || changed) return;
+      // Once the first chunk is on its way: the first file is open and being read.
+      if (progress.phase !== 'uploading' || progress.bytesDone === 0 || changed) return;
       changed = true;
       change(path.join(alice.root, 'first.txt'));
     });

@@ -68,7 +68,12 @@ export function emptySummary(libraryId: string, name: string): RoundSummary {
   };
 }
 
-/** Progress of a running round, for a terminal progress line or the UI. */
+/**
+ * Progress of a running round, for a terminal progress line or the UI: what it is doing, and
+ * the files it uploads or downloads, in every pass so far, with their bytes (see
+ * roundTransfers.ts). Reported at each change of phase and as bytes move; bytesDone never
+ * passes bytesTotal and never goes back within a round.
+ */
 export interface RoundProgress {
   readonly libraryId: string;
   readonly phase: 'pulling' | 'scanning' | 'uploading' | 'downloading' | 'committing' | 'applying';

@@ -43,6 +43,8 @@ import type { FileTransfer } from './fileProgressMeter.js';
 import { emptySummary } from './roundSummary.js';
 import type { FileProgress, RoundProgress, RoundSummary } from './roundSummary.js';
 import { feedEntryOf, putChangeOf } from './remoteEntries.js';
+import { RoundTransfers } from './roundTransfers.js';
+import type { TalliedFile } from './roundTransfers.js';
 import type { LocalScanner } from './localScanner.js';
 
 export interface SyncDependencies {
@@ -66,6 +68,8 @@ export interface SyncDependencies {
   readonly scope?: readonly LibraryPath[] | 'all';
 }
 
+/** Actions that change this disk: the library is 'applying' while they run (downloads say so themselves). */
+const LOCAL_ACTIONS: ReadonlySet<PlanAction['kind']> = new Set(['moveLocal', 'deleteLocal', 'mkdirLocal', 'download', 'conflict']);
 /** A plan is run at most this many times per round; each pass re-pulls and re-scans. */
 const MAX_PASSES = 8;
 const DEFAULT_MAX_DELETES = 100;
@@ -161,6 +165,12 @@ class Round {
   /** `movedFrom` of remote entries pulled in this round (the index does not keep it). */
   private readonly movedFrom = new Map<LibraryPath, LibraryPath>();
   private readonly fileProgress: FileProgressMeter;
+  /** What the round is doing now, for its progress reports. */
+  private phase: RoundProgress['phase'] = 'pulling';
+  /** Every file the round uploads or downloads, over all its passes: the figures of its progress. */
+  private readonly transfers = new RoundTransfers(() => this.reportProgress());
+  /** The downloads the pass being executed planned, by path, counted as they are written. */
+  private plannedDownloads = new Map<LibraryPath, TalliedFile>();
 
   constructor(
     private readonly deps: SyncDependencies,
@@ -197,7 +207,7 @@ class Round {
 
   /** Reads the change feed from the cursor to the head into the remote state. */
   private async pull(): Promise<void> {
-    this.progress('pulling', 0, 0, 0, 0);
+    this.enter('pulling');
     let cursor = this.index.libraries.get(this.libraryId)?.cursor ?? 0;
     for (;;) {
       const page = await this.deps.client.call(routes.changes, {
@@ -230,7 +240,7 @@ class Round {
    * "the user deleted everything").
    */
   private async scan(): Promise<Map<LibraryPath, LocalEntry> | null> {
-    this.progress('scanning', 0, 0, 0, 0);
+    this.enter('scanning');
     const previous = this.index.local.load(this.libraryId);
     const platform = this.deps.platform ?? process.platform;
     const scope = this.deps.scope ?? 'all';
@@ -399,13 +409,38 @@ class Round {
    * observation, e.g. a file that keeps changing).
    */
   private async execute(actions: readonly PlanAction[], state: LibraryState): Promise<boolean> {
-    let changed = false;
-    const uploads = new Map<LibraryPath, LocalEntry>();
+    const uploads = new Map<LibraryPath, { readonly local: LocalEntry; readonly tally: TalliedFile }>();
+    const downloads = new Map<LibraryPath, TalliedFile>();
+    // Every transfer of the pass counts in the round's totals before the first byte moves.
     for (const action of actions) {
-      if (action.kind === 'upload' && action.local.node.kind === 'file') uploads.set(action.path, action.local);
-      if (action.kind === 'conflict' && action.local.node.kind === 'file') uploads.set(action.path, action.local);
+      if ((action.kind === 'upload' || action.kind === 'conflict') && action.local.node.kind === 'file' && !uploads.has(action.path)) {
+        uploads.set(action.path, { local: action.local, tally: this.transfers.plan(action.local.node.size) });
+      }
+      if ((action.kind === 'download' || action.kind === 'conflict') && action.remote.node.kind === 'file' && !downloads.has(action.path)) {
+        downloads.set(action.path, this.transfers.plan(action.remote.node.size));
+      }
     }
+    this.plannedDownloads = downloads;
+    if (uploads.size > 0 || downloads.size > 0) this.reportProgress();
+    try {
+      return await this.executePlanned(actions, state, uploads);
+    } finally {
+      // Whatever the pass did not transfer (given up, or left for the next pass) leaves the totals.
+      for (const { tally } of uploads.values()) tally.drop();
+      for (const tally of downloads.values()) tally.drop();
+      this.plannedDownloads = new Map();
+    }
+  }
+
+  /** execute, once the pass's transfers are counted in the round's progress. */
+  private async executePlanned(
+    actions: readonly PlanAction[],
+    state: LibraryState,
+    uploads: ReadonlyMap<LibraryPath, { readonly local: LocalEntry; readonly tally: TalliedFile }>,
+  ): Promise<boolean> {
+    let changed = false;
     const uploadable = await this.uploadChunks(uploads, state.remote);
+    if (actions.some((action) => LOCAL_ACTIONS.has(action.kind))) this.enter('applying');
 
     const downloads: DownloadJob[] = [];
     const remoteChanges: { change: ChangeInput; onApplied: (result: Extract<ChangeResult, { status: 'applied' }>) => void }[] = [];
@@ -511,9 +546,14 @@ class Round {
    * on the server now; a file that changed since it was scanned is left out (the next pass
    * rescans it) rather than uploaded under stale ids.
    */
-  private async uploadChunks(files: ReadonlyMap<LibraryPath, LocalEntry>, remote: ReadonlyMap<LibraryPath, RemoteEntry>): Promise<Set<LibraryPath>> {
+  private async uploadChunks(
+    uploads: ReadonlyMap<LibraryPath, { readonly local: LocalEntry; readonly tally: TalliedFile }>,
+    remote: ReadonlyMap<LibraryPath, RemoteEntry>,
+  ): Promise<Set<LibraryPath>> {
     const ready = new Set<LibraryPath>();
-    if (files.size === 0) return ready;
+    if (uploads.size === 0) return ready;
+    this.enter('uploading');
+    const files = new Map([...uploads].map(([filePath, upload]) => [filePath, upload.local]));
     // Chunks that a version on the server already references are present for the library
     // (the server's rule), so only the others need asking about: a small edit of a large file
     // asks about one or two ids, not thousands.
@@ -521,7 +561,6 @@ class Round {
     for (const entry of files.values()) for (const chunk of entry.chunks) ids.add(chunk.id);
     if (!this.askForEveryChunk) for (const entry of remote.values()) for (const chunk of entry.chunks) ids.delete(chunk.id);
     const missing = ids.size === 0 ? new Set<string>() : await this.deps.client.missingChunks(this.libraryId, [...ids]);
-    let bytesTotal = 0;
     const located: { filePath: LibraryPath; chunk: ChunkRef; offset: number }[] = [];
     /** Per file, the bytes of the chunks it sends (a chunk it shares with a file before it is sent there). */
     const toSend = new Map<LibraryPath, number>();
@@ -530,7 +569,6 @@ class Round {
       for (const chunk of entry.chunks) {
         if (missing.delete(chunk.id)) {
           located.push({ filePath, chunk, offset });
-          bytesTotal += chunk.size;
           toSend.set(filePath, (toSend.get(filePath) ?? 0) + chunk.size);
         }
         offset += chunk.size;
@@ -541,13 +579,21 @@ class Round {
       const node = files.get(filePath)?.node;
       return node?.kind === 'file' ? node.size : 0;
     };
-    // A file whose chunks the server has already is transferred as far as bytes go.
-    for (const filePath of files.keys()) if (!toSend.has(filePath)) meter.start(filePath, 'upload', sizeOf(filePath), sizeOf(filePath)).finish();
+    // A file whose chunks the server has already is transferred as far as bytes go; of the
+    // others, the bytes the server has count as moved.
+    for (const [filePath, { tally }] of uploads) {
+      const sending = toSend.get(filePath);
+      if (sending === undefined) {
+        meter.start(filePath, 'upload', sizeOf(filePath), sizeOf(filePath)).finish();
+        tally.finish();
+      } else {
+        tally.add(sizeOf(filePath) - sending);
+      }
+    }
+    const tallyOf = (filePath: LibraryPath): TalliedFile | undefined => uploads.get(filePath)?.tally;
     const failed = new Set<LibraryPath>();
     const client = this.deps.client;
-    let bytesDone = 0;
     const root = this.root;
-    const progress = (done: number): void => this.progress('uploading', 0, 0, done, bytesTotal);
     // Chunks are located file after file, so one open reader serves all of a file's chunks.
     async function* frames(): AsyncGenerator<{ id: string; bytes: Uint8Array }> {
       const open: { path: LibraryPath | null; reader: ChunkReader | null } = { path: null, reader: null };
@@ -571,15 +617,18 @@ class Round {
           } catch {
             // Changed or gone since the scan: not uploaded under stale ids; the next pass rescans it.
             failed.add(filePath);
+            tallyOf(filePath)?.drop();
             continue;
           }
-          bytesDone += bytes.length;
-          progress(bytesDone);
           yield { id: chunk.id, bytes };
           // The upload stream has taken the chunk.
           current.transfer.add(bytes.length);
+          tallyOf(filePath)?.add(bytes.length);
           current.left -= bytes.length;
-          if (current.left <= 0) current.transfer.finish();
+          if (current.left <= 0) {
+            current.transfer.finish();
+            tallyOf(filePath)?.finish();
+          }
         }
       } finally {
         await open.reader?.close().catch(() => undefined);
@@ -598,7 +647,7 @@ class Round {
     let applied = 0;
     for (let start = 0; start < changes.length; start += PROTOCOL_LIMITS.maxChangesPerCommit) {
       const batch = changes.slice(start, start + PROTOCOL_LIMITS.maxChangesPerCommit);
-      this.progress('committing', start, changes.length, 0, 0);
+      this.enter('committing');
       let answer;
       try {
         answer = await this.deps.client.call(routes.commit, {
@@ -721,11 +770,27 @@ class Round {
     streaming = true,
   ): Promise<DownloadRecord | null> {
     if (remote.node.kind !== 'file') throw new TypeError(`writeDownload needs a file; ${entryPath} is a folder (use mkdirLocal)`);
+    const tally = this.plannedDownloads.get(entryPath) ?? this.transfers.plan(remote.node.size);
+    const written = await this.writeDownloadCounted(entryPath, remote, expectLocal, chunks, streaming, tally);
+    if (written === null) tally.drop();
+    else tally.finish();
+    return written;
+  }
+
+  private async writeDownloadCounted(
+    entryPath: LibraryPath,
+    remote: RemoteEntry,
+    expectLocal: LocalEntry | undefined,
+    chunks: ChunkSource,
+    streaming: boolean,
+    tally: TalliedFile,
+  ): Promise<DownloadRecord | null> {
+    if (remote.node.kind !== 'file') throw new TypeError(`writeDownload needs a file; ${entryPath} is a folder (use mkdirLocal)`);
     const parent = parentPath(entryPath);
     if (parent !== '' && !(await this.ensureFolder(parent))) return null;
     const expect = expectationFromLocalEntry(expectLocal);
     if (expect.kind === 'dir') return null; // the planner deletes a folder before replacing it
-    this.progress('downloading', this.summary.downloadedFiles, 0, 0, remote.node.size);
+    this.enter('downloading');
     // A large file downloads into a partial file that survives an interruption; the next try
     // keeps its verified chunks and fetches only the rest.
     let partial: { name: string; keepBytes: number } | undefined;
@@ -738,17 +803,19 @@ class Round {
       firstChunk = kept.chunks;
     }
     const transfer = this.fileProgress.start(entryPath, 'download', remote.node.size, partial?.keepBytes ?? 0);
+    tally.add(partial?.keepBytes ?? 0);
     // Counts a piece once the writer asks for the next one, which it does after writing it.
     async function* counted(pieces: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
       for await (const piece of pieces) {
         yield piece;
         transfer.add(piece.length);
+        tally.add(piece.length);
       }
     }
     const pieces = chunks.read(remote.chunks.slice(firstChunk), streaming, entryPath);
     let result;
     try {
-      result = await writeFileAtomic(this.root, entryPath, transfer.reported ? counted(pieces) : pieces, {
+      result = await writeFileAtomic(this.root, entryPath, counted(pieces), {
         mtimeMs: remote.mtimeMs,
         executable: remote.node.executable,
         expect,
@@ -902,8 +969,16 @@ class Round {
     this.summary.problems.push({ path: entryPath, kind, message });
   }
 
-  private progress(phase: RoundProgress['phase'], filesDone: number, filesTotal: number, bytesDone: number, bytesTotal: number): void {
-    this.deps.onProgress?.({ libraryId: this.libraryId, phase, filesDone, filesTotal, bytesDone, bytesTotal });
+  /** The round moves on to `phase`: reported when it differs from the one before, and at each pass's pull. */
+  private enter(phase: RoundProgress['phase']): void {
+    if (phase === this.phase && phase !== 'pulling') return;
+    this.phase = phase;
+    this.reportProgress();
+  }
+
+  /** The phase with the figures of every transfer of the round so far (see roundTransfers.ts). */
+  private reportProgress(): void {
+    this.deps.onProgress?.({ libraryId: this.libraryId, phase: this.phase, ...this.transfers.tally });
   }
 }
 
