@@ -3,7 +3,8 @@
 
 import { createHash } from 'node:crypto';
 import type { ChunkRef } from '../shared/model.js';
-import type { Change, ChangeResult, CommitResponse, Entry, Routes } from '../shared/protocol/index.js';
+import { CHUNK_EDIT_LIMITS } from '../shared/protocol/index.js';
+import type { Change, ChangeResult, ChunkEdit, CommitChange, CommitResponse, Entry, Routes } from '../shared/protocol/index.js';
 import { ApiError } from './api-error.js';
 import type { Caller, Handler, ServerServices } from './router.js';
 import type { LibraryAccess } from './storage/metadata-store.js';
@@ -35,6 +36,73 @@ function feedResult(result: ChangeResult): ChangeResult {
     default:
       throw new Error(`unhandled change result: ${JSON.stringify(result satisfies never)}`);
   }
+}
+
+/**
+ * Applies splices to a chunk list in one pass. Splices must come in list order without
+ * overlapping (each starts at or after the end of what the previous one inserted); one outside
+ * the list, or out of order, is a bad request.
+ */
+export function applyChunkEdits(base: readonly ChunkRef[], edits: readonly ChunkEdit[], where: string): ChunkRef[] {
+  const chunks: ChunkRef[] = [];
+  let cursor = 0; // next index of `base` not yet copied
+  let shift = 0; // the edited list's length minus the base's, so far
+  let earliest = 0; // smallest `at` the next splice may have
+  edits.forEach((edit, index) => {
+    const baseAt = edit.at - shift;
+    if (edit.at < earliest) {
+      throw new ApiError('bad-request', `${where}.chunkEdits.${index}: splices must be in list order and not overlap (at ${edit.at} < ${earliest})`);
+    }
+    if (baseAt + edit.remove > base.length) {
+      throw new ApiError(
+        'bad-request',
+        `${where}.chunkEdits.${index}: removing ${edit.remove} chunks at ${edit.at} reaches past the end of the list (${base.length + shift} chunks)`,
+      );
+    }
+    for (let i = cursor; i < baseAt; i += 1) chunks.push(base[i] as ChunkRef);
+    for (const chunk of edit.insert) chunks.push(chunk);
+    cursor = baseAt + edit.remove;
+    shift += edit.insert.length - edit.remove;
+    earliest = edit.at + edit.insert.length;
+  });
+  for (let i = cursor; i < base.length; i += 1) chunks.push(base[i] as ChunkRef);
+  return chunks;
+}
+
+/**
+ * Turns each put sent as chunkEdits into a put with its whole chunk list, rebuilt from the
+ * stored chunk list of exactly version baseRev of the same path. Versions never change once
+ * written, so the rebuilt list is right even if baseRev stops being the latest before the
+ * commit applies; the commit then answers the usual stale-base conflict. A baseRev that is not
+ * a live file version of that path cannot be edited: the whole commit is a bad request.
+ */
+async function resolvePuts(services: ServerServices, library: LibraryAccess, changes: readonly CommitChange[]): Promise<Change[]> {
+  let resolvedChunks = 0;
+  const resolved: Change[] = [];
+  for (const [index, change] of changes.entries()) {
+    if (change.op !== 'put') {
+      resolved.push(change);
+      continue;
+    }
+    const { chunks, chunkEdits, ...rest } = change;
+    if (chunkEdits === undefined) {
+      if (chunks === undefined) throw new ApiError('bad-request', `changes.${index}: a put needs chunks or chunkEdits`);
+      resolved.push({ ...rest, chunks });
+      continue;
+    }
+    if (change.baseRev === null) throw new ApiError('bad-request', `changes.${index}: chunkEdits need a number baseRev`);
+    const base = await services.store.versions.version(library.id, change.path, change.baseRev);
+    if (base === null || base.deleted || base.kind !== 'file') {
+      throw new ApiError('bad-request', `changes.${index}: chunkEdits need version ${change.baseRev} of ${change.path} to be a file; send the whole chunk list`);
+    }
+    const rebuilt = applyChunkEdits(base.chunks, chunkEdits, `changes.${index}`);
+    resolvedChunks += rebuilt.length;
+    if (resolvedChunks > CHUNK_EDIT_LIMITS.maxResolvedChunksPerCommit) {
+      throw new ApiError('bad-request', `the puts sent as chunkEdits rebuild more than ${CHUNK_EDIT_LIMITS.maxResolvedChunksPerCommit} chunk refs; split the commit`);
+    }
+    resolved.push({ ...rest, chunks: rebuilt });
+  }
+  return resolved;
 }
 
 /** Checks what the schemas cannot: each put's size and content hash against its chunk list. */
@@ -136,8 +204,9 @@ export const entryHandlers: { readonly [Name in EntryHandlerName]: Handler<Route
   },
 
   async commit({ services, library, caller, body, now }) {
-    checkPuts(body.changes);
-    return commitChanges(services, library, caller, body.device ?? caller.deviceName, body.changes, now);
+    const changes = await resolvePuts(services, library, body.changes);
+    checkPuts(changes);
+    return commitChanges(services, library, caller, body.device ?? caller.deviceName, changes, now);
   },
 
   async history({ services, library, query }) {

@@ -30,6 +30,54 @@ export const putChangeSchema = z.strictObject({
   contentHash: contentHashSchema,
 });
 
+/** Most splices in one put's chunkEdits, and most chunk refs they insert together. */
+export const CHUNK_EDIT_LIMITS = {
+  maxEditsPerPut: 1_000,
+  maxInsertedChunksPerPut: 100_000,
+  /** Most chunk refs the server rebuilds from deltas in one commit (bounds its memory). */
+  maxResolvedChunksPerCommit: 1_000_000,
+} as const;
+
+/**
+ * One splice of a chunk list: remove `remove` refs starting at index `at`, then insert
+ * `insert` there. Splices apply in order, each to the result of the previous one.
+ */
+export const chunkEditSchema = z.strictObject({
+  at: z.int().min(0),
+  remove: z.int().min(0),
+  insert: z.array(chunkRefSchema).max(CHUNK_EDIT_LIMITS.maxInsertedChunksPerPut),
+});
+export type ChunkEdit = z.output<typeof chunkEditSchema>;
+
+/**
+ * A put as a commit request may send it: with the whole chunk list (`chunks`), or with
+ * `chunkEdits`, splices turning the chunk list of version `baseRev` of the same path into the
+ * new one (so a small edit of a large file costs a few refs, not the whole list). Exactly one
+ * of the two; `chunkEdits` needs a number baseRev. The server rebuilds the whole list and
+ * checks it exactly like a sent one; handlers and storage only ever see `PutChange`.
+ */
+export const commitPutSchema = z
+  .strictObject({
+    ...putChangeSchema.shape,
+    chunks: z.array(chunkRefSchema).optional(),
+    chunkEdits: z.array(chunkEditSchema).max(CHUNK_EDIT_LIMITS.maxEditsPerPut).optional(),
+  })
+  .superRefine((put, context) => {
+    if ((put.chunks === undefined) === (put.chunkEdits === undefined)) {
+      context.addIssue({ code: 'custom', message: 'a put carries exactly one of chunks and chunkEdits', path: ['chunks'] });
+      return;
+    }
+    if (put.chunkEdits === undefined) return;
+    if (put.baseRev === null) {
+      context.addIssue({ code: 'custom', message: 'chunkEdits need a number baseRev (the version they edit)', path: ['baseRev'] });
+    }
+    const inserted = put.chunkEdits.reduce((sum, edit) => sum + edit.insert.length, 0);
+    if (inserted > CHUNK_EDIT_LIMITS.maxInsertedChunksPerPut) {
+      context.addIssue({ code: 'custom', message: `chunkEdits insert more than ${CHUNK_EDIT_LIMITS.maxInsertedChunksPerPut} chunks`, path: ['chunkEdits'] });
+    }
+  });
+export type CommitPut = z.output<typeof commitPutSchema>;
+
 export const mkdirChangeSchema = z.strictObject({
   op: z.literal('mkdir'),
   path: libraryPathSchema,
@@ -61,10 +109,15 @@ export type MkdirChange = z.output<typeof mkdirChangeSchema>;
 export type DeleteChange = z.output<typeof deleteChangeSchema>;
 export type MoveChange = z.output<typeof moveChangeSchema>;
 
+/** A change as a commit request sends it: a put may carry chunkEdits instead of chunks. */
+export const commitChangeSchema = z.discriminatedUnion('op', [commitPutSchema, mkdirChangeSchema, deleteChangeSchema, moveChangeSchema]);
+export type CommitChange = z.output<typeof commitChangeSchema>;
+export type CommitChangeInput = z.input<typeof commitChangeSchema>;
+
 export const commitRequestSchema = z.strictObject({
   /** Overrides the device name recorded on the versions (defaults to the token's device name). */
   device: z.string().min(1).max(PROTOCOL_LIMITS.maxDeviceNameLength).optional(),
-  changes: z.array(changeSchema).min(1).max(PROTOCOL_LIMITS.maxChangesPerCommit),
+  changes: z.array(commitChangeSchema).min(1).max(PROTOCOL_LIMITS.maxChangesPerCommit),
 });
 export type CommitRequest = z.input<typeof commitRequestSchema>;
 

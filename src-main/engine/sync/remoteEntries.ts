@@ -1,6 +1,7 @@
 // Conversions between the protocol's entries and the engine's model, in one place.
 
-import type { Entry, PutChange } from '../../../shared/protocol/index.js';
+import type { ChunkRef } from '../../../shared/model.js';
+import type { ChunkEdit, CommitPut, Entry } from '../../../shared/protocol/index.js';
 import type { LibraryPath } from '../../../shared/paths.js';
 import type { LocalEntry, Node, RemoteEntry } from '../model.js';
 import type { RemoteFeedEntry } from '../planner/index.js';
@@ -23,17 +24,42 @@ export function feedEntryOf(entry: Entry): RemoteFeedEntry {
   return entry.movedFrom === undefined ? remote : { ...remote, movedFrom: entry.movedFrom };
 }
 
-/** The commit change that uploads what the scan saw at `path` (a file). */
-export function putChangeOf(path: LibraryPath, local: LocalEntry, baseRev: number | null): PutChange {
+/**
+ * The splices turning `base` into `next`: the common prefix and suffix stay, the middle is
+ * replaced. One splice is what an edit in place produces with content-defined chunking (only
+ * the chunks around the edit change); none when the lists are equal.
+ */
+export function chunkEditsBetween(base: readonly ChunkRef[], next: readonly ChunkRef[]): ChunkEdit[] {
+  const same = (a: ChunkRef | undefined, b: ChunkRef | undefined) => a !== undefined && b !== undefined && a.id === b.id && a.size === b.size;
+  let prefix = 0;
+  while (prefix < base.length && prefix < next.length && same(base[prefix], next[prefix])) prefix += 1;
+  let suffix = 0;
+  const room = Math.min(base.length, next.length) - prefix;
+  while (suffix < room && same(base[base.length - 1 - suffix], next[next.length - 1 - suffix])) suffix += 1;
+  if (prefix === base.length && prefix === next.length) return [];
+  return [{ at: prefix, remove: base.length - prefix - suffix, insert: next.slice(prefix, next.length - suffix) }];
+}
+
+/**
+ * The commit change that uploads what the scan saw at `path` (a file). Given the chunk list of
+ * version `baseRev` (what this device last synced there), it sends only the splices from that
+ * list when they are shorter than the whole list; the server rebuilds and checks the whole.
+ */
+export function putChangeOf(path: LibraryPath, local: LocalEntry, baseRev: number | null, baseChunks?: readonly ChunkRef[]): CommitPut {
   if (local.node.kind !== 'file') throw new TypeError(`putChangeOf needs a file, ${path} is a folder`);
-  return {
-    op: 'put',
+  const put = {
+    op: 'put' as const,
     path,
     baseRev,
     size: local.node.size,
     mtimeMs: local.mtimeMs,
     executable: local.node.executable,
-    chunks: [...local.chunks],
     contentHash: local.node.contentHash,
   };
+  if (baseRev !== null && baseChunks !== undefined) {
+    const chunkEdits = chunkEditsBetween(baseChunks, local.chunks);
+    const sent = chunkEdits.reduce((sum, edit) => sum + edit.insert.length + 1, 0);
+    if (sent < local.chunks.length) return { ...put, chunkEdits };
+  }
+  return { ...put, chunks: [...local.chunks] };
 }

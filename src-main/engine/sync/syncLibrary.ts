@@ -14,7 +14,7 @@ import type { ChunkRef, ChunkingParams } from '../../../shared/model.js';
 import type { LibraryPath } from '../../../shared/paths.js';
 import { isSameOrBelow, parentPath, rebasePath } from '../../../shared/paths.js';
 import { PROTOCOL_LIMITS, routes } from '../../../shared/protocol/index.js';
-import type { ChangeInput, ChangeResult } from '../../../shared/protocol/index.js';
+import type { ChangeResult, CommitChangeInput } from '../../../shared/protocol/index.js';
 import { openChunkReader } from '../chunker/index.js';
 import type { ChunkReader } from '../chunker/index.js';
 import { createIgnoreMatcher } from '../ignore/index.js';
@@ -160,6 +160,8 @@ class Round {
   private readonly chunking: ChunkingParams;
   /** Set when a commit named a chunk the server lacked although a version references it. */
   private askForEveryChunk = false;
+  /** Set once the server refused a commit that sent chunk lists as edits: send whole lists. */
+  private sendWholeChunkLists = false;
   /** The ignore rules the last scan read. */
   private ignore: IgnoreMatcher = createIgnoreMatcher(undefined);
   /** `movedFrom` of remote entries pulled in this round (the index does not keep it). */
@@ -443,7 +445,7 @@ class Round {
     if (actions.some((action) => LOCAL_ACTIONS.has(action.kind))) this.enter('applying');
 
     const downloads: DownloadJob[] = [];
-    const remoteChanges: { change: ChangeInput; onApplied: (result: Extract<ChangeResult, { status: 'applied' }>) => void }[] = [];
+    const remoteChanges: { change: CommitChangeInput; onApplied: (result: Extract<ChangeResult, { status: 'applied' }>) => void }[] = [];
     const chunkSource = new ChunkSource(
       this.deps.client,
       this.libraryId,
@@ -487,7 +489,7 @@ class Round {
           case 'upload':
             if (!uploadable.has(action.path)) break;
             remoteChanges.push({
-              change: putChangeOf(action.path, action.local, action.baseRev),
+              change: putChangeOf(action.path, action.local, action.baseRev, this.baseChunksOf(action.path, action.baseRev)),
               onApplied: (result) => {
                 this.recordSynced({ path: action.path, node: action.local.node, rev: result.entry.rev, inode: action.local.inode, mtimeMs: action.local.mtimeMs });
                 this.summary.uploadedFiles += 1;
@@ -640,9 +642,16 @@ class Round {
     return ready;
   }
 
+  /** The chunk list of version `baseRev` at `entryPath`, if this device has it. */
+  private baseChunksOf(entryPath: LibraryPath, baseRev: number | null): readonly ChunkRef[] | undefined {
+    if (baseRev === null || this.sendWholeChunkLists) return undefined;
+    const base = this.index.remote.get(this.libraryId, entryPath);
+    return base !== undefined && base.rev === baseRev && base.node.kind === 'file' ? base.chunks : undefined;
+  }
+
   /** Commits the remote changes in order, in batches the server accepts. */
   private async commit(
-    changes: readonly { change: ChangeInput; onApplied: (result: Extract<ChangeResult, { status: 'applied' }>) => void }[],
+    changes: readonly { change: CommitChangeInput; onApplied: (result: Extract<ChangeResult, { status: 'applied' }>) => void }[],
   ): Promise<boolean> {
     let applied = 0;
     for (let start = 0; start < changes.length; start += PROTOCOL_LIMITS.maxChangesPerCommit) {
@@ -655,6 +664,12 @@ class Round {
           body: { device: this.deps.deviceName, changes: batch.map((item) => item.change) },
         });
       } catch (error) {
+        // The server could not rebuild a chunk list from our edits (our copy of the base
+        // version's list disagrees with its own): send whole lists from the next pass on.
+        if (isRemoteError(error) && error.code === 'bad-request' && !this.sendWholeChunkLists && batch.some((item) => 'chunkEdits' in item.change)) {
+          this.sendWholeChunkLists = true;
+          return true;
+        }
         // The server lacks a chunk we believed it had: ask about every chunk next pass.
         if (!isRemoteError(error) || error.code !== 'missing-chunks' || this.askForEveryChunk) throw error;
         this.askForEveryChunk = true;
@@ -882,7 +897,7 @@ class Round {
     action: Extract<PlanAction, { kind: 'conflict' }>,
     chunks: ChunkSource,
     chunksUploaded: boolean,
-  ): Promise<{ change: ChangeInput; onApplied: (result: Extract<ChangeResult, { status: 'applied' }>) => void } | null> {
+  ): Promise<{ change: CommitChangeInput; onApplied: (result: Extract<ChangeResult, { status: 'applied' }>) => void } | null> {
     const expect = expectationFromLocalEntry(action.local);
     if (expect.kind === 'absent') return null;
     if (action.local.node.kind === 'file' && !chunksUploaded) return null;
