@@ -11,6 +11,7 @@ import { Icon } from '../components/Icon.js';
 import { Notice } from '../components/Notice.js';
 import { ScreenHeading } from '../components/ScreenHeading.js';
 import { StateBadge } from '../components/StateBadge.js';
+import { useApiAction } from '../components/useApiAction.js';
 import { useI18n } from '../i18n/I18nContext.js';
 import { toApiError } from '../state/errorText.js';
 import { normalizeSelection } from '../state/folderSelection.js';
@@ -53,21 +54,13 @@ export function LibrarySettingsScreen({ library, onBack, onRemoved }: { readonly
 function StatusSection({ library }: { readonly library: LibraryView }) {
   const { api, applyLibrary, stamp } = useSyncService();
   const { t } = useI18n();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<SyncApiError | null>(null);
+  const { busy, error, run } = useApiAction();
   const paused = isPaused(library.state);
-  const toggle = async () => {
-    setBusy(true);
-    setError(null);
-    const sent = stamp();
-    try {
+  const toggle = () =>
+    run(async () => {
+      const sent = stamp();
       applyLibrary(paused ? await api.resumeLibrary({ libraryId: library.libraryId }) : await api.pauseLibrary({ libraryId: library.libraryId }), sent);
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   return (
     <section className="card section" aria-labelledby={`status-${library.libraryId}`}>
       <h2 id={`status-${library.libraryId}`} className="section-title">
@@ -95,25 +88,15 @@ function SelectionSection({ library }: { readonly library: LibraryView }) {
   const ids = useId();
   const [mode, setMode] = useState<'all' | 'some'>(library.selection === null ? 'all' : 'some');
   const [selection, setSelection] = useState<LibraryPath[]>(library.selection === null ? [] : normalizeSelection(library.selection as LibraryPath[]));
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useApiAction();
   const [saved, setSaved] = useState(false);
-  const [error, setError] = useState<SyncApiError | null>(null);
   const wanted = mode === 'all' ? null : selection;
   const changed = !sameSelection(wanted, library.selection as LibraryPath[] | null);
 
   const save = async () => {
-    setBusy(true);
-    setError(null);
     setSaved(false);
     const sent = stamp();
-    try {
-      applyLibrary(await api.setSelection({ libraryId: library.libraryId, selection: wanted }), sent);
-      setSaved(true);
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    setSaved(await run(async () => applyLibrary(await api.setSelection({ libraryId: library.libraryId, selection: wanted }), sent)));
   };
 
   return (
@@ -160,9 +143,11 @@ function IgnoreRulesSection({ libraryId }: { readonly libraryId: string }) {
   const ids = useId();
   const [text, setText] = useState<string | null>(null);
   const [savedText, setSavedText] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error: saveError, run } = useApiAction();
+  const [loadError, setLoadError] = useState<SyncApiError | null>(null);
   const [saved, setSaved] = useState(false);
-  const [error, setError] = useState<SyncApiError | null>(null);
+  // Saving needs the rules loaded first, so at most one of the two errors is ever set.
+  const error = saveError ?? loadError;
 
   useEffect(() => {
     let current = true;
@@ -172,7 +157,7 @@ function IgnoreRulesSection({ libraryId }: { readonly libraryId: string }) {
         setText(rules.text);
         setSavedText(rules.text);
       },
-      (caught: unknown) => current && setError(toApiError(caught)),
+      (caught: unknown) => current && setLoadError(toApiError(caught)),
     );
     return () => {
       current = false;
@@ -181,18 +166,13 @@ function IgnoreRulesSection({ libraryId }: { readonly libraryId: string }) {
 
   const save = async () => {
     if (text === null) return;
-    setBusy(true);
-    setError(null);
     setSaved(false);
-    try {
-      const rules = await api.setIgnoreRules({ libraryId, text });
-      setSavedText(rules.text);
-      setSaved(true);
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    setSaved(
+      await run(async () => {
+        const rules = await api.setIgnoreRules({ libraryId, text });
+        setSavedText(rules.text);
+      }),
+    );
   };
 
   return (

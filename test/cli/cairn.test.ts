@@ -4,12 +4,11 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src-main/cli/main.js';
 import { openEmbeddedStores, startServer } from '../../src-server/server.js';
 import type { RunningServer } from '../../src-server/server.js';
 import { addUser } from '../../src-server/users.js';
+import { runCairn } from '../support/runCairn.js';
 
 const PASSWORD = 'a password for the cli test';
 let base: string;
@@ -21,17 +20,7 @@ interface Run {
   stderr: string;
 }
 
-/** Runs the CLI in this process (fast): the same main() the binary runs. */
-async function cairn(home: string, args: readonly string[], stdin = ''): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['--home', home, ...args], {
-    out: (text) => (stdout += `${text}\n`),
-    err: (text) => (stderr += `${text}\n`),
-    stdin: Readable.from([stdin]),
-  });
-  return { code, stdout, stderr };
-}
+const cairn = runCairn;
 
 /** Runs the CLI as a separate process, as a user's shell does. */
 function cairnProcess(home: string, args: readonly string[], stdin = ''): Promise<Run> {

@@ -3,13 +3,12 @@
 
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../src-main/cli/main.js';
 import { startDaemonService } from '../../src-main/daemon/daemonService.js';
 import type { DaemonService } from '../../src-main/daemon/daemonService.js';
 import { startHarness } from '../sync/harness.js';
 import type { Harness, TestClient } from '../sync/harness.js';
+import { runCairn } from '../support/runCairn.js';
 
 let harness: Harness;
 let alice: TestClient;
@@ -27,12 +26,7 @@ afterEach(async () => {
   await harness.stop();
 });
 
-async function cairn(home: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['--home', home, ...args], { out: (text) => (stdout += `${text}\n`), err: (text) => (stderr += `${text}\n`), stdin: Readable.from(['']) });
-  return { code, stdout, stderr };
-}
+const cairn = runCairn;
 
 /** Bob gets a conflict at `name` (alice's edit reached the server first); bob's engine is then closed for the CLI. */
 async function conflictOn(name: string, base: string, aliceVersion: string, bobVersion: string): Promise<void> {

@@ -3,13 +3,13 @@
 
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../src-main/cli/main.js';
 import { startDaemonService } from '../../src-main/daemon/daemonService.js';
 import type { DaemonService } from '../../src-main/daemon/daemonService.js';
 import { PASSWORD, startHarness } from '../sync/harness.js';
 import type { Harness } from '../sync/harness.js';
+import { runCairn } from '../support/runCairn.js';
+import type { CliRun } from '../support/runCairn.js';
 
 let harness: Harness;
 let service: DaemonService | undefined;
@@ -30,11 +30,8 @@ afterEach(async () => {
   await harness.stop();
 });
 
-async function cairn(args: readonly string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['--home', home, ...args], { out: (text) => (stdout += `${text}\n`), err: (text) => (stderr += `${text}\n`), stdin: Readable.from([stdin]) });
-  return { code, stdout, stderr };
+function cairn(args: readonly string[], stdin = ''): Promise<CliRun> {
+  return runCairn(home, args, stdin);
 }
 
 describe('the CLI with a daemon running', () => {

@@ -214,17 +214,26 @@ describe('pause, conflicts, activity, preferences', () => {
   });
 });
 
+/**
+ * Two synced daemons paced at 4 MiB/s (alice up, bob down), so each direction of a 6 MiB file
+ * takes over a second and reports several times; alice's folder gains video.bin (6 MiB) and
+ * small.txt, not yet synced.
+ */
+async function pacedPairWithNewFiles(): Promise<{ alice: SyncedApiClient; bob: SyncedApiClient; big: Buffer }> {
+  const alice = await syncedApi('alice');
+  const bob = await syncedApi('bob');
+  const limit = 4 * 1024 * 1024;
+  await alice.api.setPreferences({ uploadLimit: limit });
+  await bob.api.setPreferences({ downloadLimit: limit });
+  const big = randomBytes(6 * 1024 * 1024);
+  await writeFile(path.join(alice.root, 'video.bin'), big);
+  await writeFile(path.join(alice.root, 'small.txt'), 'a few bytes');
+  return { alice, bob, big };
+}
+
 describe('file progress', () => {
   it('reports a multi-MiB file going up from one device and down to another, rising to its size; small files not at all', async () => {
-    const alice = await syncedApi('alice');
-    const bob = await syncedApi('bob');
-    // Paced at 4 MiB/s, each direction of a 6 MiB file takes over a second: several reports.
-    const limit = 4 * 1024 * 1024;
-    await alice.api.setPreferences({ uploadLimit: limit });
-    await bob.api.setPreferences({ downloadLimit: limit });
-    const big = randomBytes(6 * 1024 * 1024);
-    await writeFile(path.join(alice.root, 'video.bin'), big);
-    await writeFile(path.join(alice.root, 'small.txt'), 'a few bytes');
+    const { alice, bob, big } = await pacedPairWithNewFiles();
     await roundOf(alice.api, alice.libraryId);
     await roundOf(bob.api, bob.libraryId);
     expect((await readFile(path.join(bob.root, 'video.bin'))).equals(big)).toBe(true);
@@ -251,14 +260,7 @@ describe('file progress', () => {
   // Regression: the library's progress stayed at "0 B of 8 B" (the last small file started)
   // while a 3 MiB file downloaded, and was not published again until the round ended.
   it("publishes the library's round progress while a multi-MiB file moves: its totals cover the file, it rises, never past them", async () => {
-    const alice = await syncedApi('alice');
-    const bob = await syncedApi('bob');
-    const limit = 4 * 1024 * 1024;
-    await alice.api.setPreferences({ uploadLimit: limit });
-    await bob.api.setPreferences({ downloadLimit: limit });
-    const big = randomBytes(6 * 1024 * 1024);
-    await writeFile(path.join(alice.root, 'video.bin'), big);
-    await writeFile(path.join(alice.root, 'small.txt'), 'a few bytes');
+    const { alice, bob, big } = await pacedPairWithNewFiles();
     const cases = [
       ['alice', alice, 'uploading'],
       ['bob', bob, 'downloading'],

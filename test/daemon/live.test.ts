@@ -9,11 +9,9 @@ import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ActivityEntry, LibraryStateKind, SyncEvent } from '../../shared/api/index.js';
-import { main } from '../../src-main/cli/main.js';
 import { createControlApi, findRunningDaemon } from '../../src-main/cli/controlClient.js';
 import type { ControlApi } from '../../src-main/cli/controlClient.js';
 import type { DaemonEvent } from '../../src-main/daemon/daemon.js';
@@ -22,6 +20,7 @@ import type { DaemonService } from '../../src-main/daemon/daemonService.js';
 import { startHarness } from '../sync/harness.js';
 import type { Harness } from '../sync/harness.js';
 import { eventually } from '../support/eventually.js';
+import { runCairn } from '../support/runCairn.js';
 
 const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -273,13 +272,7 @@ async function startDaemonProcess(home: string): Promise<DaemonProcess> {
   return { child: started.child, control, exited: started.exited };
 }
 
-/** Runs the CLI in this process against a profile. */
-async function cairn(home: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['--home', home, ...args], { out: (text) => (stdout += `${text}\n`), err: (text) => (stderr += `${text}\n`), stdin: Readable.from(['']) });
-  return { code, stdout, stderr };
-}
+const cairn = runCairn;
 
 describe('cairn daemon as a process', () => {
   it('refuses a second daemon, serves the CLI, and loses nothing when killed with SIGKILL', async () => {
