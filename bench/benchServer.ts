@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { openEmbeddedStores, startServer } from '../src-server/server.js';
 import type { RunningServer } from '../src-server/server.js';
-import type { ChunkStore } from '../src-server/storage/chunk-store.js';
+import type { ChunkStore } from '../src-server/storage/chunkStore.js';
 import { addUser } from '../src-server/users.js';
 import { countServerSockets } from './socketCounter.js';
 import type { WireBytes } from './socketCounter.js';

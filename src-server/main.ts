@@ -12,9 +12,9 @@
 import { realpathSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { defaultDataDir } from './data-dir.js';
+import { defaultDataDir } from './dataDir.js';
 import { openEmbeddedStores, startServer } from './server.js';
-import { NameTakenError } from './storage/metadata-store.js';
+import { NameTakenError } from './storage/metadataStore.js';
 import { AdminError, addUser, removeUser, resetPassword, setAdmin } from './users.js';
 
 const USAGE = `usage:

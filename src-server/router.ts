@@ -17,12 +17,12 @@ import {
   routes,
 } from '../shared/protocol/index.js';
 import type { Frame, PathParams, RouteDefinition, RouteName, RouteResponse, Routes } from '../shared/protocol/index.js';
-import { ApiError } from './api-error.js';
-import { parseJson, readBody, requireContentType, sendBytes, sendError, sendJson, validationError } from './http-io.js';
-import type { LoginLimiter } from './login-limiter.js';
+import { ApiError } from './apiError.js';
+import { parseJson, readBody, requireContentType, sendBytes, sendError, sendJson, validationError } from './httpIo.js';
+import type { LoginLimiter } from './loginLimiter.js';
 import type { Notifier } from './notifier.js';
-import type { ChunkStore } from './storage/chunk-store.js';
-import type { LibraryAccess, MetadataStore } from './storage/metadata-store.js';
+import type { ChunkStore } from './storage/chunkStore.js';
+import type { LibraryAccess, MetadataStore } from './storage/metadataStore.js';
 
 /** Everything handlers need; one per server. */
 export interface ServerServices {

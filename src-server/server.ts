@@ -11,21 +11,21 @@ import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EVENTS_HEARTBEAT_MS } from '../shared/protocol/index.js';
-import { authHandlers } from './auth-handlers.js';
-import { chunkHandlers } from './chunk-handlers.js';
-import { entryHandlers } from './entry-handlers.js';
-import { eventsHandler } from './events-handler.js';
-import { libraryHandlers } from './library-handlers.js';
-import { DEFAULT_LOGIN_LIMITS, LoginLimiter } from './login-limiter.js';
-import type { LoginLimiterOptions } from './login-limiter.js';
+import { authHandlers } from './authHandlers.js';
+import { chunkHandlers } from './chunkHandlers.js';
+import { entryHandlers } from './entryHandlers.js';
+import { eventsHandler } from './eventsHandler.js';
+import { libraryHandlers } from './libraryHandlers.js';
+import { DEFAULT_LOGIN_LIMITS, LoginLimiter } from './loginLimiter.js';
+import type { LoginLimiterOptions } from './loginLimiter.js';
 import { InProcessNotifier } from './notifier.js';
 import type { Notifier } from './notifier.js';
 import { handleRequest } from './router.js';
 import type { Handlers, ServerServices } from './router.js';
-import type { ChunkStore } from './storage/chunk-store.js';
-import { FsChunkStore } from './storage/fs-chunk-store.js';
-import type { MetadataStore } from './storage/metadata-store.js';
-import { openSqliteMetadataStore } from './storage/sqlite-metadata-store.js';
+import type { ChunkStore } from './storage/chunkStore.js';
+import { FsChunkStore } from './storage/fsChunkStore.js';
+import type { MetadataStore } from './storage/metadataStore.js';
+import { openSqliteMetadataStore } from './storage/sqliteMetadataStore.js';
 
 export const handlers: Handlers = {
   ...authHandlers,

@@ -2,10 +2,10 @@
 
 import { USER_NAME_PATTERN } from '../shared/protocol/index.js';
 import { newId } from './ids.js';
-import { hashPassword } from './password-hash.js';
-import type { ScryptCost } from './password-hash.js';
+import { hashPassword } from './passwordHash.js';
+import type { ScryptCost } from './passwordHash.js';
 import { openEmbeddedStores } from './server.js';
-import type { MetadataStore, UserRecord } from './storage/metadata-store.js';
+import type { MetadataStore, UserRecord } from './storage/metadataStore.js';
 
 export const MIN_PASSWORD_LENGTH = 8;
 

@@ -1,6 +1,6 @@
 // The activity list the UI shows: the uploads, downloads, deletions, moves, conflicts and
 // problems of this device, newest first. It is kept in the profile (activity.sqlite, see
-// src-main/engine/index/activityStore.ts for why it is a database of its own), so it survives a
+// src-main/engine/indexStore/activityStore.ts for why it is a database of its own), so it survives a
 // restart, and it is bounded: once it holds more than its capacity plus a batch, the oldest lines
 // go in one statement, down to the capacity. The server's history is where the full record lives.
 //
@@ -9,8 +9,8 @@
 
 import type { ActivityEntry } from '../../shared/api/index.js';
 import { activityEntrySchema } from '../../shared/api/index.js';
-import { openActivityStore } from '../engine/index/activityStore.js';
-import type { ActivityStore } from '../engine/index/activityStore.js';
+import { openActivityStore } from '../engine/indexStore/activityStore.js';
+import type { ActivityStore } from '../engine/indexStore/activityStore.js';
 
 /** The profile file that holds the activity list. */
 export const ACTIVITY_FILE = 'activity.sqlite';

@@ -15,7 +15,7 @@ import type { LibraryPath } from '../../shared/paths.js';
 import { Engine, UserError, readIgnoreFile } from '../engine/engine.js';
 import type { EngineOptions, LibraryStatus } from '../engine/engine.js';
 import { createIgnoreMatcher } from '../engine/ignore/index.js';
-import type { LibraryRecord } from '../engine/index/index.js';
+import type { LibraryRecord } from '../engine/indexStore/index.js';
 import { isRemoteError } from '../engine/remote/remoteError.js';
 import { emptySummary } from '../engine/sync/roundSummary.js';
 import type { FileProgress, RoundProgress, RoundSummary } from '../engine/sync/roundSummary.js';

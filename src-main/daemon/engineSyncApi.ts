@@ -32,7 +32,7 @@ import { ERROR_CODES, errorAction } from '../../shared/protocol/index.js';
 import type { ErrorCode } from '../../shared/protocol/index.js';
 import { UserError } from '../engine/engine.js';
 import { conflictViewOf } from '../engine/conflicts/conflictView.js';
-import type { ProblemRecord } from '../engine/index/index.js';
+import type { ProblemRecord } from '../engine/indexStore/index.js';
 import { InsecureSecretFileError, UnsafePathError, fsErrorCode, resolveInRoot } from '../engine/localfs/index.js';
 import { isRemoteError } from '../engine/remote/remoteError.js';
 import type { RemoteError } from '../engine/remote/remoteError.js';

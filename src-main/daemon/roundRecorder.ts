@@ -15,7 +15,7 @@ import { isSameOrBelow, parentPath } from '../../shared/paths.js';
 import { routes } from '../../shared/protocol/index.js';
 import type { ChangesResponse, CommitResponse, Entry, Frame } from '../../shared/protocol/index.js';
 import type { IgnoreMatcher } from '../engine/ignore/index.js';
-import type { ConflictRecord, LibraryRecord, ProblemRecord } from '../engine/index/index.js';
+import type { ConflictRecord, LibraryRecord, ProblemRecord } from '../engine/indexStore/index.js';
 import type { ServerClient } from '../engine/remote/serverClient.js';
 import type { RoundSummary } from '../engine/sync/roundSummary.js';
 import type { ActivityDraft } from './activityLog.js';

@@ -13,8 +13,8 @@ import { PROTOCOL_LIMITS, routes } from '../../shared/protocol/index.js';
 import type { Entry, Library } from '../../shared/protocol/index.js';
 import { createChunkerPool } from './chunker/index.js';
 import type { ChunkerPool } from './chunker/index.js';
-import { openIndex } from './index/index.js';
-import type { ConflictRecord, Index, LibraryRecord, ProblemRecord } from './index/index.js';
+import { openIndex } from './indexStore/index.js';
+import type { ConflictRecord, Index, LibraryRecord, ProblemRecord } from './indexStore/index.js';
 import { IGNORE_FILE_NAME } from './ignore/index.js';
 import {
   cleanupTempFiles,

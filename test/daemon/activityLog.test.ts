@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LibraryPath } from '../../shared/paths.js';
 import { ActivityLog } from '../../src-main/daemon/activityLog.js';
 import type { ActivityDraft } from '../../src-main/daemon/activityLog.js';
-import { openActivityStore } from '../../src-main/engine/index/activityStore.js';
+import { openActivityStore } from '../../src-main/engine/indexStore/activityStore.js';
 
 const NOW = 1_800_000_000_000;
 const documents = { libraryId: 'library-0001', name: 'Documents' };

@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routes } from '../../shared/protocol/index.js';
 import { hashToken } from '../../src-server/router.js';
 import { removeUser } from '../../src-server/users.js';
-import { TEST_PASSWORD, startTestServer } from './test-server.js';
-import type { TestServer } from './test-server.js';
+import { TEST_PASSWORD, startTestServer } from './testServer.js';
+import type { TestServer } from './testServer.js';
 
 let server: TestServer;
 

@@ -6,9 +6,9 @@ import { open } from 'node:fs/promises';
 import { FRAMES_CONTENT_TYPE, FrameDecoder, buildPath, decodeFrames, encodeFrames, routes } from '../../shared/protocol/index.js';
 import type { Frame } from '../../shared/protocol/index.js';
 import { dataPaths } from '../../src-server/server.js';
-import { filesBelow, storedCopies } from './chunk-files.js';
-import { makeChunk, putChunk, startTestServer } from './test-server.js';
-import type { TestServer } from './test-server.js';
+import { filesBelow, storedCopies } from './chunkFiles.js';
+import { makeChunk, putChunk, startTestServer } from './testServer.js';
+import type { TestServer } from './testServer.js';
 
 let server: TestServer;
 let alice: string;

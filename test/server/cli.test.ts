@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routes } from '../../shared/protocol/index.js';
-import { defaultDataDir } from '../../src-server/data-dir.js';
+import { defaultDataDir } from '../../src-server/dataDir.js';
 import { main, parseListen } from '../../src-server/main.js';
 import { openEmbeddedStores } from '../../src-server/server.js';
 

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPath, routes, serverEventSchema } from '../../shared/protocol/index.js';
 import type { Entry, ServerEvent } from '../../shared/protocol/index.js';
 import { InProcessNotifier } from '../../src-server/notifier.js';
-import { fileOf, makeChunk, putChunk, startTestServer } from './test-server.js';
-import type { TestServer } from './test-server.js';
+import { fileOf, makeChunk, putChunk, startTestServer } from './testServer.js';
+import type { TestServer } from './testServer.js';
 
 let server: TestServer;
 let alice: string;

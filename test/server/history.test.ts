@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routes } from '../../shared/protocol/index.js';
 import type { ChangeInput } from '../../shared/protocol/index.js';
-import { fileOf, makeChunk, putChunk, startTestServer } from './test-server.js';
-import type { TestServer } from './test-server.js';
+import { fileOf, makeChunk, putChunk, startTestServer } from './testServer.js';
+import type { TestServer } from './testServer.js';
 
 let server: TestServer;
 let token: string;

@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CHUNKING } from '../../shared/model.js';
 import { FRAMES_CONTENT_TYPE, buildPath, encodeFrames, routes } from '../../shared/protocol/index.js';
-import { fileOf, makeChunk, putChunk, startTestServer } from './test-server.js';
-import type { TestServer } from './test-server.js';
+import { fileOf, makeChunk, putChunk, startTestServer } from './testServer.js';
+import type { TestServer } from './testServer.js';
 
 let server: TestServer;
 const tokens: Record<string, string> = {};

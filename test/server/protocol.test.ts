@@ -21,7 +21,7 @@ import {
   routes,
 } from '../../shared/protocol/index.js';
 import type { ErrorAction, ErrorCode } from '../../shared/protocol/index.js';
-import { bytesOf, chunkIdOf } from './test-server.js';
+import { bytesOf, chunkIdOf } from './testServer.js';
 
 const frames = [0, 1, 35, 36, 37, 1000].map((size, index) => {
   const bytes = bytesOf(`frame-${index}`, size);

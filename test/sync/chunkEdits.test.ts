@@ -11,7 +11,7 @@ import { routes } from '../../shared/protocol/index.js';
 import type { CommitRequest } from '../../shared/protocol/index.js';
 import type { ServerClient } from '../../src-main/engine/remote/serverClient.js';
 import { chunkEditsBetween } from '../../src-main/engine/sync/remoteEntries.js';
-import { applyChunkEdits } from '../../src-server/entry-handlers.js';
+import { applyChunkEdits } from '../../src-server/entryHandlers.js';
 import { startHarness } from './harness.js';
 import type { Harness, TestClient } from './harness.js';
 

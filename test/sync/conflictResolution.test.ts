@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { documentToString, renderMerge } from '../../shared/merge/index.js';
-import type { ConflictRecord } from '../../src-main/engine/index/index.js';
+import type { ConflictRecord } from '../../src-main/engine/indexStore/index.js';
 import { UserError } from '../../src-main/engine/userError.js';
 import type { UserErrorReason } from '../../src-main/engine/userError.js';
 import { startHarness } from './harness.js';

@@ -8,7 +8,7 @@ import type { ConflictDetails, ConflictPreview, ConflictVersion, PreviewImage } 
 import { MAX_PREVIEW_IMAGE_BYTES, diffViewData, mergeResultView } from '../../../shared/api/index.js';
 import { MAX_TEXT_BYTES, buildDiffView, decodeText, mergeThreeWay } from '../../../shared/merge/index.js';
 import type { Entry } from '../../../shared/protocol/index.js';
-import type { ConflictRecord, ConflictSide, Index, LibraryRecord } from '../index/index.js';
+import type { ConflictRecord, ConflictSide, Index, LibraryRecord } from '../indexStore/index.js';
 import { isRemoteError } from '../remote/remoteError.js';
 import type { ServerClient } from '../remote/serverClient.js';
 import { contentKindOf, hasTextName, sniffImageType } from './contentKind.js';

@@ -13,9 +13,9 @@ import { routes } from '../../../shared/protocol/index.js';
 import type { Entry } from '../../../shared/protocol/index.js';
 import type { ChunkedFile, PoolChunkFileOptions } from '../chunker/index.js';
 import { ChunkFileError, contentHashOf } from '../chunker/index.js';
-import type { ConflictBase } from '../index/index.js';
+import type { ConflictBase } from '../indexStore/index.js';
 import { fsErrorCode, resolveInRoot } from '../localfs/index.js';
-import type { LocalEntry } from '../model.js';
+import type { LocalEntry } from '../syncModel.js';
 import type { ServerClient } from '../remote/serverClient.js';
 import { UserError } from '../userError.js';
 

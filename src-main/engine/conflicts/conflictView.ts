@@ -1,7 +1,7 @@
 // A recorded conflict as the contract's view (shared/api): what the conflict list shows.
 
 import type { ConflictSideView, ConflictView } from '../../../shared/api/index.js';
-import type { ConflictRecord, ConflictSide } from '../index/index.js';
+import type { ConflictRecord, ConflictSide } from '../indexStore/index.js';
 import { contentKindOf } from './contentKind.js';
 
 function conflictSideView(side: ConflictSide): ConflictSideView {

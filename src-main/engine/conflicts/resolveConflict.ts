@@ -12,7 +12,7 @@ import type { VersionTokens } from '../../../shared/api/index.js';
 import type { ConflictChoice } from '../../../shared/merge/index.js';
 import { MAX_TEXT_BYTES, UnresolvedConflictError, encodeText, mergeBytes, renderMerge } from '../../../shared/merge/index.js';
 import type { LibraryPath } from '../../../shared/paths.js';
-import type { ConflictRecord, ConflictResolution, LibraryRecord } from '../index/index.js';
+import type { ConflictRecord, ConflictResolution, LibraryRecord } from '../indexStore/index.js';
 import { deleteFileIfUnchanged, moveIfUnchanged, writeFileAtomic } from '../localfs/index.js';
 import { isRemoteError } from '../remote/remoteError.js';
 import { UserError } from '../userError.js';

@@ -3,7 +3,7 @@
 // the user changed after the scan becomes a conflict rather than a casualty.
 
 import type { Stats } from 'node:fs';
-import type { LocalEntry } from '../model.js';
+import type { LocalEntry } from '../syncModel.js';
 
 /**
  * The state the caller planned on. For a file, the exact size, mtime and inode the scan saw:

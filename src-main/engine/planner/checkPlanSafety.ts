@@ -15,8 +15,8 @@
 
 import { isSameOrBelow } from '../../../shared/paths.js';
 import type { LibraryPath } from '../../../shared/paths.js';
-import { sameContent } from '../model.js';
-import type { Node } from '../model.js';
+import { sameContent } from '../syncModel.js';
+import type { Node } from '../syncModel.js';
 import { unhandledCase } from './planAction.js';
 import type { PlanAction } from './planAction.js';
 import type { PlanViews } from './planViews.js';

@@ -13,8 +13,8 @@
 
 import { ancestorPaths, caseFoldKey, isSameOrBelow, rebasePath } from '../../../shared/paths.js';
 import type { LibraryPath } from '../../../shared/paths.js';
-import { sameContent } from '../model.js';
-import type { FileNode, LocalEntry, SyncedEntry } from '../model.js';
+import { sameContent } from '../syncModel.js';
+import type { FileNode, LocalEntry, SyncedEntry } from '../syncModel.js';
 import type { PlanAction, RemoteFeedEntry } from './planAction.js';
 import { comparePaths, pathsAtOrBelow, rebaseView, sortedPaths } from './planViews.js';
 import type { PlanViews, SkipRules } from './planViews.js';

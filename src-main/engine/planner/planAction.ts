@@ -9,7 +9,7 @@
 // written on each action below and mirrored by the simulator in test/engine/planner.
 
 import type { LibraryPath } from '../../../shared/paths.js';
-import type { LocalEntry, RemoteEntry, SyncedEntry } from '../model.js';
+import type { LocalEntry, RemoteEntry, SyncedEntry } from '../syncModel.js';
 
 /**
  * A remote entry as the change feed delivers it: `movedFrom` is set on the version a move

@@ -22,8 +22,8 @@
 
 import { ancestorPaths, parentPath, rebasePath } from '../../../shared/paths.js';
 import type { LibraryPath } from '../../../shared/paths.js';
-import { sameContent } from '../model.js';
-import type { LocalEntry, RemoteEntry, SyncedEntry } from '../model.js';
+import { sameContent } from '../syncModel.js';
+import type { LocalEntry, RemoteEntry, SyncedEntry } from '../syncModel.js';
 import { checkPlanSafety } from './checkPlanSafety.js';
 import { ConflictNamer } from './conflictNamer.js';
 import { applyLocalMoves, applyRemoteMoves } from './detectMoves.js';

@@ -6,7 +6,7 @@
 
 import { ancestorPaths, caseFoldKey, parentPath, rebasePath, isSameOrBelow } from '../../../shared/paths.js';
 import type { LibraryPath } from '../../../shared/paths.js';
-import type { LocalEntry, SyncedEntry } from '../model.js';
+import type { LocalEntry, SyncedEntry } from '../syncModel.js';
 import type { PlanAction, PlanInput, RemoteFeedEntry } from './planAction.js';
 
 export interface PlanViews {

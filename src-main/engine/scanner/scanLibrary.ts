@@ -26,7 +26,7 @@ import {
 import { IGNORE_FILE_NAME, type IgnoreMatcher, createIgnoreMatcher } from '../ignore/ignoreMatcher.js';
 import { fsErrorCode } from '../localfs/fsErrorCode.js';
 import { isTempFileName } from '../localfs/tempFileName.js';
-import type { FileNode, LocalEntry } from '../model.js';
+import type { FileNode, LocalEntry } from '../syncModel.js';
 import { type HashFile, isFileChangedError } from './hashFile.js';
 import { LibraryRootError } from './libraryRootError.js';
 import type { ScanProblem, ScanProblemKind } from './scanProblem.js';

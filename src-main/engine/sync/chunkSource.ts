@@ -12,7 +12,7 @@ import type { ChunkId, ChunkRef } from '../../../shared/model.js';
 import type { LibraryPath } from '../../../shared/paths.js';
 import { openChunkReader } from '../chunker/index.js';
 import type { ChunkReader } from '../chunker/index.js';
-import type { LocalEntry } from '../model.js';
+import type { LocalEntry } from '../syncModel.js';
 import type { ServerClient } from '../remote/serverClient.js';
 
 /** Local files kept open as chunk sources at once. */

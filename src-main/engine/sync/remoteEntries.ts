@@ -3,7 +3,7 @@
 import type { ChunkRef } from '../../../shared/model.js';
 import type { ChunkEdit, CommitPut, Entry } from '../../../shared/protocol/index.js';
 import type { LibraryPath } from '../../../shared/paths.js';
-import type { LocalEntry, Node, RemoteEntry } from '../model.js';
+import type { LocalEntry, Node, RemoteEntry } from '../syncModel.js';
 import type { RemoteFeedEntry } from '../planner/index.js';
 
 /** The node a (live) protocol entry denotes. */

@@ -20,7 +20,7 @@ import type { ChunkReader } from '../chunker/index.js';
 import { createIgnoreMatcher } from '../ignore/index.js';
 import type { IgnoreMatcher } from '../ignore/index.js';
 import { SCAN_PROBLEM_KINDS } from '../scanner/index.js';
-import type { Index, LibraryRecord, LibraryState } from '../index/index.js';
+import type { Index, LibraryRecord, LibraryState } from '../indexStore/index.js';
 import {
   checkLocalPath,
   deleteFileIfUnchanged,
@@ -31,8 +31,8 @@ import {
   partialFileName,
   writeFileAtomic,
 } from '../localfs/index.js';
-import { sameContent } from '../model.js';
-import type { LocalEntry, RemoteEntry, SyncedEntry } from '../model.js';
+import { sameContent } from '../syncModel.js';
+import type { LocalEntry, RemoteEntry, SyncedEntry } from '../syncModel.js';
 import { planLibrary, unhandledCase } from '../planner/index.js';
 import type { PlanAction, RemoteFeedEntry } from '../planner/index.js';
 import { isRemoteError } from '../remote/remoteError.js';

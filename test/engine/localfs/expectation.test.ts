@@ -1,7 +1,7 @@
 import { lstat } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { expectationFromLocalEntry, matchesExpectation } from '../../../src-main/engine/localfs/index.js';
-import type { LocalEntry } from '../../../src-main/engine/model.js';
+import type { LocalEntry } from '../../../src-main/engine/syncModel.js';
 import { parseLibraryPath } from '../../../shared/paths.js';
 import { type TempFolder, makeTempFolder } from './tempFolder.js';
 

@@ -13,8 +13,8 @@
 
 import { parseLibraryPath } from '../../../shared/paths.js';
 import type { LibraryPath } from '../../../shared/paths.js';
-import { sameContent } from '../../../src-main/engine/model.js';
-import type { FileNode, LocalEntry, Node, SyncedEntry } from '../../../src-main/engine/model.js';
+import { sameContent } from '../../../src-main/engine/syncModel.js';
+import type { FileNode, LocalEntry, Node, SyncedEntry } from '../../../src-main/engine/syncModel.js';
 import { planLibrary } from '../../../src-main/engine/planner/index.js';
 import type { Plan, PlanAction, PlanInput, RemoteFeedEntry } from '../../../src-main/engine/planner/index.js';
 

@@ -16,7 +16,7 @@
 import { describe as group, expect, it } from 'vitest';
 import { isSameOrBelow, parentPath } from '../../../shared/paths.js';
 import type { LibraryPath } from '../../../shared/paths.js';
-import type { Node } from '../../../src-main/engine/model.js';
+import type { Node } from '../../../src-main/engine/syncModel.js';
 import type { Plan } from '../../../src-main/engine/planner/index.js';
 import type { Options, Scenario, Spec, States, TreeSpec } from './fixtures.js';
 import { buildStates, d, describe, f, flatten, labelOf, planStates } from './fixtures.js';

@@ -8,8 +8,8 @@
 
 import { caseFoldKey, isSameOrBelow, parentPath, rebasePath } from '../../../shared/paths.js';
 import type { LibraryPath } from '../../../shared/paths.js';
-import { sameContent } from '../../../src-main/engine/model.js';
-import type { LocalEntry, Node, SyncedEntry } from '../../../src-main/engine/model.js';
+import { sameContent } from '../../../src-main/engine/syncModel.js';
+import type { LocalEntry, Node, SyncedEntry } from '../../../src-main/engine/syncModel.js';
 import type { Plan, PlanAction, RemoteFeedEntry } from '../../../src-main/engine/planner/index.js';
 import { describe } from './fixtures.js';
 import type { States } from './fixtures.js';

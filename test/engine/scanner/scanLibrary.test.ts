@@ -8,7 +8,7 @@ import {
   type ScanResult,
   scanLibrary,
 } from '../../../src-main/engine/scanner/index.js';
-import type { LocalEntry } from '../../../src-main/engine/model.js';
+import type { LocalEntry } from '../../../src-main/engine/syncModel.js';
 import { DEFAULT_CHUNKING } from '../../../shared/model.js';
 import { type LibraryPath, parseLibraryPath } from '../../../shared/paths.js';
 import { type TempFolder, makeTempFolder } from '../localfs/tempFolder.js';

@@ -3,9 +3,9 @@
 import { randomBytes } from 'node:crypto';
 import { PROTOCOL_VERSION } from '../shared/protocol/index.js';
 import type { Routes } from '../shared/protocol/index.js';
-import { ApiError } from './api-error.js';
+import { ApiError } from './apiError.js';
 import { newId } from './ids.js';
-import { verifyPassword } from './password-hash.js';
+import { verifyPassword } from './passwordHash.js';
 import { hashToken } from './router.js';
 import type { Handler } from './router.js';
 

@@ -8,9 +8,9 @@ import { DEFAULT_CHUNKING } from '../../shared/model.js';
 import type { LibraryPath } from '../../shared/paths.js';
 import type { Change } from '../../shared/protocol/index.js';
 import type { Stores } from '../../src-server/server.js';
-import { NameTakenError } from '../../src-server/storage/metadata-store.js';
-import type { CommitInput, MetadataStore } from '../../src-server/storage/metadata-store.js';
-import { chunkIdOf, fileOf, makeChunk } from './test-server.js';
+import { NameTakenError } from '../../src-server/storage/metadataStore.js';
+import type { CommitInput, MetadataStore } from '../../src-server/storage/metadataStore.js';
+import { chunkIdOf, fileOf, makeChunk } from './testServer.js';
 
 export interface StorageHarness {
   open(): Promise<Stores>;

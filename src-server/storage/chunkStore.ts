@@ -1,7 +1,7 @@
 // The chunk store: chunk bytes by owner and id. Chunks are scoped per library owner and never
 // shared across users, so one user can never learn whether another stores some content. The
 // routes see only this interface, so an S3-compatible store can replace the folder one; both
-// must pass test/server/storage-conformance.ts.
+// must pass test/server/storageConformance.ts.
 
 import type { ChunkId } from '../../shared/model.js';
 

@@ -7,10 +7,10 @@ import Database from 'better-sqlite3';
 import type { ChunkId, ChunkingParams, ChunkRef } from '../../shared/model.js';
 import type { LibraryPath } from '../../shared/paths.js';
 import type { Entry, LibraryRole, MemberRole } from '../../shared/protocol/index.js';
-import { applyChanges } from '../commit-rules.js';
-import type { CommitReader } from '../commit-rules.js';
-import { migrate } from './sqlite-migrations.js';
-import { NameTakenError } from './metadata-store.js';
+import { applyChanges } from '../commitRules.js';
+import type { CommitReader } from '../commitRules.js';
+import { migrate } from './sqliteMigrations.js';
+import { NameTakenError } from './metadataStore.js';
 import type {
   ChunkLinkStore,
   CommitInput,
@@ -26,7 +26,7 @@ import type {
   UserRecord,
   UserStore,
   VersionStore,
-} from './metadata-store.js';
+} from './metadataStore.js';
 
 interface UserRow {
   id: string;

@@ -17,7 +17,7 @@ import Database from 'better-sqlite3';
 import { chmodSync, closeSync, openSync } from 'node:fs';
 import type { ChunkRef, ChunkingParams } from '../../../shared/model.js';
 import type { LibraryPath } from '../../../shared/paths.js';
-import type { LocalEntry, Node, RemoteEntry, SyncedEntry } from '../model.js';
+import type { LocalEntry, Node, RemoteEntry, SyncedEntry } from '../syncModel.js';
 import { CHUNK_RECORD_BYTES, decodeContentHex, encodeContent, encodeHash } from './chunkCodec.js';
 import type {
   ConflictBase,

@@ -7,7 +7,7 @@ import { createGunzip, gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { z } from 'zod';
 import { errorBody, errorStatus } from '../shared/protocol/index.js';
-import { ApiError } from './api-error.js';
+import { ApiError } from './apiError.js';
 
 const gzipAsync = promisify(gzip);
 

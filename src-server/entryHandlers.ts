@@ -5,9 +5,9 @@ import { createHash } from 'node:crypto';
 import type { ChunkRef } from '../shared/model.js';
 import { CHUNK_EDIT_LIMITS } from '../shared/protocol/index.js';
 import type { Change, ChangeResult, ChunkEdit, CommitChange, CommitResponse, Entry, Routes } from '../shared/protocol/index.js';
-import { ApiError } from './api-error.js';
+import { ApiError } from './apiError.js';
 import type { Caller, Handler, ServerServices } from './router.js';
-import type { LibraryAccess } from './storage/metadata-store.js';
+import type { LibraryAccess } from './storage/metadataStore.js';
 
 /** SHA-256 over the concatenated raw 32-byte chunk ids (see shared/model.ts). */
 export function contentHashOf(chunks: readonly ChunkRef[]): string {

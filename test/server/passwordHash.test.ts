@@ -1,8 +1,8 @@
 // Password hashing: scrypt with its parameters stored beside the hash.
 
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SCRYPT_COST, hashPassword, verifyPassword } from '../../src-server/password-hash.js';
-import { TEST_SCRYPT_COST } from './test-server.js';
+import { DEFAULT_SCRYPT_COST, hashPassword, verifyPassword } from '../../src-server/passwordHash.js';
+import { TEST_SCRYPT_COST } from './testServer.js';
 
 describe('password hashes', () => {
   it('store the default parameters and a per-user salt', async () => {

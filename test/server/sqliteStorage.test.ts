@@ -1,5 +1,5 @@
 // The embedded backend (SQLite metadata + chunk folder) against the storage conformance suite,
-// plus what is particular to its metadata files (the chunk files: fs-chunk-store.test.ts).
+// plus what is particular to its metadata files (the chunk files: fsChunkStore.test.ts).
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -7,9 +7,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { dataPaths, openEmbeddedStores } from '../../src-server/server.js';
-import { decodeChunkList, encodeChunkList } from '../../src-server/storage/sqlite-metadata-store.js';
-import { describeStorageConformance } from './storage-conformance.js';
-import { makeChunk } from './test-server.js';
+import { decodeChunkList, encodeChunkList } from '../../src-server/storage/sqliteMetadataStore.js';
+import { describeStorageConformance } from './storageConformance.js';
+import { makeChunk } from './testServer.js';
 
 describeStorageConformance('SQLite + chunk folder', async () => {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cairn-storage-test-'));

@@ -7,10 +7,10 @@ import type { ChunkId } from '../shared/model.js';
 import { CHUNK_ID_PATTERN } from '../shared/model.js';
 import { FRAMES_CONTENT_TYPE, encodeFrameHeader } from '../shared/protocol/index.js';
 import type { Frame, Routes } from '../shared/protocol/index.js';
-import { ApiError } from './api-error.js';
-import { CoalescedWriter, startStream } from './http-io.js';
+import { ApiError } from './apiError.js';
+import { CoalescedWriter, startStream } from './httpIo.js';
 import type { Handler, ServerServices } from './router.js';
-import type { LibraryAccess } from './storage/metadata-store.js';
+import type { LibraryAccess } from './storage/metadataStore.js';
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');

@@ -5,7 +5,7 @@
 
 import Database from 'better-sqlite3';
 import type { ChunkId } from '../../shared/model.js';
-import { CHUNK_INDEX_MIGRATIONS, migrate } from './sqlite-migrations.js';
+import { CHUNK_INDEX_MIGRATIONS, migrate } from './sqliteMigrations.js';
 
 /** Where a chunk's bytes are: `size` bytes at `offset` in the pack file called `packName`. */
 export interface ChunkLocation {

@@ -3,7 +3,7 @@
 // transaction, so a crash or an error mid-way leaves the previous version intact.
 //
 // Rules for new steps: append, never edit a released step; each step gets a test in
-// test/engine/index/migrations.test.ts that opens a database at the previous version with
+// test/engine/indexStore/migrations.test.ts that opens a database at the previous version with
 // fixture rows, migrates it and checks the rows; a step that rebuilds a table follows SQLite's
 // "making other kinds of table schema changes" procedure (foreign keys are off during
 // migrations and checked after the last step).

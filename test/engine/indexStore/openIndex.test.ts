@@ -9,9 +9,9 @@ import {
   type NewLibrary,
   UnknownLibraryError,
   openIndex,
-} from '../../../src-main/engine/index/index.js';
-import { decodeContentHex, encodeContent } from '../../../src-main/engine/index/chunkCodec.js';
-import type { LocalEntry, RemoteEntry, SyncedEntry } from '../../../src-main/engine/model.js';
+} from '../../../src-main/engine/indexStore/index.js';
+import { decodeContentHex, encodeContent } from '../../../src-main/engine/indexStore/chunkCodec.js';
+import type { LocalEntry, RemoteEntry, SyncedEntry } from '../../../src-main/engine/syncModel.js';
 import { DEFAULT_CHUNKING } from '../../../shared/model.js';
 import { type LibraryPath, parseLibraryPath } from '../../../shared/paths.js';
 

@@ -1,6 +1,6 @@
 // Schema migrations of the SQLite databases: the metadata store (MIGRATIONS) and the chunk
 // store's pack index (CHUNK_INDEX_MIGRATIONS). Migrations only ever append: a released
-// migration is never edited, and each one has its own test (test/server/sqlite-migrations.test.ts).
+// migration is never edited, and each one has its own test (test/server/sqliteMigrations.test.ts).
 
 import type Database from 'better-sqlite3';
 
@@ -97,7 +97,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-/** The pack index of the embedded chunk store (see fs-chunk-store.ts and chunk-index.ts). */
+/** The pack index of the embedded chunk store (see fs-chunkStore.ts and chunkIndex.ts). */
 export const CHUNK_INDEX_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,

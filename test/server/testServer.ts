@@ -12,7 +12,7 @@ import type { ChunkRef } from '../../shared/model.js';
 import { openEmbeddedStores, startServer } from '../../src-server/server.js';
 import type { RunningServer, ServerOptions, Stores } from '../../src-server/server.js';
 import { addUser } from '../../src-server/users.js';
-import type { ScryptCost } from '../../src-server/password-hash.js';
+import type { ScryptCost } from '../../src-server/passwordHash.js';
 
 /** Cheap scrypt for test users, so logins take milliseconds; production uses the default cost. */
 export const TEST_SCRYPT_COST: ScryptCost = { log2N: 10, r: 8, p: 1 };

@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { IndexTooNewError, MIGRATIONS, type Migration, openIndex } from '../../../src-main/engine/index/index.js';
-import { migrate } from '../../../src-main/engine/index/migrations.js';
+import { IndexTooNewError, MIGRATIONS, type Migration, openIndex } from '../../../src-main/engine/indexStore/index.js';
+import { migrate } from '../../../src-main/engine/indexStore/migrations.js';
 
 let folder: string;
 let file: string;

@@ -3,12 +3,12 @@
 import { DEFAULT_CHUNKING } from '../shared/model.js';
 import { userNameSchema } from '../shared/protocol/index.js';
 import type { Library, Routes } from '../shared/protocol/index.js';
-import { ApiError } from './api-error.js';
+import { ApiError } from './apiError.js';
 import { newId } from './ids.js';
 import { StatusResult } from './router.js';
 import type { Handler, ServerServices } from './router.js';
-import { NameTakenError } from './storage/metadata-store.js';
-import type { LibraryAccess, MemberRecord, UserRecord } from './storage/metadata-store.js';
+import { NameTakenError } from './storage/metadataStore.js';
+import type { LibraryAccess, MemberRecord, UserRecord } from './storage/metadataStore.js';
 
 export function toLibrary(library: LibraryAccess): Library {
   return {

@@ -2,7 +2,7 @@
 
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { CHUNK_INDEX_MIGRATIONS, MIGRATIONS, migrate } from '../../src-server/storage/sqlite-migrations.js';
+import { CHUNK_INDEX_MIGRATIONS, MIGRATIONS, migrate } from '../../src-server/storage/sqliteMigrations.js';
 
 function tables(db: Database.Database): string[] {
   return db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[];

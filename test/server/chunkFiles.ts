@@ -3,7 +3,7 @@
 
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { PACK_MAGIC, PACK_SUFFIX } from '../../src-server/storage/fs-chunk-store.js';
+import { PACK_MAGIC, PACK_SUFFIX } from '../../src-server/storage/fsChunkStore.js';
 
 export interface StoredCopy {
   readonly owner: string;

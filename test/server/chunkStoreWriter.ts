@@ -1,12 +1,12 @@
-// A child process for the crash test in fs-chunk-store.test.ts: puts batches of random chunks
+// A child process for the crash test in fsChunkStore.test.ts: puts batches of random chunks
 // into the chunk store at argv[2] until it is killed. Before each put it prints
 // `{"trying":[ids]}`, after the put resolved `{"stored":[ids]}`, one JSON line each.
 
 import { createHash, randomBytes, randomInt } from 'node:crypto';
-import { FsChunkStore } from '../../src-server/storage/fs-chunk-store.js';
+import { FsChunkStore } from '../../src-server/storage/fsChunkStore.js';
 
 const root = process.argv[2];
-if (root === undefined) throw new Error('usage: chunk-store-writer.ts CHUNK_FOLDER');
+if (root === undefined) throw new Error('usage: chunkStoreWriter.ts CHUNK_FOLDER');
 const store = await FsChunkStore.open(root);
 
 function print(line: object): Promise<void> {

@@ -1,7 +1,7 @@
 // The failed-login limiter with a controlled clock.
 
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LOGIN_LIMITS, LoginLimiter } from '../../src-server/login-limiter.js';
+import { DEFAULT_LOGIN_LIMITS, LoginLimiter } from '../../src-server/loginLimiter.js';
 
 function limiterAt(start = 1_000_000, options = {}) {
   const clock = { now: start };

@@ -29,9 +29,9 @@ import path from 'node:path';
 import { CHUNK_ID_PATTERN } from '../../shared/model.js';
 import type { ChunkId } from '../../shared/model.js';
 import { FRAME_HEADER_BYTES, encodeFrameHeader } from '../../shared/protocol/index.js';
-import { ChunkIndex } from './chunk-index.js';
-import type { ChunkLocation } from './chunk-index.js';
-import type { ChunkStore, StoredChunk } from './chunk-store.js';
+import { ChunkIndex } from './chunkIndex.js';
+import type { ChunkLocation } from './chunkIndex.js';
+import type { ChunkStore, StoredChunk } from './chunkStore.js';
 
 /** Temporary files end with this; a leftover one (after a crash) is never read as a chunk. */
 export const TEMPORARY_SUFFIX = '.partial';

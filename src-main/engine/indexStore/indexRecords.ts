@@ -5,7 +5,7 @@ import type { ChunkingParams } from '../../../shared/model.js';
 import type { LibraryPath } from '../../../shared/paths.js';
 import type { LocalNameProblem } from '../localfs/checkLocalName.js';
 import type { UnsafePathReason } from '../localfs/resolveInRoot.js';
-import type { LocalEntry, Node, RemoteEntry, SyncedEntry } from '../model.js';
+import type { LocalEntry, Node, RemoteEntry, SyncedEntry } from '../syncModel.js';
 import type { ScanProblemKind } from '../scanner/scanProblem.js';
 
 /** The server's id for a library. Opaque to the index. */

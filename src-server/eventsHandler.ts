@@ -5,7 +5,7 @@
 // stops hearing events within one heartbeat.
 
 import type { Routes, ServerEvent } from '../shared/protocol/index.js';
-import { startStream } from './http-io.js';
+import { startStream } from './httpIo.js';
 import type { NotifierEvent } from './notifier.js';
 import type { Handler } from './router.js';
 

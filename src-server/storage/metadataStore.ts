@@ -1,7 +1,7 @@
 // The metadata store: users, device tokens, libraries and their members, which chunks each
 // library holds, and every version of every path. The routes see only this interface, so a
 // PostgreSQL implementation can replace the SQLite one without touching them; both must pass
-// test/server/storage-conformance.ts. Methods are async for that reason, even where SQLite
+// test/server/storageConformance.ts. Methods are async for that reason, even where SQLite
 // answers synchronously.
 
 import type { ChunkId, ChunkingParams } from '../../shared/model.js';
@@ -12,7 +12,7 @@ export interface UserRecord {
   readonly id: string;
   readonly name: string;
   readonly admin: boolean;
-  /** The encoded scrypt hash with its parameters (see password-hash.ts). */
+  /** The encoded scrypt hash with its parameters (see passwordHash.ts). */
   readonly passwordHash: string;
   readonly createdAt: number;
   /** Set when an admin removed the account; the name stays reserved and nothing is deleted. */
@@ -132,7 +132,7 @@ export interface Page<Item> {
 }
 
 export interface VersionStore {
-  /** Applies the changes in order in one transaction, by the rules in commit-rules.ts. */
+  /** Applies the changes in order in one transaction, by the rules in commitRules.ts. */
   commit(input: CommitInput): Promise<CommitOutcome>;
   /**
    * The latest version of each path changed after `after`, ordered by rev, and the library's

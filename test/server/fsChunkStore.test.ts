@@ -8,9 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FsChunkStore, PACK_MAGIC } from '../../src-server/storage/fs-chunk-store.js';
-import { filesBelow, storedCopies } from './chunk-files.js';
-import { makeChunk } from './test-server.js';
+import { FsChunkStore, PACK_MAGIC } from '../../src-server/storage/fsChunkStore.js';
+import { filesBelow, storedCopies } from './chunkFiles.js';
+import { makeChunk } from './testServer.js';
 
 const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -148,7 +148,7 @@ describe('crashes', () => {
 
   /** Runs the writer until it acknowledged `batches` puts, then kills it with SIGKILL. */
   async function killWriterAfter(batches: number): Promise<WriterLog> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/server/chunk-store-writer.ts', root], { cwd: repositoryRoot });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/server/chunkStoreWriter.ts', root], { cwd: repositoryRoot });
     const log: WriterLog = { trying: [], stored: [] };
     let acknowledged = 0;
     let pending = '';
