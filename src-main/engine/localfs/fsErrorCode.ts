@@ -1,7 +1,7 @@
 // Small helpers around Node's fs errors, shared by the localfs operations and the scanner.
 
 import type { Stats } from 'node:fs';
-import { lstat } from 'node:fs/promises';
+import { fsCalls } from './fsCalls.js';
 
 /** The errno code of a Node fs error ('ENOENT', 'EACCES', ...), or undefined for other values. */
 export function fsErrorCode(error: unknown): string | undefined {
@@ -16,7 +16,7 @@ export function fsErrorCode(error: unknown): string | undefined {
  */
 export async function lstatIfPresent(absolutePath: string): Promise<Stats | undefined> {
   try {
-    return await lstat(absolutePath);
+    return await fsCalls.lstat(absolutePath);
   } catch (error) {
     const code = fsErrorCode(error);
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;

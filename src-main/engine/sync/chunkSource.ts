@@ -17,8 +17,13 @@ import type { ServerClient } from '../remote/serverClient.js';
 
 /** Local files kept open as chunk sources at once. */
 const OPEN_READERS = 8;
-/** How many bytes of not-yet-needed chunks we fetch ahead while streaming one file. */
-const PREFETCH_BYTES = 32 * 1024 * 1024;
+/**
+ * Streaming one file, a request for the next chunks goes out once fewer than this many bytes
+ * of the file are requested ahead of the one being written, so the wire never waits for the
+ * disk nor the disk for the wire; each request asks for about half of it. At most about this
+ * much (plus one request) is held in memory.
+ */
+const PREFETCH_BYTES = 16 * 1024 * 1024;
 
 interface LocalCopy {
   readonly filePath: LibraryPath;
@@ -86,19 +91,15 @@ export class ChunkSource {
   reusedBytes = 0;
   /** Where a chunk of a planned download can be read on this disk, for those chunks only. */
   private readonly localCopies = new Map<ChunkId, LocalCopy>();
-  /** Every chunk of every planned download, in the order the files will be read. */
-  private readonly queue: readonly ChunkRef[];
-  private queuePosition = 0;
-  /** The latest request's chunks; replaced whole by the next request, so memory stays bounded. */
+  /** The chunks of the group being written (see prefetch); replaced whole by the next group. */
   private batch: ChunkBatch | null = null;
   /** Requests still on the wire, which close() waits for. */
   private readonly inFlight = new Set<Promise<void>>();
   private readonly readers = new Map<LibraryPath, ChunkReader>();
 
   /**
-   * `downloads` are the chunk lists of the files about to be read, in order, so that chunks of
-   * many small files travel together in one request instead of one request per file; `local`
-   * is the scanned disk, searched for those chunks only.
+   * `downloads` are the chunk lists of the files about to be read; `local` is the scanned
+   * disk, searched for those chunks only.
    */
   constructor(
     private readonly client: ServerClient,
@@ -107,9 +108,8 @@ export class ChunkSource {
     local: Iterable<LocalEntry>,
     downloads: readonly (readonly ChunkRef[])[],
   ) {
-    this.queue = downloads.flat();
     const wanted = new Set<ChunkId>();
-    for (const chunk of this.queue) wanted.add(chunk.id);
+    for (const list of downloads) for (const chunk of list) wanted.add(chunk.id);
     if (wanted.size === 0) return;
     for (const entry of local) {
       let offset = 0;
@@ -137,48 +137,62 @@ export class ChunkSource {
   }
 
   private async *readChunks(chunks: readonly ChunkRef[], streaming: boolean): AsyncGenerator<Uint8Array> {
-    for (const chunk of chunks) {
-      this.advancePast(chunk.id);
+    // Streaming, this file's own chunks are requested ahead of the writer in windows (a file
+    // read after a group of small ones, or among other large files, never has its chunks
+    // fetched one request each); within a group, the group's request has them all.
+    const windows: { readonly batch: ChunkBatch; readonly end: number }[] = [];
+    /** Chunks before this index of `chunks` were requested (or found local) already. */
+    let requestedTo = 0;
+    /** ends[i]: the offset just after chunk i in the file. */
+    const ends: number[] = [];
+    if (streaming) {
+      let offset = 0;
+      for (const chunk of chunks) ends.push((offset += chunk.size));
+    }
+    for (let index = 0; index < chunks.length; index++) {
+      const chunk = chunks[index]!;
       const reused = await this.readLocal(chunk);
       if (reused !== undefined) {
         this.reusedBytes += reused.length;
         yield reused;
         continue;
       }
-      let bytes = await this.batch?.get(chunk.id);
-      if (bytes === undefined) {
-        // Streaming, the next request takes the window ahead; within a group (whose request
-        // has everything no local file holds), only a local copy that turned out stale is missing.
-        const batch = this.fetch(streaming ? this.window(chunk) : new Set([chunk.id]));
-        if (streaming) this.batch = batch;
-        bytes = await batch.get(chunk.id);
-        if (bytes === undefined) throw new Error(`chunk ${chunk.id} was not delivered`);
+      let bytes: Uint8Array | undefined;
+      if (streaming) {
+        // Windows this file's writer has passed are dropped, so memory stays bounded.
+        while (windows.length > 0 && windows[0]!.end <= index) windows.shift();
+        const ahead = requestedTo <= index ? 0 : ends[requestedTo - 1]! - ends[index]!;
+        if (ahead < PREFETCH_BYTES / 2 && requestedTo < chunks.length) {
+          const next = this.window(chunks, Math.max(index, requestedTo));
+          if (next.ids.size > 0) windows.push({ batch: this.fetch(next.ids), end: next.end });
+          requestedTo = next.end;
+        }
+        for (const window of windows) {
+          bytes = await window.batch.get(chunk.id);
+          if (bytes !== undefined) break;
+        }
+      } else {
+        bytes = await this.batch?.get(chunk.id);
       }
+      // Only a local copy that turned out stale is missing from the requests: fetch it alone.
+      bytes ??= await this.fetch(new Set([chunk.id])).get(chunk.id);
+      if (bytes === undefined) throw new Error(`chunk ${chunk.id} was not delivered`);
       yield bytes;
     }
   }
 
-  /** Keeps the queue position in step with the reads (a skipped file just wastes a prefetch). */
-  private advancePast(id: ChunkId): void {
-    for (let j = this.queuePosition; j < this.queue.length; j++) {
-      if (this.queue[j]!.id === id) {
-        this.queuePosition = j + 1;
-        return;
-      }
+  /** The chunks of `chunks` from `from` on that no local file holds, up to half the prefetch. */
+  private window(chunks: readonly ChunkRef[], from: number): { ids: Set<ChunkId>; end: number } {
+    const ids = new Set<ChunkId>();
+    let bytes = 0;
+    let end = from;
+    for (; end < chunks.length && bytes < PREFETCH_BYTES / 2; end++) {
+      const next = chunks[end]!;
+      if (ids.has(next.id) || this.localCopies.has(next.id)) continue;
+      ids.add(next.id);
+      bytes += next.size;
     }
-  }
-
-  /** `chunk` and the next queued chunks that no local file holds, up to the window. */
-  private window(chunk: ChunkRef): Set<ChunkId> {
-    const wanted = new Set<ChunkId>([chunk.id]);
-    let wantedBytes = chunk.size;
-    for (let j = this.queuePosition; j < this.queue.length && wantedBytes < PREFETCH_BYTES; j++) {
-      const next = this.queue[j]!;
-      if (wanted.has(next.id) || this.localCopies.has(next.id)) continue;
-      wanted.add(next.id);
-      wantedBytes += next.size;
-    }
-    return wanted;
+    return { ids, end };
   }
 
   /** Starts one request (in batches the server accepts) whose chunks are usable as they arrive. */

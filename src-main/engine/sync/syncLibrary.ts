@@ -22,15 +22,17 @@ import type { IgnoreMatcher } from '../ignore/index.js';
 import { SCAN_PROBLEM_KINDS } from '../scanner/index.js';
 import type { Index, LibraryRecord, LibraryState } from '../indexStore/index.js';
 import {
+  CheckedFolders,
   checkLocalPath,
   deleteFileIfUnchanged,
   deleteFolderIfEmpty,
   expectationFromLocalEntry,
-  mkdirSafe,
   moveIfUnchanged,
   partialFileName,
   writeFileAtomic,
+  writeFilesAtomic,
 } from '../localfs/index.js';
+import type { FileToWrite } from '../localfs/index.js';
 import { sameContent } from '../syncModel.js';
 import type { LocalEntry, RemoteEntry, SyncedEntry } from '../syncModel.js';
 import { planLibrary, unhandledCase } from '../planner/index.js';
@@ -102,18 +104,14 @@ interface DownloadRecord {
   readonly size: number;
 }
 
-/** Runs `work` over `items` with at most `limit` at once; results in input order. */
-async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]!);
-    }
-  });
-  await Promise.all(lanes);
-  return results;
+/**
+ * Counts a piece once the writer asks for the next one, which it does after writing it.
+ */
+async function* counted(pieces: AsyncIterable<Uint8Array>, counters: readonly { add(bytes: number): void }[]): AsyncGenerator<Uint8Array> {
+  for await (const piece of pieces) {
+    yield piece;
+    for (const counter of counters) counter.add(piece.length);
+  }
 }
 
 /** Pause reasons set by the circuit breakers; the user clears them by resuming. */
@@ -173,6 +171,11 @@ class Round {
   private readonly transfers = new RoundTransfers(() => this.reportProgress());
   /** The downloads the pass being executed planned, by path, counted as they are written. */
   private plannedDownloads = new Map<LibraryPath, TalliedFile>();
+  /**
+   * Folders checked (real folders, no symlink on the way) in this round: each is checked once,
+   * not once per file written into it. Forgotten where the round moves or deletes a folder.
+   */
+  private readonly folders: CheckedFolders;
 
   constructor(
     private readonly deps: SyncDependencies,
@@ -184,6 +187,7 @@ class Round {
     this.root = library.localRoot;
     this.chunking = library.chunking;
     this.fileProgress = new FileProgressMeter(library.libraryId, deps.onFileProgress);
+    this.folders = new CheckedFolders(library.localRoot);
   }
 
   async run(): Promise<void> {
@@ -312,6 +316,7 @@ class Round {
         continue;
       }
       if (local.node.kind === 'dir' && base.node.kind === 'dir') {
+        this.folders.forget(base.path);
         const result = await deleteFolderIfEmpty(this.root, base.path);
         if (result.status === 'deleted' || result.status === 'absent') forget(base.path);
         continue;
@@ -455,8 +460,19 @@ class Round {
         (action.kind === 'download' || action.kind === 'conflict') && action.remote.node.kind === 'file' ? [action.remote.chunks] : [],
       ),
     );
+    // Folders to create, gathered while nothing else touches the disk in between, then created
+    // together (mkdirLocalAll): the plan's order is kept, since they are created before the
+    // next action that changes the disk.
+    let newFolders: { readonly path: LibraryPath; readonly remote: RemoteEntry }[] = [];
+    const createFolders = async (): Promise<void> => {
+      if (newFolders.length === 0) return;
+      const folders = newFolders;
+      newFolders = [];
+      changed = (await this.mkdirLocalAll(folders)) || changed;
+    };
     try {
       for (const action of actions) {
+        if (action.kind === 'moveLocal' || action.kind === 'deleteLocal' || action.kind === 'conflict') await createFolders();
         switch (action.kind) {
           case 'moveRemote':
             remoteChanges.push({
@@ -506,10 +522,10 @@ class Round {
             // Downloads never precede an action that depends on them (creates come after
             // moves and deletes; folders are made on demand), so they run together at the end.
             if (action.remote.node.kind === 'file') downloads.push({ path: action.path, remote: action.remote, expectLocal: action.expectLocal });
-            else changed = (await this.mkdirLocal(action.path, action.remote)) || changed;
+            else newFolders.push({ path: action.path, remote: action.remote });
             break;
           case 'mkdirLocal':
-            changed = (await this.mkdirLocal(action.path, action.remote)) || changed;
+            newFolders.push({ path: action.path, remote: action.remote });
             break;
           case 'conflict': {
             const kept = await this.conflict(action, chunkSource, uploadable.has(action.path));
@@ -533,6 +549,7 @@ class Round {
             unhandledCase(action);
         }
       }
+      await createFolders();
       if (downloads.length > 0) changed = (await this.downloadAll(downloads, chunkSource)) || changed;
     } finally {
       await chunkSource.close();
@@ -696,6 +713,9 @@ class Round {
     if (parent !== '' && !(await this.ensureFolder(parent))) return false;
     const expect = expectationFromLocalEntry(action.expectLocal);
     if (expect.kind === 'absent') return false;
+    // Whatever happens, the folders checked at either path are not known any more.
+    this.folders.forget(action.from);
+    this.folders.forget(action.to);
     const result = await moveIfUnchanged(this.root, action.from, action.to, expect);
     if (result.status !== 'moved') {
       if (result.status === 'unsafe') this.addProblem(action.to, 'unsafe-path', result.message);
@@ -711,6 +731,7 @@ class Round {
 
   private async deleteLocal(entryPath: LibraryPath, expectLocal: LocalEntry): Promise<boolean> {
     if (expectLocal.node.kind === 'dir') {
+      this.folders.forget(entryPath);
       const result = await deleteFolderIfEmpty(this.root, entryPath);
       if (result.status === 'deleted' || result.status === 'absent') {
         this.forgetEverywhereLocal(entryPath);
@@ -755,8 +776,9 @@ class Round {
    */
   private async downloadAll(downloads: readonly DownloadJob[], chunks: ChunkSource): Promise<boolean> {
     let changed = false;
-    const small = downloads.filter((job) => job.remote.node.kind === 'file' && job.remote.node.size < RESUMABLE_DOWNLOAD_BYTES);
-    const large = downloads.filter((job) => !small.includes(job));
+    const small: DownloadJob[] = [];
+    const large: DownloadJob[] = [];
+    for (const job of downloads) (job.remote.node.kind === 'file' && job.remote.node.size < RESUMABLE_DOWNLOAD_BYTES ? small : large).push(job);
     for (let start = 0; start < small.length; ) {
       const group: DownloadJob[] = [];
       let bytes = 0;
@@ -766,27 +788,82 @@ class Round {
         bytes += job.remote.node.kind === 'file' ? job.remote.node.size : 0;
       }
       chunks.prefetch(group.flatMap((job) => job.remote.chunks));
-      const written = await mapWithConcurrency(group, DOWNLOAD_CONCURRENCY, (job) => this.writeDownload(job.path, job.remote, job.expectLocal, chunks, false));
-      this.index.transaction(() => {
-        for (const record of written) if (record !== null) this.recordDownload(record);
-      });
-      if (written.some((record) => record !== null)) changed = true;
+      changed = (await this.downloadGroup(group, chunks)) || changed;
     }
     for (const job of large) changed = (await this.download(job.path, job.remote, job.expectLocal, chunks)) || changed;
     return changed;
   }
 
-  /** Writes one downloaded file; null when it was not written (reported, or changed meanwhile). */
+  /**
+   * Writes a group of small files whose chunks are on their way (see ChunkSource.prefetch),
+   * several at a time, sharing their folders' checks and fsyncs (writeFilesAtomic), and records
+   * the ones written in one transaction. Recording only after writeFilesAtomic returns means a
+   * file is synced in the index only once its bytes and its name are durable.
+   */
+  private async downloadGroup(group: readonly DownloadJob[], chunks: ChunkSource): Promise<boolean> {
+    const files: FileToWrite[] = [];
+    const jobs: { readonly job: DownloadJob; readonly tally: TalliedFile; transfer?: FileTransfer }[] = [];
+    for (const job of group) {
+      const { path: entryPath, remote } = job;
+      const node = remote.node;
+      if (node.kind !== 'file') continue;
+      const tally = this.plannedDownloads.get(entryPath) ?? this.transfers.plan(node.size);
+      const parent = parentPath(entryPath);
+      const expect = expectationFromLocalEntry(job.expectLocal);
+      // A folder in the way is deleted by the planner first; until then there is nothing to do.
+      if ((parent !== '' && !(await this.ensureFolder(parent))) || expect.kind === 'dir') {
+        tally.drop();
+        continue;
+      }
+      const started: (typeof jobs)[number] = { job, tally };
+      jobs.push(started);
+      const meter = this.fileProgress;
+      files.push({
+        path: entryPath,
+        mtimeMs: remote.mtimeMs,
+        executable: node.executable,
+        expect,
+        source: () => {
+          const transfer = meter.start(entryPath, 'download', node.size, 0);
+          started.transfer = transfer;
+          return counted(chunks.read(remote.chunks, false, entryPath), [transfer, tally]);
+        },
+      });
+    }
+    if (files.length === 0) return false;
+    this.enter('downloading');
+    const results = await writeFilesAtomic(this.folders, files, DOWNLOAD_CONCURRENCY);
+    const written: DownloadRecord[] = [];
+    results.forEach((result, index) => {
+      const { job, tally, transfer } = jobs[index]!;
+      if (result.status !== 'written') {
+        if (result.status === 'unsafe') this.addProblem(job.path, 'unsafe-path', result.message);
+        // 'changed': the user touched it, the next pass makes it a conflict; 'gone': the user
+        // moved its folder, the next pass sees where.
+        tally.drop();
+        return;
+      }
+      transfer?.finish();
+      tally.finish();
+      this.summary.downloadedFiles += 1;
+      written.push({ path: job.path, remote: job.remote, inode: result.inode, mtimeMs: result.mtimeMs, size: result.size });
+    });
+    this.index.transaction(() => {
+      for (const record of written) this.recordDownload(record);
+    });
+    return written.length > 0;
+  }
+
+  /** Writes one downloaded file, streaming; null when it was not written (reported, or changed meanwhile). */
   private async writeDownload(
     entryPath: LibraryPath,
     remote: RemoteEntry,
     expectLocal: LocalEntry | undefined,
     chunks: ChunkSource,
-    streaming = true,
   ): Promise<DownloadRecord | null> {
     if (remote.node.kind !== 'file') throw new TypeError(`writeDownload needs a file; ${entryPath} is a folder (use mkdirLocal)`);
     const tally = this.plannedDownloads.get(entryPath) ?? this.transfers.plan(remote.node.size);
-    const written = await this.writeDownloadCounted(entryPath, remote, expectLocal, chunks, streaming, tally);
+    const written = await this.writeDownloadCounted(entryPath, remote, expectLocal, chunks, tally);
     if (written === null) tally.drop();
     else tally.finish();
     return written;
@@ -797,7 +874,6 @@ class Round {
     remote: RemoteEntry,
     expectLocal: LocalEntry | undefined,
     chunks: ChunkSource,
-    streaming: boolean,
     tally: TalliedFile,
   ): Promise<DownloadRecord | null> {
     if (remote.node.kind !== 'file') throw new TypeError(`writeDownload needs a file; ${entryPath} is a folder (use mkdirLocal)`);
@@ -812,28 +888,21 @@ class Round {
     let firstChunk = 0;
     if (remote.node.size >= RESUMABLE_DOWNLOAD_BYTES) {
       const name = partialFileName(remote.node.contentHash);
-      const folder = parent === '' ? this.root : path.join(this.root, parent);
+      const folder = this.folders.absolute(parent);
       const kept = await chunks.verifiedPrefix(path.join(folder, name), remote.chunks);
       partial = { name, keepBytes: kept.bytes };
       firstChunk = kept.chunks;
     }
     const transfer = this.fileProgress.start(entryPath, 'download', remote.node.size, partial?.keepBytes ?? 0);
     tally.add(partial?.keepBytes ?? 0);
-    // Counts a piece once the writer asks for the next one, which it does after writing it.
-    async function* counted(pieces: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-      for await (const piece of pieces) {
-        yield piece;
-        transfer.add(piece.length);
-        tally.add(piece.length);
-      }
-    }
-    const pieces = chunks.read(remote.chunks.slice(firstChunk), streaming, entryPath);
+    const pieces = counted(chunks.read(remote.chunks.slice(firstChunk), true, entryPath), [transfer, tally]);
     let result;
     try {
-      result = await writeFileAtomic(this.root, entryPath, counted(pieces), {
+      result = await writeFileAtomic(this.root, entryPath, pieces, {
         mtimeMs: remote.mtimeMs,
         executable: remote.node.executable,
         expect,
+        folders: this.folders,
         ...(partial === undefined ? {} : { partial }),
       });
     } catch (error) {
@@ -866,14 +935,35 @@ class Round {
     this.recordSynced({ path: entryPath, node: remote.node, rev: remote.rev, inode: record.inode, mtimeMs: record.mtimeMs });
   }
 
+  /** mkdirLocal for many folders (parents first), their fsyncs shared, recorded in one transaction. */
+  private async mkdirLocalAll(folders: readonly { readonly path: LibraryPath; readonly remote: RemoteEntry }[]): Promise<boolean> {
+    const results = await this.folders.ensureAll(folders.map((folder) => folder.path));
+    let changed = false;
+    this.index.transaction(() => {
+      results.forEach((result, i) => {
+        const { path: entryPath, remote } = folders[i]!;
+        if (result.status === 'created' || result.status === 'exists') {
+          if (result.status === 'created') this.summary.foldersCreated += 1;
+          this.recordFolder(entryPath, remote, result.inode);
+          changed = true;
+        } else if (result.status === 'unsafe') {
+          this.addProblem(entryPath, 'unsafe-path', result.message);
+        }
+      });
+    });
+    return changed;
+  }
+
+  private recordFolder(entryPath: LibraryPath, remote: RemoteEntry, inode: number): void {
+    this.index.local.put(this.libraryId, { path: entryPath, node: { kind: 'dir' }, mtimeMs: 0, inode, statSize: 0, chunks: [] });
+    this.recordSynced({ path: entryPath, node: { kind: 'dir' }, rev: remote.rev, inode, mtimeMs: 0 });
+  }
+
   private async mkdirLocal(entryPath: LibraryPath, remote: RemoteEntry): Promise<boolean> {
-    const result = await mkdirSafe(this.root, entryPath);
+    const result = await this.folders.ensure(entryPath);
     if (result.status === 'created' || result.status === 'exists') {
       if (result.status === 'created') this.summary.foldersCreated += 1;
-      this.index.transaction(() => {
-        this.index.local.put(this.libraryId, { path: entryPath, node: { kind: 'dir' }, mtimeMs: 0, inode: result.inode, statSize: 0, chunks: [] });
-        this.recordSynced({ path: entryPath, node: { kind: 'dir' }, rev: remote.rev, inode: result.inode, mtimeMs: 0 });
-      });
+      this.index.transaction(() => this.recordFolder(entryPath, remote, result.inode));
       return true;
     }
     if (result.status === 'unsafe') this.addProblem(entryPath, 'unsafe-path', result.message);
@@ -882,7 +972,7 @@ class Round {
 
   /** Makes sure a folder exists locally (its synced entry follows from the planner later). */
   private async ensureFolder(folder: LibraryPath): Promise<boolean> {
-    const result = await mkdirSafe(this.root, folder);
+    const result = await this.folders.ensure(folder);
     if (result.status === 'created' || result.status === 'exists') return true;
     if (result.status === 'unsafe') this.addProblem(folder, 'unsafe-path', result.message);
     return false;
@@ -901,6 +991,8 @@ class Round {
     const expect = expectationFromLocalEntry(action.local);
     if (expect.kind === 'absent') return null;
     if (action.local.node.kind === 'file' && !chunksUploaded) return null;
+    this.folders.forget(action.path);
+    this.folders.forget(action.conflictPath);
     const moved = await moveIfUnchanged(this.root, action.path, action.conflictPath, expect);
     if (moved.status !== 'moved') {
       if (moved.status === 'unsafe') this.addProblem(action.path, 'unsafe-path', moved.message);
