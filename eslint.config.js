@@ -25,6 +25,7 @@ export default tseslint.config(
   },
   {
     files: ['shared/**/*.ts'],
+    ignores: ['shared/node/**'],
     rules: restrict(
       [...nodeBuiltins, 'electron', 'electron/*', 'react', 'react-dom', 'react/*', '**/src-main/**', '**/src-server/**', '**/src-renderer/**', 'better-sqlite3', 'undici', 'chokidar'],
       'shared/ is pure TypeScript: no Node, DOM, Electron or client/server code.',

@@ -5,7 +5,7 @@
 import type { OperationName, SyncApi, SyncApiTransport, Unsubscribe } from '../../shared/api/index.js';
 import { CONTROL_EVENTS_PATH, SyncApiError, apiErrorFromBody, controlApiPath, createSyncApi } from '../../shared/api/index.js';
 import { readControlToken } from '../daemon/controlToken.js';
-import { readLockHolder } from '../daemon/profileLock.js';
+import { readLockHolder } from '../profile/profileLock.js';
 import { ServerSentEventParser } from '../../shared/serverSentEvents.js';
 
 export interface ControlConnection {

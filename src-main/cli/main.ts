@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { SyncApiError } from '../../shared/api/index.js';
 import { Engine, UserError } from '../engine/engine.js';
-import { defaultHome } from '../engine/profileHome.js';
+import { defaultHome } from '../profile/profileHome.js';
 import { isRemoteError } from '../engine/remote/remoteError.js';
 import type { RoundSummary } from '../engine/sync/roundSummary.js';
 import { createControlApi, findRunningDaemon } from './controlClient.js';

@@ -25,8 +25,8 @@ import { readDaemonSettings, writeDaemonSettings } from './daemonSettings.js';
 import type { DaemonSettings } from './daemonSettings.js';
 import { LibraryRunner } from './libraryRunner.js';
 import type { RunnerState } from './libraryRunner.js';
-import { acquireProfileLock } from './profileLock.js';
-import type { ProfileLock } from './profileLock.js';
+import { acquireProfileLock } from '../profile/profileLock.js';
+import type { ProfileLock } from '../profile/profileLock.js';
 import { RoundRecorder } from './roundRecorder.js';
 
 /** Watches one library folder and reports what changed (see src-main/engine/watcher). */

@@ -24,8 +24,8 @@ import {
 } from './localfs/index.js';
 import { RemoteError } from './remote/remoteError.js';
 import { ServerClient } from './remote/serverClient.js';
-import { ownerOnlyFileSecretStore } from './secretStore.js';
-import type { SecretStore } from './secretStore.js';
+import { ownerOnlyFileSecretStore } from '../profile/secretStore.js';
+import type { SecretStore } from '../profile/secretStore.js';
 import { createLocalScanner } from './sync/createLocalScanner.js';
 import type { FileProgress, RoundProgress, RoundSummary } from './sync/roundSummary.js';
 import { syncLibrary } from './sync/syncLibrary.js';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Daemon } from '../../src-main/daemon/daemon.js';
 import type { DaemonEvent } from '../../src-main/daemon/daemon.js';
-import { ProfileLockedError } from '../../src-main/daemon/profileLock.js';
+import { ProfileLockedError } from '../../src-main/profile/profileLock.js';
 import { startHarness } from '../sync/harness.js';
 import type { Harness, TestClient } from '../sync/harness.js';
 import { eventually } from '../support/eventually.js';
