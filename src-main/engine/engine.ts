@@ -9,6 +9,7 @@ import type { ConflictDetails, VersionTokens } from '../../shared/api/index.js';
 import type { ConflictChoice } from '../../shared/merge/index.js';
 import type { LibraryPath } from '../../shared/paths.js';
 import { canonicalizeLocalPath } from '../../shared/paths.js';
+import { comparePaths } from '../../shared/pathOrder.js';
 import { PROTOCOL_LIMITS, routes } from '../../shared/protocol/index.js';
 import type { Entry, Library } from '../../shared/protocol/index.js';
 import { createChunkerPool } from './chunker/index.js';
@@ -573,7 +574,7 @@ export class Engine {
       let passed = false;
       for (const entry of page.entries) {
         if (prefix === '' || entry.path.startsWith(prefix)) entries.push(entry);
-        else if (entry.path !== folder && compareUtf8(entry.path, prefix) > 0) {
+        else if (entry.path !== folder && comparePaths(entry.path, prefix) > 0) {
           passed = true;
           break;
         }
@@ -605,10 +606,6 @@ export async function readIgnoreFile(root: string): Promise<string | undefined> 
     if (fsErrorCode(error) === 'ENOENT') return undefined;
     throw error;
   }
-}
-
-function compareUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
 function parseSelectionPath(raw: string): LibraryPath {
