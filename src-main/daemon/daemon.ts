@@ -138,6 +138,8 @@ export class Daemon {
   private stopped = false;
   /** Opened on first use: a command that records or reads no activity never opens its file. */
   private activityLog: ActivityLog | null = null;
+  /** Rounds whose activity is being recorded: a stop waits for them, so none is lost on exit. */
+  private readonly recordings = new Set<Promise<void>>();
 
   private constructor(
     readonly engine: Engine,
@@ -314,7 +316,9 @@ export class Daemon {
         this.emit({ kind: 'state', libraryId, state, busy: runner.busy, retryAt: detail.retryAt ?? null });
         if (detail.summary !== undefined) {
           this.emit({ kind: 'round', libraryId, summary: detail.summary });
-          void this.recordRound(libraryId, detail.summary).catch((error: unknown) => this.log(`could not record the activity of a round: ${(error as Error).stack ?? String(error)}`));
+          const recording = this.recordRound(libraryId, detail.summary).catch((error: unknown) => this.log(`could not record the activity of a round: ${(error as Error).stack ?? String(error)}`));
+          this.recordings.add(recording);
+          void recording.finally(() => this.recordings.delete(recording));
         }
       },
       onProgress: (progress) => {
@@ -378,9 +382,9 @@ export class Daemon {
   /** Turns a finished round into activity entries (see roundRecorder.ts) and publishes them. */
   private async recordRound(libraryId: string, summary: RoundSummary): Promise<void> {
     const library = this.engine.library(libraryId);
-    if (library === undefined || this.stopped) return;
+    if (library === undefined) return;
     const ignoreText = await readIgnoreFile(library.localRoot).catch(() => undefined);
-    if (this.stopped || this.engine.library(libraryId) === undefined) return;
+    if (this.engine.library(libraryId) === undefined) return;
     const drafts = this.recorder.finishRound(library, summary, {
       ignore: createIgnoreMatcher(ignoreText),
       conflicts: this.engine.openConflicts(libraryId),
@@ -594,6 +598,9 @@ export class Daemon {
     this.limits.download.close();
     for (const hosted of this.hosted.values()) await hosted.watch?.close();
     for (const hosted of this.hosted.values()) await hosted.runner.stop();
+    // A round that finished as the daemon stopped (the last round of a command, say) still
+    // lands in the activity list.
+    await Promise.all([...this.recordings]);
     await this.listening;
     await this.settingsWrite;
     this.activityLog?.close();
