@@ -19,9 +19,9 @@ import path from 'node:path';
 import { checkLibraryPath, parentPath, type LibraryPath } from '../../../shared/paths.js';
 import { checkLocalPath } from './checkLocalName.js';
 import { type ObservedNode, observe } from './expectation.js';
-import { fsCalls } from './fsCalls.js';
+import { fsCalls } from '../../../shared/node/fsCalls.js';
 import { fsErrorCode, lstatIfPresent } from './fsErrorCode.js';
-import { fsyncFolder, fsyncFolders } from './fsyncFolder.js';
+import { fsyncFolder, fsyncFolders } from '../../../shared/node/fsyncFolder.js';
 import { type Refusal, UnsafePathError, refuseUnsafe } from './resolveInRoot.js';
 
 export type MkdirResult =

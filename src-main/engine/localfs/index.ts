@@ -8,14 +8,12 @@ export type { DeleteFileResult, DeleteFolderResult } from './deleteIfUnchanged.j
 export { expectationFromLocalEntry, matchesExpectation, observe } from './expectation.js';
 export type { Expectation, ObservedNode } from './expectation.js';
 export { fsErrorCode } from './fsErrorCode.js';
-export { fsyncFolder, fsyncFolders } from './fsyncFolder.js';
 export { CheckedFolders, mkdirSafe } from './checkedFolders.js';
 export type { ConfirmResult, MkdirResult } from './checkedFolders.js';
 export { moveIfUnchanged } from './moveIfUnchanged.js';
 export type { MoveResult } from './moveIfUnchanged.js';
 export { UnsafePathError, resolveInRoot } from './resolveInRoot.js';
 export type { Refusal, UnsafePathReason } from './resolveInRoot.js';
-export { InsecureSecretFileError, deleteSecretFile, readSecretFile, writeSecretFile } from './secretFile.js';
 export { PARTIAL_FILE_PREFIX, TEMP_FILE_PREFIX, isPartialFileName, isTempFileName, partialFileName } from './tempFileName.js';
 export { withExecutable, writeFileAtomic } from './writeFileAtomic.js';
 export { writeFilesAtomic } from './writeFilesAtomic.js';

@@ -16,9 +16,9 @@ import path from 'node:path';
 import { parentPath, type LibraryPath } from '../../../shared/paths.js';
 import type { CheckedFolders } from './checkedFolders.js';
 import { type Expectation, matchesExpectation, observe } from './expectation.js';
-import { fsCalls as call } from './fsCalls.js';
+import { fsCalls as call } from '../../../shared/node/fsCalls.js';
 import { fsErrorCode, lstatIfPresent } from './fsErrorCode.js';
-import { fsyncFolders } from './fsyncFolder.js';
+import { fsyncFolders } from '../../../shared/node/fsyncFolder.js';
 import { newTempFileName } from './tempFileName.js';
 import { LINK_UNSUPPORTED, type WriteFileResult, removeQuietly, withExecutable } from './writeFileAtomic.js';
 
