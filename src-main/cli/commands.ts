@@ -258,7 +258,10 @@ async function syncRounds(context: CommandContext, reference: string | undefined
   let connected = !context.viaDaemon;
   let lost = false;
   let wake: (() => void) | null = null;
+  /** Events seen so far: a status read while one arrived is older than what the event said. */
+  let eventsSeen = 0;
   const onEvent = (event: SyncEvent): void => {
+    eventsSeen += 1;
     switch (event.kind) {
       case 'roundFinished':
         rounds.set(event.summary.libraryId, event.summary);
@@ -312,8 +315,12 @@ async function syncRounds(context: CommandContext, reference: string | undefined
       if (lost) throw new SyncApiError('unavailable', 'lost the connection to the Cairn daemon while it synced; see `cairn status`');
       await pause();
       if (waiting().length === 0) break;
-      // An event missed for any reason must not hold the command forever.
-      for (const library of (await api.getStatus({})).libraries) views.set(library.libraryId, library);
+      // An event missed for any reason must not hold the command forever. A status read while
+      // an event arrived is not applied: it may predate the event (a round's "up to date" would
+      // be overwritten by the "pending" before it, and the command would wait a recheck more).
+      const seenBefore = eventsSeen;
+      const status = await api.getStatus({});
+      if (eventsSeen === seenBefore) for (const library of status.libraries) views.set(library.libraryId, library);
     }
     progress?.done();
     // A library that was not queued is paused: that is what a round of it would say.
