@@ -6,6 +6,7 @@
 // these spies do not see.
 
 import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ServerClient } from '../../src-main/engine/remote/serverClient.js';
 import { startHarness } from './harness.js';
@@ -17,8 +18,21 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   vi.restoreAllMocks();
+  syncBuiltinESMExports();
   await harness.stop();
 });
+
+/** Counts, per path, the opens through node:fs/promises (what the scanner and the uploader read with). */
+function countPromiseOpens(): Map<string, number> {
+  const opens = new Map<string, number>();
+  const original = fs.promises.open;
+  vi.spyOn(fs.promises, 'open').mockImplementation(((file: fs.PathLike, ...rest: unknown[]) => {
+    opens.set(String(file), (opens.get(String(file)) ?? 0) + 1);
+    return (original as (...args: unknown[]) => unknown)(file, ...rest);
+  }) as never);
+  syncBuiltinESMExports();
+  return opens;
+}
 
 /** Counts the calls of these node:fs functions from now on. */
 function countCalls<Name extends 'lstat' | 'mkdir' | 'fsync' | 'open'>(...names: Name[]): Record<Name, number> {
@@ -32,6 +46,26 @@ function countCalls<Name extends 'lstat' | 'mkdir' | 'fsync' | 'open'>(...names:
   }
   return counts;
 }
+
+describe('file-system work of an upload', () => {
+  it('reads each new small file once: the upload sends the bytes the scan read', async () => {
+    const alice = await harness.client('alice');
+    const bob = await harness.client('bob');
+    const names = Array.from({ length: 40 }, (_, i) => `notes/note ${i}.txt`);
+    for (const [i, name] of names.entries()) await alice.write(name, `note ${i} `.repeat(200 + i));
+    const opens = countPromiseOpens();
+    const up = await alice.sync();
+    vi.restoreAllMocks();
+    syncBuiltinESMExports();
+    expect(up.uploadedFiles).toBe(names.length);
+    const openedFiles = [...opens].filter(([file]) => file.startsWith(alice.root) && file.includes('note '));
+    expect(openedFiles).toHaveLength(names.length);
+    // Before, each was opened by the scan and again by the upload.
+    for (const [, count] of openedFiles) expect(count).toBe(1);
+    await bob.sync();
+    expect(await bob.tree()).toEqual(await alice.tree());
+  });
+});
 
 describe('file-system work of a download', () => {
   it('checks and fsyncs each folder once for a group of small files', async () => {

@@ -15,7 +15,7 @@ import type { LibraryPath } from '../../../shared/paths.js';
 import { isSameOrBelow, parentPath, rebasePath } from '../../../shared/paths.js';
 import { PROTOCOL_LIMITS, routes } from '../../../shared/protocol/index.js';
 import type { ChangeResult, CommitChangeInput } from '../../../shared/protocol/index.js';
-import { openChunkReader } from '../chunker/index.js';
+import { openChunkReader, readChunk } from '../chunker/index.js';
 import type { ChunkReader } from '../chunker/index.js';
 import { createIgnoreMatcher } from '../ignore/index.js';
 import type { IgnoreMatcher } from '../ignore/index.js';
@@ -40,6 +40,7 @@ import type { PlanAction, RemoteFeedEntry } from '../planner/index.js';
 import { isRemoteError } from '../remote/remoteError.js';
 import type { ServerClient } from '../remote/serverClient.js';
 import { ChunkSource } from './chunkSource.js';
+import { KeptChunks } from './keptChunks.js';
 import { FileProgressMeter } from './fileProgressMeter.js';
 import type { FileTransfer } from './fileProgressMeter.js';
 import { emptySummary } from './roundSummary.js';
@@ -80,6 +81,14 @@ const DOWNLOAD_GROUP_FILES = 512;
 const DOWNLOAD_GROUP_BYTES = 32 * 1024 * 1024;
 /** Files of a group written at once: their fsyncs overlap on the thread pool. */
 const DOWNLOAD_CONCURRENCY = 8;
+/**
+ * The scan keeps the bytes of small files it reads (see KeptChunks) up to this much, so that
+ * the upload need not read them again; files up to KEPT_FILE_BYTES each.
+ */
+const KEPT_BYTES = 64 * 1024 * 1024;
+const KEPT_FILE_BYTES = 256 * 1024;
+/** An upload reads the chunks of small files it was not given by the scan this many at once. */
+const UPLOAD_READ_AHEAD = 8;
 /** Downloads at least this large are resumable (see writeFileAtomic's partial option). */
 const RESUMABLE_DOWNLOAD_BYTES = 8 * 1024 * 1024;
 /**
@@ -176,6 +185,8 @@ class Round {
    * not once per file written into it. Forgotten where the round moves or deletes a folder.
    */
   private readonly folders: CheckedFolders;
+  /** The bytes of small files the pass's scan read, for its upload (see KeptChunks). */
+  private readonly keptChunks = new KeptChunks(KEPT_BYTES, KEPT_FILE_BYTES);
 
   constructor(
     private readonly deps: SyncDependencies,
@@ -250,7 +261,9 @@ class Round {
     const previous = this.index.local.load(this.libraryId);
     const platform = this.deps.platform ?? process.platform;
     const scope = this.deps.scope ?? 'all';
+    this.keptChunks.clear();
     const outcome = await this.deps.scanner.scan({
+      keptChunks: this.keptChunks,
       root: this.root,
       previous,
       chunking: this.chunking,
@@ -613,27 +626,53 @@ class Round {
     const failed = new Set<LibraryPath>();
     const client = this.deps.client;
     const root = this.root;
-    // Chunks are located file after file, so one open reader serves all of a file's chunks.
+    const kept = this.keptChunks;
+    // Chunks are located file after file. A chunk the scan kept is sent from memory; chunks of
+    // other small files are read a few files ahead (each read checks the bytes against the id);
+    // a large file's chunks are read in order through one open reader.
+    const isSmall = (filePath: LibraryPath): boolean => sizeOf(filePath) <= KEPT_FILE_BYTES;
     async function* frames(): AsyncGenerator<{ id: string; bytes: Uint8Array }> {
       const open: { path: LibraryPath | null; reader: ChunkReader | null } = { path: null, reader: null };
       let current = null as { path: LibraryPath; transfer: FileTransfer; left: number } | null;
+      /** Reads of small files' chunks started ahead of the stream, by index in `located`. */
+      const ahead = new Map<number, Promise<Uint8Array | null>>();
+      let startedTo = 0;
+      const readAhead = (from: number): void => {
+        for (startedTo = Math.max(startedTo, from); startedTo < located.length && ahead.size < UPLOAD_READ_AHEAD; startedTo++) {
+          const { filePath, chunk, offset } = located[startedTo]!;
+          if (!isSmall(filePath) || kept.has(chunk.id)) continue;
+          ahead.set(
+            startedTo,
+            readChunk(path.join(root, filePath), { id: chunk.id, size: chunk.size, offset }).catch(() => null),
+          );
+        }
+      };
       try {
-        for (const { filePath, chunk, offset } of located) {
+        for (let index = 0; index < located.length; index++) {
+          const { filePath, chunk, offset } = located[index]!;
+          const early = ahead.get(index);
+          ahead.delete(index);
+          readAhead(index + 1);
           if (failed.has(filePath)) continue;
           if (current?.path !== filePath) {
             const sending: number = toSend.get(filePath) ?? 0;
             current = { path: filePath, transfer: meter.start(filePath, 'upload', sizeOf(filePath), sizeOf(filePath) - sending), left: sending };
           }
-          let bytes: Uint8Array;
-          try {
-            if (open.reader === null || open.path !== filePath) {
-              await open.reader?.close().catch(() => undefined);
-              open.reader = null;
-              open.reader = await openChunkReader(path.join(root, filePath));
-              open.path = filePath;
+          let bytes: Uint8Array | null | undefined = kept.take(chunk.id) ?? (early === undefined ? undefined : await early);
+          if (bytes === undefined) {
+            try {
+              if (open.reader === null || open.path !== filePath) {
+                await open.reader?.close().catch(() => undefined);
+                open.reader = null;
+                open.reader = await openChunkReader(path.join(root, filePath));
+                open.path = filePath;
+              }
+              bytes = await open.reader.read({ id: chunk.id, size: chunk.size, offset });
+            } catch {
+              bytes = null;
             }
-            bytes = await open.reader.read({ id: chunk.id, size: chunk.size, offset });
-          } catch {
+          }
+          if (bytes === null) {
             // Changed or gone since the scan: not uploaded under stale ids; the next pass rescans it.
             failed.add(filePath);
             tallyOf(filePath)?.drop();
@@ -651,9 +690,15 @@ class Round {
         }
       } finally {
         await open.reader?.close().catch(() => undefined);
+        await Promise.all(ahead.values());
       }
     }
-    const sent = await client.uploadChunks(this.libraryId, frames());
+    let sent;
+    try {
+      sent = await client.uploadChunks(this.libraryId, frames());
+    } finally {
+      kept.clear();
+    }
     this.summary.uploadedBytes += sent.bytes;
     for (const filePath of files.keys()) if (!failed.has(filePath)) ready.add(filePath);
     return ready;
