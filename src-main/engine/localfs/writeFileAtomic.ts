@@ -10,7 +10,7 @@ import { fsErrorCode, lstatIfPresent } from './fsErrorCode.js';
 import { fsyncFolder } from '../../../shared/node/fsyncFolder.js';
 import { CheckedFolders } from './checkedFolders.js';
 import { type Refusal, refuseUnsafe } from './resolveInRoot.js';
-import { newTempFileName } from './tempFileName.js';
+import { newTempFileName, noteStrayTemp } from './tempFileName.js';
 
 export interface WriteFileOptions {
   /** The modification time to give the file, in ms since the epoch. */
@@ -78,6 +78,8 @@ export async function writeFileAtomic(
     // with the usual umask 022). A replaced file keeps its other mode bits (set below).
     const mode = options.executable ? 0o777 : 0o666;
     let handle: FileHandle | undefined;
+    /** Past the write: an ENOENT now means the user moved or deleted the folder meanwhile. */
+    let placing = false;
     if (partial !== undefined && partial.keepBytes > 0) {
       await truncate(temp, partial.keepBytes);
       handle = await open(temp, 'a', mode);
@@ -93,6 +95,7 @@ export async function writeFileAtomic(
       const written = await handle.stat();
       await handle.close();
       handle = undefined;
+      placing = true;
 
       // The re-check: as late as possible, and the folder again, since it (or a folder above
       // it) could have been swapped for a symlink during a long download.
@@ -138,6 +141,13 @@ export async function writeFileAtomic(
         await handle.close().catch(() => undefined);
       }
       if (partial === undefined) await removeQuietly(temp);
+      // The folder (with the temp file in it) was moved or deleted while we wrote: nothing is
+      // replaced, and the next pass sees where things are now.
+      if (placing && fsErrorCode(error) === 'ENOENT') {
+        // A partial file that moved with the folder is no use for a resume here any more.
+        if (partial !== undefined) noteStrayTemp(partial.name);
+        return { status: 'changed', found: observe(await lstatIfPresent(destination)) } as const;
+      }
       throw error;
     }
   });
@@ -181,5 +191,7 @@ export async function removeQuietly(file: string): Promise<void> {
     await unlink(file);
   } catch (error) {
     if (fsErrorCode(error) !== 'ENOENT') throw error;
+    // Moved away with its folder: a later scan finds it by name.
+    noteStrayTemp(path.basename(file));
   }
 }

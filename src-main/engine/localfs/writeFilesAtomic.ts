@@ -119,7 +119,14 @@ export async function writeFilesAtomic(folders: CheckedFolders, files: readonly 
           results[index] = confirmed;
           continue;
         }
-        results[index] = await place(file, files[index]!);
+        try {
+          results[index] = await place(file, files[index]!);
+        } catch (error) {
+          // The folder (with the temp file in it) was moved or deleted since its confirmation.
+          if (fsErrorCode(error) !== 'ENOENT') throw error;
+          await removeQuietly(file.temp);
+          results[index] = { status: 'gone' };
+        }
         if (results[index]!.status === 'written') placedIn.add(confirmed.absolute);
       }
     }

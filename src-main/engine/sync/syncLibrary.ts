@@ -27,8 +27,10 @@ import {
   deleteFileIfUnchanged,
   deleteFolderIfEmpty,
   expectationFromLocalEntry,
+  isStrayTemp,
   moveIfUnchanged,
   partialFileName,
+  removeStrayTempFile,
   writeFileAtomic,
   writeFilesAtomic,
 } from '../localfs/index.js';
@@ -264,6 +266,7 @@ class Round {
     this.keptChunks.clear();
     const outcome = await this.deps.scanner.scan({
       keptChunks: this.keptChunks,
+      isStrayTemp,
       root: this.root,
       previous,
       chunking: this.chunking,
@@ -275,6 +278,9 @@ class Round {
       return null;
     }
     const result = outcome.result;
+    // Temp files of downloads whose folder the user moved meanwhile (no write of this round is
+    // in flight while it scans).
+    for (const stray of result.strayTempFiles ?? []) await removeStrayTempFile(this.root, stray);
     if (result.local.size === 0 && this.index.synced.count(this.libraryId) >= EMPTIED_MIN_ENTRIES && !this.overridden('root-emptied')) {
       this.pause('root-emptied', `the folder ${this.root} is empty although it held synced files; if you really deleted everything, resume the library to delete them on the server too`);
       return null;
