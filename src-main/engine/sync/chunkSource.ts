@@ -95,7 +95,7 @@ export class ChunkSource {
   private batch: ChunkBatch | null = null;
   /** Requests still on the wire, which close() waits for. */
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly readers = new Map<LibraryPath, ChunkReader>();
+  private readonly readers = new Map<LibraryPath, Promise<ChunkReader>>();
 
   /**
    * `downloads` are the chunk lists of the files about to be read; `local` is the scanned
@@ -132,7 +132,7 @@ export class ChunkSource {
     const reader = this.readers.get(destination);
     if (reader !== undefined) {
       this.readers.delete(destination);
-      await reader.close().catch(() => undefined);
+      await closeReader(reader);
     }
   }
 
@@ -265,7 +265,11 @@ export class ChunkSource {
     }
   }
 
-  /** An open reader for a local file; a few stay open, so rebuilding a large file opens it once. */
+  /**
+   * An open reader for a local file; a few stay open, so rebuilding a large file opens it once.
+   * The map holds the opening itself, so that files written at once that read the same local
+   * file share one reader instead of each opening its own (and all but one never closed).
+   */
   private async readerFor(filePath: LibraryPath): Promise<ChunkReader> {
     const open = this.readers.get(filePath);
     if (open !== undefined) {
@@ -273,16 +277,19 @@ export class ChunkSource {
       this.readers.set(filePath, open); // most recently used last
       return open;
     }
-    const reader = await openChunkReader(path.join(this.root, filePath));
-    this.readers.set(filePath, reader);
+    const opening = openChunkReader(path.join(this.root, filePath));
+    this.readers.set(filePath, opening);
+    opening.catch(() => {
+      if (this.readers.get(filePath) === opening) this.readers.delete(filePath);
+    });
     if (this.readers.size > OPEN_READERS) {
       const [oldest] = this.readers;
       if (oldest !== undefined) {
         this.readers.delete(oldest[0]);
-        await oldest[1].close().catch(() => undefined);
+        await closeReader(oldest[1]);
       }
     }
-    return reader;
+    return opening;
   }
 
   /**
@@ -293,8 +300,17 @@ export class ChunkSource {
   async close(): Promise<void> {
     const readers = [...this.readers.values()];
     this.readers.clear();
-    for (const reader of readers) await reader.close().catch(() => undefined);
+    for (const reader of readers) await closeReader(reader);
     this.batch = null;
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  }
+}
+
+/** Closes a reader once it is open; one that failed to open has nothing to close. */
+async function closeReader(opening: Promise<ChunkReader>): Promise<void> {
+  try {
+    await (await opening).close();
+  } catch {
+    // Nothing open, or nothing more to do about it.
   }
 }
