@@ -489,8 +489,22 @@ class Round {
       newFolders = [];
       changed = (await this.mkdirLocalAll(folders)) || changed;
     };
+    // Index-only records (a file found equal on both sides, a base to forget) are written
+    // together, in one transaction before the next action that does more, instead of one
+    // transaction (and one fsync of the index) each: after a folder move, a pass records
+    // every file below it.
+    let records: (() => void)[] = [];
+    const writeRecords = (): void => {
+      if (records.length === 0) return;
+      const pending = records;
+      records = [];
+      this.index.transaction(() => {
+        for (const record of pending) record();
+      });
+    };
     try {
       for (const action of actions) {
+        if (action.kind !== 'recordSynced' && action.kind !== 'forgetSynced') writeRecords();
         if (action.kind === 'moveLocal' || action.kind === 'deleteLocal' || action.kind === 'conflict') await createFolders();
         switch (action.kind) {
           case 'moveRemote':
@@ -554,20 +568,25 @@ class Round {
             }
             break;
           }
-          case 'recordSynced':
-            this.recordSynced(action.entry);
+          case 'recordSynced': {
+            const entry = action.entry;
+            records.push(() => this.recordSynced(entry));
             changed = true;
             break;
-          case 'forgetSynced':
-            this.index.synced.delete(this.libraryId, action.path);
+          }
+          case 'forgetSynced': {
+            const forgotten = action.path;
+            records.push(() => this.index.synced.delete(this.libraryId, forgotten));
             changed = true;
             break;
+          }
           case 'problem':
             break;
           default:
             unhandledCase(action);
         }
       }
+      writeRecords();
       await createFolders();
       if (downloads.length > 0) changed = (await this.downloadAll(downloads, chunkSource)) || changed;
     } finally {
