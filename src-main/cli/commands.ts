@@ -28,6 +28,7 @@ export interface CommandContext {
 
 export interface CommandValues {
   readonly user?: string | undefined;
+  readonly 'switch-account'?: boolean | undefined;
   readonly only?: string[] | undefined;
   readonly keep?: string | undefined;
   readonly take?: string | undefined;
@@ -106,12 +107,20 @@ export async function runCommand(context: CommandContext, positionals: readonly 
   switch (command) {
     case 'login': {
       const password = await readPassword(context.stdin, 'Password: ');
-      const account = await api.login({
-        serverUrl: sub!,
-        user: values.user!,
-        password,
-        ...(context.deviceName === undefined ? {} : { deviceName: context.deviceName }),
-      });
+      const account = await api
+        .login({
+          serverUrl: sub!,
+          user: values.user!,
+          password,
+          ...(context.deviceName === undefined ? {} : { deviceName: context.deviceName }),
+          ...(values['switch-account'] === true ? { switchAccount: true } : {}),
+        })
+        .catch((error: unknown) => {
+          if (error instanceof SyncApiError && error.code === 'conflict' && error.details?.['reason'] === 'account-change') {
+            throw new SyncApiError('conflict', `${error.message.replace(/ Log in again choosing .*$/, '')} To go ahead: cairn login ${sub!} --user ${values.user!} --switch-account`, error.details);
+          }
+          throw error;
+        });
       print(`logged in to ${account.serverUrl} as ${account.user} (device ${account.deviceName})${context.viaDaemon ? '; the running daemon syncs with it' : ''}`, account);
       return 0;
     }

@@ -546,8 +546,28 @@ export class Daemon {
   }
 
   /** Logs in (see Engine.login), then reconnects to the server and retries every library at once. */
-  async login(serverUrl: string, user: string, password: string, deviceName?: string): Promise<void> {
-    await this.engine.login(serverUrl, user, password, ...(deviceName === undefined ? [] : [deviceName]));
+  async login(serverUrl: string, user: string, password: string, deviceName?: string, options: { readonly switchAccount?: boolean } = {}): Promise<void> {
+    const foreign = this.engine.librariesOfOtherAccount(serverUrl, user);
+    if (foreign.length > 0 && options.switchAccount === true) {
+      // Their runners stop first: no round of theirs may start under the new account's token.
+      for (const library of foreign) {
+        const hosted = this.hosted.get(library.libraryId);
+        if (hosted === undefined) continue;
+        this.hosted.delete(library.libraryId);
+        this.recorder.forget(library.libraryId);
+        await hosted.watch?.close();
+        await hosted.runner.stop();
+      }
+    }
+    try {
+      await this.engine.login(serverUrl, user, password, deviceName, options);
+    } finally {
+      // Hosts again what a failed login kept, and lets go of what a switch removed.
+      await this.refreshLibraries();
+    }
+    if (foreign.length > 0 && options.switchAccount === true) {
+      this.log(`logged in as ${user}: ${foreign.map((library) => library.name).join(', ')} no longer sync${foreign.length === 1 ? 's' : ''} here (their files stay)`);
+    }
     this.reconnect?.();
     for (const hosted of this.hosted.values()) {
       hosted.runner.retryNow();

@@ -96,6 +96,38 @@ export type BatchOutcome =
   | { readonly conflictId: number; readonly outcome: 'resolved'; readonly conflict: ConflictRecord }
   | { readonly conflictId: number; readonly outcome: 'failed'; readonly error: unknown };
 
+/** The account a profile's synced libraries belong to. */
+export interface LibrariesAccount {
+  readonly serverUrl: string;
+  readonly user: string;
+}
+
+/** A server address as the server client writes it (origin and path, no trailing slash). */
+export function normalizeServerUrl(serverUrl: string): string {
+  try {
+    const url = new URL(serverUrl);
+    return url.origin + url.pathname.replace(/\/+$/, '');
+  } catch {
+    return serverUrl;
+  }
+}
+
+function accountChangeError(owner: LibrariesAccount | null, serverUrl: string, user: string, libraries: readonly LibraryRecord[]): UserError {
+  const names = libraries.map((library) => library.name).join(', ');
+  const whose = owner === null ? 'another account' : `${owner.user} at ${owner.serverUrl}`;
+  return new UserError(
+    `this computer syncs ${libraries.length === 1 ? 'a library' : `${libraries.length} libraries`} of ${whose} (${names}). ` +
+      `Logging in as ${user} at ${serverUrl} stops syncing ${libraries.length === 1 ? 'it' : 'them'} here; ` +
+      'their folders and files stay on this computer. Log in again choosing to switch accounts to go ahead.',
+    'conflict',
+    {
+      reason: 'account-change',
+      from: owner,
+      libraries: libraries.map((library) => ({ libraryId: library.libraryId, name: library.name, localRoot: library.localRoot })),
+    },
+  );
+}
+
 const CREDENTIALS_FILE = 'credentials';
 const INDEX_FILE = 'index.sqlite';
 
@@ -161,21 +193,82 @@ export class Engine {
 
   // ---- account ------------------------------------------------------------------------------
 
-  /** Logs in; `deviceName` names this device on the server (default: `this.deviceName`). */
-  async login(serverUrl: string, user: string, password: string, chosenDeviceName?: string): Promise<{ user: string; deviceId: string }> {
+  /**
+   * The account the synced libraries belong to, or null when unknown (libraries synced before
+   * this was recorded, by a profile logged out since) or when no library is synced.
+   */
+  librariesAccount(): LibrariesAccount | null {
+    const recorded = this.index.profile.get().librariesAccount;
+    if (recorded !== undefined) {
+      try {
+        const parsed = JSON.parse(recorded) as Partial<LibrariesAccount>;
+        if (typeof parsed.serverUrl === 'string' && typeof parsed.user === 'string') return { serverUrl: parsed.serverUrl, user: parsed.user };
+      } catch {
+        // A damaged setting is an unknown account: the safe answer.
+      }
+      return null;
+    }
+    const account = this.account();
+    return account === null ? null : { serverUrl: account.serverUrl, user: account.user };
+  }
+
+  /**
+   * The synced libraries that a login as `user` at `serverUrl` would not own: all of them when
+   * they belong to another account (or to an unknown one), none otherwise.
+   */
+  librariesOfOtherAccount(serverUrl: string, user: string): LibraryRecord[] {
+    const libraries = this.index.libraries.list();
+    if (libraries.length === 0) return [];
+    const owner = this.librariesAccount();
+    if (owner !== null && owner.user === user && owner.serverUrl === normalizeServerUrl(serverUrl)) return [];
+    return libraries;
+  }
+
+  /**
+   * Logs in; `deviceName` names this device on the server (default: `this.deviceName`).
+   *
+   * One profile syncs the libraries of one account. When the synced libraries belong to another
+   * user or another server, the login is refused ('conflict', with the libraries in
+   * `details.libraries`) unless `switchAccount` is set: then, once the new account's login
+   * succeeded, those libraries stop syncing on this device (their index state goes; their
+   * folders and files stay on disk untouched) before the new token is used for anything.
+   */
+  async login(
+    serverUrl: string,
+    user: string,
+    password: string,
+    chosenDeviceName?: string,
+    options: { readonly switchAccount?: boolean } = {},
+  ): Promise<{ user: string; deviceId: string; removedLibraries: LibraryRecord[] }> {
+    const foreign = this.librariesOfOtherAccount(serverUrl, user);
+    if (foreign.length > 0 && options.switchAccount !== true) throw accountChangeError(this.librariesAccount(), normalizeServerUrl(serverUrl), user, foreign);
     const deviceName = chosenDeviceName ?? this.deviceName;
     const { ServerClient } = await loadRemote();
     const anonymous = new ServerClient({ baseUrl: serverUrl });
     try {
       await anonymous.call(routes.health);
       const answer = await anonymous.call(routes.login, { body: { user, password, deviceName } });
-      await this.secrets.write(answer.token);
-      this.index.profile.set({ serverUrl: anonymous.baseUrl, userName: answer.user, deviceId: answer.deviceId, deviceName });
-      if (chosenDeviceName !== undefined) this.loginDeviceName = chosenDeviceName;
-      this.token = answer.token;
+      // The old account's token and client go first, so nothing runs under a mix of the two.
+      this.token = undefined;
       await this.client?.close();
       this.client = null;
-      return { user: answer.user, deviceId: answer.deviceId };
+      const removed = this.index.transaction(() => {
+        const current = this.librariesOfOtherAccount(anonymous.baseUrl, answer.user);
+        for (const library of current) this.index.libraries.remove(library.libraryId);
+        this.index.profile.set({
+          serverUrl: anonymous.baseUrl,
+          userName: answer.user,
+          deviceId: answer.deviceId,
+          deviceName,
+          librariesAccount: JSON.stringify({ serverUrl: anonymous.baseUrl, user: answer.user }),
+        });
+        return current;
+      });
+      for (const library of removed) this.cleaned.delete(library.libraryId);
+      await this.secrets.write(answer.token);
+      if (chosenDeviceName !== undefined) this.loginDeviceName = chosenDeviceName;
+      this.token = answer.token;
+      return { user: answer.user, deviceId: answer.deviceId, removedLibraries: removed };
     } finally {
       await anonymous.close();
     }
@@ -192,7 +285,9 @@ export class Engine {
     }
     await this.secrets.delete();
     this.token = undefined;
-    this.index.profile.set({ userName: null, deviceId: null });
+    // The libraries stay, bound to the account they belong to (see login).
+    const owner = this.librariesAccount();
+    this.index.profile.set({ userName: null, deviceId: null, librariesAccount: owner === null ? null : JSON.stringify(owner) });
     await this.client?.close();
     this.client = null;
   }
@@ -207,6 +302,10 @@ export class Engine {
   private loadedServer(): ServerClient {
     const account = this.account();
     if (account === null || this.token === undefined) throw new UserError('not logged in: run `cairn login URL --user NAME` first', 'not-logged-in');
+    if (this.librariesOfOtherAccount(account.serverUrl, account.user).length > 0) {
+      // Never reached through login(), which keeps the two equal: a guard, not a path.
+      throw new UserError(`the libraries synced here belong to another account than ${account.user} at ${account.serverUrl}: log in again`, 'not-logged-in');
+    }
     if (remoteModule === undefined) throw new Error('the server client is used before its module was loaded');
     this.client ??= new remoteModule.ServerClient({ baseUrl: account.serverUrl, token: this.token });
     return this.client;
@@ -259,6 +358,8 @@ export class Engine {
       }
     }
     const selection = only.length === 0 ? null : only.map((item) => parseSelectionPath(item));
+    const account = this.account();
+    if (account !== null) this.index.profile.set({ librariesAccount: JSON.stringify({ serverUrl: account.serverUrl, user: account.user }) });
     return this.index.libraries.add({ libraryId: library.id, name: library.name, localRoot: root, chunking: library.chunking, selection });
   }
 

@@ -17,6 +17,12 @@ export interface ProfileSettings {
   readonly userName?: string;
   readonly deviceId?: string;
   readonly deviceName?: string;
+  /**
+   * The account the synced libraries belong to (JSON: serverUrl and user). It outlives a
+   * logout, so that logging in as someone else (or to another server) is noticed and never
+   * syncs one account's libraries under another's token.
+   */
+  readonly librariesAccount?: string;
 }
 export type ProfileSettingKey = keyof ProfileSettings;
 

@@ -237,7 +237,7 @@ interface PendingCommitRow {
   created_at: number;
 }
 
-const PROFILE_KEYS: readonly ProfileSettingKey[] = ['serverUrl', 'userName', 'deviceId', 'deviceName'];
+const PROFILE_KEYS: readonly ProfileSettingKey[] = ['serverUrl', 'userName', 'deviceId', 'deviceName', 'librariesAccount'];
 
 function createIndex(db: Database.Database, file: string): Index {
   const keys = new Map<LibraryId, number>();
