@@ -97,6 +97,12 @@ export const libraryViewSchema = z.object({
   problemCount: z.int().min(0),
   /** Clean three-way merges of text conflicts are applied without asking (set with setAutoMerge). */
   autoMerge: z.boolean(),
+  /**
+   * This account's role in the library ('ro': read-only: local changes are kept here and listed
+   * as problems, never uploaded) and the library's owner; null until the server was asked.
+   */
+  role: libraryRoleSchema.nullable().optional(),
+  owner: userNameSchema.nullable().optional(),
 });
 export type LibraryView = z.output<typeof libraryViewSchema>;
 
@@ -270,6 +276,8 @@ export const problemKindSchema = z.enum([
   'root-missing',
   'root-emptied',
   'mass-delete',
+  /** Changed on this computer in a read-only library: kept here, not uploaded. */
+  'read-only',
   'other',
 ]);
 export type ProblemKind = z.output<typeof problemKindSchema>;

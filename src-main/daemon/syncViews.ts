@@ -108,6 +108,8 @@ export function libraryViewOf(status: DaemonLibraryStatus, context: StateContext
     openConflicts: status.openConflicts,
     problemCount: status.problems.length,
     autoMerge: status.autoMerge,
+    role: status.role,
+    owner: status.owner,
   };
 }
 

@@ -71,6 +71,9 @@ export interface LibraryFacts {
   readonly problems: readonly ProblemRecord[];
   /** Clean merges of text conflicts are applied without asking (see setAutoMerge). */
   readonly autoMerge: boolean;
+  /** This account's role in the library and its owner, as the server last said (null: not asked yet). */
+  readonly role: LibraryRecord['role'];
+  readonly owner: string | null;
 }
 
 export type KeepChoice = 'local' | 'remote' | 'both' | 'merged';
@@ -360,7 +363,7 @@ export class Engine {
     const selection = only.length === 0 ? null : only.map((item) => parseSelectionPath(item));
     const account = this.account();
     if (account !== null) this.index.profile.set({ librariesAccount: JSON.stringify({ serverUrl: account.serverUrl, user: account.user }) });
-    return this.index.libraries.add({ libraryId: library.id, name: library.name, localRoot: root, chunking: library.chunking, selection });
+    return this.index.libraries.add({ libraryId: library.id, name: library.name, localRoot: root, chunking: library.chunking, selection, role: library.role, owner: library.owner });
   }
 
   /** Stops syncing a library on this device. Its local files stay where they are. */
@@ -482,6 +485,8 @@ export class Engine {
         openConflicts,
         problems,
         autoMerge: library.autoMerge,
+        role: library.role,
+        owner: library.owner,
       };
     });
   }

@@ -91,6 +91,10 @@ export const en = {
   'libraries.emptyText': 'Add a library to keep one of your server’s libraries in a folder here.',
 
   'library.lastSync': 'Last synced',
+  'library.ownedBy': 'Shared by {owner}',
+  'library.readOnly': 'Read-only',
+  'library.readWrite': 'Read-write',
+  'library.readOnlyHint': 'You can read this library but not change it: changes made here stay on this computer and are listed under Problems.',
   'library.never': 'Not yet',
   'library.selection': 'Syncs',
   'library.wholeLibrary': 'The whole library',
@@ -245,6 +249,7 @@ export const en = {
   'problemKind.rootMissing': 'Folder missing',
   'problemKind.rootEmptied': 'Folder emptied',
   'problemKind.massDelete': 'Many deletions',
+  'problemKind.readOnly': 'Read-only: not uploaded',
   'problemKind.other': 'Problem',
 
   'conflicts.title': 'Conflicts',

@@ -92,6 +92,10 @@ export const zhCN: Messages = {
   'libraries.emptyText': '添加一个资料库，即可将服务器上的资料库同步到这里的文件夹中。',
 
   'library.lastSync': '上次同步',
+  'library.ownedBy': '{owner} 共享',
+  'library.readOnly': '只读',
+  'library.readWrite': '可读写',
+  'library.readOnlyHint': '你可以读取这个资料库，但不能修改它：在这里做的修改只保留在这台电脑上，并列在“问题”中。',
   'library.never': '尚未同步',
   'library.selection': '同步范围',
   'library.wholeLibrary': '整个资料库',
@@ -246,6 +250,7 @@ export const zhCN: Messages = {
   'problemKind.rootMissing': '文件夹不存在',
   'problemKind.rootEmptied': '文件夹被清空',
   'problemKind.massDelete': '删除过多',
+  'problemKind.readOnly': '只读：未上传',
   'problemKind.other': '问题',
 
   'conflicts.title': '冲突',

@@ -32,6 +32,8 @@ const idle: DaemonLibraryStatus = {
   openConflicts: 0,
   problems: [],
   autoMerge: false,
+  role: 'owner',
+  owner: 'ann',
   activity: 'idle',
   activitySince: NOW - 500,
   busy: false,

@@ -38,6 +38,12 @@ export interface LibraryRecord {
   readonly selection: readonly LibraryPath[] | null;
   /** Clean three-way merges of text conflicts are applied without asking (off unless the user allows it). */
   readonly autoMerge: boolean;
+  /**
+   * This account's role in the library ('ro': read-only, nothing is uploaded) and the
+   * library's owner, as the server said at the last round; null until it was asked.
+   */
+  readonly role: 'owner' | 'rw' | 'ro' | null;
+  readonly owner: string | null;
   /** Null while syncing; why and since when (ms) otherwise, e.g. 'user' or 'root-missing'. */
   readonly pause: { readonly reason: string; readonly since: number } | null;
   /** When the last complete sync round ended (ms since the epoch), or null if never. */
@@ -52,7 +58,7 @@ export interface LibraryRecord {
 
 /** What a caller supplies to add a library; the rest starts empty (cursor 0, not paused). */
 export type NewLibrary = Pick<LibraryRecord, 'libraryId' | 'name' | 'localRoot' | 'chunking'> &
-  Partial<Pick<LibraryRecord, 'selection'>>;
+  Partial<Pick<LibraryRecord, 'selection' | 'role' | 'owner'>>;
 
 export type LibraryUpdate = Partial<Omit<LibraryRecord, 'libraryId'>>;
 
@@ -110,7 +116,7 @@ export type NewConflict = Omit<ConflictRecord, 'conflictId' | 'resolvedAt' | 're
 };
 
 /** Every kind of per-path problem the index can hold. Extend it as new reporters appear. */
-export type ProblemKind = ScanProblemKind | 'illegal-local-name' | 'unsafe-path';
+export type ProblemKind = ScanProblemKind | 'illegal-local-name' | 'unsafe-path' | 'read-only';
 
 export type { LocalNameProblem, UnsafePathReason };
 

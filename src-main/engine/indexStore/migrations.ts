@@ -141,6 +141,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE libraries ADD COLUMN auto_merge INTEGER NOT NULL DEFAULT 0 CHECK (auto_merge IN (0, 1));
     `,
   },
+  {
+    version: 3,
+    description: "the library's owner and this account's role in it, as the server last said",
+    sql: `
+      -- NULL until the server is next asked (libraries added before this was kept).
+      ALTER TABLE libraries ADD COLUMN role TEXT CHECK (role IS NULL OR role IN ('owner', 'rw', 'ro'));
+      ALTER TABLE libraries ADD COLUMN owner TEXT;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

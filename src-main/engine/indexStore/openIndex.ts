@@ -192,6 +192,8 @@ interface LibraryRow {
   breaker_override: string | null;
   breaker_override_at: number | null;
   auto_merge: 0 | 1;
+  role: 'owner' | 'rw' | 'ro' | null;
+  owner: string | null;
 }
 
 // Entry rows are read as arrays (better-sqlite3's raw mode), in the order of each table's
@@ -506,17 +508,17 @@ function createProfile(db: Database.Database): Index['profile'] {
 function createLibraries(db: Database.Database, keys: Map<LibraryId, number>): Index['libraries'] {
   const columns =
     'library_key, library_id, name, local_root, chunk_algorithm, chunk_min, chunk_avg, chunk_max, cursor, selection, ' +
-    'pause_reason, paused_at, last_sync_at, last_error, last_error_at, breaker_override, breaker_override_at, auto_merge';
+    'pause_reason, paused_at, last_sync_at, last_error, last_error_at, breaker_override, breaker_override_at, auto_merge, role, owner';
   const selectAll = db.prepare<[], LibraryRow>(`SELECT ${columns} FROM libraries ORDER BY name, library_id`);
   const selectOne = db.prepare<[string], LibraryRow>(`SELECT ${columns} FROM libraries WHERE library_id = ?`);
   const insert = db.prepare(
-    'INSERT INTO libraries (library_id, name, local_root, chunk_algorithm, chunk_min, chunk_avg, chunk_max, selection) ' +
-      'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO libraries (library_id, name, local_root, chunk_algorithm, chunk_min, chunk_avg, chunk_max, selection, role, owner) ' +
+      'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
   const updateRow = db.prepare(
     'UPDATE libraries SET name = ?, local_root = ?, chunk_algorithm = ?, chunk_min = ?, chunk_avg = ?, chunk_max = ?, ' +
       'cursor = ?, selection = ?, pause_reason = ?, paused_at = ?, last_sync_at = ?, last_error = ?, last_error_at = ?, ' +
-      'breaker_override = ?, breaker_override_at = ?, auto_merge = ? WHERE library_id = ?',
+      'breaker_override = ?, breaker_override_at = ?, auto_merge = ?, role = ?, owner = ? WHERE library_id = ?',
   );
   const remove = db.prepare<[string]>('DELETE FROM libraries WHERE library_id = ?');
 
@@ -545,6 +547,8 @@ function createLibraries(db: Database.Database, keys: Map<LibraryId, number>): I
       next.breakerOverride?.reason ?? null,
       next.breakerOverride?.at ?? null,
       next.autoMerge ? 1 : 0,
+      next.role,
+      next.owner,
       libraryId,
     );
     return next;
@@ -563,6 +567,8 @@ function createLibraries(db: Database.Database, keys: Map<LibraryId, number>): I
         chunking.avgSize,
         chunking.maxSize,
         selectionToText(library.selection ?? null),
+        library.role ?? null,
+        library.owner ?? null,
       );
       return get(library.libraryId) as LibraryRecord;
     },
@@ -588,6 +594,8 @@ function libraryFromRow(row: LibraryRow): LibraryRecord {
     breakerOverride:
       row.breaker_override === null || row.breaker_override_at === null ? null : { reason: row.breaker_override, at: row.breaker_override_at },
     autoMerge: row.auto_merge === 1,
+    role: row.role,
+    owner: row.owner,
   };
 }
 

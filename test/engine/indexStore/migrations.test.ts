@@ -98,6 +98,28 @@ const cases: Record<number, MigrationCase> = {
       raw.close();
     },
   },
+  3: {
+    seed(db) {
+      db.prepare(
+        "INSERT INTO libraries (library_id, name, local_root, chunk_algorithm, chunk_min, chunk_avg, chunk_max) VALUES ('L', 'Docs', '/x', 'fastcdc', 1, 2, 3)",
+      ).run();
+    },
+    check(db) {
+      db.close();
+      const index = openIndex(file);
+      try {
+        // Not known until the server is next asked.
+        expect(index.libraries.get('L')).toMatchObject({ libraryId: 'L', role: null, owner: null });
+        expect(index.libraries.update('L', { role: 'ro', owner: 'alice' })).toMatchObject({ role: 'ro', owner: 'alice' });
+        expect(index.libraries.get('L')).toMatchObject({ role: 'ro', owner: 'alice' });
+      } finally {
+        index.close();
+      }
+      const raw = new Database(file);
+      expect(() => raw.prepare("UPDATE libraries SET role = 'admin'").run()).toThrow(/CHECK/);
+      raw.close();
+    },
+  },
 };
 
 describe('migrations', () => {
