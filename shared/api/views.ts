@@ -73,7 +73,11 @@ export const libraryStateSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('syncing'), phase: z.enum(['uploading', 'downloading', 'committing', 'applying']), progress: roundProgressSchema }),
   /** In sync except for open conflicts or problems the user should look at. */
   z.object({ kind: z.literal('needs-attention') }),
-  z.object({ kind: z.literal('paused'), reason: pauseReasonSchema, since: timestampSchema }),
+  /**
+   * Paused. `stopping`: the round that was running is still stopping (its transfers are being
+   * aborted; what arrived is kept), so the UI says "pausing…" until it is absent.
+   */
+  z.object({ kind: z.literal('paused'), reason: pauseReasonSchema, since: timestampSchema, stopping: z.boolean().optional() }),
   /** The Cairn server cannot be reached; the service retries by itself (at retryAt when known). */
   z.object({ kind: z.literal('offline'), since: timestampSchema, retryAt: timestampSchema.nullable() }),
   /** The last round failed; nothing was lost. `action` says whether it retries by itself. */

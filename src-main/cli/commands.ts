@@ -447,7 +447,7 @@ export function describeState(state: LibraryState): string {
     case 'needs-attention':
       return 'needs attention (open conflicts or problems)';
     case 'paused':
-      return `paused (${state.reason}) since ${formatTime(state.since)}`;
+      return state.stopping === true ? `pausing… (${state.reason}; the transfer in progress is stopping)` : `paused (${state.reason}) since ${formatTime(state.since)}`;
     case 'offline':
       return `offline since ${formatTime(state.since)}${state.retryAt === null ? '' : `; retrying at ${formatTime(state.retryAt)}`}`;
     case 'error':

@@ -81,6 +81,8 @@ export interface DaemonLibraryStatus extends LibraryFacts {
   readonly activitySince: number;
   /** True while a round runs or is queued: never "up to date" then. */
   readonly busy: boolean;
+  /** True while a round runs (paused: it is still stopping, see LibraryRunner.inRound). */
+  readonly inRound?: boolean;
   /** When the next retry is due, while the runner waits to retry. */
   readonly retryAt: number | null;
   /** The latest progress of the round in progress, or null between rounds. */
@@ -236,6 +238,7 @@ export class Daemon {
       activity,
       activitySince: hosted?.activitySince ?? Date.now(),
       busy,
+      inRound: hosted?.runner.inRound ?? false,
       retryAt: hosted?.retryAt ?? null,
       progress: hosted?.progress ?? null,
       bytesPerSecond: hosted?.transfer?.bytesPerSecond ?? null,
@@ -357,6 +360,7 @@ export class Daemon {
       onFileProgress: (progress) => this.emit({ kind: 'fileProgress', progress }),
       wrapClient: (client) => this.recorder.wrap(libraryId, client, this.limits),
       ...(options.autoMerge === undefined ? {} : { autoMerge: options.autoMerge }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
     if (summary === undefined) throw new Error(`library ${libraryId} vanished from the index`);
     return summary;

@@ -413,11 +413,14 @@ export class Engine {
       readonly wrapClient?: (client: ServerClient) => ServerClient;
       /** False: no automatic merges after these rounds (a resolution in progress decides itself). */
       readonly autoMerge?: boolean;
+      /** Aborting it stops the rounds within moments, as paused (see SyncDependencies.signal). */
+      readonly signal?: AbortSignal;
     } = {},
   ): Promise<RoundSummary[]> {
     const libraries = options.only === undefined ? this.index.libraries.list() : [this.findSyncedLibrary(options.only)];
     const server = await this.server();
-    const client = options.wrapClient === undefined ? server : options.wrapClient(server);
+    const abortable = options.signal === undefined ? server : server.withSignal(options.signal);
+    const client = options.wrapClient === undefined ? abortable : options.wrapClient(abortable);
     const [{ syncLibrary }, { afterRound }, { createLocalScanner }] = await Promise.all([
       import('./sync/syncLibrary.js'),
       import('./conflicts/afterRound.js'),
@@ -440,6 +443,7 @@ export class Engine {
         ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
         ...(options.onFileProgress === undefined ? {} : { onFileProgress: options.onFileProgress }),
         ...(options.scope === undefined ? {} : { scope: options.scope }),
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
       };
       const summary = await syncLibrary(deps, library.libraryId);
       summaries.push(

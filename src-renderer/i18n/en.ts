@@ -123,6 +123,7 @@ export const en = {
   'state.syncing.committing': 'Saving changes on the server',
   'state.syncing.applying': 'Applying changes',
   'state.needsAttention': 'Needs your attention',
+  'state.paused.stopping': 'Pausing…',
   'state.paused.user': 'Paused',
   'state.paused.allPaused': 'Paused with all libraries',
   'state.paused.rootMissing': 'Stopped: folder missing',

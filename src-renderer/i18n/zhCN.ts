@@ -124,6 +124,7 @@ export const zhCN: Messages = {
   'state.syncing.committing': '正在将更改保存到服务器',
   'state.syncing.applying': '正在应用更改',
   'state.needsAttention': '需要你处理',
+  'state.paused.stopping': '正在暂停…',
   'state.paused.user': '已暂停',
   'state.paused.allPaused': '已随全部资料库暂停',
   'state.paused.rootMissing': '已停止：文件夹不存在',

@@ -66,6 +66,14 @@ export interface SyncDependencies {
    * disk before it touches anything.
    */
   readonly scope?: readonly LibraryPath[] | 'all';
+  /**
+   * Aborting it stops the round within moments (the user paused): requests in flight are
+   * aborted (the client must be tied to it too, see ServerClient.withSignal), no further action
+   * starts, and the round ends as 'paused'. What arrived is kept: uploaded batches of chunks
+   * stay on the server, a large download stays in its partial file, and every action already
+   * done is recorded; the next round carries on from there.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** Actions that change this disk: the library is 'applying' while they run (downloads say so themselves). */
@@ -139,6 +147,11 @@ export async function syncLibrary(deps: SyncDependencies, libraryId: string): Pr
       deps.index.libraries.update(libraryId, { lastSyncAt: Date.now(), lastError: null, breakerOverride: null });
     }
   } catch (error) {
+    if (deps.signal?.aborted) {
+      summary.outcome = 'paused';
+      summary.pauseReason = 'user';
+      return summary;
+    }
     if (!isRemoteError(error) && !isUserFacing(error)) throw error;
     summary.outcome = 'error';
     summary.error = { code: isRemoteError(error) ? error.code : 'local', message: (error as Error).message };
@@ -193,6 +206,7 @@ class Round {
     await this.refreshRole();
     for (let pass = 1; pass <= MAX_PASSES; pass++) {
       this.summary.passes = pass;
+      this.deps.signal?.throwIfAborted();
       await this.pull();
       // The pass works from one copy of each state: the scan's result is the local state (the
       // index holds the same), so it is not read back; at 100,000 entries each copy is ~50 MB.
@@ -205,6 +219,7 @@ class Round {
       const runnable = this.withinRole(actions, state).filter((action) => action.kind !== 'problem');
       if (runnable.length === 0) return;
       let changedSomething: boolean;
+      this.deps.signal?.throwIfAborted();
       try {
         changedSomething = await this.execute(runnable, state);
       } catch (error) {
@@ -521,6 +536,8 @@ class Round {
     );
     try {
       for (const action of actions) {
+        // A pause: the actions done so far stay done (and recorded); nothing further starts.
+        this.deps.signal?.throwIfAborted();
         switch (action.kind) {
           case 'moveRemote':
             remoteChanges.push({
@@ -827,6 +844,7 @@ class Round {
     const small = downloads.filter((job) => job.remote.node.kind === 'file' && job.remote.node.size < RESUMABLE_DOWNLOAD_BYTES);
     const large = downloads.filter((job) => !small.includes(job));
     for (let start = 0; start < small.length; ) {
+      this.deps.signal?.throwIfAborted();
       const group: DownloadJob[] = [];
       let bytes = 0;
       while (start < small.length && group.length < DOWNLOAD_GROUP_FILES && (group.length === 0 || bytes < DOWNLOAD_GROUP_BYTES)) {
@@ -841,7 +859,10 @@ class Round {
       });
       if (written.some((record) => record !== null)) changed = true;
     }
-    for (const job of large) changed = (await this.download(job.path, job.remote, job.expectLocal, chunks)) || changed;
+    for (const job of large) {
+      this.deps.signal?.throwIfAborted();
+      changed = (await this.download(job.path, job.remote, job.expectLocal, chunks)) || changed;
+    }
     return changed;
   }
 
