@@ -150,6 +150,8 @@ export class Engine {
   private loginDeviceName: string | undefined;
   /** Libraries whose leftover temp files were removed since this engine opened. */
   private readonly cleaned = new Set<string>();
+  /** The server keeps no conflicts (an older one): they stay this device's own until a new login. */
+  private conflictsUnsupported = false;
   /** Conflicts an automatic merge declined, with the versions it tried (see autoMergeConflicts). */
   private readonly declinedMerges = new Map<number, string>();
 
@@ -270,6 +272,7 @@ export class Engine {
       for (const library of removed) this.cleaned.delete(library.libraryId);
       await this.secrets.write(answer.token);
       if (chosenDeviceName !== undefined) this.loginDeviceName = chosenDeviceName;
+      this.conflictsUnsupported = false;
       this.token = answer.token;
       return { user: answer.user, deviceId: answer.deviceId, removedLibraries: removed };
     } finally {
@@ -446,9 +449,16 @@ export class Engine {
         ...(options.signal === undefined ? {} : { signal: options.signal }),
       };
       const summary = await syncLibrary(deps, library.libraryId);
-      summaries.push(
-        await afterRound(deps, library.libraryId, summary, { chunkFile: this.chunkFile, autoMerge: options.autoMerge !== false, declined: this.declinedMerges }),
-      );
+      const finished = await afterRound(deps, library.libraryId, summary, { chunkFile: this.chunkFile, autoMerge: options.autoMerge !== false, declined: this.declinedMerges });
+      if (finished.outcome === 'synced' && !this.conflictsUnsupported) {
+        const { shareConflicts } = await import('./conflicts/sharedConflicts.js');
+        const shared = await shareConflicts(
+          { index: this.index, client, deviceName: this.deviceName, readOnly: this.index.libraries.get(library.libraryId)?.role === 'ro' },
+          library.libraryId,
+        );
+        if (shared.unsupported) this.conflictsUnsupported = true;
+      }
+      summaries.push(finished);
     }
     return summaries;
   }

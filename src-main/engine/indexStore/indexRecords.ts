@@ -107,9 +107,16 @@ export interface ConflictRecord {
   readonly resolvedAt: number | null;
   /** How it was resolved; null while open, and for conflicts resolved before this was kept. */
   readonly resolution: ConflictResolution | null;
+  /**
+   * The conflict's id on the server (conflicts are library state, shared with every client of
+   * the library), or null while it is not reported (or the server does not keep conflicts).
+   */
+  readonly serverId: number | null;
+  /** Whether the server has it open ('closed': it knows of its resolution), null when unknown there. */
+  readonly serverState: 'open' | 'closed' | null;
 }
 
-export type NewConflict = Omit<ConflictRecord, 'conflictId' | 'resolvedAt' | 'resolution' | 'base' | 'local' | 'remote'> & {
+export type NewConflict = Omit<ConflictRecord, 'conflictId' | 'resolvedAt' | 'resolution' | 'base' | 'local' | 'remote' | 'serverId' | 'serverState'> & {
   readonly local: NewConflictSide;
   readonly remote: NewConflictSide;
   readonly base?: ConflictBase | null;

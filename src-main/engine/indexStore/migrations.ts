@@ -150,6 +150,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE libraries ADD COLUMN owner TEXT;
     `,
   },
+  {
+    version: 4,
+    description: 'conflicts shared through the server: their id there and whether the server has them open',
+    sql: `
+      ALTER TABLE conflicts ADD COLUMN server_id INTEGER;
+      ALTER TABLE conflicts ADD COLUMN server_state TEXT CHECK (server_state IS NULL OR server_state IN ('open', 'closed'));
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

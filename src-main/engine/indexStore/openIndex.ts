@@ -113,6 +113,8 @@ export interface Index {
     resolve(conflictId: number, resolvedAt: number, resolution?: ConflictResolution | null): boolean;
     /** Replaces the remote side (its author learned later from the server's history). */
     setRemote(conflictId: number, side: NewConflictSide): void;
+    /** Records the conflict's id on the server and whether the server has it open. */
+    setServer(conflictId: number, serverId: number | null, serverState: 'open' | 'closed' | null): void;
   };
   readonly problems: {
     list(libraryId: LibraryId): ProblemRecord[];
@@ -220,6 +222,8 @@ interface ConflictRow {
   resolved_at: number | null;
   base_side: string | null;
   resolution: string | null;
+  server_id: number | null;
+  server_state: 'open' | 'closed' | null;
 }
 
 interface ProblemRow {
@@ -605,7 +609,8 @@ function selectionToText(selection: readonly LibraryPath[] | null): string | nul
 
 function createConflicts(db: Database.Database, keyOf: (libraryId: LibraryId) => number): Index['conflicts'] {
   const columns =
-    'c.conflict_id, l.library_id, c.path, c.conflict_path, c.local_side, c.remote_side, c.created_at, c.resolved_at, c.base_side, c.resolution';
+    'c.conflict_id, l.library_id, c.path, c.conflict_path, c.local_side, c.remote_side, c.created_at, c.resolved_at, c.base_side, c.resolution, ' +
+    'c.server_id, c.server_state';
   const insert = db.prepare(
     'INSERT INTO conflicts (library_key, path, conflict_path, local_side, remote_side, created_at, base_side) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
@@ -622,6 +627,7 @@ function createConflicts(db: Database.Database, keyOf: (libraryId: LibraryId) =>
     'UPDATE conflicts SET resolved_at = ?, resolution = ? WHERE conflict_id = ? AND resolved_at IS NULL',
   );
   const updateRemote = db.prepare<[string, number]>('UPDATE conflicts SET remote_side = ? WHERE conflict_id = ?');
+  const updateServer = db.prepare<[number | null, string | null, number]>('UPDATE conflicts SET server_id = ?, server_state = ? WHERE conflict_id = ?');
   return {
     add(conflict) {
       const result = insert.run(
@@ -649,6 +655,9 @@ function createConflicts(db: Database.Database, keyOf: (libraryId: LibraryId) =>
     setRemote(conflictId, side) {
       updateRemote.run(JSON.stringify(sideOf(side)), conflictId);
     },
+    setServer(conflictId, serverId, serverState) {
+      updateServer.run(serverId, serverState, conflictId);
+    },
   };
 }
 
@@ -669,6 +678,8 @@ function conflictFromRow(row: ConflictRow): ConflictRecord {
     createdAt: row.created_at,
     resolvedAt: row.resolved_at,
     resolution: row.resolution as ConflictResolution | null,
+    serverId: row.server_id,
+    serverState: row.server_state,
   };
 }
 
