@@ -266,6 +266,8 @@ export const en = {
   'conflicts.deleted': 'deleted',
   'conflicts.foundAt': 'found {time}',
   'conflicts.copySavedAs': 'Your version is saved as {name}.',
+  'conflicts.copyFrom': 'The copy (from {device})',
+  'conflicts.copyFromSavedAs': 'The version from {device} is saved as {name}; the conflict was found there and is listed on every computer of the library.',
   'conflicts.actionsFor': 'Resolve {path}',
   'conflicts.keepMine': 'Keep mine',
   'conflicts.keepTheirs': 'Keep theirs',

@@ -267,6 +267,8 @@ export const zhCN: Messages = {
   'conflicts.deleted': '已删除',
   'conflicts.foundAt': '{time}发现',
   'conflicts.copySavedAs': '你的版本已另存为 {name}。',
+  'conflicts.copyFrom': '副本（来自 {device}）',
+  'conflicts.copyFromSavedAs': '来自 {device} 的版本已另存为 {name}；冲突是在那台电脑上发现的，资料库的每台电脑都会列出它。',
   'conflicts.actionsFor': '解决 {path} 的冲突',
   'conflicts.keepMine': '保留我的版本',
   'conflicts.keepTheirs': '保留对方的版本',

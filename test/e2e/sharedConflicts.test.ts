@@ -79,7 +79,7 @@ describe.skipIf(!CHROMIUM_FOUND)('conflicts shared by two computers in Chromium'
     await page.getByTestId('conflicts-screen').waitFor();
     const item = page.locator('[data-testid="conflict"][data-path="notes.txt"]');
     await item.waitFor({ timeout: 30_000 });
-    expect(await item.textContent()).toContain('laptop');
+    expect(await item.textContent()).toContain(en['conflicts.copyFrom'].replace('{device}', 'laptop'));
     expect(await read('desktop', copy)).toBe('the laptop wrote this\n');
     await screenshot(page, 'shared-conflicts-01-desktop-lists');
     await page.getByTestId('nav-preferences').click();
