@@ -466,7 +466,8 @@ async function describeStatus(api: SyncApi, status: SyncStatus, viaDaemon: boole
   if (status.allPaused) lines.push('everything is paused');
   for (const library of status.libraries) {
     const last = library.lastSyncAt === null ? 'never synced' : `last sync ${formatTime(library.lastSyncAt)}`;
-    lines.push(`${library.name}  ${library.state.kind}  ${library.localRoot}  (${last})`);
+    const shared = library.owner === null || library.owner === undefined || library.role === 'owner' ? '' : `  [${library.role === 'ro' ? 'read-only' : 'read-write'}, shared by ${library.owner}]`;
+    lines.push(`${library.name}  ${library.state.kind}  ${library.localRoot}  (${last})${shared}`);
     if (library.state.kind !== 'up-to-date') lines.push(`  ${describeState(library.state)}`);
     if (library.openConflicts > 0) lines.push(`  ${library.openConflicts} open conflict(s): see \`cairn conflicts\``);
     if (library.problemCount > 0) {

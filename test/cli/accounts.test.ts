@@ -83,6 +83,7 @@ describe('signing in as another account on one profile', () => {
     await runCairn(home, ['sync', 'now']);
     expect(await readFile(path.join(sharedDir, 'notes.txt'), 'utf8')).toBe('alice wrote this\n');
     expect(await serverFiles('bob', bobPrivateId)).toEqual({ 'diary.txt': 'bob only\n' });
+    expect(await ok(home, ['status'])).toContain('[read-only, shared by alice]');
 
     // bob edits a file of a library he may only read, and signs out.
     await writeFile(path.join(sharedDir, 'notes.txt'), 'bob edited this\n');
