@@ -331,6 +331,8 @@ class Round {
       chunking: this.chunking,
       caseInsensitive: platform === 'darwin' || platform === 'win32',
       ...(scope === 'all' ? {} : { only: scope }),
+      // A pause stops the walk and the hashing between files.
+      ...(this.deps.signal === undefined ? {} : { signal: this.deps.signal }),
     });
     if (outcome.status === 'root-problem') {
       this.pause('root-missing', outcome.error.message);
