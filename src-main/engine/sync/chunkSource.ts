@@ -18,10 +18,10 @@ import type { ServerClient } from '../remote/serverClient.js';
 /** Local files kept open as chunk sources at once. */
 const OPEN_READERS = 8;
 /**
- * Streaming one file, a request for the next chunks goes out once fewer than this many bytes
- * of the file are requested ahead of the one being written, so the wire never waits for the
- * disk nor the disk for the wire; each request asks for about half of it. At most about this
- * much (plus one request) is held in memory.
+ * Streaming one file, each request asks for about half of this many bytes of it, and the next
+ * one goes out once less than a quarter of it is requested ahead of the chunk being written,
+ * so the wire never waits for the disk, yet one request at a time mostly has the link. At
+ * most about this much is held in memory.
  */
 const PREFETCH_BYTES = 16 * 1024 * 1024;
 
@@ -162,7 +162,10 @@ export class ChunkSource {
         // Windows this file's writer has passed are dropped, so memory stays bounded.
         while (windows.length > 0 && windows[0]!.end <= index) windows.shift();
         const ahead = requestedTo <= index ? 0 : ends[requestedTo - 1]! - ends[index]!;
-        if (ahead < PREFETCH_BYTES / 2 && requestedTo < chunks.length) {
+        // The next request leaves when a quarter of the window is left ahead, not at once:
+        // two requests in flight share the link, and bytes of the later one cannot be
+        // written (nor kept by a pause) before the earlier one's.
+        if (ahead < PREFETCH_BYTES / 4 && requestedTo < chunks.length) {
           const next = this.window(chunks, Math.max(index, requestedTo));
           if (next.ids.size > 0) windows.push({ batch: this.fetch(next.ids), end: next.end });
           requestedTo = next.end;
