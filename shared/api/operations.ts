@@ -32,6 +32,7 @@ import {
   problemViewSchema,
   remoteFolderListingSchema,
   remoteLibraryViewSchema,
+  selectionLeavingSchema,
   syncStatusSchema,
   versionViewSchema,
 } from './views.js';
@@ -134,6 +135,11 @@ export const syncApiOperations = {
   removeLibrary: operation(libraryRequestSchema, removedLibrarySchema),
   /** Selective sync. Deselecting never deletes local data that is not on the server. */
   setSelection: operation(z.strictObject({ libraryId: libraryIdSchema, selection: selectionSchema }), libraryViewSchema),
+  /**
+   * What setSelection with this selection would take off this computer: the synced files it no
+   * longer covers (unchanged here; changed ones stay), by topmost path. Changes nothing.
+   */
+  previewSelection: operation(z.strictObject({ libraryId: libraryIdSchema, selection: selectionSchema }), z.object({ leaving: z.array(selectionLeavingSchema) })),
   /** One level of the library's folder tree on the server, with sizes ('' or absent: the root). */
   getRemoteFolders: operation(z.strictObject({ libraryId: libraryIdSchema, path: folderPathSchema.optional() }), remoteFolderListingSchema),
   getIgnoreRules: operation(libraryRequestSchema, ignoreRulesSchema),

@@ -155,6 +155,14 @@ export const remoteFolderListingSchema = z.object({
 });
 export type RemoteFolderListing = z.output<typeof remoteFolderListingSchema>;
 
+/** Synced files a new selection takes off this computer, under one topmost path (see previewSelection). */
+export const selectionLeavingSchema = z.object({
+  path: libraryPathSchema,
+  files: z.int().min(0),
+  bytes: byteSizeSchema,
+});
+export type SelectionLeaving = z.output<typeof selectionLeavingSchema>;
+
 /** One version of a path in the server's history (newest first in a history). */
 export const versionViewSchema = z.object({
   path: libraryPathSchema,
@@ -314,6 +322,16 @@ export const activityEntrySchema = z.discriminatedUnion('kind', [
    */
   z.object({ ...activityBase, kind: z.literal('conflict-merged'), path: libraryPathSchema, conflictPath: libraryPathSchema.nullable() }),
   z.object({ ...activityBase, kind: z.literal('problem-found'), path: folderPathSchema, message: z.string() }),
+  /**
+   * Another device deleted a file that was changed here meanwhile: the edit won, so the file
+   * stayed here and went up to the server again (nothing was deleted on this computer).
+   */
+  z.object({ ...activityBase, kind: z.literal('kept-edit'), path: libraryPathSchema, size: byteSizeSchema }),
+  /**
+   * Selective sync no longer covers `path`: its synced files (`files`, `bytes`) leave this
+   * computer and stay on the server. Files changed here and not yet uploaded stay on disk.
+   */
+  z.object({ ...activityBase, kind: z.literal('unselected'), path: libraryPathSchema, files: z.int().min(0), bytes: byteSizeSchema }),
 ]);
 export type ActivityEntry = z.output<typeof activityEntrySchema>;
 export type ActivityKind = ActivityEntry['kind'];

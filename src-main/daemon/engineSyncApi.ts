@@ -264,6 +264,13 @@ class EngineSyncApi implements DaemonSyncApi {
     });
   }
 
+  async previewSelection(request: OperationRequest<'previewSelection'>): Promise<OperationResponse<'previewSelection'>> {
+    return this.guard(async () => {
+      this.requireSynced(request.libraryId);
+      return { leaving: this.daemon.engine.selectionLeaving(request.libraryId, request.selection ?? []) };
+    });
+  }
+
   async getRemoteFolders(request: OperationRequest<'getRemoteFolders'>): Promise<OperationResponse<'getRemoteFolders'>> {
     return this.guard(async () => {
       const folder = request.path ?? '';

@@ -28,6 +28,8 @@ interface LibraryFacts {
   incoming: Entry[];
   /** Revisions we committed and have not seen echoed in the feed yet. */
   readonly ownRevisions: Set<number>;
+  /** Files deleted by another device that this device committed again (its edit won), by path. */
+  readonly keptEdits: Set<LibraryPath>;
   /** The problems known at the end of the last round (kind, path, name), to report only new ones. */
   knownProblems: Set<string> | null;
 }
@@ -73,8 +75,13 @@ export class RoundRecorder {
   ): ActivityDraft[] {
     const facts = this.factsOf(library.libraryId);
     const drafts: ActivityDraft[] = [];
-    drafts.push(...draftsOf(facts.committed, 'server'));
+    for (const draft of draftsOf(facts.committed, 'server')) {
+      // A local edit that won over another device's deletion is not a plain upload.
+      if (draft.kind === 'uploaded' && facts.keptEdits.delete(draft.path)) drafts.push({ kind: 'kept-edit', path: draft.path, size: draft.size });
+      else drafts.push(draft);
+    }
     facts.committed = [];
+    facts.keptEdits.clear();
     if (summary.outcome === 'synced') {
       const selection = library.selection;
       const applicable = facts.incoming.filter((entry) => {
@@ -102,7 +109,7 @@ export class RoundRecorder {
   private factsOf(libraryId: string): LibraryFacts {
     let facts = this.libraries.get(libraryId);
     if (facts === undefined) {
-      facts = { committed: [], incoming: [], ownRevisions: new Set(), knownProblems: null };
+      facts = { committed: [], incoming: [], ownRevisions: new Set(), keptEdits: new Set(), knownProblems: null };
       this.libraries.set(libraryId, facts);
     }
     return facts;
@@ -113,6 +120,13 @@ export class RoundRecorder {
       if (result.status !== 'applied') continue;
       facts.ownRevisions.add(result.entry.rev);
       facts.committed.push(result.entry);
+      // Committing a file that another device deleted (in a feed entry not applied yet) means
+      // the edit here won: that deletion never happened on this computer, so it is no activity.
+      const entry = result.entry;
+      if (entry.deleted || entry.kind !== 'file') continue;
+      const before = facts.incoming.length;
+      facts.incoming = facts.incoming.filter((incoming) => !(incoming.deleted && incoming.path === entry.path && incoming.rev < entry.rev));
+      if (facts.incoming.length < before) facts.keptEdits.add(entry.path);
     }
   }
 

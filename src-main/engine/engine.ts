@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { ConflictDetails, VersionTokens } from '../../shared/api/index.js';
 import type { ConflictChoice } from '../../shared/merge/index.js';
 import type { LibraryPath } from '../../shared/paths.js';
-import { canonicalizeLocalPath } from '../../shared/paths.js';
+import { ancestorPaths, canonicalizeLocalPath, isSameOrBelow } from '../../shared/paths.js';
 import { comparePaths } from '../../shared/pathOrder.js';
 import { PROTOCOL_LIMITS, routes } from '../../shared/protocol/index.js';
 import type { Entry, Library } from '../../shared/protocol/index.js';
@@ -106,6 +106,13 @@ let remoteModule: typeof RemoteModule | undefined;
 async function loadRemote(): Promise<typeof RemoteModule> {
   remoteModule ??= await import('./remote/serverClient.js');
   return remoteModule;
+}
+
+/** Synced files a new selection takes off this computer, under one topmost path. */
+export interface SelectionLeaving {
+  readonly path: LibraryPath;
+  readonly files: number;
+  readonly bytes: number;
 }
 
 export class Engine {
@@ -277,6 +284,32 @@ export class Engine {
     const library = this.findSyncedLibrary(reference);
     const selection = paths.length === 0 ? null : paths.map((item) => parseSelectionPath(item));
     return this.index.libraries.update(library.libraryId, { selection });
+  }
+
+  /**
+   * What a new selection (empty = the whole library) would take off this computer: the synced
+   * files it no longer covers that are unchanged here (a changed one stays on disk), grouped by
+   * the topmost path that leaves, in path order. Nothing is changed.
+   */
+  selectionLeaving(reference: string, paths: readonly string[]): SelectionLeaving[] {
+    const library = this.findSyncedLibrary(reference);
+    const next = paths.length === 0 ? null : paths.map((item) => parseSelectionPath(item));
+    if (next === null) return [];
+    const covered = (selection: readonly LibraryPath[] | null, candidate: LibraryPath) => selection === null || selection.some((selected) => isSameOrBelow(candidate, selected));
+    const groups = new Map<LibraryPath, { files: number; bytes: number }>();
+    for (const synced of this.index.synced.iterate(library.libraryId)) {
+      if (synced.node.kind !== 'file' || !covered(library.selection, synced.path) || covered(next, synced.path)) continue;
+      const local = this.index.local.get(library.libraryId, synced.path);
+      if (local === undefined || local.node.kind !== 'file' || local.node.contentHash !== synced.node.contentHash) continue;
+      // The topmost path that was synced and holds nothing the new selection keeps.
+      const chain = [...ancestorPaths(synced.path).filter((folder): folder is LibraryPath => folder !== ''), synced.path];
+      const top = chain.find((candidate) => covered(library.selection, candidate) && !next.some((kept) => isSameOrBelow(kept, candidate))) ?? synced.path;
+      const group = groups.get(top) ?? { files: 0, bytes: 0 };
+      group.files += 1;
+      group.bytes += synced.node.size;
+      groups.set(top, group);
+    }
+    return [...groups].map(([path, group]) => ({ path, ...group })).sort((a, b) => comparePaths(a.path, b.path));
   }
 
   /**

@@ -33,6 +33,10 @@ export function activityVerb(entry: ActivityEntry): { readonly key: MessageKey; 
       return { key: 'activity.merged', tone: 'move' };
     case 'problem-found':
       return { key: 'activity.problem', tone: 'attention' };
+    case 'kept-edit':
+      return { key: 'activity.keptEdit', tone: 'up' };
+    case 'unselected':
+      return { key: 'activity.unselected', tone: 'remove' };
     default:
       return unhandled(entry);
   }
@@ -71,6 +75,20 @@ function ActivitySubject({ entry, i18n }: { readonly entry: ActivityEntry; reado
         <>
           <span className="activity-path">{entry.path === '' ? i18n.t('problems.wholeLibrary') : entry.path}</span>
           <span className="activity-extra">{entry.message}</span>
+        </>
+      );
+    case 'kept-edit':
+      return (
+        <>
+          <span className="activity-path">{entry.path}</span>
+          <span className="activity-extra">{i18n.t('activity.keptEditNote')}</span>
+        </>
+      );
+    case 'unselected':
+      return (
+        <>
+          <span className="activity-path">{entry.path}</span>
+          <span className="activity-extra">{i18n.t('activity.unselectedNote', { files: i18n.tn('count.files', entry.files), bytes: i18n.bytes(entry.bytes) })}</span>
         </>
       );
     default:

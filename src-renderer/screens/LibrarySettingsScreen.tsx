@@ -2,7 +2,8 @@
 // conflicts, pause, and removing it from this computer (its files stay on disk).
 
 import { useEffect, useId, useState } from 'react';
-import type { LibraryView, SyncApiError } from '../../shared/api/index.js';
+import type { LibraryView, SelectionLeaving, SyncApiError } from '../../shared/api/index.js';
+import { useLeaveGuard } from '../app/leaveGuard.js';
 import type { LibraryPath } from '../../shared/paths.js';
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
@@ -84,7 +85,7 @@ function StatusSection({ library }: { readonly library: LibraryView }) {
 
 function SelectionSection({ library }: { readonly library: LibraryView }) {
   const { api, applyLibrary, stamp } = useSyncService();
-  const { t } = useI18n();
+  const { t, tn, bytes } = useI18n();
   const ids = useId();
   const [mode, setMode] = useState<'all' | 'some'>(library.selection === null ? 'all' : 'some');
   const [selection, setSelection] = useState<LibraryPath[]>(library.selection === null ? [] : normalizeSelection(library.selection as LibraryPath[]));
@@ -92,12 +93,27 @@ function SelectionSection({ library }: { readonly library: LibraryView }) {
   const [saved, setSaved] = useState(false);
   const wanted = mode === 'all' ? null : selection;
   const changed = !sameSelection(wanted, library.selection as LibraryPath[] | null);
+  // What the new selection takes off this computer, while the user is asked about it.
+  const [leaving, setLeaving] = useState<readonly SelectionLeaving[] | null>(null);
+  useLeaveGuard(`selection:${library.libraryId}`, changed ? t('leave.whatSelection') : null);
 
-  const save = async () => {
-    setSaved(false);
+  const apply = async () => {
+    setLeaving(null);
     const sent = stamp();
     setSaved(await run(async () => applyLibrary(await api.setSelection({ libraryId: library.libraryId, selection: wanted }), sent)));
   };
+  const save = async () => {
+    setSaved(false);
+    let preview: readonly SelectionLeaving[] = [];
+    const asked = await run(async () => {
+      preview = (await api.previewSelection({ libraryId: library.libraryId, selection: wanted })).leaving;
+    });
+    if (!asked) return;
+    if (preview.length > 0) setLeaving(preview);
+    else await apply();
+  };
+  const leavingFiles = leaving?.reduce((sum, group) => sum + group.files, 0) ?? 0;
+  const leavingBytes = leaving?.reduce((sum, group) => sum + group.bytes, 0) ?? 0;
 
   return (
     <section className="card section" aria-labelledby={`${ids}-title`}>
@@ -133,6 +149,25 @@ function SelectionSection({ library }: { readonly library: LibraryView }) {
           {t('selection.save')}
         </button>
       </div>
+      <ConfirmDialog
+        open={leaving !== null}
+        title={t('selection.confirmTitle', { files: tn('count.files', leavingFiles), bytes: bytes(leavingBytes) })}
+        confirmLabel={t('selection.confirm')}
+        cancelLabel={t('common.cancel')}
+        danger
+        busy={busy}
+        onConfirm={() => void apply()}
+        onCancel={() => setLeaving(null)}
+      >
+        <p>{t('selection.confirmText')}</p>
+        <ul className="leaving-list" data-testid="selection-leaving">
+          {(leaving ?? []).map((group) => (
+            <li key={group.path}>
+              <span className="mono">{group.path}</span> <span className="muted">{t('selection.leavingGroup', { files: tn('count.files', group.files), bytes: bytes(group.bytes) })}</span>
+            </li>
+          ))}
+        </ul>
+      </ConfirmDialog>
     </section>
   );
 }

@@ -322,6 +322,15 @@ export class FakeSyncApi implements SyncApi {
     return view;
   }
 
+  async previewSelection(request: OperationRequest<'previewSelection'>): Promise<OperationResponse<'previewSelection'>> {
+    const library = this.requireSynced(request.libraryId);
+    // The fake groups by file: each deselected file on the server is its own group.
+    const leaving = [...library.localFiles]
+      .filter(([path]) => isSelected(path, library.selection) && !isSelected(path, request.selection) && this.remoteFile(library.libraryId, path) !== undefined)
+      .map(([path, size]) => ({ path, files: 1, bytes: size }));
+    return { leaving };
+  }
+
   async getRemoteFolders(request: OperationRequest<'getRemoteFolders'>): Promise<OperationResponse<'getRemoteFolders'>> {
     this.requireServer();
     const remote = this.findRemote(request.libraryId);

@@ -1,0 +1,228 @@
+// Everyday rough edges of the UI, end to end in Debian's Chromium: a daemon serving the built UI
+// (the laptop) and a second computer (the desktop, a plain engine client), both syncing one
+// library with a real cairn-server on 127.0.0.1. Each step checks the disk or the server as well
+// as the screen, in English and in Chinese, and saves screenshots of what the screen showed.
+//
+// - Deselecting folders asks first, saying what leaves this computer, logs it, and leaving
+//   the tree with unsaved changes asks too.
+// - An edit here that wins over a deletion on the other computer is said as such in Activity.
+// - The page recovers by itself when the daemon restarts, and says so when it cannot.
+
+import { mkdtemp, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LibraryStateKind } from '../../shared/api/index.js';
+import { CONTROL_TOKEN_FILE } from '../../src-main/daemon/controlToken.js';
+import { startDaemonService } from '../../src-main/daemon/daemonService.js';
+import type { DaemonService } from '../../src-main/daemon/daemonService.js';
+import { en } from '../../src-renderer/i18n/en.js';
+import { zhCN } from '../../src-renderer/i18n/zhCN.js';
+import { eventually } from '../support/eventually.js';
+import { PASSWORD, startHarness } from '../sync/harness.js';
+import type { Harness, TestClient } from '../sync/harness.js';
+import { buildUi } from './support/buildUi.js';
+import { CHROMIUM_FOUND, launchChromium, openPage, screenshot } from './support/chromium.js';
+
+type Messages = Readonly<Record<keyof typeof en, string>>;
+
+describe.skipIf(!CHROMIUM_FOUND)('everyday use of the UI, between two computers', () => {
+  let work: string;
+  let uiDir: string;
+  let home: string;
+  let harness: Harness;
+  let desktop: TestClient;
+  let service: DaemonService;
+  let browser: Browser;
+  let page: Page;
+  let problems: { readonly errors: string[] };
+  let libraryId: string;
+  let laptopRoot: string;
+
+  const startLaptop = () => startDaemonService({ home, deviceName: 'laptop', watcher: 'native', uiDir, retryBaseMs: 50, retryMaxMs: 500, log: () => undefined });
+
+  beforeAll(async () => {
+    work = await mkdtemp(path.join(os.tmpdir(), 'cairn-everyday-e2e-'));
+    uiDir = path.join(work, 'ui');
+    home = path.join(work, 'laptop-profile');
+    harness = await startHarness();
+    const [, client, launched] = await Promise.all([
+      buildUi(uiDir),
+      (async () => {
+        const created = await harness.client('desktop', { libraryName: 'Documents' });
+        await created.write('notes.txt', 'the notes');
+        await created.write('Work/report.txt', 'the report, a little longer');
+        await created.write('Work/Old/x.txt', 'old work');
+        await created.write('Music/song.mp3', 'la la la');
+        await created.write('Photos/a.jpg', 'a photo');
+        await created.sync();
+        return created;
+      })(),
+      launchChromium(),
+    ]);
+    desktop = client;
+    browser = launched;
+    libraryId = desktop.engine.libraries()[0]!.libraryId;
+    service = await startLaptop();
+    await service.api.login({ serverUrl: harness.server.url, user: 'alice', password: PASSWORD });
+    laptopRoot = path.join(work, 'laptop', 'Documents');
+    await service.api.addLibrary({ libraryId, localRoot: laptopRoot, selection: null });
+    await waitForState('up-to-date');
+    ({ page, problems } = await openPage(browser));
+    await page.goto(`${service.url}/?token=${service.token}`);
+    await page.getByTestId('libraries-screen').waitFor();
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close().catch(() => undefined);
+    await service?.stop().catch(() => undefined);
+    await harness?.stop().catch(() => undefined);
+    if (work !== undefined) await rm(work, { recursive: true, force: true });
+  }, 60_000);
+
+  async function waitForState(kind: LibraryStateKind): Promise<void> {
+    await eventually(async () => expect((await service.api.getStatus({})).libraries[0]?.state.kind).toBe(kind), 45_000);
+  }
+
+  const laptopText = (relative: string) => readFile(path.join(laptopRoot, relative), 'utf8').catch(() => null);
+  const onLaptop = (relative: string) =>
+    stat(path.join(laptopRoot, relative)).then(
+      () => true,
+      () => false,
+    );
+
+  async function setLanguage(language: 'en' | 'zh-CN'): Promise<Messages> {
+    await service.api.setPreferences({ language });
+    const messages = language === 'en' ? en : zhCN;
+    await eventually(async () => expect(await page.getByTestId('nav-libraries').textContent()).toBe(messages['nav.libraries']));
+    return messages;
+  }
+
+  async function openSettings(messages: Messages): Promise<void> {
+    await page.getByTestId('nav-libraries').click();
+    await page.getByTestId('libraries-screen').waitFor();
+    await page.getByRole('button', { name: messages['library.settingsOf'].replace('{name}', 'Documents') }).click();
+    await page.getByTestId('library-settings-screen').waitFor();
+  }
+
+  it('asks before deselected folders leave this computer, says what leaves, and logs it', async () => {
+    for (const [language, folder, files] of [
+      ['en', 'Work', 2],
+      ['zh-CN', 'Music', 1],
+    ] as const) {
+      const messages = await setLanguage(language);
+      await openSettings(messages);
+      const tag = language === 'en' ? 'en' : 'zh';
+      if (language === 'en') {
+        await page.getByRole('radio', { name: messages['selection.some'] }).check();
+        for (const kept of ['Music', 'Photos']) await page.getByTestId('folder-tree').locator(`input[data-path="${kept}"]`).check();
+      } else {
+        await page.getByTestId('folder-tree').locator(`input[data-path="${folder}"]`).uncheck();
+      }
+
+      // Leaving with unsaved changes asks; "keep editing" stays.
+      await page.getByTestId('nav-activity').click();
+      const leave = page.getByRole('dialog', { name: messages['leave.title'] });
+      await leave.waitFor();
+      expect(await leave.textContent()).toContain(messages['leave.text'].replace('{what}', messages['leave.whatSelection']));
+      await screenshot(page, `everyday-01-unsaved-selection-${tag}`);
+      await leave.getByRole('button', { name: messages['leave.stay'] }).click();
+      await page.getByTestId('library-settings-screen').waitFor();
+
+      // Saving asks first, naming what leaves, and nothing leaves until confirmed.
+      await page.getByRole('button', { name: messages['selection.save'] }).click();
+      const confirm = page.getByRole('dialog').filter({ has: page.getByTestId('selection-leaving') });
+      await confirm.getByTestId('selection-leaving').getByText(folder, { exact: true }).waitFor();
+      const leavingText = await confirm.getByTestId('selection-leaving').textContent();
+      expect(leavingText).toContain(language === 'en' ? `${files} files` : `${files} 个文件`);
+      expect(await confirm.textContent()).toContain(messages['selection.confirmText']);
+      await screenshot(page, `everyday-02-deselect-confirm-${tag}`);
+      expect(await onLaptop(`${folder}/${language === 'en' ? 'report.txt' : 'song.mp3'}`)).toBe(true);
+      await confirm.getByRole('button', { name: messages['selection.confirm'] }).click();
+      await page.getByText(messages['selection.saved']).waitFor();
+      await eventually(async () => expect(await onLaptop(folder)).toBe(false));
+      expect(await laptopText('Photos/a.jpg')).toBe('a photo');
+
+      // Activity says what happened, and the files are still on the server.
+      await page.getByTestId('nav-activity').click();
+      const line = page.getByTestId('activity-entry').filter({ hasText: folder }).and(page.locator('[data-kind="unselected"]'));
+      await line.waitFor();
+      expect(await line.textContent()).toContain(messages['activity.unselected']);
+      await screenshot(page, `everyday-03-activity-unselected-${tag}`);
+    }
+    await desktop.sync();
+    expect(await desktop.read('Work/report.txt')).toBe('the report, a little longer');
+    expect(await desktop.read('Music/song.mp3')).toBe('la la la');
+    await setLanguage('en');
+  });
+
+  it('says that an edit here won over a deletion on the other computer, not that it was deleted', async () => {
+    await service.api.setSelection({ libraryId, selection: null });
+    await eventually(async () => expect(await laptopText('notes.txt')).toBe('the notes'));
+    await waitForState('up-to-date');
+    await service.api.pauseLibrary({ libraryId });
+    await waitForState('paused');
+    await writeFile(path.join(laptopRoot, 'notes.txt'), 'the notes, edited on the laptop');
+    await unlink(path.join(desktop.root, 'notes.txt'));
+    await desktop.sync();
+    await service.api.resumeLibrary({ libraryId });
+    await eventually(async () => {
+      await desktop.sync();
+      expect(await desktop.read('notes.txt')).toBe('the notes, edited on the laptop');
+    });
+    expect(await laptopText('notes.txt')).toBe('the notes, edited on the laptop');
+
+    for (const language of ['en', 'zh-CN'] as const) {
+      const messages = await setLanguage(language);
+      await page.getByTestId('nav-activity').click();
+      const lines = page.getByTestId('activity-entry').filter({ hasText: 'notes.txt' });
+      const kept = lines.and(page.locator('[data-kind="kept-edit"]'));
+      await kept.waitFor();
+      expect(await kept.textContent()).toContain(messages['activity.keptEdit']);
+      expect(await lines.evaluateAll((items) => items.map((item) => item.getAttribute('data-kind')))).not.toContain('deleted');
+      await screenshot(page, `everyday-04-activity-kept-edit-${language === 'en' ? 'en' : 'zh'}`);
+    }
+    await setLanguage('en');
+  });
+
+  it('reconnects by itself after the daemon restarts, and says so when its key changed', async () => {
+    await page.getByTestId('nav-libraries').click();
+    const firstUrl = service.url;
+    const firstToken = service.token;
+    await service.stop();
+    // Meanwhile the sidebar says the service is away, not that the server is offline.
+    await page.getByTestId('connection-lost').waitFor();
+    await eventually(async () => expect(await page.getByTestId('overall-status').textContent()).toBe(en['app.serviceUnreachable']));
+    await screenshot(page, 'everyday-05-service-away-en');
+
+    service = await startLaptop();
+    expect(service.token).toBe(firstToken);
+    expect(service.url).toBe(firstUrl);
+    await page.getByTestId('connection-lost').waitFor({ state: 'detached', timeout: 45_000 });
+    await page.getByTestId('library-card').filter({ hasText: 'Documents' }).waitFor();
+    await service.api.pauseLibrary({ libraryId });
+    await eventually(async () => expect(await page.getByTestId('library-card').getByTestId('library-state').getAttribute('data-state', { timeout: 2_000 })).toBe('paused'));
+    await service.api.resumeLibrary({ libraryId });
+
+    // A new key (its file was removed): the page cannot reconnect and says why and what to do.
+    for (const language of ['en', 'zh-CN'] as const) {
+      const messages = await setLanguage(language);
+      await service.stop();
+      await unlink(path.join(home, CONTROL_TOKEN_FILE));
+      service = await startLaptop();
+      expect(service.token).not.toBe(firstToken);
+      const notice = page.getByTestId('service-restarted');
+      await notice.waitFor({ timeout: 45_000 });
+      expect(await notice.textContent()).toContain(messages['app.restartedHelp']);
+      await screenshot(page, `everyday-06-service-restarted-${language === 'en' ? 'en' : 'zh'}`);
+      await page.goto(`${service.url}/?token=${service.token}`);
+      await page.getByTestId('libraries-screen').waitFor();
+    }
+    await setLanguage('en');
+  });
+
+  it('ran without a script error or a Content-Security-Policy refusal', () => {
+    expect(problems.errors).toEqual([]);
+  });
+});
