@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { PROTOCOL_LIMITS, libraryPathSchema, okResponseSchema } from '../protocol/common.js';
 import { libraryNameSchema } from '../protocol/libraries.js';
 import type { SyncEventListener, Unsubscribe } from './events.js';
+import { trashItemViewSchema, versionPreviewSchema } from './history.js';
 import {
   conflictDetailsSchema,
   resolveConflictRequestSchema,
@@ -160,6 +161,10 @@ export const syncApiOperations = {
    * version on the server; a round then brings it to this device. Answers the new version.
    */
   restoreVersion: operation(z.strictObject({ libraryId: libraryIdSchema, path: libraryPathSchema, rev: z.int().min(1).optional() }), versionViewSchema),
+  /** What one version of a file holds (text, a picture, or only its size), read from the server. */
+  getVersionPreview: operation(z.strictObject({ libraryId: libraryIdSchema, path: libraryPathSchema, rev: z.int().min(1) }), versionPreviewSchema),
+  /** The library's trash: deleted paths, newest deletion first; restoreVersion without rev brings one back. */
+  listTrash: operation(libraryRequestSchema, z.object({ items: z.array(trashItemViewSchema), hasMore: z.boolean() })),
 
   /** Open conflicts, oldest first (of one library, or all). */
   listConflicts: operation(z.strictObject({ libraryId: libraryIdSchema.optional() }), z.object({ conflicts: z.array(conflictViewSchema) })),

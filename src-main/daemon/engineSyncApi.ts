@@ -402,6 +402,32 @@ class EngineSyncApi implements DaemonSyncApi {
     });
   }
 
+  async getVersionPreview(request: OperationRequest<'getVersionPreview'>): Promise<OperationResponse<'getVersionPreview'>> {
+    return this.guard(async () => {
+      this.requireSynced(request.libraryId);
+      return this.daemon.engine.versionPreview(request.libraryId, request.path, request.rev);
+    });
+  }
+
+  async listTrash(request: OperationRequest<'listTrash'>): Promise<OperationResponse<'listTrash'>> {
+    return this.guard(async () => {
+      this.requireSynced(request.libraryId);
+      const trash = await this.daemon.engine.trash(request.libraryId);
+      return {
+        items: trash.items.map((item) => ({
+          path: item.path,
+          kind: item.lastLive.kind,
+          size: item.lastLive.size,
+          lastLiveRev: item.lastLive.rev,
+          deletedAt: item.deleted.committedAt,
+          deletedBy: item.deleted.userName,
+          deletedOn: item.deleted.device,
+        })),
+        hasMore: trash.hasMore,
+      };
+    });
+  }
+
   async setAutoMerge(request: OperationRequest<'setAutoMerge'>): Promise<OperationResponse<'setAutoMerge'>> {
     return this.guard(async () => {
       this.requireSynced(request.libraryId);

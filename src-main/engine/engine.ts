@@ -5,13 +5,14 @@
 import { lstat, mkdir, readFile, realpath, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { ConflictDetails, VersionTokens } from '../../shared/api/index.js';
+import type { ConflictDetails, VersionPreview, VersionTokens } from '../../shared/api/index.js';
+import { MAX_PREVIEW_IMAGE_BYTES, MAX_PREVIEW_TEXT_BYTES } from '../../shared/api/index.js';
 import type { ConflictChoice } from '../../shared/merge/index.js';
 import type { LibraryPath } from '../../shared/paths.js';
 import { ancestorPaths, canonicalizeLocalPath, isSameOrBelow } from '../../shared/paths.js';
 import { comparePaths } from '../../shared/pathOrder.js';
 import { PROTOCOL_LIMITS, routes } from '../../shared/protocol/index.js';
-import type { Entry, Library } from '../../shared/protocol/index.js';
+import type { Entry, Library, TrashItem } from '../../shared/protocol/index.js';
 import type { ChunkerPool } from './chunker/index.js';
 import { openIndex } from './indexStore/index.js';
 import type { ConflictRecord, Index, LibraryRecord, ProblemRecord } from './indexStore/index.js';
@@ -570,6 +571,39 @@ export class Engine {
     const result = answer.results[0];
     if (result === undefined || result.status !== 'applied') throw new UserError(`the server refused to restore ${libraryPath}: it changed meanwhile, try again`, 'conflict');
     return result.entry;
+  }
+
+  /**
+   * What version `rev` of a file holds, for a preview: its text, its picture (the type sniffed
+   * from the bytes), or only that it is binary or too large to read. The bytes come from the
+   * server, verified chunk by chunk and as a whole.
+   */
+  async versionPreview(libraryId: string, libraryPath: LibraryPath, rev: number): Promise<VersionPreview> {
+    const library = this.findSyncedLibrary(libraryId);
+    const version = (await this.history(library.libraryId, libraryPath)).find((candidate) => candidate.rev === rev);
+    if (version === undefined) throw new UserError(`${libraryPath} has no version ${rev}`, 'not-found');
+    if (version.deleted) return { kind: 'none', reason: 'deleted' };
+    if (version.kind === 'dir') return { kind: 'none', reason: 'folder' };
+    const { downloadContent } = await import('./conflicts/conflictVersions.js');
+    const { sniffImageType } = await import('./conflicts/contentKind.js');
+    const { decodeText } = await import('../../shared/merge/index.js');
+    if (version.size > Math.max(MAX_PREVIEW_IMAGE_BYTES, MAX_PREVIEW_TEXT_BYTES)) return { kind: 'binary', reason: 'too-large' };
+    const bytes = await downloadContent(await this.server(), library.libraryId, version.chunks, version.contentHash, version.size);
+    const mimeType = sniffImageType(bytes);
+    if (mimeType !== null && bytes.length <= MAX_PREVIEW_IMAGE_BYTES) {
+      return { kind: 'image', image: { mimeType, dataUrl: `data:${mimeType};base64,${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}` } };
+    }
+    if (bytes.length > MAX_PREVIEW_TEXT_BYTES) return { kind: 'binary', reason: 'too-large' };
+    if (decodeText(bytes) === null) return { kind: 'binary', reason: 'not-text' };
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    return { kind: 'text', text: text.startsWith('\uFEFF') ? text.slice(1) : text };
+  }
+
+  /** The library's trash (deleted paths with the version a restore brings back), newest deletion first. */
+  async trash(libraryId: string): Promise<{ readonly items: TrashItem[]; readonly hasMore: boolean }> {
+    const library = this.findSyncedLibrary(libraryId);
+    const answer = await (await this.server()).call(routes.trash, { params: { libraryId: library.libraryId }, query: { limit: PROTOCOL_LIMITS.maxPageSize } });
+    return { items: [...answer.items].sort((a, b) => b.deleted.committedAt - a.deleted.committedAt), hasMore: answer.hasMore };
   }
 
   // ---- ignore rules, remote folders ---------------------------------------------------------

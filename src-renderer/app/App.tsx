@@ -14,6 +14,7 @@ import { guessLanguage } from '../i18n/translate.js';
 import { ActivityScreen } from '../screens/ActivityScreen.js';
 import { AddLibraryScreen } from '../screens/AddLibraryScreen.js';
 import { ConnectScreen } from '../screens/ConnectScreen.js';
+import { HistoryScreen } from '../screens/HistoryScreen.js';
 import { LibrariesScreen } from '../screens/LibrariesScreen.js';
 import { LibrarySettingsScreen } from '../screens/LibrarySettingsScreen.js';
 import { PreferencesScreen } from '../screens/PreferencesScreen.js';
@@ -149,6 +150,7 @@ function Main() {
           <LibrarySettingsScreen
             key={library.libraryId}
             library={library}
+            onHistory={(path) => go({ screen: 'history', libraryId: library.libraryId, path, back: place })}
             onBack={() => go({ screen: 'libraries' })}
             onRemoved={(name, folder) => {
               setPlace({ screen: 'libraries' });
@@ -159,7 +161,7 @@ function Main() {
       break;
     }
     case 'activity':
-      screen = <ActivityScreen />;
+      screen = <ActivityScreen onHistory={(libraryId, path) => go({ screen: 'history', libraryId, path, back: place })} />;
       break;
     case 'conflicts':
       screen = <ConflictsScreen notice={notice} onOpen={(conflictId) => go({ screen: 'conflict', conflictId })} />;
@@ -171,12 +173,16 @@ function Main() {
           conflictId={place.conflictId}
           onBack={() => go({ screen: 'conflicts' })}
           onOpen={(conflictId) => go({ screen: 'conflict', conflictId })}
+          onHistory={(libraryId, path) => go({ screen: 'history', libraryId, path, back: place })}
           onResolved={(message) => {
             setPlace({ screen: 'conflicts' });
             setNotice(message);
           }}
         />
       );
+      break;
+    case 'history':
+      screen = <HistoryScreen key={`${place.libraryId}:${place.path}`} libraryId={place.libraryId} path={place.path} onBack={() => go(place.back)} />;
       break;
     case 'problems':
       screen = <ProblemsScreen />;

@@ -3,6 +3,7 @@
 
 import { useState } from 'react';
 import type { ActivityEntry, SyncApiError } from '../../shared/api/index.js';
+import type { LibraryPath } from '../../shared/paths.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
 import { ScreenHeading } from '../components/ScreenHeading.js';
 import { useNow } from '../components/useNow.js';
@@ -96,13 +97,29 @@ function ActivitySubject({ entry, i18n }: { readonly entry: ActivityEntry; reado
   }
 }
 
-export function ActivityScreen() {
+/** The path whose history an entry leads to, or null (a move's new path; nothing for the library as a whole). */
+function historyPathOf(entry: ActivityEntry): LibraryPath | null {
+  switch (entry.kind) {
+    case 'moved':
+      return entry.to;
+    case 'problem-found':
+      return null;
+    case 'unselected':
+      return null;
+    default:
+      return entry.path;
+  }
+}
+
+export function ActivityScreen({ onHistory }: { readonly onHistory: (libraryId: string, path: LibraryPath) => void }) {
   const { state, loadMoreActivity } = useSyncService();
   const i18n = useI18n();
   const now = useNow();
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<SyncApiError | null>(null);
   const activity = state.activity;
+  // History is read through a library synced here; entries of a removed library have none.
+  const synced = new Set((state.status?.libraries ?? []).map((library) => library.libraryId));
 
   const more = async () => {
     setLoading(true);
@@ -130,6 +147,7 @@ export function ActivityScreen() {
         <ol className="card activity-list" aria-label={i18n.t('activity.title')}>
           {activity.entries.map((entry) => {
             const verb = activityVerb(entry);
+            const historyPath = historyPathOf(entry);
             return (
               <li key={entry.activityId} className="activity-item" data-testid="activity-entry" data-kind={entry.kind}>
                 <span className={`activity-marker marker-${verb.tone}`} aria-hidden="true" />
@@ -141,6 +159,16 @@ export function ActivityScreen() {
                     <span>{entry.libraryName}</span> · <time dateTime={new Date(entry.at).toISOString()} title={i18n.dateTime(entry.at)}>{i18n.timeAgo(entry.at, now)}</time>
                   </p>
                 </div>
+                {historyPath === null || !synced.has(entry.libraryId) ? null : (
+                  <button
+                    type="button"
+                    className="button button-small button-quiet activity-history"
+                    aria-label={i18n.t('history.openOf', { path: historyPath })}
+                    onClick={() => onHistory(entry.libraryId, historyPath)}
+                  >
+                    {i18n.t('history.open')}
+                  </button>
+                )}
               </li>
             );
           })}

@@ -575,6 +575,18 @@ export class FakeSyncApi implements SyncApi {
     };
   }
 
+  async getVersionPreview(request: OperationRequest<'getVersionPreview'>): Promise<OperationResponse<'getVersionPreview'>> {
+    this.requireSynced(request.libraryId);
+    // The fake keeps no file contents: every version previews as binary.
+    return { kind: 'binary', reason: 'not-text' };
+  }
+
+  async listTrash(request: OperationRequest<'listTrash'>): Promise<OperationResponse<'listTrash'>> {
+    this.requireSynced(request.libraryId);
+    // The fake server keeps no deleted versions.
+    return { items: [], hasMore: false };
+  }
+
   async restoreVersion(request: OperationRequest<'restoreVersion'>): Promise<OperationResponse<'restoreVersion'>> {
     this.requireSynced(request.libraryId);
     throw new SyncApiError('not-found', `no earlier version of ${request.path} to restore`);

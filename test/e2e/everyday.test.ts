@@ -23,6 +23,7 @@ import { eventually } from '../support/eventually.js';
 import { PASSWORD, startHarness } from '../sync/harness.js';
 import type { Harness, TestClient } from '../sync/harness.js';
 import { buildUi } from './support/buildUi.js';
+import { landscapePng } from './support/png.js';
 import { CHROMIUM_FOUND, launchChromium, openPage, screenshot } from './support/chromium.js';
 
 type Messages = Readonly<Record<keyof typeof en, string>>;
@@ -220,6 +221,108 @@ describe.skipIf(!CHROMIUM_FOUND)('everyday use of the UI, between two computers'
       await page.getByTestId('libraries-screen').waitFor();
     }
     await setLanguage('en');
+  });
+
+  it('keeps the sidebar in view on a long page', async () => {
+    await openSettings(en);
+    const height = await page.evaluate(() => document.documentElement.scrollHeight);
+    expect(height).toBeGreaterThan(820);
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    await eventually(async () => expect(await page.evaluate(() => window.scrollY)).toBeGreaterThan(200));
+    const brand = await page.locator('.sidebar-brand').boundingBox();
+    expect(brand?.y).toBeGreaterThanOrEqual(0);
+    expect(brand?.y).toBeLessThan(60);
+    const footer = await page.getByTestId('overall-status').boundingBox();
+    expect((footer?.y ?? 0) + (footer?.height ?? 0)).toBeLessThanOrEqual(820);
+    await page.screenshot({ path: 'test-results/screenshots/everyday-07-scrolled-settings-en.png' });
+    await page.evaluate(() => window.scrollTo(0, 0));
+  });
+
+  it('shows a file’s versions from Activity, previews them, and restores an earlier one on both computers', async () => {
+    const firstPicture = landscapePng({ sky: [120, 170, 230], horizon: [200, 225, 250], sun: [255, 220, 90], sunX: 60, sunY: 40 });
+    const secondPicture = landscapePng({ sky: [70, 60, 140], horizon: [250, 150, 90], sun: [255, 120, 60], sunX: 120, sunY: 100 });
+    await desktop.write('Plans/plan.txt', 'first plan\nwith two lines\n');
+    await desktop.write('Plans/view.png', firstPicture);
+    await desktop.sync();
+    await desktop.write('Plans/plan.txt', 'second plan\n');
+    await desktop.write('Plans/view.png', secondPicture);
+    await desktop.sync();
+    await eventually(async () => expect(await laptopText('Plans/plan.txt')).toBe('second plan\n'), 45_000);
+
+    for (const language of ['en', 'zh-CN'] as const) {
+      const messages = await setLanguage(language);
+      const tag = language === 'en' ? 'en' : 'zh';
+      const file = language === 'en' ? 'Plans/plan.txt' : 'Plans/view.png';
+      await page.getByTestId('nav-activity').click();
+      await page.getByRole('button', { name: messages['history.openOf'].replace('{path}', file) }).first().click();
+      const screen = page.getByTestId('history-screen');
+      await screen.waitFor();
+      expect(await screen.getByRole('heading', { level: 1 }).textContent()).toBe(messages['history.title'].replace('{path}', file));
+      const versions = screen.getByTestId('history-version');
+      await eventually(async () => expect(await versions.count()).toBe(2));
+      expect(await versions.first().textContent()).toContain(messages['history.current']);
+      expect(await versions.nth(1).textContent()).toContain(messages['history.by'].replace('{user}', 'alice').replace('{device}', 'desktop'));
+      // Seconds are shown: the time reads like "Dec 7, 2026, 2:40:12 AM" or "2026年12月7日 02:40:12".
+      expect(await versions.nth(1).locator('time').textContent()).toMatch(/\d:\d\d:\d\d/);
+      await versions.nth(1).getByRole('button', { name: messages['history.preview'] }).click();
+      const preview = versions.nth(1).getByTestId('history-preview');
+      if (language === 'en') {
+        await eventually(async () => expect(await preview.getAttribute('data-kind')).toBe('text'));
+        expect(await preview.textContent()).toBe('first plan\nwith two lines\n');
+      } else {
+        await eventually(async () => expect(await preview.getAttribute('data-kind')).toBe('image'));
+        expect(await preview.locator('img').evaluate((image) => (image as HTMLImageElement).naturalWidth)).toBe(240);
+      }
+      await screenshot(page, `everyday-08-history-${tag}`);
+    }
+
+    // Restoring the first plan makes it current on the server, here and on the other computer.
+    await setLanguage('en');
+    await page.getByTestId('nav-activity').click();
+    await page.getByRole('button', { name: en['history.openOf'].replace('{path}', 'Plans/plan.txt') }).first().click();
+    const versions = page.getByTestId('history-version');
+    await eventually(async () => expect(await versions.count()).toBe(2));
+    await versions.nth(1).getByRole('button', { name: en['history.restore'] }).click();
+    await page.getByTestId('history-restored').waitFor();
+    await eventually(async () => expect(await versions.count()).toBe(3));
+    expect(await versions.first().textContent()).toContain(en['history.current']);
+    await eventually(async () => expect(await laptopText('Plans/plan.txt')).toBe('first plan\nwith two lines\n'), 45_000);
+    await eventually(async () => {
+      await desktop.sync();
+      expect(await desktop.read('Plans/plan.txt')).toBe('first plan\nwith two lines\n');
+    });
+    await screenshot(page, 'everyday-09-history-restored-en');
+  });
+
+  it('lists deleted files in the library’s settings and brings one back on both computers', async () => {
+    await desktop.write('Plans/old notes.txt', 'notes worth keeping');
+    await desktop.sync();
+    await eventually(async () => expect(await laptopText('Plans/old notes.txt')).toBe('notes worth keeping'), 45_000);
+    await unlink(path.join(desktop.root, 'Plans/old notes.txt'));
+    await desktop.sync();
+    await eventually(async () => expect(await onLaptop('Plans/old notes.txt')).toBe(false), 45_000);
+
+    for (const language of ['zh-CN', 'en'] as const) {
+      const messages = await setLanguage(language);
+      await openSettings(messages);
+      const trash = page.getByTestId('trash-section');
+      await trash.getByRole('button', { name: messages['trash.show'] }).click();
+      const item = trash.locator('[data-testid="trash-item"][data-path="Plans/old notes.txt"]');
+      await item.waitFor();
+      expect(await item.textContent()).toContain('desktop');
+      await item.scrollIntoViewIfNeeded();
+      await screenshot(page, `everyday-10-trash-${language === 'en' ? 'en' : 'zh'}`);
+    }
+    await page
+      .getByTestId('trash-section')
+      .getByRole('button', { name: en['trash.restoreOf'].replace('{path}', 'Plans/old notes.txt') })
+      .click();
+    await page.getByText(en['trash.restored'].replace('{path}', 'Plans/old notes.txt')).waitFor();
+    await eventually(async () => expect(await laptopText('Plans/old notes.txt')).toBe('notes worth keeping'), 45_000);
+    await eventually(async () => {
+      await desktop.sync();
+      expect(await desktop.read('Plans/old notes.txt')).toBe('notes worth keeping');
+    });
   });
 
   it('ran without a script error or a Content-Security-Policy refusal', () => {
