@@ -9,7 +9,7 @@
 
 import { z } from 'zod';
 import { PROTOCOL_LIMITS, libraryPathSchema, okResponseSchema } from '../protocol/common.js';
-import { libraryNameSchema } from '../protocol/libraries.js';
+import { libraryNameSchema, memberRoleSchema } from '../protocol/libraries.js';
 import type { SyncEventListener, Unsubscribe } from './events.js';
 import { trashItemViewSchema, versionPreviewSchema } from './history.js';
 import {
@@ -29,6 +29,7 @@ import {
   libraryIdSchema,
   libraryViewSchema,
   localFolderSchema,
+  memberViewSchema,
   preferencesSchema,
   problemViewSchema,
   remoteFolderListingSchema,
@@ -54,6 +55,8 @@ export const SYNC_API_LIMITS = {
 export const serverUrlSchema = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// address' }).max(SYNC_API_LIMITS.maxServerUrlLength);
 
 const emptyRequestSchema = z.strictObject({});
+const membersSchema = z.object({ members: z.array(memberViewSchema) });
+const userNameRequestSchema = z.string().min(1).max(256);
 const libraryRequestSchema = z.strictObject({ libraryId: libraryIdSchema });
 const selectionSchema = z.array(libraryPathSchema).max(SYNC_API_LIMITS.maxSelectionPaths).nullable();
 
@@ -130,6 +133,12 @@ export const syncApiOperations = {
 
   listRemoteLibraries: operation(emptyRequestSchema, z.object({ libraries: z.array(remoteLibraryViewSchema) })),
   createLibrary: operation(z.strictObject({ name: libraryNameSchema }), remoteLibraryViewSchema),
+  /** Who can use a server library (synced here or not): the owner first, then the members. */
+  listMembers: operation(libraryRequestSchema, membersSchema),
+  /** Shares a library the caller owns with another user, or changes their role. */
+  setMember: operation(z.strictObject({ libraryId: libraryIdSchema, user: userNameRequestSchema, role: memberRoleSchema }), membersSchema),
+  /** Stops sharing with a user (the owner), or leaves a library shared with the caller (their own name). */
+  removeMember: operation(z.strictObject({ libraryId: libraryIdSchema, user: userNameRequestSchema }), membersSchema),
   /** Starts syncing a server library into a local folder. */
   addLibrary: operation(addLibraryRequestSchema, libraryViewSchema),
   /** Stops syncing a library on this device; its local files stay. */

@@ -130,6 +130,13 @@ export const remoteLibraryViewSchema = z.object({
 });
 export type RemoteLibraryView = z.output<typeof remoteLibraryViewSchema>;
 
+/** One user with access to a server library, and their role ('owner', 'rw' or 'ro'). */
+export const memberViewSchema = z.object({
+  user: userNameSchema,
+  role: libraryRoleSchema,
+});
+export type MemberView = z.output<typeof memberViewSchema>;
+
 /** One subfolder in the selective-sync tree, with the size of everything below it. */
 export const remoteFolderViewSchema = z.object({
   path: libraryPathSchema,

@@ -227,6 +227,18 @@ class EngineSyncApi implements DaemonSyncApi {
     });
   }
 
+  async listMembers(request: OperationRequest<'listMembers'>): Promise<OperationResponse<'listMembers'>> {
+    return this.guard(async () => ({ members: membersViewOf(await this.daemon.engine.members(request.libraryId)) }));
+  }
+
+  async setMember(request: OperationRequest<'setMember'>): Promise<OperationResponse<'setMember'>> {
+    return this.guard(async () => ({ members: membersViewOf(await this.daemon.engine.setMember(request.libraryId, request.user, request.role)) }));
+  }
+
+  async removeMember(request: OperationRequest<'removeMember'>): Promise<OperationResponse<'removeMember'>> {
+    return this.guard(async () => ({ members: membersViewOf(await this.daemon.engine.removeMember(request.libraryId, request.user)) }));
+  }
+
   async createLibrary(request: OperationRequest<'createLibrary'>): Promise<OperationResponse<'createLibrary'>> {
     return this.guard(async () => {
       return remoteLibraryViewOf(await this.daemon.engine.createLibrary(request.name), null);
@@ -625,4 +637,8 @@ class EngineSyncApi implements DaemonSyncApi {
       }
     }
   }
+}
+
+function membersViewOf(members: readonly { readonly user: string; readonly role: 'owner' | 'rw' | 'ro' }[]): { user: string; role: 'owner' | 'rw' | 'ro' }[] {
+  return members.map((member) => ({ user: member.user, role: member.role }));
 }

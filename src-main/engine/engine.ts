@@ -12,7 +12,7 @@ import type { LibraryPath } from '../../shared/paths.js';
 import { ancestorPaths, canonicalizeLocalPath, isSameOrBelow } from '../../shared/paths.js';
 import { comparePaths } from '../../shared/pathOrder.js';
 import { PROTOCOL_LIMITS, routes } from '../../shared/protocol/index.js';
-import type { Entry, Library, TrashItem } from '../../shared/protocol/index.js';
+import type { Entry, Library, Member, MemberRole, TrashItem } from '../../shared/protocol/index.js';
 import type { ChunkerPool } from './chunker/index.js';
 import { openIndex } from './indexStore/index.js';
 import type { ConflictRecord, Index, LibraryRecord, ProblemRecord } from './indexStore/index.js';
@@ -228,6 +228,21 @@ export class Engine {
 
   async createLibrary(name: string): Promise<Library> {
     return (await this.server()).call(routes.createLibrary, { body: { name } });
+  }
+
+  /** Who can use a server library: the owner first, then the members by name. */
+  async members(libraryId: string): Promise<Member[]> {
+    return (await (await this.server()).call(routes.listMembers, { params: { libraryId } })).members;
+  }
+
+  /** Shares a library (the caller owns it) with `user` as `role`, or changes their role. */
+  async setMember(libraryId: string, user: string, role: MemberRole): Promise<Member[]> {
+    return (await (await this.server()).call(routes.setMember, { params: { libraryId, userName: user }, body: { role } })).members;
+  }
+
+  /** Stops sharing a library with `user` (the owner may remove anyone; a member only themselves). */
+  async removeMember(libraryId: string, user: string): Promise<Member[]> {
+    return (await (await this.server()).call(routes.removeMember, { params: { libraryId, userName: user } })).members;
   }
 
   /** Finds a server library by id or by (unique) name. */

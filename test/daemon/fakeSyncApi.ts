@@ -322,6 +322,22 @@ export class FakeSyncApi implements SyncApi {
     return view;
   }
 
+  async listMembers(request: OperationRequest<'listMembers'>): Promise<OperationResponse<'listMembers'>> {
+    const remote = this.findRemote(request.libraryId);
+    return { members: [{ user: remote.owner, role: 'owner' }] };
+  }
+
+  async setMember(request: OperationRequest<'setMember'>): Promise<OperationResponse<'setMember'>> {
+    this.findRemote(request.libraryId);
+    // The fake server has one user per library: sharing is not modelled.
+    throw new SyncApiError('not-found', `no user ${request.user} on the server`);
+  }
+
+  async removeMember(request: OperationRequest<'removeMember'>): Promise<OperationResponse<'removeMember'>> {
+    this.findRemote(request.libraryId);
+    throw new SyncApiError('not-found', `${request.user} is not a member of this library`);
+  }
+
   async previewSelection(request: OperationRequest<'previewSelection'>): Promise<OperationResponse<'previewSelection'>> {
     const library = this.requireSynced(request.libraryId);
     // The fake groups by file: each deselected file on the server is its own group.
