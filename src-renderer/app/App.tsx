@@ -156,6 +156,10 @@ function Main() {
               setPlace({ screen: 'libraries' });
               setNotice(t('remove.done', { name, folder }));
             }}
+            onLeft={(name, folder) => {
+              setPlace({ screen: 'libraries' });
+              setNotice(t('sharing.left', { name, folder }));
+            }}
           />
         );
       break;

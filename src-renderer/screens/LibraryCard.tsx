@@ -2,7 +2,7 @@
 // problems and conflicts, and the everyday actions (open folder, pause or resume, settings).
 
 import { useState } from 'react';
-import type { LibraryView, SyncApiError } from '../../shared/api/index.js';
+import type { LibraryView, RemoteLibraryView, SyncApiError } from '../../shared/api/index.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
 import { Icon } from '../components/Icon.js';
 import { ProgressBar } from '../components/ProgressBar.js';
@@ -12,10 +12,24 @@ import { toApiError } from '../state/errorText.js';
 import { isPaused, progressFigures, progressOf, progressText, stateExplanation } from '../state/libraryStatus.js';
 import type { FileProgress } from '../state/syncState.js';
 import { useSyncService } from '../state/SyncServiceContext.js';
+import { ROLE_KEYS } from './SharingSection.js';
 
 export type LibraryLink = 'settings' | 'problems' | 'conflicts';
 
-export function LibraryCard({ library, now, fileProgress, onOpen }: { readonly library: LibraryView; readonly now: number; readonly fileProgress: FileProgress | undefined; readonly onOpen: (link: LibraryLink) => void }) {
+export function LibraryCard({
+  library,
+  now,
+  fileProgress,
+  access,
+  onOpen,
+}: {
+  readonly library: LibraryView;
+  readonly now: number;
+  readonly fileProgress: FileProgress | undefined;
+  /** The owner and the user's role, once the server told them. */
+  readonly access: RemoteLibraryView | null;
+  readonly onOpen: (link: LibraryLink) => void;
+}) {
   const { api, applyLibrary, stamp } = useSyncService();
   const i18n = useI18n();
   const { t, tn } = i18n;
@@ -52,6 +66,11 @@ export function LibraryCard({ library, now, fileProgress, onOpen }: { readonly l
           <p className="library-root" title={library.localRoot}>
             {library.localRoot}
           </p>
+          {access === null ? null : (
+            <p className="library-access" data-testid="library-access" data-role={access.role}>
+              {access.role === 'owner' ? t('library.ownedByYou') : t('library.sharedBy', { owner: access.owner, role: t(ROLE_KEYS[access.role]) })}
+            </p>
+          )}
         </div>
         <StateBadge state={state} />
       </header>

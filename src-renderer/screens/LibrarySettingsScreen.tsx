@@ -4,6 +4,7 @@
 import { useEffect, useId, useState } from 'react';
 import type { LibraryView, SelectionLeaving, SyncApiError, TrashItemView } from '../../shared/api/index.js';
 import { useLeaveGuard } from '../app/leaveGuard.js';
+import { SharingSection } from './SharingSection.js';
 import type { LibraryPath } from '../../shared/paths.js';
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
@@ -31,11 +32,14 @@ export function LibrarySettingsScreen({
   onBack,
   onHistory,
   onRemoved,
+  onLeft,
 }: {
   readonly library: LibraryView;
   readonly onBack: () => void;
   readonly onHistory: (path: LibraryPath) => void;
   readonly onRemoved: (name: string, folder: string) => void;
+  /** The user left the shared library (and it is no longer synced here). */
+  readonly onLeft: (name: string, folder: string) => void;
 }) {
   const { t } = useI18n();
   return (
@@ -54,6 +58,7 @@ export function LibrarySettingsScreen({
       <div className="stack">
         <StatusSection library={library} />
         <SelectionSection library={library} />
+        <SharingSection library={library} onLeft={onLeft} />
         <TrashSection libraryId={library.libraryId} onHistory={onHistory} />
         <IgnoreRulesSection libraryId={library.libraryId} />
         <AutoMergeSection library={library} />

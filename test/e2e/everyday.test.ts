@@ -15,10 +15,12 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LibraryStateKind } from '../../shared/api/index.js';
 import { CONTROL_TOKEN_FILE } from '../../src-main/daemon/controlToken.js';
+import { Engine } from '../../src-main/engine/index.js';
 import { startDaemonService } from '../../src-main/daemon/daemonService.js';
 import type { DaemonService } from '../../src-main/daemon/daemonService.js';
 import { en } from '../../src-renderer/i18n/en.js';
 import { zhCN } from '../../src-renderer/i18n/zhCN.js';
+import { routes } from '../../shared/protocol/index.js';
 import { eventually } from '../support/eventually.js';
 import { PASSWORD, startHarness } from '../sync/harness.js';
 import type { Harness, TestClient } from '../sync/harness.js';
@@ -323,6 +325,92 @@ describe.skipIf(!CHROMIUM_FOUND)('everyday use of the UI, between two computers'
       await desktop.sync();
       expect(await desktop.read('Plans/old notes.txt')).toBe('notes worth keeping');
     });
+  });
+
+  /** A computer of another user: a plain engine logged in as `user`. */
+  async function otherUsersComputer(user: string): Promise<Engine> {
+    await harness.addUser(user);
+    const engine = await Engine.open({ home: path.join(work, `${user}-profile`), deviceName: `${user}-pc` });
+    await engine.login(harness.server.url, user, PASSWORD);
+    return engine;
+  }
+
+  it('shares a library with another user read-only, changes the role and stops sharing', async () => {
+    const bob = await otherUsersComputer('bob');
+    try {
+      for (const language of ['en', 'zh-CN'] as const) {
+        const messages = await setLanguage(language);
+        await openSettings(messages);
+        const sharing = page.getByTestId('sharing-section');
+        await sharing.locator('[data-testid="member"][data-user="alice"]').waitFor();
+        if (language === 'en') {
+          expect(await sharing.textContent()).toContain(messages['sharing.ownerPrivate']);
+          await sharing.getByLabel(messages['sharing.user']).fill('bob');
+          await sharing.getByLabel(messages['sharing.role'], { exact: true }).selectOption('ro');
+          await sharing.getByRole('button', { name: messages['sharing.share'], exact: true }).click();
+          await sharing.locator('[data-testid="member"][data-user="bob"][data-role="ro"]').waitFor();
+        }
+        expect(await sharing.textContent()).toContain(messages['sharing.ownerShared']);
+        await sharing.scrollIntoViewIfNeeded();
+        await screenshot(page, `everyday-11-sharing-owner-${language === 'en' ? 'en' : 'zh'}`);
+      }
+      await setLanguage('en');
+      // Bob's computer sees the library as read-only, owned by alice, and syncs it.
+      const seen = (await bob.listRemoteLibraries()).find((library) => library.id === libraryId);
+      expect([seen?.owner, seen?.role]).toEqual(['alice', 'ro']);
+      await bob.addSync(libraryId, path.join(work, 'bob', 'Documents'));
+      await bob.syncNow();
+      expect(await readFile(path.join(work, 'bob', 'Documents', 'Photos', 'a.jpg'), 'utf8')).toBe('a photo');
+
+      await openSettings(en);
+      const sharing = page.getByTestId('sharing-section');
+      await sharing.getByLabel(en['sharing.roleOf'].replace('{user}', 'bob')).selectOption('rw');
+      await sharing.locator('[data-testid="member"][data-user="bob"][data-role="rw"]').waitFor();
+      expect((await bob.listRemoteLibraries()).find((library) => library.id === libraryId)?.role).toBe('rw');
+      await sharing.getByRole('button', { name: en['sharing.unshareWith'].replace('{user}', 'bob') }).click();
+      await sharing.locator('[data-testid="member"][data-user="bob"]').waitFor({ state: 'detached' });
+      expect((await bob.listRemoteLibraries()).some((library) => library.id === libraryId)).toBe(false);
+    } finally {
+      await bob.close();
+    }
+  });
+
+  it('shows the owner and role of a library shared with this user, and leaves it', async () => {
+    const carol = await otherUsersComputer('carol');
+    const designsRoot = path.join(work, 'laptop', 'Designs');
+    try {
+      const designs = await carol.createLibrary('Designs');
+      await carol.addSync(designs.id, path.join(work, 'carol', 'Designs'));
+      await writeFile(path.join(work, 'carol', 'Designs', 'logo.txt'), 'a logo');
+      await carol.syncNow();
+      await (await carol.server()).call(routes.setMember, { params: { libraryId: designs.id, userName: 'alice' }, body: { role: 'ro' } });
+      await service.api.addLibrary({ libraryId: designs.id, localRoot: designsRoot, selection: null });
+      await eventually(async () => expect(await readFile(path.join(designsRoot, 'logo.txt'), 'utf8').catch(() => null)).toBe('a logo'), 45_000);
+
+      for (const language of ['en', 'zh-CN'] as const) {
+        const messages = await setLanguage(language);
+        await page.getByTestId('nav-libraries').click();
+        const access = page.getByTestId('library-card').filter({ hasText: 'Designs' }).getByTestId('library-access');
+        await eventually(async () => expect(await access.textContent({ timeout: 2_000 })).toBe(messages['library.sharedBy'].replace('{owner}', 'carol').replace('{role}', messages['role.ro'])));
+        expect(await page.getByTestId('library-card').filter({ hasText: 'Documents' }).getByTestId('library-access').textContent()).toBe(messages['library.ownedByYou']);
+        await screenshot(page, `everyday-12-libraries-shared-${language === 'en' ? 'en' : 'zh'}`);
+      }
+      await setLanguage('en');
+      await page.getByRole('button', { name: en['library.settingsOf'].replace('{name}', 'Designs') }).click();
+      const sharing = page.getByTestId('sharing-section');
+      await sharing.getByText(en['sharing.memberOf'].replace('{owner}', 'carol')).waitFor();
+      await sharing.getByRole('button', { name: en['sharing.leave'] }).click();
+      const dialog = page.getByRole('dialog', { name: en['sharing.leaveTitle'].replace('{name}', 'Designs') });
+      await dialog.waitFor();
+      await screenshot(page, 'everyday-13-leave-en');
+      await dialog.getByRole('button', { name: en['sharing.leaveConfirm'] }).click();
+      await page.getByText(en['sharing.left'].replace('{name}', 'Designs').replace('{folder}', designsRoot)).waitFor();
+      expect((await service.api.getStatus({})).libraries.map((library) => library.name)).toEqual(['Documents']);
+      expect((await service.api.listRemoteLibraries({})).libraries.map((library) => library.name)).toEqual(['Documents']);
+      expect(await readFile(path.join(designsRoot, 'logo.txt'), 'utf8')).toBe('a logo');
+    } finally {
+      await carol.close();
+    }
   });
 
   it('ran without a script error or a Content-Security-Policy refusal', () => {
