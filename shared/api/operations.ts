@@ -30,6 +30,7 @@ import {
   libraryViewSchema,
   localFolderSchema,
   memberViewSchema,
+  pendingWorkSchema,
   preferencesSchema,
   problemViewSchema,
   remoteFolderListingSchema,
@@ -160,6 +161,11 @@ export const syncApiOperations = {
   resumeLibrary: operation(libraryRequestSchema, libraryViewSchema),
   pauseAll: operation(emptyRequestSchema, syncStatusSchema),
   resumeAll: operation(emptyRequestSchema, syncStatusSchema),
+  /**
+   * What a library would upload and download if a round ran now, worked out without syncing
+   * (for a paused or offline library); null when its folder cannot be read.
+   */
+  getPendingWork: operation(libraryRequestSchema, z.object({ pending: pendingWorkSchema.nullable() })),
   /** Queues a round for one library (or every one) and answers at once; events report progress. */
   syncNow: operation(z.strictObject({ libraryId: libraryIdSchema.optional() }), z.object({ queued: z.array(libraryIdSchema) })),
 

@@ -162,6 +162,21 @@ export const remoteFolderListingSchema = z.object({
 });
 export type RemoteFolderListing = z.output<typeof remoteFolderListingSchema>;
 
+const pendingCountSchema = z.object({ files: z.int().min(0), bytes: byteSizeSchema });
+
+/**
+ * What a library that is not syncing (paused, offline, stopped by an error) has waiting: the
+ * files a round would upload and download now, and the deletions it would make on either side.
+ * The download side is null when the server could not be asked.
+ */
+export const pendingWorkSchema = z.object({
+  upload: pendingCountSchema,
+  deleteOnServer: z.int().min(0),
+  download: pendingCountSchema.nullable(),
+  deleteHere: z.int().min(0).nullable(),
+});
+export type PendingWorkView = z.output<typeof pendingWorkSchema>;
+
 /** Synced files a new selection takes off this computer, under one topmost path (see previewSelection). */
 export const selectionLeavingSchema = z.object({
   path: libraryPathSchema,

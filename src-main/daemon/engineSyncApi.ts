@@ -414,6 +414,13 @@ class EngineSyncApi implements DaemonSyncApi {
     });
   }
 
+  async getPendingWork(request: OperationRequest<'getPendingWork'>): Promise<OperationResponse<'getPendingWork'>> {
+    return this.guard(async () => {
+      this.requireSynced(request.libraryId);
+      return { pending: await this.daemon.engine.pendingWork(request.libraryId) };
+    });
+  }
+
   async getVersionPreview(request: OperationRequest<'getVersionPreview'>): Promise<OperationResponse<'getVersionPreview'>> {
     return this.guard(async () => {
       this.requireSynced(request.libraryId);

@@ -32,6 +32,7 @@ import type { FileProgress, RoundProgress, RoundSummary } from './sync/roundSumm
 import type { ConflictReader } from './conflicts/conflictDetails.js';
 import type { ChunkFileFunction } from './conflicts/conflictVersions.js';
 import type { ResolveRequest } from './conflicts/resolveConflict.js';
+import type { PendingWork } from './sync/pendingWork.js';
 import type { SyncDependencies } from './sync/syncLibrary.js';
 import { UserError } from './userError.js';
 
@@ -562,6 +563,18 @@ export class Engine {
 
   /** Chunks a file on the engine's worker pool. */
   private readonly chunkFile: ChunkFileFunction = async (file, params, options) => (await this.chunkerPool()).chunkFile(file, params, options);
+
+  /**
+   * What a library has waiting to go up and down if a round ran now (see sync/pendingWork.ts);
+   * null when its folder cannot be read. Changes nothing; the download side is null offline.
+   */
+  async pendingWork(reference: string): Promise<PendingWork | null> {
+    const library = this.findSyncedLibrary(reference);
+    const [{ pendingWork }, { createLocalScanner }] = await Promise.all([import('./sync/pendingWork.js'), import('./sync/createLocalScanner.js')]);
+    // Not logged in (or the client cannot be made): only the way up is counted.
+    const client: ServerClient | null = await this.server().catch(() => null);
+    return pendingWork({ index: this.index, library, scanner: createLocalScanner(await this.chunkerPool()), client, deviceName: this.deviceName });
+  }
 
   /** Every version of a path of a synced library, newest first, from the server's history. */
   async history(libraryId: string, libraryPath: LibraryPath): Promise<Entry[]> {

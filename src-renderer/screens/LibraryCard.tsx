@@ -1,8 +1,8 @@
 // One synced library at a glance: state, progress while a round runs, when it last synced, its
 // problems and conflicts, and the everyday actions (open folder, pause or resume, settings).
 
-import { useState } from 'react';
-import type { LibraryView, RemoteLibraryView, SyncApiError } from '../../shared/api/index.js';
+import { useEffect, useState } from 'react';
+import type { LibraryView, PendingWorkView, RemoteLibraryView, SyncApiError } from '../../shared/api/index.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
 import { Icon } from '../components/Icon.js';
 import { ProgressBar } from '../components/ProgressBar.js';
@@ -109,6 +109,7 @@ export function LibraryCard({
         </p>
       ) : null}
       {explanation === null ? null : <p className="library-detail muted">{t(explanation, { folder: library.localRoot })}</p>}
+      {state.kind === 'paused' || state.kind === 'offline' || state.kind === 'error' ? <PendingWorkLine library={library} /> : null}
 
       <dl className="library-facts">
         <div>
@@ -176,5 +177,48 @@ export function LibraryCard({
         </button>
       </footer>
     </article>
+  );
+}
+
+/** How often a paused or offline library's waiting work is counted again while it is shown. */
+const PENDING_REFRESH_MS = 10_000;
+
+/**
+ * What waits while a library does not sync: the files (and bytes) a round would upload and
+ * download now, so "last synced just now" is never all a paused library says.
+ */
+function PendingWorkLine({ library }: { readonly library: LibraryView }) {
+  const { api } = useSyncService();
+  const i18n = useI18n();
+  const { t, tn } = i18n;
+  const [pending, setPending] = useState<PendingWorkView | null>(null);
+  const libraryId = library.libraryId;
+  const kind = library.state.kind;
+  useEffect(() => {
+    let live = true;
+    const count = () =>
+      api.getPendingWork({ libraryId }).then(
+        (answer) => live && setPending(answer.pending),
+        () => undefined,
+      );
+    void count();
+    const timer = setInterval(() => void count(), PENDING_REFRESH_MS);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [api, libraryId, kind]);
+  if (pending === null) return null;
+  const parts: string[] = [];
+  if (pending.upload.files > 0) parts.push(t('pending.upload', { files: tn('count.files', pending.upload.files), bytes: i18n.bytes(pending.upload.bytes) }));
+  if (pending.deleteOnServer > 0) parts.push(tn('pending.deleteOnServer', pending.deleteOnServer));
+  if (pending.download !== null && pending.download.files > 0) parts.push(t('pending.download', { files: tn('count.files', pending.download.files), bytes: i18n.bytes(pending.download.bytes) }));
+  if (pending.deleteHere !== null && pending.deleteHere > 0) parts.push(tn('pending.deleteHere', pending.deleteHere));
+  const nothing = parts.length === 0;
+  return (
+    <p className={`library-detail ${nothing ? 'muted' : 'library-pending'}`} data-testid="pending-work" data-nothing={nothing}>
+      {nothing ? t(pending.download === null ? 'pending.nothingUp' : 'pending.nothing') : t('pending.waiting', { list: parts.join(t('pending.separator')) })}
+      {!nothing && pending.download === null ? ` ${t('pending.downUnknown')}` : null}
+    </p>
   );
 }

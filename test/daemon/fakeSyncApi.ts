@@ -591,6 +591,13 @@ export class FakeSyncApi implements SyncApi {
     };
   }
 
+  async getPendingWork(request: OperationRequest<'getPendingWork'>): Promise<OperationResponse<'getPendingWork'>> {
+    const library = this.requireSynced(request.libraryId);
+    // The fake's local files that the fake server lacks wait to go up; nothing is modelled going down.
+    const waiting = [...library.localFiles].filter(([path]) => this.remoteFile(library.libraryId, path) === undefined);
+    return { pending: { upload: { files: waiting.length, bytes: waiting.reduce((sum, [, size]) => sum + size, 0) }, deleteOnServer: 0, download: { files: 0, bytes: 0 }, deleteHere: 0 } };
+  }
+
   async getVersionPreview(request: OperationRequest<'getVersionPreview'>): Promise<OperationResponse<'getVersionPreview'>> {
     this.requireSynced(request.libraryId);
     // The fake keeps no file contents: every version previews as binary.

@@ -8,6 +8,7 @@
 // - An edit here that wins over a deletion on the other computer is said as such in Activity.
 // - The page recovers by itself when the daemon restarts, and says so when it cannot.
 
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -411,6 +412,38 @@ describe.skipIf(!CHROMIUM_FOUND)('everyday use of the UI, between two computers'
     } finally {
       await carol.close();
     }
+  });
+
+  it('says what waits to go up and down while a library is paused', async () => {
+    await service.api.pauseLibrary({ libraryId });
+    await waitForState('paused');
+    await writeFile(path.join(laptopRoot, 'Photos', 'holiday.bin'), randomBytes(2 * 1024 * 1024 - 5));
+    await writeFile(path.join(laptopRoot, 'Photos', 'note.txt'), 'hello');
+    await desktop.write('From desktop/d.txt', 'abc');
+    await desktop.sync();
+    for (const language of ['en', 'zh-CN'] as const) {
+      const messages = await setLanguage(language);
+      await page.getByTestId('nav-libraries').click();
+      const pending = page.getByTestId('library-card').filter({ hasText: 'Documents' }).getByTestId('pending-work');
+      const upload = messages['pending.upload'].replace('{files}', language === 'en' ? '2 files' : '2 个文件').replace('{bytes}', language === 'en' ? '2 MB' : '2 MB');
+      const download = messages['pending.download'].replace('{files}', language === 'en' ? '1 file' : '1 个文件').replace('{bytes}', '3 B');
+      await eventually(async () => {
+        const text = await pending.textContent({ timeout: 2_000 });
+        expect(text).toContain(upload);
+        expect(text).toContain(download);
+      }, 30_000);
+      await screenshot(page, `everyday-14-pending-${language === 'en' ? 'en' : 'zh'}`);
+    }
+    await setLanguage('en');
+    // Nothing moved while paused: counting what waits is not syncing.
+    expect(await desktop.exists('Photos/note.txt')).toBe(false);
+    expect(await onLaptop('From desktop/d.txt')).toBe(false);
+    await service.api.resumeLibrary({ libraryId });
+    await waitForState('up-to-date');
+    await page.getByTestId('library-card').filter({ hasText: 'Documents' }).getByTestId('pending-work').waitFor({ state: 'detached' });
+    expect(await laptopText('From desktop/d.txt')).toBe('abc');
+    await desktop.sync();
+    expect(await desktop.read('Photos/note.txt')).toBe('hello');
   });
 
   it('ran without a script error or a Content-Security-Policy refusal', () => {
