@@ -1,7 +1,14 @@
 // Per-path trouble Cairn found, by library: what is wrong and what to do (the service's
-// sentence), and since when.
+// sentence), and since when; each can be shown in its folder, and a path can be added to the
+// library's ignore rules (which sync to every computer) so Cairn stops trying.
 
-import type { ProblemKind } from '../../shared/api/index.js';
+import { useState } from 'react';
+import type { ProblemKind, ProblemView } from '../../shared/api/index.js';
+import { ErrorNotice } from '../components/ErrorNotice.js';
+import { Notice } from '../components/Notice.js';
+import { useApiAction } from '../components/useApiAction.js';
+import { parentPath } from '../../shared/paths.js';
+import { ignoreRuleFor } from '../state/ignoreRule.js';
 import { ScreenHeading } from '../components/ScreenHeading.js';
 import { useNow } from '../components/useNow.js';
 import type { MessageKey } from '../i18n/en.js';
@@ -27,10 +34,13 @@ export function ProblemsScreen() {
   const { state } = useSyncService();
   const i18n = useI18n();
   const now = useNow();
+  // The last rule added from here: the problem itself leaves the list once the rule applies.
+  const [ignored, setIgnored] = useState<string | null>(null);
   const libraries = (state.status?.libraries ?? []).filter((library) => (state.problems[library.libraryId]?.length ?? 0) > 0);
   return (
     <section className="screen" data-testid="problems-screen">
       <ScreenHeading subtitle={i18n.t('problems.subtitle')}>{i18n.t('problems.title')}</ScreenHeading>
+      {ignored === null ? null : <Notice tone="success">{i18n.t('problems.ignored', { rule: ignored })}</Notice>}
       {libraries.length === 0 ? (
         <div className="empty">
           <p className="empty-title">{i18n.t('problems.emptyTitle')}</p>
@@ -51,6 +61,7 @@ export function ProblemsScreen() {
                   </p>
                   <p className="problem-message">{problem.message}</p>
                   <p className="muted small">{i18n.t('problems.since', { time: i18n.timeAgo(problem.firstSeenAt, now) })}</p>
+                  <ProblemActions problem={problem} onIgnored={setIgnored} />
                 </li>
               ))}
             </ul>
@@ -58,5 +69,43 @@ export function ProblemsScreen() {
         ))
       )}
     </section>
+  );
+}
+
+function ProblemActions({ problem, onIgnored }: { readonly problem: ProblemView; readonly onIgnored: (rule: string) => void }) {
+  const { api } = useSyncService();
+  const { t } = useI18n();
+  const { busy, error, run } = useApiAction();
+  const [ignored, setIgnored] = useState(false);
+  if (problem.path === '') return null;
+  const path = problem.path;
+  const folder = parentPath(path);
+  const reveal = () => run(async () => void (await api.openFolder({ libraryId: problem.libraryId, ...(folder === '' ? {} : { path: folder }) })));
+  const ignore = async () => {
+    const done = await run(async () => {
+      const rules = await api.getIgnoreRules({ libraryId: problem.libraryId });
+      const rule = ignoreRuleFor(path);
+      const lines = rules.text.split(/\r?\n/);
+      if (lines.includes(rule)) return;
+      const text = rules.text === '' || rules.text.endsWith('\n') ? `${rules.text}${rule}\n` : `${rules.text}\n${rule}\n`;
+      await api.setIgnoreRules({ libraryId: problem.libraryId, text });
+    });
+    if (done) {
+      setIgnored(true);
+      onIgnored(ignoreRuleFor(path));
+    }
+  };
+  return (
+    <>
+      <div className="problem-actions">
+        <button type="button" className="button button-small" disabled={busy} onClick={() => void reveal()} aria-label={t('problems.revealOf', { path })}>
+          {t('problems.reveal')}
+        </button>
+        <button type="button" className="button button-small" disabled={busy || ignored} onClick={() => void ignore()} aria-label={t('problems.ignoreOf', { path })}>
+          {t('problems.ignore')}
+        </button>
+      </div>
+      {error === null ? null : <ErrorNotice error={error} />}
+    </>
   );
 }

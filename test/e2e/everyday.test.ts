@@ -9,7 +9,7 @@
 // - The page recovers by itself when the daemon restarts, and says so when it cannot.
 
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -44,7 +44,10 @@ describe.skipIf(!CHROMIUM_FOUND)('everyday use of the UI, between two computers'
   let libraryId: string;
   let laptopRoot: string;
 
-  const startLaptop = () => startDaemonService({ home, deviceName: 'laptop', watcher: 'native', uiDir, retryBaseMs: 50, retryMaxMs: 500, log: () => undefined });
+  /** What the daemon was asked to show in the file manager. */
+  const opened: string[] = [];
+  const startLaptop = () =>
+    startDaemonService({ home, deviceName: 'laptop', watcher: 'native', uiDir, retryBaseMs: 50, retryMaxMs: 500, log: () => undefined, openPath: async (target) => void opened.push(target) });
 
   beforeAll(async () => {
     work = await mkdtemp(path.join(os.tmpdir(), 'cairn-everyday-e2e-'));
@@ -444,6 +447,31 @@ describe.skipIf(!CHROMIUM_FOUND)('everyday use of the UI, between two computers'
     expect(await laptopText('From desktop/d.txt')).toBe('abc');
     await desktop.sync();
     expect(await desktop.read('Photos/note.txt')).toBe('hello');
+  });
+
+  it('acts on a problem: shows it in its folder and adds it to the ignore rules, which reach the other computer', async () => {
+    await symlink('/etc', path.join(laptopRoot, 'Photos', 'link-out'));
+    for (const language of ['en', 'zh-CN'] as const) {
+      const messages = await setLanguage(language);
+      await page.getByTestId('nav-problems').click();
+      const problem = page.getByTestId('problem').filter({ hasText: 'Photos/link-out' });
+      await problem.waitFor({ timeout: 30_000 });
+      await problem.getByRole('button', { name: messages['problems.revealOf'].replace('{path}', 'Photos/link-out') }).waitFor();
+      await screenshot(page, `everyday-15-problem-actions-${language === 'en' ? 'en' : 'zh'}`);
+    }
+    await setLanguage('en');
+    const problem = page.getByTestId('problem').filter({ hasText: 'Photos/link-out' });
+    await problem.getByRole('button', { name: en['problems.revealOf'].replace('{path}', 'Photos/link-out') }).click();
+    await eventually(() => expect(opened).toContain(path.join(laptopRoot, 'Photos')));
+    await problem.getByRole('button', { name: en['problems.ignoreOf'].replace('{path}', 'Photos/link-out') }).click();
+    await page.getByText(en['problems.ignored'].replace('{rule}', '/Photos/link-out')).waitFor();
+    expect(await laptopText('.cairnignore')).toBe('/Photos/link-out\n');
+    await page.getByText(en['problems.emptyTitle']).waitFor({ timeout: 30_000 });
+    await eventually(async () => {
+      await desktop.sync();
+      expect(await desktop.read('.cairnignore')).toBe('/Photos/link-out\n');
+    });
+    await unlink(path.join(laptopRoot, 'Photos', 'link-out'));
   });
 
   it('ran without a script error or a Content-Security-Policy refusal', () => {
