@@ -37,6 +37,7 @@ import {
   remoteLibraryViewSchema,
   selectionLeavingSchema,
   syncStatusSchema,
+  themeSchema,
   versionViewSchema,
 } from './views.js';
 
@@ -112,6 +113,7 @@ export const preferencesUpdateSchema = z.strictObject({
   notifications: z.boolean().optional(),
   uploadLimit: bandwidthLimitSchema.optional(),
   downloadLimit: bandwidthLimitSchema.optional(),
+  theme: themeSchema.optional(),
 });
 
 interface OperationDefinition {

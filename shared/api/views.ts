@@ -362,6 +362,10 @@ export const LANGUAGES = ['en', 'zh-CN'] as const;
 export const languageSchema = z.enum(LANGUAGES);
 export type Language = z.output<typeof languageSchema>;
 
+export const THEMES = ['system', 'light', 'dark'] as const;
+export const themeSchema = z.enum(THEMES);
+export type Theme = z.output<typeof themeSchema>;
+
 /** A bandwidth limit in bytes per second (at least 1 KiB/s), or null for none. */
 export const bandwidthLimitSchema = z.int().min(1024).nullable();
 
@@ -372,6 +376,8 @@ export const preferencesSchema = z.object({
   notifications: z.boolean(),
   uploadLimit: bandwidthLimitSchema,
   downloadLimit: bandwidthLimitSchema,
+  /** Light or dark colours, or 'system': as the operating system is set. */
+  theme: themeSchema,
 });
 export type Preferences = z.output<typeof preferencesSchema>;
 

@@ -37,6 +37,11 @@ export function App({ api }: { readonly api: SyncApi }) {
 function Localized() {
   const { state } = useSyncService();
   const [guessed] = useState(() => guessLanguage(navigator.languages ?? [navigator.language]));
+  // The colours: the page follows the OS (prefers-color-scheme) unless the user chose light or dark.
+  const theme = state.preferences?.theme ?? 'system';
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+  }, [theme]);
   return (
     <I18nProvider language={state.preferences?.language ?? guessed}>
       <Shell />

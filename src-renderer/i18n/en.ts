@@ -13,6 +13,10 @@ export const en = {
   'app.serviceUnreachable': 'Cairn service not answering',
 
   'common.back': 'Back',
+  'preferences.theme': 'Appearance',
+  'theme.system': 'As the system is set',
+  'theme.light': 'Light',
+  'theme.dark': 'Dark',
   'leave.title': 'Leave without saving?',
   'leave.text': 'Your changes to {what} are not saved yet. Leaving this page discards them.',
   'leave.discard': 'Discard changes',

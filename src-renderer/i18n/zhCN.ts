@@ -14,6 +14,10 @@ export const zhCN: Messages = {
   'app.serviceUnreachable': 'Cairn 服务没有响应',
 
   'common.back': '返回',
+  'preferences.theme': '外观',
+  'theme.system': '跟随系统设置',
+  'theme.light': '浅色',
+  'theme.dark': '深色',
   'leave.title': '不保存就离开吗？',
   'leave.text': '你对{what}的修改尚未保存。离开此页面将丢弃这些修改。',
   'leave.discard': '丢弃修改',

@@ -496,7 +496,7 @@ const roundTrips: RoundTripCase[] = [
     operation: 'getPreferences',
     name: 'answers the defaults',
     run: async ({ client }) => {
-      expect(await client.getPreferences({})).toEqual({ language: 'en', startAtLogin: false, notifications: true, uploadLimit: null, downloadLimit: null });
+      expect(await client.getPreferences({})).toEqual({ language: 'en', startAtLogin: false, notifications: true, uploadLimit: null, downloadLimit: null, theme: 'system' });
     },
   },
   {
@@ -505,7 +505,7 @@ const roundTrips: RoundTripCase[] = [
     run: async ({ client, log }) => {
       const from = log.events.length;
       const preferences = await client.setPreferences({ language: 'zh-CN', uploadLimit: 1024 * 1024 });
-      expect(preferences).toEqual({ language: 'zh-CN', startAtLogin: false, notifications: true, uploadLimit: 1024 * 1024, downloadLimit: null });
+      expect(preferences).toEqual({ language: 'zh-CN', startAtLogin: false, notifications: true, uploadLimit: 1024 * 1024, downloadLimit: null, theme: 'system' });
       expect(await log.until((event) => event.kind === 'preferencesChanged', from)).toEqual({ kind: 'preferencesChanged', preferences });
       expect(await client.setPreferences({ uploadLimit: null })).toEqual({ ...preferences, uploadLimit: null });
     },

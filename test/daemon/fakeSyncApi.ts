@@ -84,6 +84,7 @@ const DEFAULT_PREFERENCES: Preferences = {
   notifications: true,
   uploadLimit: null,
   downloadLimit: null,
+  theme: 'system',
 };
 
 /** The texts of a conflict's versions in the fake; base null: both sides created the path. */

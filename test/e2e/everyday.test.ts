@@ -474,6 +474,64 @@ describe.skipIf(!CHROMIUM_FOUND)('everyday use of the UI, between two computers'
     await unlink(path.join(laptopRoot, 'Photos', 'link-out'));
   });
 
+  it('follows the OS’s dark setting, and a choice of light or dark in the preferences', async () => {
+    // Something in the trash, for the settings' picture.
+    await unlink(path.join(desktop.root, 'Work', 'Old', 'x.txt'));
+    await desktop.sync();
+    await eventually(async () => expect(await onLaptop('Work/Old/x.txt')).toBe(false), 45_000);
+    const background = () => page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+    const isDark = async () => {
+      const [r, g, b] = ((await background()).match(/\d+/g) ?? []).map(Number);
+      return (r ?? 255) + (g ?? 255) + (b ?? 255) < 3 * 80;
+    };
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.getByTestId('nav-preferences').click();
+    expect(await isDark()).toBe(true);
+    const select = page.getByLabel(en['preferences.theme']);
+    expect(await select.inputValue()).toBe('system');
+    await select.selectOption('light');
+    await eventually(async () => expect(await isDark()).toBe(false));
+    expect((await service.api.getPreferences({})).theme).toBe('light');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await select.selectOption('dark');
+    await eventually(async () => expect(await isDark()).toBe(true));
+    expect((await service.api.getPreferences({})).theme).toBe('dark');
+
+    // Every new screen in dark colours, in both languages.
+    for (const language of ['en', 'zh-CN'] as const) {
+      const messages = await setLanguage(language);
+      const tag = language === 'en' ? 'en' : 'zh';
+      await page.getByTestId('nav-preferences').click();
+      await screenshot(page, `everyday-dark-01-preferences-${tag}`);
+      await page.getByTestId('nav-libraries').click();
+      await service.api.pauseLibrary({ libraryId });
+      await writeFile(path.join(laptopRoot, 'Photos', `dark-${tag}.txt`), 'waiting');
+      await page.getByTestId('library-card').filter({ hasText: 'Documents' }).getByTestId('pending-work').waitFor();
+      await screenshot(page, `everyday-dark-02-libraries-${tag}`);
+      await service.api.resumeLibrary({ libraryId });
+      await openSettings(messages);
+      await page.getByTestId('trash-section').getByRole('button', { name: messages['trash.show'] }).click();
+      await page.getByTestId('trash-item').first().waitFor();
+      await screenshot(page, `everyday-dark-03-settings-${tag}`);
+      await page.getByRole('radio', { name: messages['selection.some'] }).check();
+      await page.getByTestId('folder-tree').locator('input[data-path="Photos"]').check();
+      await page.getByRole('button', { name: messages['selection.save'] }).click();
+      await page.getByTestId('selection-leaving').waitFor();
+      await screenshot(page, `everyday-dark-04-deselect-${tag}`);
+      await page.getByRole('dialog').getByRole('button', { name: messages['common.cancel'] }).click();
+      await page.getByTestId('nav-activity').click();
+      await page.getByRole('dialog', { name: messages['leave.title'] }).getByRole('button', { name: messages['leave.discard'] }).click();
+      await page.getByTestId('activity-screen').waitFor();
+      await screenshot(page, `everyday-dark-05-activity-${tag}`);
+      await page.getByRole('button', { name: messages['history.openOf'].replace('{path}', 'Plans/view.png') }).first().click();
+      await page.getByTestId('history-version').nth(1).getByRole('button', { name: messages['history.preview'] }).click();
+      await page.getByTestId('history-preview').locator('img').waitFor();
+      await screenshot(page, `everyday-dark-06-history-${tag}`);
+    }
+    await setLanguage('en');
+    await service.api.setPreferences({ theme: 'system' });
+  });
+
   it('ran without a script error or a Content-Security-Policy refusal', () => {
     expect(problems.errors).toEqual([]);
   });
