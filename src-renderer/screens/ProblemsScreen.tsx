@@ -30,6 +30,25 @@ const PROBLEM_KIND_KEYS: Readonly<Record<ProblemKind, MessageKey>> = {
   other: 'problemKind.other',
 };
 
+/** Each kind's sentence in the user's language; the service's own sentence is a detail (English). */
+const PROBLEM_MESSAGE_KEYS: Readonly<Record<ProblemKind, MessageKey | null>> = {
+  symlink: 'problemMessage.symlink',
+  'special-file': 'problemMessage.specialFile',
+  unreadable: 'problemMessage.unreadable',
+  changing: 'problemMessage.changing',
+  'invalid-name': 'problemMessage.invalidName',
+  'case-clash': 'problemMessage.caseClash',
+  'illegal-local-name': 'problemMessage.illegalLocalName',
+  'unsafe-path': 'problemMessage.unsafePath',
+  'root-missing': 'problemMessage.rootMissing',
+  'root-emptied': 'problemMessage.rootEmptied',
+  'mass-delete': 'problemMessage.massDelete',
+  other: null,
+};
+
+/** Kinds whose service sentence says more than the kind (a reason, counts): shown as a detail. */
+const DETAILED_KINDS: ReadonlySet<ProblemKind> = new Set(['invalid-name', 'mass-delete', 'unreadable', 'other']);
+
 export function ProblemsScreen() {
   const { state } = useSyncService();
   const i18n = useI18n();
@@ -59,7 +78,7 @@ export function ProblemsScreen() {
                     <span className="tag tag-attention">{i18n.t(PROBLEM_KIND_KEYS[problem.kind])}</span>
                     <span className="mono">{problem.path === '' ? (problem.name === '' ? i18n.t('problems.wholeLibrary') : problem.name) : problem.path}</span>
                   </p>
-                  <p className="problem-message">{problem.message}</p>
+                  <ProblemMessage problem={problem} />
                   <p className="muted small">{i18n.t('problems.since', { time: i18n.timeAgo(problem.firstSeenAt, now) })}</p>
                   <ProblemActions problem={problem} onIgnored={setIgnored} />
                 </li>
@@ -106,6 +125,24 @@ function ProblemActions({ problem, onIgnored }: { readonly problem: ProblemView;
         </button>
       </div>
       {error === null ? null : <ErrorNotice error={error} />}
+    </>
+  );
+}
+
+function ProblemMessage({ problem }: { readonly problem: ProblemView }) {
+  const { t } = useI18n();
+  const key = PROBLEM_MESSAGE_KEYS[problem.kind];
+  const subject = problem.path === '' ? problem.name : problem.path;
+  return (
+    <>
+      <p className="problem-message" data-testid="problem-message">
+        {key === null ? t('problemMessage.other') : t(key, { path: subject })}
+      </p>
+      {DETAILED_KINDS.has(problem.kind) && problem.message !== '' ? (
+        <p className="muted small problem-detail">
+          {t('error.detail')} {problem.message}
+        </p>
+      ) : null}
     </>
   );
 }

@@ -457,6 +457,9 @@ describe.skipIf(!CHROMIUM_FOUND)('everyday use of the UI, between two computers'
       const problem = page.getByTestId('problem').filter({ hasText: 'Photos/link-out' });
       await problem.waitFor({ timeout: 30_000 });
       await problem.getByRole('button', { name: messages['problems.revealOf'].replace('{path}', 'Photos/link-out') }).waitFor();
+      // The sentence is the user's language, never the service's English.
+      expect(await problem.getByTestId('problem-message').textContent()).toBe(messages['problemMessage.symlink'].replace('{path}', 'Photos/link-out'));
+      expect(await problem.textContent()).not.toContain('is a symlink');
       await screenshot(page, `everyday-15-problem-actions-${language === 'en' ? 'en' : 'zh'}`);
     }
     await setLanguage('en');
