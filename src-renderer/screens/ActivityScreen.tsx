@@ -111,13 +111,62 @@ function historyPathOf(entry: ActivityEntry): LibraryPath | null {
   }
 }
 
+/** The kinds the filter offers, each covering some entry kinds. */
+const KIND_FILTERS = {
+  all: null,
+  uploads: ['uploaded', 'kept-edit'],
+  downloads: ['downloaded'],
+  deletions: ['deleted', 'unselected'],
+  moves: ['moved'],
+  conflicts: ['conflict-found', 'conflict-merged'],
+  problems: ['problem-found'],
+} as const satisfies Record<string, readonly ActivityEntry['kind'][] | null>;
+type KindFilter = keyof typeof KIND_FILTERS;
+const KIND_FILTER_NAMES = Object.keys(KIND_FILTERS) as KindFilter[];
+
+/** The text an entry is searched by: its paths and its message. */
+function searchTextOf(entry: ActivityEntry): string {
+  switch (entry.kind) {
+    case 'moved':
+      return `${entry.from}\n${entry.to}`;
+    case 'conflict-found':
+    case 'conflict-merged':
+      return `${entry.path}\n${entry.conflictPath ?? ''}`;
+    case 'problem-found':
+      return `${entry.path}\n${entry.message}`;
+    default:
+      return entry.path;
+  }
+}
+
+/** A conflict copy's name, as Cairn makes them: "name (conflict DEVICE YYYY-MM-DD HHMMSS).ext". */
+const CONFLICT_COPY_NAME = / \(conflict .+ \d{4}-\d{2}-\d{2} \d{6}\)(\.[^./]*)?$/;
+
+export function isConflictCopy(path: string): boolean {
+  return CONFLICT_COPY_NAME.test(path.slice(path.lastIndexOf('/') + 1));
+}
+
 export function ActivityScreen({ onHistory }: { readonly onHistory: (libraryId: string, path: LibraryPath) => void }) {
   const { state, loadMoreActivity } = useSyncService();
   const i18n = useI18n();
   const now = useNow();
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<SyncApiError | null>(null);
+  const [libraryFilter, setLibraryFilter] = useState('');
+  const [kindFilter, setKindFilter] = useState<KindFilter>('all');
+  const [text, setText] = useState('');
   const activity = state.activity;
+  const kinds: readonly string[] | null = KIND_FILTERS[kindFilter];
+  const needle = text.trim().toLowerCase();
+  const shown = activity.entries.filter(
+    (entry) =>
+      (libraryFilter === '' || entry.libraryId === libraryFilter) &&
+      (kinds === null || kinds.includes(entry.kind)) &&
+      (needle === '' || searchTextOf(entry).toLowerCase().includes(needle)),
+  );
+  const filtering = libraryFilter !== '' || kinds !== null || needle !== '';
+  const libraryNames = new Map<string, string>();
+  for (const entry of activity.entries) libraryNames.set(entry.libraryId, entry.libraryName);
   // History is read through a library synced here; entries of a removed library have none.
   const synced = new Set((state.status?.libraries ?? []).map((library) => library.libraryId));
 
@@ -144,8 +193,48 @@ export function ActivityScreen({ onHistory }: { readonly onHistory: (libraryId: 
         </div>
       ) : null}
       {activity.entries.length === 0 ? null : (
+        <div className="activity-filters" role="search">
+          <div className="field">
+            <label className="field-label" htmlFor="activity-library">
+              {i18n.t('activity.filterLibrary')}
+            </label>
+            <select id="activity-library" className="select" value={libraryFilter} onChange={(event) => setLibraryFilter(event.target.value)}>
+              <option value="">{i18n.t('activity.allLibraries')}</option>
+              {[...libraryNames].map(([libraryId, name]) => (
+                <option key={libraryId} value={libraryId}>
+                  {name}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label className="field-label" htmlFor="activity-kind">
+              {i18n.t('activity.filterKind')}
+            </label>
+            <select id="activity-kind" className="select" value={kindFilter} onChange={(event) => setKindFilter(KIND_FILTER_NAMES.find((name) => name === event.target.value) ?? 'all')}>
+              {KIND_FILTER_NAMES.map((name) => (
+                <option key={name} value={name}>
+                  {i18n.t(`activity.kind.${name}`)}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field activity-search">
+            <label className="field-label" htmlFor="activity-text">
+              {i18n.t('activity.filterText')}
+            </label>
+            <input id="activity-text" className="input" type="search" value={text} onChange={(event) => setText(event.target.value)} />
+          </div>
+        </div>
+      )}
+      {filtering && activity.entries.length > 0 ? (
+        <p className="muted small" data-testid="activity-filter-note">
+          {i18n.t(activity.hasMore ? 'activity.filteredMore' : 'activity.filtered', { shown: i18n.count(shown.length), total: i18n.count(activity.entries.length) })}
+        </p>
+      ) : null}
+      {shown.length === 0 ? null : (
         <ol className="card activity-list" aria-label={i18n.t('activity.title')}>
-          {activity.entries.map((entry) => {
+          {shown.map((entry) => {
             const verb = activityVerb(entry);
             const historyPath = historyPathOf(entry);
             return (
@@ -156,7 +245,11 @@ export function ActivityScreen({ onHistory }: { readonly onHistory: (libraryId: 
                     <span className="activity-verb">{i18n.t(verb.key)}</span> <ActivitySubject entry={entry} i18n={i18n} />
                   </p>
                   <p className="activity-meta">
-                    <span>{entry.libraryName}</span> · <time dateTime={new Date(entry.at).toISOString()} title={i18n.dateTime(entry.at)}>{i18n.timeAgo(entry.at, now)}</time>
+                    <span>{entry.libraryName}</span> · <span>{i18n.timeAgo(entry.at, now)}</span> ·{' '}
+                    <time dateTime={new Date(entry.at).toISOString()} data-testid="activity-time">
+                      {i18n.exactTime(entry.at)}
+                    </time>
+                    {(entry.kind === 'uploaded' || entry.kind === 'downloaded') && isConflictCopy(entry.path) ? <span className="tag tag-attention activity-copy">{i18n.t('activity.conflictCopyTag')}</span> : null}
                   </p>
                 </div>
                 {historyPath === null || !synced.has(entry.libraryId) ? null : (

@@ -477,6 +477,34 @@ describe.skipIf(!CHROMIUM_FOUND)('everyday use of the UI, between two computers'
     await unlink(path.join(laptopRoot, 'Photos', 'link-out'));
   });
 
+  it('filters the activity by library, kind and name, and shows exact times', async () => {
+    for (const language of ['en', 'zh-CN'] as const) {
+      const messages = await setLanguage(language);
+      await page.getByTestId('nav-activity').click();
+      const entries = page.getByTestId('activity-entry');
+      await entries.first().waitFor();
+      const total = await entries.count();
+      expect(await entries.first().getByTestId('activity-time').textContent()).toMatch(/\d:\d\d:\d\d/);
+      await page.getByLabel(messages['activity.filterLibrary']).selectOption({ label: 'Documents' });
+      await page.getByLabel(messages['activity.filterKind']).selectOption('downloads');
+      await eventually(async () => expect(await entries.count()).toBeLessThan(total));
+      expect(new Set(await entries.evaluateAll((items) => items.map((item) => item.getAttribute('data-kind'))))).toEqual(new Set(['downloaded']));
+      await page.getByLabel(messages['activity.filterText']).fill('plans/');
+      await eventually(async () => {
+        const texts = await entries.allTextContents();
+        expect(texts.length).toBeGreaterThan(0);
+        for (const text of texts) expect(text).toContain('Plans/');
+      });
+      expect(await page.getByTestId('activity-filter-note').textContent()).toContain(String(total));
+      await screenshot(page, `everyday-16-activity-filtered-${language === 'en' ? 'en' : 'zh'}`);
+      await page.getByLabel(messages['activity.filterKind']).selectOption('all');
+      await page.getByLabel(messages['activity.filterText']).fill('');
+      await page.getByLabel(messages['activity.filterLibrary']).selectOption('');
+      await eventually(async () => expect(await entries.count()).toBe(total));
+    }
+    await setLanguage('en');
+  });
+
   it('follows the OS’s dark setting, and a choice of light or dark in the preferences', async () => {
     // Something in the trash, for the settings' picture.
     await unlink(path.join(desktop.root, 'Work', 'Old', 'x.txt'));
