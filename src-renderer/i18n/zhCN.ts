@@ -185,7 +185,7 @@ export const zhCN: Messages = {
   'selection.save': '保存选择',
   'selection.confirmTitle': '要从此电脑移除 {files}（{bytes}）吗？',
   'selection.confirmText': '下面列出的内容将不再同步到此电脑。其中的文件会从此电脑移除，但仍保留在服务器上；重新勾选即可恢复。在此处修改过但尚未上传的文件会保留在磁盘上。',
-  'selection.leavingGroup': '{files}，{bytes}',
+  'selection.leavingGroup': '{files}，共 {bytes}',
   'selection.confirm': '从此电脑移除',
   'selection.saved': '选择已保存，Cairn 正在同步这一更改。',
 
@@ -263,7 +263,6 @@ export const zhCN: Messages = {
   'library.ownedByYou': '我的',
   'library.sharedBy': '{owner} 共享 · {role}',
   'pending.waiting': '等待同步：{list}。',
-  'pending.separator': '，',
   'pending.upload': '{files}（{bytes}）待上传',
   'pending.download': '{files}（{bytes}）待下载',
   'pending.deleteOnServer_one': '{count} 项删除待在服务器上执行',

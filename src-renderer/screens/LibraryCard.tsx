@@ -217,7 +217,7 @@ function PendingWorkLine({ library }: { readonly library: LibraryView }) {
   const nothing = parts.length === 0;
   return (
     <p className={`library-detail ${nothing ? 'muted' : 'library-pending'}`} data-testid="pending-work" data-nothing={nothing}>
-      {nothing ? t(pending.download === null ? 'pending.nothingUp' : 'pending.nothing') : t('pending.waiting', { list: parts.join(t('pending.separator')) })}
+      {nothing ? t(pending.download === null ? 'pending.nothingUp' : 'pending.nothing') : t('pending.waiting', { list: new Intl.ListFormat(i18n.language, { type: 'conjunction' }).format(parts) })}
       {!nothing && pending.download === null ? ` ${t('pending.downUnknown')}` : null}
     </p>
   );

@@ -419,6 +419,57 @@ const roundTrips: RoundTripCase[] = [
     },
   },
   {
+    operation: 'getVersionPreview',
+    name: 'says what a version holds',
+    run: async ({ client, fake }) => {
+      fake.addRemoteFile(PHOTOS, lp('2024/later.jpg'), 2048);
+      expect(await client.getVersionPreview({ libraryId: PHOTOS, path: lp('2024/later.jpg'), rev: 1 })).toEqual({ kind: 'binary', reason: 'not-text' });
+    },
+  },
+  {
+    operation: 'listTrash',
+    name: 'lists the deleted files of a library',
+    run: async ({ client }) => {
+      expect(await client.listTrash({ libraryId: PHOTOS })).toEqual({ items: [], hasMore: false });
+    },
+  },
+  {
+    operation: 'previewSelection',
+    name: 'says what a new selection would take off this computer',
+    run: async ({ client }) => {
+      expect(await client.previewSelection({ libraryId: PHOTOS, selection: null })).toEqual({ leaving: [] });
+    },
+  },
+  {
+    operation: 'getPendingWork',
+    name: 'counts what waits to go up and down',
+    run: async ({ client }) => {
+      const { pending } = await client.getPendingWork({ libraryId: PHOTOS });
+      expect(pending).toMatchObject({ deleteOnServer: 0, download: { files: 0, bytes: 0 }, deleteHere: 0 });
+    },
+  },
+  {
+    operation: 'listMembers',
+    name: 'lists who can use a library',
+    run: async ({ client }) => {
+      expect(await client.listMembers({ libraryId: TEAM })).toEqual({ members: [{ user: 'bob', role: 'owner' }] });
+    },
+  },
+  {
+    operation: 'setMember',
+    name: 'refuses a user the server does not know',
+    run: async ({ client }) => {
+      expect((await rejection(client.setMember({ libraryId: PHOTOS, user: 'nobody', role: 'ro' }))).code).toBe('not-found');
+    },
+  },
+  {
+    operation: 'removeMember',
+    name: 'refuses to remove someone who is not a member',
+    run: async ({ client }) => {
+      expect((await rejection(client.removeMember({ libraryId: PHOTOS, user: 'nobody' }))).code).toBe('not-found');
+    },
+  },
+  {
     operation: 'restoreVersion',
     name: 'says so when there is no earlier version',
     run: async ({ client, fake }) => {
