@@ -343,7 +343,8 @@ export const activityEntrySchema = z.discriminatedUnion('kind', [
    * merge stay in the server's history (the copy's under `conflictPath`).
    */
   z.object({ ...activityBase, kind: z.literal('conflict-merged'), path: libraryPathSchema, conflictPath: libraryPathSchema.nullable() }),
-  z.object({ ...activityBase, kind: z.literal('problem-found'), path: folderPathSchema, message: z.string() }),
+  /** `problemKind` picks the sentence in the user's language; lines recorded before it existed lack it. */
+  z.object({ ...activityBase, kind: z.literal('problem-found'), path: folderPathSchema, message: z.string(), problemKind: problemKindSchema.optional() }),
   /**
    * Another device deleted a file that was changed here meanwhile: the edit won, so the file
    * stayed here and went up to the server again (nothing was deleted on this computer).

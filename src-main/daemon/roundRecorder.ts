@@ -17,6 +17,7 @@ import type { ChangesResponse, CommitResponse, Entry, Frame } from '../../shared
 import type { ConflictRecord, IgnoreMatcher, LibraryRecord, ProblemRecord, RoundSummary, ServerClient } from '../engine/index.js';
 import type { ActivityDraft } from './activityLog.js';
 import type { BandwidthLimiter } from './bandwidthLimiter.js';
+import { problemKindOf } from './syncViews.js';
 
 /** Incoming changes kept per library until a round completes; a flood beyond this is summarized away. */
 const MAX_PENDING_INCOMING = 5_000;
@@ -100,7 +101,7 @@ export class RoundRecorder {
     for (const problem of state.problems) {
       const key = `${problem.kind}\u0000${problem.path}\u0000${problem.name}`;
       current.add(key);
-      if (facts.knownProblems !== null && !facts.knownProblems.has(key)) drafts.push({ kind: 'problem-found', path: problem.path, message: problem.message });
+      if (facts.knownProblems !== null && !facts.knownProblems.has(key)) drafts.push({ kind: 'problem-found', path: problem.path, message: problem.message, problemKind: problemKindOf(problem.kind) });
     }
     facts.knownProblems = current;
     return drafts;

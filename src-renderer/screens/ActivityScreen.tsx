@@ -11,6 +11,7 @@ import type { MessageKey } from '../i18n/en.js';
 import { useI18n } from '../i18n/I18nContext.js';
 import type { Translator } from '../i18n/translate.js';
 import { toApiError } from '../state/errorText.js';
+import { PROBLEM_MESSAGE_KEYS } from './ProblemsScreen.js';
 import { useSyncService } from '../state/SyncServiceContext.js';
 
 function unhandled(value: never): never {
@@ -71,13 +72,16 @@ function ActivitySubject({ entry, i18n }: { readonly entry: ActivityEntry; reado
           <span className="activity-extra">{i18n.t('activity.mergedNote')}</span>
         </>
       );
-    case 'problem-found':
+    case 'problem-found': {
+      // The sentence in the user's language when the kind is known; older lines keep the service's.
+      const key = entry.problemKind === undefined ? null : PROBLEM_MESSAGE_KEYS[entry.problemKind];
       return (
         <>
           <span className="activity-path">{entry.path === '' ? i18n.t('problems.wholeLibrary') : entry.path}</span>
-          <span className="activity-extra">{entry.message}</span>
+          <span className="activity-extra">{key === null ? entry.message : i18n.t(key, { path: entry.path })}</span>
         </>
       );
+    }
     case 'kept-edit':
       return (
         <>

@@ -31,7 +31,7 @@ const PROBLEM_KIND_KEYS: Readonly<Record<ProblemKind, MessageKey>> = {
 };
 
 /** Each kind's sentence in the user's language; the service's own sentence is a detail (English). */
-const PROBLEM_MESSAGE_KEYS: Readonly<Record<ProblemKind, MessageKey | null>> = {
+export const PROBLEM_MESSAGE_KEYS: Readonly<Record<ProblemKind, MessageKey | null>> = {
   symlink: 'problemMessage.symlink',
   'special-file': 'problemMessage.specialFile',
   unreadable: 'problemMessage.unreadable',

@@ -461,6 +461,11 @@ describe.skipIf(!CHROMIUM_FOUND)('everyday use of the UI, between two computers'
       expect(await problem.getByTestId('problem-message').textContent()).toBe(messages['problemMessage.symlink'].replace('{path}', 'Photos/link-out'));
       expect(await problem.textContent()).not.toContain('is a symlink');
       await screenshot(page, `everyday-15-problem-actions-${language === 'en' ? 'en' : 'zh'}`);
+      // So does its line in Activity.
+      await page.getByTestId('nav-activity').click();
+      const line = page.locator('[data-testid="activity-entry"][data-kind="problem-found"]').filter({ hasText: 'Photos/link-out' }).first();
+      await eventually(async () => expect(await line.textContent({ timeout: 2_000 })).toContain(messages['problemMessage.symlink'].replace('{path}', 'Photos/link-out')));
+      await page.getByTestId('nav-problems').click();
     }
     await setLanguage('en');
     const problem = page.getByTestId('problem').filter({ hasText: 'Photos/link-out' });
