@@ -12,7 +12,6 @@ import { toApiError } from '../state/errorText.js';
 import { isPaused, progressFigures, progressOf, progressText, stateExplanation } from '../state/libraryStatus.js';
 import type { FileProgress } from '../state/syncState.js';
 import { useSyncService } from '../state/SyncServiceContext.js';
-import { ROLE_KEYS } from './SharingSection.js';
 
 export type LibraryLink = 'settings' | 'problems' | 'conflicts';
 
@@ -40,6 +39,9 @@ export function LibraryCard({
   const figures = progress === null ? null : progressFigures(progress);
   const explanation = stateExplanation(state);
   const paused = isPaused(state);
+  // The owner and role this device last learnt in a round, else what the server's list says.
+  const role = library.role ?? access?.role ?? null;
+  const owner = library.owner ?? access?.owner ?? null;
 
   const run = async (work: () => Promise<LibraryView | null>) => {
     setBusy(true);
@@ -66,9 +68,18 @@ export function LibraryCard({
           <p className="library-root" title={library.localRoot}>
             {library.localRoot}
           </p>
-          {access === null ? null : (
-            <p className="library-access" data-testid="library-access" data-role={access.role}>
-              {access.role === 'owner' ? t('library.ownedByYou') : t('library.sharedBy', { owner: access.owner, role: t(ROLE_KEYS[access.role]) })}
+          {role === null || owner === null ? null : (
+            <p className="library-access" data-testid="library-access" data-role={role}>
+              {role === 'owner' ? (
+                <span>{t('library.ownedByYou')}</span>
+              ) : (
+                <>
+                  <span>{t('library.ownedBy', { owner })}</span>
+                  <span className={role === 'ro' ? 'tag tag-attention' : 'tag'} title={role === 'ro' ? t('library.readOnlyHint') : undefined}>
+                    {t(role === 'ro' ? 'library.readOnly' : 'library.readWrite')}
+                  </span>
+                </>
+              )}
             </p>
           )}
         </div>

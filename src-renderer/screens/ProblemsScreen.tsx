@@ -27,6 +27,7 @@ const PROBLEM_KIND_KEYS: Readonly<Record<ProblemKind, MessageKey>> = {
   'root-missing': 'problemKind.rootMissing',
   'root-emptied': 'problemKind.rootEmptied',
   'mass-delete': 'problemKind.massDelete',
+  'read-only': 'problemKind.readOnly',
   other: 'problemKind.other',
 };
 
@@ -43,6 +44,7 @@ export const PROBLEM_MESSAGE_KEYS: Readonly<Record<ProblemKind, MessageKey | nul
   'root-missing': 'problemMessage.rootMissing',
   'root-emptied': 'problemMessage.rootEmptied',
   'mass-delete': 'problemMessage.massDelete',
+  'read-only': 'problemMessage.readOnly',
   other: null,
 };
 

@@ -395,7 +395,7 @@ describe.skipIf(!CHROMIUM_FOUND)('everyday use of the UI, between two computers'
         const messages = await setLanguage(language);
         await page.getByTestId('nav-libraries').click();
         const access = page.getByTestId('library-card').filter({ hasText: 'Designs' }).getByTestId('library-access');
-        await eventually(async () => expect(await access.textContent({ timeout: 2_000 })).toBe(messages['library.sharedBy'].replace('{owner}', 'carol').replace('{role}', messages['role.ro'])));
+        await eventually(async () => expect(await access.textContent({ timeout: 2_000 })).toBe(messages['library.ownedBy'].replace('{owner}', 'carol') + messages['library.readOnly']));
         expect(await page.getByTestId('library-card').filter({ hasText: 'Documents' }).getByTestId('library-access').textContent()).toBe(messages['library.ownedByYou']);
         await screenshot(page, `everyday-12-libraries-shared-${language === 'en' ? 'en' : 'zh'}`);
       }
