@@ -13,9 +13,8 @@
 // leaves at most a pack nobody points to, whose chunks were never acknowledged. Packs are never
 // modified after the rename. Temporary files a crash left behind are removed at a later open.
 //
-// A pack is the magic PACK_MAGIC followed by the chunks as protocol frames ([32-byte id]
-// [4-byte big-endian length][bytes], see shared/protocol/frames.ts), so a pack describes itself
-// and can be checked or re-indexed without the index.
+// Packs are in the format of packFormat.ts (magic, then protocol frames), the same bytes the
+// S3 chunk store keeps as objects.
 //
 // Data folders written before packs existed hold one file per chunk under
 // <root>/<ownerId>/<ab>/<cd>/<id> ("loose" chunks); they are still read, never written.
@@ -28,10 +27,10 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { CHUNK_ID_PATTERN } from '../../shared/model.js';
 import type { ChunkId } from '../../shared/model.js';
-import { FRAME_HEADER_BYTES, encodeFrameHeader } from '../../shared/protocol/index.js';
 import { ChunkIndex } from './chunkIndex.js';
 import type { ChunkLocation } from './chunkIndex.js';
 import type { ChunkStore, StoredChunk } from './chunkStore.js';
+import { encodePack } from './packFormat.js';
 
 /** Temporary files end with this; a leftover one (after a crash) is never read as a chunk. */
 export const TEMPORARY_SUFFIX = '.partial';
@@ -39,8 +38,7 @@ export const TEMPORARY_SUFFIX = '.partial';
 /** Pack files end with this. */
 export const PACK_SUFFIX = '.pack';
 
-/** The first bytes of every pack file: "CAIRNPK1". */
-export const PACK_MAGIC: Uint8Array = new Uint8Array([0x43, 0x41, 0x49, 0x52, 0x4e, 0x50, 0x4b, 0x31]);
+export { PACK_MAGIC } from './packFormat.js';
 
 /** Under the root; owner ids cannot contain a dot, so these never clash with an owner's folder. */
 const TEMPORARY_FOLDER = '.temporary';
@@ -268,15 +266,7 @@ export class FsChunkStore implements ChunkStore {
     const target = this.packPath(ownerId, name);
     const folder = path.dirname(target);
     const temporary = path.join(this.root, TEMPORARY_FOLDER, `${name}${PACK_SUFFIX}${TEMPORARY_SUFFIX}`);
-    const buffers: Uint8Array[] = [PACK_MAGIC];
-    const locations: { id: ChunkId; offset: number; size: number }[] = [];
-    let offset = PACK_MAGIC.length;
-    for (const chunk of chunks) {
-      buffers.push(encodeFrameHeader(chunk.id, chunk.bytes.length), chunk.bytes);
-      offset += FRAME_HEADER_BYTES;
-      locations.push({ id: chunk.id, offset, size: chunk.bytes.length });
-      offset += chunk.bytes.length;
-    }
+    const { buffers, chunks: locations, bytes } = encodePack(chunks);
     await this.ensureFolder(folder);
     let renamed = false;
     try {
@@ -293,7 +283,7 @@ export class FsChunkStore implements ChunkStore {
       if (!renamed) await rm(temporary, { force: true });
     }
     await fsyncFolder(folder);
-    this.index.addPack({ ownerId, name, bytes: offset, createdAt: Date.now(), chunks: locations });
+    this.index.addPack({ ownerId, name, bytes, createdAt: Date.now(), chunks: locations });
   }
 
   private async readPacked(ownerId: string, id: ChunkId, location: ChunkLocation): Promise<Uint8Array> {

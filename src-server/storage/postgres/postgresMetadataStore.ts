@@ -1,0 +1,634 @@
+// The scale-out metadata store: the same MetadataStore as the embedded SQLite one, on
+// PostgreSQL, so any number of server instances can share it. It passes the same conformance
+// suite (test/server/storageConformance.ts).
+//
+// A commit is one READ COMMITTED transaction whose first statement locks the library's row
+// (SELECT head_seq ... FOR UPDATE). Commits to one library therefore run one at a time across
+// all instances, each statement after the lock sees every commit that finished before it, the
+// revs a commit takes (head_seq + 1 ...) are written with head_seq in the same transaction, and
+// a rollback or a killed instance gives them back: the feed has no gaps, and no reader sees rev
+// r + 1 before rev r. (A SEQUENCE would let a later rev become visible first, and a polling
+// client would skip the earlier one for good.) Commits to different libraries run in parallel.
+//
+// The commit rules (commitRules.ts) read synchronously; here the reads are round trips. So the
+// store prefetches what the rules will ask for (the heads of every named path and its
+// ancestors), runs the rules over that, and if they asked for something it had not fetched
+// (a folder's live descendants, say) fetches it and runs them again. The rules are a pure
+// function and the lock is held throughout, so the last run decides alone.
+
+import type { PoolClient } from 'pg';
+import type { ChunkId, ChunkingParams } from '../../../shared/model.js';
+import { ancestorPaths } from '../../../shared/paths.js';
+import type { LibraryPath } from '../../../shared/paths.js';
+import type { Change, Entry, LibraryRole } from '../../../shared/protocol/index.js';
+import { applyChanges } from '../../commitRules.js';
+import type { CommitReader } from '../../commitRules.js';
+import { NameTakenError } from '../metadataStore.js';
+import type {
+  ChunkLinkStore,
+  CommitInput,
+  CommitOutcome,
+  LibraryAccess,
+  LibraryStore,
+  MemberRecord,
+  MetadataStore,
+  Page,
+  TokenRecord,
+  TokenStore,
+  UserRecord,
+  UserStore,
+  VersionStore,
+} from '../metadataStore.js';
+import { decodeChunkList, encodeChunkList } from '../sqliteMetadataStore.js';
+import { sqlState } from './postgresDatabase.js';
+import type { PostgresDatabase } from './postgresDatabase.js';
+import { commitNotification } from './postgresNotifier.js';
+
+interface UserRow {
+  id: string;
+  name: string;
+  admin: boolean;
+  password_hash: string;
+  created_at: number;
+  removed_at: number | null;
+}
+
+interface TokenRow {
+  id: string;
+  user_id: string;
+  device_name: string;
+  created_at: number;
+  last_used_at: number;
+}
+
+interface LibraryRow {
+  id: string;
+  name: string;
+  owner_id: string;
+  owner_name: string;
+  chunking: ChunkingParams;
+  head_seq: number;
+  created_at: number;
+  deleted_at: number | null;
+  role: LibraryRole;
+}
+
+interface VersionRow {
+  rev: number;
+  path: string;
+  kind: 'file' | 'dir';
+  deleted: boolean;
+  size: number;
+  mtime_ms: number;
+  executable: boolean;
+  content_hash: string;
+  chunks: Buffer;
+  moved_from: string | null;
+  moved_to: string | null;
+  device: string;
+  user_name: string;
+  committed_at: number;
+}
+
+const VERSION_COLUMNS =
+  'v.rev, v.path, v.kind, v.deleted, v.size, v.mtime_ms, v.executable, v.content_hash, v.chunks, v.moved_from, v.moved_to, v.device, v.user_name, v.committed_at';
+
+const HEAD_JOIN = 'FROM heads h JOIN versions v ON v.library_id = h.library_id AND v.rev = h.rev';
+
+/** Most ids in one `= ANY($n)` lookup: beyond this the planner scans a whole library's chunks. */
+const LOOKUP_BATCH = 1000;
+
+function toEntry(row: VersionRow): Entry {
+  const entry: Entry = {
+    path: row.path as LibraryPath,
+    kind: row.kind,
+    deleted: row.deleted,
+    rev: row.rev,
+    size: row.size,
+    mtimeMs: row.mtime_ms,
+    executable: row.executable,
+    chunks: decodeChunkList(row.chunks),
+    contentHash: row.content_hash,
+    device: row.device,
+    userName: row.user_name,
+    committedAt: row.committed_at,
+  };
+  return {
+    ...entry,
+    ...(row.moved_from === null ? {} : { movedFrom: row.moved_from as LibraryPath }),
+    ...(row.moved_to === null ? {} : { movedTo: row.moved_to as LibraryPath }),
+  };
+}
+
+function toUser(row: UserRow): UserRecord {
+  return { id: row.id, name: row.name, admin: row.admin, passwordHash: row.password_hash, createdAt: row.created_at, removedAt: row.removed_at };
+}
+
+function toToken(row: TokenRow): TokenRecord {
+  return { id: row.id, userId: row.user_id, deviceName: row.device_name, createdAt: row.created_at, lastUsedAt: row.last_used_at };
+}
+
+function toLibrary(row: LibraryRow): LibraryAccess {
+  return {
+    id: row.id,
+    name: row.name,
+    ownerId: row.owner_id,
+    ownerName: row.owner_name,
+    chunking: row.chunking,
+    headSeq: row.head_seq,
+    createdAt: row.created_at,
+    deletedAt: row.deleted_at,
+    role: row.role,
+  };
+}
+
+const isUniqueViolation = (error: unknown) => sqlState(error) === '23505';
+
+/** The first path after every path below `folder`: '/' is 0x2f and '0' is 0x30. */
+function subtreeEnd(folder: string): string {
+  return `${folder}0`;
+}
+
+/** Splits ids into lookup batches. */
+function batches<Item>(items: readonly Item[], size = LOOKUP_BATCH): Item[][] {
+  const result: Item[][] = [];
+  for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
+  return result;
+}
+
+const hexToBytes = (id: ChunkId) => Buffer.from(id, 'hex');
+
+function page<Item>(rows: Item[], limit: number): Page<Item> {
+  return { items: rows.slice(0, limit), hasMore: rows.length > limit };
+}
+
+export class PostgresMetadataStore implements MetadataStore {
+  readonly users: UserStore;
+  readonly tokens: TokenStore;
+  readonly libraries: LibraryStore;
+  readonly chunks: ChunkLinkStore;
+  readonly versions: VersionStore;
+
+  constructor(private readonly db: PostgresDatabase) {
+    this.users = this.createUserStore();
+    this.tokens = this.createTokenStore();
+    this.libraries = this.createLibraryStore();
+    this.chunks = this.createChunkLinkStore();
+    this.versions = this.createVersionStore();
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  private createUserStore(): UserStore {
+    const db = this.db;
+    return {
+      async create(user) {
+        try {
+          await db.query('INSERT INTO users (id, name, admin, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)', [
+            user.id,
+            user.name,
+            user.admin,
+            user.passwordHash,
+            user.createdAt,
+          ]);
+        } catch (error) {
+          if (isUniqueViolation(error)) throw new NameTakenError(`a user named ${user.name} exists already`);
+          throw error;
+        }
+      },
+      async byName(name) {
+        const { rows } = await db.query<UserRow>('SELECT * FROM users WHERE name = $1', [name]);
+        return rows[0] === undefined ? null : toUser(rows[0]);
+      },
+      async byId(id) {
+        const { rows } = await db.query<UserRow>('SELECT * FROM users WHERE id = $1', [id]);
+        return rows[0] === undefined ? null : toUser(rows[0]);
+      },
+      async list() {
+        return (await db.query<UserRow>('SELECT * FROM users ORDER BY name')).rows.map(toUser);
+      },
+      async setPasswordHash(id, passwordHash) {
+        await db.query('UPDATE users SET password_hash = $1 WHERE id = $2', [passwordHash, id]);
+      },
+      async setAdmin(id, admin) {
+        await db.query('UPDATE users SET admin = $1 WHERE id = $2', [admin, id]);
+      },
+      async remove(id, at) {
+        await db.transaction(async (client) => {
+          await client.query('UPDATE users SET removed_at = $1 WHERE id = $2 AND removed_at IS NULL', [at, id]);
+          await client.query('DELETE FROM tokens WHERE user_id = $1', [id]);
+          await client.query('DELETE FROM members WHERE user_id = $1', [id]);
+          await client.query('UPDATE libraries SET deleted_at = $1 WHERE owner_id = $2 AND deleted_at IS NULL', [at, id]);
+        });
+      },
+    };
+  }
+
+  private createTokenStore(): TokenStore {
+    const db = this.db;
+    const columns = 'id, user_id, device_name, created_at, last_used_at';
+    return {
+      async create(token) {
+        await db.query('INSERT INTO tokens (id, user_id, token_hash, device_name, created_at, last_used_at) VALUES ($1, $2, $3, $4, $5, $6)', [
+          token.id,
+          token.userId,
+          Buffer.from(token.tokenHash),
+          token.deviceName,
+          token.createdAt,
+          token.lastUsedAt,
+        ]);
+      },
+      async findByHash(tokenHash) {
+        const { rows } = await db.query<TokenRow>(
+          'SELECT t.id, t.user_id, t.device_name, t.created_at, t.last_used_at FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND u.removed_at IS NULL',
+          [Buffer.from(tokenHash)],
+        );
+        return rows[0] === undefined ? null : toToken(rows[0]);
+      },
+      async touch(id, at) {
+        await db.query('UPDATE tokens SET last_used_at = $1 WHERE id = $2', [at, id]);
+      },
+      async listForUser(userId) {
+        return (await db.query<TokenRow>(`SELECT ${columns} FROM tokens WHERE user_id = $1 ORDER BY created_at, id`, [userId])).rows.map(toToken);
+      },
+      async revoke(userId, id) {
+        return ((await db.query('DELETE FROM tokens WHERE user_id = $1 AND id = $2', [userId, id])).rowCount ?? 0) > 0;
+      },
+      async revokeAllForUser(userId) {
+        return (await db.query('DELETE FROM tokens WHERE user_id = $1', [userId])).rowCount ?? 0;
+      },
+    };
+  }
+
+  private createLibraryStore(): LibraryStore {
+    const db = this.db;
+    // $1 is always the user the role is computed for.
+    const selectLibrary = `
+      SELECT l.id, l.name, l.owner_id, u.name AS owner_name, l.chunking, l.head_seq, l.created_at, l.deleted_at,
+             CASE WHEN l.owner_id = $1 THEN 'owner' ELSE m.role END AS role
+      FROM libraries l
+      JOIN users u ON u.id = l.owner_id
+      LEFT JOIN members m ON m.library_id = l.id AND m.user_id = $1`;
+    const nameTaken = (name: string) => new NameTakenError(`you already have a library named ${JSON.stringify(name)}`);
+    return {
+      async create(library) {
+        try {
+          await db.query('INSERT INTO libraries (id, name, owner_id, chunking, created_at) VALUES ($1, $2, $3, $4, $5)', [
+            library.id,
+            library.name,
+            library.ownerId,
+            JSON.stringify(library.chunking),
+            library.createdAt,
+          ]);
+        } catch (error) {
+          if (isUniqueViolation(error)) throw nameTaken(library.name);
+          throw error;
+        }
+      },
+      async accessFor(libraryId, userId) {
+        const { rows } = await db.query<LibraryRow>(`${selectLibrary} WHERE l.id = $2 AND (l.owner_id = $1 OR m.user_id IS NOT NULL)`, [userId, libraryId]);
+        return rows[0] === undefined ? null : toLibrary(rows[0]);
+      },
+      async listFor(userId, which) {
+        // Only the owner can restore a library, so the trash lists only the caller's own libraries.
+        const sql =
+          which === 'live'
+            ? `${selectLibrary} WHERE (l.owner_id = $1 OR m.user_id IS NOT NULL) AND l.deleted_at IS NULL ORDER BY l.name, l.id`
+            : `${selectLibrary} WHERE l.owner_id = $1 AND l.deleted_at IS NOT NULL ORDER BY l.deleted_at DESC, l.id`;
+        return (await db.query<LibraryRow>(sql, [userId])).rows.map(toLibrary);
+      },
+      async rename(libraryId, name) {
+        try {
+          await db.query('UPDATE libraries SET name = $1 WHERE id = $2', [name, libraryId]);
+        } catch (error) {
+          if (isUniqueViolation(error)) throw nameTaken(name);
+          throw error;
+        }
+      },
+      async setDeletedAt(libraryId, deletedAt) {
+        try {
+          await db.query('UPDATE libraries SET deleted_at = $1 WHERE id = $2', [deletedAt, libraryId]);
+        } catch (error) {
+          if (isUniqueViolation(error)) throw new NameTakenError('you already have a live library with the same name: rename it first');
+          throw error;
+        }
+      },
+      async members(libraryId) {
+        const { rows } = await db.query<{ user_id: string; user_name: string; role: LibraryRole }>(
+          `SELECT u.id AS user_id, u.name AS user_name, 'owner' AS role, 0 AS rank FROM libraries l JOIN users u ON u.id = l.owner_id WHERE l.id = $1
+           UNION ALL
+           SELECT u.id, u.name, m.role, 1 FROM members m JOIN users u ON u.id = m.user_id WHERE m.library_id = $1
+           ORDER BY rank, user_name`,
+          [libraryId],
+        );
+        return rows.map((row): MemberRecord => ({ userId: row.user_id, userName: row.user_name, role: row.role }));
+      },
+      async setMember(libraryId, userId, role) {
+        await db.query(
+          'INSERT INTO members (library_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT (library_id, user_id) DO UPDATE SET role = excluded.role',
+          [libraryId, userId, role],
+        );
+      },
+      async removeMember(libraryId, userId) {
+        return ((await db.query('DELETE FROM members WHERE library_id = $1 AND user_id = $2', [libraryId, userId])).rowCount ?? 0) > 0;
+      },
+    };
+  }
+
+  private createChunkLinkStore(): ChunkLinkStore {
+    const db = this.db;
+    return {
+      async missing(libraryId, ids) {
+        const unique = [...new Set(ids)];
+        const present = new Set<ChunkId>();
+        for (const batch of batches(unique)) {
+          const { rows } = await db.query<{ id: string }>(
+            "SELECT encode(chunk_id, 'hex') AS id FROM library_chunks WHERE library_id = $1 AND chunk_id = ANY($2::bytea[])",
+            [libraryId, batch.map(hexToBytes)],
+          );
+          for (const row of rows) present.add(row.id);
+        }
+        return unique.filter((id) => !present.has(id));
+      },
+      async link(libraryId, chunks) {
+        // Sorted and without duplicates: one upsert may not touch a row twice, and two
+        // concurrent links of overlapping sets must lock rows in the same order (no deadlock).
+        const bySize = new Map<ChunkId, number>();
+        for (const chunk of chunks) bySize.set(chunk.id, chunk.size);
+        const sorted = [...bySize.keys()].sort();
+        const now = Date.now();
+        for (const batch of batches(sorted)) {
+          await db.query(
+            `INSERT INTO library_chunks (library_id, chunk_id, size, linked_at)
+             SELECT $1, id, size, $4 FROM unnest($2::bytea[], $3::integer[]) AS input(id, size)
+             ON CONFLICT (library_id, chunk_id) DO UPDATE SET linked_at = excluded.linked_at`,
+            [libraryId, batch.map(hexToBytes), batch.map((id) => bySize.get(id)!), now],
+          );
+        }
+      },
+    };
+  }
+
+  private createVersionStore(): VersionStore {
+    const db = this.db;
+    // The version of each path current at seq: the one with the greatest rev <= seq.
+    const asOf = `
+      FROM heads h JOIN LATERAL (
+        SELECT * FROM versions x WHERE x.library_id = h.library_id AND x.path = h.path AND x.rev <= $2 ORDER BY x.rev DESC LIMIT 1
+      ) v ON true
+      WHERE h.library_id = $1 AND NOT v.deleted`;
+
+    const headSeqOf = async (libraryId: string) =>
+      (await db.query<{ head_seq: number }>('SELECT head_seq FROM libraries WHERE id = $1', [libraryId])).rows[0]?.head_seq ?? 0;
+
+    return {
+      commit: (input) => db.transaction((client) => commitIn(client, input)),
+      async changes(libraryId, after, limit) {
+        // One statement, so one snapshot: the head is never below the last rev returned.
+        const { rows } = await db.query<VersionRow & { head: number }>(
+          `SELECT l.head_seq AS head, x.* FROM libraries l
+           LEFT JOIN LATERAL (
+             SELECT ${VERSION_COLUMNS} ${HEAD_JOIN} WHERE h.library_id = l.id AND h.rev > $2 ORDER BY h.rev LIMIT $3
+           ) x ON true
+           WHERE l.id = $1`,
+          [libraryId, after, limit + 1],
+        );
+        const head = rows[0]?.head ?? 0;
+        const entries = rows.filter((row) => row.rev !== null).map(toEntry);
+        return { ...page(entries, limit), headSeq: head };
+      },
+      headSeq: headSeqOf,
+      async head(libraryId, path) {
+        const { rows } = await db.query<VersionRow>(`SELECT ${VERSION_COLUMNS} ${HEAD_JOIN} WHERE h.library_id = $1 AND h.path = $2`, [libraryId, path]);
+        return rows[0] === undefined ? null : toEntry(rows[0]);
+      },
+      async history(libraryId, path) {
+        const { rows } = await db.query<VersionRow>(`SELECT ${VERSION_COLUMNS} FROM versions v WHERE v.library_id = $1 AND v.path = $2 ORDER BY v.rev DESC`, [
+          libraryId,
+          path,
+        ]);
+        return rows.map(toEntry);
+      },
+      async version(libraryId, path, rev) {
+        const { rows } = await db.query<VersionRow>(`SELECT ${VERSION_COLUMNS} FROM versions v WHERE v.library_id = $1 AND v.rev = $2 AND v.path = $3`, [
+          libraryId,
+          rev,
+          path,
+        ]);
+        return rows[0] === undefined ? null : toEntry(rows[0]);
+      },
+      async trash(libraryId, after, limit) {
+        const { rows } = await db.query<VersionRow & { live: VersionRow | null }>(
+          `SELECT ${VERSION_COLUMNS}, (
+             SELECT row_to_json(l) FROM (
+               SELECT ${VERSION_COLUMNS.replaceAll('v.', 'p.')} FROM versions p
+               WHERE p.library_id = v.library_id AND p.path = v.path AND p.rev < v.rev AND NOT p.deleted ORDER BY p.rev DESC LIMIT 1
+             ) l
+           ) AS live
+           ${HEAD_JOIN} WHERE h.library_id = $1 AND h.deleted AND h.path > $2 AND v.moved_to IS NULL ORDER BY h.path LIMIT $3`,
+          [libraryId, after ?? '', limit + 1],
+        );
+        const items = rows.map((row) => {
+          const deleted = toEntry(row);
+          // A deleted version always follows a live one; the fallback only guards a damaged database.
+          return { deleted, lastLive: row.live === null ? { ...deleted, deleted: false } : toEntry(fromJsonRow(row.live)) };
+        });
+        return page(items, limit);
+      },
+      async snapshot(libraryId, seq, after, limit) {
+        const { rows } = await db.query<VersionRow>(`SELECT ${VERSION_COLUMNS} ${asOf} AND h.path > $3 ORDER BY h.path LIMIT $4`, [
+          libraryId,
+          seq,
+          after ?? '',
+          limit + 1,
+        ]);
+        return page(rows.map(toEntry), limit);
+      },
+      async subtreeAt(libraryId, folder, seq) {
+        const { rows } = await db.query<VersionRow>(`SELECT ${VERSION_COLUMNS} ${asOf} AND h.path > $3 AND h.path < $4 ORDER BY h.path`, [
+          libraryId,
+          seq,
+          `${folder}/`,
+          subtreeEnd(folder),
+        ]);
+        return rows.map(toEntry);
+      },
+      async commitStart(libraryId, rev) {
+        const { rows } = await db.query<{ commit_start: number }>('SELECT commit_start FROM versions WHERE library_id = $1 AND rev = $2', [libraryId, rev]);
+        return rows[0]?.commit_start ?? null;
+      },
+    };
+  }
+}
+
+/** A version row that went through row_to_json: bytea as '\x...' text, bigints as numbers. */
+function fromJsonRow(row: VersionRow): VersionRow {
+  const chunks = row.chunks as unknown as string;
+  return { ...row, chunks: Buffer.from(chunks.slice(2), 'hex') };
+}
+
+/** Heads (with their versions) of these paths; absent paths are missing from the map. */
+async function fetchHeads(client: PoolClient, libraryId: string, paths: readonly string[]): Promise<Map<string, Entry>> {
+  const found = new Map<string, Entry>();
+  for (const batch of batches(paths)) {
+    const { rows } = await client.query<VersionRow>(`SELECT ${VERSION_COLUMNS} ${HEAD_JOIN} WHERE h.library_id = $1 AND h.path = ANY($2::text[])`, [
+      libraryId,
+      batch,
+    ]);
+    for (const row of rows) found.set(row.path, toEntry(row));
+  }
+  return found;
+}
+
+async function fetchLiveDescendants(client: PoolClient, libraryId: string, folder: string): Promise<Entry[]> {
+  const { rows } = await client.query<VersionRow>(`SELECT ${VERSION_COLUMNS} ${HEAD_JOIN} WHERE h.library_id = $1 AND h.path > $2 AND h.path < $3 AND NOT h.deleted`, [
+    libraryId,
+    `${folder}/`,
+    subtreeEnd(folder),
+  ]);
+  return rows.map(toEntry);
+}
+
+/** Every path a change names, with its ancestors: what the rules read for ordinary commits. */
+function namedPaths(changes: readonly Change[]): Set<string> {
+  const paths = new Set<string>();
+  const add = (path: LibraryPath) => {
+    paths.add(path);
+    for (const ancestor of ancestorPaths(path)) paths.add(ancestor);
+  };
+  for (const change of changes) {
+    if (change.op === 'move') {
+      add(change.from);
+      add(change.to);
+    } else {
+      add(change.path);
+    }
+  }
+  return paths;
+}
+
+/** The body of a commit, inside its transaction; see the comment at the top of the file. */
+async function commitIn(client: PoolClient, input: CommitInput): Promise<CommitOutcome> {
+  // A commit waits at most this long for another commit to the same library.
+  await client.query("SET LOCAL lock_timeout = '10s'");
+  // The library's commit lock, alone in the first statement: every statement after it takes a
+  // new snapshot that includes every commit finished before the lock was granted.
+  const locked = await client.query<{ head_seq: number }>('SELECT head_seq FROM libraries WHERE id = $1 FOR UPDATE', [input.libraryId]);
+  const current = locked.rows[0]?.head_seq;
+  if (current === undefined) throw new Error(`library ${input.libraryId} does not exist`);
+
+  // A commit naming a chunk the library lacks is refused whole, before anything applies.
+  const claimed = new Map<ChunkId, number>();
+  for (const change of input.changes) {
+    if (change.op === 'put') for (const chunk of change.chunks) claimed.set(chunk.id, chunk.size);
+  }
+  const stored = new Map<ChunkId, number>();
+  for (const batch of batches([...claimed.keys()])) {
+    const { rows } = await client.query<{ id: string; size: number }>(
+      "SELECT encode(chunk_id, 'hex') AS id, size FROM library_chunks WHERE library_id = $1 AND chunk_id = ANY($2::bytea[])",
+      [input.libraryId, batch.map(hexToBytes)],
+    );
+    for (const row of rows) stored.set(row.id, row.size);
+  }
+  const missing: ChunkId[] = [];
+  for (const [id, size] of claimed) {
+    const storedSize = stored.get(id);
+    if (storedSize === undefined) missing.push(id);
+    else if (storedSize !== size) return { kind: 'chunk-size-mismatch', chunkId: id, claimed: size, stored: storedSize };
+  }
+  if (missing.length > 0) return { kind: 'missing-chunks', missing };
+
+  const heads = new Map<string, Entry | null>();
+  const descendants = new Map<string, Entry[]>();
+  let wantedHeads = namedPaths(input.changes);
+  let wantedDescendants = new Set<string>();
+  let applied: ReturnType<typeof applyChanges>;
+  for (;;) {
+    const newHeads = [...wantedHeads].filter((path) => !heads.has(path));
+    const found = await fetchHeads(client, input.libraryId, newHeads);
+    for (const path of newHeads) heads.set(path, found.get(path) ?? null);
+    for (const folder of wantedDescendants) {
+      if (!descendants.has(folder)) descendants.set(folder, await fetchLiveDescendants(client, input.libraryId, folder));
+    }
+    wantedHeads = new Set();
+    wantedDescendants = new Set();
+    const reader: CommitReader = {
+      head(path) {
+        if (!heads.has(path)) wantedHeads.add(path);
+        return heads.get(path) ?? null;
+      },
+      liveDescendants(folder) {
+        if (!descendants.has(folder)) wantedDescendants.add(folder);
+        return descendants.get(folder) ?? [];
+      },
+    };
+    applied = applyChanges(reader, input.changes, {
+      firstRev: current + 1,
+      userName: input.userName,
+      device: input.device,
+      committedAt: input.committedAt,
+    });
+    if (wantedHeads.size === 0 && wantedDescendants.size === 0) break;
+  }
+
+  const versions = applied.versions;
+  if (versions.length > 0) {
+    const newHead = current + versions.length;
+    await client.query(
+      `INSERT INTO versions (library_id, rev, path, kind, deleted, size, mtime_ms, executable, content_hash, chunks,
+                             moved_from, moved_to, device, user_name, committed_at, commit_start)
+       SELECT $1, rev, path, kind, deleted, size, mtime_ms, executable, content_hash, chunks, moved_from, moved_to, $13, $14, $15, $16
+       FROM unnest($2::bigint[], $3::text[], $4::text[], $5::boolean[], $6::bigint[], $7::double precision[], $8::boolean[],
+                   $9::text[], $10::bytea[], $11::text[], $12::text[])
+            AS input(rev, path, kind, deleted, size, mtime_ms, executable, content_hash, chunks, moved_from, moved_to)`,
+      [
+        input.libraryId,
+        versions.map((entry) => entry.rev),
+        versions.map((entry) => entry.path),
+        versions.map((entry) => entry.kind),
+        versions.map((entry) => entry.deleted),
+        versions.map((entry) => entry.size),
+        versions.map((entry) => entry.mtimeMs),
+        versions.map((entry) => entry.executable),
+        versions.map((entry) => entry.contentHash),
+        versions.map((entry) => encodeChunkList(entry.chunks)),
+        versions.map((entry) => entry.movedFrom ?? null),
+        versions.map((entry) => entry.movedTo ?? null),
+        input.device,
+        input.userName,
+        input.committedAt,
+        current + 1,
+      ],
+    );
+    // A commit may write one path twice (a put, then a move away); its head is the last one.
+    const lastByPath = new Map<string, Entry>();
+    for (const entry of versions) lastByPath.set(entry.path, entry);
+    const headRows = [...lastByPath.values()];
+    await client.query(
+      `INSERT INTO heads (library_id, path, rev, deleted)
+       SELECT $1, path, rev, deleted FROM unnest($2::text[], $3::bigint[], $4::boolean[]) AS input(path, rev, deleted)
+       ON CONFLICT (library_id, path) DO UPDATE SET rev = excluded.rev, deleted = excluded.deleted`,
+      [input.libraryId, headRows.map((entry) => entry.path), headRows.map((entry) => entry.rev), headRows.map((entry) => entry.deleted)],
+    );
+    // The mark garbage collection relies on: a chunk some version names is never unlinked.
+    const named = [...claimed.keys()].sort();
+    for (const batch of batches(named)) {
+      await client.query('UPDATE library_chunks SET referenced = true WHERE library_id = $1 AND chunk_id = ANY($2::bytea[]) AND NOT referenced', [
+        input.libraryId,
+        batch.map(hexToBytes),
+      ]);
+    }
+    await client.query('UPDATE libraries SET head_seq = $1 WHERE id = $2', [newHead, input.libraryId]);
+    // Delivered to every instance's listener when (and only if) this transaction commits.
+    await client.query('SELECT pg_notify($1, $2)', commitNotification(input.libraryId, newHead));
+    return { kind: 'committed', headSeq: newHead, results: applied.results };
+  }
+  return { kind: 'committed', headSeq: current, results: applied.results };
+}
+
+/** Opens the metadata store on a database (which it then owns one share of). */
+export function openPostgresMetadataStore(db: PostgresDatabase): PostgresMetadataStore {
+  return new PostgresMetadataStore(db);
+}

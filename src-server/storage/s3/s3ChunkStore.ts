@@ -1,0 +1,244 @@
+// The scale-out chunk store: chunk bytes in S3-compatible object storage (Ceph RGW, MinIO, AWS),
+// their index in PostgreSQL. It passes the same conformance suite as the folder store.
+//
+// Objects are packs, never one object per chunk: every put() becomes one immutable object
+// `<ownerId>/packs/<xy>/<name>.pack` in the pack format (packFormat.ts), the same layout as the
+// folder store, so a migration copies files one to one. Measured on RGW, 128 KiB objects cost
+// about three times the store's CPU per GiB of 4-16 MiB objects, and per-request prices make
+// small objects dear on public clouds.
+//
+// The order that makes an acknowledged chunk durable and never leaves a location pointing at
+// nothing:
+//   1. a 'pending' pack row is committed (the intent, found later without listing the bucket);
+//   2. the object is written with If-None-Match: * (never overwriting anything);
+//   3. in one transaction the row turns 'live' and the chunks' locations are inserted.
+// put() resolves after step 3. A crash before it leaves a pending row and perhaps an object,
+// whose chunks were never acknowledged; garbage collection removes both.
+//
+// Reads are range GETs. Reads that arrive together (a download reads several chunks ahead) are
+// gathered for one turn of the event loop, and chunks of the same pack that lie close together
+// are fetched by one GET: a range GET costs the store about as much as a small object, and
+// reading a pack whole is several times cheaper than many ranges.
+
+import { randomBytes } from 'node:crypto';
+import type { ChunkId } from '../../../shared/model.js';
+import { CHUNK_ID_PATTERN } from '../../../shared/model.js';
+import type { ChunkStore, StoredChunk } from '../chunkStore.js';
+import { encodePack } from '../packFormat.js';
+import type { PostgresDatabase } from '../postgres/postgresDatabase.js';
+import type { S3Client } from './s3Client.js';
+
+const OWNER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Chunks of one pack at most this far apart are read by one GET (the bytes between are dropped). */
+const MERGE_GAP_BYTES = 256 * 1024;
+/** One merged GET reads at most this much. */
+const MERGE_MAX_BYTES = 8 * 1024 * 1024;
+/** Most ids in one location lookup. */
+const LOOKUP_BATCH = 1000;
+
+interface Location {
+  readonly key: string;
+  readonly offset: number;
+  readonly size: number;
+}
+
+interface PendingRead {
+  readonly ownerId: string;
+  readonly id: ChunkId;
+  resolve(bytes: Uint8Array | null): void;
+  reject(error: unknown): void;
+}
+
+function checkOwnerId(ownerId: string): void {
+  // Owner ids come from the server's own records, but keys are built from them, so check.
+  if (!OWNER_ID_PATTERN.test(ownerId)) throw new TypeError(`not an owner id: ${ownerId}`);
+}
+
+function checkChunkId(id: string): void {
+  if (!CHUNK_ID_PATTERN.test(id)) throw new TypeError(`not a chunk id: ${id}`);
+}
+
+export function packKey(ownerId: string, name: string): string {
+  return `${ownerId}/packs/${name.slice(0, 2)}/${name}.pack`;
+}
+
+/** A run of chunk reads served by one range GET. */
+interface MergedRead {
+  readonly key: string;
+  readonly start: number;
+  end: number;
+  readonly reads: { readonly read: PendingRead; readonly location: Location }[];
+}
+
+/** Groups reads by pack and merges those close together; pure, exported for its tests. */
+export function mergeReads<Read>(reads: readonly { read: Read; location: Location }[], gap = MERGE_GAP_BYTES, max = MERGE_MAX_BYTES) {
+  const sorted = [...reads].sort((a, b) => (a.location.key < b.location.key ? -1 : a.location.key > b.location.key ? 1 : a.location.offset - b.location.offset));
+  const merged: { key: string; start: number; end: number; reads: { read: Read; location: Location }[] }[] = [];
+  for (const item of sorted) {
+    const { key, offset, size } = item.location;
+    const last = merged.at(-1);
+    const end = offset + size; // exclusive
+    if (last !== undefined && last.key === key && offset - last.end <= gap && Math.max(end, last.end) - last.start <= max) {
+      last.end = Math.max(last.end, end);
+      last.reads.push(item);
+    } else {
+      merged.push({ key, start: offset, end, reads: [item] });
+    }
+  }
+  return merged;
+}
+
+export class S3ChunkStore implements ChunkStore {
+  private pending: PendingRead[] = [];
+  private flushScheduled = false;
+
+  constructor(
+    private readonly db: PostgresDatabase,
+    private readonly s3: S3Client,
+  ) {}
+
+  async has(ownerId: string, id: ChunkId): Promise<boolean> {
+    checkOwnerId(ownerId);
+    checkChunkId(id);
+    const { rowCount } = await this.db.query('SELECT 1 FROM chunk_locations WHERE owner_id = $1 AND chunk_id = $2', [ownerId, Buffer.from(id, 'hex')]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async put(ownerId: string, chunks: readonly StoredChunk[]): Promise<void> {
+    checkOwnerId(ownerId);
+    const fresh = new Map<ChunkId, StoredChunk>();
+    for (const chunk of chunks) {
+      checkChunkId(chunk.id);
+      fresh.set(chunk.id, chunk);
+    }
+    for (const id of await this.located(ownerId, [...fresh.keys()])) fresh.delete(id);
+    if (fresh.size === 0) return;
+
+    const pack = encodePack([...fresh.values()]);
+    const key = packKey(ownerId, randomBytes(16).toString('hex'));
+    const { rows } = await this.db.query<{ id: number }>(
+      "INSERT INTO packs (owner_id, key, bytes, state, created_at) VALUES ($1, $2, $3, 'pending', $4) RETURNING id",
+      [ownerId, key, pack.bytes, Date.now()],
+    );
+    const packId = rows[0]!.id;
+    try {
+      const body = Buffer.concat(pack.buffers);
+      if ((await this.s3.putNew(key, body)) === 'exists') {
+        // Only a retry of this very PUT can have written this random key: check it is whole.
+        const size = await this.s3.size(key);
+        if (size !== pack.bytes) throw new Error(`pack ${key} exists with ${size} bytes instead of ${pack.bytes}: the bucket is not Cairn's alone`);
+      }
+    } catch (error) {
+      // Best effort: garbage collection removes a pending row (and its object) anyway.
+      await this.db.query("DELETE FROM packs WHERE id = $1 AND state = 'pending'", [packId]).catch(() => {});
+      throw error;
+    }
+    const ids = pack.chunks.map((chunk) => chunk.id).sort();
+    const byId = new Map(pack.chunks.map((chunk) => [chunk.id, chunk]));
+    await this.db.transaction(async (client) => {
+      const live = await client.query("UPDATE packs SET state = 'live' WHERE id = $1 AND state = 'pending'", [packId]);
+      if (live.rowCount !== 1) throw new Error(`pack ${key} was removed while it was being written; upload the chunks again`);
+      // A chunk another upload indexed meanwhile keeps its first location; this copy is then
+      // dead bytes that repacking reclaims. Sorted ids: concurrent puts lock rows in one order.
+      await client.query(
+        `INSERT INTO chunk_locations (owner_id, chunk_id, pack_id, byte_offset, size)
+         SELECT $1, chunk_id, $2, byte_offset, size FROM unnest($3::bytea[], $4::bigint[], $5::integer[]) AS input(chunk_id, byte_offset, size)
+         ON CONFLICT (owner_id, chunk_id) DO NOTHING`,
+        [ownerId, packId, ids.map((id) => Buffer.from(id, 'hex')), ids.map((id) => byId.get(id)!.offset), ids.map((id) => byId.get(id)!.size)],
+      );
+    });
+  }
+
+  get(ownerId: string, id: ChunkId): Promise<Uint8Array | null> {
+    checkOwnerId(ownerId);
+    checkChunkId(id);
+    return new Promise((resolve, reject) => {
+      this.pending.push({ ownerId, id, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => {
+          this.flushScheduled = false;
+          const reads = this.pending;
+          this.pending = [];
+          void this.readAll(reads);
+        });
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.s3.close();
+    await this.db.close();
+  }
+
+  /** The ids among these that the owner's store locates. */
+  private async located(ownerId: string, ids: readonly ChunkId[]): Promise<Set<ChunkId>> {
+    const found = new Set<ChunkId>();
+    for (let start = 0; start < ids.length; start += LOOKUP_BATCH) {
+      const { rows } = await this.db.query<{ id: string }>(
+        "SELECT encode(chunk_id, 'hex') AS id FROM chunk_locations WHERE owner_id = $1 AND chunk_id = ANY($2::bytea[])",
+        [ownerId, ids.slice(start, start + LOOKUP_BATCH).map((id) => Buffer.from(id, 'hex'))],
+      );
+      for (const row of rows) found.add(row.id);
+    }
+    return found;
+  }
+
+  private async locate(ownerId: string, ids: readonly ChunkId[]): Promise<Map<ChunkId, Location>> {
+    const locations = new Map<ChunkId, Location>();
+    for (let start = 0; start < ids.length; start += LOOKUP_BATCH) {
+      const { rows } = await this.db.query<{ id: string; key: string; byte_offset: number; size: number }>(
+        `SELECT encode(c.chunk_id, 'hex') AS id, p.key, c.byte_offset, c.size
+         FROM chunk_locations c JOIN packs p ON p.id = c.pack_id
+         WHERE c.owner_id = $1 AND c.chunk_id = ANY($2::bytea[])`,
+        [ownerId, ids.slice(start, start + LOOKUP_BATCH).map((id) => Buffer.from(id, 'hex'))],
+      );
+      for (const row of rows) locations.set(row.id, { key: row.key, offset: row.byte_offset, size: row.size });
+    }
+    return locations;
+  }
+
+  /** Serves a turn's gathered reads: one lookup per owner, one GET per merged run. */
+  private async readAll(reads: readonly PendingRead[]): Promise<void> {
+    const byOwner = new Map<string, PendingRead[]>();
+    for (const read of reads) byOwner.set(read.ownerId, [...(byOwner.get(read.ownerId) ?? []), read]);
+    await Promise.all(
+      [...byOwner].map(async ([ownerId, ownerReads]) => {
+        let locations: Map<ChunkId, Location>;
+        try {
+          locations = await this.locate(ownerId, [...new Set(ownerReads.map((read) => read.id))]);
+        } catch (error) {
+          for (const read of ownerReads) read.reject(error);
+          return;
+        }
+        const located: { read: PendingRead; location: Location }[] = [];
+        for (const read of ownerReads) {
+          const location = locations.get(read.id);
+          if (location === undefined) read.resolve(null);
+          else located.push({ read, location });
+        }
+        await Promise.all(mergeReads(located).map((run) => this.readRun(run)));
+      }),
+    );
+  }
+
+  private async readRun(run: MergedRead): Promise<void> {
+    try {
+      const bytes = await this.s3.get(run.key, { start: run.start, end: run.end - 1 });
+      // The index says the object exists; a missing or short object is damage, never "absent".
+      if (bytes === null) throw new Error(`pack ${run.key} is missing from the bucket: the chunk store is damaged`);
+      for (const { read, location } of run.reads) {
+        const from = location.offset - run.start;
+        if (from + location.size > bytes.length) {
+          read.reject(new Error(`pack ${run.key} ends inside chunk ${read.id}: the chunk store is damaged`));
+          continue;
+        }
+        // A copy, so one chunk does not keep the whole merged read alive.
+        read.resolve(new Uint8Array(bytes.subarray(from, from + location.size)));
+      }
+    } catch (error) {
+      for (const { read } of run.reads) read.reject(error);
+    }
+  }
+}
