@@ -3,8 +3,9 @@
 // what it returns.
 //
 // The URL names host, port, user and database, never the password: a password in a command
-// line is visible to every local user (ps). It comes from PGPASSWORD, or from the file named
-// by PGPASSFILE (~/.pgpass by default), both read by `pg` itself. An optional `schema`
+// line is visible to every local user (ps). It comes from PGPASSWORD or PGPASSWORD_FILE (see
+// scaleOutStores.ts), or from the password file named by PGPASSFILE (~/.pgpass by default),
+// which `pg` reads itself. An optional `schema`
 // parameter puts every table in that schema (tests use one schema each).
 
 import pg from 'pg';
@@ -34,6 +35,8 @@ export interface PostgresTarget {
   readonly schema: string | null;
   /** host:port/database, for messages and logs (never a secret). */
   readonly display: string;
+  /** From PGPASSWORD_FILE; without it pg reads PGPASSWORD or the password file itself. */
+  readonly password?: string;
 }
 
 const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -71,6 +74,7 @@ function clientConfig(target: PostgresTarget): ClientConfig {
     application_name: 'cairn-server',
     // Each statement has a bound, so a stuck query cannot hold a library's commit lock for long.
     statement_timeout: 30_000,
+    ...(target.password === undefined ? {} : { password: target.password }),
     ...(target.schema === null ? {} : { options: `-c search_path=${target.schema}` }),
   };
 }
