@@ -1,11 +1,14 @@
 // The cairn-server command line:
 //
-//   cairn-server [serve] [--data DIR] [--listen HOST:PORT]
-//   cairn-server user add NAME [--admin] [--data DIR]     (password: one line on standard input)
-//   cairn-server user passwd NAME [--data DIR]            (password: one line on standard input)
-//   cairn-server user list [--data DIR]
-//   cairn-server user remove NAME [--data DIR]
-//   cairn-server user admin NAME on|off [--data DIR]
+//   cairn-server [serve] [BACKEND] [--listen HOST:PORT]
+//   cairn-server user add NAME [--admin] [BACKEND]     (password: one line on standard input)
+//   cairn-server user passwd NAME [BACKEND]            (password: one line on standard input)
+//   cairn-server user list [BACKEND]
+//   cairn-server user remove NAME [BACKEND]
+//   cairn-server user admin NAME on|off [BACKEND]
+//
+// BACKEND is --data DIR (the embedded SQLite + folder backend, the default) or
+// --metadata postgres://... --chunks s3://... (the scale-out backend; see storage/scaleOutStores.ts).
 //
 // main() returns the exit code: 0 success, 1 failure, 2 wrong usage.
 
@@ -13,19 +16,28 @@ import { realpathSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { defaultDataDir } from './dataDir.js';
+import { jsonLogger } from './log.js';
 import { openEmbeddedStores, startServer } from './server.js';
 import { NameTakenError } from './storage/metadataStore.js';
+import { openScaleOutStores, scaleOutTarget } from './storage/scaleOutStores.js';
+import { closeStores } from './storage/stores.js';
+import type { Stores } from './storage/stores.js';
 import { AdminError, addUser, removeUser, resetPassword, setAdmin } from './users.js';
 
 const USAGE = `usage:
-  cairn-server [serve] [--data DIR] [--listen HOST:PORT]
-  cairn-server user add NAME [--admin] [--data DIR]   reads the password from standard input
-  cairn-server user passwd NAME [--data DIR]          reads the new password from standard input; signs out all devices
-  cairn-server user list [--data DIR]
-  cairn-server user remove NAME [--data DIR]          signs the user out and trashes their libraries (nothing is deleted)
-  cairn-server user admin NAME on|off [--data DIR]
+  cairn-server [serve] [BACKEND] [--listen HOST:PORT]
+  cairn-server user add NAME [--admin] [BACKEND]   reads the password from standard input
+  cairn-server user passwd NAME [BACKEND]          reads the new password from standard input; signs out all devices
+  cairn-server user list [BACKEND]
+  cairn-server user remove NAME [BACKEND]          signs the user out and trashes their libraries (nothing is deleted)
+  cairn-server user admin NAME on|off [BACKEND]
 
+  BACKEND, the embedded default:
   --data DIR           data folder (default: $CAIRN_SERVER_DATA or the user data folder)
+  BACKEND, scale-out (any number of instances on one database and one bucket):
+  --metadata URL       postgres://USER@HOST:PORT/DATABASE (password: PGPASSWORD, PGPASSWORD_FILE or ~/.pgpass)
+  --chunks URL         's3://BUCKET?endpoint=http://HOST:PORT&region=REGION&forcePathStyle=true'
+                       (keys: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or their _FILE variants)
   --listen HOST:PORT   address to serve on (default 127.0.0.1:8080; port 0 picks a free port)`;
 
 class UsageError extends Error {
@@ -79,9 +91,29 @@ async function readPasswordLine(io: CommandIo, prompt: string): Promise<string> 
   }
 }
 
-async function serve(io: CommandIo, dataDir: string, listenValue: string): Promise<number> {
+interface BackendChoice {
+  readonly dataDir: string;
+  readonly metadata: string | undefined;
+  readonly chunks: string | undefined;
+}
+
+/** Opens the backend the flags name; a server also listens for other instances' announcements. */
+async function openBackend(choice: BackendChoice, listen: boolean): Promise<Stores> {
+  let target;
+  try {
+    target = scaleOutTarget(choice.metadata, choice.chunks);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (target === null) return openEmbeddedStores(choice.dataDir);
+  const log = jsonLogger();
+  return openScaleOutStores(target, { listen, log: (message, fields) => log('warn', message, fields) });
+}
+
+async function serve(io: CommandIo, choice: BackendChoice, listenValue: string): Promise<number> {
   const { host, port } = parseListen(listenValue);
-  const server = await startServer({ dataDir, host, port });
+  const stores = await openBackend(choice, true);
+  const server = await startServer({ stores, host, port, log: jsonLogger((line) => io.stderr.write(line)) });
   io.stdout.write(`listening on ${server.url}\n`);
   const signal = await new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
@@ -92,9 +124,9 @@ async function serve(io: CommandIo, dataDir: string, listenValue: string): Promi
   return 0;
 }
 
-async function user(io: CommandIo, args: readonly string[], dataDir: string, admin: boolean): Promise<number> {
+async function user(io: CommandIo, args: readonly string[], choice: BackendChoice, admin: boolean): Promise<number> {
   const [command, name, extra] = args;
-  const stores = await openEmbeddedStores(dataDir);
+  const stores = await openBackend(choice, false);
   try {
     switch (command) {
       case 'add': {
@@ -134,8 +166,7 @@ async function user(io: CommandIo, args: readonly string[], dataDir: string, adm
         throw new UsageError(`unknown user command ${JSON.stringify(command ?? '')}`);
     }
   } finally {
-    await stores.metadata.close();
-    await stores.chunks.close();
+    await closeStores(stores);
   }
 }
 
@@ -146,6 +177,8 @@ export async function main(argv: readonly string[], io: CommandIo = processIo): 
       allowPositionals: true,
       options: {
         data: { type: 'string' },
+        metadata: { type: 'string' },
+        chunks: { type: 'string' },
         listen: { type: 'string', default: '127.0.0.1:8080' },
         admin: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -155,14 +188,17 @@ export async function main(argv: readonly string[], io: CommandIo = processIo): 
       io.stdout.write(`${USAGE}\n`);
       return 0;
     }
-    const dataDir = values.data ?? defaultDataDir();
+    if (values.data !== undefined && (values.metadata !== undefined || values.chunks !== undefined)) {
+      throw new UsageError('choose one backend: --data DIR, or --metadata and --chunks');
+    }
+    const choice: BackendChoice = { dataDir: values.data ?? defaultDataDir(), metadata: values.metadata, chunks: values.chunks };
     const [command = 'serve', ...rest] = positionals;
     switch (command) {
       case 'serve':
         if (rest.length > 0) throw new UsageError(`serve takes no arguments, got ${rest.join(' ')}`);
-        return await serve(io, dataDir, values.listen);
+        return await serve(io, choice, values.listen);
       case 'user':
-        return await user(io, rest, dataDir, values.admin);
+        return await user(io, rest, choice, values.admin);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }
