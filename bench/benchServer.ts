@@ -192,6 +192,9 @@ function timeChunkStore(store: ChunkStore): { readonly store: ChunkStore; readon
         times.getMs += performance.now() - start;
       }
     },
+    quarantine: (ownerId, id, reason) => store.quarantine(ownerId, id, reason),
+    packs: () => store.packs(),
+    readPack: (pack) => store.readPack(pack),
     close: () => store.close(),
   };
   return { store: timedStore, times };

@@ -6,6 +6,7 @@
 //   cairn-server user list [BACKEND]
 //   cairn-server user remove NAME [BACKEND]
 //   cairn-server user admin NAME on|off [BACKEND]
+//   cairn-server fsck [--repair] [BACKEND]
 //
 // BACKEND is --data DIR (the embedded SQLite + folder backend, the default) or
 // --metadata postgres://... --chunks s3://... (the scale-out backend; see storage/scaleOutStores.ts).
@@ -17,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { defaultDataDir } from './dataDir.js';
 import { jsonLogger } from './log.js';
+import { fsck } from './maintenance/fsck.js';
 import { openEmbeddedStores, startServer } from './server.js';
 import { NameTakenError } from './storage/metadataStore.js';
 import { openScaleOutStores, scaleOutTarget } from './storage/scaleOutStores.js';
@@ -31,6 +33,9 @@ const USAGE = `usage:
   cairn-server user list [BACKEND]
   cairn-server user remove NAME [BACKEND]          signs the user out and trashes their libraries (nothing is deleted)
   cairn-server user admin NAME on|off [BACKEND]
+  cairn-server fsck [--repair] [BACKEND]           checks every stored chunk and every library; exits 1 if
+                                                   anything is wrong. --repair marks damaged chunks missing,
+                                                   so the next client that has them uploads them again
 
   BACKEND, the embedded default:
   --data DIR           data folder (default: $CAIRN_SERVER_DATA or the user data folder)
@@ -170,6 +175,21 @@ async function user(io: CommandIo, args: readonly string[], choice: BackendChoic
   }
 }
 
+async function checkBackend(io: CommandIo, choice: BackendChoice, repair: boolean): Promise<number> {
+  const stores = await openBackend(choice, false);
+  try {
+    const report = await fsck(stores, { repair });
+    for (const problem of report.problems) io.stdout.write(`${problem.kind}: ${problem.detail}\n`);
+    io.stdout.write(
+      `checked ${report.packs} packs (${report.chunks} chunks, ${report.bytes} bytes) and ${report.libraries} libraries: ${report.problems.length} problem(s)` +
+        `${repair ? `; ${report.repaired} chunk(s) now count as missing until a client uploads them again` : ''}\n`,
+    );
+    return report.problems.length === 0 ? 0 : 1;
+  } finally {
+    await closeStores(stores);
+  }
+}
+
 export async function main(argv: readonly string[], io: CommandIo = processIo): Promise<number> {
   try {
     const { values, positionals } = parseArgs({
@@ -181,6 +201,7 @@ export async function main(argv: readonly string[], io: CommandIo = processIo): 
         chunks: { type: 'string' },
         listen: { type: 'string', default: '127.0.0.1:8080' },
         admin: { type: 'boolean', default: false },
+        repair: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -199,6 +220,9 @@ export async function main(argv: readonly string[], io: CommandIo = processIo): 
         return await serve(io, choice, values.listen);
       case 'user':
         return await user(io, rest, choice, values.admin);
+      case 'fsck':
+        if (rest.length > 0) throw new UsageError(`fsck takes no arguments, got ${rest.join(' ')}`);
+        return await checkBackend(io, choice, values.repair);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }

@@ -95,6 +95,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX heads_by_rev ON heads(library_id, rev);
     `,
   },
+  {
+    version: 2,
+    name: 'damaged chunks',
+    sql: `
+      -- 1 when the stored bytes failed verification: the chunk counts as missing for the
+      -- library until a client uploads it again (the upload sets it back to 0).
+      ALTER TABLE library_chunks ADD COLUMN damaged INTEGER NOT NULL DEFAULT 0 CHECK (damaged IN (0, 1));
+    `,
+  },
 ];
 
 /** The pack index of the embedded chunk store (see fs-chunkStore.ts and chunkIndex.ts). */
@@ -126,6 +135,22 @@ export const CHUNK_INDEX_MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (owner_id, chunk_id)
       ) WITHOUT ROWID;
       CREATE INDEX chunk_locations_by_pack ON chunk_locations(pack_id);
+    `,
+  },
+  {
+    version: 2,
+    name: 'damaged chunks',
+    sql: `
+      -- Chunks whose stored copy failed verification. Their location is removed (so the next
+      -- upload of the same bytes stores them again); this row keeps where the bad copy was.
+      CREATE TABLE damaged_chunks (
+        owner_id TEXT NOT NULL,
+        chunk_id BLOB NOT NULL,
+        pack_name TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        found_at INTEGER NOT NULL,
+        PRIMARY KEY (owner_id, chunk_id, pack_name)
+      ) WITHOUT ROWID;
     `,
   },
 ];

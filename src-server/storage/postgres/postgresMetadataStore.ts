@@ -29,6 +29,7 @@ import type {
   CommitInput,
   CommitOutcome,
   LibraryAccess,
+  LibraryAudit,
   LibraryStore,
   MemberRecord,
   MetadataStore,
@@ -179,6 +180,33 @@ export class PostgresMetadataStore implements MetadataStore {
 
   close(): Promise<void> {
     return this.db.close();
+  }
+
+  async *audit(): AsyncIterable<LibraryAudit> {
+    const db = this.db;
+    const { rows: libraries } = await db.query<{ id: string; owner_id: string; head_seq: number }>('SELECT id, owner_id, head_seq FROM libraries ORDER BY id');
+    for (const library of libraries) {
+      const { rows: counts } = await db.query<{ count: number; max: number }>(
+        'SELECT count(*)::bigint AS count, COALESCE(max(rev), 0)::bigint AS max FROM versions WHERE library_id = $1',
+        [library.id],
+      );
+      const { rows: links } = await db.query<{ id: string; damaged: boolean }>("SELECT encode(chunk_id, 'hex') AS id, damaged FROM library_chunks WHERE library_id = $1", [
+        library.id,
+      ]);
+      const referenced = new Set<ChunkId>();
+      const { rows: lists } = await db.query<{ chunks: Buffer }>('SELECT chunks FROM versions WHERE library_id = $1', [library.id]);
+      for (const row of lists) for (const chunk of decodeChunkList(row.chunks)) referenced.add(chunk.id);
+      yield {
+        libraryId: library.id,
+        ownerId: library.owner_id,
+        headSeq: library.head_seq,
+        versionCount: counts[0]!.count,
+        maxRev: counts[0]!.max,
+        linked: links.filter((row) => !row.damaged).map((row) => row.id),
+        damaged: links.filter((row) => row.damaged).map((row) => row.id),
+        referenced: [...referenced],
+      };
+    }
   }
 
   private createUserStore(): UserStore {
@@ -345,7 +373,7 @@ export class PostgresMetadataStore implements MetadataStore {
         const present = new Set<ChunkId>();
         for (const batch of batches(unique)) {
           const { rows } = await db.query<{ id: string }>(
-            "SELECT encode(chunk_id, 'hex') AS id FROM library_chunks WHERE library_id = $1 AND chunk_id = ANY($2::bytea[])",
+            "SELECT encode(chunk_id, 'hex') AS id FROM library_chunks WHERE library_id = $1 AND chunk_id = ANY($2::bytea[]) AND NOT damaged",
             [libraryId, batch.map(hexToBytes)],
           );
           for (const row of rows) present.add(row.id);
@@ -363,8 +391,16 @@ export class PostgresMetadataStore implements MetadataStore {
           await db.query(
             `INSERT INTO library_chunks (library_id, chunk_id, size, linked_at)
              SELECT $1, id, size, $4 FROM unnest($2::bytea[], $3::integer[]) AS input(id, size)
-             ON CONFLICT (library_id, chunk_id) DO UPDATE SET linked_at = excluded.linked_at`,
+             ON CONFLICT (library_id, chunk_id) DO UPDATE SET linked_at = excluded.linked_at, damaged = false`,
             [libraryId, batch.map(hexToBytes), batch.map((id) => bySize.get(id)!), now],
+          );
+        }
+      },
+      async markDamaged(ownerId, ids) {
+        for (const batch of batches([...new Set(ids)].sort())) {
+          await db.query(
+            'UPDATE library_chunks SET damaged = true WHERE chunk_id = ANY($2::bytea[]) AND library_id IN (SELECT id FROM libraries WHERE owner_id = $1)',
+            [ownerId, batch.map(hexToBytes)],
           );
         }
       },
@@ -527,7 +563,8 @@ async function commitIn(client: PoolClient, input: CommitInput): Promise<CommitO
   const stored = new Map<ChunkId, number>();
   for (const batch of batches([...claimed.keys()])) {
     const { rows } = await client.query<{ id: string; size: number }>(
-      "SELECT encode(chunk_id, 'hex') AS id, size FROM library_chunks WHERE library_id = $1 AND chunk_id = ANY($2::bytea[])",
+      // A damaged chunk counts as missing: the client uploads it again before the commit applies.
+      "SELECT encode(chunk_id, 'hex') AS id, size FROM library_chunks WHERE library_id = $1 AND chunk_id = ANY($2::bytea[]) AND NOT damaged",
       [input.libraryId, batch.map(hexToBytes)],
     );
     for (const row of rows) stored.set(row.id, row.size);

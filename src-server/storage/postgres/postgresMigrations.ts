@@ -60,13 +60,15 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
 
       -- A chunk is present for a library once uploaded to it or referenced by it. linked_at
       -- is refreshed by every link; referenced is set by the first commit naming the chunk.
-      -- Garbage collection may unlink only rows that no commit referenced.
+      -- Garbage collection may unlink only rows that no commit referenced. damaged: the stored
+      -- bytes failed verification, and the chunk counts as missing until uploaded again.
       CREATE TABLE library_chunks (
         library_id text NOT NULL REFERENCES libraries(id),
         chunk_id bytea NOT NULL,
         size integer NOT NULL,
         linked_at bigint NOT NULL,
         referenced boolean NOT NULL DEFAULT false,
+        damaged boolean NOT NULL DEFAULT false,
         PRIMARY KEY (library_id, chunk_id)
       );
 

@@ -23,7 +23,8 @@
 import { randomBytes } from 'node:crypto';
 import type { ChunkId } from '../../../shared/model.js';
 import { CHUNK_ID_PATTERN } from '../../../shared/model.js';
-import type { ChunkStore, StoredChunk } from '../chunkStore.js';
+import { DamagedChunkError } from '../chunkStore.js';
+import type { ChunkStore, StoredChunk, StoredPack } from '../chunkStore.js';
 import { encodePack } from '../packFormat.js';
 import type { PostgresDatabase } from '../postgres/postgresDatabase.js';
 import type { S3Client } from './s3Client.js';
@@ -167,6 +168,41 @@ export class S3ChunkStore implements ChunkStore {
     });
   }
 
+  async quarantine(ownerId: string, id: ChunkId, reason: string): Promise<void> {
+    checkOwnerId(ownerId);
+    checkChunkId(id);
+    await this.db.transaction(async (client) => {
+      const chunk = Buffer.from(id, 'hex');
+      const { rows } = await client.query<{ key: string }>(
+        'SELECT p.key FROM chunk_locations c JOIN packs p ON p.id = c.pack_id WHERE c.owner_id = $1 AND c.chunk_id = $2 FOR UPDATE OF c',
+        [ownerId, chunk],
+      );
+      if (rows[0] === undefined) return;
+      await client.query(
+        'INSERT INTO damaged_chunks (owner_id, chunk_id, pack_key, reason, found_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
+        [ownerId, chunk, rows[0].key, reason, Date.now()],
+      );
+      await client.query('DELETE FROM chunk_locations WHERE owner_id = $1 AND chunk_id = $2', [ownerId, chunk]);
+    });
+  }
+
+  async *packs(): AsyncIterable<StoredPack> {
+    const { rows: packs } = await this.db.query<{ id: number; owner_id: string; key: string; bytes: number }>(
+      "SELECT id, owner_id, key, bytes FROM packs WHERE state = 'live' ORDER BY id",
+    );
+    for (const pack of packs) {
+      const { rows } = await this.db.query<{ id: string; byte_offset: number; size: number }>(
+        "SELECT encode(chunk_id, 'hex') AS id, byte_offset, size FROM chunk_locations WHERE pack_id = $1 ORDER BY byte_offset",
+        [pack.id],
+      );
+      yield { ownerId: pack.owner_id, key: pack.key, bytes: pack.bytes, chunks: rows.map((row) => ({ id: row.id, offset: row.byte_offset, size: row.size })) };
+    }
+  }
+
+  async readPack(pack: StoredPack): Promise<Uint8Array | null> {
+    return this.s3.get(pack.key);
+  }
+
   async close(): Promise<void> {
     await this.s3.close();
     await this.db.close();
@@ -227,11 +263,14 @@ export class S3ChunkStore implements ChunkStore {
     try {
       const bytes = await this.s3.get(run.key, { start: run.start, end: run.end - 1 });
       // The index says the object exists; a missing or short object is damage, never "absent".
-      if (bytes === null) throw new Error(`pack ${run.key} is missing from the bucket: the chunk store is damaged`);
+      if (bytes === null) {
+        for (const { read } of run.reads) read.reject(new DamagedChunkError(read.id, `pack ${run.key} of chunk ${read.id} is missing from the bucket: the chunk store is damaged`));
+        return;
+      }
       for (const { read, location } of run.reads) {
         const from = location.offset - run.start;
         if (from + location.size > bytes.length) {
-          read.reject(new Error(`pack ${run.key} ends inside chunk ${read.id}: the chunk store is damaged`));
+          read.reject(new DamagedChunkError(read.id, `pack ${run.key} ends inside chunk ${read.id}: the chunk store is damaged`));
           continue;
         }
         // A copy, so one chunk does not keep the whole merged read alive.

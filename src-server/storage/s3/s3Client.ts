@@ -170,13 +170,17 @@ export class S3Client {
     }
   }
 
-  /** The object's bytes (or the inclusive byte range), or null if there is no such key. */
+  /**
+   * The object's bytes, or those of the inclusive byte range (fewer if the object ends first,
+   * none if it ends before the range starts), or null if there is no such key.
+   */
   async get(key: string, range?: { readonly start: number; readonly end: number }): Promise<Buffer | null> {
     try {
       const headers: Record<string, string> = range === undefined ? {} : { range: `bytes=${range.start}-${range.end}` };
       return (await this.send('GET', this.url(key), headers)).body;
     } catch (error) {
       if (error instanceof S3Error && error.status === 404) return null;
+      if (error instanceof S3Error && error.status === 416) return Buffer.alloc(0);
       throw error;
     }
   }
