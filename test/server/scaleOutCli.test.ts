@@ -1,21 +1,17 @@
 // The scale-out backend on the cairn-server command line: the flags, where secrets may come
 // from, and two real `serve` processes plus `user add` on one database and one bucket.
 
-import { spawn } from 'node:child_process';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routes } from '../../shared/protocol/index.js';
 import { main } from '../../src-server/main.js';
 import { readSecret, scaleOutTarget } from '../../src-server/storage/scaleOutStores.js';
-import { describeScaleOut, destroyScaleOutTarget, freshScaleOutTarget } from '../support/scaleOutServices.js';
+import { backendFlags, describeScaleOut, destroyScaleOutTarget, freshScaleOutTarget } from '../support/scaleOutServices.js';
+import { runServerCommand, serveProcess } from '../support/serverProcess.js';
 import type { ScaleOutTarget } from '../../src-server/storage/scaleOutStores.js';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 async function runHere(args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdin = new PassThrough();
@@ -66,44 +62,6 @@ describe('scale-out flags', () => {
   });
 });
 
-/** The flags naming a target, with its schema in the URL. */
-function backendFlags(target: ScaleOutTarget): string[] {
-  const postgres = new URL(target.postgres.connectionString);
-  postgres.searchParams.set('schema', target.postgres.schema!);
-  const s3 = `s3://${target.s3.bucket}?endpoint=${target.s3.endpoint}&region=${target.s3.region}&forcePathStyle=true`;
-  return ['--metadata', postgres.toString(), '--chunks', s3];
-}
-
-function start(args: string[]): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, ['--import', 'tsx', 'src-server/main.ts', ...args], { cwd: root, env: process.env });
-}
-
-function run(args: string[], input = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = start(args);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
-  child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
-  child.stdin.end(input);
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
-
-function serve(args: string[]): Promise<{ child: ChildProcessWithoutNullStreams; url: string; exited: Promise<number | null>; stderr: () => string }> {
-  const child = start(['serve', ...args]);
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  let stderr = '';
-  child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    child.stdout.on('data', (data: Buffer) => {
-      stdout += data.toString();
-      const match = /^listening on (http:\/\/\S+)\n/.exec(stdout);
-      if (match !== null) resolve({ child, url: match[1]!, exited, stderr: () => stderr });
-    });
-    void exited.then((code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-  });
-}
-
 describeScaleOut('cairn-server on PostgreSQL + S3', () => {
   let target: ScaleOutTarget;
   beforeAll(() => {
@@ -114,9 +72,9 @@ describeScaleOut('cairn-server on PostgreSQL + S3', () => {
   });
 
   it('adds a user, then two serve processes log it in, and stop on SIGTERM with structured logs', async () => {
-    expect(await run(['user', 'add', 'alice', ...backendFlags(target)], 'a long password\n')).toMatchObject({ code: 0, stdout: 'added user alice\n' });
-    expect((await run(['user', 'list', ...backendFlags(target)])).stdout).toBe('alice\n');
-    const servers = await Promise.all([serve([...backendFlags(target), '--listen', '127.0.0.1:0']), serve([...backendFlags(target), '--listen', '127.0.0.1:0'])]);
+    expect(await runServerCommand(['user', 'add', 'alice', ...backendFlags(target)], 'a long password\n')).toMatchObject({ code: 0, stdout: 'added user alice\n' });
+    expect((await runServerCommand(['user', 'list', ...backendFlags(target)])).stdout).toBe('alice\n');
+    const servers = await Promise.all([serveProcess([...backendFlags(target), '--listen', '127.0.0.1:0']), serveProcess([...backendFlags(target), '--listen', '127.0.0.1:0'])]);
     try {
       for (const server of servers) {
         expect((await fetch(`${server.url}${routes.health.path}`)).status).toBe(200);

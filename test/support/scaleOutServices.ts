@@ -56,6 +56,14 @@ export function freshScaleOutTarget(): ScaleOutTarget {
   return scaleOutTarget(postgres.toString(), bucketUrl)!;
 }
 
+/** The command-line flags naming a target (its schema in the URL). */
+export function backendFlags(target: ScaleOutTarget): string[] {
+  const postgres = new URL(target.postgres.connectionString);
+  if (target.postgres.schema !== null) postgres.searchParams.set('schema', target.postgres.schema);
+  const s3 = `s3://${target.s3.bucket}?endpoint=${target.s3.endpoint}&region=${target.s3.region}&forcePathStyle=${target.s3.forcePathStyle}`;
+  return ['--metadata', postgres.toString(), '--chunks', s3];
+}
+
 /** Drops the target's schema and empties and deletes its bucket. */
 export async function destroyScaleOutTarget(target: ScaleOutTarget): Promise<void> {
   const client = new pg.Client({ connectionString: target.postgres.connectionString });
