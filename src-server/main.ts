@@ -7,6 +7,7 @@
 //   cairn-server user remove NAME [BACKEND]
 //   cairn-server user admin NAME on|off [BACKEND]
 //   cairn-server fsck [--repair] [BACKEND]
+//   cairn-server gc [BACKEND]
 //
 // BACKEND is --data DIR (the embedded SQLite + folder backend, the default) or
 // --metadata postgres://... --chunks s3://... (the scale-out backend; see storage/scaleOutStores.ts).
@@ -19,6 +20,7 @@ import { pathToFileURL } from 'node:url';
 import { defaultDataDir } from './dataDir.js';
 import { jsonLogger } from './log.js';
 import { fsck } from './maintenance/fsck.js';
+import { DEFAULT_GC_OPTIONS, GarbageCollectionBusyError } from './storage/scaleOutGarbageCollector.js';
 import { openEmbeddedStores, startServer } from './server.js';
 import { NameTakenError } from './storage/metadataStore.js';
 import { openScaleOutStores, scaleOutTarget } from './storage/scaleOutStores.js';
@@ -36,6 +38,8 @@ const USAGE = `usage:
   cairn-server fsck [--repair] [BACKEND]           checks every stored chunk and every library; exits 1 if
                                                    anything is wrong. --repair marks damaged chunks missing,
                                                    so the next client that has them uploads them again
+  cairn-server gc [BACKEND]                        reclaims uploads never committed, dead pack bytes and
+                                                   unfinished uploads (scale-out backend; run it daily)
 
   BACKEND, the embedded default:
   --data DIR           data folder (default: $CAIRN_SERVER_DATA or the user data folder)
@@ -190,6 +194,24 @@ async function checkBackend(io: CommandIo, choice: BackendChoice, repair: boolea
   }
 }
 
+async function garbageCollect(io: CommandIo, choice: BackendChoice): Promise<number> {
+  const stores = await openBackend(choice, false);
+  try {
+    if (stores.collectGarbage === undefined) {
+      io.stdout.write('the embedded backend keeps every chunk it stored; nothing to collect\n');
+      return 0;
+    }
+    const report = await stores.collectGarbage({ ...DEFAULT_GC_OPTIONS, now: Date.now() });
+    io.stdout.write(
+      `unlinked ${report.unlinked} uncommitted chunk(s), swept ${report.swept} location(s), repacked ${report.repacked} pack(s), ` +
+        `retired ${report.retired}, deleted ${report.deletedPacks} pack(s) (${report.freedBytes} bytes) and ${report.deletedPending} unfinished upload(s)\n`,
+    );
+    return 0;
+  } finally {
+    await closeStores(stores);
+  }
+}
+
 export async function main(argv: readonly string[], io: CommandIo = processIo): Promise<number> {
   try {
     const { values, positionals } = parseArgs({
@@ -220,6 +242,9 @@ export async function main(argv: readonly string[], io: CommandIo = processIo): 
         return await serve(io, choice, values.listen);
       case 'user':
         return await user(io, rest, choice, values.admin);
+      case 'gc':
+        if (rest.length > 0) throw new UsageError(`gc takes no arguments, got ${rest.join(' ')}`);
+        return await garbageCollect(io, choice);
       case 'fsck':
         if (rest.length > 0) throw new UsageError(`fsck takes no arguments, got ${rest.join(' ')}`);
         return await checkBackend(io, choice, values.repair);
@@ -231,7 +256,7 @@ export async function main(argv: readonly string[], io: CommandIo = processIo): 
       io.stderr.write(`cairn-server: ${(error as Error).message}\n${USAGE}\n`);
       return 2;
     }
-    if (error instanceof AdminError || error instanceof NameTakenError) {
+    if (error instanceof AdminError || error instanceof NameTakenError || error instanceof GarbageCollectionBusyError) {
       io.stderr.write(`cairn-server: ${error.message}\n`);
       return 1;
     }

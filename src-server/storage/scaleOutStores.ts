@@ -11,6 +11,7 @@ import { PostgresDatabase, parsePostgresUrl } from './postgres/postgresDatabase.
 import type { PostgresTarget } from './postgres/postgresDatabase.js';
 import { PostgresMetadataStore } from './postgres/postgresMetadataStore.js';
 import { PostgresNotifier } from './postgres/postgresNotifier.js';
+import { collectGarbage } from './scaleOutGarbageCollector.js';
 import { S3ChunkStore } from './s3/s3ChunkStore.js';
 import { S3Client, parseS3Url } from './s3/s3Client.js';
 import type { S3Credentials, S3Target } from './s3/s3Client.js';
@@ -71,12 +72,13 @@ export async function openScaleOutStores(target: ScaleOutTarget, options: ScaleO
   try {
     await s3.ensureBucket();
     const notifier = options.listen ? await PostgresNotifier.start(db, options.log) : undefined;
-    const metadata = new PostgresMetadataStore(db);
+    const metadata = new PostgresMetadataStore(db, { checkLocations: true });
     const chunks = new S3ChunkStore(db.share(), s3);
     return {
       metadata,
       chunks,
       ...(notifier === undefined ? {} : { notifier }),
+      collectGarbage: (gcOptions) => collectGarbage(db, s3, gcOptions),
       async checkReady() {
         const problems: string[] = [];
         await Promise.all([

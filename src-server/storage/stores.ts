@@ -2,6 +2,7 @@
 // instances, the notifier that carries announcements between them and a readiness check.
 
 import type { Notifier } from '../notifier.js';
+import type { GarbageCollectionOptions, GarbageCollectionReport } from './scaleOutGarbageCollector.js';
 import type { ChunkStore } from './chunkStore.js';
 import type { MetadataStore } from './metadataStore.js';
 
@@ -19,6 +20,8 @@ export interface Stores {
    * can act on; empty when ready. Without it the backend is always ready (local files).
    */
   readonly checkReady?: () => Promise<string[]>;
+  /** Reclaims what no version needs (scale-out backend; the embedded one keeps everything). */
+  readonly collectGarbage?: (options: GarbageCollectionOptions) => Promise<GarbageCollectionReport>;
 }
 
 /** Closes everything the stores hold; each part is closed even if another fails. */

@@ -211,6 +211,8 @@ export function describeStorageConformance(backend: string, createHarness: () =>
       beforeEach(async () => {
         const owner = await user('owner');
         libraryId = await library(owner.id);
+        // As the upload route does: the bytes are stored before the library links them.
+        await stores.chunks.put(owner.id, [chunkA, chunkB]);
         await store.chunks.link(libraryId, [chunkA.ref, chunkB.ref]);
       });
 

@@ -18,7 +18,9 @@ import type { LibraryPath } from '../../shared/paths.js';
 import { routes } from '../../shared/protocol/index.js';
 import { Engine } from '../../src-main/engine/engine.js';
 import { fsck } from '../../src-server/maintenance/fsck.js';
+import { DEFAULT_GC_OPTIONS } from '../../src-server/storage/scaleOutGarbageCollector.js';
 import { openScaleOutStores } from '../../src-server/storage/scaleOutStores.js';
+import { S3Client } from '../../src-server/storage/s3/s3Client.js';
 import type { ScaleOutTarget } from '../../src-server/storage/scaleOutStores.js';
 import { closeStores } from '../../src-server/storage/stores.js';
 import type { Stores } from '../../src-server/storage/stores.js';
@@ -37,6 +39,7 @@ describeScaleOut('kill -9 of a scale-out instance', () => {
   let target: ScaleOutTarget;
   let stores: Stores;
   let database: pg.Client;
+  let bucket: S3Client;
   let base: string;
   const instances: ServerProcess[] = [];
   let proxy: RoundRobinProxy;
@@ -79,6 +82,7 @@ describeScaleOut('kill -9 of a scale-out instance', () => {
     await addUser(stores.metadata, 'alice', PASSWORD, { cost: { log2N: 10, r: 8, p: 1 } });
     database = new pg.Client({ connectionString: target.postgres.connectionString, options: `-c search_path=${target.postgres.schema}` });
     await database.connect();
+    bucket = new S3Client(target.s3, target.credentials);
     await database.query('CREATE FUNCTION stall() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(60); RETURN NEW; END $$');
     base = await mkdtemp(path.join(os.tmpdir(), 'cairn-scale-out-crash-'));
     for (let index = 0; index < 2; index++) instances.push(await serveProcess([...backendFlags(target), '--listen', '127.0.0.1:0']));
@@ -94,6 +98,7 @@ describeScaleOut('kill -9 of a scale-out instance', () => {
     for (const instance of instances) instance.child.kill('SIGKILL');
     await Promise.all(instances.map((instance) => instance.exited));
     await database?.end();
+    await bucket?.close();
     if (stores !== undefined) await closeStores(stores);
     if (target !== undefined) await destroyScaleOutTarget(target);
     if (base !== undefined) await rm(base, { recursive: true, force: true });
@@ -155,6 +160,12 @@ describeScaleOut('kill -9 of a scale-out instance', () => {
     // The killed upload left its intent (a pending pack, perhaps with its object), nothing more.
     const { rows } = await database.query("SELECT count(*)::int AS pending FROM packs WHERE state = 'pending'");
     expect(rows[0].pending).toBe(1);
+    // Garbage collection removes that intent and its object once its grace has passed.
+    expect(await stores.collectGarbage!({ ...DEFAULT_GC_OPTIONS, now: Date.now() + 2 * 24 * 60 * 60 * 1000 })).toMatchObject({ deletedPending: 1 });
+    const keys: string[] = [];
+    for await (const object of bucket.list('')) keys.push(object.key);
+    const { rows: packs } = await database.query<{ key: string }>('SELECT key FROM packs');
+    expect(keys.sort()).toEqual(packs.map((pack) => pack.key).sort());
 
     await restart(1);
     proxy.pin(null);

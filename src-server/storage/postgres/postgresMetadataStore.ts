@@ -170,7 +170,16 @@ export class PostgresMetadataStore implements MetadataStore {
   readonly chunks: ChunkLinkStore;
   readonly versions: VersionStore;
 
-  constructor(private readonly db: PostgresDatabase) {
+  /**
+   * `checkLocations`: the database also holds the S3 chunk store's index (scale-out backend), and
+   * a commit counts a chunk as present only if the owner's store still locates it. This is the
+   * commit-time re-check that makes garbage collection safe (gc.ts): a chunk swept after its
+   * upload was checked is asked for again instead of being committed without bytes.
+   */
+  constructor(
+    private readonly db: PostgresDatabase,
+    private readonly options: { readonly checkLocations: boolean } = { checkLocations: false },
+  ) {
     this.users = this.createUserStore();
     this.tokens = this.createTokenStore();
     this.libraries = this.createLibraryStore();
@@ -420,7 +429,7 @@ export class PostgresMetadataStore implements MetadataStore {
       (await db.query<{ head_seq: number }>('SELECT head_seq FROM libraries WHERE id = $1', [libraryId])).rows[0]?.head_seq ?? 0;
 
     return {
-      commit: (input) => db.transaction((client) => commitIn(client, input)),
+      commit: (input) => db.transaction((client) => commitIn(client, input, this.options.checkLocations)),
       async changes(libraryId, after, limit) {
         // One statement, so one snapshot: the head is never below the last rev returned.
         const { rows } = await db.query<VersionRow & { head: number }>(
@@ -546,14 +555,15 @@ function namedPaths(changes: readonly Change[]): Set<string> {
 }
 
 /** The body of a commit, inside its transaction; see the comment at the top of the file. */
-async function commitIn(client: PoolClient, input: CommitInput): Promise<CommitOutcome> {
+async function commitIn(client: PoolClient, input: CommitInput, checkLocations: boolean): Promise<CommitOutcome> {
   // A commit waits at most this long for another commit to the same library.
   await client.query("SET LOCAL lock_timeout = '10s'");
   // The library's commit lock, alone in the first statement: every statement after it takes a
   // new snapshot that includes every commit finished before the lock was granted.
-  const locked = await client.query<{ head_seq: number }>('SELECT head_seq FROM libraries WHERE id = $1 FOR UPDATE', [input.libraryId]);
+  const locked = await client.query<{ head_seq: number; owner_id: string }>('SELECT head_seq, owner_id FROM libraries WHERE id = $1 FOR UPDATE', [input.libraryId]);
   const current = locked.rows[0]?.head_seq;
   if (current === undefined) throw new Error(`library ${input.libraryId} does not exist`);
+  const ownerId = locked.rows[0]!.owner_id;
 
   // A commit naming a chunk the library lacks is refused whole, before anything applies.
   const claimed = new Map<ChunkId, number>();
@@ -562,10 +572,12 @@ async function commitIn(client: PoolClient, input: CommitInput): Promise<CommitO
   }
   const stored = new Map<ChunkId, number>();
   for (const batch of batches([...claimed.keys()])) {
+    // A damaged chunk counts as missing: the client uploads it again before the commit applies.
+    const located = checkLocations ? 'AND EXISTS (SELECT 1 FROM chunk_locations c WHERE c.owner_id = $3 AND c.chunk_id = l.chunk_id)' : 'AND $3::text IS NOT NULL';
     const { rows } = await client.query<{ id: string; size: number }>(
-      // A damaged chunk counts as missing: the client uploads it again before the commit applies.
-      "SELECT encode(chunk_id, 'hex') AS id, size FROM library_chunks WHERE library_id = $1 AND chunk_id = ANY($2::bytea[]) AND NOT damaged",
-      [input.libraryId, batch.map(hexToBytes)],
+      `SELECT encode(l.chunk_id, 'hex') AS id, l.size FROM library_chunks l
+       WHERE l.library_id = $1 AND l.chunk_id = ANY($2::bytea[]) AND NOT l.damaged ${located}`,
+      [input.libraryId, batch.map(hexToBytes), ownerId],
     );
     for (const row of rows) stored.set(row.id, row.size);
   }
