@@ -8,22 +8,27 @@
 //   cairn-server user admin NAME on|off [BACKEND]
 //   cairn-server fsck [--repair] [BACKEND]
 //   cairn-server gc [BACKEND]
+//   cairn-server migrate --from DIR SCALE-OUT-BACKEND
 //
 // BACKEND is --data DIR (the embedded SQLite + folder backend, the default) or
 // --metadata postgres://... --chunks s3://... (the scale-out backend; see storage/scaleOutStores.ts).
 //
 // main() returns the exit code: 0 success, 1 failure, 2 wrong usage.
 
-import { realpathSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { defaultDataDir } from './dataDir.js';
 import { jsonLogger } from './log.js';
 import { fsck } from './maintenance/fsck.js';
+import { MigrationRefusedError, migrateEmbedded } from './maintenance/migrate.js';
 import { DEFAULT_GC_OPTIONS, GarbageCollectionBusyError } from './storage/scaleOutGarbageCollector.js';
-import { openEmbeddedStores, startServer } from './server.js';
+import { dataPaths, openEmbeddedStores, startServer } from './server.js';
 import { NameTakenError } from './storage/metadataStore.js';
+import { PostgresMetadataStore } from './storage/postgres/postgresMetadataStore.js';
+import { S3ChunkStore } from './storage/s3/s3ChunkStore.js';
 import { openScaleOutStores, scaleOutTarget } from './storage/scaleOutStores.js';
+import { SqliteMetadataStore } from './storage/sqliteMetadataStore.js';
 import { closeStores } from './storage/stores.js';
 import type { Stores } from './storage/stores.js';
 import { AdminError, addUser, removeUser, resetPassword, setAdmin } from './users.js';
@@ -40,6 +45,10 @@ const USAGE = `usage:
                                                    so the next client that has them uploads them again
   cairn-server gc [BACKEND]                        reclaims uploads never committed, dead pack bytes and
                                                    unfinished uploads (scale-out backend; run it daily)
+  cairn-server migrate --from DIR --metadata URL --chunks URL
+                                                   copies a stopped embedded server's data folder into an
+                                                   empty scale-out backend, hashing every chunk, then reads
+                                                   it all back; run it again to resume if interrupted
 
   BACKEND, the embedded default:
   --data DIR           data folder (default: $CAIRN_SERVER_DATA or the user data folder)
@@ -212,6 +221,43 @@ async function garbageCollect(io: CommandIo, choice: BackendChoice): Promise<num
   }
 }
 
+async function migrateCommand(io: CommandIo, from: string, choice: BackendChoice): Promise<number> {
+  const paths = dataPaths(from);
+  let name: string;
+  try {
+    name = realpathSync(from);
+    statSync(paths.metadata);
+  } catch {
+    throw new UsageError(`${from} is not an embedded server's data folder (no ${paths.metadata})`);
+  }
+  const source = await openEmbeddedStores(name);
+  try {
+    const target = await openBackend(choice, false);
+    try {
+      if (!(source.metadata instanceof SqliteMetadataStore) || !(target.metadata instanceof PostgresMetadataStore) || !(target.chunks instanceof S3ChunkStore)) {
+        throw new UsageError('migrate copies an embedded data folder into the scale-out backend');
+      }
+      const report = await migrateEmbedded(
+        { name, metadata: source.metadata, chunks: source.chunks },
+        { metadata: target.metadata, chunks: target.chunks, stores: target },
+        { progress: (line) => io.stdout.write(`${line}\n`) },
+      );
+      for (const item of report.damaged) io.stdout.write(`damaged-chunk: ${item.reason} (owner ${item.ownerId}); marked missing\n`);
+      for (const problem of [...report.problems, ...report.inherited]) io.stdout.write(`${problem.kind}: ${problem.detail}\n`);
+      io.stdout.write(
+        report.completed
+          ? `migration complete: ${report.chunksNeeded} chunks in place (${report.chunksCopied} copied now, ${report.chunksSkipped} before), ${report.damaged.length} damaged; servers may now serve from the new backend\n`
+          : 'migration NOT complete: the copied chunks have the problems above; fix them and run migrate again\n',
+      );
+      return report.completed ? 0 : 1;
+    } finally {
+      await closeStores(target);
+    }
+  } finally {
+    await closeStores(source);
+  }
+}
+
 export async function main(argv: readonly string[], io: CommandIo = processIo): Promise<number> {
   try {
     const { values, positionals } = parseArgs({
@@ -224,6 +270,7 @@ export async function main(argv: readonly string[], io: CommandIo = processIo): 
         listen: { type: 'string', default: '127.0.0.1:8080' },
         admin: { type: 'boolean', default: false },
         repair: { type: 'boolean', default: false },
+        from: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -245,6 +292,13 @@ export async function main(argv: readonly string[], io: CommandIo = processIo): 
       case 'gc':
         if (rest.length > 0) throw new UsageError(`gc takes no arguments, got ${rest.join(' ')}`);
         return await garbageCollect(io, choice);
+      case 'migrate':
+        if (rest.length > 0) throw new UsageError(`migrate takes no arguments, got ${rest.join(' ')}`);
+        if (values.from === undefined) throw new UsageError('migrate needs --from DIR, the embedded data folder');
+        if (values.data !== undefined || values.metadata === undefined || values.chunks === undefined) {
+          throw new UsageError('migrate copies into the scale-out backend: give --metadata and --chunks (and --from DIR for the data folder)');
+        }
+        return await migrateCommand(io, values.from, choice);
       case 'fsck':
         if (rest.length > 0) throw new UsageError(`fsck takes no arguments, got ${rest.join(' ')}`);
         return await checkBackend(io, choice, values.repair);
@@ -256,7 +310,7 @@ export async function main(argv: readonly string[], io: CommandIo = processIo): 
       io.stderr.write(`cairn-server: ${(error as Error).message}\n${USAGE}\n`);
       return 2;
     }
-    if (error instanceof AdminError || error instanceof NameTakenError || error instanceof GarbageCollectionBusyError) {
+    if (error instanceof AdminError || error instanceof NameTakenError || error instanceof GarbageCollectionBusyError || error instanceof MigrationRefusedError) {
       io.stderr.write(`cairn-server: ${error.message}\n`);
       return 1;
     }

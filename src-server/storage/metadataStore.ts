@@ -188,6 +188,15 @@ export interface MetadataStore {
   close(): Promise<void>;
 }
 
+/**
+ * Rows of one table as the embedded store holds them, for `cairn-server migrate`: column names
+ * as in the schema, integers for SQLite's booleans, Buffers for blobs, JSON text for chunking.
+ */
+export interface TableRows {
+  readonly table: 'users' | 'tokens' | 'libraries' | 'members' | 'library_chunks' | 'versions' | 'heads';
+  readonly rows: readonly Record<string, unknown>[];
+}
+
 /** A user name or a live library name is already taken. */
 export class NameTakenError extends Error {
   override readonly name = 'NameTakenError';

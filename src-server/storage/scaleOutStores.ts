@@ -32,7 +32,7 @@ export function readSecret(environment: NodeJS.ProcessEnv, name: string): string
   try {
     return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
   } catch (error) {
-    throw new Error(`cannot read ${name}_FILE ${file}: ${(error as Error).message}`);
+    throw new Error(`cannot read ${name}_FILE ${file}: ${(error as Error).message}`, { cause: error });
   }
 }
 
@@ -71,8 +71,15 @@ export async function openScaleOutStores(target: ScaleOutTarget, options: ScaleO
   const s3 = new S3Client(target.s3, target.credentials);
   try {
     await s3.ensureBucket();
-    const notifier = options.listen ? await PostgresNotifier.start(db, options.log) : undefined;
     const metadata = new PostgresMetadataStore(db, { checkLocations: true });
+    if (options.listen) {
+      // A half-migrated backend would answer clients as if chunks were missing or lost.
+      const unfinished = await metadata.unfinishedMigrations();
+      if (unfinished.length > 0) {
+        throw new Error(`the migration from ${unfinished.join(', ')} is not finished: run cairn-server migrate --from ${unfinished[0]} again before serving`);
+      }
+    }
+    const notifier = options.listen ? await PostgresNotifier.start(db, options.log) : undefined;
     const chunks = new S3ChunkStore(db.share(), s3);
     return {
       metadata,

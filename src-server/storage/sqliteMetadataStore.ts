@@ -19,6 +19,7 @@ import type {
   LibraryAudit,
   LibraryStore,
   MemberRecord,
+  TableRows,
   MetadataStore,
   NewUser,
   Page,
@@ -364,6 +365,39 @@ export class SqliteMetadataStore implements MetadataStore {
         markAll.immediate(ownerId, ids);
       },
     };
+  }
+
+  /**
+   * Every row of every table, in an order that satisfies the foreign keys, in batches, read in
+   * one transaction (a consistent snapshot even if a server writes meanwhile).
+   */
+  *dump(batchSize = 10_000): Generator<TableRows> {
+    const tables: TableRows['table'][] = ['users', 'tokens', 'libraries', 'members', 'library_chunks', 'versions', 'heads'];
+    const order: Record<TableRows['table'], string> = {
+      users: 'id',
+      tokens: 'id',
+      libraries: 'id',
+      members: 'library_id, user_id',
+      library_chunks: 'library_id, chunk_id',
+      versions: 'library_id, rev',
+      heads: 'library_id, path',
+    };
+    this.db.prepare('BEGIN').run();
+    try {
+      for (const table of tables) {
+        let rows: Record<string, unknown>[] = [];
+        for (const row of this.db.prepare(`SELECT * FROM ${table} ORDER BY ${order[table]}`).iterate() as Iterable<Record<string, unknown>>) {
+          rows.push(row);
+          if (rows.length >= batchSize) {
+            yield { table, rows };
+            rows = [];
+          }
+        }
+        if (rows.length > 0) yield { table, rows };
+      }
+    } finally {
+      this.db.prepare('COMMIT').run();
+    }
   }
 
   async *audit(): AsyncIterable<LibraryAudit> {

@@ -49,8 +49,11 @@ export interface Harness {
   readonly dataDir: string;
   stores: Stores;
   addUser(name: string): Promise<void>;
-  /** A logged-in client syncing `libraryName` (created by the first client that asks). */
-  client(name: string, options?: { user?: string; libraryName?: string; only?: string[]; maxDeletes?: number }): Promise<TestClient>;
+  /**
+   * A logged-in client syncing `libraryName` (created by the first client that asks), or the
+   * library `libraryId` (one shared with the user).
+   */
+  client(name: string, options?: { user?: string; libraryName?: string; libraryId?: string; only?: string[]; maxDeletes?: number }): Promise<TestClient>;
   createLibrary(user: string, name: string, chunking?: ChunkingParams): Promise<string>;
   /** Stops the server (clients stay open) and starts it again on the same port. */
   restartServer(): Promise<void>;
@@ -138,7 +141,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       const user = options.user ?? 'alice';
       const libraryName = options.libraryName ?? 'Documents';
       await harness.addUser(user);
-      let libraryId = libraries.get(`${user}/${libraryName}`);
+      let libraryId = options.libraryId ?? libraries.get(`${user}/${libraryName}`);
       if (libraryId === undefined) libraryId = await harness.createLibrary(user, libraryName);
       const home = path.join(base, `home-${name}`);
       const root = path.join(base, `folder-${name}`);

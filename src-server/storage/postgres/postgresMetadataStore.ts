@@ -34,6 +34,7 @@ import type {
   MemberRecord,
   MetadataStore,
   Page,
+  TableRows,
   TokenRecord,
   TokenStore,
   UserRecord,
@@ -189,6 +190,71 @@ export class PostgresMetadataStore implements MetadataStore {
 
   close(): Promise<void> {
     return this.db.close();
+  }
+
+  /**
+   * The state of `cairn-server migrate` from this source: null before its metadata is copied,
+   * else the digest of what was copied and whether the migration completed.
+   */
+  async migrationFrom(source: string): Promise<{ readonly digest: string; readonly completed: boolean } | null> {
+    const { rows } = await this.db.query<{ source_digest: string; completed_at: number | null }>(
+      'SELECT source_digest, completed_at FROM embedded_migrations WHERE source = $1',
+      [source],
+    );
+    return rows[0] === undefined ? null : { digest: rows[0].source_digest, completed: rows[0].completed_at !== null };
+  }
+
+  /** The sources of migrations that copied their metadata but did not finish (a server must not serve). */
+  async unfinishedMigrations(): Promise<string[]> {
+    return (await this.db.query<{ source: string }>('SELECT source FROM embedded_migrations WHERE completed_at IS NULL ORDER BY source')).rows.map((row) => row.source);
+  }
+
+  /** Records that every chunk of the migration from `source` is copied and verified. */
+  async completeMigration(source: string): Promise<void> {
+    await this.db.query('UPDATE embedded_migrations SET completed_at = $2 WHERE source = $1', [source, Date.now()]);
+  }
+
+  /** Whether the database holds any user (a migration needs an empty target). */
+  async isEmpty(): Promise<boolean> {
+    return ((await this.db.query('SELECT 1 FROM users LIMIT 1')).rowCount ?? 0) === 0;
+  }
+
+  /**
+   * Copies an embedded store's rows (SqliteMetadataStore.dump) in one transaction, keeping
+   * ids, revs and times exactly, and records the source with the digest `digest()` gives once
+   * every row was read. Chunks count as referenced when a version names them, and as linked
+   * now. Returns the rows copied per table.
+   */
+  async restore(source: string, tables: Iterable<TableRows>, digest: () => string): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    const referenced = new Map<string, Set<ChunkId>>();
+    const now = Date.now();
+    await this.db.transaction(async (client) => {
+      for (const { table, rows } of tables) {
+        const columns = RESTORE_COLUMNS[table];
+        if (table === 'versions') {
+          for (const row of rows) {
+            const ids = referenced.get(row.library_id as string) ?? new Set<ChunkId>();
+            referenced.set(row.library_id as string, ids);
+            for (const chunk of decodeChunkList(row.chunks as Buffer)) ids.add(chunk.id);
+          }
+        }
+        const values = columns.map(([name, , convert]) => rows.map((row) => (name === 'linked_at' ? now : convert(row[name]))));
+        await client.query(
+          `INSERT INTO ${table} (${columns.map(([name]) => name).join(', ')})
+           SELECT * FROM unnest(${columns.map(([, type], index) => `$${index + 1}::${type}[]`).join(', ')})`,
+          values,
+        );
+        counts[table] = (counts[table] ?? 0) + rows.length;
+      }
+      for (const [libraryId, ids] of referenced) {
+        for (const batch of batches([...ids].sort())) {
+          await client.query('UPDATE library_chunks SET referenced = true WHERE library_id = $1 AND chunk_id = ANY($2::bytea[])', [libraryId, batch.map(hexToBytes)]);
+        }
+      }
+      await client.query('INSERT INTO embedded_migrations (source, source_digest, metadata_copied_at) VALUES ($1, $2, $3)', [source, digest(), now]);
+    });
+    return counts;
   }
 
   async *audit(): AsyncIterable<LibraryAudit> {
@@ -507,6 +573,25 @@ export class PostgresMetadataStore implements MetadataStore {
     };
   }
 }
+
+type Convert = (value: unknown) => unknown;
+const same: Convert = (value) => value;
+const flag: Convert = (value) => value === 1 || value === true;
+
+/** The columns `restore` copies per table: name, PostgreSQL array element type, conversion from SQLite. */
+const RESTORE_COLUMNS: Record<TableRows['table'], readonly (readonly [string, string, Convert])[]> = {
+  users: [['id', 'text', same], ['name', 'text', same], ['admin', 'boolean', flag], ['password_hash', 'text', same], ['created_at', 'bigint', same], ['removed_at', 'bigint', same]],
+  tokens: [['id', 'text', same], ['user_id', 'text', same], ['token_hash', 'bytea', same], ['device_name', 'text', same], ['created_at', 'bigint', same], ['last_used_at', 'bigint', same]],
+  libraries: [['id', 'text', same], ['name', 'text', same], ['owner_id', 'text', same], ['chunking', 'jsonb', same], ['head_seq', 'bigint', same], ['created_at', 'bigint', same], ['deleted_at', 'bigint', same]],
+  members: [['library_id', 'text', same], ['user_id', 'text', same], ['role', 'text', same]],
+  library_chunks: [['library_id', 'text', same], ['chunk_id', 'bytea', same], ['size', 'integer', same], ['damaged', 'boolean', flag], ['linked_at', 'bigint', same]],
+  versions: [
+    ['library_id', 'text', same], ['rev', 'bigint', same], ['path', 'text', same], ['kind', 'text', same], ['deleted', 'boolean', flag], ['size', 'bigint', same],
+    ['mtime_ms', 'double precision', same], ['executable', 'boolean', flag], ['content_hash', 'text', same], ['chunks', 'bytea', same],
+    ['moved_from', 'text', same], ['moved_to', 'text', same], ['device', 'text', same], ['user_name', 'text', same], ['committed_at', 'bigint', same], ['commit_start', 'bigint', same],
+  ],
+  heads: [['library_id', 'text', same], ['path', 'text', same], ['rev', 'bigint', same], ['deleted', 'boolean', flag]],
+};
 
 /** A version row that went through row_to_json: bytea as '\x...' text, bigints as numbers. */
 function fromJsonRow(row: VersionRow): VersionRow {

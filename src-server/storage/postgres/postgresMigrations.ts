@@ -128,6 +128,18 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX chunk_locations_by_pack ON chunk_locations (pack_id);
 
+      -- Embedded data folders \`cairn-server migrate\` copies here. The row is inserted in the
+      -- same transaction as the metadata, with a digest of what was copied, so an interrupted
+      -- migration resumes (copying only the chunks still missing) and refuses a source that
+      -- changed since. completed_at stays NULL until every chunk is copied and verified; a
+      -- server refuses to serve while a migration is unfinished.
+      CREATE TABLE embedded_migrations (
+        source text PRIMARY KEY,
+        source_digest text NOT NULL,
+        metadata_copied_at bigint NOT NULL,
+        completed_at bigint
+      );
+
       -- Chunks whose stored bytes failed verification: no longer located, so the owner's
       -- next upload of the same bytes stores them again. Kept for the operator (fsck).
       CREATE TABLE damaged_chunks (

@@ -208,8 +208,8 @@ export class S3ChunkStore implements ChunkStore {
     await this.db.close();
   }
 
-  /** The ids among these that the owner's store locates. */
-  private async located(ownerId: string, ids: readonly ChunkId[]): Promise<Set<ChunkId>> {
+  /** The ids among these that the owner's store locates (also for `cairn-server migrate`). */
+  async located(ownerId: string, ids: readonly ChunkId[]): Promise<Set<ChunkId>> {
     const found = new Set<ChunkId>();
     for (let start = 0; start < ids.length; start += LOOKUP_BATCH) {
       const { rows } = await this.db.query<{ id: string }>(
