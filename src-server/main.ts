@@ -1,6 +1,6 @@
 // The cairn-server command line:
 //
-//   cairn-server [serve] [BACKEND] [--listen HOST:PORT]
+//   cairn-server [serve] [BACKEND] [--listen HOST:PORT] [--gc-hours N]
 //   cairn-server user add NAME [--admin] [BACKEND]     (password: one line on standard input)
 //   cairn-server user passwd NAME [BACKEND]            (password: one line on standard input)
 //   cairn-server user list [BACKEND]
@@ -21,6 +21,7 @@ import { pathToFileURL } from 'node:url';
 import { defaultDataDir } from './dataDir.js';
 import { jsonLogger } from './log.js';
 import { fsck } from './maintenance/fsck.js';
+import { scheduleGarbageCollection } from './maintenance/gcSchedule.js';
 import { MigrationRefusedError, migrateEmbedded } from './maintenance/migrate.js';
 import { DEFAULT_GC_OPTIONS, GarbageCollectionBusyError } from './storage/scaleOutGarbageCollector.js';
 import { dataPaths, openEmbeddedStores, startServer } from './server.js';
@@ -34,7 +35,7 @@ import type { Stores } from './storage/stores.js';
 import { AdminError, addUser, removeUser, resetPassword, setAdmin } from './users.js';
 
 const USAGE = `usage:
-  cairn-server [serve] [BACKEND] [--listen HOST:PORT]
+  cairn-server [serve] [BACKEND] [--listen HOST:PORT] [--gc-hours N]
   cairn-server user add NAME [--admin] [BACKEND]   reads the password from standard input
   cairn-server user passwd NAME [BACKEND]          reads the new password from standard input; signs out all devices
   cairn-server user list [BACKEND]
@@ -56,7 +57,9 @@ const USAGE = `usage:
   --metadata URL       postgres://USER@HOST:PORT/DATABASE (password: PGPASSWORD, PGPASSWORD_FILE or ~/.pgpass)
   --chunks URL         's3://BUCKET?endpoint=http://HOST:PORT&region=REGION&forcePathStyle=true'
                        (keys: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or their _FILE variants)
-  --listen HOST:PORT   address to serve on (default 127.0.0.1:8080; port 0 picks a free port)`;
+  --listen HOST:PORT   address to serve on (default 127.0.0.1:8080; port 0 picks a free port)
+  --gc-hours N         scale-out backend: collect garbage every N hours (default 24; 0: never,
+                       run cairn-server gc instead); one instance at a time collects`;
 
 class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -128,16 +131,27 @@ async function openBackend(choice: BackendChoice, listen: boolean): Promise<Stor
   return openScaleOutStores(target, { listen, log: (message, fields) => log('warn', message, fields) });
 }
 
-async function serve(io: CommandIo, choice: BackendChoice, listenValue: string): Promise<number> {
+/** Parses --gc-hours: a number of hours from 0 (never) up to a year. */
+export function parseGcHours(value: string): number {
+  const hours = Number(value);
+  if (value.trim() === '' || !Number.isFinite(hours) || hours < 0 || hours > 24 * 366) throw new UsageError(`--gc-hours wants a number of hours (0 for never), not ${JSON.stringify(value)}`);
+  return hours;
+}
+
+async function serve(io: CommandIo, choice: BackendChoice, listenValue: string, gcHours: number): Promise<number> {
   const { host, port } = parseListen(listenValue);
   const stores = await openBackend(choice, true);
-  const server = await startServer({ stores, host, port, log: jsonLogger((line) => io.stderr.write(line)) });
+  const log = jsonLogger((line) => io.stderr.write(line));
+  const server = await startServer({ stores, host, port, log });
+  const collectGarbage = stores.collectGarbage;
+  const schedule = collectGarbage === undefined || gcHours === 0 ? null : scheduleGarbageCollection(collectGarbage, { intervalMs: gcHours * 60 * 60 * 1000, log });
   io.stdout.write(`listening on ${server.url}\n`);
   const signal = await new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
   io.stderr.write(`cairn-server: ${signal} received, stopping after the requests in flight\n`);
+  await schedule?.stop();
   await server.close();
   return 0;
 }
@@ -271,6 +285,7 @@ export async function main(argv: readonly string[], io: CommandIo = processIo): 
         admin: { type: 'boolean', default: false },
         repair: { type: 'boolean', default: false },
         from: { type: 'string' },
+        'gc-hours': { type: 'string', default: '24' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -286,7 +301,7 @@ export async function main(argv: readonly string[], io: CommandIo = processIo): 
     switch (command) {
       case 'serve':
         if (rest.length > 0) throw new UsageError(`serve takes no arguments, got ${rest.join(' ')}`);
-        return await serve(io, choice, values.listen);
+        return await serve(io, choice, values.listen, parseGcHours(values['gc-hours']));
       case 'user':
         return await user(io, rest, choice, values.admin);
       case 'gc':

@@ -34,6 +34,10 @@ describe('scale-out flags', () => {
     ['keys in the S3 URL', ['user', 'list', '--metadata', 'postgres://cairn@db/cairn', '--chunks', 's3://key:secret@bucket?endpoint=http://h:1'], /AWS_ACCESS_KEY_ID/],
     ['another database', ['user', 'list', '--metadata', 'mysql://cairn@db/cairn', '--chunks', S3], /postgres:\/\//],
     ['an unknown S3 parameter', ['user', 'list', '--metadata', 'postgres://cairn@db/cairn', '--chunks', 's3://bucket?endpoint=http://h:1&pathStyle=1'], /unknown --chunks parameter/],
+    ['a negative --gc-hours', ['serve', '--gc-hours=-1'], /--gc-hours wants a number of hours/],
+    ['a --gc-hours that is not a number', ['serve', '--gc-hours', 'daily'], /--gc-hours wants a number of hours/],
+    ['migrate without --from', ['migrate', '--metadata', 'postgres://cairn@db/cairn', '--chunks', S3], /migrate needs --from DIR/],
+    ['migrate into the embedded backend', ['migrate', '--from', '/tmp/x', '--data', '/tmp/y'], /migrate copies into the scale-out backend/],
     ['a bad bucket name', ['user', 'list', '--metadata', 'postgres://cairn@db/cairn', '--chunks', 's3://B_?endpoint=http://h:1'], /not an S3 bucket name/],
   ])('refuses %s', async (_name, args, message) => {
     const result = await runHere(args);

@@ -4,10 +4,14 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FRAMES_CONTENT_TYPE, buildPath, encodeFrameHeader, routes } from '../../shared/protocol/index.js';
+import type { Logger } from '../../src-server/log.js';
 import { fsck } from '../../src-server/maintenance/fsck.js';
-import { DEFAULT_GC_OPTIONS } from '../../src-server/storage/scaleOutGarbageCollector.js';
+import { scheduleGarbageCollection } from '../../src-server/maintenance/gcSchedule.js';
+import { DEFAULT_GC_OPTIONS, GarbageCollectionBusyError } from '../../src-server/storage/scaleOutGarbageCollector.js';
 import type { GarbageCollectionOptions } from '../../src-server/storage/scaleOutGarbageCollector.js';
 import { S3Client } from '../../src-server/storage/s3/s3Client.js';
+import { closeStores } from '../../src-server/storage/stores.js';
+import { eventually } from '../support/eventually.js';
 import { startHarness } from '../sync/harness.js';
 import { LibraryClients } from '../sync/support/libraryClients.js';
 import { SCENARIO_DEVICES, describeFailure, runRandomScenario } from '../sync/support/randomScenario.js';
@@ -138,6 +142,58 @@ describeScaleOut('garbage collection beside syncing clients', () => {
     const report = await fsck(harness.stores, { repair: false });
     expect(report.problems.filter((problem) => problem.kind !== 'awaiting-upload')).toEqual([]);
     await harness.stop();
+  });
+});
+
+describeScaleOut('garbage collection on a schedule', () => {
+  it('two instances\' schedules collect on the real backend, one at a time', async () => {
+    const harness = await createScaleOutHarness();
+    const stores = [await harness.open(), await harness.open()];
+    const logs: { level: string; message: string }[] = [];
+    const log: Logger = (level, message) => logs.push({ level, message });
+    const schedules = stores.map((store) => scheduleGarbageCollection(store.collectGarbage!, { intervalMs: 100, log, random: () => 0 }));
+    try {
+      await eventually(() => expect(logs.filter((line) => line.message === 'garbage collected').length).toBeGreaterThanOrEqual(3), 30_000);
+    } finally {
+      for (const schedule of schedules) await schedule.stop();
+      for (const store of stores) await closeStores(store);
+      await harness.destroy();
+    }
+    expect(logs.filter((line) => line.level !== 'info')).toEqual([]);
+  });
+});
+
+describe('garbage collection schedule', () => {
+  it('first waits half the interval or more, skips a busy turn, and stops only after the collection in progress', async () => {
+    const calls: number[] = [];
+    let finish = (): void => {};
+    const logs: string[] = [];
+    const start = Date.now();
+    let busy = true;
+    const schedule = scheduleGarbageCollection(
+      async () => {
+        calls.push(Date.now() - start);
+        if (busy) {
+          busy = false;
+          throw new GarbageCollectionBusyError('another collection holds the lock');
+        }
+        await new Promise<void>((resolve) => (finish = resolve));
+        return { unlinked: 0, swept: 0, repacked: 0, retired: 0, deletedPacks: 0, deletedPending: 0, freedBytes: 0 };
+      },
+      { intervalMs: 200, log: (_level, message) => logs.push(message), random: () => 0 },
+    );
+    await eventually(() => expect(calls.length).toBe(2));
+    expect(calls[0]).toBeGreaterThanOrEqual(95);
+    expect(logs).toEqual(['garbage collection skipped: another instance is collecting']);
+    let stopped = false;
+    const stopping = schedule.stop().then(() => (stopped = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(stopped).toBe(false);
+    finish();
+    await stopping;
+    expect(logs.at(-1)).toBe('garbage collected');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(calls.length).toBe(2);
   });
 });
 
