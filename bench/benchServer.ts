@@ -207,6 +207,7 @@ function timeChunkStore(store: ChunkStore): { readonly store: ChunkStore; readon
         times.getMs += performance.now() - start;
       }
     },
+    ...(store.prefetch === undefined ? {} : { prefetch: (ownerId: string, ids: readonly string[]) => store.prefetch!(ownerId, ids) }),
     quarantine: (ownerId, id, reason) => store.quarantine(ownerId, id, reason),
     packs: () => store.packs(),
     readPack: (pack) => store.readPack(pack),

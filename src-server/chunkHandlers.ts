@@ -149,6 +149,7 @@ export const chunkHandlers: { readonly [Name in ChunkHandlerName]: Handler<Route
   async downloadChunks({ services, library, body, response }) {
     const ids = [...new Set(body.ids)];
     await requirePresent(services, library, ids);
+    services.chunkStore.prefetch?.(library.ownerId, ids);
     const reads = new ReadAhead(ids, readAheadFor(library), (id) => readChunk(services, library, id));
     // Wait for the first chunk before answering, so a damaged store still gets a clean error
     // when it can; later damage ends the stream early, which the client detects.

@@ -28,6 +28,11 @@ export interface ChunkStore {
    */
   get(ownerId: string, id: ChunkId): Promise<Uint8Array | null>;
   /**
+   * Optional hint: these chunks are about to be read, in this order (a download). A store whose
+   * lookups are round trips (the S3 store's index in PostgreSQL) looks them up together.
+   */
+  prefetch?(ownerId: string, ids: readonly ChunkId[]): void;
+  /**
    * Sets aside a chunk whose stored bytes failed verification: from then on the store no longer
    * holds it (has and get answer as for an absent chunk), so the owner's next upload of the same
    * bytes stores them again. The damaged copy is recorded, never served. Idempotent.

@@ -18,7 +18,10 @@
 // Reads are range GETs. Reads that arrive together (a download reads several chunks ahead) are
 // gathered for one turn of the event loop, and chunks of the same pack that lie close together
 // are fetched by one GET: a range GET costs the store about as much as a small object, and
-// reading a pack whole is several times cheaper than many ranges.
+// reading a pack whole is several times cheaper than many ranges. A GET also reads on up to
+// READ_SPAN_BYTES past the chunks asked for (a file's chunks lie one after another in the pack
+// its upload wrote), and the span is kept for the reads that follow; packs never change, so a
+// kept span is never stale, and the caller verifies every chunk's bytes anyway.
 
 import { randomBytes } from 'node:crypto';
 import type { ChunkId } from '../../../shared/model.js';
@@ -37,11 +40,73 @@ const MERGE_GAP_BYTES = 256 * 1024;
 const MERGE_MAX_BYTES = 8 * 1024 * 1024;
 /** Most ids in one location lookup. */
 const LOOKUP_BATCH = 1000;
+/** A GET reads at least this far into the pack from its first chunk (a download's next chunks). */
+const READ_SPAN_BYTES = 4 * 1024 * 1024;
+/** Locations looked up ahead for a download and never read are forgotten after this. */
+const PREFETCH_TTL_MS = 60_000;
+/** Pack spans kept (or being read) for the reads that follow, per store: bounds the memory. */
+const SPAN_CACHE_BYTES = 64 * 1024 * 1024;
 
 interface Location {
   readonly key: string;
   readonly offset: number;
   readonly size: number;
+  /** The whole pack's length, as indexed. */
+  readonly packBytes: number;
+}
+
+/** Bytes [start, end) of a pack, read or being read. */
+interface Span {
+  readonly key: string;
+  readonly start: number;
+  readonly end: number;
+  readonly bytes: Promise<Buffer | null>;
+}
+
+/** Spans of packs, least recently used evicted first once over the byte limit. */
+export class SpanCache {
+  /** In order of last use, least recent first. */
+  private readonly spans = new Set<Span>();
+  private readonly byKey = new Map<string, Set<Span>>();
+  private total = 0;
+
+  constructor(private readonly limit: number) {}
+
+  /** A span holding [start, end) of the pack, if one is kept. */
+  find(key: string, start: number, end: number): Span | undefined {
+    for (const span of this.byKey.get(key) ?? []) {
+      if (span.start <= start && end <= span.end) {
+        this.spans.delete(span);
+        this.spans.add(span);
+        return span;
+      }
+    }
+    return undefined;
+  }
+
+  add(span: Span): void {
+    this.spans.add(span);
+    const forKey = this.byKey.get(span.key) ?? new Set<Span>();
+    this.byKey.set(span.key, forKey);
+    forKey.add(span);
+    this.total += span.end - span.start;
+    for (const oldest of this.spans) {
+      if (this.total <= this.limit || oldest === span) break;
+      this.remove(oldest);
+    }
+  }
+
+  remove(span: Span): void {
+    if (!this.spans.delete(span)) return;
+    this.total -= span.end - span.start;
+    const forKey = this.byKey.get(span.key);
+    forKey?.delete(span);
+    if (forKey?.size === 0) this.byKey.delete(span.key);
+  }
+
+  get bytes(): number {
+    return this.total;
+  }
 }
 
 interface PendingRead {
@@ -93,6 +158,9 @@ export function mergeReads<Read>(reads: readonly { read: Read; location: Locatio
 export class S3ChunkStore implements ChunkStore {
   private pending: PendingRead[] = [];
   private flushScheduled = false;
+  private readonly spans = new SpanCache(SPAN_CACHE_BYTES);
+  /** Locations looked up ahead for downloads (see prefetch), by owner and id, with when. */
+  private readonly prefetched = new Map<string, { readonly location: Promise<Location | undefined>; readonly at: number }>();
 
   constructor(
     private readonly db: PostgresDatabase,
@@ -168,6 +236,25 @@ export class S3ChunkStore implements ChunkStore {
     });
   }
 
+  /**
+   * Looks up where these chunks are in one query per 1,000, ahead of a download reading them
+   * one by one. A location found ahead may be one a repack has since retired: the pack still
+   * holds the bytes for a week (and readers verify them). Unused ones are dropped after a minute.
+   */
+  prefetch(ownerId: string, ids: readonly ChunkId[]): void {
+    checkOwnerId(ownerId);
+    const now = Date.now();
+    for (const [key, entry] of this.prefetched) if (now - entry.at > PREFETCH_TTL_MS) this.prefetched.delete(key);
+    for (let start = 0; start < ids.length; start += LOOKUP_BATCH) {
+      const batch = ids.slice(start, start + LOOKUP_BATCH);
+      batch.forEach(checkChunkId);
+      const found = this.locate(ownerId, batch);
+      // A failed lookup ahead is no error: the reads look their chunks up themselves.
+      found.catch(() => {});
+      for (const id of batch) this.prefetched.set(`${ownerId}/${id}`, { location: found.then((locations) => locations.get(id), () => undefined), at: now });
+    }
+  }
+
   async quarantine(ownerId: string, id: ChunkId, reason: string): Promise<void> {
     checkOwnerId(ownerId);
     checkChunkId(id);
@@ -224,13 +311,13 @@ export class S3ChunkStore implements ChunkStore {
   private async locate(ownerId: string, ids: readonly ChunkId[]): Promise<Map<ChunkId, Location>> {
     const locations = new Map<ChunkId, Location>();
     for (let start = 0; start < ids.length; start += LOOKUP_BATCH) {
-      const { rows } = await this.db.query<{ id: string; key: string; byte_offset: number; size: number }>(
-        `SELECT encode(c.chunk_id, 'hex') AS id, p.key, c.byte_offset, c.size
+      const { rows } = await this.db.query<{ id: string; key: string; byte_offset: number; size: number; bytes: number }>(
+        `SELECT encode(c.chunk_id, 'hex') AS id, p.key, c.byte_offset, c.size, p.bytes
          FROM chunk_locations c JOIN packs p ON p.id = c.pack_id
          WHERE c.owner_id = $1 AND c.chunk_id = ANY($2::bytea[])`,
         [ownerId, ids.slice(start, start + LOOKUP_BATCH).map((id) => Buffer.from(id, 'hex'))],
       );
-      for (const row of rows) locations.set(row.id, { key: row.key, offset: row.byte_offset, size: row.size });
+      for (const row of rows) locations.set(row.id, { key: row.key, offset: row.byte_offset, size: row.size, packBytes: Number(row.bytes) });
     }
     return locations;
   }
@@ -243,41 +330,72 @@ export class S3ChunkStore implements ChunkStore {
       [...byOwner].map(async ([ownerId, ownerReads]) => {
         let locations: Map<ChunkId, Location>;
         try {
-          locations = await this.locate(ownerId, [...new Set(ownerReads.map((read) => read.id))]);
+          locations = new Map();
+          const unknown = new Set<ChunkId>();
+          for (const read of ownerReads) {
+            const ahead = this.prefetched.get(`${ownerId}/${read.id}`);
+            this.prefetched.delete(`${ownerId}/${read.id}`);
+            const location = ahead === undefined ? undefined : await ahead.location;
+            if (location === undefined) unknown.add(read.id);
+            else locations.set(read.id, location);
+          }
+          if (unknown.size > 0) for (const [id, location] of await this.locate(ownerId, [...unknown])) locations.set(id, location);
         } catch (error) {
           for (const read of ownerReads) read.reject(error);
           return;
         }
         const located: { read: PendingRead; location: Location }[] = [];
+        const fromSpans: Promise<void>[] = [];
         for (const read of ownerReads) {
           const location = locations.get(read.id);
-          if (location === undefined) read.resolve(null);
-          else located.push({ read, location });
+          if (location === undefined) {
+            read.resolve(null);
+            continue;
+          }
+          const span = this.spans.find(location.key, location.offset, location.offset + location.size);
+          if (span === undefined) located.push({ read, location });
+          else fromSpans.push(this.serve(span, [{ read, location }]));
         }
-        await Promise.all(mergeReads(located).map((run) => this.readRun(run)));
+        await Promise.all([...fromSpans, ...mergeReads(located).map((run) => this.readRun(run))]);
       }),
     );
   }
 
-  private async readRun(run: MergedRead): Promise<void> {
+  private readRun(run: MergedRead): Promise<void> {
+    // Read on past the run, within the pack as indexed, for the chunks that usually follow.
+    const packBytes = Math.max(...run.reads.map(({ location }) => location.packBytes));
+    const end = Math.max(run.end, Math.min(packBytes, run.start + READ_SPAN_BYTES));
+    const span: Span = { key: run.key, start: run.start, end, bytes: this.s3.get(run.key, { start: run.start, end: end - 1 }) };
+    this.spans.add(span);
+    // A failed, missing or short read is not kept: the next read asks the store again.
+    span.bytes.then(
+      (bytes) => {
+        if (bytes === null || bytes.length < end - run.start) this.spans.remove(span);
+      },
+      () => this.spans.remove(span),
+    );
+    return this.serve(span, run.reads);
+  }
+
+  /** Answers reads from a span's bytes: the index says they exist, so missing or short bytes are damage. */
+  private async serve(span: Span, reads: readonly { readonly read: PendingRead; readonly location: Location }[]): Promise<void> {
     try {
-      const bytes = await this.s3.get(run.key, { start: run.start, end: run.end - 1 });
-      // The index says the object exists; a missing or short object is damage, never "absent".
+      const bytes = await span.bytes;
       if (bytes === null) {
-        for (const { read } of run.reads) read.reject(new DamagedChunkError(read.id, `pack ${run.key} of chunk ${read.id} is missing from the bucket: the chunk store is damaged`));
+        for (const { read } of reads) read.reject(new DamagedChunkError(read.id, `pack ${span.key} of chunk ${read.id} is missing from the bucket: the chunk store is damaged`));
         return;
       }
-      for (const { read, location } of run.reads) {
-        const from = location.offset - run.start;
+      for (const { read, location } of reads) {
+        const from = location.offset - span.start;
         if (from + location.size > bytes.length) {
-          read.reject(new DamagedChunkError(read.id, `pack ${run.key} ends inside chunk ${read.id}: the chunk store is damaged`));
+          read.reject(new DamagedChunkError(read.id, `pack ${span.key} ends inside chunk ${read.id}: the chunk store is damaged`));
           continue;
         }
-        // A copy, so one chunk does not keep the whole merged read alive.
+        // A copy, so one chunk does not keep the whole span alive.
         read.resolve(new Uint8Array(bytes.subarray(from, from + location.size)));
       }
     } catch (error) {
-      for (const { read } of run.reads) read.reject(error);
+      for (const { read } of reads) read.reject(error);
     }
   }
 }
