@@ -95,6 +95,17 @@ describeScaleOut('garbage collection on PostgreSQL + S3', () => {
     expect((await fsck(server.stores, { repair: false })).problems).toEqual([]);
   });
 
+  it('keeps every chunk of a commit naming more chunks than one statement marks (1,500)', async () => {
+    const libraryId = await newLibrary('Many chunks');
+    const chunks = Array.from({ length: 1500 }, (_, index) => makeChunk(`one of many ${index}`, 64));
+    await upload(libraryId, chunks.slice(0, 750));
+    await upload(libraryId, chunks.slice(750));
+    expect((await commit(libraryId, 'many.bin', chunks)).ok).toBe(true);
+    expect(await gc()).toMatchObject({ unlinked: 0 });
+    expect(await missing(libraryId, chunks.map((chunk) => chunk.id))).toEqual([]);
+    expect((await fsck(server.stores, { repair: false })).problems).toEqual([]);
+  });
+
   it('never lets a commit name a chunk it swept between the upload\'s duplicate check and its link', async () => {
     const libraryId = await newLibrary('Raced');
     const chunk = makeChunk('raced with the collector', 4000);

@@ -710,13 +710,48 @@ async function commitIn(client: PoolClient, input: CommitInput, checkLocations: 
   const versions = applied.versions;
   if (versions.length > 0) {
     const newHead = current + versions.length;
+    // A commit may write one path twice (a put, then a move away); its head is the last one.
+    const lastByPath = new Map<string, Entry>();
+    for (const entry of versions) lastByPath.set(entry.path, entry);
+    const headRows = [...lastByPath.values()];
+    // The mark garbage collection relies on: a chunk some version names is never unlinked.
+    // Large lists go in batches first (a huge ANY array misleads the planner); a usual one
+    // rides in the statement below.
+    const named = [...claimed.keys()].sort();
+    const inline = named.length <= LOOKUP_BATCH ? named : [];
+    if (inline.length === 0) {
+      for (const batch of batches(named)) {
+        await client.query('UPDATE library_chunks SET referenced = true WHERE library_id = $1 AND chunk_id = ANY($2::bytea[]) AND NOT referenced', [
+          input.libraryId,
+          batch.map(hexToBytes),
+        ]);
+      }
+    }
+    // The versions, the heads, the chunk marks, the counter and the announcement in one
+    // statement (one round trip while the library's lock is held); every part of a WITH runs
+    // to completion. The announcement reaches every instance's listener when (and only if)
+    // this transaction commits.
     await client.query(
-      `INSERT INTO versions (library_id, rev, path, kind, deleted, size, mtime_ms, executable, content_hash, chunks,
-                             moved_from, moved_to, device, user_name, committed_at, commit_start)
-       SELECT $1, rev, path, kind, deleted, size, mtime_ms, executable, content_hash, chunks, moved_from, moved_to, $13, $14, $15, $16
-       FROM unnest($2::bigint[], $3::text[], $4::text[], $5::boolean[], $6::bigint[], $7::double precision[], $8::boolean[],
-                   $9::text[], $10::bytea[], $11::text[], $12::text[])
-            AS input(rev, path, kind, deleted, size, mtime_ms, executable, content_hash, chunks, moved_from, moved_to)`,
+      `WITH new_versions AS (
+         INSERT INTO versions (library_id, rev, path, kind, deleted, size, mtime_ms, executable, content_hash, chunks,
+                               moved_from, moved_to, device, user_name, committed_at, commit_start)
+         SELECT $1, rev, path, kind, deleted, size, mtime_ms, executable, content_hash, chunks, moved_from, moved_to, $13, $14, $15, $16
+         FROM unnest($2::bigint[], $3::text[], $4::text[], $5::boolean[], $6::bigint[], $7::double precision[], $8::boolean[],
+                     $9::text[], $10::bytea[], $11::text[], $12::text[])
+              AS input(rev, path, kind, deleted, size, mtime_ms, executable, content_hash, chunks, moved_from, moved_to)
+       ),
+       new_heads AS (
+         INSERT INTO heads (library_id, path, rev, deleted)
+         SELECT $1, path, rev, deleted FROM unnest($17::text[], $18::bigint[], $19::boolean[]) AS input(path, rev, deleted)
+         ON CONFLICT (library_id, path) DO UPDATE SET rev = excluded.rev, deleted = excluded.deleted
+       ),
+       marked AS (
+         UPDATE library_chunks SET referenced = true WHERE library_id = $1 AND chunk_id = ANY($20::bytea[]) AND NOT referenced
+       ),
+       counter AS (
+         UPDATE libraries SET head_seq = $21 WHERE id = $1
+       )
+       SELECT pg_notify($22, $23)`,
       [
         input.libraryId,
         versions.map((entry) => entry.rev),
@@ -734,29 +769,14 @@ async function commitIn(client: PoolClient, input: CommitInput, checkLocations: 
         input.userName,
         input.committedAt,
         current + 1,
+        headRows.map((entry) => entry.path),
+        headRows.map((entry) => entry.rev),
+        headRows.map((entry) => entry.deleted),
+        inline.map(hexToBytes),
+        newHead,
+        ...commitNotification(input.libraryId, newHead),
       ],
     );
-    // A commit may write one path twice (a put, then a move away); its head is the last one.
-    const lastByPath = new Map<string, Entry>();
-    for (const entry of versions) lastByPath.set(entry.path, entry);
-    const headRows = [...lastByPath.values()];
-    await client.query(
-      `INSERT INTO heads (library_id, path, rev, deleted)
-       SELECT $1, path, rev, deleted FROM unnest($2::text[], $3::bigint[], $4::boolean[]) AS input(path, rev, deleted)
-       ON CONFLICT (library_id, path) DO UPDATE SET rev = excluded.rev, deleted = excluded.deleted`,
-      [input.libraryId, headRows.map((entry) => entry.path), headRows.map((entry) => entry.rev), headRows.map((entry) => entry.deleted)],
-    );
-    // The mark garbage collection relies on: a chunk some version names is never unlinked.
-    const named = [...claimed.keys()].sort();
-    for (const batch of batches(named)) {
-      await client.query('UPDATE library_chunks SET referenced = true WHERE library_id = $1 AND chunk_id = ANY($2::bytea[]) AND NOT referenced', [
-        input.libraryId,
-        batch.map(hexToBytes),
-      ]);
-    }
-    await client.query('UPDATE libraries SET head_seq = $1 WHERE id = $2', [newHead, input.libraryId]);
-    // Delivered to every instance's listener when (and only if) this transaction commits.
-    await client.query('SELECT pg_notify($1, $2)', commitNotification(input.libraryId, newHead));
     return { kind: 'committed', headSeq: newHead, results: applied.results };
   }
   return { kind: 'committed', headSeq: current, results: applied.results };
