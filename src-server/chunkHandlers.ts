@@ -2,9 +2,9 @@
 // request is stored; every chunk read back is checked again before it is sent, so a damaged
 // file on disk is an error, never data.
 
-import { createHash } from 'node:crypto';
 import type { ChunkId } from '../shared/model.js';
 import { CHUNK_ID_PATTERN } from '../shared/model.js';
+import { chunkIdOf } from '../shared/node/contentHash.js';
 import { FRAMES_CONTENT_TYPE, encodeFrameHeader } from '../shared/protocol/index.js';
 import type { Frame, Routes } from '../shared/protocol/index.js';
 import { ApiError } from './apiError.js';
@@ -13,10 +13,6 @@ import { CoalescedWriter, startStream } from './httpIo.js';
 import type { Handler, ServerServices } from './router.js';
 import { DamagedChunkError } from './storage/chunkStore.js';
 import type { LibraryAccess } from './storage/metadataStore.js';
-
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
 
 function checkChunkId(raw: string): ChunkId {
   if (!CHUNK_ID_PATTERN.test(raw)) throw new ApiError('bad-request', 'a chunk id is the lowercase hex SHA-256 of the chunk (64 characters)');
@@ -27,7 +23,7 @@ function checkChunkId(raw: string): ChunkId {
 async function storeChunks(services: ServerServices, library: LibraryAccess, frames: readonly Frame[]): Promise<number> {
   const unique = new Map<ChunkId, Frame>();
   for (const frame of frames) {
-    if (sha256Hex(frame.bytes) !== frame.id) {
+    if (chunkIdOf(frame.bytes) !== frame.id) {
       throw new ApiError('hash-mismatch', `the bytes sent for chunk ${frame.id} do not hash to its id; nothing of this request was stored`, {
         chunkId: frame.id,
       });
@@ -54,7 +50,7 @@ async function readChunk(services: ServerServices, library: LibraryAccess, id: C
   let damage: string;
   try {
     const bytes = await services.chunkStore.get(library.ownerId, id);
-    if (bytes !== null && sha256Hex(bytes) === id) return bytes;
+    if (bytes !== null && chunkIdOf(bytes) === id) return bytes;
     damage = bytes === null ? 'linked but absent from the chunk store' : 'the stored bytes do not hash to the id';
   } catch (error) {
     if (!(error instanceof DamagedChunkError)) throw error;

@@ -8,7 +8,7 @@ import { DEFAULT_CHUNKING } from '../../shared/model.js';
 import type { LibraryPath } from '../../shared/paths.js';
 import type { Change } from '../../shared/protocol/index.js';
 import type { Stores } from '../../src-server/server.js';
-import { comparePaths } from '../../src-server/commitRules.js';
+import { comparePaths } from '../../shared/pathOrder.js';
 import { NameTakenError } from '../../src-server/storage/metadataStore.js';
 import type { CommitInput, MetadataStore } from '../../src-server/storage/metadataStore.js';
 import { chunkIdOf, fileOf, makeChunk } from './testServer.js';

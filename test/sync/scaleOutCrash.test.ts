@@ -89,7 +89,7 @@ describeScaleOut('kill -9 of a scale-out instance', () => {
     proxy = await startRoundRobinProxy(instances.map((instance) => ({ host: instance.host, port: instance.port })));
     const admin = await Engine.open({ home: path.join(base, 'admin'), deviceName: 'admin' });
     await admin.login(proxy.url, 'alice', PASSWORD);
-    libraryId = (await admin.server().call(routes.createLibrary, { body: { name: 'Crash' } })).id;
+    libraryId = (await (await admin.server()).call(routes.createLibrary, { body: { name: 'Crash' } })).id;
     await admin.close();
   });
   afterAll(async () => {

@@ -76,7 +76,7 @@ describeScaleOut('cairn-server migrate to PostgreSQL + S3', () => {
     const desktop = await harness.client('alice-desktop');
     await harness.addUser('bob');
     const sharedId = await harness.createLibrary('alice', 'Shared');
-    await alice.engine.server().call(routes.setMember, { params: { libraryId: sharedId, userName: 'bob' }, body: { role: 'rw' } });
+    await (await alice.engine.server()).call(routes.setMember, { params: { libraryId: sharedId, userName: 'bob' }, body: { role: 'rw' } });
     const bob = await harness.client('bob-laptop', { user: 'bob', libraryId: sharedId });
     const aliceShared = await harness.client('alice-shared', { libraryId: sharedId });
 
