@@ -12,8 +12,8 @@
 // in the chunk store and reported missing to every library of its owner, so the next client
 // that has the bytes uploads them again. Nothing is ever deleted.
 
-import { createHash } from 'node:crypto';
 import type { ChunkId } from '../../shared/model.js';
+import { chunkIdOf } from '../../shared/node/contentHash.js';
 import { FRAME_HEADER_BYTES } from '../../shared/protocol/index.js';
 import { recordDamagedChunk } from '../chunkDamage.js';
 import type { StoredPack } from '../storage/chunkStore.js';
@@ -62,7 +62,7 @@ export function checkPackBytes(pack: StoredPack, bytes: Uint8Array): { id: Chunk
       bad.push({ id: chunk.id, reason: `pack ${pack.key} ends before chunk ${chunk.id} does` });
     } else if (view.toString('hex', header, header + 32) !== chunk.id || view.readUInt32BE(header + 32) !== chunk.size) {
       bad.push({ id: chunk.id, reason: `the frame header before chunk ${chunk.id} in pack ${pack.key} does not match the index` });
-    } else if (createHash('sha256').update(view.subarray(chunk.offset, chunk.offset + chunk.size)).digest('hex') !== chunk.id) {
+    } else if (chunkIdOf(view.subarray(chunk.offset, chunk.offset + chunk.size)) !== chunk.id) {
       bad.push({ id: chunk.id, reason: `chunk ${chunk.id} in pack ${pack.key} does not hash to its id` });
     }
   }

@@ -23,6 +23,7 @@
 
 import { createHash } from 'node:crypto';
 import type { ChunkId } from '../../shared/model.js';
+import { chunkIdOf } from '../../shared/node/contentHash.js';
 import { DamagedChunkError } from '../storage/chunkStore.js';
 import type { ChunkStore, StoredChunk } from '../storage/chunkStore.js';
 import type { TableRows } from '../storage/metadataStore.js';
@@ -113,10 +114,6 @@ function sourceDigest(source: SqliteMetadataStore): string {
   const hash = createHash('sha256');
   for (const tables of source.dump()) digestRows(hash, tables);
   return hash.digest('hex');
-}
-
-function hashes(bytes: Uint8Array, id: ChunkId): boolean {
-  return createHash('sha256').update(bytes).digest('hex') === id;
 }
 
 export async function migrateEmbedded(source: MigrationSource, target: MigrationTarget, options: MigrationOptions = {}): Promise<MigrationReport> {
@@ -218,7 +215,7 @@ export async function migrateEmbedded(source: MigrationSource, target: Migration
         continue;
       }
       if (bytes === null) damaged.push({ ownerId, id, reason: 'absent from the embedded chunk store' });
-      else if (!hashes(bytes, id)) damaged.push({ ownerId, id, reason: `the loose copy of chunk ${id} does not hash to its id` });
+      else if (chunkIdOf(bytes) !== id) damaged.push({ ownerId, id, reason: `the loose copy of chunk ${id} does not hash to its id` });
       else await add(ownerId, { id, bytes });
     }
   }

@@ -29,8 +29,9 @@
 //
 // One collection runs at a time (an advisory lock); `cairn-server gc` runs one.
 
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { ChunkId } from '../../shared/model.js';
+import { chunkIdOf } from '../../shared/node/contentHash.js';
 import { encodePack } from './packFormat.js';
 import { packKey } from './s3/s3ChunkStore.js';
 import type { S3Client } from './s3/s3Client.js';
@@ -186,7 +187,7 @@ async function repack(db: PostgresDatabase, s3: S3Client, pack: { id: number; ow
   const chunks = located
     .filter((chunk) => chunk.byte_offset + chunk.size <= bytes.length)
     .map((chunk) => ({ id: chunk.id, bytes: bytes.subarray(chunk.byte_offset, chunk.byte_offset + chunk.size) }))
-    .filter((chunk) => createHash('sha256').update(chunk.bytes).digest('hex') === chunk.id);
+    .filter((chunk) => chunkIdOf(chunk.bytes) === chunk.id);
   if (chunks.length === 0) return false;
   const encoded = encodePack(chunks);
   const key = packKey(pack.owner_id, randomBytes(16).toString('hex'));
