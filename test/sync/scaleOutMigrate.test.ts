@@ -5,15 +5,17 @@
 // copied but marked missing, and the client that still has it uploads it again.
 
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterEach, expect, it } from 'vitest';
 import { routes } from '../../shared/protocol/index.js';
 import { main } from '../../src-server/main.js';
 import { fsck } from '../../src-server/maintenance/fsck.js';
 import { startServer } from '../../src-server/server.js';
+import { decodePack } from '../../src-server/storage/packFormat.js';
 import type { MetadataStore } from '../../src-server/storage/metadataStore.js';
 import { openScaleOutStores } from '../../src-server/storage/scaleOutStores.js';
 import type { ScaleOutTarget } from '../../src-server/storage/scaleOutStores.js';
@@ -142,6 +144,49 @@ describeScaleOut('cairn-server migrate to PostgreSQL + S3', () => {
     await fresh.sync();
     expect(await fresh.tree()).toEqual(await alice.tree());
     expect((await fsck(harness.stores, { repair: false })).problems).toEqual([]);
+  });
+
+  it('copies a data folder from before packs, whose chunks are loose files', async () => {
+    harness = await startHarness();
+    const alice = await harness.client('alice');
+    const content = randomBytes(100 * 1024);
+    await alice.write('old.bin', content);
+    await alice.write('notes/old.txt', 'written before packs existed');
+    await alice.sync();
+    await harness.server.close();
+
+    // Turn every pack into the layout from before packs: one file per chunk, no index rows.
+    const chunksRoot = path.join(harness.dataDir, 'chunks');
+    const index = new Database(path.join(chunksRoot, 'chunk-index.sqlite'));
+    try {
+      for (const pack of index.prepare('SELECT owner_id, name FROM packs').all() as { owner_id: string; name: string }[]) {
+        const file = path.join(chunksRoot, pack.owner_id, 'packs', pack.name.slice(0, 2), `${pack.name}.pack`);
+        const bytes = await readFile(file);
+        for (const chunk of decodePack(bytes)) {
+          const folder = path.join(chunksRoot, pack.owner_id, chunk.id.slice(0, 2), chunk.id.slice(2, 4));
+          await mkdir(folder, { recursive: true });
+          await writeFile(path.join(folder, chunk.id), bytes.subarray(chunk.offset, chunk.offset + chunk.size));
+        }
+        await rm(file);
+      }
+      index.exec('DELETE FROM chunk_locations; DELETE FROM packs');
+    } finally {
+      index.close();
+    }
+
+    target = freshScaleOutTarget();
+    const migrated = await runMigrate(['--from', harness.dataDir, ...backendFlags(target)]);
+    expect(migrated.code, migrated.stdout + migrated.stderr).toBe(0);
+    const done = /migration complete: (\d+) chunks in place \((\d+) copied now, 0 before\), 0 damaged/.exec(migrated.stdout);
+    expect(done, migrated.stdout).not.toBeNull();
+    expect(done![2]).toBe(done![1]);
+
+    await switchToScaleOut(harness, target);
+    expectNoTransfer(await alice.sync());
+    const fresh = await harness.client('alice-new-device');
+    await fresh.sync();
+    expect(await fresh.tree()).toEqual(await alice.tree());
+    expect((await readFile(path.join(fresh.root, 'old.bin'))).equals(content)).toBe(true);
   });
 
   it('resumes after kill -9 mid-copy without copying twice, marks a damaged source chunk missing, refuses a changed source', async () => {
