@@ -113,6 +113,11 @@ export interface ChunkLinkStore {
    * them stay; nothing else changes.
    */
   markDamaged(ownerId: string, ids: readonly ChunkId[]): Promise<void>;
+  /**
+   * Up to `limit` chunks of the library marked damaged (waiting for an upload), so clients
+   * that still have them in unchanged files can send them again.
+   */
+  damaged(libraryId: string, limit: number): Promise<ChunkId[]>;
 }
 
 /** One library as fsck sees it: its counters and every chunk it links or a version names. */

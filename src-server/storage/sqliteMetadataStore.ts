@@ -347,6 +347,7 @@ export class SqliteMetadataStore implements MetadataStore {
       for (const chunk of chunks) insert.run(libraryId, Buffer.from(chunk.id, 'hex'), chunk.size);
     });
     const markDamaged = db.prepare('UPDATE library_chunks SET damaged = 1 WHERE chunk_id = ? AND library_id IN (SELECT id FROM libraries WHERE owner_id = ?)');
+    const damaged = db.prepare('SELECT lower(hex(chunk_id)) FROM library_chunks WHERE library_id = ? AND damaged = 1 ORDER BY chunk_id LIMIT ?').pluck();
     const markAll = db.transaction((ownerId: string, ids: readonly ChunkId[]) => {
       for (const id of ids) markDamaged.run(Buffer.from(id, 'hex'), ownerId);
     });
@@ -363,6 +364,9 @@ export class SqliteMetadataStore implements MetadataStore {
       },
       async markDamaged(ownerId, ids) {
         markAll.immediate(ownerId, ids);
+      },
+      async damaged(libraryId, limit) {
+        return damaged.all(libraryId, limit) as ChunkId[];
       },
     };
   }

@@ -104,6 +104,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE library_chunks ADD COLUMN damaged INTEGER NOT NULL DEFAULT 0 CHECK (damaged IN (0, 1));
     `,
   },
+  {
+    version: 3,
+    name: 'damaged chunks index',
+    sql: `
+      -- The few damaged chunks of a library, read with every last page of its feed.
+      CREATE INDEX library_chunks_damaged ON library_chunks(library_id) WHERE damaged = 1;
+    `,
+  },
 ];
 
 /** The pack index of the embedded chunk store (see fs-chunkStore.ts and chunkIndex.ts). */

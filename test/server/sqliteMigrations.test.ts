@@ -58,6 +58,18 @@ describe('sqlite migrations', () => {
     db.close();
   });
 
+  it('3 (damaged chunks index) indexes only the damaged chunks of a library', () => {
+    const db = new Database(':memory:');
+    migrate(db, MIGRATIONS.slice(0, 2));
+    db.prepare("INSERT INTO users (id, name, admin, password_hash, created_at) VALUES ('u', 'u', 0, 'h', 0)").run();
+    db.prepare("INSERT INTO libraries (id, name, owner_id, chunking, created_at) VALUES ('l', 'L', 'u', '{}', 0)").run();
+    db.prepare("INSERT INTO library_chunks (library_id, chunk_id, size, damaged) VALUES ('l', ?, 5, 1)").run(Buffer.alloc(32, 1));
+    expect(migrate(db, MIGRATIONS.slice(0, 3))).toEqual([3]);
+    const plan = db.prepare("EXPLAIN QUERY PLAN SELECT chunk_id FROM library_chunks WHERE library_id = 'l' AND damaged = 1").all() as { detail: string }[];
+    expect(plan.map((row) => row.detail).join('\n')).toMatch(/library_chunks_damaged/);
+    db.close();
+  });
+
   it('chunk index 2 (damaged chunks) records set-aside copies, one per owner, chunk and pack', () => {
     const db = new Database(':memory:');
     migrate(db, CHUNK_INDEX_MIGRATIONS.slice(0, 1));

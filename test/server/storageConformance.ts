@@ -204,6 +204,20 @@ export function describeStorageConformance(backend: string, createHarness: () =>
         expect(await store.chunks.missing(one, [chunkB.id, chunkA.id, chunkB.id])).toEqual([chunkB.id]);
         expect(await store.chunks.missing(two, [chunkA.id])).toEqual([chunkA.id]);
       });
+
+      it('lists a library\'s damaged chunks until they are linked again', async () => {
+        const alice = await user();
+        const [one, two] = [await library(alice.id), await library(alice.id)];
+        await store.chunks.link(one, [chunkA.ref, chunkB.ref]);
+        await store.chunks.link(two, [chunkA.ref]);
+        expect(await store.chunks.damaged(one, 10)).toEqual([]);
+        await store.chunks.markDamaged(alice.id, [chunkA.id, chunkB.id]);
+        expect((await store.chunks.damaged(one, 10)).sort()).toEqual([chunkA.id, chunkB.id].sort());
+        expect(await store.chunks.damaged(one, 1)).toHaveLength(1);
+        expect(await store.chunks.damaged(two, 10)).toEqual([chunkA.id]);
+        await store.chunks.link(two, [chunkA.ref]);
+        expect(await store.chunks.damaged(two, 10)).toEqual([]);
+      });
     });
 
     describe('versions', () => {

@@ -479,6 +479,13 @@ export class PostgresMetadataStore implements MetadataStore {
           );
         }
       },
+      async damaged(libraryId, limit) {
+        const { rows } = await db.query<{ id: string }>(
+          "SELECT encode(chunk_id, 'hex') AS id FROM library_chunks WHERE library_id = $1 AND damaged ORDER BY chunk_id LIMIT $2",
+          [libraryId, limit],
+        );
+        return rows.map((row) => row.id);
+      },
     };
   }
 

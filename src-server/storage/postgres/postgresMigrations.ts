@@ -71,6 +71,8 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         damaged boolean NOT NULL DEFAULT false,
         PRIMARY KEY (library_id, chunk_id)
       );
+      -- The few damaged chunks of a library, read with every last page of its feed.
+      CREATE INDEX library_chunks_damaged ON library_chunks (library_id) WHERE damaged;
 
       CREATE TABLE versions (
         library_id text NOT NULL REFERENCES libraries(id),
