@@ -97,6 +97,28 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
+    name: 'conflicts as library state',
+    sql: `
+      CREATE TABLE library_conflicts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        library_id TEXT NOT NULL REFERENCES libraries(id),
+        path TEXT NOT NULL,
+        conflict_path TEXT NOT NULL,
+        remote_rev INTEGER,
+        base_rev INTEGER,
+        device TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        resolved_at INTEGER,
+        resolved_by TEXT,
+        resolution TEXT,
+        UNIQUE (library_id, path, conflict_path)
+      );
+      CREATE INDEX library_conflicts_open ON library_conflicts(library_id, resolved_at);
+    `,
+  },
+  {
+    version: 3,
     name: 'damaged chunks',
     sql: `
       -- 1 when the stored bytes failed verification: the chunk counts as missing for the
@@ -105,7 +127,7 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    version: 3,
+    version: 4,
     name: 'damaged chunks index',
     sql: `
       -- The few damaged chunks of a library, read with every last page of its feed.

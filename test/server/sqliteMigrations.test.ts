@@ -31,6 +31,21 @@ describe('sqlite migrations', () => {
     db.close();
   });
 
+  it('2 (conflicts as library state) adds the conflicts table, one record per path and copy', () => {
+    const db = new Database(':memory:');
+    db.pragma('foreign_keys = ON');
+    migrate(db, MIGRATIONS.slice(0, 1));
+    db.prepare("INSERT INTO users (id, name, admin, password_hash, created_at) VALUES ('u', 'u', 0, 'h', 0)").run();
+    db.prepare("INSERT INTO libraries (id, name, owner_id, chunking, created_at) VALUES ('l', 'L', 'u', '{}', 0)").run();
+    expect(migrate(db, MIGRATIONS.slice(0, 2))).toEqual([2]);
+    expect(tables(db)).toContain('library_conflicts');
+    const insert = db.prepare("INSERT INTO library_conflicts (library_id, path, conflict_path, device, user_name, created_at) VALUES (?, 'a.txt', 'a (conflict).txt', 'd', 'u', 0)");
+    insert.run('l');
+    expect(() => insert.run('l')).toThrow(/UNIQUE/);
+    expect(() => insert.run('no such library')).toThrow(/FOREIGN KEY/);
+    db.close();
+  });
+
   it('chunk index 1 (pack index) creates packs and chunk locations, one location per owner and chunk', () => {
     const db = new Database(':memory:');
     db.pragma('foreign_keys = ON');
@@ -46,25 +61,25 @@ describe('sqlite migrations', () => {
     db.close();
   });
 
-  it('2 (damaged chunks) adds a damaged flag to library chunks, 0 for the chunks linked before', () => {
+  it('3 (damaged chunks) adds a damaged flag to library chunks, 0 for the chunks linked before', () => {
     const db = new Database(':memory:');
-    migrate(db, MIGRATIONS.slice(0, 1));
+    migrate(db, MIGRATIONS.slice(0, 2));
     db.prepare("INSERT INTO users (id, name, admin, password_hash, created_at) VALUES ('u', 'u', 0, 'h', 0)").run();
     db.prepare("INSERT INTO libraries (id, name, owner_id, chunking, created_at) VALUES ('l', 'L', 'u', '{}', 0)").run();
     db.prepare("INSERT INTO library_chunks (library_id, chunk_id, size) VALUES ('l', ?, 5)").run(Buffer.alloc(32, 1));
-    expect(migrate(db, MIGRATIONS.slice(0, 2))).toEqual([2]);
+    expect(migrate(db, MIGRATIONS.slice(0, 3))).toEqual([3]);
     expect(db.prepare('SELECT damaged FROM library_chunks').pluck().all()).toEqual([0]);
     expect(() => db.prepare("UPDATE library_chunks SET damaged = 2 WHERE library_id = 'l'").run()).toThrow(/CHECK/);
     db.close();
   });
 
-  it('3 (damaged chunks index) indexes only the damaged chunks of a library', () => {
+  it('4 (damaged chunks index) indexes only the damaged chunks of a library', () => {
     const db = new Database(':memory:');
-    migrate(db, MIGRATIONS.slice(0, 2));
+    migrate(db, MIGRATIONS.slice(0, 3));
     db.prepare("INSERT INTO users (id, name, admin, password_hash, created_at) VALUES ('u', 'u', 0, 'h', 0)").run();
     db.prepare("INSERT INTO libraries (id, name, owner_id, chunking, created_at) VALUES ('l', 'L', 'u', '{}', 0)").run();
     db.prepare("INSERT INTO library_chunks (library_id, chunk_id, size, damaged) VALUES ('l', ?, 5, 1)").run(Buffer.alloc(32, 1));
-    expect(migrate(db, MIGRATIONS.slice(0, 3))).toEqual([3]);
+    expect(migrate(db, MIGRATIONS.slice(0, 4))).toEqual([4]);
     const plan = db.prepare("EXPLAIN QUERY PLAN SELECT chunk_id FROM library_chunks WHERE library_id = 'l' AND damaged = 1").all() as { detail: string }[];
     expect(plan.map((row) => row.detail).join('\n')).toMatch(/library_chunks_damaged/);
     db.close();

@@ -205,6 +205,22 @@ export function describeStorageConformance(backend: string, createHarness: () =>
         expect(await store.chunks.missing(two, [chunkA.id])).toEqual([chunkA.id]);
       });
 
+      it('keeps a library\'s conflicts: reported once per path and copy, open until resolved', async () => {
+        const alice = await user();
+        const libraryId = await library(alice.id);
+        const input = { libraryId, path: path('notes.txt'), conflictPath: path('notes (conflict laptop 2026-01-01 000000).txt'), remoteRev: 3, baseRev: 2, device: 'laptop', userName: alice.name, createdAt: 7000 };
+        const first = await store.conflicts.report(input);
+        expect(first).toMatchObject({ ...input, resolvedAt: null });
+        expect(await store.conflicts.report({ ...input, device: 'desktop' })).toEqual(first);
+        const second = await store.conflicts.report({ ...input, conflictPath: path('notes (conflict desktop 2026-01-02 000000).txt'), remoteRev: null, baseRev: null });
+        expect(second.id).toBeGreaterThan(first.id);
+        expect(await store.conflicts.open(libraryId)).toEqual([first, second]);
+        expect(await store.conflicts.resolve(libraryId, first.id, alice.id, 'keep-mine', 8000)).toBe(true);
+        expect(await store.conflicts.resolve(libraryId, first.id, alice.id, 'keep-mine', 8000)).toBe(false);
+        expect(await store.conflicts.open(libraryId)).toEqual([second]);
+        expect(await store.conflicts.report(input)).toMatchObject({ id: first.id, resolvedAt: 8000 });
+      });
+
       it('lists a library\'s damaged chunks until they are linked again', async () => {
         const alice = await user();
         const [one, two] = [await library(alice.id), await library(alice.id)];

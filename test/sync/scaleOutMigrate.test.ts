@@ -11,6 +11,7 @@ import { PassThrough } from 'node:stream';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterEach, expect, it } from 'vitest';
+import type { LibraryPath } from '../../shared/paths.js';
 import { routes } from '../../shared/protocol/index.js';
 import { main } from '../../src-server/main.js';
 import { fsck } from '../../src-server/maintenance/fsck.js';
@@ -108,6 +109,16 @@ describeScaleOut('cairn-server migrate to PostgreSQL + S3', () => {
     for (const client of clients) await client.sync();
 
     const documentsId = alice.engine.findSyncedLibrary('Documents').libraryId;
+    const conflict = await harness.stores.metadata.conflicts.report({
+      libraryId: sharedId,
+      path: 'from-bob.txt' as LibraryPath,
+      conflictPath: 'from-bob (conflict bob-laptop 2026-01-01 000000).txt' as LibraryPath,
+      remoteRev: 1,
+      baseRev: null,
+      device: 'bob-laptop',
+      userName: 'bob',
+      createdAt: 1,
+    });
     const source = openSqliteMetadataStore(path.join(harness.dataDir, 'metadata.sqlite'));
     const before = await feeds(source, [documentsId, sharedId]);
     await source.close();
@@ -116,7 +127,7 @@ describeScaleOut('cairn-server migrate to PostgreSQL + S3', () => {
     await harness.server.close();
     const migrated = await runMigrate(['--from', harness.dataDir, ...backendFlags(target)]);
     expect(migrated.code, migrated.stdout + migrated.stderr).toBe(0);
-    expect(migrated.stdout).toMatch(/copied the metadata: 2 users, \d+ tokens, 2 libraries, 1 members/);
+    expect(migrated.stdout).toMatch(/copied the metadata: 2 users, \d+ tokens, 2 libraries, 1 members, \d+ library_chunks, \d+ versions, \d+ heads, 1 library_conflicts/);
     expect(migrated.stdout).toMatch(/migration complete: \d+ chunks in place \(\d+ copied now, 0 before\), 0 damaged/);
 
     // Run again, it copies nothing and verifies again.
@@ -126,6 +137,10 @@ describeScaleOut('cairn-server migrate to PostgreSQL + S3', () => {
 
     await switchToScaleOut(harness, target);
     expect(await feeds(harness.stores.metadata, [documentsId, sharedId])).toEqual(before);
+    // Conflicts keep their ids, and new ones number on after them.
+    expect(await harness.stores.metadata.conflicts.open(sharedId)).toEqual([conflict]);
+    const next = await harness.stores.metadata.conflicts.report({ ...conflict, conflictPath: 'from-bob (conflict 2).txt' as LibraryPath });
+    expect(next.id).toBeGreaterThan(conflict.id);
     // The same tokens, the same indexes: nothing moves.
     for (const client of clients) expectNoTransfer(await client.sync());
 

@@ -27,9 +27,11 @@ import { NameTakenError } from '../metadataStore.js';
 import type {
   ChunkLinkStore,
   CommitInput,
+  ConflictStore,
   CommitOutcome,
   LibraryAccess,
   LibraryAudit,
+  LibraryConflictRecord,
   LibraryStore,
   MemberRecord,
   MetadataStore,
@@ -170,6 +172,7 @@ export class PostgresMetadataStore implements MetadataStore {
   readonly libraries: LibraryStore;
   readonly chunks: ChunkLinkStore;
   readonly versions: VersionStore;
+  readonly conflicts: ConflictStore;
 
   /**
    * `checkLocations`: the database also holds the S3 chunk store's index (scale-out backend), and
@@ -186,6 +189,7 @@ export class PostgresMetadataStore implements MetadataStore {
     this.libraries = this.createLibraryStore();
     this.chunks = this.createChunkLinkStore();
     this.versions = this.createVersionStore();
+    this.conflicts = this.createConflictStore();
   }
 
   close(): Promise<void> {
@@ -252,6 +256,8 @@ export class PostgresMetadataStore implements MetadataStore {
           await client.query('UPDATE library_chunks SET referenced = true WHERE library_id = $1 AND chunk_id = ANY($2::bytea[])', [libraryId, batch.map(hexToBytes)]);
         }
       }
+      // Conflicts keep their ids; new ones number on from the greatest.
+      await client.query("SELECT setval(pg_get_serial_sequence('library_conflicts', 'id'), max(id)) FROM library_conflicts HAVING count(*) > 0");
       await client.query('INSERT INTO embedded_migrations (source, source_digest, metadata_copied_at) VALUES ($1, $2, $3)', [source, digest(), now]);
     });
     return counts;
@@ -440,6 +446,64 @@ export class PostgresMetadataStore implements MetadataStore {
     };
   }
 
+  private createConflictStore(): ConflictStore {
+    const db = this.db;
+    interface Row {
+      id: number;
+      library_id: string;
+      path: string;
+      conflict_path: string;
+      remote_rev: number | null;
+      base_rev: number | null;
+      device: string;
+      user_name: string;
+      created_at: number;
+      resolved_at: number | null;
+    }
+    const fromRow = (row: Row): LibraryConflictRecord => ({
+      id: Number(row.id),
+      libraryId: row.library_id,
+      path: row.path as LibraryPath,
+      conflictPath: row.conflict_path as LibraryPath,
+      remoteRev: row.remote_rev === null ? null : Number(row.remote_rev),
+      baseRev: row.base_rev === null ? null : Number(row.base_rev),
+      device: row.device,
+      userName: row.user_name,
+      createdAt: Number(row.created_at),
+      resolvedAt: row.resolved_at === null ? null : Number(row.resolved_at),
+    });
+    const columns = 'id, library_id, path, conflict_path, remote_rev, base_rev, device, user_name, created_at, resolved_at';
+    return {
+      async open(libraryId) {
+        const { rows } = await db.query<Row>(`SELECT ${columns} FROM library_conflicts WHERE library_id = $1 AND resolved_at IS NULL ORDER BY id LIMIT 10000`, [libraryId]);
+        return rows.map(fromRow);
+      },
+      async report(input) {
+        // The same path and copy again answers the record there is, whoever reported it first.
+        const { rows } = await db.query<Row>(
+          `WITH inserted AS (
+             INSERT INTO library_conflicts (library_id, path, conflict_path, remote_rev, base_rev, device, user_name, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (library_id, path, conflict_path) DO NOTHING
+             RETURNING ${columns}
+           )
+           SELECT ${columns} FROM inserted
+           UNION ALL
+           SELECT ${columns} FROM library_conflicts WHERE library_id = $1 AND path = $2 AND conflict_path = $3 AND NOT EXISTS (SELECT 1 FROM inserted)`,
+          [input.libraryId, input.path, input.conflictPath, input.remoteRev, input.baseRev, input.device, input.userName, input.createdAt],
+        );
+        return fromRow(rows[0]!);
+      },
+      async resolve(libraryId, id, by, resolution, at) {
+        const { rowCount } = await db.query(
+          'UPDATE library_conflicts SET resolved_at = $1, resolved_by = $2, resolution = $3 WHERE library_id = $4 AND id = $5 AND resolved_at IS NULL',
+          [at, by, resolution, libraryId, id],
+        );
+        return (rowCount ?? 0) > 0;
+      },
+    };
+  }
+
   private createChunkLinkStore(): ChunkLinkStore {
     const db = this.db;
     return {
@@ -598,6 +662,10 @@ const RESTORE_COLUMNS: Record<TableRows['table'], readonly (readonly [string, st
     ['moved_from', 'text', same], ['moved_to', 'text', same], ['device', 'text', same], ['user_name', 'text', same], ['committed_at', 'bigint', same], ['commit_start', 'bigint', same],
   ],
   heads: [['library_id', 'text', same], ['path', 'text', same], ['rev', 'bigint', same], ['deleted', 'boolean', flag]],
+  library_conflicts: [
+    ['id', 'bigint', same], ['library_id', 'text', same], ['path', 'text', same], ['conflict_path', 'text', same], ['remote_rev', 'bigint', same], ['base_rev', 'bigint', same],
+    ['device', 'text', same], ['user_name', 'text', same], ['created_at', 'bigint', same], ['resolved_at', 'bigint', same], ['resolved_by', 'text', same], ['resolution', 'text', same],
+  ],
 };
 
 /** A version row that went through row_to_json: bytea as '\x...' text, bigints as numbers. */
