@@ -33,6 +33,8 @@ export interface ServerServices {
   readonly serverVersion: string;
   /** How often event streams send a heartbeat and re-check the caller's token. */
   readonly eventsHeartbeatMs: number;
+  /** What keeps the server from serving now (a backend that does not answer, stopping); empty when ready. */
+  readiness(): Promise<string[]>;
   /** Registers a waiting request (long-poll, event stream) to be ended at shutdown; returns the unregister function. */
   onShutdown(end: () => void): () => void;
 }
