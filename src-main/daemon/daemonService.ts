@@ -3,6 +3,7 @@
 // on 127.0.0.1, and the control URL recorded in the profile lock for CLI commands. stop() stops
 // it all, in the reverse order, and removes the token.
 
+import { controlPageLink } from '../../shared/api/index.js';
 import type { WatcherKind } from '../engine/watcher/index.js';
 import { startControlServer } from './controlServer.js';
 import type { ControlServer } from './controlServer.js';
@@ -33,6 +34,8 @@ export interface DaemonService {
   readonly url: string;
   /** The control token (also in the profile, owner-only). */
   readonly token: string;
+  /** The link that opens the UI in a browser with the token (controlPageLink). */
+  readonly link: string;
   /** Which watcher runs, for the log. */
   readonly watcherDescription: string;
   stop(): Promise<void>;
@@ -65,6 +68,7 @@ export async function startDaemonService(options: DaemonServiceOptions): Promise
       control,
       url: control.url,
       token,
+      link: controlPageLink(control.url, token),
       watcherDescription: watchFactory?.description ?? 'none (periodic rescans only)',
       stop() {
         stopping ??= (async () => {
