@@ -1,6 +1,6 @@
 // The cairn-server command line:
 //
-//   cairn-server [serve] [--data DIR] [--listen HOST:PORT]
+//   cairn-server [serve] [--data DIR] [--listen HOST:PORT] [--trust-proxy ADDRESSES] [--max-connections N]
 //   cairn-server user add NAME [--admin] [--data DIR]     (password: one line on standard input)
 //   cairn-server user passwd NAME [--data DIR]            (password: one line on standard input)
 //   cairn-server user list [--data DIR]
@@ -18,7 +18,7 @@ import { NameTakenError } from './storage/metadataStore.js';
 import { AdminError, addUser, removeUser, resetPassword, setAdmin } from './users.js';
 
 const USAGE = `usage:
-  cairn-server [serve] [--data DIR] [--listen HOST:PORT]
+  cairn-server [serve] [--data DIR] [--listen HOST:PORT] [--trust-proxy ADDRESSES] [--max-connections N]
   cairn-server user add NAME [--admin] [--data DIR]   reads the password from standard input
   cairn-server user passwd NAME [--data DIR]          reads the new password from standard input; signs out all devices
   cairn-server user list [--data DIR]
@@ -26,7 +26,12 @@ const USAGE = `usage:
   cairn-server user admin NAME on|off [--data DIR]
 
   --data DIR           data folder (default: $CAIRN_SERVER_DATA or the user data folder)
-  --listen HOST:PORT   address to serve on (default 127.0.0.1:8080; port 0 picks a free port)`;
+  --listen HOST:PORT   address to serve on (default 127.0.0.1:8080; port 0 picks a free port)
+  --trust-proxy ADDRESSES
+                       IP addresses (comma-separated) of reverse proxies whose X-Forwarded-For
+                       names the client; set it behind a proxy, or failed logins of one client
+                       lock out everyone behind it
+  --max-connections N  most connections open at once (default 1024)`;
 
 class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -79,9 +84,28 @@ async function readPasswordLine(io: CommandIo, prompt: string): Promise<string> 
   }
 }
 
-async function serve(io: CommandIo, dataDir: string, listenValue: string): Promise<number> {
-  const { host, port } = parseListen(listenValue);
-  const server = await startServer({ dataDir, host, port });
+/** The serve command's options beyond the data folder. */
+interface ServeFlags {
+  readonly listen: string;
+  readonly trustProxy: string | undefined;
+  readonly maxConnections: string | undefined;
+}
+
+async function serve(io: CommandIo, dataDir: string, flags: ServeFlags): Promise<number> {
+  const { host, port } = parseListen(flags.listen);
+  const trustedProxies = flags.trustProxy === undefined ? [] : flags.trustProxy.split(',').map((address) => address.trim()).filter((address) => address !== '');
+  let maxConnections: number | undefined;
+  if (flags.maxConnections !== undefined) {
+    maxConnections = Number(flags.maxConnections);
+    if (!/^[1-9][0-9]{0,6}$/.test(flags.maxConnections)) throw new UsageError(`--max-connections wants a positive whole number, not ${JSON.stringify(flags.maxConnections)}`);
+  }
+  let server;
+  try {
+    server = await startServer({ dataDir, host, port, trustedProxies, ...(maxConnections === undefined ? {} : { connectionLimits: { maxConnections } }) });
+  } catch (error) {
+    if (error instanceof TypeError && /trusted proxy/.test(error.message)) throw new UsageError(`--trust-proxy: ${error.message}`);
+    throw error;
+  }
   io.stdout.write(`listening on ${server.url}\n`);
   const signal = await new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
@@ -147,6 +171,8 @@ export async function main(argv: readonly string[], io: CommandIo = processIo): 
       options: {
         data: { type: 'string' },
         listen: { type: 'string', default: '127.0.0.1:8080' },
+        'trust-proxy': { type: 'string' },
+        'max-connections': { type: 'string' },
         admin: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -160,7 +186,7 @@ export async function main(argv: readonly string[], io: CommandIo = processIo): 
     switch (command) {
       case 'serve':
         if (rest.length > 0) throw new UsageError(`serve takes no arguments, got ${rest.join(' ')}`);
-        return await serve(io, dataDir, values.listen);
+        return await serve(io, dataDir, { listen: values.listen, trustProxy: values['trust-proxy'], maxConnections: values['max-connections'] });
       case 'user':
         return await user(io, rest, dataDir, values.admin);
       default:

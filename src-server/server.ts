@@ -10,7 +10,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EVENTS_HEARTBEAT_MS } from '../shared/protocol/index.js';
+import { EVENTS_HEARTBEAT_MS, PROTOCOL_LIMITS } from '../shared/protocol/index.js';
 import { authHandlers } from './authHandlers.js';
 import { chunkHandlers } from './chunkHandlers.js';
 import { entryHandlers } from './entryHandlers.js';
@@ -20,6 +20,7 @@ import { DEFAULT_LOGIN_LIMITS, LoginLimiter } from './loginLimiter.js';
 import type { LoginLimiterOptions } from './loginLimiter.js';
 import { InProcessNotifier } from './notifier.js';
 import type { Notifier } from './notifier.js';
+import { parseTrustedProxies } from './clientAddress.js';
 import { handleRequest } from './router.js';
 import type { Handlers, ServerServices } from './router.js';
 import type { ChunkStore } from './storage/chunkStore.js';
@@ -83,9 +84,28 @@ export interface ServerOptions {
   readonly port?: number;
   readonly notifier?: Notifier;
   readonly loginLimits?: Partial<LoginLimiterOptions>;
+  /** Reverse proxies (IP addresses) whose X-Forwarded-For names the client; none by default. */
+  readonly trustedProxies?: readonly string[];
+  /** How the server bounds connections and slow senders; see DEFAULT_CONNECTION_LIMITS. */
+  readonly connectionLimits?: Partial<ConnectionLimits>;
   /** Defaults to EVENTS_HEARTBEAT_MS (15 s). */
   readonly eventsHeartbeatMs?: number;
 }
+
+export interface ConnectionLimits {
+  /** Most connections open at once; further ones are closed as they arrive. */
+  readonly maxConnections: number;
+  /** A connection must complete a request's headers within this time (also before its first byte). */
+  readonly headersTimeoutMs: number;
+  /** A body on a route without a token (login) must arrive whole within this time. */
+  readonly anonymousBodyTimeoutMs: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  maxConnections: 1024,
+  headersTimeoutMs: 20_000,
+  anonymousBodyTimeoutMs: PROTOCOL_LIMITS.anonymousBodyTimeoutMs,
+};
 
 export interface RunningServer {
   /** http://HOST:PORT with the real port. */
@@ -111,6 +131,8 @@ function formatUrl(host: string, port: number): string {
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   if (options.stores === undefined && options.dataDir === undefined) throw new TypeError('startServer needs a dataDir or stores');
+  const trustedProxies = parseTrustedProxies(options.trustedProxies ?? []);
+  const limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.connectionLimits };
   const stores = options.stores ?? (await openEmbeddedStores(options.dataDir!));
   const host = options.host ?? '127.0.0.1';
 
@@ -123,6 +145,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     loginLimiter: new LoginLimiter({ ...DEFAULT_LOGIN_LIMITS, ...options.loginLimits }),
     serverVersion: readServerVersion(),
     eventsHeartbeatMs: options.eventsHeartbeatMs ?? EVENTS_HEARTBEAT_MS,
+    anonymousBodyTimeoutMs: limits.anonymousBodyTimeoutMs,
+    trustedProxies,
     onShutdown(end) {
       // A request that starts waiting while the server stops is ended at once.
       if (stopping) {
@@ -137,7 +161,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let inFlight = 0;
   let drained: (() => void) | null = null;
   const sockets = new Set<Socket>();
-  const server = createServer({ keepAliveTimeout: 5_000, requestTimeout: 5 * 60_000 }, (request, response) => {
+  // requestTimeout bounds receiving a request (a 64 MiB upload on a slow link), not answering
+  // it, so long-polls and event streams are not cut by it. Slow senders are bounded three
+  // ways: headers (and a connection's first byte) within headersTimeoutMs, an anonymous body
+  // within anonymousBodyTimeoutMs (router), any body within requestTimeout; and at most
+  // maxConnections connections are open at once.
+  const serverOptions = {
+    keepAliveTimeout: 5_000,
+    requestTimeout: Math.max(5 * 60_000, limits.headersTimeoutMs),
+    headersTimeout: limits.headersTimeoutMs,
+    connectionsCheckingInterval: Math.min(limits.headersTimeoutMs, 5_000),
+  };
+  const server = createServer(serverOptions, (request, response) => {
+    // The connection's idle timer (see 'connection' below) ends once a request has come.
+    request.socket.setTimeout(0);
     inFlight++;
     if (stopping) response.setHeader('Connection', 'close');
     void handleRequest(services, handlers, request, response).finally(() => {
@@ -149,10 +186,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       else response.once('close', finished);
     });
   });
-  // requestTimeout bounds receiving a request (a 64 MiB upload on a slow link), not answering
-  // it, so long-polls and event streams are not cut by it.
-  server.headersTimeout = 60_000;
+  server.maxConnections = limits.maxConnections;
   server.on('connection', (socket) => {
+    // Node's headersTimeout starts with a request's first byte: a connection that sends
+    // nothing at all is closed by this timer instead (a timed-out socket is destroyed).
+    socket.setTimeout(limits.headersTimeoutMs);
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
