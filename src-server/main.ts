@@ -13,6 +13,7 @@ import { realpathSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { defaultDataDir } from './dataDir.js';
+import { dataFolderWarning } from './ownerOnlyFiles.js';
 import { openEmbeddedStores, startServer } from './server.js';
 import { NameTakenError } from './storage/metadataStore.js';
 import { AdminError, addUser, removeUser, resetPassword, setAdmin } from './users.js';
@@ -183,6 +184,8 @@ export async function main(argv: readonly string[], io: CommandIo = processIo): 
     }
     const dataDir = values.data ?? defaultDataDir();
     const [command = 'serve', ...rest] = positionals;
+    const warning = await dataFolderWarning(dataDir);
+    if (warning !== null) io.stderr.write(`cairn-server: warning: ${warning}\n`);
     switch (command) {
       case 'serve':
         if (rest.length > 0) throw new UsageError(`serve takes no arguments, got ${rest.join(' ')}`);

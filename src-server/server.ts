@@ -21,6 +21,7 @@ import type { LoginLimiterOptions } from './loginLimiter.js';
 import { InProcessNotifier } from './notifier.js';
 import type { Notifier } from './notifier.js';
 import { parseTrustedProxies } from './clientAddress.js';
+import { prepareOwnerOnlyDatabase } from './ownerOnlyFiles.js';
 import { handleRequest } from './router.js';
 import type { Handlers, ServerServices } from './router.js';
 import type { ChunkStore } from './storage/chunkStore.js';
@@ -52,6 +53,7 @@ export async function openEmbeddedStores(dataDir: string): Promise<Stores> {
   await mkdir(paths.chunks, { recursive: true, mode: 0o700 });
   const chunks = await FsChunkStore.open(paths.chunks);
   try {
+    prepareOwnerOnlyDatabase(paths.metadata);
     return { metadata: openSqliteMetadataStore(paths.metadata), chunks };
   } catch (error) {
     await chunks.close();
