@@ -28,8 +28,11 @@ async function storeChunks(services: ServerServices, library: LibraryAccess, fra
   for (const frame of frames) unique.set(frame.id, frame);
   const chunks = [...unique.values()];
   // The bytes are durable before the library claims them, so a crash in between leaves at
-  // worst an unlinked chunk file, never a link to nothing.
-  await services.chunkStore.put(library.ownerId, chunks);
+  // worst an unlinked chunk file, never a link to nothing. A member's upload is written whole
+  // even where the owner holds the chunks elsewhere: a faster answer would tell the member
+  // that the owner stores those bytes in a library the member cannot see. The owner's own
+  // uploads skip what they hold (they know what they store).
+  await services.chunkStore.put(library.ownerId, chunks, { writeAll: library.role !== 'owner' });
   await services.store.chunks.link(
     library.id,
     chunks.map((chunk) => ({ id: chunk.id, size: chunk.bytes.length })),
