@@ -1,6 +1,7 @@
 // Conversions between the protocol's entries and the engine's model, in one place.
 
 import type { ChunkRef } from '../../../shared/model.js';
+import { clampMtimeMs } from '../../../shared/protocol/index.js';
 import type { ChunkEdit, CommitPut, Entry } from '../../../shared/protocol/index.js';
 import type { LibraryPath } from '../../../shared/paths.js';
 import type { LocalEntry, Node, RemoteEntry } from '../syncModel.js';
@@ -13,9 +14,13 @@ export function nodeOfEntry(entry: Entry): Node {
     : { kind: 'file', contentHash: entry.contentHash, size: entry.size, executable: entry.executable };
 }
 
-/** The engine's remote entry for a live protocol entry. */
+/**
+ * The engine's remote entry for a live protocol entry. Its time is brought into the range a
+ * commit may carry: a library can hold times from before the server checked them (1e308 once
+ * made every other client fail to write the file, round after round).
+ */
 export function remoteEntryOf(entry: Entry): RemoteEntry {
-  return { path: entry.path, node: nodeOfEntry(entry), rev: entry.rev, mtimeMs: entry.mtimeMs, chunks: entry.chunks };
+  return { path: entry.path, node: nodeOfEntry(entry), rev: entry.rev, mtimeMs: clampMtimeMs(entry.mtimeMs), chunks: entry.chunks };
 }
 
 /** The same, keeping the move the feed reported, for the planner. */
@@ -52,7 +57,9 @@ export function putChangeOf(path: LibraryPath, local: LocalEntry, baseRev: numbe
     path,
     baseRev,
     size: local.node.size,
-    mtimeMs: local.mtimeMs,
+    // A file dated before 1970 (or after 9999) is sent at the edge of the range the server
+    // takes; its own time on this disk stays as it is.
+    mtimeMs: clampMtimeMs(local.mtimeMs),
     executable: local.node.executable,
     contentHash: local.node.contentHash,
   };
