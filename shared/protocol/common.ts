@@ -32,6 +32,15 @@ export const PROTOCOL_LIMITS = {
   maxChunksPerUpload: 10_000,
   /** Most chunk ids in one "missing" or "download" request. */
   maxIdsPerRequest: 10_000,
+  /**
+   * Longest JSON answer a client reads, after decompression; answers listing versions (change
+   * feed, commit, history, trash, snapshot) may be longer, for their chunk lists. A client
+   * whose feed page would be longer asks for fewer entries.
+   */
+  maxAnswerBytes: 16 * 1024 * 1024,
+  maxVersionsAnswerBytes: 256 * 1024 * 1024,
+  /** Longest server-sent event a client reads. */
+  maxEventBytes: 1024 * 1024,
   /** Most changes in one commit. */
   maxChangesPerCommit: 10_000,
   /** Longest a long-poll waits before answering with the unchanged head. */

@@ -14,7 +14,7 @@ import type { ChunkRef, ChunkingParams } from '../../../shared/model.js';
 import type { LibraryPath } from '../../../shared/paths.js';
 import { isSameOrBelow, parentPath, rebasePath } from '../../../shared/paths.js';
 import { PROTOCOL_LIMITS, routes } from '../../../shared/protocol/index.js';
-import type { ChangeResult, CommitChangeInput } from '../../../shared/protocol/index.js';
+import type { ChangeResult, ChangesResponse, CommitChangeInput } from '../../../shared/protocol/index.js';
 import { openChunkReader } from '../chunker/index.js';
 import type { ChunkReader } from '../chunker/index.js';
 import { createIgnoreMatcher } from '../ignore/index.js';
@@ -211,11 +211,20 @@ class Round {
   private async pull(): Promise<void> {
     this.enter('pulling');
     let cursor = this.index.libraries.get(this.libraryId)?.cursor ?? 0;
+    // A page longer than a client reads (thousands of huge files' chunk lists) is asked again
+    // with fewer entries, down to one.
+    let limit: number = PROTOCOL_LIMITS.maxPageSize;
     for (;;) {
-      const page = await this.deps.client.call(routes.changes, {
-        params: { libraryId: this.libraryId },
-        query: { after: cursor, limit: PROTOCOL_LIMITS.maxPageSize },
-      });
+      let page: ChangesResponse;
+      try {
+        page = await this.deps.client.call(routes.changes, { params: { libraryId: this.libraryId }, query: { after: cursor, limit } });
+      } catch (error) {
+        if (isRemoteError(error) && error.transport === 'too-long' && limit > 1) {
+          limit = Math.max(1, Math.floor(limit / 4));
+          continue;
+        }
+        throw error;
+      }
       this.index.transaction(() => {
         for (const entry of page.entries) {
           if (entry.deleted) {
