@@ -4,13 +4,15 @@
 
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { LibraryPath } from '../../shared/paths.js';
 import { PROTOCOL_LIMITS, routes } from '../../shared/protocol/index.js';
+import type { ChangesResponse, Entry } from '../../shared/protocol/index.js';
 import { isRemoteError } from '../../src-main/engine/remote/remoteError.js';
 import { runCairn } from '../support/runCairn.js';
 import { startHarness } from './harness.js';
 import type { Harness } from './harness.js';
 import { startLyingServer } from './support/lyingServer.js';
-import type { LyingServer } from './support/lyingServer.js';
+import type { Intercept, LyingServer } from './support/lyingServer.js';
 
 let harness: Harness;
 let lying: LyingServer;
@@ -113,4 +115,51 @@ describe('answers longer than a client reads (item 7)', () => {
     expect(await bob.tree()).toEqual(await alice.tree());
     expect(limits.slice(0, 3)).toEqual(['5000', '1250', '312']);
   });
+});
+
+/** Passes the change feed through `lie`, which may change any entry. */
+function lyingFeed(lie: (entry: Entry) => Entry): Intercept {
+  return async (request, forward) => {
+    if (!request.url.pathname.endsWith('/changes')) return undefined;
+    const answer = await forward();
+    const page = JSON.parse(answer.body.toString('utf8')) as ChangesResponse;
+    return { status: answer.status, headers: answer.headers, body: Buffer.from(JSON.stringify({ ...page, entries: page.entries.map(lie) })) };
+  };
+}
+
+describe('a server lying about a version’s size or content hash (item 14)', () => {
+  const lies: { name: string; lie: (entry: Entry) => Entry; message: RegExp }[] = [
+    { name: 'a size one byte larger', lie: (entry) => ({ ...entry, size: entry.size + 1 }), message: /its size is \d+ bytes but its chunks add up to/ },
+    { name: 'an empty size', lie: (entry) => ({ ...entry, size: 0 }), message: /its size is 0 bytes/ },
+    {
+      name: 'another file’s content hash',
+      lie: (entry) => ({ ...entry, contentHash: 'a'.repeat(64) as Entry['contentHash'] }),
+      message: /its content hash is a{64} but its chunks hash to/,
+    },
+    {
+      name: 'a chunk listed one byte longer, and the size to match',
+      lie: (entry) => ({ ...entry, size: entry.size + 1, chunks: entry.chunks.map((chunk, index) => (index === 0 ? { ...chunk, size: chunk.size + 1 } : chunk)) }),
+      message: /is \d+ bytes, but the server lists it as/,
+    },
+  ];
+  for (const testCase of lies) {
+    it(`records nothing of ${testCase.name}, and syncs once the server tells the truth`, async () => {
+      const alice = await harness.client('alice');
+      await alice.write('report.txt', 'the real content of the report');
+      await alice.sync();
+      const bob = await harness.client('bob', { serverUrl: lying.url });
+      lying.intercept = lyingFeed((entry) => (entry.path === 'report.txt' ? testCase.lie(entry) : entry));
+      const lied = await bob.syncRaw();
+      expect(lied.outcome).toBe('error');
+      expect(lied.error?.message).toMatch(testCase.message);
+      const libraryId = bob.engine.index.libraries.list()[0]!.libraryId;
+      expect(bob.engine.index.synced.get(libraryId, 'report.txt' as LibraryPath)).toBeUndefined();
+      expect(await bob.exists('report.txt')).toBe(false);
+
+      lying.intercept = () => undefined;
+      await bob.sync();
+      expect(await bob.read('report.txt')).toBe('the real content of the report');
+      expect(bob.engine.index.synced.get(libraryId, 'report.txt' as LibraryPath)?.node).toMatchObject({ size: 30 });
+    });
+  }
 });

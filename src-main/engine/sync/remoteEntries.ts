@@ -4,8 +4,41 @@ import type { ChunkRef } from '../../../shared/model.js';
 import { clampMtimeMs } from '../../../shared/protocol/index.js';
 import type { ChunkEdit, CommitPut, Entry } from '../../../shared/protocol/index.js';
 import type { LibraryPath } from '../../../shared/paths.js';
+import { contentHashOf } from '../chunker/index.js';
+import { RemoteError } from '../remote/remoteError.js';
 import type { LocalEntry, Node, RemoteEntry } from '../syncModel.js';
 import type { RemoteFeedEntry } from '../planner/index.js';
+
+/**
+ * Why a file version from the server contradicts its own chunk list (its size is not the sum
+ * of its chunks' sizes, or its content hash is not the hash over its chunk ids), or undefined
+ * when it does not. An honest server refuses such a commit, so only a broken or lying one
+ * sends it; recording it would make this device believe it holds content it does not.
+ */
+export function entryContradiction(entry: Entry): string | undefined {
+  if (entry.deleted || entry.kind !== 'file') return undefined;
+  const total = entry.chunks.reduce((sum, chunk) => sum + chunk.size, 0);
+  if (total !== entry.size) return `its size is ${entry.size} bytes but its chunks add up to ${total}`;
+  const contentHash = contentHashOf(entry.chunks);
+  if (contentHash !== entry.contentHash) return `its content hash is ${entry.contentHash} but its chunks hash to ${contentHash}`;
+  return undefined;
+}
+
+/** Throws unless every entry agrees with its own chunk list (see entryContradiction); nothing of them is recorded then. */
+export function checkEntries(entries: readonly Entry[]): void {
+  for (const entry of entries) {
+    const contradiction = entryContradiction(entry);
+    if (contradiction !== undefined) {
+      throw new RemoteError(
+        'unavailable',
+        `the server sent version ${entry.rev} of "${entry.path}", and ${contradiction}; nothing of that answer was recorded`,
+        200,
+        undefined,
+        'not-cairn',
+      );
+    }
+  }
+}
 
 /** The node a (live) protocol entry denotes. */
 export function nodeOfEntry(entry: Entry): Node {

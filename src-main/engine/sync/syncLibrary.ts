@@ -42,7 +42,7 @@ import { FileProgressMeter } from './fileProgressMeter.js';
 import type { FileTransfer } from './fileProgressMeter.js';
 import { emptySummary } from './roundSummary.js';
 import type { FileProgress, RoundProgress, RoundSummary } from './roundSummary.js';
-import { feedEntryOf, putChangeOf } from './remoteEntries.js';
+import { checkEntries, feedEntryOf, putChangeOf } from './remoteEntries.js';
 import { RoundTransfers } from './roundTransfers.js';
 import type { TalliedFile } from './roundTransfers.js';
 import type { LocalScanner } from './localScanner.js';
@@ -225,6 +225,7 @@ class Round {
         }
         throw error;
       }
+      checkEntries(page.entries);
       this.index.transaction(() => {
         for (const entry of page.entries) {
           if (entry.deleted) {
@@ -684,6 +685,7 @@ class Round {
         this.askForEveryChunk = true;
         return true;
       }
+      checkEntries(answer.results.flatMap((result) => (result.status === 'applied' ? [result.entry] : [])));
       this.index.transaction(() => {
         for (const result of answer.results) {
           const item = batch[result.index];
@@ -846,6 +848,10 @@ class Round {
         ...(partial === undefined ? {} : { partial }),
       });
     } catch (error) {
+      // The server's bytes do not fit the version it listed (a chunk of another size than its
+      // list says): that listing was recorded as the remote state, so read the feed again
+      // from just before it next round rather than keep it for good.
+      if (isRemoteError(error) && error.code === 'hash-mismatch') this.rewindCursorBefore(remote.rev);
       // The folder was renamed, deleted or replaced by a file while we wrote into it: the user
       // moved things meanwhile. Nothing was written under a real name; the next pass sees it.
       const code = (error as NodeJS.ErrnoException | null)?.code;
@@ -860,6 +866,12 @@ class Round {
     transfer.finish();
     this.summary.downloadedFiles += 1;
     return { path: entryPath, remote, inode: result.inode, mtimeMs: result.mtimeMs, size: result.size };
+  }
+
+  /** Makes the next pull read the feed again from before `rev` (entries read twice are recorded twice, harmlessly). */
+  private rewindCursorBefore(rev: number): void {
+    const cursor = this.index.libraries.get(this.libraryId)?.cursor ?? 0;
+    if (cursor >= rev) this.index.libraries.update(this.libraryId, { cursor: rev - 1 });
   }
 
   private recordDownload(record: DownloadRecord): void {
