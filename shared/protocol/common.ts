@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { CHUNK_ID_PATTERN, CHUNK_SIZE_LIMITS } from '../model.js';
 import type { ChunkId, ChunkRef, ChunkingParams, ContentHash } from '../model.js';
+import { escapeControlCharacters, hasControlCharacters } from '../displayText.js';
 import { checkLibraryPath, isWellFormedUnicode } from '../paths.js';
 import type { LibraryPath } from '../paths.js';
 
@@ -54,13 +55,24 @@ export const PROTOCOL_LIMITS = {
   maxPasswordLength: 1024,
 } as const;
 
-/** A device name: what a user calls one of their devices (shown in history and conflicts). */
+/**
+ * A device name: what a user calls one of their devices (shown in history and conflicts, to
+ * other members of a library too, so nothing in it may steer a terminal).
+ */
 export const deviceNameSchema = z
   .string()
   .trim()
   .min(1)
   .max(PROTOCOL_LIMITS.maxDeviceNameLength)
+  .refine((name) => !hasControlCharacters(name), 'device names cannot contain control characters')
   .refine(isWellFormedUnicode, 'device names must be well-formed Unicode (no lone surrogate)');
+
+/**
+ * Free text in an answer that came from someone else (a device or library name, a message):
+ * control characters arrive as visible escapes (see shared/displayText.ts), whatever the
+ * server stored before it checked names, or sends.
+ */
+export const remoteTextSchema = z.string().transform(escapeControlCharacters);
 
 /** Random, url-safe identifiers (users, libraries, devices). */
 export const idSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'expected a url-safe id');

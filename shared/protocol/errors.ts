@@ -4,7 +4,7 @@
 // status back to a code (for answers without our body, from a proxy for example).
 
 import { z } from 'zod';
-import { chunkIdSchema } from './common.js';
+import { chunkIdSchema, remoteTextSchema } from './common.js';
 
 export const ERROR_CODES = [
   'bad-request',
@@ -29,7 +29,8 @@ export const errorCodeSchema = z.enum(ERROR_CODES);
 export const errorBodySchema = z.object({
   error: z.object({
     code: errorCodeSchema,
-    message: z.string(),
+    /** Shown to the user: control characters arrive escaped (see remoteTextSchema). */
+    message: remoteTextSchema,
     details: z.record(z.string(), z.unknown()).optional(),
   }),
 });

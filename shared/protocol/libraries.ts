@@ -5,6 +5,7 @@ import {
   PROTOCOL_LIMITS,
   chunkingParamsSchema,
   idSchema,
+  remoteTextSchema,
   sequenceSchema,
   timestampSchema,
   userNameSchema,
@@ -32,7 +33,7 @@ export const libraryNameSchema = z
 
 export const librarySchema = z.object({
   id: idSchema,
-  name: z.string(),
+  name: remoteTextSchema,
   ownerId: idSchema,
   owner: userNameSchema,
   /** The calling user's role. */
