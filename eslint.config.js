@@ -1,15 +1,11 @@
-// Lint and layering rules. The layering rules make a wrong import fail `npm run check`:
-// shared/ is pure TypeScript, the engine never sees Electron, the renderer sees only shared/,
-// and the server never imports client code.
+// Lint and layering rules. The layering (scripts/eslintLayering.js) makes a wrong import fail
+// `npm run check`: each folder imports only what its allow-list names (shared/ is pure
+// TypeScript, the engine never sees Electron, outside the engine only its public entry may be
+// imported, the renderer sees only shared/, the server never imports client code).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
-
-const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'crypto', 'http', 'https', 'net', 'child_process', 'worker_threads', 'stream', 'url', 'util', 'events', 'buffer', 'zlib'];
-
-const restrict = (groups, message) => ({
-  'no-restricted-imports': ['error', { patterns: [{ group: groups, message }] }],
-});
+import { layeringPlugin } from './scripts/eslintLayering.js';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'dist-renderer/**', 'release/**', 'node_modules/**', 'coverage/**'] },
@@ -17,46 +13,16 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     languageOptions: { globals: { ...globals.node } },
+    plugins: { local: layeringPlugin },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-constant-condition': ['error', { checkLoops: false }],
+      'local/layering': 'error',
     },
-  },
-  {
-    files: ['shared/**/*.ts'],
-    rules: restrict(
-      [...nodeBuiltins, 'electron', 'electron/*', 'react', 'react-dom', 'react/*', '**/src-main/**', '**/src-server/**', '**/src-renderer/**', 'better-sqlite3', 'undici', 'chokidar'],
-      'shared/ is pure TypeScript: no Node, DOM, Electron or client/server code.',
-    ),
-  },
-  {
-    files: ['src-main/engine/**/*.ts', 'src-main/cli/**/*.ts', 'src-main/daemon/**/*.ts'],
-    rules: restrict(
-      ['electron', 'electron/*', '**/src-server/**', '**/src-renderer/**', 'react', 'react-dom', '**/electron/**'],
-      'Engine, daemon and CLI code is plain Node: no Electron, server or renderer imports.',
-    ),
-  },
-  {
-    files: ['src-main/engine/**/*.ts'],
-    rules: restrict(
-      ['electron', 'electron/*', '**/src-server/**', '**/src-renderer/**', 'react', 'react-dom', '**/electron/**', '**/cli/**', '**/daemon/**'],
-      'The engine is a library: it never imports Electron, the CLI, the daemon, the server or the renderer.',
-    ),
   },
   {
     files: ['src-renderer/**/*.ts', 'src-renderer/**/*.tsx'],
     languageOptions: { globals: { ...globals.browser } },
-    rules: restrict(
-      [...nodeBuiltins, 'electron', 'electron/*', '**/src-main/**', '**/src-server/**', 'better-sqlite3', 'undici', 'chokidar'],
-      'The renderer reaches the engine only through the typed API in shared/.',
-    ),
-  },
-  {
-    files: ['src-server/**/*.ts'],
-    rules: restrict(
-      ['electron', 'electron/*', '**/src-main/**', '**/src-renderer/**', 'react', 'react-dom'],
-      'The server never imports client code; both sides speak the protocol in shared/.',
-    ),
   },
 );

@@ -32,6 +32,7 @@ import { routes } from '../shared/protocol/index.js';
 import { createControlApi, findRunningDaemon } from '../src-main/cli/controlClient.js';
 import { startDaemonService } from '../src-main/daemon/daemonService.js';
 import type { DaemonService } from '../src-main/daemon/daemonService.js';
+import { libraryStateOf } from '../src-main/daemon/syncViews.js';
 import { Engine } from '../src-main/engine/engine.js';
 import { openEmbeddedStores, startServer } from '../src-server/server.js';
 import type { RunningServer } from '../src-server/server.js';
@@ -87,7 +88,7 @@ async function startWorld(): Promise<BenchWorld> {
       const engine = await Engine.open({ home: path.join(base, 'admin'), deviceName: 'admin' });
       try {
         await engine.login(server.url, USER, PASSWORD);
-        return (await engine.server().call(routes.createLibrary, { body: { name } })).id;
+        return (await (await engine.server()).call(routes.createLibrary, { body: { name } })).id;
       } finally {
         await engine.close();
       }
@@ -146,7 +147,7 @@ export async function runLatencyBench(options: { readonly saves?: number; readon
     for (const [name, profile] of [['device-a', a], ['device-b', b]] as const) {
       services.push(await startDaemonService({ home: profile.home, deviceName: name, watcher: 'native', log: (line) => log(`${name}: ${line}`) }));
     }
-    await waitFor(() => services.every((service) => service.daemon.isOnline && service.daemon.status().every((library) => library.state === 'never-synced' || (library.state === 'up-to-date' && !library.busy))), 'both daemons to be ready');
+    await waitFor(() => services.every((service) => service.daemon.isOnline && service.daemon.status().every((library) => ['pending', 'up-to-date'].includes(libraryStateOf(library, service.daemon.stateContext()).kind) && !library.busy)), 'both daemons to be ready');
     const timings: number[] = [];
     for (let save = 0; save < saves; save++) {
       // Even saves create a file, odd ones edit the file the previous save created.

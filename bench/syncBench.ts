@@ -128,7 +128,7 @@ export async function runSyncBench(options: SyncBenchOptions = {}): Promise<Sync
     const b = await openClient(base, 'b', running);
     clients.push(b);
     const createLibrary = async (name: string): Promise<string> => {
-      const library = await a.engine.server().call(routes.createLibrary, { body: { name, chunking: DEFAULT_CHUNKING } });
+      const library = await (await a.engine.server()).call(routes.createLibrary, { body: { name, chunking: DEFAULT_CHUNKING } });
       for (const client of clients) {
         const root = path.join(base, `folder-${client.name}`, name);
         const record = await client.engine.addSync(library.id, root);

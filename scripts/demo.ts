@@ -35,7 +35,7 @@ async function client(name: string, serverUrl: string): Promise<DaemonService> {
     await engine.login(serverUrl, USER, PASSWORD);
     const libraries = await engine.listRemoteLibraries();
     const library = libraries.find((candidate) => candidate.name === LIBRARY) ?? (await engine.createLibrary(LIBRARY));
-    if (engine.index.libraries.get(library.id) === undefined) await engine.addSync(library.id, path.join(DEMO, name));
+    if (engine.library(library.id) === undefined) await engine.addSync(library.id, path.join(DEMO, name));
   } finally {
     await engine.close();
   }

@@ -3,19 +3,15 @@
 // every chunk read back is checked again before it is sent, so a damaged file on disk is an
 // error, never data.
 
-import { createHash } from 'node:crypto';
 import type { ChunkId } from '../shared/model.js';
 import { CHUNK_ID_PATTERN } from '../shared/model.js';
+import { chunkIdOf } from '../shared/node/contentHash.js';
 import { FRAMES_CONTENT_TYPE, encodeFrameHeader } from '../shared/protocol/index.js';
 import type { Frame, Routes } from '../shared/protocol/index.js';
 import { ApiError } from './apiError.js';
 import { CoalescedWriter, startStream } from './httpIo.js';
 import type { Handler, ServerServices } from './router.js';
 import type { LibraryAccess } from './storage/metadataStore.js';
-
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
 
 function checkChunkId(raw: string): ChunkId {
   if (!CHUNK_ID_PATTERN.test(raw)) throw new ApiError('bad-request', 'a chunk id is the lowercase hex SHA-256 of the chunk (64 characters)');
@@ -44,7 +40,7 @@ async function storeChunks(services: ServerServices, library: LibraryAccess, fra
 async function readChunk(services: ServerServices, library: LibraryAccess, id: ChunkId): Promise<Uint8Array> {
   const bytes = await services.chunkStore.get(library.ownerId, id);
   if (bytes === null) throw new Error(`chunk ${id} of library ${library.id} is linked but absent from the chunk store`);
-  if (sha256Hex(bytes) !== id) throw new Error(`chunk ${id} of library ${library.id} is damaged in the chunk store`);
+  if (chunkIdOf(bytes) !== id) throw new Error(`chunk ${id} of library ${library.id} is damaged in the chunk store`);
   return bytes;
 }
 
@@ -120,7 +116,7 @@ export const chunkHandlers: { readonly [Name in ChunkHandlerName]: Handler<Route
 
   async putChunk({ services, library, params, body }) {
     const id = checkChunkId(params.chunkId);
-    if (sha256Hex(body) !== id) {
+    if (chunkIdOf(body) !== id) {
       throw new ApiError('hash-mismatch', `the bytes sent for chunk ${id} do not hash to its id; nothing was stored`, { chunkId: id });
     }
     return { stored: await storeChunks(services, library, [{ id, bytes: body }]) };

@@ -6,6 +6,7 @@
 // move moves its whole subtree. So a path that is not live has no live descendants.
 
 import type { LibraryPath } from '../shared/paths.js';
+import { comparePaths } from '../shared/pathOrder.js';
 import { ancestorPaths, isSameOrBelow, rebasePath } from '../shared/paths.js';
 import type {
   Change,
@@ -40,18 +41,6 @@ export interface AppliedChanges {
   readonly results: ChangeResult[];
   /** Every new version, in rev order (firstRev, firstRev + 1, ...). */
   readonly versions: Entry[];
-}
-
-/** Orders paths by their UTF-8 bytes (code point order), the order SQL stores use. */
-export function comparePaths(a: string, b: string): number {
-  const length = Math.min(a.length, b.length);
-  for (let i = 0; i < length; i++) {
-    const x = a.codePointAt(i)!;
-    const y = b.codePointAt(i)!;
-    if (x !== y) return x - y;
-    if (x > 0xffff) i++;
-  }
-  return a.length - b.length;
 }
 
 type NewVersion = Omit<Entry, 'rev' | 'userName' | 'device' | 'committedAt'>;

@@ -1,21 +1,14 @@
 // Handlers of the change feed, waiting for changes, commits, history, trash, restore and
 // snapshots.
 
-import { createHash } from 'node:crypto';
 import type { ChunkRef } from '../shared/model.js';
+import { contentHashOf } from '../shared/node/contentHash.js';
 import { CHUNK_EDIT_LIMITS } from '../shared/protocol/index.js';
 import type { Change, ChangeResult, ChunkEdit, CommitChange, CommitResponse, Entry, Routes } from '../shared/protocol/index.js';
 import { ApiError } from './apiError.js';
 import { ImpliedFoldersLimitError } from './commitRules.js';
 import type { Caller, Handler, ServerServices } from './router.js';
 import type { LibraryAccess } from './storage/metadataStore.js';
-
-/** SHA-256 over the concatenated raw 32-byte chunk ids (see shared/model.ts). */
-export function contentHashOf(chunks: readonly ChunkRef[]): string {
-  const hash = createHash('sha256');
-  for (const chunk of chunks) hash.update(Buffer.from(chunk.id, 'hex'));
-  return hash.digest('hex');
-}
 
 /**
  * An entry as the change feed and commit answers send it: a deleted version without its chunk

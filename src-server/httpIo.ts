@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createGunzip, gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { z } from 'zod';
-import { errorBody, errorStatus } from '../shared/protocol/index.js';
+import { errorBody, errorStatus, validationIssues } from '../shared/protocol/index.js';
 import { ApiError } from './apiError.js';
 
 const gzipAsync = promisify(gzip);
@@ -109,10 +109,8 @@ export function requireContentType(request: IncomingMessage, response: ServerRes
 
 /** Flattens zod issues into the `bad-request` details: where, and what is wrong. */
 export function validationError(what: string, error: z.ZodError): ApiError {
-  const issues = error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
-  const first = issues[0];
-  const summary = first === undefined ? '' : `: ${first.path === '' ? '' : `${first.path}: `}${first.message}`;
-  return new ApiError('bad-request', `invalid ${what}${summary}`, { issues });
+  const { details, summary } = validationIssues(error);
+  return new ApiError('bad-request', `invalid ${what}${summary}`, details);
 }
 
 /** Parses and validates a JSON body. */

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { CHUNK_SIZE_LIMITS } from '../shared/model.js';
+import { chunkIdOf } from '../shared/node/contentHash.js';
 import {
   CHUNK_CONTENT_TYPE,
   FRAMES_CONTENT_TYPE,
@@ -254,7 +255,7 @@ async function readVerifiedFrames(request: IncomingMessage, response: ServerResp
         if (frames.length >= PROTOCOL_LIMITS.maxChunksPerUpload) {
           throw new ApiError('payload-too-large', `an upload carries at most ${PROTOCOL_LIMITS.maxChunksPerUpload} chunks; send the rest in another request`);
         }
-        if (createHash('sha256').update(frame.bytes).digest('hex') !== frame.id) {
+        if (chunkIdOf(frame.bytes) !== frame.id) {
           throw new ApiError('hash-mismatch', `the bytes sent for chunk ${frame.id} do not hash to its id; nothing of this request was stored`, {
             chunkId: frame.id,
           });

@@ -5,7 +5,8 @@
 // what the caller should do about it.
 
 import { z } from 'zod';
-import type { ErrorAction } from '../protocol/errors.js';
+import { errorEnvelopeSchema, validationDetailsSchema, validationIssues } from '../protocol/errors.js';
+import type { ErrorAction, ValidationDetails } from '../protocol/errors.js';
 
 export const API_ERROR_CODES = [
   /** No account on this device yet, or it was logged out: show the connect screen. */
@@ -43,20 +44,12 @@ export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
 export const apiErrorCodeSchema = z.enum(API_ERROR_CODES);
 
 /** The body of every failed answer of the control API, and of a failed IPC call. */
-export const apiErrorBodySchema = z.object({
-  error: z.object({
-    code: apiErrorCodeSchema,
-    message: z.string(),
-    details: z.record(z.string(), z.unknown()).optional(),
-  }),
-});
+export const apiErrorBodySchema = errorEnvelopeSchema<typeof API_ERROR_CODES>(apiErrorCodeSchema);
 export type ApiErrorBody = z.output<typeof apiErrorBodySchema>;
 
 /** details of `invalid-argument` from schema validation: where in the request, and what is wrong. */
-export const apiValidationDetailsSchema = z.object({
-  issues: z.array(z.object({ path: z.string(), message: z.string() })),
-});
-export type ApiValidationDetails = z.output<typeof apiValidationDetailsSchema>;
+export const apiValidationDetailsSchema = validationDetailsSchema;
+export type ApiValidationDetails = ValidationDetails;
 
 /** The one error type a SyncApi call rejects with, on both sides of the boundary. */
 export class SyncApiError extends Error {
@@ -196,8 +189,6 @@ export function apiErrorFromBody(body: unknown, status: number | null): SyncApiE
 
 /** Flattens zod issues into `invalid-argument` details: where, and what is wrong. */
 export function invalidArgumentError(what: string, error: z.ZodError): SyncApiError {
-  const issues = error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
-  const first = issues[0];
-  const summary = first === undefined ? '' : `: ${first.path === '' ? '' : `${first.path}: `}${first.message}`;
-  return new SyncApiError('invalid-argument', `invalid ${what}${summary}`, { issues });
+  const { details, summary } = validationIssues(error);
+  return new SyncApiError('invalid-argument', `invalid ${what}${summary}`, details);
 }

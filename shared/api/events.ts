@@ -12,6 +12,7 @@ import {
   libraryViewSchema,
   preferencesSchema,
   problemViewSchema,
+  roundSummaryViewSchema,
   syncStatusSchema,
 } from './views.js';
 
@@ -32,6 +33,11 @@ export const syncEventSchema = z.discriminatedUnion('kind', [
     bytesDone: byteSizeSchema,
     bytesTotal: byteSizeSchema,
   }),
+  /**
+   * A round of a library ended, and this is what it did. The libraryChanged that follows says
+   * whether more is queued.
+   */
+  z.object({ kind: z.literal('roundFinished'), summary: roundSummaryViewSchema }),
   /** A line was added to the activity list. */
   z.object({ kind: z.literal('activityAdded'), entry: activityEntrySchema }),
   /** A library's open conflicts changed; carries the whole new list (oldest first). */

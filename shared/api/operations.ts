@@ -33,6 +33,7 @@ import {
   remoteFolderListingSchema,
   remoteLibraryViewSchema,
   syncStatusSchema,
+  versionViewSchema,
 } from './views.js';
 
 /** Limits both sides of the boundary agree on. Callers should stay below them. */
@@ -145,6 +146,14 @@ export const syncApiOperations = {
   resumeAll: operation(emptyRequestSchema, syncStatusSchema),
   /** Queues a round for one library (or every one) and answers at once; events report progress. */
   syncNow: operation(z.strictObject({ libraryId: libraryIdSchema.optional() }), z.object({ queued: z.array(libraryIdSchema) })),
+
+  /** Every version of a path of a synced library, newest first (the server's history). */
+  getHistory: operation(z.strictObject({ libraryId: libraryIdSchema, path: libraryPathSchema }), z.object({ versions: z.array(versionViewSchema) })),
+  /**
+   * Brings back a version of a path (default: the newest live one before the current) as a new
+   * version on the server; a round then brings it to this device. Answers the new version.
+   */
+  restoreVersion: operation(z.strictObject({ libraryId: libraryIdSchema, path: libraryPathSchema, rev: z.int().min(1).optional() }), versionViewSchema),
 
   /** Open conflicts, oldest first (of one library, or all). */
   listConflicts: operation(z.strictObject({ libraryId: libraryIdSchema.optional() }), z.object({ conflicts: z.array(conflictViewSchema) })),

@@ -5,7 +5,7 @@
 // transforms that change a value's type, so a value that passed once passes again.
 
 import { z } from 'zod';
-import { byteSizeSchema, idSchema, libraryPathSchema, timestampSchema, userNameSchema } from '../protocol/common.js';
+import { byteSizeSchema, contentHashSchema, idSchema, libraryPathSchema, revisionSchema, timestampSchema, userNameSchema } from '../protocol/common.js';
 import { libraryRoleSchema } from '../protocol/libraries.js';
 
 /** A server library's id (url-safe, as the protocol defines it). */
@@ -154,6 +154,59 @@ export const remoteFolderListingSchema = z.object({
   totalBytes: byteSizeSchema,
 });
 export type RemoteFolderListing = z.output<typeof remoteFolderListingSchema>;
+
+/** One version of a path in the server's history (newest first in a history). */
+export const versionViewSchema = z.object({
+  path: libraryPathSchema,
+  rev: revisionSchema,
+  kind: z.enum(['file', 'dir']),
+  /** A deletion: the path had no live version from this one on. */
+  deleted: z.boolean(),
+  size: byteSizeSchema,
+  contentHash: contentHashSchema,
+  committedAt: timestampSchema,
+  userName: z.string(),
+  device: z.string(),
+  /** Where a move came from (on the new path's version), or null. */
+  movedFrom: libraryPathSchema.nullable(),
+  /** Where a move went (on the old path's deletion), or null. */
+  movedTo: libraryPathSchema.nullable(),
+});
+export type VersionView = z.output<typeof versionViewSchema>;
+
+/**
+ * What one completed sync round of a library did: the files and bytes it moved, the conflicts
+ * it found, the problems it saw, and how it ended ('synced'; 'paused' by the user or a circuit
+ * breaker, see pauseReason; 'error', see error). `cairn sync now` prints it.
+ */
+export const roundSummaryViewSchema = z.object({
+  libraryId: libraryIdSchema,
+  name: z.string(),
+  outcome: z.enum(['synced', 'paused', 'error']),
+  pauseReason: z.string().nullable(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  uploadedFiles: z.int().min(0),
+  /** Chunk bytes actually sent (chunks the server already had are not counted). */
+  uploadedBytes: byteSizeSchema,
+  downloadedFiles: z.int().min(0),
+  /** Chunk bytes fetched from the server. */
+  downloadedBytes: byteSizeSchema,
+  /** Chunk bytes taken from files already on this disk instead of the server. */
+  reusedBytes: byteSizeSchema,
+  deletedLocal: z.int().min(0),
+  deletedRemote: z.int().min(0),
+  movedLocal: z.int().min(0),
+  movedRemote: z.int().min(0),
+  foldersCreated: z.int().min(0),
+  /** Paths that became conflicts in this round. */
+  conflicts: z.array(libraryPathSchema),
+  /** Conflicts resolved by a clean merge after the round (the library allows it). */
+  autoMerged: z.array(z.object({ path: libraryPathSchema, conflictPath: libraryPathSchema.nullable() })),
+  problems: z.array(z.object({ path: z.string(), kind: z.string(), message: z.string() })),
+  /** Plan-and-execute passes the round needed until nothing was left. */
+  passes: z.int().min(0),
+});
+export type RoundSummaryView = z.output<typeof roundSummaryViewSchema>;
 
 /** Who made a version: the device and user, each null when not known. */
 const authorFields = { device: z.string().nullable(), user: z.string().nullable() };

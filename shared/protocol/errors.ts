@@ -26,20 +26,38 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export const errorCodeSchema = z.enum(ERROR_CODES);
 
-export const errorBodySchema = z.object({
-  error: z.object({
-    code: errorCodeSchema,
-    /** Shown to the user: control characters arrive escaped (see remoteTextSchema). */
-    message: remoteTextSchema,
-    details: z.record(z.string(), z.unknown()).optional(),
-  }),
-});
+/**
+ * The envelope of a failed answer, for a vocabulary of codes: `{ error: { code, message,
+ * details? } }`. The server's protocol and the local SyncApi each have their own codes (what
+ * their callers can do differs) but one envelope.
+ */
+export function errorEnvelopeSchema<const Codes extends readonly [string, ...string[]]>(codes: z.ZodEnum<{ [K in Codes[number]]: K }>) {
+  return z.object({
+    error: z.object({
+      code: codes,
+      /** Shown to people, in a terminal too: control characters arrive escaped (see remoteTextSchema). */
+      message: remoteTextSchema,
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+  });
+}
+
+export const errorBodySchema = errorEnvelopeSchema<typeof ERROR_CODES>(errorCodeSchema);
 export type ErrorBody = z.output<typeof errorBodySchema>;
 
-/** details of `bad-request` from schema validation: where in the input, and what is wrong. */
+/** details of a refusal by schema validation (`bad-request` here, `invalid-argument` in SyncApi): where in the input, and what is wrong. */
 export const validationDetailsSchema = z.object({
   issues: z.array(z.object({ path: z.string(), message: z.string() })),
 });
+export type ValidationDetails = z.output<typeof validationDetailsSchema>;
+
+/** Flattens zod issues into validation details and a one-line summary of the first issue. */
+export function validationIssues(error: z.ZodError): { readonly details: ValidationDetails; readonly summary: string } {
+  const issues = error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+  const first = issues[0];
+  const summary = first === undefined ? '' : `: ${first.path === '' ? '' : `${first.path}: `}${first.message}`;
+  return { details: { issues }, summary };
+}
 
 /** details of `missing-chunks`: the ids the library does not have yet (upload them, then retry). */
 export const missingChunksDetailsSchema = z.object({ missing: z.array(chunkIdSchema) });

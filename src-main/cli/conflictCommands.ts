@@ -1,5 +1,4 @@
-// `cairn conflicts`, `cairn resolve` and `cairn sync automerge`, the same whether the CLI runs
-// the engine itself or talks to a running daemon: both are given the contract's conflict
+// `cairn conflicts`, `cairn resolve` and `cairn sync automerge`, on the contract's conflict
 // operations.
 
 import type { ConflictDetails, ConflictView, ResolveConflictRequest } from '../../shared/api/index.js';
@@ -7,6 +6,7 @@ import { SyncApiError } from '../../shared/api/index.js';
 import type { ConflictChoice } from '../../shared/merge/index.js';
 import { documentToString, renderWithMarkers } from '../../shared/merge/index.js';
 import { formatTime } from './terminalOutput.js';
+import { UsageError } from './usageError.js';
 
 /** The conflict operations `cairn resolve` needs (a SyncApi has them). */
 export interface ConflictOperations {
@@ -16,14 +16,11 @@ export interface ConflictOperations {
 
 export type Keep = 'local' | 'remote' | 'both' | 'merged';
 
-/** Thrown for a resolve or automerge command line that does not make sense (the caller prints the usage). */
-export class ResolveUsageError extends Error {}
-
 /** Checks --keep and --take; returns them typed. */
 export function parseResolveOptions(keep: string | undefined, take: string | undefined): { keep: Keep; take: 'mine' | 'theirs' | undefined } {
-  if (keep !== 'local' && keep !== 'remote' && keep !== 'both' && keep !== 'merged') throw new ResolveUsageError('resolve needs --keep local|remote|both|merged');
-  if (take !== undefined && take !== 'mine' && take !== 'theirs') throw new ResolveUsageError('--take is mine or theirs');
-  if (take !== undefined && keep !== 'merged') throw new ResolveUsageError('--take goes with --keep merged');
+  if (keep !== 'local' && keep !== 'remote' && keep !== 'both' && keep !== 'merged') throw new UsageError('resolve needs --keep local|remote|both|merged');
+  if (take !== undefined && take !== 'mine' && take !== 'theirs') throw new UsageError('--take is mine or theirs');
+  if (take !== undefined && keep !== 'merged') throw new UsageError('--take goes with --keep merged');
   return { keep, take };
 }
 
@@ -31,7 +28,7 @@ export function parseResolveOptions(keep: string | undefined, take: string | und
 export function parseOnOff(value: string): boolean {
   if (value === 'on') return true;
   if (value === 'off') return false;
-  throw new ResolveUsageError(`sync automerge takes on or off, not "${value}"`);
+  throw new UsageError(`sync automerge takes on or off, not "${value}"`);
 }
 
 export function describeAutoMerge(name: string, on: boolean): string {

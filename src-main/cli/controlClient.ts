@@ -5,7 +5,7 @@
 import type { OperationName, SyncApi, SyncApiTransport, Unsubscribe } from '../../shared/api/index.js';
 import { CONTROL_EVENTS_PATH, SyncApiError, apiErrorFromBody, controlApiPath, createSyncApi } from '../../shared/api/index.js';
 import { readControlToken } from '../daemon/controlToken.js';
-import { readLockHolder } from '../daemon/profileLock.js';
+import { readLockHolder } from '../profile/profileLock.js';
 import { ServerSentEventParser } from '../../shared/serverSentEvents.js';
 
 export interface ControlConnection {
@@ -28,7 +28,7 @@ export async function findRunningDaemon(home: string, waitMs = STARTING_WAIT_MS)
   const deadline = Date.now() + waitMs;
   for (;;) {
     const holder = await readLockHolder(home);
-    if (holder === null) return null;
+    if (holder === null || holder.kind !== 'daemon') return null;
     if (holder.controlUrl !== null) {
       const token = await readControlToken(home);
       if (token !== undefined) return { url: holder.controlUrl, token, pid: holder.pid };

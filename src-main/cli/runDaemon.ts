@@ -5,9 +5,9 @@
 
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { WatcherKind } from '../engine/watcher/index.js';
 import { startDaemonService } from '../daemon/daemonService.js';
-import { ProfileLockedError } from '../daemon/profileLock.js';
+import type { WatcherKind } from '../daemon/daemonService.js';
+import { ProfileLockedError } from '../profile/profileLock.js';
 
 export interface RunDaemonOptions {
   readonly home: string;

@@ -1,6 +1,14 @@
 // Human-readable output: sizes, times, and the one-line progress display on a terminal.
 
-import type { RoundProgress } from '../engine/sync/roundSummary.js';
+/** What the progress line shows of a running round. */
+export interface ProgressFigures {
+  readonly libraryId: string;
+  readonly phase: string;
+  readonly filesDone: number;
+  readonly filesTotal: number;
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
+}
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
@@ -25,7 +33,7 @@ export function formatTime(ms: number): string {
  * A progress line rewritten in place (at most ten times a second): phase, files, bytes and
  * rate. Only for terminals; the caller decides (never with --json or into a pipe).
  */
-export function createProgressLine(stream: NodeJS.WriteStream): { update: (progress: RoundProgress) => void; done: () => void } {
+export function createProgressLine(stream: NodeJS.WriteStream): { update: (progress: ProgressFigures) => void; done: () => void } {
   let lastDraw = 0;
   let shown = false;
   let started = Date.now();
@@ -53,6 +61,7 @@ export function createProgressLine(stream: NodeJS.WriteStream): { update: (progr
     },
     done() {
       if (shown) stream.write(`\r${' '.repeat(Math.min(stream.columns ?? 80, 80) - 1)}\r`);
+      shown = false;
     },
   };
 }

@@ -9,8 +9,8 @@
 
 import type { ActivityEntry } from '../../shared/api/index.js';
 import { activityEntrySchema } from '../../shared/api/index.js';
-import { openActivityStore } from '../engine/indexStore/activityStore.js';
-import type { ActivityStore } from '../engine/indexStore/activityStore.js';
+import { openActivityStore } from '../engine/index.js';
+import type { ActivityStore } from '../engine/index.js';
 
 /** The profile file that holds the activity list. */
 export const ACTIVITY_FILE = 'activity.sqlite';

@@ -8,7 +8,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import { CONTROL_TOKEN_PATTERN } from '../../shared/api/index.js';
-import { deleteSecretFile, readSecretFile, writeSecretFile } from '../engine/localfs/index.js';
+import { deleteSecretFile, readSecretFile, writeSecretFile } from '../profile/secretFile.js';
 
 /** The token file's name inside the profile folder. */
 export const CONTROL_TOKEN_FILE = 'control-token';

@@ -7,27 +7,27 @@
 // Every change to the profile while the daemon runs goes through it (pause, selection, adding
 // and removing libraries, login), so that rounds and those changes never step on each other and
 // the events tell the truth; the control API (engineSyncApi.ts) is a thin mapping onto it.
+//
+// The same Daemon serves one `cairn` command when no daemon runs (live: false): it takes the
+// profile lock like any writer and hosts the runners, but starts no round, timer or server
+// event stream by itself; the command asks for what it needs.
 
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ActivityEntry, Preferences } from '../../shared/api/index.js';
 import type { LibraryPath } from '../../shared/paths.js';
-import { Engine, UserError, readIgnoreFile } from '../engine/engine.js';
-import type { EngineOptions, LibraryStatus } from '../engine/engine.js';
-import { createIgnoreMatcher } from '../engine/ignore/index.js';
-import type { LibraryRecord } from '../engine/indexStore/index.js';
-import { isRemoteError } from '../engine/remote/remoteError.js';
-import { emptySummary } from '../engine/sync/roundSummary.js';
-import type { FileProgress, RoundProgress, RoundSummary } from '../engine/sync/roundSummary.js';
+import { Engine, UserError, createIgnoreMatcher, emptySummary, isRemoteError, readIgnoreFile } from '../engine/index.js';
+import type { Entry } from '../../shared/protocol/index.js';
+import type { BatchOutcome, ConflictRecord, EngineOptions, FileProgress, KeepChoice, LibraryFacts, LibraryRecord, ResolveOptions, RoundProgress, RoundSummary } from '../engine/index.js';
+import { acquireProfileLock } from '../profile/profileLock.js';
+import type { ProfileLock } from '../profile/profileLock.js';
 import { ACTIVITY_FILE, ActivityLog } from './activityLog.js';
 import { BandwidthLimiter } from './bandwidthLimiter.js';
 import { readDaemonSettings, writeDaemonSettings } from './daemonSettings.js';
 import type { DaemonSettings } from './daemonSettings.js';
 import { LibraryRunner } from './libraryRunner.js';
-import type { RunnerState } from './libraryRunner.js';
-import { acquireProfileLock } from './profileLock.js';
-import type { ProfileLock } from './profileLock.js';
-import { RoundRecorder } from './roundRecorder.js';
+import type { ExclusiveRound, RoundOptions, RunnerState } from './libraryRunner.js';
+import { RoundRecorder, pacedClient } from './roundRecorder.js';
 
 /** Watches one library folder and reports what changed (see src-main/engine/watcher). */
 export type LibraryWatchFactory = (
@@ -38,6 +38,12 @@ export type LibraryWatchFactory = (
 export interface DaemonOptions extends EngineOptions {
   /** How each library folder is watched; null watches nothing (periodic rescans only). */
   readonly watch: LibraryWatchFactory | null;
+  /**
+   * True (the default): keep every library in sync by itself (a round of each at start,
+   * periodic rescans, the server's event stream). False: host one command, which asks for the
+   * rounds it needs; nothing runs by itself.
+   */
+  readonly live?: boolean;
   /** Full rescan period; default one hour. */
   readonly rescanIntervalMs?: number;
   /** Poll period for remote changes while the server's event stream is down; default 30 s. */
@@ -68,7 +74,7 @@ export interface ConnectionState {
   readonly since: number;
 }
 
-export interface DaemonLibraryStatus extends LibraryStatus {
+export interface DaemonLibraryStatus extends LibraryFacts {
   /** What the daemon is doing with the library right now. */
   readonly activity: RunnerState;
   /** When `activity` last changed. */
@@ -130,11 +136,13 @@ export class Daemon {
   /** Serializes writes of the settings file. */
   private settingsWrite: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Opened on first use: a command that records or reads no activity never opens its file. */
+  private activityLog: ActivityLog | null = null;
+  /** Rounds whose activity is being recorded: a stop waits for them, so none is lost on exit. */
+  private readonly recordings = new Set<Promise<void>>();
 
   private constructor(
     readonly engine: Engine,
-    /** The recent activity of every library, kept in the profile (see activityLog.ts). */
-    readonly activity: ActivityLog,
     private readonly lock: ProfileLock,
     private readonly options: DaemonOptions,
     settings: DaemonSettings,
@@ -144,10 +152,14 @@ export class Daemon {
     this.applyLimits(settings.preferences);
   }
 
-  /** Takes the profile lock (or throws ProfileLockedError), opens the engine and starts syncing. */
+  /**
+   * Takes the profile lock (or throws ProfileLockedError), opens the engine and, when live,
+   * starts syncing.
+   */
   static async start(options: DaemonOptions): Promise<Daemon> {
     await mkdir(options.home, { recursive: true, mode: 0o700 });
-    const lock = await acquireProfileLock(options.home);
+    const live = options.live !== false;
+    const lock = await acquireProfileLock(options.home, live ? 'daemon' : 'command');
     let engine: Engine;
     let settings: DaemonSettings;
     try {
@@ -157,12 +169,19 @@ export class Daemon {
       await lock.release();
       throw error;
     }
-    const activity = ActivityLog.open(path.join(options.home, ACTIVITY_FILE), { log: options.log ?? defaultLog });
-    const daemon = new Daemon(engine, activity, lock, options, settings);
+    const daemon = new Daemon(engine, lock, options, settings);
     await daemon.refreshLibraries();
-    daemon.startTimers();
-    daemon.listening = daemon.listenForRemoteChanges();
+    if (live) {
+      daemon.startTimers();
+      daemon.listening = daemon.listenForRemoteChanges();
+    }
     return daemon;
+  }
+
+  /** The recent activity of every library, kept in the profile (see activityLog.ts). */
+  get activity(): ActivityLog {
+    this.activityLog ??= ActivityLog.open(path.join(this.options.home, ACTIVITY_FILE), { log: (line) => this.log(line) });
+    return this.activityLog;
   }
 
   /** Records the control API's address in the lock file, for CLI commands. */
@@ -192,26 +211,28 @@ export class Daemon {
     return { ...this.settings.preferences };
   }
 
+  /** What a library's state depends on beyond the library itself (see syncViews.ts libraryStateOf). */
+  stateContext(): { readonly allPausedSince: number | null; readonly loggedIn: boolean; readonly connection: ConnectionState } {
+    return { allPausedSince: this.settings.allPausedSince, loggedIn: this.engine.account() !== null, connection: this.connection };
+  }
+
+  /** What the index holds and what the daemon is doing, per synced library. */
   status(): DaemonLibraryStatus[] {
-    return this.engine.status().map((status) => this.withActivity(status));
+    return this.engine.facts().map((facts) => this.withActivity(facts));
   }
 
   /** The status of one synced library (by id), or undefined when it is not synced. */
   libraryStatus(libraryId: string): DaemonLibraryStatus | undefined {
-    const status = this.engine.status().find((candidate) => candidate.libraryId === libraryId);
-    return status === undefined ? undefined : this.withActivity(status);
+    const facts = this.engine.facts().find((candidate) => candidate.libraryId === libraryId);
+    return facts === undefined ? undefined : this.withActivity(facts);
   }
 
-  private withActivity(status: LibraryStatus): DaemonLibraryStatus {
-    const hosted = this.hosted.get(status.libraryId);
+  private withActivity(facts: LibraryFacts): DaemonLibraryStatus {
+    const hosted = this.hosted.get(facts.libraryId);
     const activity = hosted?.runner.currentState ?? 'idle';
     const busy = hosted?.runner.busy ?? false;
-    // Honest status: the engine's "up-to-date" holds only when nothing is pending or failing.
-    const state: LibraryStatus['state'] =
-      status.state === 'up-to-date' && (busy || activity === 'offline' || activity === 'error') ? 'needs-attention' : status.state;
     return {
-      ...status,
-      state,
+      ...facts,
       activity,
       activitySince: hosted?.activitySince ?? Date.now(),
       busy,
@@ -224,7 +245,7 @@ export class Daemon {
 
   /** Starts, or stops, runners so that they match the libraries synced in the index. */
   async refreshLibraries(): Promise<void> {
-    const wanted = new Map(this.engine.index.libraries.list().map((library) => [library.libraryId, library]));
+    const wanted = new Map(this.engine.libraries().map((library) => [library.libraryId, library]));
     for (const [libraryId, hosted] of this.hosted) {
       if (wanted.has(libraryId)) continue;
       this.hosted.delete(libraryId);
@@ -235,6 +256,7 @@ export class Daemon {
     for (const [libraryId, library] of wanted) {
       if (this.hosted.has(libraryId) || this.stopped) continue;
       const hosted = this.host(library);
+      if (this.options.live === false) continue;
       await this.startWatch(library, hosted);
       // Catch up with whatever changed on either side while the daemon was not running.
       hosted.runner.requestScan('all');
@@ -264,7 +286,7 @@ export class Daemon {
     const libraryId = library.libraryId;
     const runner: LibraryRunner = new LibraryRunner({
       libraryId,
-      syncRound: (scope, onProgress) => this.syncRound(libraryId, scope, onProgress),
+      syncRound: (scope, onProgress, options) => this.syncRound(libraryId, scope, onProgress, options),
       onState: (state, detail) => {
         const hosted = this.hosted.get(libraryId);
         if (hosted !== undefined) {
@@ -273,7 +295,7 @@ export class Daemon {
             hosted.activitySince = Date.now();
           }
           if (state === 'idle' && hosted.watch === null && Date.now() >= hosted.watchRetryAt) {
-            const current = this.engine.index.libraries.get(libraryId);
+            const current = this.engine.library(libraryId);
             if (current !== undefined) {
               void this.startWatch(current, hosted).then(() => {
                 // Whatever changed while nothing watched went unreported.
@@ -294,7 +316,9 @@ export class Daemon {
         this.emit({ kind: 'state', libraryId, state, busy: runner.busy, retryAt: detail.retryAt ?? null });
         if (detail.summary !== undefined) {
           this.emit({ kind: 'round', libraryId, summary: detail.summary });
-          void this.recordRound(libraryId, detail.summary).catch((error: unknown) => this.log(`could not record the activity of a round: ${(error as Error).stack ?? String(error)}`));
+          const recording = this.recordRound(libraryId, detail.summary).catch((error: unknown) => this.log(`could not record the activity of a round: ${(error as Error).stack ?? String(error)}`));
+          this.recordings.add(recording);
+          void recording.finally(() => this.recordings.delete(recording));
         }
       },
       onProgress: (progress) => {
@@ -311,11 +335,16 @@ export class Daemon {
     return hosted;
   }
 
-  private async syncRound(libraryId: string, scope: readonly LibraryPath[] | 'all', onProgress: (progress: RoundProgress) => void): Promise<RoundSummary> {
+  private async syncRound(
+    libraryId: string,
+    scope: readonly LibraryPath[] | 'all',
+    onProgress: (progress: RoundProgress) => void,
+    options: RoundOptions,
+  ): Promise<RoundSummary> {
     if (this.engine.account() === null) {
       // Not a bug and not the network: the user must log in. The runner retries with backoff,
       // and login() makes it retry at once.
-      const library = this.engine.index.libraries.get(libraryId);
+      const library = this.engine.library(libraryId);
       const summary = emptySummary(libraryId, library?.name ?? libraryId);
       summary.outcome = 'error';
       summary.error = { code: 'not-logged-in', message: 'this device is not logged in to a Cairn server: log in again' };
@@ -327,6 +356,7 @@ export class Daemon {
       onProgress,
       onFileProgress: (progress) => this.emit({ kind: 'fileProgress', progress }),
       wrapClient: (client) => this.recorder.wrap(libraryId, client, this.limits),
+      ...(options.autoMerge === undefined ? {} : { autoMerge: options.autoMerge }),
     });
     if (summary === undefined) throw new Error(`library ${libraryId} vanished from the index`);
     return summary;
@@ -351,14 +381,14 @@ export class Daemon {
 
   /** Turns a finished round into activity entries (see roundRecorder.ts) and publishes them. */
   private async recordRound(libraryId: string, summary: RoundSummary): Promise<void> {
-    const library = this.engine.index.libraries.get(libraryId);
-    if (library === undefined || this.stopped) return;
+    const library = this.engine.library(libraryId);
+    if (library === undefined) return;
     const ignoreText = await readIgnoreFile(library.localRoot).catch(() => undefined);
-    if (this.stopped || this.engine.index.libraries.get(libraryId) === undefined) return;
+    if (this.engine.library(libraryId) === undefined) return;
     const drafts = this.recorder.finishRound(library, summary, {
       ignore: createIgnoreMatcher(ignoreText),
-      conflicts: this.engine.index.conflicts.list(libraryId),
-      problems: this.engine.index.problems.list(libraryId),
+      conflicts: this.engine.openConflicts(libraryId),
+      problems: this.engine.problems(libraryId),
     });
     if (drafts.length === 0) return;
     this.emit({ kind: 'activity', entries: this.activity.append(library, drafts) });
@@ -378,7 +408,7 @@ export class Daemon {
   async setAllPaused(paused: boolean): Promise<void> {
     if ((this.settings.allPausedSince !== null) === paused) return;
     await this.saveSettings({ ...this.settings, allPausedSince: paused ? Date.now() : null });
-    for (const library of this.engine.index.libraries.list()) {
+    for (const library of this.engine.libraries()) {
       this.hosted.get(library.libraryId)?.runner.setPaused(paused || library.pause !== null);
     }
     this.emit({ kind: 'profile' });
@@ -424,15 +454,67 @@ export class Daemon {
     return library;
   }
 
-  /** Runs `work` while no round of the library runs (see LibraryRunner.exclusive). */
-  async exclusive<T>(libraryId: string, work: () => Promise<T>): Promise<T> {
-    const hosted = this.hosted.get(libraryId);
-    if (hosted === undefined) return work();
-    try {
-      return await hosted.runner.exclusive(work);
-    } finally {
-      this.emit({ kind: 'library', libraryId });
+  /**
+   * Resolves an open conflict (see Engine.resolveConflict). Its rounds run through the
+   * library's runner, so they obey the bandwidth limits, report progress and land in the
+   * activity list like every other round, and no other round of the library runs meanwhile.
+   */
+  async resolveConflict(conflictId: number, keep: KeepChoice, options: ResolveOptions): Promise<ConflictRecord> {
+    const libraryId = this.requireConflict(conflictId).libraryId;
+    return this.holdingRunners([libraryId], (rounds) =>
+      this.engine.resolveConflict(conflictId, keep, options, (id) => rounds.get(id)!(), (client) => pacedClient(client, this.limits)),
+    );
+  }
+
+  /** Resolves many conflicts the same way (see Engine.resolveConflicts and resolveConflict). */
+  async resolveConflicts(conflictIds: readonly number[], keep: KeepChoice): Promise<BatchOutcome[]> {
+    const libraryIds = new Set<string>();
+    for (const conflictId of conflictIds) {
+      const conflict = this.engine.findConflict(conflictId);
+      if (conflict !== undefined) libraryIds.add(conflict.libraryId);
     }
+    return this.holdingRunners([...libraryIds], (rounds) =>
+      this.engine.resolveConflicts(conflictIds, keep, (id) => rounds.get(id)!(), (client) => pacedClient(client, this.limits)),
+    );
+  }
+
+  private requireConflict(conflictId: number): ConflictRecord {
+    const conflict = this.engine.findConflict(conflictId);
+    if (conflict === undefined) throw new UserError(`conflict ${conflictId} is not open (resolved already?)`, 'not-found');
+    return conflict;
+  }
+
+  /** Runs `work` holding the runner of every library given (see LibraryRunner.exclusive). */
+  private async holdingRunners<T>(libraryIds: readonly string[], work: (rounds: ReadonlyMap<string, ExclusiveRound>) => Promise<T>): Promise<T> {
+    const rounds = new Map<string, ExclusiveRound>();
+    const held = libraryIds.reduce<() => Promise<T>>(
+      (inner, libraryId) => () => {
+        const hosted = this.hosted.get(libraryId);
+        if (hosted === undefined) throw new UserError(`library ${libraryId} is not synced on this device`, 'not-found');
+        return hosted.runner.exclusive((round) => {
+          rounds.set(libraryId, round);
+          return inner();
+        });
+      },
+      () => work(rounds),
+    );
+    try {
+      return await held();
+    } finally {
+      for (const libraryId of libraryIds) this.emit({ kind: 'library', libraryId });
+    }
+  }
+
+  /** Every version of a path of a synced library, newest first (see Engine.history). */
+  history(libraryId: string, libraryPath: LibraryPath): Promise<Entry[]> {
+    return this.engine.history(libraryId, libraryPath);
+  }
+
+  /** Restores a version on the server (see Engine.restore) and queues a round that brings it here. */
+  async restore(libraryId: string, libraryPath: LibraryPath, rev?: number): Promise<Entry> {
+    const entry = await this.engine.restore(libraryId, libraryPath, rev);
+    this.hosted.get(libraryId)?.runner.requestPull();
+    return entry;
   }
 
   /** Local paths of a library changed outside the watcher's sight (or 'all'): scan them. */
@@ -444,7 +526,7 @@ export class Daemon {
   requestRound(libraryId?: string): string[] {
     const queued: string[] = [];
     if (this.settings.allPausedSince !== null) return queued;
-    for (const library of this.engine.index.libraries.list()) {
+    for (const library of this.engine.libraries()) {
       if (libraryId !== undefined && library.libraryId !== libraryId) continue;
       const hosted = this.hosted.get(library.libraryId);
       if (hosted === undefined || library.pause !== null) continue;
@@ -516,9 +598,12 @@ export class Daemon {
     this.limits.download.close();
     for (const hosted of this.hosted.values()) await hosted.watch?.close();
     for (const hosted of this.hosted.values()) await hosted.runner.stop();
+    // A round that finished as the daemon stopped (the last round of a command, say) still
+    // lands in the activity list.
+    await Promise.all([...this.recordings]);
     await this.listening;
     await this.settingsWrite;
-    this.activity.close();
+    this.activityLog?.close();
     await this.engine.close();
     await this.lock.release();
   }
@@ -567,7 +652,7 @@ export class Daemon {
       this.reconnect = () => attempt.abort();
       try {
         if (this.engine.account() === null) throw new UserError('not logged in', 'not-logged-in');
-        for await (const event of this.engine.server().events(ended)) {
+        for await (const event of (await this.engine.server()).events(ended)) {
           failures = 0;
           if (event.kind === 'ready') {
             this.setOnline(true);
@@ -609,7 +694,7 @@ export class Daemon {
 
   private onRemoteHead(libraryId: string, headSeq: number): void {
     const hosted = this.hosted.get(libraryId);
-    const library = this.engine.index.libraries.get(libraryId);
+    const library = this.engine.library(libraryId);
     if (hosted === undefined || library === undefined) return;
     if (headSeq > library.cursor) hosted.runner.requestPull();
   }

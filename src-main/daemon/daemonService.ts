@@ -1,20 +1,22 @@
-// The whole headless daemon as one composition root: the Daemon with the real file watcher, a
-// fresh control token in the profile, the control API (and optionally the UI's static files)
-// on 127.0.0.1, and the control URL recorded in the profile lock for CLI commands. stop() stops
-// it all, in the reverse order, and removes the token.
+// The composition roots of the Daemon. startDaemonService is the whole headless daemon: the
+// Daemon with the real file watcher, a fresh control token in the profile, the control API (and
+// optionally the UI's static files) on 127.0.0.1, and the control URL recorded in the profile
+// lock for CLI commands; stop() stops it all, in the reverse order, and removes the token.
+// startCommandService is what a `cairn` command starts when no daemon runs: the same Daemon and
+// SyncApi in the command's own process, holding the profile lock, with no watcher, no control
+// server and nothing running by itself. What only the live daemon needs is loaded only there.
 
 import { controlPageLink } from '../../shared/api/index.js';
-import type { WatcherKind } from '../engine/watcher/index.js';
-import { startControlServer } from './controlServer.js';
+import type { WatcherKind } from '../engine/index.js';
 import type { ControlServer } from './controlServer.js';
-import { createControlToken, deleteControlToken } from './controlToken.js';
 import { Daemon } from './daemon.js';
 import type { DaemonOptions } from './daemon.js';
-import { createDaemonSyncApi } from './engineSyncApi.js';
+import { createDaemonSyncApi, syncApiErrorOf } from './engineSyncApi.js';
 import type { DaemonSyncApi } from './engineSyncApi.js';
-import { createLibraryWatchFactory } from './libraryWatchFactory.js';
 
-export interface DaemonServiceOptions extends Omit<DaemonOptions, 'watch' | 'log'> {
+export type { WatcherKind };
+
+export interface DaemonServiceOptions extends Omit<DaemonOptions, 'watch' | 'log' | 'live'> {
   /** The control API's port; 0 (the default) picks a free one. */
   readonly controlPort?: number;
   /** Which watcher; 'none' watches nothing (periodic rescans only). Default 'native'. */
@@ -41,10 +43,15 @@ export interface DaemonService {
   stop(): Promise<void>;
 }
 
-/** Starts everything; throws ProfileLockedError when another daemon holds the profile. */
+/** Starts everything; throws ProfileLockedError when another process holds the profile. */
 export async function startDaemonService(options: DaemonServiceOptions): Promise<DaemonService> {
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const log = options.log ?? defaultLog;
   const watcherKind = options.watcher ?? 'native';
+  const [{ startControlServer }, { createControlToken, deleteControlToken }, { createLibraryWatchFactory }] = await Promise.all([
+    import('./controlServer.js'),
+    import('./controlToken.js'),
+    import('./libraryWatchFactory.js'),
+  ]);
   const watchFactory = watcherKind === 'none' ? null : await createLibraryWatchFactory({ kind: watcherKind, log });
   const daemon = await Daemon.start({ ...options, watch: watchFactory?.watch ?? null, log });
   let api: DaemonSyncApi | undefined;
@@ -87,4 +94,48 @@ export async function startDaemonService(options: DaemonServiceOptions): Promise
     await deleteControlToken(options.home).catch(() => undefined);
     throw error;
   }
+}
+
+export interface CommandServiceOptions extends Omit<DaemonOptions, 'watch' | 'log' | 'live'> {
+  readonly log?: (line: string) => void;
+}
+
+/** The SyncApi of one command, served in its own process; stop() ends it and frees the profile. */
+export interface CommandService {
+  readonly daemon: Daemon;
+  readonly api: DaemonSyncApi;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the Daemon for one command: it takes the profile lock (throws ProfileLockedError when
+ * another process holds it) and hosts the libraries' runners, but watches nothing, listens to no
+ * server events and starts no round by itself.
+ */
+export async function startCommandService(options: CommandServiceOptions): Promise<CommandService> {
+  const log = options.log ?? defaultLog;
+  let daemon: Daemon;
+  try {
+    daemon = await Daemon.start({ ...options, watch: null, live: false, log });
+  } catch (error) {
+    // What the user must fix (a credentials file others can read, ...) is said as the API says it.
+    throw syncApiErrorOf(error);
+  }
+  const api = createDaemonSyncApi(daemon, { log });
+  let stopping: Promise<void> | null = null;
+  return {
+    daemon,
+    api,
+    stop() {
+      stopping ??= (async () => {
+        api.close();
+        await daemon.stop();
+      })();
+      return stopping;
+    },
+  };
+}
+
+function defaultLog(line: string): void {
+  process.stderr.write(`${line}\n`);
 }

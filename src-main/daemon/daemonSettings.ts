@@ -7,7 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { Preferences } from '../../shared/api/index.js';
 import { preferencesSchema } from '../../shared/api/index.js';
-import { readSecretFile, writeSecretFile } from '../engine/localfs/index.js';
+import { readSecretFile, writeSecretFile } from '../profile/secretFile.js';
 
 export const SETTINGS_FILE = 'settings.json';
 

@@ -1,24 +1,20 @@
-// The SyncApi served by a running daemon: every operation of the contract (shared/api) done on
-// the Daemon and its Engine, and the daemon's events translated into the contract's events.
-// The control server (controlServer.ts) serves it on 127.0.0.1; the desktop app's main process
-// can serve the same object over IPC.
+// The SyncApi of the Daemon: every operation of the contract (shared/api) done on the Daemon and
+// its Engine, and the daemon's events translated into the contract's events. The control server
+// (controlServer.ts) serves it on 127.0.0.1, the desktop app's engine host serves it over IPC,
+// and a `cairn` command with no daemon running calls it in its own process: one door into the
+// engine for every caller.
 //
-// Honest status: a library's state is computed from what the daemon is doing (runner state,
-// progress, retries, the server connection) and what the index holds (pause, last sync, errors,
-// conflicts, problems); it is 'up-to-date' only when nothing is running, queued, failing or
-// waiting for the user. Errors cross as codes: syncApiErrorOf is the one mapping.
+// The views (and a library's one state) come from syncViews.ts. Errors cross as codes:
+// syncApiErrorOf is the one mapping.
 
 import { lstat } from 'node:fs/promises';
 import type {
   ActivityEntry,
   ConflictOutcome,
   ConflictView,
-  LibraryState,
   LibraryView,
   OperationRequest,
   OperationResponse,
-  PauseReason,
-  ProblemKind,
   ProblemView,
   SyncApi,
   SyncEvent,
@@ -26,19 +22,14 @@ import type {
   SyncStatus,
   Unsubscribe,
 } from '../../shared/api/index.js';
-import { SYNC_API_LIMITS, SyncApiError, pauseReasonSchema, problemKindSchema } from '../../shared/api/index.js';
-import type { LibraryPath } from '../../shared/paths.js';
-import { ERROR_CODES, errorAction } from '../../shared/protocol/index.js';
-import type { ErrorCode } from '../../shared/protocol/index.js';
-import { UserError } from '../engine/engine.js';
-import { conflictViewOf } from '../engine/conflicts/conflictView.js';
-import type { ProblemRecord } from '../engine/indexStore/index.js';
-import { InsecureSecretFileError, UnsafePathError, fsErrorCode, resolveInRoot } from '../engine/localfs/index.js';
-import { isRemoteError } from '../engine/remote/remoteError.js';
-import type { RemoteError } from '../engine/remote/remoteError.js';
-import type { RoundProgress } from '../engine/sync/roundSummary.js';
+import { SYNC_API_LIMITS, SyncApiError } from '../../shared/api/index.js';
+import { fsErrorCode } from '../../shared/node/fsErrorCode.js';
+import { UnsafePathError, UserError, conflictViewOf, isRemoteError, resolveInRoot } from '../engine/index.js';
+import type { RemoteError } from '../engine/index.js';
+import { InsecureSecretFileError } from '../profile/secretFile.js';
 import type { Daemon, DaemonEvent, DaemonLibraryStatus } from './daemon.js';
 import { listRemoteFolder } from './remoteFolders.js';
+import { libraryViewOf, problemViewOf, remoteLibraryViewOf, roundSummaryViewOf, versionViewOf } from './syncViews.js';
 
 export interface DaemonSyncApiOptions {
   /**
@@ -142,99 +133,7 @@ function remoteApiError(error: RemoteError, during: 'login' | 'operation'): Sync
   }
 }
 
-// ---- views ------------------------------------------------------------------------------------
-
-function pauseReasonOf(reason: string): PauseReason {
-  const parsed = pauseReasonSchema.safeParse(reason);
-  return parsed.success ? parsed.data : 'user';
-}
-
-function problemKindOf(kind: string): ProblemKind {
-  const parsed = problemKindSchema.safeParse(kind);
-  return parsed.success ? parsed.data : 'other';
-}
-
-/** Whether a failed round's error code needs the user, or only time. */
-function errorActionOf(code: string): 'retry-later' | 'needs-user' {
-  if ((ERROR_CODES as readonly string[]).includes(code)) {
-    const action = errorAction(code as ErrorCode);
-    return action === 'needs-user' || action === 'fatal' ? 'needs-user' : 'retry-later';
-  }
-  // 'not-logged-in', and 'local': a full disk or a permission the user must fix.
-  return 'needs-user';
-}
-
-function progressView(progress: RoundProgress | null, bytesPerSecond: number | null): Extract<LibraryState, { kind: 'scanning' }>['progress'] {
-  const filesTotal = Math.max(0, progress?.filesTotal ?? 0);
-  const bytesTotal = Math.max(0, Math.round(progress?.bytesTotal ?? 0));
-  const bytesDone = Math.min(bytesTotal, Math.max(0, Math.round(progress?.bytesDone ?? 0)));
-  const rate = bytesPerSecond !== null && bytesPerSecond > 0 ? bytesPerSecond : null;
-  return {
-    filesDone: Math.min(filesTotal, Math.max(0, progress?.filesDone ?? 0)),
-    filesTotal,
-    bytesDone,
-    bytesTotal,
-    bytesPerSecond: rate,
-    secondsLeft: rate === null ? null : (bytesTotal - bytesDone) / rate,
-  };
-}
-
-/** A library's state for the UI, in the order of what matters most to the user. */
-export function libraryStateOf(
-  status: DaemonLibraryStatus,
-  context: { readonly allPausedSince: number | null; readonly loggedIn: boolean; readonly connection: Daemon['connectionState'] },
-): LibraryState {
-  if (status.pause !== null) return { kind: 'paused', reason: pauseReasonOf(status.pause.reason), since: status.pause.since };
-  if (context.allPausedSince !== null) return { kind: 'paused', reason: 'all-paused', since: context.allPausedSince };
-  if (!context.loggedIn) return { kind: 'error', message: 'this device is not logged in to a Cairn server: log in again', at: status.activitySince, action: 'needs-user' };
-  switch (status.activity) {
-    case 'scanning':
-    case 'syncing': {
-      const phase = status.progress?.phase;
-      if (phase === undefined || phase === 'pulling' || phase === 'scanning') return { kind: 'scanning', progress: progressView(status.progress, null) };
-      return { kind: 'syncing', phase, progress: progressView(status.progress, status.bytesPerSecond) };
-    }
-    case 'offline':
-      return { kind: 'offline', since: status.activitySince, retryAt: status.retryAt };
-    case 'error': {
-      const error = status.roundError;
-      return {
-        kind: 'error',
-        message: error?.message ?? status.lastError?.message ?? 'the last round failed',
-        at: error?.at ?? status.activitySince,
-        action: error === null ? 'retry-later' : errorActionOf(error.code),
-      };
-    }
-    case 'paused':
-      // The runner paused (a circuit breaker) and the index will say why once the round is recorded.
-      return { kind: 'pending', reason: 'round-queued' };
-    case 'idle':
-      break;
-    default:
-      return status.activity satisfies never;
-  }
-  if (status.busy) return { kind: 'pending', reason: 'round-queued' };
-  if (context.connection.state === 'offline') return { kind: 'offline', since: context.connection.since, retryAt: null };
-  if (status.lastError !== null) return { kind: 'error', message: status.lastError.message, at: status.lastError.at, action: 'retry-later' };
-  if (status.lastSyncAt === null) return { kind: 'pending', reason: 'never-synced' };
-  if (status.openConflicts > 0 || status.problems.length > 0) return { kind: 'needs-attention' };
-  return { kind: 'up-to-date' };
-}
-
-/** The contract's view of a recorded conflict (see src-main/engine/conflicts/conflictView.ts). */
-export { conflictViewOf };
-
-export function problemViewOf(problem: ProblemRecord): ProblemView {
-  return {
-    libraryId: problem.libraryId,
-    kind: problemKindOf(problem.kind),
-    path: problem.path,
-    name: problem.name,
-    message: problem.message,
-    firstSeenAt: problem.firstSeenAt,
-    lastSeenAt: problem.lastSeenAt,
-  };
-}
+// ---- helpers ---------------------------------------------------------------------------------
 
 async function exists(file: string): Promise<boolean> {
   try {
@@ -271,7 +170,7 @@ class EngineSyncApi implements DaemonSyncApi {
   ) {
     this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.progressIntervalMs = options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS;
-    for (const library of daemon.engine.index.libraries.list()) {
+    for (const library of daemon.engine.libraries()) {
       this.publishedConflicts.set(library.libraryId, JSON.stringify(this.conflictViews(library.libraryId)));
       this.publishedProblems.set(library.libraryId, problemsSignature(this.problemViews(library.libraryId)));
     }
@@ -324,17 +223,14 @@ class EngineSyncApi implements DaemonSyncApi {
   async listRemoteLibraries(_request: OperationRequest<'listRemoteLibraries'>): Promise<OperationResponse<'listRemoteLibraries'>> {
     return this.guard(async () => {
       const libraries = await this.daemon.engine.listRemoteLibraries();
-      const synced = new Map(this.daemon.engine.index.libraries.list().map((library) => [library.libraryId, library.localRoot]));
-      return {
-        libraries: libraries.map((library) => ({ libraryId: library.id, name: library.name, owner: library.owner, role: library.role, syncedTo: synced.get(library.id) ?? null })),
-      };
+      const synced = new Map(this.daemon.engine.libraries().map((library) => [library.libraryId, library.localRoot]));
+      return { libraries: libraries.map((library) => remoteLibraryViewOf(library, synced.get(library.id) ?? null)) };
     });
   }
 
   async createLibrary(request: OperationRequest<'createLibrary'>): Promise<OperationResponse<'createLibrary'>> {
     return this.guard(async () => {
-      const library = await this.daemon.engine.createLibrary(request.name);
-      return { libraryId: library.id, name: library.name, owner: library.owner, role: library.role, syncedTo: null };
+      return remoteLibraryViewOf(await this.daemon.engine.createLibrary(request.name), null);
     });
   }
 
@@ -439,19 +335,18 @@ class EngineSyncApi implements DaemonSyncApi {
   async listConflicts(request: OperationRequest<'listConflicts'>): Promise<OperationResponse<'listConflicts'>> {
     return this.guard(async () => {
       if (request.libraryId !== undefined) return { conflicts: this.conflictViews(this.requireSynced(request.libraryId)) };
-      const conflicts = this.daemon.engine.index.libraries.list().flatMap((library) => this.conflictViews(library.libraryId));
+      const conflicts = this.daemon.engine.libraries().flatMap((library) => this.conflictViews(library.libraryId));
       return { conflicts: conflicts.sort((a, b) => a.createdAt - b.createdAt || a.conflictId - b.conflictId) };
     });
   }
 
   async resolveConflict(request: OperationRequest<'resolveConflict'>): Promise<OperationResponse<'resolveConflict'>> {
     return this.guard(async () => {
-      const engine = this.daemon.engine;
-      const conflict = engine.findConflict(request.conflictId);
+      const conflict = this.daemon.engine.findConflict(request.conflictId);
       if (conflict === undefined) throw new SyncApiError('not-found', `conflict ${request.conflictId} is not open (resolved already?)`);
       const library = this.requireLibrary(conflict.libraryId);
       const options = request.keep === 'merged' ? { versions: request.versions, choices: request.choices } : request.versions === undefined ? {} : { versions: request.versions };
-      const resolved = await this.daemon.exclusive(conflict.libraryId, () => engine.resolveConflict(request.conflictId, request.keep, options));
+      const resolved = await this.daemon.resolveConflict(request.conflictId, request.keep, options);
       this.publishListsOf(conflict.libraryId);
       return conflictViewOf(resolved, library.name);
     });
@@ -473,12 +368,7 @@ class EngineSyncApi implements DaemonSyncApi {
         libraryIds.add(conflict.libraryId);
         names.set(conflictId, this.requireLibrary(conflict.libraryId).name);
       }
-      // The rounds of every library concerned are held back while the batch runs.
-      const hold = [...libraryIds].reduce<() => Promise<Awaited<ReturnType<typeof engine.resolveConflicts>>>>(
-        (inner, libraryId) => () => this.daemon.exclusive(libraryId, inner),
-        () => engine.resolveConflicts(request.conflictIds, request.keep),
-      );
-      const outcomes = await hold();
+      const outcomes = await this.daemon.resolveConflicts(request.conflictIds, request.keep);
       for (const libraryId of libraryIds) this.publishListsOf(libraryId);
       return {
         results: outcomes.map((outcome): ConflictOutcome => {
@@ -489,6 +379,20 @@ class EngineSyncApi implements DaemonSyncApi {
           return { conflictId: outcome.conflictId, outcome: 'failed', error: { code: 'internal', message: (outcome.error as Error).message ?? String(outcome.error) } };
         }),
       };
+    });
+  }
+
+  async getHistory(request: OperationRequest<'getHistory'>): Promise<OperationResponse<'getHistory'>> {
+    return this.guard(async () => {
+      this.requireSynced(request.libraryId);
+      return { versions: (await this.daemon.history(request.libraryId, request.path)).map(versionViewOf) };
+    });
+  }
+
+  async restoreVersion(request: OperationRequest<'restoreVersion'>): Promise<OperationResponse<'restoreVersion'>> {
+    return this.guard(async () => {
+      this.requireSynced(request.libraryId);
+      return versionViewOf(await this.daemon.restore(request.libraryId, request.path, request.rev));
     });
   }
 
@@ -503,7 +407,7 @@ class EngineSyncApi implements DaemonSyncApi {
   async listProblems(request: OperationRequest<'listProblems'>): Promise<OperationResponse<'listProblems'>> {
     return this.guard(async () => {
       if (request.libraryId !== undefined) return { problems: this.problemViews(this.requireSynced(request.libraryId)) };
-      return { problems: this.daemon.engine.index.libraries.list().flatMap((library) => this.problemViews(library.libraryId)) };
+      return { problems: this.daemon.engine.libraries().flatMap((library) => this.problemViews(library.libraryId)) };
     });
   }
 
@@ -553,7 +457,7 @@ class EngineSyncApi implements DaemonSyncApi {
   }
 
   private requireLibrary(libraryId: string) {
-    const library = this.daemon.engine.index.libraries.get(libraryId);
+    const library = this.daemon.engine.library(libraryId);
     if (library === undefined) throw new SyncApiError('not-found', `library ${libraryId} is not synced on this device`);
     return library;
   }
@@ -577,34 +481,20 @@ class EngineSyncApi implements DaemonSyncApi {
   }
 
   private viewOf(status: DaemonLibraryStatus): LibraryView {
-    return {
-      libraryId: status.libraryId,
-      name: status.name,
-      localRoot: status.localRoot,
-      selection: status.selection === null ? null : ([...status.selection] as LibraryPath[]),
-      state: libraryStateOf(status, {
-        allPausedSince: this.daemon.allPausedSince,
-        loggedIn: this.daemon.engine.account() !== null,
-        connection: this.daemon.connectionState,
-      }),
-      lastSyncAt: status.lastSyncAt,
-      openConflicts: status.openConflicts,
-      problemCount: status.problems.length,
-      autoMerge: status.autoMerge,
-    };
+    return libraryViewOf(status, this.daemon.stateContext());
   }
 
   private conflictViews(libraryId: string): ConflictView[] {
-    const library = this.daemon.engine.index.libraries.get(libraryId);
+    const library = this.daemon.engine.library(libraryId);
     if (library === undefined) return [];
-    return this.daemon.engine.index.conflicts
-      .list(libraryId)
+    return this.daemon.engine
+      .openConflicts(libraryId)
       .map((conflict) => conflictViewOf(conflict, library.name))
       .sort((a, b) => a.createdAt - b.createdAt || a.conflictId - b.conflictId);
   }
 
   private problemViews(libraryId: string): ProblemView[] {
-    return this.daemon.engine.index.problems.list(libraryId).map(problemViewOf);
+    return this.daemon.engine.problems(libraryId).map(problemViewOf);
   }
 
   private onDaemonEvent(event: DaemonEvent): void {
@@ -621,14 +511,15 @@ class EngineSyncApi implements DaemonSyncApi {
         this.emit({ kind: 'fileProgressed', ...event.progress });
         return;
       case 'round':
+        this.emit({ kind: 'roundFinished', summary: roundSummaryViewOf(event.summary) });
         this.publishListsOf(event.libraryId);
         return;
       case 'connection':
-        for (const library of this.daemon.engine.index.libraries.list()) this.publishLibrary(library.libraryId);
+        for (const library of this.daemon.engine.libraries()) this.publishLibrary(library.libraryId);
         return;
       case 'profile':
         this.emit({ kind: 'statusChanged', status: this.status() });
-        for (const library of this.daemon.engine.index.libraries.list()) {
+        for (const library of this.daemon.engine.libraries()) {
           if (!this.publishedConflicts.has(library.libraryId)) this.publishListsOf(library.libraryId);
         }
         return;
@@ -678,7 +569,7 @@ class EngineSyncApi implements DaemonSyncApi {
 
   /** Publishes a library's conflict and problem lists where they changed since last published. */
   private publishListsOf(libraryId: string): void {
-    if (this.daemon.engine.index.libraries.get(libraryId) === undefined) return;
+    if (this.daemon.engine.library(libraryId) === undefined) return;
     const conflicts = this.conflictViews(libraryId);
     const conflictsText = JSON.stringify(conflicts);
     if (this.publishedConflicts.get(libraryId) !== conflictsText) {

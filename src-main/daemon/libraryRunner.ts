@@ -4,14 +4,27 @@
 // away. Its state is what the UI and the CLI show; it is never "idle" while work is pending.
 
 import type { LibraryPath } from '../../shared/paths.js';
-import type { RoundProgress, RoundSummary } from '../engine/sync/roundSummary.js';
+import type { RoundProgress, RoundSummary } from '../engine/index.js';
 
 export type RunnerState = 'idle' | 'scanning' | 'syncing' | 'paused' | 'offline' | 'error';
+
+/** What a round is asked to do besides syncing. */
+export interface RoundOptions {
+  /** False: no automatic merges after the round (a resolution in progress decides itself). */
+  readonly autoMerge?: boolean;
+}
+
+/**
+ * One full round of the library, run for an operation that holds the library (see exclusive),
+ * reported like any other round. Resolves with its summary, whatever the outcome; a bug in the
+ * round is thrown.
+ */
+export type ExclusiveRound = () => Promise<RoundSummary>;
 
 export interface RunnerDependencies {
   readonly libraryId: string;
   /** Runs one round of this library with the given scan scope. */
-  readonly syncRound: (scope: readonly LibraryPath[] | 'all', onProgress: (progress: RoundProgress) => void) => Promise<RoundSummary>;
+  readonly syncRound: (scope: readonly LibraryPath[] | 'all', onProgress: (progress: RoundProgress) => void, options: RoundOptions) => Promise<RoundSummary>;
   readonly onState: (state: RunnerState, detail: { readonly summary?: RoundSummary; readonly retryAt?: number }) => void;
   readonly onProgress: (progress: RoundProgress) => void;
   /** A round threw: a bug, logged with its stack; the runner retries later. */
@@ -89,19 +102,31 @@ export class LibraryRunner {
   }
 
   /**
-   * Runs `work` while no round of this library runs (it waits for the current one to end and
-   * holds new ones back), then lets the rounds go on. For operations that run rounds or move
-   * files of the library themselves, such as resolving a conflict.
+   * Runs `work` while no other round of this library runs (it waits for the current one to end
+   * and holds new ones back), then lets the rounds go on. For operations that move files of the
+   * library themselves, such as resolving a conflict: the rounds they need they run through
+   * `round`, so those are reported, paced and recorded like every other round.
    */
-  async exclusive<T>(work: () => Promise<T>): Promise<T> {
+  async exclusive<T>(work: (round: ExclusiveRound) => Promise<T>): Promise<T> {
     this.holds += 1;
     try {
       await this.idle();
-      return await work();
+      return await work(() => this.exclusiveRound());
     } finally {
       this.holds -= 1;
       this.kick();
     }
+  }
+
+  /** A full round run inside exclusive(): it covers whatever was pending, and a retry waiting. */
+  private async exclusiveRound(): Promise<RoundSummary> {
+    if (this.stopped) throw new Error('the library runner has stopped');
+    this.clearRetry();
+    this.pendingScope = null;
+    this.pendingPull = false;
+    const outcome = await this.runRound('all', { autoMerge: false });
+    if (outcome.kind === 'bug') throw outcome.error;
+    return outcome.summary;
   }
 
   private kick(): void {
@@ -121,33 +146,51 @@ export class LibraryRunner {
       const scope = this.pendingScope === 'all' ? 'all' : [...(this.pendingScope ?? [])];
       this.pendingScope = null;
       this.pendingPull = false;
-      this.setState(scope === 'all' || scope.length > 0 ? 'scanning' : 'syncing', {});
-      let summary: RoundSummary;
-      try {
-        summary = await this.deps.syncRound(scope, (progress) => {
+      const outcome = await this.runRound(scope, {});
+      if (outcome.kind === 'bug') {
+        // A bug, not a condition: report it, and retry later rather than spin.
+        this.deps.onBug(outcome.error);
+        return;
+      }
+      if (outcome.summary.outcome !== 'synced') return;
+    }
+  }
+
+  /**
+   * Runs one round and reports it. A paused round pauses the runner; a failed one (an error
+   * outcome, or a bug thrown) puts its scope back and schedules a retry with backoff.
+   */
+  private async runRound(
+    scope: readonly LibraryPath[] | 'all',
+    options: RoundOptions,
+  ): Promise<{ readonly kind: 'done'; readonly summary: RoundSummary } | { readonly kind: 'bug'; readonly error: unknown }> {
+    this.setState(scope === 'all' || scope.length > 0 ? 'scanning' : 'syncing', {});
+    let summary: RoundSummary;
+    try {
+      summary = await this.deps.syncRound(
+        scope,
+        (progress) => {
           if (progress.phase !== 'scanning' && progress.phase !== 'pulling' && this.state !== 'syncing') this.setState('syncing', {});
           this.deps.onProgress(progress);
-        });
-      } catch (error) {
-        // A bug, not a condition: report it, and retry later rather than spin.
-        this.requeue(scope);
-        this.deps.onBug(error);
-        this.scheduleRetry('error', undefined);
-        return;
-      }
-      if (summary.outcome === 'paused') {
-        this.paused = true;
-        this.setState('paused', { summary });
-        return;
-      }
-      if (summary.outcome === 'error') {
-        this.requeue(scope);
-        this.scheduleRetry(summary.error?.code === 'unavailable' ? 'offline' : 'error', summary);
-        return;
-      }
+        },
+        options,
+      );
+    } catch (error) {
+      this.requeue(scope);
+      this.scheduleRetry('error', undefined);
+      return { kind: 'bug', error };
+    }
+    if (summary.outcome === 'paused') {
+      this.paused = true;
+      this.setState('paused', { summary });
+    } else if (summary.outcome === 'error') {
+      this.requeue(scope);
+      this.scheduleRetry(summary.error?.code === 'unavailable' ? 'offline' : 'error', summary);
+    } else {
       this.failures = 0;
       this.setState(this.pendingScope !== null || this.pendingPull ? 'syncing' : 'idle', { summary });
     }
+    return { kind: 'done', summary };
   }
 
   /** Puts a failed round's scope back so that the retry covers it. */

@@ -3,10 +3,8 @@
 // `.cairnignore` rules kept up to date in it (so ignored paths wake nothing), and the watch's
 // troubles written to the daemon's log. Every watch this starts is stopped by its close().
 
-import { readIgnoreFile } from '../engine/engine.js';
-import { IGNORE_FILE_NAME, createIgnoreMatcher } from '../engine/ignore/index.js';
-import type { LibraryWatch, LibraryWatchTrouble, WatcherKind } from '../engine/watcher/index.js';
-import { createWatcher, startLibraryWatch } from '../engine/watcher/index.js';
+import { IGNORE_FILE_NAME, createIgnoreMatcher, loadWatching, readIgnoreFile } from '../engine/index.js';
+import type { LibraryWatch, LibraryWatchTrouble, WatcherKind } from '../engine/index.js';
 import type { LibraryWatchFactory } from './daemon.js';
 
 export interface WatchFactoryOptions {
@@ -24,6 +22,7 @@ export interface WatchFactory {
 }
 
 export async function createLibraryWatchFactory(options: WatchFactoryOptions): Promise<WatchFactory> {
+  const { createWatcher, startLibraryWatch } = await loadWatching();
   const watcher = await createWatcher(options.kind ?? 'native', options.pollIntervalMs === undefined ? {} : { pollInterval: options.pollIntervalMs });
   const watch: LibraryWatchFactory = async (root, onDue) => {
     const readIgnore = async () => createIgnoreMatcher(await readIgnoreFile(root).catch(() => undefined));

@@ -14,10 +14,7 @@ import type { LibraryPath } from '../../shared/paths.js';
 import { isSameOrBelow, parentPath } from '../../shared/paths.js';
 import { routes } from '../../shared/protocol/index.js';
 import type { ChangesResponse, CommitResponse, Entry, Frame } from '../../shared/protocol/index.js';
-import type { IgnoreMatcher } from '../engine/ignore/index.js';
-import type { ConflictRecord, LibraryRecord, ProblemRecord } from '../engine/indexStore/index.js';
-import type { ServerClient } from '../engine/remote/serverClient.js';
-import type { RoundSummary } from '../engine/sync/roundSummary.js';
+import type { ConflictRecord, IgnoreMatcher, LibraryRecord, ProblemRecord, RoundSummary, ServerClient } from '../engine/index.js';
 import type { ActivityDraft } from './activityLog.js';
 import type { BandwidthLimiter } from './bandwidthLimiter.js';
 
@@ -48,33 +45,15 @@ export class RoundRecorder {
   /** The client a round of `libraryId` should use: observed, and paced by `limits`. */
   wrap(libraryId: string, client: ServerClient, limits: TransferLimits): ServerClient {
     const facts = this.factsOf(libraryId);
-    const observeAnswer = (route: unknown, answer: unknown): void => {
-      if (route === routes.commit) this.recordCommit(facts, answer as CommitResponse);
-      else if (route === routes.changes) this.recordFeed(facts, answer as ChangesResponse);
-    };
+    const paced = pacedClient(client, limits);
     const call: ServerClient['call'] = async (route, options) => {
-      const answer = await client.call(route, options);
-      observeAnswer(route, answer);
+      const answer = await paced.call(route, options);
+      const called: unknown = route;
+      if (called === routes.commit) this.recordCommit(facts, answer as CommitResponse);
+      else if (called === routes.changes) this.recordFeed(facts, answer as ChangesResponse);
       return answer;
     };
-    const uploadChunks: ServerClient['uploadChunks'] = (library, source) => client.uploadChunks(library, paced(source, limits.upload));
-    const downloadChunks: ServerClient['downloadChunks'] = (library, ids, onChunk) =>
-      client.downloadChunks(library, ids, async (frame) => {
-        await limits.download.take(frame.bytes.length);
-        await onChunk(frame);
-      });
-    const putChunk: ServerClient['putChunk'] = async (library, frame) => {
-      await limits.upload.take(frame.bytes.length);
-      await client.putChunk(library, frame);
-    };
-    const replaced: Partial<Record<keyof ServerClient, unknown>> = { call, uploadChunks, downloadChunks, putChunk };
-    return new Proxy(client, {
-      get(target, property, receiver) {
-        if (typeof property === 'string' && Object.hasOwn(replaced, property)) return replaced[property as keyof ServerClient];
-        const value: unknown = Reflect.get(target, property, receiver);
-        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      },
-    });
+    return replaceMethods(paced, { call });
   }
 
   /** The library is no longer synced: forget what was recorded for it. */
@@ -147,6 +126,35 @@ export class RoundRecorder {
     }
     if (facts.incoming.length > MAX_PENDING_INCOMING) facts.incoming.splice(0, facts.incoming.length - MAX_PENDING_INCOMING);
   }
+}
+
+/**
+ * The client with its chunk transfers paced by `limits`: every chunk's bytes are taken from the
+ * limiter of its direction before they move.
+ */
+export function pacedClient(client: ServerClient, limits: TransferLimits): ServerClient {
+  const uploadChunks: ServerClient['uploadChunks'] = (library, source) => client.uploadChunks(library, paced(source, limits.upload));
+  const downloadChunks: ServerClient['downloadChunks'] = (library, ids, onChunk) =>
+    client.downloadChunks(library, ids, async (frame) => {
+      await limits.download.take(frame.bytes.length);
+      await onChunk(frame);
+    });
+  const putChunk: ServerClient['putChunk'] = async (library, frame) => {
+    await limits.upload.take(frame.bytes.length);
+    await client.putChunk(library, frame);
+  };
+  return replaceMethods(client, { uploadChunks, downloadChunks, putChunk });
+}
+
+/** `client` with some methods replaced; the others still run on the client itself. */
+function replaceMethods(client: ServerClient, replaced: Partial<Record<keyof ServerClient, unknown>>): ServerClient {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      if (typeof property === 'string' && Object.hasOwn(replaced, property)) return replaced[property as keyof ServerClient];
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 async function* paced(source: AsyncIterable<Frame> | Iterable<Frame>, limiter: BandwidthLimiter): AsyncGenerator<Frame> {

@@ -4,8 +4,8 @@
 // A ciphertext that cannot be decrypted (another machine's keychain, a keychain reset) reads as
 // "no token": the user logs in again, and the file stays until that login replaces it.
 
-import type { SecretStore } from '../engine/secretStore.js';
-import { deleteSecretFile, readSecretFile, writeSecretFile } from '../engine/localfs/index.js';
+import type { SecretStore } from '../profile/secretStore.js';
+import { deleteSecretFile, readSecretFile, writeSecretFile } from '../profile/secretFile.js';
 import type { DecryptedSecret } from './hostProtocol.js';
 
 /** Encryption by the OS keychain; ciphertext as base64. */

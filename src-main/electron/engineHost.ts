@@ -9,7 +9,7 @@ import type { SyncEvent } from '../../shared/api/index.js';
 import { SyncApiError, errorEnvelope, invalidArgumentError, invokeOperation, isOperationName, okEnvelope, syncApiOperations, toApiErrorBody } from '../../shared/api/index.js';
 import { startDaemonService } from '../daemon/daemonService.js';
 import type { DaemonService } from '../daemon/daemonService.js';
-import { ProfileLockedError } from '../daemon/profileLock.js';
+import { ProfileLockedError } from '../profile/profileLock.js';
 import { ENCRYPTED_CREDENTIALS_FILE, encryptedSecretStore } from './encryptedSecretStore.js';
 import { hostRequestAnswerSchemas, mainToHostSchema } from './hostProtocol.js';
 import type { HostArguments, HostRequestMethod, HostRequests, HostToMainMessage } from './hostProtocol.js';

@@ -8,7 +8,7 @@ import { Menu, Notification, app, ipcMain, safeStorage, session, shell, utilityP
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createSyncApi } from '../../shared/api/index.js';
-import { defaultHome } from '../engine/profileHome.js';
+import { defaultHome } from '../profile/profileHome.js';
 import { openAppLog } from './appLog.js';
 import type { AppLog } from './appLog.js';
 import { AppTray } from './appTray.js';

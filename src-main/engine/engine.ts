@@ -9,9 +9,9 @@ import type { ConflictDetails, VersionTokens } from '../../shared/api/index.js';
 import type { ConflictChoice } from '../../shared/merge/index.js';
 import type { LibraryPath } from '../../shared/paths.js';
 import { canonicalizeLocalPath } from '../../shared/paths.js';
+import { comparePaths } from '../../shared/pathOrder.js';
 import { PROTOCOL_LIMITS, routes } from '../../shared/protocol/index.js';
 import type { Entry, Library } from '../../shared/protocol/index.js';
-import { createChunkerPool } from './chunker/index.js';
 import type { ChunkerPool } from './chunker/index.js';
 import { openIndex } from './indexStore/index.js';
 import type { ConflictRecord, Index, LibraryRecord, ProblemRecord } from './indexStore/index.js';
@@ -23,17 +23,13 @@ import {
   writeFileAtomic,
 } from './localfs/index.js';
 import { RemoteError } from './remote/remoteError.js';
-import { ServerClient } from './remote/serverClient.js';
-import { ownerOnlyFileSecretStore } from './secretStore.js';
-import type { SecretStore } from './secretStore.js';
-import { createLocalScanner } from './sync/createLocalScanner.js';
+import type * as RemoteModule from './remote/serverClient.js';
+import type { ServerClient } from './remote/serverClient.js';
+import { ownerOnlyFileSecretStore } from '../profile/secretStore.js';
+import type { SecretStore } from '../profile/secretStore.js';
 import type { FileProgress, RoundProgress, RoundSummary } from './sync/roundSummary.js';
-import { syncLibrary } from './sync/syncLibrary.js';
-import { afterRound } from './conflicts/afterRound.js';
-import { conflictDetails } from './conflicts/conflictDetails.js';
 import type { ConflictReader } from './conflicts/conflictDetails.js';
 import type { ChunkFileFunction } from './conflicts/conflictVersions.js';
-import { resolveOnDisk } from './conflicts/resolveConflict.js';
 import type { ResolveRequest } from './conflicts/resolveConflict.js';
 import type { SyncDependencies } from './sync/syncLibrary.js';
 import { UserError } from './userError.js';
@@ -58,16 +54,16 @@ export interface RemoteSnapshot {
   readonly entries: readonly Entry[];
 }
 
-export interface LibraryStatus {
+/**
+ * What the index knows about a synced library, for the state the user sees: the daemon's
+ * libraryStateOf (src-main/daemon/syncViews.ts) is the one function that turns these facts
+ * and what the daemon is doing into that state.
+ */
+export interface LibraryFacts {
   readonly libraryId: string;
   readonly name: string;
   readonly localRoot: string;
   readonly selection: readonly string[] | null;
-  /**
-   * 'up-to-date' only when the last round completed and nothing is known to be pending:
-   * no conflict left open, no problem, not paused. Honest status is a goal, not a courtesy.
-   */
-  readonly state: 'up-to-date' | 'paused' | 'error' | 'never-synced' | 'needs-attention';
   readonly pause: LibraryRecord['pause'];
   readonly lastSyncAt: number | null;
   readonly lastError: LibraryRecord['lastError'];
@@ -88,6 +84,13 @@ export interface ResolveOptions {
   readonly choices?: readonly ConflictChoice[];
 }
 
+/**
+ * Runs one round of a library the way the caller runs rounds (the daemon: through the
+ * library's runner, with its bandwidth limits, activity log and progress), without automatic
+ * merges: a resolution in progress decides for itself.
+ */
+export type ResolutionRound = (libraryId: string) => Promise<unknown>;
+
 /** How one conflict of a batch went; `error` is what resolving it threw. */
 export type BatchOutcome =
   | { readonly conflictId: number; readonly outcome: 'resolved'; readonly conflict: ConflictRecord }
@@ -95,6 +98,15 @@ export type BatchOutcome =
 
 const CREDENTIALS_FILE = 'credentials';
 const INDEX_FILE = 'index.sqlite';
+
+// The parts a command may not need are loaded on first use: the server client (undici), the
+// sync round (planner, scanner, chunker) and conflict resolution. `cairn status` needs none.
+let remoteModule: typeof RemoteModule | undefined;
+
+async function loadRemote(): Promise<typeof RemoteModule> {
+  remoteModule ??= await import('./remote/serverClient.js');
+  return remoteModule;
+}
 
 export class Engine {
   private client: ServerClient | null = null;
@@ -108,7 +120,7 @@ export class Engine {
 
   private constructor(
     readonly home: string,
-    readonly index: Index,
+    private readonly index: Index,
     private readonly options: EngineOptions,
     private readonly secrets: SecretStore,
     private token: string | undefined,
@@ -152,6 +164,7 @@ export class Engine {
   /** Logs in; `deviceName` names this device on the server (default: `this.deviceName`). */
   async login(serverUrl: string, user: string, password: string, chosenDeviceName?: string): Promise<{ user: string; deviceId: string }> {
     const deviceName = chosenDeviceName ?? this.deviceName;
+    const { ServerClient } = await loadRemote();
     const anonymous = new ServerClient({ baseUrl: serverUrl });
     try {
       await anonymous.call(routes.health);
@@ -172,7 +185,7 @@ export class Engine {
   async logout(): Promise<void> {
     if (this.token !== undefined && this.account() !== null) {
       try {
-        await this.server().call(routes.logout);
+        await (await this.server()).call(routes.logout);
       } catch (error) {
         if (!(error instanceof RemoteError)) throw error;
       }
@@ -185,21 +198,28 @@ export class Engine {
   }
 
   /** The server client for the logged-in account. */
-  server(): ServerClient {
+  async server(): Promise<ServerClient> {
+    await loadRemote();
+    return this.loadedServer();
+  }
+
+  /** server(), once the server client's module is loaded (see loadRemote). */
+  private loadedServer(): ServerClient {
     const account = this.account();
     if (account === null || this.token === undefined) throw new UserError('not logged in: run `cairn login URL --user NAME` first', 'not-logged-in');
-    this.client ??= new ServerClient({ baseUrl: account.serverUrl, token: this.token });
+    if (remoteModule === undefined) throw new Error('the server client is used before its module was loaded');
+    this.client ??= new remoteModule.ServerClient({ baseUrl: account.serverUrl, token: this.token });
     return this.client;
   }
 
   // ---- libraries ----------------------------------------------------------------------------
 
   async listRemoteLibraries(): Promise<Library[]> {
-    return (await this.server().call(routes.listLibraries)).libraries;
+    return (await (await this.server()).call(routes.listLibraries)).libraries;
   }
 
   async createLibrary(name: string): Promise<Library> {
-    return this.server().call(routes.createLibrary, { body: { name } });
+    return (await this.server()).call(routes.createLibrary, { body: { name } });
   }
 
   /** Finds a server library by id or by (unique) name. */
@@ -292,9 +312,14 @@ export class Engine {
     } = {},
   ): Promise<RoundSummary[]> {
     const libraries = options.only === undefined ? this.index.libraries.list() : [this.findSyncedLibrary(options.only)];
-    const client = options.wrapClient === undefined ? this.server() : options.wrapClient(this.server());
-    this.pool ??= createChunkerPool();
-    const scanner = createLocalScanner(this.pool);
+    const server = await this.server();
+    const client = options.wrapClient === undefined ? server : options.wrapClient(server);
+    const [{ syncLibrary }, { afterRound }, { createLocalScanner }] = await Promise.all([
+      import('./sync/syncLibrary.js'),
+      import('./conflicts/afterRound.js'),
+      import('./sync/createLocalScanner.js'),
+    ]);
+    const scanner = createLocalScanner(await this.chunkerPool());
     const summaries: RoundSummary[] = [];
     for (const library of libraries) {
       if (!this.cleaned.has(library.libraryId)) {
@@ -320,28 +345,36 @@ export class Engine {
     return summaries;
   }
 
-  status(): LibraryStatus[] {
+  /** The libraries synced on this device, in the order they were added. */
+  libraries(): LibraryRecord[] {
+    return this.index.libraries.list();
+  }
+
+  /** A synced library by id, or undefined. */
+  library(libraryId: string): LibraryRecord | undefined {
+    return this.index.libraries.get(libraryId);
+  }
+
+  /** A synced library's open conflicts. */
+  openConflicts(libraryId: string): ConflictRecord[] {
+    return this.index.conflicts.list(libraryId);
+  }
+
+  /** A synced library's problems, as the last round saw them. */
+  problems(libraryId: string): ProblemRecord[] {
+    return this.index.problems.list(libraryId);
+  }
+
+  /** What the index knows about each synced library (see LibraryFacts). */
+  facts(): LibraryFacts[] {
     return this.index.libraries.list().map((library) => {
       const openConflicts = this.index.conflicts.list(library.libraryId).length;
       const problems = this.index.problems.list(library.libraryId);
-      const state: LibraryStatus['state'] =
-        library.pause !== null
-          ? 'paused'
-          : library.lastSyncAt === null
-            ? library.lastError === null
-              ? 'never-synced'
-              : 'error'
-            : library.lastError !== null
-              ? 'error'
-              : openConflicts > 0 || problems.length > 0
-                ? 'needs-attention'
-                : 'up-to-date';
       return {
         libraryId: library.libraryId,
         name: library.name,
         localRoot: library.localRoot,
         selection: library.selection,
-        state,
         pause: library.pause,
         lastSyncAt: library.lastSyncAt,
         lastError: library.lastError,
@@ -358,21 +391,6 @@ export class Engine {
     return this.index.libraries.list().flatMap((library) => this.index.conflicts.list(library.libraryId));
   }
 
-  /** The open conflict at a local path: the file that kept the name, or its conflict copy. */
-  conflictAt(localPath: string): ConflictRecord {
-    const { library, libraryPath } = this.locate(localPath);
-    const conflict = this.index.conflicts
-      .list(library.libraryId)
-      .find((candidate) => candidate.path === libraryPath || candidate.conflictPath === libraryPath);
-    if (conflict === undefined) throw new UserError(`no open conflict at ${localPath}`, 'not-found');
-    return conflict;
-  }
-
-  /** Resolves the open conflict at a local path (see conflictAt and resolveConflict). */
-  async resolve(localPath: string, keep: KeepChoice, options: ResolveOptions = {}): Promise<ConflictRecord> {
-    return this.resolveConflict(this.conflictAt(localPath).conflictId, keep, options);
-  }
-
   /** The open conflict with this id, or undefined. */
   findConflict(conflictId: number): ConflictRecord | undefined {
     const found = this.index.conflicts.get(conflictId);
@@ -386,7 +404,8 @@ export class Engine {
    */
   async conflictDetails(conflictId: number): Promise<ConflictDetails> {
     const { conflict, library } = this.openConflict(conflictId);
-    return conflictDetails(this.conflictReader(), conflict, library);
+    const { conflictDetails } = await import('./conflicts/conflictDetails.js');
+    return conflictDetails(await this.conflictReader(), conflict, library);
   }
 
   /**
@@ -394,32 +413,47 @@ export class Engine {
    * content back under the name; 'both' keeps both files; 'merged' writes the three-way merge of
    * both (with `options.choices` for overlapping changes) under the name and deletes the copy.
    * `options.versions` (required for 'merged') must match the files, or nothing is done. The
-   * change is synced at once, and the versions replaced stay in the server's history. It runs
-   * sync rounds of the library itself, so a caller that also runs rounds (the daemon) must hold
-   * its own rounds back meanwhile.
+   * library is synced by `round` before (so both versions are current and on the server) and
+   * after (so the resolution reaches the server at once); the versions replaced stay in the
+   * server's history. `round` is the caller's: the daemon runs it through the library's
+   * runner, which holds its other rounds back meanwhile. `wrapClient` wraps the server client
+   * the resolution reads versions with (the daemon paces it by the bandwidth limits).
    */
-  async resolveConflict(conflictId: number, keep: KeepChoice, options: ResolveOptions = {}): Promise<ConflictRecord> {
+  async resolveConflict(
+    conflictId: number,
+    keep: KeepChoice,
+    options: ResolveOptions,
+    round: ResolutionRound,
+    wrapClient?: (client: ServerClient) => ServerClient,
+  ): Promise<ConflictRecord> {
     const { conflict, library } = this.openConflict(conflictId);
     if (keep === 'merged' && options.versions === undefined) throw new UserError('a merge needs the version tokens of the preview it was decided on', 'invalid');
     if (keep !== 'merged' && options.choices !== undefined) throw new UserError(`merge choices belong to keep 'merged', not '${keep}'`, 'invalid');
-    await this.syncNow({ only: library.libraryId, autoMerge: false });
+    await round(library.libraryId);
     const current = this.findConflict(conflictId);
     if (current === undefined) throw new UserError(`conflict ${conflictId} is not open (resolved already?)`, 'not-found');
     const request: ResolveRequest =
       keep === 'merged'
         ? { keep, choices: options.choices ?? [], ...(options.versions === undefined ? {} : { versions: options.versions }) }
         : { keep, ...(options.versions === undefined ? {} : { versions: options.versions }) };
-    await resolveOnDisk(this.conflictReader(), current, library, request);
-    await this.syncNow({ only: library.libraryId, autoMerge: false });
+    const { resolveOnDisk } = await import('./conflicts/resolveConflict.js');
+    await resolveOnDisk(await this.conflictReader(wrapClient), current, library, request);
+    await round(library.libraryId);
     return conflict;
   }
 
   /**
    * Resolves many conflicts the same way ("apply this choice to all similar conflicts"), each
    * on its own: one that fails does not stop the others. keep 'merged' resolves clean merges
-   * only. Each library is synced once before and once after its conflicts.
+   * only. Each library is synced by `round` once before and once after its conflicts (see
+   * resolveConflict).
    */
-  async resolveConflicts(conflictIds: readonly number[], keep: KeepChoice): Promise<BatchOutcome[]> {
+  async resolveConflicts(
+    conflictIds: readonly number[],
+    keep: KeepChoice,
+    round: ResolutionRound,
+    wrapClient?: (client: ServerClient) => ServerClient,
+  ): Promise<BatchOutcome[]> {
     const outcomes = new Map<number, BatchOutcome>();
     const byLibrary = new Map<string, ConflictRecord[]>();
     for (const conflictId of conflictIds) {
@@ -430,21 +464,23 @@ export class Engine {
       }
       byLibrary.set(conflict.libraryId, [...(byLibrary.get(conflict.libraryId) ?? []), conflict]);
     }
+    const { resolveOnDisk } = await import('./conflicts/resolveConflict.js');
+    const reader = await this.conflictReader(wrapClient);
     for (const [libraryId, conflicts] of byLibrary) {
       const library = this.index.libraries.get(libraryId);
       if (library === undefined) continue;
-      await this.syncNow({ only: libraryId, autoMerge: false });
+      await round(libraryId);
       for (const conflict of conflicts) {
         try {
           const current = this.findConflict(conflict.conflictId);
           if (current === undefined) throw new UserError(`conflict ${conflict.conflictId} is not open (resolved already?)`, 'not-found');
-          await resolveOnDisk(this.conflictReader(), current, library, keep === 'merged' ? { keep, choices: 'clean-only' } : { keep });
+          await resolveOnDisk(reader, current, library, keep === 'merged' ? { keep, choices: 'clean-only' } : { keep });
           outcomes.set(conflict.conflictId, { conflictId: conflict.conflictId, outcome: 'resolved', conflict });
         } catch (error) {
           outcomes.set(conflict.conflictId, { conflictId: conflict.conflictId, outcome: 'failed', error });
         }
       }
-      await this.syncNow({ only: libraryId, autoMerge: false });
+      await round(libraryId);
     }
     return conflictIds.map((conflictId) => outcomes.get(conflictId) ?? { conflictId, outcome: 'failed', error: new UserError(`conflict ${conflictId} is not open`, 'not-found') });
   }
@@ -463,53 +499,44 @@ export class Engine {
     return { conflict, library };
   }
 
-  private conflictReader(): ConflictReader {
-    return { index: this.index, server: () => this.server(), chunkFile: this.chunkFile };
+  private async conflictReader(wrapClient?: (client: ServerClient) => ServerClient): Promise<ConflictReader> {
+    await loadRemote();
+    return { index: this.index, server: () => (wrapClient === undefined ? this.loadedServer() : wrapClient(this.loadedServer())), chunkFile: this.chunkFile };
   }
 
-  /** Chunks a file on the engine's worker pool (started on first use). */
-  private readonly chunkFile: ChunkFileFunction = (file, params, options) => {
+  /** The engine's chunker worker pool, started on first use. */
+  private async chunkerPool(): Promise<ChunkerPool> {
+    const { createChunkerPool } = await import('./chunker/chunkerPool.js');
     this.pool ??= createChunkerPool();
-    return this.pool.chunkFile(file, params, options);
-  };
+    return this.pool;
+  }
 
-  async history(localPath: string): Promise<{ library: LibraryRecord; path: LibraryPath; versions: Entry[] }> {
-    const { library, libraryPath } = this.locate(localPath);
-    const answer = await this.server().call(routes.history, { params: { libraryId: library.libraryId }, query: { path: libraryPath } });
-    return { library, path: libraryPath, versions: answer.versions };
+  /** Chunks a file on the engine's worker pool. */
+  private readonly chunkFile: ChunkFileFunction = async (file, params, options) => (await this.chunkerPool()).chunkFile(file, params, options);
+
+  /** Every version of a path of a synced library, newest first, from the server's history. */
+  async history(libraryId: string, libraryPath: LibraryPath): Promise<Entry[]> {
+    const library = this.findSyncedLibrary(libraryId);
+    return (await (await this.server()).call(routes.history, { params: { libraryId: library.libraryId }, query: { path: libraryPath } })).versions;
   }
 
   /**
    * Restores a version of a path (default: the newest live version before the current one) on
-   * the server, then syncs the library, unless `sync` is false (a running daemon syncs it: only
-   * one process may write the index).
+   * the server, as a new version. Bringing it to this disk is the next round's work.
    */
-  async restore(localPath: string, rev?: number, options: { readonly sync?: boolean } = {}): Promise<Entry> {
-    const { library, path: libraryPath, versions } = await this.history(localPath);
+  async restore(libraryId: string, libraryPath: LibraryPath, rev?: number): Promise<Entry> {
+    const library = this.findSyncedLibrary(libraryId);
+    const versions = await this.history(library.libraryId, libraryPath);
     const latest = versions[0];
     const target = rev === undefined ? versions.find((version, position) => !version.deleted && (position > 0 || latest?.deleted)) : versions.find((version) => version.rev === rev);
     if (target === undefined || target.deleted) throw new UserError(rev === undefined ? `no earlier version of ${libraryPath} to restore` : `${libraryPath} has no live version ${rev}`, 'not-found');
-    const answer = await this.server().call(routes.restore, {
+    const answer = await (await this.server()).call(routes.restore, {
       params: { libraryId: library.libraryId },
       body: { path: libraryPath, rev: target.rev, baseRev: latest === undefined ? null : latest.rev },
     });
     const result = answer.results[0];
     if (result === undefined || result.status !== 'applied') throw new UserError(`the server refused to restore ${libraryPath}: it changed meanwhile, try again`, 'conflict');
-    if (options.sync !== false) await this.syncNow({ only: library.libraryId });
     return result.entry;
-  }
-
-  /** Which synced library a local path belongs to, and its path inside it. */
-  locate(localPath: string): { library: LibraryRecord; libraryPath: LibraryPath } {
-    const absolute = path.resolve(localPath);
-    for (const library of this.index.libraries.list()) {
-      const relative = path.relative(library.localRoot, absolute);
-      if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) continue;
-      const check = canonicalizeLocalPath(relative, path.sep === '\\' ? '\\' : '/');
-      if (!check.ok) throw new UserError(`${localPath} is not a valid library path (${check.problem})`);
-      return { library, libraryPath: check.path };
-    }
-    throw new UserError(`${localPath} is not inside a synced library`, 'not-found');
   }
 
   // ---- ignore rules, remote folders ---------------------------------------------------------
@@ -557,7 +584,7 @@ export class Engine {
    * the whole library), read from the server's snapshot at one sequence number.
    */
   async remoteSnapshot(libraryId: string, folder: LibraryPath | ''): Promise<RemoteSnapshot> {
-    const client = this.server();
+    const client = await this.server();
     const prefix = folder === '' ? '' : `${folder}/`;
     const entries: Entry[] = [];
     let seq: number | undefined;
@@ -573,7 +600,7 @@ export class Engine {
       let passed = false;
       for (const entry of page.entries) {
         if (prefix === '' || entry.path.startsWith(prefix)) entries.push(entry);
-        else if (entry.path !== folder && compareUtf8(entry.path, prefix) > 0) {
+        else if (entry.path !== folder && comparePaths(entry.path, prefix) > 0) {
           passed = true;
           break;
         }
@@ -591,7 +618,7 @@ export class Engine {
   }
 
   private async remoteEntryExists(libraryId: string, folder: LibraryPath): Promise<boolean> {
-    const { versions } = await this.server().call(routes.history, { params: { libraryId }, query: { path: folder } });
+    const { versions } = await (await this.server()).call(routes.history, { params: { libraryId }, query: { path: folder } });
     const latest = versions[0];
     return latest !== undefined && !latest.deleted && latest.kind === 'dir';
   }
@@ -605,10 +632,6 @@ export async function readIgnoreFile(root: string): Promise<string | undefined> 
     if (fsErrorCode(error) === 'ENOENT') return undefined;
     throw error;
   }
-}
-
-function compareUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
 function parseSelectionPath(raw: string): LibraryPath {

@@ -144,6 +144,9 @@ function applyEvent(previous: SyncViewState, event: SyncEvent): SyncViewState {
       return { ...state, preferences: event.preferences, touched: touch('preferences') };
     case 'connectionChanged':
       return { ...state, connection: event.connected ? 'connected' : 'lost' };
+    case 'roundFinished':
+      // The screens show a round's outcome through the libraryChanged and activityAdded events.
+      return state;
     default:
       return unhandled(event);
   }

@@ -28,6 +28,7 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { CHUNK_ID_PATTERN } from '../../shared/model.js';
 import type { ChunkId } from '../../shared/model.js';
+import { fsyncFolder } from '../../shared/node/fsyncFolder.js';
 import { FRAME_HEADER_BYTES, encodeFrameHeader } from '../../shared/protocol/index.js';
 import { ChunkIndex } from './chunkIndex.js';
 import type { ChunkLocation } from './chunkIndex.js';
@@ -65,17 +66,6 @@ const LOOSE_LOOKUP_CONCURRENCY = 16;
 
 const OWNER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const LOOSE_SHARD_PATTERN = /^[0-9a-f]{2}$/;
-
-async function fsyncFolder(folder: string): Promise<void> {
-  // Windows cannot open a folder for fsync; NTFS journals renames itself.
-  if (process.platform === 'win32') return;
-  const handle = await open(folder, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException).code;

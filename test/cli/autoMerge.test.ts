@@ -97,7 +97,7 @@ describe('cairn sync automerge', () => {
     const run = await cairn(bob.home, ['--json', 'sync', 'automerge', 'Documents', 'on']);
     expect(run).toMatchObject({ code: 0, stderr: '' });
     expect(JSON.parse(run.stdout)).toMatchObject({ name: 'Documents', autoMerge: true });
-    expect(service.daemon.engine.index.libraries.list()[0]?.autoMerge).toBe(true);
+    expect(service.daemon.engine.libraries()[0]?.autoMerge).toBe(true);
 
     expect((await cairn(bob.home, ['sync', 'now'])).code).toBe(0);
     await eventually(async () => expect(await readdir(bob.root)).toEqual(['notes.md']));
@@ -105,7 +105,7 @@ describe('cairn sync automerge', () => {
     expect((await cairn(bob.home, ['conflicts'])).stdout).toBe('no open conflicts\n');
 
     expect((await cairn(bob.home, ['sync', 'automerge', 'Documents', 'off'])).stdout).toBe('"Documents": conflicts wait for you (`cairn conflicts`, `cairn resolve`)\n');
-    expect(service.daemon.engine.index.libraries.list()[0]?.autoMerge).toBe(false);
+    expect(service.daemon.engine.libraries()[0]?.autoMerge).toBe(false);
     const refused = await cairn(bob.home, ['sync', 'automerge', 'Documents', 'maybe']);
     expect(refused.code).toBe(2);
   });

@@ -88,8 +88,8 @@ describe('cairn', () => {
     await ok(two, ['login', server.url, '--user', 'alice', '--device', 'desktop'], `${PASSWORD}\n`);
     const id = (await ok(one, ['library', 'create', 'Work'])).trim();
     expect(id).toMatch(/^[A-Za-z0-9_-]{8,64}$/);
-    const listed = JSON.parse(await ok(two, ['--json', 'library', 'list'])) as { id: string; name: string }[];
-    expect(listed.map((library) => [library.id, library.name])).toEqual([[id, 'Work']]);
+    const listed = JSON.parse(await ok(two, ['--json', 'library', 'list'])) as { libraryId: string; name: string }[];
+    expect(listed.map((library) => [library.libraryId, library.name])).toEqual([[id, 'Work']]);
 
     await ok(one, ['sync', 'add', 'Work', folderOne]);
     await ok(two, ['sync', 'add', id, folderTwo]);
@@ -101,8 +101,8 @@ describe('cairn', () => {
     expect(down.downloadedFiles).toBe(1);
     expect(await readFile(path.join(folderTwo, 'plan.md'), 'utf8')).toBe('# plan\n');
 
-    const status = JSON.parse(await ok(two, ['--json', 'status'])) as { libraries: { name: string; state: string }[] };
-    expect(status.libraries.map((library) => [library.name, library.state])).toEqual([['Work', 'up-to-date']]);
+    const status = JSON.parse(await ok(two, ['--json', 'status'])) as { libraries: { name: string; state: { kind: string } }[] };
+    expect(status.libraries.map((library) => [library.name, library.state.kind])).toEqual([['Work', 'up-to-date']]);
     expect(await ok(two, ['status'])).toContain('Work  up-to-date');
 
     // A conflict, listed and resolved from the command line.
@@ -111,7 +111,7 @@ describe('cairn', () => {
     await ok(one, ['sync', 'now']);
     const human = await ok(two, ['sync', 'now']);
     expect(human).toContain('1 conflict(s): plan.md');
-    expect((JSON.parse(await ok(two, ['--json', 'status'])) as { libraries: { state: string }[] }).libraries[0]?.state).toBe('needs-attention');
+    expect((JSON.parse(await ok(two, ['--json', 'status'])) as { libraries: { state: { kind: string } }[] }).libraries[0]?.state.kind).toBe('needs-attention');
     const conflicts = JSON.parse(await ok(two, ['--json', 'conflicts'])) as { path: string; conflictPath: string }[];
     expect(conflicts.map((conflict) => conflict.path)).toEqual(['plan.md']);
     expect(conflicts[0]?.conflictPath).toMatch(/^plan \(conflict desktop \d{4}-\d{2}-\d{2} \d{6}\)\.md$/);

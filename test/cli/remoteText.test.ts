@@ -43,8 +43,7 @@ function storeDevice(dataDir: string, libraryPath: string, device: string): void
 describe('remote text in the terminal (item 13)', () => {
   it('the server refuses a device name with control characters at login', async () => {
     const alice = await harness.client('alice');
-    const error = await alice.engine
-      .server()
+    const error = await (await alice.engine.server())
       .call(routes.login, { body: { user: 'alice', password: PASSWORD, deviceName: HOSTILE } })
       .then(
         () => undefined,

@@ -33,7 +33,7 @@ import {
   newControlToken,
   readControlToken,
 } from '../../src-main/daemon/controlToken.js';
-import { InsecureSecretFileError } from '../../src-main/engine/localfs/index.js';
+import { InsecureSecretFileError } from '../../src-main/profile/secretFile.js';
 import type { EventLike, EventSourceLike, FetchLike } from '../../src-renderer/api/httpSyncApi.js';
 import { createHttpSyncApi, createHttpTransport } from '../../src-renderer/api/httpSyncApi.js';
 import { FakeSyncApi } from './fakeSyncApi.js';

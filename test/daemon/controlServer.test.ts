@@ -409,6 +409,24 @@ const roundTrips: RoundTripCase[] = [
     },
   },
   {
+    operation: 'getHistory',
+    name: 'lists the versions of a file on the server',
+    run: async ({ client, fake }) => {
+      fake.addRemoteFile(PHOTOS, lp('2024/later.jpg'), 2048);
+      const history = await client.getHistory({ libraryId: PHOTOS, path: lp('2024/later.jpg') });
+      expect(history).toEqual(await fake.getHistory({ libraryId: PHOTOS, path: lp('2024/later.jpg') }));
+      expect(history.versions).toEqual([expect.objectContaining({ path: '2024/later.jpg', size: 2048, deleted: false, movedFrom: null })]);
+    },
+  },
+  {
+    operation: 'restoreVersion',
+    name: 'says so when there is no earlier version',
+    run: async ({ client, fake }) => {
+      fake.addRemoteFile(PHOTOS, lp('2024/later.jpg'), 2048);
+      expect((await rejection(client.restoreVersion({ libraryId: PHOTOS, path: lp('2024/later.jpg') }))).code).toBe('not-found');
+    },
+  },
+  {
     operation: 'getActivity',
     name: 'pages newest first',
     run: async ({ client, fake }) => {

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Daemon } from '../../src-main/daemon/daemon.js';
 import type { DaemonEvent } from '../../src-main/daemon/daemon.js';
-import { ProfileLockedError } from '../../src-main/daemon/profileLock.js';
+import { libraryStateOf } from '../../src-main/daemon/syncViews.js';
+import { ProfileLockedError } from '../../src-main/profile/profileLock.js';
 import { startHarness } from '../sync/harness.js';
 import type { Harness, TestClient } from '../sync/harness.js';
 import { eventually } from '../support/eventually.js';
@@ -31,6 +32,12 @@ async function daemonFor(name: string): Promise<{ daemon: Daemon; root: string; 
 }
 
 
+/** The state the UI and the CLI would show for the daemon's first library. */
+function stateOf(daemon: Daemon): string | undefined {
+  const status = daemon.status()[0];
+  return status === undefined ? undefined : libraryStateOf(status, daemon.stateContext()).kind;
+}
+
 describe('daemon', () => {
   it('pulls a remote commit by itself, pushed by the server', async () => {
     const alice = await daemonFor('alice');
@@ -39,7 +46,7 @@ describe('daemon', () => {
     await writeFile(path.join(alice.root, 'pushed.txt'), 'arrives without sync now');
     await alice.daemon.syncNow();
     await eventually(async () => expect(await readFile(path.join(bob.root, 'pushed.txt'), 'utf8')).toBe('arrives without sync now'));
-    await eventually(() => expect(bob.daemon.status()[0]?.state).toBe('up-to-date'));
+    await eventually(() => expect(stateOf(bob.daemon)).toBe('up-to-date'));
   });
 
   it('refuses a second daemon on the same profile', async () => {
@@ -53,7 +60,7 @@ describe('daemon', () => {
     alice.daemon.setPaused(alice.root, true);
     await writeFile(path.join(alice.root, 'held.txt'), 'held back');
     await alice.daemon.syncNow();
-    expect(alice.daemon.status()[0]?.state).toBe('paused');
+    expect(stateOf(alice.daemon)).toBe('paused');
     alice.daemon.setPaused(alice.root, false);
     await eventually(async () => expect(await readFile(path.join(bob.root, 'held.txt'), 'utf8')).toBe('held back'));
   });
@@ -69,7 +76,7 @@ describe('daemon', () => {
     await writeFile(path.join(alice.root, 'offline.txt'), 'written while the server was away');
     void alice.daemon.syncNow();
     await eventually(() => expect(events.some((event) => event.kind === 'state' && event.state === 'offline')).toBe(true));
-    expect(alice.daemon.status()[0]?.state).not.toBe('up-to-date');
+    expect(stateOf(alice.daemon)).not.toBe('up-to-date');
     await harness.restartServer();
     expect(harness.server.port).toBe(port);
     await eventually(async () => expect(await readFile(path.join(bob.root, 'offline.txt'), 'utf8')).toBe('written while the server was away'), 40_000);

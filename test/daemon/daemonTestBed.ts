@@ -59,7 +59,7 @@ export async function startDaemonTestBed(): Promise<DaemonTestBed> {
     startApi,
     async syncedApi(name) {
       const client = await harness.client(name);
-      const libraryId = client.engine.index.libraries.list()[0]!.libraryId;
+      const libraryId = client.engine.libraries()[0]!.libraryId;
       await client.close();
       const started = await startApi(client.home, name);
       await eventually(async () => expect((await started.api.getStatus({})).libraries[0]?.state.kind).toBe('up-to-date'));

@@ -8,7 +8,8 @@ import { SyncApiError } from '../../shared/api/index.js';
 import type { Entry } from '../../shared/protocol/index.js';
 import { BandwidthLimiter } from '../../src-main/daemon/bandwidthLimiter.js';
 import type { DaemonLibraryStatus } from '../../src-main/daemon/daemon.js';
-import { libraryStateOf, syncApiErrorOf } from '../../src-main/daemon/engineSyncApi.js';
+import { syncApiErrorOf } from '../../src-main/daemon/engineSyncApi.js';
+import { libraryStateOf } from '../../src-main/daemon/syncViews.js';
 import { listRemoteFolder } from '../../src-main/daemon/remoteFolders.js';
 import { draftsOf } from '../../src-main/daemon/roundRecorder.js';
 import { UserError } from '../../src-main/engine/engine.js';
@@ -25,7 +26,6 @@ const idle: DaemonLibraryStatus = {
   name: 'Documents',
   localRoot: '/home/ann/Documents',
   selection: null,
-  state: 'up-to-date',
   pause: null,
   lastSyncAt: NOW - 1_000,
   lastError: null,

@@ -556,6 +556,21 @@ export class FakeSyncApi implements SyncApi {
     this.emit({ kind: 'libraryChanged', library: this.view(library) });
   }
 
+  async getHistory(request: OperationRequest<'getHistory'>): Promise<OperationResponse<'getHistory'>> {
+    const library = this.requireSynced(request.libraryId);
+    // The fake server keeps only the current version of each file.
+    const file = this.findRemote(library.libraryId).files.find((candidate) => candidate.path === request.path);
+    if (file === undefined) return { versions: [] };
+    return {
+      versions: [{ path: file.path, rev: 1, kind: 'file', deleted: false, size: file.size, contentHash: '', committedAt: 0, userName: 'ann', device: 'other-device', movedFrom: null, movedTo: null }],
+    };
+  }
+
+  async restoreVersion(request: OperationRequest<'restoreVersion'>): Promise<OperationResponse<'restoreVersion'>> {
+    this.requireSynced(request.libraryId);
+    throw new SyncApiError('not-found', `no earlier version of ${request.path} to restore`);
+  }
+
   async listProblems(request: OperationRequest<'listProblems'>): Promise<OperationResponse<'listProblems'>> {
     const libraries = request.libraryId === undefined ? [...this.libraries.values()] : [this.requireSynced(request.libraryId)];
     return { problems: libraries.flatMap((library) => library.problems) };

@@ -69,7 +69,7 @@ async function liveClient(name: string): Promise<LiveClient> {
 
 async function prepareProfile(name: string): Promise<{ root: string; home: string; libraryId: string }> {
   const client = await harness.client(name);
-  const libraryId = client.engine.index.libraries.list()[0]!.libraryId;
+  const libraryId = client.engine.libraries()[0]!.libraryId;
   await client.close();
   return { root: client.root, home: client.home, libraryId };
 }

@@ -17,6 +17,7 @@ import path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LibraryStateKind } from '../../shared/api/index.js';
+import type { LibraryPath } from '../../shared/paths.js';
 import { downloadContent } from '../../src-main/engine/conflicts/conflictVersions.js';
 import { startDaemonService } from '../../src-main/daemon/daemonService.js';
 import type { DaemonService } from '../../src-main/daemon/daemonService.js';
@@ -95,7 +96,7 @@ describe.skipIf(!CHROMIUM_FOUND)('the conflict dialog in Chromium, between two c
     const [, client, launched] = await Promise.all([buildUi(uiDir), harness.client('desktop', { libraryName: 'Documents' }), launchChromium()]);
     desktop = client;
     browser = launched;
-    libraryId = desktop.engine.index.libraries.list()[0]!.libraryId;
+    libraryId = desktop.engine.libraries()[0]!.libraryId;
     service = await startDaemonService({ home: path.join(work, 'laptop-profile'), deviceName: 'laptop', watcher: 'native', uiDir, retryBaseMs: 50, retryMaxMs: 500, log: () => undefined });
     await service.api.login({ serverUrl: harness.server.url, user: 'alice', password: PASSWORD });
     laptopRoot = path.join(work, 'laptop', 'Documents');
@@ -137,12 +138,12 @@ describe.skipIf(!CHROMIUM_FOUND)('the conflict dialog in Chromium, between two c
 
   /** The server's history of a path, newest first, with each live version's bytes. */
   async function history(relative: string): Promise<{ readonly deleted: boolean; readonly device: string; readonly bytes: Buffer | null }[]> {
-    const { versions } = await desktop.engine.history(path.join(desktop.root, relative));
+    const versions = await desktop.engine.history(libraryId, relative as LibraryPath);
     return Promise.all(
       versions.map(async (version) => ({
         deleted: version.deleted,
         device: version.device,
-        bytes: version.deleted || version.kind !== 'file' ? null : Buffer.from(await downloadContent(desktop.engine.server(), libraryId, version.chunks, version.contentHash, version.size)),
+        bytes: version.deleted || version.kind !== 'file' ? null : Buffer.from(await downloadContent(await desktop.engine.server(), libraryId, version.chunks, version.contentHash, version.size)),
       })),
     );
   }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ENCRYPTED_CREDENTIALS_FILE, encryptedSecretStore } from '../../src-main/electron/encryptedSecretStore.js';
 import type { SecretCipher } from '../../src-main/electron/encryptedSecretStore.js';
-import { ownerOnlyFileSecretStore } from '../../src-main/engine/secretStore.js';
+import { ownerOnlyFileSecretStore } from '../../src-main/profile/secretStore.js';
 
 let home: string;
 beforeEach(async () => {

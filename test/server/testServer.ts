@@ -9,6 +9,7 @@ import path from 'node:path';
 import { buildPath, buildQuery, errorBodySchema, routes } from '../../shared/protocol/index.js';
 import type { ErrorBody, PathParams, RouteDefinition, RouteQuery, RouteRequest, RouteResponse } from '../../shared/protocol/index.js';
 import type { ChunkRef } from '../../shared/model.js';
+import { chunkIdOf, contentHashOf } from '../../shared/node/contentHash.js';
 import { openEmbeddedStores, startServer } from '../../src-server/server.js';
 import type { RunningServer, ServerOptions, Stores } from '../../src-server/server.js';
 import { addUser } from '../../src-server/users.js';
@@ -108,15 +109,7 @@ export function bytesOf(seed: string, size: number): Uint8Array {
   return bytes;
 }
 
-export function chunkIdOf(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
-export function contentHashOf(chunks: readonly ChunkRef[]): string {
-  const hash = createHash('sha256');
-  for (const chunk of chunks) hash.update(Buffer.from(chunk.id, 'hex'));
-  return hash.digest('hex');
-}
+export { chunkIdOf, contentHashOf };
 
 /** A file's chunk: bytes, id and ref. */
 export function makeChunk(seed: string, size = 100): { bytes: Uint8Array; id: string; ref: ChunkRef } {

@@ -50,9 +50,9 @@ afterEach(async () => {
 });
 
 /** Records the JSON of every commit request the client sends. */
-function recordCommits(client: TestClient): CommitRequest[] {
+async function recordCommits(client: TestClient): Promise<CommitRequest[]> {
   const sent: CommitRequest[] = [];
-  const server: ServerClient = client.engine.server();
+  const server: ServerClient = await client.engine.server();
   const call = server.call.bind(server);
   server.call = ((route, options) => {
     if ((route as unknown) === routes.commit && options !== undefined && 'body' in options) sent.push(options.body as CommitRequest);
@@ -68,7 +68,7 @@ function insertAt(content: Buffer, offset: number, inserted: string): Buffer {
 it('commits a 10-byte insert into an 8 MiB file as a small delta', async () => {
   const alice = await harness.client('alice');
   const bob = await harness.client('bob');
-  const sent = recordCommits(alice);
+  const sent = await recordCommits(alice);
   const original = randomBytes(8 * MiB);
   await alice.write('big.bin', original);
   await alice.sync();
@@ -130,15 +130,16 @@ it('edits of the same large file on two clients still end in a conflict copy on 
 it('falls back to the whole chunk list when the server cannot rebuild it from the delta', async () => {
   const alice = await harness.client('alice');
   const bob = await harness.client('bob');
-  const sent = recordCommits(alice);
+  const sent = await recordCommits(alice);
   const original = randomBytes(2 * MiB);
   await alice.write('doc.bin', original);
   await alice.sync();
   // Spoil this device's copy of the base version's chunk list: a delta from it rebuilds the
   // wrong list, which the server refuses; the next pass sends the whole list.
-  const libraryId = alice.engine.index.libraries.list()[0]!.libraryId;
-  const base = alice.engine.index.remote.get(libraryId, 'doc.bin' as LibraryPath)!;
-  alice.engine.index.remote.put(libraryId, { ...base, chunks: base.chunks.slice(1) });
+  alice.withIndex((index) => {
+    const base = index.remote.get(alice.libraryId, 'doc.bin' as LibraryPath)!;
+    index.remote.put(alice.libraryId, { ...base, chunks: base.chunks.slice(1) });
+  });
   const edited = insertAt(original, MiB, 'edit');
   await alice.write('doc.bin', edited);
   await alice.sync();

@@ -6,6 +6,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { LibraryPath } from '../../shared/paths.js';
 import { documentToString, renderMerge } from '../../shared/merge/index.js';
 import type { ConflictRecord } from '../../src-main/engine/indexStore/index.js';
 import { UserError } from '../../src-main/engine/userError.js';
@@ -56,7 +57,7 @@ async function reasonOf(work: Promise<unknown>): Promise<UserErrorReason> {
 }
 
 async function historyOf(client: TestClient, name: string) {
-  return (await client.engine.history(path.join(client.root, name))).versions;
+  return client.engine.history(client.libraryId, name as LibraryPath);
 }
 
 async function tokensOf(conflict: ConflictRecord) {
@@ -96,7 +97,7 @@ describe('conflict records', () => {
     const details = await bob.engine.conflictDetails(conflict!.conflictId);
     expect(details).toMatchObject({ baseStatus: 'unknown', base: null, conflict: { baseKnown: false, contentKind: 'text' } });
     expect(details.preview).toMatchObject({ kind: 'text', merge: null });
-    expect(await reasonOf(bob.engine.resolveConflict(conflict!.conflictId, 'merged', { versions: await tokensOf(conflict!), choices: [] }))).toBe('invalid');
+    expect(await reasonOf(bob.engine.resolveConflict(conflict!.conflictId, 'merged', { versions: await tokensOf(conflict!), choices: [] }, bob.resolutionRound))).toBe('invalid');
   });
 });
 
@@ -121,10 +122,10 @@ describe('details and merged resolutions', () => {
     expect(merge.regions.map((region) => region.kind)).toEqual(['theirs', 'stable', 'mine']);
     expect(documentToString(renderMerge(merge, []))).toBe(MERGED);
 
-    await bob.engine.resolveConflict(conflict.conflictId, 'merged', { versions: { local: details.local.versionToken!, remote: details.remote.versionToken! }, choices: [] });
+    await bob.engine.resolveConflict(conflict.conflictId, 'merged', { versions: { local: details.local.versionToken!, remote: details.remote.versionToken! }, choices: [] }, bob.resolutionRound);
     expect(await bob.tree()).toEqual({ 'doc.txt': MERGED });
     expect(bob.engine.conflicts()).toEqual([]);
-    expect(bob.engine.index.conflicts.get(conflict.conflictId)).toMatchObject({ resolution: 'merged' });
+    expect(bob.withIndex((index) => index.conflicts.get(conflict.conflictId))).toMatchObject({ resolution: 'merged' });
     await alice.sync();
     expect(await alice.tree()).toEqual({ 'doc.txt': MERGED });
     // Every version before the merge stays in the server's history.
@@ -149,11 +150,11 @@ describe('details and merged resolutions', () => {
       theirs: [{ text: 'B by alice', terminator: '\n' }],
     });
     const versions = { local: details.local.versionToken!, remote: details.remote.versionToken! };
-    expect(await reasonOf(bob.engine.resolveConflict(conflict.conflictId, 'merged', { versions, choices: [] }))).toBe('invalid');
-    expect(await reasonOf(bob.engine.resolveConflict(conflict.conflictId, 'merged', { versions, choices: ['mine', 'theirs'] }))).toBe('invalid');
-    expect(await reasonOf(bob.engine.resolveConflict(conflict.conflictId, 'merged'))).toBe('invalid');
+    expect(await reasonOf(bob.engine.resolveConflict(conflict.conflictId, 'merged', { versions, choices: [] }, bob.resolutionRound))).toBe('invalid');
+    expect(await reasonOf(bob.engine.resolveConflict(conflict.conflictId, 'merged', { versions, choices: ['mine', 'theirs'] }, bob.resolutionRound))).toBe('invalid');
+    expect(await reasonOf(bob.engine.resolveConflict(conflict.conflictId, 'merged', {}, bob.resolutionRound))).toBe('invalid');
     expect(Object.keys(await bob.tree())).toHaveLength(2);
-    await bob.engine.resolveConflict(conflict.conflictId, 'merged', { versions, choices: ['theirs-then-mine'] });
+    await bob.engine.resolveConflict(conflict.conflictId, 'merged', { versions, choices: ['theirs-then-mine'] }, bob.resolutionRound);
     expect(await bob.tree()).toEqual({ 'list.md': 'a\nB by alice\nB by bob\nc\n' });
     await alice.sync();
     expect(await alice.tree()).toEqual({ 'list.md': 'a\nB by alice\nB by bob\nc\n' });
@@ -163,18 +164,18 @@ describe('details and merged resolutions', () => {
     const conflict = await conflictOn('doc.txt', BASE, ALICE, BOB);
     const versions = await tokensOf(conflict);
     await bob.write(conflict.conflictPath!, `${BOB}saved again\n`);
-    expect(await reasonOf(bob.engine.resolveConflict(conflict.conflictId, 'merged', { versions, choices: [] }))).toBe('conflict');
+    expect(await reasonOf(bob.engine.resolveConflict(conflict.conflictId, 'merged', { versions, choices: [] }, bob.resolutionRound))).toBe('conflict');
     expect(await bob.read('doc.txt')).toBe(ALICE);
     expect(await bob.read(conflict.conflictPath!)).toBe(`${BOB}saved again\n`);
     // The server's version changes after the preview: refused too.
     const fresh = await tokensOf(conflict);
     await alice.write('doc.txt', `${ALICE}alice again\n`);
     await alice.sync();
-    expect(await reasonOf(bob.engine.resolveConflict(conflict.conflictId, 'merged', { versions: fresh, choices: [] }))).toBe('conflict');
+    expect(await reasonOf(bob.engine.resolveConflict(conflict.conflictId, 'merged', { versions: fresh, choices: [] }, bob.resolutionRound))).toBe('conflict');
     expect(await bob.read('doc.txt')).toBe(`${ALICE}alice again\n`);
     expect(bob.engine.conflicts()).toHaveLength(1);
     // Tokens guard the other choices too.
-    expect(await reasonOf(bob.engine.resolveConflict(conflict.conflictId, 'remote', { versions: fresh }))).toBe('conflict');
+    expect(await reasonOf(bob.engine.resolveConflict(conflict.conflictId, 'remote', { versions: fresh }, bob.resolutionRound))).toBe('conflict');
     expect(await bob.read(conflict.conflictPath!)).toBe(`${BOB}saved again\n`);
   });
 
@@ -183,7 +184,7 @@ describe('details and merged resolutions', () => {
     await bob.write(conflict.conflictPath!, `${BOB}more work\n`);
     // The server goes away: the edited copy cannot be uploaded before the resolution.
     await harness.server.close();
-    expect(await reasonOf(bob.engine.resolveConflict(conflict.conflictId, 'remote'))).toBe('conflict');
+    expect(await reasonOf(bob.engine.resolveConflict(conflict.conflictId, 'remote', {}, bob.resolutionRound))).toBe('conflict');
     expect(await bob.read(conflict.conflictPath!)).toBe(`${BOB}more work\n`);
     expect(bob.engine.conflicts()).toHaveLength(1);
   });
@@ -196,7 +197,7 @@ describe('details and merged resolutions', () => {
     expect(details.preview).toEqual({ kind: 'binary', reason: 'not-text' });
     expect(details.local.contentHash).toMatch(/^[0-9a-f]{64}$/);
     const versions = { local: details.local.versionToken!, remote: details.remote.versionToken! };
-    expect(await reasonOf(bob.engine.resolveConflict(data.conflictId, 'merged', { versions, choices: [] }))).toBe('invalid');
+    expect(await reasonOf(bob.engine.resolveConflict(data.conflictId, 'merged', { versions, choices: [] }, bob.resolutionRound))).toBe('invalid');
 
     const png = (shade: number) => Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, shade]);
     const picture = await conflictOn('photo.png', png(1), png(2), png(3));
@@ -212,8 +213,8 @@ describe('details and merged resolutions', () => {
     ['both', null],
   ] as const)('keep %s still works, guarded by version tokens', async (keep, expected) => {
     const conflict = await conflictOn('doc.txt', BASE, ALICE, BOB);
-    await bob.engine.resolveConflict(conflict.conflictId, keep, { versions: await tokensOf(conflict) });
-    expect(bob.engine.index.conflicts.get(conflict.conflictId)?.resolution).toBe(keep);
+    await bob.engine.resolveConflict(conflict.conflictId, keep, { versions: await tokensOf(conflict) }, bob.resolutionRound);
+    expect(bob.withIndex((index) => index.conflicts.get(conflict.conflictId))?.resolution).toBe(keep);
     const tree = await bob.tree();
     expect(tree).toEqual(expected ?? { 'doc.txt': ALICE, [conflict.conflictPath!]: BOB });
     await alice.sync();
@@ -223,7 +224,7 @@ describe('details and merged resolutions', () => {
   it('resolves a batch: each conflict on its own, a failure does not stop the others', async () => {
     const clean = await conflictOn('clean.txt', BASE, ALICE, BOB);
     const overlapping = await conflictOn('overlap.txt', 'x\n', 'x by alice\n', 'x by bob\n');
-    const outcomes = await bob.engine.resolveConflicts([overlapping.conflictId, clean.conflictId, 999], 'merged');
+    const outcomes = await bob.engine.resolveConflicts([overlapping.conflictId, clean.conflictId, 999], 'merged', bob.resolutionRound);
     expect(outcomes.map((outcome) => [outcome.conflictId, outcome.outcome])).toEqual([
       [overlapping.conflictId, 'failed'],
       [clean.conflictId, 'resolved'],
@@ -233,7 +234,7 @@ describe('details and merged resolutions', () => {
     expect(failures).toEqual(['invalid', 'not-found']);
     expect(await bob.read('clean.txt')).toBe(MERGED);
     expect(bob.engine.conflicts().map((conflict) => conflict.conflictId)).toEqual([overlapping.conflictId]);
-    const [remaining] = await bob.engine.resolveConflicts([overlapping.conflictId], 'remote');
+    const [remaining] = await bob.engine.resolveConflicts([overlapping.conflictId], 'remote', bob.resolutionRound);
     expect(remaining?.outcome).toBe('resolved');
     await alice.sync();
     expect(await alice.tree()).toEqual({ 'clean.txt': MERGED, 'overlap.txt': 'x by alice\n' });
@@ -259,7 +260,7 @@ describe('automatic merges', () => {
     expect(await bob.exists(copyPath)).toBe(false);
     // clash.txt has no base (created on both sides): it stays for the user.
     expect(bob.engine.conflicts().map((conflict) => conflict.path)).toEqual(['clash.txt']);
-    const merged = bob.engine.index.conflicts.list(bob.engine.index.libraries.list()[0]!.libraryId, { includeResolved: true }).find((conflict) => conflict.path === 'doc.txt');
+    const merged = bob.withIndex((index) => index.conflicts.list(bob.libraryId, { includeResolved: true })).find((conflict) => conflict.path === 'doc.txt');
     expect(merged?.resolution).toBe('auto-merged');
     await alice.sync();
     expect(await alice.read('doc.txt')).toBe(MERGED);
@@ -301,7 +302,7 @@ describe('resolving is synced', () => {
     await alice.write('doc.txt', ALICE_FINAL);
     await rm(path.join(alice.root, copyPath));
     // Bob merges meanwhile, and his resolution reaches the server first.
-    await bob.engine.resolveConflict(conflict.conflictId, 'merged', { versions: await tokensOf(conflict), choices: [] });
+    await bob.engine.resolveConflict(conflict.conflictId, 'merged', { versions: await tokensOf(conflict), choices: [] }, bob.resolutionRound);
     // Alice's edit now conflicts on the server: it becomes a conflict copy of its own.
     const round = await alice.sync();
     expect(round.conflicts).toEqual(['doc.txt']);

@@ -8,6 +8,9 @@ import path from 'node:path';
 import type { ChunkingParams } from '../../shared/model.js';
 import { routes } from '../../shared/protocol/index.js';
 import { Engine } from '../../src-main/engine/engine.js';
+import type { ResolutionRound } from '../../src-main/engine/engine.js';
+import { openIndex } from '../../src-main/engine/indexStore/index.js';
+import type { Index } from '../../src-main/engine/indexStore/index.js';
 import type { RoundSummary } from '../../src-main/engine/sync/roundSummary.js';
 import { openEmbeddedStores, startServer } from '../../src-server/server.js';
 import type { RunningServer, Stores } from '../../src-server/server.js';
@@ -24,6 +27,7 @@ export interface TestClient {
   readonly engine: Engine;
   readonly root: string;
   readonly home: string;
+  readonly libraryId: string;
   /** Runs `sync now` for every library and fails the test on an error outcome. */
   sync(): Promise<RoundSummary>;
   /** Runs `sync now` and returns the summary whatever the outcome. */
@@ -33,6 +37,13 @@ export interface TestClient {
   exists(relative: string): Promise<boolean>;
   /** Every file below the root (relative paths with '/', sorted) with its content as text. */
   tree(): Promise<Record<string, string>>;
+  /** The rounds a conflict resolution runs: this client's own, without automatic merges. */
+  readonly resolutionRound: ResolutionRound;
+  /**
+   * Runs `work` on a second connection to the client's index, for a test that reads or spoils
+   * what the engine keeps (the engine's own is private to it).
+   */
+  withIndex<T>(work: (index: Index) => T): T;
   close(): Promise<void>;
 }
 
@@ -84,7 +95,7 @@ export async function startHarness(): Promise<Harness> {
       try {
         await harness.addUser(user);
         await engine.login(server.url, user, PASSWORD);
-        const library = await engine.server().call(routes.createLibrary, { body: { name, chunking } });
+        const library = await (await engine.server()).call(routes.createLibrary, { body: { name, chunking } });
         libraries.set(`${user}/${name}`, library.id);
         return library.id;
       } finally {
@@ -108,6 +119,7 @@ export async function startHarness(): Promise<Harness> {
         engine,
         root: record.localRoot,
         home,
+        libraryId,
         async syncRaw() {
           const [summary] = await engine.syncNow();
           if (summary === undefined) throw new Error('no library synced');
@@ -133,6 +145,15 @@ export async function startHarness(): Promise<Harness> {
           }
         },
         tree: () => readTree(record.localRoot),
+        resolutionRound: (id) => engine.syncNow({ only: id, autoMerge: false }),
+        withIndex(work) {
+          const index = openIndex(path.join(home, 'index.sqlite'));
+          try {
+            return work(index);
+          } finally {
+            index.close();
+          }
+        },
         close: () => engine.close(),
       };
       clients.push(client);

@@ -118,7 +118,7 @@ it('resumes an interrupted large download without fetching again what arrived', 
   await alice.sync();
   // What an interrupted download leaves behind: the first part of the content, verified
   // chunk by chunk on resume, under the content's partial name.
-  const remote = alice.engine.index.remote.get(alice.engine.index.libraries.list()[0]!.libraryId, 'video.mp4' as never)!;
+  const remote = alice.withIndex((index) => index.remote.get(alice.libraryId, 'video.mp4' as never))!;
   expect(remote.node.kind).toBe('file');
   const contentHash = remote.node.kind === 'file' ? remote.node.contentHash : '';
   const whole = await readFile(path.join(alice.root, 'video.mp4'));

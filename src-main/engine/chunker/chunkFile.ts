@@ -15,7 +15,7 @@ import { ChunkFileError, FileChangedWhileReading, toChunkFileError } from './chu
 import { chunkStream } from './chunkStream.js';
 import type { LocatedChunk } from './chunkStream.js';
 import { chunkWithHashingThread } from './chunkWithHashingThread.js';
-import { contentHashOf } from './contentHash.js';
+import { contentHashOf } from '../../../shared/node/contentHash.js';
 import type { HashingThread } from './hashingThread.js';
 
 /** The stat facts of the version that was chunked, as the scanner records them. */

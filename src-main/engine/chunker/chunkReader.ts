@@ -6,7 +6,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { FileChangedWhileReading, toChunkFileError } from './chunkFileError.js';
 import { READ_FLAGS } from './chunkFile.js';
 import type { LocatedChunk } from './chunkStream.js';
-import { chunkIdOf } from './contentHash.js';
+import { chunkIdOf } from '../../../shared/node/contentHash.js';
 
 export interface ChunkReader {
   /**

@@ -6,7 +6,7 @@
 import type { ChunkRef, ChunkingParams } from '../../../shared/model.js';
 import { createCutter } from './createCutter.js';
 import type { Cutter } from './cutter.js';
-import { chunkIdOf } from './contentHash.js';
+import { chunkIdOf } from '../../../shared/node/contentHash.js';
 
 /** A chunk and where it lies in its stream. Assignable to the shared ChunkRef. */
 export interface LocatedChunk extends ChunkRef {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { LibraryPath } from '../../../shared/paths.js';
 import { type Expectation, type ObservedNode, matchesExpectation, observe } from './expectation.js';
 import { fsErrorCode, lstatIfPresent } from './fsErrorCode.js';
-import { fsyncFolder } from './fsyncFolder.js';
+import { fsyncFolder } from '../../../shared/node/fsyncFolder.js';
 import { type Refusal, refuseUnsafe, resolveInRoot } from './resolveInRoot.js';
 import { isTempFileName } from './tempFileName.js';
 

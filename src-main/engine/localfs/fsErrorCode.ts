@@ -2,13 +2,9 @@
 
 import type { Stats } from 'node:fs';
 import { lstat } from 'node:fs/promises';
+import { fsErrorCode } from '../../../shared/node/fsErrorCode.js';
 
-/** The errno code of a Node fs error ('ENOENT', 'EACCES', ...), or undefined for other values. */
-export function fsErrorCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
-  const code = (error as { code: unknown }).code;
-  return typeof code === 'string' ? code : undefined;
-}
+export { fsErrorCode };
 
 /**
  * lstat that answers undefined when nothing is there. ENOTDIR counts as absent too: it means an

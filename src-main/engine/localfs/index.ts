@@ -14,7 +14,6 @@ export { moveIfUnchanged } from './moveIfUnchanged.js';
 export type { MoveResult } from './moveIfUnchanged.js';
 export { UnsafePathError, resolveInRoot } from './resolveInRoot.js';
 export type { Refusal, UnsafePathReason } from './resolveInRoot.js';
-export { InsecureSecretFileError, deleteSecretFile, readSecretFile, writeSecretFile } from './secretFile.js';
 export { PARTIAL_FILE_PREFIX, TEMP_FILE_PREFIX, isPartialFileName, isTempFileName, partialFileName } from './tempFileName.js';
 export { withExecutable, writeFileAtomic } from './writeFileAtomic.js';
 export type { WriteFileOptions, WriteFileResult } from './writeFileAtomic.js';

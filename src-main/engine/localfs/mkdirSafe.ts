@@ -5,7 +5,7 @@ import path from 'node:path';
 import { ancestorPaths, type LibraryPath } from '../../../shared/paths.js';
 import { type ObservedNode, observe } from './expectation.js';
 import { fsErrorCode, lstatIfPresent } from './fsErrorCode.js';
-import { fsyncFolder } from './fsyncFolder.js';
+import { fsyncFolder } from '../../../shared/node/fsyncFolder.js';
 import { absoluteOf, type Refusal, refuseUnsafe, resolveInRoot } from './resolveInRoot.js';
 
 export type MkdirResult =

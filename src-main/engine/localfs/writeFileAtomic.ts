@@ -8,7 +8,7 @@ import type { LibraryPath } from '../../../shared/paths.js';
 import { clampMtimeMs } from '../../../shared/protocol/index.js';
 import { type Expectation, type ObservedNode, matchesExpectation, observe } from './expectation.js';
 import { fsErrorCode, lstatIfPresent } from './fsErrorCode.js';
-import { fsyncFolder } from './fsyncFolder.js';
+import { fsyncFolder } from '../../../shared/node/fsyncFolder.js';
 import { type Refusal, refuseUnsafe, resolveInRoot } from './resolveInRoot.js';
 import { newTempFileName } from './tempFileName.js';
 

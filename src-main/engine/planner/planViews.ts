@@ -6,6 +6,7 @@
 
 import { ancestorPaths, caseFoldKey, parentPath, rebasePath, isSameOrBelow } from '../../../shared/paths.js';
 import type { LibraryPath } from '../../../shared/paths.js';
+import { comparePaths, sortPaths } from '../../../shared/pathOrder.js';
 import type { LocalEntry, SyncedEntry } from '../syncModel.js';
 import type { PlanAction, PlanInput, RemoteFeedEntry } from './planAction.js';
 
@@ -15,19 +16,8 @@ export interface PlanViews {
   readonly remote: Map<LibraryPath, RemoteFeedEntry>;
 }
 
-/**
- * Orders paths by UTF-16 code unit, the order of JavaScript's default sort (fast, and the
- * same on every machine). A parent sorts before its descendants, and the paths below a folder
- * `f` are exactly one contiguous run of those starting with `f/`.
- */
-export function comparePaths(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-export function sortedPaths(paths: Iterable<LibraryPath>): LibraryPath[] {
-  // The default sort compares strings by UTF-16 code unit, like comparePaths, natively.
-  return [...paths].sort();
-}
+/** The planner orders paths by the one path order (see shared/pathOrder.ts). */
+export { comparePaths, sortPaths as sortedPaths };
 
 interface HasPathAndNode {
   readonly path: LibraryPath;
@@ -57,7 +47,7 @@ function normalizeView<T extends HasPathAndNode>(
   if (irregular.length === 0) return view;
 
   const dropped = new Set<LibraryPath>();
-  for (const path of sortedPaths(irregular)) {
+  for (const path of sortPaths(irregular)) {
     const blocker = ancestorPaths(path).find((ancestor) => input.get(ancestor)?.node.kind === 'file');
     if (blocker !== undefined) {
       dropped.add(path);
@@ -183,9 +173,9 @@ export function findCaseClashes(views: PlanViews, problems: PlanAction[]): Set<L
   for (const group of spellings.values()) {
     if (group.size > 1) for (const path of group) clashes.add(path);
   }
-  for (const path of sortedPaths(clashes)) {
+  for (const path of sortPaths(clashes)) {
     if (ancestorPaths(path).some((ancestor) => clashes.has(ancestor))) continue;
-    const others = sortedPaths(spellings.get(caseFoldKey(path)) ?? []).filter((other) => other !== path);
+    const others = sortPaths(spellings.get(caseFoldKey(path)) ?? []).filter((other) => other !== path);
     problems.push({
       kind: 'problem',
       path,

@@ -3,7 +3,6 @@
 // route's schema before anyone sees it; every downloaded chunk is verified against its id.
 // Failures of any kind surface as RemoteError (see remoteError.ts).
 
-import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { createGunzip, gzip } from 'node:zlib';
@@ -30,6 +29,7 @@ import type {
   ServerEvent,
 } from '../../../shared/protocol/index.js';
 import { CHUNK_SIZE_LIMITS } from '../../../shared/model.js';
+import { chunkIdOf } from '../../../shared/node/contentHash.js';
 import { EventTooLongError, ServerSentEventParser } from '../../../shared/serverSentEvents.js';
 import type { ChunkId } from '../../../shared/model.js';
 import { RemoteError, errorFromAnswer, errorFromTransport } from './remoteError.js';
@@ -61,10 +61,6 @@ const gzipAsync = promisify(gzip);
 const UPLOAD_BATCH_BYTES = 4 * 1024 * 1024;
 /** How many chunks we ask for in one batched download. */
 const DOWNLOAD_BATCH_IDS = 256;
-
-function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
 
 export class ServerClient {
   readonly baseUrl: string;
@@ -296,7 +292,7 @@ export class ServerClient {
 
   /** Uploads a single chunk. */
   async putChunk(libraryId: string, frame: Frame): Promise<void> {
-    if (sha256Hex(frame.bytes) !== frame.id) throw new ChunkMismatchError(frame.id);
+    if (chunkIdOf(frame.bytes) !== frame.id) throw new ChunkMismatchError(frame.id);
     await this.send(routes.putChunk, { params: { libraryId, chunkId: frame.id } }, { body: frame.bytes, contentType: CHUNK_CONTENT_TYPE }, routes.putChunk.response.maxBytes);
   }
 
@@ -322,7 +318,7 @@ export class ServerClient {
         for await (const slice of body) {
           for (const frame of decoder.push(slice as Uint8Array)) {
             if (!wanted.delete(frame.id)) throw new RemoteError('internal', `the server sent chunk ${frame.id}, which was not asked for`, statusCode);
-            if (sha256Hex(frame.bytes) !== frame.id) throw new RemoteError('hash-mismatch', `chunk ${frame.id} from the server does not match its hash`, statusCode);
+            if (chunkIdOf(frame.bytes) !== frame.id) throw new RemoteError('hash-mismatch', `chunk ${frame.id} from the server does not match its hash`, statusCode);
             bytes += frame.bytes.length;
             await onChunk(frame);
           }

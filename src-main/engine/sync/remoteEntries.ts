@@ -4,7 +4,7 @@ import type { ChunkRef } from '../../../shared/model.js';
 import { clampMtimeMs } from '../../../shared/protocol/index.js';
 import type { ChunkEdit, CommitPut, Entry } from '../../../shared/protocol/index.js';
 import type { LibraryPath } from '../../../shared/paths.js';
-import { contentHashOf } from '../chunker/index.js';
+import { contentHashOf } from '../../../shared/node/contentHash.js';
 import { RemoteError } from '../remote/remoteError.js';
 import type { LocalEntry, Node, RemoteEntry } from '../syncModel.js';
 import type { RemoteFeedEntry } from '../planner/index.js';

@@ -62,7 +62,7 @@ export class LibraryClients {
         return summary;
       },
       resume: () => void engine.setPaused(libraryId, false),
-      cursor: () => engine.index.libraries.get(libraryId)?.cursor ?? 0,
+      cursor: () => engine.library(libraryId)?.cursor ?? 0,
     };
   }
 

@@ -3,7 +3,7 @@
 // (Electron safeStorage). The index never holds it: the index is the file people copy into bug
 // reports and backups.
 
-import { deleteSecretFile, readSecretFile, writeSecretFile } from './localfs/index.js';
+import { deleteSecretFile, readSecretFile, writeSecretFile } from './secretFile.js';
 
 /** One secret (the device token): read it, replace it, forget it. */
 export interface SecretStore {

@@ -1,13 +1,7 @@
-import { chmod, lstat, readFile, symlink, utimes, writeFile } from 'node:fs/promises';
+import { readFile, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  InsecureSecretFileError,
-  cleanupTempFiles,
-  deleteSecretFile,
-  readSecretFile,
-  writeSecretFile,
-} from '../../../src-main/engine/localfs/index.js';
+import { cleanupTempFiles } from '../../../src-main/engine/localfs/index.js';
 import { type TempFolder, makeTempFolder } from './tempFolder.js';
 
 let temp: TempFolder;
@@ -41,35 +35,5 @@ describe('cleanupTempFiles', () => {
     await utimes(old, anHourAgo, anHourAgo);
     expect((await cleanupTempFiles(temp.root, { minAgeMs: 60_000 })).removed).toBe(1);
     expect(await temp.list()).toEqual(['.cairn-tmp-eeeeeeeeeeeeeeee']);
-  });
-});
-
-describe('secret files', () => {
-  it('writes with mode 0600 and reads back', async () => {
-    const file = path.join(temp.outside, 'device-token');
-    await writeSecretFile(file, 'token-value');
-    expect((await lstat(file)).mode & 0o777).toBe(0o600);
-    expect(await readSecretFile(file)).toBe('token-value');
-    await writeSecretFile(file, 'replaced');
-    expect(await readSecretFile(file)).toBe('replaced');
-    expect(await temp.list()).toEqual([]);
-  });
-
-  it('answers undefined for a missing file, also after delete', async () => {
-    const file = path.join(temp.outside, 'device-token');
-    expect(await readSecretFile(file)).toBeUndefined();
-    await writeSecretFile(file, 'x');
-    await deleteSecretFile(file);
-    await deleteSecretFile(file);
-    expect(await readSecretFile(file)).toBeUndefined();
-  });
-
-  it.skipIf(process.platform === 'win32')('refuses a file others can read, saying how to fix it', async () => {
-    const file = path.join(temp.outside, 'device-token');
-    await writeSecretFile(file, 'x');
-    await chmod(file, 0o644);
-    const error = await readSecretFile(file).catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(InsecureSecretFileError);
-    expect((error as Error).message).toContain('chmod 600');
   });
 });

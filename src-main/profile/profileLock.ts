@@ -1,14 +1,20 @@
-// Exactly one process writes a client profile's index: the daemon holds a lock file in the
-// profile while it runs. The file names the holder's pid and its control API, so that CLI
-// commands can talk to the running daemon instead of fighting it.
+// Exactly one process writes a client profile's index: whoever syncs (the daemon, the desktop
+// app's engine host, or a `cairn` command when no daemon runs) holds a lock file in the profile
+// while it works. The file names the holder's pid, what it is, and a daemon's control API, so
+// that CLI commands can talk to a running daemon instead of fighting it, and wait for another
+// command to finish.
 
 import { open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 export const LOCK_FILE = 'daemon.lock';
 
+/** Who holds a profile: a long-running daemon (with a control API), or one CLI command. */
+export type LockHolderKind = 'daemon' | 'command';
+
 export interface LockHolder {
   readonly pid: number;
+  readonly kind: LockHolderKind;
   /** The daemon's local control API, once it is listening. */
   readonly controlUrl: string | null;
   readonly startedAt: number;
@@ -17,7 +23,11 @@ export interface LockHolder {
 export class ProfileLockedError extends Error {
   override readonly name = 'ProfileLockedError';
   constructor(readonly holder: LockHolder) {
-    super(`another Cairn daemon (pid ${holder.pid}) is already running on this profile; stop it first, or use the CLI, which talks to it`);
+    super(
+      holder.kind === 'daemon'
+        ? `another Cairn daemon (pid ${holder.pid}) is already running on this profile; stop it first, or use the CLI, which talks to it`
+        : `a cairn command (pid ${holder.pid}) is working on this profile; wait until it ends`,
+    );
   }
 }
 
@@ -30,7 +40,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** The daemon holding the profile, if one is alive (a lock left by a dead process is ignored). */
+/** The process holding the profile, if one is alive (a lock left by a dead process is ignored). */
 export async function readLockHolder(home: string): Promise<LockHolder | null> {
   let text: string;
   try {
@@ -39,9 +49,10 @@ export async function readLockHolder(home: string): Promise<LockHolder | null> {
     return null;
   }
   try {
-    const holder = JSON.parse(text) as LockHolder;
+    const holder = JSON.parse(text) as Partial<LockHolder>;
     if (typeof holder.pid !== 'number' || !isAlive(holder.pid)) return null;
-    return holder;
+    // A lock written before holders said what they are was a daemon's.
+    return { pid: holder.pid, kind: holder.kind === 'command' ? 'command' : 'daemon', controlUrl: holder.controlUrl ?? null, startedAt: holder.startedAt ?? 0 };
   } catch {
     return null;
   }
@@ -57,9 +68,9 @@ export interface ProfileLock {
  * Takes the profile's lock or throws ProfileLockedError naming the live holder. A lock file
  * left by a process that died (kill -9, power loss) is taken over.
  */
-export async function acquireProfileLock(home: string): Promise<ProfileLock> {
+export async function acquireProfileLock(home: string, kind: LockHolderKind): Promise<ProfileLock> {
   const file = path.join(home, LOCK_FILE);
-  const holder: { pid: number; controlUrl: string | null; startedAt: number } = { pid: process.pid, controlUrl: null, startedAt: Date.now() };
+  const holder: { pid: number; kind: LockHolderKind; controlUrl: string | null; startedAt: number } = { pid: process.pid, kind, controlUrl: null, startedAt: Date.now() };
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const handle = await open(file, 'wx', 0o600);

@@ -2,8 +2,8 @@
 // used by the chunker, the scanner, the sync engine and the tests.
 
 import { createHash } from 'node:crypto';
-import { CHUNK_ID_PATTERN } from '../../../shared/model.js';
-import type { ChunkId, ChunkRef, ContentHash } from '../../../shared/model.js';
+import { CHUNK_ID_PATTERN } from '../model.js';
+import type { ChunkId, ChunkRef, ContentHash } from '../model.js';
 
 /** A chunk's id: the lowercase hex SHA-256 of its bytes, computed on the calling thread. */
 export function chunkIdOf(bytes: Uint8Array): ChunkId {

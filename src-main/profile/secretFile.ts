@@ -2,12 +2,11 @@
 // holds it: the index is the file people copy into bug reports and backups, and the desktop
 // app keeps the token in the OS keychain (Electron safeStorage) instead.
 
-import { open, readFile, rename, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { fsErrorCode } from './fsErrorCode.js';
-import { fsyncFolder } from './fsyncFolder.js';
-import { removeQuietly } from './writeFileAtomic.js';
-import { newTempFileName } from './tempFileName.js';
+import { fsErrorCode } from '../../shared/node/fsErrorCode.js';
+import { fsyncFolder } from '../../shared/node/fsyncFolder.js';
 
 /** Thrown when a secret file can be read by others than its owner. */
 export class InsecureSecretFileError extends Error {
@@ -22,7 +21,7 @@ export class InsecureSecretFileError extends Error {
 
 /** Writes `contents` to `file` atomically with mode 0600 (owner read/write only). */
 export async function writeSecretFile(file: string, contents: string): Promise<void> {
-  const temp = path.join(path.dirname(file), newTempFileName());
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(8).toString('hex')}.tmp`);
   const handle = await open(temp, 'wx', 0o600);
   try {
     await handle.writeFile(contents, 'utf8');
@@ -58,4 +57,12 @@ export async function readSecretFile(file: string): Promise<string | undefined> 
 /** Deletes a secret file (logout); nothing happens when it does not exist. */
 export async function deleteSecretFile(file: string): Promise<void> {
   await removeQuietly(file);
+}
+
+async function removeQuietly(file: string): Promise<void> {
+  try {
+    await unlink(file);
+  } catch (error) {
+    if (fsErrorCode(error) !== 'ENOENT') throw error;
+  }
 }

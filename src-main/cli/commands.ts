@@ -1,0 +1,471 @@
+// Every `cairn` command but `daemon`, spoken to the SyncApi: a running daemon's (through its
+// control API) or, when none runs, the one the command starts in its own process (see
+// cli/profileSession.ts). The output is the same either way; only a few sentences say that a
+// running daemon goes on with the work after the command ends.
+
+import path from 'node:path';
+import type { LibraryState, LibraryView, RoundSummaryView, SyncApi, SyncEvent, SyncStatus } from '../../shared/api/index.js';
+import { SyncApiError } from '../../shared/api/index.js';
+import type { LibraryPath } from '../../shared/paths.js';
+import { canonicalizeLocalPath } from '../../shared/paths.js';
+import { describeAutoMerge, describeConflicts, parseOnOff, parseResolveOptions, resolveWith } from './conflictCommands.js';
+import { readPassword } from './readPassword.js';
+import { createProgressLine, formatBytes, formatTime } from './terminalOutput.js';
+import { UsageError } from './usageError.js';
+
+export interface CommandContext {
+  readonly api: SyncApi;
+  /** True when the SyncApi is a running daemon's, which goes on syncing after the command. */
+  readonly viaDaemon: boolean;
+  readonly deviceName: string | undefined;
+  readonly json: boolean;
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly stdin: NodeJS.ReadableStream;
+  /** Where `sync now` draws its progress line (a terminal), or null for none. */
+  readonly progress: NodeJS.WriteStream | null;
+}
+
+export interface CommandValues {
+  readonly user?: string | undefined;
+  readonly only?: string[] | undefined;
+  readonly keep?: string | undefined;
+  readonly take?: string | undefined;
+  readonly rev?: string | undefined;
+}
+
+/** The commands and subcommands this module runs ('daemon' is the CLI's own). */
+const COMMANDS: Readonly<Record<string, readonly string[] | null>> = {
+  login: null,
+  logout: null,
+  library: ['create', 'list'],
+  sync: ['add', 'remove', 'select', 'pause', 'resume', 'automerge', 'now'],
+  status: null,
+  conflicts: null,
+  resolve: null,
+  history: null,
+  restore: null,
+};
+
+/**
+ * Checks the command line before anything is opened: an unknown command, or one missing what
+ * it needs, is a UsageError.
+ */
+export function checkCommandLine(positionals: readonly string[], values: CommandValues): void {
+  const [command, sub, ...rest] = positionals;
+  if (command === undefined || !Object.hasOwn(COMMANDS, command)) throw new UsageError(`unknown command: ${command ?? ''}`);
+  const subcommands = COMMANDS[command];
+  if (subcommands !== null && subcommands !== undefined && (sub === undefined || !subcommands.includes(sub))) throw new UsageError(`unknown command: ${command} ${sub ?? ''}`);
+  const need = (count: number, what: string): void => {
+    if (positionals.length < count) throw new UsageError(`missing ${what}`);
+  };
+  switch (command) {
+    case 'login':
+      need(2, 'the server URL');
+      if (values.user === undefined) throw new UsageError('login needs --user NAME');
+      return;
+    case 'library':
+      if (sub === 'create') need(3, 'the library name');
+      return;
+    case 'resolve':
+      need(2, 'the path');
+      parseResolveOptions(values.keep, values.take);
+      return;
+    case 'history':
+      need(2, 'the path');
+      return;
+    case 'restore':
+      need(2, 'the path');
+      parseRevision(values.rev);
+      return;
+    case 'sync':
+      if (sub === 'add' && rest.length < 2) throw new UsageError('missing LIBRARY and DIR');
+      if (sub === 'automerge') {
+        if (rest.length < 2) throw new UsageError('missing LIBRARY and on|off');
+        parseOnOff(rest[1]!);
+      }
+      if (sub !== 'now' && rest.length < 1) throw new UsageError('missing LIBRARY');
+      return;
+    default:
+      return;
+  }
+}
+
+function parseRevision(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const rev = Number(raw);
+  if (!Number.isInteger(rev) || rev < 1) throw new UsageError('--rev takes a revision number');
+  return rev;
+}
+
+/** Runs a command line that checkCommandLine accepted; returns the exit code. */
+export async function runCommand(context: CommandContext, positionals: readonly string[], values: CommandValues): Promise<number> {
+  const { api } = context;
+  const [command, sub, ...rest] = positionals;
+  const print = (human: string, data: unknown): void => context.out(context.json ? JSON.stringify(data, null, 2) : human);
+  switch (command) {
+    case 'login': {
+      const password = await readPassword(context.stdin, 'Password: ');
+      const account = await api.login({
+        serverUrl: sub!,
+        user: values.user!,
+        password,
+        ...(context.deviceName === undefined ? {} : { deviceName: context.deviceName }),
+      });
+      print(`logged in to ${account.serverUrl} as ${account.user} (device ${account.deviceName})${context.viaDaemon ? '; the running daemon syncs with it' : ''}`, account);
+      return 0;
+    }
+    case 'logout':
+      await api.logout({});
+      print('logged out', { ok: true });
+      return 0;
+    case 'library':
+      if (sub === 'create') {
+        const library = await api.createLibrary({ name: rest.join(' ') });
+        print(library.libraryId, library);
+        return 0;
+      }
+      {
+        const { libraries } = await api.listRemoteLibraries({});
+        print(
+          libraries.length === 0
+            ? 'no libraries yet: create one with `cairn library create NAME`'
+            : libraries.map((library) => `${library.libraryId}  ${library.name}  (${library.role}${library.role === 'owner' ? '' : ` of ${library.owner}`})${library.syncedTo === null ? '' : `  -> ${library.syncedTo}`}`).join('\n'),
+          libraries,
+        );
+        return 0;
+      }
+    case 'status': {
+      const status = await api.getStatus({});
+      print(await describeStatus(api, status, context.viaDaemon), status);
+      return 0;
+    }
+    case 'conflicts': {
+      const { conflicts } = await api.listConflicts({});
+      print(describeConflicts(conflicts), conflicts);
+      return 0;
+    }
+    case 'resolve': {
+      const options = parseResolveOptions(values.keep, values.take);
+      const { library, libraryPath } = locate(await api.getStatus({}), sub!);
+      const { conflicts } = await api.listConflicts({ libraryId: library.libraryId });
+      const conflict = conflicts.find((candidate) => candidate.path === libraryPath || candidate.conflictPath === libraryPath);
+      if (conflict === undefined) throw new SyncApiError('not-found', `no open conflict at ${sub}`);
+      return resolveWith(api, conflict, { ...options, where: sub! }, context);
+    }
+    case 'history': {
+      const { library, libraryPath } = locate(await api.getStatus({}), sub!);
+      const { versions } = await api.getHistory({ libraryId: library.libraryId, path: libraryPath });
+      print(
+        versions.length === 0
+          ? `${libraryPath} has no history`
+          : versions
+              .map((version) => `rev ${version.rev}  ${formatTime(version.committedAt)}  ${version.deleted ? 'deleted' : version.kind === 'dir' ? 'folder' : formatBytes(version.size)}  by ${version.userName} on ${version.device}${version.movedFrom === null ? '' : `  (moved from ${version.movedFrom})`}`)
+              .join('\n'),
+        versions,
+      );
+      return 0;
+    }
+    case 'restore': {
+      const rev = parseRevision(values.rev);
+      const { library, libraryPath } = locate(await api.getStatus({}), sub!);
+      const version = await api.restoreVersion({ libraryId: library.libraryId, path: libraryPath, ...(rev === undefined ? {} : { rev }) });
+      if (context.viaDaemon) {
+        print(`restored ${version.path} as rev ${version.rev}; the daemon brings it here`, version);
+        return 0;
+      }
+      // The restored version is on the server; one round brings it to this disk.
+      await syncRounds({ ...context, json: true, out: () => undefined, err: () => undefined, progress: null }, library.libraryId);
+      print(`restored ${version.path} as rev ${version.rev}`, version);
+      return 0;
+    }
+    case 'sync':
+      return runSync(context, sub!, rest, values, print);
+    default:
+      throw new UsageError(`unknown command: ${command ?? ''}`);
+  }
+}
+
+async function runSync(context: CommandContext, sub: string, rest: readonly string[], values: CommandValues, print: (human: string, data: unknown) => void): Promise<number> {
+  const { api } = context;
+  switch (sub) {
+    case 'add': {
+      const { libraries } = await api.listRemoteLibraries({});
+      const reference = rest[0]!;
+      const byName = libraries.filter((library) => library.name === reference);
+      const remote = libraries.find((library) => library.libraryId === reference) ?? (byName.length === 1 ? byName[0] : undefined);
+      if (remote === undefined) {
+        throw new SyncApiError(byName.length > 1 ? 'conflict' : 'not-found', byName.length > 1 ? `several libraries are named "${reference}"; use the id (see \`cairn library list\`)` : `no library "${reference}" on the server`);
+      }
+      const only = values.only ?? [];
+      const library = await api.addLibrary({
+        libraryId: remote.libraryId,
+        localRoot: path.resolve(rest[1]!),
+        selection: only.length === 0 ? null : only.map((item) => item.replace(/^\/+|\/+$/g, '') as LibraryPath),
+      });
+      const next = context.viaDaemon ? 'the running daemon syncs it now' : 'run `cairn sync now`';
+      print(`syncing "${library.name}" into ${library.localRoot}${library.selection ? ` (only ${library.selection.join(', ')})` : ''}; ${next}`, library);
+      return 0;
+    }
+    case 'remove': {
+      const library = findSynced(await api.getStatus({}), rest[0]!);
+      const removed = await api.removeLibrary({ libraryId: library.libraryId });
+      print(`stopped syncing "${removed.name}"; its files stay in ${removed.localRoot}`, removed);
+      return 0;
+    }
+    case 'select': {
+      const library = findSynced(await api.getStatus({}), rest[0]!);
+      const paths = rest.slice(1).map((item) => item.replace(/^\/+|\/+$/g, '') as LibraryPath);
+      const view = await api.setSelection({ libraryId: library.libraryId, selection: paths.length === 0 ? null : paths });
+      print(view.selection === null ? `"${view.name}": syncing everything` : `"${view.name}": syncing only ${view.selection.join(', ')}`, view);
+      return 0;
+    }
+    case 'pause':
+    case 'resume': {
+      const library = findSynced(await api.getStatus({}), rest[0]!);
+      const view = sub === 'pause' ? await api.pauseLibrary({ libraryId: library.libraryId }) : await api.resumeLibrary({ libraryId: library.libraryId });
+      print(`"${view.name}" ${sub === 'pause' ? 'paused' : 'resumed'}`, view);
+      return 0;
+    }
+    case 'automerge': {
+      const on = parseOnOff(rest[1]!);
+      const library = findSynced(await api.getStatus({}), rest[0]!);
+      const view = await api.setAutoMerge({ libraryId: library.libraryId, autoMerge: on });
+      print(describeAutoMerge(view.name, on), view);
+      return 0;
+    }
+    case 'now':
+      return syncRounds(context, rest[0]);
+    default:
+      throw new UsageError(`unknown command: sync ${sub}`);
+  }
+}
+
+/** How long `sync now` waits for an event before it reads the status again. */
+const SYNC_NOW_RECHECK_MS = 1_000;
+
+/**
+ * `sync now`: asks for a round of every library (or one) and waits until each has run one and
+ * settled: in sync (perhaps with conflicts to look at), or stopped by something the user should
+ * know (paused, offline, an error). Prints what each round did (one JSON summary a line with
+ * --json). Exit code 0 only when every round synced.
+ */
+async function syncRounds(context: CommandContext, reference: string | undefined): Promise<number> {
+  const { api } = context;
+  const rounds = new Map<string, RoundSummaryView>();
+  const views = new Map<string, LibraryView>();
+  const progress = context.progress === null ? null : createProgressLine(context.progress);
+  let connected = !context.viaDaemon;
+  let lost = false;
+  let wake: (() => void) | null = null;
+  const onEvent = (event: SyncEvent): void => {
+    switch (event.kind) {
+      case 'roundFinished':
+        rounds.set(event.summary.libraryId, event.summary);
+        break;
+      case 'libraryChanged': {
+        views.set(event.library.libraryId, event.library);
+        const state = event.library.state;
+        if (state.kind === 'scanning' || state.kind === 'syncing') progress?.update({ libraryId: event.library.libraryId, phase: state.kind === 'syncing' ? state.phase : 'scanning', ...state.progress });
+        break;
+      }
+      case 'statusChanged':
+        // A daemon's event stream opens with the whole status: from here on nothing is missed.
+        connected = true;
+        for (const library of event.status.libraries) views.set(library.libraryId, library);
+        break;
+      case 'connectionChanged':
+        if (event.connected) connected = true;
+        else lost = true;
+        break;
+      default:
+        break;
+    }
+    wake?.();
+  };
+  const pause = (): Promise<void> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(finish, SYNC_NOW_RECHECK_MS);
+      function finish(): void {
+        clearTimeout(timer);
+        wake = null;
+        resolve();
+      }
+      wake = finish;
+    });
+  const unsubscribe = api.subscribe(onEvent);
+  try {
+    while (!connected) {
+      if (lost) throw new SyncApiError('unavailable', 'the Cairn daemon closed its event stream; see `cairn status`');
+      await pause();
+    }
+    const before = await api.getStatus({});
+    const targets = reference === undefined ? before.libraries : [findSynced(before, reference)];
+    if (targets.length === 0) {
+      if (!context.json) context.out('no library is synced on this device: `cairn sync add LIBRARY DIR`');
+      return 0;
+    }
+    for (const library of targets) if (!views.has(library.libraryId)) views.set(library.libraryId, library);
+    const { queued } = await api.syncNow(reference === undefined ? {} : { libraryId: targets[0]!.libraryId });
+    const waiting = (): string[] => queued.filter((libraryId) => !(rounds.has(libraryId) && isSettled(views.get(libraryId)?.state)));
+    while (waiting().length > 0) {
+      if (lost) throw new SyncApiError('unavailable', 'lost the connection to the Cairn daemon while it synced; see `cairn status`');
+      await pause();
+      if (waiting().length === 0) break;
+      // An event missed for any reason must not hold the command forever.
+      for (const library of (await api.getStatus({})).libraries) views.set(library.libraryId, library);
+    }
+    progress?.done();
+    // A library that was not queued is paused: that is what a round of it would say.
+    const summaries = targets.map((library) => rounds.get(library.libraryId) ?? pausedSummary(views.get(library.libraryId) ?? library));
+    if (context.json) {
+      for (const summary of summaries) context.out(JSON.stringify(summary));
+    } else {
+      for (const summary of summaries) context.out(describeSummary(summary));
+    }
+    const failed = summaries.filter((summary) => summary.outcome !== 'synced');
+    for (const summary of failed) {
+      context.err(
+        summary.outcome === 'paused'
+          ? `cairn: "${summary.name}" is paused (${summary.pauseReason}); \`cairn sync resume ${summary.name}\` when ready`
+          : `cairn: "${summary.name}": ${summary.error?.message ?? 'failed'}`,
+      );
+    }
+    return failed.length === 0 ? 0 : 1;
+  } finally {
+    progress?.done();
+    unsubscribe();
+  }
+}
+
+/** What `sync now` says of a library it did not sync because it is paused. */
+function pausedSummary(library: LibraryView): RoundSummaryView {
+  return {
+    libraryId: library.libraryId,
+    name: library.name,
+    outcome: 'paused',
+    pauseReason: library.state.kind === 'paused' ? library.state.reason : 'user',
+    error: null,
+    uploadedFiles: 0,
+    uploadedBytes: 0,
+    downloadedFiles: 0,
+    downloadedBytes: 0,
+    reusedBytes: 0,
+    deletedLocal: 0,
+    deletedRemote: 0,
+    movedLocal: 0,
+    movedRemote: 0,
+    foldersCreated: 0,
+    conflicts: [],
+    autoMerged: [],
+    problems: [],
+    passes: 0,
+  };
+}
+
+/** True once a library has stopped working on its own: nothing runs or waits to run now. */
+export function isSettled(state: LibraryState | undefined): boolean {
+  if (state === undefined) return false;
+  switch (state.kind) {
+    case 'up-to-date':
+    case 'needs-attention':
+    case 'paused':
+    case 'offline':
+    case 'error':
+      return true;
+    case 'pending':
+    case 'scanning':
+    case 'syncing':
+      return false;
+    default:
+      return state satisfies never;
+  }
+}
+
+export function describeSummary(summary: RoundSummaryView): string {
+  const parts: string[] = [];
+  if (summary.uploadedFiles > 0) parts.push(`${summary.uploadedFiles} up (${formatBytes(summary.uploadedBytes)})`);
+  if (summary.downloadedFiles > 0) parts.push(`${summary.downloadedFiles} down (${formatBytes(summary.downloadedBytes)} fetched, ${formatBytes(summary.reusedBytes)} reused)`);
+  if (summary.deletedLocal + summary.deletedRemote > 0) parts.push(`${summary.deletedLocal + summary.deletedRemote} deleted`);
+  if (summary.movedLocal + summary.movedRemote > 0) parts.push(`${summary.movedLocal + summary.movedRemote} moved`);
+  if (summary.foldersCreated > 0) parts.push(`${summary.foldersCreated} folder(s) created`);
+  if (summary.conflicts.length > 0) parts.push(`${summary.conflicts.length} conflict(s): ${summary.conflicts.join(', ')}`);
+  if (summary.problems.length > 0) parts.push(`${summary.problems.length} problem(s)`);
+  const state = summary.outcome === 'synced' ? (parts.length === 0 ? 'up to date' : 'synced') : summary.outcome;
+  const lines = [`${summary.name}: ${state}${parts.length > 0 ? `: ${parts.join(', ')}` : ''}`];
+  for (const problem of summary.problems) lines.push(`  ${problem.path || '(library)'}: ${problem.message}`);
+  return lines.join('\n');
+}
+
+/** A synced library by id, name or local folder. */
+function findSynced(status: SyncStatus, reference: string): LibraryView {
+  const resolved = path.resolve(reference);
+  const found =
+    status.libraries.find((library) => library.libraryId === reference) ??
+    status.libraries.find((library) => library.name === reference) ??
+    status.libraries.find((library) => library.localRoot === resolved);
+  if (found === undefined) throw new SyncApiError('not-found', `"${reference}" is not synced on this device (see \`cairn status\`)`);
+  return found;
+}
+
+/** Which synced library a local path is in, and its path inside it. */
+function locate(status: SyncStatus, localPath: string): { library: LibraryView; libraryPath: LibraryPath } {
+  const absolute = path.resolve(localPath);
+  for (const library of status.libraries) {
+    const relative = path.relative(library.localRoot, absolute);
+    if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) continue;
+    const check = canonicalizeLocalPath(relative, path.sep === '\\' ? '\\' : '/');
+    if (!check.ok) throw new SyncApiError('invalid-argument', `${localPath} is not a valid library path (${check.problem})`);
+    return { library, libraryPath: check.path };
+  }
+  throw new SyncApiError('not-found', `${localPath} is not inside a synced library`);
+}
+
+export function describeState(state: LibraryState): string {
+  switch (state.kind) {
+    case 'up-to-date':
+      return 'up to date';
+    case 'pending':
+      return `pending (${state.reason})`;
+    case 'scanning':
+      return `scanning${state.progress.filesTotal > 0 ? ` ${state.progress.filesDone}/${state.progress.filesTotal} files` : ''}`;
+    case 'syncing': {
+      const progress = state.progress;
+      const rate = progress.bytesPerSecond === null ? '' : `, ${formatBytes(Math.round(progress.bytesPerSecond))}/s`;
+      const left = progress.secondsLeft === null ? '' : `, about ${Math.ceil(progress.secondsLeft)} s left`;
+      return `syncing (${state.phase} ${progress.filesDone}/${progress.filesTotal} files, ${formatBytes(progress.bytesDone)} of ${formatBytes(progress.bytesTotal)}${rate}${left})`;
+    }
+    case 'needs-attention':
+      return 'needs attention (open conflicts or problems)';
+    case 'paused':
+      return `paused (${state.reason}) since ${formatTime(state.since)}`;
+    case 'offline':
+      return `offline since ${formatTime(state.since)}${state.retryAt === null ? '' : `; retrying at ${formatTime(state.retryAt)}`}`;
+    case 'error':
+      return `error: ${state.message} (${state.action === 'needs-user' ? 'needs you' : 'retrying by itself'})`;
+    default:
+      return state satisfies never;
+  }
+}
+
+/** Problems listed per library in `cairn status`; `cairn status --json` and the app list them all. */
+const PROBLEMS_SHOWN = 10;
+
+async function describeStatus(api: SyncApi, status: SyncStatus, viaDaemon: boolean): Promise<string> {
+  const account = status.account;
+  const lines = [account === null ? 'not logged in' : `${account.user} on ${account.serverUrl} (device ${account.deviceName})${viaDaemon ? '; a daemon is running' : ''}`];
+  if (status.allPaused) lines.push('everything is paused');
+  for (const library of status.libraries) {
+    const last = library.lastSyncAt === null ? 'never synced' : `last sync ${formatTime(library.lastSyncAt)}`;
+    lines.push(`${library.name}  ${library.state.kind}  ${library.localRoot}  (${last})`);
+    if (library.state.kind !== 'up-to-date') lines.push(`  ${describeState(library.state)}`);
+    if (library.openConflicts > 0) lines.push(`  ${library.openConflicts} open conflict(s): see \`cairn conflicts\``);
+    if (library.problemCount > 0) {
+      const { problems } = await api.listProblems({ libraryId: library.libraryId });
+      for (const problem of problems.slice(0, PROBLEMS_SHOWN)) lines.push(`  problem: ${problem.path || problem.name} ${problem.kind}: ${problem.message}`);
+      if (problems.length > PROBLEMS_SHOWN) lines.push(`  ... and ${problems.length - PROBLEMS_SHOWN} more problems`);
+    }
+  }
+  if (status.libraries.length === 0) lines.push('no library is synced on this device: `cairn sync add LIBRARY DIR`');
+  return lines.join('\n');
+}
