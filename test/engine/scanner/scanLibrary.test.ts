@@ -365,7 +365,12 @@ describe('scanLibrary: names', () => {
   it('reports a name whose bytes are not UTF-8 (Linux) instead of passing it over in silence', async (context) => {
     if (process.platform !== 'linux') context.skip('only Linux disks hold names that are not UTF-8');
     await mkdir(path.join(temp.root, 'docs'));
-    await writeFile(Buffer.concat([Buffer.from(path.join(temp.root, 'docs', 'ghost')), Buffer.from([0xff]), Buffer.from('.txt')]), 'boo');
+    try {
+      await writeFile(Buffer.concat([Buffer.from(path.join(temp.root, 'docs', 'ghost')), Buffer.from([0xff]), Buffer.from('.txt')]), 'boo');
+    } catch (error) {
+      // A file system that takes UTF-8 names only (EILSEQ) cannot hold such a name at all.
+      context.skip(`this file system refuses names that are not UTF-8 (${(error as NodeJS.ErrnoException).code})`);
+    }
     await temp.file('docs/ghost\ufffd.txt', 'a real replacement character');
     await temp.file('docs/fine.txt', 'fine');
     const result = await scan();
