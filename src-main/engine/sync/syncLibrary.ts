@@ -20,7 +20,7 @@ import type { ChunkReader } from '../chunker/index.js';
 import { createIgnoreMatcher } from '../ignore/index.js';
 import type { IgnoreMatcher } from '../ignore/index.js';
 import { SCAN_PROBLEM_KINDS } from '../scanner/index.js';
-import type { Index, LibraryRecord, LibraryState } from '../indexStore/index.js';
+import type { Index, LibraryRecord, LibraryState, ProblemInput } from '../indexStore/index.js';
 import {
   checkLocalPath,
   deleteFileIfUnchanged,
@@ -31,6 +31,7 @@ import {
   partialFileName,
   writeFileAtomic,
 } from '../localfs/index.js';
+import { fsErrorCode } from '../../../shared/node/fsErrorCode.js';
 import { sameContent } from '../syncModel.js';
 import type { LocalEntry, RemoteEntry, SyncedEntry } from '../syncModel.js';
 import { planLibrary, unhandledCase } from '../planner/index.js';
@@ -147,6 +148,9 @@ export async function syncLibrary(deps: SyncDependencies, libraryId: string): Pr
   return summary;
 }
 
+/** What a file system answers for a path it cannot hold: too long, or a name it does not take. */
+const UNHOLDABLE_PATH_CODES: ReadonlySet<string> = new Set(['ENAMETOOLONG', 'EINVAL', 'EILSEQ']);
+
 /** Errors with a message meant for the user (a missing root, a full disk), not bugs. */
 function isUserFacing(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
@@ -173,6 +177,9 @@ class Round {
   private readonly transfers = new RoundTransfers(() => this.reportProgress());
   /** The downloads the pass being executed planned, by path, counted as they are written. */
   private plannedDownloads = new Map<LibraryPath, TalliedFile>();
+  /** Remote paths this OS cannot name (found when planning) and this disk refused (found when writing). */
+  private illegalNames: ProblemInput[] = [];
+  private readonly unholdablePaths: ProblemInput[] = [];
 
   constructor(
     private readonly deps: SyncDependencies,
@@ -364,17 +371,13 @@ class Round {
       const movedFrom = this.movedFrom.get(entryPath);
       remote.set(entryPath, movedFrom === undefined ? entry : { ...entry, movedFrom });
     }
-    this.index.problems.replace(
-      this.libraryId,
-      { kinds: ['illegal-local-name'] },
-      illegal.map((entryPath) => ({
-        kind: 'illegal-local-name' as const,
-        path: entryPath,
-        name: '',
-        message: `${entryPath} cannot be created on this computer (its name is not allowed here); it stays on the server`,
-      })),
-      Date.now(),
-    );
+    this.illegalNames = illegal.map((entryPath) => ({
+      kind: 'illegal-local-name' as const,
+      path: entryPath,
+      name: '',
+      message: `${entryPath} cannot be created on this computer (its name is not allowed here); it stays on the server`,
+    }));
+    this.recordIllegalLocalNames();
     for (const entryPath of illegal) this.addProblem(entryPath, 'illegal-local-name', `${entryPath} cannot be created on this computer`);
 
     const matcher = this.ignore;
@@ -707,7 +710,13 @@ class Round {
     if (parent !== '' && !(await this.ensureFolder(parent))) return false;
     const expect = expectationFromLocalEntry(action.expectLocal);
     if (expect.kind === 'absent') return false;
-    const result = await moveIfUnchanged(this.root, action.from, action.to, expect);
+    let result;
+    try {
+      result = await moveIfUnchanged(this.root, action.from, action.to, expect);
+    } catch (error) {
+      if (this.unholdable(action.to, error)) return false;
+      throw error;
+    }
     if (result.status !== 'moved') {
       if (result.status === 'unsafe') this.addProblem(action.to, 'unsafe-path', result.message);
       return false;
@@ -856,6 +865,7 @@ class Round {
       // moved things meanwhile. Nothing was written under a real name; the next pass sees it.
       const code = (error as NodeJS.ErrnoException | null)?.code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+      if (this.unholdable(entryPath, error)) return null;
       throw error;
     }
     if (result.status === 'unsafe') {
@@ -888,7 +898,8 @@ class Round {
   }
 
   private async mkdirLocal(entryPath: LibraryPath, remote: RemoteEntry): Promise<boolean> {
-    const result = await mkdirSafe(this.root, entryPath);
+    const result = await this.mkdirHoldable(entryPath);
+    if (result === null) return false;
     if (result.status === 'created' || result.status === 'exists') {
       if (result.status === 'created') this.summary.foldersCreated += 1;
       this.index.transaction(() => {
@@ -903,10 +914,44 @@ class Round {
 
   /** Makes sure a folder exists locally (its synced entry follows from the planner later). */
   private async ensureFolder(folder: LibraryPath): Promise<boolean> {
-    const result = await mkdirSafe(this.root, folder);
+    const result = await this.mkdirHoldable(folder);
+    if (result === null) return false;
     if (result.status === 'created' || result.status === 'exists') return true;
     if (result.status === 'unsafe') this.addProblem(folder, 'unsafe-path', result.message);
     return false;
+  }
+
+  /** mkdirSafe, or null (and a problem) where this disk cannot hold the path. */
+  private async mkdirHoldable(folder: LibraryPath): Promise<Awaited<ReturnType<typeof mkdirSafe>> | null> {
+    try {
+      return await mkdirSafe(this.root, folder);
+    } catch (error) {
+      if (this.unholdable(folder, error)) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * Reports a path this disk refused to create (too long below this root, or a name its file
+   * system does not take, as FAT and exFAT refuse ':' or '?' on Linux) and answers true; false
+   * for any other error. Another device created the path, so it is this path's problem, not
+   * the round's: everything else goes on syncing, and each round reports it again.
+   */
+  private unholdable(entryPath: LibraryPath, error: unknown): boolean {
+    const code = fsErrorCode(error);
+    if (code === undefined || !UNHOLDABLE_PATH_CODES.has(code)) return false;
+    const message = `"${entryPath}" cannot be created in ${this.root} (${code}): this disk refuses the name or the path's length. Rename it on another device, or sync the library to a folder with a shorter path.`;
+    this.addProblem(entryPath, 'illegal-local-name', message);
+    if (!this.unholdablePaths.some((problem) => problem.path === entryPath)) {
+      this.unholdablePaths.push({ kind: 'illegal-local-name', path: entryPath, name: '', message });
+      this.recordIllegalLocalNames();
+    }
+    return true;
+  }
+
+  /** The library's open problems of names it cannot hold: this round's, replacing the last round's. */
+  private recordIllegalLocalNames(): void {
+    this.index.problems.replace(this.libraryId, { kinds: ['illegal-local-name'] }, [...this.illegalNames, ...this.unholdablePaths], Date.now());
   }
 
   /**
