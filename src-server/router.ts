@@ -85,6 +85,9 @@ const libraryAccessLevels: Record<LibraryRouteName, LibraryAccessLevel> = {
   trash: 'read',
   restore: 'write',
   snapshot: 'read',
+  listLibraryConflicts: 'read',
+  reportConflict: 'write',
+  resolveLibraryConflict: 'write',
 };
 
 type QueryOf<Route extends RouteDefinition> = Route['query'] extends z.ZodType ? z.output<Route['query']> : undefined;

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { EVENTS_HEARTBEAT_MS, PROTOCOL_LIMITS } from '../shared/protocol/index.js';
 import { authHandlers } from './authHandlers.js';
 import { chunkHandlers } from './chunkHandlers.js';
+import { conflictHandlers } from './conflictHandlers.js';
 import { entryHandlers } from './entryHandlers.js';
 import { eventsHandler } from './eventsHandler.js';
 import { libraryHandlers } from './libraryHandlers.js';
@@ -34,6 +35,7 @@ export const handlers: Handlers = {
   ...libraryHandlers,
   ...chunkHandlers,
   ...entryHandlers,
+  ...conflictHandlers,
   events: eventsHandler,
 };
 

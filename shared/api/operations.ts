@@ -61,6 +61,12 @@ export const loginRequestSchema = z.strictObject({
   password: z.string().min(1).max(PROTOCOL_LIMITS.maxPasswordLength),
   /** This device's name on the server; the service picks the host name when it is absent. */
   deviceName: z.string().min(1).max(PROTOCOL_LIMITS.maxDeviceNameLength).optional(),
+  /**
+   * The libraries synced here belong to another account (another user or server): stop syncing
+   * them on this computer (their files stay) and log in. Without it such a login fails with
+   * 'conflict' and details { reason: 'account-change', libraries: [{ libraryId, name, localRoot }] }.
+   */
+  switchAccount: z.boolean().optional(),
 });
 
 export const addLibraryRequestSchema = z.strictObject({

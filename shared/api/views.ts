@@ -73,7 +73,11 @@ export const libraryStateSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('syncing'), phase: z.enum(['uploading', 'downloading', 'committing', 'applying']), progress: roundProgressSchema }),
   /** In sync except for open conflicts or problems the user should look at. */
   z.object({ kind: z.literal('needs-attention') }),
-  z.object({ kind: z.literal('paused'), reason: pauseReasonSchema, since: timestampSchema }),
+  /**
+   * Paused. `stopping`: the round that was running is still stopping (its transfers are being
+   * aborted; what arrived is kept), so the UI says "pausing…" until it is absent.
+   */
+  z.object({ kind: z.literal('paused'), reason: pauseReasonSchema, since: timestampSchema, stopping: z.boolean().optional() }),
   /** The Cairn server cannot be reached; the service retries by itself (at retryAt when known). */
   z.object({ kind: z.literal('offline'), since: timestampSchema, retryAt: timestampSchema.nullable() }),
   /** The last round failed; nothing was lost. `action` says whether it retries by itself. */
@@ -97,6 +101,12 @@ export const libraryViewSchema = z.object({
   problemCount: z.int().min(0),
   /** Clean three-way merges of text conflicts are applied without asking (set with setAutoMerge). */
   autoMerge: z.boolean(),
+  /**
+   * This account's role in the library ('ro': read-only: local changes are kept here and listed
+   * as problems, never uploaded) and the library's owner; null until the server was asked.
+   */
+  role: libraryRoleSchema.nullable().optional(),
+  owner: userNameSchema.nullable().optional(),
 });
 export type LibraryView = z.output<typeof libraryViewSchema>;
 
@@ -270,6 +280,8 @@ export const problemKindSchema = z.enum([
   'root-missing',
   'root-emptied',
   'mass-delete',
+  /** Changed on this computer in a read-only library: kept here, not uploaded. */
+  'read-only',
   'other',
 ]);
 export type ProblemKind = z.output<typeof problemKindSchema>;

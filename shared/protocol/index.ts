@@ -11,5 +11,6 @@ export * from './changes.js';
 export * from './chunks.js';
 export * from './commit.js';
 export * from './history.js';
+export * from './conflicts.js';
 export * from './frames.js';
 export * from './routes.js';

@@ -25,6 +25,7 @@ import {
   trashQuerySchema,
   trashResponseSchema,
 } from './history.js';
+import { libraryConflictListSchema, libraryConflictSchema, reportConflictRequestSchema, resolveLibraryConflictRequestSchema } from './conflicts.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -110,6 +111,16 @@ export const routes = {
   history: route({ method: 'GET', path: `${libraryPath}/history`, auth: 'token', query: historyQuerySchema, request: none, response: versionsAnswer(historyResponseSchema) }),
   trash: route({ method: 'GET', path: `${libraryPath}/trash`, auth: 'token', query: trashQuerySchema, request: none, response: versionsAnswer(trashResponseSchema) }),
   restore: route({ method: 'POST', path: `${libraryPath}/restore`, auth: 'token', query: null, request: json(restoreRequestSchema), response: versionsAnswer(commitResponseSchema) }),
+  listLibraryConflicts: route({ method: 'GET', path: `${libraryPath}/conflicts`, auth: 'token', query: null, request: none, response: answer(libraryConflictListSchema) }),
+  reportConflict: route({ method: 'POST', path: `${libraryPath}/conflicts`, auth: 'token', query: null, request: json(reportConflictRequestSchema), response: answer(libraryConflictSchema) }),
+  resolveLibraryConflict: route({
+    method: 'POST',
+    path: `${libraryPath}/conflicts/:conflictId/resolve`,
+    auth: 'token',
+    query: null,
+    request: json(resolveLibraryConflictRequestSchema),
+    response: answer(okResponseSchema),
+  }),
   snapshot: route({ method: 'GET', path: `${libraryPath}/snapshot`, auth: 'token', query: snapshotQuerySchema, request: none, response: versionsAnswer(snapshotResponseSchema) }),
 } as const;
 

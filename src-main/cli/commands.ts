@@ -28,6 +28,7 @@ export interface CommandContext {
 
 export interface CommandValues {
   readonly user?: string | undefined;
+  readonly 'switch-account'?: boolean | undefined;
   readonly only?: string[] | undefined;
   readonly keep?: string | undefined;
   readonly take?: string | undefined;
@@ -106,12 +107,20 @@ export async function runCommand(context: CommandContext, positionals: readonly 
   switch (command) {
     case 'login': {
       const password = await readPassword(context.stdin, 'Password: ');
-      const account = await api.login({
-        serverUrl: sub!,
-        user: values.user!,
-        password,
-        ...(context.deviceName === undefined ? {} : { deviceName: context.deviceName }),
-      });
+      const account = await api
+        .login({
+          serverUrl: sub!,
+          user: values.user!,
+          password,
+          ...(context.deviceName === undefined ? {} : { deviceName: context.deviceName }),
+          ...(values['switch-account'] === true ? { switchAccount: true } : {}),
+        })
+        .catch((error: unknown) => {
+          if (error instanceof SyncApiError && error.code === 'conflict' && error.details?.['reason'] === 'account-change') {
+            throw new SyncApiError('conflict', `${error.message.replace(/ Log in again choosing .*$/, '')} To go ahead: cairn login ${sub!} --user ${values.user!} --switch-account`, error.details);
+          }
+          throw error;
+        });
       print(`logged in to ${account.serverUrl} as ${account.user} (device ${account.deviceName})${context.viaDaemon ? '; the running daemon syncs with it' : ''}`, account);
       return 0;
     }
@@ -438,7 +447,7 @@ export function describeState(state: LibraryState): string {
     case 'needs-attention':
       return 'needs attention (open conflicts or problems)';
     case 'paused':
-      return `paused (${state.reason}) since ${formatTime(state.since)}`;
+      return state.stopping === true ? `pausing… (${state.reason}; the transfer in progress is stopping)` : `paused (${state.reason}) since ${formatTime(state.since)}`;
     case 'offline':
       return `offline since ${formatTime(state.since)}${state.retryAt === null ? '' : `; retrying at ${formatTime(state.retryAt)}`}`;
     case 'error':
@@ -457,7 +466,8 @@ async function describeStatus(api: SyncApi, status: SyncStatus, viaDaemon: boole
   if (status.allPaused) lines.push('everything is paused');
   for (const library of status.libraries) {
     const last = library.lastSyncAt === null ? 'never synced' : `last sync ${formatTime(library.lastSyncAt)}`;
-    lines.push(`${library.name}  ${library.state.kind}  ${library.localRoot}  (${last})`);
+    const shared = library.owner === null || library.owner === undefined || library.role === 'owner' ? '' : `  [${library.role === 'ro' ? 'read-only' : 'read-write'}, shared by ${library.owner}]`;
+    lines.push(`${library.name}  ${library.state.kind}  ${library.localRoot}  (${last})${shared}`);
     if (library.state.kind !== 'up-to-date') lines.push(`  ${describeState(library.state)}`);
     if (library.openConflicts > 0) lines.push(`  ${library.openConflicts} open conflict(s): see \`cairn conflicts\``);
     if (library.problemCount > 0) {

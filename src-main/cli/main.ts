@@ -15,8 +15,13 @@ import { UsageError } from './usageError.js';
 export const USAGE = `Usage: cairn [--home DIR] [--json] COMMAND
 
 Account
-  login URL --user NAME       log in (password on standard input)
-  logout                      revoke this device's token and forget it
+  login URL --user NAME [--switch-account]
+                              log in (password on standard input). One profile syncs
+                              one account's libraries: logging in as another user or to
+                              another server needs --switch-account, which stops syncing
+                              the old account's libraries here (their files stay)
+  logout                      revoke this device's token and forget it (the libraries
+                              wait for the same account to log in again)
 
 Libraries on the server
   library create NAME         create a library, print its id
@@ -67,6 +72,7 @@ export async function main(argv: readonly string[], io: Partial<Output> & { stdi
         home: { type: 'string' },
         json: { type: 'boolean', default: false },
         user: { type: 'string' },
+        'switch-account': { type: 'boolean', default: false },
         device: { type: 'string' },
         only: { type: 'string', multiple: true },
         keep: { type: 'string' },

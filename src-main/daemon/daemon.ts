@@ -81,6 +81,8 @@ export interface DaemonLibraryStatus extends LibraryFacts {
   readonly activitySince: number;
   /** True while a round runs or is queued: never "up to date" then. */
   readonly busy: boolean;
+  /** True while a round runs (paused: it is still stopping, see LibraryRunner.inRound). */
+  readonly inRound?: boolean;
   /** When the next retry is due, while the runner waits to retry. */
   readonly retryAt: number | null;
   /** The latest progress of the round in progress, or null between rounds. */
@@ -236,6 +238,7 @@ export class Daemon {
       activity,
       activitySince: hosted?.activitySince ?? Date.now(),
       busy,
+      inRound: hosted?.runner.inRound ?? false,
       retryAt: hosted?.retryAt ?? null,
       progress: hosted?.progress ?? null,
       bytesPerSecond: hosted?.transfer?.bytesPerSecond ?? null,
@@ -357,6 +360,7 @@ export class Daemon {
       onFileProgress: (progress) => this.emit({ kind: 'fileProgress', progress }),
       wrapClient: (client) => this.recorder.wrap(libraryId, client, this.limits),
       ...(options.autoMerge === undefined ? {} : { autoMerge: options.autoMerge }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
     if (summary === undefined) throw new Error(`library ${libraryId} vanished from the index`);
     return summary;
@@ -546,8 +550,28 @@ export class Daemon {
   }
 
   /** Logs in (see Engine.login), then reconnects to the server and retries every library at once. */
-  async login(serverUrl: string, user: string, password: string, deviceName?: string): Promise<void> {
-    await this.engine.login(serverUrl, user, password, ...(deviceName === undefined ? [] : [deviceName]));
+  async login(serverUrl: string, user: string, password: string, deviceName?: string, options: { readonly switchAccount?: boolean } = {}): Promise<void> {
+    const foreign = this.engine.librariesOfOtherAccount(serverUrl, user);
+    if (foreign.length > 0 && options.switchAccount === true) {
+      // Their runners stop first: no round of theirs may start under the new account's token.
+      for (const library of foreign) {
+        const hosted = this.hosted.get(library.libraryId);
+        if (hosted === undefined) continue;
+        this.hosted.delete(library.libraryId);
+        this.recorder.forget(library.libraryId);
+        await hosted.watch?.close();
+        await hosted.runner.stop();
+      }
+    }
+    try {
+      await this.engine.login(serverUrl, user, password, deviceName, options);
+    } finally {
+      // Hosts again what a failed login kept, and lets go of what a switch removed.
+      await this.refreshLibraries();
+    }
+    if (foreign.length > 0 && options.switchAccount === true) {
+      this.log(`logged in as ${user}: ${foreign.map((library) => library.name).join(', ')} no longer sync${foreign.length === 1 ? 's' : ''} here (their files stay)`);
+    }
     this.reconnect?.();
     for (const hosted of this.hosted.values()) {
       hosted.runner.retryNow();

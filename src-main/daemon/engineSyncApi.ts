@@ -70,7 +70,7 @@ export function syncApiErrorOf(error: unknown, during: 'login' | 'operation' = '
       case 'not-found':
         return new SyncApiError('not-found', error.message);
       case 'conflict':
-        return new SyncApiError('conflict', error.message);
+        return new SyncApiError('conflict', error.message, error.details);
       case 'invalid':
         return new SyncApiError('invalid-argument', error.message);
       default:
@@ -202,7 +202,7 @@ class EngineSyncApi implements DaemonSyncApi {
 
   async login(request: OperationRequest<'login'>): Promise<OperationResponse<'login'>> {
     try {
-      await this.daemon.login(request.serverUrl, request.user, request.password, request.deviceName);
+      await this.daemon.login(request.serverUrl, request.user, request.password, request.deviceName, { switchAccount: request.switchAccount === true });
     } catch (error) {
       throw syncApiErrorOf(error, 'login');
     }

@@ -4,6 +4,7 @@
 // away. Its state is what the UI and the CLI show; it is never "idle" while work is pending.
 
 import type { LibraryPath } from '../../shared/paths.js';
+import { emptySummary } from '../engine/index.js';
 import type { RoundProgress, RoundSummary } from '../engine/index.js';
 
 export type RunnerState = 'idle' | 'scanning' | 'syncing' | 'paused' | 'offline' | 'error';
@@ -12,6 +13,8 @@ export type RunnerState = 'idle' | 'scanning' | 'syncing' | 'paused' | 'offline'
 export interface RoundOptions {
   /** False: no automatic merges after the round (a resolution in progress decides itself). */
   readonly autoMerge?: boolean;
+  /** Aborted when the library is paused while the round runs: the round stops within moments. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -49,11 +52,21 @@ export class LibraryRunner {
   private paused = false;
   /** Operations that need the library to themselves (see exclusive); no round starts meanwhile. */
   private holds = 0;
+  /** Aborts the round in progress (a pause); null between rounds. */
+  private roundAbort: AbortController | null = null;
 
   constructor(private readonly deps: RunnerDependencies) {}
 
   get currentState(): RunnerState {
     return this.state;
+  }
+
+  /**
+   * True while a round runs. Paused, that is a round still stopping: its requests are aborted
+   * and it ends within moments, and until then the library is honestly "pausing", not paused.
+   */
+  get inRound(): boolean {
+    return this.running !== null;
   }
 
   /** True while a round runs or one is queued (the UI must not say "up to date" then). */
@@ -81,6 +94,8 @@ export class LibraryRunner {
     this.paused = paused;
     if (paused) {
       this.clearRetry();
+      // The transfer in flight stops now, not when it is done; what arrived is kept.
+      this.roundAbort?.abort(new PausedError());
       this.setState('paused', {});
     } else {
       this.pendingScope = 'all';
@@ -166,21 +181,37 @@ export class LibraryRunner {
   ): Promise<{ readonly kind: 'done'; readonly summary: RoundSummary } | { readonly kind: 'bug'; readonly error: unknown }> {
     this.setState(scope === 'all' || scope.length > 0 ? 'scanning' : 'syncing', {});
     let summary: RoundSummary;
+    const abort = new AbortController();
+    this.roundAbort = abort;
     try {
       summary = await this.deps.syncRound(
         scope,
         (progress) => {
+          if (this.paused) return;
           if (progress.phase !== 'scanning' && progress.phase !== 'pulling' && this.state !== 'syncing') this.setState('syncing', {});
           this.deps.onProgress(progress);
         },
-        options,
+        { ...options, signal: abort.signal },
       );
     } catch (error) {
       this.requeue(scope);
+      if (abort.signal.aborted) {
+        // Stopped by a pause: not a bug. Whatever the round left is for the next one.
+        this.setState('paused', {});
+        return { kind: 'done', summary: pausedSummary(this.deps.libraryId) };
+      }
       this.scheduleRetry('error', undefined);
       return { kind: 'bug', error };
+    } finally {
+      this.roundAbort = null;
+    }
+    if (abort.signal.aborted && summary.outcome !== 'paused') {
+      // Paused while the round ended by itself: it stays paused; its work is not repeated.
+      this.setState('paused', { summary });
+      return { kind: 'done', summary };
     }
     if (summary.outcome === 'paused') {
+      if (abort.signal.aborted) this.requeue(scope);
       this.paused = true;
       this.setState('paused', { summary });
     } else if (summary.outcome === 'error') {
@@ -240,4 +271,20 @@ export class LibraryRunner {
     this.state = state;
     this.deps.onState(state, detail);
   }
+}
+
+/** The reason a paused round's signal aborts with. */
+export class PausedError extends Error {
+  override readonly name = 'PausedError';
+  constructor() {
+    super('the library was paused');
+  }
+}
+
+/** The summary of a round a pause stopped before it could say more. */
+function pausedSummary(libraryId: string): RoundSummary {
+  const summary = emptySummary(libraryId, libraryId);
+  summary.outcome = 'paused';
+  summary.pauseReason = 'user';
+  return summary;
 }

@@ -60,8 +60,10 @@ function progressView(progress: RoundProgress | null, bytesPerSecond: number | n
 
 /** A library's state for the UI and the CLI, in the order of what matters most to the user. */
 export function libraryStateOf(status: DaemonLibraryStatus, context: StateContext): LibraryState {
-  if (status.pause !== null) return { kind: 'paused', reason: pauseReasonOf(status.pause.reason), since: status.pause.since };
-  if (context.allPausedSince !== null) return { kind: 'paused', reason: 'all-paused', since: context.allPausedSince };
+  // A round still running while paused is stopping (its requests are aborted): "pausing…".
+  const stopping = status.inRound === true ? { stopping: true } : {};
+  if (status.pause !== null) return { kind: 'paused', reason: pauseReasonOf(status.pause.reason), since: status.pause.since, ...stopping };
+  if (context.allPausedSince !== null) return { kind: 'paused', reason: 'all-paused', since: context.allPausedSince, ...stopping };
   if (!context.loggedIn) return { kind: 'error', message: 'this device is not logged in to a Cairn server: log in again', at: status.activitySince, action: 'needs-user' };
   switch (status.activity) {
     case 'scanning':
@@ -108,6 +110,8 @@ export function libraryViewOf(status: DaemonLibraryStatus, context: StateContext
     openConflicts: status.openConflicts,
     problemCount: status.problems.length,
     autoMerge: status.autoMerge,
+    role: status.role,
+    owner: status.owner,
   };
 }
 

@@ -71,6 +71,9 @@ export interface LibraryFacts {
   readonly problems: readonly ProblemRecord[];
   /** Clean merges of text conflicts are applied without asking (see setAutoMerge). */
   readonly autoMerge: boolean;
+  /** This account's role in the library and its owner, as the server last said (null: not asked yet). */
+  readonly role: LibraryRecord['role'];
+  readonly owner: string | null;
 }
 
 export type KeepChoice = 'local' | 'remote' | 'both' | 'merged';
@@ -96,6 +99,38 @@ export type BatchOutcome =
   | { readonly conflictId: number; readonly outcome: 'resolved'; readonly conflict: ConflictRecord }
   | { readonly conflictId: number; readonly outcome: 'failed'; readonly error: unknown };
 
+/** The account a profile's synced libraries belong to. */
+export interface LibrariesAccount {
+  readonly serverUrl: string;
+  readonly user: string;
+}
+
+/** A server address as the server client writes it (origin and path, no trailing slash). */
+export function normalizeServerUrl(serverUrl: string): string {
+  try {
+    const url = new URL(serverUrl);
+    return url.origin + url.pathname.replace(/\/+$/, '');
+  } catch {
+    return serverUrl;
+  }
+}
+
+function accountChangeError(owner: LibrariesAccount | null, serverUrl: string, user: string, libraries: readonly LibraryRecord[]): UserError {
+  const names = libraries.map((library) => library.name).join(', ');
+  const whose = owner === null ? 'another account' : `${owner.user} at ${owner.serverUrl}`;
+  return new UserError(
+    `this computer syncs ${libraries.length === 1 ? 'a library' : `${libraries.length} libraries`} of ${whose} (${names}). ` +
+      `Logging in as ${user} at ${serverUrl} stops syncing ${libraries.length === 1 ? 'it' : 'them'} here; ` +
+      'their folders and files stay on this computer. Log in again choosing to switch accounts to go ahead.',
+    'conflict',
+    {
+      reason: 'account-change',
+      from: owner,
+      libraries: libraries.map((library) => ({ libraryId: library.libraryId, name: library.name, localRoot: library.localRoot })),
+    },
+  );
+}
+
 const CREDENTIALS_FILE = 'credentials';
 const INDEX_FILE = 'index.sqlite';
 
@@ -115,6 +150,8 @@ export class Engine {
   private loginDeviceName: string | undefined;
   /** Libraries whose leftover temp files were removed since this engine opened. */
   private readonly cleaned = new Set<string>();
+  /** The server keeps no conflicts (an older one): they stay this device's own until a new login. */
+  private conflictsUnsupported = false;
   /** Conflicts an automatic merge declined, with the versions it tried (see autoMergeConflicts). */
   private readonly declinedMerges = new Map<number, string>();
 
@@ -161,21 +198,83 @@ export class Engine {
 
   // ---- account ------------------------------------------------------------------------------
 
-  /** Logs in; `deviceName` names this device on the server (default: `this.deviceName`). */
-  async login(serverUrl: string, user: string, password: string, chosenDeviceName?: string): Promise<{ user: string; deviceId: string }> {
+  /**
+   * The account the synced libraries belong to, or null when unknown (libraries synced before
+   * this was recorded, by a profile logged out since) or when no library is synced.
+   */
+  librariesAccount(): LibrariesAccount | null {
+    const recorded = this.index.profile.get().librariesAccount;
+    if (recorded !== undefined) {
+      try {
+        const parsed = JSON.parse(recorded) as Partial<LibrariesAccount>;
+        if (typeof parsed.serverUrl === 'string' && typeof parsed.user === 'string') return { serverUrl: parsed.serverUrl, user: parsed.user };
+      } catch {
+        // A damaged setting is an unknown account: the safe answer.
+      }
+      return null;
+    }
+    const account = this.account();
+    return account === null ? null : { serverUrl: account.serverUrl, user: account.user };
+  }
+
+  /**
+   * The synced libraries that a login as `user` at `serverUrl` would not own: all of them when
+   * they belong to another account (or to an unknown one), none otherwise.
+   */
+  librariesOfOtherAccount(serverUrl: string, user: string): LibraryRecord[] {
+    const libraries = this.index.libraries.list();
+    if (libraries.length === 0) return [];
+    const owner = this.librariesAccount();
+    if (owner !== null && owner.user === user && owner.serverUrl === normalizeServerUrl(serverUrl)) return [];
+    return libraries;
+  }
+
+  /**
+   * Logs in; `deviceName` names this device on the server (default: `this.deviceName`).
+   *
+   * One profile syncs the libraries of one account. When the synced libraries belong to another
+   * user or another server, the login is refused ('conflict', with the libraries in
+   * `details.libraries`) unless `switchAccount` is set: then, once the new account's login
+   * succeeded, those libraries stop syncing on this device (their index state goes; their
+   * folders and files stay on disk untouched) before the new token is used for anything.
+   */
+  async login(
+    serverUrl: string,
+    user: string,
+    password: string,
+    chosenDeviceName?: string,
+    options: { readonly switchAccount?: boolean } = {},
+  ): Promise<{ user: string; deviceId: string; removedLibraries: LibraryRecord[] }> {
+    const foreign = this.librariesOfOtherAccount(serverUrl, user);
+    if (foreign.length > 0 && options.switchAccount !== true) throw accountChangeError(this.librariesAccount(), normalizeServerUrl(serverUrl), user, foreign);
     const deviceName = chosenDeviceName ?? this.deviceName;
     const { ServerClient } = await loadRemote();
     const anonymous = new ServerClient({ baseUrl: serverUrl });
     try {
       await anonymous.call(routes.health);
       const answer = await anonymous.call(routes.login, { body: { user, password, deviceName } });
-      await this.secrets.write(answer.token);
-      this.index.profile.set({ serverUrl: anonymous.baseUrl, userName: answer.user, deviceId: answer.deviceId, deviceName });
-      if (chosenDeviceName !== undefined) this.loginDeviceName = chosenDeviceName;
-      this.token = answer.token;
+      // The old account's token and client go first, so nothing runs under a mix of the two.
+      this.token = undefined;
       await this.client?.close();
       this.client = null;
-      return { user: answer.user, deviceId: answer.deviceId };
+      const removed = this.index.transaction(() => {
+        const current = this.librariesOfOtherAccount(anonymous.baseUrl, answer.user);
+        for (const library of current) this.index.libraries.remove(library.libraryId);
+        this.index.profile.set({
+          serverUrl: anonymous.baseUrl,
+          userName: answer.user,
+          deviceId: answer.deviceId,
+          deviceName,
+          librariesAccount: JSON.stringify({ serverUrl: anonymous.baseUrl, user: answer.user }),
+        });
+        return current;
+      });
+      for (const library of removed) this.cleaned.delete(library.libraryId);
+      await this.secrets.write(answer.token);
+      if (chosenDeviceName !== undefined) this.loginDeviceName = chosenDeviceName;
+      this.conflictsUnsupported = false;
+      this.token = answer.token;
+      return { user: answer.user, deviceId: answer.deviceId, removedLibraries: removed };
     } finally {
       await anonymous.close();
     }
@@ -192,7 +291,9 @@ export class Engine {
     }
     await this.secrets.delete();
     this.token = undefined;
-    this.index.profile.set({ userName: null, deviceId: null });
+    // The libraries stay, bound to the account they belong to (see login).
+    const owner = this.librariesAccount();
+    this.index.profile.set({ userName: null, deviceId: null, librariesAccount: owner === null ? null : JSON.stringify(owner) });
     await this.client?.close();
     this.client = null;
   }
@@ -207,6 +308,10 @@ export class Engine {
   private loadedServer(): ServerClient {
     const account = this.account();
     if (account === null || this.token === undefined) throw new UserError('not logged in: run `cairn login URL --user NAME` first', 'not-logged-in');
+    if (this.librariesOfOtherAccount(account.serverUrl, account.user).length > 0) {
+      // Never reached through login(), which keeps the two equal: a guard, not a path.
+      throw new UserError(`the libraries synced here belong to another account than ${account.user} at ${account.serverUrl}: log in again`, 'not-logged-in');
+    }
     if (remoteModule === undefined) throw new Error('the server client is used before its module was loaded');
     this.client ??= new remoteModule.ServerClient({ baseUrl: account.serverUrl, token: this.token });
     return this.client;
@@ -259,7 +364,9 @@ export class Engine {
       }
     }
     const selection = only.length === 0 ? null : only.map((item) => parseSelectionPath(item));
-    return this.index.libraries.add({ libraryId: library.id, name: library.name, localRoot: root, chunking: library.chunking, selection });
+    const account = this.account();
+    if (account !== null) this.index.profile.set({ librariesAccount: JSON.stringify({ serverUrl: account.serverUrl, user: account.user }) });
+    return this.index.libraries.add({ libraryId: library.id, name: library.name, localRoot: root, chunking: library.chunking, selection, role: library.role, owner: library.owner });
   }
 
   /** Stops syncing a library on this device. Its local files stay where they are. */
@@ -309,11 +416,14 @@ export class Engine {
       readonly wrapClient?: (client: ServerClient) => ServerClient;
       /** False: no automatic merges after these rounds (a resolution in progress decides itself). */
       readonly autoMerge?: boolean;
+      /** Aborting it stops the rounds within moments, as paused (see SyncDependencies.signal). */
+      readonly signal?: AbortSignal;
     } = {},
   ): Promise<RoundSummary[]> {
     const libraries = options.only === undefined ? this.index.libraries.list() : [this.findSyncedLibrary(options.only)];
     const server = await this.server();
-    const client = options.wrapClient === undefined ? server : options.wrapClient(server);
+    const abortable = options.signal === undefined ? server : server.withSignal(options.signal);
+    const client = options.wrapClient === undefined ? abortable : options.wrapClient(abortable);
     const [{ syncLibrary }, { afterRound }, { createLocalScanner }] = await Promise.all([
       import('./sync/syncLibrary.js'),
       import('./conflicts/afterRound.js'),
@@ -336,11 +446,19 @@ export class Engine {
         ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
         ...(options.onFileProgress === undefined ? {} : { onFileProgress: options.onFileProgress }),
         ...(options.scope === undefined ? {} : { scope: options.scope }),
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
       };
       const summary = await syncLibrary(deps, library.libraryId);
-      summaries.push(
-        await afterRound(deps, library.libraryId, summary, { chunkFile: this.chunkFile, autoMerge: options.autoMerge !== false, declined: this.declinedMerges }),
-      );
+      const finished = await afterRound(deps, library.libraryId, summary, { chunkFile: this.chunkFile, autoMerge: options.autoMerge !== false, declined: this.declinedMerges });
+      if (finished.outcome === 'synced' && !this.conflictsUnsupported) {
+        const { shareConflicts } = await import('./conflicts/sharedConflicts.js');
+        const shared = await shareConflicts(
+          { index: this.index, client, deviceName: this.deviceName, readOnly: this.index.libraries.get(library.libraryId)?.role === 'ro' },
+          library.libraryId,
+        );
+        if (shared.unsupported) this.conflictsUnsupported = true;
+      }
+      summaries.push(finished);
     }
     return summaries;
   }
@@ -381,6 +499,8 @@ export class Engine {
         openConflicts,
         problems,
         autoMerge: library.autoMerge,
+        role: library.role,
+        owner: library.owner,
       };
     });
   }

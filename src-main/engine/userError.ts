@@ -14,6 +14,8 @@ export class UserError extends Error {
   constructor(
     message: string,
     readonly reason: UserErrorReason = 'invalid',
+    /** Facts a caller may act on (the libraries an account change would stop syncing). */
+    readonly details: Readonly<Record<string, unknown>> | undefined = undefined,
   ) {
     super(message);
   }

@@ -7,7 +7,8 @@ import type { ConflictDetails, ConflictPreview, ConflictVersion, DiffViewData, P
 import { MAX_PREVIEW_IMAGE_BYTES } from '../../shared/api/index.js';
 import { MAX_TEXT_BYTES } from '../../shared/merge/index.js';
 import { useI18n } from '../i18n/I18nContext.js';
-import { fileNameOf, lineEndingKey } from './conflictText.js';
+import { useSyncService } from '../state/SyncServiceContext.js';
+import { copyHolder, fileNameOf, lineEndingKey } from './conflictText.js';
 
 /** Rows drawn at first; the rest wait for "show all", so a huge file cannot stall the window. */
 export const FIRST_ROWS = 1500;
@@ -15,6 +16,8 @@ export const FIRST_ROWS = 1500;
 export function VersionsTable({ details, now }: { readonly details: ConflictDetails; readonly now: number }) {
   const i18n = useI18n();
   const { t } = i18n;
+  const { state } = useSyncService();
+  const holder = copyHolder(details.local.device, state.status?.account?.deviceName ?? null);
   const cell = (version: ConflictVersion, field: 'file' | 'size' | 'modified' | 'device' | 'user') => {
     const unknown = <span className="muted">{t('conflict.unknown')}</span>;
     switch (field) {
@@ -56,7 +59,7 @@ export function VersionsTable({ details, now }: { readonly details: ConflictDeta
       <thead>
         <tr>
           <td />
-          <th scope="col">{t('conflicts.mine')}</th>
+          <th scope="col">{holder.mine ? t('conflicts.mine') : t('conflicts.copyFrom', { device: holder.device })}</th>
           <th scope="col">{t('conflicts.theirs')}</th>
         </tr>
       </thead>

@@ -8,7 +8,7 @@ import { useNow } from '../components/useNow.js';
 import { useI18n } from '../i18n/I18nContext.js';
 import { allConflicts } from '../state/syncState.js';
 import { useSyncService } from '../state/SyncServiceContext.js';
-import { conflictKindKey, describeSide, fileNameOf, mayMerge } from './conflictText.js';
+import { conflictKindKey, copyHolder, describeSide, fileNameOf, mayMerge } from './conflictText.js';
 
 export function ConflictsScreen({ notice, onOpen }: { readonly notice: string | null; readonly onOpen: (conflictId: number) => void }) {
   const { state } = useSyncService();
@@ -42,6 +42,8 @@ function ConflictItem({ conflict, onOpen }: { readonly conflict: ConflictView; r
   const i18n = useI18n();
   const { t } = i18n;
   const now = useNow();
+  const { state } = useSyncService();
+  const holder = copyHolder(conflict.local.device, state.status?.account?.deviceName ?? null);
   const titleId = `conflict-${conflict.conflictId}`;
   return (
     <li className="card conflict-item" aria-labelledby={titleId} data-testid="conflict" data-path={conflict.path} data-conflict-id={conflict.conflictId}>
@@ -59,7 +61,7 @@ function ConflictItem({ conflict, onOpen }: { readonly conflict: ConflictView; r
       </p>
       <dl className="conflict-sides">
         <div>
-          <dt>{t('conflicts.mine')}</dt>
+          <dt>{holder.mine ? t('conflicts.mine') : t('conflicts.copyFrom', { device: holder.device })}</dt>
           <dd>{describeSide(conflict.local, i18n, now)}</dd>
         </div>
         <div>
@@ -68,7 +70,13 @@ function ConflictItem({ conflict, onOpen }: { readonly conflict: ConflictView; r
         </div>
       </dl>
       <div className="conflict-actions">
-        {conflict.conflictPath === null ? null : <p className="small conflict-copy">{t('conflicts.copySavedAs', { name: fileNameOf(conflict.conflictPath) })}</p>}
+        {conflict.conflictPath === null ? null : (
+          <p className="small conflict-copy">
+            {holder.mine
+              ? t('conflicts.copySavedAs', { name: fileNameOf(conflict.conflictPath) })
+              : t('conflicts.copyFromSavedAs', { name: fileNameOf(conflict.conflictPath), device: holder.device })}
+          </p>
+        )}
         <button
           type="button"
           className="button conflict-open"

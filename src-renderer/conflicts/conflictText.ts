@@ -182,3 +182,12 @@ export function outcomeErrorKey(code: ApiErrorCode, keep: KeepChoice): MessageKe
       return errorMessageKey(code, 'operation');
   }
 }
+
+/**
+ * Whose version the conflict copy holds, as the lists and the dialog name it: "yours" when this
+ * computer found the conflict (or it is not known who did), else the copy from the computer
+ * that found it (conflicts are listed on every computer of the library).
+ */
+export function copyHolder(copyDevice: string | null, thisDevice: string | null): { readonly mine: true } | { readonly mine: false; readonly device: string } {
+  return copyDevice === null || thisDevice === null || copyDevice === thisDevice ? { mine: true } : { mine: false, device: copyDevice };
+}

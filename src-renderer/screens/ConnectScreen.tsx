@@ -4,6 +4,7 @@
 import { useId, useState } from 'react';
 import type { FormEvent } from 'react';
 import type { SyncApiError } from '../../shared/api/index.js';
+import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
 import { CairnMark } from '../components/Icon.js';
 import { LanguageSelect } from '../components/LanguageSelect.js';
@@ -24,24 +25,36 @@ export function ConnectScreen() {
   const [urlProblem, setUrlProblem] = useState<MessageKey | null>(null);
   const [error, setError] = useState<SyncApiError | null>(null);
   const [busy, setBusy] = useState(false);
+  const [accountChange, setAccountChange] = useState<AccountChange | null>(null);
+
+  const connect = async (switchAccount: boolean) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await api.login({ serverUrl: serverUrl.trim(), user: user.trim(), password, ...(switchAccount ? { switchAccount: true } : {}) });
+      setAccountChange(null);
+      // The service announces the new account too; reading the status now avoids waiting for it.
+      const sent = stamp();
+      applyStatus(await api.getStatus({}), sent);
+    } catch (caught) {
+      const apiError = toApiError(caught);
+      const change = switchAccount ? null : accountChangeOf(apiError);
+      if (change === null) setError(apiError);
+      setAccountChange(change);
+      setBusy(false);
+    }
+  };
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const problem = checkServerUrl(serverUrl);
     setUrlProblem(problem);
     if (problem !== null || user.trim() === '' || password === '') return;
-    setBusy(true);
-    setError(null);
-    try {
-      await api.login({ serverUrl: serverUrl.trim(), user: user.trim(), password });
-      // The service announces the new account too; reading the status now avoids waiting for it.
-      const sent = stamp();
-      applyStatus(await api.getStatus({}), sent);
-    } catch (caught) {
-      setError(toApiError(caught));
-      setBusy(false);
-    }
+    await connect(false);
   };
+
+  const from = accountChange?.from ?? null;
+  const fromText = from === null ? t('connect.switch.unknownAccount') : `${from.user} (${from.serverUrl})`;
 
   return (
     <main className="connect" data-testid="connect-screen">
@@ -117,10 +130,54 @@ export function ConnectScreen() {
             </button>
           </div>
         </form>
+        <ConfirmDialog
+          open={accountChange !== null}
+          title={t('connect.switch.title')}
+          confirmLabel={t('connect.switch.confirm')}
+          cancelLabel={t('connect.switch.cancel')}
+          danger
+          busy={busy}
+          onConfirm={() => void connect(true)}
+          onCancel={() => setAccountChange(null)}
+        >
+          <p>{t('connect.switch.body', { from: fromText, user: user.trim() })}</p>
+          <ul className="switch-list" data-testid="switch-libraries">
+            {(accountChange?.libraries ?? []).map((library) => (
+              <li key={library.libraryId}>
+                <strong>{library.name}</strong> <span className="muted">{library.localRoot}</span>
+              </li>
+            ))}
+          </ul>
+          <p>{t('connect.switch.filesStay', { from: fromText, user: user.trim() })}</p>
+        </ConfirmDialog>
         <div className="connect-footer">
           <LanguageSelect compact />
         </div>
       </div>
     </main>
   );
+}
+
+/** What a login refused for an account change tells: whose libraries would stop syncing here. */
+interface AccountChange {
+  readonly from: { readonly serverUrl: string; readonly user: string } | null;
+  readonly libraries: readonly { readonly libraryId: string; readonly name: string; readonly localRoot: string }[];
+}
+
+/** The account change a login was refused for, or null for any other error. */
+function accountChangeOf(error: SyncApiError): AccountChange | null {
+  const details = error.details;
+  if (error.code !== 'conflict' || details?.['reason'] !== 'account-change' || !Array.isArray(details['libraries'])) return null;
+  const libraries = (details['libraries'] as unknown[]).flatMap((item) => {
+    if (typeof item !== 'object' || item === null) return [];
+    const { libraryId, name, localRoot } = item as Record<string, unknown>;
+    return typeof libraryId === 'string' && typeof name === 'string' && typeof localRoot === 'string' ? [{ libraryId, name, localRoot }] : [];
+  });
+  const rawFrom = details['from'];
+  let from: AccountChange['from'] = null;
+  if (typeof rawFrom === 'object' && rawFrom !== null) {
+    const { serverUrl, user } = rawFrom as Record<string, unknown>;
+    if (typeof serverUrl === 'string' && typeof user === 'string') from = { serverUrl, user };
+  }
+  return { from, libraries };
 }

@@ -52,6 +52,14 @@ export function LibraryCard({ library, now, fileProgress, onOpen }: { readonly l
           <p className="library-root" title={library.localRoot}>
             {library.localRoot}
           </p>
+          {library.owner === null || library.owner === undefined || library.role === 'owner' ? null : (
+            <p className="library-access" data-testid="library-access">
+              <span>{t('library.ownedBy', { owner: library.owner })}</span>
+              <span className={library.role === 'ro' ? 'tag tag-attention' : 'tag'} data-role={library.role ?? ''} title={library.role === 'ro' ? t('library.readOnlyHint') : undefined}>
+                {t(library.role === 'ro' ? 'library.readOnly' : 'library.readWrite')}
+              </span>
+            </p>
+          )}
         </div>
         <StateBadge state={state} />
       </header>

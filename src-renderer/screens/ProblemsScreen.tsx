@@ -20,6 +20,7 @@ const PROBLEM_KIND_KEYS: Readonly<Record<ProblemKind, MessageKey>> = {
   'root-missing': 'problemKind.rootMissing',
   'root-emptied': 'problemKind.rootEmptied',
   'mass-delete': 'problemKind.massDelete',
+  'read-only': 'problemKind.readOnly',
   other: 'problemKind.other',
 };
 

@@ -52,6 +52,7 @@ export function stateLabel(state: LibraryState): MessageKey {
       return 'state.needsAttention';
     case 'paused': {
       const reason = state.reason;
+      if (state.stopping === true && (reason === 'user' || reason === 'all-paused')) return 'state.paused.stopping';
       switch (reason) {
         case 'user':
           return 'state.paused.user';

@@ -156,12 +156,36 @@ export interface VersionStore {
   commitStart(libraryId: string, rev: number): Promise<number | null>;
 }
 
+/** A conflict a client reported in a library (see shared/protocol/conflicts.ts). */
+export interface LibraryConflictRecord {
+  readonly id: number;
+  readonly libraryId: string;
+  readonly path: LibraryPath;
+  readonly conflictPath: LibraryPath;
+  readonly remoteRev: number | null;
+  readonly baseRev: number | null;
+  readonly device: string;
+  readonly userName: string;
+  readonly createdAt: number;
+  readonly resolvedAt: number | null;
+}
+
+export interface ConflictStore {
+  /** The library's open conflicts, oldest first. */
+  open(libraryId: string): Promise<LibraryConflictRecord[]>;
+  /** Records a conflict; the same path and copy again answers the record there is (open or not). */
+  report(input: Omit<LibraryConflictRecord, 'id' | 'resolvedAt'>): Promise<LibraryConflictRecord>;
+  /** Closes an open conflict of the library; false when there is no such open conflict. */
+  resolve(libraryId: string, id: number, by: string, resolution: string | null, at: number): Promise<boolean>;
+}
+
 export interface MetadataStore {
   readonly users: UserStore;
   readonly tokens: TokenStore;
   readonly libraries: LibraryStore;
   readonly chunks: ChunkLinkStore;
   readonly versions: VersionStore;
+  readonly conflicts: ConflictStore;
   close(): Promise<void>;
 }
 

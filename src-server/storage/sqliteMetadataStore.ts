@@ -26,6 +26,8 @@ import type {
   UserRecord,
   UserStore,
   VersionStore,
+  ConflictStore,
+  LibraryConflictRecord,
 } from './metadataStore.js';
 
 interface UserRow {
@@ -163,6 +165,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly libraries: LibraryStore;
   readonly chunks: ChunkLinkStore;
   readonly versions: VersionStore;
+  readonly conflicts: ConflictStore;
   private readonly db: Database.Database;
 
   constructor(file: string) {
@@ -178,6 +181,52 @@ export class SqliteMetadataStore implements MetadataStore {
     this.libraries = this.createLibraryStore();
     this.chunks = this.createChunkLinkStore();
     this.versions = this.createVersionStore();
+    this.conflicts = this.createConflictStore();
+  }
+
+  private createConflictStore(): ConflictStore {
+    const db = this.db;
+    interface Row {
+      id: number;
+      library_id: string;
+      path: string;
+      conflict_path: string;
+      remote_rev: number | null;
+      base_rev: number | null;
+      device: string;
+      user_name: string;
+      created_at: number;
+      resolved_at: number | null;
+    }
+    const fromRow = (row: Row): LibraryConflictRecord => ({
+      id: row.id,
+      libraryId: row.library_id,
+      path: row.path as LibraryPath,
+      conflictPath: row.conflict_path as LibraryPath,
+      remoteRev: row.remote_rev,
+      baseRev: row.base_rev,
+      device: row.device,
+      userName: row.user_name,
+      createdAt: row.created_at,
+      resolvedAt: row.resolved_at,
+    });
+    const open = db.prepare<[string], Row>('SELECT * FROM library_conflicts WHERE library_id = ? AND resolved_at IS NULL ORDER BY id LIMIT 10000');
+    const find = db.prepare<[string, string, string], Row>('SELECT * FROM library_conflicts WHERE library_id = ? AND path = ? AND conflict_path = ?');
+    const insert = db.prepare(
+      'INSERT INTO library_conflicts (library_id, path, conflict_path, remote_rev, base_rev, device, user_name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    const resolve = db.prepare('UPDATE library_conflicts SET resolved_at = ?, resolved_by = ?, resolution = ? WHERE library_id = ? AND id = ? AND resolved_at IS NULL');
+    const report = db.transaction((input: Omit<LibraryConflictRecord, 'id' | 'resolvedAt'>): LibraryConflictRecord => {
+      const found = find.get(input.libraryId, input.path, input.conflictPath);
+      if (found !== undefined) return fromRow(found);
+      insert.run(input.libraryId, input.path, input.conflictPath, input.remoteRev, input.baseRev, input.device, input.userName, input.createdAt);
+      return fromRow(find.get(input.libraryId, input.path, input.conflictPath)!);
+    });
+    return {
+      open: async (libraryId) => open.all(libraryId).map(fromRow),
+      report: async (input) => report.immediate(input),
+      resolve: async (libraryId, id, by, resolution, at) => resolve.run(at, by, resolution, libraryId, id).changes > 0,
+    };
   }
 
   async close(): Promise<void> {

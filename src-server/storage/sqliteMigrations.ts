@@ -95,6 +95,28 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX heads_by_rev ON heads(library_id, rev);
     `,
   },
+  {
+    version: 2,
+    name: 'conflicts as library state',
+    sql: `
+      CREATE TABLE library_conflicts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        library_id TEXT NOT NULL REFERENCES libraries(id),
+        path TEXT NOT NULL,
+        conflict_path TEXT NOT NULL,
+        remote_rev INTEGER,
+        base_rev INTEGER,
+        device TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        resolved_at INTEGER,
+        resolved_by TEXT,
+        resolution TEXT,
+        UNIQUE (library_id, path, conflict_path)
+      );
+      CREATE INDEX library_conflicts_open ON library_conflicts(library_id, resolved_at);
+    `,
+  },
 ];
 
 /** The pack index of the embedded chunk store (see fs-chunkStore.ts and chunkIndex.ts). */

@@ -32,6 +32,8 @@ const idle: DaemonLibraryStatus = {
   openConflicts: 0,
   problems: [],
   autoMerge: false,
+  role: 'owner',
+  owner: 'ann',
   activity: 'idle',
   activitySince: NOW - 500,
   busy: false,
@@ -59,6 +61,8 @@ describe('libraryStateOf: never up to date while work is pending', () => {
     ['paused by the user', { pause: { reason: 'user', since: NOW - 5 } }, null, { kind: 'paused', reason: 'user', since: NOW - 5 }],
     ['paused by a circuit breaker', { pause: { reason: 'mass-delete', since: NOW - 5 } }, null, { kind: 'paused', reason: 'mass-delete', since: NOW - 5 }],
     ['everything paused', {}, { allPausedSince: NOW - 9 }, { kind: 'paused', reason: 'all-paused', since: NOW - 9 }],
+    ['paused while the round in flight stops', { inRound: true, pause: { reason: 'user', since: NOW - 5 } }, null, { kind: 'paused', reason: 'user', since: NOW - 5, stopping: true }],
+    ['everything paused while a round stops', { inRound: true }, { allPausedSince: NOW - 9 }, { kind: 'paused', reason: 'all-paused', since: NOW - 9, stopping: true }],
     ['logged out', {}, { loggedIn: false }, { kind: 'error', message: 'this device is not logged in to a Cairn server: log in again', at: NOW - 500, action: 'needs-user' }],
     ['the event stream is down', {}, { connection: { state: 'offline', since: NOW - 3 } }, { kind: 'offline', since: NOW - 3, retryAt: null }],
     [

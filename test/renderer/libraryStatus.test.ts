@@ -23,6 +23,9 @@ const STATES: readonly { readonly state: LibraryState; readonly label: string; r
   { state: { kind: 'needs-attention' }, label: 'Needs your attention', tone: 'attention' },
   { state: { kind: 'paused', reason: 'user', since: 1 }, label: 'Paused', tone: 'paused' },
   { state: { kind: 'paused', reason: 'all-paused', since: 1 }, label: 'Paused with all libraries', tone: 'paused' },
+  // The round in flight is still being stopped: never "Paused" while it runs.
+  { state: { kind: 'paused', reason: 'user', since: 1, stopping: true }, label: 'Pausing…', tone: 'paused' },
+  { state: { kind: 'paused', reason: 'all-paused', since: 1, stopping: true }, label: 'Pausing…', tone: 'paused' },
   { state: { kind: 'paused', reason: 'root-missing', since: 1 }, label: 'Stopped: folder missing', tone: 'attention' },
   { state: { kind: 'paused', reason: 'root-emptied', since: 1 }, label: 'Stopped: folder emptied', tone: 'attention' },
   { state: { kind: 'paused', reason: 'mass-delete', since: 1 }, label: 'Stopped: many deletions', tone: 'attention' },

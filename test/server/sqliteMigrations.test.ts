@@ -31,6 +31,21 @@ describe('sqlite migrations', () => {
     db.close();
   });
 
+  it('2 (conflicts as library state) adds the conflicts table, one record per path and copy', () => {
+    const db = new Database(':memory:');
+    db.pragma('foreign_keys = ON');
+    migrate(db, MIGRATIONS.slice(0, 1));
+    db.prepare("INSERT INTO users (id, name, admin, password_hash, created_at) VALUES ('u', 'u', 0, 'h', 0)").run();
+    db.prepare("INSERT INTO libraries (id, name, owner_id, chunking, created_at) VALUES ('l', 'L', 'u', '{}', 0)").run();
+    expect(migrate(db, MIGRATIONS.slice(0, 2))).toEqual([2]);
+    expect(tables(db)).toContain('library_conflicts');
+    const insert = db.prepare("INSERT INTO library_conflicts (library_id, path, conflict_path, device, user_name, created_at) VALUES (?, 'a.txt', 'a (conflict).txt', 'd', 'u', 0)");
+    insert.run('l');
+    expect(() => insert.run('l')).toThrow(/UNIQUE/);
+    expect(() => insert.run('no such library')).toThrow(/FOREIGN KEY/);
+    db.close();
+  });
+
   it('chunk index 1 (pack index) creates packs and chunk locations, one location per owner and chunk', () => {
     const db = new Database(':memory:');
     db.pragma('foreign_keys = ON');

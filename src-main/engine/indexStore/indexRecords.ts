@@ -17,6 +17,12 @@ export interface ProfileSettings {
   readonly userName?: string;
   readonly deviceId?: string;
   readonly deviceName?: string;
+  /**
+   * The account the synced libraries belong to (JSON: serverUrl and user). It outlives a
+   * logout, so that logging in as someone else (or to another server) is noticed and never
+   * syncs one account's libraries under another's token.
+   */
+  readonly librariesAccount?: string;
 }
 export type ProfileSettingKey = keyof ProfileSettings;
 
@@ -32,6 +38,12 @@ export interface LibraryRecord {
   readonly selection: readonly LibraryPath[] | null;
   /** Clean three-way merges of text conflicts are applied without asking (off unless the user allows it). */
   readonly autoMerge: boolean;
+  /**
+   * This account's role in the library ('ro': read-only, nothing is uploaded) and the
+   * library's owner, as the server said at the last round; null until it was asked.
+   */
+  readonly role: 'owner' | 'rw' | 'ro' | null;
+  readonly owner: string | null;
   /** Null while syncing; why and since when (ms) otherwise, e.g. 'user' or 'root-missing'. */
   readonly pause: { readonly reason: string; readonly since: number } | null;
   /** When the last complete sync round ended (ms since the epoch), or null if never. */
@@ -46,7 +58,7 @@ export interface LibraryRecord {
 
 /** What a caller supplies to add a library; the rest starts empty (cursor 0, not paused). */
 export type NewLibrary = Pick<LibraryRecord, 'libraryId' | 'name' | 'localRoot' | 'chunking'> &
-  Partial<Pick<LibraryRecord, 'selection'>>;
+  Partial<Pick<LibraryRecord, 'selection' | 'role' | 'owner'>>;
 
 export type LibraryUpdate = Partial<Omit<LibraryRecord, 'libraryId'>>;
 
@@ -95,16 +107,23 @@ export interface ConflictRecord {
   readonly resolvedAt: number | null;
   /** How it was resolved; null while open, and for conflicts resolved before this was kept. */
   readonly resolution: ConflictResolution | null;
+  /**
+   * The conflict's id on the server (conflicts are library state, shared with every client of
+   * the library), or null while it is not reported (or the server does not keep conflicts).
+   */
+  readonly serverId: number | null;
+  /** Whether the server has it open ('closed': it knows of its resolution), null when unknown there. */
+  readonly serverState: 'open' | 'closed' | null;
 }
 
-export type NewConflict = Omit<ConflictRecord, 'conflictId' | 'resolvedAt' | 'resolution' | 'base' | 'local' | 'remote'> & {
+export type NewConflict = Omit<ConflictRecord, 'conflictId' | 'resolvedAt' | 'resolution' | 'base' | 'local' | 'remote' | 'serverId' | 'serverState'> & {
   readonly local: NewConflictSide;
   readonly remote: NewConflictSide;
   readonly base?: ConflictBase | null;
 };
 
 /** Every kind of per-path problem the index can hold. Extend it as new reporters appear. */
-export type ProblemKind = ScanProblemKind | 'illegal-local-name' | 'unsafe-path';
+export type ProblemKind = ScanProblemKind | 'illegal-local-name' | 'unsafe-path' | 'read-only';
 
 export type { LocalNameProblem, UnsafePathReason };
 

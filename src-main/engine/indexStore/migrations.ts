@@ -141,6 +141,23 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE libraries ADD COLUMN auto_merge INTEGER NOT NULL DEFAULT 0 CHECK (auto_merge IN (0, 1));
     `,
   },
+  {
+    version: 3,
+    description: "the library's owner and this account's role in it, as the server last said",
+    sql: `
+      -- NULL until the server is next asked (libraries added before this was kept).
+      ALTER TABLE libraries ADD COLUMN role TEXT CHECK (role IS NULL OR role IN ('owner', 'rw', 'ro'));
+      ALTER TABLE libraries ADD COLUMN owner TEXT;
+    `,
+  },
+  {
+    version: 4,
+    description: 'conflicts shared through the server: their id there and whether the server has them open',
+    sql: `
+      ALTER TABLE conflicts ADD COLUMN server_id INTEGER;
+      ALTER TABLE conflicts ADD COLUMN server_state TEXT CHECK (server_state IS NULL OR server_state IN ('open', 'closed'));
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -113,6 +113,8 @@ export interface Index {
     resolve(conflictId: number, resolvedAt: number, resolution?: ConflictResolution | null): boolean;
     /** Replaces the remote side (its author learned later from the server's history). */
     setRemote(conflictId: number, side: NewConflictSide): void;
+    /** Records the conflict's id on the server and whether the server has it open. */
+    setServer(conflictId: number, serverId: number | null, serverState: 'open' | 'closed' | null): void;
   };
   readonly problems: {
     list(libraryId: LibraryId): ProblemRecord[];
@@ -192,6 +194,8 @@ interface LibraryRow {
   breaker_override: string | null;
   breaker_override_at: number | null;
   auto_merge: 0 | 1;
+  role: 'owner' | 'rw' | 'ro' | null;
+  owner: string | null;
 }
 
 // Entry rows are read as arrays (better-sqlite3's raw mode), in the order of each table's
@@ -218,6 +222,8 @@ interface ConflictRow {
   resolved_at: number | null;
   base_side: string | null;
   resolution: string | null;
+  server_id: number | null;
+  server_state: 'open' | 'closed' | null;
 }
 
 interface ProblemRow {
@@ -237,7 +243,7 @@ interface PendingCommitRow {
   created_at: number;
 }
 
-const PROFILE_KEYS: readonly ProfileSettingKey[] = ['serverUrl', 'userName', 'deviceId', 'deviceName'];
+const PROFILE_KEYS: readonly ProfileSettingKey[] = ['serverUrl', 'userName', 'deviceId', 'deviceName', 'librariesAccount'];
 
 function createIndex(db: Database.Database, file: string): Index {
   const keys = new Map<LibraryId, number>();
@@ -506,17 +512,17 @@ function createProfile(db: Database.Database): Index['profile'] {
 function createLibraries(db: Database.Database, keys: Map<LibraryId, number>): Index['libraries'] {
   const columns =
     'library_key, library_id, name, local_root, chunk_algorithm, chunk_min, chunk_avg, chunk_max, cursor, selection, ' +
-    'pause_reason, paused_at, last_sync_at, last_error, last_error_at, breaker_override, breaker_override_at, auto_merge';
+    'pause_reason, paused_at, last_sync_at, last_error, last_error_at, breaker_override, breaker_override_at, auto_merge, role, owner';
   const selectAll = db.prepare<[], LibraryRow>(`SELECT ${columns} FROM libraries ORDER BY name, library_id`);
   const selectOne = db.prepare<[string], LibraryRow>(`SELECT ${columns} FROM libraries WHERE library_id = ?`);
   const insert = db.prepare(
-    'INSERT INTO libraries (library_id, name, local_root, chunk_algorithm, chunk_min, chunk_avg, chunk_max, selection) ' +
-      'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO libraries (library_id, name, local_root, chunk_algorithm, chunk_min, chunk_avg, chunk_max, selection, role, owner) ' +
+      'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
   const updateRow = db.prepare(
     'UPDATE libraries SET name = ?, local_root = ?, chunk_algorithm = ?, chunk_min = ?, chunk_avg = ?, chunk_max = ?, ' +
       'cursor = ?, selection = ?, pause_reason = ?, paused_at = ?, last_sync_at = ?, last_error = ?, last_error_at = ?, ' +
-      'breaker_override = ?, breaker_override_at = ?, auto_merge = ? WHERE library_id = ?',
+      'breaker_override = ?, breaker_override_at = ?, auto_merge = ?, role = ?, owner = ? WHERE library_id = ?',
   );
   const remove = db.prepare<[string]>('DELETE FROM libraries WHERE library_id = ?');
 
@@ -545,6 +551,8 @@ function createLibraries(db: Database.Database, keys: Map<LibraryId, number>): I
       next.breakerOverride?.reason ?? null,
       next.breakerOverride?.at ?? null,
       next.autoMerge ? 1 : 0,
+      next.role,
+      next.owner,
       libraryId,
     );
     return next;
@@ -563,6 +571,8 @@ function createLibraries(db: Database.Database, keys: Map<LibraryId, number>): I
         chunking.avgSize,
         chunking.maxSize,
         selectionToText(library.selection ?? null),
+        library.role ?? null,
+        library.owner ?? null,
       );
       return get(library.libraryId) as LibraryRecord;
     },
@@ -588,6 +598,8 @@ function libraryFromRow(row: LibraryRow): LibraryRecord {
     breakerOverride:
       row.breaker_override === null || row.breaker_override_at === null ? null : { reason: row.breaker_override, at: row.breaker_override_at },
     autoMerge: row.auto_merge === 1,
+    role: row.role,
+    owner: row.owner,
   };
 }
 
@@ -597,7 +609,8 @@ function selectionToText(selection: readonly LibraryPath[] | null): string | nul
 
 function createConflicts(db: Database.Database, keyOf: (libraryId: LibraryId) => number): Index['conflicts'] {
   const columns =
-    'c.conflict_id, l.library_id, c.path, c.conflict_path, c.local_side, c.remote_side, c.created_at, c.resolved_at, c.base_side, c.resolution';
+    'c.conflict_id, l.library_id, c.path, c.conflict_path, c.local_side, c.remote_side, c.created_at, c.resolved_at, c.base_side, c.resolution, ' +
+    'c.server_id, c.server_state';
   const insert = db.prepare(
     'INSERT INTO conflicts (library_key, path, conflict_path, local_side, remote_side, created_at, base_side) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
@@ -614,6 +627,7 @@ function createConflicts(db: Database.Database, keyOf: (libraryId: LibraryId) =>
     'UPDATE conflicts SET resolved_at = ?, resolution = ? WHERE conflict_id = ? AND resolved_at IS NULL',
   );
   const updateRemote = db.prepare<[string, number]>('UPDATE conflicts SET remote_side = ? WHERE conflict_id = ?');
+  const updateServer = db.prepare<[number | null, string | null, number]>('UPDATE conflicts SET server_id = ?, server_state = ? WHERE conflict_id = ?');
   return {
     add(conflict) {
       const result = insert.run(
@@ -641,6 +655,9 @@ function createConflicts(db: Database.Database, keyOf: (libraryId: LibraryId) =>
     setRemote(conflictId, side) {
       updateRemote.run(JSON.stringify(sideOf(side)), conflictId);
     },
+    setServer(conflictId, serverId, serverState) {
+      updateServer.run(serverId, serverState, conflictId);
+    },
   };
 }
 
@@ -661,6 +678,8 @@ function conflictFromRow(row: ConflictRow): ConflictRecord {
     createdAt: row.created_at,
     resolvedAt: row.resolved_at,
     resolution: row.resolution as ConflictResolution | null,
+    serverId: row.server_id,
+    serverState: row.server_state,
   };
 }
 

@@ -67,6 +67,8 @@ export class ServerClient {
   private readonly dispatcher: Agent;
   private readonly token: string | undefined;
   private readonly timeoutMs: number;
+  /** Aborts every request of this client (see withSignal); unset on a plain client. */
+  private abortSignal: AbortSignal | undefined;
 
   constructor(options: ServerClientOptions) {
     const url = new URL(options.baseUrl);
@@ -86,6 +88,17 @@ export class ServerClient {
   /** Closes the connection pool. In-flight requests are aborted. */
   async close(): Promise<void> {
     await this.dispatcher.destroy();
+  }
+
+  /**
+   * This client, on the same connections, with every request it starts also aborted when
+   * `signal` aborts: requests in flight end at once (a pause stops the transfer it interrupts
+   * within moments, not when the transfer is done) and no new one starts.
+   */
+  withSignal(signal: AbortSignal): ServerClient {
+    const view = Object.create(this) as ServerClient;
+    view.abortSignal = this.abortSignal === undefined ? signal : AbortSignal.any([this.abortSignal, signal]);
+    return view;
   }
 
   /** A client for the same server with a token (after login). */
@@ -200,8 +213,11 @@ export class ServerClient {
     if (payload !== undefined) headers['content-type'] = payload.contentType;
     if (payload?.contentEncoding !== undefined) headers['content-encoding'] = payload.contentEncoding;
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    this.abortSignal?.throwIfAborted();
     const timeout = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
-    const signal = timeout && options.signal ? AbortSignal.any([timeout, options.signal]) : (timeout ?? options.signal);
+    const callerSignals = [options.signal, this.abortSignal].filter((item): item is AbortSignal => item !== undefined);
+    const caller = callerSignals.length <= 1 ? callerSignals[0] : AbortSignal.any(callerSignals);
+    const signal = timeout && caller ? AbortSignal.any([timeout, caller]) : (timeout ?? caller);
     // A keep-alive connection the server has just closed fails at once with a reset; sending
     // the request again on a fresh connection is safe for every route but the ones that change
     // state without a precondition (a commit carries base revisions, so a replay conflicts
@@ -217,7 +233,7 @@ export class ServerClient {
           signal,
         });
       } catch (error) {
-        if (options.signal?.aborted) throw error;
+        if (caller?.aborted) throw error;
         if (timeout?.aborted) throw new RemoteError('unavailable', `the server at ${this.baseUrl} did not answer within ${timeoutMs} ms`, null, undefined, 'timeout', { cause: error });
         const remote = errorFromTransport(error, this.baseUrl);
         if (remote.transport === 'reset' && attempt === 1 && retryable && route !== routes.login) continue;
@@ -279,6 +295,7 @@ export class ServerClient {
       if (previous !== null) await previous;
     };
     for await (const frame of source) {
+      this.abortSignal?.throwIfAborted();
       batch.push(frame);
       batchBytes += frame.bytes.length;
       chunks += 1;
@@ -326,6 +343,7 @@ export class ServerClient {
         decoder.finish();
       } catch (error) {
         body.destroy();
+        if (this.abortSignal?.aborted) throw this.abortSignal.reason;
         throw error instanceof RemoteError ? error : errorFromTransport(error, this.baseUrl);
       }
       if (wanted.size > 0) throw new RemoteError('internal', `the server did not send ${wanted.size} requested chunks`, statusCode);

@@ -67,6 +67,14 @@ export interface SyncDependencies {
    * disk before it touches anything.
    */
   readonly scope?: readonly LibraryPath[] | 'all';
+  /**
+   * Aborting it stops the round within moments (the user paused): requests in flight are
+   * aborted (the client must be tied to it too, see ServerClient.withSignal), no further action
+   * starts, and the round ends as 'paused'. What arrived is kept: uploaded batches of chunks
+   * stay on the server, a large download stays in its partial file, and every action already
+   * done is recorded; the next round carries on from there.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** Actions that change this disk: the library is 'applying' while they run (downloads say so themselves). */
@@ -140,6 +148,11 @@ export async function syncLibrary(deps: SyncDependencies, libraryId: string): Pr
       deps.index.libraries.update(libraryId, { lastSyncAt: Date.now(), lastError: null, breakerOverride: null });
     }
   } catch (error) {
+    if (deps.signal?.aborted) {
+      summary.outcome = 'paused';
+      summary.pauseReason = 'user';
+      return summary;
+    }
     if (!isRemoteError(error) && !isUserFacing(error)) throw error;
     summary.outcome = 'error';
     summary.error = { code: isRemoteError(error) ? error.code : 'local', message: (error as Error).message };
@@ -168,6 +181,8 @@ class Round {
   private sendWholeChunkLists = false;
   /** The ignore rules the last scan read. */
   private ignore: IgnoreMatcher = createIgnoreMatcher(undefined);
+  /** This account's role in the library, as the server said at the start of the round. */
+  private role: 'owner' | 'rw' | 'ro' | null;
   /** `movedFrom` of remote entries pulled in this round (the index does not keep it). */
   private readonly movedFrom = new Map<LibraryPath, LibraryPath>();
   private readonly fileProgress: FileProgressMeter;
@@ -190,12 +205,15 @@ class Round {
     this.libraryId = library.libraryId;
     this.root = library.localRoot;
     this.chunking = library.chunking;
+    this.role = library.role;
     this.fileProgress = new FileProgressMeter(library.libraryId, deps.onFileProgress);
   }
 
   async run(): Promise<void> {
+    await this.refreshRole();
     for (let pass = 1; pass <= MAX_PASSES; pass++) {
       this.summary.passes = pass;
+      this.deps.signal?.throwIfAborted();
       await this.pull();
       // The pass works from one copy of each state: the scan's result is the local state (the
       // index holds the same), so it is not read back; at 100,000 entries each copy is ~50 MB.
@@ -205,11 +223,72 @@ class Round {
       const planned = await this.plan(local, synced);
       if (planned === null) return;
       const { actions, state } = planned;
-      const runnable = actions.filter((action) => action.kind !== 'problem');
+      const runnable = this.withinRole(actions, state).filter((action) => action.kind !== 'problem');
       if (runnable.length === 0) return;
-      const changedSomething = await this.execute(runnable, state);
+      let changedSomething: boolean;
+      this.deps.signal?.throwIfAborted();
+      try {
+        changedSomething = await this.execute(runnable, state);
+      } catch (error) {
+        // Write access taken away while syncing: the next pass plans as read-only.
+        if (!isRemoteError(error) || error.code !== 'forbidden' || this.readOnly) throw error;
+        await this.refreshRole();
+        if (!this.readOnly) throw error;
+        changedSomething = true;
+      }
       if (!changedSomething) return;
     }
+  }
+
+  // ---- read-only libraries ------------------------------------------------------------------
+
+  /** True while this account may only read the library: nothing is uploaded, changed or deleted on the server. */
+  private get readOnly(): boolean {
+    return this.role === 'ro';
+  }
+
+  /** Asks the server for this account's role in the library (and its owner), and records it. */
+  private async refreshRole(): Promise<void> {
+    const library = await this.deps.client.call(routes.getLibrary, { params: { libraryId: this.libraryId } });
+    this.role = library.role;
+    const current = this.index.libraries.get(this.libraryId);
+    if (current !== undefined && (current.role !== library.role || current.owner !== library.owner)) {
+      this.index.libraries.update(this.libraryId, { role: library.role, owner: library.owner });
+    }
+  }
+
+  /**
+   * In a read-only library, the plan's changes to the server are not made: every local change
+   * stays on disk, untouched, and is listed as a problem naming its file, pass after pass, until
+   * it is undone or write access returns. Downloads go on; a server change to a file changed
+   * here keeps the local edit as a conflict copy, which is not uploaded either.
+   */
+  private withinRole(actions: readonly PlanAction[], state: LibraryState): PlanAction[] {
+    const problems: ProblemInput[] = [];
+    const kept: PlanAction[] = [];
+    for (const action of actions) {
+      if (!this.readOnly) {
+        kept.push(action);
+        continue;
+      }
+      switch (action.kind) {
+        case 'upload':
+        case 'mkdirRemote':
+          problems.push(readOnlyProblem(action.path, state.synced.has(action.path) ? 'changed' : 'added'));
+          break;
+        case 'deleteRemote':
+          problems.push(readOnlyProblem(action.path, 'deleted'));
+          break;
+        case 'moveRemote':
+          problems.push(readOnlyProblem(action.to, 'moved', action.from));
+          break;
+        default:
+          kept.push(action);
+      }
+    }
+    this.index.problems.replace(this.libraryId, { kinds: ['read-only'] }, problems, Date.now());
+    for (const problem of problems) this.addProblem(problem.path, problem.kind, problem.message);
+    return kept;
   }
 
   // ---- observing --------------------------------------------------------------------------
@@ -269,6 +348,8 @@ class Round {
       chunking: this.chunking,
       caseInsensitive: platform === 'darwin' || platform === 'win32',
       ...(scope === 'all' ? {} : { only: scope }),
+      // A pause stops the walk and the hashing between files.
+      ...(this.deps.signal === undefined ? {} : { signal: this.deps.signal }),
     });
     if (outcome.status === 'root-problem') {
       this.pause('root-missing', outcome.error.message);
@@ -428,7 +509,7 @@ class Round {
     const downloads = new Map<LibraryPath, TalliedFile>();
     // Every transfer of the pass counts in the round's totals before the first byte moves.
     for (const action of actions) {
-      if ((action.kind === 'upload' || action.kind === 'conflict') && action.local.node.kind === 'file' && !uploads.has(action.path)) {
+      if ((action.kind === 'upload' || (action.kind === 'conflict' && !this.readOnly)) && action.local.node.kind === 'file' && !uploads.has(action.path)) {
         uploads.set(action.path, { local: action.local, tally: this.transfers.plan(action.local.node.size) });
       }
       if ((action.kind === 'download' || action.kind === 'conflict') && action.remote.node.kind === 'file' && !downloads.has(action.path)) {
@@ -470,6 +551,8 @@ class Round {
     );
     try {
       for (const action of actions) {
+        // A pause: the actions done so far stay done (and recorded); nothing further starts.
+        this.deps.signal?.throwIfAborted();
         switch (action.kind) {
           case 'moveRemote':
             remoteChanges.push({
@@ -525,6 +608,11 @@ class Round {
             changed = (await this.mkdirLocal(action.path, action.remote)) || changed;
             break;
           case 'conflict': {
+            if (this.readOnly) {
+              // The local edit is kept as a conflict copy on this computer only.
+              changed = (await this.conflict(action, chunkSource, true)) !== null || changed;
+              break;
+            }
             const kept = await this.conflict(action, chunkSource, uploadable.has(action.path));
             if (kept !== null) {
               changed = true;
@@ -778,6 +866,7 @@ class Round {
     const small = downloads.filter((job) => job.remote.node.kind === 'file' && job.remote.node.size < RESUMABLE_DOWNLOAD_BYTES);
     const large = downloads.filter((job) => !small.includes(job));
     for (let start = 0; start < small.length; ) {
+      this.deps.signal?.throwIfAborted();
       const group: DownloadJob[] = [];
       let bytes = 0;
       while (start < small.length && group.length < DOWNLOAD_GROUP_FILES && (group.length === 0 || bytes < DOWNLOAD_GROUP_BYTES)) {
@@ -792,7 +881,10 @@ class Round {
       });
       if (written.some((record) => record !== null)) changed = true;
     }
-    for (const job of large) changed = (await this.download(job.path, job.remote, job.expectLocal, chunks)) || changed;
+    for (const job of large) {
+      this.deps.signal?.throwIfAborted();
+      changed = (await this.download(job.path, job.remote, job.expectLocal, chunks)) || changed;
+    }
     return changed;
   }
 
@@ -1068,3 +1160,21 @@ export function isInSelection(entryPath: LibraryPath, selection: readonly Librar
   return selection.some((selected) => isSameOrBelow(entryPath, selected) || isSameOrBelow(selected, entryPath));
 }
 
+
+/** The problem of one local change a read-only library does not upload. */
+function readOnlyProblem(entryPath: LibraryPath, change: 'changed' | 'added' | 'deleted' | 'moved', from?: LibraryPath): ProblemInput {
+  const what =
+    change === 'deleted'
+      ? 'deleted here'
+      : change === 'moved'
+        ? `moved here from ${from ?? '?'}`
+        : change === 'added'
+          ? 'added here'
+          : 'changed here';
+  return {
+    kind: 'read-only',
+    path: entryPath,
+    name: '',
+    message: `${entryPath}: ${what}, but this library is read-only: not uploaded. The change stays on this computer only.`,
+  };
+}

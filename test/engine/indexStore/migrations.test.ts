@@ -98,6 +98,53 @@ const cases: Record<number, MigrationCase> = {
       raw.close();
     },
   },
+  3: {
+    seed(db) {
+      db.prepare(
+        "INSERT INTO libraries (library_id, name, local_root, chunk_algorithm, chunk_min, chunk_avg, chunk_max) VALUES ('L', 'Docs', '/x', 'fastcdc', 1, 2, 3)",
+      ).run();
+    },
+    check(db) {
+      db.close();
+      const index = openIndex(file);
+      try {
+        // Not known until the server is next asked.
+        expect(index.libraries.get('L')).toMatchObject({ libraryId: 'L', role: null, owner: null });
+        expect(index.libraries.update('L', { role: 'ro', owner: 'alice' })).toMatchObject({ role: 'ro', owner: 'alice' });
+        expect(index.libraries.get('L')).toMatchObject({ role: 'ro', owner: 'alice' });
+      } finally {
+        index.close();
+      }
+      const raw = new Database(file);
+      expect(() => raw.prepare("UPDATE libraries SET role = 'admin'").run()).toThrow(/CHECK/);
+      raw.close();
+    },
+  },
+  4: {
+    seed(db) {
+      db.prepare(
+        "INSERT INTO libraries (library_id, name, local_root, chunk_algorithm, chunk_min, chunk_avg, chunk_max) VALUES ('L', 'Docs', '/x', 'fastcdc', 1, 2, 3)",
+      ).run();
+      const side = JSON.stringify({ node: { kind: 'file', contentHash: HASH, size: 3, executable: false }, rev: null, mtimeMs: 5, device: 'laptop', user: 'ann' });
+      db.prepare("INSERT INTO conflicts (library_key, path, conflict_path, local_side, remote_side, created_at) VALUES (1, 'a.txt', 'a (conflict).txt', ?, ?, 100)").run(side, side);
+    },
+    check(db) {
+      db.close();
+      const index = openIndex(file);
+      try {
+        // Conflicts found before they were shared are not on the server yet.
+        const [conflict] = index.conflicts.list('L');
+        expect(conflict).toMatchObject({ path: 'a.txt', serverId: null, serverState: null });
+        index.conflicts.setServer(conflict!.conflictId, 7, 'open');
+        expect(index.conflicts.get(conflict!.conflictId)).toMatchObject({ serverId: 7, serverState: 'open' });
+      } finally {
+        index.close();
+      }
+      const raw = new Database(file);
+      expect(() => raw.prepare("UPDATE conflicts SET server_state = 'maybe'").run()).toThrow(/CHECK/);
+      raw.close();
+    },
+  },
 };
 
 describe('migrations', () => {

@@ -102,6 +102,8 @@ describe('libraries', () => {
       lastError: null,
       breakerOverride: null,
       autoMerge: false,
+      role: null,
+      owner: null,
     });
   });
 
