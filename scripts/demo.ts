@@ -63,6 +63,10 @@ function describe(entry: ActivityEntry): string {
       return `merged both edits of ${entry.path}`;
     case 'problem-found':
       return `problem at ${entry.path || 'the library'}: ${entry.message}`;
+    case 'kept-edit':
+      return `kept the edit of ${entry.path} made here (deleted on another device; uploaded again)`;
+    case 'unselected':
+      return `no longer synced here: ${entry.path} (${entry.files} files, ${entry.bytes} bytes leave this device; they stay on the server)`;
   }
 }
 

@@ -9,8 +9,9 @@
 
 import { z } from 'zod';
 import { PROTOCOL_LIMITS, libraryPathSchema, okResponseSchema } from '../protocol/common.js';
-import { libraryNameSchema } from '../protocol/libraries.js';
+import { libraryNameSchema, memberRoleSchema } from '../protocol/libraries.js';
 import type { SyncEventListener, Unsubscribe } from './events.js';
+import { trashItemViewSchema, versionPreviewSchema } from './history.js';
 import {
   conflictDetailsSchema,
   resolveConflictRequestSchema,
@@ -28,11 +29,15 @@ import {
   libraryIdSchema,
   libraryViewSchema,
   localFolderSchema,
+  memberViewSchema,
+  pendingWorkSchema,
   preferencesSchema,
   problemViewSchema,
   remoteFolderListingSchema,
   remoteLibraryViewSchema,
+  selectionLeavingSchema,
   syncStatusSchema,
+  themeSchema,
   versionViewSchema,
 } from './views.js';
 
@@ -52,6 +57,8 @@ export const SYNC_API_LIMITS = {
 export const serverUrlSchema = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// address' }).max(SYNC_API_LIMITS.maxServerUrlLength);
 
 const emptyRequestSchema = z.strictObject({});
+const membersSchema = z.object({ members: z.array(memberViewSchema) });
+const userNameRequestSchema = z.string().min(1).max(256);
 const libraryRequestSchema = z.strictObject({ libraryId: libraryIdSchema });
 const selectionSchema = z.array(libraryPathSchema).max(SYNC_API_LIMITS.maxSelectionPaths).nullable();
 
@@ -112,6 +119,7 @@ export const preferencesUpdateSchema = z.strictObject({
   notifications: z.boolean().optional(),
   uploadLimit: bandwidthLimitSchema.optional(),
   downloadLimit: bandwidthLimitSchema.optional(),
+  theme: themeSchema.optional(),
 });
 
 interface OperationDefinition {
@@ -134,12 +142,23 @@ export const syncApiOperations = {
 
   listRemoteLibraries: operation(emptyRequestSchema, z.object({ libraries: z.array(remoteLibraryViewSchema) })),
   createLibrary: operation(z.strictObject({ name: libraryNameSchema }), remoteLibraryViewSchema),
+  /** Who can use a server library (synced here or not): the owner first, then the members. */
+  listMembers: operation(libraryRequestSchema, membersSchema),
+  /** Shares a library the caller owns with another user, or changes their role. */
+  setMember: operation(z.strictObject({ libraryId: libraryIdSchema, user: userNameRequestSchema, role: memberRoleSchema }), membersSchema),
+  /** Stops sharing with a user (the owner), or leaves a library shared with the caller (their own name). */
+  removeMember: operation(z.strictObject({ libraryId: libraryIdSchema, user: userNameRequestSchema }), membersSchema),
   /** Starts syncing a server library into a local folder. */
   addLibrary: operation(addLibraryRequestSchema, libraryViewSchema),
   /** Stops syncing a library on this device; its local files stay. */
   removeLibrary: operation(libraryRequestSchema, removedLibrarySchema),
   /** Selective sync. Deselecting never deletes local data that is not on the server. */
   setSelection: operation(z.strictObject({ libraryId: libraryIdSchema, selection: selectionSchema }), libraryViewSchema),
+  /**
+   * What setSelection with this selection would take off this computer: the synced files it no
+   * longer covers (unchanged here; changed ones stay), by topmost path. Changes nothing.
+   */
+  previewSelection: operation(z.strictObject({ libraryId: libraryIdSchema, selection: selectionSchema }), z.object({ leaving: z.array(selectionLeavingSchema) })),
   /** One level of the library's folder tree on the server, with sizes ('' or absent: the root). */
   getRemoteFolders: operation(z.strictObject({ libraryId: libraryIdSchema, path: folderPathSchema.optional() }), remoteFolderListingSchema),
   getIgnoreRules: operation(libraryRequestSchema, ignoreRulesSchema),
@@ -150,6 +169,11 @@ export const syncApiOperations = {
   resumeLibrary: operation(libraryRequestSchema, libraryViewSchema),
   pauseAll: operation(emptyRequestSchema, syncStatusSchema),
   resumeAll: operation(emptyRequestSchema, syncStatusSchema),
+  /**
+   * What a library would upload and download if a round ran now, worked out without syncing
+   * (for a paused or offline library); null when its folder cannot be read.
+   */
+  getPendingWork: operation(libraryRequestSchema, z.object({ pending: pendingWorkSchema.nullable() })),
   /** Queues a round for one library (or every one) and answers at once; events report progress. */
   syncNow: operation(z.strictObject({ libraryId: libraryIdSchema.optional() }), z.object({ queued: z.array(libraryIdSchema) })),
 
@@ -160,6 +184,10 @@ export const syncApiOperations = {
    * version on the server; a round then brings it to this device. Answers the new version.
    */
   restoreVersion: operation(z.strictObject({ libraryId: libraryIdSchema, path: libraryPathSchema, rev: z.int().min(1).optional() }), versionViewSchema),
+  /** What one version of a file holds (text, a picture, or only its size), read from the server. */
+  getVersionPreview: operation(z.strictObject({ libraryId: libraryIdSchema, path: libraryPathSchema, rev: z.int().min(1) }), versionPreviewSchema),
+  /** The library's trash: deleted paths, newest deletion first; restoreVersion without rev brings one back. */
+  listTrash: operation(libraryRequestSchema, z.object({ items: z.array(trashItemViewSchema), hasMore: z.boolean() })),
 
   /** Open conflicts, oldest first (of one library, or all). */
   listConflicts: operation(z.strictObject({ libraryId: libraryIdSchema.optional() }), z.object({ conflicts: z.array(conflictViewSchema) })),

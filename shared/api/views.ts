@@ -140,6 +140,13 @@ export const remoteLibraryViewSchema = z.object({
 });
 export type RemoteLibraryView = z.output<typeof remoteLibraryViewSchema>;
 
+/** One user with access to a server library, and their role ('owner', 'rw' or 'ro'). */
+export const memberViewSchema = z.object({
+  user: userNameSchema,
+  role: libraryRoleSchema,
+});
+export type MemberView = z.output<typeof memberViewSchema>;
+
 /** One subfolder in the selective-sync tree, with the size of everything below it. */
 export const remoteFolderViewSchema = z.object({
   path: libraryPathSchema,
@@ -164,6 +171,29 @@ export const remoteFolderListingSchema = z.object({
   totalBytes: byteSizeSchema,
 });
 export type RemoteFolderListing = z.output<typeof remoteFolderListingSchema>;
+
+const pendingCountSchema = z.object({ files: z.int().min(0), bytes: byteSizeSchema });
+
+/**
+ * What a library that is not syncing (paused, offline, stopped by an error) has waiting: the
+ * files a round would upload and download now, and the deletions it would make on either side.
+ * The download side is null when the server could not be asked.
+ */
+export const pendingWorkSchema = z.object({
+  upload: pendingCountSchema,
+  deleteOnServer: z.int().min(0),
+  download: pendingCountSchema.nullable(),
+  deleteHere: z.int().min(0).nullable(),
+});
+export type PendingWorkView = z.output<typeof pendingWorkSchema>;
+
+/** Synced files a new selection takes off this computer, under one topmost path (see previewSelection). */
+export const selectionLeavingSchema = z.object({
+  path: libraryPathSchema,
+  files: z.int().min(0),
+  bytes: byteSizeSchema,
+});
+export type SelectionLeaving = z.output<typeof selectionLeavingSchema>;
 
 /** One version of a path in the server's history (newest first in a history). */
 export const versionViewSchema = z.object({
@@ -325,7 +355,18 @@ export const activityEntrySchema = z.discriminatedUnion('kind', [
    * merge stay in the server's history (the copy's under `conflictPath`).
    */
   z.object({ ...activityBase, kind: z.literal('conflict-merged'), path: libraryPathSchema, conflictPath: libraryPathSchema.nullable() }),
-  z.object({ ...activityBase, kind: z.literal('problem-found'), path: folderPathSchema, message: z.string() }),
+  /** `problemKind` picks the sentence in the user's language; lines recorded before it existed lack it. */
+  z.object({ ...activityBase, kind: z.literal('problem-found'), path: folderPathSchema, message: z.string(), problemKind: problemKindSchema.optional() }),
+  /**
+   * Another device deleted a file that was changed here meanwhile: the edit won, so the file
+   * stayed here and went up to the server again (nothing was deleted on this computer).
+   */
+  z.object({ ...activityBase, kind: z.literal('kept-edit'), path: libraryPathSchema, size: byteSizeSchema }),
+  /**
+   * Selective sync no longer covers `path`: its synced files (`files`, `bytes`) leave this
+   * computer and stay on the server. Files changed here and not yet uploaded stay on disk.
+   */
+  z.object({ ...activityBase, kind: z.literal('unselected'), path: libraryPathSchema, files: z.int().min(0), bytes: byteSizeSchema }),
 ]);
 export type ActivityEntry = z.output<typeof activityEntrySchema>;
 export type ActivityKind = ActivityEntry['kind'];
@@ -333,6 +374,10 @@ export type ActivityKind = ActivityEntry['kind'];
 export const LANGUAGES = ['en', 'zh-CN'] as const;
 export const languageSchema = z.enum(LANGUAGES);
 export type Language = z.output<typeof languageSchema>;
+
+export const THEMES = ['system', 'light', 'dark'] as const;
+export const themeSchema = z.enum(THEMES);
+export type Theme = z.output<typeof themeSchema>;
 
 /** A bandwidth limit in bytes per second (at least 1 KiB/s), or null for none. */
 export const bandwidthLimitSchema = z.int().min(1024).nullable();
@@ -344,6 +389,8 @@ export const preferencesSchema = z.object({
   notifications: z.boolean(),
   uploadLimit: bandwidthLimitSchema,
   downloadLimit: bandwidthLimitSchema,
+  /** Light or dark colours, or 'system': as the operating system is set. */
+  theme: themeSchema,
 });
 export type Preferences = z.output<typeof preferencesSchema>;
 

@@ -33,13 +33,14 @@ export interface CommandValues {
   readonly keep?: string | undefined;
   readonly take?: string | undefined;
   readonly rev?: string | undefined;
+  readonly role?: string | undefined;
 }
 
 /** The commands and subcommands this module runs ('daemon' is the CLI's own). */
 const COMMANDS: Readonly<Record<string, readonly string[] | null>> = {
   login: null,
   logout: null,
-  library: ['create', 'list'],
+  library: ['create', 'list', 'share', 'members', 'unshare'],
   sync: ['add', 'remove', 'select', 'pause', 'resume', 'automerge', 'now'],
   status: null,
   conflicts: null,
@@ -67,6 +68,9 @@ export function checkCommandLine(positionals: readonly string[], values: Command
       return;
     case 'library':
       if (sub === 'create') need(3, 'the library name');
+      if (sub === 'members') need(3, 'LIBRARY');
+      if (sub === 'share' || sub === 'unshare') need(4, 'LIBRARY and USER');
+      if (sub === 'share') parseRole(values.role);
       return;
     case 'resolve':
       need(2, 'the path');
@@ -90,6 +94,28 @@ export function checkCommandLine(positionals: readonly string[], values: Command
     default:
       return;
   }
+}
+
+function parseRole(raw: string | undefined): 'rw' | 'ro' {
+  if (raw !== 'rw' && raw !== 'ro') throw new UsageError('share needs --role rw (read-write) or --role ro (read-only)');
+  return raw;
+}
+
+/** A server library by id or (unique) name. */
+async function findRemoteLibrary(api: SyncApi, reference: string): Promise<{ readonly libraryId: string; readonly name: string }> {
+  const { libraries } = await api.listRemoteLibraries({});
+  const byName = libraries.filter((library) => library.name === reference);
+  const remote = libraries.find((library) => library.libraryId === reference) ?? (byName.length === 1 ? byName[0] : undefined);
+  if (remote === undefined) {
+    throw new SyncApiError(byName.length > 1 ? 'conflict' : 'not-found', byName.length > 1 ? `several libraries are named "${reference}"; use the id (see \`cairn library list\`)` : `no library "${reference}" on the server`);
+  }
+  return remote;
+}
+
+const ROLE_NAMES: Readonly<Record<'owner' | 'rw' | 'ro', string>> = { owner: 'owner', rw: 'read-write', ro: 'read-only' };
+
+function describeMembers(name: string, members: readonly { readonly user: string; readonly role: 'owner' | 'rw' | 'ro' }[]): string {
+  return [`members of "${name}":`, ...members.map((member) => `  ${member.user}  ${ROLE_NAMES[member.role]}`)].join('\n');
 }
 
 function parseRevision(raw: string | undefined): number | undefined {
@@ -132,6 +158,17 @@ export async function runCommand(context: CommandContext, positionals: readonly 
       if (sub === 'create') {
         const library = await api.createLibrary({ name: rest.join(' ') });
         print(library.libraryId, library);
+        return 0;
+      }
+      if (sub === 'members' || sub === 'share' || sub === 'unshare') {
+        const library = await findRemoteLibrary(api, rest[0]!);
+        const answer =
+          sub === 'members'
+            ? await api.listMembers({ libraryId: library.libraryId })
+            : sub === 'share'
+              ? await api.setMember({ libraryId: library.libraryId, user: rest[1]!, role: parseRole(values.role) })
+              : await api.removeMember({ libraryId: library.libraryId, user: rest[1]! });
+        print(describeMembers(library.name, answer.members), answer);
         return 0;
       }
       {

@@ -26,6 +26,13 @@ Account
 Libraries on the server
   library create NAME         create a library, print its id
   library list                list the libraries you can see
+  library share LIBRARY USER --role rw|ro
+                              share a library you own (read-write or read-only),
+                              or change that user's role
+  library members LIBRARY     who can use a library, and their roles
+  library unshare LIBRARY USER
+                              stop sharing with USER (your own name: leave a library
+                              shared with you)
 
 Syncing on this device
   sync add LIBRARY DIR [--only PATH]...   sync a library (name or id) into DIR
@@ -78,6 +85,7 @@ export async function main(argv: readonly string[], io: Partial<Output> & { stdi
         keep: { type: 'string' },
         take: { type: 'string' },
         rev: { type: 'string' },
+        role: { type: 'string' },
         'control-port': { type: 'string' },
         watcher: { type: 'string' },
         ui: { type: 'string' },

@@ -441,7 +441,11 @@ export class Daemon {
 
   /** Changes the selective-sync selection (see Engine.select) and syncs the change. */
   setSelection(reference: string, paths: readonly string[]): LibraryRecord {
+    // What leaves this computer is said in the activity list, as the user was told before.
+    const leaving = this.engine.selectionLeaving(reference, paths);
     const library = this.engine.select(reference, paths);
+    const drafts = leaving.map((group) => ({ kind: 'unselected' as const, ...group }));
+    if (drafts.length > 0) this.emit({ kind: 'activity', entries: this.activity.append(library, drafts) });
     this.hosted.get(library.libraryId)?.runner.requestScan('all');
     this.emit({ kind: 'library', libraryId: library.libraryId });
     return library;

@@ -1,7 +1,8 @@
 // The composition roots of the Daemon. startDaemonService is the whole headless daemon: the
-// Daemon with the real file watcher, a fresh control token in the profile, the control API (and
-// optionally the UI's static files) on 127.0.0.1, and the control URL recorded in the profile
-// lock for CLI commands; stop() stops it all, in the reverse order, and removes the token.
+// Daemon with the real file watcher, the profile's control token (kept across restarts), the
+// control API (and optionally the UI's static files) on 127.0.0.1, on the port it had last time
+// when that is free, and the control URL recorded in the profile lock for CLI commands; stop()
+// stops it all, in the reverse order.
 // startCommandService is what a `cairn` command starts when no daemon runs: the same Daemon and
 // SyncApi in the command's own process, holding the profile lock, with no watcher, no control
 // server and nothing running by itself. What only the live daemon needs is loaded only there.
@@ -47,7 +48,7 @@ export interface DaemonService {
 export async function startDaemonService(options: DaemonServiceOptions): Promise<DaemonService> {
   const log = options.log ?? defaultLog;
   const watcherKind = options.watcher ?? 'native';
-  const [{ startControlServer }, { createControlToken, deleteControlToken }, { createLibraryWatchFactory }] = await Promise.all([
+  const [{ startControlServer }, { loadOrCreateControlToken, readLastControlPort, saveControlPort }, { createLibraryWatchFactory }] = await Promise.all([
     import('./controlServer.js'),
     import('./controlToken.js'),
     import('./libraryWatchFactory.js'),
@@ -57,15 +58,22 @@ export async function startDaemonService(options: DaemonServiceOptions): Promise
   let api: DaemonSyncApi | undefined;
   let control: ControlServer | undefined;
   try {
-    const token = await createControlToken(options.home);
-    api = createDaemonSyncApi(daemon, { log, ...(options.openPath === undefined ? {} : { openPath: options.openPath }) });
-    control = await startControlServer({
-      api,
-      token,
-      port: options.controlPort ?? 0,
-      ...(options.uiDir === undefined ? {} : { staticDir: options.uiDir }),
-      onBug: (error) => log(`control API bug: ${(error as Error)?.stack ?? String(error)}`),
-    });
+    const token = await loadOrCreateControlToken(options.home);
+    const serverApi = createDaemonSyncApi(daemon, { log, ...(options.openPath === undefined ? {} : { openPath: options.openPath }) });
+    api = serverApi;
+    const listen = (port: number) =>
+      startControlServer({
+        api: serverApi,
+        token,
+        port,
+        ...(options.uiDir === undefined ? {} : { staticDir: options.uiDir }),
+        onBug: (error) => log(`control API bug: ${(error as Error)?.stack ?? String(error)}`),
+      });
+    const asked = options.controlPort ?? 0;
+    // Any port will do: the last one first, so pages opened from the printed link find us again.
+    const last = asked === 0 ? await readLastControlPort(options.home) : null;
+    control = last === null ? await listen(asked) : await listen(last).catch(() => listen(0));
+    await saveControlPort(options.home, control.port).catch((error: unknown) => log(`could not remember the control port: ${(error as Error).message}`));
     await daemon.setControlUrl(control.url);
     const started = { api, control };
     let stopping: Promise<void> | null = null;
@@ -82,7 +90,6 @@ export async function startDaemonService(options: DaemonServiceOptions): Promise
           await started.control.close();
           started.api.close();
           await daemon.stop();
-          await deleteControlToken(options.home);
         })();
         return stopping;
       },
@@ -91,7 +98,6 @@ export async function startDaemonService(options: DaemonServiceOptions): Promise
     await control?.close();
     api?.close();
     await daemon.stop();
-    await deleteControlToken(options.home).catch(() => undefined);
     throw error;
   }
 }

@@ -17,6 +17,7 @@ export const DEFAULT_PREFERENCES: Preferences = {
   notifications: true,
   uploadLimit: null,
   downloadLimit: null,
+  theme: 'system',
 };
 
 export interface DaemonSettings {
@@ -35,6 +36,7 @@ const settingsFileSchema = z.object({
       notifications: preferencesSchema.shape.notifications.catch(DEFAULT_PREFERENCES.notifications),
       uploadLimit: preferencesSchema.shape.uploadLimit.catch(DEFAULT_PREFERENCES.uploadLimit),
       downloadLimit: preferencesSchema.shape.downloadLimit.catch(DEFAULT_PREFERENCES.downloadLimit),
+      theme: preferencesSchema.shape.theme.catch(DEFAULT_PREFERENCES.theme),
     })
     .catch({ ...DEFAULT_PREFERENCES }),
   allPausedSince: z.number().nullable().catch(null),

@@ -228,6 +228,18 @@ class EngineSyncApi implements DaemonSyncApi {
     });
   }
 
+  async listMembers(request: OperationRequest<'listMembers'>): Promise<OperationResponse<'listMembers'>> {
+    return this.guard(async () => ({ members: membersViewOf(await this.daemon.engine.members(request.libraryId)) }));
+  }
+
+  async setMember(request: OperationRequest<'setMember'>): Promise<OperationResponse<'setMember'>> {
+    return this.guard(async () => ({ members: membersViewOf(await this.daemon.engine.setMember(request.libraryId, request.user, request.role)) }));
+  }
+
+  async removeMember(request: OperationRequest<'removeMember'>): Promise<OperationResponse<'removeMember'>> {
+    return this.guard(async () => ({ members: membersViewOf(await this.daemon.engine.removeMember(request.libraryId, request.user)) }));
+  }
+
   async createLibrary(request: OperationRequest<'createLibrary'>): Promise<OperationResponse<'createLibrary'>> {
     return this.guard(async () => {
       return remoteLibraryViewOf(await this.daemon.engine.createLibrary(request.name), null);
@@ -262,6 +274,13 @@ class EngineSyncApi implements DaemonSyncApi {
       }
       this.daemon.setSelection(request.libraryId, request.selection ?? []);
       return this.view(request.libraryId);
+    });
+  }
+
+  async previewSelection(request: OperationRequest<'previewSelection'>): Promise<OperationResponse<'previewSelection'>> {
+    return this.guard(async () => {
+      this.requireSynced(request.libraryId);
+      return { leaving: this.daemon.engine.selectionLeaving(request.libraryId, request.selection ?? []) };
     });
   }
 
@@ -393,6 +412,39 @@ class EngineSyncApi implements DaemonSyncApi {
     return this.guard(async () => {
       this.requireSynced(request.libraryId);
       return versionViewOf(await this.daemon.restore(request.libraryId, request.path, request.rev));
+    });
+  }
+
+  async getPendingWork(request: OperationRequest<'getPendingWork'>): Promise<OperationResponse<'getPendingWork'>> {
+    return this.guard(async () => {
+      this.requireSynced(request.libraryId);
+      return { pending: await this.daemon.engine.pendingWork(request.libraryId) };
+    });
+  }
+
+  async getVersionPreview(request: OperationRequest<'getVersionPreview'>): Promise<OperationResponse<'getVersionPreview'>> {
+    return this.guard(async () => {
+      this.requireSynced(request.libraryId);
+      return this.daemon.engine.versionPreview(request.libraryId, request.path, request.rev);
+    });
+  }
+
+  async listTrash(request: OperationRequest<'listTrash'>): Promise<OperationResponse<'listTrash'>> {
+    return this.guard(async () => {
+      this.requireSynced(request.libraryId);
+      const trash = await this.daemon.engine.trash(request.libraryId);
+      return {
+        items: trash.items.map((item) => ({
+          path: item.path,
+          kind: item.lastLive.kind,
+          size: item.lastLive.size,
+          lastLiveRev: item.lastLive.rev,
+          deletedAt: item.deleted.committedAt,
+          deletedBy: item.deleted.userName,
+          deletedOn: item.deleted.device,
+        })),
+        hasMore: trash.hasMore,
+      };
     });
   }
 
@@ -593,4 +645,8 @@ class EngineSyncApi implements DaemonSyncApi {
       }
     }
   }
+}
+
+function membersViewOf(members: readonly { readonly user: string; readonly role: 'owner' | 'rw' | 'ro' }[]): { user: string; role: 'owner' | 'rw' | 'ro' }[] {
+  return members.map((member) => ({ user: member.user, role: member.role }));
 }

@@ -17,6 +17,7 @@ import type { ChangesResponse, CommitResponse, Entry, Frame } from '../../shared
 import type { ConflictRecord, IgnoreMatcher, LibraryRecord, ProblemRecord, RoundSummary, ServerClient } from '../engine/index.js';
 import type { ActivityDraft } from './activityLog.js';
 import type { BandwidthLimiter } from './bandwidthLimiter.js';
+import { problemKindOf } from './syncViews.js';
 
 /** Incoming changes kept per library until a round completes; a flood beyond this is summarized away. */
 const MAX_PENDING_INCOMING = 5_000;
@@ -28,6 +29,8 @@ interface LibraryFacts {
   incoming: Entry[];
   /** Revisions we committed and have not seen echoed in the feed yet. */
   readonly ownRevisions: Set<number>;
+  /** Files deleted by another device that this device committed again (its edit won), by path. */
+  readonly keptEdits: Set<LibraryPath>;
   /** The problems known at the end of the last round (kind, path, name), to report only new ones. */
   knownProblems: Set<string> | null;
 }
@@ -73,8 +76,13 @@ export class RoundRecorder {
   ): ActivityDraft[] {
     const facts = this.factsOf(library.libraryId);
     const drafts: ActivityDraft[] = [];
-    drafts.push(...draftsOf(facts.committed, 'server'));
+    for (const draft of draftsOf(facts.committed, 'server')) {
+      // A local edit that won over another device's deletion is not a plain upload.
+      if (draft.kind === 'uploaded' && facts.keptEdits.delete(draft.path)) drafts.push({ kind: 'kept-edit', path: draft.path, size: draft.size });
+      else drafts.push(draft);
+    }
     facts.committed = [];
+    facts.keptEdits.clear();
     if (summary.outcome === 'synced') {
       const selection = library.selection;
       const applicable = facts.incoming.filter((entry) => {
@@ -93,7 +101,7 @@ export class RoundRecorder {
     for (const problem of state.problems) {
       const key = `${problem.kind}\u0000${problem.path}\u0000${problem.name}`;
       current.add(key);
-      if (facts.knownProblems !== null && !facts.knownProblems.has(key)) drafts.push({ kind: 'problem-found', path: problem.path, message: problem.message });
+      if (facts.knownProblems !== null && !facts.knownProblems.has(key)) drafts.push({ kind: 'problem-found', path: problem.path, message: problem.message, problemKind: problemKindOf(problem.kind) });
     }
     facts.knownProblems = current;
     return drafts;
@@ -102,7 +110,7 @@ export class RoundRecorder {
   private factsOf(libraryId: string): LibraryFacts {
     let facts = this.libraries.get(libraryId);
     if (facts === undefined) {
-      facts = { committed: [], incoming: [], ownRevisions: new Set(), knownProblems: null };
+      facts = { committed: [], incoming: [], ownRevisions: new Set(), keptEdits: new Set(), knownProblems: null };
       this.libraries.set(libraryId, facts);
     }
     return facts;
@@ -113,6 +121,13 @@ export class RoundRecorder {
       if (result.status !== 'applied') continue;
       facts.ownRevisions.add(result.entry.rev);
       facts.committed.push(result.entry);
+      // Committing a file that another device deleted (in a feed entry not applied yet) means
+      // the edit here won: that deletion never happened on this computer, so it is no activity.
+      const entry = result.entry;
+      if (entry.deleted || entry.kind !== 'file') continue;
+      const before = facts.incoming.length;
+      facts.incoming = facts.incoming.filter((incoming) => !(incoming.deleted && incoming.path === entry.path && incoming.rev < entry.rev));
+      if (facts.incoming.length < before) facts.keptEdits.add(entry.path);
     }
   }
 

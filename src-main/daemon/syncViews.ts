@@ -28,7 +28,7 @@ function pauseReasonOf(reason: string): PauseReason {
   return parsed.success ? parsed.data : 'user';
 }
 
-function problemKindOf(kind: string): ProblemKind {
+export function problemKindOf(kind: string): ProblemKind {
   const parsed = problemKindSchema.safeParse(kind);
   return parsed.success ? parsed.data : 'other';
 }

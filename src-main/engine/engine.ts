@@ -5,13 +5,14 @@
 import { lstat, mkdir, readFile, realpath, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { ConflictDetails, VersionTokens } from '../../shared/api/index.js';
+import type { ConflictDetails, VersionPreview, VersionTokens } from '../../shared/api/index.js';
+import { MAX_PREVIEW_IMAGE_BYTES, MAX_PREVIEW_TEXT_BYTES } from '../../shared/api/index.js';
 import type { ConflictChoice } from '../../shared/merge/index.js';
 import type { LibraryPath } from '../../shared/paths.js';
-import { canonicalizeLocalPath } from '../../shared/paths.js';
+import { ancestorPaths, canonicalizeLocalPath, isSameOrBelow } from '../../shared/paths.js';
 import { comparePaths } from '../../shared/pathOrder.js';
 import { PROTOCOL_LIMITS, routes } from '../../shared/protocol/index.js';
-import type { Entry, Library } from '../../shared/protocol/index.js';
+import type { Entry, Library, Member, MemberRole, TrashItem } from '../../shared/protocol/index.js';
 import type { ChunkerPool } from './chunker/index.js';
 import { openIndex } from './indexStore/index.js';
 import type { ConflictRecord, Index, LibraryRecord, ProblemRecord } from './indexStore/index.js';
@@ -31,6 +32,7 @@ import type { FileProgress, RoundProgress, RoundSummary } from './sync/roundSumm
 import type { ConflictReader } from './conflicts/conflictDetails.js';
 import type { ChunkFileFunction } from './conflicts/conflictVersions.js';
 import type { ResolveRequest } from './conflicts/resolveConflict.js';
+import type { PendingWork } from './sync/pendingWork.js';
 import type { SyncDependencies } from './sync/syncLibrary.js';
 import { UserError } from './userError.js';
 
@@ -141,6 +143,13 @@ let remoteModule: typeof RemoteModule | undefined;
 async function loadRemote(): Promise<typeof RemoteModule> {
   remoteModule ??= await import('./remote/serverClient.js');
   return remoteModule;
+}
+
+/** Synced files a new selection takes off this computer, under one topmost path. */
+export interface SelectionLeaving {
+  readonly path: LibraryPath;
+  readonly files: number;
+  readonly bytes: number;
 }
 
 export class Engine {
@@ -327,6 +336,21 @@ export class Engine {
     return (await this.server()).call(routes.createLibrary, { body: { name } });
   }
 
+  /** Who can use a server library: the owner first, then the members by name. */
+  async members(libraryId: string): Promise<Member[]> {
+    return (await (await this.server()).call(routes.listMembers, { params: { libraryId } })).members;
+  }
+
+  /** Shares a library (the caller owns it) with `user` as `role`, or changes their role. */
+  async setMember(libraryId: string, user: string, role: MemberRole): Promise<Member[]> {
+    return (await (await this.server()).call(routes.setMember, { params: { libraryId, userName: user }, body: { role } })).members;
+  }
+
+  /** Stops sharing a library with `user` (the owner may remove anyone; a member only themselves). */
+  async removeMember(libraryId: string, user: string): Promise<Member[]> {
+    return (await (await this.server()).call(routes.removeMember, { params: { libraryId, userName: user } })).members;
+  }
+
   /** Finds a server library by id or by (unique) name. */
   async findRemoteLibrary(reference: string): Promise<Library> {
     const libraries = await this.listRemoteLibraries();
@@ -384,6 +408,32 @@ export class Engine {
     const library = this.findSyncedLibrary(reference);
     const selection = paths.length === 0 ? null : paths.map((item) => parseSelectionPath(item));
     return this.index.libraries.update(library.libraryId, { selection });
+  }
+
+  /**
+   * What a new selection (empty = the whole library) would take off this computer: the synced
+   * files it no longer covers that are unchanged here (a changed one stays on disk), grouped by
+   * the topmost path that leaves, in path order. Nothing is changed.
+   */
+  selectionLeaving(reference: string, paths: readonly string[]): SelectionLeaving[] {
+    const library = this.findSyncedLibrary(reference);
+    const next = paths.length === 0 ? null : paths.map((item) => parseSelectionPath(item));
+    if (next === null) return [];
+    const covered = (selection: readonly LibraryPath[] | null, candidate: LibraryPath) => selection === null || selection.some((selected) => isSameOrBelow(candidate, selected));
+    const groups = new Map<LibraryPath, { files: number; bytes: number }>();
+    for (const synced of this.index.synced.iterate(library.libraryId)) {
+      if (synced.node.kind !== 'file' || !covered(library.selection, synced.path) || covered(next, synced.path)) continue;
+      const local = this.index.local.get(library.libraryId, synced.path);
+      if (local === undefined || local.node.kind !== 'file' || local.node.contentHash !== synced.node.contentHash) continue;
+      // The topmost path that was synced and holds nothing the new selection keeps.
+      const chain = [...ancestorPaths(synced.path).filter((folder): folder is LibraryPath => folder !== ''), synced.path];
+      const top = chain.find((candidate) => covered(library.selection, candidate) && !next.some((kept) => isSameOrBelow(kept, candidate))) ?? synced.path;
+      const group = groups.get(top) ?? { files: 0, bytes: 0 };
+      group.files += 1;
+      group.bytes += synced.node.size;
+      groups.set(top, group);
+    }
+    return [...groups].map(([path, group]) => ({ path, ...group })).sort((a, b) => comparePaths(a.path, b.path));
   }
 
   /**
@@ -634,6 +684,18 @@ export class Engine {
   /** Chunks a file on the engine's worker pool. */
   private readonly chunkFile: ChunkFileFunction = async (file, params, options) => (await this.chunkerPool()).chunkFile(file, params, options);
 
+  /**
+   * What a library has waiting to go up and down if a round ran now (see sync/pendingWork.ts);
+   * null when its folder cannot be read. Changes nothing; the download side is null offline.
+   */
+  async pendingWork(reference: string): Promise<PendingWork | null> {
+    const library = this.findSyncedLibrary(reference);
+    const [{ pendingWork }, { createLocalScanner }] = await Promise.all([import('./sync/pendingWork.js'), import('./sync/createLocalScanner.js')]);
+    // Not logged in (or the client cannot be made): only the way up is counted.
+    const client: ServerClient | null = await this.server().catch(() => null);
+    return pendingWork({ index: this.index, library, scanner: createLocalScanner(await this.chunkerPool()), client, deviceName: this.deviceName });
+  }
+
   /** Every version of a path of a synced library, newest first, from the server's history. */
   async history(libraryId: string, libraryPath: LibraryPath): Promise<Entry[]> {
     const library = this.findSyncedLibrary(libraryId);
@@ -657,6 +719,39 @@ export class Engine {
     const result = answer.results[0];
     if (result === undefined || result.status !== 'applied') throw new UserError(`the server refused to restore ${libraryPath}: it changed meanwhile, try again`, 'conflict');
     return result.entry;
+  }
+
+  /**
+   * What version `rev` of a file holds, for a preview: its text, its picture (the type sniffed
+   * from the bytes), or only that it is binary or too large to read. The bytes come from the
+   * server, verified chunk by chunk and as a whole.
+   */
+  async versionPreview(libraryId: string, libraryPath: LibraryPath, rev: number): Promise<VersionPreview> {
+    const library = this.findSyncedLibrary(libraryId);
+    const version = (await this.history(library.libraryId, libraryPath)).find((candidate) => candidate.rev === rev);
+    if (version === undefined) throw new UserError(`${libraryPath} has no version ${rev}`, 'not-found');
+    if (version.deleted) return { kind: 'none', reason: 'deleted' };
+    if (version.kind === 'dir') return { kind: 'none', reason: 'folder' };
+    const { downloadContent } = await import('./conflicts/conflictVersions.js');
+    const { sniffImageType } = await import('./conflicts/contentKind.js');
+    const { decodeText } = await import('../../shared/merge/index.js');
+    if (version.size > Math.max(MAX_PREVIEW_IMAGE_BYTES, MAX_PREVIEW_TEXT_BYTES)) return { kind: 'binary', reason: 'too-large' };
+    const bytes = await downloadContent(await this.server(), library.libraryId, version.chunks, version.contentHash, version.size);
+    const mimeType = sniffImageType(bytes);
+    if (mimeType !== null && bytes.length <= MAX_PREVIEW_IMAGE_BYTES) {
+      return { kind: 'image', image: { mimeType, dataUrl: `data:${mimeType};base64,${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}` } };
+    }
+    if (bytes.length > MAX_PREVIEW_TEXT_BYTES) return { kind: 'binary', reason: 'too-large' };
+    if (decodeText(bytes) === null) return { kind: 'binary', reason: 'not-text' };
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    return { kind: 'text', text: text.startsWith('\uFEFF') ? text.slice(1) : text };
+  }
+
+  /** The library's trash (deleted paths with the version a restore brings back), newest deletion first. */
+  async trash(libraryId: string): Promise<{ readonly items: TrashItem[]; readonly hasMore: boolean }> {
+    const library = this.findSyncedLibrary(libraryId);
+    const answer = await (await this.server()).call(routes.trash, { params: { libraryId: library.libraryId }, query: { limit: PROTOCOL_LIMITS.maxPageSize } });
+    return { items: [...answer.items].sort((a, b) => b.deleted.committedAt - a.deleted.committedAt), hasMore: answer.hasMore };
   }
 
   // ---- ignore rules, remote folders ---------------------------------------------------------

@@ -2,22 +2,26 @@
 // shows the connect screen until this computer has an account, and says so plainly when the
 // sync service cannot be reached or the page lacks its token.
 
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { SyncApi } from '../../shared/api/index.js';
 import { ConflictDialog } from '../conflicts/ConflictDialog.js';
 import { ConflictsScreen } from '../conflicts/ConflictsScreen.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
+import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { CairnMark } from '../components/Icon.js';
 import { I18nProvider, useI18n } from '../i18n/I18nContext.js';
 import { guessLanguage } from '../i18n/translate.js';
 import { ActivityScreen } from '../screens/ActivityScreen.js';
 import { AddLibraryScreen } from '../screens/AddLibraryScreen.js';
 import { ConnectScreen } from '../screens/ConnectScreen.js';
+import { HistoryScreen } from '../screens/HistoryScreen.js';
 import { LibrariesScreen } from '../screens/LibrariesScreen.js';
 import { LibrarySettingsScreen } from '../screens/LibrarySettingsScreen.js';
 import { PreferencesScreen } from '../screens/PreferencesScreen.js';
 import { ProblemsScreen } from '../screens/ProblemsScreen.js';
 import { SyncServiceProvider, useSyncService } from '../state/SyncServiceContext.js';
+import type { LeaveGuards } from './leaveGuard.js';
+import { LeaveGuardContext } from './leaveGuard.js';
 import type { Place } from './navigation.js';
 import { placeFromFragment, sectionOf } from './navigation.js';
 import { Sidebar } from './Sidebar.js';
@@ -33,6 +37,11 @@ export function App({ api }: { readonly api: SyncApi }) {
 function Localized() {
   const { state } = useSyncService();
   const [guessed] = useState(() => guessLanguage(navigator.languages ?? [navigator.language]));
+  // The colours: the page follows the OS (prefers-color-scheme) unless the user chose light or dark.
+  const theme = state.preferences?.theme ?? 'system';
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+  }, [theme]);
   return (
     <I18nProvider language={state.preferences?.language ?? guessed}>
       <Shell />
@@ -43,6 +52,8 @@ function Localized() {
 function Shell() {
   const { state } = useSyncService();
   if (state.status === null) return state.statusError === null ? <Starting /> : <ServiceProblem />;
+  // Connected before and refused now: the service restarted with another token.
+  if (state.statusError?.code === 'unauthorized') return <Restarted />;
   if (state.status.account === null) return <ConnectScreen />;
   return <Main />;
 }
@@ -75,14 +86,46 @@ function ServiceProblem() {
   );
 }
 
+function Restarted() {
+  const { t } = useI18n();
+  return (
+    <main className="splash" data-testid="service-restarted">
+      <CairnMark size={48} />
+      <h1 className="splash-title">{t('app.restarted')}</h1>
+      <p className="muted splash-text" role="alert">
+        {t('app.restartedHelp')}
+      </p>
+    </main>
+  );
+}
+
 function Main() {
   const { state } = useSyncService();
   const { t } = useI18n();
   const [place, setPlace] = useState<Place>({ screen: 'libraries' });
   const [notice, setNotice] = useState<string | null>(null);
-  const go = (next: Place) => {
+  // Unsaved changes on the current screen, by owner; leaving asks first (see leaveGuard.tsx).
+  const unsaved = useRef(new Map<string, string>());
+  const [leaving, setLeaving] = useState<{ readonly to: Place; readonly what: string } | null>(null);
+  const guards = useMemo<LeaveGuards>(
+    () => ({
+      set: (owner, what) => {
+        if (what === null) unsaved.current.delete(owner);
+        else unsaved.current.set(owner, what);
+      },
+    }),
+    [],
+  );
+  const leave = (next: Place) => {
+    unsaved.current.clear();
+    setLeaving(null);
     setNotice(null);
     setPlace(next);
+  };
+  const go = (next: Place) => {
+    const what = [...unsaved.current.values()][0];
+    if (what !== undefined) setLeaving({ to: next, what });
+    else leave(next);
   };
   useFragmentNavigation(go);
   const libraries = state.status?.libraries ?? [];
@@ -112,17 +155,22 @@ function Main() {
           <LibrarySettingsScreen
             key={library.libraryId}
             library={library}
+            onHistory={(path) => go({ screen: 'history', libraryId: library.libraryId, path, back: place })}
             onBack={() => go({ screen: 'libraries' })}
             onRemoved={(name, folder) => {
               setPlace({ screen: 'libraries' });
               setNotice(t('remove.done', { name, folder }));
+            }}
+            onLeft={(name, folder) => {
+              setPlace({ screen: 'libraries' });
+              setNotice(t('sharing.left', { name, folder }));
             }}
           />
         );
       break;
     }
     case 'activity':
-      screen = <ActivityScreen />;
+      screen = <ActivityScreen onHistory={(libraryId, path) => go({ screen: 'history', libraryId, path, back: place })} />;
       break;
     case 'conflicts':
       screen = <ConflictsScreen notice={notice} onOpen={(conflictId) => go({ screen: 'conflict', conflictId })} />;
@@ -134,12 +182,16 @@ function Main() {
           conflictId={place.conflictId}
           onBack={() => go({ screen: 'conflicts' })}
           onOpen={(conflictId) => go({ screen: 'conflict', conflictId })}
+          onHistory={(libraryId, path) => go({ screen: 'history', libraryId, path, back: place })}
           onResolved={(message) => {
             setPlace({ screen: 'conflicts' });
             setNotice(message);
           }}
         />
       );
+      break;
+    case 'history':
+      screen = <HistoryScreen key={`${place.libraryId}:${place.path}`} libraryId={place.libraryId} path={place.path} onBack={() => go(place.back)} />;
       break;
     case 'problems':
       screen = <ProblemsScreen />;
@@ -152,17 +204,30 @@ function Main() {
   }
 
   return (
-    <div className="layout">
-      <Sidebar current={sectionOf(place)} onNavigate={(section) => go({ screen: section })} />
-      <main className="content">
-        {state.connection === 'lost' ? (
-          <div className="banner" role="status" data-testid="connection-lost">
-            {t('app.connectionLost')}
-          </div>
-        ) : null}
-        {screen}
-      </main>
-    </div>
+    <LeaveGuardContext.Provider value={guards}>
+      <div className="layout">
+        <Sidebar current={sectionOf(place)} onNavigate={(section) => go({ screen: section })} />
+        <main className="content">
+          {state.connection === 'lost' ? (
+            <div className="banner" role="status" data-testid="connection-lost">
+              {t('app.connectionLost')}
+            </div>
+          ) : null}
+          {screen}
+        </main>
+      </div>
+      <ConfirmDialog
+        open={leaving !== null}
+        title={t('leave.title')}
+        confirmLabel={t('leave.discard')}
+        cancelLabel={t('leave.stay')}
+        danger
+        onConfirm={() => leaving !== null && leave(leaving.to)}
+        onCancel={() => setLeaving(null)}
+      >
+        <p>{t('leave.text', { what: leaving?.what ?? '' })}</p>
+      </ConfirmDialog>
+    </LeaveGuardContext.Provider>
   );
 }
 

@@ -20,7 +20,8 @@ export function Sidebar({ current, onNavigate }: { readonly current: Section; re
   const { t, tn } = useI18n();
   const status = state.status;
   const counts: Partial<Record<Section, number>> = { conflicts: allConflicts(state).length, problems: allProblems(state).length };
-  const overall = status === null ? null : overallStatus(status);
+  // While the service is out of reach, what it said last is no news about the server.
+  const overall = status === null || state.connection === 'lost' ? null : overallStatus(status);
   return (
     <aside className="sidebar">
       <div className="sidebar-brand">
@@ -54,6 +55,12 @@ export function Sidebar({ current, onNavigate }: { readonly current: Section; re
         </ul>
       </nav>
       <div className="sidebar-footer">
+        {state.connection === 'lost' ? (
+          <p className="overall tone-error" role="status" data-testid="overall-status" data-tone="error">
+            <span className="badge-dot" aria-hidden="true" />
+            {t('app.serviceUnreachable')}
+          </p>
+        ) : null}
         {overall === null ? null : (
           <p className={`overall tone-${overall.tone}`} role="status" data-testid="overall-status" data-tone={overall.tone}>
             <span className="badge-dot" aria-hidden="true" />

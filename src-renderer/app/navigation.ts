@@ -3,6 +3,8 @@
 // the desktop app sets to open a place from outside (the tray's Preferences item):
 // `#preferences`, `#conflicts`, `#conflict/12`, and the other sections by name.
 
+import type { LibraryPath } from '../../shared/paths.js';
+
 export type Section = 'libraries' | 'activity' | 'conflicts' | 'problems' | 'preferences';
 
 export type Place =
@@ -12,6 +14,7 @@ export type Place =
   | { readonly screen: 'activity' }
   | { readonly screen: 'conflicts' }
   | { readonly screen: 'conflict'; readonly conflictId: number }
+  | { readonly screen: 'history'; readonly libraryId: string; readonly path: LibraryPath; readonly back: Place }
   | { readonly screen: 'problems' }
   | { readonly screen: 'preferences' };
 
@@ -23,6 +26,8 @@ export function sectionOf(place: Place): Section {
       return 'libraries';
     case 'conflict':
       return 'conflicts';
+    case 'history':
+      return sectionOf(place.back);
     default:
       return place.screen;
   }

@@ -5,6 +5,7 @@
 // refuses, and the dialog says so and shows the files as they are now. "Apply this choice to
 // all similar conflicts" then resolves the others like it in one batch and lists how each went.
 
+import type { LibraryPath } from '../../shared/paths.js';
 import { useEffect, useEffectEvent, useId, useState } from 'react';
 import type { ApiErrorCode, ConflictDetails, ConflictView, KeepChoice, ResolveConflictRequest, SyncApiError } from '../../shared/api/index.js';
 import type { ConflictChoice } from '../../shared/merge/index.js';
@@ -42,8 +43,11 @@ export function ConflictDialog({
   onBack,
   onResolved,
   onOpen,
+  onHistory,
 }: {
   readonly conflictId: number;
+  /** Opens the history of the conflicting path. */
+  readonly onHistory: (libraryId: string, path: LibraryPath) => void;
   readonly onBack: () => void;
   /** A single conflict was resolved: back to the list with this message. */
   readonly onResolved: (message: string) => void;
@@ -104,10 +108,17 @@ export function ConflictDialog({
   const gone = (loading.kind === 'failed' && loading.error.code === 'not-found') || (phase.kind === 'deciding' && view !== null && libraryList !== undefined && listed === undefined);
 
   const back = (
-    <button type="button" className="button button-quiet" onClick={onBack}>
-      <Icon name="back" />
-      {t('conflict.back')}
-    </button>
+    <>
+      {view === null ? null : (
+        <button type="button" className="button button-quiet" onClick={() => onHistory(view.libraryId, view.path)} data-testid="conflict-history">
+          {t('history.open')}
+        </button>
+      )}
+      <button type="button" className="button button-quiet" onClick={onBack}>
+        <Icon name="back" />
+        {t('conflict.back')}
+      </button>
+    </>
   );
   const subtitle =
     view === null ? undefined : (

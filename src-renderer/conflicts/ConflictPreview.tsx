@@ -35,7 +35,7 @@ export function VersionsTable({ details, now }: { readonly details: ConflictDeta
         if (version.mtimeMs === null) return unknown;
         return (
           <time dateTime={new Date(version.mtimeMs).toISOString()}>
-            {i18n.dateTime(version.mtimeMs)} <span className="muted">({i18n.timeAgo(version.mtimeMs, now)})</span>
+            {i18n.exactTime(version.mtimeMs)} <span className="muted">({i18n.timeAgo(version.mtimeMs, now)})</span>
           </time>
         );
       case 'device':

@@ -81,3 +81,8 @@ export function formatRelativeTime(atMs: number, nowMs: number, language: Langua
 export function formatDateTime(atMs: number, language: Language): string {
   return new Intl.DateTimeFormat(locale(language), { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(atMs));
 }
+
+/** Date and time to the second. */
+export function formatExactTime(atMs: number, language: Language): string {
+  return new Intl.DateTimeFormat(locale(language), { dateStyle: 'medium', timeStyle: 'medium' }).format(new Date(atMs));
+}

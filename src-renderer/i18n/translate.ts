@@ -6,7 +6,7 @@ import type { Language } from '../../shared/api/index.js';
 import { LANGUAGES } from '../../shared/api/index.js';
 import type { MessageKey, Messages, PluralKey } from './en.js';
 import { en } from './en.js';
-import { formatBytes, formatCount, formatDateTime, formatDuration, formatRate, formatRelativeTime } from './format.js';
+import { formatBytes, formatCount, formatDateTime, formatDuration, formatExactTime, formatRate, formatRelativeTime } from './format.js';
 import { zhCN } from './zhCN.js';
 
 export const DICTIONARIES: Readonly<Record<Language, Messages>> = { en, 'zh-CN': zhCN };
@@ -43,6 +43,8 @@ export interface Translator {
   /** A moment in the past ("5 minutes ago"); one a little ahead of this clock reads "just now". */
   timeAgo(atMs: number, nowMs: number): string;
   dateTime(atMs: number): string;
+  /** A moment with its seconds, where the exact time matters (versions in a history). */
+  exactTime(atMs: number): string;
 }
 
 export function createTranslator(language: Language): Translator {
@@ -65,6 +67,7 @@ export function createTranslator(language: Language): Translator {
     relativeTime: (atMs, nowMs) => formatRelativeTime(atMs, nowMs, language),
     timeAgo: (atMs, nowMs) => formatRelativeTime(Math.min(atMs, nowMs), nowMs, language),
     dateTime: (atMs) => formatDateTime(atMs, language),
+    exactTime: (atMs) => formatExactTime(atMs, language),
   };
 }
 

@@ -1,5 +1,5 @@
-import { useState } from 'react';
-import type { SyncApiError } from '../../shared/api/index.js';
+import { useEffect, useState } from 'react';
+import type { RemoteLibraryView, SyncApiError } from '../../shared/api/index.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
 import { Icon } from '../components/Icon.js';
 import { Notice } from '../components/Notice.js';
@@ -26,7 +26,20 @@ export function LibrariesScreen({
   const now = useNow();
   const [error, setError] = useState<SyncApiError | null>(null);
   const [busy, setBusy] = useState(false);
+  // Who owns each library and the user's role in it, as the server says (shown once it answered).
+  const [access, setAccess] = useState<ReadonlyMap<string, RemoteLibraryView>>(new Map());
   const status = state.status;
+  const synced = status?.libraries.map((library) => library.libraryId).join('\u0000') ?? '';
+  useEffect(() => {
+    let live = true;
+    api.listRemoteLibraries({}).then(
+      (answer) => live && setAccess(new Map(answer.libraries.map((library) => [library.libraryId, library]))),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [api, synced]);
   if (status === null) return null;
 
   const setAllPaused = async (paused: boolean) => {
@@ -81,6 +94,7 @@ export function LibrariesScreen({
               library={library}
               now={now}
               fileProgress={state.fileProgress[library.libraryId]}
+              access={access.get(library.libraryId) ?? null}
               onOpen={(link) => onOpen(library.libraryId, link)}
             />
           ))}

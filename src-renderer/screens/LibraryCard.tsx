@@ -1,8 +1,8 @@
 // One synced library at a glance: state, progress while a round runs, when it last synced, its
 // problems and conflicts, and the everyday actions (open folder, pause or resume, settings).
 
-import { useState } from 'react';
-import type { LibraryView, SyncApiError } from '../../shared/api/index.js';
+import { useEffect, useState } from 'react';
+import type { LibraryView, PendingWorkView, RemoteLibraryView, SyncApiError } from '../../shared/api/index.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
 import { Icon } from '../components/Icon.js';
 import { ProgressBar } from '../components/ProgressBar.js';
@@ -15,7 +15,20 @@ import { useSyncService } from '../state/SyncServiceContext.js';
 
 export type LibraryLink = 'settings' | 'problems' | 'conflicts';
 
-export function LibraryCard({ library, now, fileProgress, onOpen }: { readonly library: LibraryView; readonly now: number; readonly fileProgress: FileProgress | undefined; readonly onOpen: (link: LibraryLink) => void }) {
+export function LibraryCard({
+  library,
+  now,
+  fileProgress,
+  access,
+  onOpen,
+}: {
+  readonly library: LibraryView;
+  readonly now: number;
+  readonly fileProgress: FileProgress | undefined;
+  /** The owner and the user's role, once the server told them. */
+  readonly access: RemoteLibraryView | null;
+  readonly onOpen: (link: LibraryLink) => void;
+}) {
   const { api, applyLibrary, stamp } = useSyncService();
   const i18n = useI18n();
   const { t, tn } = i18n;
@@ -26,6 +39,9 @@ export function LibraryCard({ library, now, fileProgress, onOpen }: { readonly l
   const figures = progress === null ? null : progressFigures(progress);
   const explanation = stateExplanation(state);
   const paused = isPaused(state);
+  // The owner and role this device last learnt in a round, else what the server's list says.
+  const role = library.role ?? access?.role ?? null;
+  const owner = library.owner ?? access?.owner ?? null;
 
   const run = async (work: () => Promise<LibraryView | null>) => {
     setBusy(true);
@@ -52,12 +68,18 @@ export function LibraryCard({ library, now, fileProgress, onOpen }: { readonly l
           <p className="library-root" title={library.localRoot}>
             {library.localRoot}
           </p>
-          {library.owner === null || library.owner === undefined || library.role === 'owner' ? null : (
-            <p className="library-access" data-testid="library-access">
-              <span>{t('library.ownedBy', { owner: library.owner })}</span>
-              <span className={library.role === 'ro' ? 'tag tag-attention' : 'tag'} data-role={library.role ?? ''} title={library.role === 'ro' ? t('library.readOnlyHint') : undefined}>
-                {t(library.role === 'ro' ? 'library.readOnly' : 'library.readWrite')}
-              </span>
+          {role === null || owner === null ? null : (
+            <p className="library-access" data-testid="library-access" data-role={role}>
+              {role === 'owner' ? (
+                <span>{t('library.ownedByYou')}</span>
+              ) : (
+                <>
+                  <span>{t('library.ownedBy', { owner })}</span>
+                  <span className={role === 'ro' ? 'tag tag-attention' : 'tag'} title={role === 'ro' ? t('library.readOnlyHint') : undefined}>
+                    {t(role === 'ro' ? 'library.readOnly' : 'library.readWrite')}
+                  </span>
+                </>
+              )}
             </p>
           )}
         </div>
@@ -98,6 +120,7 @@ export function LibraryCard({ library, now, fileProgress, onOpen }: { readonly l
         </p>
       ) : null}
       {explanation === null ? null : <p className="library-detail muted">{t(explanation, { folder: library.localRoot })}</p>}
+      {state.kind === 'paused' || state.kind === 'offline' || state.kind === 'error' ? <PendingWorkLine library={library} /> : null}
 
       <dl className="library-facts">
         <div>
@@ -165,5 +188,48 @@ export function LibraryCard({ library, now, fileProgress, onOpen }: { readonly l
         </button>
       </footer>
     </article>
+  );
+}
+
+/** How often a paused or offline library's waiting work is counted again while it is shown. */
+const PENDING_REFRESH_MS = 10_000;
+
+/**
+ * What waits while a library does not sync: the files (and bytes) a round would upload and
+ * download now, so "last synced just now" is never all a paused library says.
+ */
+function PendingWorkLine({ library }: { readonly library: LibraryView }) {
+  const { api } = useSyncService();
+  const i18n = useI18n();
+  const { t, tn } = i18n;
+  const [pending, setPending] = useState<PendingWorkView | null>(null);
+  const libraryId = library.libraryId;
+  const kind = library.state.kind;
+  useEffect(() => {
+    let live = true;
+    const count = () =>
+      api.getPendingWork({ libraryId }).then(
+        (answer) => live && setPending(answer.pending),
+        () => undefined,
+      );
+    void count();
+    const timer = setInterval(() => void count(), PENDING_REFRESH_MS);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [api, libraryId, kind]);
+  if (pending === null) return null;
+  const parts: string[] = [];
+  if (pending.upload.files > 0) parts.push(t('pending.upload', { files: tn('count.files', pending.upload.files), bytes: i18n.bytes(pending.upload.bytes) }));
+  if (pending.deleteOnServer > 0) parts.push(tn('pending.deleteOnServer', pending.deleteOnServer));
+  if (pending.download !== null && pending.download.files > 0) parts.push(t('pending.download', { files: tn('count.files', pending.download.files), bytes: i18n.bytes(pending.download.bytes) }));
+  if (pending.deleteHere !== null && pending.deleteHere > 0) parts.push(tn('pending.deleteHere', pending.deleteHere));
+  const nothing = parts.length === 0;
+  return (
+    <p className={`library-detail ${nothing ? 'muted' : 'library-pending'}`} data-testid="pending-work" data-nothing={nothing}>
+      {nothing ? t(pending.download === null ? 'pending.nothingUp' : 'pending.nothing') : t('pending.waiting', { list: new Intl.ListFormat(i18n.language, { type: 'conjunction' }).format(parts) })}
+      {!nothing && pending.download === null ? ` ${t('pending.downUnknown')}` : null}
+    </p>
   );
 }

@@ -2,7 +2,9 @@
 // conflicts, pause, and removing it from this computer (its files stay on disk).
 
 import { useEffect, useId, useState } from 'react';
-import type { LibraryView, SyncApiError } from '../../shared/api/index.js';
+import type { LibraryView, SelectionLeaving, SyncApiError, TrashItemView } from '../../shared/api/index.js';
+import { useLeaveGuard } from '../app/leaveGuard.js';
+import { SharingSection } from './SharingSection.js';
 import type { LibraryPath } from '../../shared/paths.js';
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
@@ -25,7 +27,20 @@ function sameSelection(a: readonly LibraryPath[] | null, b: readonly LibraryPath
   return left.length === right.length && left.every((path, index) => path === right[index]);
 }
 
-export function LibrarySettingsScreen({ library, onBack, onRemoved }: { readonly library: LibraryView; readonly onBack: () => void; readonly onRemoved: (name: string, folder: string) => void }) {
+export function LibrarySettingsScreen({
+  library,
+  onBack,
+  onHistory,
+  onRemoved,
+  onLeft,
+}: {
+  readonly library: LibraryView;
+  readonly onBack: () => void;
+  readonly onHistory: (path: LibraryPath) => void;
+  readonly onRemoved: (name: string, folder: string) => void;
+  /** The user left the shared library (and it is no longer synced here). */
+  readonly onLeft: (name: string, folder: string) => void;
+}) {
   const { t } = useI18n();
   return (
     <section className="screen" data-testid="library-settings-screen">
@@ -43,6 +58,8 @@ export function LibrarySettingsScreen({ library, onBack, onRemoved }: { readonly
       <div className="stack">
         <StatusSection library={library} />
         <SelectionSection library={library} />
+        <SharingSection library={library} onLeft={onLeft} />
+        <TrashSection libraryId={library.libraryId} onHistory={onHistory} />
         <IgnoreRulesSection libraryId={library.libraryId} />
         <AutoMergeSection library={library} />
         <RemoveSection library={library} onRemoved={onRemoved} />
@@ -84,7 +101,7 @@ function StatusSection({ library }: { readonly library: LibraryView }) {
 
 function SelectionSection({ library }: { readonly library: LibraryView }) {
   const { api, applyLibrary, stamp } = useSyncService();
-  const { t } = useI18n();
+  const { t, tn, bytes } = useI18n();
   const ids = useId();
   const [mode, setMode] = useState<'all' | 'some'>(library.selection === null ? 'all' : 'some');
   const [selection, setSelection] = useState<LibraryPath[]>(library.selection === null ? [] : normalizeSelection(library.selection as LibraryPath[]));
@@ -92,12 +109,27 @@ function SelectionSection({ library }: { readonly library: LibraryView }) {
   const [saved, setSaved] = useState(false);
   const wanted = mode === 'all' ? null : selection;
   const changed = !sameSelection(wanted, library.selection as LibraryPath[] | null);
+  // What the new selection takes off this computer, while the user is asked about it.
+  const [leaving, setLeaving] = useState<readonly SelectionLeaving[] | null>(null);
+  useLeaveGuard(`selection:${library.libraryId}`, changed ? t('leave.whatSelection') : null);
 
-  const save = async () => {
-    setSaved(false);
+  const apply = async () => {
+    setLeaving(null);
     const sent = stamp();
     setSaved(await run(async () => applyLibrary(await api.setSelection({ libraryId: library.libraryId, selection: wanted }), sent)));
   };
+  const save = async () => {
+    setSaved(false);
+    let preview: readonly SelectionLeaving[] = [];
+    const asked = await run(async () => {
+      preview = (await api.previewSelection({ libraryId: library.libraryId, selection: wanted })).leaving;
+    });
+    if (!asked) return;
+    if (preview.length > 0) setLeaving(preview);
+    else await apply();
+  };
+  const leavingFiles = leaving?.reduce((sum, group) => sum + group.files, 0) ?? 0;
+  const leavingBytes = leaving?.reduce((sum, group) => sum + group.bytes, 0) ?? 0;
 
   return (
     <section className="card section" aria-labelledby={`${ids}-title`}>
@@ -133,6 +165,88 @@ function SelectionSection({ library }: { readonly library: LibraryView }) {
           {t('selection.save')}
         </button>
       </div>
+      <ConfirmDialog
+        open={leaving !== null}
+        title={t('selection.confirmTitle', { files: tn('count.files', leavingFiles), bytes: bytes(leavingBytes) })}
+        confirmLabel={t('selection.confirm')}
+        cancelLabel={t('common.cancel')}
+        danger
+        busy={busy}
+        onConfirm={() => void apply()}
+        onCancel={() => setLeaving(null)}
+      >
+        <p>{t('selection.confirmText')}</p>
+        <ul className="leaving-list" data-testid="selection-leaving">
+          {(leaving ?? []).map((group) => (
+            <li key={group.path}>
+              <span className="mono">{group.path}</span> <span className="muted">{t('selection.leavingGroup', { files: tn('count.files', group.files), bytes: bytes(group.bytes) })}</span>
+            </li>
+          ))}
+        </ul>
+      </ConfirmDialog>
+    </section>
+  );
+}
+
+/** The library's trash on the server: deleted files and folders, each restorable. */
+function TrashSection({ libraryId, onHistory }: { readonly libraryId: string; readonly onHistory: (path: LibraryPath) => void }) {
+  const { api } = useSyncService();
+  const i18n = useI18n();
+  const { t } = i18n;
+  const ids = useId();
+  const [trash, setTrash] = useState<{ readonly items: readonly TrashItemView[]; readonly hasMore: boolean } | null>(null);
+  const [restored, setRestored] = useState<string | null>(null);
+  const { busy, error, run } = useApiAction();
+  const load = () => run(async () => setTrash(await api.listTrash({ libraryId })));
+  const restore = async (item: TrashItemView) => {
+    setRestored(null);
+    const done = await run(async () => {
+      await api.restoreVersion({ libraryId, path: item.path, rev: item.lastLiveRev });
+    });
+    if (done) {
+      setRestored(item.path);
+      await load();
+    }
+  };
+  return (
+    <section className="card section" aria-labelledby={`${ids}-title`} data-testid="trash-section">
+      <h2 id={`${ids}-title`} className="section-title">
+        {t('trash.title')}
+      </h2>
+      <p className="muted">{t('trash.intro')}</p>
+      {error === null ? null : <ErrorNotice error={error} />}
+      {restored === null ? null : <Notice tone="success">{t('trash.restored', { path: restored })}</Notice>}
+      {trash === null ? (
+        <div className="form-actions">
+          <button type="button" className="button" disabled={busy} onClick={() => void load()}>
+            {busy ? t('common.loading') : t('trash.show')}
+          </button>
+        </div>
+      ) : trash.items.length === 0 ? (
+        <p className="muted">{t('trash.empty')}</p>
+      ) : (
+        <ul className="trash-list">
+          {trash.items.map((item) => (
+            <li key={item.path} className="trash-item" data-testid="trash-item" data-path={item.path}>
+              <div className="trash-main">
+                <span className="mono">
+                  {item.path}
+                  {item.kind === 'dir' ? '/' : ''}
+                </span>
+                <span className="muted small"> · {t('trash.deleted', { time: i18n.exactTime(item.deletedAt), user: item.deletedBy, device: item.deletedOn })}</span>
+                {item.kind === 'file' ? <span className="muted small"> · {i18n.bytes(item.size)}</span> : null}
+              </div>
+              <button type="button" className="button button-small button-quiet" aria-label={t('history.openOf', { path: item.path })} onClick={() => onHistory(item.path)}>
+                {t('history.open')}
+              </button>
+              <button type="button" className="button button-small" disabled={busy} aria-label={t('trash.restoreOf', { path: item.path })} onClick={() => void restore(item)}>
+                {t('trash.restore')}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {trash?.hasMore ? <p className="muted small">{t('trash.more')}</p> : null}
     </section>
   );
 }

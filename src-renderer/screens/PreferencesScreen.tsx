@@ -2,18 +2,22 @@
 // and the account this computer is connected with.
 
 import { useEffect, useId, useState } from 'react';
-import type { Preferences, SyncApiError } from '../../shared/api/index.js';
+import type { Preferences, SyncApiError, Theme } from '../../shared/api/index.js';
+import { THEMES } from '../../shared/api/index.js';
 import type { OperationRequest } from '../../shared/api/index.js';
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
 import { LanguageSelect } from '../components/LanguageSelect.js';
 import { ScreenHeading } from '../components/ScreenHeading.js';
+import type { MessageKey } from '../i18n/en.js';
 import { useI18n } from '../i18n/I18nContext.js';
 import { DEFAULT_LIMIT_KB, kilobytesOf, parseLimitKb } from '../state/bandwidth.js';
 import { toApiError } from '../state/errorText.js';
 import { useSyncService } from '../state/SyncServiceContext.js';
 
 type PreferencesUpdate = OperationRequest<'setPreferences'>;
+
+const THEME_KEYS: Readonly<Record<Theme, MessageKey>> = { system: 'theme.system', light: 'theme.light', dark: 'theme.dark' };
 
 export function PreferencesScreen() {
   const { api, state, applyPreferences, stamp } = useSyncService();
@@ -54,6 +58,18 @@ export function PreferencesScreen() {
               {t('preferences.general')}
             </h2>
             <LanguageSelect />
+            <div className="field">
+              <label htmlFor={`${ids}-theme`} className="field-label">
+                {t('preferences.theme')}
+              </label>
+              <select id={`${ids}-theme`} className="select" value={preferences.theme} onChange={(event) => void update({ theme: THEMES.find((theme) => theme === event.target.value) ?? 'system' })}>
+                {THEMES.map((theme) => (
+                  <option key={theme} value={theme}>
+                    {t(THEME_KEYS[theme])}
+                  </option>
+                ))}
+              </select>
+            </div>
             <label className="check">
               <input type="checkbox" checked={preferences.startAtLogin} onChange={(event) => void update({ startAtLogin: event.target.checked })} />
               <span>

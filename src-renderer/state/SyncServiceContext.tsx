@@ -27,6 +27,9 @@ export interface SyncService {
   stamp(): number;
 }
 
+/** How often the status is asked for while the event stream is down. */
+const STATUS_PROBE_MS = 2_000;
+
 const SyncServiceContext = createContext<SyncService | null>(null);
 
 export function SyncServiceProvider({ api, children }: { readonly api: SyncApi; readonly children: ReactNode }) {
@@ -59,6 +62,24 @@ export function SyncServiceProvider({ api, children }: { readonly api: SyncApi; 
     reload();
     return unsubscribe;
   }, [api, reload]);
+
+  // While the event stream is down, ask for the status now and then: a daemon that restarted
+  // with another token answers 'unauthorized' (the page must be reopened from its new link),
+  // which the stream's reconnection attempts alone would never tell.
+  const lost = state.connection === 'lost';
+  useEffect(() => {
+    if (!lost) return undefined;
+    const timer = setInterval(() => {
+      api.getStatus({}).then(
+        () => undefined,
+        (error: unknown) => {
+          const apiError = toApiError(error);
+          if (apiError.code === 'unauthorized') dispatch({ type: 'statusFailed', error: apiError });
+        },
+      );
+    }, STATUS_PROBE_MS);
+    return () => clearInterval(timer);
+  }, [api, lost]);
 
   const loadMoreActivity = useCallback(async () => {
     const before = oldestActivity.current;

@@ -176,7 +176,8 @@ export function progressText(figures: ProgressFigures, i18n: Translator): string
   if (figures.filesTotal > 0) parts.push(i18n.tn('progress.files', figures.filesTotal, { done: figures.filesDone }));
   if (figures.bytesTotal > 0) parts.push(i18n.t('progress.bytes', { done: i18n.bytes(figures.bytesDone), total: i18n.bytes(figures.bytesTotal) }));
   if (figures.bytesPerSecond !== null) parts.push(i18n.rate(figures.bytesPerSecond));
-  if (figures.secondsLeft !== null) parts.push(i18n.t('progress.timeLeft', { duration: i18n.duration(figures.secondsLeft) }));
+  // Under a second is no time to state ("about 0 s left"): the round is finishing.
+  if (figures.secondsLeft !== null) parts.push(figures.secondsLeft < 1 ? i18n.t('progress.almostDone') : i18n.t('progress.timeLeft', { duration: i18n.duration(figures.secondsLeft) }));
   return parts.join(' · ');
 }
 

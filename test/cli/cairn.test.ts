@@ -50,6 +50,7 @@ beforeAll(async () => {
   base = await mkdtemp(path.join(os.tmpdir(), 'cairn-cli-test-'));
   const stores = await openEmbeddedStores(path.join(base, 'server'));
   await addUser(stores.metadata, 'alice', PASSWORD, { cost: { log2N: 10, r: 8, p: 1 } });
+  await addUser(stores.metadata, 'bob', PASSWORD, { cost: { log2N: 10, r: 8, p: 1 } });
   server = await startServer({ stores, host: '127.0.0.1', port: 0 });
 });
 afterAll(async () => {
@@ -58,6 +59,35 @@ afterAll(async () => {
 });
 
 describe('cairn', () => {
+  it('shares a library read-only, lists its members, changes the role, and stops sharing', async () => {
+    const owner = path.join(base, 'share-owner');
+    const member = path.join(base, 'share-member');
+    await ok(owner, ['login', server.url, '--user', 'bob'], `${PASSWORD}\n`);
+    await ok(member, ['login', server.url, '--user', 'alice'], `${PASSWORD}\n`);
+    await ok(owner, ['library', 'create', 'Shared plans']);
+    expect(await ok(member, ['library', 'list'])).toContain('no libraries yet');
+
+    expect(await ok(owner, ['library', 'share', 'Shared plans', 'alice', '--role', 'ro'])).toBe('members of "Shared plans":\n  bob  owner\n  alice  read-only\n');
+    expect(await ok(member, ['library', 'list'])).toMatch(/ {2}Shared plans {2}\(ro of bob\)/);
+    const members = JSON.parse(await ok(member, ['--json', 'library', 'members', 'Shared plans'])) as { members: { user: string; role: string }[] };
+    expect(members.members).toEqual([
+      { user: 'bob', role: 'owner' },
+      { user: 'alice', role: 'ro' },
+    ]);
+    // Only the owner shares; a member cannot.
+    const refused = await cairn(member, ['library', 'share', 'Shared plans', 'alice', '--role', 'rw']);
+    expect(refused.code).toBe(1);
+    expect(await ok(owner, ['library', 'share', 'Shared plans', 'alice', '--role', 'rw'])).toContain('alice  read-write');
+    expect(await ok(member, ['library', 'list'])).toMatch(/\(rw of bob\)/);
+
+    expect(await ok(owner, ['library', 'unshare', 'Shared plans', 'alice'])).toBe('members of "Shared plans":\n  bob  owner\n');
+    expect(await ok(member, ['library', 'list'])).toContain('no libraries yet');
+
+    const usage = await cairn(owner, ['library', 'share', 'Shared plans', 'alice']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('--role rw');
+  });
+
   it('prints usage and exits 2 on unknown commands (as a process)', async () => {
     const run = await cairnProcess(path.join(base, 'nobody'), ['frobnicate']);
     expect(run.code).toBe(2);

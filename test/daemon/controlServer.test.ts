@@ -419,6 +419,57 @@ const roundTrips: RoundTripCase[] = [
     },
   },
   {
+    operation: 'getVersionPreview',
+    name: 'says what a version holds',
+    run: async ({ client, fake }) => {
+      fake.addRemoteFile(PHOTOS, lp('2024/later.jpg'), 2048);
+      expect(await client.getVersionPreview({ libraryId: PHOTOS, path: lp('2024/later.jpg'), rev: 1 })).toEqual({ kind: 'binary', reason: 'not-text' });
+    },
+  },
+  {
+    operation: 'listTrash',
+    name: 'lists the deleted files of a library',
+    run: async ({ client }) => {
+      expect(await client.listTrash({ libraryId: PHOTOS })).toEqual({ items: [], hasMore: false });
+    },
+  },
+  {
+    operation: 'previewSelection',
+    name: 'says what a new selection would take off this computer',
+    run: async ({ client }) => {
+      expect(await client.previewSelection({ libraryId: PHOTOS, selection: null })).toEqual({ leaving: [] });
+    },
+  },
+  {
+    operation: 'getPendingWork',
+    name: 'counts what waits to go up and down',
+    run: async ({ client }) => {
+      const { pending } = await client.getPendingWork({ libraryId: PHOTOS });
+      expect(pending).toMatchObject({ deleteOnServer: 0, download: { files: 0, bytes: 0 }, deleteHere: 0 });
+    },
+  },
+  {
+    operation: 'listMembers',
+    name: 'lists who can use a library',
+    run: async ({ client }) => {
+      expect(await client.listMembers({ libraryId: TEAM })).toEqual({ members: [{ user: 'bob', role: 'owner' }] });
+    },
+  },
+  {
+    operation: 'setMember',
+    name: 'refuses a user the server does not know',
+    run: async ({ client }) => {
+      expect((await rejection(client.setMember({ libraryId: PHOTOS, user: 'nobody', role: 'ro' }))).code).toBe('not-found');
+    },
+  },
+  {
+    operation: 'removeMember',
+    name: 'refuses to remove someone who is not a member',
+    run: async ({ client }) => {
+      expect((await rejection(client.removeMember({ libraryId: PHOTOS, user: 'nobody' }))).code).toBe('not-found');
+    },
+  },
+  {
     operation: 'restoreVersion',
     name: 'says so when there is no earlier version',
     run: async ({ client, fake }) => {
@@ -496,7 +547,7 @@ const roundTrips: RoundTripCase[] = [
     operation: 'getPreferences',
     name: 'answers the defaults',
     run: async ({ client }) => {
-      expect(await client.getPreferences({})).toEqual({ language: 'en', startAtLogin: false, notifications: true, uploadLimit: null, downloadLimit: null });
+      expect(await client.getPreferences({})).toEqual({ language: 'en', startAtLogin: false, notifications: true, uploadLimit: null, downloadLimit: null, theme: 'system' });
     },
   },
   {
@@ -505,7 +556,7 @@ const roundTrips: RoundTripCase[] = [
     run: async ({ client, log }) => {
       const from = log.events.length;
       const preferences = await client.setPreferences({ language: 'zh-CN', uploadLimit: 1024 * 1024 });
-      expect(preferences).toEqual({ language: 'zh-CN', startAtLogin: false, notifications: true, uploadLimit: 1024 * 1024, downloadLimit: null });
+      expect(preferences).toEqual({ language: 'zh-CN', startAtLogin: false, notifications: true, uploadLimit: 1024 * 1024, downloadLimit: null, theme: 'system' });
       expect(await log.until((event) => event.kind === 'preferencesChanged', from)).toEqual({ kind: 'preferencesChanged', preferences });
       expect(await client.setPreferences({ uploadLimit: null })).toEqual({ ...preferences, uploadLimit: null });
     },

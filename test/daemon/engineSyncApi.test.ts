@@ -184,7 +184,7 @@ describe('pause, conflicts, activity, preferences', () => {
     expect(all.map((entry) => entry.activityId)).toEqual([...all.map((entry) => entry.activityId)].sort((a, b) => b - a));
     expect(all.filter((entry) => entry.kind === 'uploaded')).toHaveLength(5);
 
-    expect(await api.getPreferences({})).toEqual({ language: 'en', startAtLogin: false, notifications: true, uploadLimit: null, downloadLimit: null });
+    expect(await api.getPreferences({})).toEqual({ language: 'en', startAtLogin: false, notifications: true, uploadLimit: null, downloadLimit: null, theme: 'system' });
     const changed = await api.setPreferences({ language: 'zh-CN', downloadLimit: 1024 * 1024 });
     expect(changed).toMatchObject({ language: 'zh-CN', downloadLimit: 1024 * 1024, notifications: true });
     await eventually(() => expect(alice.events).toContainEqual({ kind: 'preferencesChanged', preferences: changed }));

@@ -84,6 +84,7 @@ const DEFAULT_PREFERENCES: Preferences = {
   notifications: true,
   uploadLimit: null,
   downloadLimit: null,
+  theme: 'system',
 };
 
 /** The texts of a conflict's versions in the fake; base null: both sides created the path. */
@@ -320,6 +321,31 @@ export class FakeSyncApi implements SyncApi {
     const view = this.view(library);
     this.emit({ kind: 'libraryChanged', library: view });
     return view;
+  }
+
+  async listMembers(request: OperationRequest<'listMembers'>): Promise<OperationResponse<'listMembers'>> {
+    const remote = this.findRemote(request.libraryId);
+    return { members: [{ user: remote.owner, role: 'owner' }] };
+  }
+
+  async setMember(request: OperationRequest<'setMember'>): Promise<OperationResponse<'setMember'>> {
+    this.findRemote(request.libraryId);
+    // The fake server has one user per library: sharing is not modelled.
+    throw new SyncApiError('not-found', `no user ${request.user} on the server`);
+  }
+
+  async removeMember(request: OperationRequest<'removeMember'>): Promise<OperationResponse<'removeMember'>> {
+    this.findRemote(request.libraryId);
+    throw new SyncApiError('not-found', `${request.user} is not a member of this library`);
+  }
+
+  async previewSelection(request: OperationRequest<'previewSelection'>): Promise<OperationResponse<'previewSelection'>> {
+    const library = this.requireSynced(request.libraryId);
+    // The fake groups by file: each deselected file on the server is its own group.
+    const leaving = [...library.localFiles]
+      .filter(([path]) => isSelected(path, library.selection) && !isSelected(path, request.selection) && this.remoteFile(library.libraryId, path) !== undefined)
+      .map(([path, size]) => ({ path, files: 1, bytes: size }));
+    return { leaving };
   }
 
   async getRemoteFolders(request: OperationRequest<'getRemoteFolders'>): Promise<OperationResponse<'getRemoteFolders'>> {
@@ -564,6 +590,25 @@ export class FakeSyncApi implements SyncApi {
     return {
       versions: [{ path: file.path, rev: 1, kind: 'file', deleted: false, size: file.size, contentHash: '', committedAt: 0, userName: 'ann', device: 'other-device', movedFrom: null, movedTo: null }],
     };
+  }
+
+  async getPendingWork(request: OperationRequest<'getPendingWork'>): Promise<OperationResponse<'getPendingWork'>> {
+    const library = this.requireSynced(request.libraryId);
+    // The fake's local files that the fake server lacks wait to go up; nothing is modelled going down.
+    const waiting = [...library.localFiles].filter(([path]) => this.remoteFile(library.libraryId, path) === undefined);
+    return { pending: { upload: { files: waiting.length, bytes: waiting.reduce((sum, [, size]) => sum + size, 0) }, deleteOnServer: 0, download: { files: 0, bytes: 0 }, deleteHere: 0 } };
+  }
+
+  async getVersionPreview(request: OperationRequest<'getVersionPreview'>): Promise<OperationResponse<'getVersionPreview'>> {
+    this.requireSynced(request.libraryId);
+    // The fake keeps no file contents: every version previews as binary.
+    return { kind: 'binary', reason: 'not-text' };
+  }
+
+  async listTrash(request: OperationRequest<'listTrash'>): Promise<OperationResponse<'listTrash'>> {
+    this.requireSynced(request.libraryId);
+    // The fake server keeps no deleted versions.
+    return { items: [], hasMore: false };
   }
 
   async restoreVersion(request: OperationRequest<'restoreVersion'>): Promise<OperationResponse<'restoreVersion'>> {

@@ -252,7 +252,17 @@ describe.skipIf(!CHROMIUM_FOUND)('the conflict dialog in Chromium, between two c
   });
 
   it('keep mine: the diff shows both versions, and laptop’s version wins on both computers', async () => {
-    const dialog = await open('mine.txt');
+    let dialog = await open('mine.txt');
+    // Modified times to the second, and the path's history one click away.
+    expect(await dialog.getByTestId('conflict-versions').locator('time').first().textContent()).toMatch(/\d:\d\d:\d\d/);
+    await dialog.getByTestId('conflict-history').click();
+    const history = page.getByTestId('history-screen');
+    await history.waitFor();
+    expect(await history.getByRole('heading', { level: 1 }).textContent()).toBe(en['history.title'].replace('{path}', 'mine.txt'));
+    await eventually(async () => expect(await history.getByTestId('history-version').count()).toBeGreaterThanOrEqual(2));
+    await history.getByRole('button', { name: en['common.back'] }).click();
+    dialog = page.getByTestId('conflict-dialog');
+    await dialog.getByTestId('conflict-versions').waitFor();
     expect(await dialog.getByTestId('mine-device').textContent()).toBe('laptop');
     expect(await dialog.getByTestId('theirs-device').textContent()).toBe('desktop');
     const diff = dialog.getByTestId('conflict-diff');

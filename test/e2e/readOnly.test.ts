@@ -83,7 +83,7 @@ describe.skipIf(!CHROMIUM_FOUND)('a read-only library in Chromium', () => {
     const problem = page.getByTestId('problem').filter({ hasText: 'plan.txt' });
     await problem.waitFor();
     expect(await problem.textContent()).toContain(en['problemKind.readOnly']);
-    expect(await problem.textContent()).toContain('changed here, but this library is read-only: not uploaded');
+    expect(await problem.textContent()).toContain(en['problemMessage.readOnly'].replace('{path}', '').trim());
     await screenshot(page, 'readonly-02-problems');
 
     // alice's later changes keep arriving.

@@ -273,6 +273,10 @@ describe.skipIf(!CHROMIUM_FOUND)('the UI in Chromium against a real daemon and s
     expect(await tree.locator('input[data-path="Work"]').getAttribute('data-state')).toBe('unchecked');
     await screenshot(page, '09-library-settings');
     await page.getByRole('button', { name: en['selection.save'] }).click();
+    // Work/Old leaves this computer: asked first, with what leaves.
+    const confirm = page.getByRole('dialog');
+    await confirm.getByTestId('selection-leaving').getByText('Work/Old').waitFor();
+    await confirm.getByRole('button', { name: en['selection.confirm'] }).click();
     await page.getByText(en['selection.saved']).waitFor();
 
     await eventually(async () => {

@@ -11,7 +11,7 @@ import type { EngineHealth } from '../../src-main/electron/engineClient.js';
 import type { TrayView } from '../../src-main/electron/trayModel.js';
 import { STATES, T0, library, status } from './statusFixtures.js';
 
-const PREFERENCES: Preferences = { language: 'en', startAtLogin: false, notifications: true, uploadLimit: null, downloadLimit: null };
+const PREFERENCES: Preferences = { language: 'en', startAtLogin: false, notifications: true, uploadLimit: null, downloadLimit: null, theme: 'system' };
 
 function setUp(options: { preferences?: Preferences; health?: EngineHealth; failStartAtLogin?: boolean } = {}) {
   const listeners = new Set<(event: SyncEvent) => void>();

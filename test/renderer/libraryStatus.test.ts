@@ -83,6 +83,8 @@ describe('progressFigures', () => {
     { language: 'en', input: progress, expected: '3 of 10 files · 512 B of 2 KB · 1 KB/s · about 2 s left' },
     { language: 'zh-CN', input: progress, expected: '3 / 10 个文件 · 512 B / 2 KB · 1 KB/s · 约剩 2秒' },
     { language: 'en', input: { ...progress, bytesTotal: 0, bytesDone: 0, bytesPerSecond: null, secondsLeft: null }, expected: '3 of 10 files' },
+    { language: 'en', input: { ...progress, secondsLeft: 0.4 }, expected: '3 of 10 files · 512 B of 2 KB · 1 KB/s · almost done' },
+    { language: 'zh-CN', input: { ...progress, secondsLeft: 0 }, expected: '3 / 10 个文件 · 512 B / 2 KB · 1 KB/s · 即将完成' },
     { language: 'en', input: { filesDone: 0, filesTotal: 1, bytesDone: 0, bytesTotal: 0, bytesPerSecond: null, secondsLeft: null }, expected: '0 of 1 file' },
   ] as const)('reads "$expected"', ({ language, input, expected }) => {
     expect(progressText(progressFigures(input), createTranslator(language))).toBe(expected);

@@ -38,7 +38,7 @@ function uploaded(activityId: number): ActivityEntry {
   return { kind: 'uploaded', activityId, at: activityId, libraryId: A, libraryName: A, path: `f${activityId}` as LibraryPath, size: 1 };
 }
 
-const preferences: Preferences = { language: 'en', startAtLogin: false, notifications: true, uploadLimit: null, downloadLimit: null };
+const preferences: Preferences = { language: 'en', startAtLogin: false, notifications: true, uploadLimit: null, downloadLimit: null, theme: 'system' };
 
 function run(...actions: SyncAction[]): SyncViewState {
   return actions.reduce(syncReducer, initialSyncState);
