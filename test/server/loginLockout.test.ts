@@ -51,8 +51,13 @@ describe('a burst of parallel guesses (item 6)', () => {
     const target = await serverWith();
     const statuses = await Promise.all([login(target, 'alice', 'wrong 1'), login(target, 'alice', TEST_PASSWORD), login(target, 'alice', 'wrong 2')]);
     expect(statuses.sort()).toEqual([200, 401, 401]);
-    // The success cleared this address's failures for alice: five more are free again.
-    for (let attempt = 0; attempt < 5; attempt++) expect(await login(target, 'alice', `again ${attempt}`)).toBe(401);
+    // The success cleared this address's failures for alice: five more are free again, or
+    // four when the second wrong guess was counted after the success (the three run at once).
+    // Without the clearing only three would be left.
+    let free = 0;
+    while (free < 10 && (await login(target, 'alice', `again ${free}`)) === 401) free++;
+    expect(free).toBeGreaterThanOrEqual(4);
+    expect(free).toBeLessThanOrEqual(5);
     expect(await login(target, 'alice', TEST_PASSWORD)).toBe(429);
   });
 });
