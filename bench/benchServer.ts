@@ -1,16 +1,19 @@
-// The server side of the sync benchmark: a real cairn-server (embedded SQLite + chunk folder)
-// on 127.0.0.1, one user, and counters of the bytes on its connections and of the time spent
+// The server side of the sync benchmark: a real cairn-server (the embedded SQLite + chunk folder,
+// or the scale-out PostgreSQL + S3 backend) on 127.0.0.1, one user, and counters of the bytes on its connections and of the time spent
 // in its chunk store. It runs either in the calling
 // process (the smoke test) or in a child process of its own (the benchmark), so that the
 // server's work does not share one event loop with the clients it serves, as in a real setup.
 //
 //   child:  node --import tsx bench/benchServer.ts DATA_DIR   (started by startBenchServerProcess)
+//           node --import tsx bench/benchServer.ts --metadata URL --chunks URL
 
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { openEmbeddedStores, startServer } from '../src-server/server.js';
+import { openScaleOutStores, scaleOutTarget } from '../src-server/storage/scaleOutStores.js';
+import { closeStores } from '../src-server/storage/stores.js';
 import type { RunningServer } from '../src-server/server.js';
 import type { ChunkStore } from '../src-server/storage/chunkStore.js';
 import { addUser } from '../src-server/users.js';
@@ -61,22 +64,34 @@ type ChildMessage =
 
 const USER = 'bench';
 
+/** Where the server keeps its data: an embedded data folder, or the scale-out backend's flags. */
+export type BenchBackend = { readonly dataDir: string } | { readonly metadata: string; readonly chunks: string };
+
+function backendArgs(backend: BenchBackend): string[] {
+  return 'dataDir' in backend ? [backend.dataDir] : ['--metadata', backend.metadata, '--chunks', backend.chunks];
+}
+
+function parseBackendArgs(args: readonly string[]): BenchBackend {
+  if (args.length === 1) return { dataDir: args[0]! };
+  if (args.length === 4 && args[0] === '--metadata' && args[2] === '--chunks') return { metadata: args[1]!, chunks: args[3]! };
+  throw new Error('usage: node --import tsx bench/benchServer.ts DATA_DIR | --metadata URL --chunks URL (started by bench/run.ts)');
+}
+
 /**
  * Starts the server and its user in this process. The byte counts cover every server socket
  * of the process, so run one benchmark server per process.
  */
-export async function startBenchServer(dataDir: string): Promise<BenchServer> {
-  const embedded = await openEmbeddedStores(dataDir);
-  const timed = timeChunkStore(embedded.chunks);
-  const stores = { metadata: embedded.metadata, chunks: timed.store };
+export async function startBenchServer(backend: BenchBackend): Promise<BenchServer> {
+  const opened = 'dataDir' in backend ? await openEmbeddedStores(backend.dataDir) : await openScaleOutStores(scaleOutTarget(backend.metadata, backend.chunks)!, { listen: true });
+  const timed = timeChunkStore(opened.chunks);
+  const stores = { ...opened, chunks: timed.store };
   const password = randomBytes(18).toString('base64url');
   // The user is created before the server starts, so no admin request is needed; the default
   // scrypt cost applies (each client logs in once, outside any timed step).
   try {
     await addUser(stores.metadata, USER, password);
   } catch (error) {
-    await stores.metadata.close();
-    await stores.chunks.close();
+    await closeStores(stores);
     throw error;
   }
   const sockets = countServerSockets();
@@ -100,8 +115,8 @@ export async function startBenchServer(dataDir: string): Promise<BenchServer> {
 }
 
 /** Starts the same in a child process and talks to it over the IPC channel. */
-export async function startBenchServerProcess(dataDir: string, options: { readonly execArgv?: readonly string[] } = {}): Promise<BenchServer> {
-  const child = fork(fileURLToPath(import.meta.url), [dataDir], {
+export async function startBenchServerProcess(backend: BenchBackend, options: { readonly execArgv?: readonly string[] } = {}): Promise<BenchServer> {
+  const child = fork(fileURLToPath(import.meta.url), backendArgs(backend), {
     execArgv: ['--import', 'tsx', ...(options.execArgv ?? [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -192,6 +207,10 @@ function timeChunkStore(store: ChunkStore): { readonly store: ChunkStore; readon
         times.getMs += performance.now() - start;
       }
     },
+    ...(store.prefetch === undefined ? {} : { prefetch: (ownerId: string, ids: readonly string[]) => store.prefetch!(ownerId, ids) }),
+    quarantine: (ownerId, id, reason) => store.quarantine(ownerId, id, reason),
+    packs: () => store.packs(),
+    readPack: (pack) => store.readPack(pack),
     close: () => store.close(),
   };
   return { store: timedStore, times };
@@ -201,13 +220,13 @@ function unhandledMessage(message: never): never {
   throw new Error(`unexpected message from the benchmark server: ${JSON.stringify(message)}`);
 }
 
-async function runChild(dataDir: string): Promise<void> {
+async function runChild(backend: BenchBackend): Promise<void> {
   const reply = (message: ChildMessage): void => {
     process.send?.(message);
   };
   let server: BenchServer;
   try {
-    server = await startBenchServer(dataDir);
+    server = await startBenchServer(backend);
   } catch (error) {
     reply({ type: 'failed', message: (error as Error).message });
     process.exitCode = 1;
@@ -236,7 +255,5 @@ async function runChild(dataDir: string): Promise<void> {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href && process.send !== undefined) {
-  const dataDir = process.argv[2];
-  if (dataDir === undefined) throw new Error('usage: node --import tsx bench/benchServer.ts DATA_DIR (started by bench/run.ts)');
-  await runChild(dataDir);
+  await runChild(parseBackendArgs(process.argv.slice(2)));
 }

@@ -5,6 +5,10 @@
 //   npm run bench -- --quick      64 MiB file, 1,000 files, smaller chunking runs
 //   npm run bench -- --json       the figures as JSON on stdout (progress goes to stderr)
 //   npm run bench -- --help       every option
+//   npm run bench -- --metadata postgres://... --chunks s3://...
+//                                 also the scale-out backend (PostgreSQL + S3, a fresh schema and
+//                                 bucket in each): the first syncs beside the embedded backend's,
+//                                 and commit throughput with 1, 2 and 4 server instances
 //
 // A trip from client A to client B is two hops (A to the server, the server to B), so the
 // targets, which peers meet in one hop, are compared with the sum of both ("end to end").
@@ -15,9 +19,12 @@ import { runChunkingBench } from './chunking.js';
 import type { ChunkingBenchFigures } from './chunking.js';
 import { runDaemonMemoryBench, runLatencyBench } from './latency.js';
 import type { DaemonMemoryFigures, LatencyFigures } from './latency.js';
+import { runCommitBench } from './commitBench.js';
+import type { CommitBenchFigures } from './commitBench.js';
+import { backendFlags, destroyScaleOutTarget, freshScaleOutTarget } from './scaleOutBackend.js';
 import { runSyncBench } from './syncBench.js';
 
-const BENCH_PARTS = ['chunking', 'large', 'many', 'latency', 'memory'] as const;
+const BENCH_PARTS = ['chunking', 'large', 'many', 'latency', 'memory', 'commits'] as const;
 type BenchPart = (typeof BENCH_PARTS)[number];
 import type { StepFigures, SyncBenchFigures, SyncBenchOptions, UpDown } from './syncBench.js';
 
@@ -35,7 +42,12 @@ const USAGE = `usage: npm run bench -- [options]
   --chunking-mib N      size of the fastcdc chunking file (default 512)
   --rabin-mib N         size of the rabin chunking file (default 64)
   --repeat N            runs per chunking figure (default 3)
-  --skip LIST           comma-separated parts to leave out: chunking, large, many, latency, memory
+  --skip LIST           comma-separated parts to leave out: chunking, large, many, latency, memory, commits
+  --metadata URL        also bench the scale-out backend on this PostgreSQL (postgres://USER@HOST:PORT/DB;
+  --chunks URL          password: PGPASSWORD) and S3 store ('s3://BUCKET?endpoint=...&region=...&forcePathStyle=true';
+                        keys: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY): first syncs beside the embedded
+                        backend, commits with 1, 2 and 4 instances; each run in its own schema and bucket
+  --commit-seconds N    seconds per commit-throughput run (default 10; 5 with --quick)
   --server-in-process   run the server in this process (default: a child process)
   --server-cpu-prof DIR write a CPU profile of the server process into DIR
   --daemon-js FILE      measure the daemon's memory on a compiled CLI (dist/src-main/cli/main.js,
@@ -54,6 +66,8 @@ interface RunOptions {
   readonly serverInProcess: boolean;
   readonly serverCpuProfileFolder: string | undefined;
   readonly daemonJs: string | undefined;
+  readonly scaleOut: { readonly postgres: string; readonly s3: string } | undefined;
+  readonly commitSeconds: number;
 }
 
 /** A mistake on the command line: shown with a pointer to --help, without a stack. */
@@ -86,6 +100,9 @@ function parseOptions(argv: readonly string[]): RunOptions | 'help' {
       'server-in-process': { type: 'boolean', default: false },
       'server-cpu-prof': { type: 'string' },
       'daemon-js': { type: 'string' },
+      metadata: { type: 'string' },
+      chunks: { type: 'string' },
+      'commit-seconds': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -97,6 +114,7 @@ function parseOptions(argv: readonly string[]): RunOptions | 'help' {
     if (!(BENCH_PARTS as readonly string[]).includes(part)) throw new UsageError(`--skip takes ${BENCH_PARTS.join(', ')}, not ${JSON.stringify(part)}`);
     skip.add(part as BenchPart);
   }
+  if ((values.metadata === undefined) !== (values.chunks === undefined)) throw new UsageError('the scale-out backend needs both --metadata and --chunks');
   const files = positive('--files', values.files, sizes.files);
   if (!Number.isInteger(files) || files % 100 !== 0) throw new UsageError(`--files takes a multiple of 100 (10 groups of 10 folders), not ${files}`);
   return {
@@ -110,6 +128,8 @@ function parseOptions(argv: readonly string[]): RunOptions | 'help' {
     serverInProcess: values['server-in-process'],
     serverCpuProfileFolder: values['server-cpu-prof'],
     daemonJs: values['daemon-js'],
+    scaleOut: values.metadata === undefined || values.chunks === undefined ? undefined : { postgres: values.metadata, s3: values.chunks },
+    commitSeconds: positive('--commit-seconds', values['commit-seconds'], values.quick ? 5 : 10),
   };
 }
 
@@ -298,6 +318,46 @@ function printTables(options: RunOptions, chunking: ChunkingBenchFigures | undef
   }
 }
 
+function printScaleOut(sync: SyncBenchFigures, scaleOut: SyncBenchFigures | undefined, commits: readonly CommitBenchFigures[]): void {
+  const out = (text: string): void => void process.stdout.write(`${text}\n`);
+  if (scaleOut !== undefined) {
+    const rows: string[][] = [];
+    const pair = (name: string, embedded: UpDown | undefined, scaled: UpDown | undefined): void => {
+      if (embedded === undefined || scaled === undefined) return;
+      const cell = (figures: UpDown): string => `${endToEndSeconds(figures).toFixed(2)} s (A ${figures.up.seconds.toFixed(2)} + B ${figures.down.seconds.toFixed(2)})`;
+      rows.push([name, cell(embedded), cell(scaled)]);
+    };
+    pair(`one ${mib(sync.largeFile?.fileBytes ?? 0)} file, first sync`, sync.largeFile?.firstSync, scaleOut.largeFile?.firstSync);
+    pair(`${sync.manyFiles?.files ?? 0} small files, first sync`, sync.manyFiles?.firstSync, scaleOut.manyFiles?.firstSync);
+    pair('10 bytes inserted into the large file', sync.largeFile?.insert, scaleOut.largeFile?.insert);
+    pair('rename of a folder', sync.manyFiles?.rename, scaleOut.manyFiles?.rename);
+    out('');
+    out('The same syncs (end to end) on both backends: one server process each');
+    out(table(['work', 'embedded (SQLite + pack files)', 'scale-out (PostgreSQL + S3)'], rows));
+  }
+  if (commits.length > 0) {
+    out('');
+    out(`Commit throughput: ${commits[0]!.writers} writers, one new 1-chunk file per commit, requests spread over the instances in turn`);
+    out(
+      table(
+        ['backend', 'instances', 'libraries', 'commits/s', 'p50 ms', 'p99 ms', 'max ms', 'commits', 'failed', 'fsck problems'],
+        commits.map((run) => [
+          run.backend,
+          String(run.instances),
+          run.sharedLibrary ? 'one shared' : 'one per writer',
+          String(run.commitsPerSecond),
+          String(run.p50Ms),
+          String(run.p99Ms),
+          String(run.maxMs),
+          String(run.commits),
+          String(run.failures),
+          String(run.problems),
+        ]),
+      ),
+    );
+  }
+}
+
 // ---- main -----------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -325,6 +385,25 @@ async function main(): Promise<void> {
     log,
   };
   const sync = options.skip.has('large') && options.skip.has('many') ? {} : await runSyncBench(syncOptions);
+  let scaleOutSync: SyncBenchFigures | undefined;
+  if (options.scaleOut !== undefined && !(options.skip.has('large') && options.skip.has('many'))) {
+    const target = freshScaleOutTarget(options.scaleOut.postgres, options.scaleOut.s3, 'cairn_bench');
+    const [, metadata, , chunks] = backendFlags(target);
+    log('the same syncs on the scale-out backend (PostgreSQL + S3)');
+    try {
+      scaleOutSync = await runSyncBench({ ...syncOptions, scaleOut: { metadata: metadata!, chunks: chunks! } });
+    } finally {
+      await destroyScaleOutTarget(target);
+    }
+  }
+  const commits: CommitBenchFigures[] = [];
+  if (!options.skip.has('commits')) {
+    for (const sharedLibrary of [false, true]) {
+      const common = { writers: 8, sharedLibrary, seconds: options.commitSeconds, log };
+      commits.push(await runCommitBench({ ...common, instances: 1 }));
+      if (options.scaleOut !== undefined) for (const instances of [1, 2, 4]) commits.push(await runCommitBench({ ...common, instances, scaleOut: options.scaleOut }));
+    }
+  }
   // Live sync: a saved file reaching the other daemon, and a daemon's memory watching many files.
   const quick = options.files < 10_000;
   let latency: LatencyFigures | undefined;
@@ -342,10 +421,24 @@ async function main(): Promise<void> {
 
   if (options.json) {
     process.stdout.write(
-      `${JSON.stringify({ options: { ...options, skip: [...options.skip] }, chunking: chunking ?? null, sync, latency: latency ?? null, memory: memory ?? null, targets: targetRows(options, chunking, sync) }, null, 2)}\n`,
+      `${JSON.stringify(
+        {
+          options: { ...options, skip: [...options.skip] },
+          chunking: chunking ?? null,
+          sync,
+          scaleOutSync: scaleOutSync ?? null,
+          commits,
+          latency: latency ?? null,
+          memory: memory ?? null,
+          targets: targetRows(options, chunking, sync),
+        },
+        null,
+        2,
+      )}\n`,
     );
   } else {
     printTables(options, chunking, sync);
+    printScaleOut(sync, scaleOutSync, commits);
     if (latency !== undefined) process.stdout.write(`\nlive sync: a saved file complete on the other daemon: ${JSON.stringify(latency)} (target: median under 1 s; Syncthing waits 10 s by default)\n`);
     if (memory !== undefined) process.stdout.write(`daemon memory while watching: ${JSON.stringify(memory)} (target: under 200 MB for 100,000 files)\n`);
   }

@@ -35,6 +35,8 @@ export interface SyncBenchOptions {
   /** Which groups of steps to run; all by default. */
   readonly largeFile?: boolean;
   readonly manyFiles?: boolean;
+  /** The scale-out backend's flags (a fresh schema and bucket); the embedded backend by default. */
+  readonly scaleOut?: { readonly metadata: string; readonly chunks: string };
   /** Runs the server in this process instead of a child process (the smoke test does). */
   readonly serverInProcess?: boolean;
   /** Extra node flags for the server process, e.g. ['--cpu-prof', '--cpu-prof-dir=DIR']. */
@@ -117,11 +119,12 @@ export async function runSyncBench(options: SyncBenchOptions = {}): Promise<Sync
   const clients: BenchClient[] = [];
   let server: BenchServer | undefined;
   try {
+    const backend = options.scaleOut ?? { dataDir: serverData };
     server = options.serverInProcess
-      ? await startBenchServer(serverData)
-      : await startBenchServerProcess(serverData, options.serverExecArgv === undefined ? {} : { execArgv: options.serverExecArgv });
+      ? await startBenchServer(backend)
+      : await startBenchServerProcess(backend, options.serverExecArgv === undefined ? {} : { execArgv: options.serverExecArgv });
     const running = server;
-    log(`server on ${running.url}, data in ${serverData}`);
+    log(`server on ${running.url}, data in ${'dataDir' in backend ? backend.dataDir : `${backend.metadata} and ${backend.chunks}`}`);
 
     const a = await openClient(base, 'a', running);
     clients.push(a);

@@ -67,6 +67,16 @@ export const LAYERS = [
     why: 'the renderer runs in a browser and reaches the engine only through the typed API in shared/',
   },
   {
+    folder: 'src-server/storage/postgres/',
+    may: ['shared/', 'src-server/', NODE, 'pg', 'zod'],
+    why: 'the scale-out metadata store is the server\'s one owner of pg (PostgreSQL)',
+  },
+  {
+    folder: 'src-server/storage/s3/',
+    may: ['shared/', 'src-server/', NODE, 'undici', 'aws4fetch'],
+    why: 'the S3 client and chunk store are the server\'s one owner of undici and aws4fetch',
+  },
+  {
     folder: 'src-server/',
     may: ['shared/', 'src-server/', NODE, 'better-sqlite3', 'zod'],
     why: 'the server never imports client code; both sides speak the protocol in shared/',

@@ -11,9 +11,16 @@ import { hashToken } from './router.js';
 import type { Handler } from './router.js';
 
 export const authHandlers: {
-  readonly [Name in 'health' | 'login' | 'logout' | 'me' | 'listTokens' | 'revokeToken']: Handler<Routes[Name]>;
+  readonly [Name in 'health' | 'live' | 'login' | 'logout' | 'me' | 'listTokens' | 'revokeToken']: Handler<Routes[Name]>;
 } = {
   async health({ services }) {
+    const problems = await services.readiness();
+    // A load balancer stops sending requests here; clients retry later (or reach another instance).
+    if (problems.length > 0) throw new ApiError('unavailable', `not ready: ${problems.join('; ')}`);
+    return { status: 'ok', protocolVersion: PROTOCOL_VERSION, serverVersion: services.serverVersion };
+  },
+
+  async live({ services }) {
     return { status: 'ok', protocolVersion: PROTOCOL_VERSION, serverVersion: services.serverVersion };
   },
 

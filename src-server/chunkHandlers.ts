@@ -9,8 +9,10 @@ import { chunkIdOf } from '../shared/node/contentHash.js';
 import { FRAMES_CONTENT_TYPE, encodeFrameHeader } from '../shared/protocol/index.js';
 import type { Frame, Routes } from '../shared/protocol/index.js';
 import { ApiError } from './apiError.js';
+import { recordDamagedChunk } from './chunkDamage.js';
 import { CoalescedWriter, startStream } from './httpIo.js';
 import type { Handler, ServerServices } from './router.js';
+import { DamagedChunkError } from './storage/chunkStore.js';
 import type { LibraryAccess } from './storage/metadataStore.js';
 
 function checkChunkId(raw: string): ChunkId {
@@ -36,12 +38,24 @@ async function storeChunks(services: ServerServices, library: LibraryAccess, fra
   return chunks.length;
 }
 
-/** Reads a chunk the library holds, verifying its bytes; damage is an internal error. */
+/**
+ * Reads a chunk the library holds, verifying its bytes. A chunk that is absent, unreadable or
+ * wrong is recorded as damaged (see chunkDamage.ts) and answered as missing, so the client can
+ * upload it again if it has it.
+ */
 async function readChunk(services: ServerServices, library: LibraryAccess, id: ChunkId): Promise<Uint8Array> {
-  const bytes = await services.chunkStore.get(library.ownerId, id);
-  if (bytes === null) throw new Error(`chunk ${id} of library ${library.id} is linked but absent from the chunk store`);
-  if (chunkIdOf(bytes) !== id) throw new Error(`chunk ${id} of library ${library.id} is damaged in the chunk store`);
-  return bytes;
+  let damage: string;
+  try {
+    const bytes = await services.chunkStore.get(library.ownerId, id);
+    if (bytes !== null && chunkIdOf(bytes) === id) return bytes;
+    damage = bytes === null ? 'linked but absent from the chunk store' : 'the stored bytes do not hash to the id';
+  } catch (error) {
+    if (!(error instanceof DamagedChunkError)) throw error;
+    damage = error.message;
+  }
+  console.error(`cairn-server: chunk ${id} of library ${library.id} is damaged (${damage}); it now counts as missing until uploaded again`);
+  await recordDamagedChunk(services.store, services.chunkStore, library.ownerId, id, damage);
+  throw new ApiError('not-found', `chunk ${id} is damaged on the server and counts as missing until a client uploads it again`, { missing: [id] });
 }
 
 /** Downloads hold at most about this many chunk bytes read ahead of the response. */
@@ -131,6 +145,7 @@ export const chunkHandlers: { readonly [Name in ChunkHandlerName]: Handler<Route
   async downloadChunks({ services, library, body, response }) {
     const ids = [...new Set(body.ids)];
     await requirePresent(services, library, ids);
+    services.chunkStore.prefetch?.(library.ownerId, ids);
     const reads = new ReadAhead(ids, readAheadFor(library), (id) => readChunk(services, library, id));
     // Wait for the first chunk before answering, so a damaged store still gets a clean error
     // when it can; later damage ends the stream early, which the client detects.

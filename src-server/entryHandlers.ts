@@ -3,7 +3,7 @@
 
 import type { ChunkRef } from '../shared/model.js';
 import { contentHashOf } from '../shared/node/contentHash.js';
-import { CHUNK_EDIT_LIMITS } from '../shared/protocol/index.js';
+import { CHUNK_EDIT_LIMITS, PROTOCOL_LIMITS } from '../shared/protocol/index.js';
 import type { Change, ChangeResult, ChunkEdit, CommitChange, CommitResponse, Entry, Routes } from '../shared/protocol/index.js';
 import { ApiError } from './apiError.js';
 import { ImpliedFoldersLimitError } from './commitRules.js';
@@ -189,7 +189,14 @@ export const entryHandlers: { readonly [Name in EntryHandlerName]: Handler<Route
   async changes({ services, library, query }) {
     const page = await services.store.versions.changes(library.id, query.after, query.limit);
     const last = page.items.at(-1);
-    return { entries: page.items.map(feedEntry), cursor: last === undefined ? query.after : last.rev, headSeq: page.headSeq, hasMore: page.hasMore };
+    const damaged = page.hasMore ? [] : await services.store.chunks.damaged(library.id, PROTOCOL_LIMITS.maxIdsPerRequest);
+    return {
+      entries: page.items.map(feedEntry),
+      cursor: last === undefined ? query.after : last.rev,
+      headSeq: page.headSeq,
+      hasMore: page.hasMore,
+      ...(damaged.length === 0 ? {} : { damagedChunks: damaged }),
+    };
   },
 
   async waitForChanges({ services, library, query, response }) {

@@ -1,38 +1,71 @@
 // The cairn-server command line:
 //
-//   cairn-server [serve] [--data DIR] [--listen HOST:PORT] [--trust-proxy ADDRESSES] [--max-connections N]
-//   cairn-server user add NAME [--admin] [--data DIR]     (password: one line on standard input)
-//   cairn-server user passwd NAME [--data DIR]            (password: one line on standard input)
-//   cairn-server user list [--data DIR]
-//   cairn-server user remove NAME [--data DIR]
-//   cairn-server user admin NAME on|off [--data DIR]
+//   cairn-server [serve] [BACKEND] [--listen HOST:PORT] [--gc-hours N] [--trust-proxy ADDRESSES] [--max-connections N]
+//   cairn-server user add NAME [--admin] [BACKEND]     (password: one line on standard input)
+//   cairn-server user passwd NAME [BACKEND]            (password: one line on standard input)
+//   cairn-server user list [BACKEND]
+//   cairn-server user remove NAME [BACKEND]
+//   cairn-server user admin NAME on|off [BACKEND]
+//   cairn-server fsck [--repair] [BACKEND]
+//   cairn-server gc [BACKEND]
+//   cairn-server migrate --from DIR SCALE-OUT-BACKEND
+//
+// BACKEND is --data DIR (the embedded SQLite + folder backend, the default) or
+// --metadata postgres://... --chunks s3://... (the scale-out backend; see storage/scaleOutStores.ts).
 //
 // main() returns the exit code: 0 success, 1 failure, 2 wrong usage.
 
-import { realpathSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { defaultDataDir } from './dataDir.js';
 import { dataFolderWarning } from './ownerOnlyFiles.js';
-import { openEmbeddedStores, startServer } from './server.js';
+import { jsonLogger } from './log.js';
+import { fsck } from './maintenance/fsck.js';
+import { scheduleGarbageCollection } from './maintenance/gcSchedule.js';
+import { MigrationRefusedError, migrateEmbedded } from './maintenance/migrate.js';
+import { DEFAULT_GC_OPTIONS, GarbageCollectionBusyError } from './storage/scaleOutGarbageCollector.js';
+import { dataPaths, openEmbeddedStores, startServer } from './server.js';
 import { NameTakenError } from './storage/metadataStore.js';
+import { PostgresMetadataStore } from './storage/postgres/postgresMetadataStore.js';
+import { S3ChunkStore } from './storage/s3/s3ChunkStore.js';
+import { openScaleOutStores, scaleOutTarget } from './storage/scaleOutStores.js';
+import { SqliteMetadataStore } from './storage/sqliteMetadataStore.js';
+import { closeStores } from './storage/stores.js';
+import type { Stores } from './storage/stores.js';
 import { AdminError, addUser, removeUser, resetPassword, setAdmin } from './users.js';
 
 const USAGE = `usage:
-  cairn-server [serve] [--data DIR] [--listen HOST:PORT] [--trust-proxy ADDRESSES] [--max-connections N]
-  cairn-server user add NAME [--admin] [--data DIR]   reads the password from standard input
-  cairn-server user passwd NAME [--data DIR]          reads the new password from standard input; signs out all devices
-  cairn-server user list [--data DIR]
-  cairn-server user remove NAME [--data DIR]          signs the user out and trashes their libraries (nothing is deleted)
-  cairn-server user admin NAME on|off [--data DIR]
+  cairn-server [serve] [BACKEND] [--listen HOST:PORT] [--gc-hours N] [--trust-proxy ADDRESSES] [--max-connections N]
+  cairn-server user add NAME [--admin] [BACKEND]   reads the password from standard input
+  cairn-server user passwd NAME [BACKEND]          reads the new password from standard input; signs out all devices
+  cairn-server user list [BACKEND]
+  cairn-server user remove NAME [BACKEND]          signs the user out and trashes their libraries (nothing is deleted)
+  cairn-server user admin NAME on|off [BACKEND]
+  cairn-server fsck [--repair] [BACKEND]           checks every stored chunk and every library; exits 1 if
+                                                   anything is wrong. --repair marks damaged chunks missing,
+                                                   so the next client that has them uploads them again
+  cairn-server gc [BACKEND]                        reclaims uploads never committed, dead pack bytes and
+                                                   unfinished uploads (scale-out backend; run it daily)
+  cairn-server migrate --from DIR --metadata URL --chunks URL
+                                                   copies a stopped embedded server's data folder into an
+                                                   empty scale-out backend, hashing every chunk, then reads
+                                                   it all back; run it again to resume if interrupted
 
+  BACKEND, the embedded default:
   --data DIR           data folder (default: $CAIRN_SERVER_DATA or the user data folder)
+  BACKEND, scale-out (any number of instances on one database and one bucket):
+  --metadata URL       postgres://USER@HOST:PORT/DATABASE (password: PGPASSWORD, PGPASSWORD_FILE or ~/.pgpass)
+  --chunks URL         's3://BUCKET?endpoint=http://HOST:PORT&region=REGION&forcePathStyle=true'
+                       (keys: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or their _FILE variants)
   --listen HOST:PORT   address to serve on (default 127.0.0.1:8080; port 0 picks a free port)
   --trust-proxy ADDRESSES
                        IP addresses (comma-separated) of reverse proxies whose X-Forwarded-For
                        names the client; set it behind a proxy, or failed logins of one client
                        lock out everyone behind it
-  --max-connections N  most connections open at once (default 1024)`;
+  --max-connections N  most connections open at once (default 1024)
+  --gc-hours N         scale-out backend: collect garbage every N hours (default 24; 0: never,
+                       run cairn-server gc instead); one instance at a time collects`;
 
 class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -85,14 +118,41 @@ async function readPasswordLine(io: CommandIo, prompt: string): Promise<string> 
   }
 }
 
-/** The serve command's options beyond the data folder. */
+interface BackendChoice {
+  readonly dataDir: string;
+  readonly metadata: string | undefined;
+  readonly chunks: string | undefined;
+}
+
+/** Opens the backend the flags name; a server also listens for other instances' announcements. */
+async function openBackend(choice: BackendChoice, listen: boolean): Promise<Stores> {
+  let target;
+  try {
+    target = scaleOutTarget(choice.metadata, choice.chunks);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (target === null) return openEmbeddedStores(choice.dataDir);
+  const log = jsonLogger();
+  return openScaleOutStores(target, { listen, log: (message, fields) => log('warn', message, fields) });
+}
+
+/** Parses --gc-hours: a number of hours from 0 (never) up to a year. */
+export function parseGcHours(value: string): number {
+  const hours = Number(value);
+  if (value.trim() === '' || !Number.isFinite(hours) || hours < 0 || hours > 24 * 366) throw new UsageError(`--gc-hours wants a number of hours (0 for never), not ${JSON.stringify(value)}`);
+  return hours;
+}
+
+/** The serve command's options beyond the backend. */
 interface ServeFlags {
   readonly listen: string;
+  readonly gcHours: number;
   readonly trustProxy: string | undefined;
   readonly maxConnections: string | undefined;
 }
 
-async function serve(io: CommandIo, dataDir: string, flags: ServeFlags): Promise<number> {
+async function serve(io: CommandIo, choice: BackendChoice, flags: ServeFlags): Promise<number> {
   const { host, port } = parseListen(flags.listen);
   const trustedProxies = flags.trustProxy === undefined ? [] : flags.trustProxy.split(',').map((address) => address.trim()).filter((address) => address !== '');
   let maxConnections: number | undefined;
@@ -100,26 +160,32 @@ async function serve(io: CommandIo, dataDir: string, flags: ServeFlags): Promise
     maxConnections = Number(flags.maxConnections);
     if (!/^[1-9][0-9]{0,6}$/.test(flags.maxConnections)) throw new UsageError(`--max-connections wants a positive whole number, not ${JSON.stringify(flags.maxConnections)}`);
   }
+  const stores = await openBackend(choice, true);
+  const log = jsonLogger((line) => io.stderr.write(line));
   let server;
   try {
-    server = await startServer({ dataDir, host, port, trustedProxies, ...(maxConnections === undefined ? {} : { connectionLimits: { maxConnections } }) });
+    server = await startServer({ stores, host, port, log, trustedProxies, ...(maxConnections === undefined ? {} : { connectionLimits: { maxConnections } }) });
   } catch (error) {
+    await closeStores(stores);
     if (error instanceof TypeError && /trusted proxy/.test(error.message)) throw new UsageError(`--trust-proxy: ${error.message}`);
     throw error;
   }
+  const collectGarbage = stores.collectGarbage;
+  const schedule = collectGarbage === undefined || flags.gcHours === 0 ? null : scheduleGarbageCollection(collectGarbage, { intervalMs: flags.gcHours * 60 * 60 * 1000, log });
   io.stdout.write(`listening on ${server.url}\n`);
   const signal = await new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
   io.stderr.write(`cairn-server: ${signal} received, stopping after the requests in flight\n`);
+  await schedule?.stop();
   await server.close();
   return 0;
 }
 
-async function user(io: CommandIo, args: readonly string[], dataDir: string, admin: boolean): Promise<number> {
+async function user(io: CommandIo, args: readonly string[], choice: BackendChoice, admin: boolean): Promise<number> {
   const [command, name, extra] = args;
-  const stores = await openEmbeddedStores(dataDir);
+  const stores = await openBackend(choice, false);
   try {
     switch (command) {
       case 'add': {
@@ -159,8 +225,77 @@ async function user(io: CommandIo, args: readonly string[], dataDir: string, adm
         throw new UsageError(`unknown user command ${JSON.stringify(command ?? '')}`);
     }
   } finally {
-    await stores.metadata.close();
-    await stores.chunks.close();
+    await closeStores(stores);
+  }
+}
+
+async function checkBackend(io: CommandIo, choice: BackendChoice, repair: boolean): Promise<number> {
+  const stores = await openBackend(choice, false);
+  try {
+    const report = await fsck(stores, { repair });
+    for (const problem of report.problems) io.stdout.write(`${problem.kind}: ${problem.detail}\n`);
+    io.stdout.write(
+      `checked ${report.packs} packs (${report.chunks} chunks, ${report.bytes} bytes) and ${report.libraries} libraries: ${report.problems.length} problem(s)` +
+        `${repair ? `; ${report.repaired} chunk(s) now count as missing until a client uploads them again` : ''}\n`,
+    );
+    return report.problems.length === 0 ? 0 : 1;
+  } finally {
+    await closeStores(stores);
+  }
+}
+
+async function garbageCollect(io: CommandIo, choice: BackendChoice): Promise<number> {
+  const stores = await openBackend(choice, false);
+  try {
+    if (stores.collectGarbage === undefined) {
+      io.stdout.write('the embedded backend keeps every chunk it stored; nothing to collect\n');
+      return 0;
+    }
+    const report = await stores.collectGarbage({ ...DEFAULT_GC_OPTIONS, now: Date.now() });
+    io.stdout.write(
+      `unlinked ${report.unlinked} uncommitted chunk(s), swept ${report.swept} location(s), repacked ${report.repacked} pack(s), ` +
+        `retired ${report.retired}, deleted ${report.deletedPacks} pack(s) (${report.freedBytes} bytes) and ${report.deletedPending} unfinished upload(s)\n`,
+    );
+    return 0;
+  } finally {
+    await closeStores(stores);
+  }
+}
+
+async function migrateCommand(io: CommandIo, from: string, choice: BackendChoice): Promise<number> {
+  const paths = dataPaths(from);
+  let name: string;
+  try {
+    name = realpathSync(from);
+    statSync(paths.metadata);
+  } catch {
+    throw new UsageError(`${from} is not an embedded server's data folder (no ${paths.metadata})`);
+  }
+  const source = await openEmbeddedStores(name);
+  try {
+    const target = await openBackend(choice, false);
+    try {
+      if (!(source.metadata instanceof SqliteMetadataStore) || !(target.metadata instanceof PostgresMetadataStore) || !(target.chunks instanceof S3ChunkStore)) {
+        throw new UsageError('migrate copies an embedded data folder into the scale-out backend');
+      }
+      const report = await migrateEmbedded(
+        { name, metadata: source.metadata, chunks: source.chunks },
+        { metadata: target.metadata, chunks: target.chunks, stores: target },
+        { progress: (line) => io.stdout.write(`${line}\n`) },
+      );
+      for (const item of report.damaged) io.stdout.write(`damaged-chunk: ${item.reason} (owner ${item.ownerId}); marked missing\n`);
+      for (const problem of [...report.problems, ...report.inherited]) io.stdout.write(`${problem.kind}: ${problem.detail}\n`);
+      io.stdout.write(
+        report.completed
+          ? `migration complete: ${report.chunksNeeded} chunks in place (${report.chunksCopied} copied now, ${report.chunksSkipped} before), ${report.damaged.length} damaged; servers may now serve from the new backend\n`
+          : 'migration NOT complete: the copied chunks have the problems above; fix them and run migrate again\n',
+      );
+      return report.completed ? 0 : 1;
+    } finally {
+      await closeStores(target);
+    }
+  } finally {
+    await closeStores(source);
   }
 }
 
@@ -171,10 +306,15 @@ export async function main(argv: readonly string[], io: CommandIo = processIo): 
       allowPositionals: true,
       options: {
         data: { type: 'string' },
+        metadata: { type: 'string' },
+        chunks: { type: 'string' },
         listen: { type: 'string', default: '127.0.0.1:8080' },
         'trust-proxy': { type: 'string' },
         'max-connections': { type: 'string' },
         admin: { type: 'boolean', default: false },
+        repair: { type: 'boolean', default: false },
+        from: { type: 'string' },
+        'gc-hours': { type: 'string', default: '24' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -182,16 +322,34 @@ export async function main(argv: readonly string[], io: CommandIo = processIo): 
       io.stdout.write(`${USAGE}\n`);
       return 0;
     }
-    const dataDir = values.data ?? defaultDataDir();
+    if (values.data !== undefined && (values.metadata !== undefined || values.chunks !== undefined)) {
+      throw new UsageError('choose one backend: --data DIR, or --metadata and --chunks');
+    }
+    const choice: BackendChoice = { dataDir: values.data ?? defaultDataDir(), metadata: values.metadata, chunks: values.chunks };
     const [command = 'serve', ...rest] = positionals;
-    const warning = await dataFolderWarning(dataDir);
-    if (warning !== null) io.stderr.write(`cairn-server: warning: ${warning}\n`);
+    if (choice.metadata === undefined && choice.chunks === undefined) {
+      const warning = await dataFolderWarning(choice.dataDir);
+      if (warning !== null) io.stderr.write(`cairn-server: warning: ${warning}\n`);
+    }
     switch (command) {
       case 'serve':
         if (rest.length > 0) throw new UsageError(`serve takes no arguments, got ${rest.join(' ')}`);
-        return await serve(io, dataDir, { listen: values.listen, trustProxy: values['trust-proxy'], maxConnections: values['max-connections'] });
+        return await serve(io, choice, { listen: values.listen, gcHours: parseGcHours(values['gc-hours']), trustProxy: values['trust-proxy'], maxConnections: values['max-connections'] });
       case 'user':
-        return await user(io, rest, dataDir, values.admin);
+        return await user(io, rest, choice, values.admin);
+      case 'gc':
+        if (rest.length > 0) throw new UsageError(`gc takes no arguments, got ${rest.join(' ')}`);
+        return await garbageCollect(io, choice);
+      case 'migrate':
+        if (rest.length > 0) throw new UsageError(`migrate takes no arguments, got ${rest.join(' ')}`);
+        if (values.from === undefined) throw new UsageError('migrate needs --from DIR, the embedded data folder');
+        if (values.data !== undefined || values.metadata === undefined || values.chunks === undefined) {
+          throw new UsageError('migrate copies into the scale-out backend: give --metadata and --chunks (and --from DIR for the data folder)');
+        }
+        return await migrateCommand(io, values.from, choice);
+      case 'fsck':
+        if (rest.length > 0) throw new UsageError(`fsck takes no arguments, got ${rest.join(' ')}`);
+        return await checkBackend(io, choice, values.repair);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }
@@ -200,7 +358,7 @@ export async function main(argv: readonly string[], io: CommandIo = processIo): 
       io.stderr.write(`cairn-server: ${(error as Error).message}\n${USAGE}\n`);
       return 2;
     }
-    if (error instanceof AdminError || error instanceof NameTakenError) {
+    if (error instanceof AdminError || error instanceof NameTakenError || error instanceof GarbageCollectionBusyError || error instanceof MigrationRefusedError) {
       io.stderr.write(`cairn-server: ${error.message}\n`);
       return 1;
     }

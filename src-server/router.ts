@@ -39,6 +39,8 @@ export interface ServerServices {
   readonly anonymousBodyTimeoutMs: number;
   /** Addresses of reverse proxies whose X-Forwarded-For names the client (see clientAddress.ts). */
   readonly trustedProxies: ReadonlySet<string>;
+  /** What keeps the server from serving now (a backend that does not answer, stopping); empty when ready. */
+  readiness(): Promise<string[]>;
   /** Registers a waiting request (long-poll, event stream) to be ended at shutdown; returns the unregister function. */
   onShutdown(end: () => void): () => void;
 }

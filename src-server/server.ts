@@ -19,16 +19,20 @@ import { eventsHandler } from './eventsHandler.js';
 import { libraryHandlers } from './libraryHandlers.js';
 import { DEFAULT_LOGIN_LIMITS, LoginLimiter } from './loginLimiter.js';
 import type { LoginLimiterOptions } from './loginLimiter.js';
+import { silentLogger } from './log.js';
+import type { Logger } from './log.js';
 import { InProcessNotifier } from './notifier.js';
 import type { Notifier } from './notifier.js';
 import { parseTrustedProxies } from './clientAddress.js';
 import { prepareOwnerOnlyDatabase } from './ownerOnlyFiles.js';
 import { handleRequest } from './router.js';
 import type { Handlers, ServerServices } from './router.js';
-import type { ChunkStore } from './storage/chunkStore.js';
 import { FsChunkStore } from './storage/fsChunkStore.js';
-import type { MetadataStore } from './storage/metadataStore.js';
 import { openSqliteMetadataStore } from './storage/sqliteMetadataStore.js';
+import { closeStores } from './storage/stores.js';
+import type { Stores } from './storage/stores.js';
+
+export type { Stores } from './storage/stores.js';
 
 export const handlers: Handlers = {
   ...authHandlers,
@@ -42,11 +46,6 @@ export const handlers: Handlers = {
 /** The embedded backend's layout inside the data folder. */
 export function dataPaths(dataDir: string): { readonly metadata: string; readonly chunks: string } {
   return { metadata: path.join(dataDir, 'metadata.sqlite'), chunks: path.join(dataDir, 'chunks') };
-}
-
-export interface Stores {
-  readonly metadata: MetadataStore;
-  readonly chunks: ChunkStore;
 }
 
 /** Opens (creating if needed) the embedded SQLite + folder backend in a data folder. */
@@ -81,12 +80,15 @@ function readServerVersion(): string {
 export interface ServerOptions {
   /** The data folder of the embedded backend; ignored when `stores` is given. */
   readonly dataDir?: string;
-  /** Other backends (a test, or later PostgreSQL + S3); the server closes them when it stops. */
+  /** Other backends (a test, or PostgreSQL + S3); the server closes them when it stops. */
   readonly stores?: Stores;
   readonly host?: string;
   /** 0 picks a free port. */
   readonly port?: number;
+  /** Defaults to the stores' notifier (shared by instances), else one within this process. */
   readonly notifier?: Notifier;
+  /** Request and lifecycle logs; none by default. */
+  readonly log?: Logger;
   readonly loginLimits?: Partial<LoginLimiterOptions>;
   /** Reverse proxies (IP addresses) whose X-Forwarded-For names the client; none by default. */
   readonly trustedProxies?: readonly string[];
@@ -139,18 +141,23 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.connectionLimits };
   const stores = options.stores ?? (await openEmbeddedStores(options.dataDir!));
   const host = options.host ?? '127.0.0.1';
+  const log = options.log ?? silentLogger;
 
   const shutdownHooks = new Set<() => void>();
   let stopping = false;
   const services: ServerServices = {
     store: stores.metadata,
     chunkStore: stores.chunks,
-    notifier: options.notifier ?? new InProcessNotifier(),
+    notifier: options.notifier ?? stores.notifier ?? new InProcessNotifier(),
     loginLimiter: new LoginLimiter({ ...DEFAULT_LOGIN_LIMITS, ...options.loginLimits }),
     serverVersion: readServerVersion(),
     eventsHeartbeatMs: options.eventsHeartbeatMs ?? EVENTS_HEARTBEAT_MS,
     anonymousBodyTimeoutMs: limits.anonymousBodyTimeoutMs,
     trustedProxies,
+    async readiness() {
+      if (stopping) return ['the server is stopping'];
+      return (await stores.checkReady?.()) ?? [];
+    },
     onShutdown(end) {
       // A request that starts waiting while the server stops is ended at once.
       if (stopping) {
@@ -180,10 +187,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // The connection's idle timer (see 'connection' below) ends once a request has come.
     request.socket.setTimeout(0);
     inFlight++;
+    const started = performance.now();
     if (stopping) response.setHeader('Connection', 'close');
     void handleRequest(services, handlers, request, response).finally(() => {
       const finished = () => {
         inFlight--;
+        // The path without its query (which may hold library paths); never a header (tokens).
+        const target = request.url ?? '/';
+        log('info', 'request', {
+          method: request.method,
+          path: target.split('?', 1)[0],
+          status: response.statusCode,
+          ms: Math.round(performance.now() - started),
+        });
         if (inFlight === 0) drained?.();
       };
       if (response.writableFinished || response.destroyed) finished();
@@ -203,10 +219,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   try {
     address = await listen(server, host, options.port ?? 8080);
   } catch (error) {
-    await stores.metadata.close();
-    await stores.chunks.close();
+    await closeStores(stores);
     throw error;
   }
+  log('info', 'listening', { url: formatUrl(address.address, address.port) });
 
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
@@ -218,8 +234,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
       for (const socket of sockets) socket.destroy();
       await stopped;
-      await stores.metadata.close();
-      await stores.chunks.close();
+      await closeStores(stores);
+      log('info', 'stopped');
     })();
     return closing;
   };

@@ -2,7 +2,7 @@
 // events).
 
 import { z } from 'zod';
-import { PROTOCOL_LIMITS, idSchema, pageSizeSchema, queryIntegerSchema, sequenceSchema } from './common.js';
+import { PROTOCOL_LIMITS, chunkIdSchema, idSchema, pageSizeSchema, queryIntegerSchema, sequenceSchema } from './common.js';
 import { entrySchema } from './entries.js';
 
 export const changesQuerySchema = z.strictObject({
@@ -22,6 +22,12 @@ export const changesResponseSchema = z.object({
   cursor: sequenceSchema,
   headSeq: sequenceSchema,
   hasMore: z.boolean(),
+  /**
+   * On the last page only, when the server holds some of the library's chunks damaged (up to
+   * PROTOCOL_LIMITS.maxIdsPerRequest): a client with one of them in an unchanged synced file
+   * uploads it again, which repairs it for every device. Older servers never send it.
+   */
+  damagedChunks: z.array(chunkIdSchema).max(PROTOCOL_LIMITS.maxIdsPerRequest).optional(),
 });
 export type ChangesResponse = z.output<typeof changesResponseSchema>;
 

@@ -75,7 +75,10 @@ function route<const Definition extends RouteDefinition>(definition: Definition)
 const libraryPath = `${API_PREFIX}/libraries/:libraryId`;
 
 export const routes = {
+  /** Readiness: 503 `unavailable` while the storage backend does not answer or the server stops. */
   health: route({ method: 'GET', path: `${API_PREFIX}/health`, auth: 'none', query: null, request: none, response: answer(healthResponseSchema) }),
+  /** Liveness: the process serves requests, whatever its backend does. */
+  live: route({ method: 'GET', path: `${API_PREFIX}/health/live`, auth: 'none', query: null, request: none, response: answer(healthResponseSchema) }),
 
   login: route({ method: 'POST', path: `${API_PREFIX}/login`, auth: 'none', query: null, request: json(loginRequestSchema), response: answer(loginResponseSchema) }),
   logout: route({ method: 'POST', path: `${API_PREFIX}/logout`, auth: 'token', query: null, request: none, response: answer(okResponseSchema) }),

@@ -71,6 +71,33 @@ export class ChunkIndex {
     return row === undefined ? null : { packName: row.name, offset: row.byte_offset, size: row.size };
   }
 
+  /**
+   * Removes a chunk's location and records the copy as damaged, in one transaction. Returns the
+   * pack it was in, or null if the index did not locate it.
+   */
+  quarantine(ownerId: string, id: ChunkId, reason: string, at: number): string | null {
+    return this.db.transaction(() => {
+      const location = this.locate(ownerId, id);
+      if (location === null) return null;
+      const chunk = Buffer.from(id, 'hex');
+      this.db
+        .prepare('INSERT OR IGNORE INTO damaged_chunks (owner_id, chunk_id, pack_name, reason, found_at) VALUES (?, ?, ?, ?, ?)')
+        .run(ownerId, chunk, location.packName, reason, at);
+      this.db.prepare('DELETE FROM chunk_locations WHERE owner_id = ? AND chunk_id = ?').run(ownerId, chunk);
+      return location.packName;
+    }).immediate();
+  }
+
+  /** Every pack with the chunks the index locates in it, pack by pack. */
+  *packs(): Generator<{ ownerId: string; name: string; bytes: number; chunks: { id: ChunkId; offset: number; size: number }[] }> {
+    const packs = this.db.prepare('SELECT id, owner_id, name, bytes FROM packs ORDER BY id').all() as { id: number; owner_id: string; name: string; bytes: number }[];
+    const chunks = this.db.prepare('SELECT lower(hex(chunk_id)) AS id, byte_offset, size FROM chunk_locations WHERE pack_id = ? ORDER BY byte_offset');
+    for (const pack of packs) {
+      const located = (chunks.all(pack.id) as { id: string; byte_offset: number; size: number }[]).map((row) => ({ id: row.id, offset: row.byte_offset, size: row.size }));
+      yield { ownerId: pack.owner_id, name: pack.name, bytes: pack.bytes, chunks: located };
+    }
+  }
+
   has(ownerId: string, id: ChunkId): boolean {
     return this.hasStatement.get(ownerId, Buffer.from(id, 'hex')) !== undefined;
   }

@@ -4,6 +4,7 @@
 // must pass test/server/storageConformance.ts.
 
 import type { ChunkId } from '../../shared/model.js';
+import type { PackedChunk } from './packFormat.js';
 
 export interface StoredChunk {
   readonly id: ChunkId;
@@ -22,7 +23,48 @@ export interface ChunkStore {
    * amortize its costs (fsyncs here, requests and packing on object storage).
    */
   put(ownerId: string, chunks: readonly StoredChunk[], options?: { readonly writeAll?: boolean }): Promise<void>;
-  /** The chunk's bytes, or null if the owner's store does not hold it. */
+  /**
+   * The chunk's bytes, or null if the owner's store does not hold it. Throws DamagedChunkError
+   * when the store locates the chunk but cannot read it whole (a cut or missing pack). The
+   * caller verifies the bytes against the id.
+   */
   get(ownerId: string, id: ChunkId): Promise<Uint8Array | null>;
+  /**
+   * Optional hint: these chunks are about to be read, in this order (a download). A store whose
+   * lookups are round trips (the S3 store's index in PostgreSQL) looks them up together.
+   */
+  prefetch?(ownerId: string, ids: readonly ChunkId[]): void;
+  /**
+   * Sets aside a chunk whose stored bytes failed verification: from then on the store no longer
+   * holds it (has and get answer as for an absent chunk), so the owner's next upload of the same
+   * bytes stores them again. The damaged copy is recorded, never served. Idempotent.
+   */
+  quarantine(ownerId: string, id: ChunkId, reason: string): Promise<void>;
+  /** Every pack the store's index names, with the chunks it locates in it (for fsck). */
+  packs(): AsyncIterable<StoredPack>;
+  /** A pack's bytes as stored, or null if the pack is gone (for fsck). */
+  readPack(pack: StoredPack): Promise<Uint8Array | null>;
   close(): Promise<void>;
+}
+
+/** A pack as the index knows it: where it is, how long it should be, what it holds. */
+export interface StoredPack {
+  readonly ownerId: string;
+  /** The pack's name in the store (a file path below the root, or an object key). */
+  readonly key: string;
+  readonly bytes: number;
+  /** The chunks the index locates in this pack (a pack may hold dead copies besides). */
+  readonly chunks: readonly PackedChunk[];
+}
+
+/** The store locates the chunk but cannot read it whole: damage, never an absent chunk. */
+export class DamagedChunkError extends Error {
+  override readonly name = 'DamagedChunkError';
+
+  constructor(
+    readonly chunkId: ChunkId,
+    message: string,
+  ) {
+    super(message);
+  }
 }

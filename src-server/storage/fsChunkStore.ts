@@ -13,9 +13,8 @@
 // leaves at most a pack nobody points to, whose chunks were never acknowledged. Packs are never
 // modified after the rename. Temporary files a crash left behind are removed at a later open.
 //
-// A pack is the magic PACK_MAGIC followed by the chunks as protocol frames ([32-byte id]
-// [4-byte big-endian length][bytes], see shared/protocol/frames.ts), so a pack describes itself
-// and can be checked or re-indexed without the index.
+// Packs are in the format of packFormat.ts (magic, then protocol frames), the same bytes the
+// S3 chunk store keeps as objects.
 //
 // Data folders written before packs existed hold one file per chunk under
 // <root>/<ownerId>/<ab>/<cd>/<id> ("loose" chunks); they are still read, never written.
@@ -29,19 +28,22 @@ import path from 'node:path';
 import { CHUNK_ID_PATTERN } from '../../shared/model.js';
 import type { ChunkId } from '../../shared/model.js';
 import { fsyncFolder } from '../../shared/node/fsyncFolder.js';
-import { FRAME_HEADER_BYTES, encodeFrameHeader } from '../../shared/protocol/index.js';
 import { ChunkIndex } from './chunkIndex.js';
 import type { ChunkLocation } from './chunkIndex.js';
-import type { ChunkStore, StoredChunk } from './chunkStore.js';
+import { DamagedChunkError } from './chunkStore.js';
+import type { ChunkStore, StoredChunk, StoredPack } from './chunkStore.js';
+import { encodePack } from './packFormat.js';
 
 /** Temporary files end with this; a leftover one (after a crash) is never read as a chunk. */
 export const TEMPORARY_SUFFIX = '.partial';
 
+/** A loose chunk file found damaged is renamed to end with this, and never read again. */
+const DAMAGED_SUFFIX = '.damaged';
+
 /** Pack files end with this. */
 export const PACK_SUFFIX = '.pack';
 
-/** The first bytes of every pack file: "CAIRNPK1". */
-export const PACK_MAGIC: Uint8Array = new Uint8Array([0x43, 0x41, 0x49, 0x52, 0x4e, 0x50, 0x4b, 0x31]);
+export { PACK_MAGIC } from './packFormat.js';
 
 /** Under the root; owner ids cannot contain a dot, so these never clash with an owner's folder. */
 const TEMPORARY_FOLDER = '.temporary';
@@ -171,7 +173,7 @@ function checkChunkId(id: string): void {
 export class FsChunkStore implements ChunkStore {
   /** Folders made durable by this process (see ensureFolder), by path. */
   private readonly readyFolders = new Map<string, Promise<void>>();
-  private readonly packs = new OpenFiles(OPEN_PACKS_LIMIT);
+  private readonly openPacks = new OpenFiles(OPEN_PACKS_LIMIT);
   /** Per owner: whether their folder holds loose chunks from before packs (never becomes true later). */
   private readonly looseOwners = new Map<string, Promise<boolean>>();
 
@@ -248,8 +250,40 @@ export class FsChunkStore implements ChunkStore {
     }
   }
 
+  async quarantine(ownerId: string, id: ChunkId, reason: string): Promise<void> {
+    checkOwnerId(ownerId);
+    checkChunkId(id);
+    if (this.index.quarantine(ownerId, id, reason, Date.now()) !== null) return;
+    if (!(await this.mayHoldLooseChunks(ownerId))) return;
+    // A loose chunk from before packs: set the file aside under a name no lookup reads.
+    const file = this.loosePath(ownerId, id);
+    try {
+      await rename(file, `${file}${DAMAGED_SUFFIX}`);
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT') throw error;
+    }
+  }
+
+  async *packs(): AsyncIterable<StoredPack> {
+    for (const pack of this.index.packs()) {
+      yield { ownerId: pack.ownerId, key: path.relative(this.root, this.packPath(pack.ownerId, pack.name)).split(path.sep).join('/'), bytes: pack.bytes, chunks: pack.chunks };
+    }
+  }
+
+  async readPack(pack: StoredPack): Promise<Uint8Array | null> {
+    checkOwnerId(pack.ownerId);
+    const file = path.join(this.root, ...pack.key.split('/'));
+    if (path.relative(this.root, file).startsWith('..')) throw new TypeError(`not a pack of this store: ${pack.key}`);
+    try {
+      return await readFile(file);
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return null;
+      throw error;
+    }
+  }
+
   async close(): Promise<void> {
-    this.packs.closeAll();
+    this.openPacks.closeAll();
     this.index.close();
   }
 
@@ -259,15 +293,7 @@ export class FsChunkStore implements ChunkStore {
     const target = this.packPath(ownerId, name);
     const folder = path.dirname(target);
     const temporary = path.join(this.root, TEMPORARY_FOLDER, `${name}${PACK_SUFFIX}${TEMPORARY_SUFFIX}`);
-    const buffers: Uint8Array[] = [PACK_MAGIC];
-    const locations: { id: ChunkId; offset: number; size: number }[] = [];
-    let offset = PACK_MAGIC.length;
-    for (const chunk of chunks) {
-      buffers.push(encodeFrameHeader(chunk.id, chunk.bytes.length), chunk.bytes);
-      offset += FRAME_HEADER_BYTES;
-      locations.push({ id: chunk.id, offset, size: chunk.bytes.length });
-      offset += chunk.bytes.length;
-    }
+    const { buffers, chunks: locations, bytes } = encodePack(chunks);
     await this.ensureFolder(folder);
     let renamed = false;
     try {
@@ -284,18 +310,28 @@ export class FsChunkStore implements ChunkStore {
       if (!renamed) await rm(temporary, { force: true });
     }
     await fsyncFolder(folder);
-    this.index.addPack({ ownerId, name, bytes: offset, createdAt: Date.now(), chunks: locations });
+    this.index.addPack({ ownerId, name, bytes, createdAt: Date.now(), chunks: locations });
   }
 
   private async readPacked(ownerId: string, id: ChunkId, location: ChunkLocation): Promise<Uint8Array> {
     const file = this.packPath(ownerId, location.packName);
-    return this.packs.use(file, async (handle) => {
+    try {
+      return await this.readLocated(file, id, location);
+    } catch (error) {
+      // The index names this pack, so a missing file is damage, never an absent chunk.
+      if (errorCode(error) === 'ENOENT') throw new DamagedChunkError(id, `pack ${file} of chunk ${id} is missing: the chunk store is damaged`);
+      throw error;
+    }
+  }
+
+  private async readLocated(file: string, id: ChunkId, location: ChunkLocation): Promise<Uint8Array> {
+    return this.openPacks.use(file, async (handle) => {
       // Not zero-filled: every byte is overwritten below or the read fails.
       const bytes = Buffer.allocUnsafeSlow(location.size);
       let filled = 0;
       while (filled < location.size) {
         const { bytesRead } = await handle.read(bytes, filled, location.size - filled, location.offset + filled);
-        if (bytesRead === 0) throw new Error(`pack ${file} ends inside chunk ${id}: the chunk store is damaged`);
+        if (bytesRead === 0) throw new DamagedChunkError(id, `pack ${file} ends inside chunk ${id}: the chunk store is damaged`);
         filled += bytesRead;
       }
       return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);

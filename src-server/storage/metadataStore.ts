@@ -105,8 +105,34 @@ export interface LibraryStore {
 export interface ChunkLinkStore {
   /** The ids not present for the library, in input order, without duplicates. */
   missing(libraryId: string, ids: readonly ChunkId[]): Promise<ChunkId[]>;
-  /** Records that the library holds these chunks (idempotent). */
+  /** Records that the library holds these chunks (idempotent); a damaged chunk linked again is whole again. */
   link(libraryId: string, chunks: readonly { id: ChunkId; size: number }[]): Promise<void>;
+  /**
+   * Marks chunks of an owner as damaged in every library of that owner: they count as missing
+   * (missing, and a commit naming them) until a client uploads them again. Versions naming
+   * them stay; nothing else changes.
+   */
+  markDamaged(ownerId: string, ids: readonly ChunkId[]): Promise<void>;
+  /**
+   * Up to `limit` chunks of the library marked damaged (waiting for an upload), so clients
+   * that still have them in unchanged files can send them again.
+   */
+  damaged(libraryId: string, limit: number): Promise<ChunkId[]>;
+}
+
+/** One library as fsck sees it: its counters and every chunk it links or a version names. */
+export interface LibraryAudit {
+  readonly libraryId: string;
+  readonly ownerId: string;
+  readonly headSeq: number;
+  readonly versionCount: number;
+  readonly maxRev: number;
+  /** Chunks linked to the library and not marked damaged. */
+  readonly linked: readonly ChunkId[];
+  /** Chunks marked damaged, waiting for an upload. */
+  readonly damaged: readonly ChunkId[];
+  /** Chunks some version names. */
+  readonly referenced: readonly ChunkId[];
 }
 
 export interface CommitInput {
@@ -186,7 +212,18 @@ export interface MetadataStore {
   readonly chunks: ChunkLinkStore;
   readonly versions: VersionStore;
   readonly conflicts: ConflictStore;
+  /** Every library, one at a time (for fsck: a full scan). */
+  audit(): AsyncIterable<LibraryAudit>;
   close(): Promise<void>;
+}
+
+/**
+ * Rows of one table as the embedded store holds them, for `cairn-server migrate`: column names
+ * as in the schema, integers for SQLite's booleans, Buffers for blobs, JSON text for chunking.
+ */
+export interface TableRows {
+  readonly table: 'users' | 'tokens' | 'libraries' | 'members' | 'library_chunks' | 'versions' | 'heads' | 'library_conflicts';
+  readonly rows: readonly Record<string, unknown>[];
 }
 
 /** A user name or a live library name is already taken. */

@@ -16,8 +16,10 @@ import type {
   CommitInput,
   CommitOutcome,
   LibraryAccess,
+  LibraryAudit,
   LibraryStore,
   MemberRecord,
+  TableRows,
   MetadataStore,
   NewUser,
   Page,
@@ -385,10 +387,18 @@ export class SqliteMetadataStore implements MetadataStore {
 
   private createChunkLinkStore(): ChunkLinkStore {
     const db = this.db;
-    const has = db.prepare('SELECT 1 FROM library_chunks WHERE library_id = ? AND chunk_id = ?').pluck();
-    const insert = db.prepare('INSERT OR IGNORE INTO library_chunks (library_id, chunk_id, size) VALUES (?, ?, ?)');
+    const has = db.prepare('SELECT 1 FROM library_chunks WHERE library_id = ? AND chunk_id = ? AND damaged = 0').pluck();
+    // A chunk uploaded again after it was found damaged is whole again.
+    const insert = db.prepare(
+      'INSERT INTO library_chunks (library_id, chunk_id, size) VALUES (?, ?, ?) ON CONFLICT (library_id, chunk_id) DO UPDATE SET damaged = 0 WHERE damaged = 1',
+    );
     const linkAll = db.transaction((libraryId: string, chunks: readonly { id: ChunkId; size: number }[]) => {
       for (const chunk of chunks) insert.run(libraryId, Buffer.from(chunk.id, 'hex'), chunk.size);
+    });
+    const markDamaged = db.prepare('UPDATE library_chunks SET damaged = 1 WHERE chunk_id = ? AND library_id IN (SELECT id FROM libraries WHERE owner_id = ?)');
+    const damaged = db.prepare('SELECT lower(hex(chunk_id)) FROM library_chunks WHERE library_id = ? AND damaged = 1 ORDER BY chunk_id LIMIT ?').pluck();
+    const markAll = db.transaction((ownerId: string, ids: readonly ChunkId[]) => {
+      for (const id of ids) markDamaged.run(Buffer.from(id, 'hex'), ownerId);
     });
     return {
       async missing(libraryId, ids) {
@@ -401,7 +411,64 @@ export class SqliteMetadataStore implements MetadataStore {
       async link(libraryId, chunks) {
         linkAll.immediate(libraryId, chunks);
       },
+      async markDamaged(ownerId, ids) {
+        markAll.immediate(ownerId, ids);
+      },
+      async damaged(libraryId, limit) {
+        return damaged.all(libraryId, limit) as ChunkId[];
+      },
     };
+  }
+
+  /**
+   * Every row of every table, in an order that satisfies the foreign keys, in batches, read in
+   * one transaction (a consistent snapshot even if a server writes meanwhile).
+   */
+  *dump(batchSize = 10_000): Generator<TableRows> {
+    const tables: TableRows['table'][] = ['users', 'tokens', 'libraries', 'members', 'library_chunks', 'versions', 'heads', 'library_conflicts'];
+    const order: Record<TableRows['table'], string> = {
+      users: 'id',
+      tokens: 'id',
+      libraries: 'id',
+      members: 'library_id, user_id',
+      library_chunks: 'library_id, chunk_id',
+      versions: 'library_id, rev',
+      heads: 'library_id, path',
+      library_conflicts: 'id',
+    };
+    this.db.prepare('BEGIN').run();
+    try {
+      for (const table of tables) {
+        let rows: Record<string, unknown>[] = [];
+        for (const row of this.db.prepare(`SELECT * FROM ${table} ORDER BY ${order[table]}`).iterate() as Iterable<Record<string, unknown>>) {
+          rows.push(row);
+          if (rows.length >= batchSize) {
+            yield { table, rows };
+            rows = [];
+          }
+        }
+        if (rows.length > 0) yield { table, rows };
+      }
+    } finally {
+      this.db.prepare('COMMIT').run();
+    }
+  }
+
+  async *audit(): AsyncIterable<LibraryAudit> {
+    const db = this.db;
+    const libraries = db.prepare('SELECT id, owner_id, head_seq FROM libraries ORDER BY id').all() as { id: string; owner_id: string; head_seq: number }[];
+    const counts = db.prepare('SELECT COUNT(*) AS count, COALESCE(MAX(rev), 0) AS max FROM versions WHERE library_id = ?');
+    const links = db.prepare("SELECT hex(chunk_id) AS id, damaged FROM library_chunks WHERE library_id = ?");
+    const lists = db.prepare('SELECT chunks FROM versions WHERE library_id = ?').pluck();
+    for (const library of libraries) {
+      const { count, max } = counts.get(library.id) as { count: number; max: number };
+      const linked: ChunkId[] = [];
+      const damaged: ChunkId[] = [];
+      for (const row of links.all(library.id) as { id: string; damaged: number }[]) (row.damaged === 1 ? damaged : linked).push(row.id.toLowerCase());
+      const referenced = new Set<ChunkId>();
+      for (const list of lists.iterate(library.id) as Iterable<Buffer>) for (const chunk of decodeChunkList(list)) referenced.add(chunk.id);
+      yield { libraryId: library.id, ownerId: library.owner_id, headSeq: library.head_seq, versionCount: count, maxRev: max, linked, damaged, referenced: [...referenced] };
+    }
   }
 
   private createVersionStore(): VersionStore {
@@ -409,7 +476,8 @@ export class SqliteMetadataStore implements MetadataStore {
     const headJoin = 'FROM heads h JOIN versions v ON v.library_id = h.library_id AND v.rev = h.rev';
     const head = db.prepare(`SELECT ${VERSION_COLUMNS} ${headJoin} WHERE h.library_id = ? AND h.path = ?`);
     const liveBelow = db.prepare(`SELECT ${VERSION_COLUMNS} ${headJoin} WHERE h.library_id = ? AND h.path > ? AND h.path < ? AND h.deleted = 0`);
-    const chunkSize = db.prepare('SELECT size FROM library_chunks WHERE library_id = ? AND chunk_id = ?').pluck();
+    // A damaged chunk counts as missing: the client uploads it again before the commit applies.
+    const chunkSize = db.prepare('SELECT size FROM library_chunks WHERE library_id = ? AND chunk_id = ? AND damaged = 0').pluck();
     const headSeq = db.prepare('SELECT head_seq FROM libraries WHERE id = ?').pluck();
     const setHeadSeq = db.prepare('UPDATE libraries SET head_seq = ? WHERE id = ?');
     const insertVersion = db.prepare(`

@@ -117,6 +117,23 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX library_conflicts_open ON library_conflicts(library_id, resolved_at);
     `,
   },
+  {
+    version: 3,
+    name: 'damaged chunks',
+    sql: `
+      -- 1 when the stored bytes failed verification: the chunk counts as missing for the
+      -- library until a client uploads it again (the upload sets it back to 0).
+      ALTER TABLE library_chunks ADD COLUMN damaged INTEGER NOT NULL DEFAULT 0 CHECK (damaged IN (0, 1));
+    `,
+  },
+  {
+    version: 4,
+    name: 'damaged chunks index',
+    sql: `
+      -- The few damaged chunks of a library, read with every last page of its feed.
+      CREATE INDEX library_chunks_damaged ON library_chunks(library_id) WHERE damaged = 1;
+    `,
+  },
 ];
 
 /** The pack index of the embedded chunk store (see fs-chunkStore.ts and chunkIndex.ts). */
@@ -148,6 +165,22 @@ export const CHUNK_INDEX_MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (owner_id, chunk_id)
       ) WITHOUT ROWID;
       CREATE INDEX chunk_locations_by_pack ON chunk_locations(pack_id);
+    `,
+  },
+  {
+    version: 2,
+    name: 'damaged chunks',
+    sql: `
+      -- Chunks whose stored copy failed verification. Their location is removed (so the next
+      -- upload of the same bytes stores them again); this row keeps where the bad copy was.
+      CREATE TABLE damaged_chunks (
+        owner_id TEXT NOT NULL,
+        chunk_id BLOB NOT NULL,
+        pack_name TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        found_at INTEGER NOT NULL,
+        PRIMARY KEY (owner_id, chunk_id, pack_name)
+      ) WITHOUT ROWID;
     `,
   },
 ];

@@ -37,6 +37,9 @@ describe('local/layering', () => {
     { name: 'the renderer importing the daemon', file: 'src-renderer/sample.tsx', code: "import { Daemon } from '../src-main/daemon/daemon.js';\nexport { Daemon };", refused: /src-renderer\/ may import only/ },
     { name: 'the server importing client code', file: 'src-server/sample.ts', code: "import { Engine } from '../src-main/engine/index.js';\nexport { Engine };", refused: /src-server\/ may import only/ },
     { name: 'the server using the shared Node home', file: 'src-server/sample.ts', code: "import { contentHashOf } from '../shared/node/contentHash.js';\nexport { contentHashOf };", refused: null },
+    { name: 'the PostgreSQL store using pg', file: 'src-server/storage/postgres/sample.ts', code: "import pg from 'pg';\nexport { pg };", refused: null },
+    { name: 'the server using pg outside its PostgreSQL store', file: 'src-server/sample.ts', code: "import pg from 'pg';\nexport { pg };", refused: /the package pg/ },
+    { name: 'the S3 client using aws4fetch', file: 'src-server/storage/s3/sample.ts', code: "import { AwsV4Signer } from 'aws4fetch';\nexport { AwsV4Signer };", refused: null },
     { name: 'the server importing a package nobody allowed', file: 'src-server/sample.ts', code: "import express from 'express';\nexport { express };", refused: /the package express/ },
     { name: 'a CommonJS import in the preload', file: 'src-main/electron/sample.cts', code: "import fs = require('../engine/localfs/index.js');\nexport = fs;", refused: /src-main\/electron\/ may import only/ },
     // Tests are not restricted: they test the inside.

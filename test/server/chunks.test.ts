@@ -188,12 +188,13 @@ describe('damaged chunk store', () => {
     }
   }
 
-  it('answers 500 when the first chunk asked for is damaged, sending no frame', async () => {
+  it('answers the first chunk asked for as missing when it is damaged, sending no frame', async () => {
     const chunks = Array.from({ length: 3 }, (_, index) => makeChunk(`damaged first ${index}`, 2000));
     await uploadAndDamage(chunks, chunks[0]!);
     const response = await download(alice, libraryId, chunks.map((chunk) => chunk.id));
-    expect(response.status).toBe(500);
-    expect(await errorCode(response)).toBe('internal');
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ error: { code: 'not-found', details: { missing: [chunks[0]!.id] } } });
+    expect(await missing(alice, libraryId, [chunks[0]!.id])).toEqual([chunks[0]!.id]);
   });
 
   it('ends the stream early after the last good frame when a later chunk is damaged', async () => {

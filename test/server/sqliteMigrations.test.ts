@@ -61,6 +61,41 @@ describe('sqlite migrations', () => {
     db.close();
   });
 
+  it('3 (damaged chunks) adds a damaged flag to library chunks, 0 for the chunks linked before', () => {
+    const db = new Database(':memory:');
+    migrate(db, MIGRATIONS.slice(0, 2));
+    db.prepare("INSERT INTO users (id, name, admin, password_hash, created_at) VALUES ('u', 'u', 0, 'h', 0)").run();
+    db.prepare("INSERT INTO libraries (id, name, owner_id, chunking, created_at) VALUES ('l', 'L', 'u', '{}', 0)").run();
+    db.prepare("INSERT INTO library_chunks (library_id, chunk_id, size) VALUES ('l', ?, 5)").run(Buffer.alloc(32, 1));
+    expect(migrate(db, MIGRATIONS.slice(0, 3))).toEqual([3]);
+    expect(db.prepare('SELECT damaged FROM library_chunks').pluck().all()).toEqual([0]);
+    expect(() => db.prepare("UPDATE library_chunks SET damaged = 2 WHERE library_id = 'l'").run()).toThrow(/CHECK/);
+    db.close();
+  });
+
+  it('4 (damaged chunks index) indexes only the damaged chunks of a library', () => {
+    const db = new Database(':memory:');
+    migrate(db, MIGRATIONS.slice(0, 3));
+    db.prepare("INSERT INTO users (id, name, admin, password_hash, created_at) VALUES ('u', 'u', 0, 'h', 0)").run();
+    db.prepare("INSERT INTO libraries (id, name, owner_id, chunking, created_at) VALUES ('l', 'L', 'u', '{}', 0)").run();
+    db.prepare("INSERT INTO library_chunks (library_id, chunk_id, size, damaged) VALUES ('l', ?, 5, 1)").run(Buffer.alloc(32, 1));
+    expect(migrate(db, MIGRATIONS.slice(0, 4))).toEqual([4]);
+    const plan = db.prepare("EXPLAIN QUERY PLAN SELECT chunk_id FROM library_chunks WHERE library_id = 'l' AND damaged = 1").all() as { detail: string }[];
+    expect(plan.map((row) => row.detail).join('\n')).toMatch(/library_chunks_damaged/);
+    db.close();
+  });
+
+  it('chunk index 2 (damaged chunks) records set-aside copies, one per owner, chunk and pack', () => {
+    const db = new Database(':memory:');
+    migrate(db, CHUNK_INDEX_MIGRATIONS.slice(0, 1));
+    expect(migrate(db, CHUNK_INDEX_MIGRATIONS.slice(0, 2))).toEqual([2]);
+    const record = db.prepare("INSERT INTO damaged_chunks (owner_id, chunk_id, pack_name, reason, found_at) VALUES ('o', ?, ?, 'hash mismatch', 1)");
+    record.run(Buffer.alloc(32, 1), 'p1');
+    record.run(Buffer.alloc(32, 1), 'p2');
+    expect(() => record.run(Buffer.alloc(32, 1), 'p1')).toThrow(/UNIQUE|PRIMARY KEY/);
+    db.close();
+  });
+
   it('refuses a database from a newer server', () => {
     const db = new Database(':memory:');
     migrate(db);

@@ -8,6 +8,7 @@ import { DEFAULT_CHUNKING } from '../../shared/model.js';
 import type { LibraryPath } from '../../shared/paths.js';
 import type { Change } from '../../shared/protocol/index.js';
 import type { Stores } from '../../src-server/server.js';
+import { comparePaths } from '../../shared/pathOrder.js';
 import { NameTakenError } from '../../src-server/storage/metadataStore.js';
 import type { CommitInput, MetadataStore } from '../../src-server/storage/metadataStore.js';
 import { chunkIdOf, fileOf, makeChunk } from './testServer.js';
@@ -203,6 +204,36 @@ export function describeStorageConformance(backend: string, createHarness: () =>
         expect(await store.chunks.missing(one, [chunkB.id, chunkA.id, chunkB.id])).toEqual([chunkB.id]);
         expect(await store.chunks.missing(two, [chunkA.id])).toEqual([chunkA.id]);
       });
+
+      it('keeps a library\'s conflicts: reported once per path and copy, open until resolved', async () => {
+        const alice = await user();
+        const libraryId = await library(alice.id);
+        const input = { libraryId, path: path('notes.txt'), conflictPath: path('notes (conflict laptop 2026-01-01 000000).txt'), remoteRev: 3, baseRev: 2, device: 'laptop', userName: alice.name, createdAt: 7000 };
+        const first = await store.conflicts.report(input);
+        expect(first).toMatchObject({ ...input, resolvedAt: null });
+        expect(await store.conflicts.report({ ...input, device: 'desktop' })).toEqual(first);
+        const second = await store.conflicts.report({ ...input, conflictPath: path('notes (conflict desktop 2026-01-02 000000).txt'), remoteRev: null, baseRev: null });
+        expect(second.id).toBeGreaterThan(first.id);
+        expect(await store.conflicts.open(libraryId)).toEqual([first, second]);
+        expect(await store.conflicts.resolve(libraryId, first.id, alice.id, 'keep-mine', 8000)).toBe(true);
+        expect(await store.conflicts.resolve(libraryId, first.id, alice.id, 'keep-mine', 8000)).toBe(false);
+        expect(await store.conflicts.open(libraryId)).toEqual([second]);
+        expect(await store.conflicts.report(input)).toMatchObject({ id: first.id, resolvedAt: 8000 });
+      });
+
+      it('lists a library\'s damaged chunks until they are linked again', async () => {
+        const alice = await user();
+        const [one, two] = [await library(alice.id), await library(alice.id)];
+        await store.chunks.link(one, [chunkA.ref, chunkB.ref]);
+        await store.chunks.link(two, [chunkA.ref]);
+        expect(await store.chunks.damaged(one, 10)).toEqual([]);
+        await store.chunks.markDamaged(alice.id, [chunkA.id, chunkB.id]);
+        expect((await store.chunks.damaged(one, 10)).sort()).toEqual([chunkA.id, chunkB.id].sort());
+        expect(await store.chunks.damaged(one, 1)).toHaveLength(1);
+        expect(await store.chunks.damaged(two, 10)).toEqual([chunkA.id]);
+        await store.chunks.link(two, [chunkA.ref]);
+        expect(await store.chunks.damaged(two, 10)).toEqual([]);
+      });
     });
 
     describe('versions', () => {
@@ -210,6 +241,8 @@ export function describeStorageConformance(backend: string, createHarness: () =>
       beforeEach(async () => {
         const owner = await user('owner');
         libraryId = await library(owner.id);
+        // As the upload route does: the bytes are stored before the library links them.
+        await stores.chunks.put(owner.id, [chunkA, chunkB]);
         await store.chunks.link(libraryId, [chunkA.ref, chunkB.ref]);
       });
 
@@ -288,6 +321,79 @@ export function describeStorageConformance(backend: string, createHarness: () =>
         expect(await store.versions.subtreeAt(libraryId, path('b'), 5)).toEqual([]);
       });
 
+      it('orders paths by code point and keeps subtrees to their own folder, whatever the database collation', async () => {
+        // Inside folder a, and beside it: names a linguistic collation (ICU, en_US) sorts into
+        // the range of a/ or mixes with it.
+        const inside = ['a/b', 'a/ä', 'a/Z', 'a/😀', 'a/日本'];
+        const beside = ['A/b', 'a+', 'a-b', 'a~', 'a0', 'ä', 'b', '😀', 'ﬀ', 'a b'];
+        await committed(libraryId, [...inside, ...beside].map((raw) => put(raw, null)));
+        const head = await store.versions.headSeq(libraryId);
+        const expectedOrder = [...new Set(['a', 'A', ...inside, ...beside])].sort(comparePaths);
+        const all = await store.versions.snapshot(libraryId, head, null, 100);
+        expect(all.items.map((entry) => entry.path)).toEqual(expectedOrder);
+        // Paging after a non-ASCII path continues in the same order.
+        const after = await store.versions.snapshot(libraryId, head, path('a/ä'), 3);
+        expect(after.items.map((entry) => entry.path)).toEqual(expectedOrder.slice(expectedOrder.indexOf('a/ä') + 1, expectedOrder.indexOf('a/ä') + 4));
+        expect((await store.versions.subtreeAt(libraryId, path('a'), head)).map((entry) => entry.path)).toEqual([...inside].sort(comparePaths));
+
+        // Deleting folder a is refused only for its own children; moving it moves exactly them.
+        const refused = await committed(libraryId, [{ op: 'delete', path: path('a'), baseRev: 1 }]);
+        expect(refused.results[0]).toMatchObject({ status: 'conflict', reason: 'not-empty' });
+        const firstChild = refused.results[0]!.status === 'conflict' ? refused.results[0]!.current?.path : undefined;
+        expect(inside).toContain(firstChild);
+        const moved = await committed(libraryId, [{ op: 'move', from: path('a'), to: path('m'), baseRev: 1, toBaseRev: null }]);
+        const live = (await store.versions.snapshot(libraryId, moved.headSeq, null, 100)).items.map((entry) => entry.path);
+        expect(live).toEqual([...new Set(['A', 'm', ...inside.map((raw) => `m${raw.slice(1)}`), ...beside])].sort(comparePaths));
+      });
+
+      it('numbers the revs of concurrent commits through two store instances without a gap, and a reader never skips one', async () => {
+        const second = await harness.open();
+        try {
+          const writers = [store, second.metadata];
+          const perWriter = 15;
+          const seen = new Set<number>();
+          let cursor = 0;
+          let writing = true;
+          // A reader polling the feed by cursor, as clients do: it must see every rev.
+          const reader = (async () => {
+            while (writing || cursor < (await store.versions.headSeq(libraryId))) {
+              const page = await store.versions.changes(libraryId, cursor, 1000);
+              for (const entry of page.items) {
+                expect(entry.rev).toBe(cursor + 1);
+                seen.add(entry.rev);
+                cursor = entry.rev;
+              }
+              await new Promise((resolve) => setTimeout(resolve, 1));
+            }
+          })();
+          await Promise.all(
+            writers.map(async (writer, number) => {
+              for (let index = 0; index < perWriter; index++) {
+                const outcome = await writer.versions.commit(commitInput(libraryId, [put(`w${number}-${index}`, null)]));
+                expect(outcome.kind).toBe('committed');
+              }
+            }),
+          );
+          writing = false;
+          await reader;
+          const total = writers.length * perWriter;
+          expect(await store.versions.headSeq(libraryId)).toBe(total);
+          expect([...seen].sort((x, y) => x - y)).toEqual(Array.from({ length: total }, (_, index) => index + 1));
+        } finally {
+          await second.metadata.close();
+          await second.chunks.close();
+        }
+      });
+
+      it('answers missing for 10,000 ids at once, in order', async () => {
+        const ids = Array.from({ length: 10_000 }, (_, index) => chunkIdOf(new TextEncoder().encode(`many ids ${index}`)));
+        await store.chunks.link(
+          libraryId,
+          ids.filter((_, index) => index % 2 === 0).map((id) => ({ id, size: 10 })),
+        );
+        expect(await store.chunks.missing(libraryId, ids)).toEqual(ids.filter((_, index) => index % 2 === 1));
+      });
+
       it('keeps everything across a reopen', async () => {
         await committed(libraryId, [put('kept', null)]);
         await reopen();
@@ -307,6 +413,36 @@ export function describeStorageConformance(backend: string, createHarness: () =>
         expect(await stores.chunks.get('owner1', chunkB.id)).toEqual(chunkB.bytes);
         expect(await stores.chunks.has('owner2', chunkA.id)).toBe(false);
         expect(await stores.chunks.get('owner2', chunkA.id)).toBeNull();
+      });
+
+      it('writes held chunks again when asked to (writeAll), still serving the first copy', async () => {
+        const packBytes = async () => {
+          let total = 0;
+          for await (const pack of stores.chunks.packs()) if (pack.ownerId === 'owner7') total += pack.bytes;
+          return total;
+        };
+        await stores.chunks.put('owner7', [chunkA]);
+        const first = await packBytes();
+        await stores.chunks.put('owner7', [chunkA]);
+        expect(await packBytes()).toBe(first);
+        await stores.chunks.put('owner7', [chunkA], { writeAll: true });
+        expect(await packBytes()).toBeGreaterThanOrEqual(first + chunkA.bytes.length);
+        expect(await stores.chunks.get('owner7', chunkA.id)).toEqual(chunkA.bytes);
+      });
+
+      it('stores the same new chunks through two store instances at once', async () => {
+        const second = await harness.open();
+        try {
+          const same = Array.from({ length: 5 }, (_, index) => makeChunk(`raced ${index}`, 3000 + index));
+          await Promise.all([stores.chunks.put('owner6', same), second.chunks.put('owner6', same), stores.chunks.put('owner6', same)]);
+          for (const chunk of same) {
+            expect(await stores.chunks.get('owner6', chunk.id)).toEqual(chunk.bytes);
+            expect(await second.chunks.get('owner6', chunk.id)).toEqual(chunk.bytes);
+          }
+        } finally {
+          await second.metadata.close();
+          await second.chunks.close();
+        }
       });
 
       it('stores a large batch and keeps it across a reopen', async () => {

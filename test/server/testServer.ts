@@ -46,9 +46,10 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(options: Omit<ServerOptions, 'dataDir' | 'stores' | 'host' | 'port'> = {}): Promise<TestServer> {
+/** A server on the embedded backend in a temporary folder, or on the stores given (which it then closes). */
+export async function startTestServer(options: Omit<ServerOptions, 'dataDir' | 'host' | 'port'> = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cairn-server-test-'));
-  const stores = await openEmbeddedStores(dataDir);
+  const stores = options.stores ?? (await openEmbeddedStores(dataDir));
   const server = await startServer({ ...options, stores, host: '127.0.0.1', port: 0 });
 
   const raw = (pathAndQuery: string, init?: RequestInit) => fetch(`${server.url}${pathAndQuery}`, init);

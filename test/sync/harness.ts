@@ -1,6 +1,10 @@
 // Integration harness for the client engine: a real cairn-server on 127.0.0.1 with a temporary
 // data folder, and any number of clients, each with its own profile folder and library folder.
 // Everything it starts, `stop()` stops; everything it creates lives under one temp folder.
+//
+// With `{ backend: 'scale-out' }` the server is two instances on one PostgreSQL schema and one
+// S3 bucket (test/support/scaleOutServices.ts) behind a proxy that sends each request to the
+// next instance in turn, so every client's rounds span both instances.
 
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -15,6 +19,9 @@ import type { RoundSummary } from '../../src-main/engine/sync/roundSummary.js';
 import { openEmbeddedStores, startServer } from '../../src-server/server.js';
 import type { RunningServer, Stores } from '../../src-server/server.js';
 import { addUser } from '../../src-server/users.js';
+import { createScaleOutHarness } from '../support/scaleOutServices.js';
+import { startRoundRobinProxy } from './support/roundRobinProxy.js';
+import type { RoundRobinProxy } from './support/roundRobinProxy.js';
 
 export const PASSWORD = 'correct horse battery staple';
 const TEST_COST = { log2N: 10, r: 8, p: 1 };
@@ -53,19 +60,58 @@ export interface Harness {
   readonly dataDir: string;
   stores: Stores;
   addUser(name: string): Promise<void>;
-  /** A logged-in client syncing `libraryName` (created by the first client that asks). */
-  client(name: string, options?: { user?: string; libraryName?: string; only?: string[]; maxDeletes?: number; serverUrl?: string }): Promise<TestClient>;
+  /**
+   * A logged-in client syncing `libraryName` (created by the first client that asks), or the
+   * library `libraryId` (one shared with the user).
+   */
+  client(name: string, options?: { user?: string; libraryName?: string; libraryId?: string; only?: string[]; maxDeletes?: number; serverUrl?: string }): Promise<TestClient>;
   createLibrary(user: string, name: string, chunking?: ChunkingParams): Promise<string>;
   /** Stops the server (clients stay open) and starts it again on the same port. */
   restartServer(): Promise<void>;
+  /** The instances and their proxy, with the scale-out backend. */
+  readonly scaleOut: { readonly instances: readonly RunningServer[]; readonly proxy: RoundRobinProxy } | null;
   stop(): Promise<void>;
 }
 
-export async function startHarness(): Promise<Harness> {
+export interface HarnessOptions {
+  readonly backend?: 'embedded' | 'scale-out';
+}
+
+/** Two instances on one scale-out backend behind a round-robin proxy, presented as one server. */
+async function startScaleOutServer(): Promise<{ stores: Stores; server: RunningServer; instances: RunningServer[]; proxy: RoundRobinProxy }> {
+  const target = await createScaleOutHarness();
+  const instances: RunningServer[] = [];
+  try {
+    for (let index = 0; index < 2; index++) instances.push(await startServer({ stores: await target.open({ listen: true }), host: '127.0.0.1', port: 0 }));
+    const stores = await target.open();
+    const proxy = await startRoundRobinProxy(instances);
+    const port = Number(new URL(proxy.url).port);
+    const server: RunningServer = {
+      url: proxy.url,
+      host: '127.0.0.1',
+      port,
+      async close() {
+        await proxy.close();
+        for (const instance of instances) await instance.close();
+        await stores.metadata.close();
+        await stores.chunks.close();
+        await target.destroy();
+      },
+    };
+    return { stores, server, instances, proxy };
+  } catch (error) {
+    for (const instance of instances) await instance.close();
+    await target.destroy();
+    throw error;
+  }
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const base = await mkdtemp(path.join(os.tmpdir(), 'cairn-sync-test-'));
   const dataDir = path.join(base, 'server');
-  let stores = await openEmbeddedStores(dataDir);
-  let server = await startServer({ stores, host: '127.0.0.1', port: 0 });
+  const scaleOut = options.backend === 'scale-out' ? await startScaleOutServer() : null;
+  let stores = scaleOut?.stores ?? (await openEmbeddedStores(dataDir));
+  let server = scaleOut?.server ?? (await startServer({ stores, host: '127.0.0.1', port: 0 }));
   const clients: TestClient[] = [];
   const users = new Set<string>();
   const libraries = new Map<string, string>();
@@ -106,7 +152,7 @@ export async function startHarness(): Promise<Harness> {
       const user = options.user ?? 'alice';
       const libraryName = options.libraryName ?? 'Documents';
       await harness.addUser(user);
-      let libraryId = libraries.get(`${user}/${libraryName}`);
+      let libraryId = options.libraryId ?? libraries.get(`${user}/${libraryName}`);
       if (libraryId === undefined) libraryId = await harness.createLibrary(user, libraryName);
       const home = path.join(base, `home-${name}`);
       const root = path.join(base, `folder-${name}`);
@@ -159,7 +205,9 @@ export async function startHarness(): Promise<Harness> {
       clients.push(client);
       return client;
     },
+    scaleOut: scaleOut === null ? null : { instances: scaleOut.instances, proxy: scaleOut.proxy },
     async restartServer() {
+      if (scaleOut !== null) throw new Error('restartServer is for the embedded backend');
       const port = server.port;
       await server.close();
       stores = await openEmbeddedStores(dataDir);

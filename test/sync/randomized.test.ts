@@ -6,17 +6,23 @@
 // CI runs CAIRN_SEEDS seeds (default below) from CAIRN_SEED_START (default 1). Run many more on
 // demand, e.g. `CAIRN_SEEDS=2000 npx vitest run test/sync/randomized.test.ts`; replay a failed
 // seed N with `CAIRN_SEED_START=N CAIRN_SEEDS=1`. Every seed is its own library on one server.
+//
+// The same seeds run again (CAIRN_SCALE_OUT_SEEDS of them) on the scale-out backend: two server
+// instances on PostgreSQL and Ceph RGW behind a proxy that sends each request to the next
+// instance, so every round of every client switches instances from request to request.
 
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeScaleOut } from '../support/scaleOutServices.js';
 import { startHarness } from './harness.js';
 import type { Harness } from './harness.js';
 import { LibraryClients } from './support/libraryClients.js';
 import { SCENARIO_DEVICES, describeFailure, runRandomScenario } from './support/randomScenario.js';
 
 const DEFAULT_SEEDS = 100;
+const DEFAULT_SCALE_OUT_SEEDS = 30;
 
 function integerFromEnvironment(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -29,6 +35,7 @@ function integerFromEnvironment(name: string, fallback: number): number {
 const seedCount = integerFromEnvironment('CAIRN_SEEDS', DEFAULT_SEEDS);
 const firstSeed = integerFromEnvironment('CAIRN_SEED_START', 1);
 const seeds = Array.from({ length: seedCount }, (_, position) => firstSeed + position);
+const scaleOutSeeds = seeds.slice(0, integerFromEnvironment('CAIRN_SCALE_OUT_SEEDS', DEFAULT_SCALE_OUT_SEEDS));
 
 let harness: Harness;
 let clients: LibraryClients;
@@ -46,6 +53,30 @@ describe.runIf(seedCount > 0)(`randomized convergence, seeds ${firstSeed}..${fir
     const result = await runRandomScenario(harness, clients, seed);
     if (result.failures.length > 0) console.error(describeFailure(result));
     expect(result.failures, describeFailure(result)).toEqual([]);
+  });
+});
+
+describeScaleOut('randomized convergence on two instances of the scale-out backend', () => {
+  let scaleOut: Harness;
+  let scaleOutClients: LibraryClients;
+  beforeAll(async () => {
+    scaleOut = await startHarness({ backend: 'scale-out' });
+    scaleOutClients = await LibraryClients.open(scaleOut, SCENARIO_DEVICES);
+  });
+  afterAll(async () => {
+    await scaleOutClients?.close();
+    await scaleOut?.stop();
+  });
+
+  describe.runIf(scaleOutSeeds.length > 0)(`seeds ${scaleOutSeeds[0]}..${scaleOutSeeds.at(-1)}`, () => {
+    it.each(scaleOutSeeds)('seed %i converges without losing data, its requests spread over both instances', async (seed) => {
+      const before = [...scaleOut.scaleOut!.proxy.counts];
+      const result = await runRandomScenario(scaleOut, scaleOutClients, seed);
+      if (result.failures.length > 0) console.error(describeFailure(result));
+      expect(result.failures, describeFailure(result)).toEqual([]);
+      const during = scaleOut.scaleOut!.proxy.counts.map((count, index) => count - before[index]!);
+      for (const count of during) expect(count).toBeGreaterThan(0);
+    });
   });
 });
 

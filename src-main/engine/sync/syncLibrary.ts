@@ -185,6 +185,8 @@ class Round {
   private role: 'owner' | 'rw' | 'ro' | null;
   /** `movedFrom` of remote entries pulled in this round (the index does not keep it). */
   private readonly movedFrom = new Map<LibraryPath, LibraryPath>();
+  /** Chunks the server holds damaged, from the feed's last page: repaired from local files if they are here. */
+  private damagedOnServer: readonly string[] = [];
   private readonly fileProgress: FileProgressMeter;
   /** What the round is doing now, for its progress reports. */
   private phase: RoundProgress['phase'] = 'pulling';
@@ -219,6 +221,7 @@ class Round {
       // index holds the same), so it is not read back; at 100,000 entries each copy is ~50 MB.
       const local = await this.scan();
       if (local === null) return;
+      if (this.damagedOnServer.length > 0) await this.repairDamaged(local);
       const synced = await this.releaseDeselected(local);
       const planned = await this.plan(local, synced);
       if (planned === null) return;
@@ -327,7 +330,65 @@ class Round {
         this.index.libraries.update(this.libraryId, { cursor: page.cursor });
       });
       cursor = page.cursor;
-      if (!page.hasMore) return;
+      if (!page.hasMore) {
+        this.damagedOnServer = page.damagedChunks ?? [];
+        return;
+      }
+    }
+  }
+
+  /**
+   * Sends the server again the chunks it holds damaged that this device has in files whose
+   * content is the server's current version: the server verifies and stores them, and every
+   * device can read those files again. Each chunk is read from the file and checked against its
+   * id first; a file changed since its scan is skipped (its own upload sends its own chunks).
+   * Best effort: a failure here is retried by the next round, which gets the list again.
+   */
+  private async repairDamaged(local: ReadonlyMap<LibraryPath, LocalEntry>): Promise<void> {
+    const wanted = new Set(this.damagedOnServer);
+    this.damagedOnServer = [];
+    const located: { filePath: LibraryPath; chunk: ChunkRef; offset: number }[] = [];
+    for (const entry of local.values()) {
+      if (entry.node.kind !== 'file') continue;
+      const remote = this.index.remote.get(this.libraryId, entry.path);
+      if (remote?.node.kind !== 'file' || remote.node.contentHash !== entry.node.contentHash) continue;
+      let offset = 0;
+      for (const chunk of entry.chunks) {
+        if (wanted.delete(chunk.id)) located.push({ filePath: entry.path, chunk, offset });
+        offset += chunk.size;
+      }
+    }
+    if (located.length === 0) return;
+    const root = this.root;
+    async function* frames(): AsyncGenerator<{ id: string; bytes: Uint8Array }> {
+      const open: { path: LibraryPath | null; reader: ChunkReader | null } = { path: null, reader: null };
+      try {
+        for (const { filePath, chunk, offset } of located) {
+          let bytes: Uint8Array;
+          try {
+            if (open.reader === null || open.path !== filePath) {
+              await open.reader?.close().catch(() => undefined);
+              open.reader = null;
+              open.reader = await openChunkReader(path.join(root, filePath));
+              open.path = filePath;
+            }
+            // Verified against the id by the reader: a file changed since is skipped.
+            bytes = await open.reader.read({ id: chunk.id, size: chunk.size, offset });
+          } catch {
+            continue;
+          }
+          yield { id: chunk.id, bytes };
+        }
+      } finally {
+        await open.reader?.close().catch(() => undefined);
+      }
+    }
+    try {
+      const sent = await this.deps.client.uploadChunks(this.libraryId, frames());
+      this.summary.uploadedBytes += sent.bytes;
+    } catch (error) {
+      if (!isRemoteError(error)) throw error;
+      // The next round asks again.
     }
   }
 

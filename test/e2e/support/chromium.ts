@@ -14,7 +14,7 @@ export const SCREENSHOT_DIR = path.join(REPOSITORY_ROOT, 'test-results', 'screen
 
 export const CHROMIUM_PATH = process.env.CAIRN_CHROMIUM ?? '/usr/bin/chromium';
 export const CHROMIUM_FOUND = existsSync(CHROMIUM_PATH);
-export const ON_CI = process.env.CI !== undefined && !['', '0', 'false'].includes(process.env.CI.toLowerCase());
+export { ON_CI } from '../../support/ci.js';
 export const MISSING_CHROMIUM = `no Chromium at ${CHROMIUM_PATH}: install Debian's (apt-get install chromium) or set CAIRN_CHROMIUM`;
 
 export function launchChromium(): Promise<Browser> {
