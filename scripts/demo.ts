@@ -86,8 +86,8 @@ async function main(): Promise<void> {
   }
   const alice = await client('alice', server.url);
   const bob = await client('bob', server.url);
-  console.log(`\nalice's Cairn: ${alice.url}/?token=${alice.token}`);
-  console.log(`bob's Cairn:   ${bob.url}/?token=${bob.token}`);
+  console.log(`\nalice's Cairn: ${alice.link}`);
+  console.log(`bob's Cairn:   ${bob.link}`);
   console.log('\ndemo/alice and demo/bob stay in sync as you edit, add, rename or delete files in either folder.');
   console.log('Try the CLI meanwhile:  npx cairn --home demo/bob-profile status');
   console.log('                        npx cairn --home demo/bob-profile history demo/bob/welcome.txt');

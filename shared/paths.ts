@@ -1,7 +1,7 @@
 // Canonical library paths. Every path that crosses a boundary (network, IPC, index) is a
 // LibraryPath: relative to the library root, '/'-separated, NFC-normalized, with no empty,
-// '.' or '..' segment, no NUL or other control character, no backslash and no leading or
-// trailing '/'. The empty string is never a LibraryPath; the root is represented by ''
+// '.' or '..' segment, no NUL or other control character, no backslash, no lone surrogate
+// (well-formed Unicode) and no leading or trailing '/'. The empty string is never a LibraryPath; the root is represented by ''
 // only where a parent is asked for (see parentPath).
 
 declare const libraryPathBrand: unique symbol;
@@ -17,6 +17,7 @@ export type PathProblem =
   | 'absolute'
   | 'backslash'
   | 'control-character'
+  | 'not-unicode'
   | 'dot-segment'
   | 'empty-segment'
   | 'not-nfc'
@@ -36,6 +37,15 @@ export function utf8Length(text: string): number {
 }
 
 /**
+ * True when a string is well-formed UTF-16: every surrogate is half of a pair. A lone one has
+ * no UTF-8 form, so storage and the wire would each replace it with U+FFFD, and two different
+ * names would become one.
+ */
+export function isWellFormedUnicode(text: string): boolean {
+  return !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text);
+}
+
+/**
  * Checks that `raw` is already canonical. Paths from the network must be canonical as sent:
  * we never silently rewrite them, because two different strings that normalize to one name
  * would otherwise collide.
@@ -46,6 +56,7 @@ export function checkLibraryPath(raw: string): PathCheck {
   if (raw.includes('\\')) return { ok: false, problem: 'backslash' };
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(raw)) return { ok: false, problem: 'control-character' };
+  if (!isWellFormedUnicode(raw)) return { ok: false, problem: 'not-unicode' };
   if (raw.normalize('NFC') !== raw) return { ok: false, problem: 'not-nfc' };
   if (utf8Length(raw) > MAX_PATH_BYTES) return { ok: false, problem: 'too-long' };
   for (const segment of raw.split('/')) {

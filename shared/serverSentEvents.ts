@@ -5,6 +5,9 @@
 export class ServerSentEventParser {
   private pending = '';
 
+  /** `maxEventLength`: the longest event (in UTF-16 units) it holds; a longer one is an error, never memory. */
+  constructor(private readonly maxEventLength = Number.POSITIVE_INFINITY) {}
+
   /** Adds text and returns the data of every event it completes; comments (heartbeats) yield nothing. */
   push(text: string): string[] {
     this.pending += text.replace(/\r\n?/g, '\n');
@@ -20,6 +23,18 @@ export class ServerSentEventParser {
         .join('\n');
       if (data.length > 0) events.push(data);
     }
+    if (this.pending.length > this.maxEventLength) {
+      this.pending = '';
+      throw new EventTooLongError(this.maxEventLength);
+    }
     return events;
+  }
+}
+
+/** An event longer than the parser holds (a broken or hostile sender). */
+export class EventTooLongError extends Error {
+  override readonly name = 'EventTooLongError';
+  constructor(readonly maxEventLength: number) {
+    super(`an event is longer than ${maxEventLength} characters`);
   }
 }

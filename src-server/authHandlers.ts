@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { PROTOCOL_VERSION } from '../shared/protocol/index.js';
 import type { Routes } from '../shared/protocol/index.js';
 import { ApiError } from './apiError.js';
+import { clientAddress } from './clientAddress.js';
 import { newId } from './ids.js';
 import { verifyPassword } from './passwordHash.js';
 import { hashToken } from './router.js';
@@ -24,10 +25,11 @@ export const authHandlers: {
   },
 
   async login({ services, body, request, now }) {
-    const address = request.socket.remoteAddress ?? 'unknown';
-    const waitMs = services.loginLimiter.retryAfterMs(body.user, address);
-    if (waitMs > 0) {
-      const retryAfterSeconds = Math.ceil(waitMs / 1000);
+    // The attempt counts as a failure from here on, before the password is checked, so a
+    // burst of parallel guesses is limited like the same guesses in a row.
+    const start = services.loginLimiter.begin(body.user, clientAddress(request, services.trustedProxies));
+    if (start.kind === 'wait') {
+      const retryAfterSeconds = Math.ceil(start.retryAfterMs / 1000);
       throw new ApiError(
         'rate-limited',
         `too many failed logins: try again in ${retryAfterSeconds} s`,
@@ -35,15 +37,19 @@ export const authHandlers: {
         { 'Retry-After': String(retryAfterSeconds) },
       );
     }
-    const found = await services.store.users.byName(body.user);
-    const user = found !== null && found.removedAt === null ? found : null;
-    // verifyPassword spends the same time for an unknown user as for a wrong password.
-    const valid = await verifyPassword(body.password, user?.passwordHash ?? null);
-    if (user === null || !valid) {
-      services.loginLimiter.recordFailure(body.user, address);
-      throw new ApiError('unauthorized', 'wrong user name or password');
+    const { attempt } = start;
+    let user;
+    try {
+      const found = await services.store.users.byName(body.user);
+      user = found !== null && found.removedAt === null ? found : null;
+      // verifyPassword spends the same time for an unknown user as for a wrong password.
+      const valid = await verifyPassword(body.password, user?.passwordHash ?? null);
+      if (user === null || !valid) throw new ApiError('unauthorized', 'wrong user name or password');
+    } catch (error) {
+      attempt.failed();
+      throw error;
     }
-    services.loginLimiter.recordSuccess(body.user);
+    attempt.succeeded();
     const token = randomBytes(32).toString('base64url');
     const deviceId = newId();
     await services.store.tokens.create({

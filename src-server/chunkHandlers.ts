@@ -1,6 +1,7 @@
 // Handlers of chunk routes. Every uploaded chunk's SHA-256 is checked before anything of the
-// request is stored; every chunk read back is checked again before it is sent, so a damaged
-// file on disk is an error, never data.
+// request is stored (a batch's frames by the router as they arrive, a single chunk here);
+// every chunk read back is checked again before it is sent, so a damaged file on disk is an
+// error, never data.
 
 import type { ChunkId } from '../shared/model.js';
 import { CHUNK_ID_PATTERN } from '../shared/model.js';
@@ -19,21 +20,17 @@ function checkChunkId(raw: string): ChunkId {
   return raw;
 }
 
-/** Verifies every frame, then stores and links them all; a mismatch stores nothing. */
+/** Stores and links chunks whose bytes were verified against their ids. */
 async function storeChunks(services: ServerServices, library: LibraryAccess, frames: readonly Frame[]): Promise<number> {
   const unique = new Map<ChunkId, Frame>();
-  for (const frame of frames) {
-    if (chunkIdOf(frame.bytes) !== frame.id) {
-      throw new ApiError('hash-mismatch', `the bytes sent for chunk ${frame.id} do not hash to its id; nothing of this request was stored`, {
-        chunkId: frame.id,
-      });
-    }
-    unique.set(frame.id, frame);
-  }
+  for (const frame of frames) unique.set(frame.id, frame);
   const chunks = [...unique.values()];
   // The bytes are durable before the library claims them, so a crash in between leaves at
-  // worst an unlinked chunk file, never a link to nothing.
-  await services.chunkStore.put(library.ownerId, chunks);
+  // worst an unlinked chunk file, never a link to nothing. A member's upload is written whole
+  // even where the owner holds the chunks elsewhere: a faster answer would tell the member
+  // that the owner stores those bytes in a library the member cannot see. The owner's own
+  // uploads skip what they hold (they know what they store).
+  await services.chunkStore.put(library.ownerId, chunks, { writeAll: library.role !== 'owner' });
   await services.store.chunks.link(
     library.id,
     chunks.map((chunk) => ({ id: chunk.id, size: chunk.bytes.length })),
@@ -133,6 +130,9 @@ export const chunkHandlers: { readonly [Name in ChunkHandlerName]: Handler<Route
 
   async putChunk({ services, library, params, body }) {
     const id = checkChunkId(params.chunkId);
+    if (chunkIdOf(body) !== id) {
+      throw new ApiError('hash-mismatch', `the bytes sent for chunk ${id} do not hash to its id; nothing was stored`, { chunkId: id });
+    }
     return { stored: await storeChunks(services, library, [{ id, bytes: body }]) };
   },
 

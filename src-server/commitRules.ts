@@ -18,6 +18,7 @@ import type {
   MoveChange,
   PutChange,
 } from '../shared/protocol/index.js';
+import { COMMIT_LIMITS } from '../shared/protocol/index.js';
 
 /** What the rules need to read; answers reflect the state before the commit. */
 export interface CommitReader {
@@ -44,11 +45,25 @@ export interface AppliedChanges {
 
 type NewVersion = Omit<Entry, 'rev' | 'userName' | 'device' | 'committedAt'>;
 
+/**
+ * A commit asked for more implied parent folders than one commit may create
+ * (COMMIT_LIMITS.maxImpliedFoldersPerCommit). Thrown from inside the store's transaction,
+ * so nothing of the commit applies; the handler answers 400.
+ */
+export class ImpliedFoldersLimitError extends Error {
+  override readonly name = 'ImpliedFoldersLimitError';
+  constructor(readonly limit: number) {
+    super(`this commit would create more than ${limit} parent folders implicitly; send mkdir changes for the folders, or split the commit`);
+  }
+}
+
 /** The library as the commit sees it: the reader's state plus this commit's new versions. */
 class CommitView {
   private readonly changed = new Map<LibraryPath, Entry>();
   private readonly read = new Map<LibraryPath, Entry | null>();
   readonly versions: Entry[] = [];
+  /** Parent folders this commit created because a change needed them (see createParents). */
+  impliedFolders = 0;
   private nextRev: number;
 
   constructor(
@@ -139,11 +154,17 @@ function fileAncestor(view: CommitView, path: LibraryPath): Entry | null {
 
 /**
  * Creates the missing ancestor folders of a path, top-down; the caller checked fileAncestor.
- * The missing ones are those below the nearest live ancestor (see fileAncestor).
+ * The missing ones are those below the nearest live ancestor (see fileAncestor), found walking
+ * up from the parent: linear in the depth. They count against the commit's allowance: a few
+ * hundred bytes of deep paths would otherwise make the server write hundreds of thousands of
+ * versions in one transaction.
  */
 function createParents(view: CommitView, path: LibraryPath, mtimeMs: number): void {
   const missing: LibraryPath[] = [];
-  for (let ancestor = parentPath(path); ancestor !== '' && !isLive(view.head(ancestor)); ancestor = parentPath(ancestor)) missing.push(ancestor);
+  for (let ancestor = parentPath(path); ancestor !== '' && !isLive(view.head(ancestor)); ancestor = parentPath(ancestor)) {
+    if (++view.impliedFolders > COMMIT_LIMITS.maxImpliedFoldersPerCommit) throw new ImpliedFoldersLimitError(COMMIT_LIMITS.maxImpliedFoldersPerCommit);
+    missing.push(ancestor);
+  }
   for (const ancestor of missing.reverse()) view.write({ ...folderVersion(ancestor), mtimeMs });
 }
 

@@ -6,6 +6,7 @@ import { contentHashOf } from '../shared/node/contentHash.js';
 import { CHUNK_EDIT_LIMITS, PROTOCOL_LIMITS } from '../shared/protocol/index.js';
 import type { Change, ChangeResult, ChunkEdit, CommitChange, CommitResponse, Entry, Routes } from '../shared/protocol/index.js';
 import { ApiError } from './apiError.js';
+import { ImpliedFoldersLimitError } from './commitRules.js';
 import type { Caller, Handler, ServerServices } from './router.js';
 import type { LibraryAccess } from './storage/metadataStore.js';
 
@@ -121,14 +122,20 @@ async function commitChanges(
   changes: readonly Change[],
   now: number,
 ): Promise<CommitResponse> {
-  const outcome = await services.store.versions.commit({
-    libraryId: library.id,
-    userId: caller.userId,
-    userName: caller.userName,
-    device,
-    committedAt: now,
-    changes,
-  });
+  let outcome;
+  try {
+    outcome = await services.store.versions.commit({
+      libraryId: library.id,
+      userId: caller.userId,
+      userName: caller.userName,
+      device,
+      committedAt: now,
+      changes,
+    });
+  } catch (error) {
+    if (error instanceof ImpliedFoldersLimitError) throw new ApiError('bad-request', error.message, { limit: error.limit });
+    throw error;
+  }
   switch (outcome.kind) {
     case 'missing-chunks':
       throw new ApiError('missing-chunks', `the library lacks ${outcome.missing.length} chunks this commit names: upload them, then commit again`, {

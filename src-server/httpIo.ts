@@ -19,40 +19,82 @@ function closeAfterResponse(response: ServerResponse): void {
   if (!response.headersSent) response.setHeader('Connection', 'close');
 }
 
+/** What a route accepts as its body. */
+export interface BodyLimits {
+  /** Most bytes, counted after decompression. */
+  readonly maxBytes: number;
+  /** Whether Content-Encoding: gzip is accepted (never on routes anyone may call). */
+  readonly gzip: boolean;
+  /** The whole body must arrive within this many milliseconds (routes without a token). */
+  readonly deadlineMs?: number;
+}
+
 /**
- * Reads the whole body, refusing more than `limit` bytes (after decompression when the client
- * sent Content-Encoding: gzip) with `payload-too-large` as soon as the limit is crossed.
+ * Reads the body as it arrives, decompressing a gzip body as a stream, and hands each piece to
+ * `onPiece` (which may throw to refuse the request). More than `maxBytes` after decompression
+ * is refused with `payload-too-large` as soon as the limit is crossed, so no request makes
+ * the server hold or inflate more than its limit, and no piece is bigger than what arrived.
+ * The one place where request bodies are read and their limits kept.
  */
-export async function readBody(request: IncomingMessage, response: ServerResponse, limit: number): Promise<Buffer> {
-  const declared = request.headers['content-length'];
-  if (declared !== undefined && Number(declared) > limit) {
-    closeAfterResponse(response);
-    throw new ApiError('payload-too-large', `the body is ${declared} bytes; the limit for this route is ${limit} bytes`);
-  }
+export async function readBodyPieces(
+  request: IncomingMessage,
+  response: ServerResponse,
+  limits: BodyLimits,
+  onPiece: (piece: Buffer) => void,
+): Promise<void> {
   const encoding = (request.headers['content-encoding'] ?? 'identity').toLowerCase();
-  if (encoding !== 'identity' && encoding !== 'gzip') {
+  if (encoding !== 'identity' && (encoding !== 'gzip' || !limits.gzip)) {
     closeAfterResponse(response);
-    throw new ApiError('unsupported-media-type', `content encoding ${encoding} is not supported; send identity or gzip`);
+    throw new ApiError('unsupported-media-type', `content encoding ${encoding} is not supported here; send ${limits.gzip ? 'identity or gzip' : 'the body uncompressed'}`);
   }
-  const source: NodeJS.ReadableStream = encoding === 'gzip' ? request.pipe(createGunzip()) : request;
-  const parts: Buffer[] = [];
+  const declared = request.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limits.maxBytes) {
+    closeAfterResponse(response);
+    throw new ApiError('payload-too-large', `the body is ${declared} bytes; the limit for this route is ${limits.maxBytes} bytes`);
+  }
+  const gunzip = encoding === 'gzip' ? createGunzip() : null;
+  if (gunzip !== null) {
+    // pipe() passes on data, not failures: a body cut off (or timed out) fails the gunzip too.
+    request.once('error', (error) => gunzip.destroy(error));
+    request.once('aborted', () => gunzip.destroy(new Error('the client went away')));
+    request.pipe(gunzip);
+  }
+  const source: NodeJS.ReadableStream = gunzip ?? request;
+  const deadline =
+    limits.deadlineMs === undefined
+      ? undefined
+      : setTimeout(() => request.destroy(new ApiError('bad-request', `the body did not arrive within ${limits.deadlineMs} ms`)), limits.deadlineMs);
   let total = 0;
   try {
     for await (const part of source) {
-      const buffer = part as Buffer;
-      total += buffer.length;
-      if (total > limit) {
-        closeAfterResponse(response);
-        throw new ApiError('payload-too-large', `the body exceeds the limit for this route (${limit} bytes)`);
-      }
-      parts.push(buffer);
+      const piece = part as Buffer;
+      total += piece.length;
+      if (total > limits.maxBytes) throw new ApiError('payload-too-large', `the body exceeds the limit for this route (${limits.maxBytes} bytes)`);
+      onPiece(piece);
     }
   } catch (error) {
-    if (error instanceof ApiError) throw error;
     closeAfterResponse(response);
+    if (error instanceof ApiError) throw error;
     if (encoding === 'gzip') throw new ApiError('bad-request', 'the gzip body could not be decompressed');
     throw error;
+  } finally {
+    clearTimeout(deadline);
+    // Nothing more is inflated from a refused body; the connection closes after the answer.
+    if (gunzip !== null) {
+      request.unpipe(gunzip);
+      gunzip.destroy();
+    }
   }
+}
+
+/** Reads the whole body within its limits (see readBodyPieces). */
+export async function readBody(request: IncomingMessage, response: ServerResponse, limits: BodyLimits): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let total = 0;
+  await readBodyPieces(request, response, limits, (piece) => {
+    parts.push(piece);
+    total += piece.length;
+  });
   return Buffer.concat(parts, total);
 }
 

@@ -1,6 +1,6 @@
 // The cairn-server command line:
 //
-//   cairn-server [serve] [BACKEND] [--listen HOST:PORT] [--gc-hours N]
+//   cairn-server [serve] [BACKEND] [--listen HOST:PORT] [--gc-hours N] [--trust-proxy ADDRESSES] [--max-connections N]
 //   cairn-server user add NAME [--admin] [BACKEND]     (password: one line on standard input)
 //   cairn-server user passwd NAME [BACKEND]            (password: one line on standard input)
 //   cairn-server user list [BACKEND]
@@ -19,6 +19,7 @@ import { realpathSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { defaultDataDir } from './dataDir.js';
+import { dataFolderWarning } from './ownerOnlyFiles.js';
 import { jsonLogger } from './log.js';
 import { fsck } from './maintenance/fsck.js';
 import { scheduleGarbageCollection } from './maintenance/gcSchedule.js';
@@ -35,7 +36,7 @@ import type { Stores } from './storage/stores.js';
 import { AdminError, addUser, removeUser, resetPassword, setAdmin } from './users.js';
 
 const USAGE = `usage:
-  cairn-server [serve] [BACKEND] [--listen HOST:PORT] [--gc-hours N]
+  cairn-server [serve] [BACKEND] [--listen HOST:PORT] [--gc-hours N] [--trust-proxy ADDRESSES] [--max-connections N]
   cairn-server user add NAME [--admin] [BACKEND]   reads the password from standard input
   cairn-server user passwd NAME [BACKEND]          reads the new password from standard input; signs out all devices
   cairn-server user list [BACKEND]
@@ -58,6 +59,11 @@ const USAGE = `usage:
   --chunks URL         's3://BUCKET?endpoint=http://HOST:PORT&region=REGION&forcePathStyle=true'
                        (keys: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or their _FILE variants)
   --listen HOST:PORT   address to serve on (default 127.0.0.1:8080; port 0 picks a free port)
+  --trust-proxy ADDRESSES
+                       IP addresses (comma-separated) of reverse proxies whose X-Forwarded-For
+                       names the client; set it behind a proxy, or failed logins of one client
+                       lock out everyone behind it
+  --max-connections N  most connections open at once (default 1024)
   --gc-hours N         scale-out backend: collect garbage every N hours (default 24; 0: never,
                        run cairn-server gc instead); one instance at a time collects`;
 
@@ -138,13 +144,34 @@ export function parseGcHours(value: string): number {
   return hours;
 }
 
-async function serve(io: CommandIo, choice: BackendChoice, listenValue: string, gcHours: number): Promise<number> {
-  const { host, port } = parseListen(listenValue);
+/** The serve command's options beyond the backend. */
+interface ServeFlags {
+  readonly listen: string;
+  readonly gcHours: number;
+  readonly trustProxy: string | undefined;
+  readonly maxConnections: string | undefined;
+}
+
+async function serve(io: CommandIo, choice: BackendChoice, flags: ServeFlags): Promise<number> {
+  const { host, port } = parseListen(flags.listen);
+  const trustedProxies = flags.trustProxy === undefined ? [] : flags.trustProxy.split(',').map((address) => address.trim()).filter((address) => address !== '');
+  let maxConnections: number | undefined;
+  if (flags.maxConnections !== undefined) {
+    maxConnections = Number(flags.maxConnections);
+    if (!/^[1-9][0-9]{0,6}$/.test(flags.maxConnections)) throw new UsageError(`--max-connections wants a positive whole number, not ${JSON.stringify(flags.maxConnections)}`);
+  }
   const stores = await openBackend(choice, true);
   const log = jsonLogger((line) => io.stderr.write(line));
-  const server = await startServer({ stores, host, port, log });
+  let server;
+  try {
+    server = await startServer({ stores, host, port, log, trustedProxies, ...(maxConnections === undefined ? {} : { connectionLimits: { maxConnections } }) });
+  } catch (error) {
+    await closeStores(stores);
+    if (error instanceof TypeError && /trusted proxy/.test(error.message)) throw new UsageError(`--trust-proxy: ${error.message}`);
+    throw error;
+  }
   const collectGarbage = stores.collectGarbage;
-  const schedule = collectGarbage === undefined || gcHours === 0 ? null : scheduleGarbageCollection(collectGarbage, { intervalMs: gcHours * 60 * 60 * 1000, log });
+  const schedule = collectGarbage === undefined || flags.gcHours === 0 ? null : scheduleGarbageCollection(collectGarbage, { intervalMs: flags.gcHours * 60 * 60 * 1000, log });
   io.stdout.write(`listening on ${server.url}\n`);
   const signal = await new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
@@ -282,6 +309,8 @@ export async function main(argv: readonly string[], io: CommandIo = processIo): 
         metadata: { type: 'string' },
         chunks: { type: 'string' },
         listen: { type: 'string', default: '127.0.0.1:8080' },
+        'trust-proxy': { type: 'string' },
+        'max-connections': { type: 'string' },
         admin: { type: 'boolean', default: false },
         repair: { type: 'boolean', default: false },
         from: { type: 'string' },
@@ -298,10 +327,14 @@ export async function main(argv: readonly string[], io: CommandIo = processIo): 
     }
     const choice: BackendChoice = { dataDir: values.data ?? defaultDataDir(), metadata: values.metadata, chunks: values.chunks };
     const [command = 'serve', ...rest] = positionals;
+    if (choice.metadata === undefined && choice.chunks === undefined) {
+      const warning = await dataFolderWarning(choice.dataDir);
+      if (warning !== null) io.stderr.write(`cairn-server: warning: ${warning}\n`);
+    }
     switch (command) {
       case 'serve':
         if (rest.length > 0) throw new UsageError(`serve takes no arguments, got ${rest.join(' ')}`);
-        return await serve(io, choice, values.listen, parseGcHours(values['gc-hours']));
+        return await serve(io, choice, { listen: values.listen, gcHours: parseGcHours(values['gc-hours']), trustProxy: values['trust-proxy'], maxConnections: values['max-connections'] });
       case 'user':
         return await user(io, rest, choice, values.admin);
       case 'gc':

@@ -7,18 +7,20 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { CHUNK_SIZE_LIMITS } from '../shared/model.js';
+import { chunkIdOf } from '../shared/node/contentHash.js';
 import {
   CHUNK_CONTENT_TYPE,
   FRAMES_CONTENT_TYPE,
   PROTOCOL_LIMITS,
-  decodeFrames,
+  FrameDecoder,
   FrameFormatError,
   matchPath,
   routes,
 } from '../shared/protocol/index.js';
 import type { Frame, PathParams, RouteDefinition, RouteName, RouteResponse, Routes } from '../shared/protocol/index.js';
 import { ApiError } from './apiError.js';
-import { parseJson, readBody, requireContentType, sendBytes, sendError, sendJson, validationError } from './httpIo.js';
+import { parseJson, readBody, readBodyPieces, requireContentType, sendBytes, sendError, sendJson, validationError } from './httpIo.js';
+import type { BodyLimits } from './httpIo.js';
 import type { LoginLimiter } from './loginLimiter.js';
 import type { Notifier } from './notifier.js';
 import type { ChunkStore } from './storage/chunkStore.js';
@@ -33,6 +35,10 @@ export interface ServerServices {
   readonly serverVersion: string;
   /** How often event streams send a heartbeat and re-check the caller's token. */
   readonly eventsHeartbeatMs: number;
+  /** A body on a route without a token must arrive whole within this time. */
+  readonly anonymousBodyTimeoutMs: number;
+  /** Addresses of reverse proxies whose X-Forwarded-For names the client (see clientAddress.ts). */
+  readonly trustedProxies: ReadonlySet<string>;
   /** What keeps the server from serving now (a backend that does not answer, stopping); empty when ready. */
   readiness(): Promise<string[]>;
   /** Registers a waiting request (long-poll, event stream) to be ended at shutdown; returns the unregister function. */
@@ -192,12 +198,28 @@ function parseQuery(schema: z.ZodType, search: URLSearchParams): unknown {
   return result.data;
 }
 
+/** A route without a query takes none: an unknown parameter is a client bug, answered 400. */
+function refuseAnyQuery(search: URLSearchParams): undefined {
+  const names = [...new Set(search.keys())];
+  if (names.length > 0) throw new ApiError('bad-request', `this route takes no query parameters (got ${names.join(', ')})`);
+  return undefined;
+}
+
 async function readRequestBody(
   route: RouteDefinition,
   request: IncomingMessage,
   response: ServerResponse,
   library: LibraryAccess | null,
+  anonymousBodyTimeoutMs: number,
 ): Promise<unknown> {
+  // Routes anyone may call (login) take a small body, uncompressed, arriving promptly: an
+  // anonymous request must never cost the server much more than it cost the sender.
+  const anonymous = route.auth === 'none';
+  const limits = (maxBytes: number): BodyLimits =>
+    anonymous
+      ? { maxBytes: Math.min(maxBytes, PROTOCOL_LIMITS.maxAnonymousBodyBytes), gzip: false, deadlineMs: anonymousBodyTimeoutMs }
+      : { maxBytes, gzip: true };
+  const maxChunkBytes = Math.min(library?.chunking.maxSize ?? CHUNK_SIZE_LIMITS.max, CHUNK_SIZE_LIMITS.max);
   switch (route.request.kind) {
     case 'none':
       // Nothing is expected; whatever was sent is read and dropped so the connection stays usable.
@@ -205,31 +227,53 @@ async function readRequestBody(
       return undefined;
     case 'json': {
       requireContentType(request, response, 'application/json');
-      return parseJson(await readBody(request, response, PROTOCOL_LIMITS.maxJsonBodyBytes), route.request.schema);
+      return parseJson(await readBody(request, response, limits(PROTOCOL_LIMITS.maxJsonBodyBytes)), route.request.schema);
     }
     case 'chunk': {
       requireContentType(request, response, CHUNK_CONTENT_TYPE);
-      const limit = Math.min(library?.chunking.maxSize ?? CHUNK_SIZE_LIMITS.max, CHUNK_SIZE_LIMITS.max);
-      const bytes = await readBody(request, response, limit);
+      const bytes = await readBody(request, response, limits(maxChunkBytes));
       if (bytes.length === 0) throw new ApiError('bad-request', 'a chunk cannot be empty');
       return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
     }
     case 'frames': {
       requireContentType(request, response, FRAMES_CONTENT_TYPE);
-      const body = await readBody(request, response, PROTOCOL_LIMITS.maxBatchBodyBytes);
-      const maxFrame = Math.min(library?.chunking.maxSize ?? CHUNK_SIZE_LIMITS.max, CHUNK_SIZE_LIMITS.max);
-      try {
-        const frames = decodeFrames(new Uint8Array(body.buffer, body.byteOffset, body.length), maxFrame);
-        if (frames.some((frame) => frame.bytes.length === 0)) throw new ApiError('bad-request', 'a chunk cannot be empty');
-        return frames;
-      } catch (error) {
-        if (error instanceof FrameFormatError) throw new ApiError('bad-request', `malformed chunk frames: ${error.message}`);
-        throw error;
-      }
+      return readVerifiedFrames(request, response, limits(PROTOCOL_LIMITS.maxBatchBodyBytes), maxChunkBytes);
     }
     default:
       throw new Error(`unhandled request kind: ${JSON.stringify(route.request satisfies never)}`);
   }
+}
+
+/**
+ * Reads chunk frames as the body arrives (a gzip body inflated as a stream), verifying each
+ * chunk against its id as soon as it is complete, so the work is spread over the body's
+ * arrival instead of done at once at its end, and a bad request stops at its first bad frame.
+ * At most PROTOCOL_LIMITS.maxChunksPerUpload frames: tiny frames must not multiply the work.
+ */
+async function readVerifiedFrames(request: IncomingMessage, response: ServerResponse, limits: BodyLimits, maxChunkBytes: number): Promise<Frame[]> {
+  const decoder = new FrameDecoder(maxChunkBytes);
+  const frames: Frame[] = [];
+  try {
+    await readBodyPieces(request, response, limits, (piece) => {
+      for (const frame of decoder.push(new Uint8Array(piece.buffer, piece.byteOffset, piece.length))) {
+        if (frame.bytes.length === 0) throw new ApiError('bad-request', 'a chunk cannot be empty');
+        if (frames.length >= PROTOCOL_LIMITS.maxChunksPerUpload) {
+          throw new ApiError('payload-too-large', `an upload carries at most ${PROTOCOL_LIMITS.maxChunksPerUpload} chunks; send the rest in another request`);
+        }
+        if (chunkIdOf(frame.bytes) !== frame.id) {
+          throw new ApiError('hash-mismatch', `the bytes sent for chunk ${frame.id} do not hash to its id; nothing of this request was stored`, {
+            chunkId: frame.id,
+          });
+        }
+        frames.push(frame);
+      }
+    });
+    decoder.finish();
+  } catch (error) {
+    if (error instanceof FrameFormatError) throw new ApiError('bad-request', `malformed chunk frames: ${error.message}`);
+    throw error;
+  }
+  return frames;
 }
 
 interface MatchedRoute {
@@ -265,11 +309,11 @@ export async function handleRequest(services: ServerServices, handlers: Handlers
     const pathname = questionMark < 0 ? target : target.slice(0, questionMark);
     const search = new URLSearchParams(questionMark < 0 ? '' : target.slice(questionMark + 1));
     const { name, route, params } = matchRoute(request.method ?? 'GET', pathname);
-    const query = route.query === null ? undefined : parseQuery(route.query, search);
+    const query = route.query === null ? refuseAnyQuery(search) : parseQuery(route.query, search);
     const caller = route.auth === 'token' ? await authenticate(services, request, now) : null;
     const libraryId = params.libraryId;
     const library = libraryId === undefined || caller === null ? null : await authorizeLibrary(services, name as LibraryRouteName, libraryId, caller);
-    const body = await readRequestBody(route, request, response, library);
+    const body = await readRequestBody(route, request, response, library, services.anonymousBodyTimeoutMs);
     const context = { services, params, query, body, caller, library, request, response, now };
     const handler = handlers[name] as unknown as (context: unknown) => Promise<unknown>;
     const result = await handler(context);
@@ -294,6 +338,9 @@ export async function handleRequest(services: ServerServices, handlers: Handlers
 }
 
 async function answerError(request: IncomingMessage, response: ServerResponse, error: unknown): Promise<void> {
+  // A request refused before its body was read (a wrong token, an unknown route) is not kept
+  // open while a slow sender trickles the rest in: the connection closes after the answer.
+  if (!request.complete && !response.headersSent) response.setHeader('Connection', 'close');
   if (response.headersSent) {
     // A streamed answer failed halfway: the client sees the body end early, never a partial
     // frame taken for a whole one (frames carry their length).

@@ -10,7 +10,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EVENTS_HEARTBEAT_MS } from '../shared/protocol/index.js';
+import { EVENTS_HEARTBEAT_MS, PROTOCOL_LIMITS } from '../shared/protocol/index.js';
 import { authHandlers } from './authHandlers.js';
 import { chunkHandlers } from './chunkHandlers.js';
 import { conflictHandlers } from './conflictHandlers.js';
@@ -23,6 +23,8 @@ import { silentLogger } from './log.js';
 import type { Logger } from './log.js';
 import { InProcessNotifier } from './notifier.js';
 import type { Notifier } from './notifier.js';
+import { parseTrustedProxies } from './clientAddress.js';
+import { prepareOwnerOnlyDatabase } from './ownerOnlyFiles.js';
 import { handleRequest } from './router.js';
 import type { Handlers, ServerServices } from './router.js';
 import { FsChunkStore } from './storage/fsChunkStore.js';
@@ -52,6 +54,7 @@ export async function openEmbeddedStores(dataDir: string): Promise<Stores> {
   await mkdir(paths.chunks, { recursive: true, mode: 0o700 });
   const chunks = await FsChunkStore.open(paths.chunks);
   try {
+    prepareOwnerOnlyDatabase(paths.metadata);
     return { metadata: openSqliteMetadataStore(paths.metadata), chunks };
   } catch (error) {
     await chunks.close();
@@ -87,9 +90,28 @@ export interface ServerOptions {
   /** Request and lifecycle logs; none by default. */
   readonly log?: Logger;
   readonly loginLimits?: Partial<LoginLimiterOptions>;
+  /** Reverse proxies (IP addresses) whose X-Forwarded-For names the client; none by default. */
+  readonly trustedProxies?: readonly string[];
+  /** How the server bounds connections and slow senders; see DEFAULT_CONNECTION_LIMITS. */
+  readonly connectionLimits?: Partial<ConnectionLimits>;
   /** Defaults to EVENTS_HEARTBEAT_MS (15 s). */
   readonly eventsHeartbeatMs?: number;
 }
+
+export interface ConnectionLimits {
+  /** Most connections open at once; further ones are closed as they arrive. */
+  readonly maxConnections: number;
+  /** A connection must complete a request's headers within this time (also before its first byte). */
+  readonly headersTimeoutMs: number;
+  /** A body on a route without a token (login) must arrive whole within this time. */
+  readonly anonymousBodyTimeoutMs: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  maxConnections: 1024,
+  headersTimeoutMs: 20_000,
+  anonymousBodyTimeoutMs: PROTOCOL_LIMITS.anonymousBodyTimeoutMs,
+};
 
 export interface RunningServer {
   /** http://HOST:PORT with the real port. */
@@ -115,6 +137,8 @@ function formatUrl(host: string, port: number): string {
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   if (options.stores === undefined && options.dataDir === undefined) throw new TypeError('startServer needs a dataDir or stores');
+  const trustedProxies = parseTrustedProxies(options.trustedProxies ?? []);
+  const limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.connectionLimits };
   const stores = options.stores ?? (await openEmbeddedStores(options.dataDir!));
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? silentLogger;
@@ -128,6 +152,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     loginLimiter: new LoginLimiter({ ...DEFAULT_LOGIN_LIMITS, ...options.loginLimits }),
     serverVersion: readServerVersion(),
     eventsHeartbeatMs: options.eventsHeartbeatMs ?? EVENTS_HEARTBEAT_MS,
+    anonymousBodyTimeoutMs: limits.anonymousBodyTimeoutMs,
+    trustedProxies,
     async readiness() {
       if (stopping) return ['the server is stopping'];
       return (await stores.checkReady?.()) ?? [];
@@ -146,7 +172,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let inFlight = 0;
   let drained: (() => void) | null = null;
   const sockets = new Set<Socket>();
-  const server = createServer({ keepAliveTimeout: 5_000, requestTimeout: 5 * 60_000 }, (request, response) => {
+  // requestTimeout bounds receiving a request (a 64 MiB upload on a slow link), not answering
+  // it, so long-polls and event streams are not cut by it. Slow senders are bounded three
+  // ways: headers (and a connection's first byte) within headersTimeoutMs, an anonymous body
+  // within anonymousBodyTimeoutMs (router), any body within requestTimeout; and at most
+  // maxConnections connections are open at once.
+  const serverOptions = {
+    keepAliveTimeout: 5_000,
+    requestTimeout: Math.max(5 * 60_000, limits.headersTimeoutMs),
+    headersTimeout: limits.headersTimeoutMs,
+    connectionsCheckingInterval: Math.min(limits.headersTimeoutMs, 5_000),
+  };
+  const server = createServer(serverOptions, (request, response) => {
+    // The connection's idle timer (see 'connection' below) ends once a request has come.
+    request.socket.setTimeout(0);
     inFlight++;
     const started = performance.now();
     if (stopping) response.setHeader('Connection', 'close');
@@ -167,10 +206,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       else response.once('close', finished);
     });
   });
-  // requestTimeout bounds receiving a request (a 64 MiB upload on a slow link), not answering
-  // it, so long-polls and event streams are not cut by it.
-  server.headersTimeout = 60_000;
+  server.maxConnections = limits.maxConnections;
   server.on('connection', (socket) => {
+    // Node's headersTimeout starts with a request's first byte: a connection that sends
+    // nothing at all is closed by this timer instead (a timed-out socket is destroyed).
+    socket.setTimeout(limits.headersTimeoutMs);
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });

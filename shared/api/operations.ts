@@ -280,6 +280,30 @@ export function operationForControlPath(pathname: string): OperationName | null 
 /** The control API's server-sent event stream of SyncEvents (`GET`). */
 export const CONTROL_EVENTS_PATH = '/api/events';
 
+/** A control token: 32 random bytes as base64url (see src-main/daemon/controlToken.ts). */
+export const CONTROL_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+/** The URL fragment's start that carries a control token: `#token=<token>`. */
+export const CONTROL_TOKEN_FRAGMENT = 'token=';
+
+/** The token in a URL fragment (`#token=...`, with or without the '#'), or null. */
+export function controlTokenFromFragment(fragment: string): string | null {
+  const text = fragment.startsWith('#') ? fragment.slice(1) : fragment;
+  if (!text.startsWith(CONTROL_TOKEN_FRAGMENT)) return null;
+  const token = text.slice(CONTROL_TOKEN_FRAGMENT.length);
+  return CONTROL_TOKEN_PATTERN.test(token) ? token : null;
+}
+
+/**
+ * The link a daemon prints for its UI in a browser. The token travels in the URL fragment,
+ * which a browser never sends to any server; the page keeps it for its own origin only (see
+ * src-renderer/api/controlToken.ts). Cookies would not do: they are not scoped by port, so
+ * every other page on 127.0.0.1 would receive them.
+ */
+export function controlPageLink(baseUrl: string, token: string): string {
+  return `${baseUrl.replace(/\/+$/, '')}/#${CONTROL_TOKEN_FRAGMENT}${token}`;
+}
+
 /** 'events' names the stream's path, so it can never be an operation too (a compile error otherwise). */
 const eventsIsNotAnOperation: 'events' extends OperationName ? never : true = true;
 void eventsIsNotAnOperation;

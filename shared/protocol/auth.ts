@@ -2,7 +2,7 @@
 // token. Every other route (but health) carries it as `Authorization: Bearer <token>`.
 
 import { z } from 'zod';
-import { PROTOCOL_LIMITS, idSchema, timestampSchema, userNameSchema } from './common.js';
+import { PROTOCOL_LIMITS, deviceNameSchema, idSchema, remoteTextSchema, timestampSchema, userNameSchema } from './common.js';
 
 /**
  * The user field is any short string: a name that cannot exist simply fails like a wrong
@@ -11,7 +11,7 @@ import { PROTOCOL_LIMITS, idSchema, timestampSchema, userNameSchema } from './co
 export const loginRequestSchema = z.strictObject({
   user: z.string().min(1).max(256),
   password: z.string().min(1).max(PROTOCOL_LIMITS.maxPasswordLength),
-  deviceName: z.string().trim().min(1).max(PROTOCOL_LIMITS.maxDeviceNameLength),
+  deviceName: deviceNameSchema,
 });
 export type LoginRequest = z.input<typeof loginRequestSchema>;
 
@@ -31,14 +31,14 @@ export const meResponseSchema = z.object({
   admin: z.boolean(),
   /** The device (token) this request was made with. */
   deviceId: idSchema,
-  deviceName: z.string(),
+  deviceName: remoteTextSchema,
 });
 export type MeResponse = z.output<typeof meResponseSchema>;
 
 /** One device token as listed to its owner; the secret itself is never shown again. */
 export const deviceTokenSchema = z.object({
   deviceId: idSchema,
-  deviceName: z.string(),
+  deviceName: remoteTextSchema,
   createdAt: timestampSchema,
   lastUsedAt: timestampSchema,
   /** True for the token this request was made with. */

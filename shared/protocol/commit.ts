@@ -8,7 +8,9 @@ import {
   byteSizeSchema,
   chunkRefSchema,
   contentHashSchema,
+  deviceNameSchema,
   libraryPathSchema,
+  mtimeSchema,
   revisionSchema,
   sequenceSchema,
 } from './common.js';
@@ -23,12 +25,21 @@ export const putChangeSchema = z.strictObject({
   path: libraryPathSchema,
   baseRev: revisionSchema.nullable(),
   size: byteSizeSchema,
-  mtimeMs: z.number(),
+  mtimeMs: mtimeSchema,
   executable: z.boolean(),
   chunks: z.array(chunkRefSchema),
   /** SHA-256 over the concatenated raw chunk ids; the server recomputes it and refuses a mismatch. */
   contentHash: contentHashSchema,
 });
+
+/** What one commit may make the server write beyond its own changes. */
+export const COMMIT_LIMITS = {
+  /**
+   * Most parent folders one commit creates because its changes need them (its own mkdir
+   * changes are changes, not implied). Deep paths cost a few bytes per folder to send.
+   */
+  maxImpliedFoldersPerCommit: 10_000,
+} as const;
 
 /** Most splices in one put's chunkEdits, and most chunk refs they insert together. */
 export const CHUNK_EDIT_LIMITS = {
@@ -116,7 +127,7 @@ export type CommitChangeInput = z.input<typeof commitChangeSchema>;
 
 export const commitRequestSchema = z.strictObject({
   /** Overrides the device name recorded on the versions (defaults to the token's device name). */
-  device: z.string().min(1).max(PROTOCOL_LIMITS.maxDeviceNameLength).optional(),
+  device: deviceNameSchema.optional(),
   changes: z.array(commitChangeSchema).min(1).max(PROTOCOL_LIMITS.maxChangesPerCommit),
 });
 export type CommitRequest = z.input<typeof commitRequestSchema>;

@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import { CHUNK_ID_PATTERN, CHUNK_SIZE_LIMITS } from '../model.js';
 import type { ChunkId, ChunkRef, ChunkingParams, ContentHash } from '../model.js';
-import { checkLibraryPath } from '../paths.js';
+import { escapeControlCharacters, hasControlCharacters } from '../displayText.js';
+import { checkLibraryPath, isWellFormedUnicode } from '../paths.js';
 import type { LibraryPath } from '../paths.js';
 
 /** Version of the wire protocol described in docs/protocol.md; /api/v1 is protocol 1. */
@@ -19,10 +20,28 @@ export const API_PREFIX = '/api/v1';
 export const PROTOCOL_LIMITS = {
   /** Largest JSON request body, after decompression (a commit of a big file's chunk list). */
   maxJsonBodyBytes: 16 * 1024 * 1024,
-  /** Largest batched chunk upload body (frames). */
+  /**
+   * Largest body of a route without a token (login), never compressed: the longest login
+   * request with every character escaped fits. Anyone can send these, so they cost little.
+   */
+  maxAnonymousBodyBytes: 12 * 1024,
+  /** A body without a token must arrive whole within this time (a slow sender is cut off). */
+  anonymousBodyTimeoutMs: 10_000,
+  /** Largest batched chunk upload body (frames), after decompression. */
   maxBatchBodyBytes: 64 * 1024 * 1024,
+  /** Most chunks (frames) in one batched upload. */
+  maxChunksPerUpload: 10_000,
   /** Most chunk ids in one "missing" or "download" request. */
   maxIdsPerRequest: 10_000,
+  /**
+   * Longest JSON answer a client reads, after decompression; answers listing versions (change
+   * feed, commit, history, trash, snapshot) may be longer, for their chunk lists. A client
+   * whose feed page would be longer asks for fewer entries.
+   */
+  maxAnswerBytes: 16 * 1024 * 1024,
+  maxVersionsAnswerBytes: 256 * 1024 * 1024,
+  /** Longest server-sent event a client reads. */
+  maxEventBytes: 1024 * 1024,
   /** Most changes in one commit. */
   maxChangesPerCommit: 10_000,
   /** Longest a long-poll waits before answering with the unchanged head. */
@@ -35,6 +54,25 @@ export const PROTOCOL_LIMITS = {
   maxDeviceNameLength: 128,
   maxPasswordLength: 1024,
 } as const;
+
+/**
+ * A device name: what a user calls one of their devices (shown in history and conflicts, to
+ * other members of a library too, so nothing in it may steer a terminal).
+ */
+export const deviceNameSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(PROTOCOL_LIMITS.maxDeviceNameLength)
+  .refine((name) => !hasControlCharacters(name), 'device names cannot contain control characters')
+  .refine(isWellFormedUnicode, 'device names must be well-formed Unicode (no lone surrogate)');
+
+/**
+ * Free text in an answer that came from someone else (a device or library name, a message):
+ * control characters arrive as visible escapes (see shared/displayText.ts), whatever the
+ * server stored before it checked names, or sends.
+ */
+export const remoteTextSchema = z.string().transform(escapeControlCharacters);
 
 /** Random, url-safe identifiers (users, libraries, devices). */
 export const idSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'expected a url-safe id');
@@ -72,6 +110,25 @@ export const revisionSchema = z.int().min(1);
 
 /** Milliseconds since the Unix epoch. */
 export const timestampSchema = z.number().min(0);
+
+/**
+ * The file times a commit may carry: from the epoch to the last millisecond of the year 9999,
+ * which every platform Cairn runs on can set on a file. A time outside made other clients fail
+ * to write the file (EINVAL) and stopped their rounds.
+ */
+export const MTIME_LIMITS = { minMs: 0, maxMs: 253_402_300_799_999 } as const;
+
+/** A file's modification time as a commit sends it. */
+export const mtimeSchema = z.number().min(MTIME_LIMITS.minMs).max(MTIME_LIMITS.maxMs);
+
+/**
+ * A time brought into MTIME_LIMITS: what a client sets on a file and sends in a commit, so one
+ * odd time (from an older server, or a file dated before 1970) never stops a round.
+ */
+export function clampMtimeMs(mtimeMs: number): number {
+  if (Number.isNaN(mtimeMs)) return MTIME_LIMITS.minMs;
+  return Math.min(Math.max(mtimeMs, MTIME_LIMITS.minMs), MTIME_LIMITS.maxMs);
+}
 
 export const byteSizeSchema = z.int().min(0);
 

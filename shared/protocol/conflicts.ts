@@ -4,7 +4,7 @@
 // and clients then keep their conflicts to themselves, as before.
 
 import { z } from 'zod';
-import { PROTOCOL_LIMITS, libraryPathSchema, revisionSchema, timestampSchema, userNameSchema } from './common.js';
+import { deviceNameSchema, libraryPathSchema, remoteTextSchema, revisionSchema, timestampSchema, userNameSchema } from './common.js';
 
 /** How a conflict was closed (the keep choice, or a clean merge the engine applied). */
 export const conflictResolutionSchema = z.enum(['local', 'remote', 'both', 'merged', 'auto-merged']);
@@ -21,7 +21,7 @@ export const libraryConflictSchema = z.object({
   remoteRev: revisionSchema.nullable(),
   baseRev: revisionSchema.nullable(),
   /** The device and user whose version is the copy. */
-  device: z.string(),
+  device: remoteTextSchema,
   userName: userNameSchema,
   createdAt: timestampSchema,
 });
@@ -37,7 +37,7 @@ export const reportConflictRequestSchema = z.strictObject({
   conflictPath: libraryPathSchema,
   remoteRev: revisionSchema.nullable(),
   baseRev: revisionSchema.nullable(),
-  device: z.string().min(1).max(PROTOCOL_LIMITS.maxDeviceNameLength),
+  device: deviceNameSchema,
 });
 export type ReportConflictRequest = z.input<typeof reportConflictRequestSchema>;
 

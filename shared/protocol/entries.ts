@@ -7,6 +7,7 @@ import {
   chunkRefSchema,
   contentHashSchema,
   libraryPathSchema,
+  remoteTextSchema,
   revisionSchema,
   timestampSchema,
 } from './common.js';
@@ -35,8 +36,8 @@ export const entrySchema = z.object({
   /** Set on the deleted version a move left at its old path: the path it went to. */
   movedTo: libraryPathSchema.optional(),
   /** The device name of the token that committed this version. */
-  device: z.string(),
-  userName: z.string(),
+  device: remoteTextSchema,
+  userName: remoteTextSchema,
   committedAt: timestampSchema,
 });
 export type Entry = z.output<typeof entrySchema>;

@@ -4,7 +4,7 @@
 // status back to a code (for answers without our body, from a proxy for example).
 
 import { z } from 'zod';
-import { chunkIdSchema } from './common.js';
+import { chunkIdSchema, remoteTextSchema } from './common.js';
 
 export const ERROR_CODES = [
   'bad-request',
@@ -35,7 +35,8 @@ export function errorEnvelopeSchema<const Codes extends readonly [string, ...str
   return z.object({
     error: z.object({
       code: codes,
-      message: z.string(),
+      /** Shown to people, in a terminal too: control characters arrive escaped (see remoteTextSchema). */
+      message: remoteTextSchema,
       details: z.record(z.string(), z.unknown()).optional(),
     }),
   });

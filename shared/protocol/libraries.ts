@@ -5,10 +5,12 @@ import {
   PROTOCOL_LIMITS,
   chunkingParamsSchema,
   idSchema,
+  remoteTextSchema,
   sequenceSchema,
   timestampSchema,
   userNameSchema,
 } from './common.js';
+import { isWellFormedUnicode } from '../paths.js';
 
 /** What the calling user may do in a library. */
 export const libraryRoleSchema = z.enum(['owner', 'rw', 'ro']);
@@ -26,11 +28,12 @@ export const libraryNameSchema = z
   // eslint-disable-next-line no-control-regex
   .refine((name) => !/[\u0000-\u001f\u007f]/.test(name), 'library names cannot contain control characters')
   .refine((name) => name.trim() === name, 'library names cannot start or end with white space')
+  .refine(isWellFormedUnicode, 'library names must be well-formed Unicode (no lone surrogate)')
   .refine((name) => name.normalize('NFC') === name, 'library names must be NFC-normalized');
 
 export const librarySchema = z.object({
   id: idSchema,
-  name: z.string(),
+  name: remoteTextSchema,
   ownerId: idSchema,
   owner: userNameSchema,
   /** The calling user's role. */

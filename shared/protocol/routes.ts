@@ -3,7 +3,7 @@
 // calls are both derived from it, so neither can drift from the other.
 
 import type { z } from 'zod';
-import { API_PREFIX, healthResponseSchema, okResponseSchema } from './common.js';
+import { API_PREFIX, PROTOCOL_LIMITS, healthResponseSchema, okResponseSchema } from './common.js';
 import { loginRequestSchema, loginResponseSchema, meResponseSchema, tokenListResponseSchema } from './auth.js';
 import {
   createLibraryRequestSchema,
@@ -40,7 +40,11 @@ export type RequestBody =
 
 /** What a successful answer carries. */
 export type ResponseBody =
-  | { readonly kind: 'json'; readonly schema: z.ZodType }
+  /**
+   * JSON, at most `maxBytes` long after decompression: a client reads no more (a few hundred
+   * KiB of gzip would otherwise become gigabytes in its memory).
+   */
+  | { readonly kind: 'json'; readonly schema: z.ZodType; readonly maxBytes: number }
   /** One chunk's raw bytes. */
   | { readonly kind: 'chunk' }
   /** Chunk frames, in the order the ids were requested. */
@@ -60,6 +64,9 @@ export interface RouteDefinition {
 
 const none = { kind: 'none' } as const;
 const json = <Schema extends z.ZodType>(schema: Schema) => ({ kind: 'json', schema }) as const;
+/** A JSON answer; those listing versions (with their chunk lists) may be longer. */
+const answer = <Schema extends z.ZodType>(schema: Schema, maxBytes: number = PROTOCOL_LIMITS.maxAnswerBytes) => ({ kind: 'json', schema, maxBytes }) as const;
+const versionsAnswer = <Schema extends z.ZodType>(schema: Schema) => answer(schema, PROTOCOL_LIMITS.maxVersionsAnswerBytes);
 
 function route<const Definition extends RouteDefinition>(definition: Definition): Definition {
   return definition;
@@ -69,55 +76,55 @@ const libraryPath = `${API_PREFIX}/libraries/:libraryId`;
 
 export const routes = {
   /** Readiness: 503 `unavailable` while the storage backend does not answer or the server stops. */
-  health: route({ method: 'GET', path: `${API_PREFIX}/health`, auth: 'none', query: null, request: none, response: json(healthResponseSchema) }),
+  health: route({ method: 'GET', path: `${API_PREFIX}/health`, auth: 'none', query: null, request: none, response: answer(healthResponseSchema) }),
   /** Liveness: the process serves requests, whatever its backend does. */
-  live: route({ method: 'GET', path: `${API_PREFIX}/health/live`, auth: 'none', query: null, request: none, response: json(healthResponseSchema) }),
+  live: route({ method: 'GET', path: `${API_PREFIX}/health/live`, auth: 'none', query: null, request: none, response: answer(healthResponseSchema) }),
 
-  login: route({ method: 'POST', path: `${API_PREFIX}/login`, auth: 'none', query: null, request: json(loginRequestSchema), response: json(loginResponseSchema) }),
-  logout: route({ method: 'POST', path: `${API_PREFIX}/logout`, auth: 'token', query: null, request: none, response: json(okResponseSchema) }),
-  me: route({ method: 'GET', path: `${API_PREFIX}/me`, auth: 'token', query: null, request: none, response: json(meResponseSchema) }),
-  listTokens: route({ method: 'GET', path: `${API_PREFIX}/tokens`, auth: 'token', query: null, request: none, response: json(tokenListResponseSchema) }),
-  revokeToken: route({ method: 'DELETE', path: `${API_PREFIX}/tokens/:tokenId`, auth: 'token', query: null, request: none, response: json(okResponseSchema) }),
+  login: route({ method: 'POST', path: `${API_PREFIX}/login`, auth: 'none', query: null, request: json(loginRequestSchema), response: answer(loginResponseSchema) }),
+  logout: route({ method: 'POST', path: `${API_PREFIX}/logout`, auth: 'token', query: null, request: none, response: answer(okResponseSchema) }),
+  me: route({ method: 'GET', path: `${API_PREFIX}/me`, auth: 'token', query: null, request: none, response: answer(meResponseSchema) }),
+  listTokens: route({ method: 'GET', path: `${API_PREFIX}/tokens`, auth: 'token', query: null, request: none, response: answer(tokenListResponseSchema) }),
+  revokeToken: route({ method: 'DELETE', path: `${API_PREFIX}/tokens/:tokenId`, auth: 'token', query: null, request: none, response: answer(okResponseSchema) }),
 
   events: route({ method: 'GET', path: `${API_PREFIX}/events`, auth: 'token', query: null, request: none, response: { kind: 'events' } }),
 
-  listLibraries: route({ method: 'GET', path: `${API_PREFIX}/libraries`, auth: 'token', query: null, request: none, response: json(libraryListResponseSchema) }),
-  createLibrary: route({ method: 'POST', path: `${API_PREFIX}/libraries`, auth: 'token', query: null, request: json(createLibraryRequestSchema), response: json(librarySchema) }),
-  listTrashedLibraries: route({ method: 'GET', path: `${API_PREFIX}/libraries/trash`, auth: 'token', query: null, request: none, response: json(libraryListResponseSchema) }),
-  getLibrary: route({ method: 'GET', path: libraryPath, auth: 'token', query: null, request: none, response: json(librarySchema) }),
-  renameLibrary: route({ method: 'PATCH', path: libraryPath, auth: 'token', query: null, request: json(renameLibraryRequestSchema), response: json(librarySchema) }),
-  deleteLibrary: route({ method: 'DELETE', path: libraryPath, auth: 'token', query: null, request: none, response: json(librarySchema) }),
-  restoreLibrary: route({ method: 'POST', path: `${API_PREFIX}/libraries/trash/:libraryId/restore`, auth: 'token', query: null, request: none, response: json(librarySchema) }),
+  listLibraries: route({ method: 'GET', path: `${API_PREFIX}/libraries`, auth: 'token', query: null, request: none, response: answer(libraryListResponseSchema) }),
+  createLibrary: route({ method: 'POST', path: `${API_PREFIX}/libraries`, auth: 'token', query: null, request: json(createLibraryRequestSchema), response: answer(librarySchema) }),
+  listTrashedLibraries: route({ method: 'GET', path: `${API_PREFIX}/libraries/trash`, auth: 'token', query: null, request: none, response: answer(libraryListResponseSchema) }),
+  getLibrary: route({ method: 'GET', path: libraryPath, auth: 'token', query: null, request: none, response: answer(librarySchema) }),
+  renameLibrary: route({ method: 'PATCH', path: libraryPath, auth: 'token', query: null, request: json(renameLibraryRequestSchema), response: answer(librarySchema) }),
+  deleteLibrary: route({ method: 'DELETE', path: libraryPath, auth: 'token', query: null, request: none, response: answer(librarySchema) }),
+  restoreLibrary: route({ method: 'POST', path: `${API_PREFIX}/libraries/trash/:libraryId/restore`, auth: 'token', query: null, request: none, response: answer(librarySchema) }),
 
-  listMembers: route({ method: 'GET', path: `${libraryPath}/members`, auth: 'token', query: null, request: none, response: json(memberListResponseSchema) }),
-  setMember: route({ method: 'PUT', path: `${libraryPath}/members/:userName`, auth: 'token', query: null, request: json(setMemberRequestSchema), response: json(memberListResponseSchema) }),
-  removeMember: route({ method: 'DELETE', path: `${libraryPath}/members/:userName`, auth: 'token', query: null, request: none, response: json(memberListResponseSchema) }),
+  listMembers: route({ method: 'GET', path: `${libraryPath}/members`, auth: 'token', query: null, request: none, response: answer(memberListResponseSchema) }),
+  setMember: route({ method: 'PUT', path: `${libraryPath}/members/:userName`, auth: 'token', query: null, request: json(setMemberRequestSchema), response: answer(memberListResponseSchema) }),
+  removeMember: route({ method: 'DELETE', path: `${libraryPath}/members/:userName`, auth: 'token', query: null, request: none, response: answer(memberListResponseSchema) }),
 
-  changes: route({ method: 'GET', path: `${libraryPath}/changes`, auth: 'token', query: changesQuerySchema, request: none, response: json(changesResponseSchema) }),
-  waitForChanges: route({ method: 'GET', path: `${libraryPath}/changes/wait`, auth: 'token', query: waitQuerySchema, request: none, response: json(waitResponseSchema) }),
+  changes: route({ method: 'GET', path: `${libraryPath}/changes`, auth: 'token', query: changesQuerySchema, request: none, response: versionsAnswer(changesResponseSchema) }),
+  waitForChanges: route({ method: 'GET', path: `${libraryPath}/changes/wait`, auth: 'token', query: waitQuerySchema, request: none, response: answer(waitResponseSchema) }),
 
-  missingChunks: route({ method: 'POST', path: `${libraryPath}/chunks/missing`, auth: 'token', query: null, request: json(chunkIdsRequestSchema), response: json(missingChunksResponseSchema) }),
-  uploadChunks: route({ method: 'POST', path: `${libraryPath}/chunks/upload`, auth: 'token', query: null, request: { kind: 'frames' }, response: json(uploadChunksResponseSchema) }),
+  missingChunks: route({ method: 'POST', path: `${libraryPath}/chunks/missing`, auth: 'token', query: null, request: json(chunkIdsRequestSchema), response: answer(missingChunksResponseSchema) }),
+  uploadChunks: route({ method: 'POST', path: `${libraryPath}/chunks/upload`, auth: 'token', query: null, request: { kind: 'frames' }, response: answer(uploadChunksResponseSchema) }),
   downloadChunks: route({ method: 'POST', path: `${libraryPath}/chunks/download`, auth: 'token', query: null, request: json(chunkIdsRequestSchema), response: { kind: 'frames' } }),
-  putChunk: route({ method: 'PUT', path: `${libraryPath}/chunks/:chunkId`, auth: 'token', query: null, request: { kind: 'chunk' }, response: json(uploadChunksResponseSchema) }),
+  putChunk: route({ method: 'PUT', path: `${libraryPath}/chunks/:chunkId`, auth: 'token', query: null, request: { kind: 'chunk' }, response: answer(uploadChunksResponseSchema) }),
   getChunk: route({ method: 'GET', path: `${libraryPath}/chunks/:chunkId`, auth: 'token', query: null, request: none, response: { kind: 'chunk' } }),
 
-  commit: route({ method: 'POST', path: `${libraryPath}/commit`, auth: 'token', query: null, request: json(commitRequestSchema), response: json(commitResponseSchema) }),
+  commit: route({ method: 'POST', path: `${libraryPath}/commit`, auth: 'token', query: null, request: json(commitRequestSchema), response: versionsAnswer(commitResponseSchema) }),
 
-  history: route({ method: 'GET', path: `${libraryPath}/history`, auth: 'token', query: historyQuerySchema, request: none, response: json(historyResponseSchema) }),
-  trash: route({ method: 'GET', path: `${libraryPath}/trash`, auth: 'token', query: trashQuerySchema, request: none, response: json(trashResponseSchema) }),
-  restore: route({ method: 'POST', path: `${libraryPath}/restore`, auth: 'token', query: null, request: json(restoreRequestSchema), response: json(commitResponseSchema) }),
-  listLibraryConflicts: route({ method: 'GET', path: `${libraryPath}/conflicts`, auth: 'token', query: null, request: none, response: json(libraryConflictListSchema) }),
-  reportConflict: route({ method: 'POST', path: `${libraryPath}/conflicts`, auth: 'token', query: null, request: json(reportConflictRequestSchema), response: json(libraryConflictSchema) }),
+  history: route({ method: 'GET', path: `${libraryPath}/history`, auth: 'token', query: historyQuerySchema, request: none, response: versionsAnswer(historyResponseSchema) }),
+  trash: route({ method: 'GET', path: `${libraryPath}/trash`, auth: 'token', query: trashQuerySchema, request: none, response: versionsAnswer(trashResponseSchema) }),
+  restore: route({ method: 'POST', path: `${libraryPath}/restore`, auth: 'token', query: null, request: json(restoreRequestSchema), response: versionsAnswer(commitResponseSchema) }),
+  listLibraryConflicts: route({ method: 'GET', path: `${libraryPath}/conflicts`, auth: 'token', query: null, request: none, response: answer(libraryConflictListSchema) }),
+  reportConflict: route({ method: 'POST', path: `${libraryPath}/conflicts`, auth: 'token', query: null, request: json(reportConflictRequestSchema), response: answer(libraryConflictSchema) }),
   resolveLibraryConflict: route({
     method: 'POST',
     path: `${libraryPath}/conflicts/:conflictId/resolve`,
     auth: 'token',
     query: null,
     request: json(resolveLibraryConflictRequestSchema),
-    response: json(okResponseSchema),
+    response: answer(okResponseSchema),
   }),
-  snapshot: route({ method: 'GET', path: `${libraryPath}/snapshot`, auth: 'token', query: snapshotQuerySchema, request: none, response: json(snapshotResponseSchema) }),
+  snapshot: route({ method: 'GET', path: `${libraryPath}/snapshot`, auth: 'token', query: snapshotQuerySchema, request: none, response: versionsAnswer(snapshotResponseSchema) }),
 } as const;
 
 export type Routes = typeof routes;

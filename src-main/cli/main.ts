@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { SyncApiError } from '../../shared/api/index.js';
+import { escapeControlCharactersButLines } from '../../shared/displayText.js';
 import { defaultHome } from '../profile/profileHome.js';
 import { checkCommandLine, runCommand } from './commands.js';
 import { openProfileSession } from './profileSession.js';
@@ -96,10 +97,15 @@ export async function main(argv: readonly string[], io: Partial<Output> & { stdi
     return 2;
   }
   const { values, positionals } = parsed;
+  // Every line goes out with its control characters shown, not obeyed: output carries names
+  // and messages from other devices and the server (see shared/displayText.ts). JSON stays
+  // JSON: it escapes C0 itself, and what is left becomes \u escapes inside its strings.
+  const out = io.out ?? ((text: string) => process.stdout.write(`${text}\n`));
+  const err = io.err ?? ((text: string) => process.stderr.write(`${text}\n`));
   const output: Output = {
     json: values.json ?? false,
-    out: io.out ?? ((text) => process.stdout.write(`${text}\n`)),
-    err: io.err ?? ((text) => process.stderr.write(`${text}\n`)),
+    out: (text) => out(escapeControlCharactersButLines(text)),
+    err: (text) => err(escapeControlCharactersButLines(text)),
   };
   if (values.help || positionals.length === 0) {
     output.out(USAGE);

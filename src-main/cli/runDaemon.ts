@@ -1,7 +1,7 @@
 // `cairn daemon`: keeps every synced library of the profile in sync until SIGINT or SIGTERM, and
 // serves the local control API. Its standard output is for scripts: exactly one line
 // `control: http://127.0.0.1:PORT` once everything is ready, then the browser link
-// `open: http://127.0.0.1:PORT/?token=...`. Logs go to standard error.
+// `open: http://127.0.0.1:PORT/#token=...`. Logs go to standard error.
 
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -65,7 +65,7 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
   options.err(`cairn daemon: profile ${options.home}; watching with ${service.watcherDescription}`);
   options.out(`control: ${service.url}`);
   if (uiDir === undefined) options.err('cairn daemon: no built UI found (run `npm run build`); serving the control API only');
-  options.out(`open: ${service.url}/?token=${service.token}`);
+  options.out(`open: ${service.link}`);
 
   const reason = await waitForStop(options.stop);
   options.err(`cairn daemon: stopping (${reason})`);

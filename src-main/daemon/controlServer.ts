@@ -4,11 +4,14 @@
 //
 //   POST /api/<operation>   JSON request -> JSON response, or { error: { code, message } }
 //   GET  /api/events        text/event-stream of SyncEvent, opened by a statusChanged
-//   GET  /?token=<token>    sets the token cookie and redirects to / (the printed link)
+//   GET  /?token=<token>    redirects to /#token=<token> (links of earlier versions)
 //   GET  /<file>            the UI's files, when a static folder is given
 //
-// Security: loopback only; every /api request carries the token (Bearer header or HttpOnly
-// SameSite=Strict cookie), compared in constant time; a foreign Origin, a cross-site fetch or
+// Security: loopback only; every /api request carries the token as a Bearer header, compared in
+// constant time. Never a cookie: cookies are not scoped by port, so every other page on
+// 127.0.0.1 the user opens would receive it (and two daemons would overwrite each other's).
+// The printed link carries the token in its URL fragment, which no server ever receives; the
+// page keeps it for its own origin. A foreign Origin, a cross-site fetch or
 // a Host other than 127.0.0.1/localhost on our port is refused (CSRF and DNS rebinding); request
 // bodies are limited and must be JSON.
 
@@ -25,6 +28,7 @@ import {
   SYNC_API_LIMITS,
   SyncApiError,
   apiErrorStatus,
+  controlPageLink,
   invalidArgumentError,
   invokeOperation,
   operationForControlPath,
@@ -36,9 +40,6 @@ import { controlTokensEqual } from './controlToken.js';
 
 /** The only address the control API listens on. */
 export const CONTROL_HOST = '127.0.0.1';
-
-/** The cookie that carries the token for a browser opened from the printed link. */
-export const CONTROL_TOKEN_COOKIE = 'cairn_token';
 
 /** A heartbeat comment keeps the event stream alive and finds clients that went away. */
 export const CONTROL_EVENTS_HEARTBEAT_MS = 15_000;
@@ -260,25 +261,9 @@ function bearerToken(request: IncomingMessage): string | null {
   return match?.[1] ?? null;
 }
 
-function cookieToken(request: IncomingMessage): string | null {
-  const header = request.headers.cookie;
-  if (header === undefined) return null;
-  for (const part of header.split(';')) {
-    const separator = part.indexOf('=');
-    if (separator === -1) continue;
-    if (part.slice(0, separator).trim() === CONTROL_TOKEN_COOKIE) return part.slice(separator + 1).trim();
-  }
-  return null;
-}
-
 function isAuthorized(context: RequestContext, request: IncomingMessage): boolean {
-  const presented = [bearerToken(request), cookieToken(request)];
-  // Both are compared whether or not the first matched, so timing says nothing about which was sent.
-  let authorized = false;
-  for (const candidate of presented) {
-    if (candidate !== null && controlTokensEqual(candidate, context.token)) authorized = true;
-  }
-  return authorized;
+  const presented = bearerToken(request);
+  return presented !== null && controlTokensEqual(presented, context.token);
 }
 
 // ---- operations ---------------------------------------------------------------------------
@@ -468,13 +453,12 @@ async function serveUi(context: RequestContext, request: IncomingMessage, respon
     if (!controlTokensEqual(linkToken, context.token)) {
       return sendText(response, 401, 'This link is out of date: open the link the Cairn daemon printed when it last started.');
     }
-    // The token moves into a cookie the page's scripts cannot read and other sites cannot
-    // make the browser send, and leaves the address bar (and the history) at once.
+    // A link of an earlier version: the token moves into the fragment, which the page takes
+    // and keeps for its own origin (never a cookie: see the top of this file).
     response.writeHead(303, {
       ...SECURITY_HEADERS,
       'Cache-Control': 'no-store',
-      Location: '/',
-      'Set-Cookie': `${CONTROL_TOKEN_COOKIE}=${context.token}; HttpOnly; SameSite=Strict; Path=/`,
+      Location: controlPageLink('', context.token),
       'Content-Length': '0',
     });
     response.end();

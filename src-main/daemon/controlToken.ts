@@ -1,18 +1,18 @@
 // The secret that guards the daemon's local control API. The daemon makes one at its first
 // start and keeps it in the profile with owner-only permissions (0600), so only the user who
 // runs the daemon (its CLI, or a browser opened from the printed link) can reach the API; other
-// local users and web pages cannot. A restarted daemon keeps the token (and, when it is free,
-// the port it had), so a page opened from the printed link reconnects by itself.
+// local users and web pages cannot. A browser page receives it in the link's URL fragment and
+// keeps it for its own origin (scheme, host and port) only; never in a cookie, which every
+// other port on 127.0.0.1 would receive too. A restarted daemon keeps the token (and, when it
+// is free, the port it had), so a page opened from the printed link reconnects by itself.
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
+import { CONTROL_TOKEN_PATTERN } from '../../shared/api/index.js';
 import { deleteSecretFile, readSecretFile, writeSecretFile } from '../profile/secretFile.js';
 
 /** The token file's name inside the profile folder. */
 export const CONTROL_TOKEN_FILE = 'control-token';
-
-/** 32 random bytes as base64url: safe in a header, a cookie and a URL without escaping. */
-export const CONTROL_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 export function controlTokenPath(home: string): string {
   return path.join(home, CONTROL_TOKEN_FILE);

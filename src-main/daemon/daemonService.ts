@@ -7,6 +7,7 @@
 // SyncApi in the command's own process, holding the profile lock, with no watcher, no control
 // server and nothing running by itself. What only the live daemon needs is loaded only there.
 
+import { controlPageLink } from '../../shared/api/index.js';
 import type { WatcherKind } from '../engine/index.js';
 import type { ControlServer } from './controlServer.js';
 import { Daemon } from './daemon.js';
@@ -36,6 +37,8 @@ export interface DaemonService {
   readonly url: string;
   /** The control token (also in the profile, owner-only). */
   readonly token: string;
+  /** The link that opens the UI in a browser with the token (controlPageLink). */
+  readonly link: string;
   /** Which watcher runs, for the log. */
   readonly watcherDescription: string;
   stop(): Promise<void>;
@@ -80,6 +83,7 @@ export async function startDaemonService(options: DaemonServiceOptions): Promise
       control,
       url: control.url,
       token,
+      link: controlPageLink(control.url, token),
       watcherDescription: watchFactory?.description ?? 'none (periodic rescans only)',
       stop() {
         stopping ??= (async () => {

@@ -93,6 +93,7 @@ function remoteApiError(error: RemoteError, during: 'login' | 'operation'): Sync
     case 'certificate':
       return new SyncApiError('certificate', `${error.message}: check the server's certificate, or the address`);
     case 'not-cairn':
+    case 'too-long':
       return new SyncApiError('not-cairn-server', `${error.message}: check the address`);
     case 'unreachable':
     case 'timeout':

@@ -1,10 +1,13 @@
 // The SyncApi over the daemon's local control API, for the UI running in a plain browser (and
-// for tests). Requests are POSTs of JSON with the browser's cookie (set by the daemon's printed
-// link); events arrive over an EventSource that is reopened with backoff whenever it drops.
-// Browser code only: fetch and EventSource are injected or taken from the page.
+// for tests). Requests are POSTs of JSON carrying the control token as a Bearer header (the
+// page took it from the daemon's link: see controlToken.ts); events arrive over a stream that
+// is reopened with backoff whenever it drops. The stream is read with fetch rather than the
+// browser's EventSource, which cannot send a header. Browser code only: fetch and the event
+// source are injected or taken from the page.
 
 import type { OperationName, SyncApi, SyncApiTransport, Unsubscribe } from '../../shared/api/index.js';
 import { CONTROL_EVENTS_PATH, SyncApiError, apiErrorFromBody, controlApiPath, createSyncApi } from '../../shared/api/index.js';
+import { ServerSentEventParser } from '../../shared/serverSentEvents.js';
 
 /** The part of fetch this client uses; the page's fetch and undici's both fit. */
 export type FetchLike = (
@@ -38,7 +41,70 @@ export interface ReconnectPolicy {
 
 export const DEFAULT_RECONNECT: ReconnectPolicy = { initialDelayMs: 500, maxDelayMs: 30_000 };
 
+/** The part of fetch the event stream uses: a GET whose body is read as a stream. */
+export type StreamFetchLike = (
+  url: string,
+  init: { headers: Record<string, string>; signal: AbortSignal; credentials: 'same-origin'; cache: 'no-store' },
+) => Promise<{ readonly ok: boolean; readonly body: ReadableStream<Uint8Array> | null }>;
+
+/**
+ * An EventSource over fetch, so the stream carries the same headers as the calls (the
+ * browser's own EventSource sends no Authorization header). It opens on a 2xx answer, hands
+ * on each event's data, and reports 'error' once when the stream fails or ends; close() stops
+ * it without an 'error'.
+ */
+export function fetchEventSource(headers: Readonly<Record<string, string>>, fetchImplementation: StreamFetchLike): EventSourceConstructor {
+  return class FetchEventSource implements EventSourceLike {
+    private readonly listeners = new Map<string, ((event: EventLike) => void)[]>();
+    private readonly stopped = new AbortController();
+
+    constructor(url: string) {
+      // Started after the constructor returns, so the caller's listeners are in place first.
+      void Promise.resolve().then(() => this.run(url));
+    }
+
+    addEventListener(type: 'open' | 'message' | 'error', listener: (event: EventLike) => void): void {
+      this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener]);
+    }
+
+    close(): void {
+      this.stopped.abort();
+    }
+
+    private emit(type: 'open' | 'message' | 'error', data?: string): void {
+      if (this.stopped.signal.aborted) return;
+      for (const listener of this.listeners.get(type) ?? []) listener(data === undefined ? { type } : { type, data });
+    }
+
+    private async run(url: string): Promise<void> {
+      try {
+        const answer = await fetchImplementation(url, {
+          headers: { ...headers, Accept: 'text/event-stream' },
+          signal: this.stopped.signal,
+          credentials: 'same-origin',
+          cache: 'no-store',
+        });
+        if (!answer.ok || answer.body === null) throw new Error('the event stream was refused');
+        this.emit('open');
+        const reader = answer.body.getReader();
+        const decoder = new TextDecoder();
+        const parser = new ServerSentEventParser();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          for (const data of parser.push(decoder.decode(value, { stream: true }))) this.emit('message', data);
+        }
+      } catch {
+        // Reported below as the stream's end, like EventSource does.
+      }
+      this.emit('error');
+    }
+  };
+}
+
 export interface HttpSyncApiOptions {
+  /** The daemon's control token, sent as a Bearer header; without it the daemon answers unauthorized. */
+  readonly token?: string;
   readonly fetch?: FetchLike;
   readonly EventSource?: EventSourceConstructor;
   readonly reconnect?: ReconnectPolicy;
@@ -58,7 +124,9 @@ export function createHttpSyncApi(baseUrl = '', options: HttpSyncApiOptions = {}
 export function createHttpTransport(baseUrl: string, options: HttpSyncApiOptions = {}): SyncApiTransport {
   const root = baseUrl.replace(/\/+$/, '');
   const fetchImplementation: FetchLike = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
-  const EventSourceImplementation: EventSourceConstructor | undefined = options.EventSource ?? globalThis.EventSource;
+  const authorization: Record<string, string> = options.token === undefined ? {} : { Authorization: `Bearer ${options.token}` };
+  const EventSourceImplementation: EventSourceConstructor | undefined =
+    options.EventSource ?? (typeof globalThis.fetch === 'function' ? fetchEventSource(authorization, (url, init) => globalThis.fetch(url, init)) : undefined);
   const reconnect = options.reconnect ?? DEFAULT_RECONNECT;
   const onBug = options.onBug ?? (() => undefined);
 
@@ -69,7 +137,7 @@ export function createHttpTransport(baseUrl: string, options: HttpSyncApiOptions
     try {
       answer = await fetchImplementation(url, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        headers: { ...authorization, 'Content-Type': 'application/json', Accept: 'application/json' },
         body: JSON.stringify(request),
         credentials: 'same-origin',
       });
@@ -89,7 +157,7 @@ export function createHttpTransport(baseUrl: string, options: HttpSyncApiOptions
   };
 
   const subscribe = (listener: (event: unknown) => void): Unsubscribe => {
-    if (EventSourceImplementation === undefined) throw new Error('no EventSource here: pass one in the options');
+    if (EventSourceImplementation === undefined) throw new Error('no fetch or EventSource here: pass one in the options');
     const url = `${root}${CONTROL_EVENTS_PATH}`;
     let source: EventSourceLike | null = null;
     let timer: ReturnType<typeof setTimeout> | null = null;

@@ -4,6 +4,7 @@
 // so each method runs to completion without yielding and a pack is indexed in one transaction.
 
 import Database from 'better-sqlite3';
+import { prepareOwnerOnlyDatabase } from '../ownerOnlyFiles.js';
 import type { ChunkId } from '../../shared/model.js';
 import { CHUNK_INDEX_MIGRATIONS, migrate } from './sqliteMigrations.js';
 
@@ -36,6 +37,7 @@ export class ChunkIndex {
   private readonly addPackTransaction: Database.Transaction<(pack: NewPack) => number>;
 
   constructor(file: string) {
+    prepareOwnerOnlyDatabase(file);
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     // FULL: an upload is acknowledged after its pack is indexed, so the index must not lose

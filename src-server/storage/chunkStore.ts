@@ -17,10 +17,12 @@ export interface ChunkStore {
   /**
    * Stores chunks durably and atomically: once this resolves every one survives a crash, and a
    * crash before never leaves a partial chunk under its id. The caller verified that the bytes
-   * hash to the ids. Storing a chunk that exists already does nothing. Taking a batch lets a
-   * store amortize its costs (fsyncs here, requests and packing on object storage).
+   * hash to the ids. Storing a chunk that exists already does nothing, unless `writeAll`: then
+   * every chunk given is written like a new one (the stored copy stays the one read), so the
+   * time taken does not tell whether the owner held them already. Taking a batch lets a store
+   * amortize its costs (fsyncs here, requests and packing on object storage).
    */
-  put(ownerId: string, chunks: readonly StoredChunk[]): Promise<void>;
+  put(ownerId: string, chunks: readonly StoredChunk[], options?: { readonly writeAll?: boolean }): Promise<void>;
   /**
    * The chunk's bytes, or null if the owner's store does not hold it. Throws DamagedChunkError
    * when the store locates the chunk but cannot read it whole (a cut or missing pack). The

@@ -216,15 +216,16 @@ export class FsChunkStore implements ChunkStore {
     return this.hasLoose(ownerId, id);
   }
 
-  async put(ownerId: string, chunks: readonly StoredChunk[]): Promise<void> {
+  async put(ownerId: string, chunks: readonly StoredChunk[], options: { readonly writeAll?: boolean } = {}): Promise<void> {
     checkOwnerId(ownerId);
-    // The chunks this store lacks, once each: chunks it holds already are not written again.
+    // The chunks this store lacks, once each: chunks it holds already are not written again
+    // (with writeAll they are: the index keeps their first location, these bytes are dead).
     const fresh = new Map<ChunkId, StoredChunk>();
     for (const chunk of chunks) {
       checkChunkId(chunk.id);
-      if (!fresh.has(chunk.id) && !this.index.has(ownerId, chunk.id)) fresh.set(chunk.id, chunk);
+      if (!fresh.has(chunk.id) && (options.writeAll === true || !this.index.has(ownerId, chunk.id))) fresh.set(chunk.id, chunk);
     }
-    if (fresh.size > 0 && (await this.mayHoldLooseChunks(ownerId))) {
+    if (fresh.size > 0 && options.writeAll !== true && (await this.mayHoldLooseChunks(ownerId))) {
       await forEachLimited([...fresh.keys()], LOOSE_LOOKUP_CONCURRENCY, async (id) => {
         if (await this.hasLoose(ownerId, id)) fresh.delete(id);
       });

@@ -23,9 +23,9 @@ import {
   syncApiChannel,
   syncApiOperations,
   toApiErrorBody,
+  CONTROL_TOKEN_PATTERN,
 } from '../../shared/api/index.js';
 import {
-  CONTROL_TOKEN_PATTERN,
   controlTokenPath,
   controlTokensEqual,
   createControlToken,

@@ -103,7 +103,7 @@ describe.skipIf(!CHROMIUM_FOUND)('the conflict dialog in Chromium, between two c
     await service.api.addLibrary({ libraryId, localRoot: laptopRoot, selection: null });
     await waitForState('up-to-date');
     ({ page, problems } = await openPage(browser));
-    await page.goto(`${service.url}/?token=${service.token}`);
+    await page.goto(service.link);
     await page.getByTestId('libraries-screen').waitFor();
   }, 120_000);
 

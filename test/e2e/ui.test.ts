@@ -86,8 +86,8 @@ describe.skipIf(!CHROMIUM_FOUND)('the UI in Chromium against a real daemon and s
     });
     localRoot = path.join(work, 'Cairn', 'Documents');
     ({ page, problems } = await openPage(browser));
-    // The daemon's printed link: it sets the token cookie and redirects to the UI.
-    await page.goto(`${service.url}/?token=${service.token}`);
+    // The daemon's printed link: the page keeps the token from its fragment.
+    await page.goto(service.link);
   }, 120_000);
 
   afterAll(async () => {

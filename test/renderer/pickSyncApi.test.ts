@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CairnBridge, SyncEvent, SyncStatus } from '../../shared/api/index.js';
 import { BRIDGE_GLOBAL, SyncApiError, errorEnvelope, okEnvelope } from '../../shared/api/index.js';
+import { CONTROL_TOKEN_STORAGE_KEY, takeControlToken } from '../../src-renderer/api/controlToken.js';
 import { pickSyncApi } from '../../src-renderer/api/pickSyncApi.js';
 import type { FetchLike } from '../../src-renderer/api/httpSyncApi.js';
 
@@ -52,5 +53,58 @@ describe('pickSyncApi', () => {
     const picked = pickSyncApi({ scope: { [BRIDGE_GLOBAL]: { invoke: 'not a function' } }, http: { fetch } });
     expect(picked.transport).toBe('http');
     await expect(picked.api.getStatus({})).rejects.toBeInstanceOf(SyncApiError);
+  });
+});
+
+/** A page as takeControlToken sees it: an address, a history and a sessionStorage. */
+function fakePage(hash: string, stored: Record<string, string> = {}) {
+  const page = {
+    location: { hash, pathname: '/', search: '' },
+    history: {
+      state: null as unknown,
+      replaceState(_state: unknown, _unused: string, url: string) {
+        page.location.hash = url.includes('#') ? url.slice(url.indexOf('#')) : '';
+      },
+    },
+    sessionStorage: {
+      getItem: (key: string) => stored[key] ?? null,
+      setItem: (key: string, value: string) => {
+        stored[key] = value;
+      },
+    },
+  };
+  return { page, stored };
+}
+
+describe('takeControlToken', () => {
+  const token = 'A'.repeat(43);
+  const other = 'b'.repeat(43);
+  const cases: { name: string; hash: string; stored?: Record<string, string>; expected: string | undefined; hashAfter: string }[] = [
+    { name: 'the link’s fragment', hash: `#token=${token}`, expected: token, hashAfter: '' },
+    { name: 'the link’s fragment over a token kept earlier', hash: `#token=${token}`, stored: { [CONTROL_TOKEN_STORAGE_KEY]: other }, expected: token, hashAfter: '' },
+    { name: 'the token kept earlier, on a reload', hash: '', stored: { [CONTROL_TOKEN_STORAGE_KEY]: token }, expected: token, hashAfter: '' },
+    { name: 'nothing at all', hash: '', expected: undefined, hashAfter: '' },
+    { name: 'a fragment that is a place, not a token', hash: '#preferences', expected: undefined, hashAfter: '#preferences' },
+    { name: 'a malformed token', hash: '#token=short', expected: undefined, hashAfter: '#token=short' },
+  ];
+  for (const testCase of cases) {
+    it(`takes ${testCase.name}`, () => {
+      const { page, stored } = fakePage(testCase.hash, testCase.stored);
+      expect(takeControlToken(page)).toBe(testCase.expected);
+      expect(page.location.hash).toBe(testCase.hashAfter);
+      if (testCase.expected !== undefined) expect(stored[CONTROL_TOKEN_STORAGE_KEY]).toBe(testCase.expected);
+    });
+  }
+
+  it('sends the token it took as a Bearer header, and nothing without one', async () => {
+    const seen: Record<string, string>[] = [];
+    const fetch: FetchLike = async (_url, init) => {
+      seen.push(init.headers);
+      return { ok: true, status: 200, text: async () => JSON.stringify(STATUS) };
+    };
+    const { page } = fakePage(`#token=${token}`);
+    await pickSyncApi({ scope: page, http: { fetch } }).api.getStatus({});
+    await pickSyncApi({ scope: {}, http: { fetch } }).api.getStatus({});
+    expect(seen.map((headers) => headers.Authorization)).toEqual([`Bearer ${token}`, undefined]);
   });
 });

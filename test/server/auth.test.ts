@@ -11,7 +11,7 @@ let server: TestServer;
 
 beforeAll(async () => {
   // Lockouts last a minute here, so the test never races a lockout that expires.
-  server = await startTestServer({ loginLimits: { freeFailuresPerUser: 5, freeFailuresPerAddress: 1000, firstLockoutMs: 60_000 } });
+  server = await startTestServer({ loginLimits: { freeFailuresPerUserAddress: 5, freeFailuresPerAddress: 1000, firstLockoutMs: 60_000 } });
   for (const name of ['alice', 'bob', 'carol', 'dave', 'erin']) await server.addUser(name, name === 'alice');
 });
 afterAll(async () => server.stop());
@@ -47,7 +47,7 @@ describe('login', () => {
     expect(!answer.ok && answer.body.error).toEqual({ code: 'unauthorized', message: 'wrong user name or password' });
   });
 
-  it('locks a user name out after five failures, even for the right password', async () => {
+  it('locks a user name out at an address after five failures, even for the right password', async () => {
     for (let attempt = 0; attempt < 5; attempt++) {
       const answer = await server.call(routes.login, { body: { user: 'carol', password: 'not her password', deviceName: 'x' } });
       expect(answer.status).toBe(401);

@@ -74,6 +74,22 @@ const cases: BadRequest[] = [
     message: /since/,
   },
   {
+    name: 'a query parameter on a route that takes none',
+    path: () => `${buildPath(routes.getLibrary, { libraryId })}?expand=members`,
+    init: () => ({ headers: { authorization: `Bearer ${alice}` } }),
+    status: 400,
+    code: 'bad-request',
+    message: /takes no query parameters \(got expand\)/,
+  },
+  {
+    name: 'a query parameter on health',
+    path: () => `${routes.health.path}?verbose=1`,
+    init: () => ({}),
+    status: 400,
+    code: 'bad-request',
+    message: /verbose/,
+  },
+  {
     name: 'a repeated query parameter',
     path: () => `${buildPath(routes.changes, { libraryId })}?after=0&after=1`,
     init: () => ({ headers: { authorization: `Bearer ${alice}` } }),

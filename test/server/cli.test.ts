@@ -79,6 +79,8 @@ describe('cairn-server user', () => {
     ['an unknown command', ['launch'], '', 2, /unknown command/],
     ['an unknown option', ['user', 'list', '--colour'], '', 2, /colour/],
     ['a malformed --listen', ['serve', '--listen', 'localhost'], '', 2, /HOST:PORT/],
+    ['a trusted proxy given by name', ['serve', '--trust-proxy', 'proxy.example', '--listen', '127.0.0.1:0'], '', 2, /IP address/],
+    ['no connections at all', ['serve', '--max-connections', '0', '--listen', '127.0.0.1:0'], '', 2, /positive whole number/],
     ['a password reset for an unknown user', ['user', 'passwd', 'nobody'], 'a long password\n', 1, /no user named nobody/],
   ])('refuses %s', async (_name, args, input, code, message) => {
     const result = await runHere([...args, '--data', dataDir], input);

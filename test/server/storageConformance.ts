@@ -415,6 +415,21 @@ export function describeStorageConformance(backend: string, createHarness: () =>
         expect(await stores.chunks.get('owner2', chunkA.id)).toBeNull();
       });
 
+      it('writes held chunks again when asked to (writeAll), still serving the first copy', async () => {
+        const packBytes = async () => {
+          let total = 0;
+          for await (const pack of stores.chunks.packs()) if (pack.ownerId === 'owner7') total += pack.bytes;
+          return total;
+        };
+        await stores.chunks.put('owner7', [chunkA]);
+        const first = await packBytes();
+        await stores.chunks.put('owner7', [chunkA]);
+        expect(await packBytes()).toBe(first);
+        await stores.chunks.put('owner7', [chunkA], { writeAll: true });
+        expect(await packBytes()).toBeGreaterThanOrEqual(first + chunkA.bytes.length);
+        expect(await stores.chunks.get('owner7', chunkA.id)).toEqual(chunkA.bytes);
+      });
+
       it('stores the same new chunks through two store instances at once', async () => {
         const second = await harness.open();
         try {

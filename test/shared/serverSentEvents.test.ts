@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ServerSentEventParser } from '../../shared/serverSentEvents.js';
+import { EventTooLongError, ServerSentEventParser } from '../../shared/serverSentEvents.js';
 
 describe('ServerSentEventParser', () => {
   const cases: { name: string; pieces: string[]; events: string[] }[] = [
@@ -18,4 +18,15 @@ describe('ServerSentEventParser', () => {
       expect(testCase.pieces.flatMap((piece) => parser.push(piece))).toEqual(testCase.events);
     });
   }
+
+  it('refuses an event longer than its limit instead of holding it', () => {
+    const parser = new ServerSentEventParser(16);
+    expect(parser.push('data: 0123456789\n\n')).toEqual(['0123456789']);
+    expect(() => parser.push('data: 0123456789ab')).toThrow(EventTooLongError);
+  });
+
+  it('keeps any number of events each within the limit', () => {
+    const parser = new ServerSentEventParser(16);
+    expect(parser.push('data: 1\n\n'.repeat(100))).toHaveLength(100);
+  });
 });

@@ -16,6 +16,6 @@ export { UnsafePathError, resolveInRoot } from './resolveInRoot.js';
 export type { Refusal, UnsafePathReason } from './resolveInRoot.js';
 export { PARTIAL_FILE_PREFIX, TEMP_FILE_PREFIX, isPartialFileName, isStrayTemp, isTempFileName, partialFileName } from './tempFileName.js';
 export { withExecutable, writeFileAtomic } from './writeFileAtomic.js';
-export { writeFilesAtomic } from './writeFilesAtomic.js';
+export { PATH_REFUSED_CODES, writeFilesAtomic } from './writeFilesAtomic.js';
 export type { BatchWriteResult, FileToWrite } from './writeFilesAtomic.js';
 export type { WriteFileOptions, WriteFileResult } from './writeFileAtomic.js';

@@ -5,6 +5,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { chmod, link, open, rename, truncate, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { LibraryPath } from '../../../shared/paths.js';
+import { clampMtimeMs } from '../../../shared/protocol/index.js';
 import { type Expectation, type ObservedNode, matchesExpectation, observe } from './expectation.js';
 import { fsErrorCode, lstatIfPresent } from './fsErrorCode.js';
 import { fsyncFolder } from '../../../shared/node/fsyncFolder.js';
@@ -90,7 +91,8 @@ export async function writeFileAtomic(
       for await (const piece of source) await writeAll(handle, piece);
       const wantedMode = before === undefined ? undefined : withExecutable(before.mode & 0o7777, options.executable);
       if (wantedMode !== undefined) await handle.chmod(wantedMode);
-      await handle.utimes(new Date(), new Date(options.mtimeMs));
+      // A time no Date holds (1e308) fails with EINVAL: the file gets the nearest one Cairn allows.
+      await handle.utimes(new Date(), new Date(clampMtimeMs(options.mtimeMs)));
       await handle.sync();
       const written = await handle.stat();
       await handle.close();

@@ -36,7 +36,16 @@ export interface FileToWrite {
 export type BatchWriteResult =
   | WriteFileResult
   /** The file's folder is gone or is no longer a folder (the user moved things): nothing written. */
-  | { readonly status: 'gone' };
+  | { readonly status: 'gone' }
+  /** This disk refuses the file's name or the path's length (see PATH_REFUSED_CODES): nothing written. */
+  | { readonly status: 'refused'; readonly error: unknown };
+
+/**
+ * Errors by which a file system refuses one path, not the whole write: a path too long below
+ * this root, or a name it does not take (FAT and exFAT refuse ':' or '?' on Linux). The other
+ * files of a batch are written all the same.
+ */
+export const PATH_REFUSED_CODES: ReadonlySet<string> = new Set(['ENAMETOOLONG', 'EINVAL', 'EILSEQ']);
 
 
 /** A file written and fsynced under its temp name, waiting for its real one. */
@@ -94,6 +103,7 @@ export async function writeFilesAtomic(folders: CheckedFolders, files: readonly 
         const code = fsErrorCode(error);
         // The folder was renamed, deleted or replaced by a file while we wrote into it.
         if (code === 'ENOENT' || code === 'ENOTDIR') results[index] = { status: 'gone' };
+        else if (code !== undefined && PATH_REFUSED_CODES.has(code)) results[index] = { status: 'refused', error };
         else failure ??= { error };
       }
     }
@@ -122,10 +132,12 @@ export async function writeFilesAtomic(folders: CheckedFolders, files: readonly 
         try {
           results[index] = await place(file, files[index]!);
         } catch (error) {
-          // The folder (with the temp file in it) was moved or deleted since its confirmation.
-          if (fsErrorCode(error) !== 'ENOENT') throw error;
+          const code = fsErrorCode(error);
+          // The folder (with the temp file in it) was moved or deleted since its confirmation,
+          // or this disk does not take the file's name.
+          if (code !== 'ENOENT' && (code === undefined || !PATH_REFUSED_CODES.has(code))) throw error;
           await removeQuietly(file.temp);
-          results[index] = { status: 'gone' };
+          results[index] = code === 'ENOENT' ? { status: 'gone' } : { status: 'refused', error };
         }
         if (results[index]!.status === 'written') placedIn.add(confirmed.absolute);
       }

@@ -6,8 +6,11 @@
 import { errorAction, errorBodySchema, errorCodeForStatus } from '../../../shared/protocol/index.js';
 import type { ErrorAction, ErrorCode } from '../../../shared/protocol/index.js';
 
-/** Why the server could not be reached, when it could not (for clear messages in the UI). */
-export type TransportProblem = 'unreachable' | 'timeout' | 'certificate' | 'not-cairn' | 'reset';
+/**
+ * Why the server could not be reached, when it could not (for clear messages in the UI);
+ * 'too-long': it answered more than a client reads (see PROTOCOL_LIMITS.maxAnswerBytes).
+ */
+export type TransportProblem = 'unreachable' | 'timeout' | 'certificate' | 'not-cairn' | 'reset' | 'too-long';
 
 export class RemoteError extends Error {
   override readonly name = 'RemoteError';

@@ -3,8 +3,9 @@
 // route's schema before anyone sees it; every downloaded chunk is verified against its id.
 // Failures of any kind surface as RemoteError (see remoteError.ts).
 
+import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { gunzip, gzip } from 'node:zlib';
+import { createGunzip, gzip } from 'node:zlib';
 import { Agent, request } from './undiciCore.js';
 import type { Dispatcher } from 'undici';
 import {
@@ -29,7 +30,7 @@ import type {
 } from '../../../shared/protocol/index.js';
 import { CHUNK_SIZE_LIMITS } from '../../../shared/model.js';
 import { chunkIdOf } from '../../../shared/node/contentHash.js';
-import { ServerSentEventParser } from '../../../shared/serverSentEvents.js';
+import { EventTooLongError, ServerSentEventParser } from '../../../shared/serverSentEvents.js';
 import type { ChunkId } from '../../../shared/model.js';
 import { RemoteError, errorFromAnswer, errorFromTransport } from './remoteError.js';
 
@@ -55,7 +56,6 @@ type CallOptions<Route extends RouteDefinition> = {
 /** JSON request bodies at least this long are sent gzipped. */
 const GZIP_REQUEST_BYTES = 16 * 1024;
 const gzipAsync = promisify(gzip);
-const gunzipAsync = promisify(gunzip);
 
 /** The largest total of chunk bytes we put in one batched upload request. */
 const UPLOAD_BATCH_BYTES = 4 * 1024 * 1024;
@@ -119,7 +119,7 @@ export class ServerClient {
       // Large bodies (a commit's chunk lists) shrink by half or more; small ones are not worth it.
       payload = json.length >= GZIP_REQUEST_BYTES ? { body: await gzipAsync(json), contentType: 'application/json', contentEncoding: 'gzip' } : { body: json, contentType: 'application/json' };
     }
-    const text = await this.send(route, options, payload);
+    const text = await this.send(route, options, payload, route.response.maxBytes);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text.toString('utf8'));
@@ -133,23 +133,67 @@ export class ServerClient {
     return result.data as RouteResponse<Route>;
   }
 
-  /** Sends one request and returns the whole 2xx body, or throws a RemoteError. */
+  /** Sends one request and returns the whole 2xx body (at most `maxBytes`), or throws a RemoteError. */
   private async send(
     route: RouteDefinition,
     options: { params?: unknown; query?: unknown; signal?: AbortSignal; timeoutMs?: number },
-    payload?: { body: string | Uint8Array | AsyncIterable<Uint8Array>; contentType: string; contentEncoding?: 'gzip' },
+    payload: { body: string | Uint8Array | AsyncIterable<Uint8Array>; contentType: string; contentEncoding?: 'gzip' } | undefined,
+    maxBytes: number,
   ): Promise<Buffer> {
-    const { statusCode, headers, body } = await this.open(route, options, payload);
-    let bytes = Buffer.from(await body.arrayBuffer());
-    if (headers['content-encoding'] === 'gzip') {
-      try {
-        bytes = await gunzipAsync(bytes);
-      } catch (error) {
+    const answer = await this.open(route, options, payload);
+    const bytes = await this.readAnswer(route, answer, maxBytes);
+    if (answer.statusCode < 200 || answer.statusCode > 299) throw errorFromAnswer(answer.statusCode, bytes.toString('utf8'));
+    return bytes;
+  }
+
+  /**
+   * Reads a whole answer, inflating it as it arrives when it is gzipped, and refuses it as soon
+   * as it grows past `maxBytes` (compressed or not): a hostile or broken server can make the
+   * client hold no more than that, whatever it sends.
+   */
+  private async readAnswer(route: RouteDefinition, answer: Dispatcher.ResponseData, maxBytes: number): Promise<Buffer> {
+    const { statusCode, headers, body } = answer;
+    const gzipped = headers['content-encoding'] === 'gzip';
+    const parts: Buffer[] = [];
+    let total = 0;
+    const tooLong = (): RemoteError =>
+      new RemoteError('unavailable', `the server's answer to ${route.method} ${route.path} is longer than the ${maxBytes} bytes a client reads`, statusCode, undefined, 'too-long');
+    // An answer announced longer than the limit is refused before any of it is read.
+    const declared = Number(headers['content-length'] ?? 0);
+    if (declared > maxBytes) {
+      body.destroy();
+      throw tooLong();
+    }
+    const collect = async (source: AsyncIterable<Buffer>): Promise<void> => {
+      for await (const part of source) {
+        total += part.length;
+        if (total > maxBytes) throw tooLong();
+        parts.push(part);
+      }
+    };
+    try {
+      if (gzipped) {
+        let received = 0;
+        const counted = async function* (source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+          for await (const part of source) {
+            received += part.length;
+            if (received > maxBytes) throw tooLong();
+            yield part;
+          }
+        };
+        await pipeline(body, counted, createGunzip(), collect);
+      } else {
+        await collect(body);
+      }
+    } catch (error) {
+      body.destroy();
+      if (error instanceof RemoteError) throw error;
+      if (isZlibError(error)) {
         throw new RemoteError('unavailable', `the server's compressed answer could not be read`, statusCode, undefined, 'not-cairn', { cause: error });
       }
+      throw errorFromTransport(error, this.baseUrl);
     }
-    if (statusCode < 200 || statusCode > 299) throw errorFromAnswer(statusCode, bytes.toString('utf8'));
-    return bytes;
+    return Buffer.concat(parts, total);
   }
 
   /** Starts a request and returns the raw answer (status and body stream). */
@@ -198,6 +242,12 @@ export class ServerClient {
     }
   }
 
+  /** The RemoteError a non-2xx answer of a route without a JSON answer stands for (its body read within limits). */
+  private async errorOf(route: RouteDefinition, answer: Dispatcher.ResponseData): Promise<RemoteError> {
+    const bytes = await this.readAnswer(route, answer, PROTOCOL_LIMITS.maxAnswerBytes);
+    return errorFromAnswer(answer.statusCode, bytes.toString('utf8'));
+  }
+
   // ---- chunks ----------------------------------------------------------------------------
 
   /** The ids among `ids` that the library lacks (asked in batches the server accepts). */
@@ -231,7 +281,12 @@ export class ServerClient {
       batchBytes = 0;
       const parts: Uint8Array[] = [];
       for (const frame of frames) parts.push(encodeFrameHeader(frame.id, frame.bytes.length), frame.bytes);
-      const sending = this.send(routes.uploadChunks, { params: { libraryId }, timeoutMs: 120_000 }, { body: Buffer.concat(parts), contentType: FRAMES_CONTENT_TYPE });
+      const sending = this.send(
+        routes.uploadChunks,
+        { params: { libraryId }, timeoutMs: 120_000 },
+        { body: Buffer.concat(parts), contentType: FRAMES_CONTENT_TYPE },
+        routes.uploadChunks.response.maxBytes,
+      );
       // Its failure is reported when it is awaited below, never as an unhandled rejection.
       sending.catch(() => undefined);
       // At most two requests at once: the previous one must finish before more is read.
@@ -255,7 +310,7 @@ export class ServerClient {
   /** Uploads a single chunk. */
   async putChunk(libraryId: string, frame: Frame): Promise<void> {
     if (chunkIdOf(frame.bytes) !== frame.id) throw new ChunkMismatchError(frame.id);
-    await this.send(routes.putChunk, { params: { libraryId, chunkId: frame.id } }, { body: frame.bytes, contentType: CHUNK_CONTENT_TYPE });
+    await this.send(routes.putChunk, { params: { libraryId, chunkId: frame.id } }, { body: frame.bytes, contentType: CHUNK_CONTENT_TYPE }, routes.putChunk.response.maxBytes);
   }
 
   /**
@@ -268,12 +323,13 @@ export class ServerClient {
     for (let start = 0; start < unique.length; start += DOWNLOAD_BATCH_IDS) {
       const batch = unique.slice(start, start + DOWNLOAD_BATCH_IDS);
       const wanted = new Set(batch);
-      const { statusCode, body } = await this.open(
+      const answer = await this.open(
         routes.downloadChunks,
         { params: { libraryId }, timeoutMs: 120_000 },
         { body: JSON.stringify({ ids: batch }), contentType: 'application/json' },
       );
-      if (statusCode < 200 || statusCode > 299) throw errorFromAnswer(statusCode, await body.text());
+      const { statusCode, body } = answer;
+      if (statusCode < 200 || statusCode > 299) throw await this.errorOf(routes.downloadChunks, answer);
       const decoder = new FrameDecoder(CHUNK_SIZE_LIMITS.max);
       try {
         for await (const slice of body) {
@@ -302,10 +358,11 @@ export class ServerClient {
    * connection ends (then the iteration ends; the caller reconnects with backoff).
    */
   async *events(signal: AbortSignal): AsyncGenerator<ServerEvent> {
-    const { statusCode, body } = await this.open(routes.events, { signal, timeoutMs: 0 });
-    if (statusCode < 200 || statusCode > 299) throw errorFromAnswer(statusCode, await body.text());
+    const answer = await this.open(routes.events, { signal, timeoutMs: 0 });
+    const { statusCode, body } = answer;
+    if (statusCode < 200 || statusCode > 299) throw await this.errorOf(routes.events, answer);
     const decoder = new TextDecoder();
-    const parser = new ServerSentEventParser();
+    const parser = new ServerSentEventParser(PROTOCOL_LIMITS.maxEventBytes);
     try {
       for await (const slice of body) {
         for (const data of parser.push(decoder.decode(slice as Uint8Array, { stream: true }))) {
@@ -315,11 +372,18 @@ export class ServerClient {
       }
     } catch (error) {
       if (signal.aborted) return;
+      if (error instanceof EventTooLongError) throw new RemoteError('unavailable', `the server's event stream sent ${error.message}`, statusCode, undefined, 'too-long');
       throw errorFromTransport(error, this.baseUrl);
     } finally {
       body.destroy();
     }
   }
+}
+
+/** Whether zlib refused the bytes (Z_DATA_ERROR, Z_BUF_ERROR ...), rather than the connection failing. */
+function isZlibError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('Z_');
 }
 
 /** A chunk's bytes no longer hash to the id they were listed under (the file changed). */

@@ -365,6 +365,15 @@ class Scan {
       // Ignore rules first (a folder-only rule needs to know it is a folder: trust the listing's
       // type here, classify() checks again with lstat), so that ignored names raise no problem.
       if (this.ignore.isIgnored(canonical, dirent.isDirectory())) continue;
+      if (dirent.name.includes('\ufffd') && !(await this.nameReadsBack(folderAbsolute, dirent.name))) {
+        this.problems.push({
+          kind: 'invalid-name',
+          path: folder,
+          name: dirent.name,
+          message: `${JSON.stringify(dirent.name)} in "${folder === '' ? '/' : folder}" is not synced: its name is not valid UTF-8, so Cairn cannot open it by name (U+FFFD stands for the bytes it cannot read). Rename it.`,
+        });
+        continue;
+      }
       children.push({ path: canonical, rawName: dirent.name, dirent });
     }
 
@@ -403,6 +412,23 @@ class Scan {
    * The canonical path of a name in `folder`, or undefined when it is not wanted (`accept`) or
    * has none (reported as 'invalid-name', unless a partial scan was not asking about it).
    */
+  /**
+   * Whether a listed name opens the entry it came from. A name whose bytes are not UTF-8 (Linux
+   * allows any bytes) is listed with U+FFFD in their place, and that spelling names another
+   * file or none: syncing it would upload nothing, or the wrong file, under a mangled name.
+   */
+  private async nameReadsBack(folderAbsolute: string, name: string): Promise<boolean> {
+    try {
+      await lstat(path.join(folderAbsolute, name));
+      return true;
+    } catch (error) {
+      const code = fsErrorCode(error);
+      if (code === undefined) throw error;
+      // Any other failure (it vanished as a folder, access) is classify()'s to report.
+      return code !== 'ENOENT';
+    }
+  }
+
   private canonicalPath(
     folder: LibraryPath | '',
     rawName: string,

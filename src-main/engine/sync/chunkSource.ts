@@ -14,6 +14,7 @@ import { openChunkReader } from '../chunker/index.js';
 import type { ChunkReader } from '../chunker/index.js';
 import type { LocalEntry } from '../syncModel.js';
 import type { ServerClient } from '../remote/serverClient.js';
+import { RemoteError } from '../remote/remoteError.js';
 
 /** Local files kept open as chunk sources at once. */
 const OPEN_READERS = 8;
@@ -180,6 +181,11 @@ export class ChunkSource {
       // Only a local copy that turned out stale is missing from the requests: fetch it alone.
       bytes ??= await this.fetch(new Set([chunk.id])).get(chunk.id);
       if (bytes === undefined) throw new Error(`chunk ${chunk.id} was not delivered`);
+      // The bytes match the id (downloadChunks checked); the size in the file's list is the
+      // server's word, and a file written from a wrong one would not be the version recorded.
+      if (bytes.length !== chunk.size) {
+        throw new RemoteError('hash-mismatch', `chunk ${chunk.id} is ${bytes.length} bytes, but the server lists it as ${chunk.size}`, 200);
+      }
       yield bytes;
     }
   }

@@ -14,7 +14,7 @@ import type { ChunkRef, ChunkingParams } from '../../../shared/model.js';
 import type { LibraryPath } from '../../../shared/paths.js';
 import { isSameOrBelow, parentPath, rebasePath } from '../../../shared/paths.js';
 import { PROTOCOL_LIMITS, routes } from '../../../shared/protocol/index.js';
-import type { ChangeResult, CommitChangeInput } from '../../../shared/protocol/index.js';
+import type { ChangeResult, ChangesResponse, CommitChangeInput } from '../../../shared/protocol/index.js';
 import { openChunkReader, readChunk } from '../chunker/index.js';
 import type { ChunkReader } from '../chunker/index.js';
 import { createIgnoreMatcher } from '../ignore/index.js';
@@ -32,9 +32,11 @@ import {
   partialFileName,
   removeStrayTempFile,
   writeFileAtomic,
+  PATH_REFUSED_CODES,
   writeFilesAtomic,
 } from '../localfs/index.js';
 import type { FileToWrite } from '../localfs/index.js';
+import { fsErrorCode } from '../../../shared/node/fsErrorCode.js';
 import { sameContent } from '../syncModel.js';
 import type { LocalEntry, RemoteEntry, SyncedEntry } from '../syncModel.js';
 import { planLibrary, unhandledCase } from '../planner/index.js';
@@ -47,7 +49,7 @@ import { FileProgressMeter } from './fileProgressMeter.js';
 import type { FileTransfer } from './fileProgressMeter.js';
 import { emptySummary } from './roundSummary.js';
 import type { FileProgress, RoundProgress, RoundSummary } from './roundSummary.js';
-import { feedEntryOf, putChangeOf } from './remoteEntries.js';
+import { checkEntries, feedEntryOf, putChangeOf } from './remoteEntries.js';
 import { RoundTransfers } from './roundTransfers.js';
 import type { TalliedFile } from './roundTransfers.js';
 import type { LocalScanner } from './localScanner.js';
@@ -206,6 +208,9 @@ class Round {
   private readonly folders: CheckedFolders;
   /** The bytes of small files the pass's scan read, for its upload (see KeptChunks). */
   private readonly keptChunks = new KeptChunks(KEPT_BYTES, KEPT_FILE_BYTES);
+  /** Remote paths this OS cannot name (found when planning) and this disk refused (found when writing). */
+  private illegalNames: ProblemInput[] = [];
+  private readonly unholdablePaths: ProblemInput[] = [];
 
   constructor(
     private readonly deps: SyncDependencies,
@@ -310,11 +315,21 @@ class Round {
   private async pull(): Promise<void> {
     this.enter('pulling');
     let cursor = this.index.libraries.get(this.libraryId)?.cursor ?? 0;
+    // A page longer than a client reads (thousands of huge files' chunk lists) is asked again
+    // with fewer entries, down to one.
+    let limit: number = PROTOCOL_LIMITS.maxPageSize;
     for (;;) {
-      const page = await this.deps.client.call(routes.changes, {
-        params: { libraryId: this.libraryId },
-        query: { after: cursor, limit: PROTOCOL_LIMITS.maxPageSize },
-      });
+      let page: ChangesResponse;
+      try {
+        page = await this.deps.client.call(routes.changes, { params: { libraryId: this.libraryId }, query: { after: cursor, limit } });
+      } catch (error) {
+        if (isRemoteError(error) && error.transport === 'too-long' && limit > 1) {
+          limit = Math.max(1, Math.floor(limit / 4));
+          continue;
+        }
+        throw error;
+      }
+      checkEntries(page.entries);
       this.index.transaction(() => {
         for (const entry of page.entries) {
           if (entry.deleted) {
@@ -520,17 +535,13 @@ class Round {
       const movedFrom = this.movedFrom.get(entryPath);
       remote.set(entryPath, movedFrom === undefined ? entry : { ...entry, movedFrom });
     }
-    this.index.problems.replace(
-      this.libraryId,
-      { kinds: ['illegal-local-name'] },
-      illegal.map((entryPath) => ({
-        kind: 'illegal-local-name' as const,
-        path: entryPath,
-        name: '',
-        message: `${entryPath} cannot be created on this computer (its name is not allowed here); it stays on the server`,
-      })),
-      Date.now(),
-    );
+    this.illegalNames = illegal.map((entryPath) => ({
+      kind: 'illegal-local-name' as const,
+      path: entryPath,
+      name: '',
+      message: `${entryPath} cannot be created on this computer (its name is not allowed here); it stays on the server`,
+    }));
+    this.recordIllegalLocalNames();
     for (const entryPath of illegal) this.addProblem(entryPath, 'illegal-local-name', `${entryPath} cannot be created on this computer`);
 
     const matcher = this.ignore;
@@ -912,6 +923,7 @@ class Round {
         this.askForEveryChunk = true;
         return true;
       }
+      checkEntries(answer.results.flatMap((result) => (result.status === 'applied' ? [result.entry] : [])));
       this.index.transaction(() => {
         for (const result of answer.results) {
           const item = batch[result.index];
@@ -936,7 +948,13 @@ class Round {
     // Whatever happens, the folders checked at either path are not known any more.
     this.folders.forget(action.from);
     this.folders.forget(action.to);
-    const result = await moveIfUnchanged(this.root, action.from, action.to, expect);
+    let result;
+    try {
+      result = await moveIfUnchanged(this.root, action.from, action.to, expect);
+    } catch (error) {
+      if (this.unholdable(action.to, error)) return false;
+      throw error;
+    }
     if (result.status !== 'moved') {
       if (result.status === 'unsafe') this.addProblem(action.to, 'unsafe-path', result.message);
       return false;
@@ -1056,12 +1074,21 @@ class Round {
     }
     if (files.length === 0) return false;
     this.enter('downloading');
-    const results = await writeFilesAtomic(this.folders, files, DOWNLOAD_CONCURRENCY);
+    let results;
+    try {
+      results = await writeFilesAtomic(this.folders, files, DOWNLOAD_CONCURRENCY);
+    } catch (error) {
+      // The server's bytes do not fit a version it listed (see writeDownloadCounted): read the
+      // feed again from before the group's earliest version next round.
+      if (isRemoteError(error) && error.code === 'hash-mismatch') this.rewindCursorBefore(Math.min(...jobs.map(({ job }) => job.remote.rev)));
+      throw error;
+    }
     const written: DownloadRecord[] = [];
     results.forEach((result, index) => {
       const { job, tally, transfer } = jobs[index]!;
       if (result.status !== 'written') {
         if (result.status === 'unsafe') this.addProblem(job.path, 'unsafe-path', result.message);
+        if (result.status === 'refused' && !this.unholdable(job.path, result.error)) throw result.error;
         // 'changed': the user touched it, the next pass makes it a conflict; 'gone': the user
         // moved its folder, the next pass sees where.
         tally.drop();
@@ -1130,10 +1157,15 @@ class Round {
         ...(partial === undefined ? {} : { partial }),
       });
     } catch (error) {
+      // The server's bytes do not fit the version it listed (a chunk of another size than its
+      // list says): that listing was recorded as the remote state, so read the feed again
+      // from just before it next round rather than keep it for good.
+      if (isRemoteError(error) && error.code === 'hash-mismatch') this.rewindCursorBefore(remote.rev);
       // The folder was renamed, deleted or replaced by a file while we wrote into it: the user
       // moved things meanwhile. Nothing was written under a real name; the next pass sees it.
       const code = (error as NodeJS.ErrnoException | null)?.code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+      if (this.unholdable(entryPath, error)) return null;
       throw error;
     }
     if (result.status === 'unsafe') {
@@ -1144,6 +1176,12 @@ class Round {
     transfer.finish();
     this.summary.downloadedFiles += 1;
     return { path: entryPath, remote, inode: result.inode, mtimeMs: result.mtimeMs, size: result.size };
+  }
+
+  /** Makes the next pull read the feed again from before `rev` (entries read twice are recorded twice, harmlessly). */
+  private rewindCursorBefore(rev: number): void {
+    const cursor = this.index.libraries.get(this.libraryId)?.cursor ?? 0;
+    if (cursor >= rev) this.index.libraries.update(this.libraryId, { cursor: rev - 1 });
   }
 
   private recordDownload(record: DownloadRecord): void {
@@ -1161,7 +1199,17 @@ class Round {
 
   /** mkdirLocal for many folders (parents first), their fsyncs shared, recorded in one transaction. */
   private async mkdirLocalAll(folders: readonly { readonly path: LibraryPath; readonly remote: RemoteEntry }[]): Promise<boolean> {
-    const results = await this.folders.ensureAll(folders.map((folder) => folder.path));
+    let results;
+    try {
+      results = await this.folders.ensureAll(folders.map((folder) => folder.path));
+    } catch (error) {
+      const code = fsErrorCode(error);
+      if (code === undefined || !PATH_REFUSED_CODES.has(code)) throw error;
+      // A path this disk refuses among them: one by one, so that path alone becomes a problem.
+      let changed = false;
+      for (const { path: entryPath, remote } of folders) changed = (await this.mkdirLocal(entryPath, remote)) || changed;
+      return changed;
+    }
     let changed = false;
     this.index.transaction(() => {
       results.forEach((result, i) => {
@@ -1184,7 +1232,8 @@ class Round {
   }
 
   private async mkdirLocal(entryPath: LibraryPath, remote: RemoteEntry): Promise<boolean> {
-    const result = await this.folders.ensure(entryPath);
+    const result = await this.mkdirHoldable(entryPath);
+    if (result === null) return false;
     if (result.status === 'created' || result.status === 'exists') {
       if (result.status === 'created') this.summary.foldersCreated += 1;
       this.index.transaction(() => this.recordFolder(entryPath, remote, result.inode));
@@ -1196,10 +1245,44 @@ class Round {
 
   /** Makes sure a folder exists locally (its synced entry follows from the planner later). */
   private async ensureFolder(folder: LibraryPath): Promise<boolean> {
-    const result = await this.folders.ensure(folder);
+    const result = await this.mkdirHoldable(folder);
+    if (result === null) return false;
     if (result.status === 'created' || result.status === 'exists') return true;
     if (result.status === 'unsafe') this.addProblem(folder, 'unsafe-path', result.message);
     return false;
+  }
+
+  /** mkdirSafe, or null (and a problem) where this disk cannot hold the path. */
+  private async mkdirHoldable(folder: LibraryPath): Promise<Awaited<ReturnType<CheckedFolders['ensure']>> | null> {
+    try {
+      return await this.folders.ensure(folder);
+    } catch (error) {
+      if (this.unholdable(folder, error)) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * Reports a path this disk refused to create (too long below this root, or a name its file
+   * system does not take, as FAT and exFAT refuse ':' or '?' on Linux) and answers true; false
+   * for any other error. Another device created the path, so it is this path's problem, not
+   * the round's: everything else goes on syncing, and each round reports it again.
+   */
+  private unholdable(entryPath: LibraryPath, error: unknown): boolean {
+    const code = fsErrorCode(error);
+    if (code === undefined || !PATH_REFUSED_CODES.has(code)) return false;
+    const message = `"${entryPath}" cannot be created in ${this.root} (${code}): this disk refuses the name or the path's length. Rename it on another device, or sync the library to a folder with a shorter path.`;
+    this.addProblem(entryPath, 'illegal-local-name', message);
+    if (!this.unholdablePaths.some((problem) => problem.path === entryPath)) {
+      this.unholdablePaths.push({ kind: 'illegal-local-name', path: entryPath, name: '', message });
+      this.recordIllegalLocalNames();
+    }
+    return true;
+  }
+
+  /** The library's open problems of names it cannot hold: this round's, replacing the last round's. */
+  private recordIllegalLocalNames(): void {
+    this.index.problems.replace(this.libraryId, { kinds: ['illegal-local-name'] }, [...this.illegalNames, ...this.unholdablePaths], Date.now());
   }
 
   /**

@@ -174,14 +174,18 @@ export class S3ChunkStore implements ChunkStore {
     return (rowCount ?? 0) > 0;
   }
 
-  async put(ownerId: string, chunks: readonly StoredChunk[]): Promise<void> {
+  async put(ownerId: string, chunks: readonly StoredChunk[], options: { readonly writeAll?: boolean } = {}): Promise<void> {
     checkOwnerId(ownerId);
     const fresh = new Map<ChunkId, StoredChunk>();
     for (const chunk of chunks) {
       checkChunkId(chunk.id);
       fresh.set(chunk.id, chunk);
     }
-    for (const id of await this.located(ownerId, [...fresh.keys()])) fresh.delete(id);
+    // With writeAll every chunk goes into the pack, held or not, so the answer's time does not
+    // tell a member what the owner stores; held ones keep their first location (below), and
+    // their copies here are dead bytes that garbage collection reclaims.
+    const located = await this.located(ownerId, [...fresh.keys()]);
+    if (options.writeAll !== true) for (const id of located) fresh.delete(id);
     if (fresh.size === 0) return;
 
     const pack = encodePack([...fresh.values()]);

@@ -10,7 +10,7 @@ import {
 } from '../../../src-main/engine/scanner/index.js';
 import type { LocalEntry } from '../../../src-main/engine/syncModel.js';
 import { DEFAULT_CHUNKING } from '../../../shared/model.js';
-import { type LibraryPath, parseLibraryPath } from '../../../shared/paths.js';
+import { type LibraryPath, canonicalizeLocalPath, parseLibraryPath } from '../../../shared/paths.js';
 import { type TempFolder, makeTempFolder } from '../localfs/tempFolder.js';
 import { type CountingHasher, countingHasher, hashBytes } from './wholeFileHasher.js';
 
@@ -360,6 +360,36 @@ describe('scanLibrary: names', () => {
     const result = await scan();
     expect(problems(result)).toEqual([['invalid-name', 'docs', 'back\\slash.txt']]);
     expect(paths(result)).toEqual(['docs']);
+  });
+
+  it('reports a name whose bytes are not UTF-8 (Linux) instead of passing it over in silence', async (context) => {
+    if (process.platform !== 'linux') context.skip('only Linux disks hold names that are not UTF-8');
+    await mkdir(path.join(temp.root, 'docs'));
+    try {
+      await writeFile(Buffer.concat([Buffer.from(path.join(temp.root, 'docs', 'ghost')), Buffer.from([0xff]), Buffer.from('.txt')]), 'boo');
+    } catch (error) {
+      // A file system that takes UTF-8 names only (EILSEQ) cannot hold such a name at all.
+      context.skip(`this file system refuses names that are not UTF-8 (${(error as NodeJS.ErrnoException).code})`);
+    }
+    await temp.file('docs/ghost\ufffd.txt', 'a real replacement character');
+    await temp.file('docs/fine.txt', 'fine');
+    const result = await scan();
+    // The name with the real U+FFFD and the one that only reads as it clash: neither can be told apart by name.
+    expect(problems(result).map(([kind, folder]) => [kind, folder])).toEqual([
+      ['case-clash', 'docs/ghost\ufffd.txt'],
+      ['case-clash', 'docs/ghost\ufffd.txt'],
+    ]);
+    await rm(path.join(temp.root, 'docs', 'ghost\ufffd.txt'));
+    const alone = await scan();
+    expect(problems(alone)).toEqual([['invalid-name', 'docs', 'ghost\ufffd.txt']]);
+    expect(alone.problems[0]?.message).toMatch(/not valid UTF-8/);
+    expect(paths(alone)).toEqual(['docs', 'docs/fine.txt']);
+  });
+
+  it('reports a name that is not well-formed Unicode (a lone surrogate, as Windows allows)', () => {
+    expect(canonicalizeLocalPath('docs\\ghost\ud800.txt', '\\')).toEqual({ ok: false, problem: 'not-unicode' });
+    expect(canonicalizeLocalPath('docs/\udfffghost.txt', '/')).toEqual({ ok: false, problem: 'not-unicode' });
+    expect(canonicalizeLocalPath('docs/\ud83d\ude00.txt', '/')).toMatchObject({ ok: true });
   });
 
   it('reports a name not in NFC where the disk tells the forms apart', async () => {
