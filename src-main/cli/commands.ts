@@ -5,7 +5,7 @@
 
 import path from 'node:path';
 import type { LibraryState, LibraryView, RoundSummaryView, SyncApi, SyncEvent, SyncStatus } from '../../shared/api/index.js';
-import { SyncApiError } from '../../shared/api/index.js';
+import { SyncApiError, emptyRoundSummary } from '../../shared/api/index.js';
 import type { LibraryPath } from '../../shared/paths.js';
 import { canonicalizeLocalPath } from '../../shared/paths.js';
 import { describeAutoMerge, describeConflicts, parseOnOff, parseResolveOptions, resolveWith } from './conflictCommands.js';
@@ -393,27 +393,7 @@ async function syncRounds(context: CommandContext, reference: string | undefined
 
 /** What `sync now` says of a library it did not sync because it is paused. */
 function pausedSummary(library: LibraryView): RoundSummaryView {
-  return {
-    libraryId: library.libraryId,
-    name: library.name,
-    outcome: 'paused',
-    pauseReason: library.state.kind === 'paused' ? library.state.reason : 'user',
-    error: null,
-    uploadedFiles: 0,
-    uploadedBytes: 0,
-    downloadedFiles: 0,
-    downloadedBytes: 0,
-    reusedBytes: 0,
-    deletedLocal: 0,
-    deletedRemote: 0,
-    movedLocal: 0,
-    movedRemote: 0,
-    foldersCreated: 0,
-    conflicts: [],
-    autoMerged: [],
-    problems: [],
-    passes: 0,
-  };
+  return { ...emptyRoundSummary(library.libraryId, library.name), outcome: 'paused', pauseReason: library.state.kind === 'paused' ? library.state.reason : 'user' };
 }
 
 /** True once a library has stopped working on its own: nothing runs or waits to run now. */

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { runCommand } from '../../src-main/cli/commands.js';
 import type { SyncApi } from '../../shared/api/index.js';
+import { emptyRoundSummary } from '../../shared/api/index.js';
 
 const LIBRARY_ID = 'lib-1';
 
@@ -13,27 +14,7 @@ function libraryIn(kind: string): unknown {
   return { libraryId: LIBRARY_ID, name: 'photos', localRoot: '/photos', state: kind === 'pending' ? { kind, reason: 'round-queued' } : { kind } };
 }
 
-const summary = {
-  libraryId: LIBRARY_ID,
-  name: 'photos',
-  outcome: 'synced',
-  pauseReason: null,
-  error: null,
-  uploadedFiles: 0,
-  uploadedBytes: 0,
-  downloadedFiles: 0,
-  downloadedBytes: 0,
-  reusedBytes: 0,
-  deletedLocal: 0,
-  deletedRemote: 0,
-  movedLocal: 0,
-  movedRemote: 0,
-  foldersCreated: 0,
-  conflicts: [],
-  autoMerged: [],
-  problems: [],
-  passes: 1,
-};
+const summary = { ...emptyRoundSummary(LIBRARY_ID, 'photos'), passes: 1 };
 
 describe('cairn sync now', () => {
   it('keeps a round finished while it re-read the status, instead of the older status it read', async () => {
