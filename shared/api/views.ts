@@ -248,6 +248,32 @@ export const roundSummaryViewSchema = z.object({
 });
 export type RoundSummaryView = z.output<typeof roundSummaryViewSchema>;
 
+/** A round that moved nothing: the engine starts each round's summary from it, and a library
+ * not synced (paused) is reported with it. */
+export function emptyRoundSummary(libraryId: string, name: string) {
+  return {
+    libraryId,
+    name,
+    outcome: 'synced' as RoundSummaryView['outcome'],
+    pauseReason: null as RoundSummaryView['pauseReason'],
+    error: null,
+    uploadedFiles: 0,
+    uploadedBytes: 0,
+    downloadedFiles: 0,
+    downloadedBytes: 0,
+    reusedBytes: 0,
+    deletedLocal: 0,
+    deletedRemote: 0,
+    movedLocal: 0,
+    movedRemote: 0,
+    foldersCreated: 0,
+    conflicts: [],
+    autoMerged: [],
+    problems: [],
+    passes: 0,
+  };
+}
+
 /** Who made a version: the device and user, each null when not known. */
 const authorFields = { device: z.string().nullable(), user: z.string().nullable() };
 

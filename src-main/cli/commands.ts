@@ -5,7 +5,7 @@
 
 import path from 'node:path';
 import type { LibraryState, LibraryView, RoundSummaryView, SyncApi, SyncEvent, SyncStatus } from '../../shared/api/index.js';
-import { SyncApiError } from '../../shared/api/index.js';
+import { SyncApiError, emptyRoundSummary } from '../../shared/api/index.js';
 import type { LibraryPath } from '../../shared/paths.js';
 import { canonicalizeLocalPath } from '../../shared/paths.js';
 import { describeAutoMerge, describeConflicts, parseOnOff, parseResolveOptions, resolveWith } from './conflictCommands.js';
@@ -304,7 +304,10 @@ async function syncRounds(context: CommandContext, reference: string | undefined
   let connected = !context.viaDaemon;
   let lost = false;
   let wake: (() => void) | null = null;
+  /** Events seen so far: a status read while one arrived is older than what the event said. */
+  let eventsSeen = 0;
   const onEvent = (event: SyncEvent): void => {
+    eventsSeen += 1;
     switch (event.kind) {
       case 'roundFinished':
         rounds.set(event.summary.libraryId, event.summary);
@@ -358,8 +361,12 @@ async function syncRounds(context: CommandContext, reference: string | undefined
       if (lost) throw new SyncApiError('unavailable', 'lost the connection to the Cairn daemon while it synced; see `cairn status`');
       await pause();
       if (waiting().length === 0) break;
-      // An event missed for any reason must not hold the command forever.
-      for (const library of (await api.getStatus({})).libraries) views.set(library.libraryId, library);
+      // An event missed for any reason must not hold the command forever. A status read while
+      // an event arrived is not applied: it may predate the event (a round's "up to date" would
+      // be overwritten by the "pending" before it, and the command would wait a recheck more).
+      const seenBefore = eventsSeen;
+      const status = await api.getStatus({});
+      if (eventsSeen === seenBefore) for (const library of status.libraries) views.set(library.libraryId, library);
     }
     progress?.done();
     // A library that was not queued is paused: that is what a round of it would say.
@@ -386,27 +393,7 @@ async function syncRounds(context: CommandContext, reference: string | undefined
 
 /** What `sync now` says of a library it did not sync because it is paused. */
 function pausedSummary(library: LibraryView): RoundSummaryView {
-  return {
-    libraryId: library.libraryId,
-    name: library.name,
-    outcome: 'paused',
-    pauseReason: library.state.kind === 'paused' ? library.state.reason : 'user',
-    error: null,
-    uploadedFiles: 0,
-    uploadedBytes: 0,
-    downloadedFiles: 0,
-    downloadedBytes: 0,
-    reusedBytes: 0,
-    deletedLocal: 0,
-    deletedRemote: 0,
-    movedLocal: 0,
-    movedRemote: 0,
-    foldersCreated: 0,
-    conflicts: [],
-    autoMerged: [],
-    problems: [],
-    passes: 0,
-  };
+  return { ...emptyRoundSummary(library.libraryId, library.name), outcome: 'paused', pauseReason: library.state.kind === 'paused' ? library.state.reason : 'user' };
 }
 
 /** True once a library has stopped working on its own: nothing runs or waits to run now. */

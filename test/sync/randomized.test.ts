@@ -12,7 +12,7 @@
 // instance, so every round of every client switches instances from request to request.
 
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeScaleOut } from '../support/scaleOutServices.js';
@@ -100,6 +100,38 @@ describe('regressions found by the randomized test', () => {
     });
     expect(renamed).toBe(true);
     expect(round.outcome).toBe('synced');
+  });
+
+  // Seeds 504 and 895: the user moved a folder while a file downloaded into it, after its temp
+  // file was created. The temp file travelled with the folder and stayed in the library for
+  // good (and the faster write path threw ENOENT from its link). Now the write reports the
+  // file changed, and the next scan finds the temp file by its name and removes it.
+  it.each([
+    { name: 'a large file (streamed)', size: 9 * 1024 * 1024 },
+    { name: 'small files (written in a group)', size: 20_000 },
+  ])('seeds 504, 895: a folder moved while $name downloads into it leaves no temp file behind', async ({ name, size }) => {
+    const label = `regression-504-${size}`;
+    const libraryId = await harness.createLibrary('alice', label);
+    const alice = await clients.attach('A', libraryId, label);
+    const bob = await clients.attach('B', libraryId, label);
+    await mkdir(path.join(alice.root, 'folder'));
+    const content = new Uint8Array(size).map((_, i) => (i * 2654435761) >>> 24);
+    for (const file of ['one.bin', 'two.bin']) await writeFile(path.join(alice.root, 'folder', file), content.map((byte) => byte ^ file.length));
+    expect((await alice.sync()).outcome).toBe('synced');
+    let moved = false;
+    const round = await bob.sync((progress) => {
+      // Bytes have moved: a temp file exists in the folder.
+      if (progress.phase !== 'downloading' || progress.bytesDone === 0 || moved) return;
+      moved = true;
+      renameSync(path.join(bob.root, 'folder'), path.join(bob.root, 'moved'));
+    });
+    expect(moved, name).toBe(true);
+    expect(round.outcome).toBe('synced');
+    expect((await bob.sync()).outcome).toBe('synced');
+    expect((await alice.sync()).outcome).toBe('synced');
+    const listing = (await readdir(bob.root, { recursive: true })).map(String);
+    expect(listing.filter((entry) => entry.includes('.cairn-tmp-'))).toEqual([]);
+    expect(listing.sort()).toEqual((await readdir(alice.root, { recursive: true })).map(String).sort());
   });
 
   // Seed 246: two new files shared chunks (the same padding after a different first line) and

@@ -178,12 +178,19 @@ class SliceReader {
         const count = await next;
         next = undefined;
         if (count === 0) return;
+        // A short read of a regular file is its end: no second read to hear it (a small file
+        // is one read, not two). Had it grown meanwhile, the size check after the read says so.
+        const atEnd = count < current.length;
         const slice = current.subarray(0, count);
         if (this.kept !== undefined && this.bytesRead < this.kept.length) {
           this.kept.set(slice.subarray(0, this.kept.length - this.bytesRead), this.bytesRead);
         }
         this.bytesRead += count;
         [current, spare] = [spare, current];
+        if (atEnd) {
+          yield slice;
+          return;
+        }
         next = this.read(current);
         // Observed in `finally` if the consumer stops before awaiting it.
         next.catch(() => undefined);

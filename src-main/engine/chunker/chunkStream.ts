@@ -71,6 +71,9 @@ export function chunkBytes(bytes: Uint8Array, params: ChunkingParams): LocatedCh
 
 type ChunkSink = (offset: number, bytes: Uint8Array) => void;
 
+/** The smallest carry buffer allocated: below this, growing it again costs more than it saves. */
+const MIN_CARRY_BYTES = 16 * 1024;
+
 /**
  * Joins the cutter's offsets with the stream's bytes. A chunk inside one slice is passed on as
  * a view of that slice; a chunk spanning slices is assembled in the carry buffer.
@@ -123,10 +126,18 @@ class ChunkAssembler {
   }
 
   private appendToCarry(bytes: Uint8Array): Uint8Array {
-    // The open chunk never exceeds maxSize, since the cutter cuts there.
-    this.carry ??= new Uint8Array(this.cutter.params.maxSize);
+    const needed = this.carryLength + bytes.length;
+    if (this.carry === undefined || this.carry.length < needed) {
+      // Grown by doubling, never past maxSize (the cutter cuts there, so the open chunk never
+      // exceeds it): a small file, whose whole content is its last chunk, costs a buffer of its
+      // own size rather than one of maxSize (10,000 files of 8 KiB would otherwise allocate
+      // and zero 5 GB of 512 KiB buffers).
+      const grown = new Uint8Array(Math.min(this.cutter.params.maxSize, Math.max(needed, 2 * (this.carry?.length ?? 0), MIN_CARRY_BYTES)));
+      if (this.carry !== undefined) grown.set(this.carry.subarray(0, this.carryLength));
+      this.carry = grown;
+    }
     this.carry.set(bytes, this.carryLength);
-    this.carryLength += bytes.length;
+    this.carryLength = needed;
     return this.carry;
   }
 }

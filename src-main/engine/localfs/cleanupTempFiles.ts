@@ -4,7 +4,9 @@ import type { Dirent } from 'node:fs';
 import { lstat, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fsErrorCode } from './fsErrorCode.js';
-import { isPartialFileName, isTempFileName } from './tempFileName.js';
+import { forgetStrayTemp, isPartialFileName, isStrayTemp, isTempFileName } from './tempFileName.js';
+import type { LibraryPath } from '../../../shared/paths.js';
+import { refuseUnsafe, resolveInRoot } from './resolveInRoot.js';
 
 /** How long an interrupted download's partial file is kept for a resume. */
 export const PARTIAL_MAX_AGE_MS = 24 * 60 * 60_000;
@@ -57,4 +59,26 @@ export async function cleanupTempFiles(root: string, options: { readonly minAgeM
     }
   }
   return { removed, failures };
+}
+
+/**
+ * Removes a temp file of ours that a scan found away from where it was made (see
+ * noteStrayTemp): a regular file with a temp name, reached without a symlink. Answers whether
+ * it is gone now.
+ */
+export async function removeStrayTempFile(root: string, libraryPath: LibraryPath): Promise<boolean> {
+  const name = path.posix.basename(libraryPath);
+  if (!isTempFileName(name) || !isStrayTemp(name)) return false;
+  const outcome = await refuseUnsafe(async () => {
+    const absolute = await resolveInRoot(root, libraryPath);
+    try {
+      if (!(await lstat(absolute)).isFile()) return false;
+      await unlink(absolute);
+    } catch (error) {
+      if (fsErrorCode(error) !== 'ENOENT') throw error;
+    }
+    return true;
+  });
+  if (outcome === true) forgetStrayTemp(name);
+  return outcome === true;
 }

@@ -1,7 +1,7 @@
 // Small helpers around Node's fs errors, shared by the localfs operations and the scanner.
 
 import type { Stats } from 'node:fs';
-import { lstat } from 'node:fs/promises';
+import { fsCalls } from '../../../shared/node/fsCalls.js';
 import { fsErrorCode } from '../../../shared/node/fsErrorCode.js';
 
 export { fsErrorCode };
@@ -12,7 +12,7 @@ export { fsErrorCode };
  */
 export async function lstatIfPresent(absolutePath: string): Promise<Stats | undefined> {
   try {
-    return await lstat(absolutePath);
+    return await fsCalls.lstat(absolutePath);
   } catch (error) {
     const code = fsErrorCode(error);
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;

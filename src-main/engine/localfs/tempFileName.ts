@@ -35,3 +35,23 @@ export function partialFileName(contentHash: string): string {
 export function isPartialFileName(name: string): boolean {
   return name.startsWith(PARTIAL_FILE_PREFIX);
 }
+
+/**
+ * Temp files this process made and then found gone from where it made them: the user moved
+ * or renamed their folder while a download wrote into it, so the temp file travelled along and
+ * sits somewhere else in the library. Their names (64 random bits each) identify them; a later
+ * scan that meets one reports it, and the round removes it (see removeStrayTempFile).
+ */
+const strayTempNames = new Set<string>();
+
+export function noteStrayTemp(name: string): void {
+  if (isTempFileName(name)) strayTempNames.add(name);
+}
+
+export function isStrayTemp(name: string): boolean {
+  return strayTempNames.has(name);
+}
+
+export function forgetStrayTemp(name: string): void {
+  strayTempNames.delete(name);
+}

@@ -9,8 +9,9 @@ import { clampMtimeMs } from '../../../shared/protocol/index.js';
 import { type Expectation, type ObservedNode, matchesExpectation, observe } from './expectation.js';
 import { fsErrorCode, lstatIfPresent } from './fsErrorCode.js';
 import { fsyncFolder } from '../../../shared/node/fsyncFolder.js';
-import { type Refusal, refuseUnsafe, resolveInRoot } from './resolveInRoot.js';
-import { newTempFileName } from './tempFileName.js';
+import { CheckedFolders } from './checkedFolders.js';
+import { type Refusal, refuseUnsafe } from './resolveInRoot.js';
+import { newTempFileName, noteStrayTemp } from './tempFileName.js';
 
 export interface WriteFileOptions {
   /** The modification time to give the file, in ms since the epoch. */
@@ -24,6 +25,17 @@ export interface WriteFileOptions {
    * source supplies the rest, and an interrupted write leaves the temp file for the next try.
    */
   readonly partial?: { readonly name: string; readonly keepBytes: number };
+  /**
+   * The round's checked folders: the destination's folder is confirmed with one lstat before
+   * the write and one before the rename, instead of a walk of every ancestor each time (see
+   * CheckedFolders). Without it, the whole chain is checked on each of the two looks.
+   */
+  readonly folders?: CheckedFolders;
+  /**
+   * False: the folder is not fsynced here; the caller fsyncs it once for many files (see
+   * syncFolders) and must not record any of them as written before that.
+   */
+  readonly syncFolder?: boolean;
 }
 
 export type WriteFileResult =
@@ -42,11 +54,12 @@ export type WriteFileResult =
  * re-checked against `expect` right before the rename, because the user may have saved it
  * while we downloaded. A new file (expect 'absent') is put in place with link(), which fails
  * instead of replacing a file that appeared after the re-check; file systems without hard
- * links fall back to rename. Finally the folder is fsynced so the new name survives a crash.
+ * links fall back to rename. Finally the folder is fsynced so the new name survives a crash
+ * (unless the caller does that for many files at once: `syncFolder`).
  *
  * The source is not read when the destination already differs from `expect` or the path is
  * refused; the caller closes it. If the source throws, the temp file is removed and the error
- * propagates. Missing parent folders are not created (use mkdirSafe first): ENOENT propagates.
+ * propagates. Missing parent folders are not created (use CheckedFolders.ensure first): ENOENT propagates.
  */
 export async function writeFileAtomic(
   root: string,
@@ -55,7 +68,8 @@ export async function writeFileAtomic(
   options: WriteFileOptions,
 ): Promise<WriteFileResult> {
   return refuseUnsafe(async () => {
-    const destination = await resolveInRoot(root, libraryPath);
+    const folders = options.folders ?? new CheckedFolders(root);
+    const destination = await folders.locate(libraryPath);
     const before = await lstatIfPresent(destination);
     if (!matchesExpectation(options.expect, before)) return { status: 'changed', found: observe(before) } as const;
 
@@ -65,6 +79,8 @@ export async function writeFileAtomic(
     // with the usual umask 022). A replaced file keeps its other mode bits (set below).
     const mode = options.executable ? 0o777 : 0o666;
     let handle: FileHandle | undefined;
+    /** Past the write: an ENOENT now means the user moved or deleted the folder meanwhile. */
+    let placing = false;
     if (partial !== undefined && partial.keepBytes > 0) {
       await truncate(temp, partial.keepBytes);
       handle = await open(temp, 'a', mode);
@@ -81,11 +97,13 @@ export async function writeFileAtomic(
       const written = await handle.stat();
       await handle.close();
       handle = undefined;
+      placing = true;
 
-      // The re-check: as late as possible, and the parent chain again, since a folder could
-      // have been swapped for a symlink during a long download.
-      await resolveInRoot(root, libraryPath);
-      const now = await lstatIfPresent(destination);
+      // The re-check: as late as possible, and the folder again, since it (or a folder above
+      // it) could have been swapped for a symlink during a long download.
+      await folders.locate(libraryPath);
+      // A new file needs no look: link() below fails rather than replace what appeared.
+      const now = options.expect.kind === 'absent' ? undefined : await lstatIfPresent(destination);
       if (!matchesExpectation(options.expect, now)) {
         await removeQuietly(temp);
         return { status: 'changed', found: observe(now) } as const;
@@ -102,12 +120,21 @@ export async function writeFileAtomic(
           await removeQuietly(temp);
           return { status: 'changed', found: observe(await lstatIfPresent(destination)) } as const;
         }
-        if (placed === 'linked') await unlink(temp);
-        else await rename(temp, destination);
+        if (placed === 'linked') {
+          await unlink(temp);
+        } else {
+          // No hard links on this file system: rename, right after a look that nothing is there.
+          const found = await lstatIfPresent(destination);
+          if (found !== undefined) {
+            await removeQuietly(temp);
+            return { status: 'changed', found: observe(found) } as const;
+          }
+          await rename(temp, destination);
+        }
       } else {
         await rename(temp, destination);
       }
-      await fsyncFolder(path.dirname(destination));
+      if (options.syncFolder !== false) await fsyncFolder(path.dirname(destination));
       return { status: 'written', inode: written.ino, mtimeMs: written.mtimeMs, size: written.size } as const;
     } catch (error) {
       if (handle !== undefined) {
@@ -116,6 +143,13 @@ export async function writeFileAtomic(
         await handle.close().catch(() => undefined);
       }
       if (partial === undefined) await removeQuietly(temp);
+      // The folder (with the temp file in it) was moved or deleted while we wrote: nothing is
+      // replaced, and the next pass sees where things are now.
+      if (placing && fsErrorCode(error) === 'ENOENT') {
+        // A partial file that moved with the folder is no use for a resume here any more.
+        if (partial !== undefined) noteStrayTemp(partial.name);
+        return { status: 'changed', found: observe(await lstatIfPresent(destination)) } as const;
+      }
       throw error;
     }
   });
@@ -143,7 +177,8 @@ export async function linkWithoutReplacing(from: string, to: string): Promise<'l
   }
 }
 
-const LINK_UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK', 'EINVAL']);
+/** link() errors that mean "this file system has no hard links", not "something is there". */
+export const LINK_UNSUPPORTED: ReadonlySet<string> = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK', 'EINVAL']);
 
 async function writeAll(handle: FileHandle, piece: Uint8Array): Promise<void> {
   let offset = 0;
@@ -158,5 +193,7 @@ export async function removeQuietly(file: string): Promise<void> {
     await unlink(file);
   } catch (error) {
     if (fsErrorCode(error) !== 'ENOENT') throw error;
+    // Moved away with its folder: a later scan finds it by name.
+    noteStrayTemp(path.basename(file));
   }
 }

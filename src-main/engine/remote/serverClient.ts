@@ -1,4 +1,4 @@
-// The client side of the Cairn protocol, and the only module of the client that imports undici.
+// The client side of the Cairn protocol, and the only module of the client that uses undici (through undiciCore.ts).
 // Every call is derived from the shared route table; every JSON answer is validated with the
 // route's schema before anyone sees it; every downloaded chunk is verified against its id.
 // Failures of any kind surface as RemoteError (see remoteError.ts).
@@ -6,7 +6,7 @@
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { createGunzip, gzip } from 'node:zlib';
-import { Agent, request } from 'undici';
+import { Agent, request } from './undiciCore.js';
 import type { Dispatcher } from 'undici';
 import {
   CHUNK_CONTENT_TYPE,

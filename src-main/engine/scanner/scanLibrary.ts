@@ -66,6 +66,11 @@ export interface ScanOptions {
   /** Whether the disk has an executable bit. Default: false on Windows, where the previous value is kept. */
   readonly tracksExecutable?: boolean;
   readonly signal?: AbortSignal;
+  /**
+   * Temp files are never entries. Those whose name this says is a stray (one of ours that
+   * moved away with its folder) are reported in `strayTempFiles`, for the round to remove.
+   */
+  readonly isStrayTemp?: (name: string) => boolean;
 }
 
 export interface ScanStats {
@@ -93,6 +98,8 @@ export interface ScanResult {
   readonly scope: readonly LibraryPath[] | undefined;
   readonly ignore: IgnoreMatcher;
   readonly stats: ScanStats;
+  /** Where the temp files `isStrayTemp` recognised are (paths in the library, temp names last). */
+  readonly strayTempFiles?: readonly LibraryPath[];
 }
 
 /** Every kind of problem a scan reports; pass it as the kinds of index.problems.replace. */
@@ -173,6 +180,7 @@ class Scan {
   private readonly carryOvers: CarryOver[] = [];
   private readonly folderQueue: { path: LibraryPath | ''; absolute: string }[] = [];
   private readonly hashJobs: HashJob[] = [];
+  private readonly strayTempFiles: LibraryPath[] = [];
   private scopes: readonly LibraryPath[] | undefined;
   private sortedPrevious: LibraryPath[] | undefined;
   private readonly counts = { files: 0, folders: 0, filesHashed: 0, bytesHashed: 0, filesReused: 0 };
@@ -297,6 +305,7 @@ class Scan {
       scope: this.scopes,
       ignore: this.ignore,
       stats: { ...this.counts, durationMs },
+      ...(this.strayTempFiles.length === 0 ? {} : { strayTempFiles: this.strayTempFiles }),
     };
   }
 
@@ -345,7 +354,12 @@ class Scan {
   ): Promise<void> {
     const children: { path: LibraryPath; rawName: string; dirent: Dirent }[] = [];
     for (const dirent of dirents) {
-      if (isTempFileName(dirent.name)) continue;
+      if (isTempFileName(dirent.name)) {
+        if (dirent.isFile() && this.options.isStrayTemp?.(dirent.name) === true) {
+          this.strayTempFiles.push((folder === '' ? dirent.name : `${folder}/${dirent.name}`) as LibraryPath);
+        }
+        continue;
+      }
       const canonical = this.canonicalPath(folder, dirent.name, accept);
       if (canonical === undefined) continue;
       // Ignore rules first (a folder-only rule needs to know it is a folder: trust the listing's

@@ -18,8 +18,13 @@ import { RemoteError } from '../remote/remoteError.js';
 
 /** Local files kept open as chunk sources at once. */
 const OPEN_READERS = 8;
-/** How many bytes of not-yet-needed chunks we fetch ahead while streaming one file. */
-const PREFETCH_BYTES = 32 * 1024 * 1024;
+/**
+ * Streaming one file, each request asks for about half of this many bytes of it, and the next
+ * one goes out once less than a quarter of it is requested ahead of the chunk being written,
+ * so the wire never waits for the disk, yet one request at a time mostly has the link. At
+ * most about this much is held in memory.
+ */
+const PREFETCH_BYTES = 16 * 1024 * 1024;
 
 interface LocalCopy {
   readonly filePath: LibraryPath;
@@ -87,19 +92,15 @@ export class ChunkSource {
   reusedBytes = 0;
   /** Where a chunk of a planned download can be read on this disk, for those chunks only. */
   private readonly localCopies = new Map<ChunkId, LocalCopy>();
-  /** Every chunk of every planned download, in the order the files will be read. */
-  private readonly queue: readonly ChunkRef[];
-  private queuePosition = 0;
-  /** The latest request's chunks; replaced whole by the next request, so memory stays bounded. */
+  /** The chunks of the group being written (see prefetch); replaced whole by the next group. */
   private batch: ChunkBatch | null = null;
   /** Requests still on the wire, which close() waits for. */
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly readers = new Map<LibraryPath, ChunkReader>();
+  private readonly readers = new Map<LibraryPath, Promise<ChunkReader>>();
 
   /**
-   * `downloads` are the chunk lists of the files about to be read, in order, so that chunks of
-   * many small files travel together in one request instead of one request per file; `local`
-   * is the scanned disk, searched for those chunks only.
+   * `downloads` are the chunk lists of the files about to be read; `local` is the scanned
+   * disk, searched for those chunks only.
    */
   constructor(
     private readonly client: ServerClient,
@@ -108,9 +109,8 @@ export class ChunkSource {
     local: Iterable<LocalEntry>,
     downloads: readonly (readonly ChunkRef[])[],
   ) {
-    this.queue = downloads.flat();
     const wanted = new Set<ChunkId>();
-    for (const chunk of this.queue) wanted.add(chunk.id);
+    for (const list of downloads) for (const chunk of list) wanted.add(chunk.id);
     if (wanted.size === 0) return;
     for (const entry of local) {
       let offset = 0;
@@ -133,28 +133,54 @@ export class ChunkSource {
     const reader = this.readers.get(destination);
     if (reader !== undefined) {
       this.readers.delete(destination);
-      await reader.close().catch(() => undefined);
+      await closeReader(reader);
     }
   }
 
   private async *readChunks(chunks: readonly ChunkRef[], streaming: boolean): AsyncGenerator<Uint8Array> {
-    for (const chunk of chunks) {
-      this.advancePast(chunk.id);
+    // Streaming, this file's own chunks are requested ahead of the writer in windows (a file
+    // read after a group of small ones, or among other large files, never has its chunks
+    // fetched one request each); within a group, the group's request has them all.
+    const windows: { readonly batch: ChunkBatch; readonly end: number }[] = [];
+    /** Chunks before this index of `chunks` were requested (or found local) already. */
+    let requestedTo = 0;
+    /** ends[i]: the offset just after chunk i in the file. */
+    const ends: number[] = [];
+    if (streaming) {
+      let offset = 0;
+      for (const chunk of chunks) ends.push((offset += chunk.size));
+    }
+    for (let index = 0; index < chunks.length; index++) {
+      const chunk = chunks[index]!;
       const reused = await this.readLocal(chunk);
       if (reused !== undefined) {
         this.reusedBytes += reused.length;
         yield reused;
         continue;
       }
-      let bytes = await this.batch?.get(chunk.id);
-      if (bytes === undefined) {
-        // Streaming, the next request takes the window ahead; within a group (whose request
-        // has everything no local file holds), only a local copy that turned out stale is missing.
-        const batch = this.fetch(streaming ? this.window(chunk) : new Set([chunk.id]));
-        if (streaming) this.batch = batch;
-        bytes = await batch.get(chunk.id);
-        if (bytes === undefined) throw new Error(`chunk ${chunk.id} was not delivered`);
+      let bytes: Uint8Array | undefined;
+      if (streaming) {
+        // Windows this file's writer has passed are dropped, so memory stays bounded.
+        while (windows.length > 0 && windows[0]!.end <= index) windows.shift();
+        const ahead = requestedTo <= index ? 0 : ends[requestedTo - 1]! - ends[index]!;
+        // The next request leaves when a quarter of the window is left ahead, not at once:
+        // two requests in flight share the link, and bytes of the later one cannot be
+        // written (nor kept by a pause) before the earlier one's.
+        if (ahead < PREFETCH_BYTES / 4 && requestedTo < chunks.length) {
+          const next = this.window(chunks, Math.max(index, requestedTo));
+          if (next.ids.size > 0) windows.push({ batch: this.fetch(next.ids), end: next.end });
+          requestedTo = next.end;
+        }
+        for (const window of windows) {
+          bytes = await window.batch.get(chunk.id);
+          if (bytes !== undefined) break;
+        }
+      } else {
+        bytes = await this.batch?.get(chunk.id);
       }
+      // Only a local copy that turned out stale is missing from the requests: fetch it alone.
+      bytes ??= await this.fetch(new Set([chunk.id])).get(chunk.id);
+      if (bytes === undefined) throw new Error(`chunk ${chunk.id} was not delivered`);
       // The bytes match the id (downloadChunks checked); the size in the file's list is the
       // server's word, and a file written from a wrong one would not be the version recorded.
       if (bytes.length !== chunk.size) {
@@ -164,27 +190,18 @@ export class ChunkSource {
     }
   }
 
-  /** Keeps the queue position in step with the reads (a skipped file just wastes a prefetch). */
-  private advancePast(id: ChunkId): void {
-    for (let j = this.queuePosition; j < this.queue.length; j++) {
-      if (this.queue[j]!.id === id) {
-        this.queuePosition = j + 1;
-        return;
-      }
+  /** The chunks of `chunks` from `from` on that no local file holds, up to half the prefetch. */
+  private window(chunks: readonly ChunkRef[], from: number): { ids: Set<ChunkId>; end: number } {
+    const ids = new Set<ChunkId>();
+    let bytes = 0;
+    let end = from;
+    for (; end < chunks.length && bytes < PREFETCH_BYTES / 2; end++) {
+      const next = chunks[end]!;
+      if (ids.has(next.id) || this.localCopies.has(next.id)) continue;
+      ids.add(next.id);
+      bytes += next.size;
     }
-  }
-
-  /** `chunk` and the next queued chunks that no local file holds, up to the window. */
-  private window(chunk: ChunkRef): Set<ChunkId> {
-    const wanted = new Set<ChunkId>([chunk.id]);
-    let wantedBytes = chunk.size;
-    for (let j = this.queuePosition; j < this.queue.length && wantedBytes < PREFETCH_BYTES; j++) {
-      const next = this.queue[j]!;
-      if (wanted.has(next.id) || this.localCopies.has(next.id)) continue;
-      wanted.add(next.id);
-      wantedBytes += next.size;
-    }
-    return wanted;
+    return { ids, end };
   }
 
   /** Starts one request (in batches the server accepts) whose chunks are usable as they arrive. */
@@ -257,7 +274,11 @@ export class ChunkSource {
     }
   }
 
-  /** An open reader for a local file; a few stay open, so rebuilding a large file opens it once. */
+  /**
+   * An open reader for a local file; a few stay open, so rebuilding a large file opens it once.
+   * The map holds the opening itself, so that files written at once that read the same local
+   * file share one reader instead of each opening its own (and all but one never closed).
+   */
   private async readerFor(filePath: LibraryPath): Promise<ChunkReader> {
     const open = this.readers.get(filePath);
     if (open !== undefined) {
@@ -265,16 +286,19 @@ export class ChunkSource {
       this.readers.set(filePath, open); // most recently used last
       return open;
     }
-    const reader = await openChunkReader(path.join(this.root, filePath));
-    this.readers.set(filePath, reader);
+    const opening = openChunkReader(path.join(this.root, filePath));
+    this.readers.set(filePath, opening);
+    opening.catch(() => {
+      if (this.readers.get(filePath) === opening) this.readers.delete(filePath);
+    });
     if (this.readers.size > OPEN_READERS) {
       const [oldest] = this.readers;
       if (oldest !== undefined) {
         this.readers.delete(oldest[0]);
-        await oldest[1].close().catch(() => undefined);
+        await closeReader(oldest[1]);
       }
     }
-    return reader;
+    return opening;
   }
 
   /**
@@ -285,8 +309,17 @@ export class ChunkSource {
   async close(): Promise<void> {
     const readers = [...this.readers.values()];
     this.readers.clear();
-    for (const reader of readers) await reader.close().catch(() => undefined);
+    for (const reader of readers) await closeReader(reader);
     this.batch = null;
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  }
+}
+
+/** Closes a reader once it is open; one that failed to open has nothing to close. */
+async function closeReader(opening: Promise<ChunkReader>): Promise<void> {
+  try {
+    await (await opening).close();
+  } catch {
+    // Nothing open, or nothing more to do about it.
   }
 }

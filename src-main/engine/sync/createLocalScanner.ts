@@ -14,13 +14,19 @@ const HASH_CONCURRENCY = 4;
 
 export function createLocalScanner(pool: ChunkerPool): LocalScanner {
   return {
-    async scan(request) {
+    async scan({ keptChunks, ...request }) {
       try {
         const result = await scanLibrary({
           hashConcurrency: HASH_CONCURRENCY,
           ...request,
-          hashFile: (file, params, sizeHint) =>
-            sizeHint !== undefined && sizeHint <= IN_THREAD_BYTES ? chunkFile(file, params) : pool.chunkFile(file, params),
+          hashFile: async (file, params, sizeHint) => {
+            if (sizeHint === undefined || sizeHint > IN_THREAD_BYTES) return pool.chunkFile(file, params);
+            // A small file is read whole here anyway; its bytes can wait for the upload.
+            if (keptChunks === undefined || !keptChunks.wants(sizeHint)) return chunkFile(file, params);
+            const chunked = await chunkFile(file, params, { keepBytesUpTo: IN_THREAD_BYTES });
+            if (chunked.bytes !== undefined) keptChunks.keep(chunked.chunks, chunked.bytes);
+            return chunked;
+          },
         });
         return { status: 'scanned', result };
       } catch (error) {

@@ -2,8 +2,12 @@
 // Tests of the round may wrap it (for example to change a file between the scan and a write).
 
 import type { LibraryRootError, ScanOptions, ScanResult } from '../scanner/index.js';
+import type { KeptChunks } from './keptChunks.js';
 
-export type ScanRequest = Omit<ScanOptions, 'hashFile'>;
+export type ScanRequest = Omit<ScanOptions, 'hashFile'> & {
+  /** Where the scan leaves the chunks of the small files it reads, for the round's upload. */
+  readonly keptChunks?: KeptChunks;
+};
 
 export type ScanOutcome =
   | { readonly status: 'scanned'; readonly result: ScanResult }

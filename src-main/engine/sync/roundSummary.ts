@@ -1,5 +1,6 @@
 // What one sync round of one library did, for the CLI's --json output, the UI and the tests.
 
+import { emptyRoundSummary } from '../../../shared/api/views.js';
 import type { LibraryPath } from '../../../shared/paths.js';
 
 export interface RoundProblem {
@@ -45,27 +46,7 @@ export interface RoundSummary {
 }
 
 export function emptySummary(libraryId: string, name: string): RoundSummary {
-  return {
-    libraryId,
-    name,
-    outcome: 'synced',
-    pauseReason: null,
-    error: null,
-    uploadedFiles: 0,
-    uploadedBytes: 0,
-    downloadedFiles: 0,
-    downloadedBytes: 0,
-    reusedBytes: 0,
-    deletedLocal: 0,
-    deletedRemote: 0,
-    movedLocal: 0,
-    movedRemote: 0,
-    foldersCreated: 0,
-    conflicts: [],
-    autoMerged: [],
-    problems: [],
-    passes: 0,
-  };
+  return emptyRoundSummary(libraryId, name);
 }
 
 /**

@@ -15,22 +15,27 @@ import type { LibraryPath } from '../../../shared/paths.js';
 import { isSameOrBelow, parentPath, rebasePath } from '../../../shared/paths.js';
 import { PROTOCOL_LIMITS, routes } from '../../../shared/protocol/index.js';
 import type { ChangeResult, ChangesResponse, CommitChangeInput } from '../../../shared/protocol/index.js';
-import { openChunkReader } from '../chunker/index.js';
+import { openChunkReader, readChunk } from '../chunker/index.js';
 import type { ChunkReader } from '../chunker/index.js';
 import { createIgnoreMatcher } from '../ignore/index.js';
 import type { IgnoreMatcher } from '../ignore/index.js';
 import { SCAN_PROBLEM_KINDS } from '../scanner/index.js';
 import type { Index, LibraryRecord, LibraryState, ProblemInput } from '../indexStore/index.js';
 import {
+  CheckedFolders,
   checkLocalPath,
   deleteFileIfUnchanged,
   deleteFolderIfEmpty,
   expectationFromLocalEntry,
-  mkdirSafe,
+  isStrayTemp,
   moveIfUnchanged,
   partialFileName,
+  removeStrayTempFile,
   writeFileAtomic,
+  PATH_REFUSED_CODES,
+  writeFilesAtomic,
 } from '../localfs/index.js';
+import type { FileToWrite } from '../localfs/index.js';
 import { fsErrorCode } from '../../../shared/node/fsErrorCode.js';
 import { sameContent } from '../syncModel.js';
 import type { LocalEntry, RemoteEntry, SyncedEntry } from '../syncModel.js';
@@ -39,6 +44,7 @@ import type { PlanAction, RemoteFeedEntry } from '../planner/index.js';
 import { isRemoteError } from '../remote/remoteError.js';
 import type { ServerClient } from '../remote/serverClient.js';
 import { ChunkSource } from './chunkSource.js';
+import { KeptChunks } from './keptChunks.js';
 import { FileProgressMeter } from './fileProgressMeter.js';
 import type { FileTransfer } from './fileProgressMeter.js';
 import { emptySummary } from './roundSummary.js';
@@ -87,6 +93,14 @@ const DOWNLOAD_GROUP_FILES = 512;
 const DOWNLOAD_GROUP_BYTES = 32 * 1024 * 1024;
 /** Files of a group written at once: their fsyncs overlap on the thread pool. */
 const DOWNLOAD_CONCURRENCY = 8;
+/**
+ * The scan keeps the bytes of small files it reads (see KeptChunks) up to this much, so that
+ * the upload need not read them again; files up to KEPT_FILE_BYTES each.
+ */
+const KEPT_BYTES = 64 * 1024 * 1024;
+const KEPT_FILE_BYTES = 256 * 1024;
+/** An upload reads the chunks of small files it was not given by the scan this many at once. */
+const UPLOAD_READ_AHEAD = 8;
 /** Downloads at least this large are resumable (see writeFileAtomic's partial option). */
 const RESUMABLE_DOWNLOAD_BYTES = 8 * 1024 * 1024;
 /**
@@ -111,18 +125,14 @@ interface DownloadRecord {
   readonly size: number;
 }
 
-/** Runs `work` over `items` with at most `limit` at once; results in input order. */
-async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]!);
-    }
-  });
-  await Promise.all(lanes);
-  return results;
+/**
+ * Counts a piece once the writer asks for the next one, which it does after writing it.
+ */
+async function* counted(pieces: AsyncIterable<Uint8Array>, counters: readonly { add(bytes: number): void }[]): AsyncGenerator<Uint8Array> {
+  for await (const piece of pieces) {
+    yield piece;
+    for (const counter of counters) counter.add(piece.length);
+  }
 }
 
 /** Pause reasons set by the circuit breakers; the user clears them by resuming. */
@@ -161,9 +171,6 @@ export async function syncLibrary(deps: SyncDependencies, libraryId: string): Pr
   return summary;
 }
 
-/** What a file system answers for a path it cannot hold: too long, or a name it does not take. */
-const UNHOLDABLE_PATH_CODES: ReadonlySet<string> = new Set(['ENAMETOOLONG', 'EINVAL', 'EILSEQ']);
-
 /** Errors with a message meant for the user (a missing root, a full disk), not bugs. */
 function isUserFacing(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
@@ -194,6 +201,13 @@ class Round {
   private readonly transfers = new RoundTransfers(() => this.reportProgress());
   /** The downloads the pass being executed planned, by path, counted as they are written. */
   private plannedDownloads = new Map<LibraryPath, TalliedFile>();
+  /**
+   * Folders checked (real folders, no symlink on the way) in this round: each is checked once,
+   * not once per file written into it. Forgotten where the round moves or deletes a folder.
+   */
+  private readonly folders: CheckedFolders;
+  /** The bytes of small files the pass's scan read, for its upload (see KeptChunks). */
+  private readonly keptChunks = new KeptChunks(KEPT_BYTES, KEPT_FILE_BYTES);
   /** Remote paths this OS cannot name (found when planning) and this disk refused (found when writing). */
   private illegalNames: ProblemInput[] = [];
   private readonly unholdablePaths: ProblemInput[] = [];
@@ -209,6 +223,7 @@ class Round {
     this.chunking = library.chunking;
     this.role = library.role;
     this.fileProgress = new FileProgressMeter(library.libraryId, deps.onFileProgress);
+    this.folders = new CheckedFolders(library.localRoot);
   }
 
   async run(): Promise<void> {
@@ -403,7 +418,10 @@ class Round {
     const previous = this.index.local.load(this.libraryId);
     const platform = this.deps.platform ?? process.platform;
     const scope = this.deps.scope ?? 'all';
+    this.keptChunks.clear();
     const outcome = await this.deps.scanner.scan({
+      keptChunks: this.keptChunks,
+      isStrayTemp,
       root: this.root,
       previous,
       chunking: this.chunking,
@@ -417,6 +435,9 @@ class Round {
       return null;
     }
     const result = outcome.result;
+    // Temp files of downloads whose folder the user moved meanwhile (no write of this round is
+    // in flight while it scans).
+    for (const stray of result.strayTempFiles ?? []) await removeStrayTempFile(this.root, stray);
     if (result.local.size === 0 && this.index.synced.count(this.libraryId) >= EMPTIED_MIN_ENTRIES && !this.overridden('root-emptied')) {
       this.pause('root-emptied', `the folder ${this.root} is empty although it held synced files; if you really deleted everything, resume the library to delete them on the server too`);
       return null;
@@ -471,6 +492,7 @@ class Round {
         continue;
       }
       if (local.node.kind === 'dir' && base.node.kind === 'dir') {
+        this.folders.forget(base.path);
         const result = await deleteFolderIfEmpty(this.root, base.path);
         if (result.status === 'deleted' || result.status === 'absent') forget(base.path);
         continue;
@@ -610,10 +632,36 @@ class Round {
         (action.kind === 'download' || action.kind === 'conflict') && action.remote.node.kind === 'file' ? [action.remote.chunks] : [],
       ),
     );
+    // Folders to create, gathered while nothing else touches the disk in between, then created
+    // together (mkdirLocalAll): the plan's order is kept, since they are created before the
+    // next action that changes the disk.
+    let newFolders: { readonly path: LibraryPath; readonly remote: RemoteEntry }[] = [];
+    const createFolders = async (): Promise<void> => {
+      if (newFolders.length === 0) return;
+      const folders = newFolders;
+      newFolders = [];
+      changed = (await this.mkdirLocalAll(folders)) || changed;
+    };
+    // Index-only records (a file found equal on both sides, a base to forget) are written
+    // together, in one transaction before the next action that does more, instead of one
+    // transaction (and one fsync of the index) each: after a folder move, a pass records
+    // every file below it.
+    let records: (() => void)[] = [];
+    const writeRecords = (): void => {
+      if (records.length === 0) return;
+      const pending = records;
+      records = [];
+      this.index.transaction(() => {
+        for (const record of pending) record();
+      });
+    };
     try {
       for (const action of actions) {
         // A pause: the actions done so far stay done (and recorded); nothing further starts.
+        if (this.deps.signal?.aborted === true) writeRecords();
         this.deps.signal?.throwIfAborted();
+        if (action.kind !== 'recordSynced' && action.kind !== 'forgetSynced') writeRecords();
+        if (action.kind === 'moveLocal' || action.kind === 'deleteLocal' || action.kind === 'conflict') await createFolders();
         switch (action.kind) {
           case 'moveRemote':
             remoteChanges.push({
@@ -663,10 +711,10 @@ class Round {
             // Downloads never precede an action that depends on them (creates come after
             // moves and deletes; folders are made on demand), so they run together at the end.
             if (action.remote.node.kind === 'file') downloads.push({ path: action.path, remote: action.remote, expectLocal: action.expectLocal });
-            else changed = (await this.mkdirLocal(action.path, action.remote)) || changed;
+            else newFolders.push({ path: action.path, remote: action.remote });
             break;
           case 'mkdirLocal':
-            changed = (await this.mkdirLocal(action.path, action.remote)) || changed;
+            newFolders.push({ path: action.path, remote: action.remote });
             break;
           case 'conflict': {
             if (this.readOnly) {
@@ -681,20 +729,26 @@ class Round {
             }
             break;
           }
-          case 'recordSynced':
-            this.recordSynced(action.entry);
+          case 'recordSynced': {
+            const entry = action.entry;
+            records.push(() => this.recordSynced(entry));
             changed = true;
             break;
-          case 'forgetSynced':
-            this.index.synced.delete(this.libraryId, action.path);
+          }
+          case 'forgetSynced': {
+            const forgotten = action.path;
+            records.push(() => this.index.synced.delete(this.libraryId, forgotten));
             changed = true;
             break;
+          }
           case 'problem':
             break;
           default:
             unhandledCase(action);
         }
       }
+      writeRecords();
+      await createFolders();
       if (downloads.length > 0) changed = (await this.downloadAll(downloads, chunkSource)) || changed;
     } finally {
       await chunkSource.close();
@@ -758,27 +812,53 @@ class Round {
     const failed = new Set<LibraryPath>();
     const client = this.deps.client;
     const root = this.root;
-    // Chunks are located file after file, so one open reader serves all of a file's chunks.
+    const kept = this.keptChunks;
+    // Chunks are located file after file. A chunk the scan kept is sent from memory; chunks of
+    // other small files are read a few files ahead (each read checks the bytes against the id);
+    // a large file's chunks are read in order through one open reader.
+    const isSmall = (filePath: LibraryPath): boolean => sizeOf(filePath) <= KEPT_FILE_BYTES;
     async function* frames(): AsyncGenerator<{ id: string; bytes: Uint8Array }> {
       const open: { path: LibraryPath | null; reader: ChunkReader | null } = { path: null, reader: null };
       let current = null as { path: LibraryPath; transfer: FileTransfer; left: number } | null;
+      /** Reads of small files' chunks started ahead of the stream, by index in `located`. */
+      const ahead = new Map<number, Promise<Uint8Array | null>>();
+      let startedTo = 0;
+      const readAhead = (from: number): void => {
+        for (startedTo = Math.max(startedTo, from); startedTo < located.length && ahead.size < UPLOAD_READ_AHEAD; startedTo++) {
+          const { filePath, chunk, offset } = located[startedTo]!;
+          if (!isSmall(filePath) || kept.has(chunk.id)) continue;
+          ahead.set(
+            startedTo,
+            readChunk(path.join(root, filePath), { id: chunk.id, size: chunk.size, offset }).catch(() => null),
+          );
+        }
+      };
       try {
-        for (const { filePath, chunk, offset } of located) {
+        for (let index = 0; index < located.length; index++) {
+          const { filePath, chunk, offset } = located[index]!;
+          const early = ahead.get(index);
+          ahead.delete(index);
+          readAhead(index + 1);
           if (failed.has(filePath)) continue;
           if (current?.path !== filePath) {
             const sending: number = toSend.get(filePath) ?? 0;
             current = { path: filePath, transfer: meter.start(filePath, 'upload', sizeOf(filePath), sizeOf(filePath) - sending), left: sending };
           }
-          let bytes: Uint8Array;
-          try {
-            if (open.reader === null || open.path !== filePath) {
-              await open.reader?.close().catch(() => undefined);
-              open.reader = null;
-              open.reader = await openChunkReader(path.join(root, filePath));
-              open.path = filePath;
+          let bytes: Uint8Array | null | undefined = kept.take(chunk.id) ?? (early === undefined ? undefined : await early);
+          if (bytes === undefined) {
+            try {
+              if (open.reader === null || open.path !== filePath) {
+                await open.reader?.close().catch(() => undefined);
+                open.reader = null;
+                open.reader = await openChunkReader(path.join(root, filePath));
+                open.path = filePath;
+              }
+              bytes = await open.reader.read({ id: chunk.id, size: chunk.size, offset });
+            } catch {
+              bytes = null;
             }
-            bytes = await open.reader.read({ id: chunk.id, size: chunk.size, offset });
-          } catch {
+          }
+          if (bytes === null) {
             // Changed or gone since the scan: not uploaded under stale ids; the next pass rescans it.
             failed.add(filePath);
             tallyOf(filePath)?.drop();
@@ -796,9 +876,15 @@ class Round {
         }
       } finally {
         await open.reader?.close().catch(() => undefined);
+        await Promise.all(ahead.values());
       }
     }
-    const sent = await client.uploadChunks(this.libraryId, frames());
+    let sent;
+    try {
+      sent = await client.uploadChunks(this.libraryId, frames());
+    } finally {
+      kept.clear();
+    }
     this.summary.uploadedBytes += sent.bytes;
     for (const filePath of files.keys()) if (!failed.has(filePath)) ready.add(filePath);
     return ready;
@@ -859,6 +945,9 @@ class Round {
     if (parent !== '' && !(await this.ensureFolder(parent))) return false;
     const expect = expectationFromLocalEntry(action.expectLocal);
     if (expect.kind === 'absent') return false;
+    // Whatever happens, the folders checked at either path are not known any more.
+    this.folders.forget(action.from);
+    this.folders.forget(action.to);
     let result;
     try {
       result = await moveIfUnchanged(this.root, action.from, action.to, expect);
@@ -880,6 +969,7 @@ class Round {
 
   private async deleteLocal(entryPath: LibraryPath, expectLocal: LocalEntry): Promise<boolean> {
     if (expectLocal.node.kind === 'dir') {
+      this.folders.forget(entryPath);
       const result = await deleteFolderIfEmpty(this.root, entryPath);
       if (result.status === 'deleted' || result.status === 'absent') {
         this.forgetEverywhereLocal(entryPath);
@@ -924,8 +1014,9 @@ class Round {
    */
   private async downloadAll(downloads: readonly DownloadJob[], chunks: ChunkSource): Promise<boolean> {
     let changed = false;
-    const small = downloads.filter((job) => job.remote.node.kind === 'file' && job.remote.node.size < RESUMABLE_DOWNLOAD_BYTES);
-    const large = downloads.filter((job) => !small.includes(job));
+    const small: DownloadJob[] = [];
+    const large: DownloadJob[] = [];
+    for (const job of downloads) (job.remote.node.kind === 'file' && job.remote.node.size < RESUMABLE_DOWNLOAD_BYTES ? small : large).push(job);
     for (let start = 0; start < small.length; ) {
       this.deps.signal?.throwIfAborted();
       const group: DownloadJob[] = [];
@@ -936,11 +1027,7 @@ class Round {
         bytes += job.remote.node.kind === 'file' ? job.remote.node.size : 0;
       }
       chunks.prefetch(group.flatMap((job) => job.remote.chunks));
-      const written = await mapWithConcurrency(group, DOWNLOAD_CONCURRENCY, (job) => this.writeDownload(job.path, job.remote, job.expectLocal, chunks, false));
-      this.index.transaction(() => {
-        for (const record of written) if (record !== null) this.recordDownload(record);
-      });
-      if (written.some((record) => record !== null)) changed = true;
+      changed = (await this.downloadGroup(group, chunks)) || changed;
     }
     for (const job of large) {
       this.deps.signal?.throwIfAborted();
@@ -949,17 +1036,85 @@ class Round {
     return changed;
   }
 
-  /** Writes one downloaded file; null when it was not written (reported, or changed meanwhile). */
+  /**
+   * Writes a group of small files whose chunks are on their way (see ChunkSource.prefetch),
+   * several at a time, sharing their folders' checks and fsyncs (writeFilesAtomic), and records
+   * the ones written in one transaction. Recording only after writeFilesAtomic returns means a
+   * file is synced in the index only once its bytes and its name are durable.
+   */
+  private async downloadGroup(group: readonly DownloadJob[], chunks: ChunkSource): Promise<boolean> {
+    const files: FileToWrite[] = [];
+    const jobs: { readonly job: DownloadJob; readonly tally: TalliedFile; transfer?: FileTransfer }[] = [];
+    for (const job of group) {
+      const { path: entryPath, remote } = job;
+      const node = remote.node;
+      if (node.kind !== 'file') continue;
+      const tally = this.plannedDownloads.get(entryPath) ?? this.transfers.plan(node.size);
+      const parent = parentPath(entryPath);
+      const expect = expectationFromLocalEntry(job.expectLocal);
+      // A folder in the way is deleted by the planner first; until then there is nothing to do.
+      if ((parent !== '' && !(await this.ensureFolder(parent))) || expect.kind === 'dir') {
+        tally.drop();
+        continue;
+      }
+      const started: (typeof jobs)[number] = { job, tally };
+      jobs.push(started);
+      const meter = this.fileProgress;
+      files.push({
+        path: entryPath,
+        mtimeMs: remote.mtimeMs,
+        executable: node.executable,
+        expect,
+        source: () => {
+          const transfer = meter.start(entryPath, 'download', node.size, 0);
+          started.transfer = transfer;
+          return counted(chunks.read(remote.chunks, false, entryPath), [transfer, tally]);
+        },
+      });
+    }
+    if (files.length === 0) return false;
+    this.enter('downloading');
+    let results;
+    try {
+      results = await writeFilesAtomic(this.folders, files, DOWNLOAD_CONCURRENCY);
+    } catch (error) {
+      // The server's bytes do not fit a version it listed (see writeDownloadCounted): read the
+      // feed again from before the group's earliest version next round.
+      if (isRemoteError(error) && error.code === 'hash-mismatch') this.rewindCursorBefore(Math.min(...jobs.map(({ job }) => job.remote.rev)));
+      throw error;
+    }
+    const written: DownloadRecord[] = [];
+    results.forEach((result, index) => {
+      const { job, tally, transfer } = jobs[index]!;
+      if (result.status !== 'written') {
+        if (result.status === 'unsafe') this.addProblem(job.path, 'unsafe-path', result.message);
+        if (result.status === 'refused' && !this.unholdable(job.path, result.error)) throw result.error;
+        // 'changed': the user touched it, the next pass makes it a conflict; 'gone': the user
+        // moved its folder, the next pass sees where.
+        tally.drop();
+        return;
+      }
+      transfer?.finish();
+      tally.finish();
+      this.summary.downloadedFiles += 1;
+      written.push({ path: job.path, remote: job.remote, inode: result.inode, mtimeMs: result.mtimeMs, size: result.size });
+    });
+    this.index.transaction(() => {
+      for (const record of written) this.recordDownload(record);
+    });
+    return written.length > 0;
+  }
+
+  /** Writes one downloaded file, streaming; null when it was not written (reported, or changed meanwhile). */
   private async writeDownload(
     entryPath: LibraryPath,
     remote: RemoteEntry,
     expectLocal: LocalEntry | undefined,
     chunks: ChunkSource,
-    streaming = true,
   ): Promise<DownloadRecord | null> {
     if (remote.node.kind !== 'file') throw new TypeError(`writeDownload needs a file; ${entryPath} is a folder (use mkdirLocal)`);
     const tally = this.plannedDownloads.get(entryPath) ?? this.transfers.plan(remote.node.size);
-    const written = await this.writeDownloadCounted(entryPath, remote, expectLocal, chunks, streaming, tally);
+    const written = await this.writeDownloadCounted(entryPath, remote, expectLocal, chunks, tally);
     if (written === null) tally.drop();
     else tally.finish();
     return written;
@@ -970,7 +1125,6 @@ class Round {
     remote: RemoteEntry,
     expectLocal: LocalEntry | undefined,
     chunks: ChunkSource,
-    streaming: boolean,
     tally: TalliedFile,
   ): Promise<DownloadRecord | null> {
     if (remote.node.kind !== 'file') throw new TypeError(`writeDownload needs a file; ${entryPath} is a folder (use mkdirLocal)`);
@@ -985,28 +1139,21 @@ class Round {
     let firstChunk = 0;
     if (remote.node.size >= RESUMABLE_DOWNLOAD_BYTES) {
       const name = partialFileName(remote.node.contentHash);
-      const folder = parent === '' ? this.root : path.join(this.root, parent);
+      const folder = this.folders.absolute(parent);
       const kept = await chunks.verifiedPrefix(path.join(folder, name), remote.chunks);
       partial = { name, keepBytes: kept.bytes };
       firstChunk = kept.chunks;
     }
     const transfer = this.fileProgress.start(entryPath, 'download', remote.node.size, partial?.keepBytes ?? 0);
     tally.add(partial?.keepBytes ?? 0);
-    // Counts a piece once the writer asks for the next one, which it does after writing it.
-    async function* counted(pieces: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-      for await (const piece of pieces) {
-        yield piece;
-        transfer.add(piece.length);
-        tally.add(piece.length);
-      }
-    }
-    const pieces = chunks.read(remote.chunks.slice(firstChunk), streaming, entryPath);
+    const pieces = counted(chunks.read(remote.chunks.slice(firstChunk), true, entryPath), [transfer, tally]);
     let result;
     try {
-      result = await writeFileAtomic(this.root, entryPath, counted(pieces), {
+      result = await writeFileAtomic(this.root, entryPath, pieces, {
         mtimeMs: remote.mtimeMs,
         executable: remote.node.executable,
         expect,
+        folders: this.folders,
         ...(partial === undefined ? {} : { partial }),
       });
     } catch (error) {
@@ -1050,15 +1197,46 @@ class Round {
     this.recordSynced({ path: entryPath, node: remote.node, rev: remote.rev, inode: record.inode, mtimeMs: record.mtimeMs });
   }
 
+  /** mkdirLocal for many folders (parents first), their fsyncs shared, recorded in one transaction. */
+  private async mkdirLocalAll(folders: readonly { readonly path: LibraryPath; readonly remote: RemoteEntry }[]): Promise<boolean> {
+    let results;
+    try {
+      results = await this.folders.ensureAll(folders.map((folder) => folder.path));
+    } catch (error) {
+      const code = fsErrorCode(error);
+      if (code === undefined || !PATH_REFUSED_CODES.has(code)) throw error;
+      // A path this disk refuses among them: one by one, so that path alone becomes a problem.
+      let changed = false;
+      for (const { path: entryPath, remote } of folders) changed = (await this.mkdirLocal(entryPath, remote)) || changed;
+      return changed;
+    }
+    let changed = false;
+    this.index.transaction(() => {
+      results.forEach((result, i) => {
+        const { path: entryPath, remote } = folders[i]!;
+        if (result.status === 'created' || result.status === 'exists') {
+          if (result.status === 'created') this.summary.foldersCreated += 1;
+          this.recordFolder(entryPath, remote, result.inode);
+          changed = true;
+        } else if (result.status === 'unsafe') {
+          this.addProblem(entryPath, 'unsafe-path', result.message);
+        }
+      });
+    });
+    return changed;
+  }
+
+  private recordFolder(entryPath: LibraryPath, remote: RemoteEntry, inode: number): void {
+    this.index.local.put(this.libraryId, { path: entryPath, node: { kind: 'dir' }, mtimeMs: 0, inode, statSize: 0, chunks: [] });
+    this.recordSynced({ path: entryPath, node: { kind: 'dir' }, rev: remote.rev, inode, mtimeMs: 0 });
+  }
+
   private async mkdirLocal(entryPath: LibraryPath, remote: RemoteEntry): Promise<boolean> {
     const result = await this.mkdirHoldable(entryPath);
     if (result === null) return false;
     if (result.status === 'created' || result.status === 'exists') {
       if (result.status === 'created') this.summary.foldersCreated += 1;
-      this.index.transaction(() => {
-        this.index.local.put(this.libraryId, { path: entryPath, node: { kind: 'dir' }, mtimeMs: 0, inode: result.inode, statSize: 0, chunks: [] });
-        this.recordSynced({ path: entryPath, node: { kind: 'dir' }, rev: remote.rev, inode: result.inode, mtimeMs: 0 });
-      });
+      this.index.transaction(() => this.recordFolder(entryPath, remote, result.inode));
       return true;
     }
     if (result.status === 'unsafe') this.addProblem(entryPath, 'unsafe-path', result.message);
@@ -1075,9 +1253,9 @@ class Round {
   }
 
   /** mkdirSafe, or null (and a problem) where this disk cannot hold the path. */
-  private async mkdirHoldable(folder: LibraryPath): Promise<Awaited<ReturnType<typeof mkdirSafe>> | null> {
+  private async mkdirHoldable(folder: LibraryPath): Promise<Awaited<ReturnType<CheckedFolders['ensure']>> | null> {
     try {
-      return await mkdirSafe(this.root, folder);
+      return await this.folders.ensure(folder);
     } catch (error) {
       if (this.unholdable(folder, error)) return null;
       throw error;
@@ -1092,7 +1270,7 @@ class Round {
    */
   private unholdable(entryPath: LibraryPath, error: unknown): boolean {
     const code = fsErrorCode(error);
-    if (code === undefined || !UNHOLDABLE_PATH_CODES.has(code)) return false;
+    if (code === undefined || !PATH_REFUSED_CODES.has(code)) return false;
     const message = `"${entryPath}" cannot be created in ${this.root} (${code}): this disk refuses the name or the path's length. Rename it on another device, or sync the library to a folder with a shorter path.`;
     this.addProblem(entryPath, 'illegal-local-name', message);
     if (!this.unholdablePaths.some((problem) => problem.path === entryPath)) {
@@ -1120,6 +1298,8 @@ class Round {
     const expect = expectationFromLocalEntry(action.local);
     if (expect.kind === 'absent') return null;
     if (action.local.node.kind === 'file' && !chunksUploaded) return null;
+    this.folders.forget(action.path);
+    this.folders.forget(action.conflictPath);
     const moved = await moveIfUnchanged(this.root, action.path, action.conflictPath, expect);
     if (moved.status !== 'moved') {
       if (moved.status === 'unsafe') this.addProblem(action.path, 'unsafe-path', moved.message);

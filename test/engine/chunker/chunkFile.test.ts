@@ -292,3 +292,31 @@ describe('readChunk', () => {
     expect(error.problem).toBe('not-found');
   });
 });
+
+describe('chunkFile reads', () => {
+  it.each([
+    { name: 'a small file', size: 5000, reads: 1 },
+    { name: 'an empty file', size: 0, reads: 1 },
+    { name: 'a file of two read sizes and a bit', size: 2 * 65536 + 7, reads: 3 },
+  ])('$name: one read call per read size, none to hear the end after a short read', async ({ size, reads }) => {
+    const file = path.join(folder, `reads-${size}.bin`);
+    writeFileSync(file, seededBytes(size, 99));
+    const probe = await (await import('node:fs/promises')).open(file, 'r');
+    const prototype = Object.getPrototypeOf(probe) as { read: (...args: unknown[]) => Promise<unknown> };
+    await probe.close();
+    const original = prototype.read;
+    let calls = 0;
+    prototype.read = function (this: unknown, ...args: unknown[]) {
+      calls += 1;
+      return original.apply(this, args);
+    };
+    try {
+      const chunked = await chunkFile(file, DEFAULT_CHUNKING, { readSize: 65536 });
+      expect(chunked.size).toBe(size);
+      expect(chunked.contentHash).toBe(contentHashOf(chunkBytes(seededBytes(size, 99), DEFAULT_CHUNKING)));
+    } finally {
+      prototype.read = original;
+    }
+    expect(calls).toBe(reads);
+  });
+});

@@ -42,12 +42,16 @@ describe('chunkStream', () => {
       source: (bytes: Uint8Array) => reusedBufferSlices(bytes, [100_000, 1, 70_001, 3 * MiB, 4096]),
     },
     { name: 'a sync iterable of one buffer', source: (bytes: Uint8Array) => [bytes] },
+    // The open chunk's carry buffer starts small and grows by doubling up to maxSize.
+    { name: 'slices of a few KiB reusing one buffer', source: (bytes: Uint8Array) => reusedBufferSlices(bytes, [3000, 7, 9000, 1]) },
     { name: 'a Node Readable', source: (bytes: Uint8Array) => Readable.from([bytes.subarray(0, 12_345), bytes.subarray(12_345)]) },
   ];
   const cases = [
     { label: 'fastcdc default', params: DEFAULT_CHUNKING, length: 6 * MiB + 17 },
     { label: 'fastcdc small', params: SMALL_FASTCDC, length: 2 * MiB + 3 },
     { label: 'rabin small', params: SMALL_RABIN, length: 2 * MiB + 5 },
+    { label: 'a small file (one chunk below minSize)', params: DEFAULT_CHUNKING, length: 5000 },
+    { label: 'one chunk of exactly maxSize', params: SMALL_FASTCDC, length: 64 * KiB },
   ].flatMap((params) => sources.map((source) => ({ ...params, ...source, name: `${params.label}, ${source.name}` })));
 
   it.each(cases)('$name gives the chunks of chunkBytes', async ({ params, length, source }) => {

@@ -1,0 +1,217 @@
+// Writes many files at once, each as safely as writeFileAtomic writes one, with the work they
+// share done once: each folder is confirmed (one lstat) before its files are written and once
+// more before their names are put in place, and fsynced once after all of them. On a disk
+// where a system call costs tens of microseconds, a download of 10,000 small files was
+// ~30 calls a file (an ancestor walk before and after each write, a mkdir, a folder fsync);
+// here it is 8 a file (open, write, futimes, fsync, fstat, close, link, unlink) and a few a
+// folder. The calls go through fsCalls: the same calls as fs/promises, about half the work on
+// the main thread.
+//
+// What a result promises is what writeFileAtomic promises: a 'written' file was complete and
+// fsynced under its temp name before it got its real name, never replaced anything but the
+// file `expect` names, and its name is durable (its folder was fsynced) when the call returns.
+
+import type fs from 'node:fs';
+import path from 'node:path';
+import { parentPath, type LibraryPath } from '../../../shared/paths.js';
+import type { CheckedFolders } from './checkedFolders.js';
+import { type Expectation, matchesExpectation, observe } from './expectation.js';
+import { fsCalls as call } from '../../../shared/node/fsCalls.js';
+import { fsErrorCode, lstatIfPresent } from './fsErrorCode.js';
+import { fsyncFolders } from '../../../shared/node/fsyncFolder.js';
+import { newTempFileName } from './tempFileName.js';
+import { LINK_UNSUPPORTED, type WriteFileResult, removeQuietly, withExecutable } from './writeFileAtomic.js';
+
+export interface FileToWrite {
+  readonly path: LibraryPath;
+  /** The file's bytes; called once, when its turn comes, and never for a file refused before. */
+  readonly source: () => AsyncIterable<Uint8Array>;
+  /** The modification time to give the file, in ms since the epoch. */
+  readonly mtimeMs: number;
+  readonly executable: boolean;
+  /** What must be at the destination for the write to go ahead: nothing, or the file the scan saw. */
+  readonly expect: Extract<Expectation, { kind: 'absent' | 'file' }>;
+}
+
+export type BatchWriteResult =
+  | WriteFileResult
+  /** The file's folder is gone or is no longer a folder (the user moved things): nothing written. */
+  | { readonly status: 'gone' }
+  /** This disk refuses the file's name or the path's length (see PATH_REFUSED_CODES): nothing written. */
+  | { readonly status: 'refused'; readonly error: unknown };
+
+/**
+ * Errors by which a file system refuses one path, not the whole write: a path too long below
+ * this root, or a name it does not take (FAT and exFAT refuse ':' or '?' on Linux). The other
+ * files of a batch are written all the same.
+ */
+export const PATH_REFUSED_CODES: ReadonlySet<string> = new Set(['ENAMETOOLONG', 'EINVAL', 'EILSEQ']);
+
+
+/** A file written and fsynced under its temp name, waiting for its real one. */
+interface Prepared {
+  readonly temp: string;
+  readonly destination: string;
+  readonly inode: number;
+  readonly mtimeMs: number;
+  readonly size: number;
+  /** The mode a replaced file gets (its own, with the executable bits asked for); undefined for a new file. */
+  readonly wantedMode: number | undefined;
+}
+
+/**
+ * Writes `files` (each path once) with at most `concurrency` being written at a time, and
+ * answers one result per file, in order. Their folders must exist (CheckedFolders.ensure);
+ * one that is gone answers 'gone' for its files. If a source throws, every temp file of the
+ * batch is removed, nothing more is put in place, and the error propagates; files put in
+ * place before that stay (they are complete), but were not fsynced into their folder, so the
+ * caller must not record them.
+ */
+export async function writeFilesAtomic(folders: CheckedFolders, files: readonly FileToWrite[], concurrency: number): Promise<BatchWriteResult[]> {
+  const results = new Array<BatchWriteResult | undefined>(files.length);
+  const prepared = new Array<Prepared | undefined>(files.length);
+  const byFolder = new Map<LibraryPath | '', number[]>();
+  files.forEach((file, index) => {
+    const folder = parentPath(file.path);
+    const members = byFolder.get(folder);
+    if (members === undefined) byFolder.set(folder, [index]);
+    else members.push(index);
+  });
+
+  // 1. Each folder confirmed once, right before its files are written.
+  const folderAbsolute = new Map<LibraryPath | '', string>();
+  for (const [folder, members] of byFolder) {
+    const confirmed = await folders.confirm(folder);
+    if (confirmed.status === 'confirmed') folderAbsolute.set(folder, confirmed.absolute);
+    else for (const index of members) results[index] = confirmed;
+  }
+
+  // 2. The bytes of every file to its temp name, fsynced.
+  let failure: { readonly error: unknown } | undefined;
+  let next = 0;
+  const lanes = Array.from({ length: Math.max(1, Math.min(concurrency, files.length)) }, async () => {
+    while (failure === undefined && next < files.length) {
+      const index = next++;
+      if (results[index] !== undefined) continue;
+      const file = files[index]!;
+      const folder = folderAbsolute.get(parentPath(file.path))!;
+      try {
+        const outcome = await prepare(file, path.join(folder, file.path.slice(file.path.lastIndexOf('/') + 1)), folder);
+        if ('temp' in outcome) prepared[index] = outcome;
+        else results[index] = outcome;
+      } catch (error) {
+        const code = fsErrorCode(error);
+        // The folder was renamed, deleted or replaced by a file while we wrote into it.
+        if (code === 'ENOENT' || code === 'ENOTDIR') results[index] = { status: 'gone' };
+        else if (code !== undefined && PATH_REFUSED_CODES.has(code)) results[index] = { status: 'refused', error };
+        else failure ??= { error };
+      }
+    }
+  });
+  await Promise.all(lanes);
+  if (failure !== undefined) {
+    await Promise.all(prepared.map((file) => (file === undefined ? undefined : removeQuietly(file.temp))));
+    throw failure.error;
+  }
+
+  // 3. Each folder confirmed again, as late as possible, then its files put in place.
+  const placedIn = new Set<string>();
+  try {
+    for (const [folder, members] of byFolder) {
+      const waiting = members.filter((index) => prepared[index] !== undefined);
+      if (waiting.length === 0) continue;
+      const confirmed = await folders.confirm(folder);
+      for (const index of waiting) {
+        const file = prepared[index]!;
+        prepared[index] = undefined;
+        if (confirmed.status !== 'confirmed') {
+          await removeQuietly(file.temp);
+          results[index] = confirmed;
+          continue;
+        }
+        try {
+          results[index] = await place(file, files[index]!);
+        } catch (error) {
+          const code = fsErrorCode(error);
+          // The folder (with the temp file in it) was moved or deleted since its confirmation,
+          // or this disk does not take the file's name.
+          if (code !== 'ENOENT' && (code === undefined || !PATH_REFUSED_CODES.has(code))) throw error;
+          await removeQuietly(file.temp);
+          results[index] = code === 'ENOENT' ? { status: 'gone' } : { status: 'refused', error };
+        }
+        if (results[index]!.status === 'written') placedIn.add(confirmed.absolute);
+      }
+    }
+  } finally {
+    await Promise.all(prepared.map((file) => (file === undefined ? undefined : removeQuietly(file.temp))));
+  }
+
+  // 4. One fsync per folder makes every new name durable.
+  await fsyncFolders(placedIn);
+  return results as BatchWriteResult[];
+}
+
+/** Writes one file's bytes to a new temp file beside `destination`, fsynced and closed. */
+async function prepare(file: FileToWrite, destination: string, folder: string): Promise<Prepared | BatchWriteResult> {
+  let before: fs.Stats | undefined;
+  if (file.expect.kind === 'file') {
+    // The source is not read for a file the user changed since the scan. A new file needs no
+    // look: link() fails rather than replace what appeared.
+    before = await lstatIfPresent(destination);
+    if (!matchesExpectation(file.expect, before)) return { status: 'changed', found: observe(before) };
+  }
+  const temp = path.join(folder, newTempFileName());
+  // A new file gets 0o666 or 0o777, narrowed by the umask; a replaced file keeps its other mode bits.
+  const fd = await call.open(temp, 'wx', file.executable ? 0o777 : 0o666);
+  let open = true;
+  try {
+    for await (const piece of file.source()) {
+      let offset = 0;
+      while (offset < piece.byteLength) offset += await call.write(fd, piece, offset, piece.byteLength - offset);
+    }
+    const wantedMode = before === undefined ? undefined : withExecutable(before.mode & 0o7777, file.executable);
+    if (wantedMode !== undefined) await call.fchmod(fd, wantedMode);
+    await call.futimes(fd, new Date(), new Date(file.mtimeMs));
+    await call.fsync(fd);
+    const written = await call.fstat(fd);
+    open = false;
+    await call.close(fd);
+    return { temp, destination, inode: written.ino, mtimeMs: written.mtimeMs, size: written.size, wantedMode };
+  } catch (error) {
+    if (open) await call.close(fd).catch(() => undefined);
+    await removeQuietly(temp);
+    throw error;
+  }
+}
+
+/** Gives a prepared file its real name, if the destination is still what `file.expect` says. */
+async function place(prepared: Prepared, file: FileToWrite): Promise<WriteFileResult> {
+  const { temp, destination } = prepared;
+  const changed = async (): Promise<WriteFileResult> => {
+    await removeQuietly(temp);
+    return { status: 'changed', found: observe(await lstatIfPresent(destination)) };
+  };
+  if (file.expect.kind === 'absent') {
+    try {
+      await call.link(temp, destination);
+      await call.unlink(temp);
+    } catch (error) {
+      const code = fsErrorCode(error);
+      if (code === 'EEXIST') return changed();
+      if (code === undefined || !LINK_UNSUPPORTED.has(code)) throw error;
+      // No hard links on this file system: rename, right after a look that nothing is there.
+      if ((await lstatIfPresent(destination)) !== undefined) return changed();
+      await call.rename(temp, destination);
+    }
+  } else {
+    const now = await lstatIfPresent(destination);
+    if (!matchesExpectation(file.expect, now) || now === undefined) return changed();
+    if (prepared.wantedMode !== undefined) {
+      // A chmod between the first look and now changes no size, mtime or inode; keep it.
+      const latestMode = withExecutable(now.mode & 0o7777, file.executable);
+      if (latestMode !== prepared.wantedMode) await call.chmod(temp, latestMode);
+    }
+    await call.rename(temp, destination);
+  }
+  return { status: 'written', inode: prepared.inode, mtimeMs: prepared.mtimeMs, size: prepared.size };
+}
