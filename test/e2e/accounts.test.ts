@@ -4,7 +4,7 @@
 // asks first, naming bob's libraries and saying their files stay; once alice confirms, bob's
 // libraries no longer sync here, his edit is not uploaded as alice's, and every local file stays.
 
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -19,6 +19,7 @@ import { PASSWORD, readTree, startHarness } from '../sync/harness.js';
 import type { Harness, TestClient } from '../sync/harness.js';
 import { buildUi } from './support/buildUi.js';
 import { CHROMIUM_FOUND, launchChromium, openPage, screenshot } from './support/chromium.js';
+import { stopAll } from './support/stopAll.js';
 
 describe.skipIf(!CHROMIUM_FOUND)('signing in as another account in Chromium', () => {
   let work: string;
@@ -63,12 +64,7 @@ describe.skipIf(!CHROMIUM_FOUND)('signing in as another account in Chromium', ()
     await page.goto(`${service.url}/?token=${service.token}`);
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close().catch(() => undefined);
-    await service?.stop().catch(() => undefined);
-    await harness?.stop().catch(() => undefined);
-    if (work !== undefined) await rm(work, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => stopAll(work, browser, service, harness), 60_000);
 
   it('asks before alice signs in where bob synced, and never syncs bob’s libraries as alice', async () => {
     await page.getByTestId('libraries-screen').waitFor();

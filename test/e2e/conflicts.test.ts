@@ -11,7 +11,7 @@
 // The steps share one browser, daemon and server and run in order; each waits for what it
 // expects (never a fixed sleep for correctness).
 
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
@@ -29,6 +29,7 @@ import type { Harness, TestClient } from '../sync/harness.js';
 import { buildUi } from './support/buildUi.js';
 import { CHROMIUM_FOUND, MISSING_CHROMIUM, ON_CI, launchChromium, openPage, screenshot } from './support/chromium.js';
 import { landscapePng } from './support/png.js';
+import { stopAll } from './support/stopAll.js';
 
 if (!CHROMIUM_FOUND && !ON_CI) console.warn(`conflict dialog end-to-end tests skipped: ${MISSING_CHROMIUM}`);
 
@@ -107,12 +108,7 @@ describe.skipIf(!CHROMIUM_FOUND)('the conflict dialog in Chromium, between two c
     await page.getByTestId('libraries-screen').waitFor();
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close().catch(() => undefined);
-    await service?.stop().catch(() => undefined);
-    await harness?.stop().catch(() => undefined);
-    if (work !== undefined) await rm(work, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => stopAll(work, browser, service, harness), 60_000);
 
   // ---- the two computers and the server ------------------------------------------------------
 

@@ -9,7 +9,7 @@
 // - The page recovers by itself when the daemon restarts, and says so when it cannot.
 
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -28,6 +28,7 @@ import type { Harness, TestClient } from '../sync/harness.js';
 import { buildUi } from './support/buildUi.js';
 import { landscapePng } from './support/png.js';
 import { CHROMIUM_FOUND, launchChromium, openPage, screenshot } from './support/chromium.js';
+import { stopAll } from './support/stopAll.js';
 
 type Messages = Readonly<Record<keyof typeof en, string>>;
 
@@ -81,12 +82,7 @@ describe.skipIf(!CHROMIUM_FOUND)('everyday use of the UI, between two computers'
     await page.getByTestId('libraries-screen').waitFor();
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close().catch(() => undefined);
-    await service?.stop().catch(() => undefined);
-    await harness?.stop().catch(() => undefined);
-    if (work !== undefined) await rm(work, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => stopAll(work, browser, service, harness), 60_000);
 
   async function waitForState(kind: LibraryStateKind): Promise<void> {
     await eventually(async () => expect((await service.api.getStatus({})).libraries[0]?.state.kind).toBe(kind), 45_000);

@@ -5,7 +5,7 @@
 // finishes the upload from what had arrived.
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -20,6 +20,7 @@ import { startThrottlingProxy } from '../sync/support/throttlingProxy.js';
 import type { ThrottlingProxy } from '../sync/support/throttlingProxy.js';
 import { buildUi } from './support/buildUi.js';
 import { CHROMIUM_FOUND, launchChromium, openPage, screenshot } from './support/chromium.js';
+import { stopAll } from './support/stopAll.js';
 
 const MiB = 1024 * 1024;
 const FILE_BYTES = 32 * MiB;
@@ -56,13 +57,7 @@ describe.skipIf(!CHROMIUM_FOUND)('pausing an upload in Chromium', () => {
     await page.goto(`${service.url}/?token=${service.token}`);
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close().catch(() => undefined);
-    await service?.stop().catch(() => undefined);
-    await proxy?.close().catch(() => undefined);
-    await harness?.stop().catch(() => undefined);
-    if (work !== undefined) await rm(work, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => stopAll(work, browser, service, proxy, harness), 60_000);
 
   const card = () => page.getByTestId('library-card').filter({ hasText: 'Documents' });
 

@@ -4,7 +4,7 @@
 // changes keep arriving, and her change to the file bob edited keeps his edit as a conflict
 // copy on his computer only.
 
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -19,6 +19,7 @@ import { PASSWORD, startHarness } from '../sync/harness.js';
 import type { Harness, TestClient } from '../sync/harness.js';
 import { buildUi } from './support/buildUi.js';
 import { CHROMIUM_FOUND, launchChromium, openPage, screenshot } from './support/chromium.js';
+import { stopAll } from './support/stopAll.js';
 
 describe.skipIf(!CHROMIUM_FOUND)('a read-only library in Chromium', () => {
   let work: string;
@@ -58,12 +59,7 @@ describe.skipIf(!CHROMIUM_FOUND)('a read-only library in Chromium', () => {
     await page.goto(`${service.url}/?token=${service.token}`);
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close().catch(() => undefined);
-    await service?.stop().catch(() => undefined);
-    await harness?.stop().catch(() => undefined);
-    if (work !== undefined) await rm(work, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => stopAll(work, browser, service, harness), 60_000);
 
   const card = () => page.getByTestId('library-card').filter({ hasText: 'Shared' });
 

@@ -4,7 +4,7 @@
 // desktop's window lists it too (it used to say "no conflicts"), and resolving it there closes
 // it on the laptop as well, whose copy goes away while the kept version stays on both.
 
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -18,6 +18,7 @@ import { PASSWORD, startHarness } from '../sync/harness.js';
 import type { Harness } from '../sync/harness.js';
 import { buildUi } from './support/buildUi.js';
 import { CHROMIUM_FOUND, launchChromium, openPage, screenshot } from './support/chromium.js';
+import { stopAll } from './support/stopAll.js';
 
 describe.skipIf(!CHROMIUM_FOUND)('conflicts shared by two computers in Chromium', () => {
   let work: string;
@@ -51,12 +52,7 @@ describe.skipIf(!CHROMIUM_FOUND)('conflicts shared by two computers in Chromium'
     await page.goto(`${daemons.desktop.service.url}/?token=${daemons.desktop.service.token}`);
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close().catch(() => undefined);
-    for (const { service } of Object.values(daemons)) await service.stop().catch(() => undefined);
-    await harness?.stop().catch(() => undefined);
-    if (work !== undefined) await rm(work, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => stopAll(work, browser, ...Object.values(daemons).map(({ service }) => service), harness), 60_000);
 
   it('lists the laptop’s conflict on the desktop, and resolving it there closes it on the laptop', async () => {
     const laptop = daemons.laptop.service.api;

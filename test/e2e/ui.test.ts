@@ -9,7 +9,7 @@
 // expects (never a fixed sleep for correctness).
 
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +26,7 @@ import { PASSWORD, startHarness } from '../sync/harness.js';
 import type { Harness, TestClient } from '../sync/harness.js';
 import { buildUi } from './support/buildUi.js';
 import { CHROMIUM_FOUND, MISSING_CHROMIUM, ON_CI, launchChromium, openPage, screenshot } from './support/chromium.js';
+import { stopAll } from './support/stopAll.js';
 
 if (!CHROMIUM_FOUND && !ON_CI) console.warn(`UI end-to-end tests skipped: ${MISSING_CHROMIUM}`);
 
@@ -90,12 +91,7 @@ describe.skipIf(!CHROMIUM_FOUND)('the UI in Chromium against a real daemon and s
     await page.goto(service.link);
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close().catch(() => undefined);
-    await service?.stop().catch(() => undefined);
-    await harness?.stop().catch(() => undefined);
-    if (work !== undefined) await rm(work, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => stopAll(work, browser, service, harness), 60_000);
 
   const card = () => page.getByTestId('library-card').filter({ hasText: 'Documents' });
 
