@@ -58,6 +58,33 @@ export async function readChunk(path: string, chunk: LocatedChunk): Promise<Uint
   }
 }
 
+/**
+ * Reads chunks of one file after another through one open reader, opening the next file's when
+ * the file changes: chunks located file after file cost one open per file. Each read is checked
+ * against the chunk's id, and throws like ChunkReader.read.
+ */
+export class SequentialChunkReads {
+  private file: string | null = null;
+  private reader: ChunkReader | null = null;
+
+  async read(file: string, chunk: LocatedChunk): Promise<Uint8Array> {
+    if (this.reader === null || this.file !== file) {
+      await this.close();
+      this.reader = await openChunkReader(file);
+      this.file = file;
+    }
+    return this.reader.read(chunk);
+  }
+
+  /** Closes the open file, if any. Safe to call more than once. */
+  async close(): Promise<void> {
+    const reader = this.reader;
+    this.reader = null;
+    this.file = null;
+    await reader?.close().catch(() => undefined);
+  }
+}
+
 async function readVerified(handle: FileHandle, path: string, chunk: LocatedChunk): Promise<Uint8Array> {
   const bytes = new Uint8Array(chunk.size);
   let filled = 0;

@@ -19,7 +19,7 @@ export { chunkBytes, chunkStream } from './chunkStream.js';
 export type { ChunkedFile, ChunkedFileStat, ChunkFileOptions } from './chunkFile.js';
 export { chunkFile } from './chunkFile.js';
 export type { ChunkReader } from './chunkReader.js';
-export { openChunkReader, readChunk } from './chunkReader.js';
+export { SequentialChunkReads, openChunkReader, readChunk } from './chunkReader.js';
 export type { ChunkFileAction, ChunkFileProblem } from './chunkFileError.js';
 export { actionFor, ChunkFileError, FileChangedWhileReading } from './chunkFileError.js';
 export type { ChunkerPool, ChunkerPoolOptions, PoolChunkFileOptions } from './chunkerPool.js';

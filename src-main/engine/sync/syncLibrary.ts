@@ -15,8 +15,7 @@ import type { LibraryPath } from '../../../shared/paths.js';
 import { isSameOrBelow, parentPath, rebasePath } from '../../../shared/paths.js';
 import { PROTOCOL_LIMITS, routes } from '../../../shared/protocol/index.js';
 import type { ChangeResult, ChangesResponse, CommitChangeInput } from '../../../shared/protocol/index.js';
-import { openChunkReader, readChunk } from '../chunker/index.js';
-import type { ChunkReader } from '../chunker/index.js';
+import { SequentialChunkReads, readChunk } from '../chunker/index.js';
 import { createIgnoreMatcher } from '../ignore/index.js';
 import type { IgnoreMatcher } from '../ignore/index.js';
 import { SCAN_PROBLEM_KINDS } from '../scanner/index.js';
@@ -376,26 +375,20 @@ class Round {
     if (located.length === 0) return;
     const root = this.root;
     async function* frames(): AsyncGenerator<{ id: string; bytes: Uint8Array }> {
-      const open: { path: LibraryPath | null; reader: ChunkReader | null } = { path: null, reader: null };
+      const reads = new SequentialChunkReads();
       try {
         for (const { filePath, chunk, offset } of located) {
           let bytes: Uint8Array;
           try {
-            if (open.reader === null || open.path !== filePath) {
-              await open.reader?.close().catch(() => undefined);
-              open.reader = null;
-              open.reader = await openChunkReader(path.join(root, filePath));
-              open.path = filePath;
-            }
             // Verified against the id by the reader: a file changed since is skipped.
-            bytes = await open.reader.read({ id: chunk.id, size: chunk.size, offset });
+            bytes = await reads.read(path.join(root, filePath), { id: chunk.id, size: chunk.size, offset });
           } catch {
             continue;
           }
           yield { id: chunk.id, bytes };
         }
       } finally {
-        await open.reader?.close().catch(() => undefined);
+        await reads.close();
       }
     }
     try {
@@ -818,7 +811,7 @@ class Round {
     // a large file's chunks are read in order through one open reader.
     const isSmall = (filePath: LibraryPath): boolean => sizeOf(filePath) <= KEPT_FILE_BYTES;
     async function* frames(): AsyncGenerator<{ id: string; bytes: Uint8Array }> {
-      const open: { path: LibraryPath | null; reader: ChunkReader | null } = { path: null, reader: null };
+      const reads = new SequentialChunkReads();
       let current = null as { path: LibraryPath; transfer: FileTransfer; left: number } | null;
       /** Reads of small files' chunks started ahead of the stream, by index in `located`. */
       const ahead = new Map<number, Promise<Uint8Array | null>>();
@@ -847,13 +840,7 @@ class Round {
           let bytes: Uint8Array | null | undefined = kept.take(chunk.id) ?? (early === undefined ? undefined : await early);
           if (bytes === undefined) {
             try {
-              if (open.reader === null || open.path !== filePath) {
-                await open.reader?.close().catch(() => undefined);
-                open.reader = null;
-                open.reader = await openChunkReader(path.join(root, filePath));
-                open.path = filePath;
-              }
-              bytes = await open.reader.read({ id: chunk.id, size: chunk.size, offset });
+              bytes = await reads.read(path.join(root, filePath), { id: chunk.id, size: chunk.size, offset });
             } catch {
               bytes = null;
             }
@@ -875,7 +862,7 @@ class Round {
           }
         }
       } finally {
-        await open.reader?.close().catch(() => undefined);
+        await reads.close();
         await Promise.all(ahead.values());
       }
     }

@@ -26,6 +26,7 @@ import {
   HashingThread,
   openChunkReader,
   readChunk,
+  SequentialChunkReads,
 } from '../../../src-main/engine/chunker/index.js';
 import type { ChunkFileProblem } from '../../../src-main/engine/chunker/index.js';
 import { toChunkFileError } from '../../../src-main/engine/chunker/chunkFileError.js';
@@ -285,6 +286,28 @@ describe('readChunk', () => {
     }
     await expect(reader.read(chunks[0]!)).rejects.toThrow(/closed/);
     await reader.close();
+  });
+
+  it('reads chunks of one file after another through SequentialChunkReads, going on after a failed file', async () => {
+    const first = seededBytes(2 * MiB, 84);
+    const second = seededBytes(2 * MiB, 85);
+    const firstPath = writeFile('sequence 1.bin', first);
+    const secondPath = writeFile('sequence 2.bin', second);
+    const firstChunks = (await chunkFile(firstPath, DEFAULT_CHUNKING)).chunks;
+    const secondChunks = (await chunkFile(secondPath, DEFAULT_CHUNKING)).chunks;
+    const reads = new SequentialChunkReads();
+    try {
+      for (const [filePath, bytes, chunks] of [[firstPath, first, firstChunks], [secondPath, second, secondChunks], [firstPath, first, firstChunks]] as const) {
+        for (const chunk of chunks) expect(sameBytes(await reads.read(filePath, chunk), bytes.subarray(chunk.offset, chunk.offset + chunk.size))).toBe(true);
+      }
+      expect((await problemOf(reads.read(path.join(folder, 'gone.bin'), firstChunks[0]!))).problem).toBe('not-found');
+      const wrongPlace = { ...secondChunks[1]!, offset: secondChunks[1]!.offset + 1 };
+      expect(await problemOf(reads.read(secondPath, wrongPlace))).toBeInstanceOf(FileChangedWhileReading);
+      expect(sameBytes(await reads.read(secondPath, secondChunks[0]!), second.subarray(0, secondChunks[0]!.size))).toBe(true);
+    } finally {
+      await reads.close();
+    }
+    await reads.close();
   });
 
   it('reports a missing file as not-found', async () => {
