@@ -4,18 +4,19 @@
 // interleave with.
 
 import Database from 'better-sqlite3';
-import type { ChunkId, ChunkingParams, ChunkRef } from '../../shared/model.js';
+import type { ChunkId } from '../../shared/model.js';
 import type { LibraryPath } from '../../shared/paths.js';
-import type { Entry, LibraryRole, MemberRole } from '../../shared/protocol/index.js';
+import type { LibraryRole, MemberRole } from '../../shared/protocol/index.js';
 import { applyChanges } from '../commitRules.js';
 import type { CommitReader } from '../commitRules.js';
 import { migrate } from './sqliteMigrations.js';
+import { VERSION_COLUMNS, decodeChunkList, encodeChunkList, toEntry, toLibrary, toToken, toUser } from './storeRows.js';
+import type { LibraryRow, TokenRow, UserRow, VersionRow } from './storeRows.js';
 import { NameTakenError } from './metadataStore.js';
 import type {
   ChunkLinkStore,
   CommitInput,
   CommitOutcome,
-  LibraryAccess,
   LibraryAudit,
   LibraryStore,
   MemberRecord,
@@ -23,131 +24,12 @@ import type {
   MetadataStore,
   NewUser,
   Page,
-  TokenRecord,
   TokenStore,
-  UserRecord,
   UserStore,
   VersionStore,
   ConflictStore,
   LibraryConflictRecord,
 } from './metadataStore.js';
-
-interface UserRow {
-  id: string;
-  name: string;
-  admin: number;
-  password_hash: string;
-  created_at: number;
-  removed_at: number | null;
-}
-
-interface TokenRow {
-  id: string;
-  user_id: string;
-  device_name: string;
-  created_at: number;
-  last_used_at: number;
-}
-
-interface LibraryRow {
-  id: string;
-  name: string;
-  owner_id: string;
-  owner_name: string;
-  chunking: string;
-  head_seq: number;
-  created_at: number;
-  deleted_at: number | null;
-  role: LibraryRole;
-}
-
-interface VersionRow {
-  rev: number;
-  path: string;
-  kind: 'file' | 'dir';
-  deleted: number;
-  size: number;
-  mtime_ms: number;
-  executable: number;
-  content_hash: string;
-  chunks: Buffer;
-  moved_from: string | null;
-  moved_to: string | null;
-  device: string;
-  user_name: string;
-  committed_at: number;
-}
-
-const CHUNK_REF_BYTES = 36;
-
-/** Chunk lists are stored as 36 bytes per chunk: the raw 32-byte id and a 4-byte big-endian size. */
-export function encodeChunkList(chunks: readonly ChunkRef[]): Buffer {
-  const buffer = Buffer.alloc(chunks.length * CHUNK_REF_BYTES);
-  chunks.forEach((chunk, index) => {
-    buffer.write(chunk.id, index * CHUNK_REF_BYTES, 32, 'hex');
-    buffer.writeUInt32BE(chunk.size, index * CHUNK_REF_BYTES + 32);
-  });
-  return buffer;
-}
-
-export function decodeChunkList(buffer: Buffer): ChunkRef[] {
-  const chunks: ChunkRef[] = [];
-  for (let offset = 0; offset + CHUNK_REF_BYTES <= buffer.length; offset += CHUNK_REF_BYTES) {
-    chunks.push({ id: buffer.toString('hex', offset, offset + 32), size: buffer.readUInt32BE(offset + 32) });
-  }
-  return chunks;
-}
-
-function toEntry(row: VersionRow): Entry {
-  const entry: Entry = {
-    path: row.path as LibraryPath,
-    kind: row.kind,
-    deleted: row.deleted === 1,
-    rev: row.rev,
-    size: row.size,
-    mtimeMs: row.mtime_ms,
-    executable: row.executable === 1,
-    chunks: decodeChunkList(row.chunks),
-    contentHash: row.content_hash,
-    device: row.device,
-    userName: row.user_name,
-    committedAt: row.committed_at,
-  };
-  return {
-    ...entry,
-    ...(row.moved_from === null ? {} : { movedFrom: row.moved_from as LibraryPath }),
-    ...(row.moved_to === null ? {} : { movedTo: row.moved_to as LibraryPath }),
-  };
-}
-
-function toUser(row: UserRow): UserRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    admin: row.admin === 1,
-    passwordHash: row.password_hash,
-    createdAt: row.created_at,
-    removedAt: row.removed_at,
-  };
-}
-
-function toToken(row: TokenRow): TokenRecord {
-  return { id: row.id, userId: row.user_id, deviceName: row.device_name, createdAt: row.created_at, lastUsedAt: row.last_used_at };
-}
-
-function toLibrary(row: LibraryRow): LibraryAccess {
-  return {
-    id: row.id,
-    name: row.name,
-    ownerId: row.owner_id,
-    ownerName: row.owner_name,
-    chunking: JSON.parse(row.chunking) as ChunkingParams,
-    headSeq: row.head_seq,
-    createdAt: row.created_at,
-    deletedAt: row.deleted_at,
-    role: row.role,
-  };
-}
 
 function isUniqueViolation(error: unknown): boolean {
   return error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_UNIQUE';
@@ -157,9 +39,6 @@ function isUniqueViolation(error: unknown): boolean {
 function subtreeEnd(folder: string): string {
   return `${folder}0`;
 }
-
-const VERSION_COLUMNS =
-  'v.rev, v.path, v.kind, v.deleted, v.size, v.mtime_ms, v.executable, v.content_hash, v.chunks, v.moved_from, v.moved_to, v.device, v.user_name, v.committed_at';
 
 export class SqliteMetadataStore implements MetadataStore {
   readonly users: UserStore;

@@ -7,7 +7,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { dataPaths, openEmbeddedStores } from '../../src-server/server.js';
-import { decodeChunkList, encodeChunkList } from '../../src-server/storage/sqliteMetadataStore.js';
+import { decodeChunkList, encodeChunkList } from '../../src-server/storage/storeRows.js';
 import { describeStorageConformance } from './storageConformance.js';
 import { makeChunk } from './testServer.js';
 

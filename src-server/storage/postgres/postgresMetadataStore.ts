@@ -17,7 +17,7 @@
 // function and the lock is held throughout, so the last run decides alone.
 
 import type { PoolClient } from 'pg';
-import type { ChunkId, ChunkingParams } from '../../../shared/model.js';
+import type { ChunkId } from '../../../shared/model.js';
 import { ancestorPaths } from '../../../shared/paths.js';
 import type { LibraryPath } from '../../../shared/paths.js';
 import type { Change, Entry, LibraryRole } from '../../../shared/protocol/index.js';
@@ -29,7 +29,6 @@ import type {
   CommitInput,
   ConflictStore,
   CommitOutcome,
-  LibraryAccess,
   LibraryAudit,
   LibraryConflictRecord,
   LibraryStore,
@@ -37,114 +36,20 @@ import type {
   MetadataStore,
   Page,
   TableRows,
-  TokenRecord,
   TokenStore,
-  UserRecord,
   UserStore,
   VersionStore,
 } from '../metadataStore.js';
-import { decodeChunkList, encodeChunkList } from '../sqliteMetadataStore.js';
+import { VERSION_COLUMNS, decodeChunkList, encodeChunkList, toEntry, toLibrary, toToken, toUser } from '../storeRows.js';
+import type { LibraryRow, TokenRow, UserRow, VersionRow } from '../storeRows.js';
 import { sqlState } from './postgresDatabase.js';
 import type { PostgresDatabase } from './postgresDatabase.js';
 import { commitNotification } from './postgresNotifier.js';
-
-interface UserRow {
-  id: string;
-  name: string;
-  admin: boolean;
-  password_hash: string;
-  created_at: number;
-  removed_at: number | null;
-}
-
-interface TokenRow {
-  id: string;
-  user_id: string;
-  device_name: string;
-  created_at: number;
-  last_used_at: number;
-}
-
-interface LibraryRow {
-  id: string;
-  name: string;
-  owner_id: string;
-  owner_name: string;
-  chunking: ChunkingParams;
-  head_seq: number;
-  created_at: number;
-  deleted_at: number | null;
-  role: LibraryRole;
-}
-
-interface VersionRow {
-  rev: number;
-  path: string;
-  kind: 'file' | 'dir';
-  deleted: boolean;
-  size: number;
-  mtime_ms: number;
-  executable: boolean;
-  content_hash: string;
-  chunks: Buffer;
-  moved_from: string | null;
-  moved_to: string | null;
-  device: string;
-  user_name: string;
-  committed_at: number;
-}
-
-const VERSION_COLUMNS =
-  'v.rev, v.path, v.kind, v.deleted, v.size, v.mtime_ms, v.executable, v.content_hash, v.chunks, v.moved_from, v.moved_to, v.device, v.user_name, v.committed_at';
 
 const HEAD_JOIN = 'FROM heads h JOIN versions v ON v.library_id = h.library_id AND v.rev = h.rev';
 
 /** Most ids in one `= ANY($n)` lookup: beyond this the planner scans a whole library's chunks. */
 const LOOKUP_BATCH = 1000;
-
-function toEntry(row: VersionRow): Entry {
-  const entry: Entry = {
-    path: row.path as LibraryPath,
-    kind: row.kind,
-    deleted: row.deleted,
-    rev: row.rev,
-    size: row.size,
-    mtimeMs: row.mtime_ms,
-    executable: row.executable,
-    chunks: decodeChunkList(row.chunks),
-    contentHash: row.content_hash,
-    device: row.device,
-    userName: row.user_name,
-    committedAt: row.committed_at,
-  };
-  return {
-    ...entry,
-    ...(row.moved_from === null ? {} : { movedFrom: row.moved_from as LibraryPath }),
-    ...(row.moved_to === null ? {} : { movedTo: row.moved_to as LibraryPath }),
-  };
-}
-
-function toUser(row: UserRow): UserRecord {
-  return { id: row.id, name: row.name, admin: row.admin, passwordHash: row.password_hash, createdAt: row.created_at, removedAt: row.removed_at };
-}
-
-function toToken(row: TokenRow): TokenRecord {
-  return { id: row.id, userId: row.user_id, deviceName: row.device_name, createdAt: row.created_at, lastUsedAt: row.last_used_at };
-}
-
-function toLibrary(row: LibraryRow): LibraryAccess {
-  return {
-    id: row.id,
-    name: row.name,
-    ownerId: row.owner_id,
-    ownerName: row.owner_name,
-    chunking: row.chunking,
-    headSeq: row.head_seq,
-    createdAt: row.created_at,
-    deletedAt: row.deleted_at,
-    role: row.role,
-  };
-}
 
 const isUniqueViolation = (error: unknown) => sqlState(error) === '23505';
 
