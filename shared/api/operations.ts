@@ -35,6 +35,7 @@ import {
   problemViewSchema,
   remoteFolderListingSchema,
   remoteLibraryViewSchema,
+  storageViewSchema,
   selectionLeavingSchema,
   syncStatusSchema,
   themeSchema,
@@ -140,7 +141,7 @@ export const syncApiOperations = {
   /** Revokes this device's token on the server (when reachable) and forgets it here. */
   logout: operation(emptyRequestSchema, okResponseSchema),
 
-  listRemoteLibraries: operation(emptyRequestSchema, z.object({ libraries: z.array(remoteLibraryViewSchema) })),
+  listRemoteLibraries: operation(emptyRequestSchema, z.object({ libraries: z.array(remoteLibraryViewSchema), storage: storageViewSchema.nullable().optional() })),
   createLibrary: operation(z.strictObject({ name: libraryNameSchema }), remoteLibraryViewSchema),
   /** Who can use a server library (synced here or not): the owner first, then the members. */
   listMembers: operation(libraryRequestSchema, membersSchema),

@@ -107,6 +107,11 @@ export const libraryViewSchema = z.object({
    */
   role: libraryRoleSchema.nullable().optional(),
   owner: userNameSchema.nullable().optional(),
+  /**
+   * Set while files of this library wait because the owner's storage on the server is full:
+   * the owner's usage and quota when the server last refused them (this service's run only).
+   */
+  storageFull: z.object({ usedBytes: byteSizeSchema, quotaBytes: byteSizeSchema }).nullable().optional(),
 });
 export type LibraryView = z.output<typeof libraryViewSchema>;
 
@@ -137,8 +142,21 @@ export const remoteLibraryViewSchema = z.object({
   role: libraryRoleSchema,
   /** The local folder it syncs to on this device, or null if it is not synced here. */
   syncedTo: z.string().nullable(),
+  /** The sizes of its current files on the server (what it counts against its owner's quota); null from an older server. */
+  sizeBytes: byteSizeSchema.nullable().optional(),
 });
 export type RemoteLibraryView = z.output<typeof remoteLibraryViewSchema>;
+
+/**
+ * The signed-in user's storage on the server: the sizes of the current files of the libraries
+ * they own (history, deleted files and libraries in the trash do not count), and their quota
+ * (null: no limit).
+ */
+export const storageViewSchema = z.object({
+  usedBytes: byteSizeSchema,
+  quotaBytes: byteSizeSchema.nullable(),
+});
+export type StorageView = z.output<typeof storageViewSchema>;
 
 /** One user with access to a server library, and their role ('owner', 'rw' or 'ro'). */
 export const memberViewSchema = z.object({
@@ -245,6 +263,8 @@ export const roundSummaryViewSchema = z.object({
   problems: z.array(z.object({ path: z.string(), kind: z.string(), message: z.string() })),
   /** Plan-and-execute passes the round needed until nothing was left. */
   passes: z.int().min(0),
+  /** Set when the server refused uploads because the library owner's storage is full. */
+  storageFull: z.object({ usedBytes: byteSizeSchema, quotaBytes: byteSizeSchema }).nullable().optional(),
 });
 export type RoundSummaryView = z.output<typeof roundSummaryViewSchema>;
 
@@ -271,6 +291,7 @@ export function emptyRoundSummary(libraryId: string, name: string) {
     autoMerged: [],
     problems: [],
     passes: 0,
+    storageFull: null as { usedBytes: number; quotaBytes: number } | null,
   };
 }
 
@@ -338,6 +359,8 @@ export const problemKindSchema = z.enum([
   'mass-delete',
   /** Changed on this computer in a read-only library: kept here, not uploaded. */
   'read-only',
+  /** Changed on this computer, but the library owner's storage on the server is full: kept here, not uploaded. */
+  'quota-exceeded',
   'other',
 ]);
 export type ProblemKind = z.output<typeof problemKindSchema>;

@@ -110,6 +110,7 @@ function remoteApiError(error: RemoteError, during: 'login' | 'operation'): Sync
         ? new SyncApiError('wrong-password', 'the server refused this user name and password')
         : new SyncApiError('not-logged-in', 'the server no longer accepts this device (its token was revoked or expired): log in again');
     case 'forbidden':
+    case 'quota-exceeded':
       return new SyncApiError('forbidden', error.message);
     case 'not-found':
       return new SyncApiError('not-found', error.message);
@@ -222,9 +223,12 @@ class EngineSyncApi implements DaemonSyncApi {
 
   async listRemoteLibraries(_request: OperationRequest<'listRemoteLibraries'>): Promise<OperationResponse<'listRemoteLibraries'>> {
     return this.guard(async () => {
-      const libraries = await this.daemon.engine.listRemoteLibraries();
+      const { libraries, storage } = await this.daemon.engine.remoteLibraryList();
       const synced = new Map(this.daemon.engine.libraries().map((library) => [library.libraryId, library.localRoot]));
-      return { libraries: libraries.map((library) => remoteLibraryViewOf(library, synced.get(library.id) ?? null)) };
+      return {
+        libraries: libraries.map((library) => remoteLibraryViewOf(library, synced.get(library.id) ?? null)),
+        storage: storage === undefined ? null : { usedBytes: storage.usedBytes, quotaBytes: storage.quotaBytes },
+      };
     });
   }
 

@@ -12,7 +12,7 @@ import type { LibraryPath } from '../../shared/paths.js';
 import { ancestorPaths, canonicalizeLocalPath, isSameOrBelow } from '../../shared/paths.js';
 import { comparePaths } from '../../shared/pathOrder.js';
 import { PROTOCOL_LIMITS, routes } from '../../shared/protocol/index.js';
-import type { Entry, Library, Member, MemberRole, TrashItem } from '../../shared/protocol/index.js';
+import type { Entry, Library, LibraryListResponse, Member, MemberRole, TrashItem } from '../../shared/protocol/index.js';
 import type { ChunkerPool } from './chunker/index.js';
 import { openIndex } from './indexStore/index.js';
 import type { ConflictRecord, Index, LibraryRecord, ProblemRecord } from './indexStore/index.js';
@@ -329,7 +329,12 @@ export class Engine {
   // ---- libraries ----------------------------------------------------------------------------
 
   async listRemoteLibraries(): Promise<Library[]> {
-    return (await (await this.server()).call(routes.listLibraries)).libraries;
+    return (await this.remoteLibraryList()).libraries;
+  }
+
+  /** The server's libraries of this account, with the account's storage when the server says. */
+  async remoteLibraryList(): Promise<LibraryListResponse> {
+    return (await this.server()).call(routes.listLibraries);
   }
 
   async createLibrary(name: string): Promise<Library> {

@@ -29,7 +29,8 @@ export function LibrariesScreen({
   // Who owns each library and the user's role in it, as the server says (shown once it answered).
   const [access, setAccess] = useState<ReadonlyMap<string, RemoteLibraryView>>(new Map());
   const status = state.status;
-  const synced = status?.libraries.map((library) => library.libraryId).join('\u0000') ?? '';
+  // Asked again when the synced libraries change, and after each round (sizes on the server change with commits).
+  const synced = status?.libraries.map((library) => `${library.libraryId}:${library.lastSyncAt ?? ''}`).join('\u0000') ?? '';
   useEffect(() => {
     let live = true;
     api.listRemoteLibraries({}).then(

@@ -14,6 +14,7 @@ import { useI18n } from '../i18n/I18nContext.js';
 import { DEFAULT_LIMIT_KB, kilobytesOf, parseLimitKb } from '../state/bandwidth.js';
 import { toApiError } from '../state/errorText.js';
 import { useSyncService } from '../state/SyncServiceContext.js';
+import { StorageSection } from './StorageSection.js';
 
 type PreferencesUpdate = OperationRequest<'setPreferences'>;
 
@@ -93,6 +94,7 @@ export function PreferencesScreen() {
             <LimitField direction="download" preferences={preferences} onChange={(limit) => update({ downloadLimit: limit })} />
           </section>
           <AccountSection />
+          <StorageSection />
         </div>
       )}
     </section>
