@@ -30,6 +30,55 @@ export const localFolderSchema = z
   .refine((value) => !value.includes('\u0000'), 'a folder path cannot contain NUL')
   .refine((value) => value.startsWith('/') || /^[A-Za-z]:[\\/]/.test(value) || value.startsWith('\\\\'), 'expected an absolute folder path');
 
+/**
+ * What the sync service says of a folder typed on the Add-library screen: whether it can be a
+ * library's folder (`error`: no; `warning`: yes, read what will happen; `ok`), and why.
+ */
+export const folderCheckReasonSchema = z.enum([
+  'missing',
+  /** Not an absolute path: it would resolve against wherever the service runs. */
+  'not-absolute',
+  /** A file, or something else that is not a folder. */
+  'not-folder',
+  /** A folder the service cannot write in (or list). */
+  'not-writable',
+  /** Missing, and its nearest existing parent is not a writable folder. */
+  'cannot-create',
+  /** Cairn's profile folder, or inside it, or holding it. */
+  'profile-folder',
+  /** Another library's folder (libraryName), or inside one, or holding one. */
+  'is-library',
+  'inside-library',
+  'contains-library',
+  /** Usable: created at the start. */
+  'will-create',
+  /** Usable: an existing empty folder. */
+  'empty',
+  /** Usable, but it holds `entries` items already: they are kept and merged with the library. */
+  'not-empty',
+]);
+export type FolderCheckReason = z.output<typeof folderCheckReasonSchema>;
+
+export const folderCheckSchema = z.object({
+  verdict: z.enum(['ok', 'warning', 'error']),
+  reason: folderCheckReasonSchema,
+  /** The other library, for is-library, inside-library and contains-library. */
+  libraryName: z.string().nullable(),
+  /** Items directly in a not-empty folder, counted up to FOLDER_CHECK_COUNT_LIMIT. */
+  entries: z.int().min(0).nullable(),
+});
+export type FolderCheck = z.output<typeof folderCheckSchema>;
+
+/** checkFolder counts a folder's items up to this many. */
+export const FOLDER_CHECK_COUNT_LIMIT = 1000;
+
+/** The folder the service suggests for a library, and whether this app has a native folder dialog (chooseFolder). */
+export const folderSuggestionSchema = z.object({
+  path: z.string(),
+  nativePicker: z.boolean(),
+});
+export type FolderSuggestion = z.output<typeof folderSuggestionSchema>;
+
 /** Bytes per second; null where nothing was measured yet. */
 const rateSchema = z.number().min(0);
 

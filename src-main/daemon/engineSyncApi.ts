@@ -28,6 +28,7 @@ import { UnsafePathError, UserError, conflictViewOf, isRemoteError, resolveInRoo
 import type { RemoteError } from '../engine/index.js';
 import { InsecureSecretFileError } from '../profile/secretFile.js';
 import type { Daemon, DaemonEvent, DaemonLibraryStatus } from './daemon.js';
+import { checkFolder, suggestFolder } from './folderCheck.js';
 import { listRemoteFolder } from './remoteFolders.js';
 import { libraryViewOf, problemViewOf, remoteLibraryViewOf, roundSummaryViewOf, versionViewOf } from './syncViews.js';
 
@@ -248,6 +249,24 @@ class EngineSyncApi implements DaemonSyncApi {
     return this.guard(async () => {
       return remoteLibraryViewOf(await this.daemon.engine.createLibrary(request.name), null);
     });
+  }
+
+  async suggestFolder(request: OperationRequest<'suggestFolder'>): Promise<OperationResponse<'suggestFolder'>> {
+    return this.guard(async () => ({
+      path: suggestFolder(request.libraryName, { libraries: this.daemon.engine.libraries(), profileHome: this.daemon.engine.home }),
+      // The desktop app's main process answers true for its own window (it has the dialog);
+      // this service, reached by a browser or the CLI, has none.
+      nativePicker: false,
+    }));
+  }
+
+  async checkFolder(request: OperationRequest<'checkFolder'>): Promise<OperationResponse<'checkFolder'>> {
+    return this.guard(() => checkFolder(request.path, { libraries: this.daemon.engine.libraries(), profileHome: this.daemon.engine.home }));
+  }
+
+  async chooseFolder(_request: OperationRequest<'chooseFolder'>): Promise<OperationResponse<'chooseFolder'>> {
+    // Only the desktop app's main process opens a dialog (ipcHandlers answers it there).
+    throw new SyncApiError('forbidden', 'there is no folder dialog here: type the folder’s path');
   }
 
   async addLibrary(request: OperationRequest<'addLibrary'>): Promise<OperationResponse<'addLibrary'>> {

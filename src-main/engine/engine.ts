@@ -387,6 +387,11 @@ export class Engine {
     await mkdir(absolute, { recursive: true });
     const root = await realpath(absolute);
     if (!(await stat(root)).isDirectory()) throw new UserError(`${root} is not a folder`);
+    // The profile (index, credentials) must never be synced, nor hold a library.
+    const profile = await realpath(this.home);
+    if (root === profile || root.startsWith(profile + path.sep) || profile.startsWith(root + path.sep)) {
+      throw new UserError(`${root} overlaps Cairn's profile folder (${profile}): pick another folder`, 'conflict');
+    }
     for (const other of this.index.libraries.list()) {
       if (root === other.localRoot || root.startsWith(other.localRoot + path.sep) || other.localRoot.startsWith(root + path.sep)) {
         throw new UserError(`${root} overlaps the folder of library "${other.name}" (${other.localRoot}): pick another folder`, 'conflict');
