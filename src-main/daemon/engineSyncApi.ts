@@ -111,8 +111,9 @@ function remoteApiError(error: RemoteError, during: 'login' | 'operation'): Sync
         ? new SyncApiError('wrong-password', 'the server refused this user name and password')
         : new SyncApiError('not-logged-in', 'the server no longer accepts this device (its token was revoked or expired): log in again');
     case 'forbidden':
-    case 'quota-exceeded':
       return new SyncApiError('forbidden', error.message);
+    case 'quota-exceeded':
+      return new SyncApiError('storage-full', error.message, error.details === undefined ? undefined : { ...error.details });
     case 'not-found':
       return new SyncApiError('not-found', error.message);
     case 'conflict':

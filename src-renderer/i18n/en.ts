@@ -113,6 +113,7 @@ export const en = {
   'storage.unknown': 'This server does not report storage.',
   'storage.libraryColumn': 'Library',
   'storage.sizeColumn': 'Size',
+  'error.storageFull': 'The library owner’s storage on the server is full: free some space or ask the server’s administrator for more, then try again.',
   'problemKind.quotaExceeded': 'Storage full: not uploaded',
   'problemMessage.quotaExceeded': '{path}: not uploaded: the library owner’s storage on the server is full ({used} of {quota}). It stays on this computer and is uploaded by itself once there is space.',
   'problemMessage.quotaExceededNoFigures': '{path}: not uploaded: the library owner’s storage on the server is full. It stays on this computer and is uploaded by itself once there is space.',

@@ -114,6 +114,7 @@ export const zhCN: Messages = {
   'storage.unknown': '此服务器不提供存储空间信息。',
   'storage.libraryColumn': '资料库',
   'storage.sizeColumn': '大小',
+  'error.storageFull': '资料库所有者在服务器上的存储空间已满：请先释放一些空间或请服务器管理员提高上限，然后重试。',
   'problemKind.quotaExceeded': '存储空间已满：未上传',
   'problemMessage.quotaExceeded': '{path}：未上传：资料库所有者在服务器上的存储空间已满（已用 {used}，共 {quota}）。文件保留在此电脑上，有空间后会自动上传。',
   'problemMessage.quotaExceededNoFigures': '{path}：未上传：资料库所有者在服务器上的存储空间已满。文件保留在此电脑上，有空间后会自动上传。',

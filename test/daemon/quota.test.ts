@@ -74,3 +74,19 @@ it('lists sizes and storage, shows a full storage, and uploads by itself once th
   expect((await service.api.listProblems({ libraryId })).problems).toEqual([]);
   expect((await service.api.listRemoteLibraries({})).storage).toEqual({ usedBytes: 1200, quotaBytes: 5000 });
 });
+
+it('answers storage-full with the figures when a restore would pass the quota', async () => {
+  await writeFile(path.join(root, 'notes.txt'), '');
+  await service.api.syncNow({ libraryId });
+  await eventually(async () => expect((await service.api.listRemoteLibraries({})).storage?.usedBytes).toBe(0), 20_000);
+  await writeFile(path.join(root, 'other.txt'), 'o'.repeat(300));
+  await service.api.syncNow({ libraryId });
+  await eventually(async () => expect((await service.api.listRemoteLibraries({})).storage?.usedBytes).toBe(300), 20_000);
+  await setQuota(500);
+  const refused = await service.api.restoreVersion({ libraryId, path: 'notes.txt' as never, rev: 1 }).then(
+    () => null,
+    (error: unknown) => error as { code: string; details: unknown },
+  );
+  expect(refused?.code).toBe('storage-full');
+  expect(refused?.details).toEqual({ usedBytes: 300, quotaBytes: 500, addedBytes: 400 });
+});
