@@ -232,7 +232,10 @@ class Round {
     // Every round plans each file not yet on the server again, so the files refused for the
     // owner's quota in this round are the whole list: others were uploaded, undone or deleted.
     const held = [...this.quotaProblems.values()];
-    this.index.problems.replace(this.libraryId, { kinds: ['quota-exceeded'] }, held, Date.now());
+    // Written only when there is something to record or to clear (a write costs an fsync).
+    if (held.length > 0 || this.index.problems.list(this.libraryId).some((problem) => problem.kind === 'quota-exceeded')) {
+      this.index.problems.replace(this.libraryId, { kinds: ['quota-exceeded'] }, held, Date.now());
+    }
     for (const problem of held) this.addProblem(problem.path, problem.kind, problem.message);
   }
 
