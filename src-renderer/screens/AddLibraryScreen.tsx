@@ -38,7 +38,8 @@ type Remote = { readonly kind: 'loading' } | { readonly kind: 'failed'; readonly
 
 export function AddLibraryScreen({ onDone, onCancel }: { readonly onDone: (libraryId: string) => void; readonly onCancel: () => void }) {
   const { api, state, applyLibrary, stamp } = useSyncService();
-  const { t, tn } = useI18n();
+  const i18n = useI18n();
+  const { t, tn } = i18n;
   const ids = useId();
   const [remote, setRemote] = useState<Remote>({ kind: 'loading' });
   const [chosen, setChosen] = useState<string | null>(null);
@@ -214,6 +215,11 @@ export function AddLibraryScreen({ onDone, onCancel }: { readonly onDone: (libra
                               ? t('add.yours')
                               : t('add.sharedBy', { owner: library.owner })}
                           {library.role === 'ro' ? <span className="tag">{t('add.readOnly')}</span> : null}
+                          {library.sizeBytes === null || library.sizeBytes === undefined ? null : (
+                            <span className="choice-size" data-testid="remote-size">
+                              {i18n.bytes(library.sizeBytes)}
+                            </span>
+                          )}
                         </span>
                       </label>
                     </div>

@@ -74,6 +74,8 @@ describe.skipIf(!CHROMIUM_FOUND)('the Add-library folder in Chromium', () => {
     await eventually(async () => expect(await folderField().inputValue()).toBe(path.join(os.homedir(), 'Cairn', 'Photos')));
     await page.getByRole('radio', { name: /Notes/ }).check();
     await eventually(async () => expect(await folderField().inputValue()).toBe(path.join(os.homedir(), 'Cairn', 'Notes')));
+    // Each server library's size.
+    expect(await page.getByRole('radio', { name: /Photos/ }).locator('xpath=..').getByTestId('remote-size').textContent()).toBe('0 B');
     // No native dialog in a browser.
     expect(await page.getByTestId('choose-folder').count()).toBe(0);
 
