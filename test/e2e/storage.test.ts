@@ -53,7 +53,7 @@ describe.skipIf(!CHROMIUM_FOUND)('storage and quota in Chromium', () => {
     ]);
     browser = launched;
     await setQuota(1024 * KB);
-    service = await startDaemonService({ home: path.join(work, 'profile'), deviceName: 'alice-laptop', watcher: 'native', uiDir, retryBaseMs: 50, retryMaxMs: 500, quotaRecheckMs: 500, log: () => undefined });
+    service = await startDaemonService({ home: path.join(work, 'profile'), deviceName: 'alice-laptop', watcher: 'native', uiDir, retryBaseMs: 50, retryMaxMs: 500, quotaRecheckMs: 2_000, log: () => undefined });
     laptopDir = path.join(work, 'Cairn', 'Photos');
     await service.api.login({ serverUrl: harness.server.url, user: 'alice', password: PASSWORD });
     await service.api.addLibrary({ libraryId: desktop.libraryId, localRoot: laptopDir, selection: null });
@@ -84,7 +84,8 @@ describe.skipIf(!CHROMIUM_FOUND)('storage and quota in Chromium', () => {
     const full = card().getByTestId('library-storage-full');
     await full.waitFor({ timeout: 30_000 });
     expect(await full.textContent()).toBe(en['libraries.storageFull'].replace('{used}', '300 KB').replace('{quota}', '1 MB'));
-    expect(await card().getByTestId('library-state').getAttribute('data-state')).toBe('needs-attention');
+    // Between the rechecks of the quota (a round every 2 s here), the library needs attention.
+    await eventually(async () => expect(await card().getByTestId('library-state').getAttribute('data-state', { timeout: 2_000 })).toBe('needs-attention'), 10_000);
     await screenshot(page, 'storage-02-card-full');
     await page.getByTestId('nav-problems').click();
     const problem = page.getByTestId('problem').filter({ hasText: 'movie.mp4' });
