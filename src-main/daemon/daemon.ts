@@ -631,7 +631,6 @@ export class Daemon {
       this.syncStreams();
       await this.refreshLibraries();
     }
-    if (libraries.length > 0) this.log(`${account.user} at ${account.serverUrl} signed out: ${libraries.map((library) => library.name).join(', ')} stopped syncing (their files stay)`);
     this.emit({ kind: 'profile' });
     return libraries;
   }
