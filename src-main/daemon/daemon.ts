@@ -141,6 +141,8 @@ export class Daemon {
   private readonly limits = { upload: new BandwidthLimiter(), download: new BandwidthLimiter() };
   /** One server event stream per signed-in account (see listenForRemoteChanges). */
   private readonly streams = new Map<string, AccountStream>();
+  /** Streams of accounts signed out, until they have ended (stop waits for them). */
+  private readonly endingStreams = new Set<Promise<void>>();
   private live = false;
   private settings: DaemonSettings;
   /** Serializes writes of the settings file. */
@@ -374,6 +376,8 @@ export class Daemon {
       summary.error = { code: 'not-logged-in', message: 'the account of this library is signed out on this device: log in again' };
       return summary;
     }
+    const accountId = this.engine.library(libraryId)?.accountId ?? null;
+    const token = accountId === null ? undefined : this.engine.tokenOf(accountId);
     const [summary] = await this.engine.syncNow({
       only: libraryId,
       scope,
@@ -384,6 +388,7 @@ export class Daemon {
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
     if (summary === undefined) throw new Error(`library ${libraryId} vanished from the index`);
+    if (summary.error?.code === 'unauthorized' && accountId !== null && token !== undefined) await this.onTokenRefused(accountId, token);
     return summary;
   }
 
@@ -673,7 +678,7 @@ export class Daemon {
     // A round that finished as the daemon stopped (the last round of a command, say) still
     // lands in the activity list.
     await Promise.all([...this.recordings]);
-    await Promise.all([...this.streams.values()].map((stream) => stream.done));
+    await Promise.all([...this.streams.values()].map((stream) => stream.done).concat([...this.endingStreams]));
     await this.settingsWrite;
     this.activityLog?.close();
     await this.engine.close();
@@ -713,6 +718,18 @@ export class Daemon {
     }
   }
 
+  /**
+   * The server refused an account's token: that account is signed out here (see
+   * Engine.tokenRefused). Its libraries say so; no other account is touched.
+   */
+  private async onTokenRefused(accountId: string, token: string): Promise<void> {
+    if (!(await this.engine.tokenRefused(accountId, token))) return;
+    this.log(`the server refused the sign-in of an account (revoked or expired): its libraries wait for a new login`);
+    this.syncStreams();
+    this.emit({ kind: 'profile' });
+    for (const library of this.engine.librariesOf(accountId)) this.emit({ kind: 'library', libraryId: library.libraryId });
+  }
+
   /** Opens an event stream for every signed-in account and ends those of accounts signed out. */
   private syncStreams(): void {
     if (!this.live || this.stopped) return;
@@ -721,6 +738,8 @@ export class Daemon {
       if (signedIn.has(accountId)) continue;
       stream.stop.abort();
       this.streams.delete(accountId);
+      this.endingStreams.add(stream.done);
+      void stream.done.finally(() => this.endingStreams.delete(stream.done));
     }
     for (const accountId of signedIn) {
       if (this.streams.has(accountId)) continue;
@@ -742,6 +761,7 @@ export class Daemon {
       const attempt = new AbortController();
       const ended = AbortSignal.any([signal, attempt.signal]);
       stream.reconnect = () => attempt.abort();
+      const token = this.engine.tokenOf(accountId);
       try {
         for await (const event of (await this.engine.server(accountId)).events(ended)) {
           failures = 0;
@@ -757,6 +777,10 @@ export class Daemon {
         }
       } catch (error) {
         if (signal.aborted) return;
+        if (isRemoteError(error) && error.code === 'unauthorized' && token !== undefined) {
+          await this.onTokenRefused(accountId, token);
+          return;
+        }
         if (!attempt.signal.aborted && !isRemoteError(error) && !(error instanceof UserError)) this.log(`event stream: ${(error as Error).stack ?? String(error)}`);
       }
       if (signal.aborted) return;

@@ -322,6 +322,26 @@ export class Engine {
     return { account: { ...account, signedIn: false }, libraries: this.librariesOf(account.accountId) };
   }
 
+  /**
+   * The server refused an account's token (revoked or expired): the account is signed out
+   * here, without asking the server, so its libraries say "signed out" until it logs in again.
+   * Only a token still equal to `token` is dropped (a login meanwhile wins).
+   */
+  async tokenRefused(accountId: string, token: string): Promise<boolean> {
+    if (this.tokens.get(accountId) !== token) return false;
+    const next = new Map(this.tokens);
+    next.delete(accountId);
+    await this.secrets.write(serializeAccountTokens(next));
+    this.tokens.delete(accountId);
+    await this.dropClient(accountId);
+    return true;
+  }
+
+  /** The token an account holds now (to tell later whether a refusal concerned it), or undefined. */
+  tokenOf(accountId: string): string | undefined {
+    return this.tokens.get(accountId);
+  }
+
   /** The synced libraries bound to an account. */
   librariesOf(accountId: string): LibraryRecord[] {
     return this.index.libraries.list().filter((library) => library.accountId === accountId);
