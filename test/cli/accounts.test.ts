@@ -3,7 +3,7 @@
 // (their files stay) and never lets another account sync them: nothing of user 1 is readable
 // or writable as user 2, and the reverse, whoever is signed in on the profile.
 
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { routes } from '../../shared/protocol/index.js';
