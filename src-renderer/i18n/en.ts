@@ -565,6 +565,8 @@ export const en = {
   'library.account': 'Account: {account}',
   'addLibrary.account': 'Account',
   'addLibrary.accountHint': 'The library syncs with this account only.',
+  'nav.accounts_one': '{count} account on {device}',
+  'nav.accounts_other': '{count} accounts on {device}',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -566,4 +566,6 @@ export const zhCN: Messages = {
   'library.account': '账号：{account}',
   'addLibrary.account': '账号',
   'addLibrary.accountHint': '此资料库只用这个账号同步。',
+  'nav.accounts_one': '{count} 个账号，设备：{device}',
+  'nav.accounts_other': '{count} 个账号，设备：{device}',
 };
