@@ -207,6 +207,13 @@ describe.skipIf(!CHROMIUM_FOUND)('several accounts on one computer, in Chromium'
     await card('BobPrivate').getByText(zhCN['library.account'].replace('{account}', `bob@${host}`)).waitFor();
     await screenshot(page, 'accounts-11-cards-signed-out-zh');
     await page.getByTestId('nav-preferences').click();
+    await page.getByRole('button', { name: zhCN['accounts.add'] }).click();
+    await page.getByRole('heading', { name: zhCN['accounts.addTitle'] }).waitFor();
+    await screenshot(page, 'accounts-12-add-account-zh');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await screenshot(page, 'accounts-13-add-account-zh-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.getByRole('button', { name: zhCN['accounts.addCancel'] }).click();
     await page.getByLabel(zhCN['preferences.language'], { exact: true }).selectOption('en');
 
     // bob signs in again, the server and user filled in: his libraries sync again, as bob.
