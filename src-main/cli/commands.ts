@@ -163,20 +163,13 @@ export async function runCommand(context: CommandContext, positionals: readonly 
   switch (command) {
     case 'login': {
       const password = await readPassword(context.stdin, 'Password: ');
-      const account = await api
-        .login({
-          serverUrl: sub!,
-          user: values.user!,
-          password,
-          ...(context.deviceName === undefined ? {} : { deviceName: context.deviceName }),
-          ...(values['switch-account'] === true ? { switchAccount: true } : {}),
-        })
-        .catch((error: unknown) => {
-          if (error instanceof SyncApiError && error.code === 'conflict' && error.details?.['reason'] === 'account-change') {
-            throw new SyncApiError('conflict', `${error.message.replace(/ Log in again choosing .*$/, '')} To go ahead: cairn login ${sub!} --user ${values.user!} --switch-account`, error.details);
-          }
-          throw error;
-        });
+      const account = await api.login({
+        serverUrl: sub!,
+        user: values.user!,
+        password,
+        ...(context.deviceName === undefined ? {} : { deviceName: context.deviceName }),
+        ...(values['switch-account'] === true ? { switchAccount: true } : {}),
+      });
       const { accounts } = await api.listAccounts({});
       const others = accounts.filter((other) => other.accountId !== account.accountId);
       print(
