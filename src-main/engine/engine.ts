@@ -152,6 +152,8 @@ export class Engine {
   private readonly conflictsUnsupported = new Set<string>();
   /** Conflicts an automatic merge declined, with the versions it tried (see autoMergeConflicts). */
   private readonly declinedMerges = new Map<number, string>();
+  /** Serializes changes of the stored tokens (see changeTokens). */
+  private tokenWrites: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly home: string,
@@ -281,9 +283,9 @@ export class Engine {
         else this.index.accounts.setDevice(accountId, answer.deviceId, deviceName);
         this.index.profile.set({ serverUrl: anonymous.baseUrl, deviceName });
       });
-      const next = new Map(this.tokens).set(accountId, answer.token);
-      await this.secrets.write(serializeAccountTokens(next));
-      this.tokens.set(accountId, answer.token);
+      await this.changeTokens((tokens) => tokens.set(accountId, answer.token));
+      // A client made meanwhile (a round of the account) holds the old token: it goes too.
+      await this.dropClient(accountId);
       if (chosenDeviceName !== undefined) this.loginDeviceName = chosenDeviceName;
       this.conflictsUnsupported.delete(accountId);
       if (previousToken !== undefined && previousToken !== answer.token) {
@@ -314,10 +316,7 @@ export class Engine {
         if (!(error instanceof RemoteError)) throw error;
       }
     }
-    const next = new Map(this.tokens);
-    next.delete(account.accountId);
-    await this.secrets.write(serializeAccountTokens(next));
-    this.tokens.delete(account.accountId);
+    await this.changeTokens((tokens) => tokens.delete(account.accountId));
     await this.dropClient(account.accountId);
     return { account: { ...account, signedIn: false }, libraries: this.librariesOf(account.accountId) };
   }
@@ -328,18 +327,34 @@ export class Engine {
    * Only a token still equal to `token` is dropped (a login meanwhile wins).
    */
   async tokenRefused(accountId: string, token: string): Promise<boolean> {
-    if (this.tokens.get(accountId) !== token) return false;
-    const next = new Map(this.tokens);
-    next.delete(accountId);
-    await this.secrets.write(serializeAccountTokens(next));
-    this.tokens.delete(accountId);
-    await this.dropClient(accountId);
-    return true;
+    let dropped = false;
+    await this.changeTokens((tokens) => {
+      // Decided when the change runs: a login finished meanwhile keeps its new token.
+      if (tokens.get(accountId) === token) dropped = tokens.delete(accountId);
+    });
+    if (dropped) await this.dropClient(accountId);
+    return dropped;
   }
 
   /** The token an account holds now (to tell later whether a refusal concerned it), or undefined. */
   tokenOf(accountId: string): string | undefined {
     return this.tokens.get(accountId);
+  }
+
+  /**
+   * Changes the stored tokens: one change at a time (two logins at once would otherwise each
+   * write a map missing the other's token), durable in the secret store before it is used.
+   */
+  private changeTokens(change: (tokens: Map<string, string>) => void): Promise<void> {
+    const run = this.tokenWrites.then(async () => {
+      const next = new Map(this.tokens);
+      change(next);
+      await this.secrets.write(serializeAccountTokens(next));
+      this.tokens.clear();
+      for (const [accountId, token] of next) this.tokens.set(accountId, token);
+    });
+    this.tokenWrites = run.catch(() => undefined);
+    return run;
   }
 
   /** The synced libraries bound to an account. */

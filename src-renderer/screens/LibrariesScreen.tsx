@@ -35,7 +35,10 @@ export function LibrariesScreen({
   useEffect(() => {
     let live = true;
     // Each account answers for its own libraries only (several accounts: one list each).
-    const lists = signedIn.length <= 1 ? [api.listRemoteLibraries({}).then((answer) => ({ accountId: null, answer }))] : signedIn.map((accountId) => api.listRemoteLibraries({ accountId }).then((answer) => ({ accountId, answer })));
+    const lists =
+      signedIn.length === 0
+        ? [api.listRemoteLibraries({}).then((answer) => ({ accountId: null, answer }))]
+        : signedIn.map((accountId) => api.listRemoteLibraries({ accountId }).then((answer) => ({ accountId, answer })));
     const bound = new Map(status?.libraries.map((library) => [library.libraryId, library.accountId ?? null]) ?? []);
     void Promise.allSettled(lists).then((results) => {
       if (!live) return;
