@@ -6,7 +6,7 @@
 // his libraries first, stops only them (files kept, shown "Signed out") while alice's goes on;
 // signing bob in again brings them back, as bob. In English and Chinese, light and dark.
 
-import { copyFile, mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -21,7 +21,7 @@ import { eventually } from '../support/eventually.js';
 import { PASSWORD, readTree, startHarness } from '../sync/harness.js';
 import type { Harness, TestClient } from '../sync/harness.js';
 import { buildUi } from './support/buildUi.js';
-import { CHROMIUM_FOUND, SCREENSHOT_DIR, launchChromium, openPage, screenshot } from './support/chromium.js';
+import { CHROMIUM_FOUND, launchChromium, openPage, screenshot } from './support/chromium.js';
 import { stopAll } from './support/stopAll.js';
 
 describe.skipIf(!CHROMIUM_FOUND)('several accounts on one computer, in Chromium', () => {
@@ -86,12 +86,6 @@ describe.skipIf(!CHROMIUM_FOUND)('several accounts on one computer, in Chromium'
 
   afterAll(async () => {
     await bobEngine?.close();
-    // The pictures of this test, also where the screenshots of this work are kept.
-    const shots = '/tmp/shots-accounts';
-    await mkdir(shots, { recursive: true });
-    for (const file of await readdir(SCREENSHOT_DIR).catch(() => [] as string[])) {
-      if (file.startsWith('accounts-')) await copyFile(path.join(SCREENSHOT_DIR, file), path.join(shots, file));
-    }
     await stopAll(work, browser, service, harness);
   }, 60_000);
 
