@@ -1,53 +1,79 @@
-// The signed-in user's storage on the server (Preferences): how much of the quota the libraries
-// they own use, with a bar, and each of those libraries' size. What counts is the server's rule:
-// the current files of the user's own libraries (see ARCHITECTURE.md, "Storage quotas").
+// The signed-in accounts' storage on their servers (Preferences): how much of the quota the
+// libraries each user owns use, with a bar, and each of those libraries' size. What counts is
+// the server's rule: the current files of the user's own libraries (see ARCHITECTURE.md,
+// "Storage quotas"). With several accounts, one block each, named.
 
 import { useEffect, useId, useState } from 'react';
 import type { RemoteLibraryView, StorageView, SyncApiError } from '../../shared/api/index.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
 import { ProgressBar } from '../components/ProgressBar.js';
 import { useI18n } from '../i18n/I18nContext.js';
+import { accountName } from '../state/accountName.js';
 import { toApiError } from '../state/errorText.js';
 import { useSyncService } from '../state/SyncServiceContext.js';
 
+interface AccountStorage {
+  readonly key: string;
+  /** The account's name, shown when there are several. */
+  readonly name: string | null;
+  readonly storage: StorageView | null;
+  readonly owned: readonly RemoteLibraryView[];
+  readonly error: SyncApiError | null;
+}
+
 export function StorageSection() {
   const { api, state } = useSyncService();
-  const i18n = useI18n();
-  const { t } = i18n;
+  const { t } = useI18n();
   const ids = useId();
-  const [answer, setAnswer] = useState<{ readonly storage: StorageView | null; readonly owned: readonly RemoteLibraryView[] } | null>(null);
-  const [error, setError] = useState<SyncApiError | null>(null);
-  const account = state.status?.account ?? null;
+  const [answers, setAnswers] = useState<readonly AccountStorage[] | null>(null);
+  const status = state.status;
+  const signedIn = (status?.accounts ?? []).filter((account) => account.signedIn);
+  const accountsKey = signedIn.map((account) => account.accountId).join(',');
   // Asked again after each round of any library: the usage changes with every commit.
-  const rounds = state.status?.libraries.map((library) => library.lastSyncAt ?? '').join(',') ?? '';
+  const rounds = status?.libraries.map((library) => library.lastSyncAt ?? '').join(',') ?? '';
+  const loggedIn = status?.account !== null && status?.account !== undefined;
   useEffect(() => {
-    if (account === null) return;
+    if (!loggedIn) return;
     let live = true;
-    api.listRemoteLibraries({}).then(
-      (list) => {
-        if (!live) return;
-        setError(null);
-        setAnswer({ storage: list.storage ?? null, owned: list.libraries.filter((library) => library.role === 'owner') });
-      },
-      (caught: unknown) => live && setError(toApiError(caught)),
-    );
+    const several = signedIn.length > 1;
+    const asks: { key: string; name: string | null; request: { accountId?: string } }[] =
+      signedIn.length === 0 ? [{ key: 'default', name: null, request: {} }] : signedIn.map((account) => ({ key: account.accountId, name: several ? accountName(account) : null, request: { accountId: account.accountId } }));
+    void Promise.all(
+      asks.map((ask) =>
+        api.listRemoteLibraries(ask.request).then(
+          (list): AccountStorage => ({ key: ask.key, name: ask.name, storage: list.storage ?? null, owned: list.libraries.filter((library) => library.role === 'owner'), error: null }),
+          (caught: unknown): AccountStorage => ({ key: ask.key, name: ask.name, storage: null, owned: [], error: toApiError(caught) }),
+        ),
+      ),
+    ).then((found) => live && setAnswers(found));
     return () => {
       live = false;
     };
-  }, [api, account, rounds]);
-  if (account === null) return null;
-  const storage = answer?.storage ?? null;
-  const quota = storage?.quotaBytes ?? null;
-  const full = storage !== null && quota !== null && storage.usedBytes >= quota;
+    // signedIn is read afresh whenever accountsKey (its ids) changes.
+  }, [api, loggedIn, accountsKey, rounds]);
+  if (!loggedIn) return null;
   return (
     <section className="card section" aria-labelledby={`${ids}-storage`} data-testid="storage-section">
       <h2 id={`${ids}-storage`} className="section-title">
         {t('storage.title')}
       </h2>
-      {error === null ? null : <ErrorNotice error={error} />}
-      {answer === null ? (
-        error === null ? <p className="muted">{t('common.loading')}</p> : null
-      ) : storage === null ? (
+      {answers === null ? <p className="muted">{t('common.loading')}</p> : answers.map((answer) => <AccountStorageBlock key={answer.key} answer={answer} />)}
+      {answers === null || answers.every((answer) => answer.storage === null) ? null : <p className="muted small">{t('storage.hint')}</p>}
+    </section>
+  );
+}
+
+function AccountStorageBlock({ answer }: { readonly answer: AccountStorage }) {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const { storage } = answer;
+  const quota = storage?.quotaBytes ?? null;
+  const full = storage !== null && quota !== null && storage.usedBytes >= quota;
+  return (
+    <div className="storage-account" data-testid="storage-account">
+      {answer.name === null ? null : <h3 className="storage-account-name">{answer.name}</h3>}
+      {answer.error === null ? null : <ErrorNotice error={answer.error} />}
+      {answer.error !== null ? null : storage === null ? (
         <p className="muted">{t('storage.unknown')}</p>
       ) : (
         <>
@@ -66,7 +92,6 @@ export function StorageSection() {
               {t('storage.full')}
             </p>
           ) : null}
-          <p className="muted small">{t('storage.hint')}</p>
           {answer.owned.length === 0 ? null : (
             <table className="storage-table" data-testid="storage-libraries">
               <thead>
@@ -87,6 +112,6 @@ export function StorageSection() {
           )}
         </>
       )}
-    </section>
+    </div>
   );
 }
