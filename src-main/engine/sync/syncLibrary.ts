@@ -731,16 +731,19 @@ class Round {
             }
             break;
           }
+          // Records change neither the disk nor the server: they write down what the planner
+          // found agreed (both sides equal, or both gone), which a next pass would find the
+          // same, so a pass of records only needs no pass after it (a folder move's sender
+          // records the moved files' new revs, which a second pass used to confirm, rescanning
+          // the whole library).
           case 'recordSynced': {
             const entry = action.entry;
             records.push(() => this.recordSynced(entry));
-            changed = true;
             break;
           }
           case 'forgetSynced': {
             const forgotten = action.path;
             records.push(() => this.index.synced.delete(this.libraryId, forgotten));
-            changed = true;
             break;
           }
           case 'problem':
