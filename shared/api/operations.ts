@@ -153,6 +153,15 @@ export const syncApiOperations = {
   // Several accounts per profile
   /** Every account of the profile, signed in or out, with the libraries bound to each. */
   listAccounts: operation(emptyRequestSchema, z.object({ accounts: z.array(accountSummarySchema) })),
+  // Removing an account
+  /**
+   * Removes an account from this profile: the libraries bound to it stop syncing here (their
+   * local files stay) and are answered; its token is revoked (when the server answers) and deleted.
+   */
+  removeAccount: operation(
+    z.strictObject({ accountId: accountIdSchema }),
+    okResponseSchema.extend({ removed: z.array(z.object({ libraryId: libraryIdSchema, name: z.string(), localRoot: z.string() })) }),
+  ),
 
   /** The server libraries of an account (default: the only signed-in one; several: 'invalid-argument'). */
   listRemoteLibraries: operation(z.strictObject({ accountId: accountIdSchema.optional() }), z.object({ libraries: z.array(remoteLibraryViewSchema) })),

@@ -35,13 +35,14 @@ export interface CommandValues {
   readonly rev?: string | undefined;
   readonly role?: string | undefined;
   readonly account?: string | undefined;
+  readonly yes?: boolean | undefined;
 }
 
 /** The commands and subcommands this module runs ('daemon' is the CLI's own). */
 const COMMANDS: Readonly<Record<string, readonly string[] | null>> = {
   login: null,
   logout: null,
-  account: ['list'],
+  account: ['list', 'remove'],
   library: ['create', 'list', 'add', 'share', 'members', 'unshare'],
   sync: ['add', 'remove', 'select', 'pause', 'resume', 'automerge', 'now'],
   status: null,
@@ -74,6 +75,9 @@ export function checkCommandLine(positionals: readonly string[], values: Command
       if (sub === 'members') need(3, 'LIBRARY');
       if (sub === 'share' || sub === 'unshare') need(4, 'LIBRARY and USER');
       if (sub === 'share') parseRole(values.role);
+      return;
+    case 'account':
+      if (sub === 'remove') need(3, 'the account (ID or USER@SERVER)');
       return;
     case 'resolve':
       need(2, 'the path');
@@ -193,6 +197,20 @@ export async function runCommand(context: CommandContext, positionals: readonly 
       return 0;
     }
     case 'account': {
+      if (sub === 'remove') {
+        const { accountId } = (await accountOption(api, rest.join(' '))) as { accountId: string };
+        const { accounts } = await api.listAccounts({});
+        const target = accounts.find((account) => account.accountId === accountId)!;
+        const bound = target.libraries.map((library) => `"${library.name}" (${library.localRoot})`).join(', ');
+        if (target.libraries.length > 0 && values.yes !== true) {
+          // Asked before it happens: which libraries leave this computer's sync.
+          context.err(`cairn: removing ${accountName(target)} also stops syncing ${bound} here (their files stay): nothing was done; run it again with --yes`);
+          return 1;
+        }
+        const answer = await api.removeAccount({ accountId });
+        print(`removed ${accountName(target)}${target.libraries.length === 0 ? '' : `; ${bound} no longer sync here, their files stay`}`, answer);
+        return 0;
+      }
       const { accounts } = await api.listAccounts({});
       print(
         accounts.length === 0

@@ -24,6 +24,10 @@ Account (a profile holds several; each library syncs with its own account only)
                               its token is revoked, its libraries stop syncing here
                               (their files stay) until it logs in again
   account list                the accounts, signed in or out, and their libraries
+  account remove ID|USER@SERVER [--yes]
+                              remove an account from this profile: its token is revoked
+                              and deleted, its libraries stop syncing here (their files
+                              stay); with libraries bound to it, asks for --yes first
 
 Libraries on the server
   library create NAME         create a library, print its id
@@ -84,6 +88,7 @@ export async function main(argv: readonly string[], io: Partial<Output> & { stdi
         json: { type: 'boolean', default: false },
         user: { type: 'string' },
         'switch-account': { type: 'boolean', default: false },
+        yes: { type: 'boolean', default: false },
         device: { type: 'string' },
         only: { type: 'string', multiple: true },
         keep: { type: 'string' },

@@ -640,6 +640,31 @@ export class Daemon {
     return libraries;
   }
 
+  /**
+   * Removes an account from the profile (see Engine.removeAccount): the runners of its
+   * libraries stop first (the round in flight ends), then the libraries and the account go;
+   * their local files stay. Answers the libraries removed.
+   */
+  async removeAccount(accountId: string): Promise<LibraryRecord[]> {
+    const account = this.engine.resolveAccount(accountId);
+    for (const library of this.engine.librariesOf(account.accountId)) {
+      const hosted = this.hosted.get(library.libraryId);
+      this.hosted.delete(library.libraryId);
+      this.recorder.forget(library.libraryId);
+      await hosted?.watch?.close();
+      await hosted?.runner.stop();
+    }
+    let removed: LibraryRecord[];
+    try {
+      ({ libraries: removed } = await this.engine.removeAccount(account.accountId));
+    } finally {
+      this.syncStreams();
+      await this.refreshLibraries();
+    }
+    this.emit({ kind: 'profile' });
+    return removed;
+  }
+
   /** Changes some preferences, stores them and applies the bandwidth limits at once. */
   async setPreferences(update: Partial<Preferences>): Promise<Preferences> {
     const preferences: Preferences = { ...this.settings.preferences };

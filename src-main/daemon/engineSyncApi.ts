@@ -223,6 +223,17 @@ class EngineSyncApi implements DaemonSyncApi {
     return this.guard(async () => ({ accounts: this.accountSummaries() }));
   }
 
+  async removeAccount(request: OperationRequest<'removeAccount'>): Promise<OperationResponse<'removeAccount'>> {
+    return this.guard(async () => {
+      const removed = await this.daemon.removeAccount(request.accountId);
+      for (const library of removed) {
+        this.publishedConflicts.delete(library.libraryId);
+        this.publishedProblems.delete(library.libraryId);
+      }
+      return { ok: true, removed: removed.map((library) => ({ libraryId: library.libraryId, name: library.name, localRoot: library.localRoot })) } as const;
+    });
+  }
+
   // ---- libraries ----------------------------------------------------------------------------
 
   async listRemoteLibraries(request: OperationRequest<'listRemoteLibraries'>): Promise<OperationResponse<'listRemoteLibraries'>> {

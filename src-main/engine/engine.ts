@@ -182,6 +182,8 @@ export class Engine {
       for (const [accountId, token] of stored.tokens) {
         if (index.accounts.get(accountId) !== undefined) tokens.set(accountId, token);
       }
+      // A token whose account is gone (a removal interrupted after its transaction) is dropped.
+      if (tokens.size < stored.tokens.size) await secrets.write(serializeAccountTokens(tokens));
     } catch (error) {
       index.close();
       throw error;
@@ -319,6 +321,34 @@ export class Engine {
     await this.changeTokens((tokens) => tokens.delete(account.accountId));
     await this.dropClient(account.accountId);
     return { account: { ...account, signedIn: false }, libraries: this.librariesOf(account.accountId) };
+  }
+
+  /**
+   * Removes an account from the profile: the libraries bound to it stop syncing here (their
+   * local files stay, as with removeSync) and the account row goes, in one transaction; then its
+   * token is revoked on the server (when it answers) and deleted from the secret store. A crash
+   * after the transaction leaves a token without an account, which open() ignores and deletes.
+   * Answers the account and the libraries removed.
+   */
+  async removeAccount(accountId: string): Promise<{ account: AccountInfo; libraries: LibraryRecord[] }> {
+    const account = this.resolveAccount(accountId);
+    const token = this.tokens.get(account.accountId);
+    if (token !== undefined) {
+      try {
+        await (await this.server(account.accountId)).call(routes.logout);
+      } catch (error) {
+        if (!(error instanceof RemoteError)) throw error;
+      }
+    }
+    const libraries = this.librariesOf(account.accountId);
+    this.index.transaction(() => {
+      for (const library of libraries) this.index.libraries.remove(library.libraryId);
+      this.index.accounts.remove(account.accountId);
+    });
+    await this.changeTokens((tokens) => tokens.delete(account.accountId));
+    await this.dropClient(account.accountId);
+    this.conflictsUnsupported.delete(account.accountId);
+    return { account: { ...account, signedIn: false }, libraries };
   }
 
   /**

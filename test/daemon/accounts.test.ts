@@ -144,6 +144,57 @@ describe('two accounts signed in on one profile', () => {
   });
 });
 
+describe('removing an account', () => {
+  it('removes its libraries from this computer (files stay), revokes and deletes its token, leaves the others syncing', async () => {
+    const { api, home } = await bed.startApi(path.join(harness.base, 'desk'), 'desk');
+    const bob = await api.login({ serverUrl: harness.server.url, user: 'bob', password: PASSWORD });
+    const aliceAccount = await api.login({ serverUrl: harness.server.url, user: 'alice', password: PASSWORD });
+    const bobDir = path.join(harness.base, 'desk-bob');
+    const aliceDir = path.join(harness.base, 'desk-alice');
+    await api.addLibrary({ libraryId: bobPrivateId, localRoot: bobDir, selection: null, accountId: bob.accountId! });
+    await api.addLibrary({ libraryId: alicePrivateId, localRoot: aliceDir, selection: null, accountId: aliceAccount.accountId! });
+    await writeFile(path.join(bobDir, 'diary.txt'), 'bob only\n');
+    for (const id of [bobPrivateId, alicePrivateId]) await roundOf(api, id);
+    const bobToken = (JSON.parse(await readFile(path.join(home, 'credentials'), 'utf8')) as { tokens: Record<string, string> }).tokens[bob.accountId!]!;
+
+    expect(await codeOf(api.removeAccount({ accountId: 'no-such-account' }))).toBe('not-found');
+    const answer = await api.removeAccount({ accountId: bob.accountId! });
+    expect(answer.removed.map((library) => [library.name, library.localRoot])).toEqual([['BobPrivate', bobDir]]);
+    expect((await api.listAccounts({})).accounts.map((account) => account.user)).toEqual(['alice']);
+    expect((await api.getStatus({})).libraries.map((library) => library.name)).toEqual(['AlicePrivate']);
+    // The files stay; the token is gone from this computer and refused by the server.
+    expect(await readTree(bobDir)).toEqual({ 'diary.txt': 'bob only\n' });
+    const stored = JSON.parse(await readFile(path.join(home, 'credentials'), 'utf8')) as { tokens: Record<string, string> };
+    expect(Object.keys(stored.tokens)).toEqual([aliceAccount.accountId]);
+    const revoked = new ServerClient({ baseUrl: harness.server.url, token: bobToken });
+    await expect(revoked.call(routes.listLibraries)).rejects.toMatchObject({ status: 401 });
+    await revoked.close();
+    // alice goes on syncing; bob may log in again as a new account, with no library.
+    await writeFile(path.join(aliceDir, 'more.txt'), 'alice goes on\n');
+    await roundOf(api, alicePrivateId);
+    expect(await serverText('alice', alicePrivateId, 'more.txt')).toBe('alice goes on\n');
+    const again = await api.login({ serverUrl: harness.server.url, user: 'bob', password: PASSWORD });
+    expect((await api.listAccounts({})).accounts.find((account) => account.accountId === again.accountId)?.libraries).toEqual([]);
+  });
+
+  it('a token left without its account (a removal interrupted) is ignored and deleted on the next open', async () => {
+    const home = path.join(harness.base, 'interrupted');
+    const engine = await Engine.open({ home, deviceName: 'desk' });
+    const { accountId } = await engine.login(harness.server.url, 'alice', PASSWORD);
+    await engine.close();
+    const file = path.join(home, 'credentials');
+    const stored = JSON.parse(await readFile(file, 'utf8')) as { format: string; tokens: Record<string, string> };
+    await writeFile(file, JSON.stringify({ ...stored, tokens: { ...stored.tokens, agone: 'left-behind' } }));
+    const reopened = await Engine.open({ home, deviceName: 'desk' });
+    try {
+      expect(reopened.accounts().map((account) => [account.accountId, account.signedIn])).toEqual([[accountId, true]]);
+      expect(Object.keys((JSON.parse(await readFile(file, 'utf8')) as { tokens: Record<string, string> }).tokens)).toEqual([accountId]);
+    } finally {
+      await reopened.close();
+    }
+  });
+});
+
 describe('a profile written before accounts', () => {
   it('is migrated on open: its libraries bound to its account, its one token moved to that account', async () => {
     // A real token of bob's, from a login elsewhere.

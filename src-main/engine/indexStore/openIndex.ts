@@ -101,6 +101,8 @@ export interface Index {
     add(account: NewAccount): AccountRecord;
     /** A new login of the account: this device's id and name there. */
     setDevice(accountId: string, deviceId: string, deviceName: string): AccountRecord;
+    /** Forgets the account (its libraries must be removed first); false when there was none. */
+    remove(accountId: string): boolean;
   };
   readonly libraries: {
     list(): LibraryRecord[];
@@ -538,6 +540,7 @@ function createAccounts(db: Database.Database): Index['accounts'] {
   const selectBy = db.prepare<[string, string], AccountRow>(`SELECT ${columns} FROM accounts WHERE server_url = ? AND user_name = ?`);
   const insert = db.prepare('INSERT INTO accounts (account_id, server_url, user_name, device_id, device_name, added_at) VALUES (?, ?, ?, ?, ?, ?)');
   const updateDevice = db.prepare('UPDATE accounts SET device_id = ?, device_name = ? WHERE account_id = ?');
+  const removeOne = db.prepare('DELETE FROM accounts WHERE account_id = ?');
   const of = (row: AccountRow): AccountRecord => ({
     accountId: row.account_id,
     serverUrl: row.server_url,
@@ -565,6 +568,7 @@ function createAccounts(db: Database.Database): Index['accounts'] {
       if (updateDevice.run(deviceId, deviceName, accountId).changes === 0) throw new Error(`no account ${accountId} in this profile`);
       return get(accountId) as AccountRecord;
     },
+    remove: (accountId) => removeOne.run(accountId).changes > 0,
   };
 }
 
