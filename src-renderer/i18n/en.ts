@@ -534,6 +534,13 @@ export const en = {
   'preferences.kbPerSecond': 'KB/s',
   'preferences.limitInvalid': 'Enter a whole number of at least 1.',
   'preferences.account': 'Account',
+  // Removing an account
+  'preferences.accountRemove': 'Remove…',
+  'preferences.accountRemoveTitle': 'Remove {account} from this computer?',
+  'preferences.accountRemoveLibraries': 'These libraries are removed from this computer’s sync:',
+  'preferences.accountRemoveNoLibraries': 'No library of this account syncs on this computer.',
+  'preferences.accountRemoveFilesStay': 'Their folders and files stay on this computer, untouched, and nothing changes on the server. This computer’s sign-in to the account is revoked. You can add the account again later.',
+  'preferences.accountRemoveConfirm': 'Remove account',
   'preferences.server': 'Server',
   'preferences.user': 'User',
   'preferences.device': 'This computer',

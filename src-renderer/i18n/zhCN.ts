@@ -535,6 +535,13 @@ export const zhCN: Messages = {
   'preferences.kbPerSecond': 'KB/s',
   'preferences.limitInvalid': '请输入不小于 1 的整数。',
   'preferences.account': '账号',
+  // Removing an account
+  'preferences.accountRemove': '移除…',
+  'preferences.accountRemoveTitle': '从这台电脑移除 {account}？',
+  'preferences.accountRemoveLibraries': '以下资料库将不再在这台电脑上同步：',
+  'preferences.accountRemoveNoLibraries': '这台电脑上没有同步此账号的资料库。',
+  'preferences.accountRemoveFilesStay': '它们的文件夹和文件会原样保留在这台电脑上，服务器上的内容也不会改变。这台电脑在该账号上的登录将被撤销。以后你可以再次添加这个账号。',
+  'preferences.accountRemoveConfirm': '移除账号',
   'preferences.server': '服务器',
   'preferences.user': '用户',
   'preferences.device': '这台电脑',

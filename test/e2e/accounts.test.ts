@@ -222,4 +222,52 @@ describe.skipIf(!CHROMIUM_FOUND)('several accounts on one computer, in Chromium'
     expect(await authors('alice', alice.libraryId, 'notes.txt')).toEqual(['alice']);
     expect(problems.errors).toEqual([]);
   }, 120_000);
+
+  it('removes bob’s account after asking, naming his libraries, in Chinese and English: they leave this computer’s sync, their files stay', async () => {
+    await page.getByTestId('nav-preferences').click();
+    await page.getByLabel(en['preferences.language'], { exact: true }).selectOption('zh-CN');
+    await page.getByRole('heading', { name: zhCN['accounts.title'] }).waitFor();
+    await accountRow('bob').getByRole('button', { name: `${zhCN['preferences.accountRemove']} bob@${host}` }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText(zhCN['preferences.accountRemoveTitle'].replace('{account}', `bob@${host}`)).waitFor();
+    const listedZh = await dialog.getByTestId('remove-account-libraries').textContent();
+    expect(listedZh).toContain('Shared');
+    expect(listedZh).toContain('BobPrivate');
+    await dialog.getByText(zhCN['preferences.accountRemoveFilesStay']).waitFor();
+    await screenshot(page, 'accounts-14-remove-zh');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await screenshot(page, 'accounts-15-remove-zh-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await dialog.getByRole('button', { name: zhCN['common.cancel'] }).click();
+    await page.getByLabel(zhCN['preferences.language'], { exact: true }).selectOption('en');
+    await page.getByRole('heading', { name: en['accounts.title'] }).waitFor();
+    expect((await service.api.listAccounts({})).accounts.map((account) => account.user)).toEqual(['bob', 'alice']);
+
+    await accountRow('bob').getByRole('button', { name: `${en['preferences.accountRemove']} bob@${host}` }).click();
+    await dialog.getByText(en['preferences.accountRemoveTitle'].replace('{account}', `bob@${host}`)).waitFor();
+    const listed = await dialog.getByTestId('remove-account-libraries').textContent();
+    expect(listed).toContain(sharedDir);
+    expect(listed).toContain(privateDir);
+    expect(listed).not.toContain('AlicePrivate');
+    await screenshot(page, 'accounts-16-remove-en');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await screenshot(page, 'accounts-17-remove-en-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await dialog.getByRole('button', { name: en['preferences.accountRemoveConfirm'] }).click();
+    await accountRow('bob').waitFor({ state: 'detached' });
+    await accountRow('alice').getByText(en['accounts.signedIn']).waitFor();
+    await screenshot(page, 'accounts-18-removed-en');
+    expect((await service.api.listAccounts({})).accounts.map((account) => account.user)).toEqual(['alice']);
+
+    // bob's cards are gone, his files stay; alice's library goes on syncing.
+    await page.getByTestId('nav-libraries').click();
+    await card('AlicePrivate').waitFor();
+    expect(await card('Shared').count()).toBe(0);
+    expect(await card('BobPrivate').count()).toBe(0);
+    expect(await readTree(sharedDir)).toEqual({ 'notes.txt': 'bob edited this\n' });
+    expect(Object.keys(await readTree(privateDir)).sort()).toEqual(['diary.txt', 'while-out.txt']);
+    await writeFile(path.join(work, 'Cairn', 'AlicePrivate', 'after.txt'), 'alice after bob left\n');
+    await eventually(async () => expect(await authors('alice', alicePrivateId, 'after.txt')).toEqual(['alice']), 30_000);
+    expect(problems.errors).toEqual([]);
+  }, 120_000);
 });
