@@ -162,6 +162,11 @@ export const syncApiOperations = {
     z.strictObject({ accountId: accountIdSchema }),
     okResponseSchema.extend({ removed: z.array(z.object({ libraryId: libraryIdSchema, name: z.string(), localRoot: z.string() })) }),
   ),
+  // Linking a library bound to no account (an older profile's)
+  /** The signed-in accounts that can see a synced library on their server (each server asked now). */
+  listLinkCandidates: operation(libraryRequestSchema, z.object({ accounts: z.array(z.object({ accountId: accountIdSchema, serverUrl: z.string(), user: z.string() })) })),
+  /** Links a synced library bound to no account to an account that can see it; it then syncs with it. */
+  linkLibrary: operation(z.strictObject({ libraryId: libraryIdSchema, accountId: accountIdSchema }), libraryViewSchema),
 
   /** The server libraries of an account (default: the only signed-in one; several: 'invalid-argument'). */
   listRemoteLibraries: operation(z.strictObject({ accountId: accountIdSchema.optional() }), z.object({ libraries: z.array(remoteLibraryViewSchema) })),

@@ -43,7 +43,7 @@ const COMMANDS: Readonly<Record<string, readonly string[] | null>> = {
   login: null,
   logout: null,
   account: ['list', 'remove'],
-  library: ['create', 'list', 'add', 'share', 'members', 'unshare'],
+  library: ['create', 'list', 'add', 'share', 'members', 'unshare', 'link'],
   sync: ['add', 'remove', 'select', 'pause', 'resume', 'automerge', 'now'],
   status: null,
   conflicts: null,
@@ -73,6 +73,7 @@ export function checkCommandLine(positionals: readonly string[], values: Command
       if (sub === 'create') need(3, 'the library name');
       if (sub === 'add' && rest.length < 2) throw new UsageError('missing LIBRARY and DIR');
       if (sub === 'members') need(3, 'LIBRARY');
+      if (sub === 'link') need(3, 'LIBRARY');
       if (sub === 'share' || sub === 'unshare') need(4, 'LIBRARY and USER');
       if (sub === 'share') parseRole(values.role);
       return;
@@ -229,6 +230,22 @@ export async function runCommand(context: CommandContext, positionals: readonly 
     }
     case 'library':
       if (sub === 'add') return runSync(context, 'add', rest, values, print);
+      if (sub === 'link') {
+        const library = findSynced(await api.getStatus({}), rest.join(' '));
+        const { accounts } = await api.listLinkCandidates({ libraryId: library.libraryId });
+        const names = accounts.map((account) => accountName(account)).join(', ');
+        if (values.account === undefined) {
+          // Without --account the choice is the user's: say which accounts can see it.
+          if (accounts.length === 0) throw new SyncApiError('not-found', `no signed-in account can see "${library.name}" on its server: log in with one that can`);
+          context.err(`cairn: choose the account for "${library.name}" with --account; the accounts that can see it: ${names}`);
+          return 1;
+        }
+        const { accountId } = (await accountOption(api, values.account)) as { accountId: string };
+        const view = await api.linkLibrary({ libraryId: library.libraryId, accountId });
+        const account = accounts.find((candidate) => candidate.accountId === accountId);
+        print(`"${view.name}" now syncs with ${account === undefined ? accountId : accountName(account)}`, view);
+        return 0;
+      }
       if (sub === 'create') {
         const library = await api.createLibrary({ name: rest.join(' '), ...(await accountOption(api, values.account)) });
         print(library.libraryId, library);
@@ -560,7 +577,9 @@ export function describeState(state: LibraryState): string {
     case 'error':
       return `error: ${state.message} (${state.action === 'needs-user' ? 'needs you' : 'retrying by itself'})`;
     case 'signed-out':
-      return 'signed out: its account must log in again (files kept)';
+      return state.unlinked === true
+        ? 'not linked to an account: `cairn library link LIBRARY --account ID|USER@SERVER` (files kept)'
+        : 'signed out: its account must log in again (files kept)';
     default:
       return state satisfies never;
   }

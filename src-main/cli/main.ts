@@ -34,6 +34,10 @@ Libraries on the server
   library list                list the libraries you can see
   library add LIBRARY DIR     the same as sync add
   (library and sync add take --account ID|USER@SERVER when several accounts are signed in)
+  library link LIBRARY --account ID|USER@SERVER
+                              link a synced library of an older profile, linked to no
+                              account, to an account that can see it (without --account:
+                              lists those accounts)
   library share LIBRARY USER --role rw|ro
                               share a library you own (read-write or read-only),
                               or change that user's role

@@ -234,6 +234,22 @@ class EngineSyncApi implements DaemonSyncApi {
     });
   }
 
+  async listLinkCandidates(request: OperationRequest<'listLinkCandidates'>): Promise<OperationResponse<'listLinkCandidates'>> {
+    return this.guard(async () => {
+      this.requireSynced(request.libraryId);
+      const { seeing } = await this.daemon.engine.accountsSeeing(request.libraryId);
+      return { accounts: seeing.map((account) => ({ accountId: account.accountId, serverUrl: account.serverUrl, user: account.user })) };
+    });
+  }
+
+  async linkLibrary(request: OperationRequest<'linkLibrary'>): Promise<OperationResponse<'linkLibrary'>> {
+    return this.guard(async () => {
+      this.requireSynced(request.libraryId);
+      const library = await this.daemon.linkLibrary(request.libraryId, request.accountId);
+      return this.view(library.libraryId);
+    });
+  }
+
   // ---- libraries ----------------------------------------------------------------------------
 
   async listRemoteLibraries(request: OperationRequest<'listRemoteLibraries'>): Promise<OperationResponse<'listRemoteLibraries'>> {

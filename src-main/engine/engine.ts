@@ -352,6 +352,54 @@ export class Engine {
   }
 
   /**
+   * The signed-in accounts that can see a library on their own server (each asked with its own
+   * token), and whether every one of them answered: an account whose server did not answer
+   * is neither counted nor ruled out.
+   */
+  async accountsSeeing(libraryId: string): Promise<{ seeing: AccountInfo[]; allAnswered: boolean }> {
+    const seeing: AccountInfo[] = [];
+    let allAnswered = true;
+    for (const account of this.accounts().filter((candidate) => candidate.signedIn)) {
+      try {
+        await (await this.server(account.accountId)).call(routes.getLibrary, { params: { libraryId } });
+        seeing.push(account);
+      } catch (error) {
+        if (!(error instanceof RemoteError)) throw error;
+        if (error.code !== 'not-found' && error.code !== 'forbidden') allAnswered = false;
+      }
+    }
+    return { seeing, allAnswered };
+  }
+
+  /**
+   * Links a synced library bound to no account (an older profile's, whose account was never
+   * recorded) to an account, which must be signed in and able to see it on its server (asked
+   * now). A library bound already is never rebound.
+   */
+  async linkLibrary(reference: string, accountId: string): Promise<LibraryRecord> {
+    const library = this.findSyncedLibrary(reference);
+    if (library.accountId !== null) {
+      throw new UserError(`library "${library.name}" is linked to an account already`, 'conflict', { reason: 'linked-already' });
+    }
+    const account = this.resolveAccount(accountId);
+    try {
+      await (await this.server(account.accountId)).call(routes.getLibrary, { params: { libraryId: library.libraryId } });
+    } catch (error) {
+      if (error instanceof RemoteError && (error.code === 'not-found' || error.code === 'forbidden')) {
+        throw new UserError(`${account.user} at ${account.serverUrl} cannot see library "${library.name}": choose an account that can`, 'invalid', { reason: 'cannot-see' });
+      }
+      throw error;
+    }
+    this.index.libraries.bindAccount(library.libraryId, account.accountId);
+    return this.findSyncedLibrary(library.libraryId);
+  }
+
+  /** The synced libraries bound to no account. */
+  unlinkedLibraries(): LibraryRecord[] {
+    return this.index.libraries.list().filter((library) => library.accountId === null);
+  }
+
+  /**
    * The server refused an account's token (revoked or expired): the account is signed out
    * here, without asking the server, so its libraries say "signed out" until it logs in again.
    * Only a token still equal to `token` is dropped (a login meanwhile wins).

@@ -263,6 +263,15 @@ export class FakeSyncApi implements SyncApi {
     return { ok: true, removed };
   }
 
+  /** The fake's libraries are always linked to its one account: no candidate to choose. */
+  async listLinkCandidates(_request: OperationRequest<'listLinkCandidates'>): Promise<OperationResponse<'listLinkCandidates'>> {
+    return { accounts: [] };
+  }
+
+  async linkLibrary(request: OperationRequest<'linkLibrary'>): Promise<OperationResponse<'linkLibrary'>> {
+    throw new SyncApiError('conflict', `library ${request.libraryId} is linked to an account already`);
+  }
+
   /** The fake holds one account at most: the one logged in. */
   async listAccounts(_request: OperationRequest<'listAccounts'>): Promise<OperationResponse<'listAccounts'>> {
     if (this.account === null) return { accounts: [] };

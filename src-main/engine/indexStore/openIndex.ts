@@ -111,6 +111,8 @@ export interface Index {
     update(libraryId: LibraryId, patch: LibraryUpdate): LibraryRecord;
     /** Forgets the library and everything recorded about it. Its local folder is not touched. */
     remove(libraryId: LibraryId): boolean;
+    /** Binds a library bound to no account to one; false when it was bound already (never rebound). */
+    bindAccount(libraryId: LibraryId, accountId: string): boolean;
   };
   readonly remote: EntryTable<RemoteEntry>;
   readonly local: EntryTable<LocalEntry>;
@@ -588,6 +590,7 @@ function createLibraries(db: Database.Database, keys: Map<LibraryId, number>): I
       'breaker_override = ?, breaker_override_at = ?, auto_merge = ?, role = ?, owner = ? WHERE library_id = ?',
   );
   const remove = db.prepare<[string]>('DELETE FROM libraries WHERE library_id = ?');
+  const bind = db.prepare<[string, string]>('UPDATE libraries SET account_id = ? WHERE library_id = ? AND account_id IS NULL');
 
   function get(libraryId: LibraryId): LibraryRecord | undefined {
     const row = selectOne.get(libraryId);
@@ -645,6 +648,7 @@ function createLibraries(db: Database.Database, keys: Map<LibraryId, number>): I
       keys.delete(libraryId);
       return remove.run(libraryId).changes > 0;
     },
+    bindAccount: (libraryId, accountId) => bind.run(accountId, libraryId).changes > 0,
   };
 }
 
