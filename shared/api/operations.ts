@@ -157,6 +157,20 @@ export const syncApiOperations = {
   // Several accounts per profile
   /** Every account of the profile, signed in or out, with the libraries bound to each. */
   listAccounts: operation(emptyRequestSchema, z.object({ accounts: z.array(accountSummarySchema) })),
+  // Removing an account
+  /**
+   * Removes an account from this profile: the libraries bound to it stop syncing here (their
+   * local files stay) and are answered; its token is revoked (when the server answers) and deleted.
+   */
+  removeAccount: operation(
+    z.strictObject({ accountId: accountIdSchema }),
+    okResponseSchema.extend({ removed: z.array(z.object({ libraryId: libraryIdSchema, name: z.string(), localRoot: z.string() })) }),
+  ),
+  // Linking a library bound to no account (an older profile's)
+  /** The signed-in accounts that can see a synced library on their server (each server asked now). */
+  listLinkCandidates: operation(libraryRequestSchema, z.object({ accounts: z.array(z.object({ accountId: accountIdSchema, serverUrl: z.string(), user: z.string() })) })),
+  /** Links a synced library bound to no account to an account that can see it; it then syncs with it. */
+  linkLibrary: operation(z.strictObject({ libraryId: libraryIdSchema, accountId: accountIdSchema }), libraryViewSchema),
 
   /** The server libraries of an account (default: the only signed-in one; several: 'invalid-argument'), with that account's storage (null: the server does not say). */
   listRemoteLibraries: operation(z.strictObject({ accountId: accountIdSchema.optional() }), z.object({ libraries: z.array(remoteLibraryViewSchema), storage: storageViewSchema.nullable().optional() })),

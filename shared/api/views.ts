@@ -130,8 +130,12 @@ export const libraryStateSchema = z.discriminatedUnion('kind', [
    * aborted; what arrived is kept), so the UI says "pausing…" until it is absent.
    */
   z.object({ kind: z.literal('paused'), reason: pauseReasonSchema, since: timestampSchema, stopping: z.boolean().optional() }),
-  /** The library's account is signed out on this device: it waits, files kept, for that account's login. */
-  z.object({ kind: z.literal('signed-out') }),
+  /**
+   * The library's account is signed out on this device: it waits, files kept, for that account's
+   * login. `unlinked`: it is bound to no account at all (an older profile's), and waits to be
+   * linked to one that can see it.
+   */
+  z.object({ kind: z.literal('signed-out'), unlinked: z.boolean().optional() }),
   /** The Cairn server cannot be reached; the service retries by itself (at retryAt when known). */
   z.object({ kind: z.literal('offline'), since: timestampSchema, retryAt: timestampSchema.nullable() }),
   /** The last round failed; nothing was lost. `action` says whether it retries by itself. */

@@ -35,14 +35,15 @@ export interface CommandValues {
   readonly rev?: string | undefined;
   readonly role?: string | undefined;
   readonly account?: string | undefined;
+  readonly yes?: boolean | undefined;
 }
 
 /** The commands and subcommands this module runs ('daemon' is the CLI's own). */
 const COMMANDS: Readonly<Record<string, readonly string[] | null>> = {
   login: null,
   logout: null,
-  account: ['list'],
-  library: ['create', 'list', 'add', 'share', 'members', 'unshare'],
+  account: ['list', 'remove'],
+  library: ['create', 'list', 'add', 'share', 'members', 'unshare', 'link'],
   sync: ['add', 'remove', 'select', 'pause', 'resume', 'automerge', 'now'],
   status: null,
   conflicts: null,
@@ -72,8 +73,12 @@ export function checkCommandLine(positionals: readonly string[], values: Command
       if (sub === 'create') need(3, 'the library name');
       if (sub === 'add' && rest.length < 2) throw new UsageError('missing LIBRARY and DIR');
       if (sub === 'members') need(3, 'LIBRARY');
+      if (sub === 'link') need(3, 'LIBRARY');
       if (sub === 'share' || sub === 'unshare') need(4, 'LIBRARY and USER');
       if (sub === 'share') parseRole(values.role);
+      return;
+    case 'account':
+      if (sub === 'remove') need(3, 'the account (ID or USER@SERVER)');
       return;
     case 'resolve':
       need(2, 'the path');
@@ -193,6 +198,20 @@ export async function runCommand(context: CommandContext, positionals: readonly 
       return 0;
     }
     case 'account': {
+      if (sub === 'remove') {
+        const { accountId } = (await accountOption(api, rest.join(' '))) as { accountId: string };
+        const { accounts } = await api.listAccounts({});
+        const target = accounts.find((account) => account.accountId === accountId)!;
+        const bound = target.libraries.map((library) => `"${library.name}" (${library.localRoot})`).join(', ');
+        if (target.libraries.length > 0 && values.yes !== true) {
+          // Asked before it happens: which libraries leave this computer's sync.
+          context.err(`cairn: removing ${accountName(target)} also stops syncing ${bound} here (their files stay): nothing was done; run it again with --yes`);
+          return 1;
+        }
+        const answer = await api.removeAccount({ accountId });
+        print(`removed ${accountName(target)}${target.libraries.length === 0 ? '' : `; ${bound} no longer sync here, their files stay`}`, answer);
+        return 0;
+      }
       const { accounts } = await api.listAccounts({});
       print(
         accounts.length === 0
@@ -211,6 +230,22 @@ export async function runCommand(context: CommandContext, positionals: readonly 
     }
     case 'library':
       if (sub === 'add') return runSync(context, 'add', rest, values, print);
+      if (sub === 'link') {
+        const library = findSynced(await api.getStatus({}), rest.join(' '));
+        const { accounts } = await api.listLinkCandidates({ libraryId: library.libraryId });
+        const names = accounts.map((account) => accountName(account)).join(', ');
+        if (values.account === undefined) {
+          // Without --account the choice is the user's: say which accounts can see it.
+          if (accounts.length === 0) throw new SyncApiError('not-found', `no signed-in account can see "${library.name}" on its server: log in with one that can`);
+          context.err(`cairn: choose the account for "${library.name}" with --account; the accounts that can see it: ${names}`);
+          return 1;
+        }
+        const { accountId } = (await accountOption(api, values.account)) as { accountId: string };
+        const view = await api.linkLibrary({ libraryId: library.libraryId, accountId });
+        const account = accounts.find((candidate) => candidate.accountId === accountId);
+        print(`"${view.name}" now syncs with ${account === undefined ? accountId : accountName(account)}`, view);
+        return 0;
+      }
       if (sub === 'create') {
         const library = await api.createLibrary({ name: rest.join(' '), ...(await accountOption(api, values.account)) });
         print(library.libraryId, library);
@@ -542,7 +577,9 @@ export function describeState(state: LibraryState): string {
     case 'error':
       return `error: ${state.message} (${state.action === 'needs-user' ? 'needs you' : 'retrying by itself'})`;
     case 'signed-out':
-      return 'signed out: its account must log in again (files kept)';
+      return state.unlinked === true
+        ? 'not linked to an account: `cairn library link LIBRARY --account ID|USER@SERVER` (files kept)'
+        : 'signed out: its account must log in again (files kept)';
     default:
       return state satisfies never;
   }

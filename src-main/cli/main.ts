@@ -24,12 +24,20 @@ Account (a profile holds several; each library syncs with its own account only)
                               its token is revoked, its libraries stop syncing here
                               (their files stay) until it logs in again
   account list                the accounts, signed in or out, and their libraries
+  account remove ID|USER@SERVER [--yes]
+                              remove an account from this profile: its token is revoked
+                              and deleted, its libraries stop syncing here (their files
+                              stay); with libraries bound to it, asks for --yes first
 
 Libraries on the server
   library create NAME         create a library, print its id
   library list                list the libraries you can see
   library add LIBRARY DIR     the same as sync add
   (library and sync add take --account ID|USER@SERVER when several accounts are signed in)
+  library link LIBRARY --account ID|USER@SERVER
+                              link a synced library of an older profile, linked to no
+                              account, to an account that can see it (without --account:
+                              lists those accounts)
   library share LIBRARY USER --role rw|ro
                               share a library you own (read-write or read-only),
                               or change that user's role
@@ -84,6 +92,7 @@ export async function main(argv: readonly string[], io: Partial<Output> & { stdi
         json: { type: 'boolean', default: false },
         user: { type: 'string' },
         'switch-account': { type: 'boolean', default: false },
+        yes: { type: 'boolean', default: false },
         device: { type: 'string' },
         only: { type: 'string', multiple: true },
         keep: { type: 'string' },

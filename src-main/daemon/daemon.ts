@@ -192,6 +192,10 @@ export class Daemon {
       daemon.live = true;
       daemon.startTimers();
       daemon.syncStreams();
+      // Libraries an older profile left linked to no account: linked when only one account sees them.
+      void daemon.linkUnlinkedLibraries();
+    } else {
+      await daemon.linkUnlinkedLibraries();
     }
     return daemon;
   }
@@ -239,9 +243,10 @@ export class Daemon {
   stateContext(library: { readonly accountId: string | null; readonly signedIn: boolean }): {
     readonly allPausedSince: number | null;
     readonly loggedIn: boolean;
+    readonly unlinked: boolean;
     readonly connection: ConnectionState;
   } {
-    return { allPausedSince: this.settings.allPausedSince, loggedIn: library.signedIn, connection: this.connectionOf(library.accountId) };
+    return { allPausedSince: this.settings.allPausedSince, loggedIn: library.signedIn, unlinked: library.accountId === null, connection: this.connectionOf(library.accountId) };
   }
 
   /** What the index holds and what the daemon is doing, per synced library. */
@@ -614,6 +619,7 @@ export class Daemon {
     }
     this.syncStreams();
     this.streams.get(accountId)?.reconnect?.();
+    await this.linkUnlinkedLibraries();
     for (const library of this.engine.librariesOf(accountId)) {
       const hosted = this.hosted.get(library.libraryId);
       hosted?.runner.retryNow();
@@ -647,6 +653,64 @@ export class Daemon {
     }
     this.emit({ kind: 'profile' });
     return libraries;
+  }
+
+  /**
+   * Links each library bound to no account (an older profile's) to the one signed-in account
+   * that can see it on its server, when exactly one can and every account's server answered;
+   * otherwise it stays unlinked, for the user to choose (linkLibrary). Never fails: a library
+   * that cannot be linked now is tried again after the next login or start.
+   */
+  async linkUnlinkedLibraries(): Promise<void> {
+    for (const library of this.engine.unlinkedLibraries()) {
+      if (this.stopped) return;
+      try {
+        const { seeing, allAnswered } = await this.engine.accountsSeeing(library.libraryId);
+        if (seeing.length === 1 && allAnswered) await this.linkLibrary(library.libraryId, seeing[0]!.accountId);
+      } catch (error) {
+        this.log(`could not link library ${library.name} to an account: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  /**
+   * Links a library bound to no account to an account that can see it (see Engine.linkLibrary);
+   * it syncs with that account from now on.
+   */
+  async linkLibrary(reference: string, accountId: string): Promise<LibraryRecord> {
+    const library = await this.engine.linkLibrary(reference, accountId);
+    this.syncStreams();
+    const hosted = this.hosted.get(library.libraryId);
+    hosted?.runner.retryNow();
+    hosted?.runner.requestScan('all');
+    this.emit({ kind: 'profile' });
+    this.emit({ kind: 'library', libraryId: library.libraryId });
+    return library;
+  }
+
+  /**
+   * Removes an account from the profile (see Engine.removeAccount): the runners of its
+   * libraries stop first (the round in flight ends), then the libraries and the account go;
+   * their local files stay. Answers the libraries removed.
+   */
+  async removeAccount(accountId: string): Promise<LibraryRecord[]> {
+    const account = this.engine.resolveAccount(accountId);
+    for (const library of this.engine.librariesOf(account.accountId)) {
+      const hosted = this.hosted.get(library.libraryId);
+      this.hosted.delete(library.libraryId);
+      this.recorder.forget(library.libraryId);
+      await hosted?.watch?.close();
+      await hosted?.runner.stop();
+    }
+    let removed: LibraryRecord[];
+    try {
+      ({ libraries: removed } = await this.engine.removeAccount(account.accountId));
+    } finally {
+      this.syncStreams();
+      await this.refreshLibraries();
+    }
+    this.emit({ kind: 'profile' });
+    return removed;
   }
 
   /** Changes some preferences, stores them and applies the bandwidth limits at once. */

@@ -226,6 +226,33 @@ class EngineSyncApi implements DaemonSyncApi {
     return this.guard(async () => ({ accounts: this.accountSummaries() }));
   }
 
+  async removeAccount(request: OperationRequest<'removeAccount'>): Promise<OperationResponse<'removeAccount'>> {
+    return this.guard(async () => {
+      const removed = await this.daemon.removeAccount(request.accountId);
+      for (const library of removed) {
+        this.publishedConflicts.delete(library.libraryId);
+        this.publishedProblems.delete(library.libraryId);
+      }
+      return { ok: true, removed: removed.map((library) => ({ libraryId: library.libraryId, name: library.name, localRoot: library.localRoot })) } as const;
+    });
+  }
+
+  async listLinkCandidates(request: OperationRequest<'listLinkCandidates'>): Promise<OperationResponse<'listLinkCandidates'>> {
+    return this.guard(async () => {
+      this.requireSynced(request.libraryId);
+      const { seeing } = await this.daemon.engine.accountsSeeing(request.libraryId);
+      return { accounts: seeing.map((account) => ({ accountId: account.accountId, serverUrl: account.serverUrl, user: account.user })) };
+    });
+  }
+
+  async linkLibrary(request: OperationRequest<'linkLibrary'>): Promise<OperationResponse<'linkLibrary'>> {
+    return this.guard(async () => {
+      this.requireSynced(request.libraryId);
+      const library = await this.daemon.linkLibrary(request.libraryId, request.accountId);
+      return this.view(library.libraryId);
+    });
+  }
+
   // ---- libraries ----------------------------------------------------------------------------
 
   async listRemoteLibraries(request: OperationRequest<'listRemoteLibraries'>): Promise<OperationResponse<'listRemoteLibraries'>> {

@@ -20,6 +20,8 @@ import type { ConnectionState, DaemonLibraryStatus } from './daemon.js';
 export interface StateContext {
   readonly allPausedSince: number | null;
   readonly loggedIn: boolean;
+  /** Bound to no account (an older profile's library): it waits to be linked to one. */
+  readonly unlinked?: boolean;
   readonly connection: ConnectionState;
 }
 
@@ -65,7 +67,7 @@ export function libraryStateOf(status: DaemonLibraryStatus, context: StateContex
   if (status.pause !== null) return { kind: 'paused', reason: pauseReasonOf(status.pause.reason), since: status.pause.since, ...stopping };
   if (context.allPausedSince !== null) return { kind: 'paused', reason: 'all-paused', since: context.allPausedSince, ...stopping };
   // Its own account is signed out: it waits for that account (no other account's token is used).
-  if (!context.loggedIn) return { kind: 'signed-out' };
+  if (!context.loggedIn) return context.unlinked === true ? { kind: 'signed-out', unlinked: true } : { kind: 'signed-out' };
   switch (status.activity) {
     case 'scanning':
     case 'syncing': {

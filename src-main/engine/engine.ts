@@ -182,6 +182,8 @@ export class Engine {
       for (const [accountId, token] of stored.tokens) {
         if (index.accounts.get(accountId) !== undefined) tokens.set(accountId, token);
       }
+      // A token whose account is gone (a removal interrupted after its transaction) is dropped.
+      if (tokens.size < stored.tokens.size) await secrets.write(serializeAccountTokens(tokens));
     } catch (error) {
       index.close();
       throw error;
@@ -319,6 +321,82 @@ export class Engine {
     await this.changeTokens((tokens) => tokens.delete(account.accountId));
     await this.dropClient(account.accountId);
     return { account: { ...account, signedIn: false }, libraries: this.librariesOf(account.accountId) };
+  }
+
+  /**
+   * Removes an account from the profile: the libraries bound to it stop syncing here (their
+   * local files stay, as with removeSync) and the account row goes, in one transaction; then its
+   * token is revoked on the server (when it answers) and deleted from the secret store. A crash
+   * after the transaction leaves a token without an account, which open() ignores and deletes.
+   * Answers the account and the libraries removed.
+   */
+  async removeAccount(accountId: string): Promise<{ account: AccountInfo; libraries: LibraryRecord[] }> {
+    const account = this.resolveAccount(accountId);
+    const token = this.tokens.get(account.accountId);
+    if (token !== undefined) {
+      try {
+        await (await this.server(account.accountId)).call(routes.logout);
+      } catch (error) {
+        if (!(error instanceof RemoteError)) throw error;
+      }
+    }
+    const libraries = this.librariesOf(account.accountId);
+    this.index.transaction(() => {
+      for (const library of libraries) this.index.libraries.remove(library.libraryId);
+      this.index.accounts.remove(account.accountId);
+    });
+    await this.changeTokens((tokens) => tokens.delete(account.accountId));
+    await this.dropClient(account.accountId);
+    this.conflictsUnsupported.delete(account.accountId);
+    return { account: { ...account, signedIn: false }, libraries };
+  }
+
+  /**
+   * The signed-in accounts that can see a library on their own server (each asked with its own
+   * token), and whether every one of them answered: an account whose server did not answer
+   * is neither counted nor ruled out.
+   */
+  async accountsSeeing(libraryId: string): Promise<{ seeing: AccountInfo[]; allAnswered: boolean }> {
+    const seeing: AccountInfo[] = [];
+    let allAnswered = true;
+    for (const account of this.accounts().filter((candidate) => candidate.signedIn)) {
+      try {
+        await (await this.server(account.accountId)).call(routes.getLibrary, { params: { libraryId } });
+        seeing.push(account);
+      } catch (error) {
+        if (!(error instanceof RemoteError)) throw error;
+        if (error.code !== 'not-found' && error.code !== 'forbidden') allAnswered = false;
+      }
+    }
+    return { seeing, allAnswered };
+  }
+
+  /**
+   * Links a synced library bound to no account (an older profile's, whose account was never
+   * recorded) to an account, which must be signed in and able to see it on its server (asked
+   * now). A library bound already is never rebound.
+   */
+  async linkLibrary(reference: string, accountId: string): Promise<LibraryRecord> {
+    const library = this.findSyncedLibrary(reference);
+    if (library.accountId !== null) {
+      throw new UserError(`library "${library.name}" is linked to an account already`, 'conflict', { reason: 'linked-already' });
+    }
+    const account = this.resolveAccount(accountId);
+    try {
+      await (await this.server(account.accountId)).call(routes.getLibrary, { params: { libraryId: library.libraryId } });
+    } catch (error) {
+      if (error instanceof RemoteError && (error.code === 'not-found' || error.code === 'forbidden')) {
+        throw new UserError(`${account.user} at ${account.serverUrl} cannot see library "${library.name}": choose an account that can`, 'invalid', { reason: 'cannot-see' });
+      }
+      throw error;
+    }
+    this.index.libraries.bindAccount(library.libraryId, account.accountId);
+    return this.findSyncedLibrary(library.libraryId);
+  }
+
+  /** The synced libraries bound to no account. */
+  unlinkedLibraries(): LibraryRecord[] {
+    return this.index.libraries.list().filter((library) => library.accountId === null);
   }
 
   /**

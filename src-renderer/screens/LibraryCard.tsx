@@ -3,6 +3,7 @@
 
 import { useEffect, useState } from 'react';
 import type { LibraryView, PendingWorkView, RemoteLibraryView, SyncApiError } from '../../shared/api/index.js';
+import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
 import { Icon } from '../components/Icon.js';
 import { ProgressBar } from '../components/ProgressBar.js';
@@ -203,6 +204,7 @@ export function LibraryCard({
             {t('library.syncNow')}
           </button>
         ) : null}
+        {state.kind === 'signed-out' && state.unlinked === true ? <LinkAccountButton library={library} /> : null}
         <button type="button" className="button button-quiet" onClick={() => onOpen('settings')} aria-label={t('library.settingsOf', { name: library.name })}>
           {t('library.settings')}
         </button>
@@ -251,5 +253,91 @@ function PendingWorkLine({ library }: { readonly library: LibraryView }) {
       {nothing ? t(pending.download === null ? 'pending.nothingUp' : 'pending.nothing') : t('pending.waiting', { list: new Intl.ListFormat(i18n.language, { type: 'conjunction' }).format(parts) })}
       {!nothing && pending.download === null ? ` ${t('pending.downUnknown')}` : null}
     </p>
+  );
+}
+
+type LinkCandidate = { readonly accountId: string; readonly serverUrl: string; readonly user: string };
+
+/**
+ * "Link to account…" for a library an older profile left linked to no account: asks the
+ * service which signed-in accounts can see it on their server, and links it to the one chosen.
+ */
+function LinkAccountButton({ library }: { readonly library: LibraryView }) {
+  const { api, applyLibrary, stamp } = useSyncService();
+  const { t } = useI18n();
+  const [open, setOpen] = useState(false);
+  const [candidates, setCandidates] = useState<readonly LinkCandidate[] | null>(null);
+  const [chosen, setChosen] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<SyncApiError | null>(null);
+  useEffect(() => {
+    if (!open) return;
+    let current = true;
+    setCandidates(null);
+    setError(null);
+    api.listLinkCandidates({ libraryId: library.libraryId }).then(
+      ({ accounts }) => {
+        if (!current) return;
+        setCandidates(accounts);
+        setChosen(accounts.length === 1 ? accounts[0]!.accountId : null);
+      },
+      (caught: unknown) => {
+        if (current) setError(toApiError(caught));
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [api, library.libraryId, open]);
+  const link = async () => {
+    if (chosen === null) return;
+    setBusy(true);
+    setError(null);
+    const sent = stamp();
+    try {
+      applyLibrary(await api.linkLibrary({ libraryId: library.libraryId, accountId: chosen }), sent);
+      setOpen(false);
+    } catch (caught) {
+      setError(toApiError(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <button type="button" className="button button-primary" onClick={() => setOpen(true)}>
+        {t('preferences.accountLink')}
+      </button>
+      <ConfirmDialog
+        open={open}
+        title={t('preferences.accountLinkTitle', { name: library.name })}
+        confirmLabel={t('preferences.accountLinkConfirm')}
+        cancelLabel={t('common.cancel')}
+        busy={busy}
+        confirmDisabled={chosen === null}
+        onConfirm={() => void link()}
+        onCancel={() => setOpen(false)}
+      >
+        {candidates === null ? (
+          error === null ? <p className="muted">{t('preferences.accountLinkChecking')}</p> : null
+        ) : candidates.length === 0 ? (
+          <p>{t('preferences.accountLinkNone')}</p>
+        ) : (
+          <>
+            <p>{t('preferences.accountLinkIntro')}</p>
+            <ul className="switch-list" data-testid="link-candidates">
+              {candidates.map((candidate) => (
+                <li key={candidate.accountId}>
+                  <label>
+                    <input type="radio" name={`link-${library.libraryId}`} checked={chosen === candidate.accountId} onChange={() => setChosen(candidate.accountId)} /> {accountName(candidate)}
+                  </label>
+                </li>
+              ))}
+            </ul>
+          </>
+        )}
+        {error === null ? null : <ErrorNotice error={error} />}
+      </ConfirmDialog>
+    </>
   );
 }

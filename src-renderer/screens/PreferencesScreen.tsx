@@ -1,5 +1,5 @@
 // Preferences: language (switches at once), start at login, notifications, bandwidth limits,
-// and the accounts this computer syncs with (add one, sign one out or in again).
+// and the accounts this computer syncs with (add one, sign one out or in again, remove one).
 
 import { useEffect, useId, useState } from 'react';
 import type { AccountSummary, Preferences, SyncApiError, Theme } from '../../shared/api/index.js';
@@ -179,13 +179,15 @@ type SignIn = { readonly serverUrl?: string; readonly user?: string };
 /**
  * The profile's accounts: each with its server, user, libraries and whether it is signed in;
  * "Add account" (the connect form), and per account "Sign out" (asking first, naming the
- * libraries that stop) or "Sign in again".
+ * libraries that stop) or "Sign in again", and "Remove" (asking first, naming the libraries
+ * removed from this computer's sync; their files stay).
  */
 function AccountsSection({ onSignIn }: { readonly onSignIn: (signIn: SignIn) => void }) {
   const { api, state, applyStatus, stamp } = useSyncService();
   const { t, tn } = useI18n();
   const ids = useId();
   const [asking, setAsking] = useState<AccountSummary | null>(null);
+  const [removing, setRemoving] = useState<AccountSummary | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<SyncApiError | null>(null);
   const status = state.status;
@@ -208,6 +210,20 @@ function AccountsSection({ onSignIn }: { readonly onSignIn: (signIn: SignIn) => 
     } finally {
       setBusy(false);
       setAsking(null);
+    }
+  };
+  const remove = async (account: AccountSummary) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await api.removeAccount({ accountId: account.accountId });
+      const sent = stamp();
+      applyStatus(await api.getStatus({}), sent);
+    } catch (caught) {
+      setError(toApiError(caught));
+    } finally {
+      setBusy(false);
+      setRemoving(null);
     }
   };
   return (
@@ -240,6 +256,9 @@ function AccountsSection({ onSignIn }: { readonly onSignIn: (signIn: SignIn) => 
                 {t('accounts.signIn')}
               </button>
             )}
+            <button type="button" className="button button-danger-outline" onClick={() => setRemoving(account)} aria-label={`${t('preferences.accountRemove')} ${accountName(account)}`}>
+              {t('preferences.accountRemove')}
+            </button>
           </li>
         ))}
       </ul>
@@ -274,6 +293,34 @@ function AccountsSection({ onSignIn }: { readonly onSignIn: (signIn: SignIn) => 
               ))}
             </ul>
             <p>{t('accounts.signOutFilesStay')}</p>
+          </>
+        )}
+      </ConfirmDialog>
+      <ConfirmDialog
+        open={removing !== null}
+        title={removing === null ? '' : t('preferences.accountRemoveTitle', { account: accountName(removing) })}
+        confirmLabel={t('preferences.accountRemoveConfirm')}
+        cancelLabel={t('common.cancel')}
+        danger
+        busy={busy}
+        onConfirm={() => {
+          if (removing !== null) void remove(removing);
+        }}
+        onCancel={() => setRemoving(null)}
+      >
+        {removing === null || removing.libraries.length === 0 ? (
+          <p>{t('preferences.accountRemoveNoLibraries')}</p>
+        ) : (
+          <>
+            <p>{t('preferences.accountRemoveLibraries')}</p>
+            <ul className="switch-list" data-testid="remove-account-libraries">
+              {removing.libraries.map((library) => (
+                <li key={library.libraryId}>
+                  <strong>{library.name}</strong> <span className="muted">{library.localRoot}</span>
+                </li>
+              ))}
+            </ul>
+            <p>{t('preferences.accountRemoveFilesStay')}</p>
           </>
         )}
       </ConfirmDialog>

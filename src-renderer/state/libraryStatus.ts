@@ -71,7 +71,7 @@ export function stateLabel(state: LibraryState): MessageKey {
     case 'offline':
       return 'state.offline';
     case 'signed-out':
-      return 'state.signedOut';
+      return state.unlinked === true ? 'preferences.accountNotLinked' : 'state.signedOut';
     case 'error':
       return 'state.error';
     default:
@@ -123,7 +123,7 @@ export function stateExplanation(state: LibraryState): MessageKey | null {
     case 'needs-attention':
       return 'state.explain.needsAttention';
     case 'signed-out':
-      return 'state.explain.signedOut';
+      return state.unlinked === true ? 'preferences.accountNotLinkedExplain' : 'state.explain.signedOut';
     case 'error':
       return state.action === 'retry-later' ? 'state.explain.errorRetries' : 'state.explain.errorNeedsUser';
     case 'pending':

@@ -176,6 +176,31 @@ describe('several accounts in one profile', () => {
     expect(await readTree(privateDir)).toEqual({ 'diary.txt': 'edited after the switch\n' });
   });
 
+  it('removes an account with `account remove`: asks first naming its libraries, then they stop syncing here and their files stay', async () => {
+    const home = path.join(harness.base, 'home-remove');
+    const privateDir = path.join(harness.base, 'bob-private');
+    await ok(home, ['login', harness.server.url, '--user', 'bob'], `${PASSWORD}\n`);
+    await ok(home, ['login', harness.server.url, '--user', 'alice'], `${PASSWORD}\n`);
+    await ok(home, ['sync', 'add', 'BobPrivate', privateDir, '--account', 'bob']);
+    await writeFile(path.join(privateDir, 'diary.txt'), 'bob only\n');
+    await ok(home, ['sync', 'now']);
+    const asked = await runCairn(home, ['account', 'remove', `bob@${new URL(harness.server.url).host}`]);
+    expect(asked.code).toBe(1);
+    expect(asked.stderr).toContain(`"BobPrivate" (${privateDir})`);
+    expect(asked.stderr).toContain('--yes');
+    expect((JSON.parse(await ok(home, ['--json', 'account', 'list'])) as unknown[]).length).toBe(2);
+    const removed = await ok(home, ['account', 'remove', `bob@${new URL(harness.server.url).host}`, '--yes']);
+    expect(removed).toContain('removed bob@');
+    const accounts = JSON.parse(await ok(home, ['--json', 'account', 'list'])) as { user: string }[];
+    expect(accounts.map((account) => account.user)).toEqual(['alice']);
+    expect(await ok(home, ['status'])).not.toContain('BobPrivate');
+    expect(await readTree(privateDir)).toEqual({ 'diary.txt': 'bob only\n' });
+    // An account without libraries goes at once.
+    const aliceId = (JSON.parse(await ok(home, ['--json', 'account', 'list'])) as { accountId: string }[])[0]!.accountId;
+    await ok(home, ['account', 'remove', aliceId]);
+    expect(JSON.parse(await ok(home, ['--json', 'account', 'list']))).toEqual([]);
+  });
+
   it('logs the same account in again without a second account, and keeps its libraries', async () => {
     const home = path.join(harness.base, 'home-bob-again');
     const privateDir = path.join(harness.base, 'bob-private');

@@ -16,6 +16,7 @@ import { ServerClient } from '../../src-main/engine/remote/serverClient.js';
 import { PASSWORD, readTree } from '../sync/harness.js';
 import type { Harness, TestClient } from '../sync/harness.js';
 import { eventually } from '../support/eventually.js';
+import { runCairn } from '../support/runCairn.js';
 import { codeOf, roundOf, startDaemonTestBed } from './daemonTestBed.js';
 import type { DaemonTestBed } from './daemonTestBed.js';
 
@@ -141,6 +142,115 @@ describe('two accounts signed in on one profile', () => {
     await roundOf(api, bobPrivateId);
     expect(await serverText('bob', bobPrivateId, 'back.txt')).toBe('bob is back\n');
     expect((await api.getStatus({})).libraries.find((library) => library.libraryId === alicePrivateId)?.state.kind).toBe('signed-out');
+  });
+});
+
+describe('removing an account', () => {
+  it('removes its libraries from this computer (files stay), revokes and deletes its token, leaves the others syncing', async () => {
+    const { api, home } = await bed.startApi(path.join(harness.base, 'desk'), 'desk');
+    const bob = await api.login({ serverUrl: harness.server.url, user: 'bob', password: PASSWORD });
+    const aliceAccount = await api.login({ serverUrl: harness.server.url, user: 'alice', password: PASSWORD });
+    const bobDir = path.join(harness.base, 'desk-bob');
+    const aliceDir = path.join(harness.base, 'desk-alice');
+    await api.addLibrary({ libraryId: bobPrivateId, localRoot: bobDir, selection: null, accountId: bob.accountId! });
+    await api.addLibrary({ libraryId: alicePrivateId, localRoot: aliceDir, selection: null, accountId: aliceAccount.accountId! });
+    await writeFile(path.join(bobDir, 'diary.txt'), 'bob only\n');
+    for (const id of [bobPrivateId, alicePrivateId]) await roundOf(api, id);
+    const bobToken = (JSON.parse(await readFile(path.join(home, 'credentials'), 'utf8')) as { tokens: Record<string, string> }).tokens[bob.accountId!]!;
+
+    expect(await codeOf(api.removeAccount({ accountId: 'no-such-account' }))).toBe('not-found');
+    const answer = await api.removeAccount({ accountId: bob.accountId! });
+    expect(answer.removed.map((library) => [library.name, library.localRoot])).toEqual([['BobPrivate', bobDir]]);
+    expect((await api.listAccounts({})).accounts.map((account) => account.user)).toEqual(['alice']);
+    expect((await api.getStatus({})).libraries.map((library) => library.name)).toEqual(['AlicePrivate']);
+    // The files stay; the token is gone from this computer and refused by the server.
+    expect(await readTree(bobDir)).toEqual({ 'diary.txt': 'bob only\n' });
+    const stored = JSON.parse(await readFile(path.join(home, 'credentials'), 'utf8')) as { tokens: Record<string, string> };
+    expect(Object.keys(stored.tokens)).toEqual([aliceAccount.accountId]);
+    const revoked = new ServerClient({ baseUrl: harness.server.url, token: bobToken });
+    await expect(revoked.call(routes.listLibraries)).rejects.toMatchObject({ status: 401 });
+    await revoked.close();
+    // alice goes on syncing; bob may log in again as a new account, with no library.
+    await writeFile(path.join(aliceDir, 'more.txt'), 'alice goes on\n');
+    await roundOf(api, alicePrivateId);
+    expect(await serverText('alice', alicePrivateId, 'more.txt')).toBe('alice goes on\n');
+    const again = await api.login({ serverUrl: harness.server.url, user: 'bob', password: PASSWORD });
+    expect((await api.listAccounts({})).accounts.find((account) => account.accountId === again.accountId)?.libraries).toEqual([]);
+  });
+
+  it('a token left without its account (a removal interrupted) is ignored and deleted on the next open', async () => {
+    const home = path.join(harness.base, 'interrupted');
+    const engine = await Engine.open({ home, deviceName: 'desk' });
+    const { accountId } = await engine.login(harness.server.url, 'alice', PASSWORD);
+    await engine.close();
+    const file = path.join(home, 'credentials');
+    const stored = JSON.parse(await readFile(file, 'utf8')) as { format: string; tokens: Record<string, string> };
+    await writeFile(file, JSON.stringify({ ...stored, tokens: { ...stored.tokens, agone: 'left-behind' } }));
+    const reopened = await Engine.open({ home, deviceName: 'desk' });
+    try {
+      expect(reopened.accounts().map((account) => [account.accountId, account.signedIn])).toEqual([[accountId, true]]);
+      expect(Object.keys((JSON.parse(await readFile(file, 'utf8')) as { tokens: Record<string, string> }).tokens)).toEqual([accountId]);
+    } finally {
+      await reopened.close();
+    }
+  });
+});
+
+describe('libraries of an older profile linked to no account', () => {
+  it('are linked by the service when exactly one signed-in account sees them; otherwise the user chooses among those that do', async () => {
+    await harness.addUser('carol');
+    const carolId = await harness.createLibrary('carol', 'CarolPrivate');
+    // The old profile: schema 4, its libraries' account never recorded.
+    const home = path.join(harness.base, 'old-profile');
+    await mkdir(home, { recursive: true });
+    const db = new Database(path.join(home, 'index.sqlite'));
+    migrate(db, MIGRATIONS.slice(0, 4));
+    const folders: Record<string, string> = {};
+    for (const [id, name] of [
+      [bobPrivateId, 'BobPrivate'],
+      [sharedId, 'Shared'],
+      [carolId, 'CarolPrivate'],
+    ] as const) {
+      folders[name] = path.join(harness.base, `old-${name}`);
+      await mkdir(folders[name]!);
+      db.prepare("INSERT INTO libraries (library_id, name, local_root, chunk_algorithm, chunk_min, chunk_avg, chunk_max) VALUES (?, ?, ?, 'fastcdc', 1024, 4096, 16384)").run(id, name, folders[name]);
+    }
+    db.close();
+    // It is opened, and bob and alice sign in on it (the engine links nothing by itself).
+    const engine = await Engine.open({ home, deviceName: 'old-laptop' });
+    expect(engine.libraries().map((library) => library.accountId)).toEqual([null, null, null]);
+    const bobId = (await engine.login(harness.server.url, 'bob', PASSWORD)).accountId;
+    const aliceId = (await engine.login(harness.server.url, 'alice', PASSWORD)).accountId;
+    await engine.close();
+
+    // The service asks each account's server: only bob sees BobPrivate, so it is his; bob and
+    // alice both see Shared, and nobody signed in sees CarolPrivate: those two stay unlinked.
+    const { api } = await bed.startApi(home, 'old-laptop');
+    await eventually(async () => expect((await api.getStatus({})).libraries.find((library) => library.name === 'BobPrivate')?.accountId).toBe(bobId));
+    const stateOf = async (name: string) => (await api.getStatus({})).libraries.find((library) => library.name === name)!;
+    expect((await stateOf('Shared')).state).toEqual({ kind: 'signed-out', unlinked: true });
+    expect((await stateOf('CarolPrivate')).state).toEqual({ kind: 'signed-out', unlinked: true });
+    const status = await runCairn(home, ['status']);
+    expect(status.stdout).toContain('not linked to an account');
+    await writeFile(path.join(folders.BobPrivate!, 'linked.txt'), 'bob again\n');
+    await roundOf(api, bobPrivateId);
+    expect(await serverText('bob', bobPrivateId, 'linked.txt')).toBe('bob again\n');
+
+    // The choice is offered among the accounts that see the library, and only those.
+    expect((await api.listLinkCandidates({ libraryId: sharedId })).accounts.map((account) => account.user)).toEqual(['bob', 'alice']);
+    expect((await api.listLinkCandidates({ libraryId: carolId })).accounts).toEqual([]);
+    expect(await codeOf(api.linkLibrary({ libraryId: carolId, accountId: bobId }))).toBe('invalid-argument');
+    expect((await stateOf('CarolPrivate')).accountId).toBeNull();
+    const asked = await runCairn(home, ['library', 'link', 'Shared']);
+    expect(asked.code).toBe(1);
+    expect(asked.stderr).toContain(`bob@${harness.server.url}, alice@${harness.server.url}`);
+    const linked = await runCairn(home, ['library', 'link', 'Shared', '--account', 'alice']);
+    expect(linked.code, linked.stderr).toBe(0);
+    expect((await stateOf('Shared')).accountId).toBe(aliceId);
+    // Linked once, never rebound.
+    expect(await codeOf(api.linkLibrary({ libraryId: sharedId, accountId: bobId }))).toBe('conflict');
+    await roundOf(api, sharedId);
+    expect(await readFile(path.join(folders.Shared!, 'notes.txt'), 'utf8')).toBe('alice wrote this\n');
   });
 });
 

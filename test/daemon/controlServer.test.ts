@@ -614,6 +614,31 @@ const roundTrips: RoundTripCase[] = [
     },
   },
   {
+    operation: 'listLinkCandidates',
+    name: 'answers the accounts that may be chosen (none: the fake links every library)',
+    run: async ({ client }) => {
+      expect(await client.listLinkCandidates({ libraryId: PHOTOS })).toEqual({ accounts: [] });
+    },
+  },
+  {
+    operation: 'linkLibrary',
+    name: 'passes on the refusal of a library linked already',
+    run: async ({ client }) => {
+      expect((await rejection(client.linkLibrary({ libraryId: PHOTOS, accountId: 'fake-account-1' }))).code).toBe('conflict');
+    },
+  },
+  {
+    operation: 'removeAccount',
+    name: 'removes the account and answers the libraries that left, or refuses an unknown account',
+    run: async ({ client }) => {
+      expect((await rejection(client.removeAccount({ accountId: 'no-such-account' }))).code).toBe('not-found');
+      const answer = await client.removeAccount({ accountId: 'fake-account-1' });
+      expect(answer.ok).toBe(true);
+      expect((await client.getStatus({})).account).toBeNull();
+      expect((await client.listAccounts({})).accounts).toEqual([]);
+    },
+  },
+  {
     operation: 'logout',
     name: 'forgets the account',
     run: async ({ client }) => {

@@ -253,6 +253,25 @@ export class FakeSyncApi implements SyncApi {
     return { ok: true };
   }
 
+  /** Removes the one account: its libraries stop syncing here. */
+  async removeAccount(request: OperationRequest<'removeAccount'>): Promise<OperationResponse<'removeAccount'>> {
+    if (this.account === null || request.accountId !== 'fake-account-1') throw new SyncApiError('not-found', `no account "${request.accountId}" in this profile`);
+    const removed = [...this.libraries.values()].map((library) => this.view(library)).map((library) => ({ libraryId: library.libraryId, name: library.name, localRoot: library.localRoot }));
+    this.libraries.clear();
+    this.account = null;
+    this.emit({ kind: 'statusChanged', status: this.status() });
+    return { ok: true, removed };
+  }
+
+  /** The fake's libraries are always linked to its one account: no candidate to choose. */
+  async listLinkCandidates(_request: OperationRequest<'listLinkCandidates'>): Promise<OperationResponse<'listLinkCandidates'>> {
+    return { accounts: [] };
+  }
+
+  async linkLibrary(request: OperationRequest<'linkLibrary'>): Promise<OperationResponse<'linkLibrary'>> {
+    throw new SyncApiError('conflict', `library ${request.libraryId} is linked to an account already`);
+  }
+
   /** The fake holds one account at most: the one logged in. */
   async listAccounts(_request: OperationRequest<'listAccounts'>): Promise<OperationResponse<'listAccounts'>> {
     if (this.account === null) return { accounts: [] };

@@ -6,7 +6,8 @@
 // his libraries first, stops only them (files kept, shown "Signed out") while alice's goes on;
 // signing bob in again brings them back, as bob. In English and Chinese, light and dark.
 
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import Database from 'better-sqlite3';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -15,6 +16,8 @@ import { routes } from '../../shared/protocol/index.js';
 import { startDaemonService } from '../../src-main/daemon/daemonService.js';
 import type { DaemonService } from '../../src-main/daemon/daemonService.js';
 import { Engine } from '../../src-main/engine/engine.js';
+import { MIGRATIONS } from '../../src-main/engine/indexStore/index.js';
+import { migrate } from '../../src-main/engine/indexStore/migrations.js';
 import { en } from '../../src-renderer/i18n/en.js';
 import { zhCN } from '../../src-renderer/i18n/zhCN.js';
 import { eventually } from '../support/eventually.js';
@@ -220,6 +223,162 @@ describe.skipIf(!CHROMIUM_FOUND)('several accounts on one computer, in Chromium'
     await eventually(async () => expect(await authors('bob', bobPrivateId, 'while-out.txt')).toEqual(['bob']), 30_000);
     // The read-only edit is still only here.
     expect(await authors('alice', alice.libraryId, 'notes.txt')).toEqual(['alice']);
+    expect(problems.errors).toEqual([]);
+  }, 120_000);
+
+  it('removes bob’s account after asking, naming his libraries, in Chinese and English: they leave this computer’s sync, their files stay', async () => {
+    await page.getByTestId('nav-preferences').click();
+    await page.getByLabel(en['preferences.language'], { exact: true }).selectOption('zh-CN');
+    await page.getByRole('heading', { name: zhCN['accounts.title'] }).waitFor();
+    await accountRow('bob').getByRole('button', { name: `${zhCN['preferences.accountRemove']} bob@${host}` }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText(zhCN['preferences.accountRemoveTitle'].replace('{account}', `bob@${host}`)).waitFor();
+    const listedZh = await dialog.getByTestId('remove-account-libraries').textContent();
+    expect(listedZh).toContain('Shared');
+    expect(listedZh).toContain('BobPrivate');
+    await dialog.getByText(zhCN['preferences.accountRemoveFilesStay']).waitFor();
+    await screenshot(page, 'accounts-14-remove-zh');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await screenshot(page, 'accounts-15-remove-zh-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await dialog.getByRole('button', { name: zhCN['common.cancel'] }).click();
+    await page.getByLabel(zhCN['preferences.language'], { exact: true }).selectOption('en');
+    await page.getByRole('heading', { name: en['accounts.title'] }).waitFor();
+    expect((await service.api.listAccounts({})).accounts.map((account) => account.user)).toEqual(['bob', 'alice']);
+
+    await accountRow('bob').getByRole('button', { name: `${en['preferences.accountRemove']} bob@${host}` }).click();
+    await dialog.getByText(en['preferences.accountRemoveTitle'].replace('{account}', `bob@${host}`)).waitFor();
+    const listed = await dialog.getByTestId('remove-account-libraries').textContent();
+    expect(listed).toContain(sharedDir);
+    expect(listed).toContain(privateDir);
+    expect(listed).not.toContain('AlicePrivate');
+    await screenshot(page, 'accounts-16-remove-en');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await screenshot(page, 'accounts-17-remove-en-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await dialog.getByRole('button', { name: en['preferences.accountRemoveConfirm'] }).click();
+    await accountRow('bob').waitFor({ state: 'detached' });
+    await accountRow('alice').getByText(en['accounts.signedIn']).waitFor();
+    await screenshot(page, 'accounts-18-removed-en');
+    expect((await service.api.listAccounts({})).accounts.map((account) => account.user)).toEqual(['alice']);
+
+    // bob's cards are gone, his files stay; alice's library goes on syncing.
+    await page.getByTestId('nav-libraries').click();
+    await card('AlicePrivate').waitFor();
+    expect(await card('Shared').count()).toBe(0);
+    expect(await card('BobPrivate').count()).toBe(0);
+    expect(await readTree(sharedDir)).toEqual({ 'notes.txt': 'bob edited this\n' });
+    expect(Object.keys(await readTree(privateDir)).sort()).toEqual(['diary.txt', 'while-out.txt']);
+    await writeFile(path.join(work, 'Cairn', 'AlicePrivate', 'after.txt'), 'alice after bob left\n');
+    await eventually(async () => expect(await authors('alice', alicePrivateId, 'after.txt')).toEqual(['alice']), 30_000);
+    expect(problems.errors).toEqual([]);
+  }, 120_000);
+});
+
+// An older profile's libraries whose account was never recorded: the service links BobPrivate to
+// bob by itself (only bob sees it); Shared, which bob and alice both see, says "Not linked to an
+// account" and offers the choice between them ("Link to account…"), in Chinese and English.
+describe.skipIf(!CHROMIUM_FOUND)('libraries an older profile left linked to no account, in Chromium', () => {
+  let work: string;
+  let harness: Harness;
+  let service: DaemonService;
+  let browser: Browser;
+  let page: Page;
+  let problems: { readonly errors: string[] };
+  let host: string;
+  let sharedId: string;
+  let bobPrivateId: string;
+  let sharedDir: string;
+
+  const card = (name: string) => page.getByTestId('library-card').filter({ has: page.getByRole('heading', { name, exact: true }) });
+
+  beforeAll(async () => {
+    work = await mkdtemp(path.join(os.tmpdir(), 'cairn-link-e2e-'));
+    const uiDir = path.join(work, 'ui');
+    harness = await startHarness();
+    host = new URL(harness.server.url).host;
+    const [, , launched] = await Promise.all([
+      buildUi(uiDir),
+      (async () => {
+        await harness.addUser('bob');
+        const alice = await harness.client('alice-laptop', { user: 'alice', libraryName: 'Shared' });
+        sharedId = alice.libraryId;
+        await alice.write('notes.txt', 'alice wrote this\n');
+        await alice.sync();
+        await (await alice.engine.server()).call(routes.setMember, { params: { libraryId: sharedId, userName: 'bob' }, body: { role: 'ro' } });
+        bobPrivateId = await harness.createLibrary('bob', 'BobPrivate');
+      })(),
+      launchChromium(),
+    ]);
+    browser = launched;
+    // The old profile: schema 4, its libraries' account never recorded; bob and alice signed in since.
+    const home = path.join(work, 'profile');
+    await mkdir(home, { recursive: true });
+    const db = new Database(path.join(home, 'index.sqlite'));
+    migrate(db, MIGRATIONS.slice(0, 4));
+    sharedDir = path.join(work, 'Cairn', 'Shared');
+    for (const [id, name] of [
+      [sharedId, 'Shared'],
+      [bobPrivateId, 'BobPrivate'],
+    ] as const) {
+      await mkdir(path.join(work, 'Cairn', name), { recursive: true });
+      db.prepare("INSERT INTO libraries (library_id, name, local_root, chunk_algorithm, chunk_min, chunk_avg, chunk_max) VALUES (?, ?, ?, 'fastcdc', 1024, 4096, 16384)").run(id, name, path.join(work, 'Cairn', name));
+    }
+    db.close();
+    const engine = await Engine.open({ home, deviceName: 'old-desk' });
+    await engine.login(harness.server.url, 'bob', PASSWORD);
+    await engine.login(harness.server.url, 'alice', PASSWORD);
+    await engine.close();
+    service = await startDaemonService({ home, deviceName: 'old-desk', watcher: 'native', uiDir, retryBaseMs: 50, retryMaxMs: 500, log: () => undefined });
+    ({ page, problems } = await openPage(browser));
+    await page.goto(`${service.url}/?token=${service.token}`);
+  }, 120_000);
+
+  afterAll(async () => {
+    await stopAll(work, browser, service, harness);
+  }, 60_000);
+
+  it('links BobPrivate by itself; Shared offers bob and alice, in Chinese and English, and syncs with the one chosen', async () => {
+    await page.getByTestId('libraries-screen').waitFor();
+    await card('BobPrivate').getByTestId('library-account').getByText(`bob@${host}`).waitFor();
+    await card('Shared').getByText(en['preferences.accountNotLinked']).first().waitFor();
+    await card('Shared').getByText(en['preferences.accountNotLinkedExplain']).waitFor();
+    expect(await card('BobPrivate').getByText(en['preferences.accountNotLinked']).count()).toBe(0);
+    await screenshot(page, 'accounts-19-not-linked-en');
+
+    await page.getByTestId('nav-preferences').click();
+    await page.getByLabel(en['preferences.language'], { exact: true }).selectOption('zh-CN');
+    await page.getByTestId('nav-libraries').click();
+    await card('Shared').getByText(zhCN['preferences.accountNotLinked']).first().waitFor();
+    await card('Shared').getByRole('button', { name: zhCN['preferences.accountLink'] }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText(zhCN['preferences.accountLinkTitle'].replace('{name}', 'Shared')).waitFor();
+    await dialog.getByRole('radio', { name: `alice@${host}` }).waitFor();
+    expect(await dialog.getByRole('radio').count()).toBe(2);
+    await screenshot(page, 'accounts-20-link-zh');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await screenshot(page, 'accounts-21-link-zh-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await dialog.getByRole('button', { name: zhCN['common.cancel'] }).click();
+    await page.getByTestId('nav-preferences').click();
+    await page.getByLabel(zhCN['preferences.language'], { exact: true }).selectOption('en');
+    await page.getByTestId('nav-libraries').click();
+
+    await card('Shared').getByRole('button', { name: en['preferences.accountLink'] }).click();
+    await dialog.getByText(en['preferences.accountLinkIntro']).waitFor();
+    // Nothing is chosen for the user between two accounts that see it.
+    expect(await dialog.getByRole('button', { name: en['preferences.accountLinkConfirm'] }).isDisabled()).toBe(true);
+    await dialog.getByRole('radio', { name: `bob@${host}` }).waitFor();
+    await dialog.getByRole('radio', { name: `alice@${host}` }).check();
+    await screenshot(page, 'accounts-22-link-en');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await screenshot(page, 'accounts-23-link-en-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await dialog.getByRole('button', { name: en['preferences.accountLinkConfirm'] }).click();
+    await card('Shared').getByTestId('library-account').getByText(`alice@${host}`).waitFor();
+    await eventually(async () => expect(await readFile(path.join(sharedDir, 'notes.txt'), 'utf8')).toBe('alice wrote this\n'), 30_000);
+    expect(await card('Shared').getByText(en['preferences.accountNotLinked']).count()).toBe(0);
+    await screenshot(page, 'accounts-24-linked-en');
     expect(problems.errors).toEqual([]);
   }, 120_000);
 });

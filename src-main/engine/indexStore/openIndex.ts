@@ -101,6 +101,8 @@ export interface Index {
     add(account: NewAccount): AccountRecord;
     /** A new login of the account: this device's id and name there. */
     setDevice(accountId: string, deviceId: string, deviceName: string): AccountRecord;
+    /** Forgets the account (its libraries must be removed first); false when there was none. */
+    remove(accountId: string): boolean;
   };
   readonly libraries: {
     list(): LibraryRecord[];
@@ -109,6 +111,8 @@ export interface Index {
     update(libraryId: LibraryId, patch: LibraryUpdate): LibraryRecord;
     /** Forgets the library and everything recorded about it. Its local folder is not touched. */
     remove(libraryId: LibraryId): boolean;
+    /** Binds a library bound to no account to one; false when it was bound already (never rebound). */
+    bindAccount(libraryId: LibraryId, accountId: string): boolean;
   };
   readonly remote: EntryTable<RemoteEntry>;
   readonly local: EntryTable<LocalEntry>;
@@ -538,6 +542,7 @@ function createAccounts(db: Database.Database): Index['accounts'] {
   const selectBy = db.prepare<[string, string], AccountRow>(`SELECT ${columns} FROM accounts WHERE server_url = ? AND user_name = ?`);
   const insert = db.prepare('INSERT INTO accounts (account_id, server_url, user_name, device_id, device_name, added_at) VALUES (?, ?, ?, ?, ?, ?)');
   const updateDevice = db.prepare('UPDATE accounts SET device_id = ?, device_name = ? WHERE account_id = ?');
+  const removeOne = db.prepare('DELETE FROM accounts WHERE account_id = ?');
   const of = (row: AccountRow): AccountRecord => ({
     accountId: row.account_id,
     serverUrl: row.server_url,
@@ -565,6 +570,7 @@ function createAccounts(db: Database.Database): Index['accounts'] {
       if (updateDevice.run(deviceId, deviceName, accountId).changes === 0) throw new Error(`no account ${accountId} in this profile`);
       return get(accountId) as AccountRecord;
     },
+    remove: (accountId) => removeOne.run(accountId).changes > 0,
   };
 }
 
@@ -584,6 +590,7 @@ function createLibraries(db: Database.Database, keys: Map<LibraryId, number>): I
       'breaker_override = ?, breaker_override_at = ?, auto_merge = ?, role = ?, owner = ? WHERE library_id = ?',
   );
   const remove = db.prepare<[string]>('DELETE FROM libraries WHERE library_id = ?');
+  const bind = db.prepare<[string, string]>('UPDATE libraries SET account_id = ? WHERE library_id = ? AND account_id IS NULL');
 
   function get(libraryId: LibraryId): LibraryRecord | undefined {
     const row = selectOne.get(libraryId);
@@ -641,6 +648,7 @@ function createLibraries(db: Database.Database, keys: Map<LibraryId, number>): I
       keys.delete(libraryId);
       return remove.run(libraryId).changes > 0;
     },
+    bindAccount: (libraryId, accountId) => bind.run(accountId, libraryId).changes > 0,
   };
 }
 

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { appendFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -28,8 +28,11 @@ interface FsCase {
   readonly name: string;
   /** Builds what exists before the watch starts. */
   readonly before?: (folder: WatchFolder) => Promise<void>;
-  /** Changes the folder while it is watched; `reported` waits for a change to be reported. */
-  readonly act: (folder: WatchFolder, reported: (expected: Expected) => Promise<void>) => Promise<void>;
+  /**
+   * Changes the folder while it is watched; `reported` waits for a change to be reported, `live`
+   * until a folder found while watching is watched itself (see watchingFolder).
+   */
+  readonly act: (folder: WatchFolder, reported: (expected: Expected) => Promise<void>, live: (relative: string) => Promise<void>) => Promise<void>;
   readonly expected: readonly Expected[];
 }
 
@@ -73,9 +76,11 @@ const cases: FsCase[] = [
   },
   {
     name: 'a file created in a folder created while watched',
-    act: async (folder, reported) => {
+    act: async (folder, reported, live) => {
       await mkdir(folder.at('fresh'));
       await reported({ path: 'fresh', kinds: ['create'] });
+      // chokidar reports a new folder before it has looked into it and started polling it.
+      await live('fresh');
       await folder.file('fresh/inside.txt');
     },
     expected: [{ path: 'fresh/inside.txt', kinds: ['create'] }],
@@ -119,12 +124,6 @@ describe.each(KINDS)('the %s watcher', (kind) => {
     await folder.remove();
   });
 
-  const watch = async (): Promise<void> => {
-    subscription = await watcher.watch(folder.root, {
-      onChanges: (batch) => changes.push(...batch),
-      onTrouble: (trouble) => troubles.push(trouble),
-    });
-  };
   const seen = (expected: Expected): boolean =>
     changes.some((change) => change.path === folder.at(expected.path) && expected.kinds.includes(change.kind));
   const reported = (expected: Expected): Promise<void> =>
@@ -132,6 +131,38 @@ describe.each(KINDS)('the %s watcher', (kind) => {
       () => seen(expected),
       () => `${expected.kinds.join(' or ')} of ${expected.path}; seen: ${JSON.stringify(changes.map((change) => [change.kind, path.relative(folder.root, change.path)]))}`,
     );
+  let probes = 0;
+  /**
+   * Waits until a folder is watched: a watch (or chokidar's look into a folder it just found) is
+   * ready before a polling watcher's first stat of the folder, which may come later on a loaded
+   * machine and would then take a change made meanwhile for the folder's initial state, never
+   * reporting it. So a probe file is written, and again every half second, until one is
+   * reported: from then on the folder is polled. The change the test makes next must not share
+   * the probe's timestamp (file times tick coarsely, up to 10 ms), so it waits for the clock to
+   * pass it too.
+   */
+  const watchingFolder = async (relative: string): Promise<void> => {
+    for (;;) {
+      probes += 1;
+      const probe = `${relative === '' ? '' : `${relative}/`}probe-${probes}.txt`;
+      await folder.file(probe);
+      const found = await waitFor(() => seen({ path: probe, kinds: ['create', 'update'] }), () => probe, 500).then(
+        () => true,
+        () => false,
+      );
+      if (!found) continue;
+      const { mtimeMs } = await stat(folder.at(probe));
+      while (Date.now() <= mtimeMs + 20) await new Promise((resolve) => setTimeout(resolve, 5));
+      return;
+    }
+  };
+  const watch = async (): Promise<void> => {
+    subscription = await watcher.watch(folder.root, {
+      onChanges: (batch) => changes.push(...batch),
+      onTrouble: (trouble) => troubles.push(trouble),
+    });
+    await watchingFolder('');
+  };
 
   it('is the kind asked for', () => {
     expect(watcher.kind).toBe(kind);
@@ -140,7 +171,7 @@ describe.each(KINDS)('the %s watcher', (kind) => {
   it.each(cases.map((fsCase) => [fsCase.name, fsCase] as const))('reports %s', async (_name, fsCase) => {
     await fsCase.before?.(folder);
     await watch();
-    await fsCase.act(folder, reported);
+    await fsCase.act(folder, reported, watchingFolder);
     for (const expected of fsCase.expected) await reported(expected);
     expect(troubles).toEqual([]);
   });
