@@ -12,6 +12,7 @@ import { PROTOCOL_LIMITS, libraryPathSchema, okResponseSchema } from '../protoco
 import { libraryNameSchema, memberRoleSchema } from '../protocol/libraries.js';
 import type { SyncEventListener, Unsubscribe } from './events.js';
 import { trashItemViewSchema, versionPreviewSchema } from './history.js';
+import { fileListingSchema, listFilesRequestSchema } from './files.js';
 import {
   conflictDetailsSchema,
   resolveConflictRequestSchema,
@@ -188,6 +189,11 @@ export const syncApiOperations = {
   getVersionPreview: operation(z.strictObject({ libraryId: libraryIdSchema, path: libraryPathSchema, rev: z.int().min(1) }), versionPreviewSchema),
   /** The library's trash: deleted paths, newest deletion first; restoreVersion without rev brings one back. */
   listTrash: operation(libraryRequestSchema, z.object({ items: z.array(trashItemViewSchema), hasMore: z.boolean() })),
+  // File browser: one folder of a library with each path's state here, and opening a file.
+  /** One page of one folder of a synced library, from the index and the folder on disk (no rescan). */
+  listFiles: operation(listFilesRequestSchema, fileListingSchema),
+  /** Opens a file (or folder) of a synced library with the OS's default app. */
+  openFile: operation(z.strictObject({ libraryId: libraryIdSchema, path: libraryPathSchema }), okResponseSchema),
 
   /** Open conflicts, oldest first (of one library, or all). */
   listConflicts: operation(z.strictObject({ libraryId: libraryIdSchema.optional() }), z.object({ conflicts: z.array(conflictViewSchema) })),

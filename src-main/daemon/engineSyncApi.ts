@@ -33,8 +33,9 @@ import { libraryViewOf, problemViewOf, remoteLibraryViewOf, roundSummaryViewOf, 
 
 export interface DaemonSyncApiOptions {
   /**
-   * Shows a local folder or file in the OS file manager (the desktop app passes Electron's
-   * shell). Without it (a headless daemon) openFolder checks the path and logs it.
+   * Opens a local folder in the OS file manager, or a file with its default app (the desktop
+   * app passes Electron's shell.openPath). Without it (a headless daemon) openFolder and
+   * openFile check the path and log it.
    */
   readonly openPath?: (absolutePath: string) => Promise<void>;
   readonly log?: (line: string) => void;
@@ -445,6 +446,25 @@ class EngineSyncApi implements DaemonSyncApi {
         })),
         hasMore: trash.hasMore,
       };
+    });
+  }
+
+  async listFiles(request: OperationRequest<'listFiles'>): Promise<OperationResponse<'listFiles'>> {
+    return this.guard(async () => {
+      this.requireSynced(request.libraryId);
+      return this.daemon.engine.listFolder(request.libraryId, request.path, request.cursor);
+    });
+  }
+
+  async openFile(request: OperationRequest<'openFile'>): Promise<OperationResponse<'openFile'>> {
+    return this.guard(async () => {
+      const library = this.requireLibrary(this.requireSynced(request.libraryId));
+      // resolveInRoot refuses a path that leaves the folder through a symlink.
+      const target = await resolveInRoot(library.localRoot, request.path);
+      if (!(await exists(target))) throw new SyncApiError('not-found', `${target} does not exist (any more)`);
+      if (this.options.openPath === undefined) this.log(`open file: ${target}`);
+      else await this.options.openPath(target);
+      return { ok: true } as const;
     });
   }
 

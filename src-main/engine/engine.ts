@@ -5,7 +5,7 @@
 import { lstat, mkdir, readFile, realpath, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { ConflictDetails, VersionPreview, VersionTokens } from '../../shared/api/index.js';
+import type { ConflictDetails, FileListing, VersionPreview, VersionTokens } from '../../shared/api/index.js';
 import { MAX_PREVIEW_IMAGE_BYTES, MAX_PREVIEW_TEXT_BYTES } from '../../shared/api/index.js';
 import type { ConflictChoice } from '../../shared/merge/index.js';
 import type { LibraryPath } from '../../shared/paths.js';
@@ -752,6 +752,16 @@ export class Engine {
     const library = this.findSyncedLibrary(libraryId);
     const answer = await (await this.server()).call(routes.trash, { params: { libraryId: library.libraryId }, query: { limit: PROTOCOL_LIMITS.maxPageSize } });
     return { items: [...answer.items].sort((a, b) => b.deleted.committedAt - a.deleted.committedAt), hasMore: answer.hasMore };
+  }
+
+  /**
+   * One page of one folder of a synced library ('' for its root) with each path's state on
+   * this computer, from the index and the folder on disk (see browse/listFolder.ts).
+   */
+  async listFolder(libraryId: string, folder: LibraryPath | '', cursor?: string): Promise<FileListing> {
+    const library = this.findSyncedLibrary(libraryId);
+    const { listFolder } = await import('./browse/listFolder.js');
+    return listFolder({ index: this.index, library, ignoreText: await readIgnoreFile(library.localRoot), folder, ...(cursor === undefined ? {} : { cursor }) });
   }
 
   // ---- ignore rules, remote folders ---------------------------------------------------------

@@ -73,6 +73,8 @@ export interface EntryTable<E extends { readonly path: LibraryPath }> {
    * iteration ends, because the connection is busy meanwhile. Use `load` to get a Map.
    */
   iterate(libraryId: LibraryId, options?: { readonly below?: LibraryPath }): IterableIterator<E>;
+  /** The entries directly in `folder` ('' for the library's root), not below its subfolders, by path. */
+  children(libraryId: LibraryId, folder: LibraryPath | ''): E[];
   /**
    * All of the library's entries as a Map. With `shareWith` (another state of the library,
    * loaded already), an entry whose content equals the other state's entry at the same path
@@ -424,6 +426,14 @@ function createEntryTable<E extends { readonly path: LibraryPath }, Row>(
       .prepare<[number, string, string, string], Row>(`SELECT ${selected} FROM ${table} WHERE library_key = ? ${below} ORDER BY path`)
       .raw(),
     count: db.prepare<[number], number>(`SELECT count(*) FROM ${table} WHERE library_key = ?`).pluck(),
+    rootChildren: db.prepare<[number], Row>(`SELECT ${selected} FROM ${table} WHERE library_key = ? AND instr(path, '/') = 0 ORDER BY path`).raw(),
+    // The range of the folder's descendants, less those with a '/' after the folder's prefix
+    // (substr counts characters, so the offset is in code points).
+    children: db
+      .prepare<[number, string, string, number], Row>(
+        `SELECT ${selected} FROM ${table} WHERE library_key = ? AND path >= ? AND path < ? AND instr(substr(path, ?), '/') = 0 ORDER BY path`,
+      )
+      .raw(),
   };
   const putMany = db.transaction((key: number, entries: Iterable<E>) => {
     for (const entry of entries) statements.put.run(key, ...spec.toParams(entry));
@@ -465,6 +475,11 @@ function createEntryTable<E extends { readonly path: LibraryPath }, Row>(
           ? statements.all.iterate(key)
           : statements.allBelow.iterate(key, options.below, `${options.below}/`, `${options.below}0`);
       for (const row of rows) yield spec.fromRow(row);
+    },
+    children(libraryId, folder) {
+      const key = keyOf(libraryId);
+      const rows = folder === '' ? statements.rootChildren.all(key) : statements.children.all(key, `${folder}/`, `${folder}0`, [...folder].length + 2);
+      return rows.map((row) => spec.fromRow(row));
     },
     load(libraryId, options = {}) {
       const result = new Map<LibraryPath, E>();
