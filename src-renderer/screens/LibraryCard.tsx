@@ -13,7 +13,7 @@ import { isPaused, progressFigures, progressOf, progressText, stateExplanation }
 import type { FileProgress } from '../state/syncState.js';
 import { useSyncService } from '../state/SyncServiceContext.js';
 
-export type LibraryLink = 'settings' | 'problems' | 'conflicts';
+export type LibraryLink = 'settings' | 'files' | 'problems' | 'conflicts';
 
 export function LibraryCard({
   library,
@@ -183,6 +183,9 @@ export function LibraryCard({
             {t('library.syncNow')}
           </button>
         ) : null}
+        <button type="button" className="button" onClick={() => onOpen('files')} aria-label={t('files.openOf', { name: library.name })}>
+          {t('files.open')}
+        </button>
         <button type="button" className="button button-quiet" onClick={() => onOpen('settings')} aria-label={t('library.settingsOf', { name: library.name })}>
           {t('library.settings')}
         </button>

@@ -31,12 +31,15 @@ export function LibrarySettingsScreen({
   library,
   onBack,
   onHistory,
+  onFiles,
   onRemoved,
   onLeft,
 }: {
   readonly library: LibraryView;
   readonly onBack: () => void;
   readonly onHistory: (path: LibraryPath) => void;
+  /** Opens the library's file browser. */
+  readonly onFiles: () => void;
   readonly onRemoved: (name: string, folder: string) => void;
   /** The user left the shared library (and it is no longer synced here). */
   readonly onLeft: (name: string, folder: string) => void;
@@ -47,10 +50,15 @@ export function LibrarySettingsScreen({
       <ScreenHeading
         subtitle={<span className="mono">{library.localRoot}</span>}
         actions={
-          <button type="button" className="button button-quiet" onClick={onBack}>
-            <Icon name="back" />
-            {t('settings.back')}
-          </button>
+          <>
+            <button type="button" className="button" onClick={onFiles} aria-label={t('files.openOf', { name: library.name })}>
+              {t('files.open')}
+            </button>
+            <button type="button" className="button button-quiet" onClick={onBack}>
+              <Icon name="back" />
+              {t('settings.back')}
+            </button>
+          </>
         }
       >
         {library.name}
