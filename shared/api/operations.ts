@@ -194,6 +194,12 @@ export const syncApiOperations = {
   listFiles: operation(listFilesRequestSchema, fileListingSchema),
   /** Opens a file (or folder) of a synced library with the OS's default app. */
   openFile: operation(z.strictObject({ libraryId: libraryIdSchema, path: libraryPathSchema }), okResponseSchema),
+  // Restore beside as a copy.
+  /**
+   * Writes version `rev` of a file beside it as `name (restored YYYY-MM-DD HH.MM).ext` (unique,
+   * never replacing anything); it syncs up like any new file. Answers the copy's path.
+   */
+  restoreCopy: operation(z.strictObject({ libraryId: libraryIdSchema, path: libraryPathSchema, rev: z.int().min(1) }), z.object({ path: libraryPathSchema })),
 
   /** Open conflicts, oldest first (of one library, or all). */
   listConflicts: operation(z.strictObject({ libraryId: libraryIdSchema.optional() }), z.object({ conflicts: z.array(conflictViewSchema) })),

@@ -34,6 +34,7 @@ export interface CommandValues {
   readonly take?: string | undefined;
   readonly rev?: string | undefined;
   readonly role?: string | undefined;
+  readonly 'as-copy'?: boolean | undefined;
 }
 
 /** The commands and subcommands this module runs ('daemon' is the CLI's own). */
@@ -82,6 +83,7 @@ export function checkCommandLine(positionals: readonly string[], values: Command
     case 'restore':
       need(2, 'the path');
       parseRevision(values.rev);
+      if (positionals.length > 3) throw new UsageError('restore takes PATH, or LIBRARY and a path inside it');
       return;
     case 'sync':
       if (sub === 'add' && rest.length < 2) throw new UsageError('missing LIBRARY and DIR');
@@ -214,7 +216,15 @@ export async function runCommand(context: CommandContext, positionals: readonly 
     }
     case 'restore': {
       const rev = parseRevision(values.rev);
-      const { library, libraryPath } = locate(await api.getStatus({}), sub!);
+      const status = await api.getStatus({});
+      // `restore PATH` names a file on disk; `restore LIBRARY PATH` a library and a path inside it.
+      const { library, libraryPath } = rest.length === 1 ? locateInLibrary(status, sub!, rest[0]!) : locate(status, sub!);
+      if (values['as-copy'] === true) {
+        const { path: copy } = await api.restoreCopy({ libraryId: library.libraryId, path: libraryPath, rev: rev ?? (await previousRevision(api, library.libraryId, libraryPath)) });
+        if (!context.viaDaemon) await syncRounds({ ...context, json: true, out: () => undefined, err: () => undefined, progress: null }, library.libraryId);
+        print(`restored a copy of ${libraryPath} as ${copy}${context.viaDaemon ? '; the daemon uploads it' : ''}`, { path: copy });
+        return 0;
+      }
       const version = await api.restoreVersion({ libraryId: library.libraryId, path: libraryPath, ...(rev === undefined ? {} : { rev }) });
       if (context.viaDaemon) {
         print(`restored ${version.path} as rev ${version.rev}; the daemon brings it here`, version);
@@ -442,6 +452,24 @@ function findSynced(status: SyncStatus, reference: string): LibraryView {
 }
 
 /** Which synced library a local path is in, and its path inside it. */
+/** A synced library by id or name, and a path inside it as the library spells it. */
+function locateInLibrary(status: SyncStatus, reference: string, rawPath: string): { library: LibraryView; libraryPath: LibraryPath } {
+  const byName = status.libraries.filter((library) => library.name === reference);
+  const library = status.libraries.find((candidate) => candidate.libraryId === reference) ?? (byName.length === 1 ? byName[0] : undefined);
+  if (library === undefined) throw new SyncApiError(byName.length > 1 ? 'conflict' : 'not-found', byName.length > 1 ? `several synced libraries are named "${reference}"; use the id` : `no synced library "${reference}"`);
+  const check = canonicalizeLocalPath(rawPath.replace(/^\/+|\/+$/g, ''), '/');
+  if (!check.ok) throw new SyncApiError('invalid-argument', `${rawPath} is not a valid library path (${check.problem})`);
+  return { library, libraryPath: check.path };
+}
+
+/** The newest live version of a file before its current one (what restore brings back by default). */
+async function previousRevision(api: SyncApi, libraryId: string, libraryPath: LibraryPath): Promise<number> {
+  const { versions } = await api.getHistory({ libraryId, path: libraryPath });
+  const target = versions.find((version, position) => !version.deleted && (position > 0 || versions[0]?.deleted === true));
+  if (target === undefined) throw new SyncApiError('not-found', `no earlier version of ${libraryPath} to restore`);
+  return target.rev;
+}
+
 function locate(status: SyncStatus, localPath: string): { library: LibraryView; libraryPath: LibraryPath } {
   const absolute = path.resolve(localPath);
   for (const library of status.libraries) {

@@ -50,6 +50,10 @@ Syncing on this device
                               overlapping changes, --take picks the side for all of them
   history PATH                every version of a file or folder
   restore PATH [--rev N]      bring back a version (default: the previous one)
+  restore LIBRARY PATH [--rev N]        the same, naming the library and a path inside it
+  restore ... --as-copy       write that version beside the file as
+                              "name (restored YYYY-MM-DD HH.MM).ext" (a new file; nothing
+                              is replaced), which then syncs up like any new file
 
 Live sync
   daemon [--control-port N] [--watcher native|chokidar|polling|none] [--ui DIR]
@@ -85,6 +89,7 @@ export async function main(argv: readonly string[], io: Partial<Output> & { stdi
         keep: { type: 'string' },
         take: { type: 'string' },
         rev: { type: 'string' },
+        'as-copy': { type: 'boolean' },
         role: { type: 'string' },
         'control-port': { type: 'string' },
         watcher: { type: 'string' },

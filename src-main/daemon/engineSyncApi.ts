@@ -468,6 +468,13 @@ class EngineSyncApi implements DaemonSyncApi {
     });
   }
 
+  async restoreCopy(request: OperationRequest<'restoreCopy'>): Promise<OperationResponse<'restoreCopy'>> {
+    return this.guard(async () => {
+      this.requireSynced(request.libraryId);
+      return { path: await this.daemon.restoreAsCopy(request.libraryId, request.path, request.rev) };
+    });
+  }
+
   async setAutoMerge(request: OperationRequest<'setAutoMerge'>): Promise<OperationResponse<'setAutoMerge'>> {
     return this.guard(async () => {
       this.requireSynced(request.libraryId);

@@ -722,6 +722,19 @@ export class Engine {
   }
 
   /**
+   * Writes version `rev` of a file beside it as a new file, `name (restored YYYY-MM-DD HH.MM).ext`
+   * (unique, never replacing anything), atomically and from verified chunks; the next round
+   * uploads it. Answers the copy's path (see restore/restoreCopy.ts).
+   */
+  async restoreAsCopy(libraryId: string, libraryPath: LibraryPath, rev: number): Promise<LibraryPath> {
+    const library = this.findSyncedLibrary(libraryId);
+    const version = (await this.history(library.libraryId, libraryPath)).find((candidate) => candidate.rev === rev);
+    if (version === undefined) throw new UserError(`${libraryPath} has no version ${rev}`, 'not-found');
+    const { restoreCopy } = await import('./restore/restoreCopy.js');
+    return restoreCopy({ index: this.index, client: await this.server(), library, path: libraryPath, version });
+  }
+
+  /**
    * What version `rev` of a file holds, for a preview: its text, its picture (the type sniffed
    * from the bytes), or only that it is binary or too large to read. The bytes come from the
    * server, verified chunk by chunk and as a whole.

@@ -161,6 +161,21 @@ describe('cairn', () => {
     await ok(two, ['sync', 'now']);
     expect(await readFile(path.join(folderTwo, 'plan.md'), 'utf8')).toBe('# plan\n');
 
+    // Restore beside as a copy, naming the library and the path: a new file that syncs up,
+    // nothing replaced; again, and the copy takes the next name.
+    const desktopVersion = versions.find((version) => version.size === '# plan by desktop\n'.length)!;
+    const copied = await ok(one, ['restore', 'Work', 'plan.md', '--rev', String(desktopVersion.rev), '--as-copy']);
+    const copyName = /as (plan \(restored \d{4}-\d{2}-\d{2} \d{2}\.\d{2}\)\.md)\n$/.exec(copied)?.[1];
+    expect(copyName, copied).toBeDefined();
+    expect(await readFile(path.join(folderOne, copyName!), 'utf8')).toBe('# plan by desktop\n');
+    expect(await readFile(path.join(folderOne, 'plan.md'), 'utf8')).toBe('# plan\n');
+    const again = JSON.parse(await ok(one, ['--json', 'restore', 'Work', 'plan.md', '--rev', String(desktopVersion.rev), '--as-copy'])) as { path: string };
+    expect(again.path).toBe(copyName!.replace(')', ' 2)'));
+    await ok(two, ['sync', 'now']);
+    expect(await readFile(path.join(folderTwo, copyName!), 'utf8')).toBe('# plan by desktop\n');
+    expect(await readFile(path.join(folderTwo, again.path), 'utf8')).toBe('# plan by desktop\n');
+    expect((await cairn(one, ['restore', 'Work', 'plan.md', 'extra'])).code).toBe(2);
+
     await ok(two, ['logout']);
     const after = await cairn(two, ['sync', 'now']);
     expect(after.code).toBe(1);

@@ -641,6 +641,12 @@ export class FakeSyncApi implements SyncApi {
     return { ok: true };
   }
 
+  async restoreCopy(request: OperationRequest<'restoreCopy'>): Promise<OperationResponse<'restoreCopy'>> {
+    this.requireSynced(request.libraryId);
+    // The fake server keeps no earlier versions to copy.
+    throw new SyncApiError('not-found', `${request.path} has no version ${request.rev}`);
+  }
+
   async restoreVersion(request: OperationRequest<'restoreVersion'>): Promise<OperationResponse<'restoreVersion'>> {
     this.requireSynced(request.libraryId);
     throw new SyncApiError('not-found', `no earlier version of ${request.path} to restore`);

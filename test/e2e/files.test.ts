@@ -5,7 +5,7 @@
 // waiting to upload), folders and breadcrumbs, Open and Show in folder through the daemon's
 // opener, History, and a folder of hundreds of files shown one page at a time.
 
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -22,7 +22,6 @@ import type { Harness, TestClient } from '../sync/harness.js';
 import { buildUi } from './support/buildUi.js';
 import { CHROMIUM_FOUND, launchChromium, openPage, screenshot } from './support/chromium.js';
 import { stopAll } from './support/stopAll.js';
-import { writeFile, mkdir } from 'node:fs/promises';
 
 type Messages = Readonly<Record<keyof typeof en, string>>;
 
@@ -171,6 +170,43 @@ describe.skipIf(!CHROMIUM_FOUND)('the file browser of a library', () => {
     await page.getByTestId('files-breadcrumbs').getByRole('button', { name: 'Documents' }).click();
     await row('notes.txt').waitFor();
   }, 90_000);
+
+  it('restores an earlier version beside the file as a copy, which reaches the other computer', async () => {
+    await desktop.write('Work/report.txt', 'the report, rewritten on the desktop');
+    await desktop.sync();
+    await eventually(async () => expect(await readFile(path.join(laptopRoot, 'Work', 'report.txt'), 'utf8')).toBe('the report, rewritten on the desktop'), 45_000);
+    const copies: string[] = [];
+    for (const language of ['en', 'zh-CN'] as const) {
+      const messages = await setLanguage(language);
+      const tag = language === 'en' ? 'en' : 'zh';
+      await page.getByTestId('nav-libraries').click();
+      await page.getByRole('button', { name: messages['files.openOf'].replace('{name}', 'Documents') }).click();
+      await page.getByRole('button', { name: messages['files.openFolderOf'].replace('{path}', 'Work') }).click();
+      await row('Work/report.txt').getByRole('button', { name: messages['history.openOf'].replace('{path}', 'Work/report.txt') }).click();
+      await page.getByTestId('history-screen').waitFor();
+      const oldest = page.getByTestId('history-version').last();
+      await oldest.waitFor();
+      await oldest.locator('button', { hasText: messages['history.restoreCopy'] }).click();
+      const notice = page.getByTestId('history-restored-copy');
+      await notice.waitFor();
+      const text = (await notice.textContent()) ?? '';
+      const copy = /Work\/report \(restored \d{4}-\d{2}-\d{2} \d{2}\.\d{2}( 2)?\)\.txt/.exec(text)?.[0];
+      expect(copy, text).toBeDefined();
+      copies.push(copy!);
+      expect(await readFile(path.join(laptopRoot, ...copy!.split('/')), 'utf8')).toBe('the report, a little longer');
+      expect(await readFile(path.join(laptopRoot, 'Work', 'report.txt'), 'utf8')).toBe('the report, rewritten on the desktop');
+      await screenshot(page, `files-05-restored-copy-${tag}`);
+    }
+    expect(new Set(copies).size).toBe(2);
+    await eventually(async () => {
+      await desktop.sync();
+      for (const copy of copies) expect(await desktop.read(copy)).toBe('the report, a little longer');
+    }, 45_000);
+    await page.getByTestId('nav-libraries').click();
+    await page.getByRole('button', { name: zhCN['files.openOf'].replace('{name}', 'Documents') }).click();
+    await row('notes.txt').waitFor();
+    expect(problems.errors).toEqual([]);
+  }, 120_000);
 
   it('shows a folder of hundreds of files one page at a time', async () => {
     for (const language of ['en', 'zh-CN'] as const) {
