@@ -3,7 +3,7 @@
 
 import { z } from 'zod';
 import { byteSizeSchema, libraryPathSchema, timestampSchema } from '../protocol/common.js';
-import { folderPathSchema, libraryIdSchema } from './views.js';
+import { folderPathSchema, libraryIdSchema, localFolderSchema } from './views.js';
 
 /** Rows of one page of a folder listing; a folder with more rows is read page by page. */
 export const FILE_PAGE_SIZE = 200;
@@ -54,3 +54,28 @@ export const fileListingSchema = z.object({
   nextCursor: z.string().nullable(),
 });
 export type FileListing = z.output<typeof fileListingSchema>;
+
+/**
+ * Restores a whole library as it was at a moment into a new or empty folder outside every
+ * library (and the profile): nothing there is synced.
+ */
+export const restoreSnapshotRequestSchema = z.strictObject({
+  libraryId: libraryIdSchema,
+  /** The moment (ms since the epoch): the library as of the last change made at or before it. */
+  at: timestampSchema,
+  /** Made when missing; refused when not empty or in (or around) a library's folder. */
+  target: localFolderSchema,
+});
+
+export const snapshotResultSchema = z.object({
+  /** The library's sequence number the folder holds (0: it was empty then). */
+  seq: z.int().min(0),
+  /** The folder written to (its real path). */
+  target: z.string(),
+  files: z.int().min(0),
+  folders: z.int().min(0),
+  bytes: byteSizeSchema,
+  /** Paths whose names this computer cannot hold: not written. */
+  skipped: z.array(libraryPathSchema),
+});
+export type SnapshotResultView = z.output<typeof snapshotResultSchema>;

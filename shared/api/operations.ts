@@ -12,7 +12,7 @@ import { PROTOCOL_LIMITS, libraryPathSchema, okResponseSchema } from '../protoco
 import { libraryNameSchema, memberRoleSchema } from '../protocol/libraries.js';
 import type { SyncEventListener, Unsubscribe } from './events.js';
 import { trashItemViewSchema, versionPreviewSchema } from './history.js';
-import { fileListingSchema, listFilesRequestSchema } from './files.js';
+import { fileListingSchema, listFilesRequestSchema, restoreSnapshotRequestSchema, snapshotResultSchema } from './files.js';
 import {
   conflictDetailsSchema,
   resolveConflictRequestSchema,
@@ -200,6 +200,9 @@ export const syncApiOperations = {
    * never replacing anything); it syncs up like any new file. Answers the copy's path.
    */
   restoreCopy: operation(z.strictObject({ libraryId: libraryIdSchema, path: libraryPathSchema, rev: z.int().min(1) }), z.object({ path: libraryPathSchema })),
+  // Library snapshot into a new folder.
+  /** The whole library as it was at a moment, into a new folder (snapshotProgressed events report progress). */
+  restoreSnapshot: operation(restoreSnapshotRequestSchema, snapshotResultSchema),
 
   /** Open conflicts, oldest first (of one library, or all). */
   listConflicts: operation(z.strictObject({ libraryId: libraryIdSchema.optional() }), z.object({ conflicts: z.array(conflictViewSchema) })),

@@ -475,6 +475,20 @@ class EngineSyncApi implements DaemonSyncApi {
     });
   }
 
+  async restoreSnapshot(request: OperationRequest<'restoreSnapshot'>): Promise<OperationResponse<'restoreSnapshot'>> {
+    return this.guard(async () => {
+      const libraryId = this.requireSynced(request.libraryId);
+      let publishedAt = Number.NEGATIVE_INFINITY;
+      const result = await this.daemon.engine.restoreSnapshot(libraryId, request.at, request.target, (progress) => {
+        const now = performance.now();
+        if (now - publishedAt < this.progressIntervalMs && progress.filesDone < progress.filesTotal) return;
+        publishedAt = now;
+        this.emit({ kind: 'snapshotProgressed', libraryId, target: request.target, ...progress });
+      });
+      return { ...result, skipped: [...result.skipped] };
+    });
+  }
+
   async setAutoMerge(request: OperationRequest<'setAutoMerge'>): Promise<OperationResponse<'setAutoMerge'>> {
     return this.guard(async () => {
       this.requireSynced(request.libraryId);

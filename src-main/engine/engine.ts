@@ -33,6 +33,7 @@ import type { ConflictReader } from './conflicts/conflictDetails.js';
 import type { ChunkFileFunction } from './conflicts/conflictVersions.js';
 import type { ResolveRequest } from './conflicts/resolveConflict.js';
 import type { PendingWork } from './sync/pendingWork.js';
+import type { SnapshotProgress, SnapshotResult } from './restore/restoreSnapshot.js';
 import type { SyncDependencies } from './sync/syncLibrary.js';
 import { UserError } from './userError.js';
 
@@ -732,6 +733,16 @@ export class Engine {
     if (version === undefined) throw new UserError(`${libraryPath} has no version ${rev}`, 'not-found');
     const { restoreCopy } = await import('./restore/restoreCopy.js');
     return restoreCopy({ index: this.index, client: await this.server(), library, path: libraryPath, version });
+  }
+
+  /**
+   * Writes the whole library as it was at `at` (ms) into `target`, a new or empty folder outside
+   * every synced library and the profile (see restore/restoreSnapshot.ts).
+   */
+  async restoreSnapshot(libraryId: string, at: number, target: string, onProgress?: (progress: SnapshotProgress) => void): Promise<SnapshotResult> {
+    const library = this.findSyncedLibrary(libraryId);
+    const { restoreSnapshot } = await import('./restore/restoreSnapshot.js');
+    return restoreSnapshot({ index: this.index, client: await this.server(), library, at, target, forbidden: [this.home], ...(onProgress === undefined ? {} : { onProgress }) });
   }
 
   /**

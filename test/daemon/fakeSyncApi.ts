@@ -647,6 +647,12 @@ export class FakeSyncApi implements SyncApi {
     throw new SyncApiError('not-found', `${request.path} has no version ${request.rev}`);
   }
 
+  async restoreSnapshot(request: OperationRequest<'restoreSnapshot'>): Promise<OperationResponse<'restoreSnapshot'>> {
+    this.requireSynced(request.libraryId);
+    // The fake keeps no history or file contents to restore.
+    throw new SyncApiError('not-found', 'the fake server keeps no history');
+  }
+
   async restoreVersion(request: OperationRequest<'restoreVersion'>): Promise<OperationResponse<'restoreVersion'>> {
     this.requireSynced(request.libraryId);
     throw new SyncApiError('not-found', `no earlier version of ${request.path} to restore`);
