@@ -5,6 +5,7 @@ import { useEffect, useId, useState } from 'react';
 import type { LibraryView, SelectionLeaving, SyncApiError, TrashItemView } from '../../shared/api/index.js';
 import { useLeaveGuard } from '../app/leaveGuard.js';
 import { SharingSection } from './SharingSection.js';
+import { SnapshotSection } from './SnapshotSection.js';
 import type { LibraryPath } from '../../shared/paths.js';
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
@@ -68,6 +69,7 @@ export function LibrarySettingsScreen({
         <SelectionSection library={library} />
         <SharingSection library={library} onLeft={onLeft} />
         <TrashSection libraryId={library.libraryId} onHistory={onHistory} />
+        <SnapshotSection libraryId={library.libraryId} />
         <IgnoreRulesSection libraryId={library.libraryId} />
         <AutoMergeSection library={library} />
         <RemoveSection library={library} onRemoved={onRemoved} />

@@ -208,6 +208,64 @@ describe.skipIf(!CHROMIUM_FOUND)('the file browser of a library', () => {
     expect(problems.errors).toEqual([]);
   }, 120_000);
 
+  it('restores the whole library as it was at a moment into a new folder, and refuses a folder that is not new or is in a library', async () => {
+    // A moment at a whole second, after everything so far, before the changes below.
+    await new Promise((resolve) => setTimeout(resolve, 1100 - (Date.now() % 1000)));
+    const moment = new Date(Math.floor(Date.now() / 1000) * 1000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const pad = (value: number) => String(value).padStart(2, '0');
+    const local = `${moment.getFullYear()}-${pad(moment.getMonth() + 1)}-${pad(moment.getDate())}T${pad(moment.getHours())}:${pad(moment.getMinutes())}:${pad(moment.getSeconds())}`;
+    await desktop.write('notes.txt', 'the notes, changed after the moment');
+    await desktop.write('Work/new.txt', 'made after the moment');
+    await desktop.sync();
+    await eventually(async () => expect(await readFile(path.join(laptopRoot, 'Work', 'new.txt'), 'utf8').catch(() => null)).toBe('made after the moment'), 45_000);
+
+    const full = path.join(work, 'not-empty');
+    await mkdir(full);
+    await writeFile(path.join(full, 'mine.txt'), 'mine');
+    for (const language of ['en', 'zh-CN'] as const) {
+      const messages = await setLanguage(language);
+      const tag = language === 'en' ? 'en' : 'zh';
+      await page.getByTestId('nav-libraries').click();
+      await page.getByRole('button', { name: messages['library.settingsOf'].replace('{name}', 'Documents') }).click();
+      const section = page.getByTestId('snapshot-section');
+      await section.getByLabel(messages['snapshot.time']).fill(local);
+      const targetField = section.getByLabel(messages['snapshot.target']);
+      // Refused: a folder that is not empty, and one inside the library.
+      for (const [folder, problem] of [
+        [full, 'snapshot.target.not-empty'],
+        [path.join(laptopRoot, 'Work', 'old'), 'snapshot.target.overlaps'],
+      ] as const) {
+        await targetField.fill(folder);
+        await section.getByRole('button', { name: messages['snapshot.start'] }).click();
+        await eventually(async () => expect(await section.getByTestId('snapshot-refused').textContent()).toBe(messages[problem]));
+      }
+      if (language === 'zh-CN') await screenshot(page, 'files-06-snapshot-refused-zh');
+      expect(await readFile(path.join(full, 'mine.txt'), 'utf8')).toBe('mine');
+      expect(await readFile(path.join(laptopRoot, 'Work', 'old'), 'utf8').catch(() => null)).toBeNull();
+
+      const target = path.join(work, `as-it-was-${tag}`);
+      await targetField.fill(target);
+      await section.getByRole('button', { name: messages['snapshot.start'] }).click();
+      const done = section.getByTestId('snapshot-done');
+      await done.waitFor({ timeout: 60_000 });
+      expect(await done.textContent()).toContain(target);
+      await screenshot(page, `files-07-snapshot-done-${tag}`);
+      // The library as it was: the old notes, no later file, and what this computer does not sync too.
+      expect(await readFile(path.join(target, 'notes.txt'), 'utf8')).toBe('the notes');
+      expect(await readFile(path.join(target, 'Work', 'report.txt'), 'utf8')).toBe('the report, rewritten on the desktop');
+      expect(await readFile(path.join(target, 'Work', 'new.txt'), 'utf8').catch(() => null)).toBeNull();
+      expect(await readFile(path.join(target, 'Music', 'song.mp3'), 'utf8')).toBe('la la la');
+      expect(await readFile(path.join(target, 'Tracks', 'track-0449.txt'), 'utf8')).toBe('track 449');
+    }
+    // The library itself is as it was before the restores.
+    expect(await readFile(path.join(laptopRoot, 'notes.txt'), 'utf8')).toBe('the notes, changed after the moment');
+    await page.getByTestId('nav-libraries').click();
+    await page.getByRole('button', { name: zhCN['files.openOf'].replace('{name}', 'Documents') }).click();
+    await row('notes.txt').waitFor();
+    expect(problems.errors).toEqual([]);
+  }, 180_000);
+
   it('shows a folder of hundreds of files one page at a time', async () => {
     for (const language of ['en', 'zh-CN'] as const) {
       const messages = await setLanguage(language);

@@ -122,15 +122,15 @@ async function prepareTarget(raw: string, forbidden: readonly { readonly folder:
     throw error;
   });
   if (existing !== undefined) {
-    if (!existing.isDirectory()) throw new UserError(`${raw} is not a folder`, 'invalid');
-    if ((await readdir(raw)).length > 0) throw new UserError(`${raw} is not empty: pick a new or empty folder`, 'conflict');
+    if (!existing.isDirectory()) throw new UserError(`${raw} is not a folder`, 'conflict', { reason: 'snapshot-target', problem: 'not-folder' });
+    if ((await readdir(raw)).length > 0) throw new UserError(`${raw} is not empty: pick a new or empty folder`, 'conflict', { reason: 'snapshot-target', problem: 'not-empty' });
   }
   // Checked before it is made, and again by its real path after.
   const check = async (folder: string) => {
     for (const other of forbidden) {
       const otherReal = await realpath(other.folder).catch(() => path.resolve(other.folder));
       if (folder === otherReal || folder.startsWith(otherReal + path.sep) || otherReal.startsWith(folder + path.sep)) {
-        throw new UserError(`${folder} overlaps ${other.what} (${other.folder}): pick a folder outside it`, 'conflict');
+        throw new UserError(`${folder} overlaps ${other.what} (${other.folder}): pick a folder outside it`, 'conflict', { reason: 'snapshot-target', problem: 'overlaps' });
       }
     }
   };
