@@ -203,6 +203,14 @@ export const syncApiOperations = {
   // Library snapshot into a new folder.
   /** The whole library as it was at a moment, into a new folder (snapshotProgressed events report progress). */
   restoreSnapshot: operation(restoreSnapshotRequestSchema, snapshotResultSchema),
+  // Open versions and files from Activity.
+  /** Opens version `rev` of a file with the OS's app, from a private read-only copy under the profile. */
+  openVersion: operation(z.strictObject({ libraryId: libraryIdSchema, path: libraryPathSchema, rev: z.int().min(1) }), okResponseSchema),
+  /** Which of these paths of a synced library exist in its folder here, and as what. */
+  checkLocalPaths: operation(
+    z.strictObject({ libraryId: libraryIdSchema, paths: z.array(libraryPathSchema).max(SYNC_API_LIMITS.maxActivityPage) }),
+    z.object({ found: z.array(z.object({ path: libraryPathSchema, kind: z.enum(['file', 'dir']) })) }),
+  ),
 
   /** Open conflicts, oldest first (of one library, or all). */
   listConflicts: operation(z.strictObject({ libraryId: libraryIdSchema.optional() }), z.object({ conflicts: z.array(conflictViewSchema) })),

@@ -24,6 +24,7 @@ import type {
 } from '../../shared/api/index.js';
 import { SYNC_API_LIMITS, SyncApiError } from '../../shared/api/index.js';
 import { fsErrorCode } from '../../shared/node/fsErrorCode.js';
+import type { LibraryPath } from '../../shared/paths.js';
 import { UnsafePathError, UserError, conflictViewOf, isRemoteError, resolveInRoot } from '../engine/index.js';
 import type { RemoteError } from '../engine/index.js';
 import { InsecureSecretFileError } from '../profile/secretFile.js';
@@ -486,6 +487,31 @@ class EngineSyncApi implements DaemonSyncApi {
         this.emit({ kind: 'snapshotProgressed', libraryId, target: request.target, ...progress });
       });
       return { ...result, skipped: [...result.skipped] };
+    });
+  }
+
+  async openVersion(request: OperationRequest<'openVersion'>): Promise<OperationResponse<'openVersion'>> {
+    return this.guard(async () => {
+      this.requireSynced(request.libraryId);
+      const file = await this.daemon.engine.exportVersion(request.libraryId, request.path, request.rev);
+      if (this.options.openPath === undefined) this.log(`open version: ${file}`);
+      else await this.options.openPath(file);
+      return { ok: true } as const;
+    });
+  }
+
+  async checkLocalPaths(request: OperationRequest<'checkLocalPaths'>): Promise<OperationResponse<'checkLocalPaths'>> {
+    return this.guard(async () => {
+      const library = this.requireLibrary(this.requireSynced(request.libraryId));
+      const found: { path: LibraryPath; kind: 'file' | 'dir' }[] = [];
+      for (const libraryPath of request.paths) {
+        // resolveInRoot refuses a path that leaves the folder through a symlink: not found here.
+        const target = await resolveInRoot(library.localRoot, libraryPath).catch(() => null);
+        const stats = target === null ? undefined : await lstat(target).catch(() => undefined);
+        if (stats?.isFile()) found.push({ path: libraryPath, kind: 'file' });
+        else if (stats?.isDirectory()) found.push({ path: libraryPath, kind: 'dir' });
+      }
+      return { found };
     });
   }
 

@@ -746,6 +746,24 @@ export class Engine {
   }
 
   /**
+   * Writes version `rev` of a file into a private, read-only file under the profile, for the
+   * OS's app to open (see restore/openedVersions.ts). Answers its absolute path.
+   */
+  async exportVersion(libraryId: string, libraryPath: LibraryPath, rev: number): Promise<string> {
+    const library = this.findSyncedLibrary(libraryId);
+    const version = (await this.history(library.libraryId, libraryPath)).find((candidate) => candidate.rev === rev);
+    if (version === undefined) throw new UserError(`${libraryPath} has no version ${rev}`, 'not-found');
+    const { exportVersion } = await import('./restore/openedVersions.js');
+    return exportVersion({ home: this.home, index: this.index, client: await this.server(), library, path: libraryPath, version });
+  }
+
+  /** Removes opened versions (see exportVersion) older than a day. */
+  async removeOldOpenedVersions(): Promise<void> {
+    const { removeOldOpenedVersions } = await import('./restore/openedVersions.js');
+    await removeOldOpenedVersions(this.home, Date.now());
+  }
+
+  /**
    * What version `rev` of a file holds, for a preview: its text, its picture (the type sniffed
    * from the bytes), or only that it is binary or too large to read. The bytes come from the
    * server, verified chunk by chunk and as a whole.

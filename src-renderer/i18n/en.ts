@@ -253,6 +253,8 @@ export const en = {
   'history.restoreCopy': 'Restore as a copy',
   'history.restoreCopyOf': 'Restore the version of {time} as a copy',
   'history.restoredCopy': 'The version is saved beside the file as {path}. It syncs like any new file.',
+  'history.openVersion': 'Open',
+  'history.openVersionOf': 'Open the version of {time}',
   'files.open': 'Files',
   'files.openOf': 'Browse the files of {name}',
   'files.title': 'Files of {name}',

@@ -27,6 +27,7 @@ export function HistoryScreen({ libraryId, path, onBack }: { readonly libraryId:
   const [copied, setCopied] = useState<LibraryPath | null>(null);
   const [previewed, setPreviewed] = useState<number | null>(null);
   const restore = useApiAction();
+  const opening = useApiAction();
 
   const load = useCallback(() => {
     setLoadError(null);
@@ -78,6 +79,7 @@ export function HistoryScreen({ libraryId, path, onBack }: { readonly libraryId:
       <p className="muted history-intro">{t('history.intro')}</p>
       {loadError === null ? null : <ErrorNotice error={loadError} />}
       {restore.error === null ? null : <ErrorNotice error={restore.error} />}
+      {opening.error === null ? null : <ErrorNotice error={opening.error} />}
       {restored === null ? null : (
         <Notice tone="success" testId="history-restored">
           {t('history.restored', { time: i18n.exactTime(restored.committedAt) })}
@@ -117,6 +119,17 @@ export function HistoryScreen({ libraryId, path, onBack }: { readonly libraryId:
                   {version.kind === 'file' ? (
                     <button type="button" className="button button-small" aria-expanded={previewed === version.rev} onClick={() => setPreviewed(previewed === version.rev ? null : version.rev)}>
                       {t(previewed === version.rev ? 'history.hidePreview' : 'history.preview')}
+                    </button>
+                  ) : null}
+                  {version.kind === 'file' ? (
+                    <button
+                      type="button"
+                      className="button button-small"
+                      disabled={opening.busy}
+                      aria-label={t('history.openVersionOf', { time: i18n.exactTime(version.committedAt) })}
+                      onClick={() => void opening.run(async () => void (await api.openVersion({ libraryId, path, rev: version.rev })))}
+                    >
+                      {t('history.openVersion')}
                     </button>
                   ) : null}
                   {version.kind === 'file' ? (

@@ -653,6 +653,17 @@ export class FakeSyncApi implements SyncApi {
     throw new SyncApiError('not-found', 'the fake server keeps no history');
   }
 
+  async openVersion(request: OperationRequest<'openVersion'>): Promise<OperationResponse<'openVersion'>> {
+    this.requireSynced(request.libraryId);
+    // The fake keeps no file contents to open.
+    throw new SyncApiError('not-found', `${request.path} has no version ${request.rev}`);
+  }
+
+  async checkLocalPaths(request: OperationRequest<'checkLocalPaths'>): Promise<OperationResponse<'checkLocalPaths'>> {
+    const library = this.requireSynced(request.libraryId);
+    return { found: request.paths.filter((path) => library.localFiles.has(path)).map((path) => ({ path, kind: 'file' as const })) };
+  }
+
   async restoreVersion(request: OperationRequest<'restoreVersion'>): Promise<OperationResponse<'restoreVersion'>> {
     this.requireSynced(request.libraryId);
     throw new SyncApiError('not-found', `no earlier version of ${request.path} to restore`);

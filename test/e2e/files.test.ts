@@ -5,7 +5,7 @@
 // waiting to upload), folders and breadcrumbs, Open and Show in folder through the daemon's
 // opener, History, and a folder of hundreds of files shown one page at a time.
 
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -265,6 +265,52 @@ describe.skipIf(!CHROMIUM_FOUND)('the file browser of a library', () => {
     await row('notes.txt').waitFor();
     expect(problems.errors).toEqual([]);
   }, 180_000);
+
+  it('opens any version from the history, and from Activity a file that is still here', async () => {
+    // A file deleted on the other computer: its activity line offers neither Open nor Show in folder.
+    await (await import('node:fs/promises')).rm(path.join(desktop.root, 'Work', 'new.txt'));
+    await desktop.sync();
+    await eventually(async () => expect(await readFile(path.join(laptopRoot, 'Work', 'new.txt'), 'utf8').catch(() => null)).toBeNull(), 45_000);
+    for (const language of ['en', 'zh-CN'] as const) {
+      const messages = await setLanguage(language);
+      const tag = language === 'en' ? 'en' : 'zh';
+      await page.getByTestId('nav-libraries').click();
+      await page.getByRole('button', { name: messages['files.openOf'].replace('{name}', 'Documents') }).click();
+      await page.getByRole('button', { name: messages['files.openFolderOf'].replace('{path}', 'Work') }).click();
+      await row('Work/report.txt').getByRole('button', { name: messages['history.openOf'].replace('{path}', 'Work/report.txt') }).click();
+      const oldest = page.getByTestId('history-version').last();
+      await oldest.waitFor();
+      opened.length = 0;
+      await oldest.locator('button', { hasText: messages['history.openVersion'] }).click();
+      await eventually(async () => expect(opened).toHaveLength(1));
+      const copy = opened[0]!;
+      expect(copy.startsWith(path.join(work, 'laptop-profile', 'opened-versions') + path.sep)).toBe(true);
+      expect(await readFile(copy, 'utf8')).toBe('the report, a little longer');
+      expect((await stat(copy)).mode & 0o222).toBe(0);
+      await screenshot(page, `files-08-history-open-${tag}`);
+
+      await page.getByTestId('nav-activity').click();
+      await page.getByTestId('activity-screen').waitFor();
+      await page.getByLabel(messages['activity.filterText']).fill('Work/');
+      const report = page.getByTestId('activity-entry').filter({ hasText: 'Work/report.txt' }).first();
+      const openReport = report.getByRole('button', { name: messages['files.openFileOf'].replace('{path}', 'Work/report.txt') });
+      await openReport.waitFor();
+      opened.length = 0;
+      await openReport.click();
+      await report.getByRole('button', { name: messages['files.showInFolderOf'].replace('{path}', 'Work/report.txt') }).click();
+      await eventually(async () => expect(opened).toEqual([path.join(laptopRoot, 'Work', 'report.txt'), path.join(laptopRoot, 'Work')]));
+      const gone = page.getByTestId('activity-entry').filter({ hasText: 'Work/new.txt' });
+      await gone.first().waitFor();
+      expect(await gone.getByRole('button', { name: messages['files.openFileOf'].replace('{path}', 'Work/new.txt') }).count()).toBe(0);
+      expect(await gone.getByRole('button', { name: messages['files.showInFolderOf'].replace('{path}', 'Work/new.txt') }).count()).toBe(0);
+      await screenshot(page, `files-09-activity-open-${tag}`);
+      await page.getByLabel(messages['activity.filterText']).fill('');
+    }
+    await page.getByTestId('nav-libraries').click();
+    await page.getByRole('button', { name: zhCN['files.openOf'].replace('{name}', 'Documents') }).click();
+    await row('notes.txt').waitFor();
+    expect(problems.errors).toEqual([]);
+  }, 120_000);
 
   it('shows a folder of hundreds of files one page at a time', async () => {
     for (const language of ['en', 'zh-CN'] as const) {

@@ -2,7 +2,7 @@
 // and a real server: the copy holds exactly that version, takes a unique name, never replaces
 // anything that is there, and syncs up like any new file.
 
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LibraryPath } from '../../shared/paths.js';
@@ -69,6 +69,23 @@ describe('restoring a version as a copy', () => {
     const versions = await laptop.engine.history(laptop.libraryId, lp('Work/big.bin'));
     const copy = await laptop.engine.restoreAsCopy(laptop.libraryId, lp('Work/big.bin'), versions.at(-1)!.rev);
     expect(Buffer.compare(await readFile(path.join(laptop.root, ...copy.split('/'))), large)).toBe(0);
+  });
+
+  it('opens a version from a private read-only copy under the profile, and removes copies a day old', async () => {
+    const file = await laptop.engine.exportVersion(laptop.libraryId, lp('Work/plan.md'), firstRev);
+    expect(file.startsWith(path.join(laptop.home, 'opened-versions') + path.sep)).toBe(true);
+    expect(path.basename(file)).toMatch(/^plan \(version \d{4}-\d{2}-\d{2} \d{2}\.\d{2}\)\.md$/);
+    expect(await readFile(file, 'utf8')).toBe('# plan, first\n');
+    expect((await stat(file)).mode & 0o777).toBe(0o400);
+    expect((await stat(path.join(laptop.home, 'opened-versions'))).mode & 0o777).toBe(0o700);
+    // Nothing of it is in the library.
+    expect(Object.keys(await laptop.tree()).some((name) => name.includes('(version '))).toBe(false);
+    const old = new Date(Date.now() - 2 * 24 * 60 * 60 * 1000);
+    await utimes(path.dirname(file), old, old);
+    const next = await laptop.engine.exportVersion(laptop.libraryId, lp('Work/big.bin'), (await laptop.engine.history(laptop.libraryId, lp('Work/big.bin'))).at(-1)!.rev);
+    expect(Buffer.compare(await readFile(next), large)).toBe(0);
+    expect(await stat(path.dirname(file)).catch(() => null)).toBeNull();
+    expect(await readFile(next).then(() => true)).toBe(true);
   });
 
   it('refuses a deleted version, a folder, and a version the path does not have', async () => {

@@ -72,6 +72,11 @@ export function restoredCopyName(path: LibraryPath, versionTime: Date, counter =
   return nameWithMarker(path, ` (restored ${formatRestoredTime(versionTime)}${counter > 1 ? ` ${counter}` : ''})`);
 }
 
+/** The name a version of `path` is opened under (a private copy): `name (version YYYY-MM-DD HH.MM).ext`. */
+export function versionFileName(path: LibraryPath, versionTime: Date): string {
+  return baseName(nameWithMarker(path, ` (version ${formatRestoredTime(versionTime)})`));
+}
+
 /** `path` with `marker` between its stem and its extension, within MAX_NAME_BYTES. */
 function nameWithMarker(path: LibraryPath, marker: string): LibraryPath {
   const split = splitExtension(baseName(path));
