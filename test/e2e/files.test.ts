@@ -340,6 +340,14 @@ describe.skipIf(!CHROMIUM_FOUND)('the file browser of a library', () => {
     await service.api.setPreferences({ theme: 'dark', language: 'en' });
     await page.waitForTimeout(300);
     await screenshot(page, 'files-04-root-dark');
+    await page.getByRole('button', { name: en['files.openFolderOf'].replace('{path}', 'Work') }).click();
+    await row('Work/report.txt').getByRole('button', { name: en['history.openOf'].replace('{path}', 'Work/report.txt') }).click();
+    await page.getByTestId('history-version').last().waitFor();
+    await screenshot(page, 'files-04-history-dark');
+    await page.getByTestId('nav-libraries').click();
+    await page.getByRole('button', { name: en['library.settingsOf'].replace('{name}', 'Documents') }).click();
+    await page.getByTestId('snapshot-section').waitFor();
+    await screenshot(page, 'files-04-settings-dark');
     await service.api.setPreferences({ theme: 'system' });
     expect(problems.errors).toEqual([]);
   }, 120_000);
