@@ -4,9 +4,10 @@
 // answers. The daemons here watch nothing; rounds run when the test asks for them.
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiErrorCode, SyncEvent } from '../../shared/api/index.js';
@@ -211,6 +212,15 @@ describe('pause, conflicts, activity, preferences', () => {
 
     expect(await again.api.openFolder({ libraryId: alice.libraryId, path: 'file-1.txt' as LibraryPath })).toEqual({ ok: true });
     expect(await codeOf(again.api.openFolder({ libraryId: alice.libraryId, path: 'missing.txt' as LibraryPath }))).toBe('not-found');
+    // Opening a file, and which paths are here: a missing one is not, nor one through a symlink.
+    expect(await again.api.openFile({ libraryId: alice.libraryId, path: 'file-1.txt' as LibraryPath })).toEqual({ ok: true });
+    expect(await codeOf(again.api.openFile({ libraryId: alice.libraryId, path: 'missing.txt' as LibraryPath }))).toBe('not-found');
+    const root = (await again.api.getStatus({})).libraries[0]!.localRoot;
+    await symlink(os.tmpdir(), path.join(root, 'outside'));
+    expect(await codeOf(again.api.openFile({ libraryId: alice.libraryId, path: 'outside/x' as LibraryPath }))).toBe('invalid-argument');
+    expect(await again.api.checkLocalPaths({ libraryId: alice.libraryId, paths: ['file-1.txt', 'missing.txt', 'outside', 'outside/x'] as LibraryPath[] })).toEqual({
+      found: [{ path: 'file-1.txt', kind: 'file' }],
+    });
   });
 });
 
