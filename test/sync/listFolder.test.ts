@@ -89,18 +89,24 @@ describe('listing a folder of a synced library', () => {
     await laptop.sync();
     await desktop.sync();
     await desktop.write('notes.txt', 'the notes, changed on the desktop');
+    await desktop.write('Work/plan.txt', 'the plan, changed on the desktop again');
     await desktop.sync();
     // The laptop's index learns of a change before applying it (a round reads the feed into the
     // remote state first): written here through a second connection, as such a read would.
     laptop.withIndex((index) => {
-      const current = index.remote.get(laptop.libraryId, lp('notes.txt'))!;
-      index.remote.put(laptop.libraryId, { ...current, rev: current.rev + 1, node: { kind: 'file', contentHash: 'f'.repeat(64) as never, size: 33, executable: false } });
+      for (const changed of ['notes.txt', 'Work/plan.txt']) {
+        const current = index.remote.get(laptop.libraryId, lp(changed))!;
+        index.remote.put(laptop.libraryId, { ...current, rev: current.rev + 1, node: { kind: 'file', contentHash: 'f'.repeat(64) as never, size: 33, executable: false } });
+      }
     });
+    // A folder waits for what waits below it.
+    expect((await rowsOf(laptop, ''))['Work']).toMatchObject({ kind: 'dir', state: 'download' });
     await rm(path.join(laptop.root, 'Work', 'draft.txt'));
     expect((await rowsOf(laptop, ''))['notes.txt']).toMatchObject({ state: 'download', onDisk: true });
     expect((await rowsOf(laptop, 'Work'))['draft.txt']).toMatchObject({ state: 'upload', onDisk: false });
     await laptop.sync();
     expect((await rowsOf(laptop, ''))['notes.txt']?.state).toBe('synced');
+    expect((await rowsOf(laptop, ''))['Work']?.state).toBe('synced');
     expect((await rowsOf(laptop, 'Work'))['draft.txt']).toBeUndefined();
   });
 

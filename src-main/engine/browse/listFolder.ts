@@ -111,6 +111,16 @@ export async function listFolder(input: ListFolderInput): Promise<FileListing> {
   const matcher = createIgnoreMatcher(input.ignoreText);
   const selection = library.selection;
   const troubled = troubledPaths(index, libraryId);
+  const isIgnored = (entryPath: LibraryPath, isDirectory: boolean) => matcher.isIgnored(entryPath, isDirectory);
+  // The first path below a folder that waits to go up or down, among those this computer syncs.
+  const waitingBelow = (folderPath: LibraryPath): 'upload' | 'download' | null => {
+    for (const pending of index.pendingBelow(libraryId, folderPath)) {
+      if (isIgnored(pending.path, pending.kind === 'dir')) continue;
+      if (selection !== null && !isInSelection(pending.path, selection)) continue;
+      return pending.side;
+    }
+    return null;
+  };
   const rows = await Promise.all(
     page.map(async (candidate): Promise<FileRow> => {
       const stats = candidate.disk === undefined ? undefined : await lstat(path.join(folderOnDisk, candidate.disk.name)).catch(() => undefined);
@@ -120,7 +130,7 @@ export async function listFolder(input: ListFolderInput): Promise<FileListing> {
         kind: candidate.kind,
         size: candidate.kind === 'dir' ? null : (stats?.size ?? sizeOf(candidate.remote ?? candidate.synced ?? candidate.local)),
         modifiedAt: stats?.mtimeMs ?? candidate.remote?.mtimeMs ?? candidate.local?.mtimeMs ?? candidate.synced?.mtimeMs ?? null,
-        state: stateOf(candidate, stats, { isIgnored: (entryPath, isDirectory) => matcher.isIgnored(entryPath, isDirectory), selection, troubled }),
+        state: stateOf(candidate, stats, { isIgnored, selection, troubled, waitingBelow }),
         onDisk: stats !== undefined,
       };
     }),
@@ -149,11 +159,14 @@ interface StateContext {
   readonly selection: readonly LibraryPath[] | null;
   /** Paths with a problem or an open conflict. */
   readonly troubled: readonly LibraryPath[];
+  /** Whether something below a folder waits to go up or down (see Index.pendingBelow). */
+  readonly waitingBelow: (folder: LibraryPath) => 'upload' | 'download' | null;
 }
 
 /**
- * The state of one row. A folder is 'problem' when a problem or conflict is at or below it;
- * otherwise its state is its own (a file waiting below it shows in that folder).
+ * The state of one row. A folder is 'problem' when a problem or conflict is at or below it, and
+ * waits to go up or down when anything below it does (as the index knows it: a file changed on
+ * disk since the last scan shows in its own folder's listing, from its lstat).
  */
 function stateOf(candidate: Candidate, stats: Stats | undefined, context: StateContext): FileState {
   const isDirectory = candidate.kind === 'dir';
@@ -168,5 +181,5 @@ function stateOf(candidate: Candidate, stats: Stats | undefined, context: StateC
   if (local !== undefined && stats !== undefined && local.node.kind === 'file' && (stats.size !== local.statSize || Math.trunc(stats.mtimeMs) !== Math.trunc(local.mtimeMs))) return 'upload';
   if (!sameContent(local?.node, synced?.node)) return 'upload';
   if (!sameContent(remote?.node, synced?.node)) return 'download';
-  return 'synced';
+  return isDirectory ? (context.waitingBelow(candidate.path) ?? 'synced') : 'synced';
 }

@@ -85,6 +85,13 @@ export interface EntryTable<E extends { readonly path: LibraryPath }> {
   count(libraryId: LibraryId): number;
 }
 
+/** A path whose states disagree (see Index.pendingBelow), with the kind it has on the side that has it. */
+export interface PendingPath {
+  readonly path: LibraryPath;
+  readonly kind: 'file' | 'dir';
+  readonly side: 'upload' | 'download';
+}
+
 export interface Index {
   /** The database file, or ':memory:' (no WAL then; for tests). */
   readonly file: string;
@@ -106,6 +113,13 @@ export interface Index {
   readonly synced: EntryTable<SyncedEntry>;
   /** The three states of a library, as the planner wants them. */
   loadState(libraryId: LibraryId): LibraryState;
+  /**
+   * The paths strictly below `folder` where the states disagree: 'upload' where the local state
+   * differs from the synced one (added, changed or deleted here), 'download' where the remote
+   * state does (as far as the feed was read). Unordered and lazy, like iterate: stop early by
+   * leaving the loop, and make no other index call before it ends.
+   */
+  pendingBelow(libraryId: LibraryId, folder: LibraryPath): IterableIterator<PendingPath>;
   readonly conflicts: {
     add(conflict: NewConflict): ConflictRecord;
     list(libraryId: LibraryId, options?: { readonly includeResolved?: boolean }): ConflictRecord[];
@@ -329,6 +343,26 @@ function createIndex(db: Database.Database, file: string): Index {
     }),
   });
 
+  // Two entries differ as sameContent says: kind, and for files size, executable bit and content hash.
+  const differs = (a: string, b: string, aHash: string, bHash: string) =>
+    `(${b}.kind <> ${a}.kind OR (${a}.kind = 'file' AND (${b}.size <> ${a}.size OR ${b}.executable <> ${a}.executable OR ${bHash} <> ${aHash})))`;
+  const range = (alias: string) => `${alias}.library_key = @key AND ${alias}.path >= @from AND ${alias}.path < @to`;
+  const pendingBelow = db
+    .prepare<{ key: number; from: string; to: string }, [string, string, string]>(
+      `SELECT l.path, l.kind, 'upload' FROM local_entries l LEFT JOIN synced_entries s ON s.library_key = l.library_key AND s.path = l.path
+         WHERE ${range('l')} AND (s.path IS NULL OR ${differs('l', 's', 'substr(l.content, 1, 32)', 's.content_hash')})
+       UNION ALL
+       SELECT s.path, s.kind, 'upload' FROM synced_entries s LEFT JOIN local_entries l ON l.library_key = s.library_key AND l.path = s.path
+         WHERE ${range('s')} AND l.path IS NULL
+       UNION ALL
+       SELECT r.path, r.kind, 'download' FROM remote_entries r LEFT JOIN synced_entries s ON s.library_key = r.library_key AND s.path = r.path
+         WHERE ${range('r')} AND (s.path IS NULL OR ${differs('r', 's', 'substr(r.content, 1, 32)', 's.content_hash')})
+       UNION ALL
+       SELECT s.path, s.kind, 'download' FROM synced_entries s LEFT JOIN remote_entries r ON r.library_key = s.library_key AND r.path = s.path
+         WHERE ${range('s')} AND r.path IS NULL`,
+    )
+    .raw();
+
   return {
     file,
     profile: createProfile(db),
@@ -342,6 +376,11 @@ function createIndex(db: Database.Database, file: string): Index {
         local: local.load(libraryId),
         synced: synced.load(libraryId),
       }))();
+    },
+    *pendingBelow(libraryId, folder) {
+      for (const [path, kind, side] of pendingBelow.iterate({ key: keyOf(libraryId), from: `${folder}/`, to: `${folder}0` })) {
+        yield { path: path as LibraryPath, kind: kind as 'file' | 'dir', side: side as 'upload' | 'download' };
+      }
     },
     conflicts: createConflicts(db, keyOf),
     problems: createProblems(db, keyOf),
