@@ -90,9 +90,10 @@ export async function listFolder(input: ListFolderInput): Promise<FileListing> {
     if (!check.ok) continue;
     touch(check.path, dirent.isDirectory() ? 'dir' : 'file').disk = dirent;
   }
-  for (const entry of index.local.children(libraryId, folder)) touch(entry.path, entry.node.kind).local = entry;
-  for (const entry of index.remote.children(libraryId, folder)) touch(entry.path, entry.node.kind).remote = entry;
-  for (const entry of index.synced.children(libraryId, folder)) touch(entry.path, entry.node.kind).synced = entry;
+  // Names and kinds only: the entries are read for the rows of the page alone.
+  for (const child of index.local.children(libraryId, folder)) touch(child.path, child.kind);
+  for (const child of index.remote.children(libraryId, folder)) touch(child.path, child.kind);
+  for (const child of index.synced.children(libraryId, folder)) touch(child.path, child.kind);
 
   if (folder !== '' && candidates.size === 0 && dirents.length === 0) {
     const known = index.local.get(libraryId, folder) ?? index.remote.get(libraryId, folder) ?? index.synced.get(libraryId, folder);
@@ -107,6 +108,14 @@ export async function listFolder(input: ListFolderInput): Promise<FileListing> {
   }
   const pageSize = input.pageSize ?? FILE_PAGE_SIZE;
   const page = sorted.slice(start, start + pageSize);
+  for (const candidate of page) {
+    const local = index.local.get(libraryId, candidate.path);
+    const remote = index.remote.get(libraryId, candidate.path);
+    const synced = index.synced.get(libraryId, candidate.path);
+    if (local !== undefined) candidate.local = local;
+    if (remote !== undefined) candidate.remote = remote;
+    if (synced !== undefined) candidate.synced = synced;
+  }
 
   const matcher = createIgnoreMatcher(input.ignoreText);
   const selection = library.selection;

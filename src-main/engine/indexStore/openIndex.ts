@@ -73,8 +73,11 @@ export interface EntryTable<E extends { readonly path: LibraryPath }> {
    * iteration ends, because the connection is busy meanwhile. Use `load` to get a Map.
    */
   iterate(libraryId: LibraryId, options?: { readonly below?: LibraryPath }): IterableIterator<E>;
-  /** The entries directly in `folder` ('' for the library's root), not below its subfolders, by path. */
-  children(libraryId: LibraryId, folder: LibraryPath | ''): E[];
+  /**
+   * The paths and kinds of the entries directly in `folder` ('' for the library's root), not
+   * below its subfolders, by path: cheap for a folder of thousands (no content is decoded).
+   */
+  children(libraryId: LibraryId, folder: LibraryPath | ''): { readonly path: LibraryPath; readonly kind: 'file' | 'dir' }[];
   /**
    * All of the library's entries as a Map. With `shareWith` (another state of the library,
    * loaded already), an entry whose content equals the other state's entry at the same path
@@ -465,12 +468,12 @@ function createEntryTable<E extends { readonly path: LibraryPath }, Row>(
       .prepare<[number, string, string, string], Row>(`SELECT ${selected} FROM ${table} WHERE library_key = ? ${below} ORDER BY path`)
       .raw(),
     count: db.prepare<[number], number>(`SELECT count(*) FROM ${table} WHERE library_key = ?`).pluck(),
-    rootChildren: db.prepare<[number], Row>(`SELECT ${selected} FROM ${table} WHERE library_key = ? AND instr(path, '/') = 0 ORDER BY path`).raw(),
+    rootChildren: db.prepare<[number], [string, string]>(`SELECT path, kind FROM ${table} WHERE library_key = ? AND instr(path, '/') = 0 ORDER BY path`).raw(),
     // The range of the folder's descendants, less those with a '/' after the folder's prefix
     // (substr counts characters, so the offset is in code points).
     children: db
-      .prepare<[number, string, string, number], Row>(
-        `SELECT ${selected} FROM ${table} WHERE library_key = ? AND path >= ? AND path < ? AND instr(substr(path, ?), '/') = 0 ORDER BY path`,
+      .prepare<[number, string, string, number], [string, string]>(
+        `SELECT path, kind FROM ${table} WHERE library_key = ? AND path >= ? AND path < ? AND instr(substr(path, ?), '/') = 0 ORDER BY path`,
       )
       .raw(),
   };
@@ -518,7 +521,7 @@ function createEntryTable<E extends { readonly path: LibraryPath }, Row>(
     children(libraryId, folder) {
       const key = keyOf(libraryId);
       const rows = folder === '' ? statements.rootChildren.all(key) : statements.children.all(key, `${folder}/`, `${folder}0`, [...folder].length + 2);
-      return rows.map((row) => spec.fromRow(row));
+      return rows.map(([path, kind]) => ({ path: path as LibraryPath, kind: kind as 'file' | 'dir' }));
     },
     load(libraryId, options = {}) {
       const result = new Map<LibraryPath, E>();
