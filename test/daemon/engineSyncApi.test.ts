@@ -69,6 +69,35 @@ describe('account', () => {
   });
 });
 
+describe('restores', () => {
+  it('restores a copy and a snapshot over the control API, reporting the snapshot\'s progress as events', async () => {
+    const alice = await syncedApi('alice');
+    const { api } = alice;
+    await writeFile(path.join(alice.root, 'plan.txt'), 'first plan');
+    await mkdir(path.join(alice.root, 'docs'));
+    await writeFile(path.join(alice.root, 'docs', 'a.txt'), 'a');
+    await roundOf(api, alice.libraryId);
+    const moment = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await writeFile(path.join(alice.root, 'plan.txt'), 'second plan');
+    await roundOf(api, alice.libraryId);
+
+    const { versions } = await api.getHistory({ libraryId: alice.libraryId, path: 'plan.txt' as LibraryPath });
+    const copy = await api.restoreCopy({ libraryId: alice.libraryId, path: 'plan.txt' as LibraryPath, rev: versions.at(-1)!.rev });
+    expect(await readFile(path.join(alice.root, copy.path), 'utf8')).toBe('first plan');
+
+    const target = path.join(bed.harness.base, 'alice-as-it-was');
+    const result = await api.restoreSnapshot({ libraryId: alice.libraryId, at: moment, target });
+    expect(result).toMatchObject({ files: 2, folders: 1, bytes: 'first plan'.length + 1, skipped: [] });
+    expect(await readFile(path.join(target, 'plan.txt'), 'utf8')).toBe('first plan');
+    await eventually(() =>
+      expect(alice.events).toContainEqual({ kind: 'snapshotProgressed', libraryId: alice.libraryId, target, filesDone: 2, filesTotal: 2, bytesDone: result.bytes, bytesTotal: result.bytes }),
+    );
+    const refused = await api.restoreSnapshot({ libraryId: alice.libraryId, at: moment, target }).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: 'conflict', details: { reason: 'snapshot-target', problem: 'not-empty' } });
+  });
+});
+
 describe('libraries', () => {
   it('creates, adds, selects, lists the server folders of, and removes a library', async () => {
     const alice = await syncedApi('alice');
