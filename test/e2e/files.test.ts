@@ -291,7 +291,7 @@ describe.skipIf(!CHROMIUM_FOUND)('the file browser of a library', () => {
 
       await page.getByTestId('nav-activity').click();
       await page.getByTestId('activity-screen').waitFor();
-      await page.getByLabel(messages['activity.filterText']).fill('Work/');
+      await page.getByLabel(messages['activity.filterText'], { exact: true }).fill('Work/');
       const report = page.getByTestId('activity-entry').filter({ hasText: 'Work/report.txt' }).first();
       const openReport = report.getByRole('button', { name: messages['files.openFileOf'].replace('{path}', 'Work/report.txt') });
       await openReport.waitFor();
@@ -304,7 +304,7 @@ describe.skipIf(!CHROMIUM_FOUND)('the file browser of a library', () => {
       expect(await gone.getByRole('button', { name: messages['files.openFileOf'].replace('{path}', 'Work/new.txt') }).count()).toBe(0);
       expect(await gone.getByRole('button', { name: messages['files.showInFolderOf'].replace('{path}', 'Work/new.txt') }).count()).toBe(0);
       await screenshot(page, `files-09-activity-open-${tag}`);
-      await page.getByLabel(messages['activity.filterText']).fill('');
+      await page.getByLabel(messages['activity.filterText'], { exact: true }).fill('');
     }
     await page.getByTestId('nav-libraries').click();
     await page.getByRole('button', { name: zhCN['files.openOf'].replace('{name}', 'Documents') }).click();
