@@ -70,7 +70,9 @@ export function FilesScreen({
   }, [api, libraryId, path, cursor]);
   useEffect(load, [load, refresh]);
   // Another page starts at the top of the screen, not where the pager was.
-  useEffect(() => window.scrollTo({ top: 0 }), [cursor]);
+  useEffect(() => {
+    window.scrollTo({ top: 0 });
+  }, [cursor]);
 
   const open = (row: FileRow) => void action.run(async () => void (await api.openFile({ libraryId, path: row.path })));
   const reveal = (row: FileRow) => {
