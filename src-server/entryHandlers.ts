@@ -1,10 +1,20 @@
 // Handlers of the change feed, waiting for changes, commits, history, trash, restore and
 // snapshots.
 
-import type { ChunkRef } from '../shared/model.js';
+import type { IncomingMessage } from 'node:http';
 import { contentHashOf } from '../shared/node/contentHash.js';
-import { CHUNK_EDIT_LIMITS, PROTOCOL_LIMITS } from '../shared/protocol/index.js';
-import type { Change, ChangeResult, ChunkEdit, CommitChange, CommitResponse, Entry, Routes } from '../shared/protocol/index.js';
+import {
+  CHUNK_DELTAS_HEADER,
+  CHUNK_EDIT_LIMITS,
+  ChunkEditError,
+  FOLDER_MOVES_HEADER,
+  PROTOCOL_LIMITS,
+  applyChunkEdits,
+  chunkEditsBetween,
+  chunkEditsWeight,
+} from '../shared/protocol/index.js';
+import type { Change, ChangeResult, CommitChange, CommitResponse, Entry, MovedSubtree, Routes } from '../shared/protocol/index.js';
+import type { LibraryPath } from '../shared/paths.js';
 import { ApiError } from './apiError.js';
 import { ImpliedFoldersLimitError } from './commitRules.js';
 import type { Caller, Handler, ServerServices } from './router.js';
@@ -32,35 +42,154 @@ function feedResult(result: ChangeResult): ChangeResult {
   }
 }
 
+/** Files with fewer chunks than this travel whole: a delta saves too little to be worth a lookup. */
+const MIN_DELTA_CHUNKS = 16;
+
+/** Whether the client asked for chunk-list deltas (CHUNK_DELTAS_HEADER). */
+function wantsChunkDeltas(request: IncomingMessage): boolean {
+  return request.headers[CHUNK_DELTAS_HEADER] === '1';
+}
+
 /**
- * Applies splices to a chunk list in one pass. Splices must come in list order without
- * overlapping (each starts at or after the end of what the previous one inserted); one outside
- * the list, or out of order, is a bad request.
+ * The entry with its chunk list as splices of `base`'s list, when that is much shorter than the
+ * list; else the entry as it is. The client rebuilds and checks the list (size, contentHash).
  */
-export function applyChunkEdits(base: readonly ChunkRef[], edits: readonly ChunkEdit[], where: string): ChunkRef[] {
-  const chunks: ChunkRef[] = [];
-  let cursor = 0; // next index of `base` not yet copied
-  let shift = 0; // the edited list's length minus the base's, so far
-  let earliest = 0; // smallest `at` the next splice may have
-  edits.forEach((edit, index) => {
-    const baseAt = edit.at - shift;
-    if (edit.at < earliest) {
-      throw new ApiError('bad-request', `${where}.chunkEdits.${index}: splices must be in list order and not overlap (at ${edit.at} < ${earliest})`);
+function withChunkDelta(entry: Entry, base: Entry | null): Entry {
+  if (base === null || base.deleted || base.kind !== 'file' || base.rev === entry.rev) return entry;
+  const edits = chunkEditsBetween(base.chunks, entry.chunks);
+  if (chunkEditsWeight(edits) * 2 > entry.chunks.length) return entry;
+  return { ...entry, chunks: [], chunkDelta: { baseRev: base.rev, edits } };
+}
+
+/**
+ * A feed page for a client that takes deltas: each live file of many chunks that the client
+ * had at another version after reading up to `after` (the version current at `after`) is sent
+ * as splices of that version's list.
+ */
+async function feedDeltas(services: ServerServices, library: LibraryAccess, entries: readonly Entry[], after: number): Promise<Entry[]> {
+  if (after === 0) return [...entries];
+  const sent: Entry[] = [];
+  for (const entry of entries) {
+    if (entry.deleted || entry.kind !== 'file' || entry.chunks.length < MIN_DELTA_CHUNKS) {
+      sent.push(entry);
+      continue;
     }
-    if (baseAt + edit.remove > base.length) {
-      throw new ApiError(
-        'bad-request',
-        `${where}.chunkEdits.${index}: removing ${edit.remove} chunks at ${edit.at} reaches past the end of the list (${base.length + shift} chunks)`,
-      );
+    sent.push(withChunkDelta(entry, await services.store.versions.versionAt(library.id, entry.path, after)));
+  }
+  return sent;
+}
+
+/** Whether the client understands folded folder moves (FOLDER_MOVES_HEADER). */
+function wantsFolderMoves(request: IncomingMessage): boolean {
+  return request.headers[FOLDER_MOVES_HEADER] === '1';
+}
+
+/** A folded feed page reads at most this many store pages (it holds fewer entries than it read). */
+const MAX_FOLDED_READS = 10;
+
+function sameCommitter(a: Entry, b: Entry): boolean {
+  return a.committedAt === b.committedAt && a.device === b.device && a.userName === b.userName;
+}
+
+/** Whether `copy` repeats `source`'s content and metadata exactly (what a move's versions do). */
+function repeats(copy: Entry, source: Entry): boolean {
+  if (copy.kind !== source.kind || copy.size !== source.size || copy.mtimeMs !== source.mtimeMs || copy.executable !== source.executable) return false;
+  if (copy.contentHash !== source.contentHash) return false;
+  if (copy.deleted) return true; // the feed sends deletions without their chunks
+  if (copy.chunks.length !== source.chunks.length) return false;
+  return copy.chunks.every((chunk, index) => chunk.id === source.chunks[index]?.id && chunk.size === source.chunks[index]?.size);
+}
+
+/**
+ * Folds, for a client that understands it, the versions a folder move implied (the moved
+ * subtree's new versions and the deleted ones left at the old paths) into the folder's own new
+ * version (`movedSubtree`, see folderMoves.ts). Only versions that repeat one the client holds
+ * (current at `after`, so the client read it) are folded; the client rebuilds them exactly from
+ * its copy. Anything else stays a plain entry.
+ */
+async function foldFolderMoves(services: ServerServices, library: LibraryAccess, items: readonly Entry[], after: number): Promise<Entry[]> {
+  const folded = new Set<number>();
+  const subtrees = new Map<number, MovedSubtree>();
+  for (const head of items) {
+    if (head.deleted || head.kind !== 'dir' || head.movedFrom === undefined || folded.has(head.rev)) continue;
+    const from = head.movedFrom;
+    const sources = new Map((await services.store.versions.subtreeAt(library.id, from, head.rev - 1)).map((entry) => [entry.path, entry]));
+    const moved: MovedSubtree['moved'] = [];
+    const movedRelative = new Map<string, Entry>();
+    for (const entry of items) {
+      if (entry.rev <= head.rev || entry.deleted || entry.movedFrom === undefined || folded.has(entry.rev)) continue;
+      if (!entry.path.startsWith(`${head.path}/`) || !sameCommitter(entry, head)) continue;
+      const relative = entry.path.slice(head.path.length + 1);
+      if (entry.movedFrom !== `${from}/${relative}`) continue;
+      const source = sources.get(entry.movedFrom as LibraryPath);
+      if (source === undefined || source.rev > after || !repeats(entry, source)) continue;
+      moved.push([relative, entry.rev, source.rev]);
+      movedRelative.set(relative, source);
+      folded.add(entry.rev);
     }
-    for (let i = cursor; i < baseAt; i += 1) chunks.push(base[i] as ChunkRef);
-    for (const chunk of edit.insert) chunks.push(chunk);
-    cursor = baseAt + edit.remove;
-    shift += edit.insert.length - edit.remove;
-    earliest = edit.at + edit.insert.length;
+    if (moved.length === 0) continue;
+    const left: MovedSubtree['left'] = [];
+    for (const entry of items) {
+      if (!entry.deleted || entry.movedTo === undefined || folded.has(entry.rev) || !entry.path.startsWith(`${from}/`)) continue;
+      const relative = entry.path.slice(from.length + 1);
+      const source = movedRelative.get(relative);
+      if (source === undefined || entry.movedTo !== `${head.path}/${relative}` || !sameCommitter(entry, head) || !repeats(entry, source)) continue;
+      left.push([relative, entry.rev]);
+      folded.add(entry.rev);
+    }
+    subtrees.set(head.rev, { moved, left });
+  }
+  if (subtrees.size === 0) return [...items];
+  return items.filter((entry) => !folded.has(entry.rev)).map((entry) => {
+    const movedSubtree = subtrees.get(entry.rev);
+    return movedSubtree === undefined ? entry : { ...entry, movedSubtree };
   });
-  for (let i = cursor; i < base.length; i += 1) chunks.push(base[i] as ChunkRef);
-  return chunks;
+}
+
+/**
+ * The latest versions changed after `after`, as the feed sends them: with folder moves folded
+ * when the client asks (reading on, a few store pages at most, while the folded page is shorter
+ * than `limit`), then with chunk-list deltas when it asks.
+ */
+async function feedPage(
+  services: ServerServices,
+  library: LibraryAccess,
+  query: { after: number; limit: number },
+  request: IncomingMessage,
+): Promise<{ entries: Entry[]; cursor: number; headSeq: number; hasMore: boolean }> {
+  const page = await services.store.versions.changes(library.id, query.after, query.limit);
+  let items = page.items;
+  let { hasMore, headSeq } = page;
+  let entries: Entry[] = items;
+  if (wantsFolderMoves(request)) {
+    entries = await foldFolderMoves(services, library, items, query.after);
+    for (let reads = 1; hasMore && entries.length < query.limit && reads < MAX_FOLDED_READS && items.length > 0; reads++) {
+      const next = await services.store.versions.changes(library.id, items.at(-1)!.rev, query.limit);
+      items = [...items, ...next.items];
+      ({ hasMore, headSeq } = next);
+      entries = await foldFolderMoves(services, library, items, query.after);
+    }
+  }
+  if (wantsChunkDeltas(request)) entries = await feedDeltas(services, library, entries, query.after);
+  const last = items.at(-1);
+  return { entries: entries.map(feedEntry), cursor: last === undefined ? query.after : last.rev, headSeq, hasMore };
+}
+
+/**
+ * A commit answer for a client that takes deltas: a put it sent as chunkEdits comes back with
+ * the same splices of its base version's list (the list the client edited), not the whole list.
+ */
+function commitDeltas(answer: CommitResponse, changes: readonly CommitChange[]): CommitResponse {
+  return {
+    ...answer,
+    results: answer.results.map((result) => {
+      const change = changes[result.index];
+      if (result.status !== 'applied' || change?.op !== 'put' || change.chunkEdits === undefined || change.baseRev === null) return result;
+      const entry = result.entry;
+      if (entry.deleted || entry.kind !== 'file' || chunkEditsWeight(change.chunkEdits) >= entry.chunks.length) return result;
+      return { ...result, entry: { ...entry, chunks: [], chunkDelta: { baseRev: change.baseRev, edits: change.chunkEdits } } };
+    }),
+  };
 }
 
 /**
@@ -89,7 +218,13 @@ async function resolvePuts(services: ServerServices, library: LibraryAccess, cha
     if (base === null || base.deleted || base.kind !== 'file') {
       throw new ApiError('bad-request', `changes.${index}: chunkEdits need version ${change.baseRev} of ${change.path} to be a file; send the whole chunk list`);
     }
-    const rebuilt = applyChunkEdits(base.chunks, chunkEdits, `changes.${index}`);
+    let rebuilt;
+    try {
+      rebuilt = applyChunkEdits(base.chunks, chunkEdits, `changes.${index}`);
+    } catch (error) {
+      if (error instanceof ChunkEditError) throw new ApiError('bad-request', error.message);
+      throw error;
+    }
     resolvedChunks += rebuilt.length;
     if (resolvedChunks > CHUNK_EDIT_LIMITS.maxResolvedChunksPerCommit) {
       throw new ApiError('bad-request', `the puts sent as chunkEdits rebuild more than ${CHUNK_EDIT_LIMITS.maxResolvedChunksPerCommit} chunk refs; split the commit`);
@@ -192,17 +327,10 @@ async function waitForHead(services: ServerServices, library: LibraryAccess, aft
 type EntryHandlerName = 'changes' | 'waitForChanges' | 'commit' | 'history' | 'trash' | 'restore' | 'snapshot';
 
 export const entryHandlers: { readonly [Name in EntryHandlerName]: Handler<Routes[Name]> } = {
-  async changes({ services, library, query }) {
-    const page = await services.store.versions.changes(library.id, query.after, query.limit);
-    const last = page.items.at(-1);
+  async changes({ services, library, query, request }) {
+    const page = await feedPage(services, library, query, request);
     const damaged = page.hasMore ? [] : await services.store.chunks.damaged(library.id, PROTOCOL_LIMITS.maxIdsPerRequest);
-    return {
-      entries: page.items.map(feedEntry),
-      cursor: last === undefined ? query.after : last.rev,
-      headSeq: page.headSeq,
-      hasMore: page.hasMore,
-      ...(damaged.length === 0 ? {} : { damagedChunks: damaged }),
-    };
+    return { ...page, ...(damaged.length === 0 ? {} : { damagedChunks: damaged }) };
   },
 
   async waitForChanges({ services, library, query, response }) {
@@ -216,10 +344,11 @@ export const entryHandlers: { readonly [Name in EntryHandlerName]: Handler<Route
     }
   },
 
-  async commit({ services, library, caller, body, now }) {
+  async commit({ services, library, caller, body, now, request }) {
     const changes = await resolvePuts(services, library, body.changes);
     checkPuts(changes);
-    return commitChanges(services, library, caller, body.device ?? caller.deviceName, changes, now);
+    const answer = await commitChanges(services, library, caller, body.device ?? caller.deviceName, changes, now);
+    return wantsChunkDeltas(request) ? commitDeltas(answer, body.changes) : answer;
   },
 
   async history({ services, library, query }) {

@@ -15,6 +15,7 @@ import {
   sequenceSchema,
 } from './common.js';
 import { entrySchema } from './entries.js';
+import { CHUNK_EDIT_LIMITS, chunkEditSchema } from './chunkEdits.js';
 
 /**
  * baseRev null means "I believe the path does not exist" (it never existed, or its latest
@@ -40,25 +41,6 @@ export const COMMIT_LIMITS = {
    */
   maxImpliedFoldersPerCommit: 10_000,
 } as const;
-
-/** Most splices in one put's chunkEdits, and most chunk refs they insert together. */
-export const CHUNK_EDIT_LIMITS = {
-  maxEditsPerPut: 1_000,
-  maxInsertedChunksPerPut: 100_000,
-  /** Most chunk refs the server rebuilds from deltas in one commit (bounds its memory). */
-  maxResolvedChunksPerCommit: 1_000_000,
-} as const;
-
-/**
- * One splice of a chunk list: remove `remove` refs starting at index `at`, then insert
- * `insert` there. Splices apply in order, each to the result of the previous one.
- */
-export const chunkEditSchema = z.strictObject({
-  at: z.int().min(0),
-  remove: z.int().min(0),
-  insert: z.array(chunkRefSchema).max(CHUNK_EDIT_LIMITS.maxInsertedChunksPerPut),
-});
-export type ChunkEdit = z.output<typeof chunkEditSchema>;
 
 /**
  * A put as a commit request may send it: with the whole chunk list (`chunks`), or with

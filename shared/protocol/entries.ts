@@ -11,6 +11,8 @@ import {
   revisionSchema,
   timestampSchema,
 } from './common.js';
+import { chunkDeltaSchema } from './chunkEdits.js';
+import { movedSubtreeSchema } from './folderMoves.js';
 
 export const entryKindSchema = z.enum(['file', 'dir']);
 export type EntryKind = z.output<typeof entryKindSchema>;
@@ -30,9 +32,19 @@ export const entrySchema = z.object({
   mtimeMs: z.number(),
   executable: z.boolean(),
   chunks: z.array(chunkRefSchema),
+  /**
+   * Only for a client that sent CHUNK_DELTAS_HEADER, in the change feed and the commit answer:
+   * the chunk list as splices of an earlier version's (`chunks` is then empty). See chunkEdits.ts.
+   */
+  chunkDelta: chunkDeltaSchema.optional(),
   contentHash: contentHashSchema,
   /** Set on the version a move created at its new path: the path it came from. */
   movedFrom: libraryPathSchema.optional(),
+  /**
+   * Only for a client that sent FOLDER_MOVES_HEADER, in the change feed, on the version a folder
+   * move created at the folder's new path: the versions the move implied, folded (folderMoves.ts).
+   */
+  movedSubtree: movedSubtreeSchema.optional(),
   /** Set on the deleted version a move left at its old path: the path it went to. */
   movedTo: libraryPathSchema.optional(),
   /** The device name of the token that committed this version. */

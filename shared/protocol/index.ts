@@ -6,6 +6,8 @@ export * from './common.js';
 export * from './errors.js';
 export * from './auth.js';
 export * from './libraries.js';
+export * from './chunkEdits.js';
+export * from './folderMoves.js';
 export * from './entries.js';
 export * from './changes.js';
 export * from './chunks.js';

@@ -6,6 +6,7 @@ import type { Language } from '../../shared/api/index.js';
 import { LANGUAGES } from '../../shared/api/index.js';
 import type { MessageKey, Messages, PluralKey } from './en.js';
 import { en } from './en.js';
+import { escapeControlCharacters } from '../../shared/displayText.js';
 import { formatBytes, formatCount, formatDateTime, formatDuration, formatExactTime, formatRate, formatRelativeTime } from './format.js';
 import { zhCN } from './zhCN.js';
 
@@ -21,12 +22,16 @@ export function placeholdersOf(template: string): string[] {
   return [...template.matchAll(/\{([A-Za-z][A-Za-z0-9]*)\}/g)].map((match) => match[1]!);
 }
 
-/** Fills {name} placeholders; a placeholder without a value stays visible rather than vanishing. */
+/**
+ * Fills {name} placeholders; a placeholder without a value stays visible rather than vanishing.
+ * A text value (a file name, a device name, a server's words) has its control characters shown
+ * as escapes: a right-to-left override in a name must not make "txt.exe" read as "exe.txt".
+ */
 export function interpolate(template: string, params: MessageParams, formatNumber: (value: number) => string): string {
   return template.replace(/\{([A-Za-z][A-Za-z0-9]*)\}/g, (whole, name: string) => {
     const value = params[name];
     if (value === undefined) return whole;
-    return typeof value === 'number' ? formatNumber(value) : value;
+    return typeof value === 'number' ? formatNumber(value) : escapeControlCharacters(value);
   });
 }
 

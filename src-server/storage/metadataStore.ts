@@ -197,6 +197,8 @@ export interface VersionStore {
   /** Every version of a path, newest first. */
   history(libraryId: string, path: LibraryPath): Promise<Entry[]>;
   version(libraryId: string, path: LibraryPath, rev: number): Promise<Entry | null>;
+  /** The version of a path current at `seq` (the one with the greatest rev <= seq), deleted or not. */
+  versionAt(libraryId: string, path: LibraryPath, seq: number): Promise<Entry | null>;
   /** Paths whose latest version is deleted and not the trace of a move, ordered by path. */
   trash(libraryId: string, after: LibraryPath | null, limit: number): Promise<Page<{ deleted: Entry; lastLive: Entry }>>;
   /** The live entries as of `seq`, ordered by path, after the `after` path. */

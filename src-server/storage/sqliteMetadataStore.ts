@@ -384,6 +384,7 @@ export class SqliteMetadataStore implements MetadataStore {
     const changes = db.prepare(`SELECT ${VERSION_COLUMNS} ${headJoin} WHERE h.library_id = ? AND h.rev > ? ORDER BY h.rev LIMIT ?`);
     const history = db.prepare(`SELECT ${VERSION_COLUMNS} FROM versions v WHERE v.library_id = ? AND v.path = ? ORDER BY v.rev DESC`);
     const version = db.prepare(`SELECT ${VERSION_COLUMNS} FROM versions v WHERE v.library_id = ? AND v.rev = ? AND v.path = ?`);
+    const versionAt = db.prepare(`SELECT ${VERSION_COLUMNS} FROM versions v WHERE v.library_id = ? AND v.path = ? AND v.rev <= ? ORDER BY v.rev DESC LIMIT 1`);
     const trash = db.prepare(
       `SELECT ${VERSION_COLUMNS} ${headJoin} WHERE h.library_id = ? AND h.deleted = 1 AND h.path > ? AND v.moved_to IS NULL ORDER BY h.path LIMIT ?`,
     );
@@ -488,6 +489,10 @@ export class SqliteMetadataStore implements MetadataStore {
       },
       async version(libraryId, path, rev) {
         const row = version.get(libraryId, rev, path) as VersionRow | undefined;
+        return row === undefined ? null : toEntry(row);
+      },
+      async versionAt(libraryId, path, seq) {
+        const row = versionAt.get(libraryId, path, seq) as VersionRow | undefined;
         return row === undefined ? null : toEntry(row);
       },
       async trash(libraryId, after, limit) {

@@ -51,6 +51,8 @@ describe('translator', () => {
     { name: 'formats numbers', template: '{count} files', params: { count: 12345 }, expected: '12,345 files' },
     { name: 'keeps a placeholder without a value visible', template: 'Open {name}', params: {}, expected: 'Open {name}' },
     { name: 'fills the same placeholder twice', template: '{a} and {a}', params: { a: 'x' }, expected: 'x and x' },
+    { name: 'shows a bidirectional override in a name as an escape', template: 'Open {name}', params: { name: 'photo\u202egnp.exe' }, expected: 'Open photo\\u202egnp.exe' },
+    { name: 'shows a newline in a name as an escape', template: 'Open {name}', params: { name: 'a\nb' }, expected: 'Open a\\u000ab' },
   ])('$name', ({ template, params, expected }) => {
     expect(interpolate(template, params, (value) => value.toLocaleString('en'))).toBe(expected);
   });

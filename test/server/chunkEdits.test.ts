@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChunkRef } from '../../shared/model.js';
 import { commitChangeSchema, routes } from '../../shared/protocol/index.js';
 import type { ChunkEdit, CommitChangeInput, Entry } from '../../shared/protocol/index.js';
-import { applyChunkEdits } from '../../src-server/entryHandlers.js';
+import { applyChunkEdits } from '../../shared/protocol/index.js';
 import { contentHashOf, fileOf, makeChunk, putChunk, startTestServer } from './testServer.js';
 import type { TestServer } from './testServer.js';
 

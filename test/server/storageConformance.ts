@@ -306,6 +306,11 @@ export function describeStorageConformance(backend: string, createHarness: () =>
         expect((await store.versions.history(libraryId, path('a'))).map((entry) => entry.rev)).toEqual([4, 1]);
         expect((await store.versions.version(libraryId, path('a'), 1))?.chunks).toEqual([chunkA.ref]);
         expect(await store.versions.version(libraryId, path('a'), 2)).toBeNull();
+        // The version current at a seq (the base of a chunk-list delta in the feed).
+        expect((await store.versions.versionAt(libraryId, path('a'), 3))?.rev).toBe(1);
+        expect((await store.versions.versionAt(libraryId, path('a'), 4))?.chunks).toEqual([chunkB.ref]);
+        expect(await store.versions.versionAt(libraryId, path('a'), 0)).toBeNull();
+        expect((await store.versions.versionAt(libraryId, path('b/c'), 9))?.deleted).toBe(true);
 
         const trash = await store.versions.trash(libraryId, null, 10);
         expect(trash.items.map((item) => [item.deleted.path, item.deleted.rev, item.lastLive.rev])).toEqual([['b/c', 5, 3]]);

@@ -7,11 +7,9 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChunkRef } from '../../shared/model.js';
 import type { LibraryPath } from '../../shared/paths.js';
-import { routes } from '../../shared/protocol/index.js';
+import { applyChunkEdits, chunkEditsBetween, routes } from '../../shared/protocol/index.js';
 import type { CommitRequest } from '../../shared/protocol/index.js';
 import type { ServerClient } from '../../src-main/engine/remote/serverClient.js';
-import { chunkEditsBetween } from '../../src-main/engine/sync/remoteEntries.js';
-import { applyChunkEdits } from '../../src-server/entryHandlers.js';
 import { startHarness } from './harness.js';
 import type { Harness, TestClient } from './harness.js';
 

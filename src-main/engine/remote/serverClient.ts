@@ -10,6 +10,8 @@ import { Agent, request } from './undiciCore.js';
 import type { Dispatcher } from 'undici';
 import {
   CHUNK_CONTENT_TYPE,
+  CHUNK_DELTAS_HEADER,
+  FOLDER_MOVES_HEADER,
   FRAMES_CONTENT_TYPE,
   FrameDecoder,
   PROTOCOL_LIMITS,
@@ -51,6 +53,13 @@ type CallOptions<Route extends RouteDefinition> = {
   readonly body?: RouteRequest<Route>;
   readonly signal?: AbortSignal;
   readonly timeoutMs?: number;
+  /**
+   * Ask for chunk lists as deltas (CHUNK_DELTAS_HEADER) in the change feed and the commit
+   * answer: the caller then resolves `chunkDelta` entries (remoteEntries.resolveChunkDeltas).
+   */
+  readonly chunkDeltas?: boolean;
+  /** Ask for folder moves folded (FOLDER_MOVES_HEADER) in the change feed: remoteEntries.unfoldFolderMoves. */
+  readonly folderMoves?: boolean;
 };
 
 /** JSON request bodies at least this long are sent gzipped. */
@@ -136,7 +145,7 @@ export class ServerClient {
   /** Sends one request and returns the whole 2xx body (at most `maxBytes`), or throws a RemoteError. */
   private async send(
     route: RouteDefinition,
-    options: { params?: unknown; query?: unknown; signal?: AbortSignal; timeoutMs?: number },
+    options: { params?: unknown; query?: unknown; signal?: AbortSignal; timeoutMs?: number; chunkDeltas?: boolean; folderMoves?: boolean },
     payload: { body: string | Uint8Array | AsyncIterable<Uint8Array>; contentType: string; contentEncoding?: 'gzip' } | undefined,
     maxBytes: number,
   ): Promise<Buffer> {
@@ -199,7 +208,7 @@ export class ServerClient {
   /** Starts a request and returns the raw answer (status and body stream). */
   private async open(
     route: RouteDefinition,
-    options: { params?: unknown; query?: unknown; signal?: AbortSignal; timeoutMs?: number },
+    options: { params?: unknown; query?: unknown; signal?: AbortSignal; timeoutMs?: number; chunkDeltas?: boolean; folderMoves?: boolean },
     payload?: { body: string | Uint8Array | AsyncIterable<Uint8Array>; contentType: string; contentEncoding?: 'gzip' },
   ): Promise<Dispatcher.ResponseData> {
     const path = buildPath(route, (options.params ?? {}) as PathParams<string>);
@@ -212,6 +221,8 @@ export class ServerClient {
     }
     if (payload !== undefined) headers['content-type'] = payload.contentType;
     if (payload?.contentEncoding !== undefined) headers['content-encoding'] = payload.contentEncoding;
+    if (options.chunkDeltas === true) headers[CHUNK_DELTAS_HEADER] = '1';
+    if (options.folderMoves === true) headers[FOLDER_MOVES_HEADER] = '1';
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     this.abortSignal?.throwIfAborted();
     const timeout = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;

@@ -1,8 +1,9 @@
 // Conversions between the protocol's entries and the engine's model, in one place.
 
 import type { ChunkRef } from '../../../shared/model.js';
-import { clampMtimeMs } from '../../../shared/protocol/index.js';
-import type { ChunkEdit, CommitPut, Entry } from '../../../shared/protocol/index.js';
+import { ChunkEditError, applyChunkEdits, chunkEditsBetween, chunkEditsWeight, clampMtimeMs } from '../../../shared/protocol/index.js';
+import type { CommitPut, Entry } from '../../../shared/protocol/index.js';
+import { checkLibraryPath } from '../../../shared/paths.js';
 import type { LibraryPath } from '../../../shared/paths.js';
 import { contentHashOf } from '../../../shared/node/contentHash.js';
 import { RemoteError } from '../remote/remoteError.js';
@@ -63,22 +64,6 @@ export function feedEntryOf(entry: Entry): RemoteFeedEntry {
 }
 
 /**
- * The splices turning `base` into `next`: the common prefix and suffix stay, the middle is
- * replaced. One splice is what an edit in place produces with content-defined chunking (only
- * the chunks around the edit change); none when the lists are equal.
- */
-export function chunkEditsBetween(base: readonly ChunkRef[], next: readonly ChunkRef[]): ChunkEdit[] {
-  const same = (a: ChunkRef | undefined, b: ChunkRef | undefined) => a !== undefined && b !== undefined && a.id === b.id && a.size === b.size;
-  let prefix = 0;
-  while (prefix < base.length && prefix < next.length && same(base[prefix], next[prefix])) prefix += 1;
-  let suffix = 0;
-  const room = Math.min(base.length, next.length) - prefix;
-  while (suffix < room && same(base[base.length - 1 - suffix], next[next.length - 1 - suffix])) suffix += 1;
-  if (prefix === base.length && prefix === next.length) return [];
-  return [{ at: prefix, remove: base.length - prefix - suffix, insert: next.slice(prefix, next.length - suffix) }];
-}
-
-/**
  * The commit change that uploads what the scan saw at `path` (a file). Given the chunk list of
  * version `baseRev` (what this device last synced there), it sends only the splices from that
  * list when they are shorter than the whole list; the server rebuilds and checks the whole.
@@ -98,8 +83,108 @@ export function putChangeOf(path: LibraryPath, local: LocalEntry, baseRev: numbe
   };
   if (baseRev !== null && baseChunks !== undefined) {
     const chunkEdits = chunkEditsBetween(baseChunks, local.chunks);
-    const sent = chunkEdits.reduce((sum, edit) => sum + edit.insert.length + 1, 0);
-    if (sent < local.chunks.length) return { ...put, chunkEdits };
+    if (chunkEditsWeight(chunkEdits) < local.chunks.length) return { ...put, chunkEdits };
   }
   return { ...put, chunks: [...local.chunks] };
+}
+
+/**
+ * The entries with every chunk-list delta (`chunkDelta`, sent to a client that asked for them)
+ * turned back into the whole list, rebuilt from this device's copy of the version it names
+ * (`known`: the remote state). A version this device holds already (its own commit) takes its
+ * own copy. Each rebuilt list is checked against the entry's size and content hash; null when
+ * any delta cannot be resolved or rebuilds a list that disagrees: the caller then asks for the
+ * whole lists, and nothing of a delta is ever recorded unchecked.
+ */
+export function resolveChunkDeltas(entries: readonly Entry[], known: (path: LibraryPath) => RemoteEntry | undefined): Entry[] | null {
+  const resolved: Entry[] = [];
+  for (const entry of entries) {
+    const delta = entry.chunkDelta;
+    if (delta === undefined) {
+      resolved.push(entry);
+      continue;
+    }
+    const { chunkDelta: _delta, ...rest } = entry;
+    const base = known(entry.path);
+    if (base === undefined || base.node.kind !== 'file') return null;
+    let chunks: readonly ChunkRef[];
+    if (base.rev === delta.baseRev) {
+      try {
+        chunks = applyChunkEdits(base.chunks, delta.edits, entry.path);
+      } catch (error) {
+        if (error instanceof ChunkEditError) return null;
+        throw error;
+      }
+    } else if (base.rev === entry.rev) {
+      chunks = base.chunks;
+    } else {
+      return null;
+    }
+    const whole: Entry = { ...rest, chunks: [...chunks] };
+    if (entryContradiction(whole) !== undefined) return null;
+    resolved.push(whole);
+  }
+  return resolved;
+}
+
+/**
+ * The entries with every folded folder move (`movedSubtree`, sent to a client that asked for
+ * them) unfolded into the versions it stands for, each rebuilt from this device's copy of the
+ * version it repeats (`known`: the remote state, before this page). Null when a fold names a
+ * version this device does not hold at that rev, or a path that is not canonical: the caller
+ * then reads the page again without folds.
+ */
+export function unfoldFolderMoves(entries: readonly Entry[], known: (path: LibraryPath) => RemoteEntry | undefined): Entry[] | null {
+  if (!entries.some((entry) => entry.movedSubtree !== undefined)) return [...entries];
+  const unfolded: Entry[] = [];
+  for (const entry of entries) {
+    const subtree = entry.movedSubtree;
+    if (subtree === undefined) {
+      unfolded.push(entry);
+      continue;
+    }
+    const { movedSubtree: _subtree, ...folder } = entry;
+    const from = entry.movedFrom;
+    if (from === undefined || entry.deleted || entry.kind !== 'dir') return null;
+    unfolded.push(folder);
+    const sourceOf = (relative: string, rev: number | undefined): RemoteEntry | undefined => {
+      const oldPath = `${from}/${relative}`;
+      if (!checkLibraryPath(oldPath).ok || !checkLibraryPath(`${entry.path}/${relative}`).ok) return undefined;
+      const source = known(oldPath as LibraryPath);
+      return source === undefined || (rev !== undefined && source.rev !== rev) ? undefined : source;
+    };
+    const committed = { device: entry.device, userName: entry.userName, committedAt: entry.committedAt };
+    const sources = new Map<string, RemoteEntry>();
+    for (const [relative, rev, sourceRev] of subtree.moved) {
+      const source = sourceOf(relative, sourceRev);
+      if (source === undefined) return null;
+      sources.set(relative, source);
+      unfolded.push({ ...entryOfRemote(source, `${entry.path}/${relative}` as LibraryPath, rev, false), movedFrom: source.path, ...committed });
+    }
+    for (const [relative, rev] of subtree.left) {
+      const source = sources.get(relative);
+      if (source === undefined) return null;
+      unfolded.push({ ...entryOfRemote(source, source.path, rev, true), chunks: [], movedTo: `${entry.path}/${relative}` as LibraryPath, ...committed });
+    }
+  }
+  return unfolded;
+}
+
+/** A protocol entry with a remote entry's content, at `path` and `rev` (committer fields empty). */
+function entryOfRemote(source: RemoteEntry, path: LibraryPath, rev: number, deleted: boolean): Entry {
+  const file = source.node.kind === 'file' ? source.node : undefined;
+  return {
+    path,
+    kind: source.node.kind,
+    deleted,
+    rev,
+    size: file?.size ?? 0,
+    mtimeMs: source.mtimeMs,
+    executable: file?.executable ?? false,
+    chunks: [...source.chunks],
+    contentHash: file?.contentHash ?? '',
+    device: '',
+    userName: '',
+    committedAt: 0,
+  };
 }

@@ -14,7 +14,7 @@ import type { ChunkRef, ChunkingParams } from '../../../shared/model.js';
 import type { LibraryPath } from '../../../shared/paths.js';
 import { isSameOrBelow, parentPath, rebasePath } from '../../../shared/paths.js';
 import { PROTOCOL_LIMITS, quotaExceededDetailsSchema, routes } from '../../../shared/protocol/index.js';
-import type { ChangeResult, ChangesResponse, CommitChangeInput } from '../../../shared/protocol/index.js';
+import type { ChangeResult, ChangesResponse, CommitChangeInput, CommitResponse } from '../../../shared/protocol/index.js';
 import { SequentialChunkReads, readChunk } from '../chunker/index.js';
 import { createIgnoreMatcher } from '../ignore/index.js';
 import type { IgnoreMatcher } from '../ignore/index.js';
@@ -40,7 +40,7 @@ import { sameContent } from '../syncModel.js';
 import type { LocalEntry, RemoteEntry, SyncedEntry } from '../syncModel.js';
 import { planLibrary, unhandledCase } from '../planner/index.js';
 import type { PlanAction, RemoteFeedEntry } from '../planner/index.js';
-import { isRemoteError } from '../remote/remoteError.js';
+import { RemoteError, isRemoteError } from '../remote/remoteError.js';
 import type { ServerClient } from '../remote/serverClient.js';
 import { ChunkSource } from './chunkSource.js';
 import { KeptChunks } from './keptChunks.js';
@@ -48,7 +48,7 @@ import { FileProgressMeter } from './fileProgressMeter.js';
 import type { FileTransfer } from './fileProgressMeter.js';
 import { emptySummary } from './roundSummary.js';
 import type { FileProgress, RoundProgress, RoundSummary } from './roundSummary.js';
-import { checkEntries, feedEntryOf, putChangeOf } from './remoteEntries.js';
+import { checkEntries, feedEntryOf, putChangeOf, resolveChunkDeltas, unfoldFolderMoves } from './remoteEntries.js';
 import { RoundTransfers } from './roundTransfers.js';
 import type { TalliedFile } from './roundTransfers.js';
 import type { LocalScanner } from './localScanner.js';
@@ -334,7 +334,16 @@ class Round {
     for (;;) {
       let page: ChangesResponse;
       try {
-        page = await this.deps.client.call(routes.changes, { params: { libraryId: this.libraryId }, query: { after: cursor, limit } });
+        page = await this.deps.client.call(routes.changes, { params: { libraryId: this.libraryId }, query: { after: cursor, limit }, chunkDeltas: true, folderMoves: true });
+        const known = (entryPath: LibraryPath) => this.index.remote.get(this.libraryId, entryPath);
+        const unfolded = unfoldFolderMoves(page.entries, known);
+        const entries = unfolded === null ? null : resolveChunkDeltas(unfolded, known);
+        // A fold or delta this device cannot rebuild, or one that rebuilds a list its entry
+        // contradicts: the same page again, whole.
+        page =
+          entries !== null
+            ? { ...page, entries }
+            : await this.deps.client.call(routes.changes, { params: { libraryId: this.libraryId }, query: { after: cursor, limit } });
       } catch (error) {
         if (isRemoteError(error) && error.transport === 'too-long' && limit > 1) {
           limit = Math.max(1, Math.floor(limit / 4));
@@ -736,16 +745,19 @@ class Round {
             }
             break;
           }
+          // Records change neither the disk nor the server: they write down what the planner
+          // found agreed (both sides equal, or both gone), which a next pass would find the
+          // same, so a pass of records only needs no pass after it (a folder move's sender
+          // records the moved files' new revs, which a second pass used to confirm, rescanning
+          // the whole library).
           case 'recordSynced': {
             const entry = action.entry;
             records.push(() => this.recordSynced(entry));
-            changed = true;
             break;
           }
           case 'forgetSynced': {
             const forgotten = action.path;
             records.push(() => this.index.synced.delete(this.libraryId, forgotten));
-            changed = true;
             break;
           }
           case 'problem':
@@ -898,6 +910,23 @@ class Round {
     return base !== undefined && base.rev === baseRev && base.node.kind === 'file' ? base.chunks : undefined;
   }
 
+  /**
+   * The commit answer with its chunk-list deltas (the splices this device sent, of the base
+   * version it holds) turned back into whole lists and checked. One that cannot be rebuilt is
+   * treated like a lost answer: the commit applied, and the next round's pull reads the version
+   * from the feed and finds it equal to the local file.
+   */
+  private resolveCommitDeltas(answer: CommitResponse): CommitResponse {
+    const entries = answer.results.flatMap((result) => (result.status === 'applied' ? [result.entry] : []));
+    if (!entries.some((entry) => entry.chunkDelta !== undefined)) return answer;
+    const resolved = resolveChunkDeltas(entries, (entryPath) => this.index.remote.get(this.libraryId, entryPath));
+    if (resolved === null) {
+      throw new RemoteError('unavailable', 'the server answered the commit with a chunk-list delta this device cannot rebuild; the next round reads the versions from the change feed', 200);
+    }
+    let next = 0;
+    return { ...answer, results: answer.results.map((result) => (result.status === 'applied' ? { ...result, entry: resolved[next++]! } : result)) };
+  }
+
   /** Commits the remote changes in order, in batches the server accepts. */
   private async commit(
     changes: readonly { change: CommitChangeInput; onApplied: (result: Extract<ChangeResult, { status: 'applied' }>) => void }[],
@@ -911,6 +940,7 @@ class Round {
         answer = await this.deps.client.call(routes.commit, {
           params: { libraryId: this.libraryId },
           body: { device: this.deps.deviceName, changes: batch.map((item) => item.change) },
+          chunkDeltas: true,
         });
       } catch (error) {
         // The server could not rebuild a chunk list from our edits (our copy of the base
@@ -943,6 +973,7 @@ class Round {
         this.askForEveryChunk = true;
         return true;
       }
+      answer = this.resolveCommitDeltas(answer);
       checkEntries(answer.results.flatMap((result) => (result.status === 'applied' ? [result.entry] : [])));
       this.index.transaction(() => {
         for (const result of answer.results) {

@@ -518,6 +518,13 @@ export class PostgresMetadataStore implements MetadataStore {
         ]);
         return rows[0] === undefined ? null : toEntry(rows[0]);
       },
+      async versionAt(libraryId, path, seq) {
+        const { rows } = await db.query<VersionRow>(
+          `SELECT ${VERSION_COLUMNS} FROM versions v WHERE v.library_id = $1 AND v.path = $2 AND v.rev <= $3 ORDER BY v.rev DESC LIMIT 1`,
+          [libraryId, path, seq],
+        );
+        return rows[0] === undefined ? null : toEntry(rows[0]);
+      },
       async trash(libraryId, after, limit) {
         const { rows } = await db.query<VersionRow & { live: VersionRow | null }>(
           `SELECT ${VERSION_COLUMNS}, (

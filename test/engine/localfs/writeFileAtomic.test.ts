@@ -161,6 +161,39 @@ describe('writeFileAtomic', () => {
     expect(await leftoverTempFiles()).toEqual([]);
   });
 
+  it('writes thousands of pieces of every size in order, several batches of them on their way at once', async () => {
+    const pieces: Uint8Array[] = [];
+    let seed = 7;
+    for (let index = 0; index < 3_000; index++) {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      const piece = new Uint8Array(seed % 4_000);
+      piece.fill(index % 251);
+      pieces.push(piece);
+    }
+    pieces.push(new Uint8Array(3 * 1024 * 1024).fill(9)); // one larger than a batch
+    async function* source(): AsyncGenerator<Uint8Array> {
+      yield* pieces;
+    }
+    const result = await writeFileAtomic(temp.root, parseLibraryPath('many.bin'), source(), { mtimeMs: MTIME, executable: false, expect: { kind: 'absent' } });
+    const expected = Buffer.concat(pieces);
+    expect(result).toMatchObject({ status: 'written', size: expected.length });
+    expect((await readFile(path.join(temp.root, 'many.bin'))).equals(expected)).toBe(true);
+  });
+
+  it('keeps what a resumable download received before its source failed, batched or not', async () => {
+    const received = [new Uint8Array(700_000).fill(1), new Uint8Array(700_000).fill(2), new Uint8Array(5).fill(3)];
+    async function* failingSource(): AsyncGenerator<Uint8Array> {
+      yield* received;
+      throw new Error('download broke off');
+    }
+    const partial = { name: '.cairn-tmp-resume-test', keepBytes: 0 };
+    await expect(
+      writeFileAtomic(temp.root, parseLibraryPath('big.bin'), failingSource(), { mtimeMs: MTIME, executable: false, expect: { kind: 'absent' }, partial }),
+    ).rejects.toThrow('download broke off');
+    expect((await readFile(path.join(temp.root, partial.name))).equals(Buffer.concat(received))).toBe(true);
+    expect(await temp.list()).not.toContain('big.bin');
+  });
+
   it('refuses to write through a symlinked folder and writes nothing outside the root', async () => {
     await symlink(temp.outside, path.join(temp.root, 'escape'));
     const result = await writeFileAtomic(temp.root, parseLibraryPath('escape/planted.txt'), bytes('x'), {
