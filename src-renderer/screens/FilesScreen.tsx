@@ -8,6 +8,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { FILE_PAGE_SIZE } from '../../shared/api/index.js';
 import type { FileListing, FileRow, FileState, FolderPath, SyncApiError } from '../../shared/api/index.js';
 import type { LibraryPath } from '../../shared/paths.js';
+import { escapeControlCharacters } from '../../shared/displayText.js';
 import { parentPath } from '../../shared/paths.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
 import { Icon } from '../components/Icon.js';
@@ -122,10 +123,10 @@ export function FilesScreen({
                   /
                 </span>
                 {position === segments.length - 1 ? (
-                  <span aria-current="page">{segment}</span>
+                  <span aria-current="page">{escapeControlCharacters(segment)}</span>
                 ) : (
                   <button type="button" className="link-button" onClick={() => onFolder(target)}>
-                    {segment}
+                    {escapeControlCharacters(segment)}
                   </button>
                 )}
               </li>
@@ -164,10 +165,10 @@ export function FilesScreen({
                     {row.kind === 'dir' ? (
                       <button type="button" className="link-button files-folder" aria-label={t('files.openFolderOf', { path: row.path })} onClick={() => onFolder(row.path)}>
                         <Icon name="folder" />
-                        {row.name}
+                        {escapeControlCharacters(row.name)}
                       </button>
                     ) : (
-                      <span className="files-file">{row.name}</span>
+                      <span className="files-file">{escapeControlCharacters(row.name)}</span>
                     )}
                   </td>
                   <td className="files-number">{row.size === null ? t('files.noValue') : i18n.bytes(row.size)}</td>
