@@ -390,7 +390,9 @@ export const entryHandlers: { readonly [Name in EntryHandlerName]: Handler<Route
 
   async snapshot({ services, library, query }) {
     const head = await services.store.versions.headSeq(library.id);
-    const seq = query.seq ?? head;
+    if (query.seq !== undefined && query.at !== undefined) throw new ApiError('bad-request', 'give seq or at, not both');
+    // A commit that lands between the two reads is left out: the seq never passes the head read first.
+    const seq = query.at === undefined ? (query.seq ?? head) : Math.min(head, await services.store.versions.seqAt(library.id, query.at));
     if (seq > head) throw new ApiError('bad-request', `seq ${seq} is beyond the library's head (${head})`);
     const page = await services.store.versions.snapshot(library.id, seq, query.after ?? null, query.limit);
     return { seq, entries: page.items, hasMore: page.hasMore };

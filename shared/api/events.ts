@@ -45,6 +45,17 @@ export const syncEventSchema = z.discriminatedUnion('kind', [
   /** A library's problems changed; carries the whole new list. */
   z.object({ kind: z.literal('problemsChanged'), libraryId: libraryIdSchema, problems: z.array(problemViewSchema) }),
   z.object({ kind: z.literal('preferencesChanged'), preferences: preferencesSchema }),
+  // Library snapshot into a new folder.
+  /** How far a restoreSnapshot into `target` has come (a few a second, and at the end). */
+  z.object({
+    kind: z.literal('snapshotProgressed'),
+    libraryId: libraryIdSchema,
+    target: z.string(),
+    filesDone: z.int().min(0),
+    filesTotal: z.int().min(0),
+    bytesDone: byteSizeSchema,
+    bytesTotal: byteSizeSchema,
+  }),
   /**
    * Raised by the client side of a transport, never by the service: the event stream was lost
    * (connected false) or restored (connected true). Events may have been missed in between;

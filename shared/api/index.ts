@@ -6,6 +6,7 @@ export * from './errors.js';
 export * from './views.js';
 export * from './conflictDetails.js';
 export * from './history.js';
+export * from './files.js';
 export * from './events.js';
 export * from './operations.js';
 export * from './createSyncApi.js';

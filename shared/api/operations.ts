@@ -12,6 +12,7 @@ import { PROTOCOL_LIMITS, libraryPathSchema, okResponseSchema } from '../protoco
 import { libraryNameSchema, memberRoleSchema } from '../protocol/libraries.js';
 import type { SyncEventListener, Unsubscribe } from './events.js';
 import { trashItemViewSchema, versionPreviewSchema } from './history.js';
+import { fileListingSchema, listFilesRequestSchema, restoreSnapshotRequestSchema, snapshotResultSchema } from './files.js';
 import {
   conflictDetailsSchema,
   resolveConflictRequestSchema,
@@ -231,6 +232,28 @@ export const syncApiOperations = {
   getVersionPreview: operation(z.strictObject({ libraryId: libraryIdSchema, path: libraryPathSchema, rev: z.int().min(1) }), versionPreviewSchema),
   /** The library's trash: deleted paths, newest deletion first; restoreVersion without rev brings one back. */
   listTrash: operation(libraryRequestSchema, z.object({ items: z.array(trashItemViewSchema), hasMore: z.boolean() })),
+  // File browser: one folder of a library with each path's state here, and opening a file.
+  /** One page of one folder of a synced library, from the index and the folder on disk (no rescan). */
+  listFiles: operation(listFilesRequestSchema, fileListingSchema),
+  /** Opens a file (or folder) of a synced library with the OS's default app. */
+  openFile: operation(z.strictObject({ libraryId: libraryIdSchema, path: libraryPathSchema }), okResponseSchema),
+  // Restore beside as a copy.
+  /**
+   * Writes version `rev` of a file beside it as `name (restored YYYY-MM-DD HH.MM).ext` (unique,
+   * never replacing anything); it syncs up like any new file. Answers the copy's path.
+   */
+  restoreCopy: operation(z.strictObject({ libraryId: libraryIdSchema, path: libraryPathSchema, rev: z.int().min(1) }), z.object({ path: libraryPathSchema })),
+  // Library snapshot into a new folder.
+  /** The whole library as it was at a moment, into a new folder (snapshotProgressed events report progress). */
+  restoreSnapshot: operation(restoreSnapshotRequestSchema, snapshotResultSchema),
+  // Open versions and files from Activity.
+  /** Opens version `rev` of a file with the OS's app, from a private read-only copy under the profile. */
+  openVersion: operation(z.strictObject({ libraryId: libraryIdSchema, path: libraryPathSchema, rev: z.int().min(1) }), okResponseSchema),
+  /** Which of these paths of a synced library exist in its folder here, and as what. */
+  checkLocalPaths: operation(
+    z.strictObject({ libraryId: libraryIdSchema, paths: z.array(libraryPathSchema).max(SYNC_API_LIMITS.maxActivityPage) }),
+    z.object({ found: z.array(z.object({ path: libraryPathSchema, kind: z.enum(['file', 'dir']) })) }),
+  ),
 
   /** Open conflicts, oldest first (of one library, or all). */
   listConflicts: operation(z.strictObject({ libraryId: libraryIdSchema.optional() }), z.object({ conflicts: z.array(conflictViewSchema) })),

@@ -59,6 +59,11 @@ export type RestoreRequest = z.input<typeof restoreRequestSchema>;
 export const snapshotQuerySchema = z.strictObject({
   /** The sequence number to look at; defaults to the library's head. */
   seq: queryIntegerSchema.optional(),
+  /**
+   * Instead of seq, a moment (ms since the epoch): the snapshot as of the last commit made at
+   * or before it (seq 0, an empty library, when none was). The answer's seq says which.
+   */
+  at: queryIntegerSchema.optional(),
   after: libraryPathSchema.optional(),
   limit: pageSizeSchema.default(PROTOCOL_LIMITS.defaultPageSize),
 });

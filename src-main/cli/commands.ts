@@ -34,6 +34,9 @@ export interface CommandValues {
   readonly take?: string | undefined;
   readonly rev?: string | undefined;
   readonly role?: string | undefined;
+  readonly 'as-copy'?: boolean | undefined;
+  readonly at?: string | undefined;
+  readonly to?: string | undefined;
   readonly account?: string | undefined;
   readonly yes?: boolean | undefined;
 }
@@ -90,6 +93,13 @@ export function checkCommandLine(positionals: readonly string[], values: Command
     case 'restore':
       need(2, 'the path');
       parseRevision(values.rev);
+      if (values.at !== undefined || values.to !== undefined) {
+        if (values.at === undefined || values.to === undefined) throw new UsageError('a library snapshot needs --at TIME and --to DIR');
+        if (positionals.length !== 2 || values.rev !== undefined || values['as-copy'] === true) throw new UsageError('restore LIBRARY --at TIME --to DIR takes the library only');
+        parseMoment(values.at);
+        return;
+      }
+      if (positionals.length > 3) throw new UsageError('restore takes PATH, or LIBRARY and a path inside it');
       return;
     case 'sync':
       if (sub === 'add' && rest.length < 2) throw new UsageError('missing LIBRARY and DIR');
@@ -304,8 +314,27 @@ export async function runCommand(context: CommandContext, positionals: readonly 
       return 0;
     }
     case 'restore': {
+      if (values.at !== undefined && values.to !== undefined) {
+        const library = syncedLibrary(await api.getStatus({}), sub!);
+        const at = parseMoment(values.at);
+        const result = await api.restoreSnapshot({ libraryId: library.libraryId, at, target: path.resolve(values.to) });
+        print(
+          `restored "${library.name}" as it was at ${formatTime(at)} (rev ${result.seq}) into ${result.target}: ${result.files} file(s), ${result.folders} folder(s), ${formatBytes(result.bytes)}` +
+            (result.skipped.length === 0 ? '' : `\nnot written (names this computer cannot hold): ${result.skipped.join(', ')}`),
+          result,
+        );
+        return 0;
+      }
       const rev = parseRevision(values.rev);
-      const { library, libraryPath } = locate(await api.getStatus({}), sub!);
+      const status = await api.getStatus({});
+      // `restore PATH` names a file on disk; `restore LIBRARY PATH` a library and a path inside it.
+      const { library, libraryPath } = rest.length === 1 ? locateInLibrary(status, sub!, rest[0]!) : locate(status, sub!);
+      if (values['as-copy'] === true) {
+        const { path: copy } = await api.restoreCopy({ libraryId: library.libraryId, path: libraryPath, rev: rev ?? (await previousRevision(api, library.libraryId, libraryPath)) });
+        if (!context.viaDaemon) await syncRounds({ ...context, json: true, out: () => undefined, err: () => undefined, progress: null }, library.libraryId);
+        print(`restored a copy of ${libraryPath} as ${copy}${context.viaDaemon ? '; the daemon uploads it' : ''}`, { path: copy });
+        return 0;
+      }
       const version = await api.restoreVersion({ libraryId: library.libraryId, path: libraryPath, ...(rev === undefined ? {} : { rev }) });
       if (context.viaDaemon) {
         print(`restored ${version.path} as rev ${version.rev}; the daemon brings it here`, version);
@@ -542,6 +571,37 @@ function findSynced(status: SyncStatus, reference: string): LibraryView {
 }
 
 /** Which synced library a local path is in, and its path inside it. */
+/** A moment given on the command line: an ISO 8601 time (`2026-12-07T05:04`, `...Z`), as ms. */
+function parseMoment(raw: string): number {
+  const at = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(raw.trim()) ? Date.parse(raw.trim().replace(' ', 'T')) : Number.NaN;
+  if (!Number.isFinite(at) || at < 0) throw new UsageError(`--at takes an ISO time such as 2026-12-07T05:04 (local) or 2026-12-07T05:04:00Z, not "${raw}"`);
+  return at;
+}
+
+/** A synced library by id or name, and a path inside it as the library spells it. */
+function locateInLibrary(status: SyncStatus, reference: string, rawPath: string): { library: LibraryView; libraryPath: LibraryPath } {
+  const library = syncedLibrary(status, reference);
+  const check = canonicalizeLocalPath(rawPath.replace(/^\/+|\/+$/g, ''), '/');
+  if (!check.ok) throw new SyncApiError('invalid-argument', `${rawPath} is not a valid library path (${check.problem})`);
+  return { library, libraryPath: check.path };
+}
+
+/** A synced library by id or (unique) name. */
+function syncedLibrary(status: SyncStatus, reference: string): LibraryView {
+  const byName = status.libraries.filter((library) => library.name === reference);
+  const library = status.libraries.find((candidate) => candidate.libraryId === reference) ?? (byName.length === 1 ? byName[0] : undefined);
+  if (library === undefined) throw new SyncApiError(byName.length > 1 ? 'conflict' : 'not-found', byName.length > 1 ? `several synced libraries are named "${reference}"; use the id` : `no synced library "${reference}"`);
+  return library;
+}
+
+/** The newest live version of a file before its current one (what restore brings back by default). */
+async function previousRevision(api: SyncApi, libraryId: string, libraryPath: LibraryPath): Promise<number> {
+  const { versions } = await api.getHistory({ libraryId, path: libraryPath });
+  const target = versions.find((version, position) => !version.deleted && (position > 0 || versions[0]?.deleted === true));
+  if (target === undefined) throw new SyncApiError('not-found', `no earlier version of ${libraryPath} to restore`);
+  return target.rev;
+}
+
 function locate(status: SyncStatus, localPath: string): { library: LibraryView; libraryPath: LibraryPath } {
   const absolute = path.resolve(localPath);
   for (const library of status.libraries) {

@@ -62,6 +62,14 @@ Syncing on this device
                               overlapping changes, --take picks the side for all of them
   history PATH                every version of a file or folder
   restore PATH [--rev N]      bring back a version (default: the previous one)
+  restore LIBRARY PATH [--rev N]        the same, naming the library and a path inside it
+  restore ... --as-copy       write that version beside the file as
+                              "name (restored YYYY-MM-DD HH.MM).ext" (a new file; nothing
+                              is replaced), which then syncs up like any new file
+  restore LIBRARY --at TIME --to DIR
+                              the whole library as it was at TIME (ISO 8601, e.g.
+                              2026-12-07T05:04, local time, or ...Z) into DIR, a new or
+                              empty folder outside every library; DIR is not synced
 
 Live sync
   daemon [--control-port N] [--watcher native|chokidar|polling|none] [--ui DIR]
@@ -98,6 +106,9 @@ export async function main(argv: readonly string[], io: Partial<Output> & { stdi
         keep: { type: 'string' },
         take: { type: 'string' },
         rev: { type: 'string' },
+        'as-copy': { type: 'boolean' },
+        at: { type: 'string' },
+        to: { type: 'string' },
         role: { type: 'string' },
         account: { type: 'string' },
         'control-port': { type: 'string' },

@@ -565,6 +565,13 @@ export class Daemon {
     return entry;
   }
 
+  /** Writes a version beside its file as a new file (see Engine.restoreAsCopy); the library's next round uploads it. */
+  async restoreAsCopy(libraryId: string, libraryPath: LibraryPath, rev: number): Promise<LibraryPath> {
+    const copy = await this.engine.restoreAsCopy(libraryId, libraryPath, rev);
+    this.requestScan(libraryId, [copy]);
+    return copy;
+  }
+
   /** Local paths of a library changed outside the watcher's sight (or 'all'): scan them. */
   requestScan(libraryId: string, paths: readonly LibraryPath[] | 'all'): void {
     this.hosted.get(libraryId)?.runner.requestScan(paths);

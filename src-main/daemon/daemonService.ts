@@ -60,6 +60,8 @@ export async function startDaemonService(options: DaemonServiceOptions): Promise
   try {
     const token = await loadOrCreateControlToken(options.home);
     const serverApi = createDaemonSyncApi(daemon, { log, ...(options.openPath === undefined ? {} : { openPath: options.openPath }) });
+    // Versions opened a day ago or more are no longer being looked at.
+    void daemon.engine.removeOldOpenedVersions().catch((error: unknown) => log(`could not remove old opened versions: ${(error as Error).message}`));
     api = serverApi;
     const listen = (port: number) =>
       startControlServer({

@@ -24,6 +24,7 @@ import type {
 } from '../../shared/api/index.js';
 import { SYNC_API_LIMITS, SyncApiError } from '../../shared/api/index.js';
 import { fsErrorCode } from '../../shared/node/fsErrorCode.js';
+import type { LibraryPath } from '../../shared/paths.js';
 import { UnsafePathError, UserError, conflictViewOf, isRemoteError, resolveInRoot } from '../engine/index.js';
 import type { RemoteError } from '../engine/index.js';
 import { InsecureSecretFileError } from '../profile/secretFile.js';
@@ -34,8 +35,9 @@ import { libraryViewOf, problemViewOf, remoteLibraryViewOf, roundSummaryViewOf, 
 
 export interface DaemonSyncApiOptions {
   /**
-   * Shows a local folder or file in the OS file manager (the desktop app passes Electron's
-   * shell). Without it (a headless daemon) openFolder checks the path and logs it.
+   * Opens a local folder in the OS file manager, or a file with its default app (the desktop
+   * app passes Electron's shell.openPath). Without it (a headless daemon) openFolder and
+   * openFile check the path and log it.
    */
   readonly openPath?: (absolutePath: string) => Promise<void>;
   readonly log?: (line: string) => void;
@@ -501,6 +503,71 @@ class EngineSyncApi implements DaemonSyncApi {
         })),
         hasMore: trash.hasMore,
       };
+    });
+  }
+
+  async listFiles(request: OperationRequest<'listFiles'>): Promise<OperationResponse<'listFiles'>> {
+    return this.guard(async () => {
+      this.requireSynced(request.libraryId);
+      return this.daemon.engine.listFolder(request.libraryId, request.path, request.cursor);
+    });
+  }
+
+  async openFile(request: OperationRequest<'openFile'>): Promise<OperationResponse<'openFile'>> {
+    return this.guard(async () => {
+      const library = this.requireLibrary(this.requireSynced(request.libraryId));
+      // resolveInRoot refuses a path that leaves the folder through a symlink.
+      const target = await resolveInRoot(library.localRoot, request.path);
+      if (!(await exists(target))) throw new SyncApiError('not-found', `${target} does not exist (any more)`);
+      if (this.options.openPath === undefined) this.log(`open file: ${target}`);
+      else await this.options.openPath(target);
+      return { ok: true } as const;
+    });
+  }
+
+  async restoreCopy(request: OperationRequest<'restoreCopy'>): Promise<OperationResponse<'restoreCopy'>> {
+    return this.guard(async () => {
+      this.requireSynced(request.libraryId);
+      return { path: await this.daemon.restoreAsCopy(request.libraryId, request.path, request.rev) };
+    });
+  }
+
+  async restoreSnapshot(request: OperationRequest<'restoreSnapshot'>): Promise<OperationResponse<'restoreSnapshot'>> {
+    return this.guard(async () => {
+      const libraryId = this.requireSynced(request.libraryId);
+      let publishedAt = Number.NEGATIVE_INFINITY;
+      const result = await this.daemon.engine.restoreSnapshot(libraryId, request.at, request.target, (progress) => {
+        const now = performance.now();
+        if (now - publishedAt < this.progressIntervalMs && progress.filesDone < progress.filesTotal) return;
+        publishedAt = now;
+        this.emit({ kind: 'snapshotProgressed', libraryId, target: request.target, ...progress });
+      });
+      return { ...result, skipped: [...result.skipped] };
+    });
+  }
+
+  async openVersion(request: OperationRequest<'openVersion'>): Promise<OperationResponse<'openVersion'>> {
+    return this.guard(async () => {
+      this.requireSynced(request.libraryId);
+      const file = await this.daemon.engine.exportVersion(request.libraryId, request.path, request.rev);
+      if (this.options.openPath === undefined) this.log(`open version: ${file}`);
+      else await this.options.openPath(file);
+      return { ok: true } as const;
+    });
+  }
+
+  async checkLocalPaths(request: OperationRequest<'checkLocalPaths'>): Promise<OperationResponse<'checkLocalPaths'>> {
+    return this.guard(async () => {
+      const library = this.requireLibrary(this.requireSynced(request.libraryId));
+      const found: { path: LibraryPath; kind: 'file' | 'dir' }[] = [];
+      for (const libraryPath of request.paths) {
+        // resolveInRoot refuses a path that leaves the folder through a symlink: not found here.
+        const target = await resolveInRoot(library.localRoot, libraryPath).catch(() => null);
+        const stats = target === null ? undefined : await lstat(target).catch(() => undefined);
+        if (stats?.isFile()) found.push({ path: libraryPath, kind: 'file' });
+        else if (stats?.isDirectory()) found.push({ path: libraryPath, kind: 'dir' });
+      }
+      return { found };
     });
   }
 

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readFile, realpath, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { ConflictDetails, VersionPreview, VersionTokens } from '../../shared/api/index.js';
+import type { ConflictDetails, FileListing, VersionPreview, VersionTokens } from '../../shared/api/index.js';
 import { MAX_PREVIEW_IMAGE_BYTES, MAX_PREVIEW_TEXT_BYTES } from '../../shared/api/index.js';
 import type { ConflictChoice } from '../../shared/merge/index.js';
 import type { LibraryPath } from '../../shared/paths.js';
@@ -35,6 +35,7 @@ import type { ConflictReader } from './conflicts/conflictDetails.js';
 import type { ChunkFileFunction } from './conflicts/conflictVersions.js';
 import type { ResolveRequest } from './conflicts/resolveConflict.js';
 import type { PendingWork } from './sync/pendingWork.js';
+import type { SnapshotProgress, SnapshotResult } from './restore/restoreSnapshot.js';
 import type { SyncDependencies } from './sync/syncLibrary.js';
 import { UserError } from './userError.js';
 
@@ -929,6 +930,47 @@ export class Engine {
   }
 
   /**
+   * Writes version `rev` of a file beside it as a new file, `name (restored YYYY-MM-DD HH.MM).ext`
+   * (unique, never replacing anything), atomically and from verified chunks; the next round
+   * uploads it. Answers the copy's path (see restore/restoreCopy.ts).
+   */
+  async restoreAsCopy(libraryId: string, libraryPath: LibraryPath, rev: number): Promise<LibraryPath> {
+    const library = this.findSyncedLibrary(libraryId);
+    const version = (await this.history(library.libraryId, libraryPath)).find((candidate) => candidate.rev === rev);
+    if (version === undefined) throw new UserError(`${libraryPath} has no version ${rev}`, 'not-found');
+    const { restoreCopy } = await import('./restore/restoreCopy.js');
+    return restoreCopy({ index: this.index, client: await this.libraryServer(library), library, path: libraryPath, version });
+  }
+
+  /**
+   * Writes the whole library as it was at `at` (ms) into `target`, a new or empty folder outside
+   * every synced library and the profile (see restore/restoreSnapshot.ts).
+   */
+  async restoreSnapshot(libraryId: string, at: number, target: string, onProgress?: (progress: SnapshotProgress) => void): Promise<SnapshotResult> {
+    const library = this.findSyncedLibrary(libraryId);
+    const { restoreSnapshot } = await import('./restore/restoreSnapshot.js');
+    return restoreSnapshot({ index: this.index, client: await this.libraryServer(library), library, at, target, forbidden: [this.home], ...(onProgress === undefined ? {} : { onProgress }) });
+  }
+
+  /**
+   * Writes version `rev` of a file into a private, read-only file under the profile, for the
+   * OS's app to open (see restore/openedVersions.ts). Answers its absolute path.
+   */
+  async exportVersion(libraryId: string, libraryPath: LibraryPath, rev: number): Promise<string> {
+    const library = this.findSyncedLibrary(libraryId);
+    const version = (await this.history(library.libraryId, libraryPath)).find((candidate) => candidate.rev === rev);
+    if (version === undefined) throw new UserError(`${libraryPath} has no version ${rev}`, 'not-found');
+    const { exportVersion } = await import('./restore/openedVersions.js');
+    return exportVersion({ home: this.home, index: this.index, client: await this.libraryServer(library), library, path: libraryPath, version });
+  }
+
+  /** Removes opened versions (see exportVersion) older than a day. */
+  async removeOldOpenedVersions(): Promise<void> {
+    const { removeOldOpenedVersions } = await import('./restore/openedVersions.js');
+    await removeOldOpenedVersions(this.home, Date.now());
+  }
+
+  /**
    * What version `rev` of a file holds, for a preview: its text, its picture (the type sniffed
    * from the bytes), or only that it is binary or too large to read. The bytes come from the
    * server, verified chunk by chunk and as a whole.
@@ -959,6 +1001,16 @@ export class Engine {
     const library = this.findSyncedLibrary(libraryId);
     const answer = await (await this.libraryServer(library)).call(routes.trash, { params: { libraryId: library.libraryId }, query: { limit: PROTOCOL_LIMITS.maxPageSize } });
     return { items: [...answer.items].sort((a, b) => b.deleted.committedAt - a.deleted.committedAt), hasMore: answer.hasMore };
+  }
+
+  /**
+   * One page of one folder of a synced library ('' for its root) with each path's state on
+   * this computer, from the index and the folder on disk (see browse/listFolder.ts).
+   */
+  async listFolder(libraryId: string, folder: LibraryPath | '', cursor?: string): Promise<FileListing> {
+    const library = this.findSyncedLibrary(libraryId);
+    const { listFolder } = await import('./browse/listFolder.js');
+    return listFolder({ index: this.index, library, ignoreText: await readIgnoreFile(library.localRoot), folder, ...(cursor === undefined ? {} : { cursor }) });
   }
 
   // ---- ignore rules, remote folders ---------------------------------------------------------

@@ -14,6 +14,7 @@ import { guessLanguage } from '../i18n/translate.js';
 import { ActivityScreen } from '../screens/ActivityScreen.js';
 import { AddLibraryScreen } from '../screens/AddLibraryScreen.js';
 import { ConnectScreen } from '../screens/ConnectScreen.js';
+import { FilesScreen } from '../screens/FilesScreen.js';
 import { HistoryScreen } from '../screens/HistoryScreen.js';
 import { LibrariesScreen } from '../screens/LibrariesScreen.js';
 import { LibrarySettingsScreen } from '../screens/LibrarySettingsScreen.js';
@@ -134,7 +135,9 @@ function Main() {
     <LibrariesScreen
       notice={notice}
       onAdd={() => go({ screen: 'add-library' })}
-      onOpen={(libraryId, link) => go(link === 'settings' ? { screen: 'library', libraryId } : { screen: link })}
+      onOpen={(libraryId, link) =>
+        go(link === 'settings' ? { screen: 'library', libraryId } : link === 'files' ? { screen: 'files', libraryId, path: '', back: { screen: 'libraries' } } : { screen: link })
+      }
     />
   );
   let screen;
@@ -156,6 +159,7 @@ function Main() {
             key={library.libraryId}
             library={library}
             onHistory={(path) => go({ screen: 'history', libraryId: library.libraryId, path, back: place })}
+            onFiles={() => go({ screen: 'files', libraryId: library.libraryId, path: '', back: place })}
             onBack={() => go({ screen: 'libraries' })}
             onRemoved={(name, folder) => {
               setPlace({ screen: 'libraries' });
@@ -187,6 +191,22 @@ function Main() {
             setPlace({ screen: 'conflicts' });
             setNotice(message);
           }}
+        />
+      );
+      break;
+    case 'files':
+      // A library removed meanwhile leads back to the list.
+      screen = !libraries.some((candidate) => candidate.libraryId === place.libraryId) ? (
+        librariesScreen
+      ) : (
+        <FilesScreen
+          key={`${place.libraryId}:${place.path}`}
+          libraryId={place.libraryId}
+          path={place.path}
+          onFolder={(path) => go({ ...place, path })}
+          onHistory={(path) => go({ screen: 'history', libraryId: place.libraryId, path, back: place })}
+          onTrash={() => go({ screen: 'library', libraryId: place.libraryId })}
+          onBack={() => go(place.back)}
         />
       );
       break;

@@ -3,6 +3,7 @@
 // the desktop app sets to open a place from outside (the tray's Preferences item):
 // `#preferences`, `#conflicts`, `#conflict/12`, and the other sections by name.
 
+import type { FolderPath } from '../../shared/api/index.js';
 import type { LibraryPath } from '../../shared/paths.js';
 
 export type Section = 'libraries' | 'activity' | 'conflicts' | 'problems' | 'preferences';
@@ -15,6 +16,7 @@ export type Place =
   | { readonly screen: 'conflicts' }
   | { readonly screen: 'conflict'; readonly conflictId: number }
   | { readonly screen: 'history'; readonly libraryId: string; readonly path: LibraryPath; readonly back: Place }
+  | { readonly screen: 'files'; readonly libraryId: string; readonly path: FolderPath; readonly back: Place }
   | { readonly screen: 'problems' }
   | { readonly screen: 'preferences' };
 
@@ -23,6 +25,7 @@ export function sectionOf(place: Place): Section {
     case 'libraries':
     case 'add-library':
     case 'library':
+    case 'files':
       return 'libraries';
     case 'conflict':
       return 'conflicts';

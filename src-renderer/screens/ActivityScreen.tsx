@@ -1,10 +1,14 @@
 // What Cairn did, newest first: uploads, downloads, deletions, moves, conflicts and problems.
 // New lines arrive as events; older ones are read a page at a time.
 
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
+import { SYNC_API_LIMITS } from '../../shared/api/index.js';
 import type { ActivityEntry, SyncApiError } from '../../shared/api/index.js';
 import type { LibraryPath } from '../../shared/paths.js';
+import { parentPath } from '../../shared/paths.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
+import { useApiAction } from '../components/useApiAction.js';
+import type { ApiAction } from '../components/useApiAction.js';
 import { ScreenHeading } from '../components/ScreenHeading.js';
 import { useNow } from '../components/useNow.js';
 import type { MessageKey } from '../i18n/en.js';
@@ -173,6 +177,11 @@ export function ActivityScreen({ onHistory }: { readonly onHistory: (libraryId: 
   for (const entry of activity.entries) libraryNames.set(entry.libraryId, entry.libraryName);
   // History is read through a library synced here; entries of a removed library have none.
   const synced = new Set((state.status?.libraries ?? []).map((library) => library.libraryId));
+  const onDisk = useLocalPaths(shown.flatMap((entry) => {
+    const entryPath = historyPathOf(entry);
+    return entryPath === null || !synced.has(entry.libraryId) ? [] : [{ libraryId: entry.libraryId, path: entryPath }];
+  }));
+  const action = useApiAction();
 
   const more = async () => {
     setLoading(true);
@@ -257,6 +266,9 @@ export function ActivityScreen({ onHistory }: { readonly onHistory: (libraryId: 
                   </p>
                 </div>
                 {historyPath === null || !synced.has(entry.libraryId) ? null : (
+                  <LocalFileActions libraryId={entry.libraryId} path={historyPath} kind={onDisk.get(localKey(entry.libraryId, historyPath))} action={action} />
+                )}
+                {historyPath === null || !synced.has(entry.libraryId) ? null : (
                   <button
                     type="button"
                     className="button button-small button-quiet activity-history"
@@ -272,6 +284,7 @@ export function ActivityScreen({ onHistory }: { readonly onHistory: (libraryId: 
         </ol>
       )}
       {error === null ? null : <ErrorNotice error={error} />}
+      {action.error === null ? null : <ErrorNotice error={action.error} />}
       {activity.hasMore ? (
         <div className="form-actions form-actions-center">
           <button type="button" className="button" disabled={loading} onClick={() => void more()}>
@@ -280,5 +293,70 @@ export function ActivityScreen({ onHistory }: { readonly onHistory: (libraryId: 
         </div>
       ) : null}
     </section>
+  );
+}
+
+function localKey(libraryId: string, libraryPath: LibraryPath): string {
+  return `${libraryId}\n${libraryPath}`;
+}
+
+/**
+ * Which of these paths exist on this computer now (file or folder), asked of the service per
+ * library whenever the list shown changes; a path not (yet) known is absent from the map.
+ */
+function useLocalPaths(wanted: readonly { readonly libraryId: string; readonly path: LibraryPath }[]): ReadonlyMap<string, 'file' | 'dir'> {
+  const { api } = useSyncService();
+  const [found, setFound] = useState<ReadonlyMap<string, 'file' | 'dir'>>(new Map());
+  const signature = wanted.map((item) => localKey(item.libraryId, item.path)).join('\0');
+  useEffect(() => {
+    let live = true;
+    const byLibrary = new Map<string, Set<LibraryPath>>();
+    for (const item of wanted) byLibrary.set(item.libraryId, (byLibrary.get(item.libraryId) ?? new Set()).add(item.path));
+    void Promise.all(
+      [...byLibrary].map(async ([libraryId, paths]) => {
+        const list = [...paths].slice(0, SYNC_API_LIMITS.maxActivityPage);
+        const answer = await api.checkLocalPaths({ libraryId, paths: list }).catch(() => ({ found: [] }));
+        return answer.found.map((item) => [localKey(libraryId, item.path), item.kind] as const);
+      }),
+    ).then((lists) => {
+      if (live) setFound(new Map(lists.flat()));
+    });
+    return () => {
+      live = false;
+    };
+    // The signature stands for `wanted`, which is a new array on every render.
+  }, [api, signature]);
+  return found;
+}
+
+/** Open and Show in folder for an activity line whose path is on this computer now. */
+function LocalFileActions({ libraryId, path, kind, action }: { readonly libraryId: string; readonly path: LibraryPath; readonly kind: 'file' | 'dir' | undefined; readonly action: ApiAction }) {
+  const { api } = useSyncService();
+  const { t } = useI18n();
+  if (kind === undefined) return null;
+  const folder = parentPath(path);
+  return (
+    <span className="activity-local">
+      {kind === 'file' ? (
+        <button
+          type="button"
+          className="button button-small"
+          disabled={action.busy}
+          aria-label={t('files.openFileOf', { path })}
+          onClick={() => void action.run(async () => void (await api.openFile({ libraryId, path })))}
+        >
+          {t('files.openFile')}
+        </button>
+      ) : null}
+      <button
+        type="button"
+        className="button button-small button-quiet"
+        disabled={action.busy}
+        aria-label={t('files.showInFolderOf', { path })}
+        onClick={() => void action.run(async () => void (await api.openFolder({ libraryId, ...(folder === '' ? {} : { path: folder }) })))}
+      >
+        {t('files.showInFolder')}
+      </button>
+    </span>
   );
 }

@@ -24,8 +24,10 @@ export function HistoryScreen({ libraryId, path, onBack }: { readonly libraryId:
   const [versions, setVersions] = useState<readonly VersionView[] | null>(null);
   const [loadError, setLoadError] = useState<SyncApiError | null>(null);
   const [restored, setRestored] = useState<VersionView | null>(null);
+  const [copied, setCopied] = useState<LibraryPath | null>(null);
   const [previewed, setPreviewed] = useState<number | null>(null);
   const restore = useApiAction();
+  const opening = useApiAction();
 
   const load = useCallback(() => {
     setLoadError(null);
@@ -36,8 +38,19 @@ export function HistoryScreen({ libraryId, path, onBack }: { readonly libraryId:
   }, [api, libraryId, path]);
   useEffect(load, [load]);
 
+  const restoreCopy = async (version: VersionView) => {
+    setRestored(null);
+    setCopied(null);
+    let copy: LibraryPath | null = null;
+    const done = await restore.run(async () => {
+      copy = (await api.restoreCopy({ libraryId, path, rev: version.rev })).path;
+    });
+    if (done) setCopied(copy);
+  };
+
   const restoreVersion = async (version: VersionView) => {
     setRestored(null);
+    setCopied(null);
     const done = await restore.run(async () => {
       await api.restoreVersion({ libraryId, path, rev: version.rev });
     });
@@ -66,9 +79,15 @@ export function HistoryScreen({ libraryId, path, onBack }: { readonly libraryId:
       <p className="muted history-intro">{t('history.intro')}</p>
       {loadError === null ? null : <ErrorNotice error={loadError} />}
       {restore.error === null ? null : <ErrorNotice error={restore.error} />}
+      {opening.error === null ? null : <ErrorNotice error={opening.error} />}
       {restored === null ? null : (
         <Notice tone="success" testId="history-restored">
           {t('history.restored', { time: i18n.exactTime(restored.committedAt) })}
+        </Notice>
+      )}
+      {copied === null ? null : (
+        <Notice tone="success" testId="history-restored-copy">
+          {t('history.restoredCopy', { path: copied })}
         </Notice>
       )}
       {versions === null && loadError === null ? <p className="muted">{t('common.loading')}</p> : null}
@@ -100,6 +119,28 @@ export function HistoryScreen({ libraryId, path, onBack }: { readonly libraryId:
                   {version.kind === 'file' ? (
                     <button type="button" className="button button-small" aria-expanded={previewed === version.rev} onClick={() => setPreviewed(previewed === version.rev ? null : version.rev)}>
                       {t(previewed === version.rev ? 'history.hidePreview' : 'history.preview')}
+                    </button>
+                  ) : null}
+                  {version.kind === 'file' ? (
+                    <button
+                      type="button"
+                      className="button button-small"
+                      disabled={opening.busy}
+                      aria-label={t('history.openVersionOf', { time: i18n.exactTime(version.committedAt) })}
+                      onClick={() => void opening.run(async () => void (await api.openVersion({ libraryId, path, rev: version.rev })))}
+                    >
+                      {t('history.openVersion')}
+                    </button>
+                  ) : null}
+                  {version.kind === 'file' ? (
+                    <button
+                      type="button"
+                      className="button button-small"
+                      disabled={restore.busy}
+                      aria-label={t('history.restoreCopyOf', { time: i18n.exactTime(version.committedAt) })}
+                      onClick={() => void restoreCopy(version)}
+                    >
+                      {t('history.restoreCopy')}
                     </button>
                   ) : null}
                   {version.rev === current ? null : (

@@ -15,7 +15,7 @@ import type { FileProgress } from '../state/syncState.js';
 import { useSyncService } from '../state/SyncServiceContext.js';
 import { accountName } from '../state/accountName.js';
 
-export type LibraryLink = 'settings' | 'problems' | 'conflicts';
+export type LibraryLink = 'settings' | 'files' | 'problems' | 'conflicts';
 
 export function LibraryCard({
   library,
@@ -205,6 +205,9 @@ export function LibraryCard({
           </button>
         ) : null}
         {state.kind === 'signed-out' && state.unlinked === true ? <LinkAccountButton library={library} /> : null}
+        <button type="button" className="button" onClick={() => onOpen('files')} aria-label={t('files.openOf', { name: library.name })}>
+          {t('files.open')}
+        </button>
         <button type="button" className="button button-quiet" onClick={() => onOpen('settings')} aria-label={t('library.settingsOf', { name: library.name })}>
           {t('library.settings')}
         </button>

@@ -5,6 +5,7 @@ import { useEffect, useId, useState } from 'react';
 import type { LibraryView, SelectionLeaving, SyncApiError, TrashItemView } from '../../shared/api/index.js';
 import { useLeaveGuard } from '../app/leaveGuard.js';
 import { SharingSection } from './SharingSection.js';
+import { SnapshotSection } from './SnapshotSection.js';
 import type { LibraryPath } from '../../shared/paths.js';
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
@@ -31,12 +32,15 @@ export function LibrarySettingsScreen({
   library,
   onBack,
   onHistory,
+  onFiles,
   onRemoved,
   onLeft,
 }: {
   readonly library: LibraryView;
   readonly onBack: () => void;
   readonly onHistory: (path: LibraryPath) => void;
+  /** Opens the library's file browser. */
+  readonly onFiles: () => void;
   readonly onRemoved: (name: string, folder: string) => void;
   /** The user left the shared library (and it is no longer synced here). */
   readonly onLeft: (name: string, folder: string) => void;
@@ -47,10 +51,15 @@ export function LibrarySettingsScreen({
       <ScreenHeading
         subtitle={<span className="mono">{library.localRoot}</span>}
         actions={
-          <button type="button" className="button button-quiet" onClick={onBack}>
-            <Icon name="back" />
-            {t('settings.back')}
-          </button>
+          <>
+            <button type="button" className="button" onClick={onFiles} aria-label={t('files.openOf', { name: library.name })}>
+              {t('files.open')}
+            </button>
+            <button type="button" className="button button-quiet" onClick={onBack}>
+              <Icon name="back" />
+              {t('settings.back')}
+            </button>
+          </>
         }
       >
         {library.name}
@@ -60,6 +69,7 @@ export function LibrarySettingsScreen({
         <SelectionSection library={library} />
         <SharingSection library={library} onLeft={onLeft} />
         <TrashSection libraryId={library.libraryId} onHistory={onHistory} />
+        <SnapshotSection libraryId={library.libraryId} />
         <IgnoreRulesSection libraryId={library.libraryId} />
         <AutoMergeSection library={library} />
         <RemoveSection library={library} onRemoved={onRemoved} />

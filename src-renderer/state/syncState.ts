@@ -147,6 +147,9 @@ function applyEvent(previous: SyncViewState, event: SyncEvent): SyncViewState {
     case 'roundFinished':
       // The screens show a round's outcome through the libraryChanged and activityAdded events.
       return state;
+    case 'snapshotProgressed':
+      // Shown by the screen that started the restore, which listens for it itself.
+      return state;
     default:
       return unhandled(event);
   }

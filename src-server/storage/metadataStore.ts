@@ -203,6 +203,11 @@ export interface VersionStore {
   trash(libraryId: string, after: LibraryPath | null, limit: number): Promise<Page<{ deleted: Entry; lastLive: Entry }>>;
   /** The live entries as of `seq`, ordered by path, after the `after` path. */
   snapshot(libraryId: string, seq: number, after: LibraryPath | null, limit: number): Promise<Page<Entry>>;
+  /**
+   * The library's sequence number as of `time` (ms since the epoch): the greatest rev committed
+   * at or before it, 0 when none was. A snapshot at that seq is the library as it was then.
+   */
+  seqAt(libraryId: string, time: number): Promise<number>;
   /** The live entries strictly below `folder` as of `seq`, ordered by path. */
   subtreeAt(libraryId: string, folder: LibraryPath, seq: number): Promise<Entry[]>;
   /** The first rev of the commit that produced version `rev`, or null if there is none. */

@@ -399,6 +399,7 @@ export class SqliteMetadataStore implements MetadataStore {
     const snapshot = db.prepare(`SELECT ${VERSION_COLUMNS} ${asOf} AND h.path > @after ORDER BY h.path LIMIT @limit`);
     const subtree = db.prepare(`SELECT ${VERSION_COLUMNS} ${asOf} AND h.path > @from AND h.path < @to ORDER BY h.path`);
     const commitStart = db.prepare('SELECT commit_start FROM versions WHERE library_id = ? AND rev = ?').pluck();
+    const seqAt = db.prepare('SELECT COALESCE(MAX(rev), 0) FROM versions WHERE library_id = ? AND committed_at <= ?').pluck();
 
     const commit = db.transaction((input: CommitInput): CommitOutcome => {
       // A commit naming a chunk the library lacks is refused whole, before anything applies.
@@ -507,6 +508,9 @@ export class SqliteMetadataStore implements MetadataStore {
       async snapshot(libraryId, seq, after, limit) {
         const rows = snapshot.all({ library: libraryId, seq, after: after ?? '', limit: limit + 1 }) as VersionRow[];
         return page(rows.map(toEntry), limit);
+      },
+      async seqAt(libraryId, time) {
+        return seqAt.get(libraryId, time) as number;
       },
       async subtreeAt(libraryId, folder, seq) {
         return (subtree.all({ library: libraryId, seq, from: `${folder}/`, to: subtreeEnd(folder) }) as VersionRow[]).map(toEntry);

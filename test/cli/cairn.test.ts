@@ -161,6 +161,37 @@ describe('cairn', () => {
     await ok(two, ['sync', 'now']);
     expect(await readFile(path.join(folderTwo, 'plan.md'), 'utf8')).toBe('# plan\n');
 
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const beforeCopies = new Date().toISOString();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+
+    // Restore beside as a copy, naming the library and the path: a new file that syncs up,
+    // nothing replaced; again, and the copy takes the next name.
+    const desktopVersion = versions.find((version) => version.size === '# plan by desktop\n'.length)!;
+    const copied = await ok(one, ['restore', 'Work', 'plan.md', '--rev', String(desktopVersion.rev), '--as-copy']);
+    const copyName = /as (plan \(restored \d{4}-\d{2}-\d{2} \d{2}\.\d{2}\)\.md)\n$/.exec(copied)?.[1];
+    expect(copyName, copied).toBeDefined();
+    expect(await readFile(path.join(folderOne, copyName!), 'utf8')).toBe('# plan by desktop\n');
+    expect(await readFile(path.join(folderOne, 'plan.md'), 'utf8')).toBe('# plan\n');
+    const again = JSON.parse(await ok(one, ['--json', 'restore', 'Work', 'plan.md', '--rev', String(desktopVersion.rev), '--as-copy'])) as { path: string };
+    expect(again.path).toBe(copyName!.replace(')', ' 2)'));
+    await ok(two, ['sync', 'now']);
+    expect(await readFile(path.join(folderTwo, copyName!), 'utf8')).toBe('# plan by desktop\n');
+    expect(await readFile(path.join(folderTwo, again.path), 'utf8')).toBe('# plan by desktop\n');
+    expect((await cairn(one, ['restore', 'Work', 'plan.md', 'extra'])).code).toBe(2);
+
+    // The whole library as it was before the copies, into a new folder; not into a library.
+    const snapshotFolder = path.join(base, 'work-as-it-was');
+    const restored = await ok(one, ['restore', 'Work', '--at', beforeCopies, '--to', snapshotFolder]);
+    expect(restored).toMatch(/^restored "Work" as it was at .* \(rev \d+\) into .*work-as-it-was: 1 file\(s\), 0 folder\(s\), 7 B\n$/);
+    expect(await readdir(snapshotFolder)).toEqual(['plan.md']);
+    expect(await readFile(path.join(snapshotFolder, 'plan.md'), 'utf8')).toBe('# plan\n');
+    const refusedSnapshot = await cairn(one, ['restore', 'Work', '--at', beforeCopies, '--to', path.join(folderOne, 'inside')]);
+    expect([refusedSnapshot.code, refusedSnapshot.stderr]).toEqual([1, expect.stringContaining('overlaps')]);
+    expect((await cairn(one, ['restore', 'Work', '--at', beforeCopies, '--to', snapshotFolder])).code).toBe(1);
+    expect((await cairn(one, ['restore', 'Work', '--at', beforeCopies])).code).toBe(2);
+    expect((await cairn(one, ['restore', 'Work', '--at', 'yesterday', '--to', snapshotFolder])).code).toBe(2);
+
     await ok(two, ['logout']);
     const after = await cairn(two, ['sync', 'now']);
     expect(after.code).toBe(1);

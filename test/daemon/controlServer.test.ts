@@ -456,6 +456,54 @@ const roundTrips: RoundTripCase[] = [
     },
   },
   {
+    operation: 'listFiles',
+    name: 'lists one folder of a library, folders first',
+    run: async ({ client }) => {
+      const listing = await client.listFiles({ libraryId: PHOTOS, path: '' });
+      expect(listing.path).toBe('');
+      expect(listing.rows[0]).toMatchObject({ name: '2024', path: '2024', kind: 'dir', size: null });
+      expect(listing.rows.map((row) => row.name)).toContain('readme.txt');
+      expect([listing.total, listing.nextCursor]).toEqual([listing.rows.length, null]);
+      expect((await rejection(client.listFiles({ libraryId: 'no-such-library', path: '' }))).code).toBe('not-found');
+    },
+  },
+  {
+    operation: 'openFile',
+    name: 'refuses a file that is not on this computer',
+    run: async ({ client }) => {
+      expect((await rejection(client.openFile({ libraryId: PHOTOS, path: lp('nowhere.txt') }))).code).toBe('not-found');
+    },
+  },
+  {
+    operation: 'checkLocalPaths',
+    name: 'says which paths are on this computer',
+    run: async ({ client }) => {
+      expect(await client.checkLocalPaths({ libraryId: PHOTOS, paths: [lp('nowhere.txt')] })).toEqual({ found: [] });
+    },
+  },
+  {
+    operation: 'restoreCopy',
+    name: 'carries a refusal of a version to copy',
+    run: async ({ client }) => {
+      expect((await rejection(client.restoreCopy({ libraryId: PHOTOS, path: lp('readme.txt'), rev: 9 }))).code).toBe('not-found');
+    },
+  },
+  {
+    operation: 'openVersion',
+    name: 'carries a refusal of a version to open',
+    run: async ({ client }) => {
+      expect((await rejection(client.openVersion({ libraryId: PHOTOS, path: lp('readme.txt'), rev: 9 }))).code).toBe('not-found');
+    },
+  },
+  {
+    operation: 'restoreSnapshot',
+    name: 'checks the target folder at the door and carries a refusal',
+    run: async ({ client }) => {
+      expect((await rejection(client.restoreSnapshot({ libraryId: PHOTOS, at: 1, target: 'relative/folder' }))).code).toBe('invalid-argument');
+      expect((await rejection(client.restoreSnapshot({ libraryId: PHOTOS, at: 1, target: '/home/ann/as-it-was' }))).code).toBe('not-found');
+    },
+  },
+  {
     operation: 'previewSelection',
     name: 'says what a new selection would take off this computer',
     run: async ({ client }) => {

@@ -4,9 +4,10 @@
 // answers. The daemons here watch nothing; rounds run when the test asks for them.
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiErrorCode, SyncEvent } from '../../shared/api/index.js';
@@ -69,6 +70,35 @@ describe('account', () => {
     expect((await api.listAccounts({})).accounts).toEqual([
       { accountId: account.accountId, serverUrl: harness.server.url, user: 'ann', deviceName: 'ann-desk', signedIn: false, libraries: [] },
     ]);
+  });
+});
+
+describe('restores', () => {
+  it('restores a copy and a snapshot over the control API, reporting the snapshot\'s progress as events', async () => {
+    const alice = await syncedApi('alice');
+    const { api } = alice;
+    await writeFile(path.join(alice.root, 'plan.txt'), 'first plan');
+    await mkdir(path.join(alice.root, 'docs'));
+    await writeFile(path.join(alice.root, 'docs', 'a.txt'), 'a');
+    await roundOf(api, alice.libraryId);
+    const moment = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await writeFile(path.join(alice.root, 'plan.txt'), 'second plan');
+    await roundOf(api, alice.libraryId);
+
+    const { versions } = await api.getHistory({ libraryId: alice.libraryId, path: 'plan.txt' as LibraryPath });
+    const copy = await api.restoreCopy({ libraryId: alice.libraryId, path: 'plan.txt' as LibraryPath, rev: versions.at(-1)!.rev });
+    expect(await readFile(path.join(alice.root, copy.path), 'utf8')).toBe('first plan');
+
+    const target = path.join(bed.harness.base, 'alice-as-it-was');
+    const result = await api.restoreSnapshot({ libraryId: alice.libraryId, at: moment, target });
+    expect(result).toMatchObject({ files: 2, folders: 1, bytes: 'first plan'.length + 1, skipped: [] });
+    expect(await readFile(path.join(target, 'plan.txt'), 'utf8')).toBe('first plan');
+    await eventually(() =>
+      expect(alice.events).toContainEqual({ kind: 'snapshotProgressed', libraryId: alice.libraryId, target, filesDone: 2, filesTotal: 2, bytesDone: result.bytes, bytesTotal: result.bytes }),
+    );
+    const refused = await api.restoreSnapshot({ libraryId: alice.libraryId, at: moment, target }).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: 'conflict', details: { reason: 'snapshot-target', problem: 'not-empty' } });
   });
 });
 
@@ -215,6 +245,15 @@ describe('pause, conflicts, activity, preferences', () => {
 
     expect(await again.api.openFolder({ libraryId: alice.libraryId, path: 'file-1.txt' as LibraryPath })).toEqual({ ok: true });
     expect(await codeOf(again.api.openFolder({ libraryId: alice.libraryId, path: 'missing.txt' as LibraryPath }))).toBe('not-found');
+    // Opening a file, and which paths are here: a missing one is not, nor one through a symlink.
+    expect(await again.api.openFile({ libraryId: alice.libraryId, path: 'file-1.txt' as LibraryPath })).toEqual({ ok: true });
+    expect(await codeOf(again.api.openFile({ libraryId: alice.libraryId, path: 'missing.txt' as LibraryPath }))).toBe('not-found');
+    const root = (await again.api.getStatus({})).libraries[0]!.localRoot;
+    await symlink(os.tmpdir(), path.join(root, 'outside'));
+    expect(await codeOf(again.api.openFile({ libraryId: alice.libraryId, path: 'outside/x' as LibraryPath }))).toBe('invalid-argument');
+    expect(await again.api.checkLocalPaths({ libraryId: alice.libraryId, paths: ['file-1.txt', 'missing.txt', 'outside', 'outside/x'] as LibraryPath[] })).toEqual({
+      found: [{ path: 'file-1.txt', kind: 'file' }],
+    });
   });
 });
 

@@ -27,8 +27,8 @@ import type {
   SyncStatus,
   Unsubscribe,
 } from '../../shared/api/index.js';
-import { SYNC_API_LIMITS, SyncApiError, diffViewData, mergeResultView } from '../../shared/api/index.js';
-import type { ConflictPreview, ConflictVersion } from '../../shared/api/index.js';
+import { FILE_PAGE_SIZE, SYNC_API_LIMITS, SyncApiError, diffViewData, mergeResultView } from '../../shared/api/index.js';
+import type { ConflictPreview, ConflictVersion, FileRow } from '../../shared/api/index.js';
 import { buildDiffView, decodeText, encodeText, mergeBytes, mergeThreeWay, renderMerge } from '../../shared/merge/index.js';
 import type { ConflictChoice } from '../../shared/merge/index.js';
 import type { LibraryRole } from '../../shared/protocol/index.js';
@@ -664,6 +664,59 @@ export class FakeSyncApi implements SyncApi {
     this.requireSynced(request.libraryId);
     // The fake server keeps no deleted versions.
     return { items: [], hasMore: false };
+  }
+
+  async listFiles(request: OperationRequest<'listFiles'>): Promise<OperationResponse<'listFiles'>> {
+    const library = this.requireSynced(request.libraryId);
+    // The fake's rows: the server's files and the local ones in the folder, and the folders
+    // above them, by the listing's order (folders first, then files, each by name), one page.
+    const prefix = request.path === '' ? '' : `${request.path}/`;
+    const rows = new Map<string, FileRow>();
+    const sizes = new Map<LibraryPath, number>([...this.findRemote(library.libraryId).files.map((file) => [file.path, file.size] as const), ...library.localFiles]);
+    for (const [path, size] of sizes) {
+      if (!path.startsWith(prefix)) continue;
+      const rest = path.slice(prefix.length);
+      const slash = rest.indexOf('/');
+      const name = slash < 0 ? rest : rest.slice(0, slash);
+      const kind = slash < 0 ? 'file' : 'dir';
+      const here = library.localFiles.has(path);
+      const state = !isSelected(path, library.selection) ? 'not-synced' : here && this.remoteFile(library.libraryId, path) === undefined ? 'upload' : here ? 'synced' : 'download';
+      if (!rows.has(name)) rows.set(name, { name, path: `${prefix}${name}` as LibraryPath, kind, size: kind === 'dir' ? null : size, modifiedAt: null, state: kind === 'dir' ? 'synced' : state, onDisk: here });
+    }
+    const sorted = [...rows.values()].sort((a, b) => (a.kind === b.kind ? (a.name < b.name ? -1 : 1) : a.kind === 'dir' ? -1 : 1));
+    const start = request.cursor === undefined ? 0 : Number(request.cursor);
+    const page = sorted.slice(start, start + FILE_PAGE_SIZE);
+    return { path: request.path, rows: page, total: sorted.length, nextCursor: start + page.length < sorted.length ? String(start + page.length) : null };
+  }
+
+  async openFile(request: OperationRequest<'openFile'>): Promise<OperationResponse<'openFile'>> {
+    const library = this.requireSynced(request.libraryId);
+    if (!library.localFiles.has(request.path)) throw new SyncApiError('not-found', `${request.path} is not on this computer`);
+    this.openedFolders.push({ libraryId: library.libraryId, localPath: `${library.localRoot}/${request.path}` });
+    return { ok: true };
+  }
+
+  async restoreCopy(request: OperationRequest<'restoreCopy'>): Promise<OperationResponse<'restoreCopy'>> {
+    this.requireSynced(request.libraryId);
+    // The fake server keeps no earlier versions to copy.
+    throw new SyncApiError('not-found', `${request.path} has no version ${request.rev}`);
+  }
+
+  async restoreSnapshot(request: OperationRequest<'restoreSnapshot'>): Promise<OperationResponse<'restoreSnapshot'>> {
+    this.requireSynced(request.libraryId);
+    // The fake keeps no history or file contents to restore.
+    throw new SyncApiError('not-found', 'the fake server keeps no history');
+  }
+
+  async openVersion(request: OperationRequest<'openVersion'>): Promise<OperationResponse<'openVersion'>> {
+    this.requireSynced(request.libraryId);
+    // The fake keeps no file contents to open.
+    throw new SyncApiError('not-found', `${request.path} has no version ${request.rev}`);
+  }
+
+  async checkLocalPaths(request: OperationRequest<'checkLocalPaths'>): Promise<OperationResponse<'checkLocalPaths'>> {
+    const library = this.requireSynced(request.libraryId);
+    return { found: request.paths.filter((path) => library.localFiles.has(path)).map((path) => ({ path, kind: 'file' as const })) };
   }
 
   async restoreVersion(request: OperationRequest<'restoreVersion'>): Promise<OperationResponse<'restoreVersion'>> {

@@ -486,11 +486,11 @@ describe.skipIf(!CHROMIUM_FOUND)('everyday use of the UI, between two computers'
       await entries.first().waitFor();
       const total = await entries.count();
       expect(await entries.first().getByTestId('activity-time').textContent()).toMatch(/\d:\d\d:\d\d/);
-      await page.getByLabel(messages['activity.filterLibrary']).selectOption({ label: 'Documents' });
-      await page.getByLabel(messages['activity.filterKind']).selectOption('downloads');
+      await page.getByLabel(messages['activity.filterLibrary'], { exact: true }).selectOption({ label: 'Documents' });
+      await page.getByLabel(messages['activity.filterKind'], { exact: true }).selectOption('downloads');
       await eventually(async () => expect(await entries.count()).toBeLessThan(total));
       expect(new Set(await entries.evaluateAll((items) => items.map((item) => item.getAttribute('data-kind'))))).toEqual(new Set(['downloaded']));
-      await page.getByLabel(messages['activity.filterText']).fill('plans/');
+      await page.getByLabel(messages['activity.filterText'], { exact: true }).fill('plans/');
       await eventually(async () => {
         const texts = await entries.allTextContents();
         expect(texts.length).toBeGreaterThan(0);
@@ -498,9 +498,9 @@ describe.skipIf(!CHROMIUM_FOUND)('everyday use of the UI, between two computers'
       });
       expect(await page.getByTestId('activity-filter-note').textContent()).toContain(String(total));
       await screenshot(page, `everyday-16-activity-filtered-${language === 'en' ? 'en' : 'zh'}`);
-      await page.getByLabel(messages['activity.filterKind']).selectOption('all');
-      await page.getByLabel(messages['activity.filterText']).fill('');
-      await page.getByLabel(messages['activity.filterLibrary']).selectOption('');
+      await page.getByLabel(messages['activity.filterKind'], { exact: true }).selectOption('all');
+      await page.getByLabel(messages['activity.filterText'], { exact: true }).fill('');
+      await page.getByLabel(messages['activity.filterLibrary'], { exact: true }).selectOption('');
       await eventually(async () => expect(await entries.count()).toBe(total));
     }
     await setLanguage('en');

@@ -10,7 +10,7 @@ import type { MessageParams } from '../../src-renderer/i18n/translate.js';
 import { zhCN } from '../../src-renderer/i18n/zhCN.js';
 
 /** Messages that are the same in every language: names and symbols, not words. */
-const SAME_IN_EVERY_LANGUAGE = new Set<MessageKey>(['app.title', 'activity.fromTo', 'progress.bytes', 'preferences.kbPerSecond']);
+const SAME_IN_EVERY_LANGUAGE = new Set<MessageKey>(['app.title', 'activity.fromTo', 'progress.bytes', 'preferences.kbPerSecond', 'files.noValue']);
 
 describe('dictionaries', () => {
   const englishKeys = Object.keys(en).sort();

@@ -170,6 +170,20 @@ describe('snapshots', () => {
     expect(seen).toEqual(['a', 'a b', 'a-c', 'a/b', 'z', '中']);
   });
 
+  it('shows the library as it was at a moment', async () => {
+    const libraryId = await newLibrary('Snapshot at a time');
+    await commit(libraryId, [{ op: 'put', path: 'f', baseRev: null, ...fileOne }]); // 1
+    const between = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await commit(libraryId, [{ op: 'put', path: 'f', baseRev: 1, ...fileTwo }, { op: 'mkdir', path: 'g', baseRev: null }]); // 2, 3
+    const then = await server.ok(routes.snapshot, { token, params: { libraryId }, query: { at: between } });
+    expect([then.seq, then.entries.map((entry) => [entry.path, entry.contentHash])]).toEqual([1, [['f', fileOne.contentHash]]]);
+    const now = await server.ok(routes.snapshot, { token, params: { libraryId }, query: { at: Date.now() + 60_000 } });
+    expect([now.seq, now.entries.map((entry) => entry.path)]).toEqual([3, ['f', 'g']]);
+    expect((await server.ok(routes.snapshot, { token, params: { libraryId }, query: { at: 0 } })).entries).toEqual([]);
+    expect((await server.call(routes.snapshot, { token, params: { libraryId }, query: { at: between, seq: 1 } })).status).toBe(400);
+  });
+
   it('refuses a sequence number beyond the head', async () => {
     const libraryId = await newLibrary('Snapshot future');
     expect((await server.call(routes.snapshot, { token, params: { libraryId }, query: { seq: 1 } })).status).toBe(400);

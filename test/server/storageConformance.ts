@@ -327,6 +327,27 @@ export function describeStorageConformance(backend: string, createHarness: () =>
         expect(await store.versions.subtreeAt(libraryId, path('b'), 5)).toEqual([]);
       });
 
+      it('finds the sequence number as of a moment', async () => {
+        const at = async (committedAt: number, changes: Change[]) => {
+          const outcome = await store.versions.commit({ ...commitInput(libraryId, changes), committedAt });
+          if (outcome.kind !== 'committed') throw new Error(`commit refused: ${outcome.kind}`);
+        };
+        expect(await store.versions.seqAt(libraryId, 5000)).toBe(0);
+        await at(1000, [put('a', null)]); // 1
+        await at(2000, [put('b', null), put('c', null)]); // 2, 3
+        await at(3000, [put('a', 1, fileOf([chunkB.ref]))]); // 4
+        expect(await store.versions.seqAt(libraryId, 999)).toBe(0);
+        expect(await store.versions.seqAt(libraryId, 1000)).toBe(1);
+        expect(await store.versions.seqAt(libraryId, 2999)).toBe(3);
+        expect(await store.versions.seqAt(libraryId, 3000)).toBe(4);
+        expect(await store.versions.seqAt(libraryId, Number.MAX_SAFE_INTEGER)).toBe(4);
+        expect((await store.versions.snapshot(libraryId, await store.versions.seqAt(libraryId, 2500), null, 10)).items.map((entry) => [entry.path, entry.rev])).toEqual([
+          ['a', 1],
+          ['b', 2],
+          ['c', 3],
+        ]);
+      });
+
       it('orders paths by code point and keeps subtrees to their own folder, whatever the database collation', async () => {
         // Inside folder a, and beside it: names a linguistic collation (ICU, en_US) sorts into
         // the range of a/ or mixes with it.

@@ -76,6 +76,11 @@ export interface EntryTable<E extends { readonly path: LibraryPath }> {
    */
   iterate(libraryId: LibraryId, options?: { readonly below?: LibraryPath }): IterableIterator<E>;
   /**
+   * The paths and kinds of the entries directly in `folder` ('' for the library's root), not
+   * below its subfolders, by path: cheap for a folder of thousands (no content is decoded).
+   */
+  children(libraryId: LibraryId, folder: LibraryPath | ''): { readonly path: LibraryPath; readonly kind: 'file' | 'dir' }[];
+  /**
    * All of the library's entries as a Map. With `shareWith` (another state of the library,
    * loaded already), an entry whose content equals the other state's entry at the same path
    * takes that entry's path, node and chunk list objects instead of copies of its own: in a
@@ -83,6 +88,13 @@ export interface EntryTable<E extends { readonly path: LibraryPath }> {
    */
   load(libraryId: LibraryId, options?: { readonly shareWith?: ReadonlyMap<LibraryPath, SharedContent> }): Map<LibraryPath, E>;
   count(libraryId: LibraryId): number;
+}
+
+/** A path whose states disagree (see Index.pendingBelow), with the kind it has on the side that has it. */
+export interface PendingPath {
+  readonly path: LibraryPath;
+  readonly kind: 'file' | 'dir';
+  readonly side: 'upload' | 'download';
 }
 
 export interface Index {
@@ -119,6 +131,13 @@ export interface Index {
   readonly synced: EntryTable<SyncedEntry>;
   /** The three states of a library, as the planner wants them. */
   loadState(libraryId: LibraryId): LibraryState;
+  /**
+   * The paths strictly below `folder` where the states disagree: 'upload' where the local state
+   * differs from the synced one (added, changed or deleted here), 'download' where the remote
+   * state does (as far as the feed was read). Unordered and lazy, like iterate: stop early by
+   * leaving the loop, and make no other index call before it ends.
+   */
+  pendingBelow(libraryId: LibraryId, folder: LibraryPath): IterableIterator<PendingPath>;
   readonly conflicts: {
     add(conflict: NewConflict): ConflictRecord;
     list(libraryId: LibraryId, options?: { readonly includeResolved?: boolean }): ConflictRecord[];
@@ -352,6 +371,26 @@ function createIndex(db: Database.Database, file: string): Index {
     }),
   });
 
+  // Two entries differ as sameContent says: kind, and for files size, executable bit and content hash.
+  const differs = (a: string, b: string, aHash: string, bHash: string) =>
+    `(${b}.kind <> ${a}.kind OR (${a}.kind = 'file' AND (${b}.size <> ${a}.size OR ${b}.executable <> ${a}.executable OR ${bHash} <> ${aHash})))`;
+  const range = (alias: string) => `${alias}.library_key = @key AND ${alias}.path >= @from AND ${alias}.path < @to`;
+  const pendingBelow = db
+    .prepare<{ key: number; from: string; to: string }, [string, string, string]>(
+      `SELECT l.path, l.kind, 'upload' FROM local_entries l LEFT JOIN synced_entries s ON s.library_key = l.library_key AND s.path = l.path
+         WHERE ${range('l')} AND (s.path IS NULL OR ${differs('l', 's', 'substr(l.content, 1, 32)', 's.content_hash')})
+       UNION ALL
+       SELECT s.path, s.kind, 'upload' FROM synced_entries s LEFT JOIN local_entries l ON l.library_key = s.library_key AND l.path = s.path
+         WHERE ${range('s')} AND l.path IS NULL
+       UNION ALL
+       SELECT r.path, r.kind, 'download' FROM remote_entries r LEFT JOIN synced_entries s ON s.library_key = r.library_key AND s.path = r.path
+         WHERE ${range('r')} AND (s.path IS NULL OR ${differs('r', 's', 'substr(r.content, 1, 32)', 's.content_hash')})
+       UNION ALL
+       SELECT s.path, s.kind, 'download' FROM synced_entries s LEFT JOIN remote_entries r ON r.library_key = s.library_key AND r.path = s.path
+         WHERE ${range('s')} AND r.path IS NULL`,
+    )
+    .raw();
+
   return {
     file,
     profile: createProfile(db),
@@ -366,6 +405,11 @@ function createIndex(db: Database.Database, file: string): Index {
         local: local.load(libraryId),
         synced: synced.load(libraryId),
       }))();
+    },
+    *pendingBelow(libraryId, folder) {
+      for (const [path, kind, side] of pendingBelow.iterate({ key: keyOf(libraryId), from: `${folder}/`, to: `${folder}0` })) {
+        yield { path: path as LibraryPath, kind: kind as 'file' | 'dir', side: side as 'upload' | 'download' };
+      }
     },
     conflicts: createConflicts(db, keyOf),
     problems: createProblems(db, keyOf),
@@ -450,6 +494,14 @@ function createEntryTable<E extends { readonly path: LibraryPath }, Row>(
       .prepare<[number, string, string, string], Row>(`SELECT ${selected} FROM ${table} WHERE library_key = ? ${below} ORDER BY path`)
       .raw(),
     count: db.prepare<[number], number>(`SELECT count(*) FROM ${table} WHERE library_key = ?`).pluck(),
+    rootChildren: db.prepare<[number], [string, string]>(`SELECT path, kind FROM ${table} WHERE library_key = ? AND instr(path, '/') = 0 ORDER BY path`).raw(),
+    // The range of the folder's descendants, less those with a '/' after the folder's prefix
+    // (substr counts characters, so the offset is in code points).
+    children: db
+      .prepare<[number, string, string, number], [string, string]>(
+        `SELECT path, kind FROM ${table} WHERE library_key = ? AND path >= ? AND path < ? AND instr(substr(path, ?), '/') = 0 ORDER BY path`,
+      )
+      .raw(),
   };
   const putMany = db.transaction((key: number, entries: Iterable<E>) => {
     for (const entry of entries) statements.put.run(key, ...spec.toParams(entry));
@@ -491,6 +543,11 @@ function createEntryTable<E extends { readonly path: LibraryPath }, Row>(
           ? statements.all.iterate(key)
           : statements.allBelow.iterate(key, options.below, `${options.below}/`, `${options.below}0`);
       for (const row of rows) yield spec.fromRow(row);
+    },
+    children(libraryId, folder) {
+      const key = keyOf(libraryId);
+      const rows = folder === '' ? statements.rootChildren.all(key) : statements.children.all(key, `${folder}/`, `${folder}0`, [...folder].length + 2);
+      return rows.map(([path, kind]) => ({ path: path as LibraryPath, kind: kind as 'file' | 'dir' }));
     },
     load(libraryId, options = {}) {
       const result = new Map<LibraryPath, E>();

@@ -54,7 +54,31 @@ export function formatConflictTime(now: Date): string {
  * never the marker or the extension.
  */
 export function conflictName(path: LibraryPath, deviceName: string, now: Date, counter = 1): LibraryPath {
-  const marker = ` (conflict ${sanitizeDeviceName(deviceName)} ${formatConflictTime(now)}${counter > 1 ? ` ${counter}` : ''})`;
+  return nameWithMarker(path, ` (conflict ${sanitizeDeviceName(deviceName)} ${formatConflictTime(now)}${counter > 1 ? ` ${counter}` : ''})`);
+}
+
+/** `YYYY-MM-DD HH.MM` in UTC. */
+export function formatRestoredTime(at: Date): string {
+  const date = `${at.getUTCFullYear()}-${twoDigits(at.getUTCMonth() + 1)}-${twoDigits(at.getUTCDate())}`;
+  return `${date} ${twoDigits(at.getUTCHours())}.${twoDigits(at.getUTCMinutes())}`;
+}
+
+/**
+ * The path of a version restored as a copy beside `path`: `name (restored YYYY-MM-DD HH.MM).ext`,
+ * the time being when that version was made (UTC); `counter` above 1 makes it unique. Long
+ * names are shortened as conflictName shortens them.
+ */
+export function restoredCopyName(path: LibraryPath, versionTime: Date, counter = 1): LibraryPath {
+  return nameWithMarker(path, ` (restored ${formatRestoredTime(versionTime)}${counter > 1 ? ` ${counter}` : ''})`);
+}
+
+/** The name a version of `path` is opened under (a private copy): `name (version YYYY-MM-DD HH.MM).ext`. */
+export function versionFileName(path: LibraryPath, versionTime: Date): string {
+  return baseName(nameWithMarker(path, ` (version ${formatRestoredTime(versionTime)})`));
+}
+
+/** `path` with `marker` between its stem and its extension, within MAX_NAME_BYTES. */
+function nameWithMarker(path: LibraryPath, marker: string): LibraryPath {
   const split = splitExtension(baseName(path));
   // An extension too long to keep beside the marker is treated as part of the stem.
   const keepsExtension = utf8Length(marker) + utf8Length(split.extension) < MAX_NAME_BYTES;

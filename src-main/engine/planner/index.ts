@@ -4,6 +4,6 @@
 export { planLibrary } from './planLibrary.js';
 export type { Plan, PlanAction, PlanActionKind, PlanInput, PlanProblemReason, RemoteFeedEntry } from './planAction.js';
 export { unhandledCase } from './planAction.js';
-export { conflictName, formatConflictTime, sanitizeDeviceName, splitExtension, MAX_DEVICE_NAME_LENGTH } from './conflictName.js';
+export { conflictName, formatConflictTime, restoredCopyName, sanitizeDeviceName, versionFileName, splitExtension, MAX_DEVICE_NAME_LENGTH } from './conflictName.js';
 export { summarizePlan } from './summarizePlan.js';
 export type { PlanSummary } from './summarizePlan.js';

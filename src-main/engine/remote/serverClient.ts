@@ -311,7 +311,8 @@ export class ServerClient {
       batchBytes += frame.bytes.length;
       chunks += 1;
       bytes += frame.bytes.length;
-      if (batchBytes >= UPLOAD_BATCH_BYTES) await flush();
+      // The server takes at most maxChunksPerUpload frames a request: many tiny chunks need more requests.
+      if (batchBytes >= UPLOAD_BATCH_BYTES || batch.length >= PROTOCOL_LIMITS.maxChunksPerUpload) await flush();
     }
     await flush();
     if (inFlight !== null) await inFlight;

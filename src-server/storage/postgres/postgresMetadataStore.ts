@@ -552,6 +552,10 @@ export class PostgresMetadataStore implements MetadataStore {
         ]);
         return page(rows.map(toEntry), limit);
       },
+      async seqAt(libraryId, time) {
+        const { rows } = await db.query<{ seq: number }>('SELECT COALESCE(MAX(rev), 0) AS seq FROM versions WHERE library_id = $1 AND committed_at <= $2', [libraryId, time]);
+        return rows[0]?.seq ?? 0;
+      },
       async subtreeAt(libraryId, folder, seq) {
         const { rows } = await db.query<VersionRow>(`SELECT ${VERSION_COLUMNS} ${asOf} AND h.path > $3 AND h.path < $4 ORDER BY h.path`, [
           libraryId,

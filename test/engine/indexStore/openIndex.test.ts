@@ -461,3 +461,63 @@ describe('bulk writes', () => {
     expect(loaded.get(p('folder-7/file-99907.txt'))).toEqual(entries[99_907]);
   });
 });
+
+describe('children and pending paths of a folder', () => {
+  /** The same file in all three states. */
+  const same = (path: string) => {
+    const node = { kind: 'file' as const, contentHash: sha(path), size: 10, executable: false };
+    index.remote.put(ID, { path: p(path), node, rev: 2, mtimeMs: 1, chunks: [{ id: sha(`c ${path}`), size: 10 }] });
+    index.local.put(ID, { path: p(path), node, mtimeMs: 1, inode: 3, statSize: 10, chunks: [{ id: sha(`c ${path}`), size: 10 }] });
+    index.synced.put(ID, { path: p(path), node, rev: 2, inode: 3, mtimeMs: 1 });
+  };
+
+  it('lists the entries directly in a folder, not below its subfolders', () => {
+    for (const path of ['a', 'a/x', 'a/y', 'a/y/z', 'a-b', 'a/😀', 'b']) index.local.put(ID, localDir(path));
+    expect(index.local.children(ID, '').map((entry) => entry.path)).toEqual(['a', 'a-b', 'b']);
+    expect(index.local.children(ID, p('a')).map((entry) => entry.path)).toEqual(['a/x', 'a/y', 'a/😀']);
+    expect(index.local.children(ID, p('a/y')).map((entry) => entry.path)).toEqual(['a/y/z']);
+    expect(index.local.children(ID, p('a/x'))).toEqual([]);
+  });
+
+  it.each([
+    ['all three states agree', () => same('w/f'), []],
+    ['added here', () => index.local.put(ID, localFile('w/new')), [['w/new', 'upload']]],
+    [
+      'changed here',
+      () => {
+        same('w/f');
+        index.local.put(ID, { ...index.local.get(ID, p('w/f'))!, node: { kind: 'file', contentHash: sha('other'), size: 10, executable: false } });
+      },
+      [['w/f', 'upload']],
+    ],
+    [
+      'deleted here',
+      () => {
+        same('w/f');
+        index.local.delete(ID, p('w/f'));
+      },
+      [['w/f', 'upload']],
+    ],
+    ['new on the server', () => index.remote.put(ID, remoteFile('w/r')), [['w/r', 'download']]],
+    [
+      'deleted on the server',
+      () => {
+        same('w/f');
+        index.remote.delete(ID, p('w/f'));
+      },
+      [['w/f', 'download']],
+    ],
+    [
+      'only the executable bit changed here',
+      () => {
+        same('w/f');
+        index.local.put(ID, { ...index.local.get(ID, p('w/f'))!, node: { kind: 'file', contentHash: sha('w/f'), size: 10, executable: true } });
+      },
+      [['w/f', 'upload']],
+    ],
+    ['beside the folder, not below it', () => index.local.put(ID, localFile('w-x/new')), []],
+  ])('%s', (_name, arrange, expected) => {
+    arrange();
+    expect([...index.pendingBelow(ID, p('w'))].map((pending) => [pending.path, pending.side])).toEqual(expected);
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_NAME_BYTES } from '../../../shared/paths.js';
-import { conflictName, formatConflictTime, sanitizeDeviceName, splitExtension } from '../../../src-main/engine/planner/index.js';
+import { conflictName, formatConflictTime, restoredCopyName, sanitizeDeviceName, splitExtension } from '../../../src-main/engine/planner/index.js';
 import { NOW, p } from './fixtures.js';
 
 const M = '(conflict laptop 2024-05-06 070809)';
@@ -63,5 +63,23 @@ describe('splitExtension', () => {
     ['end.', 'end.', ''],
   ])('%s', (name, stem, extension) => {
     expect(splitExtension(name)).toEqual({ stem, extension });
+  });
+});
+
+describe('restoredCopyName', () => {
+  const VERSION_TIME = new Date(Date.UTC(2024, 4, 6, 7, 8, 9));
+  it.each([
+    ['a plain name with an extension', 'notes.txt', 1, 'notes (restored 2024-05-06 07.08).txt'],
+    ['a nested path keeps its folder', 'docs/plan.md', 1, 'docs/plan (restored 2024-05-06 07.08).md'],
+    ['a dotfile has no extension', '.bashrc', 1, '.bashrc (restored 2024-05-06 07.08)'],
+    ['the counter goes inside the marker', 'notes.txt', 2, 'notes (restored 2024-05-06 07.08 2).txt'],
+  ])('%s: %s', (_name, path, counter, expected) => {
+    expect(restoredCopyName(p(path), VERSION_TIME, counter)).toBe(expected);
+  });
+
+  it('shortens the stem, never the marker or the extension, to fit a name', () => {
+    const name = restoredCopyName(p(`${'長'.repeat(80)}.txt`), VERSION_TIME);
+    expect(new TextEncoder().encode(name).length).toBeLessThanOrEqual(MAX_NAME_BYTES);
+    expect(name.endsWith(' (restored 2024-05-06 07.08).txt')).toBe(true);
   });
 });
