@@ -24,7 +24,7 @@ import type {
 } from '../../shared/api/index.js';
 import { SYNC_API_LIMITS, SyncApiError } from '../../shared/api/index.js';
 import { fsErrorCode } from '../../shared/node/fsErrorCode.js';
-import { UnsafePathError, UserError, conflictViewOf, isRemoteError, resolveInRoot } from '../engine/index.js';
+import { ConnectError, UnsafePathError, UserError, conflictViewOf, isRemoteError, resolveInRoot } from '../engine/index.js';
 import type { RemoteError } from '../engine/index.js';
 import { InsecureSecretFileError } from '../profile/secretFile.js';
 import type { Daemon, DaemonEvent, DaemonLibraryStatus } from './daemon.js';
@@ -77,6 +77,7 @@ export function syncApiErrorOf(error: unknown, during: 'login' | 'operation' = '
         return new SyncApiError('invalid-argument', (error as Error).message);
     }
   }
+  if (error instanceof ConnectError) return new SyncApiError(error.failure, error.message, { cause: error.connectCause });
   if (isRemoteError(error)) return remoteApiError(error, during);
   if (error instanceof UnsafePathError) return new SyncApiError('invalid-argument', error.message);
   if (error instanceof InsecureSecretFileError) return new SyncApiError('forbidden', error.message);
@@ -98,7 +99,7 @@ function remoteApiError(error: RemoteError, during: 'login' | 'operation'): Sync
     case 'unreachable':
     case 'timeout':
     case 'reset':
-      return new SyncApiError('unreachable', `${error.message}: check the address and your network; Cairn keeps retrying`);
+      return new SyncApiError('unreachable', during === 'login' ? `${error.message}: check the address and your network` : `${error.message}: check the address and your network; Cairn keeps retrying`);
     case null:
       break;
     default:

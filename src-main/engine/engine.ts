@@ -117,6 +117,22 @@ export function normalizeServerUrl(serverUrl: string): string {
   }
 }
 
+/**
+ * The health check and the login itself; a failure to reach a Cairn server at all is diagnosed
+ * into a ConnectError naming its cause (refused, unknown host, a web page, https to an http
+ * port, a certificate...), anything else (a wrong password) is thrown as it came.
+ */
+async function connectAndLogin(client: ServerClient, serverUrl: string, body: { user: string; password: string; deviceName: string }) {
+  try {
+    await client.call(routes.health);
+    return await client.call(routes.login, { body });
+  } catch (error) {
+    if (!(error instanceof RemoteError)) throw error;
+    const { diagnoseConnect } = await import('./remote/connectError.js');
+    throw (await diagnoseConnect(error, serverUrl)) ?? error;
+  }
+}
+
 function accountChangeError(owner: LibrariesAccount | null, serverUrl: string, user: string, libraries: readonly LibraryRecord[]): UserError {
   const names = libraries.map((library) => library.name).join(', ');
   const whose = owner === null ? 'another account' : `${owner.user} at ${owner.serverUrl}`;
@@ -260,8 +276,7 @@ export class Engine {
     const { ServerClient } = await loadRemote();
     const anonymous = new ServerClient({ baseUrl: serverUrl });
     try {
-      await anonymous.call(routes.health);
-      const answer = await anonymous.call(routes.login, { body: { user, password, deviceName } });
+      const answer = await connectAndLogin(anonymous, serverUrl, { user, password, deviceName });
       // The old account's token and client go first, so nothing runs under a mix of the two.
       this.token = undefined;
       await this.client?.close();

@@ -22,7 +22,7 @@ export { openActivityStore } from './indexStore/activityStore.js';
 export type { ActivityStore } from './indexStore/activityStore.js';
 
 // The server, as rounds and callers that wrap the client see it.
-export { RemoteError, isRemoteError } from './remote/remoteError.js';
+export { ConnectError, RemoteError, isRemoteError } from './remote/remoteError.js';
 export type { ServerClient } from './remote/serverClient.js';
 
 // Conflicts as the contract shows them.
