@@ -57,6 +57,11 @@ export type RoundProgressView = z.output<typeof roundProgressSchema>;
 export const pauseReasonSchema = z.enum(['user', 'all-paused', 'root-missing', 'root-emptied', 'mass-delete']);
 export type PauseReason = z.output<typeof pauseReasonSchema>;
 
+/** What made a round fail, as the UI names it (see LibraryState 'error'). */
+export const ROUND_ERROR_REASONS = ['not-logged-in', 'library-gone', 'forbidden', 'server-refused', 'server-error', 'rate-limited', 'local', 'unknown'] as const;
+export const roundErrorReasonSchema = z.enum(ROUND_ERROR_REASONS);
+export type RoundErrorReason = z.output<typeof roundErrorReasonSchema>;
+
 /**
  * What a library is doing. The state is never 'up-to-date' while work is pending: a change seen
  * but not yet synced is 'pending', a round is 'scanning' or 'syncing', and a completed round
@@ -80,8 +85,12 @@ export const libraryStateSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('paused'), reason: pauseReasonSchema, since: timestampSchema, stopping: z.boolean().optional() }),
   /** The Cairn server cannot be reached; the service retries by itself (at retryAt when known). */
   z.object({ kind: z.literal('offline'), since: timestampSchema, retryAt: timestampSchema.nullable() }),
-  /** The last round failed; nothing was lost. `action` says whether it retries by itself. */
-  z.object({ kind: z.literal('error'), message: z.string(), at: timestampSchema, action: z.enum(['retry-later', 'needs-user']) }),
+  /**
+   * The last round failed; nothing was lost. `action` says whether it retries by itself;
+   * `reason` what failed, for the UI's sentence (`message` is the service's own English text,
+   * for the CLI and logs; absent reason: 'unknown').
+   */
+  z.object({ kind: z.literal('error'), message: z.string(), at: timestampSchema, action: z.enum(['retry-later', 'needs-user']), reason: roundErrorReasonSchema.optional() }),
 ]);
 export type LibraryState = z.output<typeof libraryStateSchema>;
 export type LibraryStateKind = LibraryState['kind'];

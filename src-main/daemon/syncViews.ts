@@ -8,7 +8,7 @@
 // is doing (runner state, progress, retries, the server connection). It says 'up-to-date' only
 // when nothing is running, queued, failing or waiting for the user.
 
-import type { LibraryState, LibraryView, PauseReason, ProblemKind, ProblemView, RemoteLibraryView, RoundSummaryView, VersionView } from '../../shared/api/index.js';
+import type { LibraryState, LibraryView, PauseReason, ProblemKind, ProblemView, RemoteLibraryView, RoundErrorReason, RoundSummaryView, VersionView } from '../../shared/api/index.js';
 import { pauseReasonSchema, problemKindSchema } from '../../shared/api/index.js';
 import type { LibraryPath } from '../../shared/paths.js';
 import { ERROR_CODES, errorAction } from '../../shared/protocol/index.js';
@@ -43,6 +43,36 @@ function errorActionOf(code: string): 'retry-later' | 'needs-user' {
   return 'needs-user';
 }
 
+/** What a round's error code (a protocol code, 'not-logged-in' or 'local') means for the user. */
+export function roundErrorReasonOf(code: string | null): RoundErrorReason {
+  switch (code) {
+    case 'not-logged-in':
+    case 'unauthorized':
+      return 'not-logged-in';
+    case 'not-found':
+      return 'library-gone';
+    case 'forbidden':
+      return 'forbidden';
+    case 'rate-limited':
+      return 'rate-limited';
+    case 'local':
+      return 'local';
+    case 'internal':
+    case 'unavailable':
+      return 'server-error';
+    case 'bad-request':
+    case 'method-not-allowed':
+    case 'conflict':
+    case 'payload-too-large':
+    case 'unsupported-media-type':
+    case 'missing-chunks':
+    case 'hash-mismatch':
+      return 'server-refused';
+    default:
+      return 'unknown';
+  }
+}
+
 function progressView(progress: RoundProgress | null, bytesPerSecond: number | null): Extract<LibraryState, { kind: 'scanning' }>['progress'] {
   const filesTotal = Math.max(0, progress?.filesTotal ?? 0);
   const bytesTotal = Math.max(0, Math.round(progress?.bytesTotal ?? 0));
@@ -64,7 +94,7 @@ export function libraryStateOf(status: DaemonLibraryStatus, context: StateContex
   const stopping = status.inRound === true ? { stopping: true } : {};
   if (status.pause !== null) return { kind: 'paused', reason: pauseReasonOf(status.pause.reason), since: status.pause.since, ...stopping };
   if (context.allPausedSince !== null) return { kind: 'paused', reason: 'all-paused', since: context.allPausedSince, ...stopping };
-  if (!context.loggedIn) return { kind: 'error', message: 'this device is not logged in to a Cairn server: log in again', at: status.activitySince, action: 'needs-user' };
+  if (!context.loggedIn) return { kind: 'error', message: 'this device is not logged in to a Cairn server: log in again', at: status.activitySince, action: 'needs-user', reason: 'not-logged-in' };
   switch (status.activity) {
     case 'scanning':
     case 'syncing': {
@@ -81,6 +111,7 @@ export function libraryStateOf(status: DaemonLibraryStatus, context: StateContex
         message: error?.message ?? status.lastError?.message ?? 'the last round failed',
         at: error?.at ?? status.activitySince,
         action: error === null ? 'retry-later' : errorActionOf(error.code),
+        reason: roundErrorReasonOf(error?.code ?? null),
       };
     }
     case 'paused':
@@ -93,7 +124,7 @@ export function libraryStateOf(status: DaemonLibraryStatus, context: StateContex
   }
   if (status.busy) return { kind: 'pending', reason: 'round-queued' };
   if (context.connection.state === 'offline') return { kind: 'offline', since: context.connection.since, retryAt: null };
-  if (status.lastError !== null) return { kind: 'error', message: status.lastError.message, at: status.lastError.at, action: 'retry-later' };
+  if (status.lastError !== null) return { kind: 'error', message: status.lastError.message, at: status.lastError.at, action: 'retry-later', reason: 'unknown' };
   if (status.lastSyncAt === null) return { kind: 'pending', reason: 'never-synced' };
   if (status.openConflicts > 0 || status.problems.length > 0) return { kind: 'needs-attention' };
   return { kind: 'up-to-date' };

@@ -49,7 +49,8 @@ export const PROBLEM_MESSAGE_KEYS: Readonly<Record<ProblemKind, MessageKey | nul
 };
 
 /** Kinds whose service sentence says more than the kind (a reason, counts): shown as a detail. */
-const DETAILED_KINDS: ReadonlySet<ProblemKind> = new Set(['invalid-name', 'mass-delete', 'unreadable', 'other']);
+// Only a problem without a kind of its own shows the service's text; every other kind has its sentence.
+const DETAILED_KINDS: ReadonlySet<ProblemKind> = new Set(['other']);
 
 export function ProblemsScreen() {
   const { state } = useSyncService();

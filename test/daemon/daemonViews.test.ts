@@ -63,7 +63,7 @@ describe('libraryStateOf: never up to date while work is pending', () => {
     ['everything paused', {}, { allPausedSince: NOW - 9 }, { kind: 'paused', reason: 'all-paused', since: NOW - 9 }],
     ['paused while the round in flight stops', { inRound: true, pause: { reason: 'user', since: NOW - 5 } }, null, { kind: 'paused', reason: 'user', since: NOW - 5, stopping: true }],
     ['everything paused while a round stops', { inRound: true }, { allPausedSince: NOW - 9 }, { kind: 'paused', reason: 'all-paused', since: NOW - 9, stopping: true }],
-    ['logged out', {}, { loggedIn: false }, { kind: 'error', message: 'this device is not logged in to a Cairn server: log in again', at: NOW - 500, action: 'needs-user' }],
+    ['logged out', {}, { loggedIn: false }, { kind: 'error', message: 'this device is not logged in to a Cairn server: log in again', at: NOW - 500, action: 'needs-user', reason: 'not-logged-in' }],
     ['the event stream is down', {}, { connection: { state: 'offline', since: NOW - 3 } }, { kind: 'offline', since: NOW - 3, retryAt: null }],
     [
       'a round waiting to retry an absent server',
@@ -75,15 +75,15 @@ describe('libraryStateOf: never up to date while work is pending', () => {
       'a round that failed on a revoked token',
       { activity: 'error', busy: true, roundError: { code: 'unauthorized', message: 'token revoked', at: NOW - 7 } },
       null,
-      { kind: 'error', message: 'token revoked', at: NOW - 7, action: 'needs-user' },
+      { kind: 'error', message: 'token revoked', at: NOW - 7, action: 'needs-user', reason: 'not-logged-in' },
     ],
     [
       'a round that failed on a server error',
       { activity: 'error', busy: true, roundError: { code: 'internal', message: 'oops', at: NOW - 7 } },
       null,
-      { kind: 'error', message: 'oops', at: NOW - 7, action: 'retry-later' },
+      { kind: 'error', message: 'oops', at: NOW - 7, action: 'retry-later', reason: 'server-error' },
     ],
-    ['the last round failed before a restart', { lastError: { message: 'disk full', at: NOW - 8 } }, null, { kind: 'error', message: 'disk full', at: NOW - 8, action: 'retry-later' }],
+    ['the last round failed before a restart', { lastError: { message: 'disk full', at: NOW - 8 } }, null, { kind: 'error', message: 'disk full', at: NOW - 8, action: 'retry-later', reason: 'unknown' }],
     [
       'scanning',
       { activity: 'scanning', busy: true, progress: { libraryId: 'library-0001', phase: 'scanning', filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 } },
