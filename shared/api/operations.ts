@@ -32,6 +32,7 @@ import {
   memberViewSchema,
   pendingWorkSchema,
   preferencesSchema,
+  problemKindSchema,
   problemViewSchema,
   remoteFolderListingSchema,
   remoteLibraryViewSchema,
@@ -200,6 +201,20 @@ export const syncApiOperations = {
   /** Lets the service apply clean text merges of a library's conflicts by itself (off by default). */
   setAutoMerge: operation(z.strictObject({ libraryId: libraryIdSchema, autoMerge: z.boolean() }), libraryViewSchema),
   listProblems: operation(z.strictObject({ libraryId: libraryIdSchema.optional() }), z.object({ problems: z.array(problemViewSchema) })),
+  // Problems you can act on: dismiss one that is understood (or bring it back), rename a badly named file.
+  /** Dismisses a problem (it stays listed under "dismissed" and no longer asks for attention) or brings it back; answers the library's problems. */
+  setProblemDismissed: operation(
+    z.strictObject({ libraryId: libraryIdSchema, kind: problemKindSchema, path: folderPathSchema, name: z.string().max(1024), dismissed: z.boolean() }),
+    z.object({ problems: z.array(problemViewSchema) }),
+  ),
+  /**
+   * Renames the file or folder `name` in `folder` of the library's local folder to `newName` (a
+   * name every system accepts: see checkPortableName), in place and never over an existing name.
+   */
+  renameLocalItem: operation(
+    z.strictObject({ libraryId: libraryIdSchema, folder: folderPathSchema, name: z.string().min(1).max(1024), newName: z.string().min(1).max(1024) }),
+    okResponseSchema,
+  ),
   getActivity: operation(activityRequestSchema, activityPageSchema),
 
   getPreferences: operation(emptyRequestSchema, preferencesSchema),

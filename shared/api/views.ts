@@ -362,6 +362,8 @@ export const problemViewSchema = z.object({
   message: z.string(),
   firstSeenAt: timestampSchema,
   lastSeenAt: timestampSchema,
+  /** When the user dismissed it (understood: it no longer makes the library need attention), else null. */
+  dismissedAt: timestampSchema.nullable(),
 });
 export type ProblemView = z.output<typeof problemViewSchema>;
 

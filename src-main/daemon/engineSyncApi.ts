@@ -464,6 +464,27 @@ class EngineSyncApi implements DaemonSyncApi {
     });
   }
 
+  async setProblemDismissed(request: OperationRequest<'setProblemDismissed'>): Promise<OperationResponse<'setProblemDismissed'>> {
+    return this.guard(async () => {
+      const libraryId = this.requireSynced(request.libraryId);
+      this.daemon.engine.setProblemDismissed(libraryId, { path: request.path, kind: request.kind, name: request.name }, request.dismissed);
+      // The card's state (needs attention or not) and every window's list follow at once.
+      this.publishListsOf(libraryId);
+      this.publishLibrary(libraryId);
+      return { problems: this.problemViews(libraryId) };
+    });
+  }
+
+  async renameLocalItem(request: OperationRequest<'renameLocalItem'>): Promise<OperationResponse<'renameLocalItem'>> {
+    return this.guard(async () => {
+      const libraryId = this.requireSynced(request.libraryId);
+      await this.daemon.engine.renameLocalItem(libraryId, request.folder, request.name, request.newName);
+      // The watcher sees it too; this covers a library it does not watch (and a paused one's next round).
+      this.daemon.requestScan(libraryId, request.folder === '' ? 'all' : [request.folder]);
+      return { ok: true } as const;
+    });
+  }
+
   async getActivity(request: OperationRequest<'getActivity'>): Promise<OperationResponse<'getActivity'>> {
     return this.guard(async () => {
       if (request.libraryId !== undefined) this.requireSynced(request.libraryId);

@@ -126,7 +126,7 @@ export function libraryStateOf(status: DaemonLibraryStatus, context: StateContex
   if (context.connection.state === 'offline') return { kind: 'offline', since: context.connection.since, retryAt: null };
   if (status.lastError !== null) return { kind: 'error', message: status.lastError.message, at: status.lastError.at, action: 'retry-later', reason: 'unknown' };
   if (status.lastSyncAt === null) return { kind: 'pending', reason: 'never-synced' };
-  if (status.openConflicts > 0 || status.problems.length > 0) return { kind: 'needs-attention' };
+  if (status.openConflicts > 0 || status.problems.some((problem) => problem.dismissedAt === null)) return { kind: 'needs-attention' };
   return { kind: 'up-to-date' };
 }
 
@@ -139,7 +139,8 @@ export function libraryViewOf(status: DaemonLibraryStatus, context: StateContext
     state: libraryStateOf(status, context),
     lastSyncAt: status.lastSyncAt,
     openConflicts: status.openConflicts,
-    problemCount: status.problems.length,
+    // Dismissed problems are understood: they no longer count.
+    problemCount: status.problems.filter((problem) => problem.dismissedAt === null).length,
     autoMerge: status.autoMerge,
     role: status.role,
     owner: status.owner,
@@ -155,6 +156,7 @@ export function problemViewOf(problem: ProblemRecord): ProblemView {
     message: problem.message,
     firstSeenAt: problem.firstSeenAt,
     lastSeenAt: problem.lastSeenAt,
+    dismissedAt: problem.dismissedAt,
   };
 }
 

@@ -9,18 +9,19 @@ import type { ConflictDetails, VersionPreview, VersionTokens } from '../../share
 import { MAX_PREVIEW_IMAGE_BYTES, MAX_PREVIEW_TEXT_BYTES } from '../../shared/api/index.js';
 import type { ConflictChoice } from '../../shared/merge/index.js';
 import type { LibraryPath } from '../../shared/paths.js';
-import { ancestorPaths, canonicalizeLocalPath, isSameOrBelow } from '../../shared/paths.js';
+import { ancestorPaths, canonicalizeLocalPath, checkPortableName, isSameOrBelow } from '../../shared/paths.js';
 import { comparePaths } from '../../shared/pathOrder.js';
 import { PROTOCOL_LIMITS, routes } from '../../shared/protocol/index.js';
 import type { Entry, Library, Member, MemberRole, TrashItem } from '../../shared/protocol/index.js';
 import type { ChunkerPool } from './chunker/index.js';
 import { openIndex } from './indexStore/index.js';
-import type { ConflictRecord, Index, LibraryRecord, ProblemRecord } from './indexStore/index.js';
+import type { ConflictRecord, Index, LibraryRecord, ProblemKey, ProblemRecord } from './indexStore/index.js';
 import { IGNORE_FILE_NAME } from './ignore/index.js';
 import {
   cleanupTempFiles,
   fsErrorCode,
   observe,
+  renameInFolder,
   writeFileAtomic,
 } from './localfs/index.js';
 import { RemoteError } from './remote/remoteError.js';
@@ -546,6 +547,33 @@ export class Engine {
   /** A synced library's problems, as the last round saw them. */
   problems(libraryId: string): ProblemRecord[] {
     return this.index.problems.list(libraryId);
+  }
+
+  /**
+   * Dismisses a problem the user understands (it no longer makes the library need attention)
+   * or brings it back. The dismissal lasts while the same problem does: once it is gone, or
+   * becomes another kind, it is a new problem.
+   */
+  setProblemDismissed(libraryId: string, problem: ProblemKey, dismissed: boolean): void {
+    const library = this.findSyncedLibrary(libraryId);
+    if (!this.index.problems.setDismissed(library.libraryId, problem, dismissed ? Date.now() : null)) {
+      throw new UserError(`no such problem in ${library.name}: ${problem.kind} at ${JSON.stringify(problem.path || problem.name)}`, 'not-found');
+    }
+  }
+
+  /**
+   * Renames `name` in `folder` of a synced library's local folder to `newName` (NFC), a name
+   * every system accepts, never replacing another file. The next scan sees the result.
+   */
+  async renameLocalItem(libraryId: string, folder: LibraryPath | '', name: string, newName: string): Promise<void> {
+    const library = this.findSyncedLibrary(libraryId);
+    const target = newName.normalize('NFC');
+    const check = checkPortableName(target);
+    if (!check.ok) throw new UserError(`${JSON.stringify(newName)} cannot be a name on every computer (${check.problem})`, 'invalid');
+    if (name.includes('/') || name === '.' || name === '..') throw new UserError(`${JSON.stringify(name)} is not a single name`, 'invalid');
+    const result = await renameInFolder(library.localRoot, folder, name, target);
+    if (result === 'missing') throw new UserError(`${JSON.stringify(name)} is no longer in ${folder === '' ? 'the library folder' : folder}`, 'not-found');
+    if (result === 'taken') throw new UserError(`${JSON.stringify(target)} already exists in ${folder === '' ? 'the library folder' : folder}`, 'conflict', { reason: 'name-taken' });
   }
 
   /** What the index knows about each synced library (see LibraryFacts). */

@@ -54,9 +54,15 @@ describe('libraryStateOf: never up to date while work is pending', () => {
     ['open conflicts', { openConflicts: 2 }, null, { kind: 'needs-attention' }],
     [
       'a problem',
-      { problems: [{ libraryId: 'library-0001', kind: 'symlink', path: '', name: '', message: 'a symlink', firstSeenAt: NOW, lastSeenAt: NOW }] },
+      { problems: [{ libraryId: 'library-0001', kind: 'symlink', path: '', name: '', message: 'a symlink', firstSeenAt: NOW, lastSeenAt: NOW, dismissedAt: null }] },
       null,
       { kind: 'needs-attention' },
+    ],
+    [
+      'a dismissed problem (understood: a deliberate symlink)',
+      { problems: [{ libraryId: 'library-0001', kind: 'symlink', path: '', name: '', message: 'a symlink', firstSeenAt: NOW, lastSeenAt: NOW, dismissedAt: NOW }] },
+      null,
+      { kind: 'up-to-date' },
     ],
     ['paused by the user', { pause: { reason: 'user', since: NOW - 5 } }, null, { kind: 'paused', reason: 'user', since: NOW - 5 }],
     ['paused by a circuit breaker', { pause: { reason: 'mass-delete', since: NOW - 5 } }, null, { kind: 'paused', reason: 'mass-delete', since: NOW - 5 }],

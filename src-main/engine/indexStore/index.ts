@@ -19,6 +19,7 @@ export type {
   ProblemInput,
   ProblemKind,
   ProblemRecord,
+  ProblemKey,
   ProblemScope,
   ProfileSettingKey,
   ProfileSettings,

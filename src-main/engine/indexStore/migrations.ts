@@ -158,6 +158,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE conflicts ADD COLUMN server_state TEXT CHECK (server_state IS NULL OR server_state IN ('open', 'closed'));
     `,
   },
+  {
+    version: 5,
+    description: 'problems the user dismissed (understood, such as a deliberate symlink)',
+    sql: `
+      -- Set while the same problem (library, path, kind, name) persists; a problem that goes away
+      -- takes its row, dismissal included, so one that comes back (or changes kind) shows again.
+      ALTER TABLE problems ADD COLUMN dismissed_at INTEGER;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */
