@@ -13,6 +13,7 @@ export function ConfirmDialog({
   cancelLabel,
   danger,
   busy,
+  confirmDisabled,
   onConfirm,
   onCancel,
 }: {
@@ -23,6 +24,8 @@ export function ConfirmDialog({
   readonly cancelLabel: string;
   readonly danger?: boolean;
   readonly busy?: boolean;
+  /** The answer asked for is not usable yet (a name being typed): confirm waits. */
+  readonly confirmDisabled?: boolean;
   readonly onConfirm: () => void;
   readonly onCancel: () => void;
 }) {
@@ -57,7 +60,7 @@ export function ConfirmDialog({
         <button type="button" className="button" ref={cancel} onClick={onCancel} disabled={busy}>
           {cancelLabel}
         </button>
-        <button type="button" className={`button ${danger ? 'button-danger' : 'button-primary'}`} onClick={onConfirm} disabled={busy}>
+        <button type="button" className={`button ${danger ? 'button-danger' : 'button-primary'}`} onClick={onConfirm} disabled={busy === true || confirmDisabled === true}>
           {confirmLabel}
         </button>
       </div>
