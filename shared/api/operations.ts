@@ -32,6 +32,7 @@ import {
   memberViewSchema,
   pendingWorkSchema,
   preferencesSchema,
+  ignorePreviewSchema,
   problemKindSchema,
   problemViewSchema,
   remoteFolderListingSchema,
@@ -215,6 +216,9 @@ export const syncApiOperations = {
     z.strictObject({ libraryId: libraryIdSchema, folder: folderPathSchema, name: z.string().min(1).max(1024), newName: z.string().min(1).max(1024) }),
     okResponseSchema,
   ),
+  // Ignore rules checked as they are typed.
+  /** The lines of ignore rules (not saved) that are not what they seem, and the library's files they would match (from the last scan). */
+  previewIgnoreRules: operation(z.strictObject({ libraryId: libraryIdSchema, text: z.string().max(MAX_IGNORE_RULES_LENGTH) }), ignorePreviewSchema),
   getActivity: operation(activityRequestSchema, activityPageSchema),
 
   getPreferences: operation(emptyRequestSchema, preferencesSchema),

@@ -367,6 +367,21 @@ export const problemViewSchema = z.object({
 });
 export type ProblemView = z.output<typeof problemViewSchema>;
 
+/** Why a line of ignore rules is not what it seems (see previewIgnoreRules). */
+export const IGNORE_RULE_PROBLEMS = ['backslash', 'absolute', 'unclosed-bracket', 'backward-range', 'empty-negation', 'too-long'] as const;
+export const ignoreRuleProblemSchema = z.enum(IGNORE_RULE_PROBLEMS);
+export type IgnoreRuleProblem = z.output<typeof ignoreRuleProblemSchema>;
+
+/** Ignore rules being typed: the lines that are not what they seem, and what they would match. */
+export const ignorePreviewSchema = z.object({
+  issues: z.array(z.object({ line: z.int().min(1), problem: ignoreRuleProblemSchema })),
+  /** How many of the library's files and folders (as last scanned) the rules match; a folder counts once, with what is in it. */
+  matchCount: z.int().min(0),
+  /** The first of them, in path order. */
+  matches: z.array(libraryPathSchema),
+});
+export type IgnorePreview = z.output<typeof ignorePreviewSchema>;
+
 /** Where a deletion or move happened: here (because of the server) or on the server (because of here). */
 export const changeSideSchema = z.enum(['this-device', 'server']);
 export type ChangeSide = z.output<typeof changeSideSchema>;

@@ -147,6 +147,9 @@ async function exists(file: string): Promise<boolean> {
 }
 
 /** What identifies a problem list for publishing: every round sees a problem again, which is no news. */
+/** How many matching paths an ignore-rules preview lists (the count covers them all). */
+const IGNORE_PREVIEW_PATHS = 20;
+
 function problemsSignature(problems: readonly ProblemView[]): string {
   return JSON.stringify(problems.map((problem) => ({ ...problem, lastSeenAt: 0 })));
 }
@@ -307,6 +310,13 @@ class EngineSyncApi implements DaemonSyncApi {
       // The watcher sees the file change too; this covers a library it does not watch.
       this.daemon.requestScan(request.libraryId, 'all');
       return { libraryId: request.libraryId, text: request.text };
+    });
+  }
+
+  async previewIgnoreRules(request: OperationRequest<'previewIgnoreRules'>): Promise<OperationResponse<'previewIgnoreRules'>> {
+    return this.guard(async () => {
+      const preview = this.daemon.engine.previewIgnoreRules(this.requireSynced(request.libraryId), request.text, IGNORE_PREVIEW_PATHS);
+      return { issues: [...preview.issues], matchCount: preview.matchCount, matches: [...preview.matches] };
     });
   }
 

@@ -16,7 +16,8 @@ import type { Entry, Library, Member, MemberRole, TrashItem } from '../../shared
 import type { ChunkerPool } from './chunker/index.js';
 import { openIndex } from './indexStore/index.js';
 import type { ConflictRecord, Index, LibraryRecord, ProblemKey, ProblemRecord } from './indexStore/index.js';
-import { IGNORE_FILE_NAME } from './ignore/index.js';
+import { IGNORE_FILE_NAME, previewIgnoreRules } from './ignore/index.js';
+import type { IgnorePreview } from './ignore/index.js';
 import {
   cleanupTempFiles,
   fsErrorCode,
@@ -574,6 +575,19 @@ export class Engine {
     const result = await renameInFolder(library.localRoot, folder, name, target);
     if (result === 'missing') throw new UserError(`${JSON.stringify(name)} is no longer in ${folder === '' ? 'the library folder' : folder}`, 'not-found');
     if (result === 'taken') throw new UserError(`${JSON.stringify(target)} already exists in ${folder === '' ? 'the library folder' : folder}`, 'conflict', { reason: 'name-taken' });
+  }
+
+  /**
+   * What ignore rules being typed would do: their lines that are not what they seem, and which
+   * of the library's files and folders (as last scanned: the index, no disk walk) they match.
+   */
+  previewIgnoreRules(libraryId: string, text: string, limit: number): IgnorePreview {
+    const library = this.findSyncedLibrary(libraryId);
+    const entries = this.index.local.iterate(library.libraryId);
+    function* shapes() {
+      for (const entry of entries) yield { path: entry.path, isDirectory: entry.node.kind === 'dir' };
+    }
+    return previewIgnoreRules(text, shapes(), limit);
   }
 
   /** What the index knows about each synced library (see LibraryFacts). */

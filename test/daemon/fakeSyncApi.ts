@@ -640,6 +640,11 @@ export class FakeSyncApi implements SyncApi {
     return { ok: true };
   }
 
+  async previewIgnoreRules(request: OperationRequest<'previewIgnoreRules'>): Promise<OperationResponse<'previewIgnoreRules'>> {
+    this.requireSynced(request.libraryId);
+    return { issues: [], matchCount: 0, matches: [] };
+  }
+
   async getActivity(request: OperationRequest<'getActivity'>): Promise<OperationResponse<'getActivity'>> {
     if (request.libraryId !== undefined) this.requireSynced(request.libraryId);
     const limit = request.limit ?? SYNC_API_LIMITS.defaultActivityPage;
