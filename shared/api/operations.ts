@@ -216,6 +216,9 @@ export const syncApiOperations = {
     z.strictObject({ libraryId: libraryIdSchema, folder: folderPathSchema, name: z.string().min(1).max(1024), newName: z.string().min(1).max(1024) }),
     okResponseSchema,
   ),
+  // Conflict dialog: open either version of a file with the computer's default app.
+  /** Opens a file of the library (not a folder, not through a symlink) with the OS's default app for it. */
+  openFile: operation(z.strictObject({ libraryId: libraryIdSchema, path: libraryPathSchema }), okResponseSchema),
   // Ignore rules checked as they are typed.
   /** The lines of ignore rules (not saved) that are not what they seem, and the library's files they would match (from the last scan). */
   previewIgnoreRules: operation(z.strictObject({ libraryId: libraryIdSchema, text: z.string().max(MAX_IGNORE_RULES_LENGTH) }), ignorePreviewSchema),

@@ -528,6 +528,20 @@ class EngineSyncApi implements DaemonSyncApi {
     });
   }
 
+  async openFile(request: OperationRequest<'openFile'>): Promise<OperationResponse<'openFile'>> {
+    return this.guard(async () => {
+      const library = this.requireLibrary(this.requireSynced(request.libraryId));
+      // resolveInRoot refuses a path that leaves the folder through a symlink, the file itself included.
+      const target = await resolveInRoot(library.localRoot, request.path);
+      const found = await lstat(target).catch(() => null);
+      if (found === null) throw new SyncApiError('not-found', `${request.path} is not on this computer (any more)`);
+      if (!found.isFile()) throw new SyncApiError('invalid-argument', `${request.path} is not a file`);
+      if (this.options.openPath === undefined) this.log(`open file: ${target}`);
+      else await this.options.openPath(target);
+      return { ok: true } as const;
+    });
+  }
+
   // ---- internals ----------------------------------------------------------------------------
 
   /** Runs an operation and maps what it throws (see syncApiErrorOf). */

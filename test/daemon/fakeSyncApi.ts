@@ -678,6 +678,12 @@ export class FakeSyncApi implements SyncApi {
     return { ok: true };
   }
 
+  async openFile(request: OperationRequest<'openFile'>): Promise<OperationResponse<'openFile'>> {
+    const library = this.requireSynced(request.libraryId);
+    this.openedFolders.push({ libraryId: library.libraryId, localPath: `${library.localRoot}/${request.path}` });
+    return { ok: true };
+  }
+
   // ---- internals ----------------------------------------------------------------------------
 
   private async runRound(libraryId: string): Promise<void> {
