@@ -429,7 +429,7 @@ class EngineSyncApi implements DaemonSyncApi {
   async getPendingWork(request: OperationRequest<'getPendingWork'>): Promise<OperationResponse<'getPendingWork'>> {
     return this.guard(async () => {
       this.requireSynced(request.libraryId);
-      return { pending: await this.daemon.engine.pendingWork(request.libraryId) };
+      return { pending: await this.daemon.pendingWork(this.requireSynced(request.libraryId)) };
     });
   }
 

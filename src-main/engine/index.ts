@@ -14,6 +14,7 @@ export type { UserErrorReason } from './userError.js';
 // What a round did and how far it is.
 export { emptySummary } from './sync/roundSummary.js';
 export type { FileProgress, RoundProgress, RoundSummary } from './sync/roundSummary.js';
+export type { PendingWork } from './sync/pendingWork.js';
 
 // The records the engine keeps about synced libraries, their conflicts and problems.
 export type { ConflictRecord, LibraryRecord, ProblemRecord } from './indexStore/index.js';
