@@ -30,11 +30,21 @@ export function ErrorNotice({
   return (
     <div className="notice notice-error" role="alert" data-testid={testId} data-code={error.code}>
       <p>{t(errorMessageKey(error.code, context))}</p>
-      {showsDetail(error.code) && error.message !== '' ? (
-        <p className="notice-detail">
-          {t('error.detail')} {error.message}
-        </p>
-      ) : null}
+      {showsDetail(error.code) && error.message !== '' ? <TechnicalDetail text={error.message} /> : null}
     </div>
+  );
+}
+
+/**
+ * The service's own text (English, technical) for a report or a search: folded away under a
+ * translated summary, so what the user reads first is always the sentence of the code.
+ */
+export function TechnicalDetail({ text }: { readonly text: string }) {
+  const { t } = useI18n();
+  return (
+    <details className="notice-detail">
+      <summary>{t('error.detail')}</summary>
+      <span className="mono">{text}</span>
+    </details>
   );
 }

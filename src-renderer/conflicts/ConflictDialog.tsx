@@ -10,7 +10,7 @@ import { useEffect, useEffectEvent, useId, useState } from 'react';
 import type { ApiErrorCode, ConflictDetails, ConflictView, KeepChoice, ResolveConflictRequest, SyncApiError } from '../../shared/api/index.js';
 import type { ConflictChoice } from '../../shared/merge/index.js';
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
-import { ErrorNotice } from '../components/ErrorNotice.js';
+import { ErrorNotice, TechnicalDetail } from '../components/ErrorNotice.js';
 import { Icon } from '../components/Icon.js';
 import { Notice } from '../components/Notice.js';
 import { ScreenHeading } from '../components/ScreenHeading.js';
@@ -295,11 +295,7 @@ function Decision({
       {changed === null ? null : (
         <div className="notice notice-warning" role="alert" data-testid="conflict-changed">
           <p>{t('resolve.changed')}</p>
-          {changed.message === '' ? null : (
-            <p className="notice-detail">
-              {t('error.detail')} {changed.message}
-            </p>
-          )}
+          {changed.message === '' ? null : <TechnicalDetail text={changed.message} />}
         </div>
       )}
       <section className="card section" aria-labelledby={`${idPrefix}-versions`}>
@@ -436,12 +432,7 @@ function BatchOutcome({ keep, outcomes, onBack, onOpen }: { readonly keep: KeepC
               {outcome.error === null ? null : (
                 <p className="outcome-error small">
                   {t(outcomeErrorKey(outcome.error.code, keep))}
-                  {outcome.error.message === '' ? null : (
-                    <span className="notice-detail">
-                      {' '}
-                      {t('error.detail')} {outcome.error.message}
-                    </span>
-                  )}
+                  {outcome.error.message === '' ? null : <TechnicalDetail text={outcome.error.message} />}
                 </p>
               )}
             </div>

@@ -90,7 +90,7 @@ export const en = {
   'connect.cause.wrongName': 'The certificate at {place} was issued for another name. Check the address.',
   'connect.cause.untrusted': 'The certificate of {host} was refused. Ask your server administrator.',
 
-  'error.detail': 'Details:',
+  'error.detail': 'Technical details',
   'error.notLoggedIn': 'This computer is not signed in to a Cairn server. Sign in again.',
   'error.wrongPassword': 'The server did not accept this user name and password. Check them and try again.',
   'error.unreachable.login': 'No server answered at this address. Check the address and your network connection.',

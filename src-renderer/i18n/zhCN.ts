@@ -91,7 +91,7 @@ export const zhCN: Messages = {
   'connect.cause.wrongName': '{place} 提供的证书是颁发给其他域名的。请检查地址。',
   'connect.cause.untrusted': '{host} 的证书未通过验证。请联系服务器管理员。',
 
-  'error.detail': '详细信息：',
+  'error.detail': '技术详情',
   'error.notLoggedIn': '这台电脑尚未登录 Cairn 服务器，请重新登录。',
   'error.wrongPassword': '服务器不接受该用户名和密码，请检查后重试。',
   'error.unreachable.login': '该地址没有服务器响应，请检查地址和网络连接。',

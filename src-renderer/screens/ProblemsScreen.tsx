@@ -10,7 +10,7 @@ import type { ProblemKind, ProblemView } from '../../shared/api/index.js';
 import { baseName, checkPortableName, parentPath } from '../../shared/paths.js';
 import type { LibraryPath, NameProblem } from '../../shared/paths.js';
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
-import { ErrorNotice } from '../components/ErrorNotice.js';
+import { ErrorNotice, TechnicalDetail } from '../components/ErrorNotice.js';
 import { Notice } from '../components/Notice.js';
 import { useApiAction } from '../components/useApiAction.js';
 import { ignoreRuleFor } from '../state/ignoreRule.js';
@@ -319,11 +319,7 @@ function ProblemMessage({ problem }: { readonly problem: ProblemView }) {
       <p className="problem-message" data-testid="problem-message">
         {key === null ? t('problemMessage.other') : t(key, { path: subject })}
       </p>
-      {DETAILED_KINDS.has(problem.kind) && problem.message !== '' ? (
-        <p className="muted small problem-detail">
-          {t('error.detail')} {problem.message}
-        </p>
-      ) : null}
+      {DETAILED_KINDS.has(problem.kind) && problem.message !== '' ? <TechnicalDetail text={problem.message} /> : null}
     </>
   );
 }
