@@ -147,7 +147,7 @@ export async function runLatencyBench(options: { readonly saves?: number; readon
     for (const [name, profile] of [['device-a', a], ['device-b', b]] as const) {
       services.push(await startDaemonService({ home: profile.home, deviceName: name, watcher: 'native', log: (line) => log(`${name}: ${line}`) }));
     }
-    await waitFor(() => services.every((service) => service.daemon.isOnline && service.daemon.status().every((library) => ['pending', 'up-to-date'].includes(libraryStateOf(library, service.daemon.stateContext()).kind) && !library.busy)), 'both daemons to be ready');
+    await waitFor(() => services.every((service) => service.daemon.isOnline && service.daemon.status().every((library) => ['pending', 'up-to-date'].includes(libraryStateOf(library, service.daemon.stateContext(library)).kind) && !library.busy)), 'both daemons to be ready');
     const timings: number[] = [];
     for (let save = 0; save < saves; save++) {
       // Even saves create a file, odd ones edit the file the previous save created.

@@ -20,6 +20,8 @@ import {
 } from './conflictDetails.js';
 import {
   MAX_IGNORE_RULES_LENGTH,
+  accountIdSchema,
+  accountSummarySchema,
   accountViewSchema,
   activityEntrySchema,
   bandwidthLimitSchema,
@@ -71,9 +73,9 @@ export const loginRequestSchema = z.strictObject({
   /** This device's name on the server; the service picks the host name when it is absent. */
   deviceName: z.string().min(1).max(PROTOCOL_LIMITS.maxDeviceNameLength).optional(),
   /**
-   * The libraries synced here belong to another account (another user or server): stop syncing
-   * them on this computer (their files stay) and log in. Without it such a login fails with
-   * 'conflict' and details { reason: 'account-change', libraries: [{ libraryId, name, localRoot }] }.
+   * Switch rather than add: once this login succeeded, every other signed-in account is signed
+   * out (its libraries stop syncing here; their files stay). Without it the account is added
+   * beside the others (the same user at the same server again only renews its token).
    */
   switchAccount: z.boolean().optional(),
 });
@@ -84,6 +86,8 @@ export const addLibraryRequestSchema = z.strictObject({
   localRoot: localFolderSchema,
   /** The folders (and files) to sync, or null for the whole library. */
   selection: selectionSchema,
+  /** The account whose library it is, which it syncs with (default: the only signed-in one). */
+  accountId: accountIdSchema.optional(),
 });
 
 export const removedLibrarySchema = z.object({
@@ -139,11 +143,22 @@ export const syncApiOperations = {
 
   /** First-run connect. Fails with wrong-password, unreachable, not-cairn-server or certificate. */
   login: operation(loginRequestSchema, accountViewSchema),
-  /** Revokes this device's token on the server (when reachable) and forgets it here. */
-  logout: operation(emptyRequestSchema, okResponseSchema),
+  /**
+   * Signs one account out (default: the only signed-in one): its token is revoked on the server
+   * (when reachable) and forgotten here; its libraries stop syncing (their files stay) and are
+   * answered; other accounts are not touched.
+   */
+  logout: operation(
+    z.strictObject({ accountId: accountIdSchema.optional() }),
+    okResponseSchema.extend({ stopped: z.array(z.object({ libraryId: libraryIdSchema, name: z.string(), localRoot: z.string() })).optional() }),
+  ),
+  // Several accounts per profile
+  /** Every account of the profile, signed in or out, with the libraries bound to each. */
+  listAccounts: operation(emptyRequestSchema, z.object({ accounts: z.array(accountSummarySchema) })),
 
-  listRemoteLibraries: operation(emptyRequestSchema, z.object({ libraries: z.array(remoteLibraryViewSchema) })),
-  createLibrary: operation(z.strictObject({ name: libraryNameSchema }), remoteLibraryViewSchema),
+  /** The server libraries of an account (default: the only signed-in one; several: 'invalid-argument'). */
+  listRemoteLibraries: operation(z.strictObject({ accountId: accountIdSchema.optional() }), z.object({ libraries: z.array(remoteLibraryViewSchema) })),
+  createLibrary: operation(z.strictObject({ name: libraryNameSchema, accountId: accountIdSchema.optional() }), remoteLibraryViewSchema),
   /** Who can use a server library (synced here or not): the owner first, then the members. */
   listMembers: operation(libraryRequestSchema, membersSchema),
   /** Shares a library the caller owns with another user, or changes their role. */
@@ -162,7 +177,7 @@ export const syncApiOperations = {
    */
   previewSelection: operation(z.strictObject({ libraryId: libraryIdSchema, selection: selectionSchema }), z.object({ leaving: z.array(selectionLeavingSchema) })),
   /** One level of the library's folder tree on the server, with sizes ('' or absent: the root). */
-  getRemoteFolders: operation(z.strictObject({ libraryId: libraryIdSchema, path: folderPathSchema.optional() }), remoteFolderListingSchema),
+  getRemoteFolders: operation(z.strictObject({ libraryId: libraryIdSchema, path: folderPathSchema.optional(), accountId: accountIdSchema.optional() }), remoteFolderListingSchema),
   getIgnoreRules: operation(libraryRequestSchema, ignoreRulesSchema),
   setIgnoreRules: operation(z.strictObject({ libraryId: libraryIdSchema, text: z.string().max(MAX_IGNORE_RULES_LENGTH) }), ignoreRulesSchema),
 

@@ -11,6 +11,9 @@ import { libraryRoleSchema } from '../protocol/libraries.js';
 /** A server library's id (url-safe, as the protocol defines it). */
 export const libraryIdSchema = idSchema;
 
+/** An account of the profile (a user on a server), as the service names it. */
+export const accountIdSchema = idSchema;
+
 /** A folder inside a library, or '' for its root. */
 export const folderPathSchema = z.union([z.literal(''), libraryPathSchema]);
 export type FolderPath = z.output<typeof folderPathSchema>;
@@ -83,6 +86,8 @@ export const libraryStateSchema = z.discriminatedUnion('kind', [
    * aborted; what arrived is kept), so the UI says "pausing…" until it is absent.
    */
   z.object({ kind: z.literal('paused'), reason: pauseReasonSchema, since: timestampSchema, stopping: z.boolean().optional() }),
+  /** The library's account is signed out on this device: it waits, files kept, for that account's login. */
+  z.object({ kind: z.literal('signed-out') }),
   /** The Cairn server cannot be reached; the service retries by itself (at retryAt when known). */
   z.object({ kind: z.literal('offline'), since: timestampSchema, retryAt: timestampSchema.nullable() }),
   /**
@@ -116,21 +121,37 @@ export const libraryViewSchema = z.object({
    */
   role: libraryRoleSchema.nullable().optional(),
   owner: userNameSchema.nullable().optional(),
+  /** The account it syncs with (its server, user and token, never another's); null: unknown. */
+  accountId: accountIdSchema.nullable().optional(),
 });
 export type LibraryView = z.output<typeof libraryViewSchema>;
 
 /** Who this device is logged in as. */
 export const accountViewSchema = z.object({
+  accountId: accountIdSchema.optional(),
   serverUrl: z.string(),
   user: userNameSchema,
   deviceName: z.string(),
 });
 export type AccountView = z.output<typeof accountViewSchema>;
 
+/** One account of the profile, signed in or out, with the libraries bound to it. */
+export const accountSummarySchema = z.object({
+  accountId: accountIdSchema,
+  serverUrl: z.string(),
+  user: userNameSchema,
+  deviceName: z.string().nullable(),
+  signedIn: z.boolean(),
+  libraries: z.array(z.object({ libraryId: libraryIdSchema, name: z.string(), localRoot: z.string() })),
+});
+export type AccountSummary = z.output<typeof accountSummarySchema>;
+
 /** Everything the main window and the tray show at a glance. */
 export const syncStatusSchema = z.object({
-  /** Null until the first login (show the connect screen). */
+  /** The first signed-in account; null while none is (show the connect screen). */
   account: accountViewSchema.nullable(),
+  /** Every account of the profile (absent from an older service: only `account`). */
+  accounts: z.array(accountSummarySchema).optional(),
   /** True while the user has paused everything (each library then shows 'all-paused'). */
   allPaused: z.boolean(),
   libraries: z.array(libraryViewSchema),

@@ -34,13 +34,15 @@ export interface CommandValues {
   readonly take?: string | undefined;
   readonly rev?: string | undefined;
   readonly role?: string | undefined;
+  readonly account?: string | undefined;
 }
 
 /** The commands and subcommands this module runs ('daemon' is the CLI's own). */
 const COMMANDS: Readonly<Record<string, readonly string[] | null>> = {
   login: null,
   logout: null,
-  library: ['create', 'list', 'share', 'members', 'unshare'],
+  account: ['list'],
+  library: ['create', 'list', 'add', 'share', 'members', 'unshare'],
   sync: ['add', 'remove', 'select', 'pause', 'resume', 'automerge', 'now'],
   status: null,
   conflicts: null,
@@ -68,6 +70,7 @@ export function checkCommandLine(positionals: readonly string[], values: Command
       return;
     case 'library':
       if (sub === 'create') need(3, 'the library name');
+      if (sub === 'add' && rest.length < 2) throw new UsageError('missing LIBRARY and DIR');
       if (sub === 'members') need(3, 'LIBRARY');
       if (sub === 'share' || sub === 'unshare') need(4, 'LIBRARY and USER');
       if (sub === 'share') parseRole(values.role);
@@ -101,9 +104,36 @@ function parseRole(raw: string | undefined): 'rw' | 'ro' {
   return raw;
 }
 
+/**
+ * The account `--account` names: its id, USER@SERVER (the server as a URL or as host:port), or
+ * a user name only one account has. Undefined when not given (the service picks the only one).
+ */
+async function accountOption(api: SyncApi, reference: string | undefined): Promise<{ accountId: string } | Record<string, never>> {
+  if (reference === undefined) return {};
+  const { accounts } = await api.listAccounts({});
+  const byId = accounts.find((account) => account.accountId === reference);
+  if (byId !== undefined) return { accountId: byId.accountId };
+  const at = reference.lastIndexOf('@');
+  const user = at < 0 ? reference : reference.slice(0, at);
+  const server = at < 0 ? null : reference.slice(at + 1).replace(/\/+$/, '');
+  const matches = accounts.filter((account) => {
+    if (account.user !== user) return false;
+    if (server === null) return true;
+    const url = new URL(account.serverUrl);
+    return account.serverUrl === server || url.host === server || url.hostname === server || `${url.host}${url.pathname.replace(/\/+$/, '')}` === server;
+  });
+  if (matches.length === 1) return { accountId: matches[0]!.accountId };
+  if (matches.length > 1) throw new SyncApiError('invalid-argument', `several accounts match "${reference}": use USER@SERVER or the id (see \`cairn account list\`)`);
+  throw new SyncApiError('not-found', `no account "${reference}" in this profile (see \`cairn account list\`)`);
+}
+
+function accountName(account: { readonly user: string; readonly serverUrl: string }): string {
+  return `${account.user}@${account.serverUrl}`;
+}
+
 /** A server library by id or (unique) name. */
-async function findRemoteLibrary(api: SyncApi, reference: string): Promise<{ readonly libraryId: string; readonly name: string }> {
-  const { libraries } = await api.listRemoteLibraries({});
+async function findRemoteLibrary(api: SyncApi, reference: string, account: { accountId?: string } = {}): Promise<{ readonly libraryId: string; readonly name: string }> {
+  const { libraries } = await api.listRemoteLibraries(account);
   const byName = libraries.filter((library) => library.name === reference);
   const remote = libraries.find((library) => library.libraryId === reference) ?? (byName.length === 1 ? byName[0] : undefined);
   if (remote === undefined) {
@@ -133,35 +163,61 @@ export async function runCommand(context: CommandContext, positionals: readonly 
   switch (command) {
     case 'login': {
       const password = await readPassword(context.stdin, 'Password: ');
-      const account = await api
-        .login({
-          serverUrl: sub!,
-          user: values.user!,
-          password,
-          ...(context.deviceName === undefined ? {} : { deviceName: context.deviceName }),
-          ...(values['switch-account'] === true ? { switchAccount: true } : {}),
-        })
-        .catch((error: unknown) => {
-          if (error instanceof SyncApiError && error.code === 'conflict' && error.details?.['reason'] === 'account-change') {
-            throw new SyncApiError('conflict', `${error.message.replace(/ Log in again choosing .*$/, '')} To go ahead: cairn login ${sub!} --user ${values.user!} --switch-account`, error.details);
-          }
-          throw error;
-        });
-      print(`logged in to ${account.serverUrl} as ${account.user} (device ${account.deviceName})${context.viaDaemon ? '; the running daemon syncs with it' : ''}`, account);
+      const account = await api.login({
+        serverUrl: sub!,
+        user: values.user!,
+        password,
+        ...(context.deviceName === undefined ? {} : { deviceName: context.deviceName }),
+        ...(values['switch-account'] === true ? { switchAccount: true } : {}),
+      });
+      const { accounts } = await api.listAccounts({});
+      const others = accounts.filter((other) => other.accountId !== account.accountId);
+      print(
+        `logged in to ${account.serverUrl} as ${account.user} (device ${account.deviceName})${context.viaDaemon ? '; the running daemon syncs with it' : ''}` +
+          (others.length === 0 ? '' : `\nother accounts of this profile: ${others.map((other) => `${accountName(other)} (${other.signedIn ? 'signed in' : 'signed out'})`).join(', ')}`),
+        account,
+      );
       return 0;
     }
-    case 'logout':
-      await api.logout({});
-      print('logged out', { ok: true });
+    case 'logout': {
+      const chosen = await accountOption(api, values.account);
+      const { accounts } = await api.listAccounts({});
+      const signedIn = accounts.filter((account) => account.signedIn);
+      const target = 'accountId' in chosen ? accounts.find((account) => account.accountId === chosen.accountId) : signedIn.length === 1 ? signedIn[0] : undefined;
+      if (target !== undefined && target.libraries.length > 0 && !context.json) {
+        // Said before it happens: which libraries stop, and that their files stay.
+        context.out(`signing out ${accountName(target)}: ${target.libraries.map((library) => `"${library.name}" (${library.localRoot})`).join(', ')} stop syncing here; their files stay`);
+      }
+      const answer = await api.logout(chosen);
+      print(target === undefined ? 'logged out' : `logged out ${accountName(target)}`, answer);
       return 0;
+    }
+    case 'account': {
+      const { accounts } = await api.listAccounts({});
+      print(
+        accounts.length === 0
+          ? 'no account yet: `cairn login URL --user NAME`'
+          : accounts
+              .map((account) =>
+                [
+                  `${account.accountId}  ${accountName(account)}  ${account.signedIn ? 'signed in' : 'signed out'}`,
+                  ...account.libraries.map((library) => `  ${library.name}  ${library.localRoot}`),
+                ].join('\n'),
+              )
+              .join('\n'),
+        accounts,
+      );
+      return 0;
+    }
     case 'library':
+      if (sub === 'add') return runSync(context, 'add', rest, values, print);
       if (sub === 'create') {
-        const library = await api.createLibrary({ name: rest.join(' ') });
+        const library = await api.createLibrary({ name: rest.join(' '), ...(await accountOption(api, values.account)) });
         print(library.libraryId, library);
         return 0;
       }
       if (sub === 'members' || sub === 'share' || sub === 'unshare') {
-        const library = await findRemoteLibrary(api, rest[0]!);
+        const library = await findRemoteLibrary(api, rest[0]!, await accountOption(api, values.account));
         const answer =
           sub === 'members'
             ? await api.listMembers({ libraryId: library.libraryId })
@@ -172,7 +228,7 @@ export async function runCommand(context: CommandContext, positionals: readonly 
         return 0;
       }
       {
-        const { libraries } = await api.listRemoteLibraries({});
+        const { libraries } = await api.listRemoteLibraries(await accountOption(api, values.account));
         print(
           libraries.length === 0
             ? 'no libraries yet: create one with `cairn library create NAME`'
@@ -236,7 +292,8 @@ async function runSync(context: CommandContext, sub: string, rest: readonly stri
   const { api } = context;
   switch (sub) {
     case 'add': {
-      const { libraries } = await api.listRemoteLibraries({});
+      const account = await accountOption(api, values.account);
+      const { libraries } = await api.listRemoteLibraries(account);
       const reference = rest[0]!;
       const byName = libraries.filter((library) => library.name === reference);
       const remote = libraries.find((library) => library.libraryId === reference) ?? (byName.length === 1 ? byName[0] : undefined);
@@ -248,6 +305,7 @@ async function runSync(context: CommandContext, sub: string, rest: readonly stri
         libraryId: remote.libraryId,
         localRoot: path.resolve(rest[1]!),
         selection: only.length === 0 ? null : only.map((item) => item.replace(/^\/+|\/+$/g, '') as LibraryPath),
+        ...account,
       });
       const next = context.viaDaemon ? 'the running daemon syncs it now' : 'run `cairn sync now`';
       print(`syncing "${library.name}" into ${library.localRoot}${library.selection ? ` (only ${library.selection.join(', ')})` : ''}; ${next}`, library);
@@ -369,8 +427,8 @@ async function syncRounds(context: CommandContext, reference: string | undefined
       if (eventsSeen === seenBefore) for (const library of status.libraries) views.set(library.libraryId, library);
     }
     progress?.done();
-    // A library that was not queued is paused: that is what a round of it would say.
-    const summaries = targets.map((library) => rounds.get(library.libraryId) ?? pausedSummary(views.get(library.libraryId) ?? library));
+    // A library that was not queued is paused or signed out: that is what a round of it would say.
+    const summaries = targets.map((library) => rounds.get(library.libraryId) ?? notQueuedSummary(views.get(library.libraryId) ?? library, before));
     if (context.json) {
       for (const summary of summaries) context.out(JSON.stringify(summary));
     } else {
@@ -391,8 +449,14 @@ async function syncRounds(context: CommandContext, reference: string | undefined
   }
 }
 
-/** What `sync now` says of a library it did not sync because it is paused. */
-function pausedSummary(library: LibraryView): RoundSummaryView {
+/** What `sync now` says of a library it did not sync because it is paused, or its account signed out. */
+function notQueuedSummary(library: LibraryView, status: SyncStatus): RoundSummaryView {
+  if (library.state.kind === 'signed-out') {
+    const account = status.accounts?.find((candidate) => candidate.accountId === library.accountId);
+    const who = account === undefined ? 'its account' : accountName(account);
+    const login = account === undefined ? '' : `: \`cairn login ${account.serverUrl} --user ${account.user}\``;
+    return { ...emptyRoundSummary(library.libraryId, library.name), outcome: 'error', error: { code: 'not-logged-in', message: `not synced: ${who} is signed out on this device${login}` } };
+  }
   return { ...emptyRoundSummary(library.libraryId, library.name), outcome: 'paused', pauseReason: library.state.kind === 'paused' ? library.state.reason : 'user' };
 }
 
@@ -405,6 +469,7 @@ export function isSettled(state: LibraryState | undefined): boolean {
     case 'paused':
     case 'offline':
     case 'error':
+    case 'signed-out':
       return true;
     case 'pending':
     case 'scanning':
@@ -476,6 +541,8 @@ export function describeState(state: LibraryState): string {
       return `offline since ${formatTime(state.since)}${state.retryAt === null ? '' : `; retrying at ${formatTime(state.retryAt)}`}`;
     case 'error':
       return `error: ${state.message} (${state.action === 'needs-user' ? 'needs you' : 'retrying by itself'})`;
+    case 'signed-out':
+      return 'signed out: its account must log in again (files kept)';
     default:
       return state satisfies never;
   }
@@ -486,12 +553,17 @@ const PROBLEMS_SHOWN = 10;
 
 async function describeStatus(api: SyncApi, status: SyncStatus, viaDaemon: boolean): Promise<string> {
   const account = status.account;
-  const lines = [account === null ? 'not logged in' : `${account.user} on ${account.serverUrl} (device ${account.deviceName})${viaDaemon ? '; a daemon is running' : ''}`];
+  const accounts = status.accounts ?? [];
+  const lines =
+    accounts.length <= 1
+      ? [account === null ? 'not logged in' : `${account.user} on ${account.serverUrl} (device ${account.deviceName})${viaDaemon ? '; a daemon is running' : ''}`]
+      : [`${accounts.length} accounts: ${accounts.map((candidate) => `${accountName(candidate)} (${candidate.signedIn ? 'signed in' : 'signed out'})`).join(', ')}${viaDaemon ? '; a daemon is running' : ''}`];
   if (status.allPaused) lines.push('everything is paused');
   for (const library of status.libraries) {
     const last = library.lastSyncAt === null ? 'never synced' : `last sync ${formatTime(library.lastSyncAt)}`;
     const shared = library.owner === null || library.owner === undefined || library.role === 'owner' ? '' : `  [${library.role === 'ro' ? 'read-only' : 'read-write'}, shared by ${library.owner}]`;
-    lines.push(`${library.name}  ${library.state.kind}  ${library.localRoot}  (${last})${shared}`);
+    const owner = accounts.find((candidate) => candidate.accountId === library.accountId);
+    lines.push(`${library.name}  ${library.state.kind}  ${library.localRoot}  (${last})${shared}  account ${owner === undefined ? 'unknown' : accountName(owner)}`);
     if (library.state.kind !== 'up-to-date') lines.push(`  ${describeState(library.state)}`);
     if (library.openConflicts > 0) lines.push(`  ${library.openConflicts} open conflict(s): see \`cairn conflicts\``);
     if (library.problemCount > 0) {

@@ -14,18 +14,22 @@ import { UsageError } from './usageError.js';
 
 export const USAGE = `Usage: cairn [--home DIR] [--json] COMMAND
 
-Account
+Account (a profile holds several; each library syncs with its own account only)
   login URL --user NAME [--switch-account]
-                              log in (password on standard input). One profile syncs
-                              one account's libraries: logging in as another user or to
-                              another server needs --switch-account, which stops syncing
-                              the old account's libraries here (their files stay)
-  logout                      revoke this device's token and forget it (the libraries
-                              wait for the same account to log in again)
+                              log in (password on standard input): adds the account, or
+                              renews its token (the same user at the same server);
+                              --switch-account also signs every other account out
+  logout [--account ID|USER@SERVER]
+                              sign one account out (default: the only one signed in):
+                              its token is revoked, its libraries stop syncing here
+                              (their files stay) until it logs in again
+  account list                the accounts, signed in or out, and their libraries
 
 Libraries on the server
   library create NAME         create a library, print its id
   library list                list the libraries you can see
+  library add LIBRARY DIR     the same as sync add
+  (library and sync add take --account ID|USER@SERVER when several accounts are signed in)
   library share LIBRARY USER --role rw|ro
                               share a library you own (read-write or read-only),
                               or change that user's role
@@ -86,6 +90,7 @@ export async function main(argv: readonly string[], io: Partial<Output> & { stdi
         take: { type: 'string' },
         rev: { type: 'string' },
         role: { type: 'string' },
+        account: { type: 'string' },
         'control-port': { type: 'string' },
         watcher: { type: 'string' },
         ui: { type: 'string' },

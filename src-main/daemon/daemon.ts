@@ -100,6 +100,15 @@ interface Transfer {
   bytesPerSecond: number | null;
 }
 
+/** The event stream of one account's server, and the link's state. */
+interface AccountStream {
+  readonly stop: AbortController;
+  connection: ConnectionState;
+  /** Ends the current event stream or backoff wait, so that the stream is opened again at once. */
+  reconnect: (() => void) | null;
+  done: Promise<void>;
+}
+
 interface Hosted {
   readonly runner: LibraryRunner;
   watch: { close(): Promise<void> } | null;
@@ -142,10 +151,11 @@ export class Daemon {
   private readonly abort = new AbortController();
   private readonly recorder: RoundRecorder;
   private readonly limits = { upload: new BandwidthLimiter(), download: new BandwidthLimiter() };
-  private listening: Promise<void> | null = null;
-  private connection: ConnectionState = { state: 'connecting', since: Date.now() };
-  /** Ends the current event stream or backoff wait, so that the stream is opened again at once. */
-  private reconnect: (() => void) | null = null;
+  /** One server event stream per signed-in account (see listenForRemoteChanges). */
+  private readonly streams = new Map<string, AccountStream>();
+  /** Streams of accounts signed out, until they have ended (stop waits for them). */
+  private readonly endingStreams = new Set<Promise<void>>();
+  private live = false;
   private settings: DaemonSettings;
   /** Serializes writes of the settings file. */
   private settingsWrite: Promise<void> = Promise.resolve();
@@ -186,8 +196,9 @@ export class Daemon {
     const daemon = new Daemon(engine, lock, options, settings);
     await daemon.refreshLibraries();
     if (live) {
+      daemon.live = true;
       daemon.startTimers();
-      daemon.listening = daemon.listenForRemoteChanges();
+      daemon.syncStreams();
     }
     return daemon;
   }
@@ -208,12 +219,15 @@ export class Daemon {
     return () => this.listeners.delete(listener);
   }
 
+  /** True when the server of every signed-in account is reachable (and one is signed in). */
   get isOnline(): boolean {
-    return this.connection.state === 'online';
+    const streams = [...this.streams.values()];
+    return streams.length > 0 && streams.every((stream) => stream.connection.state === 'online');
   }
 
-  get connectionState(): ConnectionState {
-    return this.connection;
+  /** The link to one account's server (connecting until its stream was tried). */
+  connectionOf(accountId: string | null): ConnectionState {
+    return (accountId === null ? undefined : this.streams.get(accountId)?.connection) ?? { state: 'connecting', since: Date.now() };
   }
 
   /** When the user paused everything, or null while not. */
@@ -225,9 +239,16 @@ export class Daemon {
     return { ...this.settings.preferences };
   }
 
-  /** What a library's state depends on beyond the library itself (see syncViews.ts libraryStateOf). */
-  stateContext(): { readonly allPausedSince: number | null; readonly loggedIn: boolean; readonly connection: ConnectionState } {
-    return { allPausedSince: this.settings.allPausedSince, loggedIn: this.engine.account() !== null, connection: this.connection };
+  /**
+   * What a library's state depends on beyond the library itself (see syncViews.ts
+   * libraryStateOf): the global pause, and its own account's sign-in and server link.
+   */
+  stateContext(library: { readonly accountId: string | null; readonly signedIn: boolean }): {
+    readonly allPausedSince: number | null;
+    readonly loggedIn: boolean;
+    readonly connection: ConnectionState;
+  } {
+    return { allPausedSince: this.settings.allPausedSince, loggedIn: library.signedIn, connection: this.connectionOf(library.accountId) };
   }
 
   /** What the index holds and what the daemon is doing, per synced library. */
@@ -273,8 +294,9 @@ export class Daemon {
       const hosted = this.host(library);
       if (this.options.live === false) continue;
       await this.startWatch(library, hosted);
-      // Catch up with whatever changed on either side while the daemon was not running.
-      hosted.runner.requestScan('all');
+      // Catch up with whatever changed on either side while the daemon was not running (a
+      // signed-out account's library waits for its login, which asks for a round).
+      if (this.engine.librarySignedIn(libraryId)) hosted.runner.requestScan('all');
     }
   }
 
@@ -372,15 +394,18 @@ export class Daemon {
     onProgress: (progress: RoundProgress) => void,
     options: RoundOptions,
   ): Promise<RoundSummary> {
-    if (this.engine.account() === null) {
-      // Not a bug and not the network: the user must log in. The runner retries with backoff,
-      // and login() makes it retry at once.
+    if (!this.engine.librarySignedIn(libraryId)) {
+      // Not a bug and not the network: the library's own account is signed out (no other
+      // account's token is ever used for it). The runner retries with backoff, and a login of
+      // that account makes it retry at once.
       const library = this.engine.library(libraryId);
       const summary = emptySummary(libraryId, library?.name ?? libraryId);
       summary.outcome = 'error';
-      summary.error = { code: 'not-logged-in', message: 'this device is not logged in to a Cairn server: log in again' };
+      summary.error = { code: 'not-logged-in', message: 'the account of this library is signed out on this device: log in again' };
       return summary;
     }
+    const accountId = this.engine.library(libraryId)?.accountId ?? null;
+    const token = accountId === null ? undefined : this.engine.tokenOf(accountId);
     const [summary] = await this.engine.syncNow({
       only: libraryId,
       scope,
@@ -391,6 +416,7 @@ export class Daemon {
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
     if (summary === undefined) throw new Error(`library ${libraryId} vanished from the index`);
+    if (summary.error?.code === 'unauthorized' && accountId !== null && token !== undefined) await this.onTokenRefused(accountId, token);
     return summary;
   }
 
@@ -446,9 +472,9 @@ export class Daemon {
     this.emit({ kind: 'profile' });
   }
 
-  /** Starts syncing a server library into a local folder (see Engine.addSync). */
-  async addLibrary(reference: string, localDir: string, only: readonly string[]): Promise<LibraryRecord> {
-    const library = await this.engine.addSync(reference, localDir, only);
+  /** Starts syncing a server library of an account into a local folder (see Engine.addSync). */
+  async addLibrary(reference: string, localDir: string, only: readonly string[], accountId?: string): Promise<LibraryRecord> {
+    const library = await this.engine.addSync(reference, localDir, only, accountId);
     await this.refreshLibraries();
     this.emit({ kind: 'profile' });
     return library;
@@ -573,7 +599,7 @@ export class Daemon {
   pendingWork(libraryId: string): Promise<PendingWork | null> {
     const hosted = this.hosted.get(libraryId);
     if (hosted === undefined || hosted.watch === null) return this.engine.pendingWork(libraryId);
-    const key = `${hosted.changes}:${this.connection.state}`;
+    const key = `${hosted.changes}:${this.connectionOf(this.engine.library(libraryId)?.accountId ?? null).state}`;
     const cached = this.pendingCounts.get(libraryId);
     if (cached !== undefined && cached.key === key && Date.now() - cached.at < PENDING_REUSE_MS) return cached.work;
     const work = this.engine.pendingWork(libraryId);
@@ -585,14 +611,17 @@ export class Daemon {
     return work;
   }
 
-  /** Queues a full round of every library (or one) that is not paused; returns their ids. */
+  /**
+   * Queues a full round of every library (or one) that is not paused and whose account is
+   * signed in; returns their ids.
+   */
   requestRound(libraryId?: string): string[] {
     const queued: string[] = [];
     if (this.settings.allPausedSince !== null) return queued;
     for (const library of this.engine.libraries()) {
       if (libraryId !== undefined && library.libraryId !== libraryId) continue;
       const hosted = this.hosted.get(library.libraryId);
-      if (hosted === undefined || library.pause !== null) continue;
+      if (hosted === undefined || library.pause !== null || !this.engine.librarySignedIn(library.libraryId)) continue;
       hosted.runner.requestScan('all');
       // The user asked: a retry waiting out its backoff goes now.
       hosted.runner.retryNow();
@@ -608,42 +637,62 @@ export class Daemon {
     for (const [, hosted] of targets) await hosted.runner.idle();
   }
 
-  /** Logs in (see Engine.login), then reconnects to the server and retries every library at once. */
-  async login(serverUrl: string, user: string, password: string, deviceName?: string, options: { readonly switchAccount?: boolean } = {}): Promise<void> {
-    const foreign = this.engine.librariesOfOtherAccount(serverUrl, user);
-    if (foreign.length > 0 && options.switchAccount === true) {
-      // Their runners stop first: no round of theirs may start under the new account's token.
-      for (const library of foreign) {
-        const hosted = this.hosted.get(library.libraryId);
-        if (hosted === undefined) continue;
-        this.hosted.delete(library.libraryId);
-        this.recorder.forget(library.libraryId);
-        await hosted.watch?.close();
-        await hosted.runner.stop();
+  /**
+   * Logs in (see Engine.login): adds the account, or renews the token of the same user at the
+   * same server. Then its server's event stream opens and its libraries retry at once. With
+   * `switchAccount`, every other signed-in account is signed out afterwards (see logout): its
+   * libraries stop, their files stay.
+   */
+  async login(
+    serverUrl: string,
+    user: string,
+    password: string,
+    deviceName?: string,
+    options: { readonly switchAccount?: boolean } = {},
+  ): Promise<{ accountId: string; signedOut: { accountId: string; libraries: LibraryRecord[] }[] }> {
+    const { accountId } = await this.engine.login(serverUrl, user, password, deviceName);
+    const signedOut: { accountId: string; libraries: LibraryRecord[] }[] = [];
+    if (options.switchAccount === true) {
+      for (const other of this.engine.accounts()) {
+        if (other.accountId === accountId || !other.signedIn) continue;
+        signedOut.push({ accountId: other.accountId, libraries: await this.logout(other.accountId) });
       }
     }
-    try {
-      await this.engine.login(serverUrl, user, password, deviceName, options);
-    } finally {
-      // Hosts again what a failed login kept, and lets go of what a switch removed.
-      await this.refreshLibraries();
-    }
-    if (foreign.length > 0 && options.switchAccount === true) {
-      this.log(`logged in as ${user}: ${foreign.map((library) => library.name).join(', ')} no longer sync${foreign.length === 1 ? 's' : ''} here (their files stay)`);
-    }
-    this.reconnect?.();
-    for (const hosted of this.hosted.values()) {
-      hosted.runner.retryNow();
-      hosted.runner.requestPull();
+    this.syncStreams();
+    this.streams.get(accountId)?.reconnect?.();
+    for (const library of this.engine.librariesOf(accountId)) {
+      const hosted = this.hosted.get(library.libraryId);
+      hosted?.runner.retryNow();
+      hosted?.runner.requestScan('all');
     }
     this.emit({ kind: 'profile' });
+    return { accountId, signedOut };
   }
 
-  /** Logs out (see Engine.logout); the libraries wait, in 'error', for the next login. */
-  async logout(): Promise<void> {
-    await this.engine.logout();
-    this.reconnect?.();
+  /**
+   * Signs one account out (see Engine.logout; default: the only signed-in one). Its libraries'
+   * runners stop first (the round in flight ends), so no request of theirs runs after the token
+   * is revoked; they are hosted again as "signed out" and wait for that account's next login.
+   * No other account's libraries are touched. Answers the libraries that stopped.
+   */
+  async logout(accountId?: string): Promise<LibraryRecord[]> {
+    const account = this.engine.resolveAccount(accountId);
+    const libraries = this.engine.librariesOf(account.accountId);
+    for (const library of libraries) {
+      const hosted = this.hosted.get(library.libraryId);
+      if (hosted === undefined) continue;
+      this.hosted.delete(library.libraryId);
+      await hosted.watch?.close();
+      await hosted.runner.stop();
+    }
+    try {
+      await this.engine.logout(account.accountId);
+    } finally {
+      this.syncStreams();
+      await this.refreshLibraries();
+    }
     this.emit({ kind: 'profile' });
+    return libraries;
   }
 
   /** Changes some preferences, stores them and applies the bandwidth limits at once. */
@@ -684,7 +733,7 @@ export class Daemon {
     // A round that finished as the daemon stopped (the last round of a command, say) still
     // lands in the activity list.
     await Promise.all([...this.recordings]);
-    await this.listening;
+    await Promise.all([...this.streams.values()].map((stream) => stream.done).concat([...this.endingStreams]));
     await this.settingsWrite;
     this.activityLog?.close();
     await this.engine.close();
@@ -697,7 +746,10 @@ export class Daemon {
     const poll = this.options.pollIntervalMs ?? 30_000;
     this.timers.push(
       setInterval(() => {
-        if (!this.isOnline) this.requestAll('pull');
+        for (const [accountId, stream] of this.streams) {
+          if (stream.connection.state === 'online') continue;
+          for (const library of this.engine.librariesOf(accountId)) this.hosted.get(library.libraryId)?.runner.requestPull();
+        }
       }, poll),
     );
     let lastTick = Date.now();
@@ -722,37 +774,72 @@ export class Daemon {
   }
 
   /**
-   * Follows the server's event stream: a commit to a library we sync (beyond our cursor)
-   * triggers a pull. Reconnects with backoff and jitter; meanwhile the poll timer covers.
-   * login() and logout() end the stream (or the wait) so that it opens again at once.
+   * The server refused an account's token: that account is signed out here (see
+   * Engine.tokenRefused). Its libraries say so; no other account is touched.
    */
-  private async listenForRemoteChanges(): Promise<void> {
-    const signal = this.abort.signal;
+  private async onTokenRefused(accountId: string, token: string): Promise<void> {
+    if (!(await this.engine.tokenRefused(accountId, token))) return;
+    this.log(`the server refused the sign-in of an account (revoked or expired): its libraries wait for a new login`);
+    this.syncStreams();
+    this.emit({ kind: 'profile' });
+    for (const library of this.engine.librariesOf(accountId)) this.emit({ kind: 'library', libraryId: library.libraryId });
+  }
+
+  /** Opens an event stream for every signed-in account and ends those of accounts signed out. */
+  private syncStreams(): void {
+    if (!this.live || this.stopped) return;
+    const signedIn = new Set(this.engine.accounts().filter((account) => account.signedIn).map((account) => account.accountId));
+    for (const [accountId, stream] of this.streams) {
+      if (signedIn.has(accountId)) continue;
+      stream.stop.abort();
+      this.streams.delete(accountId);
+      this.endingStreams.add(stream.done);
+      void stream.done.finally(() => this.endingStreams.delete(stream.done));
+    }
+    for (const accountId of signedIn) {
+      if (this.streams.has(accountId)) continue;
+      const stream: AccountStream = { stop: new AbortController(), connection: { state: 'connecting', since: Date.now() }, reconnect: null, done: Promise.resolve() };
+      this.streams.set(accountId, stream);
+      stream.done = this.listenForRemoteChanges(accountId, stream);
+    }
+  }
+
+  /**
+   * Follows one account's server event stream: a commit to a library of that account (beyond
+   * our cursor) triggers a pull. Reconnects with backoff and jitter; meanwhile the poll timer
+   * covers. A login of the account ends the stream (or the wait) so that it opens again at once.
+   */
+  private async listenForRemoteChanges(accountId: string, stream: AccountStream): Promise<void> {
+    const signal = AbortSignal.any([this.abort.signal, stream.stop.signal]);
     let failures = 0;
     while (!signal.aborted) {
       const attempt = new AbortController();
       const ended = AbortSignal.any([signal, attempt.signal]);
-      this.reconnect = () => attempt.abort();
+      stream.reconnect = () => attempt.abort();
+      const token = this.engine.tokenOf(accountId);
       try {
-        if (this.engine.account() === null) throw new UserError('not logged in', 'not-logged-in');
-        for await (const event of (await this.engine.server()).events(ended)) {
+        for await (const event of (await this.engine.server(accountId)).events(ended)) {
           failures = 0;
           if (event.kind === 'ready') {
-            this.setOnline(true);
-            for (const head of event.heads) this.onRemoteHead(head.libraryId, head.headSeq);
-            for (const hosted of this.hosted.values()) hosted.runner.retryNow();
+            this.setOnline(stream, true);
+            for (const head of event.heads) this.onRemoteHead(accountId, head.libraryId, head.headSeq);
+            for (const library of this.engine.librariesOf(accountId)) this.hosted.get(library.libraryId)?.runner.retryNow();
           } else if (event.kind === 'commit') {
-            this.onRemoteHead(event.libraryId, event.headSeq);
-          } else if (this.hosted.has(event.libraryId)) {
+            this.onRemoteHead(accountId, event.libraryId, event.headSeq);
+          } else if (this.engine.library(event.libraryId)?.accountId === accountId) {
             this.hosted.get(event.libraryId)?.runner.requestPull();
           }
         }
       } catch (error) {
         if (signal.aborted) return;
+        if (isRemoteError(error) && error.code === 'unauthorized' && token !== undefined) {
+          await this.onTokenRefused(accountId, token);
+          return;
+        }
         if (!attempt.signal.aborted && !isRemoteError(error) && !(error instanceof UserError)) this.log(`event stream: ${(error as Error).stack ?? String(error)}`);
       }
       if (signal.aborted) return;
-      this.setOnline(false);
+      this.setOnline(stream, false);
       if (attempt.signal.aborted) {
         // Asked to reconnect (a login): no backoff.
         failures = 0;
@@ -775,19 +862,20 @@ export class Daemon {
     }
   }
 
-  private onRemoteHead(libraryId: string, headSeq: number): void {
+  /** A library's head on its account's server moved: pull, if the library is that account's. */
+  private onRemoteHead(accountId: string, libraryId: string, headSeq: number): void {
     const hosted = this.hosted.get(libraryId);
     const library = this.engine.library(libraryId);
-    if (hosted === undefined || library === undefined) return;
+    if (hosted === undefined || library === undefined || library.accountId !== accountId) return;
     hosted.changes += 1;
     if (headSeq > library.cursor) hosted.runner.requestPull();
   }
 
-  private setOnline(online: boolean): void {
+  private setOnline(stream: AccountStream, online: boolean): void {
     const state = online ? 'online' : 'offline';
-    if (this.connection.state === state) return;
-    const changed = (this.connection.state === 'online') !== online;
-    this.connection = { state, since: Date.now() };
+    if (stream.connection.state === state) return;
+    const changed = (stream.connection.state === 'online') !== online;
+    stream.connection = { state, since: Date.now() };
     // 'connecting' -> 'offline' is news too: the first attempt failed.
     if (changed || !online) this.emit({ kind: 'connection', online });
   }

@@ -66,13 +66,13 @@ export function syncApiErrorOf(error: unknown, during: 'login' | 'operation' = '
   if (error instanceof UserError) {
     switch (error.reason) {
       case 'not-logged-in':
-        return new SyncApiError('not-logged-in', error.message);
+        return new SyncApiError('not-logged-in', error.message, error.details);
       case 'not-found':
         return new SyncApiError('not-found', error.message);
       case 'conflict':
         return new SyncApiError('conflict', error.message, error.details);
       case 'invalid':
-        return new SyncApiError('invalid-argument', error.message);
+        return new SyncApiError('invalid-argument', error.message, error.details);
       default:
         return new SyncApiError('invalid-argument', (error as Error).message);
     }
@@ -205,28 +205,33 @@ class EngineSyncApi implements DaemonSyncApi {
   }
 
   async login(request: OperationRequest<'login'>): Promise<OperationResponse<'login'>> {
+    let accountId: string;
     try {
-      await this.daemon.login(request.serverUrl, request.user, request.password, request.deviceName, { switchAccount: request.switchAccount === true });
+      ({ accountId } = await this.daemon.login(request.serverUrl, request.user, request.password, request.deviceName, { switchAccount: request.switchAccount === true }));
     } catch (error) {
       throw syncApiErrorOf(error, 'login');
     }
-    const account = this.daemon.engine.account();
-    if (account === null) throw new SyncApiError('internal', 'the login succeeded but no account was recorded');
-    return account;
+    const account = this.daemon.engine.accounts().find((candidate) => candidate.accountId === accountId);
+    if (account === undefined) throw new SyncApiError('internal', 'the login succeeded but no account was recorded');
+    return { accountId, serverUrl: account.serverUrl, user: account.user, deviceName: account.deviceName ?? this.daemon.engine.deviceName };
   }
 
-  async logout(_request: OperationRequest<'logout'>): Promise<OperationResponse<'logout'>> {
+  async logout(request: OperationRequest<'logout'>): Promise<OperationResponse<'logout'>> {
     return this.guard(async () => {
-      await this.daemon.logout();
-      return { ok: true } as const;
+      const stopped = await this.daemon.logout(request.accountId);
+      return { ok: true, stopped: stopped.map((library) => ({ libraryId: library.libraryId, name: library.name, localRoot: library.localRoot })) } as const;
     });
+  }
+
+  async listAccounts(_request: OperationRequest<'listAccounts'>): Promise<OperationResponse<'listAccounts'>> {
+    return this.guard(async () => ({ accounts: this.accountSummaries() }));
   }
 
   // ---- libraries ----------------------------------------------------------------------------
 
-  async listRemoteLibraries(_request: OperationRequest<'listRemoteLibraries'>): Promise<OperationResponse<'listRemoteLibraries'>> {
+  async listRemoteLibraries(request: OperationRequest<'listRemoteLibraries'>): Promise<OperationResponse<'listRemoteLibraries'>> {
     return this.guard(async () => {
-      const libraries = await this.daemon.engine.listRemoteLibraries();
+      const libraries = await this.daemon.engine.listRemoteLibraries(request.accountId);
       const synced = new Map(this.daemon.engine.libraries().map((library) => [library.libraryId, library.localRoot]));
       return { libraries: libraries.map((library) => remoteLibraryViewOf(library, synced.get(library.id) ?? null)) };
     });
@@ -246,7 +251,7 @@ class EngineSyncApi implements DaemonSyncApi {
 
   async createLibrary(request: OperationRequest<'createLibrary'>): Promise<OperationResponse<'createLibrary'>> {
     return this.guard(async () => {
-      return remoteLibraryViewOf(await this.daemon.engine.createLibrary(request.name), null);
+      return remoteLibraryViewOf(await this.daemon.engine.createLibrary(request.name, request.accountId), null);
     });
   }
 
@@ -255,7 +260,7 @@ class EngineSyncApi implements DaemonSyncApi {
       if (request.selection !== null && request.selection.length === 0) {
         throw new SyncApiError('invalid-argument', 'the selection is empty: pick at least one folder, or null for the whole library');
       }
-      const library = await this.daemon.addLibrary(request.libraryId, request.localRoot, request.selection ?? []);
+      const library = await this.daemon.addLibrary(request.libraryId, request.localRoot, request.selection ?? [], request.accountId);
       return this.view(library.libraryId);
     });
   }
@@ -291,7 +296,7 @@ class EngineSyncApi implements DaemonSyncApi {
   async getRemoteFolders(request: OperationRequest<'getRemoteFolders'>): Promise<OperationResponse<'getRemoteFolders'>> {
     return this.guard(async () => {
       const folder = request.path ?? '';
-      const snapshot = await this.daemon.engine.remoteSnapshot(request.libraryId, folder);
+      const snapshot = await this.daemon.engine.remoteSnapshot(request.libraryId, folder, request.accountId);
       return listRemoteFolder(request.libraryId, folder, snapshot.entries);
     });
   }
@@ -564,9 +569,24 @@ class EngineSyncApi implements DaemonSyncApi {
     return this.requireLibrary(libraryId).libraryId;
   }
 
+  private accountSummaries(): NonNullable<SyncStatus['accounts']> {
+    const libraries = this.daemon.engine.libraries();
+    return this.daemon.engine.accounts().map((account) => ({
+      accountId: account.accountId,
+      serverUrl: account.serverUrl,
+      user: account.user,
+      deviceName: account.deviceName,
+      signedIn: account.signedIn,
+      libraries: libraries
+        .filter((library) => library.accountId === account.accountId)
+        .map((library) => ({ libraryId: library.libraryId, name: library.name, localRoot: library.localRoot })),
+    }));
+  }
+
   private status(): SyncStatus {
     return {
       account: this.daemon.engine.account(),
+      accounts: this.accountSummaries(),
       allPaused: this.daemon.allPausedSince !== null,
       libraries: this.daemon.status().map((status) => this.viewOf(status)),
     };
@@ -579,7 +599,7 @@ class EngineSyncApi implements DaemonSyncApi {
   }
 
   private viewOf(status: DaemonLibraryStatus): LibraryView {
-    return libraryViewOf(status, this.daemon.stateContext());
+    return libraryViewOf(status, this.daemon.stateContext(status));
   }
 
   private conflictViews(libraryId: string): ConflictView[] {

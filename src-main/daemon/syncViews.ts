@@ -94,7 +94,8 @@ export function libraryStateOf(status: DaemonLibraryStatus, context: StateContex
   const stopping = status.inRound === true ? { stopping: true } : {};
   if (status.pause !== null) return { kind: 'paused', reason: pauseReasonOf(status.pause.reason), since: status.pause.since, ...stopping };
   if (context.allPausedSince !== null) return { kind: 'paused', reason: 'all-paused', since: context.allPausedSince, ...stopping };
-  if (!context.loggedIn) return { kind: 'error', message: 'this device is not logged in to a Cairn server: log in again', at: status.activitySince, action: 'needs-user', reason: 'not-logged-in' };
+  // Its own account is signed out: it waits for that account (no other account's token is used).
+  if (!context.loggedIn) return { kind: 'signed-out' };
   switch (status.activity) {
     case 'scanning':
     case 'syncing': {
@@ -144,6 +145,7 @@ export function libraryViewOf(status: DaemonLibraryStatus, context: StateContext
     autoMerge: status.autoMerge,
     role: status.role,
     owner: status.owner,
+    accountId: status.accountId,
   };
 }
 

@@ -46,7 +46,8 @@ export function breakerReasonOf(library: LibraryView): BreakerReason | null {
 
 /** A library that stopped and waits for the user: a failed round or a circuit breaker. */
 function needsUser(library: LibraryView): boolean {
-  return library.state.kind === 'error' || breakerReasonOf(library) !== null;
+  // A library whose account is signed out waits for the user to sign in again.
+  return library.state.kind === 'error' || library.state.kind === 'signed-out' || breakerReasonOf(library) !== null;
 }
 
 function isBusy(library: LibraryView): boolean {

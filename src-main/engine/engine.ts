@@ -2,6 +2,7 @@
 // device token) and the operations the CLI, the daemon and the desktop app perform on it.
 // It owns the lifetimes of what it opens (index, chunker pool, HTTP pools) and closes them.
 
+import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readFile, realpath, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,7 +16,7 @@ import { PROTOCOL_LIMITS, routes } from '../../shared/protocol/index.js';
 import type { Entry, Library, Member, MemberRole, TrashItem } from '../../shared/protocol/index.js';
 import type { ChunkerPool } from './chunker/index.js';
 import { openIndex } from './indexStore/index.js';
-import type { ConflictRecord, Index, LibraryRecord, ProblemKey, ProblemRecord } from './indexStore/index.js';
+import type { AccountRecord, ConflictRecord, Index, LibraryRecord, ProblemKey, ProblemRecord } from './indexStore/index.js';
 import { IGNORE_FILE_NAME, previewIgnoreRules } from './ignore/index.js';
 import type { IgnorePreview } from './ignore/index.js';
 import {
@@ -30,6 +31,7 @@ import type * as RemoteModule from './remote/serverClient.js';
 import type { ServerClient } from './remote/serverClient.js';
 import { ownerOnlyFileSecretStore } from '../profile/secretStore.js';
 import type { SecretStore } from '../profile/secretStore.js';
+import { parseAccountTokens, serializeAccountTokens } from '../profile/accountTokens.js';
 import type { FileProgress, RoundProgress, RoundSummary } from './sync/roundSummary.js';
 import type { ConflictReader } from './conflicts/conflictDetails.js';
 import type { ChunkFileFunction } from './conflicts/conflictVersions.js';
@@ -78,6 +80,9 @@ export interface LibraryFacts {
   /** This account's role in the library and its owner, as the server last said (null: not asked yet). */
   readonly role: LibraryRecord['role'];
   readonly owner: string | null;
+  /** The account the library is bound to (null: unknown), and whether it is signed in here. */
+  readonly accountId: string | null;
+  readonly signedIn: boolean;
 }
 
 export type KeepChoice = 'local' | 'remote' | 'both' | 'merged';
@@ -103,10 +108,9 @@ export type BatchOutcome =
   | { readonly conflictId: number; readonly outcome: 'resolved'; readonly conflict: ConflictRecord }
   | { readonly conflictId: number; readonly outcome: 'failed'; readonly error: unknown };
 
-/** The account a profile's synced libraries belong to. */
-export interface LibrariesAccount {
-  readonly serverUrl: string;
-  readonly user: string;
+/** An account of the profile, and whether it is signed in (holds a device token) on this device. */
+export interface AccountInfo extends AccountRecord {
+  readonly signedIn: boolean;
 }
 
 /** A server address as the server client writes it (origin and path, no trailing slash). */
@@ -135,22 +139,6 @@ async function connectAndLogin(client: ServerClient, serverUrl: string, body: { 
   }
 }
 
-function accountChangeError(owner: LibrariesAccount | null, serverUrl: string, user: string, libraries: readonly LibraryRecord[]): UserError {
-  const names = libraries.map((library) => library.name).join(', ');
-  const whose = owner === null ? 'another account' : `${owner.user} at ${owner.serverUrl}`;
-  return new UserError(
-    `this computer syncs ${libraries.length === 1 ? 'a library' : `${libraries.length} libraries`} of ${whose} (${names}). ` +
-      `Logging in as ${user} at ${serverUrl} stops syncing ${libraries.length === 1 ? 'it' : 'them'} here; ` +
-      'their folders and files stay on this computer. Log in again choosing to switch accounts to go ahead.',
-    'conflict',
-    {
-      reason: 'account-change',
-      from: owner,
-      libraries: libraries.map((library) => ({ libraryId: library.libraryId, name: library.name, localRoot: library.localRoot })),
-    },
-  );
-}
-
 const CREDENTIALS_FILE = 'credentials';
 const INDEX_FILE = 'index.sqlite';
 
@@ -171,42 +159,57 @@ export interface SelectionLeaving {
 }
 
 export class Engine {
-  private client: ServerClient | null = null;
+  /** One server client per signed-in account, made on first use. */
+  private readonly clients = new Map<string, ServerClient>();
   private pool: ChunkerPool | null = null;
   /** The device name a login chose for this device, which wins over the one the engine was opened with. */
   private loginDeviceName: string | undefined;
   /** Libraries whose leftover temp files were removed since this engine opened. */
   private readonly cleaned = new Set<string>();
-  /** The server keeps no conflicts (an older one): they stay this device's own until a new login. */
-  private conflictsUnsupported = false;
+  /** Accounts whose server keeps no conflicts (an older one): they stay this device's own until a new login. */
+  private readonly conflictsUnsupported = new Set<string>();
   /** Conflicts an automatic merge declined, with the versions it tried (see autoMergeConflicts). */
   private readonly declinedMerges = new Map<number, string>();
+  /** Serializes changes of the stored tokens (see changeTokens). */
+  private tokenWrites: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly home: string,
     private readonly index: Index,
     private readonly options: EngineOptions,
     private readonly secrets: SecretStore,
-    private token: string | undefined,
+    /** The device token of each signed-in account, by account id (what the secret store holds). */
+    private readonly tokens: Map<string, string>,
   ) {}
 
   static async open(options: EngineOptions): Promise<Engine> {
     await mkdir(options.home, { recursive: true, mode: 0o700 });
     const index = openIndex(path.join(options.home, INDEX_FILE));
     const secrets = options.secretStore ?? ownerOnlyFileSecretStore(path.join(options.home, CREDENTIALS_FILE));
-    let token: string | undefined;
+    const tokens = new Map<string, string>();
     try {
-      token = (await secrets.read())?.trim() || undefined;
+      const stored = parseAccountTokens(await secrets.read());
+      const legacyAccount = index.profile.get().legacyTokenAccount;
+      if (stored.legacy !== undefined && legacyAccount !== undefined && index.accounts.get(legacyAccount) !== undefined) {
+        // A one-account profile's token moves to its account (the index was migrated already).
+        // Both steps are idempotent: a crash between them repeats neither harmfully.
+        stored.tokens.set(legacyAccount, stored.legacy);
+        await secrets.write(serializeAccountTokens(stored.tokens));
+      }
+      if (legacyAccount !== undefined) index.profile.set({ legacyTokenAccount: null });
+      for (const [accountId, token] of stored.tokens) {
+        if (index.accounts.get(accountId) !== undefined) tokens.set(accountId, token);
+      }
     } catch (error) {
       index.close();
       throw error;
     }
-    return new Engine(options.home, index, options, secrets, token);
+    return new Engine(options.home, index, options, secrets, tokens);
   }
 
   async close(): Promise<void> {
-    await this.client?.close();
-    this.client = null;
+    for (const client of this.clients.values()) await client.close();
+    this.clients.clear();
     await this.pool?.close();
     this.pool = null;
     this.index.close();
@@ -216,161 +219,244 @@ export class Engine {
     return this.loginDeviceName ?? this.options.deviceName ?? this.index.profile.get().deviceName ?? os.hostname();
   }
 
-  /** Who this profile is logged in as, or null. */
-  account(): { serverUrl: string; user: string; deviceName: string } | null {
-    const profile = this.index.profile.get();
-    if (this.token === undefined || profile.serverUrl === undefined || profile.userName === undefined) return null;
-    return { serverUrl: profile.serverUrl, user: profile.userName, deviceName: this.deviceName };
+  // ---- accounts -----------------------------------------------------------------------------
+
+  /** Every account of the profile, in the order they were added, and whether each is signed in. */
+  accounts(): AccountInfo[] {
+    return this.index.accounts.list().map((account) => ({ ...account, signedIn: this.tokens.has(account.accountId) }));
   }
 
-  // ---- account ------------------------------------------------------------------------------
+  /**
+   * The first signed-in account, or null when none is: for callers that show one account
+   * (the connect screen opens while this is null).
+   */
+  account(): { accountId: string; serverUrl: string; user: string; deviceName: string } | null {
+    const account = this.accounts().find((candidate) => candidate.signedIn);
+    return account === undefined ? null : { accountId: account.accountId, serverUrl: account.serverUrl, user: account.user, deviceName: account.deviceName ?? this.deviceName };
+  }
 
   /**
-   * The account the synced libraries belong to, or null when unknown (libraries synced before
-   * this was recorded, by a profile logged out since) or when no library is synced.
+   * The account a request names, or the default: the only signed-in account (the only account,
+   * when none is signed in). Several and none named is refused: the caller must choose.
    */
-  librariesAccount(): LibrariesAccount | null {
-    const recorded = this.index.profile.get().librariesAccount;
-    if (recorded !== undefined) {
-      try {
-        const parsed = JSON.parse(recorded) as Partial<LibrariesAccount>;
-        if (typeof parsed.serverUrl === 'string' && typeof parsed.user === 'string') return { serverUrl: parsed.serverUrl, user: parsed.user };
-      } catch {
-        // A damaged setting is an unknown account: the safe answer.
-      }
-      return null;
+  resolveAccount(accountId?: string): AccountInfo {
+    const accounts = this.accounts();
+    if (accountId !== undefined) {
+      const found = accounts.find((account) => account.accountId === accountId);
+      if (found === undefined) throw new UserError(`there is no account ${JSON.stringify(accountId)} in this profile (see \`cairn account list\`)`, 'not-found');
+      return found;
     }
-    const account = this.account();
-    return account === null ? null : { serverUrl: account.serverUrl, user: account.user };
+    const signedIn = accounts.filter((account) => account.signedIn);
+    if (signedIn.length === 1) return signedIn[0]!;
+    if (signedIn.length > 1) {
+      throw new UserError(
+        `several accounts are signed in (${signedIn.map((account) => `${account.user}@${account.serverUrl}`).join(', ')}): choose one (--account)`,
+        'invalid',
+        { reason: 'account-ambiguous' },
+      );
+    }
+    if (accounts.length === 1) return accounts[0]!;
+    throw new UserError('not logged in: run `cairn login URL --user NAME` first', 'not-logged-in');
+  }
+
+  /** The account a synced library belongs to; a library of no known account is refused. */
+  accountOfLibrary(library: LibraryRecord): AccountInfo {
+    const account = library.accountId === null ? undefined : this.accounts().find((candidate) => candidate.accountId === library.accountId);
+    if (account === undefined) {
+      throw new UserError(`library "${library.name}" belongs to no known account: remove it from this device and add it again`, 'not-logged-in', { reason: 'signed-out' });
+    }
+    return account;
+  }
+
+  /** Whether the account of a synced library is signed in here (false: "signed out"). */
+  librarySignedIn(libraryId: string): boolean {
+    const library = this.index.libraries.get(libraryId);
+    return library !== undefined && library.accountId !== null && this.tokens.has(library.accountId);
   }
 
   /**
-   * The synced libraries that a login as `user` at `serverUrl` would not own: all of them when
-   * they belong to another account (or to an unknown one), none otherwise.
-   */
-  librariesOfOtherAccount(serverUrl: string, user: string): LibraryRecord[] {
-    const libraries = this.index.libraries.list();
-    if (libraries.length === 0) return [];
-    const owner = this.librariesAccount();
-    if (owner !== null && owner.user === user && owner.serverUrl === normalizeServerUrl(serverUrl)) return [];
-    return libraries;
-  }
-
-  /**
-   * Logs in; `deviceName` names this device on the server (default: `this.deviceName`).
-   *
-   * One profile syncs the libraries of one account. When the synced libraries belong to another
-   * user or another server, the login is refused ('conflict', with the libraries in
-   * `details.libraries`) unless `switchAccount` is set: then, once the new account's login
-   * succeeded, those libraries stop syncing on this device (their index state goes; their
-   * folders and files stay on disk untouched) before the new token is used for anything.
+   * Logs in, adding the account to the profile; `deviceName` names this device on the server
+   * (default: `this.deviceName`). The same user at the same server again only replaces the
+   * account's token (the old one is revoked on the server when it answers). Other accounts and
+   * their libraries are not touched: each library syncs with its own account's token only.
    */
   async login(
     serverUrl: string,
     user: string,
     password: string,
     chosenDeviceName?: string,
-    options: { readonly switchAccount?: boolean } = {},
-  ): Promise<{ user: string; deviceId: string; removedLibraries: LibraryRecord[] }> {
-    const foreign = this.librariesOfOtherAccount(serverUrl, user);
-    if (foreign.length > 0 && options.switchAccount !== true) throw accountChangeError(this.librariesAccount(), normalizeServerUrl(serverUrl), user, foreign);
+  ): Promise<{ accountId: string; user: string; deviceId: string; added: boolean }> {
     const deviceName = chosenDeviceName ?? this.deviceName;
     const { ServerClient } = await loadRemote();
     const anonymous = new ServerClient({ baseUrl: serverUrl });
     try {
       const answer = await connectAndLogin(anonymous, serverUrl, { user, password, deviceName });
-      // The old account's token and client go first, so nothing runs under a mix of the two.
-      this.token = undefined;
-      await this.client?.close();
-      this.client = null;
-      const removed = this.index.transaction(() => {
-        const current = this.librariesOfOtherAccount(anonymous.baseUrl, answer.user);
-        for (const library of current) this.index.libraries.remove(library.libraryId);
-        this.index.profile.set({
-          serverUrl: anonymous.baseUrl,
-          userName: answer.user,
-          deviceId: answer.deviceId,
-          deviceName,
-          librariesAccount: JSON.stringify({ serverUrl: anonymous.baseUrl, user: answer.user }),
-        });
-        return current;
+      const known = this.index.accounts.find(anonymous.baseUrl, answer.user);
+      const accountId = known?.accountId ?? `a${randomBytes(8).toString('hex')}`;
+      const previousToken = this.tokens.get(accountId);
+      await this.dropClient(accountId);
+      this.index.transaction(() => {
+        if (known === undefined) this.index.accounts.add({ accountId, serverUrl: anonymous.baseUrl, user: answer.user, deviceId: answer.deviceId, deviceName });
+        else this.index.accounts.setDevice(accountId, answer.deviceId, deviceName);
+        this.index.profile.set({ serverUrl: anonymous.baseUrl, deviceName });
       });
-      for (const library of removed) this.cleaned.delete(library.libraryId);
-      await this.secrets.write(answer.token);
+      await this.changeTokens((tokens) => tokens.set(accountId, answer.token));
+      // A client made meanwhile (a round of the account) holds the old token: it goes too.
+      await this.dropClient(accountId);
       if (chosenDeviceName !== undefined) this.loginDeviceName = chosenDeviceName;
-      this.conflictsUnsupported = false;
-      this.token = answer.token;
-      return { user: answer.user, deviceId: answer.deviceId, removedLibraries: removed };
+      this.conflictsUnsupported.delete(accountId);
+      if (previousToken !== undefined && previousToken !== answer.token) {
+        // The replaced token is this device's old registration: revoke it, when the server answers.
+        const old = new ServerClient({ baseUrl: anonymous.baseUrl, token: previousToken });
+        await old.call(routes.logout).catch(() => undefined);
+        await old.close();
+      }
+      return { accountId, user: answer.user, deviceId: answer.deviceId, added: known === undefined };
     } finally {
       await anonymous.close();
     }
   }
 
-  /** Revokes this device's token on the server (if reachable) and forgets it here. */
-  async logout(): Promise<void> {
-    if (this.token !== undefined && this.account() !== null) {
+  /**
+   * Signs one account out (default: the only signed-in one): its token is revoked on the server
+   * (when reachable) and forgotten here. The account and its libraries stay in the profile,
+   * bound to it, and sync again after a new login of that account; no other account's token
+   * is ever used for them.
+   */
+  async logout(accountId?: string): Promise<{ account: AccountInfo; libraries: LibraryRecord[] }> {
+    const account = this.resolveAccount(accountId);
+    const token = this.tokens.get(account.accountId);
+    if (token !== undefined) {
       try {
-        await (await this.server()).call(routes.logout);
+        await (await this.server(account.accountId)).call(routes.logout);
       } catch (error) {
         if (!(error instanceof RemoteError)) throw error;
       }
     }
-    await this.secrets.delete();
-    this.token = undefined;
-    // The libraries stay, bound to the account they belong to (see login).
-    const owner = this.librariesAccount();
-    this.index.profile.set({ userName: null, deviceId: null, librariesAccount: owner === null ? null : JSON.stringify(owner) });
-    await this.client?.close();
-    this.client = null;
+    await this.changeTokens((tokens) => tokens.delete(account.accountId));
+    await this.dropClient(account.accountId);
+    return { account: { ...account, signedIn: false }, libraries: this.librariesOf(account.accountId) };
   }
 
-  /** The server client for the logged-in account. */
-  async server(): Promise<ServerClient> {
+  /**
+   * The server refused an account's token (revoked or expired): the account is signed out
+   * here, without asking the server, so its libraries say "signed out" until it logs in again.
+   * Only a token still equal to `token` is dropped (a login meanwhile wins).
+   */
+  async tokenRefused(accountId: string, token: string): Promise<boolean> {
+    let dropped = false;
+    await this.changeTokens((tokens) => {
+      // Decided when the change runs: a login finished meanwhile keeps its new token.
+      if (tokens.get(accountId) === token) dropped = tokens.delete(accountId);
+    });
+    if (dropped) await this.dropClient(accountId);
+    return dropped;
+  }
+
+  /** The token an account holds now (to tell later whether a refusal concerned it), or undefined. */
+  tokenOf(accountId: string): string | undefined {
+    return this.tokens.get(accountId);
+  }
+
+  /**
+   * Changes the stored tokens: one change at a time (two logins at once would otherwise each
+   * write a map missing the other's token), durable in the secret store before it is used.
+   */
+  private changeTokens(change: (tokens: Map<string, string>) => void): Promise<void> {
+    const run = this.tokenWrites.then(async () => {
+      const next = new Map(this.tokens);
+      change(next);
+      await this.secrets.write(serializeAccountTokens(next));
+      this.tokens.clear();
+      for (const [accountId, token] of next) this.tokens.set(accountId, token);
+    });
+    this.tokenWrites = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The synced libraries bound to an account. */
+  librariesOf(accountId: string): LibraryRecord[] {
+    return this.index.libraries.list().filter((library) => library.accountId === accountId);
+  }
+
+  private async dropClient(accountId: string): Promise<void> {
+    const client = this.clients.get(accountId);
+    this.clients.delete(accountId);
+    await client?.close();
+  }
+
+  /** The server client of an account (default: see resolveAccount); it must be signed in. */
+  async server(accountId?: string): Promise<ServerClient> {
     await loadRemote();
-    return this.loadedServer();
+    return this.loadedServer(this.resolveAccount(accountId));
+  }
+
+  /** The server client of a synced library's own account: its server, its token, nothing else. */
+  async libraryServer(library: LibraryRecord): Promise<ServerClient> {
+    await loadRemote();
+    return this.loadedServer(this.accountOfLibrary(library));
   }
 
   /** server(), once the server client's module is loaded (see loadRemote). */
-  private loadedServer(): ServerClient {
-    const account = this.account();
-    if (account === null || this.token === undefined) throw new UserError('not logged in: run `cairn login URL --user NAME` first', 'not-logged-in');
-    if (this.librariesOfOtherAccount(account.serverUrl, account.user).length > 0) {
-      // Never reached through login(), which keeps the two equal: a guard, not a path.
-      throw new UserError(`the libraries synced here belong to another account than ${account.user} at ${account.serverUrl}: log in again`, 'not-logged-in');
+  private loadedServer(account: AccountInfo): ServerClient {
+    const token = this.tokens.get(account.accountId);
+    if (token === undefined) {
+      throw new UserError(`${account.user} at ${account.serverUrl} is signed out: log in again (\`cairn login ${account.serverUrl} --user ${account.user}\`)`, 'not-logged-in', {
+        reason: 'signed-out',
+        accountId: account.accountId,
+      });
     }
     if (remoteModule === undefined) throw new Error('the server client is used before its module was loaded');
-    this.client ??= new remoteModule.ServerClient({ baseUrl: account.serverUrl, token: this.token });
-    return this.client;
+    let client = this.clients.get(account.accountId);
+    if (client === undefined) {
+      client = new remoteModule.ServerClient({ baseUrl: account.serverUrl, token });
+      this.clients.set(account.accountId, client);
+    }
+    return client;
   }
 
   // ---- libraries ----------------------------------------------------------------------------
 
-  async listRemoteLibraries(): Promise<Library[]> {
-    return (await (await this.server()).call(routes.listLibraries)).libraries;
+  /**
+   * The server client for a server library: a library synced here is reached only through its
+   * own account (naming another account is refused); any other through the account named (or
+   * the default account, see resolveAccount).
+   */
+  async serverForLibrary(libraryId: string, accountId?: string): Promise<ServerClient> {
+    const synced = this.index.libraries.get(libraryId);
+    if (synced === undefined) return this.server(accountId);
+    if (accountId !== undefined && synced.accountId !== accountId) {
+      throw new UserError(`library "${synced.name}" is synced here by another account of this profile`, 'conflict', { reason: 'other-account' });
+    }
+    return this.libraryServer(synced);
   }
 
-  async createLibrary(name: string): Promise<Library> {
-    return (await this.server()).call(routes.createLibrary, { body: { name } });
+  async listRemoteLibraries(accountId?: string): Promise<Library[]> {
+    return (await (await this.server(accountId)).call(routes.listLibraries)).libraries;
+  }
+
+  async createLibrary(name: string, accountId?: string): Promise<Library> {
+    return (await this.server(accountId)).call(routes.createLibrary, { body: { name } });
   }
 
   /** Who can use a server library: the owner first, then the members by name. */
-  async members(libraryId: string): Promise<Member[]> {
-    return (await (await this.server()).call(routes.listMembers, { params: { libraryId } })).members;
+  async members(libraryId: string, accountId?: string): Promise<Member[]> {
+    return (await (await this.serverForLibrary(libraryId, accountId)).call(routes.listMembers, { params: { libraryId } })).members;
   }
 
   /** Shares a library (the caller owns it) with `user` as `role`, or changes their role. */
-  async setMember(libraryId: string, user: string, role: MemberRole): Promise<Member[]> {
-    return (await (await this.server()).call(routes.setMember, { params: { libraryId, userName: user }, body: { role } })).members;
+  async setMember(libraryId: string, user: string, role: MemberRole, accountId?: string): Promise<Member[]> {
+    return (await (await this.serverForLibrary(libraryId, accountId)).call(routes.setMember, { params: { libraryId, userName: user }, body: { role } })).members;
   }
 
   /** Stops sharing a library with `user` (the owner may remove anyone; a member only themselves). */
-  async removeMember(libraryId: string, user: string): Promise<Member[]> {
-    return (await (await this.server()).call(routes.removeMember, { params: { libraryId, userName: user } })).members;
+  async removeMember(libraryId: string, user: string, accountId?: string): Promise<Member[]> {
+    return (await (await this.serverForLibrary(libraryId, accountId)).call(routes.removeMember, { params: { libraryId, userName: user } })).members;
   }
 
-  /** Finds a server library by id or by (unique) name. */
-  async findRemoteLibrary(reference: string): Promise<Library> {
-    const libraries = await this.listRemoteLibraries();
+  /** Finds a server library of an account (see resolveAccount) by id or by (unique) name. */
+  async findRemoteLibrary(reference: string, accountId?: string): Promise<Library> {
+    const libraries = await this.listRemoteLibraries(accountId);
     const byId = libraries.find((library) => library.id === reference);
     if (byId) return byId;
     const byName = libraries.filter((library) => library.name === reference);
@@ -391,10 +477,22 @@ export class Engine {
     return found;
   }
 
-  /** Starts syncing a server library into a local folder (created if missing). */
-  async addSync(reference: string, localDir: string, only: readonly string[] = []): Promise<LibraryRecord> {
-    const library = await this.findRemoteLibrary(reference);
-    if (this.index.libraries.get(library.id) !== undefined) throw new UserError(`library "${library.name}" is already synced on this device`, 'conflict');
+  /**
+   * Starts syncing a server library of an account (see resolveAccount) into a local folder
+   * (created if missing). The library is bound to that account: its rounds use that account's
+   * server, token and device only. One library syncs once per device, whichever account adds it.
+   */
+  async addSync(reference: string, localDir: string, only: readonly string[] = [], accountId?: string): Promise<LibraryRecord> {
+    const account = this.resolveAccount(accountId);
+    const library = await this.findRemoteLibrary(reference, account.accountId);
+    const synced = this.index.libraries.get(library.id);
+    if (synced !== undefined) {
+      const other = synced.accountId !== account.accountId ? this.accounts().find((candidate) => candidate.accountId === synced.accountId) : undefined;
+      throw new UserError(
+        other === undefined ? `library "${library.name}" is already synced on this device` : `library "${library.name}" is already synced on this device by ${other.user} at ${other.serverUrl}`,
+        'conflict',
+      );
+    }
     const absolute = path.resolve(localDir);
     await mkdir(absolute, { recursive: true });
     const root = await realpath(absolute);
@@ -405,9 +503,16 @@ export class Engine {
       }
     }
     const selection = only.length === 0 ? null : only.map((item) => parseSelectionPath(item));
-    const account = this.account();
-    if (account !== null) this.index.profile.set({ librariesAccount: JSON.stringify({ serverUrl: account.serverUrl, user: account.user }) });
-    return this.index.libraries.add({ libraryId: library.id, name: library.name, localRoot: root, chunking: library.chunking, selection, role: library.role, owner: library.owner });
+    return this.index.libraries.add({
+      libraryId: library.id,
+      name: library.name,
+      localRoot: root,
+      chunking: library.chunking,
+      selection,
+      role: library.role,
+      owner: library.owner,
+      accountId: account.accountId,
+    });
   }
 
   /** Stops syncing a library on this device. Its local files stay where they are. */
@@ -487,10 +592,16 @@ export class Engine {
       readonly signal?: AbortSignal;
     } = {},
   ): Promise<RoundSummary[]> {
-    const libraries = options.only === undefined ? this.index.libraries.list() : [this.findSyncedLibrary(options.only)];
-    const server = await this.server();
-    const abortable = options.signal === undefined ? server : server.withSignal(options.signal);
-    const client = options.wrapClient === undefined ? abortable : options.wrapClient(abortable);
+    let libraries: LibraryRecord[];
+    if (options.only !== undefined) libraries = [this.findSyncedLibrary(options.only)];
+    else {
+      if (this.tokens.size === 0) throw new UserError('not logged in: run `cairn login URL --user NAME` first', 'not-logged-in');
+      // Every library of a signed-in account; a signed-out account's libraries wait for its login.
+      libraries = this.index.libraries.list().filter((library) => this.librarySignedIn(library.libraryId));
+    }
+    // Each library's client is its own account's (checked before any round starts).
+    const servers = new Map<string, ServerClient>();
+    for (const library of libraries) servers.set(library.libraryId, await this.libraryServer(library));
     const [{ syncLibrary }, { afterRound }, { createLocalScanner }] = await Promise.all([
       import('./sync/syncLibrary.js'),
       import('./conflicts/afterRound.js'),
@@ -504,6 +615,10 @@ export class Engine {
         await cleanupTempFiles(library.localRoot).catch(() => undefined);
         this.cleaned.add(library.libraryId);
       }
+      const server = servers.get(library.libraryId)!;
+      const abortable = options.signal === undefined ? server : server.withSignal(options.signal);
+      const client = options.wrapClient === undefined ? abortable : options.wrapClient(abortable);
+      const accountId = library.accountId ?? '';
       const deps: SyncDependencies = {
         index: this.index,
         client,
@@ -517,13 +632,13 @@ export class Engine {
       };
       const summary = await syncLibrary(deps, library.libraryId);
       const finished = await afterRound(deps, library.libraryId, summary, { chunkFile: this.chunkFile, autoMerge: options.autoMerge !== false, declined: this.declinedMerges });
-      if (finished.outcome === 'synced' && !this.conflictsUnsupported) {
+      if (finished.outcome === 'synced' && !this.conflictsUnsupported.has(accountId)) {
         const { shareConflicts } = await import('./conflicts/sharedConflicts.js');
         const shared = await shareConflicts(
           { index: this.index, client, deviceName: this.deviceName, readOnly: this.index.libraries.get(library.libraryId)?.role === 'ro' },
           library.libraryId,
         );
-        if (shared.unsupported) this.conflictsUnsupported = true;
+        if (shared.unsupported) this.conflictsUnsupported.add(accountId);
       }
       summaries.push(finished);
     }
@@ -608,6 +723,8 @@ export class Engine {
         autoMerge: library.autoMerge,
         role: library.role,
         owner: library.owner,
+        accountId: library.accountId,
+        signedIn: this.librarySignedIn(library.libraryId),
       };
     });
   }
@@ -632,7 +749,7 @@ export class Engine {
   async conflictDetails(conflictId: number): Promise<ConflictDetails> {
     const { conflict, library } = this.openConflict(conflictId);
     const { conflictDetails } = await import('./conflicts/conflictDetails.js');
-    return conflictDetails(await this.conflictReader(), conflict, library);
+    return conflictDetails(await this.conflictReader(library), conflict, library);
   }
 
   /**
@@ -664,7 +781,7 @@ export class Engine {
         ? { keep, choices: options.choices ?? [], ...(options.versions === undefined ? {} : { versions: options.versions }) }
         : { keep, ...(options.versions === undefined ? {} : { versions: options.versions }) };
     const { resolveOnDisk } = await import('./conflicts/resolveConflict.js');
-    await resolveOnDisk(await this.conflictReader(wrapClient), current, library, request);
+    await resolveOnDisk(await this.conflictReader(library, wrapClient), current, library, request);
     await round(library.libraryId);
     return conflict;
   }
@@ -692,10 +809,10 @@ export class Engine {
       byLibrary.set(conflict.libraryId, [...(byLibrary.get(conflict.libraryId) ?? []), conflict]);
     }
     const { resolveOnDisk } = await import('./conflicts/resolveConflict.js');
-    const reader = await this.conflictReader(wrapClient);
     for (const [libraryId, conflicts] of byLibrary) {
       const library = this.index.libraries.get(libraryId);
       if (library === undefined) continue;
+      const reader = await this.conflictReader(library, wrapClient);
       await round(libraryId);
       for (const conflict of conflicts) {
         try {
@@ -726,9 +843,11 @@ export class Engine {
     return { conflict, library };
   }
 
-  private async conflictReader(wrapClient?: (client: ServerClient) => ServerClient): Promise<ConflictReader> {
+  /** What conflict work of one library reads with: that library's own account's client. */
+  private async conflictReader(library: LibraryRecord, wrapClient?: (client: ServerClient) => ServerClient): Promise<ConflictReader> {
     await loadRemote();
-    return { index: this.index, server: () => (wrapClient === undefined ? this.loadedServer() : wrapClient(this.loadedServer())), chunkFile: this.chunkFile };
+    const account = this.accountOfLibrary(library);
+    return { index: this.index, server: () => (wrapClient === undefined ? this.loadedServer(account) : wrapClient(this.loadedServer(account))), chunkFile: this.chunkFile };
   }
 
   /** The engine's chunker worker pool, started on first use. */
@@ -749,14 +868,14 @@ export class Engine {
     const library = this.findSyncedLibrary(reference);
     const [{ pendingWork }, { createLocalScanner }] = await Promise.all([import('./sync/pendingWork.js'), import('./sync/createLocalScanner.js')]);
     // Not logged in (or the client cannot be made): only the way up is counted.
-    const client: ServerClient | null = await this.server().catch(() => null);
+    const client: ServerClient | null = await this.libraryServer(library).catch(() => null);
     return pendingWork({ index: this.index, library, scanner: createLocalScanner(await this.chunkerPool()), client, deviceName: this.deviceName });
   }
 
   /** Every version of a path of a synced library, newest first, from the server's history. */
   async history(libraryId: string, libraryPath: LibraryPath): Promise<Entry[]> {
     const library = this.findSyncedLibrary(libraryId);
-    return (await (await this.server()).call(routes.history, { params: { libraryId: library.libraryId }, query: { path: libraryPath } })).versions;
+    return (await (await this.libraryServer(library)).call(routes.history, { params: { libraryId: library.libraryId }, query: { path: libraryPath } })).versions;
   }
 
   /**
@@ -769,7 +888,7 @@ export class Engine {
     const latest = versions[0];
     const target = rev === undefined ? versions.find((version, position) => !version.deleted && (position > 0 || latest?.deleted)) : versions.find((version) => version.rev === rev);
     if (target === undefined || target.deleted) throw new UserError(rev === undefined ? `no earlier version of ${libraryPath} to restore` : `${libraryPath} has no live version ${rev}`, 'not-found');
-    const answer = await (await this.server()).call(routes.restore, {
+    const answer = await (await this.libraryServer(library)).call(routes.restore, {
       params: { libraryId: library.libraryId },
       body: { path: libraryPath, rev: target.rev, baseRev: latest === undefined ? null : latest.rev },
     });
@@ -793,7 +912,7 @@ export class Engine {
     const { sniffImageType } = await import('./conflicts/contentKind.js');
     const { decodeText } = await import('../../shared/merge/index.js');
     if (version.size > Math.max(MAX_PREVIEW_IMAGE_BYTES, MAX_PREVIEW_TEXT_BYTES)) return { kind: 'binary', reason: 'too-large' };
-    const bytes = await downloadContent(await this.server(), library.libraryId, version.chunks, version.contentHash, version.size);
+    const bytes = await downloadContent(await this.libraryServer(library), library.libraryId, version.chunks, version.contentHash, version.size);
     const mimeType = sniffImageType(bytes);
     if (mimeType !== null && bytes.length <= MAX_PREVIEW_IMAGE_BYTES) {
       return { kind: 'image', image: { mimeType, dataUrl: `data:${mimeType};base64,${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}` } };
@@ -807,7 +926,7 @@ export class Engine {
   /** The library's trash (deleted paths with the version a restore brings back), newest deletion first. */
   async trash(libraryId: string): Promise<{ readonly items: TrashItem[]; readonly hasMore: boolean }> {
     const library = this.findSyncedLibrary(libraryId);
-    const answer = await (await this.server()).call(routes.trash, { params: { libraryId: library.libraryId }, query: { limit: PROTOCOL_LIMITS.maxPageSize } });
+    const answer = await (await this.libraryServer(library)).call(routes.trash, { params: { libraryId: library.libraryId }, query: { limit: PROTOCOL_LIMITS.maxPageSize } });
     return { items: [...answer.items].sort((a, b) => b.deleted.committedAt - a.deleted.committedAt), hasMore: answer.hasMore };
   }
 
@@ -855,8 +974,8 @@ export class Engine {
    * The live entries of a server library (synced here or not) at or below `folder` ('' for
    * the whole library), read from the server's snapshot at one sequence number.
    */
-  async remoteSnapshot(libraryId: string, folder: LibraryPath | ''): Promise<RemoteSnapshot> {
-    const client = await this.server();
+  async remoteSnapshot(libraryId: string, folder: LibraryPath | '', accountId?: string): Promise<RemoteSnapshot> {
+    const client = await this.serverForLibrary(libraryId, accountId);
     const prefix = folder === '' ? '' : `${folder}/`;
     const entries: Entry[] = [];
     let seq: number | undefined;
@@ -883,14 +1002,14 @@ export class Engine {
     }
     if (folder !== '') {
       // An empty folder has nothing below it; its own history says whether it is live.
-      const exists = entries.length > 0 || (await this.remoteEntryExists(libraryId, folder));
+      const exists = entries.length > 0 || (await this.remoteEntryExists(client, libraryId, folder));
       if (!exists) throw new UserError(`there is no folder ${folder} in this library on the server`, 'not-found');
     }
     return { seq: seq ?? 0, entries };
   }
 
-  private async remoteEntryExists(libraryId: string, folder: LibraryPath): Promise<boolean> {
-    const { versions } = await (await this.server()).call(routes.history, { params: { libraryId }, query: { path: folder } });
+  private async remoteEntryExists(client: ServerClient, libraryId: string, folder: LibraryPath): Promise<boolean> {
+    const { versions } = await client.call(routes.history, { params: { libraryId }, query: { path: folder } });
     const latest = versions[0];
     return latest !== undefined && !latest.deleted && latest.kind === 'dir';
   }

@@ -7,7 +7,7 @@
 // inside the Engine the server client, the chunker pool and the sync round.
 
 export { Engine, readIgnoreFile } from './engine.js';
-export type { BatchOutcome, EngineOptions, KeepChoice, LibrariesAccount, LibraryFacts, RemoteSnapshot, ResolutionRound, ResolveOptions, SelectionLeaving } from './engine.js';
+export type { AccountInfo, BatchOutcome, EngineOptions, KeepChoice, LibraryFacts, RemoteSnapshot, ResolutionRound, ResolveOptions, SelectionLeaving } from './engine.js';
 export { UserError } from './userError.js';
 export type { UserErrorReason } from './userError.js';
 

@@ -6,6 +6,7 @@ import { overallStatus } from '../state/libraryStatus.js';
 import { allConflicts, allProblems } from '../state/syncState.js';
 import { useSyncService } from '../state/SyncServiceContext.js';
 import type { Section } from './navigation.js';
+import { accountName } from '../state/accountName.js';
 
 const ITEMS: readonly { readonly section: Section; readonly label: MessageKey; readonly icon: IconName }[] = [
   { section: 'libraries', label: 'nav.libraries', icon: 'libraries' },
@@ -68,9 +69,15 @@ export function Sidebar({ current, onNavigate }: { readonly current: Section; re
           </p>
         )}
         {status?.account ? (
-          <p className="sidebar-account" title={status.account.serverUrl}>
-            {t('nav.account', { user: status.account.user, device: status.account.deviceName })}
-          </p>
+          (status.accounts ?? []).length > 1 ? (
+            <p className="sidebar-account" title={(status.accounts ?? []).map((account) => accountName(account)).join('\n')}>
+              {tn('nav.accounts', (status.accounts ?? []).length, { device: status.account.deviceName })}
+            </p>
+          ) : (
+            <p className="sidebar-account" title={status.account.serverUrl}>
+              {t('nav.account', { user: status.account.user, device: status.account.deviceName })}
+            </p>
+          )
         ) : null}
       </div>
     </aside>

@@ -20,8 +20,11 @@ export function FolderTree({
   selection,
   onChange,
   label,
+  accountId,
 }: {
   readonly libraryId: string;
+  /** The account whose library it is, for one not synced yet (default: the only signed-in one). */
+  readonly accountId?: string | undefined;
   readonly selection: readonly LibraryPath[];
   readonly onChange: (selection: LibraryPath[]) => void;
   readonly label: string;
@@ -40,7 +43,7 @@ export function FolderTree({
       requested.current.add(folder);
       setLoads((current) => new Map(current).set(folder, { kind: 'loading' }));
       try {
-        const listing = await api.getRemoteFolders(folder === '' ? { libraryId } : { libraryId, path: folder });
+        const listing = await api.getRemoteFolders({ libraryId, ...(folder === '' ? {} : { path: folder }), ...(accountId === undefined ? {} : { accountId }) });
         setListings((current) => new Map(current).set(folder, listing));
         setLoads((current) => {
           const next = new Map(current);
@@ -51,7 +54,7 @@ export function FolderTree({
         setLoads((current) => new Map(current).set(folder, { kind: 'failed', error: toApiError(caught) }));
       }
     },
-    [api, libraryId],
+    [api, libraryId, accountId],
   );
 
   useEffect(() => {

@@ -14,6 +14,7 @@ import { useI18n } from '../i18n/I18nContext.js';
 import { toApiError } from '../state/errorText.js';
 import { checkLibraryName, checkLocalFolder, suggestLocalFolder } from '../state/forms.js';
 import { useSyncService } from '../state/SyncServiceContext.js';
+import { accountName } from '../state/accountName.js';
 
 type Remote = { readonly kind: 'loading' } | { readonly kind: 'failed'; readonly error: SyncApiError } | { readonly kind: 'loaded'; readonly libraries: readonly RemoteLibraryView[] };
 
@@ -34,16 +35,21 @@ export function AddLibraryScreen({ onDone, onCancel }: { readonly onDone: (libra
   const [selection, setSelection] = useState<LibraryPath[]>([]);
   const [submitting, setSubmitting] = useState(false);
   const [error, setError] = useState<SyncApiError | null>(null);
+  // With several accounts signed in, the library is one account's: the user picks which.
+  const signedIn = (state.status?.accounts ?? []).filter((account) => account.signedIn);
+  const [accountId, setAccountId] = useState<string | undefined>(signedIn.length > 1 ? signedIn[0]!.accountId : undefined);
+  const account = accountId === undefined ? {} : { accountId };
+  const chosenAccount = signedIn.find((candidate) => candidate.accountId === accountId);
 
   const loadRemote = useCallback(async () => {
     setRemote({ kind: 'loading' });
     try {
-      const answer = await api.listRemoteLibraries({});
+      const answer = await api.listRemoteLibraries(accountId === undefined ? {} : { accountId });
       setRemote({ kind: 'loaded', libraries: answer.libraries });
     } catch (caught) {
       setRemote({ kind: 'failed', error: toApiError(caught) });
     }
-  }, [api]);
+  }, [api, accountId]);
   useEffect(() => {
     void loadRemote();
   }, [loadRemote]);
@@ -62,7 +68,7 @@ export function AddLibraryScreen({ onDone, onCancel }: { readonly onDone: (libra
     setCreating(true);
     setCreateError(null);
     try {
-      const library = await api.createLibrary({ name: newName.trim() });
+      const library = await api.createLibrary({ name: newName.trim(), ...account });
       setRemote((current) => (current.kind === 'loaded' ? { kind: 'loaded', libraries: [...current.libraries, library] } : { kind: 'loaded', libraries: [library] }));
       setNewName('');
       choose(library);
@@ -84,7 +90,7 @@ export function AddLibraryScreen({ onDone, onCancel }: { readonly onDone: (libra
     setError(null);
     const sent = stamp();
     try {
-      const library = await api.addLibrary({ libraryId: chosen, localRoot: localRoot.trim(), selection: mode === 'all' ? null : selection });
+      const library = await api.addLibrary({ libraryId: chosen, localRoot: localRoot.trim(), selection: mode === 'all' ? null : selection, ...account });
       applyLibrary(library, sent);
       onDone(library.libraryId);
     } catch (caught) {
@@ -112,6 +118,31 @@ export function AddLibraryScreen({ onDone, onCancel }: { readonly onDone: (libra
       <form className="form stack" onSubmit={(event) => void submit(event)} noValidate>
         <fieldset className="card section">
           <legend className="section-title">{t('add.step.library')}</legend>
+          {signedIn.length > 1 ? (
+            <div className="field account-choice">
+              <label htmlFor={`${ids}-account`} className="field-label">
+                {t('addLibrary.account')}
+              </label>
+              <select
+                id={`${ids}-account`}
+                className="select"
+                data-testid="add-account-choice"
+                value={accountId}
+                onChange={(event) => {
+                  setAccountId(event.target.value);
+                  setChosen(null);
+                  setSelection([]);
+                }}
+              >
+                {signedIn.map((candidate) => (
+                  <option key={candidate.accountId} value={candidate.accountId}>
+                    {accountName(candidate)}
+                  </option>
+                ))}
+              </select>
+              <p className="field-hint">{t('addLibrary.accountHint')}</p>
+            </div>
+          ) : null}
           {remote.kind === 'loading' ? <p className="muted">{t('common.loading')}</p> : null}
           {remote.kind === 'failed' ? (
             <>
@@ -137,7 +168,7 @@ export function AddLibraryScreen({ onDone, onCancel }: { readonly onDone: (libra
                         <span className="choice-meta">
                           {synced
                             ? t('add.syncedTo', { folder: library.syncedTo ?? '' })
-                            : library.owner === state.status?.account?.user
+                            : library.owner === (chosenAccount ?? state.status?.account)?.user
                               ? t('add.yours')
                               : t('add.sharedBy', { owner: library.owner })}
                           {library.role === 'ro' ? <span className="tag">{t('add.readOnly')}</span> : null}
@@ -219,7 +250,7 @@ export function AddLibraryScreen({ onDone, onCancel }: { readonly onDone: (libra
           </div>
           {mode === 'some' && chosen !== null ? (
             <>
-              <FolderTree key={chosen} libraryId={chosen} selection={selection} onChange={setSelection} label={t('selection.treeLabel', { name: chosenLibrary?.name ?? '' })} />
+              <FolderTree key={chosen} libraryId={chosen} accountId={accountId} selection={selection} onChange={setSelection} label={t('selection.treeLabel', { name: chosenLibrary?.name ?? '' })} />
               {selection.length === 0 ? <p className="field-hint">{t('selection.pickOne')}</p> : null}
             </>
           ) : null}

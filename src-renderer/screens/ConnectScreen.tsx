@@ -15,12 +15,26 @@ import { toApiError } from '../state/errorText.js';
 import { checkServerUrl } from '../state/forms.js';
 import { useSyncService } from '../state/SyncServiceContext.js';
 
-export function ConnectScreen() {
+/**
+ * The connect form inside another screen (Preferences → Add account, or signing an account in
+ * again): its own heading and intro, no brand or language footer, and what to do once signed in.
+ */
+export interface EmbeddedConnect {
+  readonly title: string;
+  readonly intro: string;
+  readonly serverUrl?: string;
+  readonly user?: string;
+  readonly onDone: () => void;
+  readonly onCancel: () => void;
+  readonly cancelLabel: string;
+}
+
+export function ConnectScreen({ embedded }: { readonly embedded?: EmbeddedConnect } = {}) {
   const { api, applyStatus, stamp } = useSyncService();
   const { t } = useI18n();
   const ids = useId();
-  const [serverUrl, setServerUrl] = useState('');
-  const [user, setUser] = useState('');
+  const [serverUrl, setServerUrl] = useState(embedded?.serverUrl ?? '');
+  const [user, setUser] = useState(embedded?.user ?? '');
   const [password, setPassword] = useState('');
   const [urlProblem, setUrlProblem] = useState<MessageKey | null>(null);
   const [error, setError] = useState<SyncApiError | null>(null);
@@ -39,6 +53,7 @@ export function ConnectScreen() {
       // The service announces the new account too; reading the status now avoids waiting for it.
       const sent = stamp();
       applyStatus(await api.getStatus({}), sent);
+      embedded?.onDone();
     } catch (caught) {
       const apiError = toApiError(caught);
       const change = switchAccount ? null : accountChangeOf(apiError);
@@ -59,15 +74,8 @@ export function ConnectScreen() {
   const from = accountChange?.from ?? null;
   const fromText = from === null ? t('connect.switch.unknownAccount') : `${from.user} (${from.serverUrl})`;
 
-  return (
-    <main className="connect" data-testid="connect-screen">
-      <div className="connect-card">
-        <div className="connect-brand">
-          <CairnMark size={40} />
-          <span className="connect-brand-name">Cairn</span>
-        </div>
-        <ScreenHeading>{t('connect.title')}</ScreenHeading>
-        <p className="muted">{t('connect.intro')}</p>
+  const content = (
+    <>
         <form className="form" onSubmit={(event) => void submit(event)} noValidate>
           <div className="field">
             <label htmlFor={`${ids}-url`} className="field-label">
@@ -131,6 +139,11 @@ export function ConnectScreen() {
             <button type="submit" className="button button-primary" disabled={busy || serverUrl.trim() === '' || user.trim() === '' || password === ''}>
               {busy ? t('connect.connecting') : t('connect.submit')}
             </button>
+            {embedded === undefined ? null : (
+              <button type="button" className="button" onClick={embedded.onCancel} disabled={busy}>
+                {embedded.cancelLabel}
+              </button>
+            )}
           </div>
         </form>
         <ConfirmDialog
@@ -153,6 +166,29 @@ export function ConnectScreen() {
           </ul>
           <p>{t('connect.switch.filesStay', { from: fromText, user: user.trim() })}</p>
         </ConfirmDialog>
+    </>
+  );
+
+  if (embedded !== undefined) {
+    return (
+      <section className="screen" data-testid="add-account-screen">
+        <ScreenHeading>{embedded.title}</ScreenHeading>
+        <p className="muted">{embedded.intro}</p>
+        <div className="card section">{content}</div>
+      </section>
+    );
+  }
+
+  return (
+    <main className="connect" data-testid="connect-screen">
+      <div className="connect-card">
+        <div className="connect-brand">
+          <CairnMark size={40} />
+          <span className="connect-brand-name">Cairn</span>
+        </div>
+        <ScreenHeading>{t('connect.title')}</ScreenHeading>
+        <p className="muted">{t('connect.intro')}</p>
+        {content}
         <div className="connect-footer">
           <LanguageSelect compact />
         </div>

@@ -29,17 +29,32 @@ export function LibrariesScreen({
   // Who owns each library and the user's role in it, as the server says (shown once it answered).
   const [access, setAccess] = useState<ReadonlyMap<string, RemoteLibraryView>>(new Map());
   const status = state.status;
-  const synced = status?.libraries.map((library) => library.libraryId).join('\u0000') ?? '';
+  const synced = status?.libraries.map((library) => `${library.libraryId}:${library.accountId ?? ''}`).join('\u0000') ?? '';
+  const signedIn = (status?.accounts ?? []).filter((account) => account.signedIn).map((account) => account.accountId);
+  const accountsKey = signedIn.join('\u0000');
   useEffect(() => {
     let live = true;
-    api.listRemoteLibraries({}).then(
-      (answer) => live && setAccess(new Map(answer.libraries.map((library) => [library.libraryId, library]))),
-      () => undefined,
-    );
+    // Each account answers for its own libraries only (several accounts: one list each).
+    const lists =
+      signedIn.length === 0
+        ? [api.listRemoteLibraries({}).then((answer) => ({ accountId: null, answer }))]
+        : signedIn.map((accountId) => api.listRemoteLibraries({ accountId }).then((answer) => ({ accountId, answer })));
+    const bound = new Map(status?.libraries.map((library) => [library.libraryId, library.accountId ?? null]) ?? []);
+    void Promise.allSettled(lists).then((results) => {
+      if (!live) return;
+      const next = new Map<string, RemoteLibraryView>();
+      for (const result of results) {
+        if (result.status !== 'fulfilled') continue;
+        for (const library of result.value.answer.libraries) {
+          if (result.value.accountId === null || bound.get(library.libraryId) === result.value.accountId) next.set(library.libraryId, library);
+        }
+      }
+      setAccess(next);
+    });
     return () => {
       live = false;
     };
-  }, [api, synced]);
+  }, [api, synced, accountsKey]);
   if (status === null) return null;
 
   const setAllPaused = async (paused: boolean) => {

@@ -13,6 +13,7 @@ import { toApiError } from '../state/errorText.js';
 import { isPaused, progressFigures, progressOf, progressText, stateExplanation } from '../state/libraryStatus.js';
 import type { FileProgress } from '../state/syncState.js';
 import { useSyncService } from '../state/SyncServiceContext.js';
+import { accountName } from '../state/accountName.js';
 
 export type LibraryLink = 'settings' | 'problems' | 'conflicts';
 
@@ -30,7 +31,10 @@ export function LibraryCard({
   readonly access: RemoteLibraryView | null;
   readonly onOpen: (link: LibraryLink) => void;
 }) {
-  const { api, applyLibrary, stamp } = useSyncService();
+  const { api, applyLibrary, stamp, state: service } = useSyncService();
+  // Which account syncs it, when the profile has several (user@server).
+  const accounts = service.status?.accounts ?? [];
+  const account = accounts.length > 1 ? accounts.find((candidate) => candidate.accountId === library.accountId) : undefined;
   const i18n = useI18n();
   const { t, tn } = i18n;
   const [busy, setBusy] = useState(false);
@@ -69,6 +73,11 @@ export function LibraryCard({
           <p className="library-root" title={library.localRoot}>
             {library.localRoot}
           </p>
+          {account === undefined ? null : (
+            <p className="library-account muted" data-testid="library-account">
+              {t('library.account', { account: accountName(account) })}
+            </p>
+          )}
           {role === null || owner === null ? null : (
             <p className="library-access" data-testid="library-access" data-role={role}>
               {role === 'owner' ? (

@@ -1,8 +1,8 @@
 // Preferences: language (switches at once), start at login, notifications, bandwidth limits,
-// and the account this computer is connected with.
+// and the accounts this computer syncs with (add one, sign one out or in again).
 
 import { useEffect, useId, useState } from 'react';
-import type { Preferences, SyncApiError, Theme } from '../../shared/api/index.js';
+import type { AccountSummary, Preferences, SyncApiError, Theme } from '../../shared/api/index.js';
 import { THEMES } from '../../shared/api/index.js';
 import type { OperationRequest } from '../../shared/api/index.js';
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
@@ -14,6 +14,8 @@ import { useI18n } from '../i18n/I18nContext.js';
 import { DEFAULT_LIMIT_KB, kilobytesOf, parseLimitKb } from '../state/bandwidth.js';
 import { toApiError } from '../state/errorText.js';
 import { useSyncService } from '../state/SyncServiceContext.js';
+import { accountName } from '../state/accountName.js';
+import { ConnectScreen } from './ConnectScreen.js';
 
 type PreferencesUpdate = OperationRequest<'setPreferences'>;
 
@@ -27,6 +29,8 @@ export function PreferencesScreen() {
   // Changes sent but not answered yet show at once, so a checkbox does not flip back meanwhile.
   const [pending, setPending] = useState<PreferencesUpdate>({});
   const preferences: Preferences | null = state.preferences === null ? null : { ...state.preferences, ...pending };
+  // Adding an account, or signing one in again: the connect form in place of the preferences.
+  const [signingIn, setSigningIn] = useState<SignIn | null>(null);
 
   const update = async (change: PreferencesUpdate) => {
     setError(null);
@@ -44,6 +48,21 @@ export function PreferencesScreen() {
       });
     }
   };
+
+  if (signingIn !== null) {
+    return (
+      <ConnectScreen
+        embedded={{
+          title: t('accounts.addTitle'),
+          intro: t('accounts.addIntro'),
+          ...signingIn,
+          onDone: () => setSigningIn(null),
+          onCancel: () => setSigningIn(null),
+          cancelLabel: t('accounts.addCancel'),
+        }}
+      />
+    );
+  }
 
   return (
     <section className="screen" data-testid="preferences-screen">
@@ -92,7 +111,7 @@ export function PreferencesScreen() {
             <LimitField direction="upload" preferences={preferences} onChange={(limit) => update({ uploadLimit: limit })} />
             <LimitField direction="download" preferences={preferences} onChange={(limit) => update({ downloadLimit: limit })} />
           </section>
-          <AccountSection />
+          <AccountsSection onSignIn={setSigningIn} />
         </div>
       )}
     </section>
@@ -152,64 +171,109 @@ function LimitField({ direction, preferences, onChange }: { readonly direction: 
   );
 }
 
-function AccountSection() {
+/** An account to sign in: a new one (nothing known), or a signed-out one (its server and user). */
+type SignIn = { readonly serverUrl?: string; readonly user?: string };
+
+/**
+ * The profile's accounts: each with its server, user, libraries and whether it is signed in;
+ * "Add account" (the connect form), and per account "Sign out" (asking first, naming the
+ * libraries that stop) or "Sign in again".
+ */
+function AccountsSection({ onSignIn }: { readonly onSignIn: (signIn: SignIn) => void }) {
   const { api, state, applyStatus, stamp } = useSyncService();
-  const { t } = useI18n();
+  const { t, tn } = useI18n();
   const ids = useId();
-  const [asking, setAsking] = useState(false);
+  const [asking, setAsking] = useState<AccountSummary | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<SyncApiError | null>(null);
-  const account = state.status?.account ?? null;
-  if (account === null) return null;
-  const logout = async () => {
+  const status = state.status;
+  if (status === null || status.account === null && (status.accounts ?? []).length === 0) return null;
+  // A service that predates several accounts names only the one signed in.
+  const accounts: readonly AccountSummary[] =
+    status.accounts ??
+    (status.account === null
+      ? []
+      : [{ accountId: status.account.accountId ?? 'account', serverUrl: status.account.serverUrl, user: status.account.user, deviceName: status.account.deviceName, signedIn: true, libraries: status.libraries }]);
+  const signOut = async (account: AccountSummary) => {
     setBusy(true);
     setError(null);
     try {
-      await api.logout({});
+      await api.logout({ accountId: account.accountId });
       const sent = stamp();
       applyStatus(await api.getStatus({}), sent);
     } catch (caught) {
       setError(toApiError(caught));
+    } finally {
       setBusy(false);
-      setAsking(false);
+      setAsking(null);
     }
   };
   return (
-    <section className="card section" aria-labelledby={`${ids}-account`}>
-      <h2 id={`${ids}-account`} className="section-title">
-        {t('preferences.account')}
+    <section className="card section" aria-labelledby={`${ids}-accounts`} data-testid="accounts-section">
+      <h2 id={`${ids}-accounts`} className="section-title">
+        {t('accounts.title')}
       </h2>
-      <dl className="facts">
-        <div>
-          <dt>{t('preferences.server')}</dt>
-          <dd className="mono">{account.serverUrl}</dd>
-        </div>
-        <div>
-          <dt>{t('preferences.user')}</dt>
-          <dd>{account.user}</dd>
-        </div>
-        <div>
-          <dt>{t('preferences.device')}</dt>
-          <dd>{account.deviceName}</dd>
-        </div>
-      </dl>
+      <p className="muted">{t('accounts.intro')}</p>
+      <ul className="account-list">
+        {accounts.map((account) => (
+          <li key={account.accountId} className="account-row" data-testid="account-row" data-account={accountName(account)}>
+            <div className="account-who">
+              <strong>{account.user}</strong>
+              <span className="mono muted account-server">{account.serverUrl}</span>
+              <span className="muted">
+                {tn('accounts.libraries', account.libraries.length)}
+                {account.deviceName === null ? '' : ` · ${t('accounts.device', { device: account.deviceName })}`}
+              </span>
+            </div>
+            <span className={`badge ${account.signedIn ? 'tone-ok' : 'tone-attention'}`}>
+              <span className="badge-dot" aria-hidden="true" />
+              {t(account.signedIn ? 'accounts.signedIn' : 'accounts.signedOut')}
+            </span>
+            {account.signedIn ? (
+              <button type="button" className="button button-danger-outline" onClick={() => setAsking(account)} aria-label={`${t('accounts.signOut')} ${accountName(account)}`}>
+                {t('accounts.signOut')}
+              </button>
+            ) : (
+              <button type="button" className="button" onClick={() => onSignIn({ serverUrl: account.serverUrl, user: account.user })} aria-label={`${t('accounts.signIn')} ${accountName(account)}`}>
+                {t('accounts.signIn')}
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
       {error === null ? null : <ErrorNotice error={error} />}
       <div className="form-actions">
-        <button type="button" className="button button-danger-outline" onClick={() => setAsking(true)}>
-          {t('preferences.logout')}
+        <button type="button" className="button" onClick={() => onSignIn({})}>
+          {t('accounts.add')}
         </button>
       </div>
       <ConfirmDialog
-        open={asking}
-        title={t('preferences.logoutTitle')}
-        confirmLabel={t('preferences.logoutConfirm')}
+        open={asking !== null}
+        title={asking === null ? '' : t('accounts.signOutTitle', { account: accountName(asking) })}
+        confirmLabel={t('accounts.signOutConfirm')}
         cancelLabel={t('common.cancel')}
         danger
         busy={busy}
-        onConfirm={() => void logout()}
-        onCancel={() => setAsking(false)}
+        onConfirm={() => {
+          if (asking !== null) void signOut(asking);
+        }}
+        onCancel={() => setAsking(null)}
       >
-        <p>{t('preferences.logoutText')}</p>
+        {asking === null || asking.libraries.length === 0 ? (
+          <p>{t('accounts.signOutNoLibraries')}</p>
+        ) : (
+          <>
+            <p>{t('accounts.signOutLibraries', { account: accountName(asking) })}</p>
+            <ul className="switch-list" data-testid="sign-out-libraries">
+              {asking.libraries.map((library) => (
+                <li key={library.libraryId}>
+                  <strong>{library.name}</strong> <span className="muted">{library.localRoot}</span>
+                </li>
+              ))}
+            </ul>
+            <p>{t('accounts.signOutFilesStay')}</p>
+          </>
+        )}
       </ConfirmDialog>
     </section>
   );

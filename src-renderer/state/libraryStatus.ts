@@ -70,6 +70,8 @@ export function stateLabel(state: LibraryState): MessageKey {
     }
     case 'offline':
       return 'state.offline';
+    case 'signed-out':
+      return 'state.signedOut';
     case 'error':
       return 'state.error';
     default:
@@ -87,6 +89,7 @@ export function stateTone(state: LibraryState): Tone {
       return 'busy';
     case 'needs-attention':
     case 'offline':
+    case 'signed-out':
       return 'attention';
     case 'paused':
       // A circuit breaker stopped the library: that needs the user, unlike a pause they chose.
@@ -119,6 +122,8 @@ export function stateExplanation(state: LibraryState): MessageKey | null {
     }
     case 'needs-attention':
       return 'state.explain.needsAttention';
+    case 'signed-out':
+      return 'state.explain.signedOut';
     case 'error':
       return state.action === 'retry-later' ? 'state.explain.errorRetries' : 'state.explain.errorNeedsUser';
     case 'pending':
@@ -207,7 +212,7 @@ export function overallStatus(status: SyncStatus): OverallStatus {
   const busy = countOf(status, ['pending', 'scanning', 'syncing']);
   if (busy > 0) return { key: 'overall.syncing', tone: 'busy', count: busy };
   const stopped = status.libraries.filter((library) => library.state.kind === 'paused' && stateTone(library.state) === 'attention').length;
-  const attention = countOf(status, ['needs-attention']) + stopped;
+  const attention = countOf(status, ['needs-attention', 'signed-out']) + stopped;
   if (attention > 0) return { key: 'overall.attention', tone: 'attention', count: attention };
   const paused = countOf(status, ['paused']);
   if (paused > 0) return { key: 'overall.paused', tone: 'paused', count: paused };

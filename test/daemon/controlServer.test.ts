@@ -619,6 +619,15 @@ const roundTrips: RoundTripCase[] = [
     },
   },
   {
+    operation: 'listAccounts',
+    name: 'lists the accounts with their libraries',
+    run: async ({ client, fake }) => {
+      const { accounts } = await client.listAccounts({});
+      expect(accounts).toEqual((await fake.listAccounts({})).accounts);
+      expect(accounts.map((account) => account.signedIn)).toEqual([true]);
+    },
+  },
+  {
     operation: 'logout',
     name: 'forgets the account',
     run: async ({ client }) => {

@@ -35,7 +35,7 @@ async function daemonFor(name: string): Promise<{ daemon: Daemon; root: string; 
 /** The state the UI and the CLI would show for the daemon's first library. */
 function stateOf(daemon: Daemon): string | undefined {
   const status = daemon.status()[0];
-  return status === undefined ? undefined : libraryStateOf(status, daemon.stateContext()).kind;
+  return status === undefined ? undefined : libraryStateOf(status, daemon.stateContext(status)).kind;
 }
 
 describe('daemon', () => {

@@ -34,6 +34,8 @@ const idle: DaemonLibraryStatus = {
   autoMerge: false,
   role: 'owner',
   owner: 'ann',
+  accountId: 'a0123456789abcdef',
+  signedIn: true,
   activity: 'idle',
   activitySince: NOW - 500,
   busy: false,
@@ -69,7 +71,7 @@ describe('libraryStateOf: never up to date while work is pending', () => {
     ['everything paused', {}, { allPausedSince: NOW - 9 }, { kind: 'paused', reason: 'all-paused', since: NOW - 9 }],
     ['paused while the round in flight stops', { inRound: true, pause: { reason: 'user', since: NOW - 5 } }, null, { kind: 'paused', reason: 'user', since: NOW - 5, stopping: true }],
     ['everything paused while a round stops', { inRound: true }, { allPausedSince: NOW - 9 }, { kind: 'paused', reason: 'all-paused', since: NOW - 9, stopping: true }],
-    ['logged out', {}, { loggedIn: false }, { kind: 'error', message: 'this device is not logged in to a Cairn server: log in again', at: NOW - 500, action: 'needs-user', reason: 'not-logged-in' }],
+    ['signed out (its own account)', {}, { loggedIn: false }, { kind: 'signed-out' }],
     ['the event stream is down', {}, { connection: { state: 'offline', since: NOW - 3 } }, { kind: 'offline', since: NOW - 3, retryAt: null }],
     [
       'a round waiting to retry an absent server',

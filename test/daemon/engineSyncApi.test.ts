@@ -36,7 +36,7 @@ describe('account', () => {
     await harness.addUser('ann');
     const client = await startApi(path.join(harness.base, 'home-ann'), 'ann-laptop');
     const { api } = client;
-    expect(await api.getStatus({})).toEqual({ account: null, allPaused: false, libraries: [] });
+    expect(await api.getStatus({})).toEqual({ account: null, accounts: [], allPaused: false, libraries: [] });
     expect(await codeOf(api.listRemoteLibraries({}))).toBe('not-logged-in');
 
     const foreign = createServer((_request, response) => response.writeHead(404, { 'Content-Type': 'text/html' }).end('<h1>nothing here</h1>'));
@@ -64,12 +64,16 @@ describe('account', () => {
     }
 
     const account = await api.login({ serverUrl: harness.server.url, user: 'ann', password: PASSWORD, deviceName: 'ann-desk' });
-    expect(account).toEqual({ serverUrl: harness.server.url, user: 'ann', deviceName: 'ann-desk' });
+    expect(account).toEqual({ accountId: expect.any(String), serverUrl: harness.server.url, user: 'ann', deviceName: 'ann-desk' });
     await eventually(() => expect(client.events.some((event) => event.kind === 'statusChanged' && event.status.account?.user === 'ann')).toBe(true));
     await eventually(() => expect(client.service.daemon.isOnline).toBe(true));
 
-    expect(await api.logout({})).toEqual({ ok: true });
+    expect(await api.logout({})).toEqual({ ok: true, stopped: [] });
     expect((await api.getStatus({})).account).toBeNull();
+    // The account stays in the profile, signed out, until it logs in again.
+    expect((await api.listAccounts({})).accounts).toEqual([
+      { accountId: account.accountId, serverUrl: harness.server.url, user: 'ann', deviceName: 'ann-desk', signedIn: false, libraries: [] },
+    ]);
   });
 });
 

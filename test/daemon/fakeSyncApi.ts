@@ -253,6 +253,24 @@ export class FakeSyncApi implements SyncApi {
     return { ok: true };
   }
 
+  /** The fake holds one account at most: the one logged in. */
+  async listAccounts(_request: OperationRequest<'listAccounts'>): Promise<OperationResponse<'listAccounts'>> {
+    if (this.account === null) return { accounts: [] };
+    const libraries = [...this.libraries.values()].map((library) => this.view(library));
+    return {
+      accounts: [
+        {
+          accountId: 'fake-account-1',
+          serverUrl: this.account.view.serverUrl,
+          user: this.account.view.user,
+          deviceName: this.account.view.deviceName,
+          signedIn: true,
+          libraries: libraries.map((library) => ({ libraryId: library.libraryId, name: library.name, localRoot: library.localRoot })),
+        },
+      ],
+    };
+  }
+
   async listRemoteLibraries(_request: OperationRequest<'listRemoteLibraries'>): Promise<OperationResponse<'listRemoteLibraries'>> {
     const server = this.requireServer();
     return { libraries: server.libraries.map((library) => this.remoteView(library)) };

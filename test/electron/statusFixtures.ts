@@ -14,6 +14,7 @@ export function progress(filesDone: number, filesTotal: number) {
 
 export const STATES = {
   upToDate: { kind: 'up-to-date' },
+  signedOut: { kind: 'signed-out' },
   pending: { kind: 'pending', reason: 'changes-seen' },
   scanning: { kind: 'scanning', progress: progress(0, 0) },
   syncing: { kind: 'syncing', phase: 'downloading', progress: progress(3, 10) },

@@ -56,6 +56,7 @@ describe('the tray state', () => {
     ['conflicts beat offline', status([library('Documents', STATES.attention, { conflicts: 1 }), library('Photos', STATES.offline)]), RUNNING, 'conflicts', ['1 conflict to resolve', 'Offline: the server cannot be reached; retrying'], 'Cairn: Conflicts to resolve'],
     ['problems', status([library('Documents', STATES.attention, { problems: 3 })]), RUNNING, 'error', ['3 files could not be synced'], 'Cairn: Needs attention'],
     ['a failed round', status([library('Documents', STATES.error)]), RUNNING, 'error', ['1 library needs your attention'], 'Cairn: Needs attention'],
+    ['a library whose account is signed out', status([library('Documents', STATES.signedOut), library('Photos', STATES.upToDate)]), RUNNING, 'error', ['1 library needs your attention'], 'Cairn: Needs attention'],
     ['a circuit breaker is not a pause', status([library('Documents', STATES.rootMissing), library('Photos', STATES.massDelete)]), RUNNING, 'error', ['2 libraries need your attention'], 'Cairn: Needs attention'],
     [
       'errors beat conflicts',

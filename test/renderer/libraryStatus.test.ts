@@ -30,6 +30,8 @@ const STATES: readonly { readonly state: LibraryState; readonly label: string; r
   { state: { kind: 'paused', reason: 'root-emptied', since: 1 }, label: 'Stopped: folder emptied', tone: 'attention' },
   { state: { kind: 'paused', reason: 'mass-delete', since: 1 }, label: 'Stopped: many deletions', tone: 'attention' },
   { state: { kind: 'offline', since: 1, retryAt: null }, label: 'Offline', tone: 'attention' },
+  // Its own account is signed out here: it waits for that account, never another's.
+  { state: { kind: 'signed-out' }, label: 'Signed out', tone: 'attention' },
   { state: { kind: 'error', message: 'disk full', at: 1, action: 'needs-user' }, label: 'Sync failed', tone: 'error' },
 ];
 

@@ -10,6 +10,8 @@ export type {
   ConflictSide,
   LibraryId,
   LibraryRecord,
+  AccountRecord,
+  NewAccount,
   LibraryState,
   LibraryUpdate,
   NewConflict,

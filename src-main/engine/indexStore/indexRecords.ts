@@ -11,19 +11,29 @@ import type { ScanProblemKind } from '../scanner/scanProblem.js';
 /** The server's id for a library. Opaque to the index. */
 export type LibraryId = string;
 
-/** Profile settings kept in the index. The device token is deliberately not one of them. */
+/** Profile settings kept in the index. The device tokens are deliberately not among them. */
 export interface ProfileSettings {
+  /** The server of the last login, offered again by the connect form. */
   readonly serverUrl?: string;
-  readonly userName?: string;
-  readonly deviceId?: string;
   readonly deviceName?: string;
   /**
-   * The account the synced libraries belong to (JSON: serverUrl and user). It outlives a
-   * logout, so that logging in as someone else (or to another server) is noticed and never
-   * syncs one account's libraries under another's token.
+   * Set by the migration of a one-account profile: the account its one device token belongs
+   * to, until the engine has moved the token into the per-account form (see Engine.open).
    */
-  readonly librariesAccount?: string;
+  readonly legacyTokenAccount?: string;
 }
+/** One account of the profile: a user on a server. Its device token is in the secret store. */
+export interface AccountRecord {
+  readonly accountId: string;
+  /** Normalized (see normalizeServerUrl). */
+  readonly serverUrl: string;
+  readonly user: string;
+  /** This device's id on that server, from the last login; null before any. */
+  readonly deviceId: string | null;
+  readonly deviceName: string | null;
+  readonly addedAt: number;
+}
+export type NewAccount = Pick<AccountRecord, 'accountId' | 'serverUrl' | 'user' | 'deviceId' | 'deviceName'>;
 export type ProfileSettingKey = keyof ProfileSettings;
 
 export interface LibraryRecord {
@@ -44,6 +54,8 @@ export interface LibraryRecord {
    */
   readonly role: 'owner' | 'rw' | 'ro' | null;
   readonly owner: string | null;
+  /** The account (AccountRecord.accountId) whose server, token and device sync it; null: unknown (never syncs). */
+  readonly accountId: string | null;
   /** Null while syncing; why and since when (ms) otherwise, e.g. 'user' or 'root-missing'. */
   readonly pause: { readonly reason: string; readonly since: number } | null;
   /** When the last complete sync round ended (ms since the epoch), or null if never. */
@@ -58,9 +70,9 @@ export interface LibraryRecord {
 
 /** What a caller supplies to add a library; the rest starts empty (cursor 0, not paused). */
 export type NewLibrary = Pick<LibraryRecord, 'libraryId' | 'name' | 'localRoot' | 'chunking'> &
-  Partial<Pick<LibraryRecord, 'selection' | 'role' | 'owner'>>;
+  Partial<Pick<LibraryRecord, 'selection' | 'role' | 'owner' | 'accountId'>>;
 
-export type LibraryUpdate = Partial<Omit<LibraryRecord, 'libraryId'>>;
+export type LibraryUpdate = Partial<Omit<LibraryRecord, 'libraryId' | 'accountId'>>;
 
 /** One side of a conflict as it was when the conflict was recorded. */
 export interface ConflictSide {

@@ -160,6 +160,58 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 5,
+    description: 'several accounts per profile, each library bound to its account (the one account of an older profile migrated)',
+    sql: `
+      -- One row per account (a user on a server). Its device token is not here: it is in the
+      -- profile's secret store, keyed by account_id. A signed-out account keeps its row.
+      CREATE TABLE accounts (
+        account_id TEXT PRIMARY KEY NOT NULL,
+        server_url TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        device_id TEXT,
+        device_name TEXT,
+        added_at INTEGER NOT NULL,
+        UNIQUE (server_url, user_name)
+      ) STRICT;
+      -- NULL only for libraries of an older profile whose account was never recorded: they
+      -- never sync under any account until removed and added again.
+      ALTER TABLE libraries ADD COLUMN account_id TEXT REFERENCES accounts (account_id);
+
+      -- The account the libraries belonged to (recorded since libraries outlived a logout) ...
+      INSERT INTO accounts (account_id, server_url, user_name, added_at)
+        SELECT 'a' || lower(hex(randomblob(8))), json_extract(value, '$.serverUrl'), json_extract(value, '$.user'), CAST(strftime('%s', 'now') AS INTEGER) * 1000
+        FROM settings
+        WHERE key = 'librariesAccount' AND json_valid(value)
+          AND json_type(value, '$.serverUrl') = 'text' AND json_type(value, '$.user') = 'text';
+      -- ... and the account logged in, with its device.
+      INSERT INTO accounts (account_id, server_url, user_name, added_at)
+        SELECT 'a' || lower(hex(randomblob(8))), s.value, u.value, CAST(strftime('%s', 'now') AS INTEGER) * 1000
+        FROM settings s JOIN settings u ON s.key = 'serverUrl' AND u.key = 'userName'
+        WHERE true
+        ON CONFLICT (server_url, user_name) DO NOTHING;
+      UPDATE accounts SET
+        device_id = (SELECT value FROM settings WHERE key = 'deviceId'),
+        device_name = (SELECT value FROM settings WHERE key = 'deviceName')
+        WHERE server_url = (SELECT value FROM settings WHERE key = 'serverUrl')
+          AND user_name = (SELECT value FROM settings WHERE key = 'userName');
+      UPDATE libraries SET account_id = (
+        SELECT a.account_id FROM accounts a JOIN settings s ON s.key = 'librariesAccount'
+        WHERE json_valid(s.value) AND a.server_url = json_extract(s.value, '$.serverUrl') AND a.user_name = json_extract(s.value, '$.user'));
+      -- Before librariesAccount was recorded, the libraries were the logged-in account's.
+      UPDATE libraries SET account_id = (
+        SELECT a.account_id FROM accounts a JOIN settings s ON s.key = 'serverUrl' JOIN settings u ON u.key = 'userName'
+        WHERE a.server_url = s.value AND a.user_name = u.value)
+        WHERE account_id IS NULL AND NOT EXISTS (SELECT 1 FROM settings WHERE key = 'librariesAccount');
+      -- The one device token of the old profile is this account's (moved when the engine opens).
+      INSERT INTO settings (key, value)
+        SELECT 'legacyTokenAccount', a.account_id
+        FROM accounts a JOIN settings s ON s.key = 'serverUrl' JOIN settings u ON u.key = 'userName'
+        WHERE a.server_url = s.value AND a.user_name = u.value;
+      DELETE FROM settings WHERE key IN ('userName', 'deviceId', 'librariesAccount');
+    `,
+  },
+  {
+    version: 6,
     description: 'problems the user dismissed (understood, such as a deliberate symlink)',
     sql: `
       -- Set while the same problem (library, path, kind, name) persists; a problem that goes away

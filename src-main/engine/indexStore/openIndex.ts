@@ -20,6 +20,7 @@ import type { LibraryPath } from '../../../shared/paths.js';
 import type { LocalEntry, Node, RemoteEntry, SyncedEntry } from '../syncModel.js';
 import { CHUNK_RECORD_BYTES, decodeContentHex, encodeContent, encodeHash } from './chunkCodec.js';
 import type {
+  AccountRecord,
   ConflictBase,
   ConflictRecord,
   ConflictResolution,
@@ -29,6 +30,7 @@ import type {
   LibraryState,
   LibraryUpdate,
   NewConflict,
+  NewAccount,
   NewConflictSide,
   NewLibrary,
   PendingCommit,
@@ -91,6 +93,15 @@ export interface Index {
     get(): ProfileSettings;
     /** Sets the given settings; a null value removes that setting. */
     set(patch: { readonly [K in ProfileSettingKey]?: string | null }): void;
+  };
+  readonly accounts: {
+    list(): AccountRecord[];
+    get(accountId: string): AccountRecord | undefined;
+    /** The account of `user` at `serverUrl` (normalized), if the profile has it. */
+    find(serverUrl: string, user: string): AccountRecord | undefined;
+    add(account: NewAccount): AccountRecord;
+    /** A new login of the account: this device's id and name there. */
+    setDevice(accountId: string, deviceId: string, deviceName: string): AccountRecord;
   };
   readonly libraries: {
     list(): LibraryRecord[];
@@ -199,6 +210,16 @@ interface LibraryRow {
   auto_merge: 0 | 1;
   role: 'owner' | 'rw' | 'ro' | null;
   owner: string | null;
+  account_id: string | null;
+}
+
+interface AccountRow {
+  account_id: string;
+  server_url: string;
+  user_name: string;
+  device_id: string | null;
+  device_name: string | null;
+  added_at: number;
 }
 
 // Entry rows are read as arrays (better-sqlite3's raw mode), in the order of each table's
@@ -247,7 +268,7 @@ interface PendingCommitRow {
   created_at: number;
 }
 
-const PROFILE_KEYS: readonly ProfileSettingKey[] = ['serverUrl', 'userName', 'deviceId', 'deviceName', 'librariesAccount'];
+const PROFILE_KEYS: readonly ProfileSettingKey[] = ['serverUrl', 'deviceName', 'legacyTokenAccount'];
 
 function createIndex(db: Database.Database, file: string): Index {
   const keys = new Map<LibraryId, number>();
@@ -334,6 +355,7 @@ function createIndex(db: Database.Database, file: string): Index {
   return {
     file,
     profile: createProfile(db),
+    accounts: createAccounts(db),
     libraries: createLibraries(db, keys),
     remote,
     local,
@@ -513,15 +535,52 @@ function createProfile(db: Database.Database): Index['profile'] {
   };
 }
 
+function createAccounts(db: Database.Database): Index['accounts'] {
+  const columns = 'account_id, server_url, user_name, device_id, device_name, added_at';
+  const selectAll = db.prepare<[], AccountRow>(`SELECT ${columns} FROM accounts ORDER BY added_at, account_id`);
+  const selectOne = db.prepare<[string], AccountRow>(`SELECT ${columns} FROM accounts WHERE account_id = ?`);
+  const selectBy = db.prepare<[string, string], AccountRow>(`SELECT ${columns} FROM accounts WHERE server_url = ? AND user_name = ?`);
+  const insert = db.prepare('INSERT INTO accounts (account_id, server_url, user_name, device_id, device_name, added_at) VALUES (?, ?, ?, ?, ?, ?)');
+  const updateDevice = db.prepare('UPDATE accounts SET device_id = ?, device_name = ? WHERE account_id = ?');
+  const of = (row: AccountRow): AccountRecord => ({
+    accountId: row.account_id,
+    serverUrl: row.server_url,
+    user: row.user_name,
+    deviceId: row.device_id,
+    deviceName: row.device_name,
+    addedAt: row.added_at,
+  });
+  function get(accountId: string): AccountRecord | undefined {
+    const row = selectOne.get(accountId);
+    return row === undefined ? undefined : of(row);
+  }
+  return {
+    list: () => selectAll.all().map(of),
+    get,
+    find(serverUrl, user) {
+      const row = selectBy.get(serverUrl, user);
+      return row === undefined ? undefined : of(row);
+    },
+    add(account) {
+      insert.run(account.accountId, account.serverUrl, account.user, account.deviceId, account.deviceName, Date.now());
+      return get(account.accountId) as AccountRecord;
+    },
+    setDevice(accountId, deviceId, deviceName) {
+      if (updateDevice.run(deviceId, deviceName, accountId).changes === 0) throw new Error(`no account ${accountId} in this profile`);
+      return get(accountId) as AccountRecord;
+    },
+  };
+}
+
 function createLibraries(db: Database.Database, keys: Map<LibraryId, number>): Index['libraries'] {
   const columns =
     'library_key, library_id, name, local_root, chunk_algorithm, chunk_min, chunk_avg, chunk_max, cursor, selection, ' +
-    'pause_reason, paused_at, last_sync_at, last_error, last_error_at, breaker_override, breaker_override_at, auto_merge, role, owner';
+    'pause_reason, paused_at, last_sync_at, last_error, last_error_at, breaker_override, breaker_override_at, auto_merge, role, owner, account_id';
   const selectAll = db.prepare<[], LibraryRow>(`SELECT ${columns} FROM libraries ORDER BY name, library_id`);
   const selectOne = db.prepare<[string], LibraryRow>(`SELECT ${columns} FROM libraries WHERE library_id = ?`);
   const insert = db.prepare(
-    'INSERT INTO libraries (library_id, name, local_root, chunk_algorithm, chunk_min, chunk_avg, chunk_max, selection, role, owner) ' +
-      'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO libraries (library_id, name, local_root, chunk_algorithm, chunk_min, chunk_avg, chunk_max, selection, role, owner, account_id) ' +
+      'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
   const updateRow = db.prepare(
     'UPDATE libraries SET name = ?, local_root = ?, chunk_algorithm = ?, chunk_min = ?, chunk_avg = ?, chunk_max = ?, ' +
@@ -577,6 +636,7 @@ function createLibraries(db: Database.Database, keys: Map<LibraryId, number>): I
         selectionToText(library.selection ?? null),
         library.role ?? null,
         library.owner ?? null,
+        library.accountId ?? null,
       );
       return get(library.libraryId) as LibraryRecord;
     },
@@ -604,6 +664,7 @@ function libraryFromRow(row: LibraryRow): LibraryRecord {
     autoMerge: row.auto_merge === 1,
     role: row.role,
     owner: row.owner,
+    accountId: row.account_id,
   };
 }
 

@@ -1308,7 +1308,7 @@ class Round {
         libraryId: this.libraryId,
         path: action.path,
         conflictPath: action.conflictPath,
-        local: { node: action.local.node, rev: null, mtimeMs: action.local.mtimeMs, device: this.deps.deviceName, user: this.index.profile.get().userName ?? null },
+        local: { node: action.local.node, rev: null, mtimeMs: action.local.mtimeMs, device: this.deps.deviceName, user: this.userName() },
         // The remote side's author is filled in from the server's history after the round.
         remote: { node: action.remote.node, rev: action.remote.rev, mtimeMs: action.remote.mtimeMs, device: null },
         base: base === undefined ? null : { rev: base.rev, node: base.node },
@@ -1340,6 +1340,12 @@ class Round {
   }
 
   /** Moves every local entry at or below `from` to below `to`. */
+  /** The user this library syncs as: its own account's (the local side of a conflict is theirs). */
+  private userName(): string | null {
+    const accountId = this.index.libraries.get(this.libraryId)?.accountId;
+    return accountId === null || accountId === undefined ? null : (this.index.accounts.get(accountId)?.user ?? null);
+  }
+
   private rebaseLocal(from: LibraryPath, to: LibraryPath): void {
     const moved = [...this.index.local.iterate(this.libraryId, { below: from })].filter((entry) => isSameOrBelow(entry.path, from));
     this.index.local.deleteBelow(this.libraryId, from);

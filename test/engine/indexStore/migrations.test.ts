@@ -148,6 +148,34 @@ const cases: Record<number, MigrationCase> = {
   },
   5: {
     seed(db) {
+      // A one-account profile: ann's libraries, ann logged in with her device.
+      const settings = db.prepare('INSERT INTO settings (key, value) VALUES (?, ?)');
+      settings.run('serverUrl', 'https://cairn.example');
+      settings.run('userName', 'ann');
+      settings.run('deviceId', 'device-ann-1');
+      settings.run('deviceName', 'laptop');
+      settings.run('librariesAccount', JSON.stringify({ serverUrl: 'https://cairn.example', user: 'ann' }));
+      db.prepare(
+        "INSERT INTO libraries (library_id, name, local_root, chunk_algorithm, chunk_min, chunk_avg, chunk_max) VALUES ('L', 'Docs', '/x', 'fastcdc', 1, 2, 3)",
+      ).run();
+    },
+    check(db) {
+      db.close();
+      const index = openIndex(file);
+      try {
+        const [account, ...others] = index.accounts.list();
+        expect(others).toEqual([]);
+        expect(account).toMatchObject({ serverUrl: 'https://cairn.example', user: 'ann', deviceId: 'device-ann-1', deviceName: 'laptop' });
+        expect(index.libraries.get('L')).toMatchObject({ accountId: account!.accountId });
+        // The old token is marked as this account's; the one-account settings are gone.
+        expect(index.profile.get()).toEqual({ serverUrl: 'https://cairn.example', deviceName: 'laptop', legacyTokenAccount: account!.accountId });
+      } finally {
+        index.close();
+      }
+    },
+  },
+  6: {
+    seed(db) {
       db.prepare(
         "INSERT INTO libraries (library_id, name, local_root, chunk_algorithm, chunk_min, chunk_avg, chunk_max) VALUES ('L', 'Docs', '/x', 'fastcdc', 1, 2, 3)",
       ).run();
@@ -167,6 +195,56 @@ const cases: Record<number, MigrationCase> = {
     },
   },
 };
+
+describe('migration 5 of profiles in other states', () => {
+  function migrated(seed: (db: Database.Database) => void): Database.Database {
+    const db = databaseAt(4);
+    seed(db);
+    migrate(db);
+    return db;
+  }
+  const accountsOf = (db: Database.Database) => db.prepare('SELECT server_url, user_name, device_id FROM accounts ORDER BY user_name').all();
+  const library = "INSERT INTO libraries (library_id, name, local_root, chunk_algorithm, chunk_min, chunk_avg, chunk_max) VALUES ('L', 'Docs', '/x', 'fastcdc', 1, 2, 3)";
+
+  it('binds the libraries of a logged-out profile to the account recorded for them, with no token to move', () => {
+    const db = migrated((seed) => {
+      seed.prepare('INSERT INTO settings (key, value) VALUES (?, ?)').run('serverUrl', 'https://cairn.example');
+      seed.prepare('INSERT INTO settings (key, value) VALUES (?, ?)').run('librariesAccount', JSON.stringify({ serverUrl: 'https://cairn.example', user: 'bob' }));
+      seed.prepare(library).run();
+    });
+    expect(accountsOf(db)).toEqual([{ server_url: 'https://cairn.example', user_name: 'bob', device_id: null }]);
+    expect(db.prepare("SELECT a.user_name FROM libraries l JOIN accounts a USING (account_id) WHERE l.library_id = 'L'").pluck().get()).toBe('bob');
+    expect(db.prepare("SELECT count(*) FROM settings WHERE key IN ('legacyTokenAccount', 'librariesAccount', 'userName')").pluck().get()).toBe(0);
+    db.close();
+  });
+
+  it('never binds libraries of one account to another logged in since (both accounts are kept apart)', () => {
+    const db = migrated((seed) => {
+      const settings = seed.prepare('INSERT INTO settings (key, value) VALUES (?, ?)');
+      settings.run('serverUrl', 'https://other.example');
+      settings.run('userName', 'carol');
+      settings.run('deviceId', 'device-carol');
+      settings.run('librariesAccount', JSON.stringify({ serverUrl: 'https://cairn.example', user: 'bob' }));
+      seed.prepare(library).run();
+    });
+    expect(accountsOf(db)).toEqual([
+      { server_url: 'https://cairn.example', user_name: 'bob', device_id: null },
+      { server_url: 'https://other.example', user_name: 'carol', device_id: 'device-carol' },
+    ]);
+    expect(db.prepare("SELECT a.user_name FROM libraries l JOIN accounts a USING (account_id) WHERE l.library_id = 'L'").pluck().get()).toBe('bob');
+    expect(db.prepare("SELECT a.user_name FROM settings s JOIN accounts a ON a.account_id = s.value WHERE s.key = 'legacyTokenAccount'").pluck().get()).toBe('carol');
+    db.close();
+  });
+
+  it('leaves libraries of an unknown account bound to none (they never sync under any account)', () => {
+    const db = migrated((seed) => {
+      seed.prepare(library).run();
+    });
+    expect(accountsOf(db)).toEqual([]);
+    expect(db.prepare("SELECT account_id FROM libraries WHERE library_id = 'L'").pluck().get()).toBeNull();
+    db.close();
+  });
+});
 
 describe('migrations', () => {
   it('has a test case for every migration', () => {

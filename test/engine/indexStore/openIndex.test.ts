@@ -82,12 +82,25 @@ describe('openIndex', () => {
 describe('profile settings', () => {
   it('sets, reads and removes settings', () => {
     index.profile.set({ serverUrl: 'https://cairn.example', deviceName: 'laptop' });
-    index.profile.set({ deviceName: null, userName: 'ada' });
-    expect(index.profile.get()).toEqual({ serverUrl: 'https://cairn.example', userName: 'ada' });
+    index.profile.set({ deviceName: null, legacyTokenAccount: 'a1' });
+    expect(index.profile.get()).toEqual({ serverUrl: 'https://cairn.example', legacyTokenAccount: 'a1' });
   });
 
   it('rejects unknown keys, such as a device token', () => {
     expect(() => index.profile.set({ deviceToken: 'secret' } as never)).toThrow(/unknown profile setting/);
+  });
+});
+
+describe('accounts', () => {
+  it('adds accounts (one per user and server), binds libraries to them and records a new device', () => {
+    const ann = index.accounts.add({ accountId: 'a-ann-0001', serverUrl: 'https://one.example', user: 'ann', deviceId: 'd1', deviceName: 'laptop' });
+    index.accounts.add({ accountId: 'a-ann-0002', serverUrl: 'https://two.example', user: 'ann', deviceId: 'd2', deviceName: 'laptop' });
+    expect(() => index.accounts.add({ accountId: 'a-ann-0003', serverUrl: 'https://one.example', user: 'ann', deviceId: null, deviceName: null })).toThrow(/UNIQUE/);
+    expect(index.accounts.find('https://two.example', 'ann')?.accountId).toBe('a-ann-0002');
+    expect(index.accounts.setDevice(ann.accountId, 'd3', 'desk')).toMatchObject({ deviceId: 'd3', deviceName: 'desk' });
+    index.libraries.add({ ...LIBRARY, libraryId: 'lib-of-ann', localRoot: '/elsewhere', accountId: ann.accountId });
+    expect(index.libraries.get('lib-of-ann')?.accountId).toBe(ann.accountId);
+    expect(() => index.libraries.add({ ...LIBRARY, libraryId: 'lib-of-nobody', localRoot: '/third', accountId: 'no-such-account' })).toThrow(/FOREIGN KEY/);
   });
 });
 
@@ -104,6 +117,7 @@ describe('libraries', () => {
       autoMerge: false,
       role: null,
       owner: null,
+      accountId: null,
     });
   });
 
