@@ -41,6 +41,8 @@ export interface AppliedChanges {
   readonly results: ChangeResult[];
   /** Every new version, in rev order (firstRev, firstRev + 1, ...). */
   readonly versions: Entry[];
+  /** How much the sizes of the library's current files grow (negative: shrink) by the applied changes. */
+  readonly liveBytesDelta: number;
 }
 
 type NewVersion = Omit<Entry, 'rev' | 'userName' | 'device' | 'committedAt'>;
@@ -64,6 +66,8 @@ class CommitView {
   readonly versions: Entry[] = [];
   /** Parent folders this commit created because a change needed them (see createParents). */
   impliedFolders = 0;
+  /** The growth of the sizes of current files (see AppliedChanges.liveBytesDelta). */
+  liveBytesDelta = 0;
   private nextRev: number;
 
   constructor(
@@ -175,6 +179,7 @@ function applyPut(view: CommitView, change: PutChange, now: number): Outcome {
   const blocker = fileAncestor(view, change.path);
   if (blocker !== null) return conflict('parent-is-file', blocker);
   createParents(view, change.path, now);
+  view.liveBytesDelta += change.size - (isLive(current) ? current.size : 0);
   const entry = view.write({
     path: change.path,
     kind: 'file',
@@ -208,6 +213,7 @@ function applyDelete(view: CommitView, change: DeleteChange): Outcome {
     const child = view.liveDescendants(change.path)[0];
     if (child !== undefined) return conflict('not-empty', child);
   }
+  if (current.kind === 'file') view.liveBytesDelta -= current.size;
   return { status: 'applied', entry: view.write(deletedVersion(current)) };
 }
 
@@ -226,6 +232,8 @@ function applyMove(view: CommitView, change: MoveChange, now: number): Outcome {
 
   const descendants = source.kind === 'dir' ? view.liveDescendants(change.from) : [];
   createParents(view, change.to, now);
+  // A file moved over a file replaces it: the replaced one no longer counts.
+  if (isLive(target)) view.liveBytesDelta -= target.size;
   // New paths first, parents before children; then the old paths, children before parents.
   // A client applying the feed in rev order never sees an entry without its parent folder.
   const entry = view.write({ ...stripMoveMarks(source), path: change.to, movedFrom: change.from });
@@ -284,5 +292,5 @@ export function applyChanges(reader: CommitReader, changes: readonly Change[], c
       ? { index, status: 'applied', entry: outcome.entry }
       : { index, status: 'conflict', reason: outcome.reason, current: outcome.current };
   });
-  return { results, versions: view.versions };
+  return { results, versions: view.versions, liveBytesDelta: view.liveBytesDelta };
 }

@@ -146,6 +146,12 @@ async function commitChanges(
         'bad-request',
         `chunk ${outcome.chunkId} is ${outcome.stored} bytes, but the commit says ${outcome.claimed}; nothing was committed`,
       );
+    case 'quota-exceeded':
+      throw new ApiError(
+        'quota-exceeded',
+        `the library owner's storage is full: ${outcome.usedBytes} of ${outcome.quotaBytes} bytes used, and this commit adds ${outcome.addedBytes}; nothing was committed`,
+        { usedBytes: outcome.usedBytes, quotaBytes: outcome.quotaBytes, addedBytes: outcome.addedBytes },
+      );
     case 'committed':
       if (outcome.results.some((result) => result.status === 'applied')) {
         services.notifier.publish({ kind: 'commit', libraryId: library.id, headSeq: outcome.headSeq });

@@ -21,6 +21,7 @@ export function toLibrary(library: LibraryAccess): Library {
     headSeq: library.headSeq,
     createdAt: library.createdAt,
     deletedAt: library.deletedAt,
+    sizeBytes: library.liveBytes,
   };
 }
 
@@ -74,7 +75,8 @@ type LibraryHandlerName =
 
 export const libraryHandlers: { readonly [Name in LibraryHandlerName]: Handler<Routes[Name]> } = {
   async listLibraries({ services, caller }) {
-    return { libraries: (await services.store.libraries.listFor(caller.userId, 'live')).map(toLibrary) };
+    const libraries = (await services.store.libraries.listFor(caller.userId, 'live')).map(toLibrary);
+    return { libraries, storage: await services.store.users.usage(caller.userId) };
   },
 
   async createLibrary({ services, caller, body, now }) {

@@ -6,6 +6,7 @@
 //   cairn-server user list [BACKEND]
 //   cairn-server user remove NAME [BACKEND]
 //   cairn-server user admin NAME on|off [BACKEND]
+//   cairn-server user quota NAME SIZE|none [BACKEND]
 //   cairn-server fsck [--repair] [BACKEND]
 //   cairn-server gc [BACKEND]
 //   cairn-server migrate --from DIR SCALE-OUT-BACKEND
@@ -33,7 +34,7 @@ import { openScaleOutStores, scaleOutTarget } from './storage/scaleOutStores.js'
 import { SqliteMetadataStore } from './storage/sqliteMetadataStore.js';
 import { closeStores } from './storage/stores.js';
 import type { Stores } from './storage/stores.js';
-import { AdminError, addUser, removeUser, resetPassword, setAdmin } from './users.js';
+import { AdminError, addUser, describeStorage, removeUser, resetPassword, setAdmin, setQuota } from './users.js';
 
 const USAGE = `usage:
   cairn-server [serve] [BACKEND] [--listen HOST:PORT] [--gc-hours N] [--trust-proxy ADDRESSES] [--max-connections N]
@@ -42,6 +43,8 @@ const USAGE = `usage:
   cairn-server user list [BACKEND]
   cairn-server user remove NAME [BACKEND]          signs the user out and trashes their libraries (nothing is deleted)
   cairn-server user admin NAME on|off [BACKEND]
+  cairn-server user quota NAME SIZE|none [BACKEND] limits the current files of the libraries NAME owns
+                                                   (e.g. 10GB, 500MiB; none: no limit); user list shows usage
   cairn-server fsck [--repair] [BACKEND]           checks every stored chunk and every library; exits 1 if
                                                    anything is wrong. --repair marks damaged chunks missing,
                                                    so the next client that has them uploads them again
@@ -205,7 +208,8 @@ async function user(io: CommandIo, args: readonly string[], choice: BackendChoic
       case 'list': {
         for (const record of await stores.metadata.users.list()) {
           const flags = [record.admin ? 'admin' : '', record.removedAt !== null ? 'removed' : ''].filter((flag) => flag !== '');
-          io.stdout.write(`${record.name}${flags.length > 0 ? ` (${flags.join(', ')})` : ''}\n`);
+          const usage = await stores.metadata.users.usage(record.id);
+          io.stdout.write(`${record.name}${flags.length > 0 ? ` (${flags.join(', ')})` : ''}  ${describeStorage(usage)}\n`);
         }
         return 0;
       }
@@ -219,6 +223,12 @@ async function user(io: CommandIo, args: readonly string[], choice: BackendChoic
         if (name === undefined || (extra !== 'on' && extra !== 'off')) throw new UsageError('user admin needs a NAME and on or off');
         await setAdmin(stores.metadata, name, extra === 'on');
         io.stdout.write(`${name} is ${extra === 'on' ? 'now' : 'no longer'} an admin\n`);
+        return 0;
+      }
+      case 'quota': {
+        if (name === undefined || extra === undefined) throw new UsageError('user quota needs a NAME and a SIZE (e.g. 10GB, 500MiB) or none');
+        const usage = await setQuota(stores.metadata, name, extra);
+        io.stdout.write(`${name}: ${describeStorage(usage)}\n`);
         return 0;
       }
       default:

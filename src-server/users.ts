@@ -1,11 +1,12 @@
 // Administration of user accounts, shared by the command line and by tests.
 
+import { parseByteSize } from '../shared/byteSize.js';
 import { USER_NAME_PATTERN } from '../shared/protocol/index.js';
 import { newId } from './ids.js';
 import { hashPassword } from './passwordHash.js';
 import type { ScryptCost } from './passwordHash.js';
 import { openEmbeddedStores } from './server.js';
-import type { MetadataStore, UserRecord } from './storage/metadataStore.js';
+import type { MetadataStore, StorageUsage, UserRecord } from './storage/metadataStore.js';
 
 export const MIN_PASSWORD_LENGTH = 8;
 
@@ -39,7 +40,7 @@ export async function addUser(store: MetadataStore, name: string, password: stri
     createdAt: Date.now(),
   };
   await store.users.create(user);
-  return { ...user, removedAt: null };
+  return { ...user, removedAt: null, quotaBytes: null };
 }
 
 async function existingUser(store: MetadataStore, name: string): Promise<UserRecord> {
@@ -65,6 +66,40 @@ export async function removeUser(store: MetadataStore, name: string): Promise<vo
 export async function setAdmin(store: MetadataStore, name: string, admin: boolean): Promise<void> {
   const user = await existingUser(store, name);
   await store.users.setAdmin(user.id, admin);
+}
+
+/**
+ * Sets a user's quota from a size as typed ("10GB", "500MiB", "none" for no limit) and returns
+ * the user's storage. A quota below the usage refuses only commits that add bytes.
+ */
+export async function setQuota(store: MetadataStore, name: string, size: string): Promise<StorageUsage> {
+  const user = await existingUser(store, name);
+  const bytes = size.trim().toLowerCase() === 'none' ? null : parseByteSize(size);
+  if (bytes === null && size.trim().toLowerCase() !== 'none') {
+    throw new AdminError(`${JSON.stringify(size)} is not a size: use a number with B, kB, MB, GB, TB, KiB, MiB, GiB or TiB, or none`);
+  }
+  await store.users.setQuota(user.id, bytes);
+  return store.users.usage(user.id);
+}
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+/** A size in binary units, as the cairn command and the app show them: 9.3 GiB. */
+export function formatSize(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${UNITS[unit]}`;
+}
+
+/** "uses 1.2 GiB of 10 GiB (12%)", or "uses 1.2 GiB, no quota". */
+export function describeStorage(usage: StorageUsage): string {
+  if (usage.quotaBytes === null) return `uses ${formatSize(usage.usedBytes)}, no quota`;
+  const percent = usage.quotaBytes === 0 ? 100 : Math.floor((usage.usedBytes / usage.quotaBytes) * 100);
+  return `uses ${formatSize(usage.usedBytes)} of ${formatSize(usage.quotaBytes)} (${percent}%)`;
 }
 
 /** Creates a user in the embedded backend of a data folder (opens and closes it). */

@@ -29,6 +29,8 @@ export const API_ERROR_CODES = [
   'conflict',
   /** The caller may not do this: a read-only library, or a request from a foreign web origin. */
   'forbidden',
+  /** The server refused to store more: the library owner's storage is full (details: usedBytes, quotaBytes). */
+  'storage-full',
   /** The control API's token is missing or wrong: open the link the daemon printed again. */
   'unauthorized',
   /** The request body is larger than the control API accepts. */
@@ -137,6 +139,7 @@ export function apiErrorAction(code: ApiErrorCode): ErrorAction {
     case 'not-found':
     case 'conflict':
     case 'forbidden':
+    case 'storage-full':
     case 'unauthorized':
       return 'needs-user';
     case 'invalid-argument':
@@ -177,6 +180,8 @@ export function apiErrorStatus(code: ApiErrorCode): number {
       return 502;
     case 'unavailable':
       return 503;
+    case 'storage-full':
+      return 507;
     default:
       return unhandledCode(code);
   }
@@ -201,6 +206,8 @@ function codeForStatus(status: number): ApiErrorCode {
       return 'unreachable';
     case 503:
       return 'unavailable';
+    case 507:
+      return 'storage-full';
     default:
       return status >= 500 ? 'internal' : 'invalid-argument';
   }

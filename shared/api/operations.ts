@@ -26,10 +26,13 @@ import {
   activityEntrySchema,
   bandwidthLimitSchema,
   conflictViewSchema,
+  folderCheckSchema,
   folderPathSchema,
+  folderSuggestionSchema,
   languageSchema,
   libraryIdSchema,
   libraryViewSchema,
+  MAX_LOCAL_FOLDER_LENGTH,
   localFolderSchema,
   memberViewSchema,
   pendingWorkSchema,
@@ -39,6 +42,7 @@ import {
   problemViewSchema,
   remoteFolderListingSchema,
   remoteLibraryViewSchema,
+  storageViewSchema,
   selectionLeavingSchema,
   syncStatusSchema,
   themeSchema,
@@ -156,9 +160,19 @@ export const syncApiOperations = {
   /** Every account of the profile, signed in or out, with the libraries bound to each. */
   listAccounts: operation(emptyRequestSchema, z.object({ accounts: z.array(accountSummarySchema) })),
 
-  /** The server libraries of an account (default: the only signed-in one; several: 'invalid-argument'). */
-  listRemoteLibraries: operation(z.strictObject({ accountId: accountIdSchema.optional() }), z.object({ libraries: z.array(remoteLibraryViewSchema) })),
+  /** The server libraries of an account (default: the only signed-in one; several: 'invalid-argument'), with that account's storage (null: the server does not say). */
+  listRemoteLibraries: operation(z.strictObject({ accountId: accountIdSchema.optional() }), z.object({ libraries: z.array(remoteLibraryViewSchema), storage: storageViewSchema.nullable().optional() })),
   createLibrary: operation(z.strictObject({ name: libraryNameSchema, accountId: accountIdSchema.optional() }), remoteLibraryViewSchema),
+  // Add-library folder: the suggested folder, checks of a typed path, the app's native picker.
+  /** A folder for a library: beside the synced libraries' folders, else ~/Cairn/<name> (the service's home and separator). */
+  suggestFolder: operation(z.strictObject({ libraryName: z.string().max(1000) }), folderSuggestionSchema),
+  /** Whether a typed path can be a new library's folder, and what would happen to it. Reads only. */
+  checkFolder: operation(z.strictObject({ path: z.string().max(MAX_LOCAL_FOLDER_LENGTH) }), folderCheckSchema),
+  /**
+   * The OS's folder dialog (the desktop app: opened by its main process; the daemon answers
+   * `forbidden`). path: the folder chosen, null when the dialog was cancelled.
+   */
+  chooseFolder: operation(z.strictObject({ title: z.string().max(200), startIn: localFolderSchema.nullable() }), z.object({ path: localFolderSchema.nullable() })),
   /** Who can use a server library (synced here or not): the owner first, then the members. */
   listMembers: operation(libraryRequestSchema, membersSchema),
   /** Shares a library the caller owns with another user, or changes their role. */

@@ -33,6 +33,55 @@ export const localFolderSchema = z
   .refine((value) => !value.includes('\u0000'), 'a folder path cannot contain NUL')
   .refine((value) => value.startsWith('/') || /^[A-Za-z]:[\\/]/.test(value) || value.startsWith('\\\\'), 'expected an absolute folder path');
 
+/**
+ * What the sync service says of a folder typed on the Add-library screen: whether it can be a
+ * library's folder (`error`: no; `warning`: yes, read what will happen; `ok`), and why.
+ */
+export const folderCheckReasonSchema = z.enum([
+  'missing',
+  /** Not an absolute path: it would resolve against wherever the service runs. */
+  'not-absolute',
+  /** A file, or something else that is not a folder. */
+  'not-folder',
+  /** A folder the service cannot write in (or list). */
+  'not-writable',
+  /** Missing, and its nearest existing parent is not a writable folder. */
+  'cannot-create',
+  /** Cairn's profile folder, or inside it, or holding it. */
+  'profile-folder',
+  /** Another library's folder (libraryName), or inside one, or holding one. */
+  'is-library',
+  'inside-library',
+  'contains-library',
+  /** Usable: created at the start. */
+  'will-create',
+  /** Usable: an existing empty folder. */
+  'empty',
+  /** Usable, but it holds `entries` items already: they are kept and merged with the library. */
+  'not-empty',
+]);
+export type FolderCheckReason = z.output<typeof folderCheckReasonSchema>;
+
+export const folderCheckSchema = z.object({
+  verdict: z.enum(['ok', 'warning', 'error']),
+  reason: folderCheckReasonSchema,
+  /** The other library, for is-library, inside-library and contains-library. */
+  libraryName: z.string().nullable(),
+  /** Items directly in a not-empty folder, counted up to FOLDER_CHECK_COUNT_LIMIT. */
+  entries: z.int().min(0).nullable(),
+});
+export type FolderCheck = z.output<typeof folderCheckSchema>;
+
+/** checkFolder counts a folder's items up to this many. */
+export const FOLDER_CHECK_COUNT_LIMIT = 1000;
+
+/** The folder the service suggests for a library, and whether this app has a native folder dialog (chooseFolder). */
+export const folderSuggestionSchema = z.object({
+  path: z.string(),
+  nativePicker: z.boolean(),
+});
+export type FolderSuggestion = z.output<typeof folderSuggestionSchema>;
+
 /** Bytes per second; null where nothing was measured yet. */
 const rateSchema = z.number().min(0);
 
@@ -123,6 +172,11 @@ export const libraryViewSchema = z.object({
   owner: userNameSchema.nullable().optional(),
   /** The account it syncs with (its server, user and token, never another's); null: unknown. */
   accountId: accountIdSchema.nullable().optional(),
+  /**
+   * Set while files of this library wait because the owner's storage on the server is full:
+   * the owner's usage and quota when the server last refused them (this service's run only).
+   */
+  storageFull: z.object({ usedBytes: byteSizeSchema, quotaBytes: byteSizeSchema }).nullable().optional(),
 });
 export type LibraryView = z.output<typeof libraryViewSchema>;
 
@@ -167,8 +221,21 @@ export const remoteLibraryViewSchema = z.object({
   role: libraryRoleSchema,
   /** The local folder it syncs to on this device, or null if it is not synced here. */
   syncedTo: z.string().nullable(),
+  /** The sizes of its current files on the server (what it counts against its owner's quota); null from an older server. */
+  sizeBytes: byteSizeSchema.nullable().optional(),
 });
 export type RemoteLibraryView = z.output<typeof remoteLibraryViewSchema>;
+
+/**
+ * The signed-in user's storage on the server: the sizes of the current files of the libraries
+ * they own (history, deleted files and libraries in the trash do not count), and their quota
+ * (null: no limit).
+ */
+export const storageViewSchema = z.object({
+  usedBytes: byteSizeSchema,
+  quotaBytes: byteSizeSchema.nullable(),
+});
+export type StorageView = z.output<typeof storageViewSchema>;
 
 /** One user with access to a server library, and their role ('owner', 'rw' or 'ro'). */
 export const memberViewSchema = z.object({
@@ -275,6 +342,8 @@ export const roundSummaryViewSchema = z.object({
   problems: z.array(z.object({ path: z.string(), kind: z.string(), message: z.string() })),
   /** Plan-and-execute passes the round needed until nothing was left. */
   passes: z.int().min(0),
+  /** Set when the server refused uploads because the library owner's storage is full. */
+  storageFull: z.object({ usedBytes: byteSizeSchema, quotaBytes: byteSizeSchema }).nullable().optional(),
 });
 export type RoundSummaryView = z.output<typeof roundSummaryViewSchema>;
 
@@ -301,6 +370,7 @@ export function emptyRoundSummary(libraryId: string, name: string) {
     autoMerged: [],
     problems: [],
     passes: 0,
+    storageFull: null as { usedBytes: number; quotaBytes: number } | null,
   };
 }
 
@@ -368,6 +438,8 @@ export const problemKindSchema = z.enum([
   'mass-delete',
   /** Changed on this computer in a read-only library: kept here, not uploaded. */
   'read-only',
+  /** Changed on this computer, but the library owner's storage on the server is full: kept here, not uploaded. */
+  'quota-exceeded',
   'other',
 ]);
 export type ProblemKind = z.output<typeof problemKindSchema>;

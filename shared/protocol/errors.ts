@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'rate-limited',
   'missing-chunks',
   'hash-mismatch',
+  'quota-exceeded',
   'unavailable',
   'internal',
 ] as const;
@@ -65,6 +66,17 @@ export const missingChunksDetailsSchema = z.object({ missing: z.array(chunkIdSch
 /** details of `hash-mismatch`: the id whose bytes did not hash to it. */
 export const hashMismatchDetailsSchema = z.object({ chunkId: z.string() });
 
+/**
+ * details of `quota-exceeded`: the library owner's usage and quota when the commit was refused,
+ * and how many bytes it would have added (see shared/protocol/libraries.ts, storageUsageSchema).
+ */
+export const quotaExceededDetailsSchema = z.object({
+  usedBytes: z.int().min(0),
+  quotaBytes: z.int().min(0),
+  addedBytes: z.int().min(0),
+});
+export type QuotaExceededDetails = z.output<typeof quotaExceededDetailsSchema>;
+
 /** details of `rate-limited`: when to try again (also sent as the Retry-After header). */
 export const rateLimitedDetailsSchema = z.object({ retryAfterSeconds: z.int().min(1) });
 
@@ -96,6 +108,7 @@ export function errorAction(code: ErrorCode): ErrorAction {
       return 'retry-later';
     case 'unauthorized': // the token was revoked or expired: log in again
     case 'forbidden': // read-only member, or not the owner
+    case 'quota-exceeded': // the owner's storage is full: free space or raise the quota, then retry
     case 'not-found': // the library was deleted or unshared, or never visible to this user
       return 'needs-user';
     case 'bad-request':
@@ -135,6 +148,8 @@ export function errorStatus(code: ErrorCode): number {
       return 500;
     case 'unavailable':
       return 503;
+    case 'quota-exceeded':
+      return 507;
     default:
       return unhandledCode(code);
   }
@@ -166,6 +181,8 @@ export function errorCodeForStatus(status: number): ErrorCode {
       return 'rate-limited';
     case 500:
       return 'internal';
+    case 507:
+      return 'quota-exceeded';
     default:
       return status >= 500 ? 'unavailable' : 'bad-request';
   }

@@ -45,8 +45,20 @@ export const librarySchema = z.object({
   createdAt: timestampSchema,
   /** Set while the library is in the trash. */
   deletedAt: timestampSchema.nullable(),
+  /** The sizes of the library's current files: what it counts against its owner's quota. Absent from older servers. */
+  sizeBytes: z.int().min(0).optional(),
 });
 export type Library = z.output<typeof librarySchema>;
+
+/**
+ * A user's storage: the sizes of the current files of the live libraries they own (history,
+ * deleted files and libraries in the trash do not count), and their quota (null: no limit).
+ */
+export const storageUsageSchema = z.object({
+  usedBytes: z.int().min(0),
+  quotaBytes: z.int().min(0).nullable(),
+});
+export type StorageUsage = z.output<typeof storageUsageSchema>;
 
 export const createLibraryRequestSchema = z.strictObject({
   name: libraryNameSchema,
@@ -58,7 +70,11 @@ export type CreateLibraryRequest = z.input<typeof createLibraryRequestSchema>;
 export const renameLibraryRequestSchema = z.strictObject({ name: libraryNameSchema });
 export type RenameLibraryRequest = z.input<typeof renameLibraryRequestSchema>;
 
-export const libraryListResponseSchema = z.object({ libraries: z.array(librarySchema) });
+export const libraryListResponseSchema = z.object({
+  libraries: z.array(librarySchema),
+  /** The caller's own storage. Absent from older servers. */
+  storage: storageUsageSchema.optional(),
+});
 export type LibraryListResponse = z.output<typeof libraryListResponseSchema>;
 
 export const memberSchema = z.object({

@@ -228,13 +228,13 @@ export async function runCommand(context: CommandContext, positionals: readonly 
         return 0;
       }
       {
-        const { libraries } = await api.listRemoteLibraries(await accountOption(api, values.account));
-        print(
-          libraries.length === 0
-            ? 'no libraries yet: create one with `cairn library create NAME`'
-            : libraries.map((library) => `${library.libraryId}  ${library.name}  (${library.role}${library.role === 'owner' ? '' : ` of ${library.owner}`})${library.syncedTo === null ? '' : `  -> ${library.syncedTo}`}`).join('\n'),
-          libraries,
+        const { libraries, storage } = await api.listRemoteLibraries(await accountOption(api, values.account));
+        const lines = libraries.map(
+          (library) =>
+            `${library.libraryId}  ${library.name}  (${library.role}${library.role === 'owner' ? '' : ` of ${library.owner}`})${library.sizeBytes === null || library.sizeBytes === undefined ? '' : `  ${formatBytes(library.sizeBytes)} on the server`}${library.syncedTo === null ? '' : `  -> ${library.syncedTo}`}`,
         );
+        if (storage !== null && storage !== undefined) lines.push(describeStorage(storage));
+        print(libraries.length === 0 ? ['no libraries yet: create one with `cairn library create NAME`', ...lines].join('\n') : lines.join('\n'), libraries);
         return 0;
       }
     case 'status': {
@@ -559,11 +559,22 @@ async function describeStatus(api: SyncApi, status: SyncStatus, viaDaemon: boole
       ? [account === null ? 'not logged in' : `${account.user} on ${account.serverUrl} (device ${account.deviceName})${viaDaemon ? '; a daemon is running' : ''}`]
       : [`${accounts.length} accounts: ${accounts.map((candidate) => `${accountName(candidate)} (${candidate.signedIn ? 'signed in' : 'signed out'})`).join(', ')}${viaDaemon ? '; a daemon is running' : ''}`];
   if (status.allPaused) lines.push('everything is paused');
+  // Sizes on the server and each signed-in account's storage, when the servers can be asked (not while one is known to be away).
+  const reachable = !status.libraries.some((library) => library.state.kind === 'offline');
+  const remotes = reachable
+    ? await Promise.all(
+        accounts
+          .filter((candidate) => candidate.signedIn)
+          .map(async (candidate) => ({ account: candidate, list: await api.listRemoteLibraries({ accountId: candidate.accountId }).catch(() => null) })),
+      )
+    : [];
+  const sizes = new Map(remotes.flatMap(({ list }) => (list?.libraries ?? []).map((library) => [library.libraryId, library.sizeBytes ?? null] as const)));
   for (const library of status.libraries) {
     const last = library.lastSyncAt === null ? 'never synced' : `last sync ${formatTime(library.lastSyncAt)}`;
     const shared = library.owner === null || library.owner === undefined || library.role === 'owner' ? '' : `  [${library.role === 'ro' ? 'read-only' : 'read-write'}, shared by ${library.owner}]`;
     const owner = accounts.find((candidate) => candidate.accountId === library.accountId);
-    lines.push(`${library.name}  ${library.state.kind}  ${library.localRoot}  (${last})${shared}  account ${owner === undefined ? 'unknown' : accountName(owner)}`);
+    const size = sizes.get(library.libraryId) ?? null;
+    lines.push(`${library.name}  ${library.state.kind}  ${library.localRoot}  (${last})${shared}  account ${owner === undefined ? 'unknown' : accountName(owner)}${size === null ? '' : `  ${formatBytes(size)} on the server`}`);
     if (library.state.kind !== 'up-to-date') lines.push(`  ${describeState(library.state)}`);
     if (library.openConflicts > 0) lines.push(`  ${library.openConflicts} open conflict(s): see \`cairn conflicts\``);
     if (library.problemCount > 0) {
@@ -573,5 +584,17 @@ async function describeStatus(api: SyncApi, status: SyncStatus, viaDaemon: boole
     }
   }
   if (status.libraries.length === 0) lines.push('no library is synced on this device: `cairn sync add LIBRARY DIR`');
+  // The account's storage, when the server can be asked (not while it is known to be away).
+  for (const { account: owner, list } of remotes) {
+    if (list?.storage === null || list?.storage === undefined) continue;
+    lines.push(remotes.length === 1 ? describeStorage(list.storage) : `${accountName(owner)} ${describeStorage(list.storage)}`);
+  }
   return lines.join('\n');
+}
+
+/** "storage: 3.2 GiB of 10 GiB used (32%)", or "storage: 3.2 GiB used, no quota". */
+function describeStorage(storage: { readonly usedBytes: number; readonly quotaBytes: number | null }): string {
+  if (storage.quotaBytes === null) return `storage: ${formatBytes(storage.usedBytes)} used, no quota`;
+  const percent = storage.quotaBytes === 0 ? 100 : Math.floor((storage.usedBytes / storage.quotaBytes) * 100);
+  return `storage: ${formatBytes(storage.usedBytes)} of ${formatBytes(storage.quotaBytes)} used (${percent}%)${storage.usedBytes >= storage.quotaBytes ? ': full, new files are not uploaded' : ''}`;
 }

@@ -51,6 +51,8 @@ export interface DaemonOptions extends EngineOptions {
   /** Backoff of a library's retries while the server is away. */
   readonly retryBaseMs?: number;
   readonly retryMaxMs?: number;
+  /** When files refused for the library owner's full storage are tried again; default 60 s. */
+  readonly quotaRecheckMs?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -91,6 +93,8 @@ export interface DaemonLibraryStatus extends LibraryFacts {
   readonly bytesPerSecond: number | null;
   /** Why the last round failed, while the runner is in 'error' or 'offline'. */
   readonly roundError: { readonly code: string; readonly message: string; readonly at: number } | null;
+  /** The owner's usage and quota when the server last refused files for a full storage, while files wait for it. */
+  readonly storageFull?: { readonly usedBytes: number; readonly quotaBytes: number } | null;
 }
 
 interface Transfer {
@@ -128,6 +132,7 @@ interface Hosted {
    * number is still true (see pendingWork).
    */
   changes: number;
+  storageFull: { readonly usedBytes: number; readonly quotaBytes: number } | null;
 }
 
 /**
@@ -276,6 +281,7 @@ export class Daemon {
       progress: hosted?.progress ?? null,
       bytesPerSecond: hosted?.transfer?.bytesPerSecond ?? null,
       roundError: hosted?.roundError ?? null,
+      storageFull: facts.problems.some((problem) => problem.kind === 'quota-exceeded') ? (hosted?.storageFull ?? null) : null,
     };
   }
 
@@ -352,6 +358,8 @@ export class Daemon {
           if (detail.summary !== undefined) {
             const error = detail.summary.error;
             hosted.roundError = detail.summary.outcome === 'error' && error !== null ? { ...error, at: Date.now() } : null;
+            if (detail.summary.storageFull !== null) hosted.storageFull = detail.summary.storageFull;
+            else if (detail.summary.outcome === 'synced' && !detail.summary.problems.some((problem) => problem.kind === 'quota-exceeded')) hosted.storageFull = null;
           }
         }
         this.emit({ kind: 'state', libraryId, state, busy: runner.busy, retryAt: detail.retryAt ?? null });
@@ -369,6 +377,7 @@ export class Daemon {
       onBug: (error) => this.log(`bug while syncing ${library.name}: ${(error as Error).stack ?? String(error)}`),
       ...(this.options.retryBaseMs === undefined ? {} : { retryBaseMs: this.options.retryBaseMs }),
       ...(this.options.retryMaxMs === undefined ? {} : { retryMaxMs: this.options.retryMaxMs }),
+      ...(this.options.quotaRecheckMs === undefined ? {} : { quotaRecheckMs: this.options.quotaRecheckMs }),
     });
     const hosted: Hosted = {
       runner,
@@ -382,6 +391,7 @@ export class Daemon {
       transfer: null,
       roundError: null,
       changes: 0,
+      storageFull: null,
     };
     this.hosted.set(libraryId, hosted);
     if (library.pause !== null || this.settings.allPausedSince !== null) runner.setPaused(true);

@@ -28,6 +28,7 @@ import { ConnectError, UnsafePathError, UserError, conflictViewOf, isRemoteError
 import type { RemoteError } from '../engine/index.js';
 import { InsecureSecretFileError } from '../profile/secretFile.js';
 import type { Daemon, DaemonEvent, DaemonLibraryStatus } from './daemon.js';
+import { checkFolder, suggestFolder } from './folderCheck.js';
 import { listRemoteFolder } from './remoteFolders.js';
 import { libraryViewOf, problemViewOf, remoteLibraryViewOf, roundSummaryViewOf, versionViewOf } from './syncViews.js';
 
@@ -112,6 +113,8 @@ function remoteApiError(error: RemoteError, during: 'login' | 'operation'): Sync
         : new SyncApiError('not-logged-in', 'the server no longer accepts this device (its token was revoked or expired): log in again');
     case 'forbidden':
       return new SyncApiError('forbidden', error.message);
+    case 'quota-exceeded':
+      return new SyncApiError('storage-full', error.message, error.details === undefined ? undefined : { ...error.details });
     case 'not-found':
       return new SyncApiError('not-found', error.message);
     case 'conflict':
@@ -231,9 +234,12 @@ class EngineSyncApi implements DaemonSyncApi {
 
   async listRemoteLibraries(request: OperationRequest<'listRemoteLibraries'>): Promise<OperationResponse<'listRemoteLibraries'>> {
     return this.guard(async () => {
-      const libraries = await this.daemon.engine.listRemoteLibraries(request.accountId);
+      const { libraries, storage } = await this.daemon.engine.remoteLibraryList(request.accountId);
       const synced = new Map(this.daemon.engine.libraries().map((library) => [library.libraryId, library.localRoot]));
-      return { libraries: libraries.map((library) => remoteLibraryViewOf(library, synced.get(library.id) ?? null)) };
+      return {
+        libraries: libraries.map((library) => remoteLibraryViewOf(library, synced.get(library.id) ?? null)),
+        storage: storage === undefined ? null : { usedBytes: storage.usedBytes, quotaBytes: storage.quotaBytes },
+      };
     });
   }
 
@@ -253,6 +259,24 @@ class EngineSyncApi implements DaemonSyncApi {
     return this.guard(async () => {
       return remoteLibraryViewOf(await this.daemon.engine.createLibrary(request.name, request.accountId), null);
     });
+  }
+
+  async suggestFolder(request: OperationRequest<'suggestFolder'>): Promise<OperationResponse<'suggestFolder'>> {
+    return this.guard(async () => ({
+      path: suggestFolder(request.libraryName, { libraries: this.daemon.engine.libraries(), profileHome: this.daemon.engine.home }),
+      // The desktop app's main process answers true for its own window (it has the dialog);
+      // this service, reached by a browser or the CLI, has none.
+      nativePicker: false,
+    }));
+  }
+
+  async checkFolder(request: OperationRequest<'checkFolder'>): Promise<OperationResponse<'checkFolder'>> {
+    return this.guard(() => checkFolder(request.path, { libraries: this.daemon.engine.libraries(), profileHome: this.daemon.engine.home }));
+  }
+
+  async chooseFolder(_request: OperationRequest<'chooseFolder'>): Promise<OperationResponse<'chooseFolder'>> {
+    // Only the desktop app's main process opens a dialog (ipcHandlers answers it there).
+    throw new SyncApiError('forbidden', 'there is no folder dialog here: type the folder’s path');
   }
 
   async addLibrary(request: OperationRequest<'addLibrary'>): Promise<OperationResponse<'addLibrary'>> {

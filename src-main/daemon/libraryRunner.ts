@@ -35,6 +35,11 @@ export interface RunnerDependencies {
   /** First and largest delay between retries while the server is away. */
   readonly retryBaseMs?: number;
   readonly retryMaxMs?: number;
+  /**
+   * How long after a round whose uploads the server refused for the owner's full storage the
+   * runner tries again by itself (space may be freed elsewhere, or the quota raised).
+   */
+  readonly quotaRecheckMs?: number;
   readonly random?: () => number;
 }
 
@@ -54,6 +59,8 @@ export class LibraryRunner {
   private holds = 0;
   /** Aborts the round in progress (a pause); null between rounds. */
   private roundAbort: AbortController | null = null;
+  /** The next try of uploads refused for the owner's full storage; null when none waits. */
+  private quotaTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: RunnerDependencies) {}
 
@@ -108,6 +115,7 @@ export class LibraryRunner {
   async stop(): Promise<void> {
     this.stopped = true;
     this.clearRetry();
+    this.clearQuotaRecheck();
     await this.running;
   }
 
@@ -219,9 +227,30 @@ export class LibraryRunner {
       this.scheduleRetry(summary.error?.code === 'unavailable' ? 'offline' : 'error', summary);
     } else {
       this.failures = 0;
+      this.scheduleQuotaRecheck(summary);
       this.setState(this.pendingScope !== null || this.pendingPull ? 'syncing' : 'idle', { summary });
     }
     return { kind: 'done', summary };
+  }
+
+  /**
+   * Files the server refused for the owner's full storage wait here, not in a loop: one round
+   * after quotaRecheckMs (pull and plan, no scan) tries them again, and any trigger meanwhile
+   * (a change here, a commit announced by the server) does too.
+   */
+  private scheduleQuotaRecheck(summary: RoundSummary): void {
+    this.clearQuotaRecheck();
+    if (!summary.problems.some((problem) => problem.kind === 'quota-exceeded')) return;
+    this.quotaTimer = setTimeout(() => {
+      this.quotaTimer = null;
+      this.requestPull();
+    }, this.deps.quotaRecheckMs ?? 60_000);
+    this.quotaTimer.unref?.();
+  }
+
+  private clearQuotaRecheck(): void {
+    if (this.quotaTimer !== null) clearTimeout(this.quotaTimer);
+    this.quotaTimer = null;
   }
 
   /** Puts a failed round's scope back so that the retry covers it. */

@@ -146,6 +146,7 @@ export function libraryViewOf(status: DaemonLibraryStatus, context: StateContext
     role: status.role,
     owner: status.owner,
     accountId: status.accountId,
+    storageFull: status.storageFull === null || status.storageFull === undefined ? null : { ...status.storageFull },
   };
 }
 
@@ -164,7 +165,7 @@ export function problemViewOf(problem: ProblemRecord): ProblemView {
 
 /** A server library as the "add a library" screen and `cairn library list` show it. */
 export function remoteLibraryViewOf(library: Library, syncedTo: string | null): RemoteLibraryView {
-  return { libraryId: library.id, name: library.name, owner: library.owner, role: library.role, syncedTo };
+  return { libraryId: library.id, name: library.name, owner: library.owner, role: library.role, syncedTo, sizeBytes: library.sizeBytes ?? null };
 }
 
 /** One version of the server's history, without its chunk list (nobody looking at it needs that). */
@@ -205,5 +206,6 @@ export function roundSummaryViewOf(summary: RoundSummary): RoundSummaryView {
     autoMerged: summary.autoMerged.map((merged) => ({ path: merged.path, conflictPath: merged.conflictPath })),
     problems: summary.problems.map((problem) => ({ path: problem.path, kind: problem.kind, message: problem.message })),
     passes: summary.passes,
+    storageFull: summary.storageFull === null ? null : { ...summary.storageFull },
   };
 }

@@ -58,6 +58,8 @@ function withoutFragment(url: string): string {
 export interface SyncApiHandlersOptions {
   readonly ipcMain: IpcMainLike;
   readonly api: SyncApiMethods;
+  /** Operations main answers itself for its window (the folder dialog), never forwarded to the engine. */
+  readonly local?: Partial<SyncApiMethods>;
   readonly trustedRenderer: () => TrustedRenderer;
   readonly log: (line: string) => void;
 }
@@ -75,7 +77,8 @@ export async function handleSyncApiCall(options: SyncApiHandlersOptions, name: (
   const parsed = syncApiOperations[name].request.safeParse(args[0]);
   if (!parsed.success) return errorEnvelope(toApiErrorBody(invalidArgumentError(`${name} request`, parsed.error)));
   try {
-    return okEnvelope(await invokeOperation(options.api, name, parsed.data));
+    const local = options.local?.[name];
+    return okEnvelope(await invokeOperation(local === undefined ? options.api : ({ [name]: local } as unknown as SyncApiMethods), name, parsed.data));
   } catch (error) {
     if (!(error instanceof SyncApiError)) options.log(`bug in ${name}: ${(error as Error)?.stack ?? String(error)}`);
     return errorEnvelope(toApiErrorBody(error));

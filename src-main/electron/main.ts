@@ -4,7 +4,7 @@
 // (desktopController, engineClient, ipcHandlers, trayModel, windowSecurity, startAtLogin);
 // this file only connects them to Electron.
 
-import { Menu, Notification, app, ipcMain, safeStorage, session, shell, utilityProcess } from 'electron';
+import { Menu, Notification, app, dialog, ipcMain, safeStorage, session, shell, utilityProcess } from 'electron';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createSyncApi } from '../../shared/api/index.js';
@@ -19,6 +19,7 @@ import { createEngineClient } from './engineClient.js';
 import type { HostProcess } from './engineClient.js';
 import { hostArgumentList } from './hostProtocol.js';
 import type { HostArguments } from './hostProtocol.js';
+import { folderDialogOperations } from './folderDialog.js';
 import { forwardSyncEvents, registerSyncApiHandlers } from './ipcHandlers.js';
 import { HIDDEN_ARGUMENT, applyStartAtLogin, autostartEntryPath, startCommand } from './startAtLogin.js';
 import type { CredentialWarning } from './trayModel.js';
@@ -120,7 +121,12 @@ async function run(): Promise<void> {
     devTools: !app.isPackaged,
     log,
   });
-  const stopHandlers = registerSyncApiHandlers({ ipcMain, api, trustedRenderer: () => ({ webContentsId: window.webContentsId(), indexUrl }), log });
+  // The folder dialog opens here, in main, as a sheet of the app window.
+  const local = folderDialogOperations(api, {
+    showOpenDialog: (options) => dialog.showOpenDialog(window.ensure(), { ...options, properties: [...options.properties] }),
+    log,
+  });
+  const stopHandlers = registerSyncApiHandlers({ ipcMain, api, local, trustedRenderer: () => ({ webContentsId: window.webContentsId(), indexUrl }), log });
   const stopForwarding = forwardSyncEvents(api, () => window.contents());
 
   let quitting: 'no' | 'stopping-engine' | 'ready' = 'no';

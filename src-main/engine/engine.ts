@@ -13,7 +13,7 @@ import type { LibraryPath } from '../../shared/paths.js';
 import { ancestorPaths, canonicalizeLocalPath, checkPortableName, isSameOrBelow } from '../../shared/paths.js';
 import { comparePaths } from '../../shared/pathOrder.js';
 import { PROTOCOL_LIMITS, routes } from '../../shared/protocol/index.js';
-import type { Entry, Library, Member, MemberRole, TrashItem } from '../../shared/protocol/index.js';
+import type { Entry, Library, LibraryListResponse, Member, MemberRole, TrashItem } from '../../shared/protocol/index.js';
 import type { ChunkerPool } from './chunker/index.js';
 import { openIndex } from './indexStore/index.js';
 import type { AccountRecord, ConflictRecord, Index, LibraryRecord, ProblemKey, ProblemRecord } from './indexStore/index.js';
@@ -432,7 +432,12 @@ export class Engine {
   }
 
   async listRemoteLibraries(accountId?: string): Promise<Library[]> {
-    return (await (await this.server(accountId)).call(routes.listLibraries)).libraries;
+    return (await this.remoteLibraryList(accountId)).libraries;
+  }
+
+  /** The server's libraries of an account, with that account's storage when the server says. */
+  async remoteLibraryList(accountId?: string): Promise<LibraryListResponse> {
+    return (await this.server(accountId)).call(routes.listLibraries);
   }
 
   async createLibrary(name: string, accountId?: string): Promise<Library> {
@@ -497,6 +502,11 @@ export class Engine {
     await mkdir(absolute, { recursive: true });
     const root = await realpath(absolute);
     if (!(await stat(root)).isDirectory()) throw new UserError(`${root} is not a folder`);
+    // The profile (index, credentials) must never be synced, nor hold a library.
+    const profile = await realpath(this.home);
+    if (root === profile || root.startsWith(profile + path.sep) || profile.startsWith(root + path.sep)) {
+      throw new UserError(`${root} overlaps Cairn's profile folder (${profile}): pick another folder`, 'conflict');
+    }
     for (const other of this.index.libraries.list()) {
       if (root === other.localRoot || root.startsWith(other.localRoot + path.sep) || other.localRoot.startsWith(root + path.sep)) {
         throw new UserError(`${root} overlaps the folder of library "${other.name}" (${other.localRoot}): pick another folder`, 'conflict');

@@ -1,9 +1,11 @@
-// Add a library: pick one on the server (or create one), type the local folder, and choose
+// Add a library: pick one on the server (or create one), type the local folder (suggested by
+// the service, checked by it as you type, or chosen in the app's folder dialog), and choose
 // whether the whole library syncs or only some of its folders.
 
-import { useCallback, useEffect, useId, useState } from 'react';
+import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import type { FormEvent } from 'react';
-import type { RemoteLibraryView, SyncApiError } from '../../shared/api/index.js';
+import type { FolderCheck, FolderCheckReason, RemoteLibraryView, SyncApiError } from '../../shared/api/index.js';
+import { FOLDER_CHECK_COUNT_LIMIT } from '../../shared/api/index.js';
 import type { LibraryPath } from '../../shared/paths.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
 import { FolderTree } from '../components/FolderTree.js';
@@ -12,15 +14,33 @@ import { ScreenHeading } from '../components/ScreenHeading.js';
 import type { MessageKey } from '../i18n/en.js';
 import { useI18n } from '../i18n/I18nContext.js';
 import { toApiError } from '../state/errorText.js';
-import { checkLibraryName, checkLocalFolder, suggestLocalFolder } from '../state/forms.js';
+import { checkLibraryName, checkLocalFolder } from '../state/forms.js';
 import { useSyncService } from '../state/SyncServiceContext.js';
 import { accountName } from '../state/accountName.js';
+
+/** How long typing must pause before the folder is checked. */
+const CHECK_DELAY_MS = 300;
+
+const CHECK_KEYS: Readonly<Record<Exclude<FolderCheckReason, 'not-empty'>, MessageKey>> = {
+  missing: 'add.folderCheck.missing',
+  'not-absolute': 'add.folderCheck.notAbsolute',
+  'not-folder': 'add.folderCheck.notFolder',
+  'not-writable': 'add.folderCheck.notWritable',
+  'cannot-create': 'add.folderCheck.cannotCreate',
+  'profile-folder': 'add.folderCheck.profileFolder',
+  'is-library': 'add.folderCheck.isLibrary',
+  'inside-library': 'add.folderCheck.insideLibrary',
+  'contains-library': 'add.folderCheck.containsLibrary',
+  'will-create': 'add.folderCheck.willCreate',
+  empty: 'add.folderCheck.empty',
+};
 
 type Remote = { readonly kind: 'loading' } | { readonly kind: 'failed'; readonly error: SyncApiError } | { readonly kind: 'loaded'; readonly libraries: readonly RemoteLibraryView[] };
 
 export function AddLibraryScreen({ onDone, onCancel }: { readonly onDone: (libraryId: string) => void; readonly onCancel: () => void }) {
   const { api, state, applyLibrary, stamp } = useSyncService();
-  const { t } = useI18n();
+  const i18n = useI18n();
+  const { t, tn } = i18n;
   const ids = useId();
   const [remote, setRemote] = useState<Remote>({ kind: 'loading' });
   const [chosen, setChosen] = useState<string | null>(null);
@@ -29,8 +49,14 @@ export function AddLibraryScreen({ onDone, onCancel }: { readonly onDone: (libra
   const [creating, setCreating] = useState(false);
   const [createError, setCreateError] = useState<SyncApiError | null>(null);
   const [localRoot, setLocalRoot] = useState('');
-  const [localRootEdited, setLocalRootEdited] = useState(false);
   const [folderProblem, setFolderProblem] = useState<MessageKey | null>(null);
+  // The service's verdict on the folder typed, for the text it was given (older answers are dropped).
+  const [check, setCheck] = useState<{ readonly path: string; readonly result: FolderCheck } | null>(null);
+  const [nativePicker, setNativePicker] = useState(false);
+  const [picking, setPicking] = useState(false);
+  const [pickError, setPickError] = useState<SyncApiError | null>(null);
+  // Set once the user typed or picked a folder: suggestions no longer replace it.
+  const edited = useRef(false);
   const [mode, setMode] = useState<'all' | 'some'>('all');
   const [selection, setSelection] = useState<LibraryPath[]>([]);
   const [submitting, setSubmitting] = useState(false);
@@ -54,11 +80,52 @@ export function AddLibraryScreen({ onDone, onCancel }: { readonly onDone: (libra
     void loadRemote();
   }, [loadRemote]);
 
-  const existingRoots = state.status?.libraries.map((library) => library.localRoot) ?? [];
   const choose = (library: RemoteLibraryView) => {
     setChosen(library.libraryId);
     setSelection([]);
-    if (!localRootEdited) setLocalRoot(suggestLocalFolder(existingRoots, library.name));
+    // The service suggests the folder (~/Cairn/<name> for the first library), until the user edits it.
+    api.suggestFolder({ libraryName: library.name }).then(
+      (suggestion) => {
+        setNativePicker(suggestion.nativePicker);
+        if (!edited.current) setLocalRoot(suggestion.path);
+      },
+      () => undefined,
+    );
+  };
+
+  // The typed folder is checked by the service once typing pauses.
+  useEffect(() => {
+    if (chosen === null || localRoot.trim() === '') return;
+    let live = true;
+    const timer = setTimeout(() => {
+      api.checkFolder({ path: localRoot }).then(
+        (result) => live && setCheck({ path: localRoot, result }),
+        () => undefined,
+      );
+    }, CHECK_DELAY_MS);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [api, chosen, localRoot]);
+  const verdict = check !== null && check.path === localRoot ? check.result : null;
+
+  const pickFolder = async () => {
+    setPicking(true);
+    setPickError(null);
+    try {
+      const trimmed = localRoot.trim();
+      const answer = await api.chooseFolder({ title: t('add.chooseTitle', { name: chosenLibrary?.name ?? '' }), startIn: checkLocalFolder(trimmed) === null ? trimmed : null });
+      if (answer.path !== null) {
+        edited.current = true;
+        setLocalRoot(answer.path);
+        setFolderProblem(null);
+      }
+    } catch (caught) {
+      setPickError(toApiError(caught));
+    } finally {
+      setPicking(false);
+    }
   };
 
   const create = async () => {
@@ -100,7 +167,14 @@ export function AddLibraryScreen({ onDone, onCancel }: { readonly onDone: (libra
   };
 
   const chosenLibrary = remote.kind === 'loaded' ? remote.libraries.find((library) => library.libraryId === chosen) : undefined;
-  const canSubmit = chosen !== null && localRoot.trim() !== '' && !(mode === 'some' && selection.length === 0) && !submitting;
+  const canSubmit = chosen !== null && localRoot.trim() !== '' && verdict?.verdict !== 'error' && !(mode === 'some' && selection.length === 0) && !submitting;
+  const checkText = (result: FolderCheck): string =>
+    result.reason === 'not-empty'
+      ? (result.entries ?? 0) >= FOLDER_CHECK_COUNT_LIMIT
+        ? t('add.folderCheck.notEmptyMany', { count: FOLDER_CHECK_COUNT_LIMIT })
+        : tn('add.folderCheck.notEmpty', result.entries ?? 0)
+      : t(CHECK_KEYS[result.reason], { library: result.libraryName ?? '' });
+  const typedCheck = localRoot.trim() === '' || chosen === null ? null : verdict === null ? 'checking' : verdict;
 
   return (
     <section className="screen" data-testid="add-library-screen">
@@ -172,6 +246,11 @@ export function AddLibraryScreen({ onDone, onCancel }: { readonly onDone: (libra
                               ? t('add.yours')
                               : t('add.sharedBy', { owner: library.owner })}
                           {library.role === 'ro' ? <span className="tag">{t('add.readOnly')}</span> : null}
+                          {library.sizeBytes === null || library.sizeBytes === undefined ? null : (
+                            <span className="choice-size" data-testid="remote-size">
+                              {i18n.bytes(library.sizeBytes)}
+                            </span>
+                          )}
                         </span>
                       </label>
                     </div>
@@ -215,24 +294,45 @@ export function AddLibraryScreen({ onDone, onCancel }: { readonly onDone: (libra
             <label htmlFor={`${ids}-folder`} className="field-label">
               {t('add.folderLabel')}
             </label>
-            <input
-              id={`${ids}-folder`}
-              className="input input-mono"
-              spellCheck={false}
-              autoComplete="off"
-              value={localRoot}
-              placeholder={t('add.folderPlaceholder')}
-              onChange={(event) => {
-                setLocalRoot(event.target.value);
-                setLocalRootEdited(true);
-              }}
-              onBlur={() => localRoot !== '' && setFolderProblem(checkLocalFolder(localRoot))}
-              aria-invalid={folderProblem !== null}
-              aria-describedby={`${ids}-folder-hint`}
-            />
+            <div className="inline-fields">
+              <input
+                id={`${ids}-folder`}
+                data-testid="folder-input"
+                className="input input-mono"
+                spellCheck={false}
+                autoComplete="off"
+                value={localRoot}
+                placeholder={t('add.folderPlaceholder')}
+                onChange={(event) => {
+                  edited.current = true;
+                  setLocalRoot(event.target.value);
+                  setFolderProblem(null);
+                }}
+                onBlur={() => localRoot !== '' && setFolderProblem(checkLocalFolder(localRoot))}
+                aria-invalid={folderProblem !== null || (typedCheck !== null && typedCheck !== 'checking' && typedCheck.verdict === 'error')}
+                aria-describedby={`${ids}-folder-check ${ids}-folder-hint`}
+              />
+              {nativePicker ? (
+                <button type="button" className="button" disabled={picking} onClick={() => void pickFolder()} aria-label={t('add.chooseLabel')} data-testid="choose-folder">
+                  <Icon name="folder" />
+                  {t('add.choose')}
+                </button>
+              ) : null}
+            </div>
+            <p
+              id={`${ids}-folder-check`}
+              className={`folder-check ${typedCheck === null || typedCheck === 'checking' ? 'is-checking' : `is-${typedCheck.verdict}`}`}
+              role="status"
+              data-testid="folder-check"
+              data-verdict={typedCheck === null ? 'none' : typedCheck === 'checking' ? 'checking' : typedCheck.verdict}
+              data-reason={typedCheck === null || typedCheck === 'checking' ? undefined : typedCheck.reason}
+            >
+              {typedCheck === null ? null : typedCheck === 'checking' ? t('add.folderCheck.checking') : checkText(typedCheck)}
+            </p>
             <p id={`${ids}-folder-hint`} className={folderProblem === null ? 'field-hint' : 'field-problem'}>
               {t(folderProblem ?? 'add.folderHint')}
             </p>
+            {pickError === null ? null : <ErrorNotice error={pickError} />}
           </div>
         </fieldset>
 

@@ -29,7 +29,8 @@ export function LibrariesScreen({
   // Who owns each library and the user's role in it, as the server says (shown once it answered).
   const [access, setAccess] = useState<ReadonlyMap<string, RemoteLibraryView>>(new Map());
   const status = state.status;
-  const synced = status?.libraries.map((library) => `${library.libraryId}:${library.accountId ?? ''}`).join('\u0000') ?? '';
+  // Asked again when the synced libraries or the accounts change, and after each round (sizes on the server change with commits).
+  const synced = status?.libraries.map((library) => `${library.libraryId}:${library.accountId ?? ''}:${library.lastSyncAt ?? ''}`).join('\u0000') ?? '';
   const signedIn = (status?.accounts ?? []).filter((account) => account.signedIn).map((account) => account.accountId);
   const accountsKey = signedIn.join('\u0000');
   useEffect(() => {

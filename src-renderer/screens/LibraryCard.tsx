@@ -167,8 +167,19 @@ export function LibraryCard({
             )}
           </dd>
         </div>
+        {access?.sizeBytes === null || access?.sizeBytes === undefined ? null : (
+          <div>
+            <dt>{t('libraries.sizeOnServer')}</dt>
+            <dd data-testid="library-size">{i18n.bytes(access.sizeBytes)}</dd>
+          </div>
+        )}
       </dl>
 
+      {library.storageFull === null || library.storageFull === undefined ? null : (
+        <p className="library-detail library-detail-error" data-testid="library-storage-full">
+          {t('libraries.storageFull', { used: i18n.bytes(library.storageFull.usedBytes), quota: i18n.bytes(library.storageFull.quotaBytes) })}
+        </p>
+      )}
       {error === null ? null : <ErrorNotice error={error} />}
 
       <footer className="library-actions">

@@ -16,6 +16,7 @@ import { toApiError } from '../state/errorText.js';
 import { useSyncService } from '../state/SyncServiceContext.js';
 import { accountName } from '../state/accountName.js';
 import { ConnectScreen } from './ConnectScreen.js';
+import { StorageSection } from './StorageSection.js';
 
 type PreferencesUpdate = OperationRequest<'setPreferences'>;
 
@@ -112,6 +113,7 @@ export function PreferencesScreen() {
             <LimitField direction="download" preferences={preferences} onChange={(limit) => update({ downloadLimit: limit })} />
           </section>
           <AccountsSection onSignIn={setSigningIn} />
+          <StorageSection />
         </div>
       )}
     </section>

@@ -33,6 +33,7 @@ const PROBLEM_KIND_KEYS: Readonly<Record<ProblemKind, MessageKey>> = {
   'root-emptied': 'problemKind.rootEmptied',
   'mass-delete': 'problemKind.massDelete',
   'read-only': 'problemKind.readOnly',
+  'quota-exceeded': 'problemKind.quotaExceeded',
   other: 'problemKind.other',
 };
 
@@ -50,6 +51,7 @@ export const PROBLEM_MESSAGE_KEYS: Readonly<Record<ProblemKind, MessageKey | nul
   'root-emptied': 'problemMessage.rootEmptied',
   'mass-delete': 'problemMessage.massDelete',
   'read-only': 'problemMessage.readOnly',
+  'quota-exceeded': 'problemMessage.quotaExceeded',
   other: null,
 };
 
@@ -311,13 +313,23 @@ function RenameDialog({
 }
 
 function ProblemMessage({ problem }: { readonly problem: ProblemView }) {
-  const { t } = useI18n();
+  const i18n = useI18n();
+  const { t } = i18n;
+  const { state } = useSyncService();
   const key = PROBLEM_MESSAGE_KEYS[problem.kind];
   const subject = problemSubject(problem);
+  // A full storage: the owner's figures as the server gave them when it last refused files.
+  const full = problem.kind === 'quota-exceeded' ? (state.status?.libraries.find((library) => library.libraryId === problem.libraryId)?.storageFull ?? null) : null;
   return (
     <>
       <p className="problem-message" data-testid="problem-message">
-        {key === null ? t('problemMessage.other') : t(key, { path: subject })}
+        {key === null
+          ? t('problemMessage.other')
+          : problem.kind === 'quota-exceeded'
+            ? full === null
+              ? t('problemMessage.quotaExceededNoFigures', { path: subject })
+              : t(key, { path: subject, used: i18n.bytes(full.usedBytes), quota: i18n.bytes(full.quotaBytes) })
+            : t(key, { path: subject })}
       </p>
       {DETAILED_KINDS.has(problem.kind) && problem.message !== '' ? <TechnicalDetail text={problem.message} /> : null}
     </>

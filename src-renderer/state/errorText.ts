@@ -36,6 +36,8 @@ export function errorMessageKey(code: ApiErrorCode, context: ErrorContext): Mess
       return 'error.conflict';
     case 'forbidden':
       return 'error.forbidden';
+    case 'storage-full':
+      return 'error.storageFull';
     case 'unauthorized':
       return 'error.unauthorized';
     case 'payload-too-large':

@@ -17,6 +17,8 @@ export interface UserRecord {
   readonly createdAt: number;
   /** Set when an admin removed the account; the name stays reserved and nothing is deleted. */
   readonly removedAt: number | null;
+  /** The most bytes the libraries this user owns may hold (see StorageUsage); null: no limit. */
+  readonly quotaBytes: number | null;
 }
 
 export interface NewUser {
@@ -40,6 +42,20 @@ export interface UserStore {
    * libraries, and moves the libraries it owns to the trash. No version or chunk is deleted.
    */
   remove(id: string, at: number): Promise<void>;
+  /** Sets or clears (null) the user's quota. Commits already made stay, even beyond it. */
+  setQuota(id: string, quotaBytes: number | null): Promise<void>;
+  /** What the user's libraries count against the quota (see StorageUsage). */
+  usage(id: string): Promise<StorageUsage>;
+}
+
+/**
+ * What counts against a quota: the sizes of the current (latest, not deleted) files of every
+ * library the user owns that is not in the trash. History, deleted files, trashed libraries and
+ * the savings of deduplication do not count (see ARCHITECTURE.md, "Storage quotas").
+ */
+export interface StorageUsage {
+  readonly usedBytes: number;
+  readonly quotaBytes: number | null;
 }
 
 export interface TokenRecord {
@@ -72,6 +88,8 @@ export interface LibraryRecord {
   readonly headSeq: number;
   readonly createdAt: number;
   readonly deletedAt: number | null;
+  /** The sizes of the library's current files (what it counts against its owner's quota). */
+  readonly liveBytes: number;
 }
 
 /** A library as one user sees it. */
@@ -150,7 +168,9 @@ export type CommitOutcome =
   /** Some chunks are not present for the library: nothing was applied. */
   | { readonly kind: 'missing-chunks'; readonly missing: ChunkId[] }
   /** A chunk reference's size differs from the size of the stored chunk: nothing was applied. */
-  | { readonly kind: 'chunk-size-mismatch'; readonly chunkId: ChunkId; readonly claimed: number; readonly stored: number };
+  | { readonly kind: 'chunk-size-mismatch'; readonly chunkId: ChunkId; readonly claimed: number; readonly stored: number }
+  /** The commit would take the library's owner beyond their quota: nothing was applied. */
+  | { readonly kind: 'quota-exceeded'; readonly usedBytes: number; readonly quotaBytes: number; readonly addedBytes: number };
 
 export interface Page<Item> {
   readonly items: Item[];
@@ -158,7 +178,12 @@ export interface Page<Item> {
 }
 
 export interface VersionStore {
-  /** Applies the changes in order in one transaction, by the rules in commitRules.ts. */
+  /**
+   * Applies the changes in order in one transaction, by the rules in commitRules.ts. A commit
+   * that adds bytes is refused whole when the owner's usage plus what it adds would pass the
+   * owner's quota; the check and the new usage are atomic with the commit, also against
+   * commits to the owner's other libraries (by other server instances too).
+   */
   commit(input: CommitInput): Promise<CommitOutcome>;
   /**
    * The latest version of each path changed after `after`, ordered by rev, and the library's

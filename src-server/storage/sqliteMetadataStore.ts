@@ -122,6 +122,10 @@ export class SqliteMetadataStore implements MetadataStore {
     const list = db.prepare('SELECT * FROM users ORDER BY name');
     const setHash = db.prepare('UPDATE users SET password_hash = ? WHERE id = ?');
     const setAdmin = db.prepare('UPDATE users SET admin = ? WHERE id = ?');
+    const setQuota = db.prepare('UPDATE users SET quota_bytes = ? WHERE id = ?');
+    const usage = db.prepare(`
+      SELECT u.quota_bytes, (SELECT COALESCE(SUM(l.live_bytes), 0) FROM libraries l WHERE l.owner_id = u.id AND l.deleted_at IS NULL) AS used
+      FROM users u WHERE u.id = ?`);
     const remove = db.transaction((id: string, at: number) => {
       db.prepare('UPDATE users SET removed_at = ? WHERE id = ? AND removed_at IS NULL').run(at, id);
       db.prepare('DELETE FROM tokens WHERE user_id = ?').run(id);
@@ -153,6 +157,13 @@ export class SqliteMetadataStore implements MetadataStore {
       },
       async setAdmin(id, admin) {
         setAdmin.run(admin ? 1 : 0, id);
+      },
+      async setQuota(id, quotaBytes) {
+        setQuota.run(quotaBytes, id);
+      },
+      async usage(id) {
+        const row = usage.get(id) as { quota_bytes: number | null; used: number } | undefined;
+        return { usedBytes: row?.used ?? 0, quotaBytes: row?.quota_bytes ?? null };
       },
       async remove(id, at) {
         remove.immediate(id, at);
@@ -196,7 +207,7 @@ export class SqliteMetadataStore implements MetadataStore {
   private createLibraryStore(): LibraryStore {
     const db = this.db;
     const selectLibrary = `
-      SELECT l.id, l.name, l.owner_id, u.name AS owner_name, l.chunking, l.head_seq, l.created_at, l.deleted_at,
+      SELECT l.id, l.name, l.owner_id, u.name AS owner_name, l.chunking, l.head_seq, l.created_at, l.deleted_at, l.live_bytes,
              CASE WHEN l.owner_id = @user THEN 'owner' ELSE m.role END AS role
       FROM libraries l
       JOIN users u ON u.id = l.owner_id
@@ -358,7 +369,10 @@ export class SqliteMetadataStore implements MetadataStore {
     // A damaged chunk counts as missing: the client uploads it again before the commit applies.
     const chunkSize = db.prepare('SELECT size FROM library_chunks WHERE library_id = ? AND chunk_id = ? AND damaged = 0').pluck();
     const headSeq = db.prepare('SELECT head_seq FROM libraries WHERE id = ?').pluck();
-    const setHeadSeq = db.prepare('UPDATE libraries SET head_seq = ? WHERE id = ?');
+    const setHeadSeq = db.prepare('UPDATE libraries SET head_seq = ?, live_bytes = live_bytes + ? WHERE id = ?');
+    const ownerUsage = db.prepare(`
+      SELECT u.quota_bytes, (SELECT COALESCE(SUM(o.live_bytes), 0) FROM libraries o WHERE o.owner_id = u.id AND o.deleted_at IS NULL) AS used
+      FROM libraries l JOIN users u ON u.id = l.owner_id WHERE l.id = ?`);
     const insertVersion = db.prepare(`
       INSERT INTO versions (library_id, rev, path, kind, deleted, size, mtime_ms, executable, content_hash, chunks,
                             moved_from, moved_to, device, user_name, committed_at, commit_start)
@@ -416,6 +430,13 @@ export class SqliteMetadataStore implements MetadataStore {
         device: input.device,
         committedAt: input.committedAt,
       });
+      // The quota, checked inside this immediate transaction: no other commit runs meanwhile.
+      if (applied.liveBytesDelta > 0) {
+        const owner = ownerUsage.get(input.libraryId) as { quota_bytes: number | null; used: number };
+        if (owner.quota_bytes !== null && owner.used + applied.liveBytesDelta > owner.quota_bytes) {
+          return { kind: 'quota-exceeded', usedBytes: owner.used, quotaBytes: owner.quota_bytes, addedBytes: applied.liveBytesDelta };
+        }
+      }
       for (const entry of applied.versions) {
         insertVersion.run({
           library: input.libraryId,
@@ -438,7 +459,7 @@ export class SqliteMetadataStore implements MetadataStore {
         upsertHead.run(input.libraryId, entry.path, entry.rev, entry.deleted ? 1 : 0);
       }
       const newHead = current + applied.versions.length;
-      if (newHead !== current) setHeadSeq.run(newHead, input.libraryId);
+      if (newHead !== current) setHeadSeq.run(newHead, applied.liveBytesDelta, input.libraryId);
       return { kind: 'committed', headSeq: newHead, results: applied.results };
     });
 

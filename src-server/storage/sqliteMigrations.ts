@@ -134,6 +134,19 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX library_chunks_damaged ON library_chunks(library_id) WHERE damaged = 1;
     `,
   },
+  {
+    version: 5,
+    name: 'storage quotas',
+    sql: `
+      -- The most bytes a user's libraries may hold (NULL: no limit), and each library's share:
+      -- the sizes of its current files, kept by every commit in its transaction.
+      ALTER TABLE users ADD COLUMN quota_bytes INTEGER;
+      ALTER TABLE libraries ADD COLUMN live_bytes INTEGER NOT NULL DEFAULT 0;
+      UPDATE libraries SET live_bytes = (
+        SELECT COALESCE(SUM(v.size), 0) FROM heads h JOIN versions v ON v.library_id = h.library_id AND v.rev = h.rev
+        WHERE h.library_id = libraries.id AND h.deleted = 0 AND v.kind = 'file');
+    `,
+  },
 ];
 
 /** The pack index of the embedded chunk store (see fs-chunkStore.ts and chunkIndex.ts). */

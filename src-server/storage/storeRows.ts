@@ -20,6 +20,8 @@ export interface UserRow {
   password_hash: string;
   created_at: number;
   removed_at: number | null;
+  /** The storage quota in bytes; null: no limit. */
+  quota_bytes: number | string | null;
 }
 
 export interface TokenRow {
@@ -39,6 +41,7 @@ export interface LibraryRow {
   head_seq: number;
   created_at: number;
   deleted_at: number | null;
+  live_bytes: number | string;
   role: LibraryRole;
 }
 
@@ -106,7 +109,15 @@ export function toEntry(row: VersionRow): Entry {
 }
 
 export function toUser(row: UserRow): UserRecord {
-  return { id: row.id, name: row.name, admin: isSet(row.admin), passwordHash: row.password_hash, createdAt: row.created_at, removedAt: row.removed_at };
+  return {
+    id: row.id,
+    name: row.name,
+    admin: isSet(row.admin),
+    passwordHash: row.password_hash,
+    createdAt: row.created_at,
+    removedAt: row.removed_at,
+    quotaBytes: row.quota_bytes === null ? null : Number(row.quota_bytes),
+  };
 }
 
 export function toToken(row: TokenRow): TokenRecord {
@@ -123,6 +134,7 @@ export function toLibrary(row: LibraryRow): LibraryAccess {
     headSeq: row.head_seq,
     createdAt: row.created_at,
     deletedAt: row.deleted_at,
+    liveBytes: Number(row.live_bytes),
     role: row.role,
   };
 }

@@ -67,7 +67,7 @@ describe('the CLI with a daemon running', () => {
     const photosRoot = path.join(harness.base, 'photos');
     const added = await cairn(['sync', 'add', 'Photos', photosRoot]);
     expect(added.stdout).toMatch(/syncing "Photos" into .*photos; the running daemon syncs it now/);
-    expect((await cairn(['library', 'list'])).stdout).toMatch(/Photos {2}\(owner\) {2}-> .*photos/);
+    expect((await cairn(['library', 'list'])).stdout).toMatch(/Photos {2}\(owner\) {2}0 B on the server {2}-> .*photos/);
     expect((await cairn(['sync', 'remove', 'Photos'])).stdout).toMatch(/stopped syncing "Photos"/);
     expect(service!.daemon.status().map((library) => library.name)).toEqual(['Documents']);
 

@@ -101,6 +101,7 @@ describe('error codes across the boundary', () => {
     { status: 502, code: 'unreachable' },
     { status: 503, code: 'unavailable' },
     { status: 504, code: 'internal' },
+    { status: 507, code: 'storage-full' },
   ];
   for (const { status, code } of byStatus) {
     it(`assumes ${code} for a bare HTTP ${status}`, () => {

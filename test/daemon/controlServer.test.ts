@@ -260,6 +260,28 @@ const roundTrips: RoundTripCase[] = [
     },
   },
   {
+    operation: 'suggestFolder',
+    name: 'suggests a folder for a library',
+    run: async ({ client }) => {
+      expect(await client.suggestFolder({ libraryName: 'Photos' })).toEqual({ path: '/home/fake/Cairn/Photos', nativePicker: false });
+    },
+  },
+  {
+    operation: 'checkFolder',
+    name: 'checks a typed folder',
+    run: async ({ client }) => {
+      expect(await client.checkFolder({ path: 'relative' })).toMatchObject({ verdict: 'error', reason: 'not-absolute' });
+      expect(await client.checkFolder({ path: '/srv/new' })).toMatchObject({ verdict: 'ok', reason: 'will-create' });
+    },
+  },
+  {
+    operation: 'chooseFolder',
+    name: 'has no folder dialog outside the app',
+    run: async ({ client }) => {
+      expect((await rejection(client.chooseFolder({ title: 'Choose', startIn: null }))).code).toBe('forbidden');
+    },
+  },
+  {
     operation: 'getRemoteFolders',
     name: 'lists one level of the tree with sizes',
     run: async ({ client }) => {

@@ -293,6 +293,24 @@ export class FakeSyncApi implements SyncApi {
     return this.remoteView(library);
   }
 
+  async suggestFolder(request: OperationRequest<'suggestFolder'>): Promise<OperationResponse<'suggestFolder'>> {
+    return { path: `/home/fake/Cairn/${request.libraryName.replace(/[\\/]/g, '_') || 'Cairn library'}`, nativePicker: false };
+  }
+
+  async checkFolder(request: OperationRequest<'checkFolder'>): Promise<OperationResponse<'checkFolder'>> {
+    const typed = request.path.trim();
+    if (typed === '') return { verdict: 'error', reason: 'missing', libraryName: null, entries: null };
+    if (!typed.startsWith('/')) return { verdict: 'error', reason: 'not-absolute', libraryName: null, entries: null };
+    for (const other of this.libraries.values()) {
+      if (foldersOverlap(other.localRoot, typed)) return { verdict: 'error', reason: 'inside-library', libraryName: other.name, entries: null };
+    }
+    return { verdict: 'ok', reason: 'will-create', libraryName: null, entries: null };
+  }
+
+  async chooseFolder(_request: OperationRequest<'chooseFolder'>): Promise<OperationResponse<'chooseFolder'>> {
+    throw new SyncApiError('forbidden', 'there is no folder dialog here: type the folder’s path');
+  }
+
   async addLibrary(request: OperationRequest<'addLibrary'>): Promise<OperationResponse<'addLibrary'>> {
     const remote = this.findRemote(request.libraryId);
     if (this.libraries.has(remote.libraryId)) throw new SyncApiError('conflict', `library "${remote.name}" is already synced on this device`);

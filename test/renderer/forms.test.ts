@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { kilobytesOf, parseLimitKb } from '../../src-renderer/state/bandwidth.js';
-import { checkLibraryName, checkLocalFolder, checkServerUrl, suggestLocalFolder } from '../../src-renderer/state/forms.js';
+import { checkLibraryName, checkLocalFolder, checkServerUrl } from '../../src-renderer/state/forms.js';
 
 describe('checkServerUrl', () => {
   it.each([
@@ -38,20 +38,6 @@ describe('checkLibraryName', () => {
     { input: 'bad\u0007name', expected: 'add.check.nameInvalid' },
   ])('"$input" -> $expected', ({ input, expected }) => {
     expect(checkLibraryName(input)).toBe(expected);
-  });
-});
-
-describe('suggestLocalFolder', () => {
-  it.each([
-    { name: 'beside the first synced folder', roots: ['/home/ann/Cairn/Documents'], library: 'Photos', expected: '/home/ann/Cairn/Photos' },
-    { name: 'on Windows', roots: ['C:\\Users\\Ann\\Cairn\\Documents'], library: 'Photos', expected: 'C:\\Users\\Ann\\Cairn\\Photos' },
-    { name: 'a trailing separator is ignored', roots: ['/home/ann/Cairn/Documents/'], library: 'Photos', expected: '/home/ann/Cairn/Photos' },
-    { name: 'a root-level folder', roots: ['/Documents'], library: 'Photos', expected: '/Photos' },
-    { name: 'characters no desktop accepts become _', roots: ['/home/ann/Cairn/Documents'], library: 'a/b:c?', expected: '/home/ann/Cairn/a_b_c_' },
-    { name: 'a name of dots cannot climb up', roots: ['/home/ann/Cairn/Documents'], library: '..', expected: '/home/ann/Cairn/_' },
-    { name: 'nothing to go by', roots: [], library: 'Photos', expected: '' },
-  ])('$name', ({ roots, library, expected }) => {
-    expect(suggestLocalFolder(roots, library)).toBe(expected);
   });
 });
 

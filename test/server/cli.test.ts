@@ -90,11 +90,23 @@ describe('cairn-server user', () => {
 
   it('lists, resets and removes users', async () => {
     expect((await runHere(['user', 'add', 'carol', '--data', dataDir], 'carols password\n')).code).toBe(0);
-    expect((await runHere(['user', 'list', '--data', dataDir])).stdout).toBe('alice (admin)\ncarol\n');
+    expect((await runHere(['user', 'list', '--data', dataDir])).stdout).toBe('alice (admin)  uses 0 B, no quota\ncarol  uses 0 B, no quota\n');
     expect((await runHere(['user', 'passwd', 'carol', '--data', dataDir], 'a new password\n')).stdout).toMatch(/signed out 0 device/);
     expect((await runHere(['user', 'admin', 'carol', 'on', '--data', dataDir])).code).toBe(0);
     expect((await runHere(['user', 'remove', 'carol', '--data', dataDir])).code).toBe(0);
-    expect((await runHere(['user', 'list', '--data', dataDir])).stdout).toBe('alice (admin)\ncarol (admin, removed)\n');
+    expect((await runHere(['user', 'list', '--data', dataDir])).stdout).toBe('alice (admin)  uses 0 B, no quota\ncarol (admin, removed)  uses 0 B, no quota\n');
+  });
+
+  it('sets, shows and clears quotas', async () => {
+    expect(await runHere(['user', 'quota', 'alice', '10GB', '--data', dataDir])).toMatchObject({ code: 0, stdout: 'alice: uses 0 B of 9.3 GiB (0%)\n' });
+    expect(await runHere(['user', 'quota', 'alice', '500MiB', '--data', dataDir])).toMatchObject({ code: 0, stdout: 'alice: uses 0 B of 500 MiB (0%)\n' });
+    expect((await runHere(['user', 'list', '--data', dataDir])).stdout).toMatch(/^alice \(admin\) {2}uses 0 B of 500 MiB \(0%\)\n/);
+    expect(await runHere(['user', 'quota', 'alice', 'none', '--data', dataDir])).toMatchObject({ code: 0, stdout: 'alice: uses 0 B, no quota\n' });
+    const wrong = await runHere(['user', 'quota', 'alice', '12 parsecs', '--data', dataDir]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/"12 parsecs" is not a size/);
+    expect((await runHere(['user', 'quota', 'nobody', '1GB', '--data', dataDir])).stderr).toMatch(/no user named nobody/);
+    expect((await runHere(['user', 'quota', 'alice', '--data', dataDir])).code).toBe(2);
   });
 
   it('prints its usage for --help', async () => {

@@ -75,6 +75,7 @@ describe('error codes', () => {
     'rate-limited': [429, 'retry-later'],
     'missing-chunks': [400, 'retry-now'],
     'hash-mismatch': [400, 'retry-now'],
+    'quota-exceeded': [507, 'needs-user'],
     unavailable: [503, 'retry-later'],
     internal: [500, 'retry-later'],
   };

@@ -77,7 +77,7 @@ describeScaleOut('cairn-server on PostgreSQL + S3', () => {
 
   it('adds a user, then two serve processes log it in, and stop on SIGTERM with structured logs', async () => {
     expect(await runServerCommand(['user', 'add', 'alice', ...backendFlags(target)], 'a long password\n')).toMatchObject({ code: 0, stdout: 'added user alice\n' });
-    expect((await runServerCommand(['user', 'list', ...backendFlags(target)])).stdout).toBe('alice\n');
+    expect((await runServerCommand(['user', 'list', ...backendFlags(target)])).stdout).toBe('alice  uses 0 B, no quota\n');
     const servers = await Promise.all([serveProcess([...backendFlags(target), '--listen', '127.0.0.1:0']), serveProcess([...backendFlags(target), '--listen', '127.0.0.1:0'])]);
     try {
       for (const server of servers) {

@@ -84,8 +84,8 @@ export function describeStorageConformance(backend: string, createHarness: () =>
       it('creates, finds and lists users, refusing a taken name', async () => {
         const alice = await user('alice');
         await user('bob');
-        expect(await store.users.byName('alice')).toEqual({ ...alice, removedAt: null });
-        expect(await store.users.byId(alice.id)).toEqual({ ...alice, removedAt: null });
+        expect(await store.users.byName('alice')).toEqual({ ...alice, removedAt: null, quotaBytes: null });
+        expect(await store.users.byId(alice.id)).toEqual({ ...alice, removedAt: null, quotaBytes: null });
         expect(await store.users.byName('nobody')).toBeNull();
         expect((await store.users.list()).map((record) => record.name)).toEqual(['alice', 'bob']);
         await expect(user('alice')).rejects.toBeInstanceOf(NameTakenError);
@@ -149,6 +149,7 @@ export function describeStorageConformance(backend: string, createHarness: () =>
           headSeq: 0,
           createdAt: 5000,
           deletedAt: null,
+          liveBytes: 0,
           role: 'owner',
         });
         expect((await store.libraries.accessFor(id, bob.id))?.role).toBe('rw');
@@ -400,6 +401,75 @@ export function describeStorageConformance(backend: string, createHarness: () =>
         expect((await store.versions.head(libraryId, path('kept')))?.rev).toBe(1);
         expect(await store.chunks.missing(libraryId, [chunkA.id])).toEqual([]);
         expect(await store.versions.headSeq(libraryId)).toBe(1);
+      });
+    });
+
+    describe('storage usage and quotas', () => {
+      let ownerId: string;
+      let libraryId: string;
+      beforeEach(async () => {
+        ownerId = (await user('owner')).id;
+        libraryId = await library(ownerId);
+        await stores.chunks.put(ownerId, [chunkA, chunkB]);
+        await store.chunks.link(libraryId, [chunkA.ref, chunkB.ref]);
+      });
+      const usage = () => store.users.usage(ownerId);
+      const sizeOf = async (id: string) => (await store.libraries.accessFor(id, ownerId))?.liveBytes;
+
+      it('counts the sizes of current files only: not history, deletions, folders or trashed libraries', async () => {
+        expect(await usage()).toEqual({ usedBytes: 0, quotaBytes: null });
+        await committed(libraryId, [put('d/a', null), put('b', null, fileOf([chunkB.ref]))]);
+        expect(await usage()).toEqual({ usedBytes: 877, quotaBytes: null });
+        // Overwritten: only the new version counts.
+        await committed(libraryId, [put('d/a', 2, fileOf([chunkB.ref]))]);
+        expect(await sizeOf(libraryId)).toBe(1554);
+        // A file moved over another replaces it; a folder move changes nothing.
+        await committed(libraryId, [{ op: 'move', from: path('b'), to: path('d/a'), baseRev: 3, toBaseRev: 4 }]);
+        expect(await sizeOf(libraryId)).toBe(777);
+        await committed(libraryId, [{ op: 'move', from: path('d'), to: path('e'), baseRev: 1, toBaseRev: null }]);
+        expect(await sizeOf(libraryId)).toBe(777);
+        await committed(libraryId, [{ op: 'delete', path: path('e/a'), baseRev: (await store.versions.head(libraryId, path('e/a')))!.rev }]);
+        expect(await usage()).toEqual({ usedBytes: 0, quotaBytes: null });
+        const other = await library(ownerId);
+        await store.chunks.link(other, [chunkA.ref]);
+        await committed(other, [put('x', null)]);
+        expect(await usage()).toMatchObject({ usedBytes: 100 });
+        await store.libraries.setDeletedAt(other, 7000);
+        expect(await usage()).toMatchObject({ usedBytes: 0 });
+        await reopen();
+        await store.libraries.setDeletedAt(other, null);
+        expect(await usage()).toMatchObject({ usedBytes: 100 });
+      });
+
+      it('refuses a commit that would pass the quota whole, and lets through one that frees space', async () => {
+        await store.users.setQuota(ownerId, 900);
+        await committed(libraryId, [put('a', null)]);
+        const refused = await store.versions.commit(commitInput(libraryId, [put('b', null), put('c', null, fileOf([chunkB.ref]))]));
+        expect(refused).toEqual({ kind: 'quota-exceeded', usedBytes: 100, quotaBytes: 900, addedBytes: 877 });
+        expect(await store.versions.headSeq(libraryId)).toBe(1);
+        expect(await store.versions.head(libraryId, path('b'))).toBeNull();
+        expect(await usage()).toEqual({ usedBytes: 100, quotaBytes: 900 });
+        await committed(libraryId, [put('c', null, fileOf([chunkB.ref]))]);
+        expect(await usage()).toEqual({ usedBytes: 877, quotaBytes: 900 });
+        await store.users.setQuota(ownerId, 500);
+        // Over the quota (it was lowered): deleting still works, adding does not.
+        await committed(libraryId, [{ op: 'delete', path: path('a'), baseRev: 1 }]);
+        expect((await store.versions.commit(commitInput(libraryId, [put('f', null)]))).kind).toBe('quota-exceeded');
+        await store.users.setQuota(ownerId, null);
+        await committed(libraryId, [put('f', null)]);
+        expect(await usage()).toEqual({ usedBytes: 877, quotaBytes: null });
+      });
+
+      it('lets only one of two concurrent commits to two libraries of one owner fill the quota', async () => {
+        const second = await library(ownerId);
+        await store.chunks.link(second, [chunkB.ref]);
+        await store.users.setQuota(ownerId, 1000);
+        const outcomes = await Promise.all([
+          store.versions.commit(commitInput(libraryId, [put('big', null, fileOf([chunkB.ref]))])),
+          store.versions.commit(commitInput(second, [put('big', null, fileOf([chunkB.ref]))])),
+        ]);
+        expect(outcomes.map((outcome) => outcome.kind).sort()).toEqual(['committed', 'quota-exceeded']);
+        expect(await usage()).toEqual({ usedBytes: 777, quotaBytes: 1000 });
       });
     });
 

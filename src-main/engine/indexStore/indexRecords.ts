@@ -135,7 +135,7 @@ export type NewConflict = Omit<ConflictRecord, 'conflictId' | 'resolvedAt' | 're
 };
 
 /** Every kind of per-path problem the index can hold. Extend it as new reporters appear. */
-export type ProblemKind = ScanProblemKind | 'illegal-local-name' | 'unsafe-path' | 'read-only';
+export type ProblemKind = ScanProblemKind | 'illegal-local-name' | 'unsafe-path' | 'read-only' | 'quota-exceeded';
 
 export type { LocalNameProblem, UnsafePathReason };
 

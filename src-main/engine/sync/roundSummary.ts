@@ -43,6 +43,11 @@ export interface RoundSummary {
   problems: RoundProblem[];
   /** How many plan-execute passes the round needed until nothing was left. */
   passes: number;
+  /**
+   * Set when the server refused files because the library owner's storage is full (the
+   * owner's usage and quota then): those files are `quota-exceeded` problems, kept here.
+   */
+  storageFull: { readonly usedBytes: number; readonly quotaBytes: number } | null;
 }
 
 export function emptySummary(libraryId: string, name: string): RoundSummary {

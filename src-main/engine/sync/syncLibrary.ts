@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { ChunkRef, ChunkingParams } from '../../../shared/model.js';
 import type { LibraryPath } from '../../../shared/paths.js';
 import { isSameOrBelow, parentPath, rebasePath } from '../../../shared/paths.js';
-import { PROTOCOL_LIMITS, routes } from '../../../shared/protocol/index.js';
+import { PROTOCOL_LIMITS, quotaExceededDetailsSchema, routes } from '../../../shared/protocol/index.js';
 import type { ChangeResult, ChangesResponse, CommitChangeInput } from '../../../shared/protocol/index.js';
 import { SequentialChunkReads, readChunk } from '../chunker/index.js';
 import { createIgnoreMatcher } from '../ignore/index.js';
@@ -216,6 +216,8 @@ class Round {
   private readonly unholdablePaths: ProblemInput[] = [];
   /** This round's paths that would lead outside the root (see addUnsafePath). */
   readonly unsafePaths: ProblemInput[] = [];
+  /** Files the server refused in this round because the library owner's storage is full. */
+  private readonly quotaProblems = new Map<LibraryPath, ProblemInput>();
 
   constructor(
     private readonly deps: SyncDependencies,
@@ -232,6 +234,18 @@ class Round {
   }
 
   async run(): Promise<void> {
+    await this.runPasses();
+    // Every round plans each file not yet on the server again, so the files refused for the
+    // owner's quota in this round are the whole list: others were uploaded, undone or deleted.
+    const held = [...this.quotaProblems.values()];
+    // Written only when there is something to record or to clear (a write costs an fsync).
+    if (held.length > 0 || this.index.problems.list(this.libraryId).some((problem) => problem.kind === 'quota-exceeded')) {
+      this.index.problems.replace(this.libraryId, { kinds: ['quota-exceeded'] }, held, Date.now());
+    }
+    for (const problem of held) this.addProblem(problem.path, problem.kind, problem.message);
+  }
+
+  private async runPasses(): Promise<void> {
     await this.refreshRole();
     for (let pass = 1; pass <= MAX_PASSES; pass++) {
       this.summary.passes = pass;
@@ -911,6 +925,25 @@ class Round {
           this.sendWholeChunkLists = true;
           return true;
         }
+        // The library owner's storage is full: nothing of the batch was committed. The files
+        // stay here as problems (the next round tries again); the rest (deletes, moves,
+        // folders, which add nothing) is committed without them.
+        if (isRemoteError(error) && error.code === 'quota-exceeded') {
+          const figures = quotaExceededDetailsSchema.safeParse(error.details);
+          this.summary.storageFull = figures.success ? { usedBytes: figures.data.usedBytes, quotaBytes: figures.data.quotaBytes } : this.summary.storageFull;
+          // A file that grows (or is new) waits; one that shrinks or keeps its size frees space.
+          const grows = (change: CommitChangeInput): boolean => {
+            if (change.op !== 'put') return false;
+            const onServer = this.index.remote.get(this.libraryId, change.path as LibraryPath);
+            return onServer === undefined || onServer.node.kind !== 'file' || onServer.node.size < change.size;
+          };
+          for (const item of batch) {
+            if (item.change.op === 'put' && grows(item.change)) this.quotaProblems.set(item.change.path as LibraryPath, quotaProblem(item.change.path as LibraryPath, this.summary.storageFull));
+          }
+          const rest = batch.filter((item) => !grows(item.change));
+          if (rest.length > 0 && (await this.commit(rest))) applied += 1;
+          continue;
+        }
         // The server lacks a chunk we believed it had: ask about every chunk next pass.
         if (!isRemoteError(error) || error.code !== 'missing-chunks' || this.askForEveryChunk) throw error;
         this.askForEveryChunk = true;
@@ -1406,6 +1439,29 @@ export function isInSelection(entryPath: LibraryPath, selection: readonly Librar
   return selection.some((selected) => isSameOrBelow(entryPath, selected) || isSameOrBelow(selected, entryPath));
 }
 
+
+/** A size in binary units, as the cairn command shows sizes: 9.3 GiB. */
+function binarySize(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+/** The problem of one file the server refused because the library owner's storage is full. */
+function quotaProblem(entryPath: LibraryPath, figures: RoundSummary['storageFull']): ProblemInput {
+  const usage = figures === null ? '' : ` (${binarySize(figures.usedBytes)} of ${binarySize(figures.quotaBytes)})`;
+  return {
+    kind: 'quota-exceeded',
+    path: entryPath,
+    name: '',
+    message: `${entryPath}: not uploaded: the library owner's storage on the server is full${usage}. The file stays on this computer; Cairn uploads it once there is space.`,
+  };
+}
 
 /** The problem of one local change a read-only library does not upload. */
 function readOnlyProblem(entryPath: LibraryPath, change: 'changed' | 'added' | 'deleted' | 'moved', from?: LibraryPath): ProblemInput {

@@ -229,6 +229,18 @@ export class PostgresMetadataStore implements MetadataStore {
       async setAdmin(id, admin) {
         await db.query('UPDATE users SET admin = $1 WHERE id = $2', [admin, id]);
       },
+      async setQuota(id, quotaBytes) {
+        await db.query('UPDATE users SET quota_bytes = $1 WHERE id = $2', [quotaBytes, id]);
+      },
+      async usage(id) {
+        const { rows } = await db.query<{ quota_bytes: string | null; used: string }>(
+          `SELECT u.quota_bytes, (SELECT COALESCE(SUM(l.live_bytes), 0) FROM libraries l WHERE l.owner_id = u.id AND l.deleted_at IS NULL) AS used
+           FROM users u WHERE u.id = $1`,
+          [id],
+        );
+        const row = rows[0];
+        return { usedBytes: Number(row?.used ?? 0), quotaBytes: row?.quota_bytes === null || row === undefined ? null : Number(row.quota_bytes) };
+      },
       async remove(id, at) {
         await db.transaction(async (client) => {
           await client.query('UPDATE users SET removed_at = $1 WHERE id = $2 AND removed_at IS NULL', [at, id]);
@@ -280,7 +292,7 @@ export class PostgresMetadataStore implements MetadataStore {
     const db = this.db;
     // $1 is always the user the role is computed for.
     const selectLibrary = `
-      SELECT l.id, l.name, l.owner_id, u.name AS owner_name, l.chunking, l.head_seq, l.created_at, l.deleted_at,
+      SELECT l.id, l.name, l.owner_id, u.name AS owner_name, l.chunking, l.head_seq, l.created_at, l.deleted_at, l.live_bytes,
              CASE WHEN l.owner_id = $1 THEN 'owner' ELSE m.role END AS role
       FROM libraries l
       JOIN users u ON u.id = l.owner_id
@@ -556,9 +568,12 @@ const flag: Convert = (value) => value === 1 || value === true;
 
 /** The columns `restore` copies per table: name, PostgreSQL array element type, conversion from SQLite. */
 const RESTORE_COLUMNS: Record<TableRows['table'], readonly (readonly [string, string, Convert])[]> = {
-  users: [['id', 'text', same], ['name', 'text', same], ['admin', 'boolean', flag], ['password_hash', 'text', same], ['created_at', 'bigint', same], ['removed_at', 'bigint', same]],
+  users: [
+    ['id', 'text', same], ['name', 'text', same], ['admin', 'boolean', flag], ['password_hash', 'text', same], ['created_at', 'bigint', same], ['removed_at', 'bigint', same],
+    ['quota_bytes', 'bigint', same],
+  ],
   tokens: [['id', 'text', same], ['user_id', 'text', same], ['token_hash', 'bytea', same], ['device_name', 'text', same], ['created_at', 'bigint', same], ['last_used_at', 'bigint', same]],
-  libraries: [['id', 'text', same], ['name', 'text', same], ['owner_id', 'text', same], ['chunking', 'jsonb', same], ['head_seq', 'bigint', same], ['created_at', 'bigint', same], ['deleted_at', 'bigint', same]],
+  libraries: [['id', 'text', same], ['name', 'text', same], ['owner_id', 'text', same], ['chunking', 'jsonb', same], ['head_seq', 'bigint', same], ['created_at', 'bigint', same], ['deleted_at', 'bigint', same], ['live_bytes', 'bigint', same]],
   members: [['library_id', 'text', same], ['user_id', 'text', same], ['role', 'text', same]],
   library_chunks: [['library_id', 'text', same], ['chunk_id', 'bytea', same], ['size', 'integer', same], ['damaged', 'boolean', flag], ['linked_at', 'bigint', same]],
   versions: [
@@ -687,6 +702,24 @@ async function commitIn(client: PoolClient, input: CommitInput, checkLocations: 
     if (wantedHeads.size === 0 && wantedDescendants.size === 0) break;
   }
 
+  // The quota. Commits to one owner's libraries that add bytes take the owner's row lock (after
+  // their library's: always in that order), so two of them, on any instance, never both pass
+  // on the same usage; the sum below is read after the lock, seeing every commit before it.
+  if (applied.liveBytesDelta > 0) {
+    const quota = await client.query<{ quota_bytes: string | null }>('SELECT quota_bytes FROM users WHERE id = $1', [ownerId]);
+    if (quota.rows[0]?.quota_bytes !== null && quota.rows[0] !== undefined) {
+      const locked = await client.query<{ quota_bytes: string | null }>('SELECT quota_bytes FROM users WHERE id = $1 FOR UPDATE', [ownerId]);
+      const limit = locked.rows[0]?.quota_bytes ?? null;
+      if (limit !== null) {
+        const { rows } = await client.query<{ used: string }>('SELECT COALESCE(SUM(live_bytes), 0) AS used FROM libraries WHERE owner_id = $1 AND deleted_at IS NULL', [ownerId]);
+        const used = Number(rows[0]?.used ?? 0);
+        if (used + applied.liveBytesDelta > Number(limit)) {
+          return { kind: 'quota-exceeded', usedBytes: used, quotaBytes: Number(limit), addedBytes: applied.liveBytesDelta };
+        }
+      }
+    }
+  }
+
   const versions = applied.versions;
   if (versions.length > 0) {
     const newHead = current + versions.length;
@@ -729,7 +762,7 @@ async function commitIn(client: PoolClient, input: CommitInput, checkLocations: 
          UPDATE library_chunks SET referenced = true WHERE library_id = $1 AND chunk_id = ANY($20::bytea[]) AND NOT referenced
        ),
        counter AS (
-         UPDATE libraries SET head_seq = $21 WHERE id = $1
+         UPDATE libraries SET head_seq = $21, live_bytes = live_bytes + $24 WHERE id = $1
        )
        SELECT pg_notify($22, $23)`,
       [
@@ -755,6 +788,7 @@ async function commitIn(client: PoolClient, input: CommitInput, checkLocations: 
         inline.map(hexToBytes),
         newHead,
         ...commitNotification(input.libraryId, newHead),
+        applied.liveBytesDelta,
       ],
     );
     return { kind: 'committed', headSeq: newHead, results: applied.results };

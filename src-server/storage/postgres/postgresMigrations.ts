@@ -172,6 +172,20 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'storage quotas',
+    sql: `
+      -- The most bytes a user's libraries may hold (NULL: no limit), and each library's share:
+      -- the sizes of its current files, kept by every commit in its transaction.
+      ALTER TABLE users ADD COLUMN quota_bytes bigint;
+      ALTER TABLE libraries ADD COLUMN live_bytes bigint NOT NULL DEFAULT 0;
+      UPDATE libraries l SET live_bytes = s.bytes FROM (
+        SELECT h.library_id, SUM(v.size) AS bytes FROM heads h JOIN versions v ON v.library_id = h.library_id AND v.rev = h.rev
+        WHERE NOT h.deleted AND v.kind = 'file' GROUP BY h.library_id) s
+      WHERE s.library_id = l.id;
+    `,
+  },
 ];
 
 /** Any constant; identifies the migration lock among the database's advisory locks. */
