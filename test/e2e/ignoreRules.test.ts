@@ -90,7 +90,8 @@ describe.skipIf(!CHROMIUM_FOUND)('ignore rules checked as they are typed, in Chr
     expect(await page.getByTestId('ignore-issues').count()).toBe(0);
 
     await service.api.setPreferences({ language: 'zh-CN' });
-    await rules.fill('logs/\n[z-a]*\n');
+    // The field is found by its label, now in Chinese.
+    await page.getByLabel(zhCN['ignore.label']).fill('logs/\n[z-a]*\n');
     await eventually(async () => expect(await count.getAttribute('data-count', { timeout: 2_000 })).toBe('1'));
     expect(await count.textContent()).toBe(zhCN['ignore.preview.matches_one'].replace('{count}', '1'));
     expect(await page.getByTestId('ignore-issues').getByRole('listitem').textContent()).toBe(`${zhCN['ignore.line'].replace('{line}', '2')} ${zhCN['ignore.problem.backwardRange']}`);
