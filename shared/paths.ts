@@ -131,3 +131,29 @@ export function caseFoldKey(path: LibraryPath): string {
 export function rebasePath(path: LibraryPath, from: LibraryPath, to: LibraryPath): LibraryPath {
   return (to + path.slice(from.length)) as LibraryPath;
 }
+
+/** Why a name typed for a file (a rename) would not sync to every computer; see checkPortableName. */
+export type NameProblem = 'empty' | 'dot-name' | 'separator' | 'control-character' | 'windows-character' | 'windows-reserved' | 'trailing-dot-or-space' | 'too-long' | 'not-unicode';
+
+/** Device names Windows reserves in every folder, with or without an extension ('nul.txt'). */
+const WINDOWS_RESERVED_NAME = /^(con|prn|aux|nul|com[1-9¹²³]|lpt[1-9¹²³])(\.|$)/i;
+
+/**
+ * Checks a new name for one file or folder (a single segment, NFC as the caller made it) against
+ * what every system Cairn syncs to accepts: a valid library path segment, and a name Windows can
+ * hold too (no `<>:"|?*`, no reserved device name, no trailing dot or space), so a rename fixes
+ * a name problem everywhere at once.
+ */
+export function checkPortableName(name: string): { ok: true } | { ok: false; problem: NameProblem } {
+  if (name.length === 0) return { ok: false, problem: 'empty' };
+  if (name === '.' || name === '..') return { ok: false, problem: 'dot-name' };
+  if (name.includes('/') || name.includes('\\')) return { ok: false, problem: 'separator' };
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) return { ok: false, problem: 'control-character' };
+  if (!isWellFormedUnicode(name)) return { ok: false, problem: 'not-unicode' };
+  if (/[<>:"|?*]/.test(name)) return { ok: false, problem: 'windows-character' };
+  if (WINDOWS_RESERVED_NAME.test(name)) return { ok: false, problem: 'windows-reserved' };
+  if (name.endsWith('.') || name.endsWith(' ')) return { ok: false, problem: 'trailing-dot-or-space' };
+  if (utf8Length(name) > MAX_NAME_BYTES) return { ok: false, problem: 'too-long' };
+  return { ok: true };
+}

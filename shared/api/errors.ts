@@ -45,6 +45,51 @@ export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
 
 export const apiErrorCodeSchema = z.enum(API_ERROR_CODES);
 
+/**
+ * Why connecting to a Cairn server failed, when it did (details.cause of a login's
+ * `unreachable`, `not-cairn-server`, `certificate` error): the UI and `cairn login` name it.
+ */
+export const CONNECT_CAUSES = [
+  /** Nothing listens at that port (connection refused). */
+  'refused',
+  /** The host name is unknown (DNS). */
+  'dns',
+  /** The server accepted the connection but did not answer in time. */
+  'timeout',
+  /** The connection was cut before an answer. */
+  'reset',
+  /** Any other network failure (no route to the host, network down). */
+  'network',
+  /** A web page (HTML) answered: a web server or a portal, not Cairn. */
+  'html-page',
+  /** Something else answered (JSON or text that is not Cairn's protocol). */
+  'other-answer',
+  /** The address has a path the server does not know (Cairn answers at its root). */
+  'wrong-path',
+  /** https:// was used, but the port speaks plain HTTP. */
+  'https-to-http-port',
+  /** http:// was used, but the port speaks HTTPS (TLS). */
+  'http-to-https-port',
+  /** The certificate is self-signed (or signed by an authority this computer does not trust). */
+  'self-signed',
+  /** The certificate has expired or is not valid yet. */
+  'expired',
+  /** The certificate was issued for another host name. */
+  'wrong-name',
+  /** Any other refused certificate. */
+  'untrusted',
+] as const;
+
+export type ConnectCause = (typeof CONNECT_CAUSES)[number];
+
+export const connectCauseSchema = z.enum(CONNECT_CAUSES);
+
+/** The connect cause an error carries (details.cause), or null. */
+export function connectCauseOf(error: { readonly details?: Readonly<Record<string, unknown>> | undefined }): ConnectCause | null {
+  const parsed = connectCauseSchema.safeParse(error.details?.['cause']);
+  return parsed.success ? parsed.data : null;
+}
+
 /** The body of every failed answer of the control API, and of a failed IPC call. */
 export const apiErrorBodySchema = errorEnvelopeSchema<typeof API_ERROR_CODES>(apiErrorCodeSchema);
 export type ApiErrorBody = z.output<typeof apiErrorBodySchema>;

@@ -38,6 +38,8 @@ import {
   memberViewSchema,
   pendingWorkSchema,
   preferencesSchema,
+  ignorePreviewSchema,
+  problemKindSchema,
   problemViewSchema,
   remoteFolderListingSchema,
   remoteLibraryViewSchema,
@@ -232,11 +234,9 @@ export const syncApiOperations = {
   getVersionPreview: operation(z.strictObject({ libraryId: libraryIdSchema, path: libraryPathSchema, rev: z.int().min(1) }), versionPreviewSchema),
   /** The library's trash: deleted paths, newest deletion first; restoreVersion without rev brings one back. */
   listTrash: operation(libraryRequestSchema, z.object({ items: z.array(trashItemViewSchema), hasMore: z.boolean() })),
-  // File browser: one folder of a library with each path's state here, and opening a file.
+  // File browser: one folder of a library with each path's state here (files open with openFile).
   /** One page of one folder of a synced library, from the index and the folder on disk (no rescan). */
   listFiles: operation(listFilesRequestSchema, fileListingSchema),
-  /** Opens a file (or folder) of a synced library with the OS's default app. */
-  openFile: operation(z.strictObject({ libraryId: libraryIdSchema, path: libraryPathSchema }), okResponseSchema),
   // Restore beside as a copy.
   /**
    * Writes version `rev` of a file beside it as `name (restored YYYY-MM-DD HH.MM).ext` (unique,
@@ -266,6 +266,26 @@ export const syncApiOperations = {
   /** Lets the service apply clean text merges of a library's conflicts by itself (off by default). */
   setAutoMerge: operation(z.strictObject({ libraryId: libraryIdSchema, autoMerge: z.boolean() }), libraryViewSchema),
   listProblems: operation(z.strictObject({ libraryId: libraryIdSchema.optional() }), z.object({ problems: z.array(problemViewSchema) })),
+  // Problems you can act on: dismiss one that is understood (or bring it back), rename a badly named file.
+  /** Dismisses a problem (it stays listed under "dismissed" and no longer asks for attention) or brings it back; answers the library's problems. */
+  setProblemDismissed: operation(
+    z.strictObject({ libraryId: libraryIdSchema, kind: problemKindSchema, path: folderPathSchema, name: z.string().max(1024), dismissed: z.boolean() }),
+    z.object({ problems: z.array(problemViewSchema) }),
+  ),
+  /**
+   * Renames the file or folder `name` in `folder` of the library's local folder to `newName` (a
+   * name every system accepts: see checkPortableName), in place and never over an existing name.
+   */
+  renameLocalItem: operation(
+    z.strictObject({ libraryId: libraryIdSchema, folder: folderPathSchema, name: z.string().min(1).max(1024), newName: z.string().min(1).max(1024) }),
+    okResponseSchema,
+  ),
+  // Opening a file of the library (file browser, Activity, either version in the conflict dialog).
+  /** Opens a file of the library (not a folder, not through a symlink) with the OS's default app for it. */
+  openFile: operation(z.strictObject({ libraryId: libraryIdSchema, path: libraryPathSchema }), okResponseSchema),
+  // Ignore rules checked as they are typed.
+  /** The lines of ignore rules (not saved) that are not what they seem, and the library's files they would match (from the last scan). */
+  previewIgnoreRules: operation(z.strictObject({ libraryId: libraryIdSchema, text: z.string().max(MAX_IGNORE_RULES_LENGTH) }), ignorePreviewSchema),
   getActivity: operation(activityRequestSchema, activityPageSchema),
 
   getPreferences: operation(emptyRequestSchema, preferencesSchema),

@@ -109,6 +109,11 @@ export type RoundProgressView = z.output<typeof roundProgressSchema>;
 export const pauseReasonSchema = z.enum(['user', 'all-paused', 'root-missing', 'root-emptied', 'mass-delete']);
 export type PauseReason = z.output<typeof pauseReasonSchema>;
 
+/** What made a round fail, as the UI names it (see LibraryState 'error'). */
+export const ROUND_ERROR_REASONS = ['not-logged-in', 'library-gone', 'forbidden', 'server-refused', 'server-error', 'rate-limited', 'local', 'unknown'] as const;
+export const roundErrorReasonSchema = z.enum(ROUND_ERROR_REASONS);
+export type RoundErrorReason = z.output<typeof roundErrorReasonSchema>;
+
 /**
  * What a library is doing. The state is never 'up-to-date' while work is pending: a change seen
  * but not yet synced is 'pending', a round is 'scanning' or 'syncing', and a completed round
@@ -138,8 +143,12 @@ export const libraryStateSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('signed-out'), unlinked: z.boolean().optional() }),
   /** The Cairn server cannot be reached; the service retries by itself (at retryAt when known). */
   z.object({ kind: z.literal('offline'), since: timestampSchema, retryAt: timestampSchema.nullable() }),
-  /** The last round failed; nothing was lost. `action` says whether it retries by itself. */
-  z.object({ kind: z.literal('error'), message: z.string(), at: timestampSchema, action: z.enum(['retry-later', 'needs-user']) }),
+  /**
+   * The last round failed; nothing was lost. `action` says whether it retries by itself;
+   * `reason` what failed, for the UI's sentence (`message` is the service's own English text,
+   * for the CLI and logs; absent reason: 'unknown').
+   */
+  z.object({ kind: z.literal('error'), message: z.string(), at: timestampSchema, action: z.enum(['retry-later', 'needs-user']), reason: roundErrorReasonSchema.optional() }),
 ]);
 export type LibraryState = z.output<typeof libraryStateSchema>;
 export type LibraryStateKind = LibraryState['kind'];
@@ -450,8 +459,25 @@ export const problemViewSchema = z.object({
   message: z.string(),
   firstSeenAt: timestampSchema,
   lastSeenAt: timestampSchema,
+  /** When the user dismissed it (understood: it no longer makes the library need attention), else null. */
+  dismissedAt: timestampSchema.nullable(),
 });
 export type ProblemView = z.output<typeof problemViewSchema>;
+
+/** Why a line of ignore rules is not what it seems (see previewIgnoreRules). */
+export const IGNORE_RULE_PROBLEMS = ['backslash', 'absolute', 'unclosed-bracket', 'backward-range', 'empty-negation', 'too-long'] as const;
+export const ignoreRuleProblemSchema = z.enum(IGNORE_RULE_PROBLEMS);
+export type IgnoreRuleProblem = z.output<typeof ignoreRuleProblemSchema>;
+
+/** Ignore rules being typed: the lines that are not what they seem, and what they would match. */
+export const ignorePreviewSchema = z.object({
+  issues: z.array(z.object({ line: z.int().min(1), problem: ignoreRuleProblemSchema })),
+  /** How many of the library's files and folders (as last scanned) the rules match; a folder counts once, with what is in it. */
+  matchCount: z.int().min(0),
+  /** The first of them, in path order. */
+  matches: z.array(libraryPathSchema),
+});
+export type IgnorePreview = z.output<typeof ignorePreviewSchema>;
 
 /** Where a deletion or move happened: here (because of the server) or on the server (because of here). */
 export const changeSideSchema = z.enum(['this-device', 'server']);

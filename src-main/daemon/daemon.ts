@@ -18,7 +18,7 @@ import type { ActivityEntry, Preferences } from '../../shared/api/index.js';
 import type { LibraryPath } from '../../shared/paths.js';
 import { Engine, UserError, createIgnoreMatcher, emptySummary, isRemoteError, readIgnoreFile } from '../engine/index.js';
 import type { Entry } from '../../shared/protocol/index.js';
-import type { BatchOutcome, ConflictRecord, EngineOptions, FileProgress, KeepChoice, LibraryFacts, LibraryRecord, ResolveOptions, RoundProgress, RoundSummary } from '../engine/index.js';
+import type { BatchOutcome, ConflictRecord, EngineOptions, FileProgress, KeepChoice, LibraryFacts, LibraryRecord, PendingWork, ResolveOptions, RoundProgress, RoundSummary } from '../engine/index.js';
 import { acquireProfileLock } from '../profile/profileLock.js';
 import type { ProfileLock } from '../profile/profileLock.js';
 import { ACTIVITY_FILE, ActivityLog } from './activityLog.js';
@@ -126,8 +126,20 @@ interface Hosted {
   progress: RoundProgress | null;
   transfer: Transfer | null;
   roundError: DaemonLibraryStatus['roundError'];
+  /**
+   * Counts what may change the library's waiting work: the watcher's paths, rescans asked for,
+   * the server's announced changes, and every round. A pending-work count taken at the same
+   * number is still true (see pendingWork).
+   */
+  changes: number;
   storageFull: { readonly usedBytes: number; readonly quotaBytes: number } | null;
 }
+
+/**
+ * The longest a pending-work count is reused while nothing was seen to change: the watcher can
+ * miss a change (an overflow, a network mount), so the folder is looked at again now and then.
+ */
+const PENDING_REUSE_MS = 5 * 60_000;
 
 const WAKE_CHECK_MS = 5_000;
 /** A timer tick this much later than due means the machine slept or the clock jumped. */
@@ -307,7 +319,10 @@ export class Daemon {
     if (this.options.watch === null || hosted.watch !== null || hosted.watchStarting || this.stopped) return;
     hosted.watchStarting = true;
     try {
-      const watch = await this.options.watch(library.localRoot, (paths) => hosted.runner.requestScan(paths));
+      const watch = await this.options.watch(library.localRoot, (paths) => {
+        hosted.changes += 1;
+        hosted.runner.requestScan(paths);
+      });
       if (this.stopped || this.hosted.get(library.libraryId) !== hosted) await watch.close();
       else hosted.watch = watch;
     } catch (error) {
@@ -326,6 +341,7 @@ export class Daemon {
       onState: (state, detail) => {
         const hosted = this.hosted.get(libraryId);
         if (hosted !== undefined) {
+          hosted.changes += 1;
           if (hosted.activity !== state) {
             hosted.activity = state;
             hosted.activitySince = Date.now();
@@ -368,7 +384,20 @@ export class Daemon {
       ...(this.options.retryMaxMs === undefined ? {} : { retryMaxMs: this.options.retryMaxMs }),
       ...(this.options.quotaRecheckMs === undefined ? {} : { quotaRecheckMs: this.options.quotaRecheckMs }),
     });
-    const hosted: Hosted = { runner, watch: null, watchStarting: false, watchRetryAt: 0, activity: 'idle', activitySince: Date.now(), retryAt: null, progress: null, transfer: null, roundError: null, storageFull: null };
+    const hosted: Hosted = {
+      runner,
+      watch: null,
+      watchStarting: false,
+      watchRetryAt: 0,
+      activity: 'idle',
+      activitySince: Date.now(),
+      retryAt: null,
+      progress: null,
+      transfer: null,
+      roundError: null,
+      changes: 0,
+      storageFull: null,
+    };
     this.hosted.set(libraryId, hosted);
     if (library.pause !== null || this.settings.allPausedSince !== null) runner.setPaused(true);
     return hosted;
@@ -574,7 +603,34 @@ export class Daemon {
 
   /** Local paths of a library changed outside the watcher's sight (or 'all'): scan them. */
   requestScan(libraryId: string, paths: readonly LibraryPath[] | 'all'): void {
-    this.hosted.get(libraryId)?.runner.requestScan(paths);
+    const hosted = this.hosted.get(libraryId);
+    if (hosted === undefined) return;
+    hosted.changes += 1;
+    hosted.runner.requestScan(paths);
+  }
+
+  private readonly pendingCounts = new Map<string, { readonly key: string; readonly at: number; readonly work: Promise<PendingWork | null> }>();
+
+  /**
+   * What a library has waiting (see Engine.pendingWork), counted again only when something may
+   * have changed it: a watched library that nothing touched since the last count (no watcher
+   * event, rescan, announced server change or round, and the same connection) answers that
+   * count, so a paused library's card asking every few seconds costs no walk of its folder.
+   * Without a watch, or after PENDING_REUSE_MS, it is counted again.
+   */
+  pendingWork(libraryId: string): Promise<PendingWork | null> {
+    const hosted = this.hosted.get(libraryId);
+    if (hosted === undefined || hosted.watch === null) return this.engine.pendingWork(libraryId);
+    const key = `${hosted.changes}:${this.connectionOf(this.engine.library(libraryId)?.accountId ?? null).state}`;
+    const cached = this.pendingCounts.get(libraryId);
+    if (cached !== undefined && cached.key === key && Date.now() - cached.at < PENDING_REUSE_MS) return cached.work;
+    const work = this.engine.pendingWork(libraryId);
+    this.pendingCounts.set(libraryId, { key, at: Date.now(), work });
+    // A failed count is not kept: the next ask tries again.
+    work.catch(() => {
+      if (this.pendingCounts.get(libraryId)?.work === work) this.pendingCounts.delete(libraryId);
+    });
+    return work;
   }
 
   /**
@@ -892,6 +948,7 @@ export class Daemon {
     const hosted = this.hosted.get(libraryId);
     const library = this.engine.library(libraryId);
     if (hosted === undefined || library === undefined || library.accountId !== accountId) return;
+    hosted.changes += 1;
     if (headSeq > library.cursor) hosted.runner.requestPull();
   }
 

@@ -25,7 +25,7 @@ import type {
 import { SYNC_API_LIMITS, SyncApiError } from '../../shared/api/index.js';
 import { fsErrorCode } from '../../shared/node/fsErrorCode.js';
 import type { LibraryPath } from '../../shared/paths.js';
-import { UnsafePathError, UserError, conflictViewOf, isRemoteError, resolveInRoot } from '../engine/index.js';
+import { ConnectError, UnsafePathError, UserError, conflictViewOf, isRemoteError, resolveInRoot } from '../engine/index.js';
 import type { RemoteError } from '../engine/index.js';
 import { InsecureSecretFileError } from '../profile/secretFile.js';
 import type { Daemon, DaemonEvent, DaemonLibraryStatus } from './daemon.js';
@@ -80,6 +80,7 @@ export function syncApiErrorOf(error: unknown, during: 'login' | 'operation' = '
         return new SyncApiError('invalid-argument', (error as Error).message);
     }
   }
+  if (error instanceof ConnectError) return new SyncApiError(error.failure, error.message, { cause: error.connectCause });
   if (isRemoteError(error)) return remoteApiError(error, during);
   if (error instanceof UnsafePathError) return new SyncApiError('invalid-argument', error.message);
   if (error instanceof InsecureSecretFileError) return new SyncApiError('forbidden', error.message);
@@ -101,7 +102,7 @@ function remoteApiError(error: RemoteError, during: 'login' | 'operation'): Sync
     case 'unreachable':
     case 'timeout':
     case 'reset':
-      return new SyncApiError('unreachable', `${error.message}: check the address and your network; Cairn keeps retrying`);
+      return new SyncApiError('unreachable', during === 'login' ? `${error.message}: check the address and your network` : `${error.message}: check the address and your network; Cairn keeps retrying`);
     case null:
       break;
     default:
@@ -151,6 +152,9 @@ async function exists(file: string): Promise<boolean> {
 }
 
 /** What identifies a problem list for publishing: every round sees a problem again, which is no news. */
+/** How many matching paths an ignore-rules preview lists (the count covers them all). */
+const IGNORE_PREVIEW_PATHS = 20;
+
 function problemsSignature(problems: readonly ProblemView[]): string {
   return JSON.stringify(problems.map((problem) => ({ ...problem, lastSeenAt: 0 })));
 }
@@ -367,6 +371,13 @@ class EngineSyncApi implements DaemonSyncApi {
     });
   }
 
+  async previewIgnoreRules(request: OperationRequest<'previewIgnoreRules'>): Promise<OperationResponse<'previewIgnoreRules'>> {
+    return this.guard(async () => {
+      const preview = this.daemon.engine.previewIgnoreRules(this.requireSynced(request.libraryId), request.text, IGNORE_PREVIEW_PATHS);
+      return { issues: [...preview.issues], matchCount: preview.matchCount, matches: [...preview.matches] };
+    });
+  }
+
   // ---- pause and rounds ---------------------------------------------------------------------
 
   async pauseLibrary(request: OperationRequest<'pauseLibrary'>): Promise<OperationResponse<'pauseLibrary'>> {
@@ -476,7 +487,7 @@ class EngineSyncApi implements DaemonSyncApi {
   async getPendingWork(request: OperationRequest<'getPendingWork'>): Promise<OperationResponse<'getPendingWork'>> {
     return this.guard(async () => {
       this.requireSynced(request.libraryId);
-      return { pending: await this.daemon.engine.pendingWork(request.libraryId) };
+      return { pending: await this.daemon.pendingWork(this.requireSynced(request.libraryId)) };
     });
   }
 
@@ -510,18 +521,6 @@ class EngineSyncApi implements DaemonSyncApi {
     return this.guard(async () => {
       this.requireSynced(request.libraryId);
       return this.daemon.engine.listFolder(request.libraryId, request.path, request.cursor);
-    });
-  }
-
-  async openFile(request: OperationRequest<'openFile'>): Promise<OperationResponse<'openFile'>> {
-    return this.guard(async () => {
-      const library = this.requireLibrary(this.requireSynced(request.libraryId));
-      // resolveInRoot refuses a path that leaves the folder through a symlink.
-      const target = await resolveInRoot(library.localRoot, request.path);
-      if (!(await exists(target))) throw new SyncApiError('not-found', `${target} does not exist (any more)`);
-      if (this.options.openPath === undefined) this.log(`open file: ${target}`);
-      else await this.options.openPath(target);
-      return { ok: true } as const;
     });
   }
 
@@ -586,6 +585,27 @@ class EngineSyncApi implements DaemonSyncApi {
     });
   }
 
+  async setProblemDismissed(request: OperationRequest<'setProblemDismissed'>): Promise<OperationResponse<'setProblemDismissed'>> {
+    return this.guard(async () => {
+      const libraryId = this.requireSynced(request.libraryId);
+      this.daemon.engine.setProblemDismissed(libraryId, { path: request.path, kind: request.kind, name: request.name }, request.dismissed);
+      // The card's state (needs attention or not) and every window's list follow at once.
+      this.publishListsOf(libraryId);
+      this.publishLibrary(libraryId);
+      return { problems: this.problemViews(libraryId) };
+    });
+  }
+
+  async renameLocalItem(request: OperationRequest<'renameLocalItem'>): Promise<OperationResponse<'renameLocalItem'>> {
+    return this.guard(async () => {
+      const libraryId = this.requireSynced(request.libraryId);
+      await this.daemon.engine.renameLocalItem(libraryId, request.folder, request.name, request.newName);
+      // The watcher sees it too; this covers a library it does not watch (and a paused one's next round).
+      this.daemon.requestScan(libraryId, request.folder === '' ? 'all' : [request.folder]);
+      return { ok: true } as const;
+    });
+  }
+
   async getActivity(request: OperationRequest<'getActivity'>): Promise<OperationResponse<'getActivity'>> {
     return this.guard(async () => {
       if (request.libraryId !== undefined) this.requireSynced(request.libraryId);
@@ -614,6 +634,20 @@ class EngineSyncApi implements DaemonSyncApi {
       const target = request.path === undefined ? library.localRoot : await resolveInRoot(library.localRoot, request.path);
       if (!(await exists(target))) throw new SyncApiError('not-found', `${target} does not exist (any more)`);
       if (this.options.openPath === undefined) this.log(`open folder: ${target}`);
+      else await this.options.openPath(target);
+      return { ok: true } as const;
+    });
+  }
+
+  async openFile(request: OperationRequest<'openFile'>): Promise<OperationResponse<'openFile'>> {
+    return this.guard(async () => {
+      const library = this.requireLibrary(this.requireSynced(request.libraryId));
+      // resolveInRoot refuses a path that leaves the folder through a symlink, the file itself included.
+      const target = await resolveInRoot(library.localRoot, request.path);
+      const found = await lstat(target).catch(() => null);
+      if (found === null) throw new SyncApiError('not-found', `${request.path} is not on this computer (any more)`);
+      if (!found.isFile()) throw new SyncApiError('invalid-argument', `${request.path} is not a file`);
+      if (this.options.openPath === undefined) this.log(`open file: ${target}`);
       else await this.options.openPath(target);
       return { ok: true } as const;
     });

@@ -8,7 +8,7 @@
 // is doing (runner state, progress, retries, the server connection). It says 'up-to-date' only
 // when nothing is running, queued, failing or waiting for the user.
 
-import type { LibraryState, LibraryView, PauseReason, ProblemKind, ProblemView, RemoteLibraryView, RoundSummaryView, VersionView } from '../../shared/api/index.js';
+import type { LibraryState, LibraryView, PauseReason, ProblemKind, ProblemView, RemoteLibraryView, RoundErrorReason, RoundSummaryView, VersionView } from '../../shared/api/index.js';
 import { pauseReasonSchema, problemKindSchema } from '../../shared/api/index.js';
 import type { LibraryPath } from '../../shared/paths.js';
 import { ERROR_CODES, errorAction } from '../../shared/protocol/index.js';
@@ -43,6 +43,36 @@ function errorActionOf(code: string): 'retry-later' | 'needs-user' {
   }
   // 'not-logged-in', and 'local': a full disk or a permission the user must fix.
   return 'needs-user';
+}
+
+/** What a round's error code (a protocol code, 'not-logged-in' or 'local') means for the user. */
+export function roundErrorReasonOf(code: string | null): RoundErrorReason {
+  switch (code) {
+    case 'not-logged-in':
+    case 'unauthorized':
+      return 'not-logged-in';
+    case 'not-found':
+      return 'library-gone';
+    case 'forbidden':
+      return 'forbidden';
+    case 'rate-limited':
+      return 'rate-limited';
+    case 'local':
+      return 'local';
+    case 'internal':
+    case 'unavailable':
+      return 'server-error';
+    case 'bad-request':
+    case 'method-not-allowed':
+    case 'conflict':
+    case 'payload-too-large':
+    case 'unsupported-media-type':
+    case 'missing-chunks':
+    case 'hash-mismatch':
+      return 'server-refused';
+    default:
+      return 'unknown';
+  }
 }
 
 function progressView(progress: RoundProgress | null, bytesPerSecond: number | null): Extract<LibraryState, { kind: 'scanning' }>['progress'] {
@@ -84,6 +114,7 @@ export function libraryStateOf(status: DaemonLibraryStatus, context: StateContex
         message: error?.message ?? status.lastError?.message ?? 'the last round failed',
         at: error?.at ?? status.activitySince,
         action: error === null ? 'retry-later' : errorActionOf(error.code),
+        reason: roundErrorReasonOf(error?.code ?? null),
       };
     }
     case 'paused':
@@ -96,9 +127,9 @@ export function libraryStateOf(status: DaemonLibraryStatus, context: StateContex
   }
   if (status.busy) return { kind: 'pending', reason: 'round-queued' };
   if (context.connection.state === 'offline') return { kind: 'offline', since: context.connection.since, retryAt: null };
-  if (status.lastError !== null) return { kind: 'error', message: status.lastError.message, at: status.lastError.at, action: 'retry-later' };
+  if (status.lastError !== null) return { kind: 'error', message: status.lastError.message, at: status.lastError.at, action: 'retry-later', reason: 'unknown' };
   if (status.lastSyncAt === null) return { kind: 'pending', reason: 'never-synced' };
-  if (status.openConflicts > 0 || status.problems.length > 0) return { kind: 'needs-attention' };
+  if (status.openConflicts > 0 || status.problems.some((problem) => problem.dismissedAt === null)) return { kind: 'needs-attention' };
   return { kind: 'up-to-date' };
 }
 
@@ -111,7 +142,8 @@ export function libraryViewOf(status: DaemonLibraryStatus, context: StateContext
     state: libraryStateOf(status, context),
     lastSyncAt: status.lastSyncAt,
     openConflicts: status.openConflicts,
-    problemCount: status.problems.length,
+    // Dismissed problems are understood: they no longer count.
+    problemCount: status.problems.filter((problem) => problem.dismissedAt === null).length,
     autoMerge: status.autoMerge,
     role: status.role,
     owner: status.owner,
@@ -129,6 +161,7 @@ export function problemViewOf(problem: ProblemRecord): ProblemView {
     message: problem.message,
     firstSeenAt: problem.firstSeenAt,
     lastSeenAt: problem.lastSeenAt,
+    dismissedAt: problem.dismissedAt,
   };
 }
 

@@ -2,7 +2,7 @@
 // notifications), in every language of the Language preference. The type makes both
 // dictionaries complete; counts are passed in so each language words its own plurals.
 
-import type { Language, PauseReason } from '../../shared/api/index.js';
+import type { Language, PauseReason, RoundErrorReason } from '../../shared/api/index.js';
 
 export type TrayState = 'up-to-date' | 'syncing' | 'paused' | 'offline' | 'error' | 'conflicts';
 
@@ -51,6 +51,8 @@ export interface AppMessages {
   problemTitle(libraryName: string): string;
   problemBody(count: number): string;
   errorTitle(libraryName: string): string;
+  /** Why a round failed, by reason (the service's own text is English: the CLI's and the log's). */
+  readonly errorBodies: Readonly<Record<RoundErrorReason, string>>;
   breakerTitle(libraryName: string): string;
   readonly breakerBodies: Readonly<Record<BreakerReason, string>>;
 }
@@ -99,6 +101,16 @@ const english: AppMessages = {
   problemTitle: (libraryName) => `Some files in “${libraryName}” could not be synced`,
   problemBody: (count) => `${plural(count, 'file needs', 'files need')} your attention. Open Cairn to see why.`,
   errorTitle: (libraryName) => `Syncing “${libraryName}” failed`,
+  errorBodies: {
+    'not-logged-in': 'This computer is no longer signed in to the server. Sign in again.',
+    'library-gone': 'The library is gone from the server, or you no longer have access to it.',
+    forbidden: 'The server refused a change: you may not change this library.',
+    'server-refused': 'The server refused what Cairn sent. Nothing was lost; Cairn tries again.',
+    'server-error': 'The server had an error. Nothing was lost; Cairn tries again.',
+    'rate-limited': 'The server asked Cairn to slow down. It tries again in a while.',
+    local: 'A file or folder on this computer could not be written or read (a full disk, or missing permission).',
+    unknown: 'The last sync did not finish. Nothing was lost; Cairn tries again.',
+  },
   breakerTitle: (libraryName) => `“${libraryName}” was paused to protect your files`,
   breakerBodies: {
     'root-missing': 'Its folder is missing. Reconnect the disk, or resume it in Cairn to confirm.',
@@ -149,6 +161,16 @@ const simplifiedChinese: AppMessages = {
   problemTitle: (libraryName) => `“${libraryName}”中有文件无法同步`,
   problemBody: (count) => `${count} 个文件需要您处理。请打开 Cairn 查看原因。`,
   errorTitle: (libraryName) => `“${libraryName}”同步失败`,
+  errorBodies: {
+    'not-logged-in': '这台电脑已不再登录该服务器。请重新登录。',
+    'library-gone': '该资料库已从服务器上删除，或你已无权访问它。',
+    forbidden: '服务器拒绝了一项更改：你无权更改这个资料库。',
+    'server-refused': '服务器拒绝了 Cairn 发送的内容。没有丢失任何数据，Cairn 会再试。',
+    'server-error': '服务器出错了。没有丢失任何数据，Cairn 会再试。',
+    'rate-limited': '服务器要求 Cairn 放慢速度，稍后会再试。',
+    local: '这台电脑上的某个文件或文件夹无法写入或读取（磁盘已满，或缺少权限）。',
+    unknown: '上次同步没有完成。没有丢失任何数据，Cairn 会再试。',
+  },
   breakerTitle: (libraryName) => `为保护您的文件，已暂停“${libraryName}”`,
   breakerBodies: {
     'root-missing': '它的文件夹不见了。请重新连接磁盘，或在 Cairn 中恢复同步以确认。',

@@ -39,7 +39,7 @@ export function notificationsBetween(previous: SyncStatus | null, current: SyncS
       if (breaker !== null) {
         notifications.push({ libraryId: library.libraryId, kind: 'breaker', title: messages.breakerTitle(library.name), body: messages.breakerBodies[breaker] });
       } else if (library.state.kind === 'error') {
-        notifications.push({ libraryId: library.libraryId, kind: 'error', title: messages.errorTitle(library.name), body: library.state.message });
+        notifications.push({ libraryId: library.libraryId, kind: 'error', title: messages.errorTitle(library.name), body: messages.errorBodies[library.state.reason ?? 'unknown'] });
       }
     }
   }

@@ -10,18 +10,20 @@ import type { ConflictDetails, FileListing, VersionPreview, VersionTokens } from
 import { MAX_PREVIEW_IMAGE_BYTES, MAX_PREVIEW_TEXT_BYTES } from '../../shared/api/index.js';
 import type { ConflictChoice } from '../../shared/merge/index.js';
 import type { LibraryPath } from '../../shared/paths.js';
-import { ancestorPaths, canonicalizeLocalPath, isSameOrBelow } from '../../shared/paths.js';
+import { ancestorPaths, canonicalizeLocalPath, checkPortableName, isSameOrBelow } from '../../shared/paths.js';
 import { comparePaths } from '../../shared/pathOrder.js';
 import { PROTOCOL_LIMITS, routes } from '../../shared/protocol/index.js';
 import type { Entry, Library, LibraryListResponse, Member, MemberRole, TrashItem } from '../../shared/protocol/index.js';
 import type { ChunkerPool } from './chunker/index.js';
 import { openIndex } from './indexStore/index.js';
-import type { AccountRecord, ConflictRecord, Index, LibraryRecord, ProblemRecord } from './indexStore/index.js';
-import { IGNORE_FILE_NAME } from './ignore/index.js';
+import type { AccountRecord, ConflictRecord, Index, LibraryRecord, ProblemKey, ProblemRecord } from './indexStore/index.js';
+import { IGNORE_FILE_NAME, previewIgnoreRules } from './ignore/index.js';
+import type { IgnorePreview } from './ignore/index.js';
 import {
   cleanupTempFiles,
   fsErrorCode,
   observe,
+  renameInFolder,
   writeFileAtomic,
 } from './localfs/index.js';
 import { RemoteError } from './remote/remoteError.js';
@@ -119,6 +121,22 @@ export function normalizeServerUrl(serverUrl: string): string {
     return url.origin + url.pathname.replace(/\/+$/, '');
   } catch {
     return serverUrl;
+  }
+}
+
+/**
+ * The health check and the login itself; a failure to reach a Cairn server at all is diagnosed
+ * into a ConnectError naming its cause (refused, unknown host, a web page, https to an http
+ * port, a certificate...), anything else (a wrong password) is thrown as it came.
+ */
+async function connectAndLogin(client: ServerClient, serverUrl: string, body: { user: string; password: string; deviceName: string }) {
+  try {
+    await client.call(routes.health);
+    return await client.call(routes.login, { body });
+  } catch (error) {
+    if (!(error instanceof RemoteError)) throw error;
+    const { diagnoseConnect } = await import('./remote/connectError.js');
+    throw (await diagnoseConnect(error, serverUrl)) ?? error;
   }
 }
 
@@ -275,8 +293,7 @@ export class Engine {
     const { ServerClient } = await loadRemote();
     const anonymous = new ServerClient({ baseUrl: serverUrl });
     try {
-      await anonymous.call(routes.health);
-      const answer = await anonymous.call(routes.login, { body: { user, password, deviceName } });
+      const answer = await connectAndLogin(anonymous, serverUrl, { user, password, deviceName });
       const known = this.index.accounts.find(anonymous.baseUrl, answer.user);
       const accountId = known?.accountId ?? `a${randomBytes(8).toString('hex')}`;
       const previousToken = this.tokens.get(accountId);
@@ -735,6 +752,46 @@ export class Engine {
   /** A synced library's problems, as the last round saw them. */
   problems(libraryId: string): ProblemRecord[] {
     return this.index.problems.list(libraryId);
+  }
+
+  /**
+   * Dismisses a problem the user understands (it no longer makes the library need attention)
+   * or brings it back. The dismissal lasts while the same problem does: once it is gone, or
+   * becomes another kind, it is a new problem.
+   */
+  setProblemDismissed(libraryId: string, problem: ProblemKey, dismissed: boolean): void {
+    const library = this.findSyncedLibrary(libraryId);
+    if (!this.index.problems.setDismissed(library.libraryId, problem, dismissed ? Date.now() : null)) {
+      throw new UserError(`no such problem in ${library.name}: ${problem.kind} at ${JSON.stringify(problem.path || problem.name)}`, 'not-found');
+    }
+  }
+
+  /**
+   * Renames `name` in `folder` of a synced library's local folder to `newName` (NFC), a name
+   * every system accepts, never replacing another file. The next scan sees the result.
+   */
+  async renameLocalItem(libraryId: string, folder: LibraryPath | '', name: string, newName: string): Promise<void> {
+    const library = this.findSyncedLibrary(libraryId);
+    const target = newName.normalize('NFC');
+    const check = checkPortableName(target);
+    if (!check.ok) throw new UserError(`${JSON.stringify(newName)} cannot be a name on every computer (${check.problem})`, 'invalid');
+    if (name.includes('/') || name === '.' || name === '..') throw new UserError(`${JSON.stringify(name)} is not a single name`, 'invalid');
+    const result = await renameInFolder(library.localRoot, folder, name, target);
+    if (result === 'missing') throw new UserError(`${JSON.stringify(name)} is no longer in ${folder === '' ? 'the library folder' : folder}`, 'not-found');
+    if (result === 'taken') throw new UserError(`${JSON.stringify(target)} already exists in ${folder === '' ? 'the library folder' : folder}`, 'conflict', { reason: 'name-taken' });
+  }
+
+  /**
+   * What ignore rules being typed would do: their lines that are not what they seem, and which
+   * of the library's files and folders (as last scanned: the index, no disk walk) they match.
+   */
+  previewIgnoreRules(libraryId: string, text: string, limit: number): IgnorePreview {
+    const library = this.findSyncedLibrary(libraryId);
+    const entries = this.index.local.iterate(library.libraryId);
+    function* shapes() {
+      for (const entry of entries) yield { path: entry.path, isDirectory: entry.node.kind === 'dir' };
+    }
+    return previewIgnoreRules(text, shapes(), limit);
   }
 
   /** What the index knows about each synced library (see LibraryFacts). */

@@ -14,6 +14,7 @@ export type { UserErrorReason } from './userError.js';
 // What a round did and how far it is.
 export { emptySummary } from './sync/roundSummary.js';
 export type { FileProgress, RoundProgress, RoundSummary } from './sync/roundSummary.js';
+export type { PendingWork } from './sync/pendingWork.js';
 
 // The records the engine keeps about synced libraries, their conflicts and problems.
 export type { ConflictRecord, LibraryRecord, ProblemRecord } from './indexStore/index.js';
@@ -22,7 +23,7 @@ export { openActivityStore } from './indexStore/activityStore.js';
 export type { ActivityStore } from './indexStore/activityStore.js';
 
 // The server, as rounds and callers that wrap the client see it.
-export { RemoteError, isRemoteError } from './remote/remoteError.js';
+export { ConnectError, RemoteError, isRemoteError } from './remote/remoteError.js';
 export type { ServerClient } from './remote/serverClient.js';
 
 // Conflicts as the contract shows them.

@@ -24,7 +24,7 @@ export function ConfirmDialog({
   readonly cancelLabel: string;
   readonly danger?: boolean;
   readonly busy?: boolean;
-  /** The confirm button only is off (nothing chosen yet); cancel stays available. */
+  /** The confirm button only is off (nothing chosen or a name being typed); cancel stays available. */
   readonly confirmDisabled?: boolean;
   readonly onConfirm: () => void;
   readonly onCancel: () => void;

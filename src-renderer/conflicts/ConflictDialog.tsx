@@ -9,7 +9,8 @@ import type { LibraryPath } from '../../shared/paths.js';
 import { useEffect, useEffectEvent, useId, useState } from 'react';
 import type { ApiErrorCode, ConflictDetails, ConflictView, KeepChoice, ResolveConflictRequest, SyncApiError } from '../../shared/api/index.js';
 import type { ConflictChoice } from '../../shared/merge/index.js';
-import { ErrorNotice } from '../components/ErrorNotice.js';
+import { ConfirmDialog } from '../components/ConfirmDialog.js';
+import { ErrorNotice, TechnicalDetail } from '../components/ErrorNotice.js';
 import { Icon } from '../components/Icon.js';
 import { Notice } from '../components/Notice.js';
 import { ScreenHeading } from '../components/ScreenHeading.js';
@@ -20,7 +21,7 @@ import { allConflicts } from '../state/syncState.js';
 import { useSyncService } from '../state/SyncServiceContext.js';
 import { BaseLine, PreviewView, VersionsTable } from './ConflictPreview.js';
 import { batchRequests, canApplyToSimilar, hasCopy, mergeOf, resolutionOptions, resolveRequest, similarConflicts } from './conflictResolution.js';
-import { conflictKindKey, fileNameOf, keepTextKey, keepTitleKey, outcomeErrorKey, resolvedKey, unavailableKey } from './conflictText.js';
+import { conflictKindKey, fileNameOf, keepTextKey, keepTitleKey, keepWording, outcomeErrorKey, resolvedKey, unavailableKey } from './conflictText.js';
 import { escapeGoesBack, keyTargetOf } from './escapeKey.js';
 import { MergePanel } from './MergePanel.js';
 import type { MergeChoices } from './mergeChoices.js';
@@ -184,7 +185,9 @@ export function ConflictDialog({
             }
             const path = details.conflict.path;
             if (others.length === 0) {
-              onResolved(t(resolvedKey(request.keep, hasCopy(details)), { path }));
+              const wording = keepWording(details.local, details.remote, state.status?.account?.deviceName ?? null);
+              const keptFrom = wording.neutral && hasCopy(details) ? (request.keep === 'local' ? wording.local : request.keep === 'remote' ? wording.remote : null) : null;
+              onResolved(keptFrom === null ? t(resolvedKey(request.keep, hasCopy(details)), { path }) : t('conflict.done.kept', { path, device: keptFrom }));
               return;
             }
             const outcomes: OutcomeRow[] = [{ conflictId: request.conflictId, path, outcome: 'resolved', error: null }];
@@ -252,8 +255,32 @@ function Decision({
   readonly onApply: (request: ResolveConflictRequest, others: readonly ConflictView[]) => Promise<void>;
 }) {
   const { t, tn } = useI18n();
+  const { state } = useSyncService();
+  const [confirming, setConfirming] = useState(false);
   const conflict = details.conflict;
   const copy = hasCopy(details);
+  // Away from the computer that found the conflict, neither version is "mine": each is named by the computer it came from.
+  const wording = keepWording(details.local, details.remote, state.status?.account?.deviceName ?? null);
+  const optionTitle = (option: KeepChoice): string => {
+    if (wording.neutral && copy && option === 'local') return t('conflict.keep.from', { device: wording.local });
+    if (wording.neutral && copy && option === 'remote') return t('conflict.keep.from', { device: wording.remote });
+    return t(keepTitleKey(option, copy));
+  };
+  const optionText = (option: KeepChoice): string => {
+    if (!wording.neutral || !copy) return t(keepTextKey(option, copy), names);
+    switch (option) {
+      case 'local':
+        return t('conflict.keep.local.text', { ...names, device: wording.local });
+      case 'remote':
+        return t('conflict.keep.remote.text', { ...names, device: wording.remote });
+      case 'both':
+        return t('conflict.keep.both.text', { ...names, local: wording.local, remote: wording.remote });
+      case 'merged':
+        return t('conflict.keep.merged.text', names);
+      default:
+        return option satisfies never;
+    }
+  };
   const names = { name: fileNameOf(conflict.path), copy: conflict.conflictPath === null ? '' : fileNameOf(conflict.conflictPath) };
   const options = resolutionOptions(details);
   const merge = mergeOf(details);
@@ -268,11 +295,7 @@ function Decision({
       {changed === null ? null : (
         <div className="notice notice-warning" role="alert" data-testid="conflict-changed">
           <p>{t('resolve.changed')}</p>
-          {changed.message === '' ? null : (
-            <p className="notice-detail">
-              {t('error.detail')} {changed.message}
-            </p>
-          )}
+          {changed.message === '' ? null : <TechnicalDetail text={changed.message} />}
         </div>
       )}
       <section className="card section" aria-labelledby={`${idPrefix}-versions`}>
@@ -308,9 +331,9 @@ function Decision({
                     aria-describedby={`${id}-text`}
                   />
                   <span className="choice-label">
-                    <span className="choice-title">{t(keepTitleKey(option.keep, copy))}</span>
+                    <span className="choice-title">{optionTitle(option.keep)}</span>
                     <span id={`${id}-text`} className="choice-meta">
-                      {option.unavailable === null ? t(keepTextKey(option.keep, copy), names) : t(unavailableKey(option.unavailable), names)}
+                      {option.unavailable === null ? optionText(option.keep) : t(unavailableKey(option.unavailable), names)}
                     </span>
                   </span>
                 </label>
@@ -343,7 +366,9 @@ function Decision({
             disabled={request === null || applying}
             aria-describedby={waiting > 0 ? hintId : undefined}
             onClick={() => {
-              if (request !== null) void onApply(request, batch ? similar : []);
+              // Many at once: first the list of what changes, and a question.
+              if (request !== null && batch) setConfirming(true);
+              else if (request !== null) void onApply(request, []);
             }}
             data-testid="apply"
           >
@@ -351,6 +376,28 @@ function Decision({
           </button>
         </div>
       </section>
+      {confirming && request !== null && batch ? (
+        <ConfirmDialog
+          open
+          title={tn('conflict.confirmMany.title', similar.length + 1)}
+          confirmLabel={tn('resolve.applyMany', similar.length + 1)}
+          cancelLabel={t('conflict.confirmMany.cancel')}
+          onConfirm={() => {
+            setConfirming(false);
+            if (request !== null) void onApply(request, similar);
+          }}
+          onCancel={() => setConfirming(false)}
+        >
+          <p>{t('conflict.confirmMany.body', { choice: keep === null ? '' : optionTitle(keep) })}</p>
+          <ul className="switch-list" data-testid="confirm-similar">
+            {[conflict, ...similar].map((item) => (
+              <li key={item.conflictId} className="mono">
+                {item.path}
+              </li>
+            ))}
+          </ul>
+        </ConfirmDialog>
+      ) : null}
     </>
   );
 }
@@ -385,12 +432,7 @@ function BatchOutcome({ keep, outcomes, onBack, onOpen }: { readonly keep: KeepC
               {outcome.error === null ? null : (
                 <p className="outcome-error small">
                   {t(outcomeErrorKey(outcome.error.code, keep))}
-                  {outcome.error.message === '' ? null : (
-                    <span className="notice-detail">
-                      {' '}
-                      {t('error.detail')} {outcome.error.message}
-                    </span>
-                  )}
+                  {outcome.error.message === '' ? null : <TechnicalDetail text={outcome.error.message} />}
                 </p>
               )}
             </div>

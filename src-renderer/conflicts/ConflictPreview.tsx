@@ -3,12 +3,14 @@
 // for images, size and fingerprint for other files, a note for folders and missing files.
 
 import { useState } from 'react';
-import type { ConflictDetails, ConflictPreview, ConflictVersion, DiffViewData, PreviewImage } from '../../shared/api/index.js';
+import type { ConflictDetails, ConflictPreview, ConflictVersion, DiffViewData, PreviewImage, SyncApiError } from '../../shared/api/index.js';
 import { MAX_PREVIEW_IMAGE_BYTES } from '../../shared/api/index.js';
 import { MAX_TEXT_BYTES } from '../../shared/merge/index.js';
+import { ErrorNotice } from '../components/ErrorNotice.js';
 import { useI18n } from '../i18n/I18nContext.js';
+import { toApiError } from '../state/errorText.js';
 import { useSyncService } from '../state/SyncServiceContext.js';
-import { copyHolder, fileNameOf, lineEndingKey } from './conflictText.js';
+import { fileNameOf, keepWording, lineEndingKey, sideLabel, sideText } from './conflictText.js';
 
 /** Rows drawn at first; the rest wait for "show all", so a huge file cannot stall the window. */
 export const FIRST_ROWS = 1500;
@@ -16,8 +18,27 @@ export const FIRST_ROWS = 1500;
 export function VersionsTable({ details, now }: { readonly details: ConflictDetails; readonly now: number }) {
   const i18n = useI18n();
   const { t } = i18n;
-  const { state } = useSyncService();
-  const holder = copyHolder(details.local.device, state.status?.account?.deviceName ?? null);
+  const { api, state } = useSyncService();
+  const thisDevice = state.status?.account?.deviceName ?? null;
+  const [openError, setOpenError] = useState<SyncApiError | null>(null);
+  // A file no preview shows (binary, or a picture) can be opened with this computer's app for it.
+  const openable = details.preview.kind === 'binary' || details.preview.kind === 'image';
+  const openButton = (version: ConflictVersion) =>
+    version.kind !== 'file' ? (
+      <span className="muted">{t('conflict.missing')}</span>
+    ) : (
+      <button
+        type="button"
+        className="button button-small"
+        onClick={() => {
+          setOpenError(null);
+          api.openFile({ libraryId: details.conflict.libraryId, path: version.path }).catch((caught: unknown) => setOpenError(toApiError(caught)));
+        }}
+        aria-label={t('conflict.openVersionOf', { name: fileNameOf(version.path) })}
+      >
+        {t('conflict.open')}
+      </button>
+    );
   const cell = (version: ConflictVersion, field: 'file' | 'size' | 'modified' | 'device' | 'user') => {
     const unknown = <span className="muted">{t('conflict.unknown')}</span>;
     switch (field) {
@@ -54,25 +75,39 @@ export function VersionsTable({ details, now }: { readonly details: ConflictDeta
     { field: 'user', label: t('conflict.user') },
   ] as const;
   return (
-    <table className="compare-table" data-testid="conflict-versions">
-      <caption className="visually-hidden">{t('conflict.versions')}</caption>
-      <thead>
-        <tr>
-          <td />
-          <th scope="col">{holder.mine ? t('conflicts.mine') : t('conflicts.copyFrom', { device: holder.device })}</th>
-          <th scope="col">{t('conflicts.theirs')}</th>
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((row) => (
-          <tr key={row.field}>
-            <th scope="row">{row.label}</th>
-            <td data-testid={`mine-${row.field}`}>{cell(details.local, row.field)}</td>
-            <td data-testid={`theirs-${row.field}`}>{cell(details.remote, row.field)}</td>
+    <>
+      <table className="compare-table" data-testid="conflict-versions">
+        <caption className="visually-hidden">{t('conflict.versions')}</caption>
+        <thead>
+          <tr>
+            <td />
+            <th scope="col" data-testid="mine-heading">
+              {sideText(sideLabel(details.local, 'local', thisDevice), t)}
+            </th>
+            <th scope="col" data-testid="theirs-heading">
+              {sideText(sideLabel(details.remote, 'remote', thisDevice), t)}
+            </th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={row.field}>
+              <th scope="row">{row.label}</th>
+              <td data-testid={`mine-${row.field}`}>{cell(details.local, row.field)}</td>
+              <td data-testid={`theirs-${row.field}`}>{cell(details.remote, row.field)}</td>
+            </tr>
+          ))}
+          {openable ? (
+            <tr>
+              <th scope="row">{t('conflict.openRow')}</th>
+              <td data-testid="mine-open">{openButton(details.local)}</td>
+              <td data-testid="theirs-open">{openButton(details.remote)}</td>
+            </tr>
+          ) : null}
+        </tbody>
+      </table>
+      {openError === null ? null : <ErrorNotice error={openError} />}
+    </>
   );
 }
 
@@ -101,7 +136,7 @@ export function BaseLine({ details, now }: { readonly details: ConflictDetails; 
 export function PreviewView({ preview, details }: { readonly preview: ConflictPreview; readonly details: ConflictDetails }) {
   switch (preview.kind) {
     case 'text':
-      return <DiffPreview diff={preview.diff} />;
+      return <DiffPreview diff={preview.diff} details={details} />;
     case 'image':
       return <ImagePreview local={preview.local} remote={preview.remote} details={details} />;
     case 'binary':
@@ -113,16 +148,18 @@ export function PreviewView({ preview, details }: { readonly preview: ConflictPr
   }
 }
 
-function DiffPreview({ diff }: { readonly diff: DiffViewData }) {
+function DiffPreview({ diff, details }: { readonly diff: DiffViewData; readonly details: ConflictDetails }) {
   const { t, tn } = useI18n();
+  // Away from the computer that found the conflict, the sides are named by their computers.
+  const wording = keepWording(details.local, details.remote, useSyncService().state.status?.account?.deviceName ?? null);
   const [limit, setLimit] = useState(FIRST_ROWS);
   const rows = diff.rows.slice(0, limit);
   const endingsDiffer = diff.old.lineEndings !== diff.new.lineEndings;
   return (
     <div className="diff" data-testid="conflict-diff">
       <p className="diff-summary">
-        <span className="diff-count diff-count-mine">{tn('diff.onlyMine', diff.removed)}</span>
-        <span className="diff-count diff-count-theirs">{tn('diff.onlyTheirs', diff.added)}</span>
+        <span className="diff-count diff-count-mine">{wording.neutral ? tn('conflict.diff.onlyIn', diff.removed, { device: wording.local }) : tn('diff.onlyMine', diff.removed)}</span>
+        <span className="diff-count diff-count-theirs">{wording.neutral ? tn('conflict.diff.onlyIn', diff.added, { device: wording.remote }) : tn('diff.onlyTheirs', diff.added)}</span>
       </p>
       {diff.identical ? <p className="muted small">{t('diff.identical')}</p> : null}
       {endingsDiffer ? (
@@ -135,14 +172,14 @@ function DiffPreview({ diff }: { readonly diff: DiffViewData }) {
       {rows.length === 0 ? null : (
         <div className="code-scroll">
           <table className="diff-table">
-            <caption className="visually-hidden">{t('diff.caption')}</caption>
+            <caption className="visually-hidden">{wording.neutral ? t('conflict.diff.caption', { local: wording.local, remote: wording.remote }) : t('diff.caption')}</caption>
             <thead>
               <tr>
                 <th scope="col" className="diff-number">
-                  {t('diff.colMine')}
+                  {wording.neutral ? wording.local : t('diff.colMine')}
                 </th>
                 <th scope="col" className="diff-number">
-                  {t('diff.colTheirs')}
+                  {wording.neutral ? wording.remote : t('diff.colTheirs')}
                 </th>
                 <th scope="col" className="diff-sign">
                   <span className="visually-hidden">{t('diff.colChange')}</span>
@@ -168,7 +205,13 @@ function DiffPreview({ diff }: { readonly diff: DiffViewData }) {
                     <td className="diff-number">{row.newLine ?? ''}</td>
                     <td className="diff-sign">
                       <span aria-hidden="true">{sign}</span>
-                      {row.kind === 'context' ? null : <span className="visually-hidden">{t(row.kind === 'delete' ? 'diff.onlyInMine' : 'diff.onlyInTheirs')}</span>}
+                      {row.kind === 'context' ? null : (
+                        <span className="visually-hidden">
+                          {wording.neutral
+                            ? t('conflict.diff.onlyInRow', { device: row.kind === 'delete' ? wording.local : wording.remote })
+                            : t(row.kind === 'delete' ? 'diff.onlyInMine' : 'diff.onlyInTheirs')}
+                        </span>
+                      )}
                     </td>
                     <td className="diff-text">
                       <span className="line-text">{row.text}</span>
@@ -199,10 +242,11 @@ export function ShowAll({ count, onShow }: { readonly count: number; readonly on
 
 function ImagePreview({ local, remote, details }: { readonly local: PreviewImage | null; readonly remote: PreviewImage | null; readonly details: ConflictDetails }) {
   const { t } = useI18n();
+  const thisDevice = useSyncService().state.status?.account?.deviceName ?? null;
   return (
     <div className="image-compare" data-testid="conflict-images">
-      <Picture image={local} caption={t('conflicts.mine')} name={fileNameOf(details.local.path)} side="mine" />
-      <Picture image={remote} caption={t('conflicts.theirs')} name={fileNameOf(details.remote.path)} side="theirs" />
+      <Picture image={local} caption={sideText(sideLabel(details.local, 'local', thisDevice), t)} name={fileNameOf(details.local.path)} side="mine" />
+      <Picture image={remote} caption={sideText(sideLabel(details.remote, 'remote', thisDevice), t)} name={fileNameOf(details.remote.path)} side="theirs" />
     </div>
   );
 }
@@ -235,12 +279,13 @@ function BinaryPreview({ reason, details }: { readonly reason: 'not-text' | 'too
   const i18n = useI18n();
   const { t } = i18n;
   const same = details.local.contentHash !== null && details.local.contentHash === details.remote.contentHash;
+  const thisDevice = useSyncService().state.status?.account?.deviceName ?? null;
   return (
     <div className="binary-compare" data-testid="conflict-binary">
       <p>{reason === 'too-large' ? t('binary.tooLarge', { size: i18n.bytes(MAX_TEXT_BYTES) }) : t('binary.intro')}</p>
       <dl className="facts binary-facts">
         <div>
-          <dt>{t('conflicts.mine')}</dt>
+          <dt>{sideText(sideLabel(details.local, 'local', thisDevice), t)}</dt>
           <dd>
             {details.local.size === null ? t('conflict.unknown') : i18n.bytes(details.local.size)}
             <span className="hash mono" title={t('binary.hash')}>
@@ -249,7 +294,7 @@ function BinaryPreview({ reason, details }: { readonly reason: 'not-text' | 'too
           </dd>
         </div>
         <div>
-          <dt>{t('conflicts.theirs')}</dt>
+          <dt>{sideText(sideLabel(details.remote, 'remote', thisDevice), t)}</dt>
           <dd>
             {details.remote.size === null ? t('conflict.unknown') : i18n.bytes(details.remote.size)}
             <span className="hash mono" title={t('binary.hash')}>

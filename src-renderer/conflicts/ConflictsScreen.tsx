@@ -8,7 +8,7 @@ import { useNow } from '../components/useNow.js';
 import { useI18n } from '../i18n/I18nContext.js';
 import { allConflicts } from '../state/syncState.js';
 import { useSyncService } from '../state/SyncServiceContext.js';
-import { conflictKindKey, copyHolder, describeSide, fileNameOf, mayMerge } from './conflictText.js';
+import { conflictKindKey, copyHolder, describeSide, fileNameOf, mayMerge, sideLabel, sideText } from './conflictText.js';
 
 export function ConflictsScreen({ notice, onOpen }: { readonly notice: string | null; readonly onOpen: (conflictId: number) => void }) {
   const { state } = useSyncService();
@@ -43,7 +43,8 @@ function ConflictItem({ conflict, onOpen }: { readonly conflict: ConflictView; r
   const { t } = i18n;
   const now = useNow();
   const { state } = useSyncService();
-  const holder = copyHolder(conflict.local.device, state.status?.account?.deviceName ?? null);
+  const thisDevice = state.status?.account?.deviceName ?? null;
+  const holder = copyHolder(conflict.local.device, thisDevice);
   const titleId = `conflict-${conflict.conflictId}`;
   return (
     <li className="card conflict-item" aria-labelledby={titleId} data-testid="conflict" data-path={conflict.path} data-conflict-id={conflict.conflictId}>
@@ -61,11 +62,11 @@ function ConflictItem({ conflict, onOpen }: { readonly conflict: ConflictView; r
       </p>
       <dl className="conflict-sides">
         <div>
-          <dt>{holder.mine ? t('conflicts.mine') : t('conflicts.copyFrom', { device: holder.device })}</dt>
+          <dt>{sideText(sideLabel(conflict.local, 'local', thisDevice), t)}</dt>
           <dd>{describeSide(conflict.local, i18n, now)}</dd>
         </div>
         <div>
-          <dt>{t('conflicts.theirs')}</dt>
+          <dt>{sideText(sideLabel(conflict.remote, 'remote', thisDevice), t)}</dt>
           <dd>{describeSide(conflict.remote, i18n, now)}</dd>
         </div>
       </dl>

@@ -191,3 +191,44 @@ export function outcomeErrorKey(code: ApiErrorCode, keep: KeepChoice): MessageKe
 export function copyHolder(copyDevice: string | null, thisDevice: string | null): { readonly mine: true } | { readonly mine: false; readonly device: string } {
   return copyDevice === null || thisDevice === null || copyDevice === thisDevice ? { mine: true } : { mine: false, device: copyDevice };
 }
+
+/** A version named by who made it, for the dialog's and the list's headings (see sideLabel). */
+export interface SideLabel {
+  readonly key: MessageKey;
+  readonly params: Readonly<Record<string, string>>;
+  /** Made on this computer. */
+  readonly here: boolean;
+}
+
+/**
+ * One side of a conflict named by where and by whom it was edited ("Edited on laptop-b by
+ * alice"), the same on every computer of the library: "yours" and "theirs" are true only on the
+ * computer that found the conflict, and its copy is listed on all of them. When the device is
+ * not known, what the version is (the conflict copy, the server's version).
+ */
+export function sideLabel(side: { readonly device: string | null; readonly user: string | null }, which: 'local' | 'remote', thisDevice: string | null): SideLabel {
+  const here = side.device !== null && side.device === thisDevice;
+  if (side.device !== null && side.user !== null) return { key: 'conflict.side.editedOnBy', params: { device: side.device, user: side.user }, here };
+  if (side.device !== null) return { key: 'conflict.side.editedOn', params: { device: side.device }, here };
+  return { key: which === 'local' ? 'conflict.side.copy' : 'conflict.side.server', params: {}, here: false };
+}
+
+/**
+ * The ways out named for this computer: on the computer that found the conflict (or when it is
+ * not known who did) "mine" and "theirs" are true; on any other, each version is named by the
+ * computer it came from, as neither is "mine" there.
+ */
+export function keepWording(
+  local: { readonly device: string | null },
+  remote: { readonly device: string | null },
+  thisDevice: string | null,
+): { readonly neutral: false } | { readonly neutral: true; readonly local: string; readonly remote: string } {
+  if (copyHolder(local.device, thisDevice).mine || local.device === null || remote.device === null) return { neutral: false };
+  return { neutral: true, local: local.device, remote: remote.device };
+}
+
+/** A side label as text, marked when it was made on this computer. */
+export function sideText(label: SideLabel, t: Translator['t']): string {
+  const name = t(label.key, label.params);
+  return label.here ? `${name} ${t('conflict.side.here')}` : name;
+}

@@ -38,12 +38,15 @@ export function ConnectScreen({ embedded }: { readonly embedded?: EmbeddedConnec
   const [password, setPassword] = useState('');
   const [urlProblem, setUrlProblem] = useState<MessageKey | null>(null);
   const [error, setError] = useState<SyncApiError | null>(null);
+  // The address the failed attempt used (the field may have changed since): its error names it.
+  const [attemptedUrl, setAttemptedUrl] = useState('');
   const [busy, setBusy] = useState(false);
   const [accountChange, setAccountChange] = useState<AccountChange | null>(null);
 
   const connect = async (switchAccount: boolean) => {
     setBusy(true);
     setError(null);
+    setAttemptedUrl(serverUrl.trim());
     try {
       await api.login({ serverUrl: serverUrl.trim(), user: user.trim(), password, ...(switchAccount ? { switchAccount: true } : {}) });
       setAccountChange(null);
@@ -131,7 +134,7 @@ export function ConnectScreen({ embedded }: { readonly embedded?: EmbeddedConnec
               required
             />
           </div>
-          {error === null ? null : <ErrorNotice error={error} context="login" testId="connect-error" />}
+          {error === null ? null : <ErrorNotice error={error} context="login" testId="connect-error" serverUrl={attemptedUrl} />}
           <div className="form-actions">
             <button type="submit" className="button button-primary" disabled={busy || serverUrl.trim() === '' || user.trim() === '' || password === ''}>
               {busy ? t('connect.connecting') : t('connect.submit')}

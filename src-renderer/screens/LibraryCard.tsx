@@ -2,12 +2,13 @@
 // problems and conflicts, and the everyday actions (open folder, pause or resume, settings).
 
 import { useEffect, useState } from 'react';
-import type { LibraryView, PendingWorkView, RemoteLibraryView, SyncApiError } from '../../shared/api/index.js';
+import type { LibraryView, PendingWorkView, RemoteLibraryView, RoundErrorReason, SyncApiError } from '../../shared/api/index.js';
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
 import { Icon } from '../components/Icon.js';
 import { ProgressBar } from '../components/ProgressBar.js';
 import { StateBadge } from '../components/StateBadge.js';
+import type { MessageKey } from '../i18n/en.js';
 import { useI18n } from '../i18n/I18nContext.js';
 import { toApiError } from '../state/errorText.js';
 import { isPaused, progressFigures, progressOf, progressText, stateExplanation } from '../state/libraryStatus.js';
@@ -125,8 +126,8 @@ export function LibraryCard({
         </p>
       ) : null}
       {state.kind === 'error' ? (
-        <p className="library-detail library-detail-error" data-testid="library-error">
-          {state.message}
+        <p className="library-detail library-detail-error" data-testid="library-error" data-reason={state.reason ?? 'unknown'}>
+          {t(ROUND_ERROR_KEYS[state.reason ?? 'unknown'])}
         </p>
       ) : null}
       {explanation === null ? null : <p className="library-detail muted">{t(explanation, { folder: library.localRoot })}</p>}
@@ -344,3 +345,15 @@ function LinkAccountButton({ library }: { readonly library: LibraryView }) {
     </>
   );
 }
+
+/** The sentence of each reason a round failed (the service's own message is English: the CLI's). */
+const ROUND_ERROR_KEYS: Readonly<Record<RoundErrorReason, MessageKey>> = {
+  'not-logged-in': 'roundError.notLoggedIn',
+  'library-gone': 'roundError.libraryGone',
+  forbidden: 'roundError.forbidden',
+  'server-refused': 'roundError.serverRefused',
+  'server-error': 'roundError.serverError',
+  'rate-limited': 'roundError.rateLimited',
+  local: 'roundError.local',
+  unknown: 'roundError.unknown',
+};

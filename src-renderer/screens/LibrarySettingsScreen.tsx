@@ -2,7 +2,7 @@
 // conflicts, pause, and removing it from this computer (its files stay on disk).
 
 import { useEffect, useId, useState } from 'react';
-import type { LibraryView, SelectionLeaving, SyncApiError, TrashItemView } from '../../shared/api/index.js';
+import type { IgnorePreview, IgnoreRuleProblem, LibraryView, SelectionLeaving, SyncApiError, TrashItemView } from '../../shared/api/index.js';
 import { useLeaveGuard } from '../app/leaveGuard.js';
 import { SharingSection } from './SharingSection.js';
 import { SnapshotSection } from './SnapshotSection.js';
@@ -15,6 +15,7 @@ import { Notice } from '../components/Notice.js';
 import { ScreenHeading } from '../components/ScreenHeading.js';
 import { StateBadge } from '../components/StateBadge.js';
 import { useApiAction } from '../components/useApiAction.js';
+import type { MessageKey } from '../i18n/en.js';
 import { useI18n } from '../i18n/I18nContext.js';
 import { toApiError } from '../state/errorText.js';
 import { normalizeSelection } from '../state/folderSelection.js';
@@ -324,6 +325,10 @@ function IgnoreRulesSection({ libraryId }: { readonly libraryId: string }) {
       <p id={`${ids}-hint`} className="field-hint">
         {t('ignore.hint')}
       </p>
+      <p className="field-hint" data-testid="ignore-syncs">
+        {t('ignore.syncs')}
+      </p>
+      {text === null ? null : <IgnorePreviewPanel libraryId={libraryId} text={text} />}
       {error === null ? null : <ErrorNotice error={error} />}
       {saved && text === savedText ? <Notice tone="success">{t('ignore.saved')}</Notice> : null}
       <div className="form-actions">
@@ -332,6 +337,71 @@ function IgnoreRulesSection({ libraryId }: { readonly libraryId: string }) {
         </button>
       </div>
     </section>
+  );
+}
+
+/** How long typing pauses before the rules are checked (each check reads the library's index). */
+const IGNORE_CHECK_DELAY_MS = 250;
+
+const IGNORE_PROBLEM_KEYS: Readonly<Record<IgnoreRuleProblem, MessageKey>> = {
+  backslash: 'ignore.problem.backslash',
+  absolute: 'ignore.problem.absolute',
+  'unclosed-bracket': 'ignore.problem.unclosedBracket',
+  'backward-range': 'ignore.problem.backwardRange',
+  'empty-negation': 'ignore.problem.emptyNegation',
+  'too-long': 'ignore.problem.tooLong',
+};
+
+/** The rules being typed, checked: lines that are not what they seem, and what they match among the files synced here. */
+function IgnorePreviewPanel({ libraryId, text }: { readonly libraryId: string; readonly text: string }) {
+  const { api } = useSyncService();
+  const { t, tn } = useI18n();
+  const [preview, setPreview] = useState<{ readonly text: string; readonly answer: IgnorePreview } | null>(null);
+  const [error, setError] = useState<SyncApiError | null>(null);
+  useEffect(() => {
+    let current = true;
+    const timer = setTimeout(() => {
+      api.previewIgnoreRules({ libraryId, text }).then(
+        (answer) => {
+          if (!current) return;
+          setError(null);
+          setPreview({ text, answer });
+        },
+        (caught: unknown) => current && setError(toApiError(caught)),
+      );
+    }, IGNORE_CHECK_DELAY_MS);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
+  }, [api, libraryId, text]);
+  if (error !== null) return <ErrorNotice error={error} />;
+  if (preview === null) return <p className="muted small">{t('ignore.preview.checking')}</p>;
+  const { issues, matchCount, matches } = preview.answer;
+  return (
+    <div className="ignore-preview" data-testid="ignore-preview" aria-live="polite" data-current={preview.text === text}>
+      {issues.length === 0 ? null : (
+        <ul className="ignore-issues" data-testid="ignore-issues">
+          {issues.map((issue) => (
+            <li key={issue.line} className="field-problem" data-line={issue.line}>
+              {t('ignore.line', { line: issue.line })} {t(IGNORE_PROBLEM_KEYS[issue.problem])}
+            </li>
+          ))}
+        </ul>
+      )}
+      <p className="field-label">{t('ignore.preview.title')}</p>
+      <p className="muted small" data-testid="ignore-match-count" data-count={matchCount}>
+        {matchCount === 0 ? t('ignore.preview.none') : tn('ignore.preview.matches', matchCount)}
+      </p>
+      {matches.length === 0 ? null : (
+        <ul className="ignore-matches mono small" data-testid="ignore-matches">
+          {matches.map((match) => (
+            <li key={match}>{match}</li>
+          ))}
+        </ul>
+      )}
+      {matchCount > matches.length ? <p className="muted small">{t('ignore.preview.more', { count: matchCount - matches.length })}</p> : null}
+    </div>
   );
 }
 

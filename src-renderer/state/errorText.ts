@@ -2,9 +2,10 @@
 // the contract, so every code has its own translated sentence. The service's message (English,
 // technical) may follow it as a detail where it adds something.
 
-import type { ApiErrorCode } from '../../shared/api/index.js';
-import { SyncApiError } from '../../shared/api/index.js';
+import type { ApiErrorCode, ConnectCause } from '../../shared/api/index.js';
+import { SyncApiError, connectCauseOf } from '../../shared/api/index.js';
 import type { MessageKey } from '../i18n/en.js';
+import type { MessageParams } from '../i18n/translate.js';
 
 function unhandled(code: never): never {
   throw new Error(`unhandled error code: ${String(code)}`);
@@ -60,4 +61,38 @@ export function showsDetail(code: ApiErrorCode): boolean {
 /** What a SyncApi call rejected with, as a SyncApiError (it rejects only with those, but a UI bug may throw anything). */
 export function toApiError(caught: unknown): SyncApiError {
   return caught instanceof SyncApiError ? caught : new SyncApiError('internal', caught instanceof Error ? caught.message : String(caught));
+}
+
+const CONNECT_CAUSE_KEYS: Readonly<Record<ConnectCause, MessageKey>> = {
+  refused: 'connect.cause.refused',
+  dns: 'connect.cause.dns',
+  timeout: 'connect.cause.timeout',
+  reset: 'connect.cause.reset',
+  network: 'connect.cause.network',
+  'html-page': 'connect.cause.htmlPage',
+  'other-answer': 'connect.cause.otherAnswer',
+  'wrong-path': 'connect.cause.wrongPath',
+  'https-to-http-port': 'connect.cause.httpsToHttpPort',
+  'http-to-https-port': 'connect.cause.httpToHttpsPort',
+  'self-signed': 'connect.cause.selfSigned',
+  expired: 'connect.cause.expired',
+  'wrong-name': 'connect.cause.wrongName',
+  untrusted: 'connect.cause.untrusted',
+};
+
+/**
+ * The sentence naming why connecting to `serverUrl` failed, when the error carries a connect
+ * cause (a login's unreachable, not-cairn-server or certificate error); null otherwise.
+ */
+export function connectCauseMessage(error: SyncApiError, serverUrl: string): { key: MessageKey; params: MessageParams } | null {
+  const cause = connectCauseOf(error);
+  if (cause === null) return null;
+  let url: URL | null;
+  try {
+    url = new URL(serverUrl.trim());
+  } catch {
+    url = null;
+  }
+  const params = url === null ? { place: serverUrl, host: serverUrl, path: '/', origin: serverUrl } : { place: url.host, host: url.hostname, path: url.pathname, origin: url.origin };
+  return { key: CONNECT_CAUSE_KEYS[cause], params };
 }

@@ -237,6 +237,9 @@ export function allConflicts(state: SyncViewState): ConflictView[] {
     .sort((a, b) => a.createdAt - b.createdAt || a.conflictId - b.conflictId);
 }
 
+/** The problems that ask for attention: every library's, but those the user dismissed. */
 export function allProblems(state: SyncViewState): ProblemView[] {
-  return Object.values(state.problems).flat();
+  return Object.values(state.problems)
+    .flat()
+    .filter((problem) => problem.dismissedAt === null);
 }

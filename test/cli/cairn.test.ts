@@ -104,7 +104,14 @@ describe('cairn', () => {
   it('says so when the server cannot be reached', async () => {
     const run = await cairn(path.join(base, 'offline'), ['login', 'http://127.0.0.1:9', '--user', 'alice'], `${PASSWORD}\n`);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('cannot reach the server');
+    expect(run.stderr).toBe('cairn: nothing answers at 127.0.0.1:9 (connection refused): check the port, and that the Cairn server runs\n');
+  });
+
+  it('names a wrong path and a web server that is not Cairn', async () => {
+    const wrongPath = await cairn(path.join(base, 'wrong-path'), ['login', `${server.url}/cairn`, '--user', 'alice'], `${PASSWORD}\n`);
+    expect([wrongPath.code, wrongPath.stderr]).toEqual([1, `cairn: no Cairn server answers at /cairn: use the server's address without the path (for example ${server.url})\n`]);
+    const https = await cairn(path.join(base, 'https'), ['login', server.url.replace('http:', 'https:'), '--user', 'alice'], `${PASSWORD}\n`);
+    expect(https.stderr).toContain('speaks plain HTTP, not HTTPS');
   });
 
   it('logs in, creates a library, syncs two folders and reports in JSON', async () => {

@@ -431,6 +431,34 @@ const roundTrips: RoundTripCase[] = [
     },
   },
   {
+    operation: 'setProblemDismissed',
+    name: 'dismisses a problem and brings it back',
+    run: async ({ client }) => {
+      // The problem listProblems saw reported.
+      const key = { libraryId: PHOTOS, kind: 'unreadable', path: lp('2024/locked.jpg'), name: '' } as const;
+      const dismissed = await client.setProblemDismissed({ ...key, dismissed: true });
+      expect(dismissed.problems.find((problem) => problem.path === key.path)?.dismissedAt).toEqual(expect.any(Number));
+      const back = await client.setProblemDismissed({ ...key, dismissed: false });
+      expect(back.problems.find((problem) => problem.path === key.path)?.dismissedAt).toBeNull();
+      expect((await rejection(client.setProblemDismissed({ ...key, path: lp('nothing'), dismissed: true }))).code).toBe('not-found');
+    },
+  },
+  {
+    operation: 'renameLocalItem',
+    name: 'renames a badly named file in its folder',
+    run: async ({ client, fake }) => {
+      expect(await client.renameLocalItem({ libraryId: PHOTOS, folder: lp('2024'), name: 'bad\\name.jpg', newName: 'bad name.jpg' })).toEqual({ ok: true });
+      expect(fake.renamed).toEqual([{ libraryId: PHOTOS, folder: '2024', name: 'bad\\name.jpg', newName: 'bad name.jpg' }]);
+    },
+  },
+  {
+    operation: 'previewIgnoreRules',
+    name: 'checks ignore rules as they are typed',
+    run: async ({ client }) => {
+      expect(await client.previewIgnoreRules({ libraryId: PHOTOS, text: '*.tmp\n' })).toEqual({ issues: [], matchCount: 0, matches: [] });
+    },
+  },
+  {
     operation: 'getHistory',
     name: 'lists the versions of a file on the server',
     run: async ({ client, fake }) => {
@@ -641,6 +669,14 @@ const roundTrips: RoundTripCase[] = [
         { libraryId: PHOTOS, localPath: '/home/ann/Cairn/Photos' },
         { libraryId: PHOTOS, localPath: '/home/ann/Cairn/Photos/2024/trip' },
       ]);
+    },
+  },
+  {
+    operation: 'openFile',
+    name: 'opens a file with the computer’s app for it',
+    run: async ({ client, fake }) => {
+      expect(await client.openFile({ libraryId: PHOTOS, path: lp('2024/a.bin') })).toEqual({ ok: true });
+      expect(fake.openedFolders.at(-1)).toEqual({ libraryId: PHOTOS, localPath: '/home/ann/Cairn/Photos/2024/a.bin' });
     },
   },
   {

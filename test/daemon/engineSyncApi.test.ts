@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ApiErrorCode, SyncEvent } from '../../shared/api/index.js';
+import type { ApiErrorCode, SyncApiError, SyncEvent } from '../../shared/api/index.js';
 import type { LibraryPath } from '../../shared/paths.js';
 import { PASSWORD } from '../sync/harness.js';
 import type { Harness } from '../sync/harness.js';
@@ -55,6 +55,11 @@ describe('account', () => {
         ['a web server that is not Cairn', { serverUrl: foreignUrl, user: 'ann', password: PASSWORD }, 'not-cairn-server'],
       ] as const;
       for (const [name, request, code] of failures) expect(await codeOf(api.login(request)), name).toBe(code);
+      // A connect failure names its cause (details.cause), for the Connect screen and `cairn login`.
+      const causeOf = async (serverUrl: string): Promise<unknown> => ((await api.login({ serverUrl, user: 'ann', password: PASSWORD }).catch((error: unknown) => error)) as SyncApiError).details?.['cause'];
+      expect(await causeOf(closedUrl)).toBe('refused');
+      expect(await causeOf(foreignUrl)).toBe('html-page');
+      expect(await causeOf(`${harness.server.url}/cairn`)).toBe('wrong-path');
     } finally {
       await new Promise<void>((resolve) => foreign.close(() => resolve()));
     }

@@ -200,7 +200,7 @@ export class FakeSyncApi implements SyncApi {
   addProblem(libraryId: string, problem: Pick<ProblemView, 'kind' | 'path' | 'message'>): void {
     const library = this.requireSynced(libraryId);
     const at = this.now();
-    library.problems = [...library.problems, { libraryId, name: '', firstSeenAt: at, lastSeenAt: at, ...problem }];
+    library.problems = [...library.problems, { libraryId, name: '', firstSeenAt: at, lastSeenAt: at, dismissedAt: null, ...problem }];
     this.addActivity(library, { kind: 'problem-found', path: problem.path, message: problem.message });
     this.emit({ kind: 'problemsChanged', libraryId, problems: library.problems });
     this.emit({ kind: 'libraryChanged', library: this.view(library) });
@@ -727,6 +727,30 @@ export class FakeSyncApi implements SyncApi {
   async listProblems(request: OperationRequest<'listProblems'>): Promise<OperationResponse<'listProblems'>> {
     const libraries = request.libraryId === undefined ? [...this.libraries.values()] : [this.requireSynced(request.libraryId)];
     return { problems: libraries.flatMap((library) => library.problems) };
+  }
+
+  async setProblemDismissed(request: OperationRequest<'setProblemDismissed'>): Promise<OperationResponse<'setProblemDismissed'>> {
+    const library = this.requireSynced(request.libraryId);
+    const same = (problem: ProblemView) => problem.kind === request.kind && problem.path === request.path && problem.name === request.name;
+    if (!library.problems.some(same)) throw new SyncApiError('not-found', 'no such problem');
+    library.problems = library.problems.map((problem) => (same(problem) ? { ...problem, dismissedAt: request.dismissed ? this.now() : null } : problem));
+    this.emit({ kind: 'problemsChanged', libraryId: library.libraryId, problems: library.problems });
+    this.emit({ kind: 'libraryChanged', library: this.view(library) });
+    return { problems: library.problems };
+  }
+
+  /** Every renameLocalItem request, in order. */
+  readonly renamed: OperationRequest<'renameLocalItem'>[] = [];
+
+  async renameLocalItem(request: OperationRequest<'renameLocalItem'>): Promise<OperationResponse<'renameLocalItem'>> {
+    this.requireSynced(request.libraryId);
+    this.renamed.push(request);
+    return { ok: true };
+  }
+
+  async previewIgnoreRules(request: OperationRequest<'previewIgnoreRules'>): Promise<OperationResponse<'previewIgnoreRules'>> {
+    this.requireSynced(request.libraryId);
+    return { issues: [], matchCount: 0, matches: [] };
   }
 
   async getActivity(request: OperationRequest<'getActivity'>): Promise<OperationResponse<'getActivity'>> {

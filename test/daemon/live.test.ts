@@ -210,6 +210,33 @@ describe('two live daemons', () => {
     await eventually(async () => expect(await stateOf(alice)).toBe('up-to-date'));
   });
 
+  it('counts a paused library’s waiting work again only when something changed', async () => {
+    const alice = await liveClient('alice');
+    await eventually(async () => expect(await stateOf(alice)).toBe('up-to-date'));
+    await eventually(() => expect(alice.service.daemon.libraryStatus(alice.libraryId)?.busy).toBe(false));
+    await alice.service.api.pauseLibrary({ libraryId: alice.libraryId });
+    let counted = 0;
+    const engine = alice.service.daemon.engine;
+    const original = engine.pendingWork.bind(engine);
+    engine.pendingWork = (reference) => {
+      counted += 1;
+      return original(reference);
+    };
+    const ask = async () => (await alice.service.api.getPendingWork({ libraryId: alice.libraryId })).pending;
+    expect(await ask()).toMatchObject({ upload: { files: 0 } });
+    // A card asking every 10 s while nothing happens: the folder is not walked again.
+    await ask();
+    await ask();
+    expect(counted).toBe(1);
+    // The watcher sees a new file: the next ask counts again, and finds it.
+    await writeFile(path.join(alice.root, 'waiting.txt'), 'waits for resume');
+    await eventually(async () => expect(await ask()).toMatchObject({ upload: { files: 1, bytes: 16 } }));
+    expect(counted).toBeGreaterThan(1);
+    const after = counted;
+    await ask();
+    expect(counted).toBe(after);
+  });
+
   it('handles a burst of thousands of changes in a few rounds', async () => {
     const alice = await liveClient('alice');
     const bob = await liveClient('bob');

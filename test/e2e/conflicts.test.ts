@@ -410,6 +410,11 @@ describe.skipIf(!CHROMIUM_FOUND)('the conflict dialog in Chromium, between two c
     await similar.check();
     expect(await dialog.getByTestId('apply').textContent()).toBe('Apply to 3 conflicts');
     await dialog.getByTestId('apply').click();
+    // First the list of what changes, and a question.
+    const question = page.getByRole('dialog');
+    const listed = await question.getByTestId('confirm-similar').getByRole('listitem').allTextContents();
+    expect([listed[0], ...listed.slice(1).sort()]).toEqual(['batch/one.txt', 'batch/three.txt', 'batch/two.txt']);
+    await question.getByRole('button', { name: 'Apply to 3 conflicts' }).click();
 
     const outcome = page.getByTestId('conflict-outcome');
     await outcome.waitFor({ timeout: 45_000 });

@@ -20,6 +20,13 @@ import { buildUi } from './support/buildUi.js';
 import { CHROMIUM_FOUND, launchChromium, openPage, screenshot } from './support/chromium.js';
 import { stopAll } from './support/stopAll.js';
 
+/** Binary files both computers change: conflicts of one kind, resolved together. */
+const BINARIES = ['model-a.bin', 'model-b.bin'] as const;
+
+function fill(template: string, params: Record<string, string>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => params[name] ?? whole);
+}
+
 describe.skipIf(!CHROMIUM_FOUND)('conflicts shared by two computers in Chromium', () => {
   let work: string;
   let harness: Harness;
@@ -29,6 +36,8 @@ describe.skipIf(!CHROMIUM_FOUND)('conflicts shared by two computers in Chromium'
   let page: Page;
   let problems: { readonly errors: string[] };
 
+  /** What the daemons were asked to open with the computer's default app. */
+  const opened: string[] = [];
   const read = (computer: 'laptop' | 'desktop', name: string): Promise<string | null> => readFile(path.join(daemons[computer].root, name), 'utf8').catch(() => null);
 
   beforeAll(async () => {
@@ -38,10 +47,20 @@ describe.skipIf(!CHROMIUM_FOUND)('conflicts shared by two computers in Chromium'
     const [, seed, launched] = await Promise.all([buildUi(uiDir), harness.client('seed'), launchChromium()]);
     libraryId = seed.libraryId;
     await seed.write('notes.txt', 'the first notes\n');
+    for (const name of BINARIES) await seed.write(name, Buffer.from([0, 1, 2, 3, 0, 255, 0]));
     await seed.sync();
     browser = launched;
     for (const computer of ['laptop', 'desktop'] as const) {
-      const service = await startDaemonService({ home: path.join(work, `profile-${computer}`), deviceName: computer, watcher: 'native', uiDir, retryBaseMs: 50, retryMaxMs: 500, log: () => undefined });
+      const service = await startDaemonService({
+        home: path.join(work, `profile-${computer}`),
+        deviceName: computer,
+        watcher: 'native',
+        uiDir,
+        retryBaseMs: 50,
+        retryMaxMs: 500,
+        log: () => undefined,
+        openPath: async (target) => void opened.push(target),
+      });
       const root = path.join(work, computer, 'Documents');
       await service.api.login({ serverUrl: harness.server.url, user: 'alice', password: PASSWORD });
       await service.api.addLibrary({ libraryId, localRoot: root, selection: null });
@@ -52,22 +71,34 @@ describe.skipIf(!CHROMIUM_FOUND)('conflicts shared by two computers in Chromium'
     await page.goto(`${daemons.desktop.service.url}/?token=${daemons.desktop.service.token}`);
   }, 120_000);
 
+  /** The name of a file's conflict copy on the desktop (the laptop found the conflict). */
+  const copyOf = (name: string): string => {
+    const found = copies.get(name);
+    if (found === undefined) throw new Error(`no copy of ${name}`);
+    return found;
+  };
+  const copies = new Map<string, string>();
+
   afterAll(() => stopAll(work, browser, ...Object.values(daemons).map(({ service }) => service), harness), 60_000);
 
   it('lists the laptop’s conflict on the desktop, and resolving it there closes it on the laptop', async () => {
     const laptop = daemons.laptop.service.api;
     await laptop.pauseAll({});
     await writeFile(path.join(daemons.desktop.root, 'notes.txt'), 'the desktop wrote this\n');
+    for (const name of BINARIES) await writeFile(path.join(daemons.desktop.root, name), Buffer.from([0, 9, 9, 0, 1]));
     // The desktop's version is on the server before the laptop goes on.
     const observer = await harness.client('observer');
     await eventually(async () => {
       await observer.sync();
       expect(await observer.read('notes.txt')).toBe('the desktop wrote this\n');
+      expect(Buffer.from(await observer.read(BINARIES[1]), 'latin1')).toHaveLength(5);
     }, 30_000);
     await writeFile(path.join(daemons.laptop.root, 'notes.txt'), 'the laptop wrote this\n');
+    for (const name of BINARIES) await writeFile(path.join(daemons.laptop.root, name), Buffer.from([0, 7, 7, 7, 0, 7]));
     await laptop.resumeAll({});
-    await eventually(async () => expect((await laptop.listConflicts({})).conflicts.map((conflict) => conflict.path)).toEqual(['notes.txt']), 30_000);
+    await eventually(async () => expect((await laptop.listConflicts({})).conflicts.map((conflict) => conflict.path).sort()).toEqual([...BINARIES, 'notes.txt']), 30_000);
     const copy = (await readdir(daemons.laptop.root)).find((name) => name.startsWith('notes (conflict'))!;
+    for (const name of BINARIES) copies.set(name, (await readdir(daemons.laptop.root)).find((entry) => entry.startsWith(`${name.replace('.bin', '')} (conflict`))!);
     expect(await read('laptop', copy)).toBe('the laptop wrote this\n');
 
     // The desktop, which found nothing itself, lists it.
@@ -75,7 +106,11 @@ describe.skipIf(!CHROMIUM_FOUND)('conflicts shared by two computers in Chromium'
     await page.getByTestId('conflicts-screen').waitFor();
     const item = page.locator('[data-testid="conflict"][data-path="notes.txt"]');
     await item.waitFor({ timeout: 30_000 });
-    expect(await item.textContent()).toContain(en['conflicts.copyFrom'].replace('{device}', 'laptop'));
+    // Each version named by where and by whom it was edited; nothing of the laptop's is "yours" here.
+    await page.locator('[data-testid="conflict"]').nth(2).waitFor({ timeout: 30_000 });
+    const sides = await item.locator('dt').allTextContents();
+    expect(sides).toEqual([fill(en['conflict.side.editedOnBy'], { device: 'laptop', user: 'alice' }), `${fill(en['conflict.side.editedOnBy'], { device: 'desktop', user: 'alice' })} ${en['conflict.side.here']}`]);
+    expect(await item.textContent()).not.toContain(en['conflicts.mine']);
     expect(await read('desktop', copy)).toBe('the laptop wrote this\n');
     await screenshot(page, 'shared-conflicts-01-desktop-lists');
     await page.getByTestId('nav-preferences').click();
@@ -92,9 +127,51 @@ describe.skipIf(!CHROMIUM_FOUND)('conflicts shared by two computers in Chromium'
     const dialog = page.getByTestId('conflict-dialog');
     await dialog.getByTestId('conflict-versions').waitFor();
     await screenshot(page, 'shared-conflicts-03-desktop-dialog');
+    expect(await dialog.getByTestId('mine-heading').textContent()).toBe(fill(en['conflict.side.editedOnBy'], { device: 'laptop', user: 'alice' }));
+    expect(await dialog.getByTestId('theirs-heading').textContent()).toBe(`${fill(en['conflict.side.editedOnBy'], { device: 'desktop', user: 'alice' })} ${en['conflict.side.here']}`);
+    expect(await dialog.getByTestId('keep-local').textContent()).toContain(fill(en['conflict.keep.from'], { device: 'laptop' }));
+    expect(await dialog.getByTestId('keep-remote').textContent()).toContain(fill(en['conflict.keep.from'], { device: 'desktop' }));
+    expect(await dialog.getByTestId('conflict-diff').textContent()).toContain(en['conflict.diff.onlyIn_one'].replace('{device}', 'laptop'));
+    for (const word of [en['conflicts.keepMine'], en['conflicts.keepTheirs'], en['conflicts.mine'], 'Your version', 'your copy', 'yours', 'Yours']) expect(await dialog.textContent()).not.toContain(word);
     await dialog.getByTestId('keep-remote').click();
     await dialog.getByTestId('apply').click();
     await page.getByTestId('conflicts-notice').waitFor({ timeout: 45_000 });
+    expect(await page.getByTestId('conflicts-notice').textContent()).toBe(fill(en['conflict.done.kept'], { path: 'notes.txt', device: 'desktop' }));
+    await item.waitFor({ state: 'detached', timeout: 30_000 });
+
+    // A binary file: each version opens with this computer's app; the choice applies to the
+    // similar one only after a question that lists both.
+    await page.locator(`[data-testid="conflict"][data-path="${BINARIES[0]}"]`).getByTestId('open-conflict').click();
+    await dialog.getByTestId('conflict-versions').waitFor();
+    await dialog.getByTestId('mine-open').getByRole('button').click();
+    await dialog.getByTestId('theirs-open').getByRole('button', { name: fill(en['conflict.openVersionOf'], { name: BINARIES[0] }) }).click();
+    await eventually(async () => expect(opened.map((target) => path.relative(daemons.desktop.root, target))).toEqual([copyOf(BINARIES[0]), BINARIES[0]]));
+    await dialog.getByTestId('keep-remote').click();
+    await dialog.getByTestId('apply-to-similar').check();
+    await dialog.getByTestId('apply').click();
+    const question = page.getByRole('dialog');
+    await question.waitFor();
+    expect(await question.getByRole('heading').textContent()).toBe(en['conflict.confirmMany.title_other'].replace('{count}', '2'));
+    expect(await question.getByTestId('confirm-similar').getByRole('listitem').allTextContents()).toEqual([...BINARIES]);
+    await screenshot(page, 'shared-conflicts-05-confirm-similar');
+    // Cancelled: nothing changed.
+    await question.getByRole('button', { name: en['conflict.confirmMany.cancel'] }).click();
+    await question.waitFor({ state: 'hidden' });
+    expect((await daemons.desktop.service.api.listConflicts({})).conflicts).toHaveLength(2);
+    // Chinese: the same question.
+    await daemons.desktop.service.api.setPreferences({ language: 'zh-CN' });
+    await dialog.getByTestId('apply').click();
+    await question.waitFor();
+    expect(await question.getByRole('heading').textContent()).toBe(zhCN['conflict.confirmMany.title_other'].replace('{count}', '2'));
+    expect(await question.textContent()).toContain(fill(zhCN['conflict.confirmMany.body'], { choice: fill(zhCN['conflict.keep.from'], { device: 'desktop' }) }));
+    await screenshot(page, 'shared-conflicts-06-confirm-similar-zh');
+    await daemons.desktop.service.api.setPreferences({ theme: 'dark' });
+    await screenshot(page, 'shared-conflicts-07-confirm-similar-zh-dark');
+    await daemons.desktop.service.api.setPreferences({ theme: 'system', language: 'en' });
+    await question.getByRole('button', { name: en['resolve.applyMany_other'].replace('{count}', '2') }).click();
+    await page.getByTestId('conflict-outcome').waitFor({ timeout: 45_000 });
+    expect(await page.getByTestId('outcome').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-outcome')))).toEqual(['resolved', 'resolved']);
+    await page.getByTestId('conflict-outcome').getByRole('button', { name: en['conflict.back'] }).click();
     await page.getByText(en['conflicts.emptyTitle']).waitFor({ timeout: 30_000 });
 
     // The laptop lists it no more; the copy is gone on both; the kept version is on both.

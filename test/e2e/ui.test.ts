@@ -164,7 +164,8 @@ describe.skipIf(!CHROMIUM_FOUND)('the UI in Chromium against a real daemon and s
     await page.getByRole('button', { name: en['connect.submit'] }).click();
     const error = page.getByTestId('connect-error');
     await eventually(async () => expect(await error.getAttribute('data-code', { timeout: 2_000 })).toBe('unreachable'));
-    expect(await error.textContent()).toContain(en['error.unreachable.login']);
+    expect(await error.getAttribute('data-cause')).toBe('refused');
+    expect(await error.textContent()).toBe(en['connect.cause.refused'].replace('{place}', `127.0.0.1:${closedPort}`));
 
     await page.getByLabel(en['connect.server']).fill(harness.server.url);
     await page.getByLabel(en['connect.password']).fill('not the password');

@@ -28,17 +28,17 @@ describe('notificationsBetween', () => {
       [{ libraryId: 'library-documents', kind: 'problems', title: 'Some files in “Documents” could not be synced', body: '1 file needs your attention. Open Cairn to see why.' }],
     ],
     [
-      'a failed round, with its message',
+      'a failed round, said by its reason (the service’s English text stays out)',
       calm,
-      status([library('Documents', STATES.upToDate), library('Photos', STATES.error)]),
-      [{ libraryId: 'library-photos', kind: 'error', title: 'Syncing “Photos” failed', body: 'the disk is full' }],
+      status([library('Documents', STATES.upToDate), library('Photos', { ...STATES.error, reason: 'local' })]),
+      [{ libraryId: 'library-photos', kind: 'error', title: 'Syncing “Photos” failed', body: 'A file or folder on this computer could not be written or read (a full disk, or missing permission).' }],
     ],
     ['the same failure again', status([library('Documents', STATES.error)]), status([library('Documents', { ...STATES.error, at: STATES.error.at + 60_000 })]), []],
     [
       'a different failure',
       status([library('Documents', STATES.error)]),
       status([library('Documents', { ...STATES.error, message: 'permission denied' })]),
-      [{ libraryId: 'library-documents', kind: 'error', title: 'Syncing “Documents” failed', body: 'permission denied' }],
+      [{ libraryId: 'library-documents', kind: 'error', title: 'Syncing “Documents” failed', body: 'The last sync did not finish. Nothing was lost; Cairn tries again.' }],
     ],
     [
       'a circuit breaker',

@@ -8,6 +8,8 @@ import { API_ERROR_CODES, conflictViewSchema } from '../../shared/api/index.js';
 import { CONFLICT_CHOICES } from '../../shared/merge/index.js';
 import { placeFromFragment } from '../../src-renderer/app/navigation.js';
 import {
+  keepWording,
+  sideLabel,
   MERGE_CHOICE_KEYS,
   conflictKindKey,
   describeSide,
@@ -129,5 +131,24 @@ describe('places named by the URL fragment', () => {
     { fragment: '', place: null },
   ])('$fragment', ({ fragment, place }) => {
     expect(placeFromFragment(fragment)).toEqual(place);
+  });
+});
+
+describe('naming the sides the same on every computer', () => {
+  it.each([
+    { name: 'made here, author known', side: { device: 'laptop', user: 'alice' }, which: 'local', key: 'conflict.side.editedOnBy', here: true },
+    { name: 'made elsewhere', side: { device: 'desktop', user: 'bob' }, which: 'remote', key: 'conflict.side.editedOnBy', here: false },
+    { name: 'only the device known', side: { device: 'desktop', user: null }, which: 'remote', key: 'conflict.side.editedOn', here: false },
+    { name: 'the copy, author unknown', side: { device: null, user: null }, which: 'local', key: 'conflict.side.copy', here: false },
+    { name: 'the server, author unknown', side: { device: null, user: null }, which: 'remote', key: 'conflict.side.server', here: false },
+  ] as const)('$name', ({ side, which, key, here }) => {
+    expect(sideLabel(side, which, 'laptop')).toMatchObject({ key, here });
+  });
+
+  it('says mine and theirs only on the computer that found the conflict', () => {
+    expect(keepWording({ device: 'laptop' }, { device: 'desktop' }, 'laptop')).toEqual({ neutral: false });
+    expect(keepWording({ device: 'laptop' }, { device: 'desktop' }, 'desktop')).toEqual({ neutral: true, local: 'laptop', remote: 'desktop' });
+    // Without both names there is nothing better to say than mine and theirs.
+    expect(keepWording({ device: 'laptop' }, { device: null }, 'desktop')).toEqual({ neutral: false });
   });
 });

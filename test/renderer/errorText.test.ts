@@ -1,10 +1,10 @@
 // Every error code of the contract has its own sentence, in both languages.
 
 import { describe, expect, it } from 'vitest';
-import { API_ERROR_CODES, SyncApiError } from '../../shared/api/index.js';
+import { API_ERROR_CODES, CONNECT_CAUSES, SyncApiError } from '../../shared/api/index.js';
 import { en } from '../../src-renderer/i18n/en.js';
 import { zhCN } from '../../src-renderer/i18n/zhCN.js';
-import { errorMessageKey, showsDetail, toApiError } from '../../src-renderer/state/errorText.js';
+import { connectCauseMessage, errorMessageKey, showsDetail, toApiError } from '../../src-renderer/state/errorText.js';
 
 describe('errorMessageKey', () => {
   it.each(API_ERROR_CODES)('%s has a message in both languages', (code) => {
@@ -49,5 +49,25 @@ describe('toApiError', () => {
   it('turns anything else into an internal error with its message', () => {
     expect(toApiError(new TypeError('boom'))).toMatchObject({ code: 'internal', message: 'boom' });
     expect(toApiError('plain')).toMatchObject({ code: 'internal', message: 'plain' });
+  });
+});
+
+describe('connectCauseMessage', () => {
+  it.each(CONNECT_CAUSES)('%s has its own sentence in both languages, naming the address', (cause) => {
+    const shown = connectCauseMessage(new SyncApiError('unreachable', 'x', { cause }), 'https://cairn.example.com:8443/sync');
+    expect(shown).not.toBeNull();
+    expect(en[shown!.key]).toBeTruthy();
+    expect(zhCN[shown!.key]).toBeTruthy();
+    expect(shown!.params).toEqual({ place: 'cairn.example.com:8443', host: 'cairn.example.com', path: '/sync', origin: 'https://cairn.example.com:8443' });
+  });
+
+  it('every cause reads differently', () => {
+    const texts = CONNECT_CAUSES.map((cause) => en[connectCauseMessage(new SyncApiError('unreachable', 'x', { cause }), 'http://a')!.key]);
+    expect(new Set(texts).size).toBe(CONNECT_CAUSES.length);
+  });
+
+  it('is null for an error without a cause, or with an unknown one', () => {
+    expect(connectCauseMessage(new SyncApiError('wrong-password', 'x'), 'http://a')).toBeNull();
+    expect(connectCauseMessage(new SyncApiError('unreachable', 'x', { cause: 'gremlins' }), 'http://a')).toBeNull();
   });
 });

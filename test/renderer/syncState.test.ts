@@ -140,7 +140,7 @@ describe('reads merged with events', () => {
   it('a list read empties a library it holds nothing for', () => {
     const state = run(
       event({ kind: 'statusChanged', status: status(library(A)) }),
-      event({ kind: 'problemsChanged', libraryId: A, problems: [{ libraryId: A, kind: 'unreadable', path: '', name: '', message: 'm', firstSeenAt: 1, lastSeenAt: 1 }] }),
+      event({ kind: 'problemsChanged', libraryId: A, problems: [{ libraryId: A, kind: 'unreadable', path: '', name: '', message: 'm', firstSeenAt: 1, lastSeenAt: 1, dismissedAt: null }] }),
       { type: 'problemsLoaded', problems: [], stamp: 2 },
     );
     expect(state.problems[A]).toEqual([]);

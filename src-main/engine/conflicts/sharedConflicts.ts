@@ -7,9 +7,8 @@
 // A server without conflict routes answers 404: the device then keeps its conflicts to itself,
 // as before, and does not ask again while it runs.
 
-import type { LibraryPath } from '../../../shared/paths.js';
 import { routes } from '../../../shared/protocol/index.js';
-import type { LibraryConflict } from '../../../shared/protocol/index.js';
+import type { Entry, LibraryConflict } from '../../../shared/protocol/index.js';
 import type { ConflictBase, ConflictRecord, Index } from '../indexStore/index.js';
 import { isRemoteError } from '../remote/remoteError.js';
 import type { ServerClient } from '../remote/serverClient.js';
@@ -118,14 +117,17 @@ async function adopt(deps: SharedConflictsDependencies, libraryId: string, share
   const kept = index.synced.get(libraryId, shared.path);
   const copy = index.synced.get(libraryId, shared.conflictPath);
   if (kept === undefined || copy === undefined) return false;
-  const base = shared.baseRev === null ? null : await baseOf(deps, libraryId, shared.path, shared.baseRev);
+  // One read of the path's history gives the merge base and who made the version at the name.
+  const { versions } = await deps.client.call(routes.history, { params: { libraryId }, query: { path: shared.path } });
+  const base = shared.baseRev === null ? null : baseOf(versions, shared.baseRev);
+  const keptVersion = versions.find((entry) => entry.rev === kept.rev);
   const added: ConflictRecord = index.conflicts.add({
     libraryId,
     path: shared.path,
     conflictPath: shared.conflictPath,
     // The copy is the version of the device that found the conflict; the name keeps the server's.
     local: { node: copy.node, rev: copy.rev, mtimeMs: copy.mtimeMs, device: shared.device, user: shared.userName },
-    remote: { node: kept.node, rev: kept.rev, mtimeMs: kept.mtimeMs, device: null },
+    remote: { node: kept.node, rev: kept.rev, mtimeMs: kept.mtimeMs, device: keptVersion?.device ?? null, user: keptVersion?.userName ?? null },
     base,
     createdAt: shared.createdAt,
   });
@@ -134,8 +136,7 @@ async function adopt(deps: SharedConflictsDependencies, libraryId: string, share
 }
 
 /** The merge base's node from the path's history on the server, or null when it is not there. */
-async function baseOf(deps: SharedConflictsDependencies, libraryId: string, entryPath: LibraryPath, rev: number): Promise<ConflictBase | null> {
-  const { versions } = await deps.client.call(routes.history, { params: { libraryId }, query: { path: entryPath } });
+function baseOf(versions: readonly Entry[], rev: number): ConflictBase | null {
   const version = versions.find((entry) => entry.rev === rev && !entry.deleted);
   if (version === undefined) return null;
   const node =

@@ -21,6 +21,7 @@ export type {
   ProblemInput,
   ProblemKind,
   ProblemRecord,
+  ProblemKey,
   ProblemScope,
   ProfileSettingKey,
   ProfileSettings,

@@ -152,6 +152,16 @@ export interface ProblemRecord extends ProblemInput {
   readonly libraryId: LibraryId;
   readonly firstSeenAt: number;
   readonly lastSeenAt: number;
+  /** When the user dismissed it (understood; it no longer asks for attention), or null. */
+  readonly dismissedAt: number | null;
+}
+
+/** What names one problem: its path, kind and raw name. */
+export interface ProblemKey {
+  readonly path: LibraryPath | '';
+  /** As stored (a ProblemKind, or a circuit breaker's kind). */
+  readonly kind: string;
+  readonly name: string;
 }
 
 /** Which problems a replaceProblems call speaks for: these kinds, at or below these paths. */

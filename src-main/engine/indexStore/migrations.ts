@@ -210,6 +210,15 @@ export const MIGRATIONS: readonly Migration[] = [
       DELETE FROM settings WHERE key IN ('userName', 'deviceId', 'librariesAccount');
     `,
   },
+  {
+    version: 6,
+    description: 'problems the user dismissed (understood, such as a deliberate symlink)',
+    sql: `
+      -- Set while the same problem (library, path, kind, name) persists; a problem that goes away
+      -- takes its row, dismissal included, so one that comes back (or changes kind) shows again.
+      ALTER TABLE problems ADD COLUMN dismissed_at INTEGER;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

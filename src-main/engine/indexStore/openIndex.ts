@@ -37,6 +37,7 @@ import type {
   ProblemInput,
   ProblemKind,
   ProblemRecord,
+  ProblemKey,
   ProblemScope,
   ProfileSettingKey,
   ProfileSettings,
@@ -157,6 +158,8 @@ export interface Index {
      * not in `current` are cleared, the others keep their first-seen time.
      */
     replace(libraryId: LibraryId, scope: ProblemScope, current: readonly ProblemInput[], now: number): void;
+    /** Dismisses the problem (at `at`) or brings it back (null); false when there is no such problem. */
+    setDismissed(libraryId: LibraryId, problem: ProblemKey, at: number | null): boolean;
   };
   readonly pendingCommits: {
     add(commit: PendingCommit): void;
@@ -278,6 +281,7 @@ interface ProblemRow {
   message: string;
   first_seen_at: number;
   last_seen_at: number;
+  dismissed_at: number | null;
 }
 
 interface PendingCommitRow {
@@ -810,7 +814,7 @@ function conflictFromRow(row: ConflictRow): ConflictRecord {
 }
 
 function createProblems(db: Database.Database, keyOf: (libraryId: LibraryId) => number): Index['problems'] {
-  const columns = 'l.library_id, p.path, p.name, p.kind, p.message, p.first_seen_at, p.last_seen_at';
+  const columns = 'l.library_id, p.path, p.name, p.kind, p.message, p.first_seen_at, p.last_seen_at, p.dismissed_at';
   const selectAll = db.prepare<[number], ProblemRow>(
     `SELECT ${columns} FROM problems p JOIN libraries l USING (library_key) WHERE p.library_key = ? ORDER BY p.path, p.kind, p.name`,
   );
@@ -823,6 +827,9 @@ function createProblems(db: Database.Database, keyOf: (libraryId: LibraryId) => 
   const upsert = db.prepare(
     'INSERT INTO problems (library_key, path, name, kind, message, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?) ' +
       'ON CONFLICT (library_key, path, kind, name) DO UPDATE SET message = excluded.message, last_seen_at = excluded.last_seen_at',
+  );
+  const dismiss = db.prepare<[number | null, number, string, string, string]>(
+    'UPDATE problems SET dismissed_at = ? WHERE library_key = ? AND path = ? AND kind = ? AND name = ?',
   );
   const identity = (problem: { path: string; kind: string; name: string }) => `${problem.kind}\u0000${problem.path}\u0000${problem.name}`;
   const replace = db.transaction((key: number, scope: ProblemScope, current: readonly ProblemInput[], now: number) => {
@@ -844,10 +851,14 @@ function createProblems(db: Database.Database, keyOf: (libraryId: LibraryId) => 
         message: row.message,
         firstSeenAt: row.first_seen_at,
         lastSeenAt: row.last_seen_at,
+        dismissedAt: row.dismissed_at,
       }));
     },
     replace(libraryId, scope, current, now) {
       replace.immediate(keyOf(libraryId), scope, current, now);
+    },
+    setDismissed(libraryId, problem, at) {
+      return dismiss.run(at, keyOf(libraryId), problem.path, problem.kind, problem.name).changes > 0;
     },
   };
 }

@@ -12,6 +12,8 @@ export { CheckedFolders, mkdirSafe } from './checkedFolders.js';
 export type { ConfirmResult, MkdirResult } from './checkedFolders.js';
 export { moveIfUnchanged } from './moveIfUnchanged.js';
 export type { MoveResult } from './moveIfUnchanged.js';
+export { renameInFolder } from './renameInFolder.js';
+export type { RenameInFolderResult } from './renameInFolder.js';
 export { UnsafePathError, resolveInRoot } from './resolveInRoot.js';
 export type { Refusal, UnsafePathReason } from './resolveInRoot.js';
 export { PARTIAL_FILE_PREFIX, TEMP_FILE_PREFIX, isPartialFileName, isStrayTemp, isTempFileName, partialFileName } from './tempFileName.js';

@@ -5,6 +5,7 @@
 
 import { errorAction, errorBodySchema, errorCodeForStatus } from '../../../shared/protocol/index.js';
 import type { ErrorAction, ErrorCode } from '../../../shared/protocol/index.js';
+import type { ConnectCause } from '../../../shared/api/errors.js';
 
 /**
  * Why the server could not be reached, when it could not (for clear messages in the UI);
@@ -29,6 +30,23 @@ export class RemoteError extends Error {
   }
 }
 
+/** Which kind of failure a cause belongs to (the SyncApi error code it travels under). */
+export type ConnectFailure = 'unreachable' | 'not-cairn-server' | 'certificate';
+
+/** A failed attempt to connect to a server, with its cause named (see connectError.ts, which diagnoses it). */
+export class ConnectError extends Error {
+  override readonly name = 'ConnectError';
+
+  constructor(
+    readonly failure: ConnectFailure,
+    readonly connectCause: ConnectCause,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 export function isRemoteError(error: unknown): error is RemoteError {
   return error instanceof RemoteError;
 }
@@ -46,7 +64,18 @@ export function errorFromAnswer(status: number, bodyText: string): RemoteError {
     return new RemoteError(body.data.error.code, body.data.error.message, status, body.data.error.details);
   }
   const code = errorCodeForStatus(status);
-  return new RemoteError(code, `the server answered HTTP ${status} without a Cairn error body`, status, undefined, status === 404 ? 'not-cairn' : null);
+  return new RemoteError(code, `the server answered HTTP ${status} without a Cairn error body`, status, { answer: answerKind(bodyText) }, status === 404 ? 'not-cairn' : null);
+}
+
+/** What kind of text a server answered that is not Cairn's (details.answer), to name a non-Cairn server. */
+export type AnswerKind = 'html' | 'json' | 'other';
+
+export function answerKind(text: string): AnswerKind {
+  const start = text.trimStart().slice(0, 200).toLowerCase();
+  // Any markup but XML: web servers' error pages are often bare fragments (`<h1>Not Found</h1>`).
+  if (/^<[a-z!]/.test(start)) return 'html';
+  if (start.startsWith('{') || start.startsWith('[')) return 'json';
+  return 'other';
 }
 
 const CERTIFICATE_CODES = new Set([
@@ -60,7 +89,7 @@ const CERTIFICATE_CODES = new Set([
 ]);
 
 /** Every `code` along an error's cause chain (undici wraps the system error). */
-function errorCodesOf(error: unknown): string[] {
+export function errorCodesOf(error: unknown): string[] {
   const codes: string[] = [];
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current !== null && typeof current === 'object'; depth++) {

@@ -34,7 +34,7 @@ import { CHUNK_SIZE_LIMITS } from '../../../shared/model.js';
 import { chunkIdOf } from '../../../shared/node/contentHash.js';
 import { EventTooLongError, ServerSentEventParser } from '../../../shared/serverSentEvents.js';
 import type { ChunkId } from '../../../shared/model.js';
-import { RemoteError, errorFromAnswer, errorFromTransport } from './remoteError.js';
+import { RemoteError, answerKind, errorFromAnswer, errorFromTransport } from './remoteError.js';
 
 export interface ServerClientOptions {
   /** The server's base URL, e.g. http://127.0.0.1:8080 (no /api/v1). */
@@ -130,14 +130,15 @@ export class ServerClient {
     }
     const text = await this.send(route, options, payload, route.response.maxBytes);
     let parsed: unknown;
+    const answerText = text.toString('utf8');
     try {
-      parsed = JSON.parse(text.toString('utf8'));
+      parsed = JSON.parse(answerText);
     } catch (error) {
-      throw new RemoteError('unavailable', `the server at ${this.baseUrl} did not answer JSON; is it a Cairn server?`, 200, undefined, 'not-cairn', { cause: error });
+      throw new RemoteError('unavailable', `the server at ${this.baseUrl} did not answer JSON; is it a Cairn server?`, 200, { answer: answerKind(answerText) }, 'not-cairn', { cause: error });
     }
     const result = schema.safeParse(parsed);
     if (!result.success) {
-      throw new RemoteError('unavailable', `the server's answer to ${route.method} ${route.path} does not match the protocol: ${result.error.message}`, 200, undefined, 'not-cairn');
+      throw new RemoteError('unavailable', `the server's answer to ${route.method} ${route.path} does not match the protocol: ${result.error.message}`, 200, { answer: 'json' }, 'not-cairn');
     }
     return result.data as RouteResponse<Route>;
   }

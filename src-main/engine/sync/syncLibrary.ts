@@ -154,7 +154,11 @@ export async function syncLibrary(deps: SyncDependencies, libraryId: string): Pr
   try {
     await round.run();
     if (summary.outcome === 'synced') {
-      deps.index.libraries.update(libraryId, { lastSyncAt: Date.now(), lastError: null, breakerOverride: null });
+      deps.index.transaction(() => {
+        deps.index.libraries.update(libraryId, { lastSyncAt: Date.now(), lastError: null, breakerOverride: null });
+        // A completed round met every path that would lead outside the root: they replace the last round's (and outlive a restart).
+        deps.index.problems.replace(libraryId, { kinds: ['unsafe-path'] }, round.unsafePaths, Date.now());
+      });
     }
   } catch (error) {
     if (deps.signal?.aborted) {
@@ -210,6 +214,8 @@ class Round {
   /** Remote paths this OS cannot name (found when planning) and this disk refused (found when writing). */
   private illegalNames: ProblemInput[] = [];
   private readonly unholdablePaths: ProblemInput[] = [];
+  /** This round's paths that would lead outside the root (see addUnsafePath). */
+  readonly unsafePaths: ProblemInput[] = [];
   /** Files the server refused in this round because the library owner's storage is full. */
   private readonly quotaProblems = new Map<LibraryPath, ProblemInput>();
 
@@ -1007,7 +1013,7 @@ class Round {
       throw error;
     }
     if (result.status !== 'moved') {
-      if (result.status === 'unsafe') this.addProblem(action.to, 'unsafe-path', result.message);
+      if (result.status === 'unsafe') this.addUnsafePath(action.to, result.message);
       return false;
     }
     this.index.transaction(() => {
@@ -1027,7 +1033,7 @@ class Round {
         if (result.status === 'deleted') this.summary.deletedLocal += 1;
         return true;
       }
-      if (result.status === 'unsafe') this.addProblem(entryPath, 'unsafe-path', result.message);
+      if (result.status === 'unsafe') this.addUnsafePath(entryPath, result.message);
       return false;
     }
     const expect = expectationFromLocalEntry(expectLocal);
@@ -1038,7 +1044,7 @@ class Round {
       this.summary.deletedLocal += 1;
       return true;
     }
-    if (result.status === 'unsafe') this.addProblem(entryPath, 'unsafe-path', result.message);
+    if (result.status === 'unsafe') this.addUnsafePath(entryPath, result.message);
     return false;
   }
 
@@ -1138,7 +1144,7 @@ class Round {
     results.forEach((result, index) => {
       const { job, tally, transfer } = jobs[index]!;
       if (result.status !== 'written') {
-        if (result.status === 'unsafe') this.addProblem(job.path, 'unsafe-path', result.message);
+        if (result.status === 'unsafe') this.addUnsafePath(job.path, result.message);
         if (result.status === 'refused' && !this.unholdable(job.path, result.error)) throw result.error;
         // 'changed': the user touched it, the next pass makes it a conflict; 'gone': the user
         // moved its folder, the next pass sees where.
@@ -1220,7 +1226,7 @@ class Round {
       throw error;
     }
     if (result.status === 'unsafe') {
-      this.addProblem(entryPath, 'unsafe-path', result.message);
+      this.addUnsafePath(entryPath, result.message);
       return null;
     }
     if (result.status === 'changed') return null; // the user touched it: the next pass makes it a conflict
@@ -1270,7 +1276,7 @@ class Round {
           this.recordFolder(entryPath, remote, result.inode);
           changed = true;
         } else if (result.status === 'unsafe') {
-          this.addProblem(entryPath, 'unsafe-path', result.message);
+          this.addUnsafePath(entryPath, result.message);
         }
       });
     });
@@ -1290,7 +1296,7 @@ class Round {
       this.index.transaction(() => this.recordFolder(entryPath, remote, result.inode));
       return true;
     }
-    if (result.status === 'unsafe') this.addProblem(entryPath, 'unsafe-path', result.message);
+    if (result.status === 'unsafe') this.addUnsafePath(entryPath, result.message);
     return false;
   }
 
@@ -1299,7 +1305,7 @@ class Round {
     const result = await this.mkdirHoldable(folder);
     if (result === null) return false;
     if (result.status === 'created' || result.status === 'exists') return true;
-    if (result.status === 'unsafe') this.addProblem(folder, 'unsafe-path', result.message);
+    if (result.status === 'unsafe') this.addUnsafePath(folder, result.message);
     return false;
   }
 
@@ -1353,7 +1359,7 @@ class Round {
     this.folders.forget(action.conflictPath);
     const moved = await moveIfUnchanged(this.root, action.path, action.conflictPath, expect);
     if (moved.status !== 'moved') {
-      if (moved.status === 'unsafe') this.addProblem(action.path, 'unsafe-path', moved.message);
+      if (moved.status === 'unsafe') this.addUnsafePath(action.path, moved.message);
       return null;
     }
     const copy: LocalEntry = { ...action.local, path: action.conflictPath, inode: moved.inode };
@@ -1433,6 +1439,12 @@ class Round {
     this.summary.outcome = 'paused';
     this.summary.pauseReason = reason;
     this.addProblem('', reason, message);
+  }
+
+  /** A path that would lead outside the root: reported now, and kept as the library's problem when the round completes. */
+  private addUnsafePath(entryPath: string, message: string): void {
+    this.addProblem(entryPath, 'unsafe-path', message);
+    if (!this.unsafePaths.some((problem) => problem.path === entryPath)) this.unsafePaths.push({ kind: 'unsafe-path', path: entryPath as LibraryPath, name: '', message });
   }
 
   private addProblem(entryPath: string, kind: string, message: string): void {

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { LibraryPath } from '../../../shared/paths.js';
 import { IndexTooNewError, MIGRATIONS, type Migration, openIndex } from '../../../src-main/engine/indexStore/index.js';
 import { migrate } from '../../../src-main/engine/indexStore/migrations.js';
 
@@ -168,6 +169,26 @@ const cases: Record<number, MigrationCase> = {
         expect(index.libraries.get('L')).toMatchObject({ accountId: account!.accountId });
         // The old token is marked as this account's; the one-account settings are gone.
         expect(index.profile.get()).toEqual({ serverUrl: 'https://cairn.example', deviceName: 'laptop', legacyTokenAccount: account!.accountId });
+      } finally {
+        index.close();
+      }
+    },
+  },
+  6: {
+    seed(db) {
+      db.prepare(
+        "INSERT INTO libraries (library_id, name, local_root, chunk_algorithm, chunk_min, chunk_avg, chunk_max) VALUES ('L', 'Docs', '/x', 'fastcdc', 1, 2, 3)",
+      ).run();
+      db.prepare("INSERT INTO problems (library_key, path, name, kind, message, first_seen_at, last_seen_at) VALUES (1, 'link', '', 'symlink', 'a link', 10, 20)").run();
+    },
+    check(db) {
+      db.close();
+      const index = openIndex(file);
+      try {
+        // Problems recorded before are not dismissed; one can be now.
+        expect(index.problems.list('L')).toMatchObject([{ path: 'link', kind: 'symlink', dismissedAt: null }]);
+        expect(index.problems.setDismissed('L', { path: 'link' as LibraryPath, kind: 'symlink', name: '' }, 30)).toBe(true);
+        expect(index.problems.list('L')).toMatchObject([{ path: 'link', kind: 'symlink', dismissedAt: 30, firstSeenAt: 10 }]);
       } finally {
         index.close();
       }
