@@ -12,6 +12,7 @@ import { useSyncService } from '../state/SyncServiceContext.js';
 import { ErrorNotice } from './ErrorNotice.js';
 import { Icon } from './Icon.js';
 import { TriStateCheckbox } from './TriStateCheckbox.js';
+import { shown } from '../i18n/shown.js';
 
 type LoadState = { readonly kind: 'loading' } | { readonly kind: 'failed'; readonly error: SyncApiError };
 
@@ -131,7 +132,7 @@ export function FolderTree({
           <TriStateCheckbox id={checkboxId} state={state} path={folder.path} onToggle={() => onChange(toggleFolder(folder.path, selection, listings))} />
           <label htmlFor={checkboxId} className="tree-name">
             <Icon name="folder" className="tree-folder-icon" />
-            {folder.name}
+            {shown(folder.name)}
           </label>
           <span className="tree-meta">
             {tn('count.files', folder.fileCount)} · {bytes(folder.totalBytes)}

@@ -26,6 +26,7 @@ import { escapeGoesBack, keyTargetOf } from './escapeKey.js';
 import { MergePanel } from './MergePanel.js';
 import type { MergeChoices } from './mergeChoices.js';
 import { noChoices, unchosenRegions, withChoice } from './mergeChoices.js';
+import { shown } from '../i18n/shown.js';
 
 type Loading = { readonly kind: 'loading' } | { readonly kind: 'loaded'; readonly details: ConflictDetails } | { readonly kind: 'failed'; readonly error: SyncApiError };
 
@@ -392,7 +393,7 @@ function Decision({
           <ul className="switch-list" data-testid="confirm-similar">
             {[conflict, ...similar].map((item) => (
               <li key={item.conflictId} className="mono">
-                {item.path}
+                {shown(item.path)}
               </li>
             ))}
           </ul>
@@ -426,7 +427,7 @@ function BatchOutcome({ keep, outcomes, onBack, onOpen }: { readonly keep: KeepC
             <span className={`activity-marker ${outcome.outcome === 'resolved' ? 'marker-down' : 'marker-attention'}`} aria-hidden="true" />
             <div className="outcome-main">
               <p className="outcome-line">
-                <span className="mono outcome-path">{outcome.path}</span>
+                <span className="mono outcome-path">{shown(outcome.path)}</span>
                 <span className={`tag ${outcome.outcome === 'failed' ? 'tag-attention' : 'tag-ok'}`}>{t(outcome.outcome === 'resolved' ? 'outcome.done' : 'outcome.open')}</span>
               </p>
               {outcome.error === null ? null : (

@@ -9,6 +9,7 @@ import { useI18n } from '../i18n/I18nContext.js';
 import { allConflicts } from '../state/syncState.js';
 import { useSyncService } from '../state/SyncServiceContext.js';
 import { conflictKindKey, copyHolder, describeSide, fileNameOf, mayMerge, sideLabel, sideText } from './conflictText.js';
+import { shown } from '../i18n/shown.js';
 
 export function ConflictsScreen({ notice, onOpen }: { readonly notice: string | null; readonly onOpen: (conflictId: number) => void }) {
   const { state } = useSyncService();
@@ -50,7 +51,7 @@ function ConflictItem({ conflict, onOpen }: { readonly conflict: ConflictView; r
     <li className="card conflict-item" aria-labelledby={titleId} data-testid="conflict" data-path={conflict.path} data-conflict-id={conflict.conflictId}>
       <div className="conflict-item-head">
         <h2 id={titleId} className="conflict-path mono">
-          {conflict.path}
+          {shown(conflict.path)}
         </h2>
         <span className="conflict-tags">
           <span className="tag">{t(conflictKindKey(conflict))}</span>

@@ -17,6 +17,7 @@ import type { Translator } from '../i18n/translate.js';
 import { toApiError } from '../state/errorText.js';
 import { PROBLEM_MESSAGE_KEYS } from './ProblemsScreen.js';
 import { useSyncService } from '../state/SyncServiceContext.js';
+import { shown } from '../i18n/shown.js';
 
 function unhandled(value: never): never {
   throw new Error(`unhandled activity: ${JSON.stringify(value)}`);
@@ -54,25 +55,25 @@ function ActivitySubject({ entry, i18n }: { readonly entry: ActivityEntry; reado
     case 'downloaded':
       return (
         <>
-          <span className="activity-path">{entry.path}</span>
+          <span className="activity-path">{shown(entry.path)}</span>
           <span className="activity-extra">{i18n.bytes(entry.size)}</span>
         </>
       );
     case 'deleted':
-      return <span className="activity-path">{entry.path}</span>;
+      return <span className="activity-path">{shown(entry.path)}</span>;
     case 'moved':
       return <span className="activity-path">{i18n.t('activity.fromTo', { from: entry.from, to: entry.to })}</span>;
     case 'conflict-found':
       return (
         <>
-          <span className="activity-path">{entry.path}</span>
+          <span className="activity-path">{shown(entry.path)}</span>
           {entry.conflictPath === null ? null : <span className="activity-extra">{i18n.t('activity.conflictCopy', { path: entry.conflictPath })}</span>}
         </>
       );
     case 'conflict-merged':
       return (
         <>
-          <span className="activity-path">{entry.path}</span>
+          <span className="activity-path">{shown(entry.path)}</span>
           <span className="activity-extra">{i18n.t('activity.mergedNote')}</span>
         </>
       );
@@ -89,14 +90,14 @@ function ActivitySubject({ entry, i18n }: { readonly entry: ActivityEntry; reado
     case 'kept-edit':
       return (
         <>
-          <span className="activity-path">{entry.path}</span>
+          <span className="activity-path">{shown(entry.path)}</span>
           <span className="activity-extra">{i18n.t('activity.keptEditNote')}</span>
         </>
       );
     case 'unselected':
       return (
         <>
-          <span className="activity-path">{entry.path}</span>
+          <span className="activity-path">{shown(entry.path)}</span>
           <span className="activity-extra">{i18n.t('activity.unselectedNote', { files: i18n.tn('count.files', entry.files), bytes: i18n.bytes(entry.bytes) })}</span>
         </>
       );

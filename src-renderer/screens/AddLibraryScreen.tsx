@@ -17,6 +17,7 @@ import { toApiError } from '../state/errorText.js';
 import { checkLibraryName, checkLocalFolder } from '../state/forms.js';
 import { useSyncService } from '../state/SyncServiceContext.js';
 import { accountName } from '../state/accountName.js';
+import { shown } from '../i18n/shown.js';
 
 /** How long typing must pause before the folder is checked. */
 const CHECK_DELAY_MS = 300;
@@ -238,7 +239,7 @@ export function AddLibraryScreen({ onDone, onCancel }: { readonly onDone: (libra
                     <div key={library.libraryId} className={`choice ${chosen === library.libraryId ? 'is-chosen' : ''} ${synced ? 'is-disabled' : ''}`}>
                       <input id={id} type="radio" name={`${ids}-remote`} value={library.libraryId} checked={chosen === library.libraryId} disabled={synced} onChange={() => choose(library)} />
                       <label htmlFor={id} className="choice-label">
-                        <span className="choice-title">{library.name}</span>
+                        <span className="choice-title">{shown(library.name)}</span>
                         <span className="choice-meta">
                           {synced
                             ? t('add.syncedTo', { folder: library.syncedTo ?? '' })

@@ -4,7 +4,6 @@
 import { useId, useState } from 'react';
 import type { FormEvent } from 'react';
 import type { SyncApiError } from '../../shared/api/index.js';
-import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
 import { CairnMark } from '../components/Icon.js';
 import { LanguageSelect } from '../components/LanguageSelect.js';
@@ -41,24 +40,19 @@ export function ConnectScreen({ embedded }: { readonly embedded?: EmbeddedConnec
   // The address the failed attempt used (the field may have changed since): its error names it.
   const [attemptedUrl, setAttemptedUrl] = useState('');
   const [busy, setBusy] = useState(false);
-  const [accountChange, setAccountChange] = useState<AccountChange | null>(null);
 
-  const connect = async (switchAccount: boolean) => {
+  const connect = async () => {
     setBusy(true);
     setError(null);
     setAttemptedUrl(serverUrl.trim());
     try {
-      await api.login({ serverUrl: serverUrl.trim(), user: user.trim(), password, ...(switchAccount ? { switchAccount: true } : {}) });
-      setAccountChange(null);
+      await api.login({ serverUrl: serverUrl.trim(), user: user.trim(), password });
       // The service announces the new account too; reading the status now avoids waiting for it.
       const sent = stamp();
       applyStatus(await api.getStatus({}), sent);
       embedded?.onDone();
     } catch (caught) {
-      const apiError = toApiError(caught);
-      const change = switchAccount ? null : accountChangeOf(apiError);
-      if (change === null) setError(apiError);
-      setAccountChange(change);
+      setError(toApiError(caught));
       setBusy(false);
     }
   };
@@ -68,11 +62,8 @@ export function ConnectScreen({ embedded }: { readonly embedded?: EmbeddedConnec
     const problem = checkServerUrl(serverUrl);
     setUrlProblem(problem);
     if (problem !== null || user.trim() === '' || password === '') return;
-    await connect(false);
+    await connect();
   };
-
-  const from = accountChange?.from ?? null;
-  const fromText = from === null ? t('connect.switch.unknownAccount') : `${from.user} (${from.serverUrl})`;
 
   const content = (
     <>
@@ -146,26 +137,6 @@ export function ConnectScreen({ embedded }: { readonly embedded?: EmbeddedConnec
             )}
           </div>
         </form>
-        <ConfirmDialog
-          open={accountChange !== null}
-          title={t('connect.switch.title')}
-          confirmLabel={t('connect.switch.confirm')}
-          cancelLabel={t('connect.switch.cancel')}
-          danger
-          busy={busy}
-          onConfirm={() => void connect(true)}
-          onCancel={() => setAccountChange(null)}
-        >
-          <p>{t('connect.switch.body', { from: fromText, user: user.trim() })}</p>
-          <ul className="switch-list" data-testid="switch-libraries">
-            {(accountChange?.libraries ?? []).map((library) => (
-              <li key={library.libraryId}>
-                <strong>{library.name}</strong> <span className="muted">{library.localRoot}</span>
-              </li>
-            ))}
-          </ul>
-          <p>{t('connect.switch.filesStay', { from: fromText, user: user.trim() })}</p>
-        </ConfirmDialog>
     </>
   );
 
@@ -195,28 +166,4 @@ export function ConnectScreen({ embedded }: { readonly embedded?: EmbeddedConnec
       </div>
     </main>
   );
-}
-
-/** What a login refused for an account change tells: whose libraries would stop syncing here. */
-interface AccountChange {
-  readonly from: { readonly serverUrl: string; readonly user: string } | null;
-  readonly libraries: readonly { readonly libraryId: string; readonly name: string; readonly localRoot: string }[];
-}
-
-/** The account change a login was refused for, or null for any other error. */
-function accountChangeOf(error: SyncApiError): AccountChange | null {
-  const details = error.details;
-  if (error.code !== 'conflict' || details?.['reason'] !== 'account-change' || !Array.isArray(details['libraries'])) return null;
-  const libraries = (details['libraries'] as unknown[]).flatMap((item) => {
-    if (typeof item !== 'object' || item === null) return [];
-    const { libraryId, name, localRoot } = item as Record<string, unknown>;
-    return typeof libraryId === 'string' && typeof name === 'string' && typeof localRoot === 'string' ? [{ libraryId, name, localRoot }] : [];
-  });
-  const rawFrom = details['from'];
-  let from: AccountChange['from'] = null;
-  if (typeof rawFrom === 'object' && rawFrom !== null) {
-    const { serverUrl, user } = rawFrom as Record<string, unknown>;
-    if (typeof serverUrl === 'string' && typeof user === 'string') from = { serverUrl, user };
-  }
-  return { from, libraries };
 }

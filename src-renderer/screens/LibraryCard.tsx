@@ -15,6 +15,7 @@ import { isPaused, progressFigures, progressOf, progressText, stateExplanation }
 import type { FileProgress } from '../state/syncState.js';
 import { useSyncService } from '../state/SyncServiceContext.js';
 import { accountName } from '../state/accountName.js';
+import { shown } from '../i18n/shown.js';
 
 export type LibraryLink = 'settings' | 'files' | 'problems' | 'conflicts';
 
@@ -69,10 +70,10 @@ export function LibraryCard({
       <header className="library-card-header">
         <div className="library-card-titles">
           <h2 id={titleId} className="library-name">
-            {library.name}
+            {shown(library.name)}
           </h2>
           <p className="library-root" title={library.localRoot}>
-            {library.localRoot}
+            {shown(library.localRoot)}
           </p>
           {account === undefined ? null : (
             <p className="library-account muted" data-testid="library-account">

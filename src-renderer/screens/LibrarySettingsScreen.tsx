@@ -21,6 +21,7 @@ import { toApiError } from '../state/errorText.js';
 import { normalizeSelection } from '../state/folderSelection.js';
 import { isPaused } from '../state/libraryStatus.js';
 import { useSyncService } from '../state/SyncServiceContext.js';
+import { shown } from '../i18n/shown.js';
 
 function sameSelection(a: readonly LibraryPath[] | null, b: readonly LibraryPath[] | null): boolean {
   if (a === null || b === null) return a === b;
@@ -63,7 +64,7 @@ export function LibrarySettingsScreen({
           </>
         }
       >
-        {library.name}
+        {shown(library.name)}
       </ScreenHeading>
       <div className="stack">
         <StatusSection library={library} />
@@ -190,7 +191,7 @@ function SelectionSection({ library }: { readonly library: LibraryView }) {
         <ul className="leaving-list" data-testid="selection-leaving">
           {(leaving ?? []).map((group) => (
             <li key={group.path}>
-              <span className="mono">{group.path}</span> <span className="muted">{t('selection.leavingGroup', { files: tn('count.files', group.files), bytes: bytes(group.bytes) })}</span>
+              <span className="mono">{shown(group.path)}</span> <span className="muted">{t('selection.leavingGroup', { files: tn('count.files', group.files), bytes: bytes(group.bytes) })}</span>
             </li>
           ))}
         </ul>
@@ -241,7 +242,7 @@ function TrashSection({ libraryId, onHistory }: { readonly libraryId: string; re
             <li key={item.path} className="trash-item" data-testid="trash-item" data-path={item.path}>
               <div className="trash-main">
                 <span className="mono">
-                  {item.path}
+                  {shown(item.path)}
                   {item.kind === 'dir' ? '/' : ''}
                 </span>
                 <span className="muted small"> · {t('trash.deleted', { time: i18n.exactTime(item.deletedAt), user: item.deletedBy, device: item.deletedOn })}</span>

@@ -17,6 +17,7 @@ import { useSyncService } from '../state/SyncServiceContext.js';
 import { accountName } from '../state/accountName.js';
 import { ConnectScreen } from './ConnectScreen.js';
 import { StorageSection } from './StorageSection.js';
+import { shown } from '../i18n/shown.js';
 
 type PreferencesUpdate = OperationRequest<'setPreferences'>;
 
@@ -236,7 +237,7 @@ function AccountsSection({ onSignIn }: { readonly onSignIn: (signIn: SignIn) => 
         {accounts.map((account) => (
           <li key={account.accountId} className="account-row" data-testid="account-row" data-account={accountName(account)}>
             <div className="account-who">
-              <strong>{account.user}</strong>
+              <strong>{shown(account.user)}</strong>
               <span className="mono muted account-server">{account.serverUrl}</span>
               <span className="muted">
                 {tn('accounts.libraries', account.libraries.length)}
@@ -288,7 +289,7 @@ function AccountsSection({ onSignIn }: { readonly onSignIn: (signIn: SignIn) => 
             <ul className="switch-list" data-testid="sign-out-libraries">
               {asking.libraries.map((library) => (
                 <li key={library.libraryId}>
-                  <strong>{library.name}</strong> <span className="muted">{library.localRoot}</span>
+                  <strong>{shown(library.name)}</strong> <span className="muted">{shown(library.localRoot)}</span>
                 </li>
               ))}
             </ul>
@@ -316,7 +317,7 @@ function AccountsSection({ onSignIn }: { readonly onSignIn: (signIn: SignIn) => 
             <ul className="switch-list" data-testid="remove-account-libraries">
               {removing.libraries.map((library) => (
                 <li key={library.libraryId}>
-                  <strong>{library.name}</strong> <span className="muted">{library.localRoot}</span>
+                  <strong>{shown(library.name)}</strong> <span className="muted">{shown(library.localRoot)}</span>
                 </li>
               ))}
             </ul>

@@ -19,6 +19,7 @@ import { useNow } from '../components/useNow.js';
 import type { MessageKey } from '../i18n/en.js';
 import { useI18n } from '../i18n/I18nContext.js';
 import { useSyncService } from '../state/SyncServiceContext.js';
+import { shown } from '../i18n/shown.js';
 
 const PROBLEM_KIND_KEYS: Readonly<Record<ProblemKind, MessageKey>> = {
   symlink: 'problemKind.symlink',
@@ -82,7 +83,7 @@ export function ProblemsScreen() {
         libraries.map((library) => (
           <section key={library.libraryId} className="card section" aria-labelledby={`problems-${library.libraryId}`}>
             <h2 id={`problems-${library.libraryId}`} className="section-title">
-              {library.name}
+              {shown(library.name)}
             </h2>
             <ul className="problem-list">
               {active(library.libraryId).map((problem) => (
@@ -112,7 +113,7 @@ export function ProblemsScreen() {
                 <p className="problem-head">
                   <span className="tag tag-dismissed">{i18n.t(PROBLEM_KIND_KEYS[problem.kind])}</span>
                   <span className="mono">{problemSubject(problem)}</span>
-                  <span className="muted small">&nbsp;· {library.name}</span>
+                  <span className="muted small">&nbsp;· {shown(library.name)}</span>
                 </p>
                 <p className="muted small">{i18n.t('problems.dismissed.since', { time: i18n.timeAgo(problem.dismissedAt ?? now, now) })}</p>
                 <DismissButton problem={problem} dismissed />
@@ -127,8 +128,8 @@ export function ProblemsScreen() {
 
 /** What a problem is about as the user reads it: its path, or for a name that is not a path, the folder and the raw name. */
 function problemSubject(problem: ProblemView): string {
-  if (problem.kind === 'invalid-name' && problem.name !== '') return problem.path === '' ? problem.name : `${problem.path}/${problem.name}`;
-  return problem.path === '' ? problem.name : problem.path;
+  if (problem.kind === 'invalid-name' && problem.name !== '') return shown(problem.path === '' ? problem.name : `${problem.path}/${problem.name}`);
+  return shown(problem.path === '' ? problem.name : problem.path);
 }
 
 /** Where a problem's file is, and its name there, when it can be renamed from here (names that cannot be synced). */

@@ -10,6 +10,7 @@ import { useApiAction } from '../components/useApiAction.js';
 import type { MessageKey } from '../i18n/en.js';
 import { useI18n } from '../i18n/I18nContext.js';
 import { useSyncService } from '../state/SyncServiceContext.js';
+import { shown } from '../i18n/shown.js';
 
 export const ROLE_KEYS: Readonly<Record<MemberView['role'], MessageKey>> = { owner: 'role.owner', rw: 'role.rw', ro: 'role.ro' };
 
@@ -70,7 +71,7 @@ export function SharingSection({ library, onLeft }: { readonly library: LibraryV
             {members.map((member) => (
               <li key={member.user} className="member-item" data-testid="member" data-user={member.user} data-role={member.role}>
                 <span className="member-name">
-                  {member.user}
+                  {shown(member.user)}
                   {member.user === me ? <span className="tag">{t('sharing.you')}</span> : null}
                 </span>
                 {mine && member.role !== 'owner' ? (

@@ -11,6 +11,7 @@ import { useI18n } from '../i18n/I18nContext.js';
 import { accountName } from '../state/accountName.js';
 import { toApiError } from '../state/errorText.js';
 import { useSyncService } from '../state/SyncServiceContext.js';
+import { shown } from '../i18n/shown.js';
 
 interface AccountStorage {
   readonly key: string;
@@ -71,7 +72,7 @@ function AccountStorageBlock({ answer }: { readonly answer: AccountStorage }) {
   const full = storage !== null && quota !== null && storage.usedBytes >= quota;
   return (
     <div className="storage-account" data-testid="storage-account">
-      {answer.name === null ? null : <h3 className="storage-account-name">{answer.name}</h3>}
+      {answer.name === null ? null : <h3 className="storage-account-name">{shown(answer.name)}</h3>}
       {answer.error === null ? null : <ErrorNotice error={answer.error} />}
       {answer.error !== null ? null : storage === null ? (
         <p className="muted">{t('storage.unknown')}</p>
@@ -103,7 +104,7 @@ function AccountStorageBlock({ answer }: { readonly answer: AccountStorage }) {
               <tbody>
                 {answer.owned.map((library) => (
                   <tr key={library.libraryId}>
-                    <td>{library.name}</td>
+                    <td>{shown(library.name)}</td>
                     <td className="storage-size">{library.sizeBytes === null || library.sizeBytes === undefined ? '—' : i18n.bytes(library.sizeBytes)}</td>
                   </tr>
                 ))}

@@ -675,6 +675,7 @@ const roundTrips: RoundTripCase[] = [
     operation: 'openFile',
     name: 'opens a file with the computer’s app for it',
     run: async ({ client, fake }) => {
+      fake.addLocalFile(PHOTOS, lp('2024/a.bin'), 3);
       expect(await client.openFile({ libraryId: PHOTOS, path: lp('2024/a.bin') })).toEqual({ ok: true });
       expect(fake.openedFolders.at(-1)).toEqual({ libraryId: PHOTOS, localPath: '/home/ann/Cairn/Photos/2024/a.bin' });
     },

@@ -166,6 +166,11 @@ export class FakeSyncApi implements SyncApi {
     if (synced !== undefined) this.emit({ kind: 'libraryChanged', library: this.view(synced) });
   }
 
+  /** A file is on this computer (written here, or brought down before). */
+  addLocalFile(libraryId: string, path: LibraryPath, size: number): void {
+    this.requireSynced(libraryId).localFiles.set(path, size);
+  }
+
   /**
    * A round found a conflict at `path`: the local version was saved as `conflictPath`. The
    * versions' texts default to an overlapping edit of a one-line file; a null base is a
