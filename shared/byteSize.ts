@@ -17,3 +17,16 @@ export function parseByteSize(text: string): number | null {
   const bytes = Math.round(Number(match[1]) * unit);
   return Number.isSafeInteger(bytes) ? bytes : null;
 }
+
+const BINARY_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+/** A byte count as the command-line tools print it, in binary units: 512 B, 9.3 GiB, 120 MiB. */
+export function formatBinarySize(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < BINARY_UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${BINARY_UNITS[unit]}`;
+}

@@ -1,6 +1,6 @@
 // Administration of user accounts, shared by the command line and by tests.
 
-import { parseByteSize } from '../shared/byteSize.js';
+import { formatBinarySize, parseByteSize } from '../shared/byteSize.js';
 import { USER_NAME_PATTERN } from '../shared/protocol/index.js';
 import { newId } from './ids.js';
 import { hashPassword } from './passwordHash.js';
@@ -82,18 +82,8 @@ export async function setQuota(store: MetadataStore, name: string, size: string)
   return store.users.usage(user.id);
 }
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-
 /** A size in binary units, as the cairn command and the app show them: 9.3 GiB. */
-export function formatSize(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${UNITS[unit]}`;
-}
+export const formatSize = formatBinarySize;
 
 /** "uses 1.2 GiB of 10 GiB (12%)", or "uses 1.2 GiB, no quota". */
 export function describeStorage(usage: StorageUsage): string {

@@ -1,5 +1,7 @@
 // Human-readable output: sizes, times, and the one-line progress display on a terminal.
 
+import { formatBinarySize } from '../../shared/byteSize.js';
+
 /** What the progress line shows of a running round. */
 export interface ProgressFigures {
   readonly libraryId: string;
@@ -10,17 +12,7 @@ export interface ProgressFigures {
   readonly bytesTotal: number;
 }
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-
-export function formatBytes(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${UNITS[unit]}`;
-}
+export const formatBytes = formatBinarySize;
 
 /** A local date and time without seconds' fractions: 2026-11-22 14:05:09. */
 export function formatTime(ms: number): string {

@@ -328,17 +328,20 @@ export class Engine {
    */
   async logout(accountId?: string): Promise<{ account: AccountInfo; libraries: LibraryRecord[] }> {
     const account = this.resolveAccount(accountId);
-    const token = this.tokens.get(account.accountId);
-    if (token !== undefined) {
-      try {
-        await (await this.server(account.accountId)).call(routes.logout);
-      } catch (error) {
-        if (!(error instanceof RemoteError)) throw error;
-      }
-    }
+    await this.revokeTokenOnServer(account.accountId);
     await this.changeTokens((tokens) => tokens.delete(account.accountId));
     await this.dropClient(account.accountId);
     return { account: { ...account, signedIn: false }, libraries: this.librariesOf(account.accountId) };
+  }
+
+  /** Revokes an account's token on its server when it has one and the server answers; a server that refuses or cannot be reached changes nothing here. */
+  private async revokeTokenOnServer(accountId: string): Promise<void> {
+    if (!this.tokens.has(accountId)) return;
+    try {
+      await (await this.server(accountId)).call(routes.logout);
+    } catch (error) {
+      if (!(error instanceof RemoteError)) throw error;
+    }
   }
 
   /**
@@ -350,14 +353,7 @@ export class Engine {
    */
   async removeAccount(accountId: string): Promise<{ account: AccountInfo; libraries: LibraryRecord[] }> {
     const account = this.resolveAccount(accountId);
-    const token = this.tokens.get(account.accountId);
-    if (token !== undefined) {
-      try {
-        await (await this.server(account.accountId)).call(routes.logout);
-      } catch (error) {
-        if (!(error instanceof RemoteError)) throw error;
-      }
-    }
+    await this.revokeTokenOnServer(account.accountId);
     const libraries = this.librariesOf(account.accountId);
     this.index.transaction(() => {
       for (const library of libraries) this.index.libraries.remove(library.libraryId);

@@ -286,13 +286,7 @@ function AccountsSection({ onSignIn }: { readonly onSignIn: (signIn: SignIn) => 
         ) : (
           <>
             <p>{t('accounts.signOutLibraries', { account: accountName(asking) })}</p>
-            <ul className="switch-list" data-testid="sign-out-libraries">
-              {asking.libraries.map((library) => (
-                <li key={library.libraryId}>
-                  <strong>{shown(library.name)}</strong> <span className="muted">{shown(library.localRoot)}</span>
-                </li>
-              ))}
-            </ul>
+            <AccountLibraryList libraries={asking.libraries} testId="sign-out-libraries" />
             <p>{t('accounts.signOutFilesStay')}</p>
           </>
         )}
@@ -314,17 +308,24 @@ function AccountsSection({ onSignIn }: { readonly onSignIn: (signIn: SignIn) => 
         ) : (
           <>
             <p>{t('preferences.accountRemoveLibraries')}</p>
-            <ul className="switch-list" data-testid="remove-account-libraries">
-              {removing.libraries.map((library) => (
-                <li key={library.libraryId}>
-                  <strong>{shown(library.name)}</strong> <span className="muted">{shown(library.localRoot)}</span>
-                </li>
-              ))}
-            </ul>
+            <AccountLibraryList libraries={removing.libraries} testId="remove-account-libraries" />
             <p>{t('preferences.accountRemoveFilesStay')}</p>
           </>
         )}
       </ConfirmDialog>
     </section>
+  );
+}
+
+/** The libraries of an account, each with its folder, as a sign-out or removal lists them. */
+function AccountLibraryList({ libraries, testId }: { readonly libraries: readonly { readonly libraryId: string; readonly name: string; readonly localRoot: string }[]; readonly testId: string }) {
+  return (
+    <ul className="switch-list" data-testid={testId}>
+      {libraries.map((library) => (
+        <li key={library.libraryId}>
+          <strong>{shown(library.name)}</strong> <span className="muted">{shown(library.localRoot)}</span>
+        </li>
+      ))}
+    </ul>
   );
 }
