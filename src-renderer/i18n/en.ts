@@ -570,6 +570,10 @@ export const en = {
   'conflict.diff.onlyIn_other': '{count} lines only in the version from {device}',
   'conflict.diff.caption': 'Line by line, from the version from {local} to the one from {remote}',
   'conflict.diff.onlyInRow': 'only in the version from {device}',
+  'conflict.merge.from': 'From {device}',
+  'conflict.merge.choice.one': '{device}',
+  'conflict.merge.choice.then': '{first}, then {second}',
+  'conflict.merge.origin': 'from {device}',
 
   'diff.caption': 'Line by line, from your version to theirs',
   'diff.onlyMine_one': '1 line only in yours',

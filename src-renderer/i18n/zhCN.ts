@@ -571,6 +571,10 @@ export const zhCN: Messages = {
   'conflict.diff.caption': '逐行比较：从来自 {local} 的版本到来自 {remote} 的版本',
   'conflict.diff.onlyInRow': '仅在来自 {device} 的版本中',
   'conflict.diff.onlyIn_other': '仅在来自 {device} 的版本中有 {count} 行',
+  'conflict.merge.from': '来自 {device}',
+  'conflict.merge.choice.one': '{device} 的',
+  'conflict.merge.choice.then': '先 {first} 的，再 {second} 的',
+  'conflict.merge.origin': '来自 {device} 的版本',
 
   'diff.caption': '逐行比较，从你的版本到对方的版本',
   'diff.onlyMine_one': '1 行仅在你的版本中',
