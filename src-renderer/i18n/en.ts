@@ -295,6 +295,7 @@ export const en = {
   'history.restoreCopy': 'Restore as a copy',
   'history.restoreCopyOf': 'Restore the version of {time} as a copy',
   'history.restoredCopy': 'The version is saved beside the file as {path}. It syncs like any new file.',
+  'history.restoredCopyReadOnly': 'The version is saved beside the file as {path}, kept on this computer only: this library is read-only.',
   'history.openVersion': 'Open',
   'history.openVersionOf': 'Open the version of {time}',
   'files.open': 'Files',
