@@ -332,7 +332,9 @@ export async function runCommand(context: CommandContext, positionals: readonly 
       if (values['as-copy'] === true) {
         const { path: copy } = await api.restoreCopy({ libraryId: library.libraryId, path: libraryPath, rev: rev ?? (await previousRevision(api, library.libraryId, libraryPath)) });
         if (!context.viaDaemon) await syncRounds({ ...context, json: true, out: () => undefined, err: () => undefined, progress: null }, library.libraryId);
-        print(`restored a copy of ${libraryPath} as ${copy}${context.viaDaemon ? '; the daemon uploads it' : ''}`, { path: copy });
+        // A read-only library never uploads it: it stays here, listed as a problem.
+        const where = library.role === 'ro' ? '; kept on this computer only: this library is read-only' : context.viaDaemon ? '; the daemon uploads it' : '';
+        print(`restored a copy of ${libraryPath} as ${copy}${where}`, { path: copy });
         return 0;
       }
       const version = await api.restoreVersion({ libraryId: library.libraryId, path: libraryPath, ...(rev === undefined ? {} : { rev }) });

@@ -66,10 +66,12 @@ Syncing on this device
   restore ... --as-copy       write that version beside the file as
                               "name (restored YYYY-MM-DD HH.MM).ext" (a new file; nothing
                               is replaced), which then syncs up like any new file
+                              (in a read-only library it stays on this computer)
   restore LIBRARY --at TIME --to DIR
                               the whole library as it was at TIME (ISO 8601, e.g.
                               2026-12-07T05:04, local time, or ...Z) into DIR, a new or
                               empty folder outside every library; DIR is not synced
+                              (interrupted, the same command continues it)
 
 Live sync
   daemon [--control-port N] [--watcher native|chokidar|polling|none] [--ui DIR]

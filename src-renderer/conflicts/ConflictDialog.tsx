@@ -21,7 +21,8 @@ import { allConflicts } from '../state/syncState.js';
 import { useSyncService } from '../state/SyncServiceContext.js';
 import { BaseLine, PreviewView, VersionsTable } from './ConflictPreview.js';
 import { batchRequests, canApplyToSimilar, hasCopy, mergeOf, resolutionOptions, resolveRequest, similarConflicts } from './conflictResolution.js';
-import { conflictKindKey, fileNameOf, keepTextKey, keepTitleKey, keepWording, outcomeErrorKey, resolvedKey, unavailableKey } from './conflictText.js';
+import type { KeepWording } from './conflictText.js';
+import { conflictKindKey, fileNameOf, keepTextKey, keepTitle, keepWording, outcomeErrorKey, resolvedKey, unavailableKey } from './conflictText.js';
 import { escapeGoesBack, keyTargetOf } from './escapeKey.js';
 import { MergePanel } from './MergePanel.js';
 import type { MergeChoices } from './mergeChoices.js';
@@ -38,7 +39,7 @@ export interface OutcomeRow {
   readonly error: { readonly code: ApiErrorCode; readonly message: string } | null;
 }
 
-type Phase = { readonly kind: 'deciding' } | { readonly kind: 'applying' } | { readonly kind: 'done'; readonly keep: KeepChoice; readonly outcomes: readonly OutcomeRow[] };
+type Phase = { readonly kind: 'deciding' } | { readonly kind: 'applying' } | { readonly kind: 'done'; readonly keep: KeepChoice; readonly wording: KeepWording; readonly outcomes: readonly OutcomeRow[] };
 
 export function ConflictDialog({
   conflictId,
@@ -99,7 +100,7 @@ export function ConflictDialog({
     return () => window.removeEventListener('keydown', listener);
   }, []);
 
-  if (phase.kind === 'done') return <BatchOutcome keep={phase.keep} outcomes={phase.outcomes} onBack={onBack} onOpen={onOpen} />;
+  if (phase.kind === 'done') return <BatchOutcome keep={phase.keep} wording={phase.wording} outcomes={phase.outcomes} onBack={onBack} onOpen={onOpen} />;
 
   const conflicts = allConflicts(state);
   const listed = conflicts.find((candidate) => candidate.conflictId === conflictId);
@@ -185,8 +186,8 @@ export function ConflictDialog({
               return;
             }
             const path = details.conflict.path;
+            const wording = keepWording(details.local, details.remote, state.status?.account?.deviceName ?? null);
             if (others.length === 0) {
-              const wording = keepWording(details.local, details.remote, state.status?.account?.deviceName ?? null);
               const keptFrom = wording.neutral && hasCopy(details) ? (request.keep === 'local' ? wording.local : request.keep === 'remote' ? wording.remote : null) : null;
               onResolved(keptFrom === null ? t(resolvedKey(request.keep, hasCopy(details)), { path }) : t('conflict.done.kept', { path, device: keptFrom }));
               return;
@@ -209,7 +210,7 @@ export function ConflictDialog({
                 for (const id of batch.conflictIds) outcomes.push({ conflictId: id, path: paths.get(id) ?? String(id), outcome: 'failed', error: { code: failure.code, message: failure.message } });
               }
             }
-            setPhase({ kind: 'done', keep: request.keep, outcomes });
+            setPhase({ kind: 'done', keep: request.keep, wording, outcomes });
           }}
         />
       )}
@@ -262,11 +263,7 @@ function Decision({
   const copy = hasCopy(details);
   // Away from the computer that found the conflict, neither version is "mine": each is named by the computer it came from.
   const wording = keepWording(details.local, details.remote, state.status?.account?.deviceName ?? null);
-  const optionTitle = (option: KeepChoice): string => {
-    if (wording.neutral && copy && option === 'local') return t('conflict.keep.from', { device: wording.local });
-    if (wording.neutral && copy && option === 'remote') return t('conflict.keep.from', { device: wording.remote });
-    return t(keepTitleKey(option, copy));
-  };
+  const optionTitle = (option: KeepChoice): string => keepTitle(option, copy, wording, t);
   const optionText = (option: KeepChoice): string => {
     if (!wording.neutral || !copy) return t(keepTextKey(option, copy), names);
     switch (option) {
@@ -342,7 +339,7 @@ function Decision({
             })}
           </div>
         </fieldset>
-        {keep === 'merged' && merge !== null ? <MergePanel merge={merge} choices={choices} onChoose={onChoose} idPrefix={idPrefix} disabled={applying} /> : null}
+        {keep === 'merged' && merge !== null ? <MergePanel merge={merge} choices={choices} onChoose={onChoose} idPrefix={idPrefix} disabled={applying} wording={wording} /> : null}
         {similar.length === 0 ? null : (
           <label className="check batch-check">
             <input type="checkbox" checked={applyToSimilar} disabled={applying} onChange={(event) => onApplyToSimilar(event.target.checked)} data-testid="apply-to-similar" />
@@ -403,14 +400,26 @@ function Decision({
   );
 }
 
-function BatchOutcome({ keep, outcomes, onBack, onOpen }: { readonly keep: KeepChoice; readonly outcomes: readonly OutcomeRow[]; readonly onBack: () => void; readonly onOpen: (conflictId: number) => void }) {
+function BatchOutcome({
+  keep,
+  wording,
+  outcomes,
+  onBack,
+  onOpen,
+}: {
+  readonly keep: KeepChoice;
+  readonly wording: KeepWording;
+  readonly outcomes: readonly OutcomeRow[];
+  readonly onBack: () => void;
+  readonly onOpen: (conflictId: number) => void;
+}) {
   const { t, tn } = useI18n();
   const resolved = outcomes.filter((outcome) => outcome.outcome === 'resolved').length;
   const failed = outcomes.length - resolved;
   return (
     <section className="screen" data-testid="conflict-outcome">
       <ScreenHeading
-        subtitle={t('outcome.subtitle', { choice: t(keepTitleKey(keep, true)) })}
+        subtitle={t('outcome.subtitle', { choice: keepTitle(keep, true, wording, t) })}
         actions={
           <button type="button" className="button button-quiet" onClick={onBack}>
             <Icon name="back" />

@@ -7,7 +7,8 @@ import type { ConflictChoice, MergeResult, TextLine } from '../../shared/merge/i
 import type { MessageKey } from '../i18n/en.js';
 import { useI18n } from '../i18n/I18nContext.js';
 import { FIRST_ROWS, ShowAll } from './ConflictPreview.js';
-import { MERGE_CHOICE_KEYS, originKey } from './conflictText.js';
+import type { KeepWording } from './conflictText.js';
+import { MERGE_CHOICE_KEYS, mergeChoiceText, mergeSideTitle, originText } from './conflictText.js';
 import type { MergeChoices, MergeLineOrigin } from './mergeChoices.js';
 import { mergePreviewRows, unchosenRegions } from './mergeChoices.js';
 
@@ -31,6 +32,7 @@ export function MergePanel({
   onChoose,
   idPrefix,
   disabled,
+  wording,
 }: {
   readonly merge: MergeResult;
   readonly choices: MergeChoices;
@@ -38,6 +40,8 @@ export function MergePanel({
   readonly idPrefix: string;
   /** While the merge is being applied, the choices it was sent with stay as they are. */
   readonly disabled: boolean;
+  /** Away from the computer that found the conflict, the sides are named by the computer each came from. */
+  readonly wording: KeepWording;
 }) {
   const { t, tn } = useI18n();
   const total = merge.counts.conflict;
@@ -62,15 +66,15 @@ export function MergePanel({
         <fieldset key={region.index} disabled={disabled} className={`merge-region ${choices[region.index] === undefined ? 'is-open' : 'is-chosen'}`} id={regionElementId(idPrefix, region.index)} data-testid="merge-region">
           <legend className="merge-region-title">{t('merge.region', { number: region.index + 1, total })}</legend>
           <div className="merge-sides">
-            <SideLines title={t('merge.yours')} lines={region.mine} tone="mine" />
-            <SideLines title={t('merge.theirs')} lines={region.theirs} tone="theirs" />
+            <SideLines title={mergeSideTitle('mine', wording, t)} lines={region.mine} tone="mine" />
+            <SideLines title={mergeSideTitle('theirs', wording, t)} lines={region.theirs} tone="theirs" />
           </div>
           <details className="merge-base">
             <summary>{t('merge.showBase')}</summary>
             <SideLines title={t('merge.base')} lines={region.base} tone="base" />
           </details>
           <div className="segmented" role="radiogroup" aria-label={t('merge.choiceLabel', { number: region.index + 1 })}>
-            {MERGE_CHOICE_KEYS.map(({ choice, key }) => (
+            {MERGE_CHOICE_KEYS.map(({ choice }) => (
               <label key={choice} className={`segment ${choices[region.index] === choice ? 'is-chosen' : ''}`}>
                 <input
                   type="radio"
@@ -80,13 +84,13 @@ export function MergePanel({
                   onChange={() => onChoose(region.index, choice)}
                   data-choice={choice}
                 />
-                {t(key)}
+                {mergeChoiceText(choice, wording, t)}
               </label>
             ))}
           </div>
         </fieldset>
       ))}
-      <MergeResultView merge={merge} choices={choices} idPrefix={idPrefix} />
+      <MergeResultView merge={merge} choices={choices} idPrefix={idPrefix} wording={wording} />
     </div>
   );
 }
@@ -107,7 +111,7 @@ function SideLines({ title, lines, tone }: { readonly title: string; readonly li
   );
 }
 
-function MergeResultView({ merge, choices, idPrefix }: { readonly merge: MergeResult; readonly choices: MergeChoices; readonly idPrefix: string }) {
+function MergeResultView({ merge, choices, idPrefix, wording }: { readonly merge: MergeResult; readonly choices: MergeChoices; readonly idPrefix: string; readonly wording: KeepWording }) {
   const { t, tn } = useI18n();
   const [limit, setLimit] = useState(FIRST_ROWS);
   // A large file makes many rows: build them again only when the merge or a choice changes.
@@ -128,7 +132,7 @@ function MergeResultView({ merge, choices, idPrefix }: { readonly merge: MergeRe
       <p className="merge-legend small">
         {LEGEND.filter((entry) => origins.has(entry.origin)).map((entry) => (
           <span key={entry.origin} className={`legend legend-${entry.origin}`}>
-            {t(entry.key)}
+            {entry.origin === 'mine' || entry.origin === 'theirs' ? originText(entry.origin, wording, t) : t(entry.key)}
           </span>
         ))}
       </p>
@@ -152,14 +156,14 @@ function MergeResultView({ merge, choices, idPrefix }: { readonly merge: MergeRe
                   </li>
                 );
               case 'line': {
-                const origin = originKey(row.origin);
+                const origin = originText(row.origin, wording, t);
                 return (
                   <li key={index} className={`merge-line origin-${row.origin}`} data-origin={row.origin}>
                     <span className="merge-number" aria-hidden="true">
                       {row.line ?? ''}
                     </span>
                     <span className="merge-text">
-                      {origin === null ? null : <span className="visually-hidden">{t(origin)}: </span>}
+                      {origin === null ? null : <span className="visually-hidden">{origin}: </span>}
                       <span className="line-text">{row.text}</span>
                       {row.noFinalNewline ? <span className="line-note">{t('diff.noNewline')}</span> : null}
                     </span>

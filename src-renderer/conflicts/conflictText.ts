@@ -227,6 +227,48 @@ export function keepWording(
   return { neutral: true, local: local.device, remote: remote.device };
 }
 
+export type KeepWording = ReturnType<typeof keepWording>;
+
+/** A way out's name as this computer says it (see keepWording), for the options, the question and a batch's outcome. */
+export function keepTitle(keep: KeepChoice, hasCopy: boolean, wording: KeepWording, t: Translator['t']): string {
+  if (wording.neutral && hasCopy && keep === 'local') return t('conflict.keep.from', { device: wording.local });
+  if (wording.neutral && hasCopy && keep === 'remote') return t('conflict.keep.from', { device: wording.remote });
+  return t(keepTitleKey(keep, hasCopy));
+}
+
+/** The heading over one side of an overlap: "Yours" / "Theirs", or the computer it came from. */
+export function mergeSideTitle(side: 'mine' | 'theirs', wording: KeepWording, t: Translator['t']): string {
+  if (wording.neutral) return t('conflict.merge.from', { device: side === 'mine' ? wording.local : wording.remote });
+  return t(side === 'mine' ? 'merge.yours' : 'merge.theirs');
+}
+
+/** A merge choice's name: "Theirs, then yours", or by the computers the versions came from. */
+export function mergeChoiceText(choice: ConflictChoice, wording: KeepWording, t: Translator['t']): string {
+  if (!wording.neutral) return t(MERGE_CHOICE_KEYS.find((entry) => entry.choice === choice)?.key ?? 'merge.choice.base');
+  switch (choice) {
+    case 'mine':
+      return t('conflict.merge.choice.one', { device: wording.local });
+    case 'theirs':
+      return t('conflict.merge.choice.one', { device: wording.remote });
+    case 'mine-then-theirs':
+      return t('conflict.merge.choice.then', { first: wording.local, second: wording.remote });
+    case 'theirs-then-mine':
+      return t('conflict.merge.choice.then', { first: wording.remote, second: wording.local });
+    case 'base':
+      return t('merge.choice.base');
+    default:
+      return choice satisfies never;
+  }
+}
+
+/** Where a marked line of the merged result came from (legend and screen reader); unchanged lines say nothing. */
+export function originText(origin: MergeLineOrigin, wording: KeepWording, t: Translator['t']): string | null {
+  if (wording.neutral && origin === 'mine') return t('conflict.merge.origin', { device: wording.local });
+  if (wording.neutral && origin === 'theirs') return t('conflict.merge.origin', { device: wording.remote });
+  const key = originKey(origin);
+  return key === null ? null : t(key);
+}
+
 /** A side label as text, marked when it was made on this computer. */
 export function sideText(label: SideLabel, t: Translator['t']): string {
   const name = t(label.key, label.params);

@@ -14,13 +14,15 @@ import { ScreenHeading } from '../components/ScreenHeading.js';
 import { useApiAction } from '../components/useApiAction.js';
 import { useI18n } from '../i18n/I18nContext.js';
 import { toApiError } from '../state/errorText.js';
+import { restoredCopyKey } from '../state/libraryStatus.js';
 import { useSyncService } from '../state/SyncServiceContext.js';
 
 export function HistoryScreen({ libraryId, path, onBack }: { readonly libraryId: string; readonly path: LibraryPath; readonly onBack: () => void }) {
   const { api, state } = useSyncService();
   const i18n = useI18n();
   const { t } = i18n;
-  const libraryName = state.status?.libraries.find((library) => library.libraryId === libraryId)?.name ?? '';
+  const library = state.status?.libraries.find((candidate) => candidate.libraryId === libraryId);
+  const libraryName = library?.name ?? '';
   const [versions, setVersions] = useState<readonly VersionView[] | null>(null);
   const [loadError, setLoadError] = useState<SyncApiError | null>(null);
   const [restored, setRestored] = useState<VersionView | null>(null);
@@ -87,7 +89,7 @@ export function HistoryScreen({ libraryId, path, onBack }: { readonly libraryId:
       )}
       {copied === null ? null : (
         <Notice tone="success" testId="history-restored-copy">
-          {t('history.restoredCopy', { path: copied })}
+          {t(restoredCopyKey(library), { path: copied })}
         </Notice>
       )}
       {versions === null && loadError === null ? <p className="muted">{t('common.loading')}</p> : null}

@@ -3,7 +3,7 @@
 // later, the tray's). Pure, so the rules that keep the status honest are tested as tables: only
 // the 'up-to-date' state ever reads "Up to date", and a percentage reaches 100 only when done.
 
-import type { LibraryState, LibraryStateKind, RoundProgressView, SyncStatus } from '../../shared/api/index.js';
+import type { LibraryState, LibraryStateKind, LibraryView, RoundProgressView, SyncStatus } from '../../shared/api/index.js';
 import type { MessageKey, PluralKey } from '../i18n/en.js';
 import type { Translator } from '../i18n/translate.js';
 
@@ -134,6 +134,15 @@ export function stateExplanation(state: LibraryState): MessageKey | null {
 }
 
 /** A library that is paused can be resumed; any other can be paused. */
+/**
+ * What a copy restored from the history becomes: in a library this account may only read it is
+ * never uploaded (it stays on this computer, listed as a problem), elsewhere it syncs like any
+ * new file. The role is null or absent until the server was asked: then nothing says read-only.
+ */
+export function restoredCopyKey(library: Pick<LibraryView, 'role'> | undefined): MessageKey {
+  return library?.role === 'ro' ? 'history.restoredCopyReadOnly' : 'history.restoredCopy';
+}
+
 export function isPaused(state: LibraryState): boolean {
   return state.kind === 'paused';
 }

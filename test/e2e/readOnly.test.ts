@@ -2,7 +2,8 @@
 // server: bob syncs a library alice shares with him read-only. One edit of his no longer stops
 // the library: the card shows the owner and "read-only", Problems names the file, alice's later
 // changes keep arriving, and her change to the file bob edited keeps his edit as a conflict
-// copy on his computer only.
+// copy on his computer only. A version restored as a copy from the history says it stays on
+// this computer, in English and Chinese.
 
 import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -109,6 +110,38 @@ describe.skipIf(!CHROMIUM_FOUND)('a read-only library in Chromium', () => {
     await screenshot(page, 'readonly-04-problems-zh');
     await page.getByTestId('nav-preferences').click();
     await page.getByLabel(zhCN['preferences.language'], { exact: true }).selectOption('en');
+    expect(problems.errors).toEqual([]);
+  }, 120_000);
+
+  it('says a version restored as a copy stays on this computer', async () => {
+    const row = (libraryPath: string) => page.locator(`[data-testid="file-row"][data-path="${libraryPath}"]`);
+    const copies: string[] = [];
+    for (const language of ['en', 'zh-CN'] as const) {
+      const messages = language === 'en' ? en : zhCN;
+      await service.api.setPreferences({ language });
+      await eventually(async () => expect(await page.getByTestId('nav-libraries').textContent()).toBe(messages['nav.libraries']));
+      await page.getByTestId('nav-libraries').click();
+      await page.getByRole('button', { name: messages['files.openOf'].replace('{name}', 'Shared') }).click();
+      await row('notes.txt').getByRole('button', { name: messages['history.openOf'].replace('{path}', 'notes.txt') }).click();
+      await page.getByTestId('history-screen').waitFor();
+      const oldest = page.getByTestId('history-version').last();
+      await oldest.waitFor();
+      await oldest.locator('button', { hasText: messages['history.restoreCopy'] }).click();
+      const notice = page.getByTestId('history-restored-copy');
+      await notice.waitFor();
+      const text = (await notice.textContent()) ?? '';
+      const copy = /notes \(restored \d{4}-\d{2}-\d{2} \d{2}\.\d{2}( 2)?\)\.txt/.exec(text)?.[0];
+      expect(copy, text).toBeDefined();
+      expect(text).toBe(messages['history.restoredCopyReadOnly'].replace('{path}', copy!));
+      expect(await fileOf(copy!)).toBe('notes, by alice\n');
+      copies.push(copy!);
+      await screenshot(page, `readonly-05-restored-copy-${language === 'en' ? 'en' : 'zh'}`);
+    }
+    expect(new Set(copies).size).toBe(2);
+    // Never uploaded: alice's library holds no copy.
+    await alice.sync();
+    expect(Object.keys(await alice.tree()).sort()).toEqual(['notes.txt', 'plan.txt']);
+    await service.api.setPreferences({ language: 'en' });
     expect(problems.errors).toEqual([]);
   }, 120_000);
 });

@@ -132,7 +132,21 @@ describe.skipIf(!CHROMIUM_FOUND)('conflicts shared by two computers in Chromium'
     expect(await dialog.getByTestId('keep-local').textContent()).toContain(fill(en['conflict.keep.from'], { device: 'laptop' }));
     expect(await dialog.getByTestId('keep-remote').textContent()).toContain(fill(en['conflict.keep.from'], { device: 'desktop' }));
     expect(await dialog.getByTestId('conflict-diff').textContent()).toContain(en['conflict.diff.onlyIn_one'].replace('{device}', 'laptop'));
-    for (const word of [en['conflicts.keepMine'], en['conflicts.keepTheirs'], en['conflicts.mine'], 'Your version', 'your copy', 'yours', 'Yours']) expect(await dialog.textContent()).not.toContain(word);
+    // The merge names each side, each choice and the legend by the computer too.
+    await dialog.getByTestId('keep-merged').click();
+    const region = dialog.getByTestId('merge-region').first();
+    await region.waitFor();
+    expect(await region.locator('.merge-sides .merge-side-title').allTextContents()).toEqual([fill(en['conflict.merge.from'], { device: 'laptop' }), fill(en['conflict.merge.from'], { device: 'desktop' })]);
+    expect(await region.getByRole('radio').evaluateAll((radios) => radios.map((radio) => radio.parentElement?.textContent))).toEqual([
+      'laptop',
+      'desktop',
+      fill(en['conflict.merge.choice.then'], { first: 'laptop', second: 'desktop' }),
+      fill(en['conflict.merge.choice.then'], { first: 'desktop', second: 'laptop' }),
+      en['merge.choice.base'],
+    ]);
+    await region.getByRole('radio').first().check();
+    await screenshot(page, 'shared-conflicts-03b-desktop-merge');
+    for (const word of [en['conflicts.keepMine'], en['conflicts.keepTheirs'], en['conflicts.mine'], 'Your version', 'your copy', 'yours', 'Yours', 'theirs', 'Theirs']) expect(await dialog.textContent()).not.toContain(word);
     await dialog.getByTestId('keep-remote').click();
     await dialog.getByTestId('apply').click();
     await page.getByTestId('conflicts-notice').waitFor({ timeout: 45_000 });
@@ -170,6 +184,7 @@ describe.skipIf(!CHROMIUM_FOUND)('conflicts shared by two computers in Chromium'
     await daemons.desktop.service.api.setPreferences({ theme: 'system', language: 'en' });
     await question.getByRole('button', { name: en['resolve.applyMany_other'].replace('{count}', '2') }).click();
     await page.getByTestId('conflict-outcome').waitFor({ timeout: 45_000 });
+    expect(await page.getByTestId('conflict-outcome').textContent()).toContain(fill(en['outcome.subtitle'], { choice: fill(en['conflict.keep.from'], { device: 'desktop' }) }));
     expect(await page.getByTestId('outcome').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-outcome')))).toEqual(['resolved', 'resolved']);
     await page.getByTestId('conflict-outcome').getByRole('button', { name: en['conflict.back'] }).click();
     await page.getByText(en['conflicts.emptyTitle']).waitFor({ timeout: 30_000 });

@@ -8,7 +8,11 @@ import { API_ERROR_CODES, conflictViewSchema } from '../../shared/api/index.js';
 import { CONFLICT_CHOICES } from '../../shared/merge/index.js';
 import { placeFromFragment } from '../../src-renderer/app/navigation.js';
 import {
+  keepTitle,
   keepWording,
+  mergeChoiceText,
+  mergeSideTitle,
+  originText,
   sideLabel,
   MERGE_CHOICE_KEYS,
   conflictKindKey,
@@ -150,5 +154,32 @@ describe('naming the sides the same on every computer', () => {
     expect(keepWording({ device: 'laptop' }, { device: 'desktop' }, 'desktop')).toEqual({ neutral: true, local: 'laptop', remote: 'desktop' });
     // Without both names there is nothing better to say than mine and theirs.
     expect(keepWording({ device: 'laptop' }, { device: null }, 'desktop')).toEqual({ neutral: false });
+  });
+
+  it('names the merge and a batch by device away from the computer that found the conflict, in both languages', () => {
+    const away = keepWording({ device: 'laptop' }, { device: 'desktop' }, 'desktop');
+    const here = keepWording({ device: 'laptop' }, { device: 'desktop' }, 'laptop');
+    const { t } = createTranslator('en');
+    expect(mergeSideTitle('mine', away, t)).toBe('From laptop');
+    expect(mergeSideTitle('theirs', away, t)).toBe('From desktop');
+    expect(CONFLICT_CHOICES.map((choice) => mergeChoiceText(choice, away, t))).toEqual(['laptop', 'desktop', 'laptop, then desktop', 'desktop, then laptop', 'Neither (as before)']);
+    expect(originText('mine', away, t)).toBe('from laptop');
+    expect(originText('theirs', away, t)).toBe('from desktop');
+    expect(originText('both', away, t)).toBe(en['merge.origin.both']);
+    expect(originText('unchanged', away, t)).toBeNull();
+    expect(t('outcome.subtitle', { choice: keepTitle('remote', true, away, t) })).toBe('How each went with “Keep the version from desktop”.');
+    // On the computer that found it, mine and theirs are true.
+    expect(mergeSideTitle('mine', here, t)).toBe('Yours');
+    expect(mergeChoiceText('theirs-then-mine', here, t)).toBe('Theirs, then yours');
+    expect(keepTitle('local', true, here, t)).toBe('Keep mine');
+
+    const zh = createTranslator('zh-CN').t;
+    expect(mergeSideTitle('mine', away, zh)).toBe('来自 laptop');
+    expect(mergeChoiceText('theirs-then-mine', away, zh)).toBe('先 desktop 的，再 laptop 的');
+    expect(originText('theirs', away, zh)).toBe('来自 desktop 的版本');
+    expect(zh('outcome.subtitle', { choice: keepTitle('local', true, away, zh) })).toBe('按“保留来自 laptop 的版本”处理后每个冲突的结果。');
+    for (const text of [...CONFLICT_CHOICES.map((choice) => mergeChoiceText(choice, away, zh)), mergeSideTitle('theirs', away, zh)]) {
+      expect(text).not.toMatch(/你的|对方/);
+    }
   });
 });

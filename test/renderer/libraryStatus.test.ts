@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { LibraryState, LibraryView, RoundProgressView, SyncStatus } from '../../shared/api/index.js';
 import { en } from '../../src-renderer/i18n/en.js';
 import { createTranslator } from '../../src-renderer/i18n/translate.js';
-import { overallStatus, progressFigures, progressText, stateExplanation, stateLabel, stateTone } from '../../src-renderer/state/libraryStatus.js';
+import { overallStatus, progressFigures, progressText, restoredCopyKey, stateExplanation, stateLabel, stateTone } from '../../src-renderer/state/libraryStatus.js';
 
 const progress: RoundProgressView = { filesDone: 3, filesTotal: 10, bytesDone: 512, bytesTotal: 2048, bytesPerSecond: 1024, secondsLeft: 1.5 };
 
@@ -126,5 +126,20 @@ describe('overallStatus', () => {
     { name: 'a paused library is not up to date', input: status([upToDate, paused]), key: 'overall.paused', count: 1 },
   ])('$name', ({ input, key, count }) => {
     expect(overallStatus(input)).toMatchObject({ key, count });
+  });
+});
+
+describe('what a copy restored from the history becomes', () => {
+  it('says it stays on this computer in a read-only library, and syncs elsewhere, in both languages', () => {
+    const copy = { path: 'Work/plan (restored 2026-12-07 09.30).md' };
+    for (const language of ['en', 'zh-CN'] as const) {
+      const { t } = createTranslator(language);
+      const readOnly = t(restoredCopyKey({ role: 'ro' }), copy);
+      expect(readOnly).toContain(copy.path);
+      expect(readOnly).toBe(language === 'en' ? 'The version is saved beside the file as Work/plan (restored 2026-12-07 09.30).md, kept on this computer only: this library is read-only.' : '该版本已保存在原文件旁，名为 Work/plan (restored 2026-12-07 09.30).md，仅保留在这台电脑上：此资料库是只读的。');
+      for (const role of ['owner', 'rw', null, undefined] as const) expect(t(restoredCopyKey({ role }), copy)).not.toBe(readOnly);
+    }
+    expect(restoredCopyKey({ role: 'rw' })).toBe('history.restoredCopy');
+    expect(restoredCopyKey(undefined)).toBe('history.restoredCopy');
   });
 });

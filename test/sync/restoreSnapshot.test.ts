@@ -1,10 +1,12 @@
 // The whole library as it was at a moment, restored into a new folder (Engine.restoreSnapshot),
 // with two real clients and a real server: exactly that state, byte for byte, file times kept,
-// progress to the end; and the targets it refuses (not empty, in or around a library, relative).
+// progress to the end; an interrupted restore continued (kept files verified, a damaged one
+// rewritten); and the targets it refuses (not empty, in or around a library, relative).
 
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SNAPSHOT_MARKER } from '../../src-main/engine/restore/restoreSnapshot.js';
 import type { SnapshotProgress } from '../../src-main/engine/restore/restoreSnapshot.js';
 import { readTree, startHarness } from './harness.js';
 import type { Harness, TestClient } from './harness.js';
@@ -71,5 +73,49 @@ describe('restoring a library as it was at a moment', () => {
     await expect(laptop.engine.restoreSnapshot(laptop.libraryId, before, path.join(laptop.home, 'x'))).rejects.toMatchObject({ reason: 'conflict' });
     await expect(laptop.engine.restoreSnapshot(laptop.libraryId, before, 'relative/folder')).rejects.toMatchObject({ reason: 'invalid' });
     expect(await laptop.exists('restored')).toBe(false);
+  });
+
+  it('continues an interrupted restore: files already there are verified, a damaged one is rewritten, leftovers removed', async () => {
+    const target = path.join(harness.base, 'interrupted');
+    const stop = new Error('interrupted');
+    await expect(
+      laptop.engine.restoreSnapshot(laptop.libraryId, before, target, (step) => {
+        if (step.filesDone === 2) throw stop;
+      }),
+    ).rejects.toBe(stop);
+    // Part of it is there, with the marker that says which restore it is.
+    const partial = await readTree(target);
+    const written = Object.keys(partial).filter((name) => !name.endsWith('/') && name !== SNAPSHOT_MARKER);
+    expect(written).toHaveLength(2);
+    expect(JSON.parse(partial[SNAPSHOT_MARKER]!)).toEqual({ libraryId: laptop.libraryId, at: before });
+    // One written file damaged with bytes of the same size and the same time: only its hash tells.
+    const damaged = path.join(target, written[0]!);
+    const kept = path.join(target, written[1]!);
+    const damagedStats = await stat(damaged);
+    await writeFile(damaged, Buffer.alloc(damagedStats.size, 0x21));
+    await utimes(damaged, damagedStats.atime, damagedStats.mtime);
+    const keptInode = (await stat(kept)).ino;
+    // A temp file of a write the interruption cut short.
+    await writeFile(path.join(target, '.cairn-tmp-0123456789abcdef'), 'half');
+
+    // Another moment, or another library's restore, is not continued in this folder.
+    await expect(laptop.engine.restoreSnapshot(laptop.libraryId, before + 1, target)).rejects.toMatchObject({ reason: 'conflict' });
+
+    const progress: SnapshotProgress[] = [];
+    const result = await laptop.engine.restoreSnapshot(laptop.libraryId, before, target, (step) => progress.push(step));
+    expect(result.files).toBe(4);
+    const tree = await readTree(target);
+    expect(Object.keys(tree).filter((name) => !name.endsWith('/')).sort()).toEqual(['Work/Deep/empty-folder-sibling.txt', 'Work/b.txt', 'a.txt', 'big.bin']);
+    expect(tree['a.txt']).toBe('a, first');
+    expect(tree['Work/b.txt']).toBe('b');
+    expect(tree['Work/Deep/empty-folder-sibling.txt']).toBe('deep');
+    expect(Buffer.compare(await readFile(path.join(target, 'big.bin')), large)).toBe(0);
+    // The verified file was kept as it was, the damaged one replaced.
+    expect((await stat(kept)).ino).toBe(keptInode);
+    expect((await stat(damaged)).ino).not.toBe(damagedStats.ino);
+    expect(progress.at(-1)).toEqual({ filesDone: 4, filesTotal: 4, bytesDone: result.bytes, bytesTotal: result.bytes });
+    expect((await readdir(target)).filter((name) => name.startsWith('.cairn'))).toEqual([]);
+    // Finished: now a folder like any other, which a new restore refuses.
+    await expect(laptop.engine.restoreSnapshot(laptop.libraryId, before, target)).rejects.toMatchObject({ reason: 'conflict' });
   });
 });
