@@ -296,6 +296,7 @@ export const en = {
   'history.restoreCopyOf': 'Restore the version of {time} as a copy',
   'history.restoredCopy': 'The version is saved beside the file as {path}. It syncs like any new file.',
   'history.restoredCopyReadOnly': 'The version is saved beside the file as {path}, kept on this computer only: this library is read-only.',
+  'history.readOnlyHint': 'This library is read-only for you: you can open any version, or restore it as a copy kept on this computer.',
   'history.openVersion': 'Open',
   'history.openVersionOf': 'Open the version of {time}',
   'files.open': 'Files',

@@ -297,6 +297,7 @@ export const zhCN: Messages = {
   'history.restoreCopyOf': '将 {time} 的版本恢复为副本',
   'history.restoredCopy': '该版本已保存在原文件旁，名为 {path}，会像新文件一样同步。',
   'history.restoredCopyReadOnly': '该版本已保存在原文件旁，名为 {path}，仅保留在这台电脑上：此资料库是只读的。',
+  'history.readOnlyHint': '此资料库对你是只读的：你可以打开任意版本，或将其恢复为仅保留在这台电脑上的副本。',
   'history.openVersion': '打开',
   'history.openVersionOf': '打开 {time} 的版本',
   'files.open': '文件',

@@ -23,6 +23,8 @@ export function HistoryScreen({ libraryId, path, onBack }: { readonly libraryId:
   const { t } = i18n;
   const library = state.status?.libraries.find((candidate) => candidate.libraryId === libraryId);
   const libraryName = library?.name ?? '';
+  // A read-only member cannot replace the library's file; a copy kept here is what they can restore.
+  const readOnly = library?.role === 'ro';
   const [versions, setVersions] = useState<readonly VersionView[] | null>(null);
   const [loadError, setLoadError] = useState<SyncApiError | null>(null);
   const [restored, setRestored] = useState<VersionView | null>(null);
@@ -98,6 +100,11 @@ export function HistoryScreen({ libraryId, path, onBack }: { readonly libraryId:
           <p className="empty-title">{t('history.emptyTitle')}</p>
         </div>
       ) : null}
+      {readOnly && versions !== null && versions.length > 0 ? (
+        <p className="muted" data-testid="history-read-only">
+          {t('history.readOnlyHint')}
+        </p>
+      ) : null}
       {versions === null || versions.length === 0 ? null : (
         <ol className="card history-list" aria-label={t('history.listLabel', { path })}>
           {versions.map((version) => (
@@ -145,7 +152,7 @@ export function HistoryScreen({ libraryId, path, onBack }: { readonly libraryId:
                       {t('history.restoreCopy')}
                     </button>
                   ) : null}
-                  {version.rev === current ? null : (
+                  {version.rev === current || readOnly ? null : (
                     <button type="button" className="button button-small button-primary" disabled={restore.busy} onClick={() => void restoreVersion(version)}>
                       {t('history.restore')}
                     </button>

@@ -126,6 +126,9 @@ describe.skipIf(!CHROMIUM_FOUND)('a read-only library in Chromium', () => {
       await page.getByTestId('history-screen').waitFor();
       const oldest = page.getByTestId('history-version').last();
       await oldest.waitFor();
+      // A read-only member is offered no restore over the library's file, and told why.
+      expect(await page.getByTestId('history-read-only').innerText()).toBe(messages['history.readOnlyHint']);
+      expect(await page.getByRole('button', { name: messages['history.restore'], exact: true }).count()).toBe(0);
       await oldest.locator('button', { hasText: messages['history.restoreCopy'] }).click();
       const notice = page.getByTestId('history-restored-copy');
       await notice.waitFor();
