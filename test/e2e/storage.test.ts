@@ -109,6 +109,8 @@ describe.skipIf(!CHROMIUM_FOUND)('storage and quota in Chromium', () => {
     await screenshot(page, 'storage-04-preferences-zh');
     await page.getByTestId('nav-libraries').click();
     expect(await full.textContent()).toBe(zhCN['libraries.storageFull'].replace('{used}', '300 KB').replace('{quota}', '1 MB'));
+    // The card's size comes with the server's library list, asked again when the screen opens.
+    await card().getByTestId('library-size').waitFor();
     expect(await card().textContent()).toContain(zhCN['libraries.sizeOnServer']);
     await screenshot(page, 'storage-05-card-full-zh');
     await page.getByTestId('nav-problems').click();
