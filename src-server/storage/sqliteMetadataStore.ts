@@ -5,13 +5,12 @@
 
 import Database from 'better-sqlite3';
 import type { ChunkId } from '../../shared/model.js';
-import type { LibraryPath } from '../../shared/paths.js';
 import type { LibraryRole, MemberRole } from '../../shared/protocol/index.js';
 import { applyChanges } from '../commitRules.js';
 import type { CommitReader } from '../commitRules.js';
 import { migrate } from './sqliteMigrations.js';
-import { VERSION_COLUMNS, decodeChunkList, encodeChunkList, toEntry, toLibrary, toToken, toUser } from './storeRows.js';
-import type { LibraryRow, TokenRow, UserRow, VersionRow } from './storeRows.js';
+import { VERSION_COLUMNS, decodeChunkList, encodeChunkList, toConflict, toEntry, toLibrary, toToken, toUser } from './storeRows.js';
+import type { ConflictRow, LibraryRow, TokenRow, UserRow, VersionRow } from './storeRows.js';
 import { NameTakenError } from './metadataStore.js';
 import type {
   ChunkLinkStore,
@@ -67,44 +66,20 @@ export class SqliteMetadataStore implements MetadataStore {
 
   private createConflictStore(): ConflictStore {
     const db = this.db;
-    interface Row {
-      id: number;
-      library_id: string;
-      path: string;
-      conflict_path: string;
-      remote_rev: number | null;
-      base_rev: number | null;
-      device: string;
-      user_name: string;
-      created_at: number;
-      resolved_at: number | null;
-    }
-    const fromRow = (row: Row): LibraryConflictRecord => ({
-      id: row.id,
-      libraryId: row.library_id,
-      path: row.path as LibraryPath,
-      conflictPath: row.conflict_path as LibraryPath,
-      remoteRev: row.remote_rev,
-      baseRev: row.base_rev,
-      device: row.device,
-      userName: row.user_name,
-      createdAt: row.created_at,
-      resolvedAt: row.resolved_at,
-    });
-    const open = db.prepare<[string], Row>('SELECT * FROM library_conflicts WHERE library_id = ? AND resolved_at IS NULL ORDER BY id LIMIT 10000');
-    const find = db.prepare<[string, string, string], Row>('SELECT * FROM library_conflicts WHERE library_id = ? AND path = ? AND conflict_path = ?');
+    const open = db.prepare<[string], ConflictRow>('SELECT * FROM library_conflicts WHERE library_id = ? AND resolved_at IS NULL ORDER BY id LIMIT 10000');
+    const find = db.prepare<[string, string, string], ConflictRow>('SELECT * FROM library_conflicts WHERE library_id = ? AND path = ? AND conflict_path = ?');
     const insert = db.prepare(
       'INSERT INTO library_conflicts (library_id, path, conflict_path, remote_rev, base_rev, device, user_name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     const resolve = db.prepare('UPDATE library_conflicts SET resolved_at = ?, resolved_by = ?, resolution = ? WHERE library_id = ? AND id = ? AND resolved_at IS NULL');
     const report = db.transaction((input: Omit<LibraryConflictRecord, 'id' | 'resolvedAt'>): LibraryConflictRecord => {
       const found = find.get(input.libraryId, input.path, input.conflictPath);
-      if (found !== undefined) return fromRow(found);
+      if (found !== undefined) return toConflict(found);
       insert.run(input.libraryId, input.path, input.conflictPath, input.remoteRev, input.baseRev, input.device, input.userName, input.createdAt);
-      return fromRow(find.get(input.libraryId, input.path, input.conflictPath)!);
+      return toConflict(find.get(input.libraryId, input.path, input.conflictPath)!);
     });
     return {
-      open: async (libraryId) => open.all(libraryId).map(fromRow),
+      open: async (libraryId) => open.all(libraryId).map(toConflict),
       report: async (input) => report.immediate(input),
       resolve: async (libraryId, id, by, resolution, at) => resolve.run(at, by, resolution, libraryId, id).changes > 0,
     };

@@ -6,7 +6,7 @@
 import type { ChunkingParams, ChunkRef } from '../../shared/model.js';
 import type { LibraryPath } from '../../shared/paths.js';
 import type { Entry, LibraryRole } from '../../shared/protocol/index.js';
-import type { LibraryAccess, TokenRecord, UserRecord } from './metadataStore.js';
+import type { LibraryAccess, LibraryConflictRecord, TokenRecord, UserRecord } from './metadataStore.js';
 
 /** A SQL boolean as a driver returns it. */
 export type SqlFlag = number | boolean;
@@ -136,5 +136,34 @@ export function toLibrary(row: LibraryRow): LibraryAccess {
     deletedAt: row.deleted_at,
     liveBytes: Number(row.live_bytes),
     role: row.role,
+  };
+}
+
+/** A conflict of a library; PostgreSQL's bigint columns may come back as text. */
+export interface ConflictRow {
+  id: number | string;
+  library_id: string;
+  path: string;
+  conflict_path: string;
+  remote_rev: number | string | null;
+  base_rev: number | string | null;
+  device: string;
+  user_name: string;
+  created_at: number | string;
+  resolved_at: number | string | null;
+}
+
+export function toConflict(row: ConflictRow): LibraryConflictRecord {
+  return {
+    id: Number(row.id),
+    libraryId: row.library_id,
+    path: row.path as LibraryPath,
+    conflictPath: row.conflict_path as LibraryPath,
+    remoteRev: row.remote_rev === null ? null : Number(row.remote_rev),
+    baseRev: row.base_rev === null ? null : Number(row.base_rev),
+    device: row.device,
+    userName: row.user_name,
+    createdAt: Number(row.created_at),
+    resolvedAt: row.resolved_at === null ? null : Number(row.resolved_at),
   };
 }

@@ -30,7 +30,6 @@ import type {
   ConflictStore,
   CommitOutcome,
   LibraryAudit,
-  LibraryConflictRecord,
   LibraryStore,
   MemberRecord,
   MetadataStore,
@@ -40,8 +39,8 @@ import type {
   UserStore,
   VersionStore,
 } from '../metadataStore.js';
-import { VERSION_COLUMNS, decodeChunkList, encodeChunkList, toEntry, toLibrary, toToken, toUser } from '../storeRows.js';
-import type { LibraryRow, TokenRow, UserRow, VersionRow } from '../storeRows.js';
+import { VERSION_COLUMNS, decodeChunkList, encodeChunkList, toConflict, toEntry, toLibrary, toToken, toUser } from '../storeRows.js';
+import type { ConflictRow, LibraryRow, TokenRow, UserRow, VersionRow } from '../storeRows.js';
 import { sqlState } from './postgresDatabase.js';
 import type { PostgresDatabase } from './postgresDatabase.js';
 import { commitNotification } from './postgresNotifier.js';
@@ -365,39 +364,15 @@ export class PostgresMetadataStore implements MetadataStore {
 
   private createConflictStore(): ConflictStore {
     const db = this.db;
-    interface Row {
-      id: number;
-      library_id: string;
-      path: string;
-      conflict_path: string;
-      remote_rev: number | null;
-      base_rev: number | null;
-      device: string;
-      user_name: string;
-      created_at: number;
-      resolved_at: number | null;
-    }
-    const fromRow = (row: Row): LibraryConflictRecord => ({
-      id: Number(row.id),
-      libraryId: row.library_id,
-      path: row.path as LibraryPath,
-      conflictPath: row.conflict_path as LibraryPath,
-      remoteRev: row.remote_rev === null ? null : Number(row.remote_rev),
-      baseRev: row.base_rev === null ? null : Number(row.base_rev),
-      device: row.device,
-      userName: row.user_name,
-      createdAt: Number(row.created_at),
-      resolvedAt: row.resolved_at === null ? null : Number(row.resolved_at),
-    });
     const columns = 'id, library_id, path, conflict_path, remote_rev, base_rev, device, user_name, created_at, resolved_at';
     return {
       async open(libraryId) {
-        const { rows } = await db.query<Row>(`SELECT ${columns} FROM library_conflicts WHERE library_id = $1 AND resolved_at IS NULL ORDER BY id LIMIT 10000`, [libraryId]);
-        return rows.map(fromRow);
+        const { rows } = await db.query<ConflictRow>(`SELECT ${columns} FROM library_conflicts WHERE library_id = $1 AND resolved_at IS NULL ORDER BY id LIMIT 10000`, [libraryId]);
+        return rows.map(toConflict);
       },
       async report(input) {
         // The same path and copy again answers the record there is, whoever reported it first.
-        const { rows } = await db.query<Row>(
+        const { rows } = await db.query<ConflictRow>(
           `WITH inserted AS (
              INSERT INTO library_conflicts (library_id, path, conflict_path, remote_rev, base_rev, device, user_name, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -409,7 +384,7 @@ export class PostgresMetadataStore implements MetadataStore {
            SELECT ${columns} FROM library_conflicts WHERE library_id = $1 AND path = $2 AND conflict_path = $3 AND NOT EXISTS (SELECT 1 FROM inserted)`,
           [input.libraryId, input.path, input.conflictPath, input.remoteRev, input.baseRev, input.device, input.userName, input.createdAt],
         );
-        return fromRow(rows[0]!);
+        return toConflict(rows[0]!);
       },
       async resolve(libraryId, id, by, resolution, at) {
         const { rowCount } = await db.query(
