@@ -269,63 +269,97 @@ function AccountsSection({ onSignIn }: { readonly onSignIn: (signIn: SignIn) => 
           {t('accounts.add')}
         </button>
       </div>
-      <ConfirmDialog
-        open={asking !== null}
-        title={asking === null ? '' : t('accounts.signOutTitle', { account: accountName(asking) })}
-        confirmLabel={t('accounts.signOutConfirm')}
-        cancelLabel={t('common.cancel')}
-        danger
+      <AccountLibrariesDialog
+        account={asking}
+        texts={SIGN_OUT_TEXTS}
+        testId="sign-out-libraries"
         busy={busy}
-        onConfirm={() => {
-          if (asking !== null) void signOut(asking);
-        }}
+        onConfirm={(account) => void signOut(account)}
         onCancel={() => setAsking(null)}
-      >
-        {asking === null || asking.libraries.length === 0 ? (
-          <p>{t('accounts.signOutNoLibraries')}</p>
-        ) : (
-          <>
-            <p>{t('accounts.signOutLibraries', { account: accountName(asking) })}</p>
-            <AccountLibraryList libraries={asking.libraries} testId="sign-out-libraries" />
-            <p>{t('accounts.signOutFilesStay')}</p>
-          </>
-        )}
-      </ConfirmDialog>
-      <ConfirmDialog
-        open={removing !== null}
-        title={removing === null ? '' : t('preferences.accountRemoveTitle', { account: accountName(removing) })}
-        confirmLabel={t('preferences.accountRemoveConfirm')}
-        cancelLabel={t('common.cancel')}
-        danger
+      />
+      <AccountLibrariesDialog
+        account={removing}
+        texts={REMOVE_TEXTS}
+        testId="remove-account-libraries"
         busy={busy}
-        onConfirm={() => {
-          if (removing !== null) void remove(removing);
-        }}
+        onConfirm={(account) => void remove(account)}
         onCancel={() => setRemoving(null)}
-      >
-        {removing === null || removing.libraries.length === 0 ? (
-          <p>{t('preferences.accountRemoveNoLibraries')}</p>
-        ) : (
-          <>
-            <p>{t('preferences.accountRemoveLibraries')}</p>
-            <AccountLibraryList libraries={removing.libraries} testId="remove-account-libraries" />
-            <p>{t('preferences.accountRemoveFilesStay')}</p>
-          </>
-        )}
-      </ConfirmDialog>
+      />
     </section>
   );
 }
 
-/** The libraries of an account, each with its folder, as a sign-out or removal lists them. */
-function AccountLibraryList({ libraries, testId }: { readonly libraries: readonly { readonly libraryId: string; readonly name: string; readonly localRoot: string }[]; readonly testId: string }) {
+/** What a dialog about an account's libraries says: its title, button, and the lines around the list. */
+interface AccountLibrariesTexts {
+  readonly title: MessageKey;
+  readonly confirm: MessageKey;
+  readonly noLibraries: MessageKey;
+  readonly libraries: MessageKey;
+  readonly filesStay: MessageKey;
+}
+
+const SIGN_OUT_TEXTS: AccountLibrariesTexts = {
+  title: 'accounts.signOutTitle',
+  confirm: 'accounts.signOutConfirm',
+  noLibraries: 'accounts.signOutNoLibraries',
+  libraries: 'accounts.signOutLibraries',
+  filesStay: 'accounts.signOutFilesStay',
+};
+
+const REMOVE_TEXTS: AccountLibrariesTexts = {
+  title: 'preferences.accountRemoveTitle',
+  confirm: 'preferences.accountRemoveConfirm',
+  noLibraries: 'preferences.accountRemoveNoLibraries',
+  libraries: 'preferences.accountRemoveLibraries',
+  filesStay: 'preferences.accountRemoveFilesStay',
+};
+
+/** Asks before signing an account out or removing it, naming its libraries and their folders. */
+function AccountLibrariesDialog({
+  account,
+  texts,
+  testId,
+  busy,
+  onConfirm,
+  onCancel,
+}: {
+  readonly account: AccountSummary | null;
+  readonly texts: AccountLibrariesTexts;
+  readonly testId: string;
+  readonly busy: boolean;
+  readonly onConfirm: (account: AccountSummary) => void;
+  readonly onCancel: () => void;
+}) {
+  const { t } = useI18n();
+  const name = account === null ? '' : accountName(account);
   return (
-    <ul className="switch-list" data-testid={testId}>
-      {libraries.map((library) => (
-        <li key={library.libraryId}>
-          <strong>{shown(library.name)}</strong> <span className="muted">{shown(library.localRoot)}</span>
-        </li>
-      ))}
-    </ul>
+    <ConfirmDialog
+      open={account !== null}
+      title={account === null ? '' : t(texts.title, { account: name })}
+      confirmLabel={t(texts.confirm)}
+      cancelLabel={t('common.cancel')}
+      danger
+      busy={busy}
+      onConfirm={() => {
+        if (account !== null) onConfirm(account);
+      }}
+      onCancel={onCancel}
+    >
+      {account === null || account.libraries.length === 0 ? (
+        <p>{t(texts.noLibraries)}</p>
+      ) : (
+        <>
+          <p>{t(texts.libraries, { account: name })}</p>
+          <ul className="switch-list" data-testid={testId}>
+            {account.libraries.map((library) => (
+              <li key={library.libraryId}>
+                <strong>{shown(library.name)}</strong> <span className="muted">{shown(library.localRoot)}</span>
+              </li>
+            ))}
+          </ul>
+          <p>{t(texts.filesStay)}</p>
+        </>
+      )}
+    </ConfirmDialog>
   );
 }
