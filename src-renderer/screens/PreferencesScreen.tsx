@@ -199,34 +199,23 @@ function AccountsSection({ onSignIn }: { readonly onSignIn: (signIn: SignIn) => 
     (status.account === null
       ? []
       : [{ accountId: status.account.accountId ?? 'account', serverUrl: status.account.serverUrl, user: status.account.user, deviceName: status.account.deviceName, signedIn: true, libraries: status.libraries }]);
-  const signOut = async (account: AccountSummary) => {
+  // Signs an account out or removes it, then reads the status the change left.
+  const changeAccount = async (change: () => Promise<unknown>, close: () => void) => {
     setBusy(true);
     setError(null);
     try {
-      await api.logout({ accountId: account.accountId });
+      await change();
       const sent = stamp();
       applyStatus(await api.getStatus({}), sent);
     } catch (caught) {
       setError(toApiError(caught));
     } finally {
       setBusy(false);
-      setAsking(null);
+      close();
     }
   };
-  const remove = async (account: AccountSummary) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await api.removeAccount({ accountId: account.accountId });
-      const sent = stamp();
-      applyStatus(await api.getStatus({}), sent);
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-      setRemoving(null);
-    }
-  };
+  const signOut = (account: AccountSummary) => changeAccount(() => api.logout({ accountId: account.accountId }), () => setAsking(null));
+  const remove = (account: AccountSummary) => changeAccount(() => api.removeAccount({ accountId: account.accountId }), () => setRemoving(null));
   return (
     <section className="card section" aria-labelledby={`${ids}-accounts`} data-testid="accounts-section">
       <h2 id={`${ids}-accounts`} className="section-title">
