@@ -126,31 +126,29 @@ export function HistoryScreen({ libraryId, path, onBack }: { readonly libraryId:
               {version.deleted ? null : (
                 <div className="history-actions">
                   {version.kind === 'file' ? (
-                    <button type="button" className="button button-small" aria-expanded={previewed === version.rev} onClick={() => setPreviewed(previewed === version.rev ? null : version.rev)}>
-                      {t(previewed === version.rev ? 'history.hidePreview' : 'history.preview')}
-                    </button>
-                  ) : null}
-                  {version.kind === 'file' ? (
-                    <button
-                      type="button"
-                      className="button button-small"
-                      disabled={opening.busy}
-                      aria-label={t('history.openVersionOf', { time: i18n.exactTime(version.committedAt) })}
-                      onClick={() => void opening.run(async () => void (await api.openVersion({ libraryId, path, rev: version.rev })))}
-                    >
-                      {t('history.openVersion')}
-                    </button>
-                  ) : null}
-                  {version.kind === 'file' ? (
-                    <button
-                      type="button"
-                      className="button button-small"
-                      disabled={restore.busy}
-                      aria-label={t('history.restoreCopyOf', { time: i18n.exactTime(version.committedAt) })}
-                      onClick={() => void restoreCopy(version)}
-                    >
-                      {t('history.restoreCopy')}
-                    </button>
+                    <>
+                      <button type="button" className="button button-small" aria-expanded={previewed === version.rev} onClick={() => setPreviewed(previewed === version.rev ? null : version.rev)}>
+                        {t(previewed === version.rev ? 'history.hidePreview' : 'history.preview')}
+                      </button>
+                      <button
+                        type="button"
+                        className="button button-small"
+                        disabled={opening.busy}
+                        aria-label={t('history.openVersionOf', { time: i18n.exactTime(version.committedAt) })}
+                        onClick={() => void opening.run(async () => void (await api.openVersion({ libraryId, path, rev: version.rev })))}
+                      >
+                        {t('history.openVersion')}
+                      </button>
+                      <button
+                        type="button"
+                        className="button button-small"
+                        disabled={restore.busy}
+                        aria-label={t('history.restoreCopyOf', { time: i18n.exactTime(version.committedAt) })}
+                        onClick={() => void restoreCopy(version)}
+                      >
+                        {t('history.restoreCopy')}
+                      </button>
+                    </>
                   ) : null}
                   {version.rev === current || readOnly ? null : (
                     <button type="button" className="button button-small button-primary" disabled={restore.busy} onClick={() => void restoreVersion(version)}>
