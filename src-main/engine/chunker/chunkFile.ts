@@ -142,7 +142,7 @@ async function chunkHere(
 }
 
 /** What differs between two stats of what should be the same version of a file. */
-function describeChange(before: Stats, after: Stats): string | undefined {
+export function describeChange(before: Stats, after: Stats): string | undefined {
   if (after.ino !== before.ino || after.dev !== before.dev) return 'replaced by another file';
   if (after.size !== before.size) return `size ${before.size} became ${after.size}`;
   if (after.mtimeMs !== before.mtimeMs) return 'modification time moved';
