@@ -51,6 +51,11 @@ export class KeptChunks {
     return found;
   }
 
+  /** The bytes of chunk `id` if kept, which stay kept. */
+  peek(id: ChunkId): Uint8Array | undefined {
+    return this.bytes.get(id);
+  }
+
   has(id: ChunkId): boolean {
     return this.bytes.has(id);
   }

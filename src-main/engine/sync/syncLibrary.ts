@@ -43,6 +43,7 @@ import type { PlanAction, RemoteFeedEntry } from '../planner/index.js';
 import { RemoteError, isRemoteError } from '../remote/remoteError.js';
 import type { ServerClient } from '../remote/serverClient.js';
 import { ChunkSource } from './chunkSource.js';
+import { EarlyUpload } from './earlyUpload.js';
 import { KeptChunks } from './keptChunks.js';
 import { FileProgressMeter } from './fileProgressMeter.js';
 import type { FileTransfer } from './fileProgressMeter.js';
@@ -441,17 +442,27 @@ class Round {
     const platform = this.deps.platform ?? process.platform;
     const scope = this.deps.scope ?? 'all';
     this.keptChunks.clear();
-    const outcome = await this.deps.scanner.scan({
-      keptChunks: this.keptChunks,
-      isStrayTemp,
-      root: this.root,
-      previous,
-      chunking: this.chunking,
-      caseInsensitive: platform === 'darwin' || platform === 'win32',
-      ...(scope === 'all' ? {} : { only: scope }),
-      // A pause stops the walk and the hashing between files.
-      ...(this.deps.signal === undefined ? {} : { signal: this.deps.signal }),
-    });
+    // Chunks go to the server during the scan only where all it reads is meant for the server.
+    const everythingSelected = (this.index.libraries.get(this.libraryId)?.selection ?? null) === null;
+    const early = this.readOnly || !everythingSelected ? undefined : new EarlyUpload(this.deps.client, this.libraryId, this.keptChunks);
+    let outcome;
+    try {
+      outcome = await this.deps.scanner.scan({
+        keptChunks: this.keptChunks,
+        ...(early === undefined ? {} : { earlyUpload: early }),
+        isStrayTemp,
+        root: this.root,
+        previous,
+        chunking: this.chunking,
+        caseInsensitive: platform === 'darwin' || platform === 'win32',
+        ...(scope === 'all' ? {} : { only: scope }),
+        // A pause stops the walk and the hashing between files.
+        ...(this.deps.signal === undefined ? {} : { signal: this.deps.signal }),
+      });
+    } finally {
+      await early?.finish();
+      this.summary.uploadedBytes += early?.sentBytes ?? 0;
+    }
     if (outcome.status === 'root-problem') {
       this.pause('root-missing', outcome.error.message);
       return null;
