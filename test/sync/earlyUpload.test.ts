@@ -9,7 +9,7 @@ import { chunkIdOf } from '../../shared/node/contentHash.js';
 import type { ServerClient } from '../../src-main/engine/remote/serverClient.js';
 import { EarlyUpload } from '../../src-main/engine/sync/earlyUpload.js';
 import { KeptChunks } from '../../src-main/engine/sync/keptChunks.js';
-import type { RoundProgress } from '../../src-main/engine/sync/syncLibrary.js';
+import type { RoundProgress } from '../../src-main/engine/sync/roundSummary.js';
 import { startHarness } from './harness.js';
 import type { Harness } from './harness.js';
 
