@@ -22,13 +22,21 @@ afterEach(async () => {
   await harness.stop();
 });
 
-/** Counts, per path, the opens through node:fs/promises (what the scanner and the uploader read with). */
-function countPromiseOpens(): Map<string, number> {
+/**
+ * Counts, per path, the opens through node:fs/promises and node:fs's openSync (what the
+ * scanner and the uploader read with: small files are read with synchronous calls).
+ */
+function countReadOpens(): Map<string, number> {
   const opens = new Map<string, number>();
   const original = fs.promises.open;
   vi.spyOn(fs.promises, 'open').mockImplementation(((file: fs.PathLike, ...rest: unknown[]) => {
     opens.set(String(file), (opens.get(String(file)) ?? 0) + 1);
     return (original as (...args: unknown[]) => unknown)(file, ...rest);
+  }) as never);
+  const originalSync = fs.openSync;
+  vi.spyOn(fs, 'openSync').mockImplementation(((file: fs.PathLike, ...rest: unknown[]) => {
+    opens.set(String(file), (opens.get(String(file)) ?? 0) + 1);
+    return (originalSync as (...args: unknown[]) => number)(file, ...rest);
   }) as never);
   syncBuiltinESMExports();
   return opens;
@@ -53,7 +61,7 @@ describe('file-system work of an upload', () => {
     const bob = await harness.client('bob');
     const names = Array.from({ length: 40 }, (_, i) => `notes/note ${i}.txt`);
     for (const [i, name] of names.entries()) await alice.write(name, `note ${i} `.repeat(200 + i));
-    const opens = countPromiseOpens();
+    const opens = countReadOpens();
     const up = await alice.sync();
     vi.restoreAllMocks();
     syncBuiltinESMExports();
