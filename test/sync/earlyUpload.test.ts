@@ -82,11 +82,18 @@ describe('a round sending small files while it scans', () => {
   afterAll(() => harness.stop());
 
   /** Records, for each chunk upload request, the round's phase when it was made and the ids it sent. */
-  function watching(): { wrap: (client: ServerClient) => ServerClient; onProgress: (progress: RoundProgress) => void; uploads: { phase: string; ids: ChunkId[] }[] } {
+  function watching(): {
+    wrap: (client: ServerClient) => ServerClient;
+    onProgress: (progress: RoundProgress) => void;
+    uploads: { phase: string; ids: ChunkId[] }[];
+    asked: { phase: string; ids: readonly ChunkId[] }[];
+  } {
     let phase = '';
     const uploads: { phase: string; ids: ChunkId[] }[] = [];
+    const asked: { phase: string; ids: readonly ChunkId[] }[] = [];
     return {
       uploads,
+      asked,
       onProgress: (progress) => {
         phase = progress.phase;
       },
@@ -94,6 +101,12 @@ describe('a round sending small files while it scans', () => {
         new Proxy(client, {
           get(target, property, receiver) {
             const value = Reflect.get(target, property, receiver) as unknown;
+            if (property === 'missingChunks' && typeof value === 'function') {
+              return (libraryId: string, ids: readonly ChunkId[]) => {
+                asked.push({ phase, ids });
+                return (value as ServerClient['missingChunks']).call(target, libraryId, ids);
+              };
+            }
             if (property !== 'uploadChunks' || typeof value !== 'function') return value;
             return async (libraryId: string, frames: AsyncIterable<{ id: ChunkId; bytes: Uint8Array }> | Iterable<{ id: ChunkId; bytes: Uint8Array }>) => {
               const record = { phase, ids: [] as ChunkId[] };
@@ -123,6 +136,10 @@ describe('a round sending small files while it scans', () => {
     expect(summary!.uploadedFiles).toBe(800);
     expect(summary!.uploadedBytes).toBeGreaterThanOrEqual(800 * 8 * 1024);
     expect(watch.uploads.some((upload) => upload.phase === 'scanning' && upload.ids.length > 0)).toBe(true);
+    // The upload step does not ask again about the chunks sent during the scan.
+    const sentEarly = new Set(watch.uploads.filter((upload) => upload.phase === 'scanning').flatMap((upload) => upload.ids));
+    const askedLater = watch.asked.filter((ask) => ask.phase !== 'scanning').flatMap((ask) => ask.ids);
+    expect(askedLater.filter((id) => sentEarly.has(id))).toEqual([]);
     await desktop.sync();
     const tree = await desktop.tree();
     expect(Object.keys(tree).filter((name) => !name.endsWith('/')).length).toBe(800);

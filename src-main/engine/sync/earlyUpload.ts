@@ -31,6 +31,12 @@ interface Offered {
 export class EarlyUpload {
   /** Bytes of chunks sent to the server, for the round's summary. */
   sentBytes = 0;
+  /**
+   * Chunks the server holds for the library now (sent, or found there): the upload step need
+   * not ask about them again. Should one be gone by the commit, the commit says so and the next
+   * pass asks about every chunk.
+   */
+  readonly present = new Set<ChunkId>();
   private pending: Offered[] = [];
   private pendingBytes = 0;
   private inFlight: Promise<void> | null = null;
@@ -87,7 +93,10 @@ export class EarlyUpload {
       }
       if (frames.length > 0) this.sentBytes += (await this.client.uploadChunks(this.libraryId, frames)).bytes;
       // On the server now (or already before): the upload step finds them present.
-      for (const { id } of batch) this.kept.take(id);
+      for (const { id } of batch) {
+        this.kept.take(id);
+        this.present.add(id);
+      }
     } catch {
       // The upload step asks again and sends what is missing.
       this.stopped = true;

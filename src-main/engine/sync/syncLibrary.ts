@@ -10,7 +10,7 @@
 // it expects (baseRev on the server, the scanned stat on disk) before acting.
 
 import path from 'node:path';
-import type { ChunkRef, ChunkingParams } from '../../../shared/model.js';
+import type { ChunkId, ChunkRef, ChunkingParams } from '../../../shared/model.js';
 import type { LibraryPath } from '../../../shared/paths.js';
 import { isSameOrBelow, parentPath, rebasePath } from '../../../shared/paths.js';
 import { PROTOCOL_LIMITS, quotaExceededDetailsSchema, routes } from '../../../shared/protocol/index.js';
@@ -188,6 +188,8 @@ class Round {
   private readonly chunking: ChunkingParams;
   /** Set when a commit named a chunk the server lacked although a version references it. */
   private askForEveryChunk = false;
+  /** Chunks the pass's scan sent or found on the server (see EarlyUpload.present). */
+  private earlyPresent: ReadonlySet<ChunkId> = new Set();
   /** Set once the server refused a commit that sent chunk lists as edits: send whole lists. */
   private sendWholeChunkLists = false;
   /** The ignore rules the last scan read. */
@@ -462,6 +464,7 @@ class Round {
     } finally {
       await early?.finish();
       this.summary.uploadedBytes += early?.sentBytes ?? 0;
+      this.earlyPresent = early?.present ?? new Set();
     }
     if (outcome.status === 'root-problem') {
       this.pause('root-missing', outcome.error.message);
@@ -814,6 +817,7 @@ class Round {
     const ids = new Set<string>();
     for (const entry of files.values()) for (const chunk of entry.chunks) ids.add(chunk.id);
     if (!this.askForEveryChunk) for (const entry of remote.values()) for (const chunk of entry.chunks) ids.delete(chunk.id);
+    if (!this.askForEveryChunk) for (const id of this.earlyPresent) ids.delete(id);
     const missing = ids.size === 0 ? new Set<string>() : await this.deps.client.missingChunks(this.libraryId, [...ids]);
     const located: { filePath: LibraryPath; chunk: ChunkRef; offset: number }[] = [];
     /** Per file, the bytes of the chunks it sends (a chunk it shares with a file before it is sent there). */
