@@ -28,19 +28,3 @@ export const fsCalls = {
   lstat: (file: string) => promised<fs.Stats>((done) => fs.lstat(file, done)),
   mkdir: (folder: string, mode: number) => promised<void>((done) => fs.mkdir(folder, mode, (error) => done(error, undefined))),
 };
-
-/**
- * The same calls, synchronous, for the write path of a small file: each is a few microseconds
- * of metadata or page-cache work, less than the promise round trip it saves (the fsync, which
- * waits for the disk, stays asynchronous). Each looks up its fs function when called, too.
- */
-export const fsCallsSync = {
-  open: (file: string, flags: string | number, mode?: number): number => fs.openSync(file, flags, mode),
-  write: (fd: number, bytes: Uint8Array, offset: number, length: number): number => fs.writeSync(fd, bytes, offset, length, null),
-  futimes: (fd: number, atime: Date, mtime: Date): void => fs.futimesSync(fd, atime, mtime),
-  fchmod: (fd: number, mode: number): void => fs.fchmodSync(fd, mode),
-  fstat: (fd: number): fs.Stats => fs.fstatSync(fd),
-  close: (fd: number): void => fs.closeSync(fd),
-  link: (from: string, to: string): void => fs.linkSync(from, to),
-  unlink: (file: string): void => fs.unlinkSync(file),
-};

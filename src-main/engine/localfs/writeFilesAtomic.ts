@@ -4,9 +4,8 @@
 // where a system call costs tens of microseconds, a download of 10,000 small files was
 // ~30 calls a file (an ancestor walk before and after each write, a mkdir, a folder fsync);
 // here it is 8 a file (open, write, futimes, fsync, fstat, close, link, unlink) and a few a
-// folder. The calls go through fsCalls: all but the fsync synchronous (each a few microseconds
-// of metadata or page-cache work, less than a promise round trip), the fsync through the thread
-// pool.
+// folder. The calls go through fsCalls: the same calls as fs/promises, about half the work on
+// the main thread.
 //
 // What a result promises is what writeFileAtomic promises: a 'written' file was complete and
 // fsynced under its temp name before it got its real name, never replaced anything but the
@@ -17,7 +16,7 @@ import path from 'node:path';
 import { parentPath, type LibraryPath } from '../../../shared/paths.js';
 import type { CheckedFolders } from './checkedFolders.js';
 import { type Expectation, matchesExpectation, observe } from './expectation.js';
-import { fsCalls as call, fsCallsSync as now } from '../../../shared/node/fsCalls.js';
+import { fsCalls as call } from '../../../shared/node/fsCalls.js';
 import { fsErrorCode, lstatIfPresent } from './fsErrorCode.js';
 import { fsyncFolders } from '../../../shared/node/fsyncFolder.js';
 import { newTempFileName } from './tempFileName.js';
@@ -47,9 +46,6 @@ export type BatchWriteResult =
  * files of a batch are written all the same.
  */
 export const PATH_REFUSED_CODES: ReadonlySet<string> = new Set(['ENAMETOOLONG', 'EINVAL', 'EILSEQ']);
-
-/** Pieces up to this size are written with a synchronous call (see prepare). */
-const SYNC_WRITE_BYTES = 256 * 1024;
 
 
 /** A file written and fsynced under its temp name, waiting for its real one. */
@@ -165,36 +161,24 @@ async function prepare(file: FileToWrite, destination: string, folder: string): 
     if (!matchesExpectation(file.expect, before)) return { status: 'changed', found: observe(before) };
   }
   const temp = path.join(folder, newTempFileName());
-  // Every call but the fsync is synchronous: for files of a few KiB, each costs less than the
-  // promise round trip it would take (measured on 10,000 files: 8 round trips a file were a
-  // third of the download's CPU); pieces larger than SYNC_WRITE_BYTES are written asynchronously.
   // A new file gets 0o666 or 0o777, narrowed by the umask; a replaced file keeps its other mode bits.
-  const fd = now.open(temp, 'wx', file.executable ? 0o777 : 0o666);
+  const fd = await call.open(temp, 'wx', file.executable ? 0o777 : 0o666);
   let open = true;
   try {
     for await (const piece of file.source()) {
       let offset = 0;
-      while (offset < piece.byteLength) {
-        const length = piece.byteLength - offset;
-        offset += length <= SYNC_WRITE_BYTES ? now.write(fd, piece, offset, length) : await call.write(fd, piece, offset, length);
-      }
+      while (offset < piece.byteLength) offset += await call.write(fd, piece, offset, piece.byteLength - offset);
     }
     const wantedMode = before === undefined ? undefined : withExecutable(before.mode & 0o7777, file.executable);
-    if (wantedMode !== undefined) now.fchmod(fd, wantedMode);
-    now.futimes(fd, new Date(), new Date(file.mtimeMs));
+    if (wantedMode !== undefined) await call.fchmod(fd, wantedMode);
+    await call.futimes(fd, new Date(), new Date(file.mtimeMs));
     await call.fsync(fd);
-    const written = now.fstat(fd);
+    const written = await call.fstat(fd);
     open = false;
-    now.close(fd);
+    await call.close(fd);
     return { temp, destination, inode: written.ino, mtimeMs: written.mtimeMs, size: written.size, wantedMode };
   } catch (error) {
-    if (open) {
-      try {
-        now.close(fd);
-      } catch {
-        // Closed or not, the temp file goes.
-      }
-    }
+    if (open) await call.close(fd).catch(() => undefined);
     await removeQuietly(temp);
     throw error;
   }
@@ -209,8 +193,8 @@ async function place(prepared: Prepared, file: FileToWrite): Promise<WriteFileRe
   };
   if (file.expect.kind === 'absent') {
     try {
-      now.link(temp, destination);
-      now.unlink(temp);
+      await call.link(temp, destination);
+      await call.unlink(temp);
     } catch (error) {
       const code = fsErrorCode(error);
       if (code === 'EEXIST') return changed();
