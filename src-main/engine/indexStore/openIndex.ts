@@ -476,6 +476,9 @@ interface EntrySpec<E, Row> {
   fromRow(row: Row, twin?: SharedContent): E;
 }
 
+/** Rows per page when loading a whole state (see loadPages in createEntryTable). */
+const LOAD_PAGE_ROWS = 2_000;
+
 function createEntryTable<E extends { readonly path: LibraryPath }, Row>(
   db: Database.Database,
   keyOf: (libraryId: LibraryId) => number,
@@ -494,6 +497,8 @@ function createEntryTable<E extends { readonly path: LibraryPath }, Row>(
     deleteBelow: db.prepare<[number, string, string, string]>(`DELETE FROM ${table} WHERE library_key = ? ${below}`),
     deleteAll: db.prepare<[number]>(`DELETE FROM ${table} WHERE library_key = ?`),
     all: db.prepare<[number], Row>(`SELECT ${selected} FROM ${table} WHERE library_key = ? ORDER BY path`).raw(),
+    // One page of `load`: the entries after a path (every path is after '').
+    page: db.prepare<[number, string], Row>(`SELECT ${selected} FROM ${table} WHERE library_key = ? AND path > ? ORDER BY path LIMIT ${LOAD_PAGE_ROWS}`).raw(),
     allBelow: db
       .prepare<[number, string, string, string], Row>(`SELECT ${selected} FROM ${table} WHERE library_key = ? ${below} ORDER BY path`)
       .raw(),
@@ -507,6 +512,24 @@ function createEntryTable<E extends { readonly path: LibraryPath }, Row>(
       )
       .raw(),
   };
+  // Rows are taken a page at a time: a row's decoded text dies young when its entry shares a
+  // twin's objects, instead of living in an array of every row meanwhile, and a page costs one
+  // call into SQLite where iterate() costs one per row (half the time of loading 10,000 rows).
+  // The pages are read in one transaction, so they are one snapshot of the table.
+  const loadPages = db.transaction((libraryId: LibraryId, share: ReadonlyMap<LibraryPath, SharedContent> | undefined) => {
+    const key = keyOf(libraryId);
+    const result = new Map<LibraryPath, E>();
+    let after = '';
+    for (;;) {
+      const rows = statements.page.all(key, after);
+      for (const row of rows) {
+        const entry = spec.fromRow(row, share?.get((row as unknown as readonly [LibraryPath])[0]));
+        result.set(entry.path, entry);
+      }
+      if (rows.length < LOAD_PAGE_ROWS) return result;
+      after = (rows[rows.length - 1] as unknown as readonly [string])[0];
+    }
+  });
   const putMany = db.transaction((key: number, entries: Iterable<E>) => {
     for (const entry of entries) statements.put.run(key, ...spec.toParams(entry));
   });
@@ -554,15 +577,7 @@ function createEntryTable<E extends { readonly path: LibraryPath }, Row>(
       return rows.map(([path, kind]) => ({ path: path as LibraryPath, kind: kind as 'file' | 'dir' }));
     },
     load(libraryId, options = {}) {
-      const result = new Map<LibraryPath, E>();
-      const share = options.shareWith;
-      // Rows are taken one by one (iterate, not all): a row's decoded text dies young when its
-      // entry shares a twin's objects, instead of living in an array of every row meanwhile.
-      for (const row of statements.all.iterate(keyOf(libraryId))) {
-        const entry = spec.fromRow(row, share?.get((row as unknown as readonly [LibraryPath])[0]));
-        result.set(entry.path, entry);
-      }
-      return result;
+      return loadPages(libraryId, options.shareWith);
     },
     count(libraryId) {
       return statements.count.get(keyOf(libraryId)) ?? 0;

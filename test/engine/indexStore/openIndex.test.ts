@@ -227,6 +227,18 @@ describe('entry tables', () => {
     expect([...index.local.load('lib-2').keys()]).toEqual(['other']);
   });
 
+  it.each([1, 1_999, 2_000, 2_001, 4_000, 4_500])('load reads all of %i entries, in path order, across its pages', (count) => {
+    index.libraries.add({ ...LIBRARY, libraryId: 'lib-2', localRoot: '/other' });
+    index.local.put('lib-2', localFile('other library'));
+    // Names that sort around the pages' ends in byte order, not only in number order.
+    const paths = Array.from({ length: count }, (_, i) => (i % 3 === 0 ? `d${i % 7}/f${i}` : i % 3 === 1 ? `é${i}` : `F${i}`)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    index.local.putMany(ID, paths.map((path, i) => localFile(path, i + 1)));
+    const loaded = index.local.load(ID);
+    expect([...loaded.keys()]).toEqual(paths);
+    expect(loaded.get(p(paths[count - 1] as string))).toEqual(localFile(paths[count - 1] as string, count));
+    expect([...index.local.iterate(ID)].map((entry) => entry.path)).toEqual(paths);
+  });
+
   it('loadState returns the three maps', () => {
     index.remote.put(ID, remoteFile('r'));
     index.local.put(ID, localFile('l'));
