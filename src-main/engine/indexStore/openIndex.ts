@@ -650,6 +650,58 @@ function createAccounts(db: Database.Database): Index['accounts'] {
   };
 }
 
+/** A library's columns in the order of createLibraries' UPDATE. */
+function libraryValues(library: LibraryRecord): (string | number | null)[] {
+  return [
+    library.name,
+    library.localRoot,
+    library.chunking.algorithm,
+    library.chunking.minSize,
+    library.chunking.avgSize,
+    library.chunking.maxSize,
+    library.cursor,
+    selectionToText(library.selection),
+    library.pause?.reason ?? null,
+    library.pause?.since ?? null,
+    library.lastSyncAt,
+    library.lastError?.message ?? null,
+    library.lastError?.at ?? null,
+    library.breakerOverride?.reason ?? null,
+    library.breakerOverride?.at ?? null,
+    library.autoMerge ? 1 : 0,
+    library.role,
+    library.owner,
+  ];
+}
+
+/** The same columns as the row holds them. */
+function storedValues(row: LibraryRow): unknown[] {
+  return [
+    row.name,
+    row.local_root,
+    row.chunk_algorithm,
+    row.chunk_min,
+    row.chunk_avg,
+    row.chunk_max,
+    row.cursor,
+    row.selection,
+    row.pause_reason,
+    row.paused_at,
+    row.last_sync_at,
+    row.last_error,
+    row.last_error_at,
+    row.breaker_override,
+    row.breaker_override_at,
+    row.auto_merge,
+    row.role,
+    row.owner,
+  ];
+}
+
+function sameValues(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
+}
+
 function createLibraries(db: Database.Database, keys: Map<LibraryId, number>): Index['libraries'] {
   const columns =
     'library_key, library_id, name, local_root, chunk_algorithm, chunk_min, chunk_avg, chunk_max, cursor, selection, ' +
@@ -673,30 +725,13 @@ function createLibraries(db: Database.Database, keys: Map<LibraryId, number>): I
     return row === undefined ? undefined : libraryFromRow(row);
   }
   const update = db.transaction((libraryId: LibraryId, patch: LibraryUpdate): LibraryRecord => {
-    const current = get(libraryId);
-    if (current === undefined) throw new UnknownLibraryError(libraryId);
-    const next: LibraryRecord = { ...current, ...patch };
-    updateRow.run(
-      next.name,
-      next.localRoot,
-      next.chunking.algorithm,
-      next.chunking.minSize,
-      next.chunking.avgSize,
-      next.chunking.maxSize,
-      next.cursor,
-      selectionToText(next.selection),
-      next.pause?.reason ?? null,
-      next.pause?.since ?? null,
-      next.lastSyncAt,
-      next.lastError?.message ?? null,
-      next.lastError?.at ?? null,
-      next.breakerOverride?.reason ?? null,
-      next.breakerOverride?.at ?? null,
-      next.autoMerge ? 1 : 0,
-      next.role,
-      next.owner,
-      libraryId,
-    );
+    const row = selectOne.get(libraryId);
+    if (row === undefined) throw new UnknownLibraryError(libraryId);
+    const next: LibraryRecord = { ...libraryFromRow(row), ...patch };
+    // Writing the values the row holds already would still cost a write of its page and an
+    // fsync (a round that finds nothing new sets the feed's cursor to what it was).
+    const values = libraryValues(next);
+    if (!sameValues(values, storedValues(row))) updateRow.run(...values, libraryId);
     return next;
   });
   return {

@@ -121,6 +121,18 @@ describe('libraries', () => {
     });
   });
 
+  it('writes nothing when an update changes no value (no page written, no fsync)', async () => {
+    const walSize = async () => (await lstat(`${file}-wal`)).size;
+    index.libraries.update(ID, { cursor: 5, lastError: { message: 'offline', at: 3 }, selection: [p('b'), p('a')] });
+    const written = await walSize();
+    const same = index.libraries.update(ID, { cursor: 5, lastError: { message: 'offline', at: 3 }, selection: [p('a'), p('b')] });
+    expect(same).toMatchObject({ cursor: 5, lastError: { message: 'offline', at: 3 }, selection: ['a', 'b'] });
+    expect(await walSize()).toBe(written);
+    index.libraries.update(ID, { cursor: 6 });
+    expect(await walSize()).toBeGreaterThan(written);
+    expect(index.libraries.get(ID)).toMatchObject({ cursor: 6, lastError: { message: 'offline', at: 3 }, selection: ['a', 'b'] });
+  });
+
   it('keeps and clears a circuit-breaker override', () => {
     index.libraries.update(ID, { breakerOverride: { reason: 'mass-delete', at: 7 } });
     expect(index.libraries.get(ID)?.breakerOverride).toEqual({ reason: 'mass-delete', at: 7 });
