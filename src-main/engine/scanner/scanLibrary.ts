@@ -410,7 +410,9 @@ class Scan {
       }
     }
 
-    const absolutes = clear.map((child) => path.join(folderAbsolute, child.rawName));
+    // A listed name holds no separator and the folder's path is normalized: joining needs no path.join.
+    const prefix = folderAbsolute.endsWith(path.sep) ? folderAbsolute : folderAbsolute + path.sep;
+    const absolutes = clear.map((child) => prefix + child.rawName);
     const stats = this.options.statOnThisThread === true ? lstatAllHere(absolutes) : await lstatAll(absolutes);
     clear.forEach((child, i) => {
       this.classify(child.path, absolutes[i] as string, child.dirent.isDirectory(), stats[i] as Stats | Error);
