@@ -28,6 +28,26 @@ const ownImportMetaUrl = {
   },
 };
 
+/**
+ * zod's index of its ~40 message locales (a quarter of the bundle) is only reached through
+ * `z.locales`, which Cairn never uses; its schemas import the English messages themselves.
+ * The bundle gets an index holding English only.
+ */
+const englishZodLocalesOnly = {
+  name: 'english-zod-locales-only',
+  setup(builder) {
+    builder.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) => {
+      if (!/[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)) return undefined;
+      return { path: path.join(path.dirname(args.importer), '../locales/en.js'), namespace: 'zod-locales' };
+    });
+    builder.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
+      resolveDir: path.dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
+
 await build({
   entryPoints: [path.join(root, 'dist/src-main/cli/main.js')],
   outfile,
@@ -36,7 +56,7 @@ await build({
   format: 'esm',
   target: 'node20',
   external: ['better-sqlite3', '@parcel/watcher', 'chokidar', 'pg', 'electron', 'undici', 'rabin-wasm', 'tsx'],
-  plugins: [ownImportMetaUrl],
+  plugins: [ownImportMetaUrl, englishZodLocalesOnly],
   logLevel: 'warning',
   legalComments: 'none',
 });
