@@ -71,6 +71,59 @@ const UPLOAD_BATCH_BYTES = 4 * 1024 * 1024;
 /** How many chunks we ask for in one batched download. */
 const DOWNLOAD_BATCH_IDS = 256;
 
+/**
+ * A request body: a string or bytes, a stream (sent as it comes, never retried), or parts
+ * sent one after another (a batch of chunk frames, with no copy into one buffer).
+ */
+type RequestBody = string | Uint8Array | AsyncIterable<Uint8Array> | readonly Uint8Array[];
+
+function isParts(body: RequestBody | undefined): body is readonly Uint8Array[] {
+  return Array.isArray(body);
+}
+
+async function* partsOf(parts: readonly Uint8Array[]): AsyncGenerator<Uint8Array> {
+  yield* parts;
+}
+
+/** Chunks at least this long are sent from where they are; shorter ones are copied together... */
+const UPLOAD_COPY_BELOW_BYTES = 16 * 1024;
+/** ...into pieces of about this many bytes. */
+const UPLOAD_GATHER_BYTES = 256 * 1024;
+
+/**
+ * The body of a batched upload as parts: each large chunk's bytes as they are (copying a
+ * 512 MiB file's chunks into request buffers cost as much CPU as sending them), and headers
+ * and small chunks gathered into pieces of a few hundred KiB, so that many small chunks are
+ * not as many writes to the socket.
+ */
+export function frameParts(frames: readonly Frame[]): Uint8Array[] {
+  const parts: Uint8Array[] = [];
+  let gathered: Uint8Array[] = [];
+  let gatheredBytes = 0;
+  const gather = (piece: Uint8Array): void => {
+    gathered.push(piece);
+    gatheredBytes += piece.length;
+  };
+  const close = (): void => {
+    if (gathered.length === 0) return;
+    parts.push(gathered.length === 1 ? gathered[0]! : Buffer.concat(gathered, gatheredBytes));
+    gathered = [];
+    gatheredBytes = 0;
+  };
+  for (const frame of frames) {
+    gather(encodeFrameHeader(frame.id, frame.bytes.length));
+    if (frame.bytes.length >= UPLOAD_COPY_BELOW_BYTES) {
+      close();
+      parts.push(frame.bytes);
+    } else {
+      gather(frame.bytes);
+      if (gatheredBytes >= UPLOAD_GATHER_BYTES) close();
+    }
+  }
+  close();
+  return parts;
+}
+
 export class ServerClient {
   readonly baseUrl: string;
   private readonly dispatcher: Agent;
@@ -147,7 +200,7 @@ export class ServerClient {
   private async send(
     route: RouteDefinition,
     options: { params?: unknown; query?: unknown; signal?: AbortSignal; timeoutMs?: number; chunkDeltas?: boolean; folderMoves?: boolean },
-    payload: { body: string | Uint8Array | AsyncIterable<Uint8Array>; contentType: string; contentEncoding?: 'gzip' } | undefined,
+    payload: { body: RequestBody; contentType: string; contentEncoding?: 'gzip' } | undefined,
     maxBytes: number,
   ): Promise<Buffer> {
     const answer = await this.open(route, options, payload);
@@ -210,7 +263,7 @@ export class ServerClient {
   private async open(
     route: RouteDefinition,
     options: { params?: unknown; query?: unknown; signal?: AbortSignal; timeoutMs?: number; chunkDeltas?: boolean; folderMoves?: boolean },
-    payload?: { body: string | Uint8Array | AsyncIterable<Uint8Array>; contentType: string; contentEncoding?: 'gzip' },
+    payload?: { body: RequestBody; contentType: string; contentEncoding?: 'gzip' },
   ): Promise<Dispatcher.ResponseData> {
     const path = buildPath(route, (options.params ?? {}) as PathParams<string>);
     const query = options.query === undefined ? '' : buildQuery(options.query as Record<string, string | number | boolean | undefined>);
@@ -234,13 +287,19 @@ export class ServerClient {
     // the request again on a fresh connection is safe for every route but the ones that change
     // state without a precondition (a commit carries base revisions, so a replay conflicts
     // rather than applying twice, but login would mint a second token).
-    const retryable = payload === undefined || typeof payload.body !== 'object' || payload.body instanceof Uint8Array;
+    const body = payload?.body;
+    const parts = isParts(body) ? body : undefined;
+    // Parts are sent one after another as they are (no copy into one buffer), with their
+    // total length announced, as one buffer would be.
+    if (parts !== undefined) headers['content-length'] = String(parts.reduce((sum, part) => sum + part.byteLength, 0));
+    const retryable = body === undefined || typeof body !== 'object' || body instanceof Uint8Array || parts !== undefined;
     for (let attempt = 1; ; attempt++) {
       try {
         return await request(url, {
           method: route.method,
           headers,
-          body: payload?.body as Dispatcher.DispatchOptions['body'],
+          // Parts are read afresh by each attempt.
+          body: (parts === undefined ? body : partsOf(parts)) as Dispatcher.DispatchOptions['body'],
           dispatcher: this.dispatcher,
           signal,
         });
@@ -291,12 +350,11 @@ export class ServerClient {
       const frames = batch;
       batch = [];
       batchBytes = 0;
-      const parts: Uint8Array[] = [];
-      for (const frame of frames) parts.push(encodeFrameHeader(frame.id, frame.bytes.length), frame.bytes);
+      const parts = frameParts(frames);
       const sending = this.send(
         routes.uploadChunks,
         { params: { libraryId }, timeoutMs: 120_000 },
-        { body: Buffer.concat(parts), contentType: FRAMES_CONTENT_TYPE },
+        { body: parts, contentType: FRAMES_CONTENT_TYPE },
         routes.uploadChunks.response.maxBytes,
       );
       // Its failure is reported when it is awaited below, never as an unhandled rejection.
