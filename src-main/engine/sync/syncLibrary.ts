@@ -50,6 +50,7 @@ import { emptySummary } from './roundSummary.js';
 import type { FileProgress, RoundProgress, RoundSummary } from './roundSummary.js';
 import { checkEntries, feedEntryOf, putChangeOf, resolveChunkDeltas, unfoldFolderMoves } from './remoteEntries.js';
 import { RoundTransfers } from './roundTransfers.js';
+import { foldersOf, isSettled, refreshFolders, touchedPaths } from './passScope.js';
 import type { TalliedFile } from './roundTransfers.js';
 import type { LocalScanner } from './localScanner.js';
 
@@ -247,13 +248,19 @@ class Round {
 
   private async runPasses(): Promise<void> {
     await this.refreshRole();
+    /** What the last pass acted on (see passScope.ts): the next pass scans only that. */
+    let touched: LibraryPath[] | undefined;
+    /** The last pass left every path it touched settled in the index. */
+    let settled = false;
     for (let pass = 1; pass <= MAX_PASSES; pass++) {
-      this.summary.passes = pass;
       this.deps.signal?.throwIfAborted();
-      await this.pull();
+      const fresh = await this.pull(touched !== undefined);
+      // Nothing but our own commits in the feed: a further pass would plan nothing.
+      if (settled && !fresh) return;
+      this.summary.passes = pass;
       // The pass works from one copy of each state: the scan's result is the local state (the
       // index holds the same), so it is not read back; at 100,000 entries each copy is ~50 MB.
-      const local = await this.scan();
+      const local = await this.scan(touched);
       if (local === null) return;
       if (this.damagedOnServer.length > 0) await this.repairDamaged(local);
       const synced = await this.releaseDeselected(local);
@@ -274,6 +281,9 @@ class Round {
         changedSomething = true;
       }
       if (!changedSomething) return;
+      touched = touchedPaths(runnable);
+      const foldersSame = await refreshFolders(this.index, this.libraryId, this.root, foldersOf(touched));
+      settled = foldersSame && isSettled(this.index, this.libraryId, touched);
     }
   }
 
@@ -331,8 +341,10 @@ class Round {
   // ---- observing --------------------------------------------------------------------------
 
   /** Reads the change feed from the cursor to the head into the remote state. */
-  private async pull(): Promise<void> {
+  private async pull(noticeFresh = false): Promise<boolean> {
     this.enter('pulling');
+    /** With noticeFresh: whether the feed held a version the index did not (another device's, not our own commit's). */
+    let fresh = false;
     let cursor = this.index.libraries.get(this.libraryId)?.cursor ?? 0;
     // A page longer than a client reads (thousands of huge files' chunk lists) is asked again
     // with fewer entries, down to one.
@@ -360,6 +372,10 @@ class Round {
       checkEntries(page.entries);
       this.index.transaction(() => {
         for (const entry of page.entries) {
+          if (noticeFresh && !fresh) {
+            const known = this.index.remote.get(this.libraryId, entry.path);
+            fresh = entry.deleted ? known !== undefined : known?.rev !== entry.rev;
+          }
           if (entry.deleted) {
             this.index.remote.delete(this.libraryId, entry.path);
             this.movedFrom.delete(entry.path);
@@ -375,7 +391,7 @@ class Round {
       cursor = page.cursor;
       if (!page.hasMore) {
         this.damagedOnServer = page.damagedChunks ?? [];
-        return;
+        return fresh || this.damagedOnServer.length > 0;
       }
     }
   }
@@ -435,11 +451,11 @@ class Round {
    * empty while the merge base says it held files (an unmounted disk must never look like
    * "the user deleted everything").
    */
-  private async scan(): Promise<Map<LibraryPath, LocalEntry> | null> {
+  private async scan(confined?: readonly LibraryPath[]): Promise<Map<LibraryPath, LocalEntry> | null> {
     this.enter('scanning');
     const previous = this.index.local.load(this.libraryId);
     const platform = this.deps.platform ?? process.platform;
-    const scope = this.deps.scope ?? 'all';
+    const scope = confined ?? this.deps.scope ?? 'all';
     this.keptChunks.clear();
     const outcome = await this.deps.scanner.scan({
       keptChunks: this.keptChunks,
@@ -1018,7 +1034,7 @@ class Round {
     }
     this.index.transaction(() => {
       this.rebaseLocal(action.from, action.to);
-      this.rebaseSynced(action.from, action.to, action.remote.rev);
+      this.rebaseSynced(action.from, action.to, action.remote.rev, true);
     });
     this.summary.movedLocal += 1;
     return true;
@@ -1419,13 +1435,27 @@ class Round {
     );
   }
 
-  /** Moves every synced entry at or below `from` to below `to`; the moved root gets `rev`. */
-  private rebaseSynced(from: LibraryPath, to: LibraryPath, rev: number): void {
+  /**
+   * Moves every synced entry at or below `from` to below `to`; the moved root gets `rev`. With
+   * `remoteRevs` (a move the server made, read from the feed), an entry below that has the same
+   * content as the server's version at its new path takes that version's rev, as the next
+   * pass's planner would record it.
+   */
+  private rebaseSynced(from: LibraryPath, to: LibraryPath, rev: number, remoteRevs = false): void {
     const moved = [...this.index.synced.iterate(this.libraryId, { below: from })].filter((entry) => isSameOrBelow(entry.path, from));
     this.index.synced.deleteBelow(this.libraryId, from);
+    const revAt = (entry: SyncedEntry, movedPath: LibraryPath): number => {
+      if (entry.path === from) return rev;
+      if (!remoteRevs) return entry.rev;
+      const remote = this.index.remote.get(this.libraryId, movedPath);
+      return remote !== undefined && sameContent(remote.node, entry.node) ? remote.rev : entry.rev;
+    };
     this.index.synced.putMany(
       this.libraryId,
-      moved.map((entry) => ({ ...entry, path: rebasePath(entry.path, from, to), rev: entry.path === from ? rev : entry.rev })),
+      moved.map((entry) => {
+        const movedPath = rebasePath(entry.path, from, to);
+        return { ...entry, path: movedPath, rev: revAt(entry, movedPath) };
+      }),
     );
   }
 
