@@ -92,7 +92,7 @@ describe('the end of a round', () => {
     await expectSettled(bob);
   });
 
-  it('ends the receiving round of a folder move after one pass, the moved files at the server revs', async () => {
+  it('ends both rounds of a folder move after one pass, the moved files at the server revs', async () => {
     const alice = await harness.client('alice');
     const bob = await harness.client('bob');
     await writeMany(alice, 'docs/sub', 12);
@@ -101,33 +101,55 @@ describe('the end of a round', () => {
     await rename(path.join(alice.root, 'docs'), path.join(alice.root, 'papers'));
     const up = await alice.sync();
     expect(up.movedRemote).toBe(1);
+    // The moved files' new revs come with the pull after the commit, and are recorded from it.
+    expect(up.passes).toBe(1);
     const down = await bob.sync();
     expect(down.movedLocal).toBe(1);
     expect(down.passes).toBe(1);
     expect(await bob.tree()).toEqual(await alice.tree());
-    bob.withIndex((index) => {
-      for (const entry of index.synced.iterate(bob.libraryId)) expect(entry.rev).toBe(index.remote.get(bob.libraryId, entry.path)?.rev);
-    });
+    for (const client of [alice, bob]) {
+      client.withIndex((index) => {
+        for (const entry of index.synced.iterate(client.libraryId)) expect(entry.rev).toBe(index.remote.get(client.libraryId, entry.path)?.rev);
+      });
+    }
     await expectSettled(alice);
     await expectSettled(bob);
   });
 
   it('scans only what the pass touched in the confirming pass', async () => {
     const alice = await harness.client('alice');
+    const bob = await harness.client('bob');
     await writeMany(alice, 'kept', 30);
-    await writeMany(alice, 'moving', 5);
+    await writeMany(alice, 'edited', 3);
     await alice.sync();
-    await rename(path.join(alice.root, 'moving'), path.join(alice.root, 'moved'));
+    await bob.sync();
+    await alice.write('edited/file 0.txt', 'changed by alice\n');
+    await bob.write('edited/file 2.txt', 'changed by bob\n');
+    // Bob commits while Alice's round commits: her pull after the pass finds his version.
+    const server: ServerClient = await alice.engine.server();
+    const call = server.call.bind(server);
+    let interleaved = false;
+    server.call = (async (route, options) => {
+      if ((route as unknown) === routes.commit && !interleaved) {
+        interleaved = true;
+        await bob.sync();
+      }
+      return call(route, options as never);
+    }) as ServerClient['call'];
     const lstats = countLstats(path.join(alice.root, 'kept') + path.sep);
-    const up = await alice.sync();
+    const round = await alice.sync();
     vi.restoreAllMocks();
     syncBuiltinESMExports();
-    expect(up.movedRemote).toBe(1);
-    // The sender's second pass records the moved files' new revs from the feed.
-    expect(up.passes).toBe(2);
-    // Once by the first pass's scan: the second pass looks only at the moved folder.
+    expect(interleaved).toBe(true);
+    expect(round.uploadedFiles).toBe(1);
+    expect(round.downloadedFiles).toBe(1);
+    expect(round.passes).toBe(2);
+    // Once, by the first pass's scan: the second pass looked only at what the first touched.
     expect(lstats.count).toBe(30);
+    await bob.sync();
+    expect(await bob.tree()).toEqual(await alice.tree());
     await expectSettled(alice);
+    await expectSettled(bob);
   });
 
   it('leaves a change made during the round outside what it touched to the next round', async () => {

@@ -14,12 +14,12 @@
 
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
-import { parentPath } from '../../../shared/paths.js';
+import { isSameOrBelow, parentPath, rebasePath } from '../../../shared/paths.js';
 import type { LibraryPath } from '../../../shared/paths.js';
 import type { Index } from '../indexStore/index.js';
 import type { PlanAction } from '../planner/index.js';
 import { sameContent } from '../syncModel.js';
-import type { LocalEntry } from '../syncModel.js';
+import type { LocalEntry, SyncedEntry } from '../syncModel.js';
 
 /** The paths the actions act on: both ends of a move, a conflict's copy. */
 export function touchedPaths(actions: readonly PlanAction[]): LibraryPath[] {
@@ -109,4 +109,49 @@ export function isSettled(index: Index, libraryId: string, paths: readonly Libra
     }
   }
   return true;
+}
+
+/** A folder or file this device moved on the server in the last pass. */
+export interface OwnMove {
+  readonly from: LibraryPath;
+  readonly to: LibraryPath;
+}
+
+/** The moves on the server among these actions. */
+export function ownMovesOf(actions: readonly PlanAction[]): OwnMove[] {
+  return actions.flatMap((action) => (action.kind === 'moveRemote' ? [{ from: action.from, to: action.to }] : []));
+}
+
+/**
+ * True when a feed entry is one of the versions an own move implied: the new version of a
+ * path below its new place that repeats the path below the old, or the deleted version the
+ * move left at the old place. The commit's answer named only the moved folder's own version.
+ */
+export function impliedByOwnMove(entry: { readonly path: LibraryPath; readonly deleted: boolean; readonly movedFrom?: LibraryPath | undefined; readonly movedTo?: LibraryPath | undefined }, moves: readonly OwnMove[]): boolean {
+  return moves.some((move) =>
+    entry.deleted
+      ? entry.movedTo !== undefined && isSameOrBelow(entry.path, move.from) && entry.movedTo === rebasePath(entry.path, move.from, move.to)
+      : entry.movedFrom !== undefined && entry.path !== move.to && isSameOrBelow(entry.path, move.to) && entry.movedFrom === rebasePath(entry.path, move.to, move.from),
+  );
+}
+
+/**
+ * After the pull that read the versions an own move implied: records, below each moved place,
+ * the server's rev as the merge base's where the disk, the base and the server hold the same
+ * content at the same inode, as the planner's record (recordSynced) would. Paths `isSkipped`
+ * answers true for are left to a pass of the planner.
+ */
+export function recordOwnMoveRevs(index: Index, libraryId: string, moves: readonly OwnMove[], isSkipped: (entryPath: LibraryPath, isDirectory: boolean) => boolean): void {
+  const records: SyncedEntry[] = [];
+  for (const move of moves) {
+    for (const remote of index.remote.iterate(libraryId, { below: move.to })) {
+      if (remote.path === move.to || isSkipped(remote.path, remote.node.kind === 'dir')) continue;
+      const synced = index.synced.get(libraryId, remote.path);
+      const local = index.local.get(libraryId, remote.path);
+      if (synced === undefined || local === undefined || synced.rev === remote.rev) continue;
+      if (!sameContent(synced.node, remote.node) || !sameContent(local.node, remote.node) || synced.inode !== local.inode) continue;
+      records.push({ path: remote.path, node: local.node, rev: remote.rev, inode: local.inode, mtimeMs: local.mtimeMs });
+    }
+  }
+  if (records.length > 0) index.transaction(() => index.synced.putMany(libraryId, records));
 }

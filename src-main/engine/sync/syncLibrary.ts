@@ -50,7 +50,8 @@ import { emptySummary } from './roundSummary.js';
 import type { FileProgress, RoundProgress, RoundSummary } from './roundSummary.js';
 import { checkEntries, feedEntryOf, putChangeOf, resolveChunkDeltas, unfoldFolderMoves } from './remoteEntries.js';
 import { RoundTransfers } from './roundTransfers.js';
-import { foldersOf, isSettled, refreshFolders, touchedPaths } from './passScope.js';
+import { foldersOf, impliedByOwnMove, isSettled, ownMovesOf, recordOwnMoveRevs, refreshFolders, touchedPaths } from './passScope.js';
+import type { OwnMove } from './passScope.js';
 import type { TalliedFile } from './roundTransfers.js';
 import type { LocalScanner } from './localScanner.js';
 
@@ -196,6 +197,8 @@ class Round {
   private role: 'owner' | 'rw' | 'ro' | null;
   /** `movedFrom` of remote entries pulled in this round (the index does not keep it). */
   private readonly movedFrom = new Map<LibraryPath, LibraryPath>();
+  /** The moves the last pass made on the server (see passScope.ts). */
+  private ownMoves: OwnMove[] = [];
   /** Chunks the server holds damaged, from the feed's last page: repaired from local files if they are here. */
   private damagedOnServer: readonly string[] = [];
   private readonly fileProgress: FileProgressMeter;
@@ -250,13 +253,16 @@ class Round {
     await this.refreshRole();
     /** What the last pass acted on (see passScope.ts): the next pass scans only that. */
     let touched: LibraryPath[] | undefined;
-    /** The last pass left every path it touched settled in the index. */
-    let settled = false;
+    /** The folders of what the last pass touched are the folders the index knows there. */
+    let foldersSame = false;
     for (let pass = 1; pass <= MAX_PASSES; pass++) {
       this.deps.signal?.throwIfAborted();
       const fresh = await this.pull(touched !== undefined);
-      // Nothing but our own commits in the feed: a further pass would plan nothing.
-      if (settled && !fresh) return;
+      if (touched !== undefined && !fresh && foldersSame) {
+        if (this.ownMoves.length > 0) recordOwnMoveRevs(this.index, this.libraryId, this.ownMoves, (entryPath, isDirectory) => this.skipsPath(entryPath, isDirectory));
+        // Nothing but our own commits in the feed, and everything touched settled: a further pass would plan nothing.
+        if (isSettled(this.index, this.libraryId, touched)) return;
+      }
       this.summary.passes = pass;
       // The pass works from one copy of each state: the scan's result is the local state (the
       // index holds the same), so it is not read back; at 100,000 entries each copy is ~50 MB.
@@ -282,9 +288,20 @@ class Round {
       }
       if (!changedSomething) return;
       touched = touchedPaths(runnable);
-      const foldersSame = await refreshFolders(this.index, this.libraryId, this.root, foldersOf(touched));
-      settled = foldersSame && isSettled(this.index, this.libraryId, touched);
+      this.ownMoves = ownMovesOf(runnable);
+      foldersSame = await refreshFolders(this.index, this.libraryId, this.root, foldersOf(touched));
     }
+  }
+
+  /**
+   * Whether the planner leaves a path out (ignored, not selected) or may (a case-insensitive
+   * disk, where names can clash): such paths are recorded only by a pass of the planner.
+   */
+  private skipsPath(entryPath: LibraryPath, isDirectory: boolean): boolean {
+    const platform = this.deps.platform ?? process.platform;
+    if (platform === 'darwin' || platform === 'win32') return true;
+    const selection = this.index.libraries.get(this.libraryId)?.selection ?? null;
+    return this.ignore.isIgnored(entryPath, isDirectory) || (selection !== null && !isInSelection(entryPath, selection));
   }
 
   // ---- read-only libraries ------------------------------------------------------------------
@@ -374,7 +391,7 @@ class Round {
         for (const entry of page.entries) {
           if (noticeFresh && !fresh) {
             const known = this.index.remote.get(this.libraryId, entry.path);
-            fresh = entry.deleted ? known !== undefined : known?.rev !== entry.rev;
+            fresh = (entry.deleted ? known !== undefined : known?.rev !== entry.rev) && !impliedByOwnMove(entry, this.ownMoves);
           }
           if (entry.deleted) {
             this.index.remote.delete(this.libraryId, entry.path);
