@@ -92,6 +92,21 @@ describe('the end of a round', () => {
     await expectSettled(bob);
   });
 
+  it('ends a first sync of many files after one pass on both devices', async () => {
+    const alice = await harness.client('alice');
+    const bob = await harness.client('bob');
+    for (const folder of ['one', 'two/three', 'four']) await writeMany(alice, folder, 100);
+    const up = await alice.sync();
+    expect(up.uploadedFiles).toBe(300);
+    expect(up.passes).toBe(1);
+    const down = await bob.sync();
+    expect(down.downloadedFiles).toBe(300);
+    expect(down.passes).toBe(1);
+    expect(await bob.tree()).toEqual(await alice.tree());
+    await expectSettled(alice);
+    await expectSettled(bob);
+  });
+
   it('ends both rounds of a folder move after one pass, the moved files at the server revs', async () => {
     const alice = await harness.client('alice');
     const bob = await harness.client('bob');

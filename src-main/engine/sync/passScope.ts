@@ -14,12 +14,12 @@
 
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
-import { isSameOrBelow, parentPath, rebasePath } from '../../../shared/paths.js';
+import { ancestorPaths, isSameOrBelow, parentPath, rebasePath } from '../../../shared/paths.js';
 import type { LibraryPath } from '../../../shared/paths.js';
 import type { Index } from '../indexStore/index.js';
 import type { PlanAction } from '../planner/index.js';
 import { sameContent } from '../syncModel.js';
-import type { LocalEntry, SyncedEntry } from '../syncModel.js';
+import type { LocalEntry, RemoteEntry, SyncedEntry } from '../syncModel.js';
 
 /** The paths the actions act on: both ends of a move, a conflict's copy. */
 export function touchedPaths(actions: readonly PlanAction[]): LibraryPath[] {
@@ -82,30 +82,47 @@ export async function refreshFolders(index: Index, libraryId: string, root: stri
   return same;
 }
 
+/** Above this many touched paths, the three states are read whole rather than path by path. */
+const LOOKUPS_PER_PATH_MAX = 256;
+
 /**
  * True when at every path in `paths` and below it the index holds the same content locally,
  * as the merge base and on the server, the base at the server's rev and the local inode (or
  * none of the three): the planner would plan nothing there, not even a record.
  */
 export function isSettled(index: Index, libraryId: string, paths: readonly LibraryPath[]): boolean {
-  const seen = new Set<LibraryPath>();
-  const settledAt = (entryPath: LibraryPath): boolean => {
-    if (seen.has(entryPath)) return true;
-    seen.add(entryPath);
-    const local = index.local.get(libraryId, entryPath);
-    const synced = index.synced.get(libraryId, entryPath);
-    const remote = index.remote.get(libraryId, entryPath);
+  const settled = (local: LocalEntry | undefined, synced: SyncedEntry | undefined, remote: RemoteEntry | undefined): boolean => {
     if (local === undefined || synced === undefined || remote === undefined) return local === undefined && synced === undefined && remote === undefined;
     return sameContent(local.node, remote.node) && sameContent(synced.node, local.node) && synced.rev === remote.rev && synced.inode === local.inode;
   };
-  for (const entryPath of paths) {
-    if (!settledAt(entryPath)) return false;
-    // A folder: everything below it that any of the three states lists.
-    if (index.local.get(libraryId, entryPath)?.node.kind === 'file') continue;
-    for (const table of [index.local, index.synced, index.remote]) {
-      for (const entry of table.iterate(libraryId, { below: entryPath })) {
-        if (entry.path !== entryPath && !settledAt(entry.path)) return false;
+  if (paths.length > LOOKUPS_PER_PATH_MAX) {
+    // Many paths (a first sync): each state read once, every entry at or below a touched path checked.
+    const local = index.local.load(libraryId);
+    const synced = index.synced.load(libraryId, { shareWith: local });
+    const remote = index.remote.load(libraryId, { shareWith: local });
+    const touched = new Set(paths);
+    const checked = (entryPath: LibraryPath): boolean => touched.has(entryPath) || ancestorPaths(entryPath).some((ancestor) => touched.has(ancestor));
+    for (const entryPath of touched) if (!settled(local.get(entryPath), synced.get(entryPath), remote.get(entryPath))) return false;
+    for (const state of [local, synced, remote]) {
+      for (const entryPath of state.keys()) {
+        if (checked(entryPath) && !settled(local.get(entryPath), synced.get(entryPath), remote.get(entryPath))) return false;
       }
+    }
+    return true;
+  }
+  for (const entryPath of paths) {
+    const local = index.local.get(libraryId, entryPath);
+    const synced = index.synced.get(libraryId, entryPath);
+    const remote = index.remote.get(libraryId, entryPath);
+    if (!settled(local, synced, remote)) return false;
+    if (local?.node.kind !== 'dir') continue;
+    // A folder: everything below it that any of the three states lists, each state read once.
+    const below = (table: Index['local'] | Index['synced'] | Index['remote']) => new Map<LibraryPath, LocalEntry | SyncedEntry | RemoteEntry>([...table.iterate(libraryId, { below: entryPath })].map((entry) => [entry.path, entry]));
+    const localBelow = below(index.local) as Map<LibraryPath, LocalEntry>;
+    const syncedBelow = below(index.synced) as Map<LibraryPath, SyncedEntry>;
+    const remoteBelow = below(index.remote) as Map<LibraryPath, RemoteEntry>;
+    for (const state of [localBelow, syncedBelow, remoteBelow]) {
+      for (const path of state.keys()) if (!settled(localBelow.get(path), syncedBelow.get(path), remoteBelow.get(path))) return false;
     }
   }
   return true;
@@ -144,10 +161,12 @@ export function impliedByOwnMove(entry: { readonly path: LibraryPath; readonly d
 export function recordOwnMoveRevs(index: Index, libraryId: string, moves: readonly OwnMove[], isSkipped: (entryPath: LibraryPath, isDirectory: boolean) => boolean): void {
   const records: SyncedEntry[] = [];
   for (const move of moves) {
+    const syncedBelow = new Map([...index.synced.iterate(libraryId, { below: move.to })].map((entry) => [entry.path, entry]));
+    const localBelow = new Map([...index.local.iterate(libraryId, { below: move.to })].map((entry) => [entry.path, entry]));
     for (const remote of index.remote.iterate(libraryId, { below: move.to })) {
       if (remote.path === move.to || isSkipped(remote.path, remote.node.kind === 'dir')) continue;
-      const synced = index.synced.get(libraryId, remote.path);
-      const local = index.local.get(libraryId, remote.path);
+      const synced = syncedBelow.get(remote.path);
+      const local = localBelow.get(remote.path);
       if (synced === undefined || local === undefined || synced.rev === remote.rev) continue;
       if (!sameContent(synced.node, remote.node) || !sameContent(local.node, remote.node) || synced.inode !== local.inode) continue;
       records.push({ path: remote.path, node: local.node, rev: remote.rev, inode: local.inode, mtimeMs: local.mtimeMs });

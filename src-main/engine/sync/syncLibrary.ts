@@ -197,8 +197,9 @@ class Round {
   private role: 'owner' | 'rw' | 'ro' | null;
   /** `movedFrom` of remote entries pulled in this round (the index does not keep it). */
   private readonly movedFrom = new Map<LibraryPath, LibraryPath>();
-  /** The moves the last pass made on the server (see passScope.ts). */
+  /** The moves the last pass made on the server, and the versions its commits made (see passScope.ts). */
   private ownMoves: OwnMove[] = [];
+  private readonly ownRevs = new Map<LibraryPath, number>();
   /** Chunks the server holds damaged, from the feed's last page: repaired from local files if they are here. */
   private damagedOnServer: readonly string[] = [];
   private readonly fileProgress: FileProgressMeter;
@@ -258,6 +259,7 @@ class Round {
     for (let pass = 1; pass <= MAX_PASSES; pass++) {
       this.deps.signal?.throwIfAborted();
       const fresh = await this.pull(touched !== undefined);
+      this.ownRevs.clear();
       if (touched !== undefined && !fresh && foldersSame) {
         if (this.ownMoves.length > 0) recordOwnMoveRevs(this.index, this.libraryId, this.ownMoves, (entryPath, isDirectory) => this.skipsPath(entryPath, isDirectory));
         // Nothing but our own commits in the feed, and everything touched settled: a further pass would plan nothing.
@@ -389,10 +391,7 @@ class Round {
       checkEntries(page.entries);
       this.index.transaction(() => {
         for (const entry of page.entries) {
-          if (noticeFresh && !fresh) {
-            const known = this.index.remote.get(this.libraryId, entry.path);
-            fresh = (entry.deleted ? known !== undefined : known?.rev !== entry.rev) && !impliedByOwnMove(entry, this.ownMoves);
-          }
+          if (noticeFresh && !fresh) fresh = this.ownRevs.get(entry.path) !== entry.rev && !impliedByOwnMove(entry, this.ownMoves);
           if (entry.deleted) {
             this.index.remote.delete(this.libraryId, entry.path);
             this.movedFrom.delete(entry.path);
@@ -1019,6 +1018,7 @@ class Round {
           const item = batch[result.index];
           if (item === undefined) continue;
           if (result.status === 'applied') {
+            this.ownRevs.set(result.entry.path, result.entry.rev);
             item.onApplied(result);
             if (!result.entry.deleted) this.index.remote.put(this.libraryId, feedEntryOf(result.entry));
             applied += 1;
