@@ -4,7 +4,7 @@
 // would record it, and a change made on disk during the round is found by the next round.
 
 import fs from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -81,11 +81,15 @@ describe('the end of a round', () => {
       await writeFile(`${file}.new`, 'edited\n');
       await rename(`${file}.new`, file);
     }
+    // And folders: a new empty one, and a new one holding a file.
+    await mkdir(path.join(alice.root, 'empty'));
+    await alice.write('fresh/new.txt', 'new\n');
     const up = await alice.sync();
-    expect(up.uploadedFiles).toBe(3);
+    expect(up.uploadedFiles).toBe(4);
     expect(up.passes).toBe(1);
     const down = await bob.sync();
-    expect(down.downloadedFiles).toBe(3);
+    expect(down.downloadedFiles).toBe(4);
+    expect(await bob.exists('empty')).toBe(true);
     expect(down.passes).toBe(1);
     expect(await bob.tree()).toEqual(await alice.tree());
     await expectSettled(alice);

@@ -44,12 +44,19 @@ export function touchedPaths(actions: readonly PlanAction[]): LibraryPath[] {
   return [...touched];
 }
 
-/** The folders holding these paths (not the library's root). */
-export function foldersOf(paths: readonly LibraryPath[]): LibraryPath[] {
+/**
+ * The folders whose times the actions changed: those holding what they touched (not the
+ * library's root), and the folders they made or moved here.
+ */
+export function foldersChangedBy(actions: readonly PlanAction[], touched: readonly LibraryPath[]): LibraryPath[] {
   const folders = new Set<LibraryPath>();
-  for (const entryPath of paths) {
+  for (const entryPath of touched) {
     const parent = parentPath(entryPath);
     if (parent !== '') folders.add(parent);
+  }
+  for (const action of actions) {
+    if (action.kind === 'mkdirLocal' || ((action.kind === 'download' || action.kind === 'conflict') && action.remote.node.kind === 'dir')) folders.add(action.path);
+    if (action.kind === 'moveLocal') folders.add(action.to);
   }
   return [...folders];
 }

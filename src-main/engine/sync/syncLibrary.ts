@@ -50,7 +50,7 @@ import { emptySummary } from './roundSummary.js';
 import type { FileProgress, RoundProgress, RoundSummary } from './roundSummary.js';
 import { checkEntries, feedEntryOf, putChangeOf, resolveChunkDeltas, unfoldFolderMoves } from './remoteEntries.js';
 import { RoundTransfers } from './roundTransfers.js';
-import { foldersOf, impliedByOwnMove, isSettled, ownMovesOf, recordOwnMoveRevs, refreshFolders, touchedPaths } from './passScope.js';
+import { foldersChangedBy, impliedByOwnMove, isSettled, ownMovesOf, recordOwnMoveRevs, refreshFolders, touchedPaths } from './passScope.js';
 import type { OwnMove } from './passScope.js';
 import type { TalliedFile } from './roundTransfers.js';
 import type { LocalScanner } from './localScanner.js';
@@ -291,7 +291,7 @@ class Round {
       if (!changedSomething) return;
       touched = touchedPaths(runnable);
       this.ownMoves = ownMovesOf(runnable);
-      foldersSame = await refreshFolders(this.index, this.libraryId, this.root, foldersOf(touched));
+      foldersSame = await refreshFolders(this.index, this.libraryId, this.root, foldersChangedBy(runnable, touched));
     }
   }
 
