@@ -1,7 +1,7 @@
 import ignore from 'ignore';
 import { describe, expect, it } from 'vitest';
 import { BUILT_IN_IGNORE_RULES, createIgnoreMatcher } from '../../../src-main/engine/ignore/index.js';
-import { type LibraryPath, parseLibraryPath } from '../../../shared/paths.js';
+import { checkLibraryPath, type LibraryPath, parseLibraryPath } from '../../../shared/paths.js';
 
 interface Case {
   readonly name: string;
@@ -89,5 +89,34 @@ describe('the built-in rules', () => {
       }
     }
     expect(compared).toBe(names.length * (names.length + 1) * 2);
+  });
+});
+
+describe('createIgnoreMatcher without user rules', () => {
+  it('answers as the ignore package does for the built-in rules, for any names at any depth', () => {
+    const reference = ignore({ ignorecase: true }).add([...BUILT_IN_IGNORE_RULES]);
+    const pieces = ['~', '$', '.', '#', 'a', 'T', 'mp', 'tmp', 'TMP', '.tmp', 'swp', 'SWX', 'lock', '~$', '.~lock.', '.~LOCK.', 'Thumbs.db', 'THUMBS.DB', '.DS_Store', '.ds_store', 'desktop.ini', '.cairn-tmp-', '.CAIRN-TMP-', ' ', '-', 'é', '草', 'x'];
+    let seed = 1;
+    const next = (below: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % below;
+    };
+    const texts = [undefined, '', '# only a comment\n\n', '\r\n# another\r\n'];
+    const matchers = texts.map((text) => createIgnoreMatcher(text));
+    for (let i = 0; i < 20_000; i++) {
+      const names: string[] = [];
+      for (let depth = 1 + next(3); names.length < depth; ) {
+        let name = '';
+        for (let length = 1 + next(4); length > 0; length--) name += pieces[next(pieces.length)];
+        name = name.trim();
+        if (name !== '' && name !== '.' && name !== '..') names.push(name);
+      }
+      const checked = checkLibraryPath(names.join('/'));
+      if (!checked.ok) continue;
+      const entryPath = checked.path;
+      const isDirectory = next(2) === 0;
+      const expected = reference.ignores(isDirectory ? `${entryPath}/` : entryPath);
+      for (const matcher of matchers) expect(matcher.isIgnored(entryPath, isDirectory), entryPath).toBe(expected);
+    }
   });
 });
