@@ -7,6 +7,7 @@ import { FileChangedWhileReading, toChunkFileError } from './chunkFileError.js';
 import { READ_FLAGS } from './chunkFile.js';
 import type { LocatedChunk } from './chunkStream.js';
 import { chunkIdOf } from '../../../shared/node/contentHash.js';
+import { DEFAULT_CHUNKING } from '../../../shared/model.js';
 
 export interface ChunkReader {
   /**
@@ -84,7 +85,7 @@ export class SequentialChunkReads {
       this.file = file;
     }
     if (this.options.reuseBuffer !== true) return this.reader.read(chunk);
-    if (this.scratch === undefined || this.scratch.length < chunk.size) this.scratch = new Uint8Array(Math.max(chunk.size, this.scratch?.length ?? 0));
+    if (this.scratch === undefined || this.scratch.length < chunk.size) this.scratch = new Uint8Array(Math.max(chunk.size, 2 * (this.scratch?.length ?? 0), DEFAULT_CHUNKING.maxSize));
     return this.reader.read(chunk, this.scratch);
   }
 
