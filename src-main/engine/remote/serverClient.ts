@@ -12,6 +12,7 @@ import {
   CHUNK_CONTENT_TYPE,
   CHUNK_DELTAS_HEADER,
   FOLDER_MOVES_HEADER,
+  FRAME_HEADER_BYTES,
   FRAMES_CONTENT_TYPE,
   FrameDecoder,
   PROTOCOL_LIMITS,
@@ -71,58 +72,8 @@ const UPLOAD_BATCH_BYTES = 4 * 1024 * 1024;
 /** How many chunks we ask for in one batched download. */
 const DOWNLOAD_BATCH_IDS = 256;
 
-/**
- * A request body: a string or bytes, a stream (sent as it comes, never retried), or parts
- * sent one after another (a batch of chunk frames, with no copy into one buffer).
- */
-type RequestBody = string | Uint8Array | AsyncIterable<Uint8Array> | readonly Uint8Array[];
-
-function isParts(body: RequestBody | undefined): body is readonly Uint8Array[] {
-  return Array.isArray(body);
-}
-
-async function* partsOf(parts: readonly Uint8Array[]): AsyncGenerator<Uint8Array> {
-  yield* parts;
-}
-
-/** Chunks at least this long are sent from where they are; shorter ones are copied together... */
-const UPLOAD_COPY_BELOW_BYTES = 16 * 1024;
-/** ...into pieces of about this many bytes. */
-const UPLOAD_GATHER_BYTES = 256 * 1024;
-
-/**
- * The body of a batched upload as parts: each large chunk's bytes as they are (copying a
- * 512 MiB file's chunks into request buffers cost as much CPU as sending them), and headers
- * and small chunks gathered into pieces of a few hundred KiB, so that many small chunks are
- * not as many writes to the socket.
- */
-export function frameParts(frames: readonly Frame[]): Uint8Array[] {
-  const parts: Uint8Array[] = [];
-  let gathered: Uint8Array[] = [];
-  let gatheredBytes = 0;
-  const gather = (piece: Uint8Array): void => {
-    gathered.push(piece);
-    gatheredBytes += piece.length;
-  };
-  const close = (): void => {
-    if (gathered.length === 0) return;
-    parts.push(gathered.length === 1 ? gathered[0]! : Buffer.concat(gathered, gatheredBytes));
-    gathered = [];
-    gatheredBytes = 0;
-  };
-  for (const frame of frames) {
-    gather(encodeFrameHeader(frame.id, frame.bytes.length));
-    if (frame.bytes.length >= UPLOAD_COPY_BELOW_BYTES) {
-      close();
-      parts.push(frame.bytes);
-    } else {
-      gather(frame.bytes);
-      if (gatheredBytes >= UPLOAD_GATHER_BYTES) close();
-    }
-  }
-  close();
-  return parts;
-}
+/** A request body: a string or bytes, or a stream (sent as it comes, never retried). */
+type RequestBody = string | Uint8Array | AsyncIterable<Uint8Array>;
 
 export class ServerClient {
   readonly baseUrl: string;
@@ -288,18 +239,13 @@ export class ServerClient {
     // state without a precondition (a commit carries base revisions, so a replay conflicts
     // rather than applying twice, but login would mint a second token).
     const body = payload?.body;
-    const parts = isParts(body) ? body : undefined;
-    // Parts are sent one after another as they are (no copy into one buffer), with their
-    // total length announced, as one buffer would be.
-    if (parts !== undefined) headers['content-length'] = String(parts.reduce((sum, part) => sum + part.byteLength, 0));
-    const retryable = body === undefined || typeof body !== 'object' || body instanceof Uint8Array || parts !== undefined;
+    const retryable = body === undefined || typeof body !== 'object' || body instanceof Uint8Array;
     for (let attempt = 1; ; attempt++) {
       try {
         return await request(url, {
           method: route.method,
           headers,
-          // Parts are read afresh by each attempt.
-          body: (parts === undefined ? body : partsOf(parts)) as Dispatcher.DispatchOptions['body'],
+          body: body as Dispatcher.DispatchOptions['body'],
           dispatcher: this.dispatcher,
           signal,
         });
@@ -337,41 +283,45 @@ export class ServerClient {
    * Uploads chunks, many per request, with a second request in flight while the next batch is
    * read. `source` must yield chunks already verified against their ids (readChunk does: a
    * file that changed since it was hashed is never uploaded under the old id); the server
-   * verifies every chunk again.
+   * verifies every chunk again. Each frame's bytes are copied into the batch before the next
+   * frame is asked for, so a source may reuse one buffer for all its frames.
+   *
+   * The batches are built in two buffers used in turn (one being filled, one being sent), so
+   * the bytes held for uploading stay within about twice the batch size whatever the total,
+   * and a large upload allocates no new buffer per batch (one per batch made the garbage
+   * collector run a full collection every few MiB).
    */
   async uploadChunks(libraryId: string, source: AsyncIterable<Frame> | Iterable<Frame>): Promise<{ chunks: number; bytes: number }> {
-    let batch: Frame[] = [];
-    let batchBytes = 0;
+    const buffers = [new UploadBatch(), new UploadBatch()];
+    let batch = buffers[0]!;
     let chunks = 0;
     let bytes = 0;
     let inFlight: Promise<unknown> | null = null;
     const flush = async (): Promise<void> => {
-      if (batch.length === 0) return;
-      const frames = batch;
-      batch = [];
-      batchBytes = 0;
-      const parts = frameParts(frames);
+      if (batch.frames === 0) return;
       const sending = this.send(
         routes.uploadChunks,
         { params: { libraryId }, timeoutMs: 120_000 },
-        { body: parts, contentType: FRAMES_CONTENT_TYPE },
+        { body: batch.body(), contentType: FRAMES_CONTENT_TYPE },
         routes.uploadChunks.response.maxBytes,
       );
       // Its failure is reported when it is awaited below, never as an unhandled rejection.
       sending.catch(() => undefined);
-      // At most two requests at once: the previous one must finish before more is read.
+      // At most two requests at once: the previous one must finish before more is read, and
+      // its buffer, no longer sent from, takes the next batch.
       const previous = inFlight;
       inFlight = sending;
+      batch = batch === buffers[0] ? buffers[1]! : buffers[0]!;
       if (previous !== null) await previous;
+      batch.clear();
     };
     for await (const frame of source) {
       this.abortSignal?.throwIfAborted();
-      batch.push(frame);
-      batchBytes += frame.bytes.length;
+      batch.add(frame);
       chunks += 1;
       bytes += frame.bytes.length;
       // The server takes at most maxChunksPerUpload frames a request: many tiny chunks need more requests.
-      if (batchBytes >= UPLOAD_BATCH_BYTES || batch.length >= PROTOCOL_LIMITS.maxChunksPerUpload) await flush();
+      if (batch.chunkBytes >= UPLOAD_BATCH_BYTES || batch.frames >= PROTOCOL_LIMITS.maxChunksPerUpload) await flush();
     }
     await flush();
     if (inFlight !== null) await inFlight;
@@ -448,6 +398,43 @@ export class ServerClient {
     } finally {
       body.destroy();
     }
+  }
+}
+
+/**
+ * One upload request's body, frames written one after another into a buffer that is kept for
+ * the next batch once this one has been sent. It grows (rarely: a batch ends once it holds
+ * UPLOAD_BATCH_BYTES) when a frame does not fit.
+ */
+class UploadBatch {
+  frames = 0;
+  chunkBytes = 0;
+  private buffer: Uint8Array | undefined;
+  private length = 0;
+
+  add(frame: Frame): void {
+    const needed = this.length + FRAME_HEADER_BYTES + frame.bytes.length;
+    if (this.buffer === undefined || this.buffer.length < needed) {
+      const grown = new Uint8Array(Math.max(needed, UPLOAD_BATCH_BYTES + CHUNK_SIZE_LIMITS.max / 8));
+      if (this.buffer !== undefined) grown.set(this.buffer.subarray(0, this.length));
+      this.buffer = grown;
+    }
+    this.buffer.set(encodeFrameHeader(frame.id, frame.bytes.length), this.length);
+    this.buffer.set(frame.bytes, this.length + FRAME_HEADER_BYTES);
+    this.length = needed;
+    this.frames += 1;
+    this.chunkBytes += frame.bytes.length;
+  }
+
+  /** The frames so far; valid until clear(). */
+  body(): Uint8Array {
+    return (this.buffer ?? new Uint8Array(0)).subarray(0, this.length);
+  }
+
+  clear(): void {
+    this.frames = 0;
+    this.chunkBytes = 0;
+    this.length = 0;
   }
 }
 

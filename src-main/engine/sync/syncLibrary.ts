@@ -436,7 +436,8 @@ class Round {
     if (located.length === 0) return;
     const root = this.root;
     async function* frames(): AsyncGenerator<{ id: string; bytes: Uint8Array }> {
-      const reads = new SequentialChunkReads();
+      // uploadChunks copies each frame into its batch before asking for the next.
+      const reads = new SequentialChunkReads({ reuseBuffer: true });
       try {
         for (const { filePath, chunk, offset } of located) {
           let bytes: Uint8Array;
@@ -875,7 +876,9 @@ class Round {
     // a large file's chunks are read in order through one open reader.
     const isSmall = (filePath: LibraryPath): boolean => sizeOf(filePath) <= KEPT_FILE_BYTES;
     async function* frames(): AsyncGenerator<{ id: string; bytes: Uint8Array }> {
-      const reads = new SequentialChunkReads();
+      // One buffer for all the large files' chunks: uploadChunks copies each frame into its
+      // batch before asking for the next.
+      const reads = new SequentialChunkReads({ reuseBuffer: true });
       let current = null as { path: LibraryPath; transfer: FileTransfer; left: number } | null;
       /** Reads of small files' chunks started ahead of the stream, by index in `located`. */
       const ahead = new Map<number, Promise<Uint8Array | null>>();
