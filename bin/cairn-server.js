@@ -1,5 +1,12 @@
 #!/usr/bin/env node
 // The cairn-server command; the code lives in src-server/main.ts, compiled to dist/ by `npm run build`.
-import { main } from '../dist/src-server/main.js';
+// `cairn-server --version` is answered here, from package.json, without loading the server.
+import { readFileSync } from 'node:fs';
 
-process.exitCode = await main(process.argv.slice(2));
+const argv = process.argv.slice(2);
+if (argv.length === 1 && argv[0] === '--version') {
+  process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
+} else {
+  const { main } = await import('../dist/src-server/main.js');
+  process.exitCode = await main(argv);
+}

@@ -1,6 +1,21 @@
 #!/usr/bin/env node
 // The `cairn` command. The TypeScript sources are compiled into dist/ by `npm run build`
-// (run automatically by `npm ci` and `npm install`).
-import { main } from '../dist/src-main/cli/main.js';
+// (run automatically by `npm ci` and `npm install`), which also bundles the command into one
+// file, dist/cli/cairn.js (scripts/bundleCli.mjs): loading it is much faster than loading the
+// ~230 modules it holds one by one. Without the bundle, or with one older than the compiled
+// modules (tsc ran again since), the modules are loaded.
+// `cairn --version` is answered here, from package.json, without loading the engine.
+import { readFileSync, statSync } from 'node:fs';
 
-process.exitCode = await main(process.argv.slice(2));
+const argv = process.argv.slice(2);
+if (argv.length === 1 && argv[0] === '--version') {
+  process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
+} else {
+  const bundle = new URL('../dist/cli/cairn.js', import.meta.url);
+  const modules = new URL('../dist/src-main/cli/main.js', import.meta.url);
+  const bundled = statSync(bundle, { throwIfNoEntry: false });
+  const compiled = statSync(modules, { throwIfNoEntry: false });
+  const fresh = bundled !== undefined && (compiled === undefined || bundled.mtimeMs >= compiled.mtimeMs);
+  const { main } = await import(fresh ? bundle.href : modules.href);
+  process.exitCode = await main(argv);
+}

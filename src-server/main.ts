@@ -54,6 +54,7 @@ const USAGE = `usage:
                                                    copies a stopped embedded server's data folder into an
                                                    empty scale-out backend, hashing every chunk, then reads
                                                    it all back; run it again to resume if interrupted
+  cairn-server --version                           prints the version
 
   BACKEND, the embedded default:
   --data DIR           data folder (default: $CAIRN_SERVER_DATA or the user data folder)

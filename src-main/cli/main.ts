@@ -82,7 +82,9 @@ Live sync
 Options
   --home DIR   the profile folder (default: $CAIRN_HOME, else your config folder)
   --json       machine-readable output
-  --device N   this device's name (login; default: the host name)`;
+  --device N   this device's name (login; default: the host name)
+
+cairn --version prints the version.`;
 
 interface Output {
   json: boolean;

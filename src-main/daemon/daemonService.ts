@@ -124,7 +124,7 @@ export async function startCommandService(options: CommandServiceOptions): Promi
   const log = options.log ?? defaultLog;
   let daemon: Daemon;
   try {
-    daemon = await Daemon.start({ ...options, watch: null, live: false, log });
+    daemon = await Daemon.start({ ...options, watch: null, live: false, oneShot: true, log });
   } catch (error) {
     // What the user must fix (a credentials file others can read, ...) is said as the API says it.
     throw syncApiErrorOf(error);

@@ -50,6 +50,13 @@ export interface EngineOptions {
   readonly maxDeletes?: number;
   /** Where the device token is kept. Default: the owner-only file `credentials` in home. */
   readonly secretStore?: SecretStore;
+  /**
+   * True when this process serves nothing else while a round runs (a one-shot `cairn`
+   * command): scans and the removal of left-over temp files then list folders and lstat files
+   * with synchronous calls (see ScanOptions.statOnThisThread). A daemon leaves it false,
+   * keeping its event loop free.
+   */
+  readonly oneShot?: boolean;
 }
 
 export { UserError } from './userError.js';
@@ -692,12 +699,12 @@ export class Engine {
       import('./conflicts/afterRound.js'),
       import('./sync/createLocalScanner.js'),
     ]);
-    const scanner = createLocalScanner(await this.chunkerPool());
+    const scanner = createLocalScanner(await this.chunkerPool(), { statOnThisThread: this.options.oneShot === true });
     const summaries: RoundSummary[] = [];
     for (const library of libraries) {
       if (!this.cleaned.has(library.libraryId)) {
         // A crash can leave temp files of half-done downloads; none of ours is in flight yet.
-        await cleanupTempFiles(library.localRoot).catch(() => undefined);
+        await cleanupTempFiles(library.localRoot, { listOnThisThread: this.options.oneShot === true }).catch(() => undefined);
         this.cleaned.add(library.libraryId);
       }
       const server = servers.get(library.libraryId)!;

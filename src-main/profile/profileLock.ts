@@ -67,6 +67,10 @@ export interface ProfileLock {
 /**
  * Takes the profile's lock or throws ProfileLockedError naming the live holder. A lock file
  * left by a process that died (kill -9, power loss) is taken over.
+ *
+ * The file is not fsync'd: other processes read it from the page cache at once, and it only
+ * matters while its holder lives. A crash that loses its contents ends the holder too, and a
+ * lock file that does not name a live process is nobody's.
  */
 export async function acquireProfileLock(home: string, kind: LockHolderKind): Promise<ProfileLock> {
   const file = path.join(home, LOCK_FILE);
@@ -76,7 +80,6 @@ export async function acquireProfileLock(home: string, kind: LockHolderKind): Pr
       const handle = await open(file, 'wx', 0o600);
       try {
         await handle.writeFile(JSON.stringify(holder));
-        await handle.sync();
       } finally {
         await handle.close();
       }
@@ -86,7 +89,6 @@ export async function acquireProfileLock(home: string, kind: LockHolderKind): Pr
           const update = await open(file, 'w', 0o600);
           try {
             await update.writeFile(JSON.stringify(holder));
-            await update.sync();
           } finally {
             await update.close();
           }

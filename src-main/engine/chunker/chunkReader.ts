@@ -7,13 +7,16 @@ import { FileChangedWhileReading, toChunkFileError } from './chunkFileError.js';
 import { READ_FLAGS } from './chunkFile.js';
 import type { LocatedChunk } from './chunkStream.js';
 import { chunkIdOf } from '../../../shared/node/contentHash.js';
+import { DEFAULT_CHUNKING } from '../../../shared/model.js';
 
 export interface ChunkReader {
   /**
    * Reads one chunk and checks it against its id. Throws FileChangedWhileReading when the file
    * no longer holds that chunk (scan the file again), ChunkFileError for per-file trouble.
+   * With `into` (at least the chunk's size), the bytes are read into its start and a view of
+   * them is returned.
    */
-  read(chunk: LocatedChunk): Promise<Uint8Array>;
+  read(chunk: LocatedChunk, into?: Uint8Array): Promise<Uint8Array>;
   /** Closes the file. Safe to call more than once. */
   close(): Promise<void>;
 }
@@ -31,10 +34,10 @@ export async function openChunkReader(path: string): Promise<ChunkReader> {
   }
   let closed: Promise<void> | undefined;
   return {
-    async read(chunk) {
+    async read(chunk, into) {
       if (closed !== undefined) throw new Error(`The chunk reader for ${path} is closed.`);
       try {
-        return await readVerified(handle, path, chunk);
+        return await readVerified(handle, path, chunk, into);
       } catch (error) {
         throw toChunkFileError(error, path);
       }
@@ -66,6 +69,14 @@ export async function readChunk(path: string, chunk: LocatedChunk): Promise<Uint
 export class SequentialChunkReads {
   private file: string | null = null;
   private reader: ChunkReader | null = null;
+  private scratch: Uint8Array | undefined;
+
+  /**
+   * `reuseBuffer`: every read goes into one buffer kept for the next, so a read's bytes are
+   * valid only until the next read (for a consumer that copies them at once, like the upload's
+   * batches). Without it each read returns bytes of its own.
+   */
+  constructor(private readonly options: { reuseBuffer?: boolean } = {}) {}
 
   async read(file: string, chunk: LocatedChunk): Promise<Uint8Array> {
     if (this.reader === null || this.file !== file) {
@@ -73,7 +84,9 @@ export class SequentialChunkReads {
       this.reader = await openChunkReader(file);
       this.file = file;
     }
-    return this.reader.read(chunk);
+    if (this.options.reuseBuffer !== true) return this.reader.read(chunk);
+    if (this.scratch === undefined || this.scratch.length < chunk.size) this.scratch = new Uint8Array(Math.max(chunk.size, 2 * (this.scratch?.length ?? 0), DEFAULT_CHUNKING.maxSize));
+    return this.reader.read(chunk, this.scratch);
   }
 
   /** Closes the open file, if any. Safe to call more than once. */
@@ -85,8 +98,9 @@ export class SequentialChunkReads {
   }
 }
 
-async function readVerified(handle: FileHandle, path: string, chunk: LocatedChunk): Promise<Uint8Array> {
-  const bytes = new Uint8Array(chunk.size);
+async function readVerified(handle: FileHandle, path: string, chunk: LocatedChunk, into?: Uint8Array): Promise<Uint8Array> {
+  if (into !== undefined && into.length < chunk.size) throw new RangeError(`a buffer of ${into.length} bytes cannot take a chunk of ${chunk.size}`);
+  const bytes = into === undefined ? new Uint8Array(chunk.size) : into.subarray(0, chunk.size);
   let filled = 0;
   while (filled < chunk.size) {
     const { bytesRead } = await handle.read(bytes, filled, chunk.size - filled, chunk.offset + filled);

@@ -25,6 +25,21 @@ export interface RingChunks {
   readonly bytesRead: number;
 }
 
+/**
+ * The ring of the last file, reused by the next one on this thread. A ring of its own per file
+ * was let go only when both this thread's and the HashingThread's heaps were collected, which
+ * their small heaps seldom need: a scan of a few hundred large files held hundreds of MiB of
+ * dead rings. A ring goes back here only once every read into it and every hash of it has
+ * finished; two files chunked at once on one thread each get their own.
+ */
+let spareRing: SharedArrayBuffer | undefined;
+
+function takeRing(size: number): SharedArrayBuffer {
+  const ring = spareRing !== undefined && spareRing.byteLength === size ? spareRing : new SharedArrayBuffer(size);
+  spareRing = undefined;
+  return ring;
+}
+
 export async function chunkWithHashingThread(
   handle: FileHandle,
   params: ChunkingParams,
@@ -32,7 +47,7 @@ export async function chunkWithHashingThread(
   blockSize: number,
 ): Promise<RingChunks> {
   const ringSize = Math.ceil((params.maxSize + 3 * blockSize) / blockSize) * blockSize;
-  const ring = new SharedArrayBuffer(ringSize);
+  const ring = takeRing(ringSize);
   const view = new Uint8Array(ring);
   const cutter = createCutter(params);
   const chunks: LocatedChunk[] = [];
@@ -100,6 +115,8 @@ export async function chunkWithHashingThread(
     const last = cutter.finish();
     if (last !== undefined) submit([last]);
     while (batches.length > 0) await settleOldest();
+    // Nothing reads into or hashes out of the ring any more.
+    spareRing = ring;
     return { chunks, bytesRead };
   } finally {
     cutter.finish();

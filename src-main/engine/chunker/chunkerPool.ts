@@ -18,7 +18,16 @@ import { startWorkerThread } from './workerThread.js';
 export interface ChunkerPoolOptions {
   /** Number of worker threads; min(2, available cores) by default. */
   readonly size?: number;
+  /** A worker idle this long stops (IDLE_STOP_MS by default); the next job starts one again. */
+  readonly idleStopMs?: number;
 }
+
+/**
+ * Each worker (with the hashing thread it starts for large files) holds 20 to 30 MiB of its
+ * own heap and buffers. Once a scan is over they are let go, so a round's upload and download
+ * do not carry them; starting one again costs about 30 ms, little beside a scan that needs it.
+ */
+const IDLE_STOP_MS = 1000;
 
 /** chunkFile options that can cross to a worker (a callback cannot). */
 export type PoolChunkFileOptions = Pick<ChunkFileOptions, 'keepBytesUpTo' | 'readSize'>;
@@ -51,11 +60,13 @@ interface Slot {
   readonly worker: Worker;
   readonly exited: Promise<void>;
   job: Job | undefined;
+  idleTimer: NodeJS.Timeout | undefined;
 }
 
 export function createChunkerPool(options: ChunkerPoolOptions = {}): ChunkerPool {
   const size = options.size ?? Math.min(2, availableParallelism());
   if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`A chunker pool needs at least one worker, not ${size}.`);
+  const idleStopMs = options.idleStopMs ?? IDLE_STOP_MS;
 
   const slots = new Set<Slot>();
   const queue: Job[] = [];
@@ -68,6 +79,8 @@ export function createChunkerPool(options: ChunkerPoolOptions = {}): ChunkerPool
       if (slot === undefined && slots.size < size) slot = startWorker();
       if (slot === undefined) return;
       const job = queue.shift()!;
+      clearTimeout(slot.idleTimer);
+      slot.idleTimer = undefined;
       slot.job = job;
       slot.worker.ref();
       slot.worker.postMessage(job.request);
@@ -77,7 +90,7 @@ export function createChunkerPool(options: ChunkerPoolOptions = {}): ChunkerPool
   function startWorker(): Slot {
     const worker = startWorkerThread('chunkerWorker');
     let markExited: () => void = () => undefined;
-    const slot: Slot = { worker, exited: new Promise((resolve) => (markExited = resolve)), job: undefined };
+    const slot: Slot = { worker, exited: new Promise((resolve) => (markExited = resolve)), job: undefined, idleTimer: undefined };
     slots.add(slot);
 
     worker.on('message', (response: ChunkerResponse) => {
@@ -87,6 +100,7 @@ export function createChunkerPool(options: ChunkerPoolOptions = {}): ChunkerPool
       worker.unref();
       settle(job, response);
       dispatch();
+      if (slot.job === undefined) stopWhenIdle(slot);
     });
     // An uncaught error in the worker is a bug; the worker exits right after it.
     worker.on('error', (error) => {
@@ -94,6 +108,7 @@ export function createChunkerPool(options: ChunkerPoolOptions = {}): ChunkerPool
       slot.job = undefined;
     });
     worker.on('exit', (code) => {
+      clearTimeout(slot.idleTimer);
       slots.delete(slot);
       slot.job?.reject(closed ? new ChunkerPoolClosed() : new Error(`A chunker worker stopped unexpectedly (exit code ${code}).`));
       slot.job = undefined;
@@ -101,6 +116,18 @@ export function createChunkerPool(options: ChunkerPoolOptions = {}): ChunkerPool
       if (!closed) dispatch();
     });
     return slot;
+  }
+
+  /** Stops the worker if it is still idle after idleStopMs; it leaves the pool at once then, so no job is given to it. */
+  function stopWhenIdle(slot: Slot): void {
+    clearTimeout(slot.idleTimer);
+    slot.idleTimer = setTimeout(() => {
+      slot.idleTimer = undefined;
+      if (slot.job !== undefined || closed) return;
+      slots.delete(slot);
+      void slot.worker.terminate();
+    }, idleStopMs);
+    slot.idleTimer.unref();
   }
 
   function settle(job: Job, response: ChunkerResponse): void {

@@ -1,6 +1,6 @@
 // Removes the temp files a crash can leave behind in a library.
 
-import type { Dirent } from 'node:fs';
+import { type Dirent, readdirSync } from 'node:fs';
 import { lstat, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fsErrorCode } from './fsErrorCode.js';
@@ -23,9 +23,10 @@ export interface CleanupResult {
  * Call it at startup, before the first sync of the library, when no write of ours can be in
  * flight. `minAgeMs` spares temp files modified more recently than that, for callers that cannot
  * rule out a concurrent writer. A temp file never holds the only copy of anything: it becomes
- * real only by the rename that ends a successful write.
+ * real only by the rename that ends a successful write. `listOnThisThread` lists folders with
+ * synchronous calls (faster, but a hanging disk stalls the thread: see ScanOptions.statOnThisThread).
  */
-export async function cleanupTempFiles(root: string, options: { readonly minAgeMs?: number } = {}): Promise<CleanupResult> {
+export async function cleanupTempFiles(root: string, options: { readonly minAgeMs?: number; readonly listOnThisThread?: boolean } = {}): Promise<CleanupResult> {
   const minAgeMs = options.minAgeMs ?? 0;
   const failures: { absolutePath: string; code: string }[] = [];
   let removed = 0;
@@ -34,7 +35,7 @@ export async function cleanupTempFiles(root: string, options: { readonly minAgeM
     const folder = pending.pop() as string;
     let entries: Dirent[];
     try {
-      entries = await readdir(folder, { withFileTypes: true });
+      entries = options.listOnThisThread === true ? readdirSync(folder, { withFileTypes: true }) : await readdir(folder, { withFileTypes: true });
     } catch (error) {
       failures.push({ absolutePath: folder, code: fsErrorCode(error) ?? 'UNKNOWN' });
       continue;

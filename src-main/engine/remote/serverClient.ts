@@ -12,6 +12,7 @@ import {
   CHUNK_CONTENT_TYPE,
   CHUNK_DELTAS_HEADER,
   FOLDER_MOVES_HEADER,
+  FRAME_HEADER_BYTES,
   FRAMES_CONTENT_TYPE,
   FrameDecoder,
   PROTOCOL_LIMITS,
@@ -70,6 +71,9 @@ const gzipAsync = promisify(gzip);
 const UPLOAD_BATCH_BYTES = 4 * 1024 * 1024;
 /** How many chunks we ask for in one batched download. */
 const DOWNLOAD_BATCH_IDS = 256;
+
+/** A request body: a string or bytes, or a stream (sent as it comes, never retried). */
+type RequestBody = string | Uint8Array | AsyncIterable<Uint8Array>;
 
 export class ServerClient {
   readonly baseUrl: string;
@@ -147,7 +151,7 @@ export class ServerClient {
   private async send(
     route: RouteDefinition,
     options: { params?: unknown; query?: unknown; signal?: AbortSignal; timeoutMs?: number; chunkDeltas?: boolean; folderMoves?: boolean },
-    payload: { body: string | Uint8Array | AsyncIterable<Uint8Array>; contentType: string; contentEncoding?: 'gzip' } | undefined,
+    payload: { body: RequestBody; contentType: string; contentEncoding?: 'gzip' } | undefined,
     maxBytes: number,
   ): Promise<Buffer> {
     const answer = await this.open(route, options, payload);
@@ -210,7 +214,7 @@ export class ServerClient {
   private async open(
     route: RouteDefinition,
     options: { params?: unknown; query?: unknown; signal?: AbortSignal; timeoutMs?: number; chunkDeltas?: boolean; folderMoves?: boolean },
-    payload?: { body: string | Uint8Array | AsyncIterable<Uint8Array>; contentType: string; contentEncoding?: 'gzip' },
+    payload?: { body: RequestBody; contentType: string; contentEncoding?: 'gzip' },
   ): Promise<Dispatcher.ResponseData> {
     const path = buildPath(route, (options.params ?? {}) as PathParams<string>);
     const query = options.query === undefined ? '' : buildQuery(options.query as Record<string, string | number | boolean | undefined>);
@@ -234,13 +238,14 @@ export class ServerClient {
     // the request again on a fresh connection is safe for every route but the ones that change
     // state without a precondition (a commit carries base revisions, so a replay conflicts
     // rather than applying twice, but login would mint a second token).
-    const retryable = payload === undefined || typeof payload.body !== 'object' || payload.body instanceof Uint8Array;
+    const body = payload?.body;
+    const retryable = body === undefined || typeof body !== 'object' || body instanceof Uint8Array;
     for (let attempt = 1; ; attempt++) {
       try {
         return await request(url, {
           method: route.method,
           headers,
-          body: payload?.body as Dispatcher.DispatchOptions['body'],
+          body: body as Dispatcher.DispatchOptions['body'],
           dispatcher: this.dispatcher,
           signal,
         });
@@ -278,42 +283,45 @@ export class ServerClient {
    * Uploads chunks, many per request, with a second request in flight while the next batch is
    * read. `source` must yield chunks already verified against their ids (readChunk does: a
    * file that changed since it was hashed is never uploaded under the old id); the server
-   * verifies every chunk again.
+   * verifies every chunk again. Each frame's bytes are copied into the batch before the next
+   * frame is asked for, so a source may reuse one buffer for all its frames.
+   *
+   * The batches are built in two buffers used in turn (one being filled, one being sent), so
+   * the bytes held for uploading stay within about twice the batch size whatever the total,
+   * and a large upload allocates no new buffer per batch (one per batch made the garbage
+   * collector run a full collection every few MiB).
    */
   async uploadChunks(libraryId: string, source: AsyncIterable<Frame> | Iterable<Frame>): Promise<{ chunks: number; bytes: number }> {
-    let batch: Frame[] = [];
-    let batchBytes = 0;
+    const buffers = [new UploadBatch(), new UploadBatch()];
+    let batch = buffers[0]!;
     let chunks = 0;
     let bytes = 0;
     let inFlight: Promise<unknown> | null = null;
     const flush = async (): Promise<void> => {
-      if (batch.length === 0) return;
-      const frames = batch;
-      batch = [];
-      batchBytes = 0;
-      const parts: Uint8Array[] = [];
-      for (const frame of frames) parts.push(encodeFrameHeader(frame.id, frame.bytes.length), frame.bytes);
+      if (batch.frames === 0) return;
       const sending = this.send(
         routes.uploadChunks,
         { params: { libraryId }, timeoutMs: 120_000 },
-        { body: Buffer.concat(parts), contentType: FRAMES_CONTENT_TYPE },
+        { body: batch.body(), contentType: FRAMES_CONTENT_TYPE },
         routes.uploadChunks.response.maxBytes,
       );
       // Its failure is reported when it is awaited below, never as an unhandled rejection.
       sending.catch(() => undefined);
-      // At most two requests at once: the previous one must finish before more is read.
+      // At most two requests at once: the previous one must finish before more is read, and
+      // its buffer, no longer sent from, takes the next batch.
       const previous = inFlight;
       inFlight = sending;
+      batch = batch === buffers[0] ? buffers[1]! : buffers[0]!;
       if (previous !== null) await previous;
+      batch.clear();
     };
     for await (const frame of source) {
       this.abortSignal?.throwIfAborted();
-      batch.push(frame);
-      batchBytes += frame.bytes.length;
+      batch.add(frame);
       chunks += 1;
       bytes += frame.bytes.length;
       // The server takes at most maxChunksPerUpload frames a request: many tiny chunks need more requests.
-      if (batchBytes >= UPLOAD_BATCH_BYTES || batch.length >= PROTOCOL_LIMITS.maxChunksPerUpload) await flush();
+      if (batch.chunkBytes >= UPLOAD_BATCH_BYTES || batch.frames >= PROTOCOL_LIMITS.maxChunksPerUpload) await flush();
     }
     await flush();
     if (inFlight !== null) await inFlight;
@@ -390,6 +398,43 @@ export class ServerClient {
     } finally {
       body.destroy();
     }
+  }
+}
+
+/**
+ * One upload request's body, frames written one after another into a buffer that is kept for
+ * the next batch once this one has been sent. It grows (rarely: a batch ends once it holds
+ * UPLOAD_BATCH_BYTES) when a frame does not fit.
+ */
+class UploadBatch {
+  frames = 0;
+  chunkBytes = 0;
+  private buffer: Uint8Array | undefined;
+  private length = 0;
+
+  add(frame: Frame): void {
+    const needed = this.length + FRAME_HEADER_BYTES + frame.bytes.length;
+    if (this.buffer === undefined || this.buffer.length < needed) {
+      const grown = new Uint8Array(Math.max(needed, UPLOAD_BATCH_BYTES + CHUNK_SIZE_LIMITS.max / 8));
+      if (this.buffer !== undefined) grown.set(this.buffer.subarray(0, this.length));
+      this.buffer = grown;
+    }
+    this.buffer.set(encodeFrameHeader(frame.id, frame.bytes.length), this.length);
+    this.buffer.set(frame.bytes, this.length + FRAME_HEADER_BYTES);
+    this.length = needed;
+    this.frames += 1;
+    this.chunkBytes += frame.bytes.length;
+  }
+
+  /** The frames so far; valid until clear(). */
+  body(): Uint8Array {
+    return (this.buffer ?? new Uint8Array(0)).subarray(0, this.length);
+  }
+
+  clear(): void {
+    this.frames = 0;
+    this.chunkBytes = 0;
+    this.length = 0;
   }
 }
 

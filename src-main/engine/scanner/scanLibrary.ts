@@ -11,7 +11,7 @@
 // - Ignored paths are left out. The result carries the matcher: the planner must apply it to the
 //   remote and synced states too, or a path ignored since the last scan looks deleted locally.
 
-import { type Dirent, type Stats, lstat as lstatCallback } from 'node:fs';
+import { type Dirent, type Stats, lstat as lstatCallback, lstatSync, readdirSync } from 'node:fs';
 import { lstat, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChunkingParams } from '../../../shared/model.js';
@@ -71,6 +71,14 @@ export interface ScanOptions {
    * moved away with its folder) are reported in `strayTempFiles`, for the round to remove.
    */
   readonly isStrayTemp?: (name: string) => boolean;
+  /**
+   * List folders and lstat their entries with synchronous calls, on this thread: for a library
+   * of unchanged files about three times faster than a thread-pool round trip per file, but a
+   * disk that hangs stalls the whole thread meanwhile. Only for a process that serves nothing
+   * else while it scans (a one-shot `cairn` command); a daemon keeps its event loop free.
+   * Files are still read and hashed as always. Default false.
+   */
+  readonly statOnThisThread?: boolean;
 }
 
 export interface ScanStats {
@@ -313,7 +321,7 @@ class Scan {
     this.options.signal?.throwIfAborted();
     let dirents: Dirent[];
     try {
-      dirents = await readdir(absolute, { withFileTypes: true });
+      dirents = this.options.statOnThisThread === true ? readdirSync(absolute, { withFileTypes: true }) : await readdir(absolute, { withFileTypes: true });
     } catch (error) {
       if (folder === '') {
         const code = fsErrorCode(error);
@@ -402,9 +410,12 @@ class Scan {
       }
     }
 
-    const stats = await lstatAll(clear.map((child) => path.join(folderAbsolute, child.rawName)));
+    // A listed name holds no separator and the folder's path is normalized: joining needs no path.join.
+    const prefix = folderAbsolute.endsWith(path.sep) ? folderAbsolute : folderAbsolute + path.sep;
+    const absolutes = clear.map((child) => prefix + child.rawName);
+    const stats = this.options.statOnThisThread === true ? lstatAllHere(absolutes) : await lstatAll(absolutes);
     clear.forEach((child, i) => {
-      this.classify(child.path, path.join(folderAbsolute, child.rawName), child.dirent.isDirectory(), stats[i] as Stats | Error);
+      this.classify(child.path, absolutes[i] as string, child.dirent.isDirectory(), stats[i] as Stats | Error);
     });
   }
 
@@ -636,6 +647,17 @@ function lstatAll(absolutePaths: readonly string[]): Promise<(Stats | Error)[]> 
       });
     };
     for (let started = 0; started < Math.min(LSTAT_BATCH, absolutePaths.length); started++) start();
+  });
+}
+
+/** The same as lstatAll, with synchronous calls on this thread (see ScanOptions.statOnThisThread). */
+function lstatAllHere(absolutePaths: readonly string[]): (Stats | Error)[] {
+  return absolutePaths.map((absolute) => {
+    try {
+      return lstatSync(absolute);
+    } catch (error) {
+      return error as Error;
+    }
   });
 }
 

@@ -13,12 +13,14 @@ import type { LocalScanner } from './localScanner.js';
 const IN_THREAD_BYTES = SMALL_FILE_BYTES;
 const HASH_CONCURRENCY = 4;
 
-export function createLocalScanner(pool: ChunkerPool): LocalScanner {
+/** `statOnThisThread`: see ScanOptions; for a process that serves nothing else while it scans. */
+export function createLocalScanner(pool: ChunkerPool, options: { readonly statOnThisThread?: boolean } = {}): LocalScanner {
   return {
     async scan({ keptChunks, earlyUpload, ...request }) {
       try {
         const result = await scanLibrary({
           hashConcurrency: HASH_CONCURRENCY,
+          ...(options.statOnThisThread === true ? { statOnThisThread: true } : {}),
           ...request,
           hashFile: async (file, params, sizeHint) => {
             if (sizeHint === undefined || sizeHint > IN_THREAD_BYTES) return pool.chunkFile(file, params);

@@ -51,6 +51,8 @@ import { emptySummary } from './roundSummary.js';
 import type { FileProgress, RoundProgress, RoundSummary } from './roundSummary.js';
 import { checkEntries, feedEntryOf, putChangeOf, resolveChunkDeltas, unfoldFolderMoves } from './remoteEntries.js';
 import { RoundTransfers } from './roundTransfers.js';
+import { foldersChangedBy, impliedByOwnMove, isSettled, ownMovesOf, recordOwnMoveRevs, refreshFolders, touchedPaths } from './passScope.js';
+import type { OwnMove } from './passScope.js';
 import type { TalliedFile } from './roundTransfers.js';
 import type { LocalScanner } from './localScanner.js';
 
@@ -198,6 +200,9 @@ class Round {
   private role: 'owner' | 'rw' | 'ro' | null;
   /** `movedFrom` of remote entries pulled in this round (the index does not keep it). */
   private readonly movedFrom = new Map<LibraryPath, LibraryPath>();
+  /** The moves the last pass made on the server, and the versions its commits made (see passScope.ts). */
+  private ownMoves: OwnMove[] = [];
+  private readonly ownRevs = new Map<LibraryPath, number>();
   /** Chunks the server holds damaged, from the feed's last page: repaired from local files if they are here. */
   private damagedOnServer: readonly string[] = [];
   private readonly fileProgress: FileProgressMeter;
@@ -250,13 +255,23 @@ class Round {
 
   private async runPasses(): Promise<void> {
     await this.refreshRole();
+    /** What the last pass acted on (see passScope.ts): the next pass scans only that. */
+    let touched: LibraryPath[] | undefined;
+    /** The folders of what the last pass touched are the folders the index knows there. */
+    let foldersSame = false;
     for (let pass = 1; pass <= MAX_PASSES; pass++) {
-      this.summary.passes = pass;
       this.deps.signal?.throwIfAborted();
-      await this.pull();
+      const fresh = await this.pull(touched !== undefined);
+      this.ownRevs.clear();
+      if (touched !== undefined && !fresh && foldersSame) {
+        if (this.ownMoves.length > 0) recordOwnMoveRevs(this.index, this.libraryId, this.ownMoves, (entryPath, isDirectory) => this.skipsPath(entryPath, isDirectory));
+        // Nothing but our own commits in the feed, and everything touched settled: a further pass would plan nothing.
+        if (isSettled(this.index, this.libraryId, touched)) return;
+      }
+      this.summary.passes = pass;
       // The pass works from one copy of each state: the scan's result is the local state (the
       // index holds the same), so it is not read back; at 100,000 entries each copy is ~50 MB.
-      const local = await this.scan();
+      const local = await this.scan(touched);
       if (local === null) return;
       if (this.damagedOnServer.length > 0) await this.repairDamaged(local);
       const synced = await this.releaseDeselected(local);
@@ -277,7 +292,21 @@ class Round {
         changedSomething = true;
       }
       if (!changedSomething) return;
+      touched = touchedPaths(runnable);
+      this.ownMoves = ownMovesOf(runnable);
+      foldersSame = await refreshFolders(this.index, this.libraryId, this.root, foldersChangedBy(runnable, touched));
     }
+  }
+
+  /**
+   * Whether the planner leaves a path out (ignored, not selected) or may (a case-insensitive
+   * disk, where names can clash): such paths are recorded only by a pass of the planner.
+   */
+  private skipsPath(entryPath: LibraryPath, isDirectory: boolean): boolean {
+    const platform = this.deps.platform ?? process.platform;
+    if (platform === 'darwin' || platform === 'win32') return true;
+    const selection = this.index.libraries.get(this.libraryId)?.selection ?? null;
+    return this.ignore.isIgnored(entryPath, isDirectory) || (selection !== null && !isInSelection(entryPath, selection));
   }
 
   // ---- read-only libraries ------------------------------------------------------------------
@@ -334,8 +363,10 @@ class Round {
   // ---- observing --------------------------------------------------------------------------
 
   /** Reads the change feed from the cursor to the head into the remote state. */
-  private async pull(): Promise<void> {
+  private async pull(noticeFresh = false): Promise<boolean> {
     this.enter('pulling');
+    /** With noticeFresh: whether the feed held a version the index did not (another device's, not our own commit's). */
+    let fresh = false;
     let cursor = this.index.libraries.get(this.libraryId)?.cursor ?? 0;
     // A page longer than a client reads (thousands of huge files' chunk lists) is asked again
     // with fewer entries, down to one.
@@ -363,6 +394,7 @@ class Round {
       checkEntries(page.entries);
       this.index.transaction(() => {
         for (const entry of page.entries) {
+          if (noticeFresh && !fresh) fresh = this.ownRevs.get(entry.path) !== entry.rev && !impliedByOwnMove(entry, this.ownMoves);
           if (entry.deleted) {
             this.index.remote.delete(this.libraryId, entry.path);
             this.movedFrom.delete(entry.path);
@@ -378,7 +410,7 @@ class Round {
       cursor = page.cursor;
       if (!page.hasMore) {
         this.damagedOnServer = page.damagedChunks ?? [];
-        return;
+        return fresh || this.damagedOnServer.length > 0;
       }
     }
   }
@@ -407,7 +439,8 @@ class Round {
     if (located.length === 0) return;
     const root = this.root;
     async function* frames(): AsyncGenerator<{ id: string; bytes: Uint8Array }> {
-      const reads = new SequentialChunkReads();
+      // uploadChunks copies each frame into its batch before asking for the next.
+      const reads = new SequentialChunkReads({ reuseBuffer: true });
       try {
         for (const { filePath, chunk, offset } of located) {
           let bytes: Uint8Array;
@@ -438,11 +471,11 @@ class Round {
    * empty while the merge base says it held files (an unmounted disk must never look like
    * "the user deleted everything").
    */
-  private async scan(): Promise<Map<LibraryPath, LocalEntry> | null> {
+  private async scan(confined?: readonly LibraryPath[]): Promise<Map<LibraryPath, LocalEntry> | null> {
     this.enter('scanning');
     const previous = this.index.local.load(this.libraryId);
     const platform = this.deps.platform ?? process.platform;
-    const scope = this.deps.scope ?? 'all';
+    const scope = confined ?? this.deps.scope ?? 'all';
     this.keptChunks.clear();
     // Chunks go to the server during the scan only where all it reads is meant for the server.
     const everythingSelected = (this.index.libraries.get(this.libraryId)?.selection ?? null) === null;
@@ -858,7 +891,9 @@ class Round {
     // a large file's chunks are read in order through one open reader.
     const isSmall = (filePath: LibraryPath): boolean => sizeOf(filePath) <= KEPT_FILE_BYTES;
     async function* frames(): AsyncGenerator<{ id: string; bytes: Uint8Array }> {
-      const reads = new SequentialChunkReads();
+      // One buffer for all the large files' chunks: uploadChunks copies each frame into its
+      // batch before asking for the next.
+      const reads = new SequentialChunkReads({ reuseBuffer: true });
       let current = null as { path: LibraryPath; transfer: FileTransfer; left: number } | null;
       /** Reads of small files' chunks started ahead of the stream, by index in `located`. */
       const ahead = new Map<number, Promise<Uint8Array | null>>();
@@ -1001,6 +1036,7 @@ class Round {
           const item = batch[result.index];
           if (item === undefined) continue;
           if (result.status === 'applied') {
+            this.ownRevs.set(result.entry.path, result.entry.rev);
             item.onApplied(result);
             if (!result.entry.deleted) this.index.remote.put(this.libraryId, feedEntryOf(result.entry));
             applied += 1;
@@ -1033,7 +1069,7 @@ class Round {
     }
     this.index.transaction(() => {
       this.rebaseLocal(action.from, action.to);
-      this.rebaseSynced(action.from, action.to, action.remote.rev);
+      this.rebaseSynced(action.from, action.to, action.remote.rev, true);
     });
     this.summary.movedLocal += 1;
     return true;
@@ -1434,13 +1470,27 @@ class Round {
     );
   }
 
-  /** Moves every synced entry at or below `from` to below `to`; the moved root gets `rev`. */
-  private rebaseSynced(from: LibraryPath, to: LibraryPath, rev: number): void {
+  /**
+   * Moves every synced entry at or below `from` to below `to`; the moved root gets `rev`. With
+   * `remoteRevs` (a move the server made, read from the feed), an entry below that has the same
+   * content as the server's version at its new path takes that version's rev, as the next
+   * pass's planner would record it.
+   */
+  private rebaseSynced(from: LibraryPath, to: LibraryPath, rev: number, remoteRevs = false): void {
     const moved = [...this.index.synced.iterate(this.libraryId, { below: from })].filter((entry) => isSameOrBelow(entry.path, from));
     this.index.synced.deleteBelow(this.libraryId, from);
+    const revAt = (entry: SyncedEntry, movedPath: LibraryPath): number => {
+      if (entry.path === from) return rev;
+      if (!remoteRevs) return entry.rev;
+      const remote = this.index.remote.get(this.libraryId, movedPath);
+      return remote !== undefined && sameContent(remote.node, entry.node) ? remote.rev : entry.rev;
+    };
     this.index.synced.putMany(
       this.libraryId,
-      moved.map((entry) => ({ ...entry, path: rebasePath(entry.path, from, to), rev: entry.path === from ? rev : entry.rev })),
+      moved.map((entry) => {
+        const movedPath = rebasePath(entry.path, from, to);
+        return { ...entry, path: movedPath, rev: revAt(entry, movedPath) };
+      }),
     );
   }
 

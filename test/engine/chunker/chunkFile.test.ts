@@ -217,6 +217,58 @@ describe('chunkFile with a HashingThread', () => {
     expect(result.chunks).toEqual(chunkBytes(bytes, params));
     expect(result.size).toBe(length);
   });
+
+  it('reuses one ring for file after file, and chunks each right', async () => {
+    const files = [81, 82, 83].map((seed) => {
+      const bytes = seededBytes(3 * MiB + seed, seed);
+      return { bytes, filePath: writeFile(`ring reuse ${seed}.bin`, bytes) };
+    });
+    const Original = globalThis.SharedArrayBuffer;
+    let rings = 0;
+    globalThis.SharedArrayBuffer = class extends Original {
+      constructor(length?: number) {
+        super(length);
+        rings += 1;
+      }
+    } as SharedArrayBufferConstructor;
+    try {
+      for (const { bytes, filePath } of files) {
+        expect((await chunkFile(filePath, DEFAULT_CHUNKING, { hashingThread })).chunks).toEqual(chunkBytes(bytes, DEFAULT_CHUNKING));
+      }
+      // A file that fails midway keeps its ring; the next file gets a fresh one and is right.
+      const failing = writeFile('ring reuse failing.bin', seededBytes(4 * MiB, 86));
+      const growing = chunkFile(failing, DEFAULT_CHUNKING, { hashingThread, readSize: 64 * KiB });
+      appendFileSync(failing, seededBytes(1, 87));
+      await growing.catch(() => undefined);
+      const { bytes, filePath } = files[0]!;
+      expect((await chunkFile(filePath, DEFAULT_CHUNKING, { hashingThread })).chunks).toEqual(chunkBytes(bytes, DEFAULT_CHUNKING));
+    } finally {
+      globalThis.SharedArrayBuffer = Original;
+    }
+    // Three files, one ring (a ring per file held hundreds of MiB in a scan of large files);
+    // the 64 KiB-block file needs a ring of another size, and so does the one after it.
+    expect(rings).toBe(3);
+  });
+});
+
+describe('chunkFile read buffers', () => {
+  it('reuses the read buffers of files of at least the read size, file after file', async () => {
+    const files = [91, 92, 93, 94].map((seed) => {
+      const bytes = seededBytes(2 * MiB + seed * 1000, seed);
+      return { bytes, filePath: writeFile(`read buffers ${seed}.bin`, bytes) };
+    });
+    // Chunks that lie inside one read are passed to onChunk as views of the read buffer.
+    const readBuffers = new Set<ArrayBufferLike>();
+    const results = [];
+    for (const { filePath } of files) {
+      results.push(await chunkFile(filePath, DEFAULT_CHUNKING, { onChunk: (_chunk, bytes) => void (bytes.buffer.byteLength === MiB && readBuffers.add(bytes.buffer)) }));
+    }
+    for (const [index, { bytes }] of files.entries()) expect(results[index]!.chunks).toEqual(chunkBytes(bytes, DEFAULT_CHUNKING));
+    // At most the first file's pair is new (another test may have left spares behind); a pair
+    // per file made the allocator hold tens of MiB of freed buffers in a scan.
+    expect(readBuffers.size).toBeGreaterThan(0);
+    expect(readBuffers.size).toBeLessThanOrEqual(2);
+  });
 });
 
 describe('operating-system errors map to per-file problems', () => {
@@ -308,6 +360,28 @@ describe('readChunk', () => {
       await reads.close();
     }
     await reads.close();
+  });
+
+  it('reads into one reused buffer with reuseBuffer, each read checked', async () => {
+    const bytes = seededBytes(3 * MiB, 88);
+    const filePath = writeFile('reuse buffer.bin', bytes);
+    const chunks = (await chunkFile(filePath, DEFAULT_CHUNKING)).chunks;
+    const reads = new SequentialChunkReads({ reuseBuffer: true });
+    const buffers = new Set<ArrayBufferLike>();
+    try {
+      for (const chunk of chunks) {
+        const read = await reads.read(filePath, chunk);
+        expect(sameBytes(read, bytes.subarray(chunk.offset, chunk.offset + chunk.size))).toBe(true);
+        buffers.add(read.buffer);
+      }
+      const wrongPlace = { ...chunks[1]!, offset: chunks[1]!.offset + 1 };
+      expect(await problemOf(reads.read(filePath, wrongPlace))).toBeInstanceOf(FileChangedWhileReading);
+    } finally {
+      await reads.close();
+    }
+    expect(chunks.length).toBeGreaterThan(3);
+    // Chunks of the default sizes all fit the first buffer.
+    expect(buffers.size).toBe(1);
   });
 
   it('reports a missing file as not-found', async () => {

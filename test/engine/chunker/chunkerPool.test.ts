@@ -97,6 +97,28 @@ describe('createChunkerPool', () => {
     await closing.close();
   });
 
+  // Each worker holds tens of MiB; a round's upload and download must not carry them.
+  it.skipIf(process.platform !== 'linux')('stops workers idle for idleStopMs, threads and all, and starts them again for the next job', async () => {
+    const threadCount = (): number => readdirSync('/proc/self/task').length;
+    const idle = createChunkerPool({ size: 2, idleStopMs: 300 });
+    try {
+      await Promise.all([idle.chunkFile(files[2]!.path, DEFAULT_CHUNKING), idle.chunkFile(files[4]!.path, DEFAULT_CHUNKING)]);
+      expect(idle.runningWorkers).toBe(2);
+      const busyThreads = threadCount();
+      // Busy workers are not stopped: a job started now keeps one.
+      const busy = idle.chunkFile(files[2]!.path, DEFAULT_CHUNKING);
+      await expect.poll(() => idle.runningWorkers, { timeout: 5000 }).toBe(1);
+      expect((await busy).size).toBe(5 * MiB + 1);
+      await expect.poll(() => idle.runningWorkers, { timeout: 5000 }).toBe(0);
+      // Both workers and their hashing threads are gone.
+      await expect.poll(threadCount, { timeout: 5000 }).toBeLessThanOrEqual(busyThreads - 4);
+      const again = await idle.chunkFile(files[4]!.path, files[4]!.params);
+      expect(again.chunks).toEqual((await chunkFile(files[4]!.path, files[4]!.params)).chunks);
+    } finally {
+      await idle.close();
+    }
+  });
+
   // The OS's own list of this process's threads: the pool's workers and their hashing threads
   // must all be gone once close() resolves.
   it.skipIf(process.platform !== 'linux')('leaves no thread behind once closed', async () => {

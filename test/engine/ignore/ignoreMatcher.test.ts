@@ -1,6 +1,7 @@
+import ignore from 'ignore';
 import { describe, expect, it } from 'vitest';
-import { createIgnoreMatcher } from '../../../src-main/engine/ignore/index.js';
-import { parseLibraryPath } from '../../../shared/paths.js';
+import { BUILT_IN_IGNORE_RULES, createIgnoreMatcher } from '../../../src-main/engine/ignore/index.js';
+import { checkLibraryPath, type LibraryPath, parseLibraryPath } from '../../../shared/paths.js';
 
 interface Case {
   readonly name: string;
@@ -55,11 +56,67 @@ const userCases: readonly Case[] = [
   { name: 'non-ASCII names', rules: '草稿/', path: '草稿/一.txt', ignored: true },
   { name: 'a negation cannot re-include a built-in rule', rules: '!*.tmp', path: 'x.tmp', ignored: true },
   { name: 'no rules file at all', path: 'anything.txt', ignored: false },
+  { name: 'only comments and blank lines: built-in rules still apply', rules: '# c\n  \n', path: 'a/b.TMP', ignored: true },
+  { name: 'a rule after comments counts', rules: '# c\n\nbuild/\n', path: 'build/x', ignored: true },
+  { name: 'a rule with leading spaces counts', rules: '  x', path: '  x', ignored: true },
 ];
 
 describe('createIgnoreMatcher', () => {
   it.each([...builtInCases, ...userCases].map((c) => [c.name, c] as const))('%s', (_name, c) => {
     const matcher = createIgnoreMatcher(c.rules);
     expect(matcher.isIgnored(parseLibraryPath(c.path), c.isDirectory ?? false)).toBe(c.ignored);
+  });
+});
+
+describe('the built-in rules', () => {
+  it('are single-name globs, which the matcher applies to each name of a path', () => {
+    for (const rule of BUILT_IN_IGNORE_RULES) expect(rule, rule).toMatch(/^[^/?[\]\\!]+$/);
+  });
+
+  it('answer as the ignore package does, for every combination of names', () => {
+    const reference = ignore({ ignorecase: true }).add(BUILT_IN_IGNORE_RULES);
+    const names = ['a', '~$x.docx', '~x', '$x', '.~lock.f.odt#', '.~lock.f.odt', 'f.tmp', 'F.TMP', '.tmp', 'f.tmpl', 'tmp', 'n.swp', 'n.SwX', 'n.swpx',
+      '.DS_Store', '.ds_store', 'x.DS_Store', 'Thumbs.db', 'THUMBS.DB', 'thumbs.dbx', 'desktop.ini', 'Desktop.INI', '.cairn-tmp-0a', '.CAIRN-TMP-x', 'cairn-tmp-x', '草稿'];
+    const matcher = createIgnoreMatcher(undefined);
+    let compared = 0;
+    for (const first of names) {
+      for (const second of ['', ...names]) {
+        for (const isDirectory of [false, true]) {
+          const path = (second === '' ? first : `${first}/${second}`) as LibraryPath;
+          expect(matcher.isIgnored(path, isDirectory), `${path}${isDirectory ? '/' : ''}`).toBe(reference.ignores(isDirectory ? `${path}/` : path));
+          compared++;
+        }
+      }
+    }
+    expect(compared).toBe(names.length * (names.length + 1) * 2);
+  });
+});
+
+describe('createIgnoreMatcher without user rules', () => {
+  it('answers as the ignore package does for the built-in rules, for any names at any depth', () => {
+    const reference = ignore({ ignorecase: true }).add([...BUILT_IN_IGNORE_RULES]);
+    const pieces = ['~', '$', '.', '#', 'a', 'T', 'mp', 'tmp', 'TMP', '.tmp', 'swp', 'SWX', 'lock', '~$', '.~lock.', '.~LOCK.', 'Thumbs.db', 'THUMBS.DB', '.DS_Store', '.ds_store', 'desktop.ini', '.cairn-tmp-', '.CAIRN-TMP-', ' ', '-', 'é', '草', 'x'];
+    let seed = 1;
+    const next = (below: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % below;
+    };
+    const texts = [undefined, '', '# only a comment\n\n', '\r\n# another\r\n'];
+    const matchers = texts.map((text) => createIgnoreMatcher(text));
+    for (let i = 0; i < 20_000; i++) {
+      const names: string[] = [];
+      for (let depth = 1 + next(3); names.length < depth; ) {
+        let name = '';
+        for (let length = 1 + next(4); length > 0; length--) name += pieces[next(pieces.length)];
+        name = name.trim();
+        if (name !== '' && name !== '.' && name !== '..') names.push(name);
+      }
+      const checked = checkLibraryPath(names.join('/'));
+      if (!checked.ok) continue;
+      const entryPath = checked.path;
+      const isDirectory = next(2) === 0;
+      const expected = reference.ignores(isDirectory ? `${entryPath}/` : entryPath);
+      for (const matcher of matchers) expect(matcher.isIgnored(entryPath, isDirectory), entryPath).toBe(expected);
+    }
   });
 });

@@ -121,6 +121,18 @@ describe('libraries', () => {
     });
   });
 
+  it('writes nothing when an update changes no value (no page written, no fsync)', async () => {
+    const walSize = async () => (await lstat(`${file}-wal`)).size;
+    index.libraries.update(ID, { cursor: 5, lastError: { message: 'offline', at: 3 }, selection: [p('b'), p('a')] });
+    const written = await walSize();
+    const same = index.libraries.update(ID, { cursor: 5, lastError: { message: 'offline', at: 3 }, selection: [p('a'), p('b')] });
+    expect(same).toMatchObject({ cursor: 5, lastError: { message: 'offline', at: 3 }, selection: ['a', 'b'] });
+    expect(await walSize()).toBe(written);
+    index.libraries.update(ID, { cursor: 6 });
+    expect(await walSize()).toBeGreaterThan(written);
+    expect(index.libraries.get(ID)).toMatchObject({ cursor: 6, lastError: { message: 'offline', at: 3 }, selection: ['a', 'b'] });
+  });
+
   it('keeps and clears a circuit-breaker override', () => {
     index.libraries.update(ID, { breakerOverride: { reason: 'mass-delete', at: 7 } });
     expect(index.libraries.get(ID)?.breakerOverride).toEqual({ reason: 'mass-delete', at: 7 });
@@ -225,6 +237,18 @@ describe('entry tables', () => {
     index.local.replaceAll(ID, [localFile('new')]);
     expect([...index.local.load(ID).keys()]).toEqual(['new']);
     expect([...index.local.load('lib-2').keys()]).toEqual(['other']);
+  });
+
+  it.each([1, 1_999, 2_000, 2_001, 4_000, 4_500])('load reads all of %i entries, in path order, across its pages', (count) => {
+    index.libraries.add({ ...LIBRARY, libraryId: 'lib-2', localRoot: '/other' });
+    index.local.put('lib-2', localFile('other library'));
+    // Names that sort around the pages' ends in byte order, not only in number order.
+    const paths = Array.from({ length: count }, (_, i) => (i % 3 === 0 ? `d${i % 7}/f${i}` : i % 3 === 1 ? `é${i}` : `F${i}`)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    index.local.putMany(ID, paths.map((path, i) => localFile(path, i + 1)));
+    const loaded = index.local.load(ID);
+    expect([...loaded.keys()]).toEqual(paths);
+    expect(loaded.get(p(paths[count - 1] as string))).toEqual(localFile(paths[count - 1] as string, count));
+    expect([...index.local.iterate(ID)].map((entry) => entry.path)).toEqual(paths);
   });
 
   it('loadState returns the three maps', () => {

@@ -1,7 +1,9 @@
-import { chmod, lstat, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
+import { chmod, lstat, open, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Expectation, cleanupTempFiles, withExecutable, writeFileAtomic } from '../../../src-main/engine/localfs/index.js';
+import { EARLY_SYNC_BYTES } from '../../../src-main/engine/localfs/writeFileAtomic.js';
 import { parseLibraryPath } from '../../../shared/paths.js';
 import { type TempFolder, makeTempFolder } from './tempFolder.js';
 
@@ -178,6 +180,50 @@ describe('writeFileAtomic', () => {
     const expected = Buffer.concat(pieces);
     expect(result).toMatchObject({ status: 'written', size: expected.length });
     expect((await readFile(path.join(temp.root, 'many.bin'))).equals(expected)).toBe(true);
+  });
+
+  describe('a large file', () => {
+    /** FileHandle's prototype, whose datasync the tests watch (node:fs/promises does not export the class). */
+    let handlePrototype: FileHandle;
+    beforeEach(async () => {
+      const handle = await open(path.join(temp.root, '.probe'), 'w');
+      handlePrototype = Object.getPrototypeOf(handle) as FileHandle;
+      await handle.close();
+    });
+    afterEach(() => vi.restoreAllMocks());
+
+    /** MiB pieces, over twice EARLY_SYNC_BYTES; `onPiece(i)` runs before piece i is handed over. */
+    async function* mebibytes(onPiece: (index: number) => void): AsyncGenerator<Uint8Array> {
+      const count = (2 * EARLY_SYNC_BYTES) / (1024 * 1024) + 3;
+      for (let index = 0; index < count; index++) {
+        onPiece(index);
+        yield new Uint8Array(1024 * 1024).fill(index % 251);
+      }
+    }
+
+    it('is handed to the disk while it is still being written, not only at the final fsync', async () => {
+      const datasync = vi.spyOn(handlePrototype, 'datasync');
+      let syncedBeforeLastPiece = 0;
+      const source = mebibytes(() => {
+        syncedBeforeLastPiece = datasync.mock.calls.length;
+      });
+      const result = await writeFileAtomic(temp.root, parseLibraryPath('big.bin'), source, { mtimeMs: MTIME, executable: false, expect: { kind: 'absent' } });
+      expect(result).toMatchObject({ status: 'written', size: 2 * EARLY_SYNC_BYTES + 3 * 1024 * 1024 });
+      expect(syncedBeforeLastPiece).toBeGreaterThanOrEqual(1);
+      const written = await readFile(path.join(temp.root, 'big.bin'));
+      expect(written[EARLY_SYNC_BYTES + 5 * 1024 * 1024]).toBe((EARLY_SYNC_BYTES / (1024 * 1024) + 5) % 251);
+    });
+
+    it('fails, leaving the destination alone and no temp file, when an early sync fails', async () => {
+      const absolute = await temp.file('big.bin', 'precious');
+      const scanned = await statExpectation(absolute);
+      vi.spyOn(handlePrototype, 'datasync').mockRejectedValue(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+      await expect(
+        writeFileAtomic(temp.root, parseLibraryPath('big.bin'), mebibytes(() => undefined), { mtimeMs: MTIME, executable: false, expect: scanned }),
+      ).rejects.toThrow('EIO');
+      expect(await readFile(absolute, 'utf8')).toBe('precious');
+      expect(await leftoverTempFiles()).toEqual([]);
+    });
   });
 
   it('keeps what a resumable download received before its source failed, batched or not', async () => {
