@@ -10,7 +10,7 @@ import type { Harness, TestClient } from './harness.js';
 
 // Counts the plans rounds make (the real planner runs).
 vi.mock('../../src-main/engine/planner/index.js', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../src-main/engine/planner/index.js')>();
+  const original = await importOriginal<typeof planner>();
   return { ...original, planLibrary: vi.fn(original.planLibrary) };
 });
 const plans = (): number => vi.mocked(planner.planLibrary).mock.calls.length;
