@@ -139,6 +139,11 @@ export interface Index {
    * leaving the loop, and make no other index call before it ends.
    */
   pendingBelow(libraryId: LibraryId, folder: LibraryPath): IterableIterator<PendingPath>;
+  /**
+   * True when the three states list the same paths, each with the same content, the merge base
+   * at the server's rev and at the local inode: the planner would plan nothing, not even a record.
+   */
+  isSettled(libraryId: LibraryId): boolean;
   readonly conflicts: {
     add(conflict: NewConflict): ConflictRecord;
     list(libraryId: LibraryId, options?: { readonly includeResolved?: boolean }): ConflictRecord[];
@@ -394,6 +399,24 @@ function createIndex(db: Database.Database, file: string): Index {
          WHERE ${range('s')} AND r.path IS NULL`,
     )
     .raw();
+  // One row as soon as a path is not settled (see Index.isSettled); local's paths are checked
+  // against both others, and the paths of the others must each be local's too.
+  const unsettled = db
+    .prepare<{ key: number }, [number]>(
+      `SELECT 1 FROM local_entries l
+         LEFT JOIN synced_entries s ON s.library_key = l.library_key AND s.path = l.path
+         LEFT JOIN remote_entries r ON r.library_key = l.library_key AND r.path = l.path
+         WHERE l.library_key = @key AND (s.path IS NULL OR r.path IS NULL OR s.rev <> r.rev OR s.inode <> l.inode
+           OR ${differs('l', 's', 'substr(l.content, 1, 32)', 's.content_hash')} OR ${differs('r', 's', 'substr(r.content, 1, 32)', 's.content_hash')})
+       UNION ALL
+       SELECT 1 FROM synced_entries s WHERE s.library_key = @key
+         AND NOT EXISTS (SELECT 1 FROM local_entries l WHERE l.library_key = s.library_key AND l.path = s.path)
+       UNION ALL
+       SELECT 1 FROM remote_entries r WHERE r.library_key = @key
+         AND NOT EXISTS (SELECT 1 FROM local_entries l WHERE l.library_key = r.library_key AND l.path = r.path)
+       LIMIT 1`,
+    )
+    .raw();
 
   return {
     file,
@@ -414,6 +437,9 @@ function createIndex(db: Database.Database, file: string): Index {
       for (const [path, kind, side] of pendingBelow.iterate({ key: keyOf(libraryId), from: `${folder}/`, to: `${folder}0` })) {
         yield { path: path as LibraryPath, kind: kind as 'file' | 'dir', side: side as 'upload' | 'download' };
       }
+    },
+    isSettled(libraryId) {
+      return unsettled.get({ key: keyOf(libraryId) }) === undefined;
     },
     conflicts: createConflicts(db, keyOf),
     problems: createProblems(db, keyOf),

@@ -445,7 +445,14 @@ class Scan {
     rawName: string,
     accept: ((canonical: LibraryPath) => boolean) | undefined,
   ): LibraryPath | undefined {
-    const check = canonicalizeLocalPath(folder === '' ? rawName : `${folder}/${rawName}`, '/');
+    const joined = folder === '' ? rawName : `${folder}/${rawName}`;
+    // A path the previous scan recorded passed every check below then: the index holds only
+    // canonical paths, and a name between the slashes of an NFC path is NFC itself ('/' never
+    // combines), so the same spelling needs no second check (10,000 names cost ~70 ms).
+    if (this.options.previous.has(joined as LibraryPath)) {
+      return accept === undefined || accept(joined as LibraryPath) ? (joined as LibraryPath) : undefined;
+    }
+    const check = canonicalizeLocalPath(joined, '/');
     if (check.ok && accept !== undefined && !accept(check.path)) return undefined;
     if (check.ok && (this.normalizationInsensitive || rawName === rawName.normalize('NFC'))) return check.path;
     // A name with no canonical form at all cannot be what a partial scan asked about.

@@ -226,6 +226,9 @@ class Round {
   readonly unsafePaths: ProblemInput[] = [];
   /** Files the server refused in this round because the library owner's storage is full. */
   private readonly quotaProblems = new Map<LibraryPath, ProblemInput>();
+  /** Entries the pass's pull read from the feed, and whether its scan changed the local state. */
+  private pulledEntries = 0;
+  private scanChanged = true;
 
   constructor(
     private readonly deps: SyncDependencies,
@@ -275,6 +278,7 @@ class Round {
       if (local === null) return;
       if (this.damagedOnServer.length > 0) await this.repairDamaged(local);
       const synced = await this.releaseDeselected(local);
+      if (this.planIsEmpty()) return;
       const planned = await this.plan(local, synced);
       if (planned === null) return;
       const { actions, state } = planned;
@@ -371,6 +375,7 @@ class Round {
     // A page longer than a client reads (thousands of huge files' chunk lists) is asked again
     // with fewer entries, down to one.
     let limit: number = PROTOCOL_LIMITS.maxPageSize;
+    this.pulledEntries = 0;
     for (;;) {
       let page: ChangesResponse;
       try {
@@ -392,6 +397,7 @@ class Round {
         throw error;
       }
       checkEntries(page.entries);
+      this.pulledEntries += page.entries.length;
       this.index.transaction(() => {
         for (const entry of page.entries) {
           if (noticeFresh && !fresh) fresh = this.ownRevs.get(entry.path) !== entry.rev && !impliedByOwnMove(entry, this.ownMoves);
@@ -511,6 +517,7 @@ class Round {
       this.pause('root-emptied', `the folder ${this.root} is empty although it held synced files; if you really deleted everything, resume the library to delete them on the server too`);
       return null;
     }
+    this.scanChanged = result.deletions.length > 0 || result.upserts.length > 0;
     this.index.transaction(() => {
       this.index.local.deleteMany(this.libraryId, result.deletions);
       this.index.local.putMany(this.libraryId, result.upserts);
@@ -580,6 +587,22 @@ class Round {
   }
 
   // ---- planning -----------------------------------------------------------------------------
+
+  /**
+   * True when the pass's plan is sure to be empty, so it ends without reading the remote and
+   * synced states: its pull read nothing, its scan changed nothing, the index holds every path
+   * settled (the planner would not even record a base), and no problem of an earlier round waits
+   * for a plan or its execution to be found again or cleared (the scan re-checks its own kinds).
+   * Where the disk folds case the planner also reports names that clash: there it always plans.
+   */
+  private planIsEmpty(): boolean {
+    if (this.pulledEntries > 0 || this.scanChanged) return false;
+    const platform = this.deps.platform ?? process.platform;
+    if (platform === 'darwin' || platform === 'win32') return false;
+    const scanKinds: readonly string[] = SCAN_PROBLEM_KINDS;
+    if (this.index.problems.list(this.libraryId).some((problem) => !scanKinds.includes(problem.kind))) return false;
+    return this.index.isSettled(this.libraryId);
+  }
 
   /**
    * Plans a pass from the local state of its scan (and the synced state, when the pass read it

@@ -544,4 +544,30 @@ describe('children and pending paths of a folder', () => {
     arrange();
     expect([...index.pendingBelow(ID, p('w'))].map((pending) => [pending.path, pending.side])).toEqual(expected);
   });
+
+  it.each<[string, () => void, boolean]>([
+    ['nothing at all', () => {}, true],
+    ['the same entries in the three states', () => (same('w/f'), same('w/g')), true],
+    [
+      'a folder in the three states',
+      () => {
+        index.local.put(ID, localDir('w'));
+        index.remote.put(ID, { path: p('w'), node: { kind: 'dir' }, rev: 2, mtimeMs: 5, chunks: [] });
+        index.synced.put(ID, { path: p('w'), node: { kind: 'dir' }, rev: 2, inode: 9, mtimeMs: 5 });
+      },
+      true,
+    ],
+    ['a base behind the server’s rev', () => (same('w/f'), index.synced.put(ID, { ...index.synced.get(ID, p('w/f'))!, rev: 1 })), false],
+    ['a base at another inode', () => (same('w/f'), index.local.put(ID, { ...index.local.get(ID, p('w/f'))!, inode: 4 })), false],
+    ['new here', () => (same('w/f'), index.local.put(ID, localFile('w/n'))), false],
+    ['new on the server', () => (same('w/f'), index.remote.put(ID, remoteFile('w/r'))), false],
+    ['only in the base', () => (same('w/f'), index.synced.put(ID, syncedFile('w/s'))), false],
+    ['deleted here', () => (same('w/f'), index.local.delete(ID, p('w/f'))), false],
+    ['deleted on the server', () => (same('w/f'), index.remote.delete(ID, p('w/f'))), false],
+    ['changed here', () => (same('w/f'), index.local.put(ID, { ...index.local.get(ID, p('w/f'))!, node: { kind: 'file', contentHash: sha('x'), size: 10, executable: false } })), false],
+    ['changed on the server', () => (same('w/f'), index.remote.put(ID, { ...index.remote.get(ID, p('w/f'))!, node: { kind: 'file', contentHash: sha('y'), size: 10, executable: false } })), false],
+  ])('is settled or not: %s', (_name, arrange, expected) => {
+    arrange();
+    expect(index.isSettled(ID)).toBe(expected);
+  });
 });
