@@ -309,6 +309,11 @@ export function AddLibraryScreen({ onDone, onCancel }: { readonly onDone: (libra
                   setLocalRoot(event.target.value);
                   setFolderProblem(null);
                 }}
+                // A suggestion arriving while the field has the focus would replace the text
+                // under the cursor, or have what is typed next appended to it.
+                onFocus={() => {
+                  edited.current = true;
+                }}
                 onBlur={() => localRoot !== '' && setFolderProblem(checkLocalFolder(localRoot))}
                 aria-invalid={folderProblem !== null || (typedCheck !== null && typedCheck !== 'checking' && typedCheck.verdict === 'error')}
                 aria-describedby={`${ids}-folder-check ${ids}-folder-hint`}
