@@ -3,13 +3,13 @@
 // themselves (the chunker's worker threads, ...) is where the bundle looks for it. Without a
 // build it is skipped on a developer's machine and fails in CI, which always builds first.
 
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runProcess } from '../support/runProcess.js';
 
 const repository = path.resolve(import.meta.dirname, '../..');
 const bundle = path.join(repository, 'dist/cli/cairn.js');
@@ -28,15 +28,7 @@ afterAll(async () => {
 describe.skipIf(skip)('the bundled cairn command', () => {
   it('runs a command through the SyncApi of a service it starts', async () => {
     const script = `const { main } = await import(${JSON.stringify(pathToFileURL(bundle).href)}); process.exitCode = await main(['--home', ${JSON.stringify(home)}, '--json', 'status']);`;
-    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
-      child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    const result = await runProcess(process.execPath, ['--input-type=module', '-e', script]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ account: null, accounts: [], libraries: [] });

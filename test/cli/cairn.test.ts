@@ -1,10 +1,10 @@
 // The `cairn` command line as a user runs it: real processes, a real server, real folders.
 
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runProcess } from '../support/runProcess.js';
 import { openEmbeddedStores, startServer } from '../../src-server/server.js';
 import type { RunningServer } from '../../src-server/server.js';
 import { addUser } from '../../src-server/users.js';
@@ -24,19 +24,7 @@ const cairn = runCairn;
 
 /** Runs the CLI as a separate process, as a user's shell does. */
 function cairnProcess(home: string, args: readonly string[], stdin = ''): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/cli/main.ts', '--home', home, ...args], {
-      cwd: path.resolve(import.meta.dirname, '../..'),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
-    child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
+  return runProcess(process.execPath, ['--import', 'tsx', 'src-main/cli/main.ts', '--home', home, ...args], { cwd: path.resolve(import.meta.dirname, '../..'), stdin });
 }
 
 async function ok(home: string, args: readonly string[], stdin = ''): Promise<string> {

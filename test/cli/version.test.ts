@@ -2,26 +2,18 @@
 // the bin scripts themselves. They run here from a folder holding only the scripts and
 // package.json, with no compiled code beside them: loading the engine or the server would fail.
 
-import { spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runProcess } from '../support/runProcess.js';
 
 const repository = path.resolve(import.meta.dirname, '../..');
 let alone: string;
 let version: string;
 
-function run(script: string, args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
-    child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function run(script: string, args: readonly string[]): ReturnType<typeof runProcess> {
+  return runProcess(process.execPath, [script, ...args]);
 }
 
 beforeAll(async () => {

@@ -105,13 +105,7 @@ async function chunkOpenFile(path: string, params: ChunkingParams, options: Chun
 
     const after = await handle.stat();
     const atPath = await stat(path);
-    const change =
-      describeChange(before, after) ??
-      describeChange(before, atPath) ??
-      (bytesRead === before.size ? undefined : `read ${bytesRead} bytes where stat said ${before.size}`);
-    if (change !== undefined) {
-      throw new FileChangedWhileReading(path, `changed while it was read (${change}); read it again later.`);
-    }
+    throwIfChangedWhileRead(path, before, after, atPath, bytesRead);
     const result: ChunkedFile = {
       chunks,
       contentHash: contentHashOf(chunks),
@@ -139,6 +133,20 @@ async function chunkHere(
     chunks.push(chunk);
   }
   return { chunks, bytesRead: reader.bytesRead };
+}
+
+/**
+ * Throws FileChangedWhileReading when the file read from `path` (stat `before` it was read) is not
+ * that version any more: its open handle's stat, the path's stat or the bytes read disagree.
+ */
+export function throwIfChangedWhileRead(path: string, before: Stats, after: Stats, atPath: Stats, bytesRead: number): void {
+  const change =
+    describeChange(before, after) ??
+    describeChange(before, atPath) ??
+    (bytesRead === before.size ? undefined : `read ${bytesRead} bytes where stat said ${before.size}`);
+  if (change !== undefined) {
+    throw new FileChangedWhileReading(path, `changed while it was read (${change}); read it again later.`);
+  }
 }
 
 /** What differs between two stats of what should be the same version of a file. */

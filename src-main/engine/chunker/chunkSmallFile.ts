@@ -15,8 +15,8 @@ import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import type { ChunkingParams } from '../../../shared/model.js';
 import { contentHashOf } from '../../../shared/node/contentHash.js';
 import type { ChunkedFile } from './chunkFile.js';
-import { READ_FLAGS, describeChange } from './chunkFile.js';
-import { ChunkFileError, FileChangedWhileReading, toChunkFileError } from './chunkFileError.js';
+import { READ_FLAGS, throwIfChangedWhileRead } from './chunkFile.js';
+import { ChunkFileError, toChunkFileError } from './chunkFileError.js';
 import { chunkBytes } from './chunkStream.js';
 
 /** The largest file read this way: a file of this size costs one read of this many bytes. */
@@ -57,13 +57,7 @@ function chunkOpenSmallFile(path: string, params: ChunkingParams): SmallChunkedF
     }
     const after = fstatSync(fd);
     const atPath = statSync(path);
-    const change =
-      describeChange(before, after) ??
-      describeChange(before, atPath) ??
-      (bytesRead === before.size ? undefined : `read ${bytesRead} bytes where stat said ${before.size}`);
-    if (change !== undefined) {
-      throw new FileChangedWhileReading(path, `changed while it was read (${change}); read it again later.`);
-    }
+    throwIfChangedWhileRead(path, before, after, atPath, bytesRead);
     const bytes = buffer.subarray(0, before.size);
     const chunks = chunkBytes(bytes, params);
     return {
