@@ -700,30 +700,6 @@ function libraryValues(library: LibraryRecord): (string | number | null)[] {
   ];
 }
 
-/** The same columns as the row holds them. */
-function storedValues(row: LibraryRow): unknown[] {
-  return [
-    row.name,
-    row.local_root,
-    row.chunk_algorithm,
-    row.chunk_min,
-    row.chunk_avg,
-    row.chunk_max,
-    row.cursor,
-    row.selection,
-    row.pause_reason,
-    row.paused_at,
-    row.last_sync_at,
-    row.last_error,
-    row.last_error_at,
-    row.breaker_override,
-    row.breaker_override_at,
-    row.auto_merge,
-    row.role,
-    row.owner,
-  ];
-}
-
 function sameValues(a: readonly unknown[], b: readonly unknown[]): boolean {
   return a.length === b.length && a.every((value, i) => value === b[i]);
 }
@@ -753,11 +729,12 @@ function createLibraries(db: Database.Database, keys: Map<LibraryId, number>): I
   const update = db.transaction((libraryId: LibraryId, patch: LibraryUpdate): LibraryRecord => {
     const row = selectOne.get(libraryId);
     if (row === undefined) throw new UnknownLibraryError(libraryId);
-    const next: LibraryRecord = { ...libraryFromRow(row), ...patch };
+    const current = libraryFromRow(row);
+    const next: LibraryRecord = { ...current, ...patch };
     // Writing the values the row holds already would still cost a write of its page and an
     // fsync (a round that finds nothing new sets the feed's cursor to what it was).
     const values = libraryValues(next);
-    if (!sameValues(values, storedValues(row))) updateRow.run(...values, libraryId);
+    if (!sameValues(values, libraryValues(current))) updateRow.run(...values, libraryId);
     return next;
   });
   return {

@@ -307,10 +307,15 @@ class Round {
    * disk, where names can clash): such paths are recorded only by a pass of the planner.
    */
   private skipsPath(entryPath: LibraryPath, isDirectory: boolean): boolean {
-    const platform = this.deps.platform ?? process.platform;
-    if (platform === 'darwin' || platform === 'win32') return true;
+    if (this.caseInsensitiveDisk) return true;
     const selection = this.index.libraries.get(this.libraryId)?.selection ?? null;
     return this.ignore.isIgnored(entryPath, isDirectory) || (selection !== null && !isInSelection(entryPath, selection));
+  }
+
+  /** Whether this device's disk folds the case of names (macOS, Windows), where names can clash. */
+  private get caseInsensitiveDisk(): boolean {
+    const platform = this.deps.platform ?? process.platform;
+    return platform === 'darwin' || platform === 'win32';
   }
 
   // ---- read-only libraries ------------------------------------------------------------------
@@ -480,7 +485,6 @@ class Round {
   private async scan(confined?: readonly LibraryPath[]): Promise<Map<LibraryPath, LocalEntry> | null> {
     this.enter('scanning');
     const previous = this.index.local.load(this.libraryId);
-    const platform = this.deps.platform ?? process.platform;
     const scope = confined ?? this.deps.scope ?? 'all';
     this.keptChunks.clear();
     // Chunks go to the server during the scan only where all it reads is meant for the server.
@@ -495,7 +499,7 @@ class Round {
         root: this.root,
         previous,
         chunking: this.chunking,
-        caseInsensitive: platform === 'darwin' || platform === 'win32',
+        caseInsensitive: this.caseInsensitiveDisk,
         ...(scope === 'all' ? {} : { only: scope }),
         // A pause stops the walk and the hashing between files.
         ...(this.deps.signal === undefined ? {} : { signal: this.deps.signal }),
@@ -597,8 +601,7 @@ class Round {
    */
   private planIsEmpty(): boolean {
     if (this.pulledEntries > 0 || this.scanChanged) return false;
-    const platform = this.deps.platform ?? process.platform;
-    if (platform === 'darwin' || platform === 'win32') return false;
+    if (this.caseInsensitiveDisk) return false;
     const scanKinds: readonly string[] = SCAN_PROBLEM_KINDS;
     if (this.index.problems.list(this.libraryId).some((problem) => !scanKinds.includes(problem.kind))) return false;
     return this.index.isSettled(this.libraryId);
@@ -647,7 +650,7 @@ class Round {
         remote,
         deviceName: this.deps.deviceName,
         now: this.deps.now?.() ?? new Date(),
-        caseInsensitiveDisk: platform === 'darwin' || platform === 'win32',
+        caseInsensitiveDisk: this.caseInsensitiveDisk,
         isIgnored: (entryPath) => matcher.isIgnored(entryPath, isDirectory(entryPath)),
         ...(selection === null ? {} : { isSelected: (entryPath: LibraryPath) => isInSelection(entryPath, selection) }),
       }),
