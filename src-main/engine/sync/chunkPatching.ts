@@ -1,0 +1,128 @@
+// Sending and receiving changed chunks as patches of the chunks they replace (see
+// shared/protocol/chunkPatches.ts), where the server announced it can. A small edit of a small
+// file (one chunk) then costs about the edit on the wire instead of the whole file, and a small
+// edit inside a large file costs about the edit instead of the one or two chunks around it.
+// Every chunk is still verified by its id: the server checks what it rebuilds before storing
+// it, the server client checks what it rebuilds before handing it on, and a base read from the
+// disk is checked against its id before it is used. Anything that does not work out is sent
+// or fetched whole, as before.
+
+import type { ChunkId, ChunkRef } from '../../../shared/model.js';
+import { patchFromSignature } from '../../../shared/node/chunkPatchSignatures.js';
+import { CHUNK_PATCH_LIMITS, chunkEditsBetween } from '../../../shared/protocol/index.js';
+import type { ServerClient } from '../remote/serverClient.js';
+import { isRemoteError } from '../remote/remoteError.js';
+
+/** Chunks smaller than this are sent whole: a patch would save little beside its requests' cost. */
+export const MIN_PATCH_CHUNK_BYTES = 1024;
+/** A patch is sent only when it is at most this part of the chunk (else the chunk goes whole). */
+const WORTH_IT = 0.5;
+
+/** A new chunk and the chunk of the previous version it replaced. */
+export interface BasePair {
+  readonly chunk: ChunkRef;
+  /** Where `chunk` starts in the new version. */
+  readonly offset: number;
+  readonly base: ChunkRef;
+  /** Where `base` starts in the previous version. */
+  readonly baseOffset: number;
+}
+
+/**
+ * Pairs the chunks an edit brought into `next` with the chunks of `base` it took out, in order
+ * (the i-th new chunk with the base chunk at the same relative place): with content-defined
+ * chunking, an edit changes the chunk around it and sometimes the next one, and each new chunk
+ * is mostly the base chunk at its place. Chunks below MIN_PATCH_CHUNK_BYTES are left out.
+ */
+export function pairWithBases(base: readonly ChunkRef[], next: readonly ChunkRef[]): BasePair[] {
+  const [edit] = chunkEditsBetween(base, next);
+  if (edit === undefined || edit.remove === 0 || edit.insert.length === 0) return [];
+  let baseOffset = 0;
+  for (let i = 0; i < edit.at; i++) baseOffset += base[i]!.size;
+  const removed: { chunk: ChunkRef; offset: number }[] = [];
+  for (let i = 0; i < edit.remove; i++) {
+    const chunk = base[edit.at + i]!;
+    removed.push({ chunk, offset: baseOffset });
+    baseOffset += chunk.size;
+  }
+  let offset = 0;
+  for (let i = 0; i < edit.at; i++) offset += next[i]!.size;
+  const pairs: BasePair[] = [];
+  edit.insert.forEach((chunk, i) => {
+    const partner = removed[Math.min(removed.length - 1, Math.floor((i * removed.length) / edit.insert.length))]!;
+    if (chunk.size >= MIN_PATCH_CHUNK_BYTES && partner.chunk.size >= MIN_PATCH_CHUNK_BYTES && partner.chunk.id !== chunk.id) {
+      pairs.push({ chunk, offset, base: partner.chunk, baseOffset: partner.offset });
+    }
+    offset += chunk.size;
+  });
+  return pairs;
+}
+
+/** A chunk the server lacks, the base the server holds, and how to get the chunk's verified bytes. */
+export interface PatchUpload {
+  readonly id: ChunkId;
+  readonly baseId: ChunkId;
+  /** The chunk's bytes, checked against its id; null when the file changed since its scan. */
+  readonly read: () => Promise<Uint8Array | null> | Uint8Array | null;
+}
+
+/**
+ * Uploads chunks as patches of their bases: asks the server for the bases' block signatures,
+ * works out each patch, and sends those worth it in requests within the server's limits.
+ * Returns the chunks the server stored (verified) and the bytes sent and received; every other
+ * chunk is for the caller to send whole. Never throws a RemoteError: a failure leaves the rest
+ * to the whole upload.
+ */
+export async function uploadAsPatches(
+  client: Pick<ServerClient, 'chunkSignatures' | 'uploadChunkPatches'>,
+  libraryId: string,
+  uploads: readonly PatchUpload[],
+): Promise<{ stored: Set<ChunkId>; sent: number; received: number }> {
+  const stored = new Set<ChunkId>();
+  let sent = 0;
+  let received = 0;
+  if (uploads.length === 0) return { stored, sent, received };
+  try {
+    const answer = await client.chunkSignatures(libraryId, [...new Set(uploads.map((upload) => upload.baseId))]);
+    received += answer.bytes;
+    let batch: { id: ChunkId; baseId: ChunkId; patch: Uint8Array }[] = [];
+    let batchChunkBytes = 0;
+    let batchPatchBytes = 0;
+    const flush = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      const result = await client.uploadChunkPatches(libraryId, batch);
+      sent += result.bytes;
+      const rejected = new Set(result.rejected);
+      for (const item of batch) if (!rejected.has(item.id)) stored.add(item.id);
+      batch = [];
+      batchChunkBytes = 0;
+      batchPatchBytes = 0;
+    };
+    const seen = new Set<ChunkId>();
+    for (const upload of uploads) {
+      if (seen.has(upload.id)) continue;
+      seen.add(upload.id);
+      const signature = answer.signatures.get(upload.baseId);
+      if (signature === undefined) continue;
+      const bytes = await upload.read();
+      if (bytes === null) continue;
+      const patch = patchFromSignature(signature, bytes);
+      if (patch.length > bytes.length * WORTH_IT) continue;
+      if (
+        batch.length >= CHUNK_PATCH_LIMITS.maxPatchesPerUpload ||
+        batchChunkBytes + bytes.length > CHUNK_PATCH_LIMITS.maxRebuiltBytesPerUpload ||
+        batchPatchBytes + patch.length + 100 > CHUNK_PATCH_LIMITS.maxUploadBodyBytes
+      ) {
+        await flush();
+      }
+      batch.push({ id: upload.id, baseId: upload.baseId, patch });
+      batchChunkBytes += bytes.length;
+      batchPatchBytes += patch.length + 100;
+    }
+    await flush();
+  } catch (error) {
+    if (!isRemoteError(error)) throw error;
+    // What was not stored goes whole.
+  }
+  return { stored, sent, received };
+}
