@@ -4,10 +4,21 @@
 // patch routes, no announcement) and an older client (never asks) still sync, whole.
 
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CHUNKING } from '../../shared/model.js';
+import type { ChunkId } from '../../shared/model.js';
+import { chunkIdOf } from '../../shared/node/contentHash.js';
+import type { LibraryPath } from '../../shared/paths.js';
+import { CHUNK_PATCHES_HEADER, FRAMES_CONTENT_TYPE, encodeFrames, encodePatch, prefixSuffixPatch } from '../../shared/protocol/index.js';
+import type { Frame } from '../../shared/protocol/index.js';
+import { ServerClient } from '../../src-main/engine/remote/serverClient.js';
+import { pairWithBases } from '../../src-main/engine/sync/chunkPatching.js';
+import { ChunkSource } from '../../src-main/engine/sync/chunkSource.js';
 import type { ServerOptions } from '../../src-server/server.js';
 import { startHarness } from './harness.js';
 import type { Harness, TestClient } from './harness.js';
@@ -103,4 +114,101 @@ it('syncs whole chunks with a server that does not announce patches, never askin
   expect(bob.down).toBeGreaterThan(fileBytes);
   expect(paths.some((requested) => requested.includes('/chunks/patches') || requested.includes('/chunks/signatures'))).toBe(false);
   expect(paths.some((requested) => requested.endsWith('/chunks/upload'))).toBe(true);
+});
+
+describe('a client receiving patches', () => {
+  /** Two chunks and, for each, a base with one byte changed. */
+  function chunks() {
+    return [0, 1].map(() => {
+      const base = new Uint8Array(randomBytes(8000));
+      const next = base.slice();
+      next[100] = next[100]! ^ 1;
+      return { base: { id: chunkIdOf(base), bytes: base }, next: { id: chunkIdOf(next), bytes: next } };
+    });
+  }
+
+  it('uses a rebuilt chunk only when it hashes to its id, and reports the others for a whole download', async () => {
+    const [good, forged] = chunks();
+    // A server that answers one patch honestly and the other with a patch building other bytes.
+    const server = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        response.writeHead(200, { 'content-type': FRAMES_CONTENT_TYPE, [CHUNK_PATCHES_HEADER]: '1' });
+        response.end(
+          encodeFrames([
+            { id: good!.next.id, bytes: prefixSuffixPatch(good!.base.bytes, good!.next.bytes) },
+            { id: forged!.next.id, bytes: encodePatch([{ kind: 'copy', offset: 0, length: forged!.base.bytes.length }]) },
+          ]),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = new ServerClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: 'token' });
+    try {
+      const received: Frame[] = [];
+      const result = await client.downloadChunkPatches(
+        'library',
+        [good!, forged!].map((pair) => ({ id: pair.next.id, base: pair.base })),
+        (frame) => void received.push(frame),
+      );
+      expect(received.map((frame) => frame.id)).toEqual([good!.next.id]);
+      expect(Buffer.from(received[0]!.bytes).equals(Buffer.from(good!.next.bytes))).toBe(true);
+      expect(result.failed).toEqual([forged!.next.id]);
+      expect(client.chunkPatches).toBe(true); // announced on that answer
+    } finally {
+      await client.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('fetches whole a chunk whose patch failed, and one whose base on disk changed since the scan', async () => {
+    const [first, second] = chunks();
+    const root = await mkdtemp(path.join(os.tmpdir(), 'cairn-patch-source-'));
+    try {
+      await writeFile(path.join(root, 'a.bin'), first!.base.bytes);
+      // b.bin no longer holds the base its entry names: never used as one.
+      await writeFile(path.join(root, 'b.bin'), randomBytes(8000));
+      const asked: { patches: ChunkId[]; whole: ChunkId[] } = { patches: [], whole: [] };
+      const all = new Map([first!, second!].map((pair) => [pair.next.id, pair.next.bytes]));
+      const client = {
+        chunkPatches: true,
+        async downloadChunkPatches(_library: string, pairs: readonly { id: ChunkId; base: Frame }[]) {
+          asked.patches.push(...pairs.map((pair) => pair.id));
+          return { bytes: 10, failed: pairs.map((pair) => pair.id) };
+        },
+        async downloadChunks(_library: string, ids: readonly ChunkId[], onChunk: (frame: Frame) => void) {
+          asked.whole.push(...ids);
+          for (const id of ids) onChunk({ id, bytes: all.get(id)! });
+          return 0;
+        },
+      } as unknown as ServerClient;
+      const bases = new Map([
+        [first!.next.id, { filePath: 'a.bin' as LibraryPath, id: first!.base.id, offset: 0, size: 8000 }],
+        [second!.next.id, { filePath: 'b.bin' as LibraryPath, id: second!.base.id, offset: 0, size: 8000 }],
+      ]);
+      const lists = [first!, second!].map((pair) => [{ id: pair.next.id, size: 8000 }]);
+      const source = new ChunkSource(client, 'library', root, [], lists, bases);
+      source.prefetch(lists.flat());
+      for (const [index, list] of lists.entries()) {
+        const parts: Uint8Array[] = [];
+        for await (const part of source.read(list, false, `${index}.bin` as LibraryPath)) parts.push(part);
+        expect(Buffer.concat(parts).equals(Buffer.from([first!, second!][index]!.next.bytes))).toBe(true);
+      }
+      await source.close();
+      expect(asked.patches).toEqual([first!.next.id]); // b.bin's base failed its check
+      expect(asked.whole.sort()).toEqual([first!.next.id, second!.next.id].sort());
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('pairs each chunk an edit brought in with the chunk it replaced', () => {
+    const ref = (n: number, size = 4096) => ({ id: n.toString(16).padStart(64, '0'), size });
+    expect(pairWithBases([ref(1), ref(2), ref(3)], [ref(1), ref(9), ref(3)])).toEqual([{ chunk: ref(9), offset: 4096, base: ref(2), baseOffset: 4096 }]);
+    // Two new chunks for one old one: both against it.
+    expect(pairWithBases([ref(1), ref(2)], [ref(1), ref(8), ref(9)]).map((pair) => pair.base.id)).toEqual([ref(2).id, ref(2).id]);
+    // Nothing replaced (an append of whole chunks, a new file), or chunks too small to be worth it.
+    expect(pairWithBases([ref(1)], [ref(1), ref(2)])).toEqual([]);
+    expect(pairWithBases([ref(1, 100)], [ref(2, 100)])).toEqual([]);
+  });
 });
