@@ -29,6 +29,39 @@ import type { LibraryAccess } from './storage/metadataStore.js';
 import type { ServerResponse } from 'node:http';
 
 /**
+ * Reads chunks of the library for one request (see readChunk), refusing to read more than
+ * CHUNK_PATCH_LIMITS.maxReadBytesPerRequest in all: a small request cannot make the server
+ * read without bound.
+ */
+class BoundedReads {
+  private read = 0;
+
+  constructor(
+    private readonly services: ServerServices,
+    private readonly library: LibraryAccess,
+  ) {}
+
+  async chunk(id: ChunkId): Promise<Uint8Array> {
+    if (this.read >= CHUNK_PATCH_LIMITS.maxReadBytesPerRequest) {
+      throw new ApiError('payload-too-large', `a patch request reads at most ${CHUNK_PATCH_LIMITS.maxReadBytesPerRequest} bytes of chunks; ask for the rest in another request`);
+    }
+    const bytes = await readChunk(this.services, this.library, id);
+    this.read += bytes.length;
+    return bytes;
+  }
+
+  /** A base for a patch upload; null when it is absent or damaged (the chunk is then sent whole). */
+  async base(id: ChunkId): Promise<Uint8Array | null> {
+    try {
+      return await this.chunk(id);
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'not-found') return null;
+      throw error;
+    }
+  }
+}
+
+/**
  * Streams one frame per item, in order, computed one at a time (memory: one item's chunks).
  * The first is computed before the answer starts, so a missing or damaged chunk still gets a
  * clean error; a later failure ends the stream early, which the client detects.
@@ -52,25 +85,16 @@ async function streamFrames<Item>(response: ServerResponse, items: readonly Item
   return 'streamed';
 }
 
-/** Reads a base for a patch upload; null when it is absent or damaged (the chunk is then sent whole). */
-async function readBase(services: ServerServices, library: LibraryAccess, id: ChunkId): Promise<Uint8Array | null> {
-  try {
-    return await readChunk(services, library, id);
-  } catch (error) {
-    if (error instanceof ApiError && error.code === 'not-found') return null;
-    throw error;
-  }
-}
-
 type ChunkPatchHandlerName = 'chunkPatches' | 'chunkSignatures' | 'uploadChunkPatches';
 
 export const chunkPatchHandlers: { readonly [Name in ChunkPatchHandlerName]: Handler<Routes[Name]> } = {
   async chunkPatches({ services, library, body, response }) {
     const pairs = body.pairs;
     await requirePresent(services, library, [...new Set(pairs.flatMap((pair) => [pair.id, pair.baseId]))]);
+    const reads = new BoundedReads(services, library);
     return streamFrames(response, pairs, async (pair) => {
-      const target = await readChunk(services, library, pair.id);
-      const base = await readChunk(services, library, pair.baseId);
+      const target = await reads.chunk(pair.id);
+      const base = await reads.chunk(pair.baseId);
       return { id: pair.id, bytes: prefixSuffixPatch(base, target) };
     });
   },
@@ -78,7 +102,8 @@ export const chunkPatchHandlers: { readonly [Name in ChunkPatchHandlerName]: Han
   async chunkSignatures({ services, library, body, response }) {
     const ids = body.ids;
     await requirePresent(services, library, [...new Set(ids)]);
-    return streamFrames(response, ids, async (id) => ({ id, bytes: signatureOf(await readChunk(services, library, id)) }));
+    const reads = new BoundedReads(services, library);
+    return streamFrames(response, ids, async (id) => ({ id, bytes: signatureOf(await reads.chunk(id)) }));
   },
 
   async uploadChunkPatches({ services, library, body }) {
@@ -89,10 +114,11 @@ export const chunkPatchHandlers: { readonly [Name in ChunkPatchHandlerName]: Han
     const rebuilt: Frame[] = [];
     const rejected: ChunkId[] = [];
     let rebuiltBytes = 0;
+    const reads = new BoundedReads(services, library);
     for (const frame of body) {
       const baseId = baseOf(frame);
       const patch = frame.bytes.subarray(PATCH_BASE_ID_BYTES);
-      const base = absent.has(baseId) ? null : await readBase(services, library, baseId);
+      const base = absent.has(baseId) ? null : await reads.base(baseId);
       if (base === null) {
         rejected.push(frame.id);
         continue;

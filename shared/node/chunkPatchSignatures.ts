@@ -70,13 +70,17 @@ export function patchFromSignature(signature: BlockSignature, target: Uint8Array
   let a = 0;
   let b = 0;
   let rolling = false;
-  while (i + blockSize <= n && byWeak.size > 0) {
+  // Weak sums that match without the block matching cost a strong hash each: past a few per
+  // block of the target (a signature made to collide), the rest is sent as literal.
+  let strongLeft = 4 * Math.ceil(n / blockSize) + 64;
+  while (i + blockSize <= n && byWeak.size > 0 && strongLeft > 0) {
     if (!rolling) {
       ({ a, b } = weakSum(target, i, blockSize));
       rolling = true;
     }
     const candidates = byWeak.get((a | (b << 16)) >>> 0);
     if (candidates !== undefined) {
+      strongLeft -= 1;
       const hash = strongHash(target.subarray(i, i + blockSize));
       const block = candidates.find((candidate) => sameStrong(signature, candidate, hash));
       if (block !== undefined) {

@@ -29,6 +29,12 @@ export const CHUNK_PATCH_LIMITS = {
   maxPatchesPerUpload: 1_024,
   /** Most bytes the server rebuilds from the patches of one upload (it holds them until stored). */
   maxRebuiltBytesPerUpload: 16 * 1024 * 1024,
+  /**
+   * Most chunk bytes the server reads for one request of these routes (new chunks and bases,
+   * counted each time one is read): a request naming more is cut off there. Clients keep each
+   * request within it (they know the sizes).
+   */
+  maxReadBytesPerRequest: 64 * 1024 * 1024,
   /** Largest patch upload body. */
   maxUploadBodyBytes: 16 * 1024 * 1024,
   /** Bounds of a signature's block size. */

@@ -131,6 +131,26 @@ describe('chunk patch routes', () => {
   });
 });
 
+describe('the chunk bytes a patch request makes the server read', () => {
+  it('are bounded: a request naming more is cut off', async () => {
+    const chunking = { algorithm: 'fastcdc', minSize: 1024 * 1024, avgSize: 2 * 1024 * 1024, maxSize: 8 * 1024 * 1024 } as const;
+    const library = (await server.ok(routes.createLibrary, { token: alice, body: { name: 'Big chunks', chunking } })).id;
+    const big = makeChunk('big', 4 * 1024 * 1024);
+    expect((await putChunk(server, alice, library, big)).status).toBe(200);
+    // 20 reads of 4 MiB: more than the 64 MiB a request may read.
+    const names = Array.from({ length: 20 }, () => big.id);
+    const signatures = await signaturesOf(alice, library, names);
+    expect(signatures.status).toBe(200);
+    const received = await signatures.arrayBuffer().then(
+      (body) => decodeFrames(new Uint8Array(body), 1 << 20).length,
+      () => -1, // the stream was cut
+    );
+    expect(received).toBeLessThan(20);
+    const frames = names.map((baseId, i) => patchFrame(makeChunk(`big ${i}`).id, baseId, encodePatch([{ kind: 'copy', offset: 0, length: 10 }])));
+    expect((await uploadPatches(alice, library, frames)).status).toBe(413);
+  });
+});
+
 describe('a server without chunk patches', () => {
   it('neither announces nor serves them', async () => {
     const old = await startTestServer({ chunkPatches: false });

@@ -116,3 +116,20 @@ describe('chunk patches', () => {
     expect(() => decodeSignature(Uint8Array.from([0, 0, 0, 1, 0, 0, 0, 0]))).toThrow(ChunkPatchError); // block size out of range
   });
 });
+
+describe('a signature made to collide', () => {
+  it('costs a bounded number of strong hashes, and still gives a patch that rebuilds the chunk', () => {
+    const random = seededRandom(9);
+    const target = randomBytes(random, 64 * 1024);
+    // Every block's weak sum equals the target's first window's, with wrong strong hashes.
+    const blockSize = 64;
+    const signature = decodeSignature(signatureOf(randomBytes(random, 64 * 1024), blockSize));
+    const zeros = new Uint8Array(blockSize);
+    const collide = decodeSignature(signatureOf(zeros, blockSize));
+    signature.weak.fill(collide.weak[0]!);
+    const sameWindows = new Uint8Array(64 * 1024); // all windows of zeros have the colliding weak sum
+    const patch = patchFromSignature(signature, sameWindows);
+    expect(same(applyPatch(new Uint8Array(64 * 1024), patch, 1 << 20), sameWindows)).toBe(true);
+    expect(same(applyPatch(new Uint8Array(64 * 1024), patchFromSignature(signature, target), 1 << 20), target)).toBe(true);
+  });
+});

@@ -148,7 +148,7 @@ describe('a client receiving patches', () => {
       const received: Frame[] = [];
       const result = await client.downloadChunkPatches(
         'library',
-        [good!, forged!].map((pair) => ({ id: pair.next.id, base: pair.base })),
+        [good!, forged!].map((pair) => ({ id: pair.next.id, size: pair.next.bytes.length, base: pair.base })),
         (frame) => void received.push(frame),
       );
       expect(received.map((frame) => frame.id)).toEqual([good!.next.id]);
@@ -172,7 +172,7 @@ describe('a client receiving patches', () => {
       const all = new Map([first!, second!].map((pair) => [pair.next.id, pair.next.bytes]));
       const client = {
         chunkPatches: true,
-        async downloadChunkPatches(_library: string, pairs: readonly { id: ChunkId; base: Frame }[]) {
+        async downloadChunkPatches(_library: string, pairs: readonly { id: ChunkId; size: number; base: Frame }[]) {
           asked.patches.push(...pairs.map((pair) => pair.id));
           return { bytes: 10, failed: pairs.map((pair) => pair.id) };
         },

@@ -433,14 +433,13 @@ export class ServerClient {
    */
   async downloadChunkPatches(
     libraryId: string,
-    pairs: readonly { readonly id: ChunkId; readonly base: Frame }[],
+    pairs: readonly { readonly id: ChunkId; readonly size: number; readonly base: Frame }[],
     onChunk: (frame: Frame) => Promise<void> | void,
   ): Promise<{ bytes: number; failed: ChunkId[] }> {
     const failed: ChunkId[] = [];
     let bytes = 0;
     const unique = [...new Map(pairs.map((pair) => [pair.id, pair])).values()];
-    for (let start = 0; start < unique.length; start += CHUNK_PATCH_LIMITS.maxPairsPerRequest) {
-      const batch = unique.slice(start, start + CHUNK_PATCH_LIMITS.maxPairsPerRequest);
+    for (const batch of readBatches(unique, (pair) => pair.size + pair.base.bytes.length)) {
       const baseOf = new Map(batch.map((pair) => [pair.id, pair.base.bytes]));
       const done = new Set<ChunkId>();
       const rebuilt: Frame[] = [];
@@ -475,13 +474,13 @@ export class ServerClient {
   }
 
   /** The block signatures of base chunks of the library (throws a RemoteError when it cannot have them). */
-  async chunkSignatures(libraryId: string, ids: readonly ChunkId[]): Promise<{ signatures: Map<ChunkId, BlockSignature>; bytes: number }> {
+  async chunkSignatures(libraryId: string, bases: readonly { readonly id: ChunkId; readonly size: number }[]): Promise<{ signatures: Map<ChunkId, BlockSignature>; bytes: number }> {
     const signatures = new Map<ChunkId, BlockSignature>();
-    const unique = [...new Set(ids)];
+    const unique = [...new Map(bases.map((base) => [base.id, base])).values()];
     let bytes = 0;
-    for (let start = 0; start < unique.length; start += CHUNK_PATCH_LIMITS.maxPairsPerRequest) {
-      const batch = unique.slice(start, start + CHUNK_PATCH_LIMITS.maxPairsPerRequest);
-      bytes += await this.framesOf(routes.chunkSignatures, libraryId, { ids: batch }, batch, CHUNK_SIZE_LIMITS.max, (frame) => {
+    for (const batch of readBatches(unique, (base) => base.size)) {
+      const ids = batch.map((base) => base.id);
+      bytes += await this.framesOf(routes.chunkSignatures, libraryId, { ids }, ids, CHUNK_SIZE_LIMITS.max, (frame) => {
         try {
           signatures.set(frame.id, decodeSignature(frame.bytes));
         } catch (error) {
@@ -585,6 +584,28 @@ class UploadBatch {
     this.chunkBytes = 0;
     this.length = 0;
   }
+}
+
+/**
+ * Items in requests of at most CHUNK_PATCH_LIMITS.maxPairsPerRequest, each making the server
+ * read at most maxReadBytesPerRequest chunk bytes (`reads` of an item: what it makes it read).
+ */
+function readBatches<Item>(items: readonly Item[], reads: (item: Item) => number): Item[][] {
+  const batches: Item[][] = [];
+  let batch: Item[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const cost = reads(item);
+    if (batch.length > 0 && (batch.length >= CHUNK_PATCH_LIMITS.maxPairsPerRequest || bytes + cost > CHUNK_PATCH_LIMITS.maxReadBytesPerRequest)) {
+      batches.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(item);
+    bytes += cost;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
 }
 
 /** Whether zlib refused the bytes (Z_DATA_ERROR, Z_BUF_ERROR ...), rather than the connection failing. */

@@ -61,7 +61,9 @@ export function pairWithBases(base: readonly ChunkRef[], next: readonly ChunkRef
 /** A chunk the server lacks, the base the server holds, and how to get the chunk's verified bytes. */
 export interface PatchUpload {
   readonly id: ChunkId;
+  readonly size: number;
   readonly baseId: ChunkId;
+  readonly baseSize: number;
   /** The chunk's bytes, checked against its id; null when the file changed since its scan. */
   readonly read: () => Promise<Uint8Array | null> | Uint8Array | null;
 }
@@ -83,11 +85,15 @@ export async function uploadAsPatches(
   let received = 0;
   if (uploads.length === 0) return { stored, sent, received };
   try {
-    const answer = await client.chunkSignatures(libraryId, [...new Set(uploads.map((upload) => upload.baseId))]);
+    const answer = await client.chunkSignatures(
+      libraryId,
+      uploads.map((upload) => ({ id: upload.baseId, size: upload.baseSize })),
+    );
     received += answer.bytes;
     let batch: { id: ChunkId; baseId: ChunkId; patch: Uint8Array }[] = [];
     let batchChunkBytes = 0;
     let batchPatchBytes = 0;
+    let batchReadBytes = 0;
     const flush = async (): Promise<void> => {
       if (batch.length === 0) return;
       const result = await client.uploadChunkPatches(libraryId, batch);
@@ -97,6 +103,7 @@ export async function uploadAsPatches(
       batch = [];
       batchChunkBytes = 0;
       batchPatchBytes = 0;
+      batchReadBytes = 0;
     };
     const seen = new Set<ChunkId>();
     for (const upload of uploads) {
@@ -111,13 +118,15 @@ export async function uploadAsPatches(
       if (
         batch.length >= CHUNK_PATCH_LIMITS.maxPatchesPerUpload ||
         batchChunkBytes + bytes.length > CHUNK_PATCH_LIMITS.maxRebuiltBytesPerUpload ||
-        batchPatchBytes + patch.length + 100 > CHUNK_PATCH_LIMITS.maxUploadBodyBytes
+        batchPatchBytes + patch.length + 100 > CHUNK_PATCH_LIMITS.maxUploadBodyBytes ||
+        batchReadBytes + upload.baseSize > CHUNK_PATCH_LIMITS.maxReadBytesPerRequest
       ) {
         await flush();
       }
       batch.push({ id: upload.id, baseId: upload.baseId, patch });
       batchChunkBytes += bytes.length;
       batchPatchBytes += patch.length + 100;
+      batchReadBytes += upload.baseSize;
     }
     await flush();
   } catch (error) {

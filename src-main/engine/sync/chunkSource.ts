@@ -105,6 +105,8 @@ export class ChunkSource {
   /** Requests still on the wire, which close() waits for. */
   private readonly inFlight = new Set<Promise<void>>();
   private readonly readers = new Map<LibraryPath, Promise<ChunkReader>>();
+  /** The sizes of the chunks that have a patch base. */
+  private readonly patchSizes = new Map<ChunkId, number>();
 
   /**
    * `downloads` are the chunk lists of the files about to be read; `local` is the scanned
@@ -123,7 +125,12 @@ export class ChunkSource {
     private readonly patchBases: ReadonlyMap<ChunkId, PatchBase> = new Map(),
   ) {
     const wanted = new Set<ChunkId>();
-    for (const list of downloads) for (const chunk of list) wanted.add(chunk.id);
+    for (const list of downloads) {
+      for (const chunk of list) {
+        wanted.add(chunk.id);
+        if (patchBases.has(chunk.id)) this.patchSizes.set(chunk.id, chunk.size);
+      }
+    }
     if (wanted.size === 0) return;
     for (const entry of local) {
       let offset = 0;
@@ -229,14 +236,14 @@ export class ChunkSource {
       if (this.patchBases.size > 0 && this.client.chunkPatches) {
         const withBase = whole.filter((id) => this.patchBases.has(id));
         whole = whole.filter((id) => !this.patchBases.has(id));
-        const pairs: { id: ChunkId; base: { id: ChunkId; bytes: Uint8Array } }[] = [];
+        const pairs: { id: ChunkId; size: number; base: { id: ChunkId; bytes: Uint8Array } }[] = [];
         for (let start = 0; start < withBase.length; start += BASE_READS) {
           const reads = withBase.slice(start, start + BASE_READS).map(async (id) => {
             const base = this.patchBases.get(id)!;
             try {
               // Checked against the base's id by the reader: a file changed since the scan is no base.
               const bytes = await readChunk(path.join(this.root, base.filePath), { id: base.id, size: base.size, offset: base.offset });
-              pairs.push({ id, base: { id: base.id, bytes } });
+              pairs.push({ id, size: this.patchSizes.get(id) ?? bytes.length, base: { id: base.id, bytes } });
             } catch {
               whole.push(id);
             }

@@ -1006,7 +1006,9 @@ class Round {
         if (!missing.has(chunk.id)) continue;
         patches.push({
           id: chunk.id,
+          size: chunk.size,
           baseId: base.id,
+          baseSize: base.size,
           // Kept bytes are the chunk's (content-addressed); a read is checked against the id.
           read: () => kept.peek(chunk.id) ?? readChunk(path.join(root, filePath), { id: chunk.id, size: chunk.size, offset }).catch(() => null),
         });
