@@ -14,12 +14,13 @@ import { DEFAULT_CHUNKING } from '../../shared/model.js';
 import type { ChunkId } from '../../shared/model.js';
 import { chunkIdOf } from '../../shared/node/contentHash.js';
 import type { LibraryPath } from '../../shared/paths.js';
-import { CHUNK_PATCHES_HEADER, FRAMES_CONTENT_TYPE, encodeFrames, encodePatch, prefixSuffixPatch } from '../../shared/protocol/index.js';
+import { CHUNK_PATCHES_HEADER, FRAMES_CONTENT_TYPE, encodeFrames, encodePatch, prefixSuffixPatch, routes } from '../../shared/protocol/index.js';
 import type { Frame } from '../../shared/protocol/index.js';
 import { ServerClient } from '../../src-main/engine/remote/serverClient.js';
 import { pairWithBases } from '../../src-main/engine/sync/chunkPatching.js';
 import { ChunkSource } from '../../src-main/engine/sync/chunkSource.js';
 import type { ServerOptions } from '../../src-server/server.js';
+import { putChunk, startTestServer } from '../server/testServer.js';
 import { startHarness } from './harness.js';
 import type { Harness, TestClient } from './harness.js';
 import { startThrottlingProxy } from './support/throttlingProxy.js';
@@ -158,6 +159,33 @@ describe('a client receiving patches', () => {
     } finally {
       await client.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('asks again without a pair whose base the library lacks, and reports that one for a whole download', async () => {
+    const server = await startTestServer();
+    try {
+      await server.addUser('alice');
+      const token = await server.login('alice');
+      const libraryId = (await server.ok(routes.createLibrary, { token, body: { name: 'Patches' } })).id;
+      const [held, foreign] = chunks();
+      // The library holds both chunks of the first pair, but only the new chunk of the second.
+      for (const chunk of [held!.base, held!.next, foreign!.next]) expect((await putChunk(server, token, libraryId, chunk)).status).toBe(200);
+      const client = new ServerClient({ baseUrl: server.url, token });
+      try {
+        const received: ChunkId[] = [];
+        const result = await client.downloadChunkPatches(
+          libraryId,
+          [held!, foreign!].map((pair) => ({ id: pair.next.id, size: pair.next.bytes.length, base: pair.base })),
+          (frame) => void received.push(frame.id),
+        );
+        expect(received).toEqual([held!.next.id]);
+        expect(result.failed).toEqual([foreign!.next.id]);
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await server.stop();
     }
   });
 

@@ -439,7 +439,8 @@ export class ServerClient {
     const failed: ChunkId[] = [];
     let bytes = 0;
     const unique = [...new Map(pairs.map((pair) => [pair.id, pair])).values()];
-    for (const batch of readBatches(unique, (pair) => pair.size + pair.base.bytes.length)) {
+    const batches = readBatches(unique, (pair) => pair.size + pair.base.bytes.length);
+    for (let retried = false, batch = batches.shift(); batch !== undefined; batch = batches.shift()) {
       const baseOf = new Map(batch.map((pair) => [pair.id, pair.base.bytes]));
       const done = new Set<ChunkId>();
       const rebuilt: Frame[] = [];
@@ -466,6 +467,17 @@ export class ServerClient {
         );
       } catch (error) {
         if (this.abortSignal?.aborted || !(error instanceof RemoteError)) throw error;
+        // A chunk the library lacks (a base this device made, a damaged one) fails the request
+        // before any frame: once, the others are asked again without it.
+        const missing = error.code === 'not-found' && done.size === 0 ? error.details?.missing : undefined;
+        if (!retried && Array.isArray(missing) && missing.length > 0) {
+          retried = true;
+          const absent = new Set(missing);
+          const rest = batch.filter((pair) => !absent.has(pair.id) && !absent.has(pair.base.id));
+          for (const pair of batch) if (absent.has(pair.id) || absent.has(pair.base.id)) failed.push(pair.id);
+          if (rest.length > 0) batches.unshift(rest);
+          continue;
+        }
         for (const pair of batch) if (!done.has(pair.id)) failed.push(pair.id);
       }
       for (const frame of rebuilt) await onChunk(frame);
