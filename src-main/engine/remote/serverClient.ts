@@ -269,7 +269,8 @@ export class ServerClient {
           dispatcher: this.dispatcher,
           signal,
         });
-        if (answer.headers[CHUNK_PATCHES_HEADER] === '1') this.announced.chunkPatches = true;
+        // The latest answer decides: a server replaced by an older one is noticed at once.
+        this.announced.chunkPatches = answer.headers[CHUNK_PATCHES_HEADER] === '1';
         return answer;
       } catch (error) {
         if (caller?.aborted) throw error;
