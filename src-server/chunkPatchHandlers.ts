@@ -29,9 +29,9 @@ import type { LibraryAccess } from './storage/metadataStore.js';
 import type { ServerResponse } from 'node:http';
 
 /**
- * Reads chunks of the library for one request (see readChunk), refusing to read more than
- * CHUNK_PATCH_LIMITS.maxReadBytesPerRequest in all: a small request cannot make the server
- * read without bound.
+ * Reads chunks of the library for one request (see readChunk), refusing to go on past
+ * CHUNK_PATCH_LIMITS.maxReadBytesPerRequest in all (plus the reads under way then, at most
+ * WINDOW chunks): a small request cannot make the server read without bound.
  */
 class BoundedReads {
   private read = 0;
@@ -42,12 +42,18 @@ class BoundedReads {
   ) {}
 
   async chunk(id: ChunkId): Promise<Uint8Array> {
-    if (this.read >= CHUNK_PATCH_LIMITS.maxReadBytesPerRequest) {
-      throw new ApiError('payload-too-large', `a patch request reads at most ${CHUNK_PATCH_LIMITS.maxReadBytesPerRequest} bytes of chunks; ask for the rest in another request`);
-    }
+    // Checked before and after: with a few reads at once, at most those few go past the limit.
+    this.check();
     const bytes = await readChunk(this.services, this.library, id);
     this.read += bytes.length;
+    this.check();
     return bytes;
+  }
+
+  private check(): void {
+    if (this.read > CHUNK_PATCH_LIMITS.maxReadBytesPerRequest) {
+      throw new ApiError('payload-too-large', `a patch request reads at most ${CHUNK_PATCH_LIMITS.maxReadBytesPerRequest} bytes of chunks; ask for the rest in another request`);
+    }
   }
 
   /** A base for a patch upload; null when it is absent or damaged (the chunk is then sent whole). */
@@ -61,20 +67,46 @@ class BoundedReads {
   }
 }
 
+/** Items worked on at once (each holding a chunk or two in memory). */
+const WINDOW = 8;
+
 /**
- * Streams one frame per item, in order, computed one at a time (memory: one item's chunks).
- * The first is computed before the answer starts, so a missing or damaged chunk still gets a
- * clean error; a later failure ends the stream early, which the client detects.
+ * The results of `work` for each item, in order, with up to WINDOW items in progress at once
+ * (chunk reads overlap instead of waiting for each other). A failed item's error is thrown in
+ * its turn; nothing further starts once the consumer stops asking.
+ */
+async function* inOrder<Item, Result>(items: readonly Item[], work: (item: Item) => Promise<Result>): AsyncGenerator<Result> {
+  const pending: Promise<Result>[] = [];
+  let started = 0;
+  const fill = (): void => {
+    while (pending.length < WINDOW && started < items.length) {
+      const result = work(items[started++]!);
+      result.catch(() => {}); // thrown in its turn below
+      pending.push(result);
+    }
+  };
+  fill();
+  while (pending.length > 0) {
+    const result = await pending.shift()!;
+    fill();
+    yield result;
+  }
+}
+
+/**
+ * Streams one frame per item, in order. The first is computed before the answer starts, so a
+ * missing or damaged chunk still gets a clean error; a later failure ends the stream early,
+ * which the client detects.
  */
 async function streamFrames<Item>(response: ServerResponse, items: readonly Item[], frameOf: (item: Item) => Promise<Frame>): Promise<'streamed'> {
-  let next = items.length > 0 ? await frameOf(items[0]!) : null;
+  const frames = inOrder(items, frameOf);
+  let next = await frames.next();
   startStream(response, FRAMES_CONTENT_TYPE);
   const output = new CoalescedWriter(response);
   try {
-    for (let index = 0; index < items.length; index++) {
-      await output.write(encodeFrameHeader(next!.id, next!.bytes.length));
-      await output.write(next!.bytes);
-      next = index + 1 < items.length ? await frameOf(items[index + 1]!) : null;
+    for (; next.done !== true; next = await frames.next()) {
+      await output.write(encodeFrameHeader(next.value.id, next.value.bytes.length));
+      await output.write(next.value.bytes);
     }
     await output.flush();
   } catch (error) {
@@ -90,7 +122,9 @@ type ChunkPatchHandlerName = 'chunkPatches' | 'chunkSignatures' | 'uploadChunkPa
 export const chunkPatchHandlers: { readonly [Name in ChunkPatchHandlerName]: Handler<Routes[Name]> } = {
   async chunkPatches({ services, library, body, response }) {
     const pairs = body.pairs;
-    await requirePresent(services, library, [...new Set(pairs.flatMap((pair) => [pair.id, pair.baseId]))]);
+    const ids = [...new Set(pairs.flatMap((pair) => [pair.id, pair.baseId]))];
+    await requirePresent(services, library, ids);
+    services.chunkStore.prefetch?.(library.ownerId, ids);
     const reads = new BoundedReads(services, library);
     return streamFrames(response, pairs, async (pair) => {
       const target = await reads.chunk(pair.id);
@@ -102,6 +136,7 @@ export const chunkPatchHandlers: { readonly [Name in ChunkPatchHandlerName]: Han
   async chunkSignatures({ services, library, body, response }) {
     const ids = body.ids;
     await requirePresent(services, library, [...new Set(ids)]);
+    services.chunkStore.prefetch?.(library.ownerId, [...new Set(ids)]);
     const reads = new BoundedReads(services, library);
     return streamFrames(response, ids, async (id) => ({ id, bytes: signatureOf(await reads.chunk(id)) }));
   },
@@ -115,10 +150,12 @@ export const chunkPatchHandlers: { readonly [Name in ChunkPatchHandlerName]: Han
     const rejected: ChunkId[] = [];
     let rebuiltBytes = 0;
     const reads = new BoundedReads(services, library);
+    const present = [...new Set(body.map(baseOf))].filter((id) => !absent.has(id));
+    services.chunkStore.prefetch?.(library.ownerId, present);
+    const bases = inOrder(body, (frame) => (absent.has(baseOf(frame)) ? Promise.resolve(null) : reads.base(baseOf(frame))));
     for (const frame of body) {
-      const baseId = baseOf(frame);
       const patch = frame.bytes.subarray(PATCH_BASE_ID_BYTES);
-      const base = absent.has(baseId) ? null : await reads.base(baseId);
+      const base = (await bases.next()).value ?? null;
       if (base === null) {
         rejected.push(frame.id);
         continue;

@@ -57,8 +57,11 @@ export function patchFromSignature(signature: BlockSignature, target: Uint8Array
   const blocks = signature.weak.length;
   const fullBlocks = Math.floor(baseLength / blockSize);
   const byWeak = new Map<number, number[]>();
+  // The high half of each block's weak sum, as a quick filter before the map is asked.
+  const tags = new Uint8Array(65536);
   for (let block = 0; block < fullBlocks; block++) {
     const weak = signature.weak[block]!;
+    tags[weak >>> 16] = 1;
     const list = byWeak.get(weak);
     if (list === undefined) byWeak.set(weak, [block]);
     else if (list.length < MAX_CANDIDATES) list.push(block);
@@ -78,7 +81,7 @@ export function patchFromSignature(signature: BlockSignature, target: Uint8Array
       ({ a, b } = weakSum(target, i, blockSize));
       rolling = true;
     }
-    const candidates = byWeak.get((a | (b << 16)) >>> 0);
+    const candidates = tags[b] === 0 ? undefined : byWeak.get((a | (b << 16)) >>> 0);
     if (candidates !== undefined) {
       strongLeft -= 1;
       const hash = strongHash(target.subarray(i, i + blockSize));
