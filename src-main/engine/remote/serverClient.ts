@@ -404,7 +404,10 @@ export class ServerClient {
   private async framesOf(route: RouteDefinition, libraryId: string, body: unknown, ids: readonly ChunkId[], maxFrameBytes: number, onFrame: (frame: Frame) => void): Promise<number> {
     const wanted = new Set(ids);
     let received = 0;
-    const answer = await this.open(route, { params: { libraryId }, timeoutMs: 120_000 }, { body: JSON.stringify(body), contentType: 'application/json' });
+    const json = JSON.stringify(body);
+    // A hundred pairs of hex ids are about 15 KiB, which gzip halves.
+    const payload = json.length >= GZIP_REQUEST_BYTES / 4 ? { body: await gzipAsync(json), contentType: 'application/json', contentEncoding: 'gzip' as const } : { body: json, contentType: 'application/json' };
+    const answer = await this.open(route, { params: { libraryId }, timeoutMs: 120_000 }, payload);
     const { statusCode } = answer;
     if (statusCode < 200 || statusCode > 299) throw await this.errorOf(route, answer);
     const decoder = new FrameDecoder(maxFrameBytes);
