@@ -17,7 +17,9 @@ import type { LibraryPath } from '../../shared/paths.js';
 import { CHUNK_PATCHES_HEADER, FRAMES_CONTENT_TYPE, encodeFrames, encodePatch, prefixSuffixPatch, routes } from '../../shared/protocol/index.js';
 import type { Frame } from '../../shared/protocol/index.js';
 import { ServerClient } from '../../src-main/engine/remote/serverClient.js';
-import { pairWithBases } from '../../src-main/engine/sync/chunkPatching.js';
+import { pairWithBases, uploadAsPatches } from '../../src-main/engine/sync/chunkPatching.js';
+import { signatureOf } from '../../shared/node/chunkPatchSignatures.js';
+import { decodeSignature } from '../../shared/protocol/index.js';
 import { ChunkSource } from '../../src-main/engine/sync/chunkSource.js';
 import type { ServerOptions } from '../../src-server/server.js';
 import { putChunk, startTestServer } from '../server/testServer.js';
@@ -230,13 +232,104 @@ describe('a client receiving patches', () => {
     }
   });
 
+  it('stops asking for patches once they stop paying (a file rewritten whole)', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'cairn-patch-savings-'));
+    try {
+      const count = 1600;
+      const base = new Uint8Array(randomBytes(count * 8192));
+      await writeFile(path.join(root, 'big.bin'), base);
+      const next = Array.from({ length: count }, () => new Uint8Array(randomBytes(8192)));
+      const all = new Map(next.map((bytes) => [chunkIdOf(bytes), bytes]));
+      let asked = 0;
+      const client = {
+        chunkPatches: true,
+        async downloadChunkPatches(_library: string, pairs: readonly { id: ChunkId; size: number; base: Frame }[]) {
+          asked += pairs.length;
+          // Patches as long as the chunks: nothing saved.
+          return { bytes: pairs.reduce((sum, pair) => sum + pair.size, 0), failed: pairs.map((pair) => pair.id) };
+        },
+        async downloadChunks(_library: string, ids: readonly ChunkId[], onChunk: (frame: Frame) => void) {
+          for (const id of ids) onChunk({ id, bytes: all.get(id)! });
+          return 0;
+        },
+      } as unknown as ServerClient;
+      const list = next.map((bytes) => ({ id: chunkIdOf(bytes), size: 8192 }));
+      const bases = new Map(
+        list.map((chunk, i) => [chunk.id, { filePath: 'big.bin' as LibraryPath, id: chunkIdOf(base.subarray(i * 8192, (i + 1) * 8192)), offset: i * 8192, size: 8192 }]),
+      );
+      const source = new ChunkSource(client, 'library', root, [], [list], bases);
+      let total = 0;
+      for await (const part of source.read(list, true, 'big.bin' as LibraryPath)) total += part.length;
+      await source.close();
+      expect(total).toBe(count * 8192);
+      expect(asked).toBeLessThan(count);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
   it('pairs each chunk an edit brought in with the chunk it replaced', () => {
     const ref = (n: number, size = 4096) => ({ id: n.toString(16).padStart(64, '0'), size });
     expect(pairWithBases([ref(1), ref(2), ref(3)], [ref(1), ref(9), ref(3)])).toEqual([{ chunk: ref(9), offset: 4096, base: ref(2), baseOffset: 4096 }]);
     // Two new chunks for one old one: both against it.
     expect(pairWithBases([ref(1), ref(2)], [ref(1), ref(8), ref(9)]).map((pair) => pair.base.id)).toEqual([ref(2).id, ref(2).id]);
+    // Many more in than out (an insertion of new data): the first and the last, where the old bytes can be.
+    expect(pairWithBases([ref(1), ref(2), ref(3)], [ref(1), ref(5), ref(6), ref(7), ref(8), ref(3)]).map((pair) => [pair.chunk.id, pair.base.id])).toEqual([
+      [ref(5).id, ref(2).id],
+      [ref(8).id, ref(2).id],
+    ]);
     // Nothing replaced (an append of whole chunks, a new file), or chunks too small to be worth it.
     expect(pairWithBases([ref(1)], [ref(1), ref(2)])).toEqual([]);
     expect(pairWithBases([ref(1, 100)], [ref(2, 100)])).toEqual([]);
+  });
+});
+
+describe('a client sending patches', () => {
+  /** A server whose bases are `bases` (by id); it stores every patch it is sent. */
+  function fakeServer(bases: Map<ChunkId, Uint8Array>) {
+    const asked: ChunkId[] = [];
+    const client = {
+      async chunkSignatures(_library: string, wanted: readonly { id: ChunkId; size: number }[]) {
+        asked.push(...wanted.map((base) => base.id));
+        const signatures = new Map(wanted.map((base) => [base.id, decodeSignature(signatureOf(bases.get(base.id)!))]));
+        return { signatures, bytes: wanted.length * 300 };
+      },
+      async uploadChunkPatches(_library: string, patches: readonly { id: ChunkId; patch: Uint8Array }[]) {
+        return { stored: patches.length, rejected: [], bytes: patches.reduce((sum, item) => sum + item.patch.length, 0) };
+      },
+    };
+    return { asked, client };
+  }
+
+  function uploads(count: number, edit: (base: Uint8Array) => Uint8Array) {
+    const bases = new Map<ChunkId, Uint8Array>();
+    const list = Array.from({ length: count }, () => {
+      const base = new Uint8Array(randomBytes(8192));
+      const next = edit(base);
+      bases.set(chunkIdOf(base), base);
+      return { id: chunkIdOf(next), size: next.length, baseId: chunkIdOf(base), baseSize: base.length, read: () => next };
+    });
+    return { bases, list };
+  }
+
+  it('sends a small edit of each chunk as a patch, asking for signatures a group at a time', async () => {
+    const { bases, list } = uploads(300, (base) => {
+      const next = base.slice();
+      next[5000] = next[5000]! ^ 1;
+      return next;
+    });
+    const server = fakeServer(bases);
+    const result = await uploadAsPatches(server.client, 'library', list);
+    expect(result.stored.size).toBe(300);
+    expect(result.sent).toBeLessThan(300 * 1024);
+  });
+
+  it('stops trying patches once they stop paying (files rewritten whole)', async () => {
+    const { bases, list } = uploads(2000, () => new Uint8Array(randomBytes(8192)));
+    const server = fakeServer(bases);
+    const result = await uploadAsPatches(server.client, 'library', list);
+    expect(result.stored.size).toBe(0);
+    // 8 MiB of 8 KiB chunks tried, and the group under way then: far fewer than the 2,000.
+    expect(server.asked.length).toBeLessThanOrEqual(1024 + 256);
   });
 });

@@ -14,6 +14,7 @@ import { openChunkReader, readChunk } from '../chunker/index.js';
 import type { ChunkReader } from '../chunker/index.js';
 import type { LocalEntry } from '../syncModel.js';
 import type { ServerClient } from '../remote/serverClient.js';
+import { PatchSavings } from './chunkPatching.js';
 import { RemoteError } from '../remote/remoteError.js';
 
 /** Local files kept open as chunk sources at once. */
@@ -107,6 +108,8 @@ export class ChunkSource {
   private readonly readers = new Map<LibraryPath, Promise<ChunkReader>>();
   /** The sizes of the chunks that have a patch base. */
   private readonly patchSizes = new Map<ChunkId, number>();
+  /** Whether patches still pay (a file rewritten whole gains nothing from them). */
+  private readonly patchSavings = new PatchSavings();
 
   /**
    * `downloads` are the chunk lists of the files about to be read; `local` is the scanned
@@ -233,7 +236,7 @@ export class ChunkSource {
   private fetch(ids: ReadonlySet<ChunkId>): ChunkBatch {
     const batch = new ChunkBatch(ids, async (onChunk) => {
       let whole = [...ids];
-      if (this.patchBases.size > 0 && this.client.chunkPatches) {
+      if (this.patchBases.size > 0 && this.client.chunkPatches && this.patchSavings.worthTrying) {
         const withBase = whole.filter((id) => this.patchBases.has(id));
         whole = whole.filter((id) => !this.patchBases.has(id));
         const pairs: { id: ChunkId; size: number; base: { id: ChunkId; bytes: Uint8Array } }[] = [];
@@ -253,6 +256,10 @@ export class ChunkSource {
         if (pairs.length > 0) {
           const result = await this.client.downloadChunkPatches(this.libraryId, pairs, (frame) => onChunk(frame.id, frame.bytes));
           this.downloadedBytes += result.bytes;
+          this.patchSavings.add(
+            pairs.reduce((sum, pair) => sum + pair.size, 0),
+            result.bytes,
+          );
           whole.push(...result.failed);
         }
       }
