@@ -329,7 +329,7 @@ describe('a client sending patches', () => {
     const server = fakeServer(bases);
     const result = await uploadAsPatches(server.client, 'library', list);
     expect(result.stored.size).toBe(0);
-    // 8 MiB of 8 KiB chunks tried, and the group under way then: far fewer than the 2,000.
-    expect(server.asked.length).toBeLessThanOrEqual(1024 + 256);
+    // 4 MiB of 8 KiB chunks tried, and the group under way then: far fewer than the 2,000.
+    expect(server.asked.length).toBeLessThanOrEqual(512 + 256);
   });
 });

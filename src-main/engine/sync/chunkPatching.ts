@@ -80,7 +80,9 @@ export interface PatchUpload {
 }
 
 /** Bytes of chunks tried as patches before the savings are judged (see PatchSavings). */
-const JUDGE_AFTER_BYTES = 8 * 1024 * 1024;
+const JUDGE_AFTER_BYTES = 4 * 1024 * 1024;
+/** Most chunk bytes in one group of uploads (so the savings are judged after a few groups). */
+const GROUP_BYTES = 4 * 1024 * 1024;
 /** Patches must save at least this part of the bytes tried to go on being tried. */
 const MIN_SAVING = 0.1;
 
@@ -157,8 +159,8 @@ export async function uploadAsPatches(
 
 /**
  * Uploads in groups that one signatures request and one patch upload each take: at most
- * maxPairsPerRequest, their bases within maxReadBytesPerRequest, the chunks within
- * maxRebuiltBytesPerUpload (a patch is at most a chunk long, so the upload body fits too).
+ * maxPairsPerRequest, their bases within maxReadBytesPerRequest, the chunks within GROUP_BYTES
+ * (below maxRebuiltBytesPerUpload; a patch is at most a chunk long, so the upload body fits too).
  */
 function groups(uploads: readonly PatchUpload[]): PatchUpload[][] {
   const result: PatchUpload[][] = [];
@@ -170,7 +172,7 @@ function groups(uploads: readonly PatchUpload[]): PatchUpload[][] {
       group.length > 0 &&
       (group.length >= CHUNK_PATCH_LIMITS.maxPairsPerRequest ||
         bases + upload.baseSize > CHUNK_PATCH_LIMITS.maxReadBytesPerRequest ||
-        chunks + upload.size > CHUNK_PATCH_LIMITS.maxRebuiltBytesPerUpload)
+        chunks + upload.size > Math.min(GROUP_BYTES, CHUNK_PATCH_LIMITS.maxRebuiltBytesPerUpload))
     ) {
       result.push(group);
       group = [];
