@@ -711,6 +711,8 @@ export class Engine {
       const abortable = options.signal === undefined ? server : server.withSignal(options.signal);
       const client = options.wrapClient === undefined ? abortable : options.wrapClient(abortable);
       const accountId = library.accountId ?? '';
+      /** The server's count of the library's open conflicts, from the round's first request (older servers: undefined). */
+      let openOnServer: number | undefined;
       const deps: SyncDependencies = {
         index: this.index,
         client,
@@ -721,13 +723,22 @@ export class Engine {
         ...(options.onFileProgress === undefined ? {} : { onFileProgress: options.onFileProgress }),
         ...(options.scope === undefined ? {} : { scope: options.scope }),
         ...(options.signal === undefined ? {} : { signal: options.signal }),
+        onLibrary: (described) => {
+          openOnServer = described.openConflicts;
+        },
       };
       const summary = await syncLibrary(deps, library.libraryId);
       const finished = await afterRound(deps, library.libraryId, summary, { chunkFile: this.chunkFile, autoMerge: options.autoMerge !== false, declined: this.declinedMerges });
       if (finished.outcome === 'synced' && !this.conflictsUnsupported.has(accountId)) {
         const { shareConflicts } = await import('./conflicts/sharedConflicts.js');
         const shared = await shareConflicts(
-          { index: this.index, client, deviceName: this.deviceName, readOnly: this.index.libraries.get(library.libraryId)?.role === 'ro' },
+          {
+            index: this.index,
+            client,
+            deviceName: this.deviceName,
+            readOnly: this.index.libraries.get(library.libraryId)?.role === 'ro',
+            ...(openOnServer === undefined ? {} : { openOnServer }),
+          },
           library.libraryId,
         );
         if (shared.unsupported) this.conflictsUnsupported.add(accountId);

@@ -14,7 +14,7 @@ import type { ChunkId, ChunkRef, ChunkingParams } from '../../../shared/model.js
 import type { LibraryPath } from '../../../shared/paths.js';
 import { isSameOrBelow, parentPath, rebasePath } from '../../../shared/paths.js';
 import { PROTOCOL_LIMITS, quotaExceededDetailsSchema, routes } from '../../../shared/protocol/index.js';
-import type { ChangeResult, ChangesResponse, CommitChangeInput, CommitResponse } from '../../../shared/protocol/index.js';
+import type { ChangeResult, ChangesResponse, CommitChangeInput, CommitResponse, Library } from '../../../shared/protocol/index.js';
 import { SequentialChunkReads, readChunk } from '../chunker/index.js';
 import { createIgnoreMatcher } from '../ignore/index.js';
 import type { IgnoreMatcher } from '../ignore/index.js';
@@ -83,6 +83,8 @@ export interface SyncDependencies {
    * done is recorded; the next round carries on from there.
    */
   readonly signal?: AbortSignal;
+  /** Told the library as the server describes it, each time the round asks (at its start, see refreshRole). */
+  readonly onLibrary?: (library: Library) => void;
 }
 
 /** Actions that change this disk: the library is 'applying' while they run (downloads say so themselves). */
@@ -328,6 +330,7 @@ class Round {
   /** Asks the server for this account's role in the library (and its owner), and records it. */
   private async refreshRole(): Promise<void> {
     const library = await this.deps.client.call(routes.getLibrary, { params: { libraryId: this.libraryId } });
+    this.deps.onLibrary?.(library);
     this.role = library.role;
     const current = this.index.libraries.get(this.libraryId);
     if (current !== undefined && (current.role !== library.role || current.owner !== library.owner)) {
