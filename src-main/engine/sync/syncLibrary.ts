@@ -23,12 +23,15 @@ import type { Index, LibraryRecord, LibraryState, ProblemInput } from '../indexS
 import {
   CheckedFolders,
   checkLocalPath,
+  cleanupTempFiles,
   deleteFileIfUnchanged,
   deleteFolderIfEmpty,
   expectationFromLocalEntry,
   isStrayTemp,
+  isTempFileName,
   moveIfUnchanged,
   partialFileName,
+  removeLeftoverTempFile,
   removeStrayTempFile,
   writeFileAtomic,
   PATH_REFUSED_CODES,
@@ -83,6 +86,12 @@ export interface SyncDependencies {
    * done is recorded; the next round carries on from there.
    */
   readonly signal?: AbortSignal;
+  /**
+   * Set for a library's first round in this process: a scan of the whole folder also removes the
+   * temp files a crash may have left (what cleanupTempFiles does, without a walk of its own), and
+   * calls `done` once it did. A round that never scans the whole folder leaves that to the next.
+   */
+  readonly leftoverTemps?: { readonly done: () => void };
   /** Told the library as the server describes it, each time the round asks (at its start, see refreshRole). */
   readonly onLibrary?: (library: Library) => void;
 }
@@ -493,12 +502,15 @@ class Round {
     // Chunks go to the server during the scan only where all it reads is meant for the server.
     const everythingSelected = (this.index.libraries.get(this.libraryId)?.selection ?? null) === null;
     const early = this.readOnly || !everythingSelected ? undefined : new EarlyUpload(this.deps.client, this.libraryId, this.keptChunks);
+    // No write of this process is in flight yet when the first round scans (see cleanupTempFiles).
+    const leftoverTemps = scope === 'all' ? this.deps.leftoverTemps : undefined;
     let outcome;
     try {
       outcome = await this.deps.scanner.scan({
         keptChunks: this.keptChunks,
         ...(early === undefined ? {} : { earlyUpload: early }),
-        isStrayTemp,
+        // For the leftovers of a crash, every temp file is reported.
+        isStrayTemp: leftoverTemps === undefined ? isStrayTemp : isTempFileName,
         root: this.root,
         previous,
         chunking: this.chunking,
@@ -519,7 +531,16 @@ class Round {
     const result = outcome.result;
     // Temp files of downloads whose folder the user moved meanwhile (no write of this round is
     // in flight while it scans).
-    for (const stray of result.strayTempFiles ?? []) await removeStrayTempFile(this.root, stray);
+    for (const stray of result.strayTempFiles ?? []) {
+      if (leftoverTemps === undefined) await removeStrayTempFile(this.root, stray);
+      else await removeLeftoverTempFile(this.root, stray);
+    }
+    if (leftoverTemps !== undefined) {
+      // Folders the user's ignore rules hide were not walked, and a crash may have left temp files
+      // there before the rules changed: those libraries get the walk of their own.
+      if (result.ignore.userRules === true) await cleanupTempFiles(this.root).catch(() => undefined);
+      leftoverTemps.done();
+    }
     if (result.local.size === 0 && this.index.synced.count(this.libraryId) >= EMPTIED_MIN_ENTRIES && !this.overridden('root-emptied')) {
       this.pause('root-emptied', `the folder ${this.root} is empty although it held synced files; if you really deleted everything, resume the library to delete them on the server too`);
       return null;
