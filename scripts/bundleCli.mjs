@@ -73,7 +73,7 @@ async function latin1Comments(file) {
   const commentLine = /^\s*(?:\/\/|\/\*|\*)/;
   const escaped = text
     .split('\n')
-    .map((line) => (commentLine.test(line) ? line.replace(/[^\u0000-\u00ff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`) : line))
+    .map((line) => (commentLine.test(line) ? line.replace(/[\u0100-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`) : line))
     .join('\n');
   if (escaped === text) return;
   const code = async (source) => (await transform(source, { format: 'esm', platform: 'node', target: 'node20', legalComments: 'none', minifyWhitespace: true })).code;

@@ -45,6 +45,6 @@ describe.skipIf(skip)('the bundled cairn command', () => {
 
   it('holds no character beyond Latin-1, so V8 keeps its source at one byte per character', async () => {
     const source = await readFile(bundle, 'utf8');
-    expect([...source.matchAll(/[^\u0000-\u00ff]/g)].map((match) => match[0])).toEqual([]);
+    expect([...source.matchAll(/[\u0100-\uffff]/g)].map((match) => match[0])).toEqual([]);
   });
 });

@@ -14,7 +14,7 @@ import type { ChunkId, ChunkRef, ChunkingParams } from '../../../shared/model.js
 import type { LibraryPath } from '../../../shared/paths.js';
 import { isSameOrBelow, parentPath, rebasePath } from '../../../shared/paths.js';
 import { PROTOCOL_LIMITS, quotaExceededDetailsSchema, routes } from '../../../shared/protocol/index.js';
-import type { ChangeResult, ChangesResponse, CommitChangeInput, CommitResponse, Library } from '../../../shared/protocol/index.js';
+import type { ChangeResult, ChangesResponse, CommitChangeInput, CommitResponse, Entry, Library } from '../../../shared/protocol/index.js';
 import { SequentialChunkReads, readChunk } from '../chunker/index.js';
 import { createIgnoreMatcher } from '../ignore/index.js';
 import type { IgnoreMatcher } from '../ignore/index.js';
@@ -397,7 +397,7 @@ class Round {
       let page: ChangesResponse;
       try {
         page = await this.deps.client.call(routes.changes, { params: { libraryId: this.libraryId }, query: { after: cursor, limit }, chunkDeltas: true, folderMoves: true });
-        const known = (entryPath: LibraryPath) => this.index.remote.get(this.libraryId, entryPath);
+        const known = this.knownRemote(page.entries);
         const unfolded = unfoldFolderMoves(page.entries, known);
         const entries = unfolded === null ? null : resolveChunkDeltas(unfolded, known);
         // A fold or delta this device cannot rebuild, or one that rebuilds a list its entry
@@ -436,6 +436,20 @@ class Round {
         return fresh || this.damagedOnServer.length > 0;
       }
     }
+  }
+
+  /**
+   * The remote entries a page's folds and deltas are rebuilt from: below the source of each
+   * folded folder move, read at once by one range read (one read per file of a 1,000-file folder
+   * cost ~30 ms), else one read each.
+   */
+  private knownRemote(entries: readonly Entry[]): (entryPath: LibraryPath) => RemoteEntry | undefined {
+    const below = new Map<LibraryPath, RemoteEntry>();
+    for (const entry of entries) {
+      if (entry.movedSubtree === undefined || entry.movedFrom === undefined) continue;
+      for (const remote of this.index.remote.iterate(this.libraryId, { below: entry.movedFrom })) below.set(remote.path, remote);
+    }
+    return (entryPath) => below.get(entryPath) ?? this.index.remote.get(this.libraryId, entryPath);
   }
 
   /**
