@@ -254,8 +254,14 @@ export class ChunkSource {
           await Promise.all(reads);
         }
         if (pairs.length > 0) {
-          const result = await this.client.downloadChunkPatches(this.libraryId, pairs, (frame) => onChunk(frame.id, frame.bytes));
+          let rebuilt = 0;
+          const result = await this.client.downloadChunkPatches(this.libraryId, pairs, (frame) => {
+            rebuilt += frame.bytes.length;
+            onChunk(frame.id, frame.bytes);
+          });
+          // What the patches carried came from the server; the rest of the rebuilt chunks, from the bases on this disk.
           this.downloadedBytes += result.bytes;
+          this.reusedBytes += Math.max(0, rebuilt - result.bytes);
           this.patchSavings.add(
             pairs.reduce((sum, pair) => sum + pair.size, 0),
             result.bytes,
