@@ -104,7 +104,7 @@ export function isSettled(index: Index, libraryId: string, paths: readonly Libra
   };
   if (paths.length > LOOKUPS_PER_PATH_MAX) {
     // Many paths (a first sync): the whole library settled, in one SQL query, settles these
-    // (~10 ms where reading the three states costs ~120 ms at 10,000 files). When some path is
+    // (~25 ms where reading the three states costs ~120 ms at 10,000 files). When some path is
     // not (one the pass did not touch may be unsettled for its own reasons), the touched ones
     // are checked: each state read once, every entry at or below a touched path.
     if (index.isSettled(libraryId)) return true;
