@@ -3,9 +3,10 @@
 // Each put() writes all of its new chunks into one new pack file, so a batch of hundreds of
 // small chunks costs a handful of fsyncs instead of several per chunk:
 //
-//   1. the pack is written to <root>/.temporary/<name>.pack.partial and fsynced;
+//   1. the pack is written to <root>/.temporary/<name>.pack.partial;
 //   2. it is renamed to <root>/<ownerId>/packs/<n1n2>/<name>.pack (n1n2: the first two
-//      characters of its random name, so no folder grows huge), and that folder is fsynced;
+//      characters of its random name, so no folder grows huge), then the file and that folder
+//      are fsynced, both at once;
 //   3. its chunks' locations are committed to <root>/chunk-index.sqlite (synchronous=FULL).
 //
 // An upload's body goes through ingest(): its frames are already in the pack format, so its
@@ -15,8 +16,9 @@
 //
 // put() resolves only after step 3, so an acknowledged chunk survives a power cut, and a chunk
 // is never visible (has, get) before its pack is complete and durable: a crash before step 3
-// leaves at most a pack nobody points to, whose chunks were never acknowledged. Packs are never
-// modified after the rename. Temporary files a crash left behind are removed at a later open.
+// leaves at most a pack nobody points to (possibly cut short), whose chunks were never
+// acknowledged. Packs are never modified after the rename. Temporary files a crash left
+// behind are removed at a later open.
 //
 // Packs are in the format of packFormat.ts (magic, then protocol frames), the same bytes the
 // S3 chunk store keeps as objects.
@@ -376,25 +378,33 @@ export class FsChunkStore implements ChunkStore {
     await this.ensureFolder(folder);
     let locations: readonly PackedChunk[];
     let bytes: number;
-    let renamed = false;
+    // Where the pack's file is now, and whether it is complete, durable and to be indexed.
+    let file = temporary;
+    let durable = false;
     try {
       const handle = await open(temporary, 'wx', 0o600);
       const writer = new PackFileWriter(handle);
       try {
         locations = await fill(writer);
         bytes = await writer.finish();
-        if (locations.length > 0) await handle.sync();
+        if (locations.length > 0) {
+          // The pack takes its place first, so its bytes and its folder entry are made durable
+          // at once: until the index names it, a crash leaves a pack nobody points to (cut
+          // short, maybe), as it would between a rename and the index anyway.
+          await rename(temporary, target);
+          file = target;
+          const synced = await Promise.allSettled([handle.sync(), fsyncFolder(folder)]);
+          for (const outcome of synced) if (outcome.status === 'rejected') throw outcome.reason;
+          durable = true;
+        }
       } finally {
         await writer.settle();
         await handle.close();
       }
-      if (locations.length === 0) return;
-      await rename(temporary, target);
-      renamed = true;
     } finally {
-      if (!renamed) await rm(temporary, { force: true });
+      if (!durable) await rm(file, { force: true });
     }
-    await fsyncFolder(folder);
+    if (!durable) return;
     this.index.addPack({ ownerId, name, bytes, createdAt: Date.now(), chunks: locations });
   }
 
