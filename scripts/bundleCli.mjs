@@ -7,8 +7,8 @@
 // what it finds beside itself (the chunker's worker threads, the UI's files) is found as before.
 // Run by `npm run build`, after tsc.
 
-import { build } from 'esbuild';
-import { readFile } from 'node:fs/promises';
+import { build, transform } from 'esbuild';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -60,3 +60,28 @@ await build({
   logLevel: 'warning',
   legalComments: 'none',
 });
+
+/**
+ * V8 keeps a script holding any character beyond Latin-1 at two bytes per character: 1.2 MB more
+ * memory for this bundle. esbuild escapes such characters in strings, but keeps comments (here
+ * a few dashes and ellipses) as they are: those comment lines are escaped here. The code must be
+ * the same afterwards (esbuild prints both alike once it dropped the comments and whitespace), or the
+ * bundle stays as it was.
+ */
+async function latin1Comments(file) {
+  const text = await readFile(file, 'utf8');
+  const commentLine = /^\s*(?:\/\/|\/\*|\*)/;
+  const escaped = text
+    .split('\n')
+    .map((line) => (commentLine.test(line) ? line.replace(/[\u0100-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`) : line))
+    .join('\n');
+  if (escaped === text) return;
+  const code = async (source) => (await transform(source, { format: 'esm', platform: 'node', target: 'node20', legalComments: 'none', minifyWhitespace: true })).code;
+  if ((await code(escaped)) !== (await code(text))) {
+    console.warn('bundleCli: escaping comments would change the code; the bundle keeps its characters beyond Latin-1');
+    return;
+  }
+  await writeFile(file, escaped);
+}
+
+await latin1Comments(outfile);

@@ -91,8 +91,9 @@ export const libraryHandlers: { readonly [Name in LibraryHandlerName]: Handler<R
     return { libraries: (await services.store.libraries.listFor(caller.userId, 'trashed')).map(toLibrary) };
   },
 
-  async getLibrary({ library }) {
-    return toLibrary(library);
+  async getLibrary({ services, library }) {
+    // Every round asks this first: the count lets a client skip its conflicts request when none is open.
+    return { ...toLibrary(library), openConflicts: (await services.store.conflicts.open(library.id)).length };
   },
 
   async renameLibrary({ services, caller, library, body }) {

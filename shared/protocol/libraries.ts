@@ -47,6 +47,9 @@ export const librarySchema = z.object({
   deletedAt: timestampSchema.nullable(),
   /** The sizes of the library's current files: what it counts against its owner's quota. Absent from older servers. */
   sizeBytes: z.int().min(0).optional(),
+  // Lets a round skip listing the library's conflicts when none is open (absent from older servers):
+  /** How many conflicts of the library are open on the server; only `getLibrary` answers it. */
+  openConflicts: z.int().min(0).optional(),
 });
 export type Library = z.output<typeof librarySchema>;
 

@@ -702,15 +702,20 @@ export class Engine {
     const scanner = createLocalScanner(await this.chunkerPool(), { statOnThisThread: this.options.oneShot === true });
     const summaries: RoundSummary[] = [];
     for (const library of libraries) {
-      if (!this.cleaned.has(library.libraryId)) {
-        // A crash can leave temp files of half-done downloads; none of ours is in flight yet.
+      // A crash can leave temp files of half-done downloads; none of ours is in flight yet. The
+      // first round's scan of the whole folder removes them (see SyncDependencies.leftoverTemps);
+      // a round that scans only some paths has them removed by a walk of their own first.
+      if (!this.cleaned.has(library.libraryId) && options.scope !== undefined && options.scope !== 'all') {
         await cleanupTempFiles(library.localRoot, { listOnThisThread: this.options.oneShot === true }).catch(() => undefined);
         this.cleaned.add(library.libraryId);
       }
+      const libraryId = library.libraryId;
       const server = servers.get(library.libraryId)!;
       const abortable = options.signal === undefined ? server : server.withSignal(options.signal);
       const client = options.wrapClient === undefined ? abortable : options.wrapClient(abortable);
       const accountId = library.accountId ?? '';
+      /** The server's count of the library's open conflicts, from the round's first request (older servers: undefined). */
+      let openOnServer: number | undefined;
       const deps: SyncDependencies = {
         index: this.index,
         client,
@@ -721,13 +726,23 @@ export class Engine {
         ...(options.onFileProgress === undefined ? {} : { onFileProgress: options.onFileProgress }),
         ...(options.scope === undefined ? {} : { scope: options.scope }),
         ...(options.signal === undefined ? {} : { signal: options.signal }),
+        onLibrary: (described) => {
+          openOnServer = described.openConflicts;
+        },
+        ...(this.cleaned.has(libraryId) ? {} : { leftoverTemps: { done: () => this.cleaned.add(libraryId) } }),
       };
       const summary = await syncLibrary(deps, library.libraryId);
       const finished = await afterRound(deps, library.libraryId, summary, { chunkFile: this.chunkFile, autoMerge: options.autoMerge !== false, declined: this.declinedMerges });
       if (finished.outcome === 'synced' && !this.conflictsUnsupported.has(accountId)) {
         const { shareConflicts } = await import('./conflicts/sharedConflicts.js');
         const shared = await shareConflicts(
-          { index: this.index, client, deviceName: this.deviceName, readOnly: this.index.libraries.get(library.libraryId)?.role === 'ro' },
+          {
+            index: this.index,
+            client,
+            deviceName: this.deviceName,
+            readOnly: this.index.libraries.get(library.libraryId)?.role === 'ro',
+            ...(openOnServer === undefined ? {} : { openOnServer }),
+          },
           library.libraryId,
         );
         if (shared.unsupported) this.conflictsUnsupported.add(accountId);

@@ -42,4 +42,9 @@ describe.skipIf(skip)('the bundled cairn command', () => {
     for (const target of targets) expect(existsSync(target), target).toBe(true);
     expect(existsSync(path.join(repository, 'dist/src-main/engine/chunker/chunkerWorker.js'))).toBe(true);
   });
+
+  it('holds no character beyond Latin-1, so V8 keeps its source at one byte per character', async () => {
+    const source = await readFile(bundle, 'utf8');
+    expect([...source.matchAll(/[\u0100-\uffff]/g)].map((match) => match[0])).toEqual([]);
+  });
 });

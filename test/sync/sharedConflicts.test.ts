@@ -3,7 +3,9 @@
 // resolving it on any computer closes it on all of them. Real clients, a real server.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { librarySchema, routes } from '../../shared/protocol/index.js';
 import type { KeepChoice } from '../../src-main/engine/engine.js';
+import type { ServerClient } from '../../src-main/engine/remote/serverClient.js';
 import { SYNC_BACKENDS, describeBackend } from './backends.js';
 import { startHarness } from './harness.js';
 import type { Harness, TestClient } from './harness.js';
@@ -30,6 +32,25 @@ async function makeConflict(): Promise<string> {
   return found!.conflictPath!;
 }
 
+/**
+ * Counts the conflict lists a client asks the server for. `oldServer`: the library's
+ * description comes without the count of open conflicts, as an older server sends it.
+ */
+async function countLists(client: TestClient, options: { oldServer?: boolean } = {}): Promise<{ lists: number }> {
+  const counted = { lists: 0 };
+  const server: ServerClient = await client.engine.server();
+  const call = server.call.bind(server);
+  server.call = (async (route, callOptions) => {
+    if ((route as unknown) === routes.listLibraryConflicts) counted.lists += 1;
+    const answer: unknown = await call(route, callOptions as never);
+    if ((route as unknown) === routes.getLibrary && options.oldServer === true) {
+      const { openConflicts: _dropped, ...older } = answer as { openConflicts?: number };
+      return older;
+    }
+    return answer;
+  }) as ServerClient['call'];
+  return counted;
+}
 
 for (const backend of SYNC_BACKENDS) {
   describeBackend(backend, () => {
@@ -87,6 +108,65 @@ for (const backend of SYNC_BACKENDS) {
       await resolver.sync();
       expect(openConflicts(other)).toEqual([]);
       expect(openConflicts(resolver)).toEqual([]);
+    });
+  });
+
+  describe('the conflict list of each round', () => {
+    it('is not asked for while the server has none open and none here waits for it', async () => {
+      const laptopLists = await countLists(laptop);
+      const desktopLists = await countLists(desktop);
+      await laptop.write('a.txt', 'a');
+      await laptop.sync();
+      await desktop.sync();
+      await laptop.sync();
+      expect(laptopLists.lists).toBe(0);
+      expect(desktopLists.lists).toBe(0);
+    });
+
+    it('is asked for while a conflict is open, by the finder and by the other client, and no more once it is closed', async () => {
+      const laptopLists = await countLists(laptop);
+      const desktopLists = await countLists(desktop);
+      await makeConflict();
+      // The finder reports it and lists; the other client is told one is open, lists and takes it on.
+      expect(desktopLists.lists).toBe(1);
+      await laptop.sync();
+      expect(laptopLists.lists).toBe(1);
+      expect(openConflicts(laptop)).toHaveLength(1);
+      // Resolved on the laptop: the laptop sends the resolution; the desktop, told none is open, closes its own by the list.
+      const [conflict] = laptop.engine.openConflicts(laptop.libraryId);
+      await laptop.engine.resolveConflict(conflict!.conflictId, 'remote', {}, laptop.resolutionRound);
+      await desktop.sync();
+      expect(openConflicts(desktop)).toEqual([]);
+      await laptop.sync();
+      await desktop.sync();
+      const [laptopBefore, desktopBefore] = [laptopLists.lists, desktopLists.lists];
+      await laptop.sync();
+      await desktop.sync();
+      expect([laptopLists.lists, desktopLists.lists]).toEqual([laptopBefore, desktopBefore]);
+      expect(openConflicts(laptop)).toEqual([]);
+    });
+
+    it('is asked for every round from an older server, which does not say how many are open', async () => {
+      const laptopLists = await countLists(laptop, { oldServer: true });
+      await laptop.write('a.txt', 'a');
+      await laptop.sync();
+      await laptop.sync();
+      expect(laptopLists.lists).toBe(2);
+      // And a conflict found elsewhere still reaches it.
+      await countLists(desktop, { oldServer: true });
+      await makeConflict();
+      await laptop.sync();
+      expect(openConflicts(laptop)).toHaveLength(1);
+    });
+
+    it('an older client reads the newer server’s library description without the count', async () => {
+      const server = await laptop.engine.server();
+      const described = await server.call(routes.getLibrary, { params: { libraryId: laptop.libraryId } });
+      expect(described.openConflicts).toBe(0);
+      // An older client's schema had no such field: its object schema drops unknown keys.
+      const older = librarySchema.omit({ openConflicts: true });
+      expect(older.parse(described)).not.toHaveProperty('openConflicts');
+      expect(older.parse(described).id).toBe(laptop.libraryId);
     });
   });
   });

@@ -20,6 +20,11 @@ export interface SharedConflictsDependencies {
   /** A read-only member reports and resolves nothing on the server; it still lists what is open. */
   readonly readOnly?: boolean;
   readonly now?: () => number;
+  /**
+   * How many of the library's conflicts the server said were open when the round began (newer
+   * servers answer it with the library); undefined when it did not say.
+   */
+  readonly openOnServer?: number;
 }
 
 /** What one exchange did, for tests and logs. */
@@ -57,6 +62,9 @@ async function exchange(
   const now = deps.now ?? Date.now;
   const params = { libraryId };
   const known = index.conflicts.list(libraryId, { includeResolved: true });
+  // None open on the server, and none here to report, to close there or to check against its
+  // list: the exchange below would only ask for an empty list (every round would, otherwise).
+  if (deps.openOnServer === 0 && known.every(settledEverywhere)) return;
 
   // Resolutions made here (by the user or an automatic merge) close the conflict for everyone.
   for (const conflict of deps.readOnly === true ? [] : known) {
@@ -109,6 +117,15 @@ async function exchange(
     }
     if (await adopt(deps, libraryId, shared)) outcome.adopted += 1;
   }
+}
+
+/**
+ * A conflict no exchange acts on while the server has none open: resolved here, and either
+ * never reported or already closed there (an open one is reported, or checked against the list;
+ * a resolution the server has not heard of is sent).
+ */
+function settledEverywhere(conflict: ConflictRecord): boolean {
+  return conflict.resolvedAt !== null && (conflict.serverId === null || conflict.serverState !== 'open');
 }
 
 /** Lists a conflict another device found, when both of its files are synced here. */

@@ -42,6 +42,8 @@ export interface IgnoreMatcher {
    * match folders only.
    */
   isIgnored(path: LibraryPath, isDirectory: boolean): boolean;
+  /** True when a `.cairnignore` holds rules (the built-in ones aside). */
+  readonly userRules?: boolean;
 }
 
 /** Answers a matcher gives before it builds its `ignore` instance again (see isIgnored). */
@@ -88,6 +90,7 @@ export function createIgnoreMatcher(ignoreFileText: string | undefined): IgnoreM
   let user = build();
   let answers = 0;
   return {
+    userRules: true,
     isIgnored(path, isDirectory) {
       if (builtInIgnores(path)) return true;
       // The `ignore` package keeps the answer for every path (and folder above it) it was asked

@@ -63,6 +63,32 @@ export async function cleanupTempFiles(root: string, options: { readonly minAgeM
 }
 
 /**
+ * Removes a temp file that a crash may have left, which a scan of the whole library found (see
+ * SyncDependencies.leftoverTemps): the same rules as cleanupTempFiles, a partial download younger
+ * than PARTIAL_MAX_AGE_MS is kept for a resume (unless it is a stray, see removeStrayTempFile).
+ * A regular file with a temp name, reached without a symlink, only. Never throws: what cannot be
+ * removed now is tried again at the next start. Answers whether it is gone now.
+ */
+export async function removeLeftoverTempFile(root: string, libraryPath: LibraryPath): Promise<boolean> {
+  const name = path.posix.basename(libraryPath);
+  if (!isTempFileName(name)) return false;
+  if (isStrayTemp(name)) return removeStrayTempFile(root, libraryPath).catch(() => false);
+  const outcome = await refuseUnsafe(async () => {
+    const absolute = await resolveInRoot(root, libraryPath);
+    try {
+      const stats = await lstat(absolute);
+      if (!stats.isFile()) return false;
+      if (isPartialFileName(name) && Date.now() - stats.mtimeMs < PARTIAL_MAX_AGE_MS) return false;
+      await unlink(absolute);
+    } catch (error) {
+      if (fsErrorCode(error) !== 'ENOENT') return false;
+    }
+    return true;
+  }).catch(() => false);
+  return outcome === true;
+}
+
+/**
  * Removes a temp file of ours that a scan found away from where it was made (see
  * noteStrayTemp): a regular file with a temp name, reached without a symlink. Answers whether
  * it is gone now.

@@ -1,7 +1,7 @@
 // Safe local file operations: the one owner of node:fs writes into a library.
 export { checkLocalName, checkLocalPath } from './checkLocalName.js';
 export type { LocalNameCheck, LocalNameProblem } from './checkLocalName.js';
-export { cleanupTempFiles, removeStrayTempFile } from './cleanupTempFiles.js';
+export { cleanupTempFiles, removeLeftoverTempFile, removeStrayTempFile } from './cleanupTempFiles.js';
 export type { CleanupResult } from './cleanupTempFiles.js';
 export { deleteFileIfUnchanged, deleteFolderIfEmpty, isDisposableName } from './deleteIfUnchanged.js';
 export type { DeleteFileResult, DeleteFolderResult } from './deleteIfUnchanged.js';
