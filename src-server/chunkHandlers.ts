@@ -1,5 +1,5 @@
 // Handlers of chunk routes. Every uploaded chunk's SHA-256 is checked before anything of the
-// request is stored (a batch's frames by the router as they arrive, a single chunk here);
+// request is stored (a batch's frames as they arrive, see frameBody.ts; a single chunk here);
 // every chunk read back is checked again before it is sent, so a damaged file on disk is an
 // error, never data.
 
@@ -11,6 +11,7 @@ import type { Frame, Routes } from '../shared/protocol/index.js';
 import { ApiError } from './apiError.js';
 import { recordDamagedChunk } from './chunkDamage.js';
 import { CoalescedWriter, startStream } from './httpIo.js';
+import { noteTransferBuffers } from './memoryReclaim.js';
 import type { Handler, ServerServices } from './router.js';
 import { DamagedChunkError } from './storage/chunkStore.js';
 import type { LibraryAccess } from './storage/metadataStore.js';
@@ -125,7 +126,17 @@ export const chunkHandlers: { readonly [Name in ChunkHandlerName]: Handler<Route
   },
 
   async uploadChunks({ services, library, body }) {
-    return { stored: await storeChunks(services, library, body) };
+    const { chunkStore } = services;
+    if (chunkStore.ingest === undefined) return { stored: await storeChunks(services, library, await body.collect()) };
+    // The store writes the body as it arrives and makes it durable before the library claims
+    // its chunks, as storeChunks does. Every chunk is written, whoever uploads (see storeChunks).
+    const sizes = new Map<ChunkId, number>();
+    for (const chunk of await chunkStore.ingest(library.ownerId, body)) sizes.set(chunk.id, chunk.size);
+    await services.store.chunks.link(
+      library.id,
+      [...sizes].map(([id, size]) => ({ id, size })),
+    );
+    return { stored: sizes.size };
   },
 
   async putChunk({ services, library, params, body }) {
@@ -156,6 +167,7 @@ export const chunkHandlers: { readonly [Name in ChunkHandlerName]: Handler<Route
       for (let index = 0; index < ids.length; index++) {
         await output.write(encodeFrameHeader(ids[index]!, bytes!.length));
         await output.write(bytes!);
+        noteTransferBuffers(bytes!.length);
         bytes = index + 1 < ids.length ? await reads.next() : null;
       }
       await output.flush();

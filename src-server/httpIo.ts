@@ -34,13 +34,15 @@ export interface BodyLimits {
  * `onPiece` (which may throw to refuse the request). More than `maxBytes` after decompression
  * is refused with `payload-too-large` as soon as the limit is crossed, so no request makes
  * the server hold or inflate more than its limit, and no piece is bigger than what arrived.
+ * A promise `onPiece` returns is awaited before the next piece is read, so a slow consumer
+ * (a disk write) holds the sender back instead of piling up pieces in memory.
  * The one place where request bodies are read and their limits kept.
  */
 export async function readBodyPieces(
   request: IncomingMessage,
   response: ServerResponse,
   limits: BodyLimits,
-  onPiece: (piece: Buffer) => void,
+  onPiece: (piece: Buffer) => void | Promise<void>,
 ): Promise<void> {
   const encoding = (request.headers['content-encoding'] ?? 'identity').toLowerCase();
   if (encoding !== 'identity' && (encoding !== 'gzip' || !limits.gzip)) {
@@ -70,7 +72,7 @@ export async function readBodyPieces(
       const piece = part as Buffer;
       total += piece.length;
       if (total > limits.maxBytes) throw new ApiError('payload-too-large', `the body exceeds the limit for this route (${limits.maxBytes} bytes)`);
-      onPiece(piece);
+      await onPiece(piece);
     }
   } catch (error) {
     closeAfterResponse(response);

@@ -23,14 +23,8 @@ import { defaultDataDir } from './dataDir.js';
 import { dataFolderWarning } from './ownerOnlyFiles.js';
 import { jsonLogger } from './log.js';
 import { fsck } from './maintenance/fsck.js';
-import { scheduleGarbageCollection } from './maintenance/gcSchedule.js';
-import { MigrationRefusedError, migrateEmbedded } from './maintenance/migrate.js';
-import { DEFAULT_GC_OPTIONS, GarbageCollectionBusyError } from './storage/scaleOutGarbageCollector.js';
 import { dataPaths, openEmbeddedStores, startServer } from './server.js';
 import { NameTakenError } from './storage/metadataStore.js';
-import { PostgresMetadataStore } from './storage/postgres/postgresMetadataStore.js';
-import { S3ChunkStore } from './storage/s3/s3ChunkStore.js';
-import { openScaleOutStores, scaleOutTarget } from './storage/scaleOutStores.js';
 import { SqliteMetadataStore } from './storage/sqliteMetadataStore.js';
 import { closeStores } from './storage/stores.js';
 import type { Stores } from './storage/stores.js';
@@ -130,6 +124,10 @@ interface BackendChoice {
 
 /** Opens the backend the flags name; a server also listens for other instances' announcements. */
 async function openBackend(choice: BackendChoice, listen: boolean): Promise<Stores> {
+  if (choice.metadata === undefined && choice.chunks === undefined) return openEmbeddedStores(choice.dataDir);
+  // The scale-out backend's modules (PostgreSQL, S3, its garbage collector) are loaded only
+  // when it is chosen: an embedded server never holds them in memory (some 9 MiB).
+  const { openScaleOutStores, scaleOutTarget } = await import('./storage/scaleOutStores.js');
   let target;
   try {
     target = scaleOutTarget(choice.metadata, choice.chunks);
@@ -175,7 +173,10 @@ async function serve(io: CommandIo, choice: BackendChoice, flags: ServeFlags): P
     throw error;
   }
   const collectGarbage = stores.collectGarbage;
-  const schedule = collectGarbage === undefined || flags.gcHours === 0 ? null : scheduleGarbageCollection(collectGarbage, { intervalMs: flags.gcHours * 60 * 60 * 1000, log });
+  const schedule =
+    collectGarbage === undefined || flags.gcHours === 0
+      ? null
+      : (await import('./maintenance/gcSchedule.js')).scheduleGarbageCollection(collectGarbage, { intervalMs: flags.gcHours * 60 * 60 * 1000, log });
   io.stdout.write(`listening on ${server.url}\n`);
   const signal = await new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
@@ -262,6 +263,7 @@ async function garbageCollect(io: CommandIo, choice: BackendChoice): Promise<num
       io.stdout.write('the embedded backend keeps every chunk it stored; nothing to collect\n');
       return 0;
     }
+    const { DEFAULT_GC_OPTIONS } = await import('./storage/scaleOutGarbageCollector.js');
     const report = await stores.collectGarbage({ ...DEFAULT_GC_OPTIONS, now: Date.now() });
     io.stdout.write(
       `unlinked ${report.unlinked} uncommitted chunk(s), swept ${report.swept} location(s), repacked ${report.repacked} pack(s), ` +
@@ -286,6 +288,11 @@ async function migrateCommand(io: CommandIo, from: string, choice: BackendChoice
   try {
     const target = await openBackend(choice, false);
     try {
+      const [{ migrateEmbedded }, { PostgresMetadataStore }, { S3ChunkStore }] = await Promise.all([
+        import('./maintenance/migrate.js'),
+        import('./storage/postgres/postgresMetadataStore.js'),
+        import('./storage/s3/s3ChunkStore.js'),
+      ]);
       if (!(source.metadata instanceof SqliteMetadataStore) || !(target.metadata instanceof PostgresMetadataStore) || !(target.chunks instanceof S3ChunkStore)) {
         throw new UsageError('migrate copies an embedded data folder into the scale-out backend');
       }
@@ -369,7 +376,8 @@ export async function main(argv: readonly string[], io: CommandIo = processIo): 
       io.stderr.write(`cairn-server: ${(error as Error).message}\n${USAGE}\n`);
       return 2;
     }
-    if (error instanceof AdminError || error instanceof NameTakenError || error instanceof GarbageCollectionBusyError || error instanceof MigrationRefusedError) {
+    // The last two are told by name: their modules are loaded only with the scale-out backend.
+    if (error instanceof AdminError || error instanceof NameTakenError || (error instanceof Error && (error.name === 'GarbageCollectionBusyError' || error.name === 'MigrationRefusedError'))) {
       io.stderr.write(`cairn-server: ${error.message}\n`);
       return 1;
     }

@@ -1,27 +1,29 @@
 // The router: turns the shared route table into request handling. For every request it
 // matches the route, validates the query, authenticates the caller, checks their access to
 // the library named in the path, reads and validates the body within its limit, and then
-// calls the route's handler. Handlers therefore only ever see validated, authorized input.
+// calls the route's handler. Handlers therefore only ever see validated, authorized input
+// (a frames body is handed over unread, and verified frame by frame as the handler reads it).
 
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { CHUNK_SIZE_LIMITS } from '../shared/model.js';
-import { chunkIdOf } from '../shared/node/contentHash.js';
 import {
   CHUNK_CONTENT_TYPE,
   CHUNK_PATCHES_HEADER,
   CHUNK_PATCH_LIMITS,
-  PATCH_BASE_ID_BYTES,
   FRAMES_CONTENT_TYPE,
-  PROTOCOL_LIMITS,
   FrameDecoder,
   FrameFormatError,
+  PATCH_BASE_ID_BYTES,
+  PROTOCOL_LIMITS,
   matchPath,
   routes,
 } from '../shared/protocol/index.js';
 import type { Frame, PathParams, RouteDefinition, RouteName, RouteResponse, Routes } from '../shared/protocol/index.js';
 import { ApiError } from './apiError.js';
+import { incomingFrames } from './frameBody.js';
+import type { IncomingFrames } from './frameBody.js';
 import { parseJson, readBody, readBodyPieces, requireContentType, sendBytes, sendError, sendJson, validationError } from './httpIo.js';
 import type { BodyLimits } from './httpIo.js';
 import type { LoginLimiter } from './loginLimiter.js';
@@ -111,7 +113,7 @@ type BodyOf<Route extends RouteDefinition> = Route['request'] extends { kind: 'j
   : Route['request'] extends { kind: 'chunk' }
     ? Uint8Array
     : Route['request'] extends { kind: 'frames' }
-      ? Frame[]
+      ? IncomingFrames
       : Route['request'] extends { kind: 'patches' }
         ? Frame[]
         : undefined;
@@ -250,8 +252,9 @@ async function readRequestBody(
       return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
     }
     case 'frames': {
+      // Read by the handler, verified frame by frame as it arrives (see frameBody.ts).
       requireContentType(request, response, FRAMES_CONTENT_TYPE);
-      return readVerifiedFrames(request, response, limits(PROTOCOL_LIMITS.maxBatchBodyBytes), maxChunkBytes);
+      return incomingFrames(request, response, limits(PROTOCOL_LIMITS.maxBatchBodyBytes), maxChunkBytes);
     }
     case 'patches': {
       requireContentType(request, response, FRAMES_CONTENT_TYPE);
@@ -260,38 +263,6 @@ async function readRequestBody(
     default:
       throw new Error(`unhandled request kind: ${JSON.stringify(route.request satisfies never)}`);
   }
-}
-
-/**
- * Reads chunk frames as the body arrives (a gzip body inflated as a stream), verifying each
- * chunk against its id as soon as it is complete, so the work is spread over the body's
- * arrival instead of done at once at its end, and a bad request stops at its first bad frame.
- * At most PROTOCOL_LIMITS.maxChunksPerUpload frames: tiny frames must not multiply the work.
- */
-async function readVerifiedFrames(request: IncomingMessage, response: ServerResponse, limits: BodyLimits, maxChunkBytes: number): Promise<Frame[]> {
-  const decoder = new FrameDecoder(maxChunkBytes);
-  const frames: Frame[] = [];
-  try {
-    await readBodyPieces(request, response, limits, (piece) => {
-      for (const frame of decoder.push(new Uint8Array(piece.buffer, piece.byteOffset, piece.length))) {
-        if (frame.bytes.length === 0) throw new ApiError('bad-request', 'a chunk cannot be empty');
-        if (frames.length >= PROTOCOL_LIMITS.maxChunksPerUpload) {
-          throw new ApiError('payload-too-large', `an upload carries at most ${PROTOCOL_LIMITS.maxChunksPerUpload} chunks; send the rest in another request`);
-        }
-        if (chunkIdOf(frame.bytes) !== frame.id) {
-          throw new ApiError('hash-mismatch', `the bytes sent for chunk ${frame.id} do not hash to its id; nothing of this request was stored`, {
-            chunkId: frame.id,
-          });
-        }
-        frames.push(frame);
-      }
-    });
-    decoder.finish();
-  } catch (error) {
-    if (error instanceof FrameFormatError) throw new ApiError('bad-request', `malformed chunk frames: ${error.message}`);
-    throw error;
-  }
-  return frames;
 }
 
 /**

@@ -6,6 +6,8 @@
 import type { ChunkId } from '../../shared/model.js';
 import type { PackedChunk } from './packFormat.js';
 
+export type { PackedChunk };
+
 export interface StoredChunk {
   readonly id: ChunkId;
   readonly bytes: Uint8Array;
@@ -23,6 +25,14 @@ export interface ChunkStore {
    * amortize its costs (fsyncs here, requests and packing on object storage).
    */
   put(ownerId: string, chunks: readonly StoredChunk[], options?: { readonly writeAll?: boolean }): Promise<void>;
+  /**
+   * Optional: stores a batch of chunk frames while it arrives (an upload's body), without
+   * holding it in memory. Resolves with the body's chunks (offsets in the body) once every
+   * frame verified against its id and every chunk is durable, with the same guarantees as put;
+   * if the body fails (a bad frame, the client leaving), nothing of it is stored. Every chunk
+   * given is written, like put with `writeAll`. Stores without it get the batch through put.
+   */
+  ingest?(ownerId: string, body: IncomingFrameBytes): Promise<PackedChunk[]>;
   /**
    * The chunk's bytes, or null if the owner's store does not hold it. Throws DamagedChunkError
    * when the store locates the chunk but cannot read it whole (a cut or missing pack). The
@@ -45,6 +55,17 @@ export interface ChunkStore {
   /** A pack's bytes as stored, or null if the pack is gone (for fsck). */
   readPack(pack: StoredPack): Promise<Uint8Array | null>;
   close(): Promise<void>;
+}
+
+/** A body of chunk frames that verifies each frame against its id as it is read (frameBody.ts). */
+export interface IncomingFrameBytes {
+  /**
+   * Reads the body to its end, handing each piece of it to `onPiece` in order (a returned
+   * promise is awaited before more is read), and resolves with its chunks, each located in the
+   * body, once all of it arrived and every frame verified. Rejects at the first bad frame or
+   * failure: the pieces handed over so far must then be dropped.
+   */
+  stream(onPiece: (piece: Uint8Array) => void | Promise<void>): Promise<PackedChunk[]>;
 }
 
 /** A pack as the index knows it: where it is, how long it should be, what it holds. */

@@ -3,15 +3,22 @@
 // Each put() writes all of its new chunks into one new pack file, so a batch of hundreds of
 // small chunks costs a handful of fsyncs instead of several per chunk:
 //
-//   1. the pack is written to <root>/.temporary/<name>.pack.partial and fsynced;
+//   1. the pack is written to <root>/.temporary/<name>.pack.partial;
 //   2. it is renamed to <root>/<ownerId>/packs/<n1n2>/<name>.pack (n1n2: the first two
-//      characters of its random name, so no folder grows huge), and that folder is fsynced;
+//      characters of its random name, so no folder grows huge), then the file and that folder
+//      are fsynced, both at once;
 //   3. its chunks' locations are committed to <root>/chunk-index.sqlite (synchronous=FULL).
+//
+// An upload's body goes through ingest(): its frames are already in the pack format, so its
+// pieces are written to the temporary pack while they arrive (each frame verified against its
+// id as its last byte comes in), and steps 1-3 follow the body's end; nothing is indexed unless
+// every frame verified.
 //
 // put() resolves only after step 3, so an acknowledged chunk survives a power cut, and a chunk
 // is never visible (has, get) before its pack is complete and durable: a crash before step 3
-// leaves at most a pack nobody points to, whose chunks were never acknowledged. Packs are never
-// modified after the rename. Temporary files a crash left behind are removed at a later open.
+// leaves at most a pack nobody points to (possibly cut short), whose chunks were never
+// acknowledged. Packs are never modified after the rename. Temporary files a crash left
+// behind are removed at a later open.
 //
 // Packs are in the format of packFormat.ts (magic, then protocol frames), the same bytes the
 // S3 chunk store keeps as objects.
@@ -31,8 +38,9 @@ import { fsyncFolder } from '../../shared/node/fsyncFolder.js';
 import { ChunkIndex } from './chunkIndex.js';
 import type { ChunkLocation } from './chunkIndex.js';
 import { DamagedChunkError } from './chunkStore.js';
-import type { ChunkStore, StoredChunk, StoredPack } from './chunkStore.js';
-import { encodePack } from './packFormat.js';
+import type { ChunkStore, IncomingFrameBytes, StoredChunk, StoredPack } from './chunkStore.js';
+import { PACK_MAGIC, encodePack } from './packFormat.js';
+import type { PackedChunk } from './packFormat.js';
 
 /** Temporary files end with this; a leftover one (after a crash) is never read as a chunk. */
 export const TEMPORARY_SUFFIX = '.partial';
@@ -105,6 +113,54 @@ async function writeAll(handle: FileHandle, buffers: readonly Uint8Array[]): Pro
       index += 1;
       skip = 0;
     }
+  }
+}
+
+/** Bytes of a new pack gathered before they are written (one write in flight at a time). */
+const PACK_WRITE_BYTES = 1024 * 1024;
+
+/**
+ * Appends to a new pack file in few large writes, one in flight at a time so they land in
+ * order: while one is written the next is gathered, and an append waits only when a write is
+ * due and the previous one is still running. So a pack written while its upload arrives holds
+ * at most about twice PACK_WRITE_BYTES in memory however slow the disk.
+ */
+class PackFileWriter {
+  private gathered: Uint8Array[] = [];
+  private gatheredBytes = 0;
+  private writing: Promise<void> = Promise.resolve();
+  private bytes = 0;
+
+  constructor(private readonly handle: FileHandle) {}
+
+  async append(piece: Uint8Array): Promise<void> {
+    this.gathered.push(piece);
+    this.gatheredBytes += piece.length;
+    this.bytes += piece.length;
+    if (this.gatheredBytes >= PACK_WRITE_BYTES) await this.startWrite();
+  }
+
+  /** Writes what remains and resolves with the pack's length; throws any write's error. */
+  async finish(): Promise<number> {
+    if (this.gatheredBytes > 0) await this.startWrite();
+    await this.writing;
+    return this.bytes;
+  }
+
+  /** Waits until no write is in flight, whatever its outcome (before the file is closed). */
+  async settle(): Promise<void> {
+    await this.writing.catch(() => {});
+  }
+
+  private async startWrite(): Promise<void> {
+    await this.writing;
+    const buffers = this.gathered;
+    this.gathered = [];
+    this.gatheredBytes = 0;
+    const write = writeAll(this.handle, buffers);
+    // Its failure is thrown by the next append, finish or settle, never reported as unhandled.
+    write.catch(() => {});
+    this.writing = write;
   }
 }
 
@@ -234,6 +290,19 @@ export class FsChunkStore implements ChunkStore {
     await this.writePack(ownerId, [...fresh.values()]);
   }
 
+  async ingest(ownerId: string, body: IncomingFrameBytes): Promise<PackedChunk[]> {
+    checkOwnerId(ownerId);
+    // The body's frames are the pack's frames: its pieces go to the pack file as they arrive,
+    // after the magic, and the chunks are indexed only once every frame verified.
+    let received: PackedChunk[] = [];
+    await this.writeNewPack(ownerId, async (writer) => {
+      await writer.append(PACK_MAGIC);
+      received = await body.stream((piece) => writer.append(piece));
+      return received.map((chunk) => ({ id: chunk.id, offset: PACK_MAGIC.length + chunk.offset, size: chunk.size }));
+    });
+    return received;
+  }
+
   async get(ownerId: string, id: ChunkId): Promise<Uint8Array | null> {
     checkOwnerId(ownerId);
     checkChunkId(id);
@@ -289,27 +358,53 @@ export class FsChunkStore implements ChunkStore {
 
   /** Writes the chunks into one new pack and indexes it; see the comment at the top. */
   private async writePack(ownerId: string, chunks: readonly StoredChunk[]): Promise<void> {
+    await this.writeNewPack(ownerId, async (writer) => {
+      const { buffers, chunks: locations } = encodePack(chunks);
+      for (const buffer of buffers) await writer.append(buffer);
+      return locations;
+    });
+  }
+
+  /**
+   * Writes a new pack with what `fill` appends (the magic first) and indexes the chunks it
+   * returns; see the comment at the top. A pack of no chunks is not kept. If anything fails,
+   * the temporary file is removed and nothing is indexed.
+   */
+  private async writeNewPack(ownerId: string, fill: (writer: PackFileWriter) => Promise<readonly PackedChunk[]>): Promise<void> {
     const name = randomBytes(16).toString('hex');
     const target = this.packPath(ownerId, name);
     const folder = path.dirname(target);
     const temporary = path.join(this.root, TEMPORARY_FOLDER, `${name}${PACK_SUFFIX}${TEMPORARY_SUFFIX}`);
-    const { buffers, chunks: locations, bytes } = encodePack(chunks);
     await this.ensureFolder(folder);
-    let renamed = false;
+    let locations: readonly PackedChunk[];
+    let bytes: number;
+    // Where the pack's file is now, and whether it is complete, durable and to be indexed.
+    let file = temporary;
+    let durable = false;
     try {
       const handle = await open(temporary, 'wx', 0o600);
+      const writer = new PackFileWriter(handle);
       try {
-        await writeAll(handle, buffers);
-        await handle.sync();
+        locations = await fill(writer);
+        bytes = await writer.finish();
+        if (locations.length > 0) {
+          // The pack takes its place first, so its bytes and its folder entry are made durable
+          // at once: until the index names it, a crash leaves a pack nobody points to (cut
+          // short, maybe), as it would between a rename and the index anyway.
+          await rename(temporary, target);
+          file = target;
+          const synced = await Promise.allSettled([handle.sync(), fsyncFolder(folder)]);
+          for (const outcome of synced) if (outcome.status === 'rejected') throw outcome.reason;
+          durable = true;
+        }
       } finally {
+        await writer.settle();
         await handle.close();
       }
-      await rename(temporary, target);
-      renamed = true;
     } finally {
-      if (!renamed) await rm(temporary, { force: true });
+      if (!durable) await rm(file, { force: true });
     }
-    await fsyncFolder(folder);
+    if (!durable) return;
     this.index.addPack({ ownerId, name, bytes, createdAt: Date.now(), chunks: locations });
   }
 

@@ -8,7 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { verifiedFrames } from '../../src-server/frameBody.js';
 import { FsChunkStore, PACK_MAGIC } from '../../src-server/storage/fsChunkStore.js';
+import { encodeFrames } from '../../shared/protocol/index.js';
 import { filesBelow, storedCopies } from './chunkFiles.js';
 import { makeChunk } from './testServer.js';
 
@@ -88,6 +90,44 @@ describe('pack files', () => {
     await expect(store.get(owner, id)).rejects.toThrow(TypeError);
     await expect(store.has(owner, id)).rejects.toThrow(TypeError);
     await expect(store.put(owner, [{ id, bytes: new Uint8Array(1) }])).rejects.toThrow(TypeError);
+  });
+});
+
+/** An upload body of these frames arriving in pieces of `pieceBytes`. */
+function arriving(frames: readonly { id: string; bytes: Uint8Array }[], pieceBytes: number) {
+  const body = encodeFrames(frames);
+  return verifiedFrames(async (onPiece) => {
+    for (let at = 0; at < body.length; at += pieceBytes) await onPiece(body.subarray(at, at + pieceBytes));
+  }, 4 * 1024 * 1024);
+}
+
+describe('batches written while they arrive', () => {
+  it('writes the body after the magic as one pack and indexes its chunks once all verified', async () => {
+    const store = await openStore();
+    const chunks = Array.from({ length: 12 }, (_, index) => makeChunk(`arriving ${index}`, 200_000 + index * 1000));
+    const received = await store.ingest('owner', arriving([...chunks, chunks[0]!], 65_536));
+    expect(received.map((chunk) => chunk.id)).toEqual([...chunks, chunks[0]!].map((chunk) => chunk.id));
+    const copies = await storedCopies(root);
+    expect(new Set(copies.map((copy) => copy.file)).size).toBe(1);
+    const expected = Buffer.concat([PACK_MAGIC, encodeFrames([...chunks, chunks[0]!])]);
+    expect((await readFile(copies[0]!.file)).equals(expected)).toBe(true);
+    for (const chunk of chunks) expect(sha256((await store.get('owner', chunk.id))!)).toBe(chunk.id);
+    expect((await filesBelow(root)).filter((name) => name.endsWith('.partial'))).toEqual([]);
+  });
+
+  it('stores nothing of a body with a bad frame, though its first megabytes were written already', async () => {
+    const store = await openStore();
+    const good = Array.from({ length: 8 }, (_, index) => makeChunk(`good ${index}`, 500_000));
+    const bad = { id: makeChunk('claimed', 1000).id, bytes: makeChunk('sent', 1000).bytes };
+    await expect(store.ingest('owner', arriving([...good, bad, makeChunk('after')], 65_536))).rejects.toMatchObject({ code: 'hash-mismatch' });
+    for (const chunk of good) expect(await store.has('owner', chunk.id)).toBe(false);
+    expect(await filesBelow(root).then((files) => files.filter((file) => file.endsWith('.pack') || file.endsWith('.partial')))).toEqual([]);
+  });
+
+  it('keeps no pack for a body of no frames', async () => {
+    const store = await openStore();
+    expect(await store.ingest('owner', arriving([], 1))).toEqual([]);
+    expect(await filesBelow(root).then((files) => files.filter((file) => file.endsWith('.pack') || file.endsWith('.partial')))).toEqual([]);
   });
 });
 
@@ -174,6 +214,7 @@ describe('crashes', () => {
     return log;
   }
 
+  // The writer stores its batches by put and by ingest in turn (chunkStoreWriter.ts).
   it('after a writer is killed mid-batch, every chunk it acknowledged is whole and every visible chunk is whole', async () => {
     const trying = new Set<string>();
     const stored = new Set<string>();

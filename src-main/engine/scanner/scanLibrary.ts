@@ -76,7 +76,9 @@ export interface ScanOptions {
    * of unchanged files about three times faster than a thread-pool round trip per file, but a
    * disk that hangs stalls the whole thread meanwhile. Only for a process that serves nothing
    * else while it scans (a one-shot `cairn` command); a daemon keeps its event loop free.
-   * Files are still read and hashed as always. Default false.
+   * The lstats before and after a file is read for hashing are synchronous too (two a new
+   * file: ~0.3 s of this thread's time for 10,000 through promises); files are read and
+   * hashed as always. Default false.
    */
   readonly statOnThisThread?: boolean;
 }
@@ -550,7 +552,7 @@ class Scan {
     for (let attempt = 0; attempt <= retries; attempt++) {
       this.options.signal?.throwIfAborted();
       if (attempt > 0 && delayMs > 0) await sleep(delayMs * attempt);
-      const before = await lstatFile(job.absolute);
+      const before = this.options.statOnThisThread === true ? lstatFileHere(job.absolute) : await lstatFile(job.absolute);
       gone = before === 'gone';
       if (typeof before === 'string') continue;
       let hashed;
@@ -563,7 +565,7 @@ class Scan {
         this.unreadable(job.path, code);
         return;
       }
-      const after = await lstatFile(job.absolute);
+      const after = this.options.statOnThisThread === true ? lstatFileHere(job.absolute) : await lstatFile(job.absolute);
       gone = after === 'gone';
       if (typeof after === 'string' || !sameStats(before, after) || hashed.size !== before.size) continue;
       const node: FileNode = {
@@ -682,11 +684,25 @@ async function lstatFile(absolute: string): Promise<Stats | 'gone' | 'not-a-file
     const stats = await lstat(absolute);
     return stats.isFile() ? stats : 'not-a-file';
   } catch (error) {
-    const code = fsErrorCode(error);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return 'gone';
-    if (code === undefined) throw error;
-    return 'not-a-file';
+    return noFileStats(error);
   }
+}
+
+/** The same as lstatFile, with a synchronous call on this thread (see ScanOptions.statOnThisThread). */
+function lstatFileHere(absolute: string): Stats | 'gone' | 'not-a-file' {
+  try {
+    const stats = lstatSync(absolute);
+    return stats.isFile() ? stats : 'not-a-file';
+  } catch (error) {
+    return noFileStats(error);
+  }
+}
+
+function noFileStats(error: unknown): 'gone' | 'not-a-file' {
+  const code = fsErrorCode(error);
+  if (code === 'ENOENT' || code === 'ENOTDIR') return 'gone';
+  if (code === undefined) throw error;
+  return 'not-a-file';
 }
 
 function sameStats(a: Stats, b: Stats): boolean {

@@ -103,7 +103,11 @@ export function isSettled(index: Index, libraryId: string, paths: readonly Libra
     return sameContent(local.node, remote.node) && sameContent(synced.node, local.node) && synced.rev === remote.rev && synced.inode === local.inode;
   };
   if (paths.length > LOOKUPS_PER_PATH_MAX) {
-    // Many paths (a first sync): each state read once, every entry at or below a touched path checked.
+    // Many paths (a first sync): the whole library settled, in one SQL query, settles these
+    // (~25 ms where reading the three states costs ~120 ms at 10,000 files). When some path is
+    // not (one the pass did not touch may be unsettled for its own reasons), the touched ones
+    // are checked: each state read once, every entry at or below a touched path.
+    if (index.isSettled(libraryId)) return true;
     const local = index.local.load(libraryId);
     const synced = index.synced.load(libraryId, { shareWith: local });
     const remote = index.remote.load(libraryId, { shareWith: local });

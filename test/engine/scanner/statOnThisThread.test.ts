@@ -97,6 +97,16 @@ describe('scanLibrary with statOnThisThread', () => {
     expect(byThisThread.local.has(p('locked/inside.txt'))).toBe(true);
   });
 
+  it('stats each file it reads on this thread too, before and after reading it', async () => {
+    const names = ['a.txt', 'sub/b.txt', 'sub/c.txt'];
+    for (const name of names) await temp.file(name, `contents of ${name}`);
+    const result = await scan({ previous: new Map(), statOnThisThread: true });
+    expect(result.stats).toMatchObject({ filesHashed: 3 });
+    const statsOf = (name: string) => vi.mocked(fs.lstatSync).mock.calls.filter(([file]) => file === path.join(temp.root, name)).length;
+    // Listed, then before and after its read.
+    for (const name of names) expect(statsOf(name)).toBe(3);
+  });
+
   it('is not used unless asked for', async () => {
     await temp.file('a.txt', 'a');
     await scan({ previous: new Map() });
