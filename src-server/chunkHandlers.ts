@@ -22,7 +22,7 @@ function checkChunkId(raw: string): ChunkId {
 }
 
 /** Stores and links chunks whose bytes were verified against their ids. */
-async function storeChunks(services: ServerServices, library: LibraryAccess, frames: readonly Frame[]): Promise<number> {
+export async function storeChunks(services: ServerServices, library: LibraryAccess, frames: readonly Frame[]): Promise<number> {
   const unique = new Map<ChunkId, Frame>();
   for (const frame of frames) unique.set(frame.id, frame);
   const chunks = [...unique.values()];
@@ -44,7 +44,7 @@ async function storeChunks(services: ServerServices, library: LibraryAccess, fra
  * wrong is recorded as damaged (see chunkDamage.ts) and answered as missing, so the client can
  * upload it again if it has it.
  */
-async function readChunk(services: ServerServices, library: LibraryAccess, id: ChunkId): Promise<Uint8Array> {
+export async function readChunk(services: ServerServices, library: LibraryAccess, id: ChunkId): Promise<Uint8Array> {
   let damage: string;
   try {
     const bytes = await services.chunkStore.get(library.ownerId, id);
@@ -111,7 +111,7 @@ class ReadAhead<Item, Result> {
   }
 }
 
-async function requirePresent(services: ServerServices, library: LibraryAccess, ids: readonly ChunkId[]): Promise<void> {
+export async function requirePresent(services: ServerServices, library: LibraryAccess, ids: readonly ChunkId[]): Promise<void> {
   const missing = await services.store.chunks.missing(library.id, ids);
   if (missing.length > 0) {
     throw new ApiError('not-found', `${missing.length} of the requested chunks are not in this library`, { missing });

@@ -8,12 +8,23 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { CHUNK_SIZE_LIMITS } from '../shared/model.js';
-import { CHUNK_CONTENT_TYPE, FRAMES_CONTENT_TYPE, PROTOCOL_LIMITS, matchPath, routes } from '../shared/protocol/index.js';
-import type { PathParams, RouteDefinition, RouteName, RouteResponse, Routes } from '../shared/protocol/index.js';
+import {
+  CHUNK_CONTENT_TYPE,
+  CHUNK_PATCHES_HEADER,
+  CHUNK_PATCH_LIMITS,
+  FRAMES_CONTENT_TYPE,
+  FrameDecoder,
+  FrameFormatError,
+  PATCH_BASE_ID_BYTES,
+  PROTOCOL_LIMITS,
+  matchPath,
+  routes,
+} from '../shared/protocol/index.js';
+import type { Frame, PathParams, RouteDefinition, RouteName, RouteResponse, Routes } from '../shared/protocol/index.js';
 import { ApiError } from './apiError.js';
 import { incomingFrames } from './frameBody.js';
 import type { IncomingFrames } from './frameBody.js';
-import { parseJson, readBody, requireContentType, sendBytes, sendError, sendJson, validationError } from './httpIo.js';
+import { parseJson, readBody, readBodyPieces, requireContentType, sendBytes, sendError, sendJson, validationError } from './httpIo.js';
 import type { BodyLimits } from './httpIo.js';
 import type { LoginLimiter } from './loginLimiter.js';
 import type { Notifier } from './notifier.js';
@@ -37,6 +48,8 @@ export interface ServerServices {
   readiness(): Promise<string[]>;
   /** Registers a waiting request (long-poll, event stream) to be ended at shutdown; returns the unregister function. */
   onShutdown(end: () => void): () => void;
+  /** Whether the chunk patch routes are served and announced (CHUNK_PATCHES_HEADER). */
+  readonly chunkPatches: boolean;
 }
 
 /** The authenticated user and device of a request. */
@@ -84,7 +97,14 @@ const libraryAccessLevels: Record<LibraryRouteName, LibraryAccessLevel> = {
   listLibraryConflicts: 'read',
   reportConflict: 'write',
   resolveLibraryConflict: 'write',
+  // Chunk patches: a base or new chunk is read exactly as a chunk download reads it.
+  chunkPatches: 'read',
+  chunkSignatures: 'read',
+  uploadChunkPatches: 'write',
 };
+
+/** The routes a server without chunk patches (services.chunkPatches false) does not have. */
+const CHUNK_PATCH_ROUTES: ReadonlySet<RouteName> = new Set(['chunkPatches', 'chunkSignatures', 'uploadChunkPatches']);
 
 type QueryOf<Route extends RouteDefinition> = Route['query'] extends z.ZodType ? z.output<Route['query']> : undefined;
 
@@ -94,7 +114,9 @@ type BodyOf<Route extends RouteDefinition> = Route['request'] extends { kind: 'j
     ? Uint8Array
     : Route['request'] extends { kind: 'frames' }
       ? IncomingFrames
-      : undefined;
+      : Route['request'] extends { kind: 'patches' }
+        ? Frame[]
+        : undefined;
 
 export interface HandlerContext<Route extends RouteDefinition> {
   readonly services: ServerServices;
@@ -234,9 +256,39 @@ async function readRequestBody(
       requireContentType(request, response, FRAMES_CONTENT_TYPE);
       return incomingFrames(request, response, limits(PROTOCOL_LIMITS.maxBatchBodyBytes), maxChunkBytes);
     }
+    case 'patches': {
+      requireContentType(request, response, FRAMES_CONTENT_TYPE);
+      return readPatchFrames(request, response, limits(CHUNK_PATCH_LIMITS.maxUploadBodyBytes), maxChunkBytes);
+    }
     default:
       throw new Error(`unhandled request kind: ${JSON.stringify(route.request satisfies never)}`);
   }
+}
+
+/**
+ * Reads the frames of a patch upload: each a base id and a patch (see chunkPatches.ts), at most
+ * CHUNK_PATCH_LIMITS.maxPatchesPerUpload of them, none longer than a chunk and its base id.
+ * Nothing is verified here: the handler rebuilds each chunk and checks its hash.
+ */
+async function readPatchFrames(request: IncomingMessage, response: ServerResponse, limits: BodyLimits, maxChunkBytes: number): Promise<Frame[]> {
+  const decoder = new FrameDecoder(maxChunkBytes + PATCH_BASE_ID_BYTES);
+  const frames: Frame[] = [];
+  try {
+    await readBodyPieces(request, response, limits, (piece) => {
+      for (const frame of decoder.push(new Uint8Array(piece.buffer, piece.byteOffset, piece.length))) {
+        if (frame.bytes.length <= PATCH_BASE_ID_BYTES) throw new ApiError('bad-request', 'a patch frame holds a base id and a patch');
+        if (frames.length >= CHUNK_PATCH_LIMITS.maxPatchesPerUpload) {
+          throw new ApiError('payload-too-large', `a patch upload carries at most ${CHUNK_PATCH_LIMITS.maxPatchesPerUpload} patches; send the rest in another request`);
+        }
+        frames.push(frame);
+      }
+    });
+    decoder.finish();
+  } catch (error) {
+    if (error instanceof FrameFormatError) throw new ApiError('bad-request', `malformed patch frames: ${error.message}`);
+    throw error;
+  }
+  return frames;
 }
 
 interface MatchedRoute {
@@ -271,7 +323,9 @@ export async function handleRequest(services: ServerServices, handlers: Handlers
     const questionMark = target.indexOf('?');
     const pathname = questionMark < 0 ? target : target.slice(0, questionMark);
     const search = new URLSearchParams(questionMark < 0 ? '' : target.slice(questionMark + 1));
+    if (services.chunkPatches) response.setHeader(CHUNK_PATCHES_HEADER, '1');
     const { name, route, params } = matchRoute(request.method ?? 'GET', pathname);
+    if (!services.chunkPatches && CHUNK_PATCH_ROUTES.has(name)) throw new ApiError('not-found', `no route ${request.method ?? 'GET'} ${pathname}; see docs/protocol.md`);
     const query = route.query === null ? refuseAnyQuery(search) : parseQuery(route.query, search);
     const caller = route.auth === 'token' ? await authenticate(services, request, now) : null;
     const libraryId = params.libraryId;

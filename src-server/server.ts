@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { EVENTS_HEARTBEAT_MS, PROTOCOL_LIMITS } from '../shared/protocol/index.js';
 import { authHandlers } from './authHandlers.js';
 import { chunkHandlers } from './chunkHandlers.js';
+import { chunkPatchHandlers } from './chunkPatchHandlers.js';
 import { conflictHandlers } from './conflictHandlers.js';
 import { entryHandlers } from './entryHandlers.js';
 import { eventsHandler } from './eventsHandler.js';
@@ -38,6 +39,7 @@ export const handlers: Handlers = {
   ...authHandlers,
   ...libraryHandlers,
   ...chunkHandlers,
+  ...chunkPatchHandlers,
   ...entryHandlers,
   ...conflictHandlers,
   events: eventsHandler,
@@ -96,6 +98,8 @@ export interface ServerOptions {
   readonly connectionLimits?: Partial<ConnectionLimits>;
   /** Defaults to EVENTS_HEARTBEAT_MS (15 s). */
   readonly eventsHeartbeatMs?: number;
+  /** Serve and announce the chunk patch routes (default true); false answers like a server before them. */
+  readonly chunkPatches?: boolean;
 }
 
 export interface ConnectionLimits {
@@ -154,6 +158,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     eventsHeartbeatMs: options.eventsHeartbeatMs ?? EVENTS_HEARTBEAT_MS,
     anonymousBodyTimeoutMs: limits.anonymousBodyTimeoutMs,
     trustedProxies,
+    chunkPatches: options.chunkPatches ?? true,
     async readiness() {
       if (stopping) return ['the server is stopping'];
       return (await stores.checkReady?.()) ?? [];

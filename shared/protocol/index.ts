@@ -15,4 +15,6 @@ export * from './commit.js';
 export * from './history.js';
 export * from './conflicts.js';
 export * from './frames.js';
+// Chunk patches: sub-chunk deltas.
+export * from './chunkPatches.js';
 export * from './routes.js';

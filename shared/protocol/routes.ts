@@ -25,6 +25,7 @@ import {
   trashQuerySchema,
   trashResponseSchema,
 } from './history.js';
+import { chunkPatchRequestSchema, chunkSignaturesRequestSchema, uploadChunkPatchesResponseSchema } from './chunkPatches.js';
 import { libraryConflictListSchema, libraryConflictSchema, reportConflictRequestSchema, resolveLibraryConflictRequestSchema } from './conflicts.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -36,7 +37,9 @@ export type RequestBody =
   /** One chunk's raw bytes (application/octet-stream). */
   | { readonly kind: 'chunk' }
   /** Chunk frames (see frames.ts). */
-  | { readonly kind: 'frames' };
+  | { readonly kind: 'frames' }
+  /** Chunk frames whose bytes are patches (see chunkPatches.ts), verified once rebuilt. */
+  | { readonly kind: 'patches' };
 
 /** What a successful answer carries. */
 export type ResponseBody =
@@ -125,6 +128,10 @@ export const routes = {
     response: answer(okResponseSchema),
   }),
   snapshot: route({ method: 'GET', path: `${libraryPath}/snapshot`, auth: 'token', query: snapshotQuerySchema, request: none, response: versionsAnswer(snapshotResponseSchema) }),
+  // Chunk patches (chunkPatches.ts), served where the server announces CHUNK_PATCHES_HEADER.
+  chunkPatches: route({ method: 'POST', path: `${libraryPath}/chunks/patches`, auth: 'token', query: null, request: json(chunkPatchRequestSchema), response: { kind: 'frames' } }),
+  chunkSignatures: route({ method: 'POST', path: `${libraryPath}/chunks/signatures`, auth: 'token', query: null, request: json(chunkSignaturesRequestSchema), response: { kind: 'frames' } }),
+  uploadChunkPatches: route({ method: 'POST', path: `${libraryPath}/chunks/patches/upload`, auth: 'token', query: null, request: { kind: 'patches' }, response: answer(uploadChunkPatchesResponseSchema) }),
 } as const;
 
 export type Routes = typeof routes;

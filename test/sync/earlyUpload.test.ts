@@ -42,6 +42,21 @@ function keepAll(kept: KeptChunks, chunks: readonly { id: ChunkId; bytes: Uint8A
 }
 
 describe('EarlyUpload', () => {
+  it('leaves the chunks replacing an edited file\'s previous ones to the upload step where the server takes patches', async () => {
+    for (const chunkPatches of [true, false]) {
+      const server = fakeServer();
+      const kept = new KeptChunks(1 << 20, 1 << 16);
+      const [fresh, edited, before] = [chunk(2000), chunk(2000), chunk(2000)];
+      keepAll(kept, [fresh!, edited!]);
+      const early = new EarlyUpload({ ...server.client, chunkPatches }, 'library', kept, 1000);
+      await early.offer([{ id: fresh!.id, size: 2000 }]);
+      await early.offer([{ id: edited!.id, size: 2000 }], [{ id: before!.id, size: 2000 }]);
+      await early.finish();
+      expect(server.uploads.flat()).toEqual(chunkPatches ? [fresh!.id] : [fresh!.id, edited!.id]);
+      expect(kept.has(edited!.id)).toBe(chunkPatches);
+    }
+  });
+
   it('sends each full batch of kept chunks the server lacks, and lets go of what it holds now', async () => {
     const server = fakeServer();
     const kept = new KeptChunks(1 << 20, 1 << 16);

@@ -17,7 +17,7 @@ import { openIndex } from '../../src-main/engine/indexStore/index.js';
 import type { Index } from '../../src-main/engine/indexStore/index.js';
 import type { RoundSummary } from '../../src-main/engine/sync/roundSummary.js';
 import { openEmbeddedStores, startServer } from '../../src-server/server.js';
-import type { RunningServer, Stores } from '../../src-server/server.js';
+import type { RunningServer, ServerOptions, Stores } from '../../src-server/server.js';
 import { addUser } from '../../src-server/users.js';
 import { createScaleOutHarness } from '../support/scaleOutServices.js';
 import { startRoundRobinProxy } from './support/roundRobinProxy.js';
@@ -75,6 +75,8 @@ export interface Harness {
 
 export interface HarnessOptions {
   readonly backend?: 'embedded' | 'scale-out';
+  /** Options of the embedded backend's server (a server without chunk patches, a request log). */
+  readonly server?: Pick<ServerOptions, 'chunkPatches' | 'log'>;
 }
 
 /** Two instances on one scale-out backend behind a round-robin proxy, presented as one server. */
@@ -111,7 +113,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const dataDir = path.join(base, 'server');
   const scaleOut = options.backend === 'scale-out' ? await startScaleOutServer() : null;
   let stores = scaleOut?.stores ?? (await openEmbeddedStores(dataDir));
-  let server = scaleOut?.server ?? (await startServer({ stores, host: '127.0.0.1', port: 0 }));
+  let server = scaleOut?.server ?? (await startServer({ ...options.server, stores, host: '127.0.0.1', port: 0 }));
   const clients: TestClient[] = [];
   const users = new Set<string>();
   const libraries = new Map<string, string>();
@@ -211,7 +213,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       const port = server.port;
       await server.close();
       stores = await openEmbeddedStores(dataDir);
-      server = await startServer({ stores, host: '127.0.0.1', port });
+      server = await startServer({ ...options.server, stores, host: '127.0.0.1', port });
     },
     async stop() {
       for (const client of clients) await client.close().catch(() => undefined);

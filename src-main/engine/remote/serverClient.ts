@@ -11,7 +11,14 @@ import type { Dispatcher } from 'undici';
 import {
   CHUNK_CONTENT_TYPE,
   CHUNK_DELTAS_HEADER,
+  CHUNK_PATCHES_HEADER,
+  CHUNK_PATCH_LIMITS,
+  ChunkPatchError,
   FOLDER_MOVES_HEADER,
+  PATCH_BASE_ID_BYTES,
+  applyPatch,
+  decodeSignature,
+  hexToBytes,
   FRAME_HEADER_BYTES,
   FRAMES_CONTENT_TYPE,
   FrameDecoder,
@@ -30,6 +37,7 @@ import type {
   RouteRequest,
   RouteResponse,
   ServerEvent,
+  BlockSignature,
 } from '../../../shared/protocol/index.js';
 import { CHUNK_SIZE_LIMITS } from '../../../shared/model.js';
 import { chunkIdOf } from '../../../shared/node/contentHash.js';
@@ -46,6 +54,8 @@ export interface ServerClientOptions {
   readonly connections?: number;
   /** How long to wait for an answer's headers, except for long-polls. */
   readonly timeoutMs?: number;
+  /** Use chunk patches where the server announces them (default true). */
+  readonly chunkPatches?: boolean;
 }
 
 type CallOptions<Route extends RouteDefinition> = {
@@ -82,6 +92,10 @@ export class ServerClient {
   private readonly timeoutMs: number;
   /** Aborts every request of this client (see withSignal); unset on a plain client. */
   private abortSignal: AbortSignal | undefined;
+  /** What the server announced on its answers (shared with the views withSignal makes). */
+  private readonly announced = { chunkPatches: false };
+  /** Whether to use what the server announces (false: behave as a client before chunk patches). */
+  private readonly useChunkPatches: boolean;
 
   constructor(options: ServerClientOptions) {
     const url = new URL(options.baseUrl);
@@ -89,6 +103,7 @@ export class ServerClient {
     this.baseUrl = url.origin + url.pathname.replace(/\/+$/, '');
     this.token = options.token;
     this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.useChunkPatches = options.chunkPatches ?? true;
     this.dispatcher = new Agent({
       connections: options.connections ?? 4,
       keepAliveTimeout: 30_000,
@@ -116,7 +131,12 @@ export class ServerClient {
 
   /** A client for the same server with a token (after login). */
   withToken(token: string): ServerClient {
-    return new ServerClient({ baseUrl: this.baseUrl, token, timeoutMs: this.timeoutMs });
+    return new ServerClient({ baseUrl: this.baseUrl, token, timeoutMs: this.timeoutMs, chunkPatches: this.useChunkPatches });
+  }
+
+  /** Whether the server announced the chunk patch routes on an answer (CHUNK_PATCHES_HEADER) and this client uses them. */
+  get chunkPatches(): boolean {
+    return this.useChunkPatches && this.announced.chunkPatches;
   }
 
   /**
@@ -242,13 +262,16 @@ export class ServerClient {
     const retryable = body === undefined || typeof body !== 'object' || body instanceof Uint8Array;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await request(url, {
+        const answer = await request(url, {
           method: route.method,
           headers,
           body: body as Dispatcher.DispatchOptions['body'],
           dispatcher: this.dispatcher,
           signal,
         });
+        // The latest answer decides: a server replaced by an older one is noticed at once.
+        this.announced.chunkPatches = answer.headers[CHUNK_PATCHES_HEADER] === '1';
+        return answer;
       } catch (error) {
         if (caller?.aborted) throw error;
         if (timeout?.aborted) throw new RemoteError('unavailable', `the server at ${this.baseUrl} did not answer within ${timeoutMs} ms`, null, undefined, 'timeout', { cause: error });
@@ -372,6 +395,147 @@ export class ServerClient {
     return bytes;
   }
 
+  // ---- chunk patches (only where the server announced them: see chunkPatches) -----------------
+
+  /**
+   * Streams a frames answer of a JSON request, handing each frame to `onFrame`; throws a
+   * RemoteError when a frame was not asked for or the answer ends early.
+   */
+  private async framesOf(route: RouteDefinition, libraryId: string, body: unknown, ids: readonly ChunkId[], maxFrameBytes: number, onFrame: (frame: Frame) => void): Promise<number> {
+    const wanted = new Set(ids);
+    let received = 0;
+    const json = JSON.stringify(body);
+    // A hundred pairs of hex ids are about 15 KiB, which gzip halves.
+    const payload = json.length >= GZIP_REQUEST_BYTES / 4 ? { body: await gzipAsync(json), contentType: 'application/json', contentEncoding: 'gzip' as const } : { body: json, contentType: 'application/json' };
+    const answer = await this.open(route, { params: { libraryId }, timeoutMs: 120_000 }, payload);
+    const { statusCode } = answer;
+    if (statusCode < 200 || statusCode > 299) throw await this.errorOf(route, answer);
+    const decoder = new FrameDecoder(maxFrameBytes);
+    try {
+      for await (const slice of answer.body) {
+        received += (slice as Uint8Array).length;
+        for (const frame of decoder.push(slice as Uint8Array)) {
+          if (!wanted.delete(frame.id)) throw new RemoteError('internal', `the server sent ${frame.id}, which was not asked for`, statusCode);
+          onFrame(frame);
+        }
+      }
+      decoder.finish();
+    } catch (error) {
+      answer.body.destroy();
+      if (this.abortSignal?.aborted) throw this.abortSignal.reason;
+      throw error instanceof RemoteError ? error : errorFromTransport(error, this.baseUrl);
+    }
+    if (wanted.size > 0) throw new RemoteError('internal', `the server did not send ${wanted.size} requested items`, statusCode);
+    return received;
+  }
+
+  /**
+   * Downloads chunks as patches of bases this device holds (each base's bytes already verified
+   * against its id by the caller). Each rebuilt chunk is checked against its id before it is
+   * handed to `onChunk`; a chunk whose patch does not rebuild it, or whose request failed, is
+   * listed in `failed` for the caller to download whole. Returns the bytes received.
+   */
+  async downloadChunkPatches(
+    libraryId: string,
+    pairs: readonly { readonly id: ChunkId; readonly size: number; readonly base: Frame }[],
+    onChunk: (frame: Frame) => Promise<void> | void,
+  ): Promise<{ bytes: number; failed: ChunkId[] }> {
+    const failed: ChunkId[] = [];
+    let bytes = 0;
+    const unique = [...new Map(pairs.map((pair) => [pair.id, pair])).values()];
+    const batches = readBatches(unique, (pair) => pair.size + pair.base.bytes.length);
+    for (let retried = false, batch = batches.shift(); batch !== undefined; batch = batches.shift()) {
+      const baseOf = new Map(batch.map((pair) => [pair.id, pair.base.bytes]));
+      const done = new Set<ChunkId>();
+      const rebuilt: Frame[] = [];
+      try {
+        bytes += await this.framesOf(
+          routes.chunkPatches,
+          libraryId,
+          { pairs: batch.map((pair) => ({ id: pair.id, baseId: pair.base.id })) },
+          batch.map((pair) => pair.id),
+          CHUNK_SIZE_LIMITS.max + 64,
+          (frame) => {
+            done.add(frame.id);
+            let chunk: Uint8Array;
+            try {
+              chunk = applyPatch(baseOf.get(frame.id)!, frame.bytes, CHUNK_SIZE_LIMITS.max);
+            } catch (error) {
+              if (!(error instanceof ChunkPatchError)) throw error;
+              failed.push(frame.id);
+              return;
+            }
+            if (chunkIdOf(chunk) === frame.id) rebuilt.push({ id: frame.id, bytes: chunk });
+            else failed.push(frame.id);
+          },
+        );
+      } catch (error) {
+        if (this.abortSignal?.aborted || !(error instanceof RemoteError)) throw error;
+        // A chunk the library lacks (a base this device made, a damaged one) fails the request
+        // before any frame: once, the others are asked again without it.
+        const missing = error.code === 'not-found' && done.size === 0 ? error.details?.missing : undefined;
+        if (!retried && Array.isArray(missing) && missing.length > 0) {
+          retried = true;
+          const absent = new Set(missing);
+          const rest = batch.filter((pair) => !absent.has(pair.id) && !absent.has(pair.base.id));
+          for (const pair of batch) if (absent.has(pair.id) || absent.has(pair.base.id)) failed.push(pair.id);
+          if (rest.length > 0) batches.unshift(rest);
+          continue;
+        }
+        for (const pair of batch) if (!done.has(pair.id)) failed.push(pair.id);
+      }
+      for (const frame of rebuilt) await onChunk(frame);
+    }
+    return { bytes, failed };
+  }
+
+  /** The block signatures of base chunks of the library (throws a RemoteError when it cannot have them). */
+  async chunkSignatures(libraryId: string, bases: readonly { readonly id: ChunkId; readonly size: number }[]): Promise<{ signatures: Map<ChunkId, BlockSignature>; bytes: number }> {
+    const signatures = new Map<ChunkId, BlockSignature>();
+    const unique = [...new Map(bases.map((base) => [base.id, base])).values()];
+    let bytes = 0;
+    for (const batch of readBatches(unique, (base) => base.size)) {
+      const ids = batch.map((base) => base.id);
+      bytes += await this.framesOf(routes.chunkSignatures, libraryId, { ids }, ids, CHUNK_SIZE_LIMITS.max, (frame) => {
+        try {
+          signatures.set(frame.id, decodeSignature(frame.bytes));
+        } catch (error) {
+          if (!(error instanceof ChunkPatchError)) throw error;
+          // Left out: that chunk is sent whole.
+        }
+      });
+    }
+    return { signatures, bytes };
+  }
+
+  /**
+   * Uploads chunks as patches of bases the library holds (one request). The server rebuilds
+   * each and stores it only if it hashes to its id; `rejected` lists the others, which the
+   * caller sends whole.
+   */
+  async uploadChunkPatches(libraryId: string, patches: readonly { readonly id: ChunkId; readonly baseId: ChunkId; readonly patch: Uint8Array }[]): Promise<{ stored: number; rejected: ChunkId[]; bytes: number }> {
+    let total = 0;
+    for (const item of patches) total += FRAME_HEADER_BYTES + PATCH_BASE_ID_BYTES + item.patch.length;
+    const body = new Uint8Array(total);
+    let at = 0;
+    for (const item of patches) {
+      body.set(encodeFrameHeader(item.id, PATCH_BASE_ID_BYTES + item.patch.length), at);
+      body.set(hexToBytes(item.baseId), at + FRAME_HEADER_BYTES);
+      body.set(item.patch, at + FRAME_HEADER_BYTES + PATCH_BASE_ID_BYTES);
+      at += FRAME_HEADER_BYTES + PATCH_BASE_ID_BYTES + item.patch.length;
+    }
+    const text = await this.send(routes.uploadChunkPatches, { params: { libraryId }, timeoutMs: 120_000 }, { body, contentType: FRAMES_CONTENT_TYPE }, routes.uploadChunkPatches.response.maxBytes);
+    let json: unknown;
+    try {
+      json = JSON.parse(text.toString('utf8'));
+    } catch (error) {
+      throw new RemoteError('unavailable', `the server did not answer a patch upload with JSON`, 200, { answer: 'json' }, 'not-cairn', { cause: error });
+    }
+    const parsed = routes.uploadChunkPatches.response.schema.safeParse(json);
+    if (!parsed.success) throw new RemoteError('unavailable', `the server's answer to a patch upload does not match the protocol: ${parsed.error.message}`, 200, { answer: 'json' }, 'not-cairn');
+    return { ...parsed.data, bytes: total };
+  }
+
   // ---- change notification -----------------------------------------------------------------
 
   /**
@@ -436,6 +600,28 @@ class UploadBatch {
     this.chunkBytes = 0;
     this.length = 0;
   }
+}
+
+/**
+ * Items in requests of at most CHUNK_PATCH_LIMITS.maxPairsPerRequest, each making the server
+ * read at most maxReadBytesPerRequest chunk bytes (`reads` of an item: what it makes it read).
+ */
+function readBatches<Item>(items: readonly Item[], reads: (item: Item) => number): Item[][] {
+  const batches: Item[][] = [];
+  let batch: Item[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const cost = reads(item);
+    if (batch.length > 0 && (batch.length >= CHUNK_PATCH_LIMITS.maxPairsPerRequest || bytes + cost > CHUNK_PATCH_LIMITS.maxReadBytesPerRequest)) {
+      batches.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(item);
+    bytes += cost;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
 }
 
 /** Whether zlib refused the bytes (Z_DATA_ERROR, Z_BUF_ERROR ...), rather than the connection failing. */

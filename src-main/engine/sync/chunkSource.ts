@@ -10,10 +10,11 @@
 import path from 'node:path';
 import type { ChunkId, ChunkRef } from '../../../shared/model.js';
 import type { LibraryPath } from '../../../shared/paths.js';
-import { openChunkReader } from '../chunker/index.js';
+import { openChunkReader, readChunk } from '../chunker/index.js';
 import type { ChunkReader } from '../chunker/index.js';
 import type { LocalEntry } from '../syncModel.js';
 import type { ServerClient } from '../remote/serverClient.js';
+import { PatchSavings } from './chunkPatching.js';
 import { RemoteError } from '../remote/remoteError.js';
 
 /** Local files kept open as chunk sources at once. */
@@ -31,6 +32,14 @@ interface LocalCopy {
   readonly offset: number;
   readonly size: number;
 }
+
+/** A chunk on this disk that a downloaded chunk replaces: the base its patch is asked against. */
+export interface PatchBase extends LocalCopy {
+  readonly id: ChunkId;
+}
+
+/** Base chunks read from the disk at once for one request's patches. */
+const BASE_READS = 16;
 
 /**
  * The chunks of one download request, each usable as soon as it arrives. Its `settled` promise
@@ -97,6 +106,10 @@ export class ChunkSource {
   /** Requests still on the wire, which close() waits for. */
   private readonly inFlight = new Set<Promise<void>>();
   private readonly readers = new Map<LibraryPath, Promise<ChunkReader>>();
+  /** The sizes of the chunks that have a patch base. */
+  private readonly patchSizes = new Map<ChunkId, number>();
+  /** Whether patches still pay (a file rewritten whole gains nothing from them). */
+  private readonly patchSavings = new PatchSavings();
 
   /**
    * `downloads` are the chunk lists of the files about to be read; `local` is the scanned
@@ -108,9 +121,19 @@ export class ChunkSource {
     private readonly root: string,
     local: Iterable<LocalEntry>,
     downloads: readonly (readonly ChunkRef[])[],
+    /**
+     * Per chunk to download, the chunk of a local file it replaces: where the server offers
+     * chunk patches, such a chunk is fetched as a patch of it (see chunkPatching.ts).
+     */
+    private readonly patchBases: ReadonlyMap<ChunkId, PatchBase> = new Map(),
   ) {
     const wanted = new Set<ChunkId>();
-    for (const list of downloads) for (const chunk of list) wanted.add(chunk.id);
+    for (const list of downloads) {
+      for (const chunk of list) {
+        wanted.add(chunk.id);
+        if (patchBases.has(chunk.id)) this.patchSizes.set(chunk.id, chunk.size);
+      }
+    }
     if (wanted.size === 0) return;
     for (const entry of local) {
       let offset = 0;
@@ -204,14 +227,54 @@ export class ChunkSource {
     return { ids, end };
   }
 
-  /** Starts one request (in batches the server accepts) whose chunks are usable as they arrive. */
+  /**
+   * Starts one request (in batches the server accepts) whose chunks are usable as they arrive.
+   * Chunks with a base on this disk are asked for as patches first (the base read and checked
+   * against its id, the rebuilt chunk checked against its own by the server client); any
+   * that does not work out is fetched whole.
+   */
   private fetch(ids: ReadonlySet<ChunkId>): ChunkBatch {
-    const batch = new ChunkBatch(ids, (onChunk) =>
-      this.client.downloadChunks(this.libraryId, [...ids], (frame) => {
+    const batch = new ChunkBatch(ids, async (onChunk) => {
+      let whole = [...ids];
+      if (this.patchBases.size > 0 && this.client.chunkPatches && this.patchSavings.worthTrying) {
+        const withBase = whole.filter((id) => this.patchBases.has(id));
+        whole = whole.filter((id) => !this.patchBases.has(id));
+        const pairs: { id: ChunkId; size: number; base: { id: ChunkId; bytes: Uint8Array } }[] = [];
+        for (let start = 0; start < withBase.length; start += BASE_READS) {
+          const reads = withBase.slice(start, start + BASE_READS).map(async (id) => {
+            const base = this.patchBases.get(id)!;
+            try {
+              // Checked against the base's id by the reader: a file changed since the scan is no base.
+              const bytes = await readChunk(path.join(this.root, base.filePath), { id: base.id, size: base.size, offset: base.offset });
+              pairs.push({ id, size: this.patchSizes.get(id) ?? bytes.length, base: { id: base.id, bytes } });
+            } catch {
+              whole.push(id);
+            }
+          });
+          await Promise.all(reads);
+        }
+        if (pairs.length > 0) {
+          let rebuilt = 0;
+          const result = await this.client.downloadChunkPatches(this.libraryId, pairs, (frame) => {
+            rebuilt += frame.bytes.length;
+            onChunk(frame.id, frame.bytes);
+          });
+          // What the patches carried came from the server; the rest of the rebuilt chunks, from the bases on this disk.
+          this.downloadedBytes += result.bytes;
+          this.reusedBytes += Math.max(0, rebuilt - result.bytes);
+          this.patchSavings.add(
+            pairs.reduce((sum, pair) => sum + pair.size, 0),
+            result.bytes,
+          );
+          whole.push(...result.failed);
+        }
+      }
+      if (whole.length === 0) return;
+      await this.client.downloadChunks(this.libraryId, whole, (frame) => {
         this.downloadedBytes += frame.bytes.length;
         onChunk(frame.id, frame.bytes);
-      }),
-    );
+      });
+    });
     const settled = batch.settled.then(() => {
       this.inFlight.delete(settled);
     });

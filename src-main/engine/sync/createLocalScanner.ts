@@ -8,6 +8,13 @@ import type { ChunkerPool } from '../chunker/index.js';
 import { SMALL_FILE_BYTES, chunkSmallFileSync } from '../chunker/chunkSmallFile.js';
 import { LibraryRootError, scanLibrary } from '../scanner/index.js';
 import type { LocalScanner } from './localScanner.js';
+import type { LibraryPath } from '../../../shared/paths.js';
+import path from 'node:path';
+
+/** The library path of a file below `root` (as the scanner names it; a path it names otherwise just finds no previous version). */
+function libraryPathOf(root: string, file: string): LibraryPath {
+  return path.relative(root, file).split(path.sep).join('/') as LibraryPath;
+}
 
 /** Files up to this size are hashed in-thread: about 0.2 ms of CPU each at the most. */
 const IN_THREAD_BYTES = SMALL_FILE_BYTES;
@@ -30,7 +37,9 @@ export function createLocalScanner(pool: ChunkerPool, options: { readonly statOn
             const { bytes, ...chunked } = small;
             if (keptChunks?.wants(chunked.size) === true) {
               keptChunks.keep(chunked.chunks, bytes);
-              await earlyUpload?.offer(chunked.chunks);
+              // The previous version of an edited file, whose chunks its new ones may be patches of.
+              const previous = earlyUpload === undefined ? undefined : request.previous.get(libraryPathOf(request.root, file));
+              await earlyUpload?.offer(chunked.chunks, previous?.node.kind === 'file' ? previous.chunks : undefined);
             }
             return chunked;
           },

@@ -15,8 +15,9 @@
 // early sending quietly: the upload step asks the server what it lacks, as it always does,
 // and sends the rest from KeptChunks or the files, so an early failure costs time, never data.
 
-import type { ChunkId } from '../../../shared/model.js';
+import type { ChunkId, ChunkRef } from '../../../shared/model.js';
 import type { ServerClient } from '../remote/serverClient.js';
+import { pairWithBases } from './chunkPatching.js';
 import type { KeptChunks } from './keptChunks.js';
 
 /** Chunk bytes gathered before the server is asked about them and they are sent. */
@@ -43,7 +44,7 @@ export class EarlyUpload {
   private stopped = false;
 
   constructor(
-    private readonly client: Pick<ServerClient, 'missingChunks' | 'uploadChunks'>,
+    private readonly client: Pick<ServerClient, 'missingChunks' | 'uploadChunks'> & { readonly chunkPatches?: boolean },
     private readonly libraryId: string,
     private readonly kept: KeptChunks,
     private readonly batchBytes = BATCH_BYTES,
@@ -54,10 +55,13 @@ export class EarlyUpload {
    * while the previous one is still on its way, once that one is done: the scan then waits
    * instead of gathering more bytes than two batches.
    */
-  async offer(chunks: readonly Offered[]): Promise<void> {
+  async offer(chunks: readonly Offered[], previous?: readonly ChunkRef[]): Promise<void> {
     if (this.stopped) return;
+    // A file edited since the previous scan: where the server takes chunk patches, the chunks
+    // that replace its previous ones wait for the upload step, which sends them as patches.
+    const patched = previous !== undefined && this.client.chunkPatches === true ? new Set(pairWithBases(previous, chunks).map((pair) => pair.chunk.id)) : null;
     for (const chunk of chunks) {
-      if (!this.kept.has(chunk.id)) continue;
+      if (!this.kept.has(chunk.id) || patched?.has(chunk.id) === true) continue;
       this.pending.push(chunk);
       this.pendingBytes += chunk.size;
     }

@@ -46,6 +46,9 @@ import type { PlanAction, RemoteFeedEntry } from '../planner/index.js';
 import { RemoteError, isRemoteError } from '../remote/remoteError.js';
 import type { ServerClient } from '../remote/serverClient.js';
 import { ChunkSource } from './chunkSource.js';
+import type { PatchBase } from './chunkSource.js';
+import { pairWithBases, uploadAsPatches } from './chunkPatching.js';
+import type { PatchUpload } from './chunkPatching.js';
 import { EarlyUpload } from './earlyUpload.js';
 import { KeptChunks } from './keptChunks.js';
 import { FileProgressMeter } from './fileProgressMeter.js';
@@ -764,6 +767,7 @@ class Round {
       actions.flatMap((action) =>
         (action.kind === 'download' || action.kind === 'conflict') && action.remote.node.kind === 'file' ? [action.remote.chunks] : [],
       ),
+      this.deps.client.chunkPatches ? patchBasesOf(actions, state.local) : undefined,
     );
     // Folders to create, gathered while nothing else touches the disk in between, then created
     // together (mkdirLocalAll): the plan's order is kept, since they are created before the
@@ -916,6 +920,7 @@ class Round {
     if (!this.askForEveryChunk) for (const entry of remote.values()) for (const chunk of entry.chunks) ids.delete(chunk.id);
     if (!this.askForEveryChunk) for (const id of this.earlyPresent) ids.delete(id);
     const missing = ids.size === 0 ? new Set<string>() : await this.deps.client.missingChunks(this.libraryId, [...ids]);
+    if (missing.size > 0 && this.deps.client.chunkPatches) await this.uploadPatches(files, remote, missing);
     const located: { filePath: LibraryPath; chunk: ChunkRef; offset: number }[] = [];
     /** Per file, the bytes of the chunks it sends (a chunk it shares with a file before it is sent there). */
     const toSend = new Map<LibraryPath, number>();
@@ -1021,6 +1026,39 @@ class Round {
     this.summary.uploadedBytes += sent.bytes;
     for (const filePath of files.keys()) if (!failed.has(filePath)) ready.add(filePath);
     return ready;
+  }
+
+  /**
+   * Sends, as patches of the chunks they replace in the server's version of the same path,
+   * the missing chunks of edited files (see chunkPatching.ts); those the server stored leave
+   * `missing`, the rest are sent whole by the caller.
+   */
+  private async uploadPatches(files: ReadonlyMap<LibraryPath, LocalEntry>, remote: ReadonlyMap<LibraryPath, RemoteEntry>, missing: Set<string>): Promise<void> {
+    const root = this.root;
+    const kept = this.keptChunks;
+    const patches: PatchUpload[] = [];
+    for (const [filePath, entry] of files) {
+      const previous = remote.get(filePath);
+      if (previous === undefined || previous.node.kind !== 'file') continue;
+      for (const { chunk, offset, base } of pairWithBases(previous.chunks, entry.chunks)) {
+        if (!missing.has(chunk.id)) continue;
+        patches.push({
+          id: chunk.id,
+          size: chunk.size,
+          baseId: base.id,
+          baseSize: base.size,
+          // Kept bytes are the chunk's (content-addressed); a read is checked against the id.
+          read: () => kept.peek(chunk.id) ?? readChunk(path.join(root, filePath), { id: chunk.id, size: chunk.size, offset }).catch(() => null),
+        });
+      }
+    }
+    if (patches.length === 0) return;
+    const result = await uploadAsPatches(this.deps.client, this.libraryId, patches);
+    this.summary.uploadedBytes += result.sent;
+    for (const id of result.stored) {
+      missing.delete(id);
+      kept.take(id);
+    }
   }
 
   /** The chunk list of version `baseRev` at `entryPath`, if this device has it. */
@@ -1639,4 +1677,21 @@ function readOnlyProblem(entryPath: LibraryPath, change: 'changed' | 'added' | '
     name: '',
     message: `${entryPath}: ${what}, but this library is read-only: not uploaded. The change stays on this computer only.`,
   };
+}
+
+/**
+ * For the chunks downloads bring into files this disk holds a version of, where that version's
+ * replaced chunk is (the base a chunk patch is asked against; see chunkPatching.ts).
+ */
+function patchBasesOf(actions: readonly PlanAction[], local: ReadonlyMap<LibraryPath, LocalEntry>): Map<ChunkId, PatchBase> {
+  const bases = new Map<ChunkId, PatchBase>();
+  for (const action of actions) {
+    if ((action.kind !== 'download' && action.kind !== 'conflict') || action.remote.node.kind !== 'file') continue;
+    const present = local.get(action.path);
+    if (present === undefined || present.node.kind !== 'file') continue;
+    for (const { chunk, base, baseOffset } of pairWithBases(present.chunks, action.remote.chunks)) {
+      if (!bases.has(chunk.id)) bases.set(chunk.id, { filePath: action.path, id: base.id, offset: baseOffset, size: base.size });
+    }
+  }
+  return bases;
 }
