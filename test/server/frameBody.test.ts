@@ -105,15 +105,22 @@ describe('reclaiming transfer buffers', () => {
   it('frees dead transfer buffers once enough transfer bytes went by', async () => {
     const nextJob = () => new Promise((resolve) => setImmediate(resolve));
     // 16 MiB of buffers like the pieces of a body, made and dropped in an earlier job: below
-    // what makes V8 collect by itself, so they stay allocated until something collects.
-    await new Promise<void>((resolve) =>
-      setImmediate(() => {
-        for (let index = 0; index < 256; index++) Buffer.allocUnsafeSlow(64 * 1024).fill(index);
-        resolve();
-      }),
-    );
-    await nextJob();
-    const before = process.memoryUsage().arrayBuffers;
+    // what makes V8 collect by itself, so they stay allocated until something collects. A
+    // collection of V8's own may still come between (a loaded machine, the runner's own work):
+    // then they are made again, so what is measured is what the reclaim frees.
+    let before = 0;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const base = process.memoryUsage().arrayBuffers;
+      await new Promise<void>((resolve) =>
+        setImmediate(() => {
+          for (let index = 0; index < 256; index++) Buffer.allocUnsafeSlow(64 * 1024).fill(index);
+          resolve();
+        }),
+      );
+      await nextJob();
+      before = process.memoryUsage().arrayBuffers;
+      if (before - base > 14 * 1024 * 1024) break;
+    }
     noteTransferBuffers(RECLAIM_EVERY_BYTES);
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(before - process.memoryUsage().arrayBuffers).toBeGreaterThan(12 * 1024 * 1024);
