@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { Hash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ChunkId } from '../shared/model.js';
-import { CHUNK_ID_BYTES, FRAME_HEADER_BYTES, FrameFormatError, PROTOCOL_LIMITS, bytesToHex } from '../shared/protocol/index.js';
+import { FrameFormatError, FrameReader, PROTOCOL_LIMITS } from '../shared/protocol/index.js';
 import type { Frame } from '../shared/protocol/index.js';
 import { ApiError } from './apiError.js';
 import { readBodyPieces } from './httpIo.js';
@@ -27,58 +27,47 @@ export interface IncomingFrames extends IncomingFrameBytes {
  * ApiError the request is answered with at the first frame that is malformed, empty, too large,
  * one too many, or whose bytes do not hash to its id.
  */
-export class FrameVerifier {
-  private readonly header = new Uint8Array(FRAME_HEADER_BYTES);
-  private headerFilled = 0;
-  private current: { readonly id: ChunkId; readonly offset: number; readonly size: number; remaining: number; readonly hash: Hash } | null = null;
-  /** Bytes of the body seen so far. */
-  private position = 0;
+export class FrameVerifier extends FrameReader {
+  private current: { readonly id: ChunkId; readonly offset: number; readonly size: number; readonly hash: Hash } | null = null;
   readonly chunks: PackedChunk[] = [];
 
-  constructor(private readonly maxChunkBytes: number) {}
+  constructor(private readonly maxChunkBytes: number) {
+    super();
+  }
 
   push(piece: Uint8Array): void {
-    let offset = 0;
-    while (offset < piece.length) {
-      if (this.current === null) {
-        const take = Math.min(FRAME_HEADER_BYTES - this.headerFilled, piece.length - offset);
-        this.header.set(piece.subarray(offset, offset + take), this.headerFilled);
-        this.headerFilled += take;
-        offset += take;
-        if (this.headerFilled < FRAME_HEADER_BYTES) break;
-        this.headerFilled = 0;
-        const id = bytesToHex(this.header.subarray(0, CHUNK_ID_BYTES));
-        const size = new DataView(this.header.buffer).getUint32(CHUNK_ID_BYTES, false);
-        if (size > this.maxChunkBytes) {
-          throw new ApiError('bad-request', `malformed chunk frames: chunk ${id} is ${size} bytes, more than the limit of ${this.maxChunkBytes}`);
-        }
-        if (size === 0) throw new ApiError('bad-request', 'a chunk cannot be empty');
-        if (this.chunks.length >= PROTOCOL_LIMITS.maxChunksPerUpload) {
-          throw new ApiError('payload-too-large', `an upload carries at most ${PROTOCOL_LIMITS.maxChunksPerUpload} chunks; send the rest in another request`);
-        }
-        this.current = { id, offset: this.position + offset, size, remaining: size, hash: createHash('sha256') };
-      }
-      const frame = this.current;
-      const take = Math.min(frame.remaining, piece.length - offset);
-      frame.hash.update(piece.subarray(offset, offset + take));
-      frame.remaining -= take;
-      offset += take;
-      if (frame.remaining === 0) {
-        this.current = null;
-        if (frame.hash.digest('hex') !== frame.id) {
-          throw new ApiError('hash-mismatch', `the bytes sent for chunk ${frame.id} do not hash to its id; nothing of this request was stored`, {
-            chunkId: frame.id,
-          });
-        }
-        this.chunks.push({ id: frame.id, offset: frame.offset, size: frame.size });
-      }
+    this.read(piece);
+  }
+
+  protected startFrame(id: ChunkId, size: number, offset: number): void {
+    if (size > this.maxChunkBytes) {
+      throw new ApiError('bad-request', `malformed chunk frames: chunk ${id} is ${size} bytes, more than the limit of ${this.maxChunkBytes}`);
     }
-    this.position += piece.length;
+    if (size === 0) throw new ApiError('bad-request', 'a chunk cannot be empty');
+    if (this.chunks.length >= PROTOCOL_LIMITS.maxChunksPerUpload) {
+      throw new ApiError('payload-too-large', `an upload carries at most ${PROTOCOL_LIMITS.maxChunksPerUpload} chunks; send the rest in another request`);
+    }
+    this.current = { id, offset, size, hash: createHash('sha256') };
+  }
+
+  protected frameBytes(bytes: Uint8Array): void {
+    this.current!.hash.update(bytes);
+  }
+
+  protected endFrame(): void {
+    const frame = this.current!;
+    this.current = null;
+    if (frame.hash.digest('hex') !== frame.id) {
+      throw new ApiError('hash-mismatch', `the bytes sent for chunk ${frame.id} do not hash to its id; nothing of this request was stored`, {
+        chunkId: frame.id,
+      });
+    }
+    this.chunks.push({ id: frame.id, offset: frame.offset, size: frame.size });
   }
 
   /** Throws if the body ended inside a frame. */
   finish(): void {
-    if (this.current !== null || this.headerFilled > 0) throw new ApiError('bad-request', `malformed chunk frames: ${new FrameFormatError('the body ended inside a frame').message}`);
+    if (this.inFrame) throw new ApiError('bad-request', `malformed chunk frames: ${new FrameFormatError('the body ended inside a frame').message}`);
   }
 }
 

@@ -59,51 +59,94 @@ export class FrameFormatError extends Error {
 }
 
 /**
- * Incremental decoder: push arbitrary slices of a body as they arrive, get every frame they
- * complete, then call finish() to check the body did not stop inside a frame. A frame longer
- * than maxFrameBytes is refused before its bytes are buffered.
+ * The framing every reader of a frames body shares: push slices of a body in order with read();
+ * each frame's header is gathered across slices and handed to startFrame (which refuses what
+ * it must, before any of the frame's bytes), then the frame's bytes piece by piece to
+ * frameBytes, then endFrame. `inFrame` says the body so far stopped inside a frame.
  */
-export class FrameDecoder {
+export abstract class FrameReader {
   private readonly header = new Uint8Array(FRAME_HEADER_BYTES);
   private headerFilled = 0;
-  private current: { id: ChunkId; bytes: Uint8Array; filled: number } | null = null;
+  /** Bytes of the current frame still to come; -1 between frames. */
+  private remaining = -1;
+  /** Bytes of the body read before the current slice. */
+  private position = 0;
 
-  constructor(private readonly maxFrameBytes: number) {}
+  /** A frame begins; `offset` is where its first byte is in the body. */
+  protected abstract startFrame(id: ChunkId, length: number, offset: number): void;
+  protected abstract frameBytes(bytes: Uint8Array): void;
+  protected abstract endFrame(): void;
 
-  push(slice: Uint8Array): Frame[] {
-    const frames: Frame[] = [];
+  protected read(slice: Uint8Array): void {
     let offset = 0;
     while (offset < slice.length) {
-      if (this.current === null) {
+      if (this.remaining < 0) {
         const take = Math.min(FRAME_HEADER_BYTES - this.headerFilled, slice.length - offset);
         this.header.set(slice.subarray(offset, offset + take), this.headerFilled);
         this.headerFilled += take;
         offset += take;
         if (this.headerFilled < FRAME_HEADER_BYTES) break;
         this.headerFilled = 0;
-        const id = bytesToHex(this.header.subarray(0, CHUNK_ID_BYTES));
         const length = new DataView(this.header.buffer).getUint32(CHUNK_ID_BYTES, false);
-        if (length > this.maxFrameBytes) {
-          throw new FrameFormatError(`chunk ${id} is ${length} bytes, more than the limit of ${this.maxFrameBytes}`);
-        }
-        this.current = { id, bytes: new Uint8Array(length), filled: 0 };
+        this.startFrame(bytesToHex(this.header.subarray(0, CHUNK_ID_BYTES)), length, this.position + offset);
+        this.remaining = length;
       }
-      const frame = this.current;
-      const take = Math.min(frame.bytes.length - frame.filled, slice.length - offset);
-      frame.bytes.set(slice.subarray(offset, offset + take), frame.filled);
-      frame.filled += take;
+      const take = Math.min(this.remaining, slice.length - offset);
+      if (take > 0) this.frameBytes(slice.subarray(offset, offset + take));
+      this.remaining -= take;
       offset += take;
-      if (frame.filled === frame.bytes.length) {
-        frames.push({ id: frame.id, bytes: frame.bytes });
-        this.current = null;
+      if (this.remaining === 0) {
+        this.remaining = -1;
+        this.endFrame();
       }
     }
-    return frames;
+    this.position += slice.length;
+  }
+
+  protected get inFrame(): boolean {
+    return this.remaining >= 0 || this.headerFilled > 0;
+  }
+}
+
+/**
+ * Incremental decoder: push arbitrary slices of a body as they arrive, get every frame they
+ * complete, then call finish() to check the body did not stop inside a frame. A frame longer
+ * than maxFrameBytes is refused before its bytes are buffered.
+ */
+export class FrameDecoder extends FrameReader {
+  private current: { id: ChunkId; bytes: Uint8Array; filled: number } | null = null;
+  private completed: Frame[] = [];
+
+  constructor(private readonly maxFrameBytes: number) {
+    super();
+  }
+
+  push(slice: Uint8Array): Frame[] {
+    this.completed = [];
+    this.read(slice);
+    return this.completed;
+  }
+
+  protected startFrame(id: ChunkId, length: number): void {
+    if (length > this.maxFrameBytes) throw new FrameFormatError(`chunk ${id} is ${length} bytes, more than the limit of ${this.maxFrameBytes}`);
+    this.current = { id, bytes: new Uint8Array(length), filled: 0 };
+  }
+
+  protected frameBytes(bytes: Uint8Array): void {
+    const frame = this.current!;
+    frame.bytes.set(bytes, frame.filled);
+    frame.filled += bytes.length;
+  }
+
+  protected endFrame(): void {
+    const frame = this.current!;
+    this.completed.push({ id: frame.id, bytes: frame.bytes });
+    this.current = null;
   }
 
   /** Throws if the body ended inside a frame. */
   finish(): void {
-    if (this.current !== null || this.headerFilled > 0) throw new FrameFormatError('the body ended inside a frame');
+    if (this.inFrame) throw new FrameFormatError('the body ended inside a frame');
   }
 }
 
