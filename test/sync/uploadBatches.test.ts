@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chunkIdOf } from '../../shared/node/contentHash.js';
 import type { Frame } from '../../shared/protocol/index.js';
+import { uploadBufferAllocationCount } from '../../src-main/engine/remote/serverClient.js';
 import { startHarness } from './harness.js';
 import type { Harness } from './harness.js';
 
@@ -36,5 +37,31 @@ describe('uploading a batch of large and small chunks', () => {
       },
     );
     for (const item of frames) expect(Buffer.from(back.get(item.id)!).equals(item.bytes)).toBe(true);
+  }, 60_000);
+
+  it('reuses one pair of batch buffers across uploads made one after another', async () => {
+    // A scan's early upload sends every few MiB with an uploadChunks call of its own: each call
+    // used to allocate two new buffers of ~4.5 MiB.
+    const client = await harness.client('laptop', { libraryName: 'Batches' });
+    const server = await client.engine.server();
+    const before = uploadBufferAllocationCount();
+    const uploads = 4;
+    const sent: Frame[] = [];
+    for (let upload = 0; upload < uploads; upload++) {
+      // Over one batch (4 MiB) each, so each call fills both of its buffers.
+      const frames = Array.from({ length: 160 }, () => frame(32 * 1024));
+      sent.push(...frames);
+      await server.uploadChunks(client.libraryId, frames);
+    }
+    expect(uploadBufferAllocationCount() - before).toBe(2);
+    const back = new Map<string, Uint8Array>();
+    await server.downloadChunks(
+      client.libraryId,
+      sent.map((item) => item.id),
+      (item) => {
+        back.set(item.id, item.bytes);
+      },
+    );
+    for (const item of sent) expect(Buffer.from(back.get(item.id)!).equals(item.bytes)).toBe(true);
   }, 60_000);
 });

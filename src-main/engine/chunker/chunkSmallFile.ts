@@ -28,16 +28,18 @@ type SmallChunkedFile = ChunkedFile & { readonly bytes: Uint8Array };
  * Reads the file at `path` whole and returns its chunks, contentHash, stat and bytes, exactly
  * what chunkFile with `keepBytesUpTo` returns; null, having read nothing, when the file is
  * larger than SMALL_FILE_BYTES (it grew since the caller looked): chunkFile is for that one.
+ * With `scratch` (SMALL_FILE_BYTES + 1 bytes), the file is read into it instead of a buffer of
+ * its own, and the bytes returned are a view of it, valid until the caller reuses it.
  */
-export function chunkSmallFileSync(path: string, params: ChunkingParams): SmallChunkedFile | null {
+export function chunkSmallFileSync(path: string, params: ChunkingParams, scratch?: Uint8Array): SmallChunkedFile | null {
   try {
-    return chunkOpenSmallFile(path, params);
+    return chunkOpenSmallFile(path, params, scratch);
   } catch (error) {
     throw toChunkFileError(error, path);
   }
 }
 
-function chunkOpenSmallFile(path: string, params: ChunkingParams): SmallChunkedFile | null {
+function chunkOpenSmallFile(path: string, params: ChunkingParams, scratch: Uint8Array | undefined): SmallChunkedFile | null {
   const fd = openSync(path, READ_FLAGS);
   try {
     const before = fstatSync(fd);
@@ -47,7 +49,7 @@ function chunkOpenSmallFile(path: string, params: ChunkingParams): SmallChunkedF
     }
     if (before.size > SMALL_FILE_BYTES) return null;
     // One byte more than the size, so that growth since the stat shows up as extra bytes.
-    const buffer = new Uint8Array(before.size + 1);
+    const buffer = scratch !== undefined && scratch.byteLength > before.size ? scratch.subarray(0, before.size + 1) : new Uint8Array(before.size + 1);
     let bytesRead = 0;
     for (;;) {
       const count = readSync(fd, buffer, bytesRead, buffer.length - bytesRead, bytesRead);

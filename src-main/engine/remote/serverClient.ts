@@ -81,6 +81,8 @@ const gzipAsync = promisify(gzip);
 
 /** The largest total of chunk bytes we put in one batched upload request. */
 const UPLOAD_BATCH_BYTES = 4 * 1024 * 1024;
+/** An upload's batch buffers wait this long for the next upload (see spareUpload), then are let go. */
+const UPLOAD_SPARE_IDLE_MS = 2000;
 /** How many chunks we ask for in one batched download. */
 const DOWNLOAD_BATCH_IDS = 256;
 
@@ -98,6 +100,13 @@ export class ServerClient {
   private readonly announced = { chunkPatches: false };
   /** Whether to use what the server announces (false: behave as a client before chunk patches). */
   private readonly useChunkPatches: boolean;
+  /**
+   * The batch buffers of the last finished upload, taken by the next one (shared with the views
+   * withSignal makes): a scan's early upload sends a batch every few MiB, each its own
+   * uploadChunks call, and two new buffers of ~4.5 MiB a call were garbage faster than the
+   * collector freed them. Let go after UPLOAD_SPARE_IDLE_MS without an upload.
+   */
+  private readonly spareUpload: { batches: UploadBatch[]; timer: NodeJS.Timeout | undefined } = { batches: [], timer: undefined };
 
   constructor(options: ServerClientOptions) {
     const url = new URL(options.baseUrl);
@@ -318,7 +327,23 @@ export class ServerClient {
    * collector run a full collection every few MiB).
    */
   async uploadChunks(libraryId: string, source: AsyncIterable<Frame> | Iterable<Frame>): Promise<{ chunks: number; bytes: number }> {
-    const buffers = [new UploadBatch(), new UploadBatch()];
+    const spare = this.spareUpload;
+    clearTimeout(spare.timer);
+    // Uploads at once (rare) each get their own pair; the spare pair goes to one of them.
+    const buffers = spare.batches.length === 2 ? spare.batches.splice(0) : [new UploadBatch(), new UploadBatch()];
+    const result = await this.uploadBatches(libraryId, source, buffers);
+    // Every request sending from them has finished. (After a failure a request may still be
+    // reading one, so they are not kept then.)
+    for (const buffer of buffers) buffer.clear();
+    spare.batches = buffers;
+    clearTimeout(spare.timer);
+    spare.timer = setTimeout(() => {
+      spare.batches = [];
+    }, UPLOAD_SPARE_IDLE_MS).unref();
+    return result;
+  }
+
+  private async uploadBatches(libraryId: string, source: AsyncIterable<Frame> | Iterable<Frame>, buffers: UploadBatch[]): Promise<{ chunks: number; bytes: number }> {
     let batch = buffers[0]!;
     let chunks = 0;
     let bytes = 0;
@@ -568,6 +593,13 @@ export class ServerClient {
   }
 }
 
+let uploadBufferAllocations = 0;
+
+/** Upload batch buffers allocated by this process so far (a bound the tests check). */
+export function uploadBufferAllocationCount(): number {
+  return uploadBufferAllocations;
+}
+
 /**
  * One upload request's body, frames written one after another into a buffer that is kept for
  * the next batch once this one has been sent. It grows (rarely: a batch ends once it holds
@@ -582,6 +614,7 @@ class UploadBatch {
   add(frame: Frame): void {
     const needed = this.length + FRAME_HEADER_BYTES + frame.bytes.length;
     if (this.buffer === undefined || this.buffer.length < needed) {
+      uploadBufferAllocations += 1;
       const grown = new Uint8Array(Math.max(needed, UPLOAD_BATCH_BYTES + CHUNK_SIZE_LIMITS.max / 8));
       if (this.buffer !== undefined) grown.set(this.buffer.subarray(0, this.length));
       this.buffer = grown;

@@ -24,6 +24,9 @@ const HASH_CONCURRENCY = 4;
 export function createLocalScanner(pool: ChunkerPool, options: { readonly statOnThisThread?: boolean } = {}): LocalScanner {
   return {
     async scan({ keptChunks, earlyUpload, ...request }) {
+      // Small files are read into this one buffer: KeptChunks copies what it keeps before the
+      // next file is read (the read and the copy run with no await between them).
+      const scratch = new Uint8Array(SMALL_FILE_BYTES + 1);
       try {
         const result = await scanLibrary({
           hashConcurrency: HASH_CONCURRENCY,
@@ -31,8 +34,10 @@ export function createLocalScanner(pool: ChunkerPool, options: { readonly statOn
           ...request,
           hashFile: async (file, params, sizeHint) => {
             if (sizeHint === undefined || sizeHint > IN_THREAD_BYTES) return pool.chunkFile(file, params);
-            // A small file is read whole here anyway; its bytes can wait for the upload.
-            const small = chunkSmallFileSync(file, params);
+            // A small file is read whole here anyway; its bytes can wait for the upload. They
+            // are copied into KeptChunks at once: `bytes` is the scratch buffer, read into again
+            // by the next file.
+            const small = chunkSmallFileSync(file, params, scratch);
             if (small === null) return pool.chunkFile(file, params);
             const { bytes, ...chunked } = small;
             if (keptChunks?.wants(chunked.size) === true) {
