@@ -53,6 +53,7 @@ export function isWellFormedUnicode(text: string): boolean {
 export function checkLibraryPath(raw: string): PathCheck {
   if (raw.length === 0) return { ok: false, problem: 'empty' };
   if (raw.startsWith('/') || /^[A-Za-z]:/.test(raw)) return { ok: false, problem: 'absolute' };
+  if (PRINTABLE_ASCII_BUT_BACKSLASH.test(raw)) return checkAsciiPath(raw);
   if (raw.includes('\\')) return { ok: false, problem: 'backslash' };
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(raw)) return { ok: false, problem: 'control-character' };
@@ -65,6 +66,29 @@ export function checkLibraryPath(raw: string): PathCheck {
     if (utf8Length(segment) > MAX_NAME_BYTES) return { ok: false, problem: 'name-too-long' };
   }
   return { ok: true, path: raw as LibraryPath };
+}
+
+/** Printable ASCII without backslash: no control character, well-formed, NFC, one byte a character. */
+const PRINTABLE_ASCII_BUT_BACKSLASH = /^[\x20-\x5b\x5d-\x7e]*$/;
+
+/**
+ * The rest of checkLibraryPath for a path of PRINTABLE_ASCII_BUT_BACKSLASH (nearly every path
+ * in a feed): the same checks in the same order, without those such a path always passes. The
+ * feed of 10,000 entries spent ~80 ms checking paths on a fresh process, most of it on these.
+ */
+function checkAsciiPath(raw: string): PathCheck {
+  if (raw.length > MAX_PATH_BYTES) return { ok: false, problem: 'too-long' };
+  let start = 0;
+  for (;;) {
+    const slash = raw.indexOf('/', start);
+    const end = slash < 0 ? raw.length : slash;
+    const length = end - start;
+    if (length === 0) return { ok: false, problem: 'empty-segment' };
+    if (raw.charCodeAt(start) === 0x2e && (length === 1 || (length === 2 && raw.charCodeAt(start + 1) === 0x2e))) return { ok: false, problem: 'dot-segment' };
+    if (length > MAX_NAME_BYTES) return { ok: false, problem: 'name-too-long' };
+    if (slash < 0) return { ok: true, path: raw as LibraryPath };
+    start = slash + 1;
+  }
 }
 
 /** Parses a canonical path, throwing a TypeError naming the problem otherwise. */

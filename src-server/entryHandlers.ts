@@ -31,6 +31,20 @@ export function feedEntry(entry: Entry): Entry {
   return entry.deleted && entry.chunks.length > 0 ? { ...entry, chunks: [] } : entry;
 }
 
+/**
+ * `listedAfter` of a commit answer: when the versions this commit wrote are exactly its applied
+ * results (no implied parent folder, no version a move left behind), numbered up to headSeq, a
+ * client whose cursor is just below them records them from the answer instead of the feed.
+ */
+function listedRange(headSeq: number, results: readonly ChangeResult[]): { listedAfter?: number } {
+  const revs = new Set<number>();
+  for (const result of results) if (result.status === 'applied') revs.add(result.entry.rev);
+  const listedAfter = headSeq - revs.size;
+  if (revs.size === 0 || listedAfter < 0) return {};
+  for (const rev of revs) if (rev <= listedAfter || rev > headSeq) return {};
+  return { listedAfter };
+}
+
 function feedResult(result: ChangeResult): ChangeResult {
   switch (result.status) {
     case 'applied':
@@ -291,7 +305,7 @@ async function commitChanges(
       if (outcome.results.some((result) => result.status === 'applied')) {
         services.notifier.publish({ kind: 'commit', libraryId: library.id, headSeq: outcome.headSeq });
       }
-      return { headSeq: outcome.headSeq, results: outcome.results.map(feedResult) };
+      return { headSeq: outcome.headSeq, results: outcome.results.map(feedResult), ...listedRange(outcome.headSeq, outcome.results) };
     default:
       throw new Error(`unhandled commit outcome: ${JSON.stringify(outcome satisfies never)}`);
   }

@@ -162,5 +162,7 @@ export type ChangeResult = z.output<typeof changeResultSchema>;
 export const commitResponseSchema = z.object({
   headSeq: sequenceSchema,
   results: z.array(changeResultSchema),
+  // Own-commit feed skip: every version after listedAfter up to headSeq is an applied result here (older servers omit it).
+  listedAfter: sequenceSchema.optional(),
 });
 export type CommitResponse = z.output<typeof commitResponseSchema>;

@@ -301,6 +301,32 @@ describe('commit conflict rules', () => {
     expect(conflict.headSeq).toBe(first.headSeq);
   });
 
+  it('says a commit answer lists every version it wrote (listedAfter) only when it does', async () => {
+    const libraryId = await newLibrary();
+    const whole = await server.ok(routes.commit, { token, params: { libraryId }, body: { changes: [mkdir('d'), put('d/f', null), put('g', null)] } });
+    expect(whole.listedAfter).toBe(0);
+    expect(whole.headSeq).toBe(3);
+    // A conflict writes nothing: the applied ones are still the whole range.
+    const some = await server.ok(routes.commit, { token, params: { libraryId }, body: { changes: [put('g', null), put('h', null)] } });
+    expect(some.results.map((result) => result.status)).toEqual(['conflict', 'applied']);
+    expect(some.listedAfter).toBe(3);
+    expect(some.headSeq).toBe(4);
+    // The listed range is exactly what the feed holds after it.
+    const feed = await server.ok(routes.changes, { token, params: { libraryId }, query: { after: 3 } });
+    expect(feed.entries).toEqual([some.results[1]!.status === 'applied' ? some.results[1]!.entry : null]);
+    // A parent folder created on the way (rev 5) is a version the answer does not list: only
+    // what follows it is, so a client whose cursor is the head before (4) reads the feed.
+    const implied = await server.ok(routes.commit, { token, params: { libraryId }, body: { changes: [put('p/q', null)] } });
+    expect(implied.headSeq).toBe(6);
+    expect(implied.listedAfter).toBe(5);
+    // A move leaves a deleted version behind at its old path, not listed either.
+    const moved = await server.ok(routes.commit, { token, params: { libraryId }, body: { changes: [move('h', 'k', 4)] } });
+    expect(moved.listedAfter).toBeUndefined();
+    // Nothing applied: nothing to skip.
+    const none = await server.ok(routes.commit, { token, params: { libraryId }, body: { changes: [put('g', null)] } });
+    expect(none.listedAfter).toBeUndefined();
+  });
+
   it('records moves on both paths and moves a subtree parents first, deletions children first', async () => {
     const libraryId = await newLibrary();
     await server.ok(routes.commit, { token, params: { libraryId }, body: { changes: [put('d/e/f', null)] } });

@@ -29,6 +29,8 @@ import {
   routes,
   serverEventSchema,
 } from '../../../shared/protocol/index.js';
+import { changesResponseSchema, commitResponseSchema } from '../../../shared/protocol/index.js';
+import { parseChangesAnswer, parseCommitAnswer } from '../../../shared/protocol/fastEntries.js';
 import type {
   Frame,
   PathParams,
@@ -169,7 +171,8 @@ export class ServerClient {
     } catch (error) {
       throw new RemoteError('unavailable', `the server at ${this.baseUrl} did not answer JSON; is it a Cairn server?`, 200, { answer: answerKind(answerText) }, 'not-cairn', { cause: error });
     }
-    const result = schema.safeParse(parsed);
+    // The answers listing thousands of versions: a checked fast path, zod for anything else.
+    const result = schema === changesResponseSchema ? parseChangesAnswer(parsed) : schema === commitResponseSchema ? parseCommitAnswer(parsed) : schema.safeParse(parsed);
     if (!result.success) {
       throw new RemoteError('unavailable', `the server's answer to ${route.method} ${route.path} does not match the protocol: ${result.error.message}`, 200, { answer: 'json' }, 'not-cairn');
     }

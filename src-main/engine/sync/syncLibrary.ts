@@ -242,6 +242,8 @@ class Round {
   private readonly quotaProblems = new Map<LibraryPath, ProblemInput>();
   /** Entries the pass's pull read from the feed, and whether its scan changed the local state. */
   private pulledEntries = 0;
+  /** Versions of our own commits recorded from their answers since the last pull: the next pull counts them as read. */
+  private recordedOwn = 0;
   private scanChanged = true;
 
   constructor(
@@ -395,7 +397,8 @@ class Round {
     // A page longer than a client reads (thousands of huge files' chunk lists) is asked again
     // with fewer entries, down to one.
     let limit: number = PROTOCOL_LIMITS.maxPageSize;
-    this.pulledEntries = 0;
+    this.pulledEntries = this.recordedOwn;
+    this.recordedOwn = 0;
     for (;;) {
       let page: ChangesResponse;
       try {
@@ -421,15 +424,7 @@ class Round {
       this.index.transaction(() => {
         for (const entry of page.entries) {
           if (noticeFresh && !fresh) fresh = this.ownRevs.get(entry.path) !== entry.rev && !impliedByOwnMove(entry, this.ownMoves);
-          if (entry.deleted) {
-            this.index.remote.delete(this.libraryId, entry.path);
-            this.movedFrom.delete(entry.path);
-          } else {
-            const feedEntry = feedEntryOf(entry);
-            this.index.remote.put(this.libraryId, feedEntry);
-            if (entry.movedFrom !== undefined) this.movedFrom.set(entry.path, entry.movedFrom);
-            else this.movedFrom.delete(entry.path);
-          }
+          this.recordFeedEntry(entry);
         }
         this.index.libraries.update(this.libraryId, { cursor: page.cursor });
       });
@@ -439,6 +434,37 @@ class Round {
         return fresh || this.damagedOnServer.length > 0;
       }
     }
+  }
+
+  /** Records one version read from the feed (or listed whole by our own commit's answer) as the remote state. */
+  private recordFeedEntry(entry: Entry): void {
+    if (entry.deleted) {
+      this.index.remote.delete(this.libraryId, entry.path);
+      this.movedFrom.delete(entry.path);
+    } else {
+      this.index.remote.put(this.libraryId, feedEntryOf(entry));
+      if (entry.movedFrom !== undefined) this.movedFrom.set(entry.path, entry.movedFrom);
+      else this.movedFrom.delete(entry.path);
+    }
+  }
+
+  /**
+   * Whether a commit answer's applied entries are, in answer order, every version from this
+   * device's cursor up to the commit's head (the server says so with listedAfter, and the revs
+   * agree): the pull would read exactly these, so they are recorded as it would and the cursor
+   * moves past them without it. An older server never says so: the pull reads them.
+   */
+  private listsWholeRange(answer: CommitResponse, batchLength: number): boolean {
+    if (answer.listedAfter === undefined) return false;
+    const cursor = this.index.libraries.get(this.libraryId)?.cursor ?? 0;
+    if (cursor !== answer.listedAfter) return false;
+    let next = cursor + 1;
+    for (const result of answer.results) {
+      if (result.status !== 'applied') continue;
+      if (result.entry.rev !== next || result.index >= batchLength) return false;
+      next += 1;
+    }
+    return next - 1 === answer.headSeq && next > cursor + 1;
   }
 
   /**
@@ -1133,6 +1159,8 @@ class Round {
       }
       answer = this.resolveCommitDeltas(answer);
       checkEntries(answer.results.flatMap((result) => (result.status === 'applied' ? [result.entry] : [])));
+      const wholeRange = this.listsWholeRange(answer, batch.length);
+      const appliedBefore = applied;
       this.index.transaction(() => {
         for (const result of answer.results) {
           const item = batch[result.index];
@@ -1140,10 +1168,16 @@ class Round {
           if (result.status === 'applied') {
             this.ownRevs.set(result.entry.path, result.entry.rev);
             item.onApplied(result);
-            if (!result.entry.deleted) this.index.remote.put(this.libraryId, feedEntryOf(result.entry));
+            if (wholeRange) this.recordFeedEntry(result.entry);
+            else if (!result.entry.deleted) this.index.remote.put(this.libraryId, feedEntryOf(result.entry));
             applied += 1;
           }
           // A conflict needs a fresh look at the server: the next pass pulls and plans again.
+        }
+        // Nobody committed between our cursor and this commit: the next pull starts after it.
+        if (wholeRange) {
+          this.index.libraries.update(this.libraryId, { cursor: answer.headSeq });
+          this.recordedOwn += applied - appliedBefore;
         }
       });
     }

@@ -1,0 +1,133 @@
+// The fast path for the feed and the commit answer against the zod schemas it stands in for:
+// on valid entries of every shape and on thousands of malformed ones, it accepts only what the
+// schema accepts, with the same output, and whole answers parse to the same result or error.
+
+import { isDeepStrictEqual } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { CHUNK_SIZE_LIMITS } from '../../shared/model.js';
+import { changesResponseSchema, commitResponseSchema, entrySchema } from '../../shared/protocol/index.js';
+import { fastEntry, parseChangesAnswer, parseCommitAnswer } from '../../shared/protocol/fastEntries.js';
+
+const hex = (seed: number): string => seed.toString(16).padStart(2, '0').repeat(32);
+
+const validEntries: Record<string, unknown>[] = [
+  { path: 'a.txt', kind: 'file', deleted: false, rev: 1, size: 5, mtimeMs: 1_700_000_000_000.5, executable: false, chunks: [{ id: hex(1), size: 5000 }], contentHash: hex(2), device: 'laptop', userName: 'alice', committedAt: 1_700_000_000_000 },
+  { path: 'docs/sub', kind: 'dir', deleted: false, rev: 7, size: 0, mtimeMs: 0, executable: false, chunks: [], contentHash: '', device: 'd', userName: 'u', committedAt: 0 },
+  { path: '文件/名 1.bin', kind: 'file', deleted: true, rev: 9_007_199_254_740_991, size: 0, mtimeMs: -5, executable: true, chunks: [], contentHash: hex(3), device: 'evil\u001b[31m', userName: 'bob\u0007', committedAt: 3 },
+  { path: 'n/f', kind: 'file', deleted: false, rev: 3, size: 10, mtimeMs: 1, executable: false, chunks: [{ id: hex(4), size: CHUNK_SIZE_LIMITS.max }, { id: hex(5), size: 1, extra: 'dropped' }], contentHash: hex(6), movedFrom: 'o/f', device: '', userName: '', committedAt: 1, unknownField: { nested: true } },
+  { path: 'o/f', kind: 'file', deleted: true, rev: 4, size: 10, mtimeMs: 1, executable: false, chunks: [], contentHash: hex(6), movedTo: 'n/f', device: 'x', userName: 'y', committedAt: 2 },
+];
+
+const badValues: unknown[] = [
+  undefined, null, true, 0, -0, -1, 1.5, 2 ** 53, Number.NaN, Infinity, -Infinity, '', 'x', '../up', 'a/../b', '/abs', 'C:/x', 'a\\b', 'a//b', './a',
+  'a/', 'a/.', 'x\u0000y', '\ud800', hex(1).toUpperCase(), hex(1).slice(1), `${hex(1)}0`, [], [{}], {}, [{ id: hex(1), size: 0 }],
+  [{ id: hex(1), size: CHUNK_SIZE_LIMITS.max + 1 }], [{ id: hex(1), size: 1.5 }], [{ id: 'zz', size: 5 }], [null], 'file', 'dir', 'folder',
+  { baseRev: 1, edits: [] }, { moved: [], left: [] }, new Date(0), Object.create(null),
+];
+
+/** A small seeded generator (mulberry32), so a failure repeats. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const keys = ['path', 'kind', 'deleted', 'rev', 'size', 'mtimeMs', 'executable', 'chunks', 'chunkDelta', 'contentHash', 'movedFrom', 'movedSubtree', 'movedTo', 'device', 'userName', 'committedAt', 'other'];
+
+function mutate(entry: Record<string, unknown>, next: () => number): unknown {
+  const roll = next();
+  if (roll < 0.03) return badValues[Math.floor(next() * badValues.length)];
+  const copy: Record<string, unknown> = { ...entry };
+  const count = 1 + Math.floor(next() * 3);
+  for (let i = 0; i < count; i++) {
+    const key = keys[Math.floor(next() * keys.length)]!;
+    if (next() < 0.2) delete copy[key];
+    else copy[key] = badValues[Math.floor(next() * badValues.length)];
+  }
+  return copy;
+}
+
+/** The fast path agrees with zod on `value`: it declines, or accepts exactly what zod outputs. */
+function agrees(value: unknown): { fast: boolean; zod: boolean } {
+  const fast = fastEntry(value);
+  const zod = entrySchema.safeParse(value);
+  if (fast !== undefined) {
+    expect(zod.success, JSON.stringify(value)).toBe(true);
+    expect(isDeepStrictEqual(fast, zod.data), JSON.stringify(value)).toBe(true);
+  }
+  return { fast: fast !== undefined, zod: zod.success };
+}
+
+describe('fast entry validation', () => {
+  it('accepts every valid common-shape entry with the output zod gives', () => {
+    for (const entry of validEntries) expect(agrees(entry)).toEqual({ fast: true, zod: true });
+  });
+
+  it('never accepts a value zod refuses, nor outputs other than zod, over single and random malformations', () => {
+    const outcomes = { fastAccepted: 0, zodAccepted: 0, refused: 0 };
+    for (const entry of validEntries) {
+      for (const key of keys) {
+        for (const bad of badValues) {
+          const result = agrees({ ...entry, [key]: bad });
+          if (result.fast) outcomes.fastAccepted += 1;
+          if (result.zod) outcomes.zodAccepted += 1;
+          else outcomes.refused += 1;
+        }
+      }
+    }
+    const next = random(20261207);
+    for (let i = 0; i < 5000; i++) {
+      const result = agrees(mutate(validEntries[i % validEntries.length]!, next));
+      if (result.zod) outcomes.zodAccepted += 1;
+      else outcomes.refused += 1;
+    }
+    // Both kinds of cases occur in numbers (the table is not vacuous).
+    expect(outcomes.refused).toBeGreaterThan(1000);
+    expect(outcomes.fastAccepted).toBeGreaterThan(50);
+  });
+
+  it('declines the shapes it leaves to zod (chunk deltas, folded folder moves)', () => {
+    const withDelta = { ...validEntries[0], chunks: [], chunkDelta: { baseRev: 1, edits: [] } };
+    expect(fastEntry(withDelta)).toBeUndefined();
+    expect(fastEntry({ ...validEntries[1], movedSubtree: { moved: [], left: [] } })).toBeUndefined();
+  });
+
+  it('parses whole feed pages and commit answers to the same result or the same error as their schemas', () => {
+    const next = random(7);
+    const answers: { feed: unknown; commit: unknown }[] = [];
+    for (let i = 0; i < 600; i++) {
+      const entries = validEntries.map((entry) => (next() < 0.1 ? mutate(entry, next) : entry));
+      const feed: Record<string, unknown> = { entries, cursor: 9, headSeq: 9, hasMore: false, extra: 1 };
+      if (next() < 0.2) feed.damagedChunks = next() < 0.5 ? [hex(1)] : ['bad'];
+      if (next() < 0.1) feed.cursor = -1;
+      if (next() < 0.05) feed.entries = 'nope';
+      const results: unknown[] = entries.map((entry, index) => (next() < 0.2 ? { index, status: 'conflict', reason: 'stale-base', current: entry } : { index, status: 'applied', entry }));
+      if (next() < 0.1) results.push({ index: -1, status: 'applied', entry: validEntries[0] });
+      if (next() < 0.1) results.push({ index: 1, status: 'odd', entry: validEntries[0] });
+      if (next() < 0.1) results.push(null);
+      const commit: Record<string, unknown> = { headSeq: 9, results, ...(next() < 0.5 ? { listedAfter: next() < 0.8 ? 4 : -2 } : {}) };
+      answers.push({ feed, commit });
+    }
+    let succeeded = 0;
+    for (const { feed, commit } of answers) {
+      for (const [fast, zod] of [
+        [parseChangesAnswer(feed), changesResponseSchema.safeParse(feed)],
+        [parseCommitAnswer(commit), commitResponseSchema.safeParse(commit)],
+      ] as const) {
+        expect(fast.success).toBe(zod.success);
+        if (fast.success && zod.success) {
+          succeeded += 1;
+          expect(isDeepStrictEqual(fast.data, zod.data)).toBe(true);
+        } else if (!fast.success && !zod.success) {
+          expect(fast.error.message).toBe(zod.error.message);
+        }
+      }
+    }
+    expect(succeeded).toBeGreaterThan(200);
+    expect(succeeded).toBeLessThan(1100);
+  });
+});
