@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { CHUNK_SIZE_LIMITS } from '../../shared/model.js';
 import { changesResponseSchema, commitResponseSchema, entrySchema } from '../../shared/protocol/index.js';
 import { fastEntry, parseChangesAnswer, parseCommitAnswer } from '../../shared/protocol/fastEntries.js';
+import { randomSource as random } from '../sync/support/seededRandom.js';
 
 const hex = (seed: number): string => seed.toString(16).padStart(2, '0').repeat(32);
 
@@ -24,17 +25,6 @@ const badValues: unknown[] = [
   [{ id: hex(1), size: CHUNK_SIZE_LIMITS.max + 1 }], [{ id: hex(1), size: 1.5 }], [{ id: 'zz', size: 5 }], [null], 'file', 'dir', 'folder',
   { baseRev: 1, edits: [] }, { moved: [], left: [] }, new Date(0), Object.create(null),
 ];
-
-/** A small seeded generator (mulberry32), so a failure repeats. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const keys = ['path', 'kind', 'deleted', 'rev', 'size', 'mtimeMs', 'executable', 'chunks', 'chunkDelta', 'contentHash', 'movedFrom', 'movedSubtree', 'movedTo', 'device', 'userName', 'committedAt', 'other'];
 

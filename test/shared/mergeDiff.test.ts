@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildDiffView, diffLines, splitLines, type DiffHunk, type DiffRow, type TextDocument } from '../../shared/merge/index.js';
-
-/** Small seeded PRNG (mulberry32): the same cases on every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { randomSource as random } from '../sync/support/seededRandom.js';
 
 function lcsLength(a: readonly string[], b: readonly string[]): number {
   let previous = new Array<number>(b.length + 1).fill(0);

@@ -9,18 +9,7 @@ import {
   type TextDocument,
   type TextLine,
 } from '../../shared/merge/index.js';
-
-/** Small seeded PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { randomSource as random } from '../sync/support/seededRandom.js';
 
 type Random = () => number;
 const pick = <T>(next: Random, items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;

@@ -11,18 +11,7 @@ import {
   splitLines,
   type TextLine,
 } from '../../shared/merge/index.js';
-
-/** Small seeded PRNG (mulberry32): the same cases on every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { randomSource as random } from '../sync/support/seededRandom.js';
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 const lines = (...pairs: [string, TextLine['terminator']][]): TextLine[] => pairs.map(([text, terminator]) => ({ text, terminator }));

@@ -45,3 +45,9 @@ export class SeededRandom {
     return entries[entries.length - 1]![0];
   }
 }
+
+/** The same generator as a bare function returning floats in [0, 1). */
+export function randomSource(seed: number): () => number {
+  const source = new SeededRandom(seed);
+  return () => source.next();
+}
