@@ -129,6 +129,7 @@ describe('createChunkerPool', () => {
     await Promise.all([closing.chunkFile(files[2]!.path, DEFAULT_CHUNKING), closing.chunkFile(files[4]!.path, DEFAULT_CHUNKING)]);
     expect(threadCount()).toBeGreaterThanOrEqual(before + 4);
     await closing.close();
-    expect(threadCount()).toBe(before);
+    // At most as many as before: threads an earlier test started may still be ending meanwhile.
+    expect(threadCount()).toBeLessThanOrEqual(before);
   });
 });
