@@ -15,6 +15,7 @@ import { Engine } from '../../src-main/engine/engine.js';
 import type { ResolutionRound } from '../../src-main/engine/engine.js';
 import { openIndex } from '../../src-main/engine/indexStore/index.js';
 import type { Index } from '../../src-main/engine/indexStore/index.js';
+import type { ServerClient } from '../../src-main/engine/remote/serverClient.js';
 import type { RoundSummary } from '../../src-main/engine/sync/roundSummary.js';
 import { openEmbeddedStores, startServer } from '../../src-server/server.js';
 import type { RunningServer, ServerOptions, Stores } from '../../src-server/server.js';
@@ -225,6 +226,24 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 }
 
 /** Every file below `root` with its content as text, keyed by '/'-separated relative path. */
+/**
+ * Runs `action` once, just before the client's next commit request is sent (another device
+ * committing, or the user editing, while a round commits). The answer says whether it ran.
+ */
+export async function beforeNextCommit(client: TestClient, action: () => Promise<unknown>): Promise<{ readonly ran: boolean }> {
+  const server: ServerClient = await client.engine.server();
+  const call = server.call.bind(server);
+  const probe = { ran: false };
+  server.call = (async (route, options) => {
+    if ((route as unknown) === routes.commit && !probe.ran) {
+      probe.ran = true;
+      await action();
+    }
+    return call(route, options as never);
+  }) as ServerClient['call'];
+  return probe;
+}
+
 export async function readTree(root: string): Promise<Record<string, string>> {
   const result: Record<string, string> = {};
   async function walk(folder: string, prefix: string): Promise<void> {

@@ -8,9 +8,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { routes } from '../../shared/protocol/index.js';
-import type { ServerClient } from '../../src-main/engine/remote/serverClient.js';
-import { startHarness } from './harness.js';
+import { beforeNextCommit, startHarness } from './harness.js';
 import type { Harness, TestClient } from './harness.js';
 
 let harness: Harness;
@@ -145,21 +143,12 @@ describe('the end of a round', () => {
     await alice.write('edited/file 0.txt', 'changed by alice\n');
     await bob.write('edited/file 2.txt', 'changed by bob\n');
     // Bob commits while Alice's round commits: her pull after the pass finds his version.
-    const server: ServerClient = await alice.engine.server();
-    const call = server.call.bind(server);
-    let interleaved = false;
-    server.call = (async (route, options) => {
-      if ((route as unknown) === routes.commit && !interleaved) {
-        interleaved = true;
-        await bob.sync();
-      }
-      return call(route, options as never);
-    }) as ServerClient['call'];
+    const interleaved = await beforeNextCommit(alice, () => bob.sync());
     const lstats = countLstats(path.join(alice.root, 'kept') + path.sep);
     const round = await alice.sync();
     vi.restoreAllMocks();
     syncBuiltinESMExports();
-    expect(interleaved).toBe(true);
+    expect(interleaved.ran).toBe(true);
     expect(round.uploadedFiles).toBe(1);
     expect(round.downloadedFiles).toBe(1);
     expect(round.passes).toBe(2);
@@ -180,18 +169,9 @@ describe('the end of a round', () => {
     await bob.sync();
     await alice.write('a/file 0.txt', 'changed before the round\n');
     // While the round commits that change, the user edits another file.
-    const server: ServerClient = await alice.engine.server();
-    const call = server.call.bind(server);
-    let edited = false;
-    server.call = (async (route, options) => {
-      if ((route as unknown) === routes.commit && !edited) {
-        edited = true;
-        await writeFile(path.join(alice.root, 'b', 'file 1.txt'), 'changed during the round\n');
-      }
-      return call(route, options as never);
-    }) as ServerClient['call'];
+    const edited = await beforeNextCommit(alice, () => writeFile(path.join(alice.root, 'b', 'file 1.txt'), 'changed during the round\n'));
     const first = await alice.sync();
-    expect(edited).toBe(true);
+    expect(edited.ran).toBe(true);
     expect(first.uploadedFiles).toBe(1);
     const next = await alice.sync();
     expect(next.uploadedFiles).toBe(1);
