@@ -394,31 +394,11 @@ export class ServerClient {
     let bytes = 0;
     for (let start = 0; start < unique.length; start += DOWNLOAD_BATCH_IDS) {
       const batch = unique.slice(start, start + DOWNLOAD_BATCH_IDS);
-      const wanted = new Set(batch);
-      const answer = await this.open(
-        routes.downloadChunks,
-        { params: { libraryId }, timeoutMs: 120_000 },
-        { body: JSON.stringify({ ids: batch }), contentType: 'application/json' },
-      );
-      const { statusCode, body } = answer;
-      if (statusCode < 200 || statusCode > 299) throw await this.errorOf(routes.downloadChunks, answer);
-      const decoder = new FrameDecoder(CHUNK_SIZE_LIMITS.max);
-      try {
-        for await (const slice of body) {
-          for (const frame of decoder.push(slice as Uint8Array)) {
-            if (!wanted.delete(frame.id)) throw new RemoteError('internal', `the server sent chunk ${frame.id}, which was not asked for`, statusCode);
-            if (chunkIdOf(frame.bytes) !== frame.id) throw new RemoteError('hash-mismatch', `chunk ${frame.id} from the server does not match its hash`, statusCode);
-            bytes += frame.bytes.length;
-            await onChunk(frame);
-          }
-        }
-        decoder.finish();
-      } catch (error) {
-        body.destroy();
-        if (this.abortSignal?.aborted) throw this.abortSignal.reason;
-        throw error instanceof RemoteError ? error : errorFromTransport(error, this.baseUrl);
-      }
-      if (wanted.size > 0) throw new RemoteError('internal', `the server did not send ${wanted.size} requested chunks`, statusCode);
+      await this.framesOf(routes.downloadChunks, libraryId, { ids: batch }, batch, CHUNK_SIZE_LIMITS.max, async (frame, statusCode) => {
+        if (chunkIdOf(frame.bytes) !== frame.id) throw new RemoteError('hash-mismatch', `chunk ${frame.id} from the server does not match its hash`, statusCode);
+        bytes += frame.bytes.length;
+        await onChunk(frame);
+      }, { gzip: false });
     }
     return bytes;
   }
@@ -426,15 +406,25 @@ export class ServerClient {
   // ---- chunk patches (only where the server announced them: see chunkPatches) -----------------
 
   /**
-   * Streams a frames answer of a JSON request, handing each frame to `onFrame`; throws a
-   * RemoteError when a frame was not asked for or the answer ends early.
+   * Streams a frames answer of a JSON request, handing each frame to `onFrame` (awaited before
+   * the next); throws a RemoteError when a frame was not asked for or the answer ends early.
+   * Returns the bytes received. `gzip`: a long request body may go compressed (the patch
+   * routes, which came with servers that read it).
    */
-  private async framesOf(route: RouteDefinition, libraryId: string, body: unknown, ids: readonly ChunkId[], maxFrameBytes: number, onFrame: (frame: Frame) => void): Promise<number> {
+  private async framesOf(
+    route: RouteDefinition,
+    libraryId: string,
+    body: unknown,
+    ids: readonly ChunkId[],
+    maxFrameBytes: number,
+    onFrame: (frame: Frame, statusCode: number) => Promise<void> | void,
+    options: { readonly gzip: boolean } = { gzip: true },
+  ): Promise<number> {
     const wanted = new Set(ids);
     let received = 0;
     const json = JSON.stringify(body);
     // A hundred pairs of hex ids are about 15 KiB, which gzip halves.
-    const payload = json.length >= GZIP_REQUEST_BYTES / 4 ? { body: await gzipAsync(json), contentType: 'application/json', contentEncoding: 'gzip' as const } : { body: json, contentType: 'application/json' };
+    const payload = options.gzip && json.length >= GZIP_REQUEST_BYTES / 4 ? { body: await gzipAsync(json), contentType: 'application/json', contentEncoding: 'gzip' as const } : { body: json, contentType: 'application/json' };
     const answer = await this.open(route, { params: { libraryId }, timeoutMs: 120_000 }, payload);
     const { statusCode } = answer;
     if (statusCode < 200 || statusCode > 299) throw await this.errorOf(route, answer);
@@ -443,8 +433,8 @@ export class ServerClient {
       for await (const slice of answer.body) {
         received += (slice as Uint8Array).length;
         for (const frame of decoder.push(slice as Uint8Array)) {
-          if (!wanted.delete(frame.id)) throw new RemoteError('internal', `the server sent ${frame.id}, which was not asked for`, statusCode);
-          onFrame(frame);
+          if (!wanted.delete(frame.id)) throw new RemoteError('internal', `the server sent chunk ${frame.id}, which was not asked for`, statusCode);
+          await onFrame(frame, statusCode);
         }
       }
       decoder.finish();
@@ -453,7 +443,7 @@ export class ServerClient {
       if (this.abortSignal?.aborted) throw this.abortSignal.reason;
       throw error instanceof RemoteError ? error : errorFromTransport(error, this.baseUrl);
     }
-    if (wanted.size > 0) throw new RemoteError('internal', `the server did not send ${wanted.size} requested items`, statusCode);
+    if (wanted.size > 0) throw new RemoteError('internal', `the server did not send ${wanted.size} requested chunks`, statusCode);
     return received;
   }
 
