@@ -74,7 +74,7 @@ function readAheadFor(library: LibraryAccess): number {
  * order. Reads run ahead of the consumer only within the window, so memory stays bounded
  * however slowly the consumer goes.
  */
-class ReadAhead<Item, Result> {
+export class ReadAhead<Item, Result> {
   private readonly pending: Promise<Result>[] = [];
   private started = 0;
   private stopped = false;

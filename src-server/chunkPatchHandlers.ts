@@ -22,7 +22,7 @@ import {
 } from '../shared/protocol/index.js';
 import type { Frame, Routes } from '../shared/protocol/index.js';
 import { ApiError } from './apiError.js';
-import { readChunk, requirePresent, storeChunks } from './chunkHandlers.js';
+import { ReadAhead, readChunk, requirePresent, storeChunks } from './chunkHandlers.js';
 import { CoalescedWriter, startStream } from './httpIo.js';
 import type { Handler, ServerServices } from './router.js';
 import type { LibraryAccess } from './storage/metadataStore.js';
@@ -71,47 +71,29 @@ class BoundedReads {
 const WINDOW = 8;
 
 /**
- * The results of `work` for each item, in order, with up to WINDOW items in progress at once
- * (chunk reads overlap instead of waiting for each other). A failed item's error is thrown in
- * its turn; nothing further starts once the consumer stops asking.
- */
-async function* inOrder<Item, Result>(items: readonly Item[], work: (item: Item) => Promise<Result>): AsyncGenerator<Result> {
-  const pending: Promise<Result>[] = [];
-  let started = 0;
-  const fill = (): void => {
-    while (pending.length < WINDOW && started < items.length) {
-      const result = work(items[started++]!);
-      result.catch(() => {}); // thrown in its turn below
-      pending.push(result);
-    }
-  };
-  fill();
-  while (pending.length > 0) {
-    const result = await pending.shift()!;
-    fill();
-    yield result;
-  }
-}
-
-/**
  * Streams one frame per item, in order. The first is computed before the answer starts, so a
  * missing or damaged chunk still gets a clean error; a later failure ends the stream early,
  * which the client detects.
  */
 async function streamFrames<Item>(response: ServerResponse, items: readonly Item[], frameOf: (item: Item) => Promise<Frame>): Promise<'streamed'> {
-  const frames = inOrder(items, frameOf);
-  let next = await frames.next();
-  startStream(response, FRAMES_CONTENT_TYPE);
-  const output = new CoalescedWriter(response);
+  const frames = new ReadAhead(items, WINDOW, frameOf);
   try {
-    for (; next.done !== true; next = await frames.next()) {
-      await output.write(encodeFrameHeader(next.value.id, next.value.bytes.length));
-      await output.write(next.value.bytes);
+    let frame = items.length > 0 ? await frames.next() : null;
+    startStream(response, FRAMES_CONTENT_TYPE);
+    const output = new CoalescedWriter(response);
+    try {
+      for (let index = 0; index < items.length; index++) {
+        await output.write(encodeFrameHeader(frame!.id, frame!.bytes.length));
+        await output.write(frame!.bytes);
+        frame = index + 1 < items.length ? await frames.next() : null;
+      }
+      await output.flush();
+    } catch (error) {
+      await output.flush().catch(() => {});
+      throw error;
     }
-    await output.flush();
-  } catch (error) {
-    await output.flush().catch(() => {});
-    throw error;
+  } finally {
+    frames.stop();
   }
   response.end();
   return 'streamed';
@@ -152,33 +134,37 @@ export const chunkPatchHandlers: { readonly [Name in ChunkPatchHandlerName]: Han
     const reads = new BoundedReads(services, library);
     const present = [...new Set(body.map(baseOf))].filter((id) => !absent.has(id));
     services.chunkStore.prefetch?.(library.ownerId, present);
-    const bases = inOrder(body, (frame) => (absent.has(baseOf(frame)) ? Promise.resolve(null) : reads.base(baseOf(frame))));
-    for (const frame of body) {
-      const patch = frame.bytes.subarray(PATCH_BASE_ID_BYTES);
-      const base = (await bases.next()).value ?? null;
-      if (base === null) {
-        rejected.push(frame.id);
-        continue;
-      }
-      let bytes: Uint8Array;
-      try {
-        const { length } = decodePatch(patch, base.length, maxChunkBytes);
-        if (rebuiltBytes + length > CHUNK_PATCH_LIMITS.maxRebuiltBytesPerUpload) {
-          throw new ApiError('payload-too-large', `a patch upload rebuilds at most ${CHUNK_PATCH_LIMITS.maxRebuiltBytesPerUpload} bytes; send the rest in another request`);
+    const bases = new ReadAhead(body, WINDOW, (frame) => (absent.has(baseOf(frame)) ? Promise.resolve(null) : reads.base(baseOf(frame))));
+    try {
+      for (const frame of body) {
+        const patch = frame.bytes.subarray(PATCH_BASE_ID_BYTES);
+        const base = await bases.next();
+        if (base === null) {
+          rejected.push(frame.id);
+          continue;
         }
-        bytes = applyPatch(base, patch, maxChunkBytes);
-      } catch (error) {
-        if (!(error instanceof ChunkPatchError)) throw error;
-        rejected.push(frame.id);
-        continue;
+        let bytes: Uint8Array;
+        try {
+          const { length } = decodePatch(patch, base.length, maxChunkBytes);
+          if (rebuiltBytes + length > CHUNK_PATCH_LIMITS.maxRebuiltBytesPerUpload) {
+            throw new ApiError('payload-too-large', `a patch upload rebuilds at most ${CHUNK_PATCH_LIMITS.maxRebuiltBytesPerUpload} bytes; send the rest in another request`);
+          }
+          bytes = applyPatch(base, patch, maxChunkBytes);
+        } catch (error) {
+          if (!(error instanceof ChunkPatchError)) throw error;
+          rejected.push(frame.id);
+          continue;
+        }
+        // The rebuilt chunk is stored only if it is the chunk its id names.
+        if (chunkIdOf(bytes) !== frame.id) {
+          rejected.push(frame.id);
+          continue;
+        }
+        rebuiltBytes += bytes.length;
+        rebuilt.push({ id: frame.id, bytes });
       }
-      // The rebuilt chunk is stored only if it is the chunk its id names.
-      if (chunkIdOf(bytes) !== frame.id) {
-        rejected.push(frame.id);
-        continue;
-      }
-      rebuiltBytes += bytes.length;
-      rebuilt.push({ id: frame.id, bytes });
+    } finally {
+      bases.stop();
     }
     const stored = rebuilt.length === 0 ? 0 : await storeChunks(services, library, rebuilt);
     return { stored, rejected };
