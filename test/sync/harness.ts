@@ -225,18 +225,27 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   return harness;
 }
 
-/** Every file below `root` with its content as text, keyed by '/'-separated relative path. */
 /**
  * Runs `action` once, just before the client's next commit request is sent (another device
  * committing, or the user editing, while a round commits). The answer says whether it ran.
  */
 export async function beforeNextCommit(client: TestClient, action: () => Promise<unknown>): Promise<{ readonly ran: boolean }> {
+  const probe = await beforeCommits(client, 1, action);
+  return {
+    get ran() {
+      return probe.ran > 0;
+    },
+  };
+}
+
+/** Runs `action` just before each of the client's next `times` commit requests; `ran` counts them. */
+export async function beforeCommits(client: TestClient, times: number, action: () => Promise<unknown>): Promise<{ readonly ran: number }> {
   const server: ServerClient = await client.engine.server();
   const call = server.call.bind(server);
-  const probe = { ran: false };
+  const probe = { ran: 0 };
   server.call = (async (route, options) => {
-    if ((route as unknown) === routes.commit && !probe.ran) {
-      probe.ran = true;
+    if ((route as unknown) === routes.commit && probe.ran < times) {
+      probe.ran += 1;
       await action();
     }
     return call(route, options as never);
@@ -244,6 +253,7 @@ export async function beforeNextCommit(client: TestClient, action: () => Promise
   return probe;
 }
 
+/** Every file below `root` with its content as text, keyed by '/'-separated relative path. */
 export async function readTree(root: string): Promise<Record<string, string>> {
   const result: Record<string, string> = {};
   async function walk(folder: string, prefix: string): Promise<void> {

@@ -103,6 +103,8 @@ export interface SyncDependencies {
 const LOCAL_ACTIONS: ReadonlySet<PlanAction['kind']> = new Set(['moveLocal', 'deleteLocal', 'mkdirLocal', 'download', 'conflict']);
 /** A plan is run at most this many times per round; each pass re-pulls and re-scans. */
 const MAX_PASSES = 8;
+/** Commits of one round refused for missing chunks before the round gives up (see commit()). */
+const MAX_MISSING_CHUNK_ANSWERS = 4;
 const DEFAULT_MAX_DELETES = 100;
 /** Small downloads travel in groups of at most this many files and (about) bytes. */
 const DOWNLOAD_GROUP_FILES = 512;
@@ -204,6 +206,8 @@ class Round {
   private readonly chunking: ChunkingParams;
   /** Set when a commit named a chunk the server lacked although a version references it. */
   private askForEveryChunk = false;
+  /** How many commits of this round the server refused for chunks it lacked. */
+  private missingChunkAnswers = 0;
   /** Chunks the pass's scan sent or found on the server (see EarlyUpload.present). */
   private earlyPresent: ReadonlySet<ChunkId> = new Set();
   /** Set once the server refused a commit that sent chunk lists as edits: send whole lists. */
@@ -1152,8 +1156,12 @@ class Round {
           if (rest.length > 0 && (await this.commit(rest))) applied += 1;
           continue;
         }
-        // The server lacks a chunk we believed it had: ask about every chunk next pass.
-        if (!isRemoteError(error) || error.code !== 'missing-chunks' || this.askForEveryChunk) throw error;
+        // The server lacks a chunk we believed it had, or one we uploaded this round (its
+        // collector removed it before the commit, which a short grace allows): the next pass
+        // asks about every chunk and sends again what is gone. Each answer costs a pass, and
+        // a few in a row are possible only with a collector racing every commit.
+        if (!isRemoteError(error) || error.code !== 'missing-chunks' || this.missingChunkAnswers >= MAX_MISSING_CHUNK_ANSWERS) throw error;
+        this.missingChunkAnswers += 1;
         this.askForEveryChunk = true;
         return true;
       }
