@@ -234,7 +234,8 @@ async function resolvePuts(services: ServerServices, library: LibraryAccess, cha
     const { chunks, chunkEdits } = change;
     if (chunkEdits === undefined) {
       if (chunks === undefined) throw new ApiError('bad-request', `changes.${index}: a put needs chunks or chunkEdits`);
-      resolved.push(wholePut(change, chunks));
+      // A put without a chunkEdits key already is a whole put (the fast path's output); kept, not copied.
+      resolved.push('chunkEdits' in change ? wholePut(change, chunks) : (change as PutChange));
       continue;
     }
     if (change.baseRev === null) throw new ApiError('bad-request', `changes.${index}: chunkEdits need a number baseRev`);

@@ -2,11 +2,13 @@
 // sends (10,000 changes on a first sync). zod spent ~130 ms and several copies of every change
 // on it. A request whose changes all have a plain shape (put with a whole chunk list, mkdir,
 // delete, move) is checked by hand against exactly the rules of commitRequestSchema and built as
-// zod would output it; anything else (a put with chunkEdits, any doubt) returns undefined and the
+// zod would output it (a change that already is exactly that is kept as it is, not copied: the
+// values are JSON.parse's, plain data without getters); anything else (a put with chunkEdits, any doubt) returns undefined and the
 // caller hands the whole request to the schema, which then decides and words the error. So the
 // fast path only ever accepts what the schema accepts, with the same output, never more.
 
 import { hasControlCharacters } from '../displayText.js';
+import { CHUNK_ID_PATTERN, CHUNK_SIZE_LIMITS } from '../model.js';
 import { checkLibraryPath, isWellFormedUnicode } from '../paths.js';
 import type { LibraryPath } from '../paths.js';
 import type { Change } from './commit.js';
@@ -38,6 +40,23 @@ function hasExactly(value: Record<string, unknown>, keys: readonly string[]): bo
   return true;
 }
 
+/**
+ * Whether `value` is a chunk list zod accepts and would output unchanged: plain objects of
+ * exactly a valid id and size. Such a put is returned as it is, not copied (a first sync's
+ * commit holds 10,000 of them).
+ */
+function exactChunks(value: unknown): boolean {
+  if (!Array.isArray(value)) return false;
+  for (let i = 0; i < value.length; i++) {
+    const chunk: unknown = value[i];
+    if (!isPlainObject(chunk) || !hasExactly(chunk, CHUNK_KEYS)) return false;
+    const { id, size } = chunk;
+    if (typeof id !== 'string' || !CHUNK_ID_PATTERN.test(id) || !isInt(size, 1) || size > CHUNK_SIZE_LIMITS.max) return false;
+  }
+  return true;
+}
+
+const CHUNK_KEYS = ['id', 'size'] as const;
 const PUT_KEYS = ['op', 'path', 'baseRev', 'size', 'mtimeMs', 'executable', 'chunks', 'contentHash'] as const;
 const MKDIR_KEYS = ['op', 'path', 'baseRev'] as const;
 const DELETE_KEYS = ['op', 'path', 'baseRev'] as const;
@@ -53,6 +72,7 @@ export function fastCommitChange(value: unknown): CommitChange | undefined {
       if (!isPath(path) || !(baseRev === null || isInt(baseRev, 1)) || !isInt(size, 0)) return undefined;
       if (typeof mtimeMs !== 'number' || !Number.isFinite(mtimeMs) || mtimeMs < MTIME_LIMITS.minMs || mtimeMs > MTIME_LIMITS.maxMs) return undefined;
       if (typeof executable !== 'boolean' || typeof contentHash !== 'string' || !CONTENT_HASH_PATTERN.test(contentHash)) return undefined;
+      if (exactChunks(value.chunks)) return value as CommitChange; // already exactly what zod outputs
       const chunks = fastChunks(value.chunks);
       if (chunks === undefined) return undefined;
       const put: Change = { op: 'put', path, baseRev, size, mtimeMs, executable, chunks, contentHash: contentHash as Extract<Change, { op: 'put' }>['contentHash'] };
@@ -62,19 +82,19 @@ export function fastCommitChange(value: unknown): CommitChange | undefined {
       if (!hasExactly(value, MKDIR_KEYS)) return undefined;
       const { path, baseRev } = value;
       if (!isPath(path) || !(baseRev === null || isInt(baseRev, 1))) return undefined;
-      return { op: 'mkdir', path, baseRev };
+      return value as CommitChange;
     }
     case 'delete': {
       if (!hasExactly(value, DELETE_KEYS)) return undefined;
       const { path, baseRev } = value;
       if (!isPath(path) || !isInt(baseRev, 1)) return undefined;
-      return { op: 'delete', path, baseRev };
+      return value as CommitChange;
     }
     case 'move': {
       if (!hasExactly(value, MOVE_KEYS)) return undefined;
       const { from, to, baseRev, toBaseRev } = value;
       if (!isPath(from) || !isPath(to) || !isInt(baseRev, 1) || !(toBaseRev === null || isInt(toBaseRev, 1))) return undefined;
-      return { op: 'move', from, to, baseRev, toBaseRev };
+      return value as CommitChange;
     }
     default:
       return undefined;

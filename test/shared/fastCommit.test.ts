@@ -128,4 +128,16 @@ describe('fast commit request validation', () => {
     expect(fast?.device).toBe('laptop');
     expect(isDeepStrictEqual(fast, commitRequestSchema.parse(request))).toBe(true);
   });
+
+  it('keeps a change that already is exactly what the schema outputs, and copies one zod would strip', () => {
+    const parsed = JSON.parse(JSON.stringify({ changes: validChanges })) as { changes: Record<string, unknown>[] };
+    const fast = fastCommitRequest(parsed);
+    expect(fast).toBeDefined();
+    for (const [index, change] of parsed.changes.entries()) {
+      const strips = index === 2; // a chunk with an extra key
+      if (strips) expect(fast?.changes[index]).not.toBe(change);
+      else expect(fast?.changes[index]).toBe(change);
+    }
+    expect(isDeepStrictEqual(fast, commitRequestSchema.parse(parsed))).toBe(true);
+  });
 });
