@@ -1,7 +1,8 @@
 // A round of local changes to a settled library plans from the neighbourhood of what its scan
-// changed (src-main/engine/sync/planNeighbourhood.ts): it reads the synced and remote entries
-// of those paths, never the whole states, and syncs exactly what a whole plan would. A change of
-// the ignore rules, which decide for every path, plans from the whole states.
+// changed (src-main/engine/sync/planNeighbourhood.ts), and a round that pulls another device's
+// changes into a settled library from the neighbourhood of what it pulled: it reads the synced
+// and remote entries of those paths, never the whole states, and syncs exactly what a whole plan
+// would. A change of the ignore rules, which decide for every path, plans from the whole states.
 
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -33,7 +34,7 @@ describe('planning the neighbourhood of local changes', () => {
     await harness.stop();
   });
 
-  it('reads no whole state for edits, a folder rename, a delete and a new folder, and syncs them all', async () => {
+  it('reads no whole state for edits, a folder rename, a delete and a new folder, on either side, and syncs them all', async () => {
     const alice = await harness.client('alice');
     const bob = await harness.client('bob');
     // Enough files that the changes below are a small part of the library.
@@ -55,7 +56,13 @@ describe('planning the neighbourhood of local changes', () => {
     expect(round.deletedRemote).toBe(1);
     expect(counter.loads).toBe(0);
 
-    await bob.sync();
+    // The other side: a settled library that pulls those changes reads no whole state either.
+    const bobCounter = countWholeLoads(bob);
+    const down = await bob.sync();
+    expect(down.downloadedFiles).toBe(3);
+    expect(down.movedLocal).toBe(1);
+    expect(down.deletedLocal).toBe(1);
+    expect(bobCounter.loads).toBe(0);
     expect(await bob.tree()).toEqual(await alice.tree());
     expect(await bob.read('f1-renamed/file4.txt')).toBe('folder 1 file 4');
     const again = await alice.sync();

@@ -253,6 +253,8 @@ class Round {
   private scanChanged = true;
   /** The paths the pass's scan found changed (new, changed or gone). */
   private scanChangedPaths: LibraryPath[] = [];
+  /** The paths of the entries the pass's pull read (and where moved ones came from). */
+  private pulledPaths: LibraryPath[] = [];
 
   constructor(
     private readonly deps: SyncDependencies,
@@ -288,6 +290,9 @@ class Round {
     let foldersSame = false;
     for (let pass = 1; pass <= MAX_PASSES; pass++) {
       this.deps.signal?.throwIfAborted();
+      // Whether every path is settled before the first pass: then only what its pull or its
+      // scan changes can need a plan (see planNeighbourhood.ts).
+      const settledBefore = touched === undefined && this.nothingWaitsForAPlan() ? this.index.isSettled(this.libraryId) : undefined;
       const fresh = await this.pull(touched !== undefined);
       this.ownRevs.clear();
       if (touched !== undefined && !fresh && foldersSame) {
@@ -296,9 +301,7 @@ class Round {
         if (isSettled(this.index, this.libraryId, touched)) return;
       }
       this.summary.passes = pass;
-      // Whether every path is settled before the scan, when the first pass pulled nothing: then
-      // only what the scan changes can need a plan (see planNeighbourhood.ts).
-      const settledBeforeScan = touched === undefined && this.pulledEntries === 0 && this.nothingWaitsForAPlan() ? this.index.isSettled(this.libraryId) : undefined;
+      const settledBeforeScan = this.pulledEntries === 0 ? settledBefore : undefined;
       // The pass works from one copy of each state: the scan's result is the local state (the
       // index holds the same), so it is not read back; at 100,000 entries each copy is ~50 MB.
       const local = await this.scan(touched);
@@ -306,7 +309,7 @@ class Round {
       if (this.damagedOnServer.length > 0) await this.repairDamaged(local);
       const synced = await this.releaseDeselected(local);
       if (this.planIsEmpty(settledBeforeScan)) return;
-      const planned = await this.plan(local, synced, settledBeforeScan === true);
+      const planned = await this.plan(local, synced, settledBefore === true ? this.changedOnOneSide() : undefined);
       if (planned === null) return;
       const { actions, state } = planned;
       const runnable = this.withinRole(actions, state).filter((action) => action.kind !== 'problem');
@@ -410,6 +413,7 @@ class Round {
     let limit: number = PROTOCOL_LIMITS.maxPageSize;
     this.pulledEntries = this.recordedOwn;
     this.recordedOwn = 0;
+    this.pulledPaths = [];
     for (;;) {
       let page: ChangesResponse;
       try {
@@ -436,6 +440,8 @@ class Round {
         for (const entry of page.entries) {
           if (noticeFresh && !fresh) fresh = this.ownRevs.get(entry.path) !== entry.rev && !impliedByOwnMove(entry, this.ownMoves);
           this.recordFeedEntry(entry);
+          this.pulledPaths.push(entry.path);
+          if (!entry.deleted && entry.movedFrom !== undefined) this.pulledPaths.push(entry.movedFrom);
         }
         this.index.libraries.update(this.libraryId, { cursor: page.cursor });
       });
@@ -704,9 +710,9 @@ class Round {
   private async plan(
     local: Map<LibraryPath, LocalEntry>,
     synced: Map<LibraryPath, SyncedEntry> | undefined,
-    settledBeforeScan: boolean,
+    changed: readonly LibraryPath[] | undefined,
   ): Promise<{ actions: PlanAction[]; state: LibraryState } | null> {
-    const part = settledBeforeScan && synced === undefined ? this.neighbourhoodOfScan(local) : undefined;
+    const part = changed !== undefined && synced === undefined ? this.neighbourhoodOf(changed, local) : undefined;
     const state: LibraryState = part ?? {
       remote: this.index.remote.load(this.libraryId, { shareWith: local }),
       local,
@@ -770,15 +776,25 @@ class Round {
   }
 
   /**
-   * The part of the states a plan of the scan's changes can touch, when everything was settled
-   * before the scan and the pass pulled nothing (see planNeighbourhood.ts): the synced and
-   * remote entries read by path instead of whole, and the local ones the planner gets. The
+   * What changed in a pass that started settled, when it changed on one side only: the paths
+   * its scan changed when its pull read nothing, or those its pull read when its scan changed
+   * nothing. Undefined when both sides changed (a conflict's name depends on its neighbours).
+   */
+  private changedOnOneSide(): readonly LibraryPath[] | undefined {
+    if (this.pulledEntries === 0) return this.scanChangedPaths;
+    if (!this.scanChanged) return this.pulledPaths;
+    return undefined;
+  }
+
+  /**
+   * The part of the states a plan of `changed` paths can touch, when everything was settled
+   * before the pass and only those changed, on one side (see planNeighbourhood.ts): the synced
+   * and remote entries read by path instead of whole, and the local ones the planner gets. The
    * state the pass executes from keeps the whole local state (chunks to reuse are looked up
    * there). Undefined when the whole states are the cheaper or the only safe choice: much
    * changed, or the ignore rules (which decide for every path).
    */
-  private neighbourhoodOfScan(local: Map<LibraryPath, LocalEntry>): (LibraryState & { readonly plannedLocal: Map<LibraryPath, LocalEntry> }) | undefined {
-    const changed = this.scanChangedPaths;
+  private neighbourhoodOf(changed: readonly LibraryPath[], local: Map<LibraryPath, LocalEntry>): (LibraryState & { readonly plannedLocal: Map<LibraryPath, LocalEntry> }) | undefined {
     if (changed.length * 2 > local.size || changed.includes(IGNORE_FILE_NAME as LibraryPath)) return undefined;
     const fromIndex = <E extends { readonly path: LibraryPath; readonly node: { readonly kind: 'file' | 'dir' } }>(table: EntryTable<E>): StateLookup<E> => ({
       get: (entryPath) => table.get(this.libraryId, entryPath),

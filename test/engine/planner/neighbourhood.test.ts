@@ -2,14 +2,15 @@
 // libraries (local = base = remote) and random local changes to them (edits, executable bits,
 // deletes, creates, type changes, moves of files and folders), with and without ignore rules and
 // paths that were settled while ignored, the plan of the neighbourhood of the changed paths is
-// the plan of the whole states, action for action. The same for remote-only changes.
+// the plan of the whole states, action for action. The same for remote-only changes, moves on
+// the server included.
 
 import { describe as group, expect, it } from 'vitest';
 import type { LibraryPath } from '../../../shared/paths.js';
 import { sameContent } from '../../../src-main/engine/syncModel.js';
 import { mapLookup, planNeighbourhood } from '../../../src-main/engine/sync/planNeighbourhood.js';
 import type { Options, Spec, States, TreeSpec } from './fixtures.js';
-import { buildStates, describePlan, planStates } from './fixtures.js';
+import { buildStates, describePlan, flatten, planStates } from './fixtures.js';
 import { DEPTH, Random, TOP_NAMES, TreeMaker } from './randomTrees.js';
 
 const CASES = 600;
@@ -77,9 +78,20 @@ group('planning the neighbourhood of what changed', () => {
         const maker = new TreeMaker(random);
         const base: TreeSpec = maker.tree(DEPTH, 0.6, TOP_NAMES);
         const remote: Record<string, Spec> = { ...maker.mutate(base, DEPTH, TOP_NAMES) };
+        // A move on the server: the feed marks the moved path and each path below it.
+        const remoteMoves: Record<string, string> = {};
+        const from = random.pick(Object.keys(remote));
+        const moved = from === undefined ? undefined : remote[from];
+        if (from !== undefined && moved !== undefined && random.chance(0.5)) {
+          const to = random.chance(0.5) ? 'r' : 'b2';
+          delete remote[from];
+          remote[to] = moved;
+          for (const [movedPath] of flatten({ [to]: moved })) remoteMoves[movedPath] = from + movedPath.slice(to.length);
+        }
         const settled = buildStates({ synced: base, local: base, remote: base });
-        const states = buildStates({ synced: base, local: base, remote });
-        const changed = changedPaths(settled.remote, states.remote);
+        const states = buildStates({ synced: base, local: base, remote, remoteMoves });
+        // What a pull reads: the changed entries, and where the moved ones came from.
+        const changed = [...changedPaths(settled.remote, states.remote), ...(Object.values(remoteMoves) as LibraryPath[])];
         expect(neighbourhoodPlan(states, changed, options), `seed ${seed}`).toEqual(describePlan(planStates(states, options)));
       }
     });
