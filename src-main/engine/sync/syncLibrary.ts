@@ -97,6 +97,12 @@ export interface SyncDependencies {
   readonly leftoverTemps?: { readonly done: () => void };
   /** Told the library as the server describes it, each time the round asks (at its start, see refreshRole). */
   readonly onLibrary?: (library: Library) => void;
+  /**
+   * Whether the round may block its thread on quick file-system calls (a one-shot command, not
+   * the daemon): groups of small downloads are then written with synchronous calls (see
+   * writeFilesAtomic's `onThisThread`).
+   */
+  readonly writeOnThisThread?: boolean;
 }
 
 /** Actions that change this disk: the library is 'applying' while they run (downloads say so themselves). */
@@ -1328,7 +1334,7 @@ class Round {
     this.enter('downloading');
     let results;
     try {
-      results = await writeFilesAtomic(this.folders, files, DOWNLOAD_CONCURRENCY);
+      results = await writeFilesAtomic(this.folders, files, DOWNLOAD_CONCURRENCY, undefined, { onThisThread: this.deps.writeOnThisThread === true });
     } catch (error) {
       // The server's bytes do not fit a version it listed (see writeDownloadCounted): read the
       // feed again from before the group's earliest version next round.
