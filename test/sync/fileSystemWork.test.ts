@@ -136,4 +136,39 @@ describe('file-system work of a download', () => {
     expect(requests.mock.calls.length).toBeLessThanOrEqual(8);
     expect(await bob.tree()).toEqual(await alice.tree());
   });
+
+  it("requests a group's chunks while the group before it is still being made durable", async () => {
+    const alice = await harness.client('alice');
+    const bob = await harness.client('bob');
+    // Three groups of small files (512 files a group).
+    const files = 1100;
+    for (let i = 0; i < files; i++) await alice.write(`f/file ${String(i).padStart(4, '0')}.txt`, `file ${i} `.repeat(3));
+    await alice.sync();
+    const events: string[] = [];
+    const download = ServerClient.prototype.downloadChunks;
+    vi.spyOn(ServerClient.prototype, 'downloadChunks').mockImplementation(function (this: ServerClient, ...args: Parameters<typeof download>) {
+      events.push('request');
+      return download.apply(this, args);
+    });
+    for (const name of ['link', 'linkSync'] as const) {
+      const original = fs[name] as (...args: unknown[]) => unknown;
+      vi.spyOn(fs, name).mockImplementation(((...args: unknown[]) => {
+        events.push('link');
+        return original.apply(fs, args);
+      }) as never);
+    }
+    syncBuiltinESMExports();
+    const down = await bob.sync();
+    vi.restoreAllMocks();
+    syncBuiltinESMExports();
+    expect(down.downloadedFiles).toBe(files);
+    expect(await bob.tree()).toEqual(await alice.tree());
+    // One request a group, each sent before the group before it had its names put in place
+    // (before, each group's request waited for the whole previous group).
+    const requests = events.flatMap((event, index) => (event === 'request' ? [index] : []));
+    expect(requests).toHaveLength(3);
+    const linksBefore = (at: number): number => events.slice(0, at).filter((event) => event === 'link').length;
+    expect(linksBefore(requests[1]!)).toBe(0);
+    expect(linksBefore(requests[2]!)).toBeLessThanOrEqual(512);
+  });
 });

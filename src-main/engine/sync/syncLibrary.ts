@@ -45,7 +45,7 @@ import { planLibrary, unhandledCase } from '../planner/index.js';
 import type { PlanAction, RemoteFeedEntry } from '../planner/index.js';
 import { RemoteError, isRemoteError } from '../remote/remoteError.js';
 import type { ServerClient } from '../remote/serverClient.js';
-import { ChunkSource } from './chunkSource.js';
+import { ChunkSource, type GroupChunks } from './chunkSource.js';
 import type { PatchBase } from './chunkSource.js';
 import { pairWithBases, uploadAsPatches } from './chunkPatching.js';
 import type { PatchUpload } from './chunkPatching.js';
@@ -112,9 +112,12 @@ const MAX_PASSES = 8;
 /** Commits of one round refused for missing chunks before the round gives up (see commit()). */
 const MAX_MISSING_CHUNK_ANSWERS = 4;
 const DEFAULT_MAX_DELETES = 100;
-/** Small downloads travel in groups of at most this many files and (about) bytes. */
+/**
+ * Small downloads travel in groups of at most this many files and (about) bytes; the next
+ * group's chunks arrive while a group is made durable, so two groups' chunks may be held.
+ */
 const DOWNLOAD_GROUP_FILES = 512;
-const DOWNLOAD_GROUP_BYTES = 32 * 1024 * 1024;
+const DOWNLOAD_GROUP_BYTES = 16 * 1024 * 1024;
 /** Files of a group written at once: their fsyncs overlap on the thread pool. */
 const DOWNLOAD_CONCURRENCY = 8;
 /**
@@ -1275,8 +1278,8 @@ class Round {
     const small: DownloadJob[] = [];
     const large: DownloadJob[] = [];
     for (const job of downloads) (job.remote.node.kind === 'file' && job.remote.node.size < RESUMABLE_DOWNLOAD_BYTES ? small : large).push(job);
+    const groups: DownloadJob[][] = [];
     for (let start = 0; start < small.length; ) {
-      this.deps.signal?.throwIfAborted();
       const group: DownloadJob[] = [];
       let bytes = 0;
       while (start < small.length && group.length < DOWNLOAD_GROUP_FILES && (group.length === 0 || bytes < DOWNLOAD_GROUP_BYTES)) {
@@ -1284,8 +1287,31 @@ class Round {
         group.push(job);
         bytes += job.remote.node.kind === 'file' ? job.remote.node.size : 0;
       }
-      chunks.prefetch(group.flatMap((job) => job.remote.chunks));
-      changed = (await this.downloadGroup(group, chunks)) || changed;
+      groups.push(group);
+    }
+    // A group's chunks are requested once the previous group's have all arrived: they travel
+    // while that group's files are flushed, put in place and recorded, instead of after. At
+    // most two groups' chunks are held (the one being written, the next one arriving).
+    const requested = new Map<number, GroupChunks>();
+    let stopped = false;
+    let nextToWrite = 0;
+    const request = (index: number): void => {
+      if (stopped || index >= groups.length || requested.has(index) || index < nextToWrite) return;
+      requested.set(index, chunks.request(groups[index]!.flatMap((job) => job.remote.chunks)));
+    };
+    try {
+      for (; nextToWrite < groups.length; nextToWrite++) {
+        this.deps.signal?.throwIfAborted();
+        const index = nextToWrite;
+        request(index);
+        const current = requested.get(index)!;
+        requested.delete(index);
+        chunks.use(current);
+        void current.settled.then(() => request(index + 1));
+        changed = (await this.downloadGroup(groups[index]!, chunks)) || changed;
+      }
+    } finally {
+      stopped = true;
     }
     for (const job of large) {
       this.deps.signal?.throwIfAborted();
