@@ -34,8 +34,8 @@ export const fsCalls = {
  * A small file's create, write, futimes, fstat, close, link and unlink are each a few
  * microseconds of system call, where a thread-pool round trip costs the main thread more than
  * that and waits for a pool thread; but on ext4 such a call waits for a journal commit in
- * flight, so they are only for stretches with no fsync of the same process running (see
- * writeFilesAtomic's bulk mode).
+ * flight, so they are only for stretches where the process does not commit the journal file
+ * after file (see writeFilesAtomic's bulk mode).
  */
 export const fsCallsOnThisThread = {
   open: (file: string, flags: string | number, mode?: number): number => fs.openSync(file, flags, mode),

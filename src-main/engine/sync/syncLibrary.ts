@@ -1291,27 +1291,52 @@ class Round {
     }
     // A group's chunks are requested once the previous group's have all arrived: they travel
     // while that group's files are flushed, put in place and recorded, instead of after. At
-    // most two groups' chunks are held (the one being written, the next one arriving).
+    // most two groups' chunks are held (the one being written, the next one arriving). And a
+    // group's files are written while the group before waits for the disk (its flush, fsyncs,
+    // names and record): at most two groups are in flight.
     const requested = new Map<number, GroupChunks>();
     let stopped = false;
-    let nextToWrite = 0;
+    /** Groups are requested in order, each once. */
+    let lastRequested = -1;
     const request = (index: number): void => {
-      if (stopped || index >= groups.length || requested.has(index) || index < nextToWrite) return;
+      if (stopped || index >= groups.length || index <= lastRequested) return;
+      lastRequested = index;
       requested.set(index, chunks.request(groups[index]!.flatMap((job) => job.remote.chunks)));
     };
+    const running = new Set<Promise<boolean>>();
+    let finishing: Promise<boolean> | undefined;
     try {
-      for (; nextToWrite < groups.length; nextToWrite++) {
+      for (let index = 0; index < groups.length; index++) {
         this.deps.signal?.throwIfAborted();
-        const index = nextToWrite;
         request(index);
         const current = requested.get(index)!;
         requested.delete(index);
         chunks.use(current);
         void current.settled.then(() => request(index + 1));
-        changed = (await this.downloadGroup(groups[index]!, chunks)) || changed;
+        let written = (): void => undefined;
+        const tempFilesWritten = new Promise<void>((resolve) => {
+          written = resolve;
+        });
+        const group = this.downloadGroup(groups[index]!, chunks, () => written());
+        running.add(group);
+        let failed = false;
+        void group.then(
+          () => running.delete(group),
+          () => {
+            failed = true;
+          },
+        );
+        // Once its temp files are written (every chunk of it read), the next group may be written.
+        await Promise.race([tempFilesWritten, group.then(() => undefined, () => undefined)]);
+        if (failed) await group;
+        if (finishing !== undefined) changed = (await finishing) || changed;
+        finishing = group;
       }
+      if (finishing !== undefined) changed = (await finishing) || changed;
     } finally {
       stopped = true;
+      // A group still in flight when another failed or the round was paused ends first.
+      await Promise.allSettled([...running]);
     }
     for (const job of large) {
       this.deps.signal?.throwIfAborted();
@@ -1326,7 +1351,7 @@ class Round {
    * the ones written in one transaction. Recording only after writeFilesAtomic returns means a
    * file is synced in the index only once its bytes and its name are durable.
    */
-  private async downloadGroup(group: readonly DownloadJob[], chunks: ChunkSource): Promise<boolean> {
+  private async downloadGroup(group: readonly DownloadJob[], chunks: ChunkSource, onWritten?: () => void): Promise<boolean> {
     const files: FileToWrite[] = [];
     const jobs: { readonly job: DownloadJob; readonly tally: TalliedFile; transfer?: FileTransfer }[] = [];
     for (const job of group) {
@@ -1360,7 +1385,10 @@ class Round {
     this.enter('downloading');
     let results;
     try {
-      results = await writeFilesAtomic(this.folders, files, DOWNLOAD_CONCURRENCY, undefined, { onThisThread: this.deps.writeOnThisThread === true });
+      results = await writeFilesAtomic(this.folders, files, DOWNLOAD_CONCURRENCY, undefined, {
+        onThisThread: this.deps.writeOnThisThread === true,
+        ...(onWritten === undefined ? {} : { onWritten }),
+      });
     } catch (error) {
       // The server's bytes do not fit a version it listed (see writeDownloadCounted): read the
       // feed again from before the group's earliest version next round.
