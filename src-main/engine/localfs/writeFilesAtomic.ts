@@ -17,8 +17,8 @@
 //
 // A group of many files is made durable in bulk before each file's fsync: all temp files are
 // written, then one flushFileSystem (syncfs on Linux) writes the group's data and commits the
-// journal once, then each file is fsynced (now cheap: nothing left to write), then the names
-// are put in place. Where there is no bulk step the files' fsyncs do the work, as before.
+// journal once, then each file is fsynced (now cheap: nothing left to write; through the
+// descriptor it was written through, kept open meanwhile), then the names are put in place. Where there is no bulk step the files' fsyncs do the work, as before.
 //
 // What a result promises is what writeFileAtomic promises: a 'written' file was complete and
 // fsynced under its temp name before it got its real name, never replaced anything but the
@@ -77,6 +77,29 @@ interface Prepared {
   readonly size: number;
   /** The mode a replaced file gets (its own, with the executable bits asked for); undefined for a new file. */
   readonly wantedMode: number | undefined;
+  /** In bulk, the descriptor it was written through, kept open for its fsync (see HELD_DESCRIPTORS_MAX). */
+  fd: number | undefined;
+}
+
+/**
+ * In bulk, files written and waiting for their fsync keep the descriptor they were written
+ * through, up to this many in the process at once (two groups may be in flight): an open and
+ * a close fewer per file. Beyond it a file is closed and opened again for its fsync.
+ */
+export const HELD_DESCRIPTORS_MAX = 768;
+let heldDescriptors = 0;
+
+/** Closes a prepared file's held descriptor, if any; an error closing it is not the one that matters then. */
+async function releaseQuietly(file: Prepared, calls: FileCalls): Promise<void> {
+  const fd = file.fd;
+  if (fd === undefined) return;
+  file.fd = undefined;
+  heldDescriptors -= 1;
+  try {
+    await calls.close(fd);
+  } catch {
+    // Nothing more to do with it.
+  }
 }
 
 export interface WriteFilesOptions {
@@ -166,7 +189,7 @@ export async function writeFilesAtomic(
         while (failure === undefined && nextSync < waiting.length) {
           const index = waiting[nextSync++]!;
           try {
-            await fsyncFile(prepared[index]!.temp, calls);
+            await fsyncFile(prepared[index]!, calls);
           } catch (error) {
             const code = fsErrorCode(error);
             // The folder with the temp file in it was moved or deleted since the write.
@@ -181,7 +204,7 @@ export async function writeFilesAtomic(
     );
   }
   if (failure !== undefined) {
-    await Promise.all(prepared.map((file) => (file === undefined ? undefined : removeQuietly(file.temp))));
+    await Promise.all(prepared.map(async (file) => (file === undefined ? undefined : (await releaseQuietly(file, calls), await removeQuietly(file.temp)))));
     throw failure.error;
   }
 
@@ -223,14 +246,25 @@ export async function writeFilesAtomic(
 }
 
 /**
- * fsyncs a closed temp file through a new descriptor. It reports a write error of the file's
- * data as the writing descriptor would: Linux reports an error to every descriptor opened
- * before it was reported to anyone, and only a fsync of this file (nobody else's knows its
- * random name) reports it.
+ * fsyncs a written temp file through the descriptor it was written through, or, closed, through
+ * a new one. That reports a write error of the file's data as the writing descriptor would:
+ * Linux reports an error to every descriptor opened before it was reported to anyone, and only
+ * a fsync of this file (nobody else's knows its random name) reports it.
  */
-async function fsyncFile(file: string, calls: FileCalls): Promise<void> {
+async function fsyncFile(prepared: Prepared, calls: FileCalls): Promise<void> {
+  const held = prepared.fd;
+  if (held !== undefined) {
+    prepared.fd = undefined;
+    heldDescriptors -= 1;
+    try {
+      await call.fsync(held);
+    } finally {
+      await calls.close(held);
+    }
+    return;
+  }
   // Opening and closing a file to read it starts no journal handle: only the fsync is waited for off this thread.
-  const fd = await calls.open(file, 'r');
+  const fd = await calls.open(prepared.temp, 'r');
   try {
     await call.fsync(fd);
   } finally {
@@ -275,9 +309,15 @@ async function prepare(file: FileToWrite, destination: string, folder: string, d
     await calls.futimes(fd, new Date(), new Date(file.mtimeMs));
     if (!deferSync) await call.fsync(fd);
     const written = await calls.fstat(fd);
+    const prepared = { temp, destination, inode: written.ino, mtimeMs: written.mtimeMs, size: written.size, wantedMode, fd: undefined as number | undefined };
     open = false;
-    await calls.close(fd);
-    return { temp, destination, inode: written.ino, mtimeMs: written.mtimeMs, size: written.size, wantedMode };
+    if (deferSync && heldDescriptors < HELD_DESCRIPTORS_MAX) {
+      heldDescriptors += 1;
+      prepared.fd = fd;
+    } else {
+      await calls.close(fd);
+    }
+    return prepared;
   } catch (error) {
     if (open) {
       try {

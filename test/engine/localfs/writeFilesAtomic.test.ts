@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CheckedFolders } from '../../../src-main/engine/localfs/index.js';
 import { type BulkFlush, SyncfsFlush, parseDirtyBytes } from '../../../src-main/engine/localfs/flushFileSystem.js';
-import { BULK_FLUSH_MIN_FILES, type FileToWrite, writeFilesAtomic } from '../../../src-main/engine/localfs/writeFilesAtomic.js';
+import { BULK_FLUSH_MIN_FILES, type FileToWrite, HELD_DESCRIPTORS_MAX, writeFilesAtomic } from '../../../src-main/engine/localfs/writeFilesAtomic.js';
 import { parseLibraryPath } from '../../../shared/paths.js';
 import { type TempFolder, makeTempFolder } from './tempFolder.js';
 
@@ -262,12 +262,13 @@ describe('writeFilesAtomic on this thread (onThisThread)', () => {
     const flush = fakeFlush(events, 'done');
     const results = await writeFilesAtomic(new CheckedFolders(temp.root), files, 8, flush, { onThisThread: true });
     await expectAllWritten(files, results);
-    // Per file: opened to write and again to fsync, one write, futimes, fstat, two closes, link, unlink.
-    expect(counts.get('openSync')).toBe(2 * files.length);
+    // Per file: opened once (fsynced through the descriptor it was written through), one
+    // write, futimes, fstat, close, link, unlink.
+    expect(counts.get('openSync')).toBe(files.length);
     expect(counts.get('writeSync')).toBe(files.length);
     expect(counts.get('futimesSync')).toBe(files.length);
     expect(counts.get('fstatSync')).toBe(files.length);
-    expect(counts.get('closeSync')).toBe(2 * files.length);
+    expect(counts.get('closeSync')).toBe(files.length);
     expect(counts.get('linkSync')).toBe(files.length);
     expect(counts.get('unlinkSync')).toBe(files.length);
     for (const name of ['write', 'futimes', 'fstat', 'link', 'unlink', 'fsyncSync']) expect(counts.get(name) ?? 0).toBe(0);
@@ -279,6 +280,22 @@ describe('writeFilesAtomic on this thread (onThisThread)', () => {
     expect(events.slice(0, flushAt).filter((event) => event.kind === 'fsync')).toEqual([]);
     expect(events.slice(flushAt, firstLink).filter((event) => event.kind === 'fsync')).toHaveLength(files.length);
     expect(events.slice(firstLink).filter((event) => event.kind === 'fsync')).toHaveLength(2);
+  });
+
+  it('in bulk: keeps at most HELD_DESCRIPTORS_MAX descriptors open for the fsyncs, and opens the other files again', async () => {
+    const extra = 10;
+    const files = await newFiles(HELD_DESCRIPTORS_MAX + extra);
+    const { counts, events } = countCalls();
+    const results = await writeFilesAtomic(new CheckedFolders(temp.root), files, 8, fakeFlush(events, 'done'), { onThisThread: true });
+    await expectAllWritten(files, results);
+    expect(counts.get('openSync')).toBe(files.length + extra);
+    expect(counts.get('closeSync')).toBe(files.length + extra);
+    expect(events.filter((event) => event.kind === 'fsync')).toHaveLength(files.length + 2);
+    // Every descriptor was given back: the next group keeps its own again.
+    const again = await newFiles(20);
+    const before = counts.get('openSync')!;
+    await writeFilesAtomic(new CheckedFolders(temp.root), again.map((file) => ({ ...file, path: parseLibraryPath(`${file.path}.2`) })), 8, fakeFlush([], 'done'), { onThisThread: true });
+    expect(counts.get('openSync')! - before).toBe(20);
   });
 
   it('out of bulk (each file fsynced as it is written), keeps every call off the thread', async () => {
