@@ -47,7 +47,7 @@ import { mapLookup, planNeighbourhood } from './planNeighbourhood.js';
 import type { StateLookup } from './planNeighbourhood.js';
 import { RemoteError, isRemoteError } from '../remote/remoteError.js';
 import type { ServerClient } from '../remote/serverClient.js';
-import { ChunkSource } from './chunkSource.js';
+import { ChunkSource, type GroupChunks } from './chunkSource.js';
 import type { PatchBase } from './chunkSource.js';
 import { pairWithBases, uploadAsPatches } from './chunkPatching.js';
 import type { PatchUpload } from './chunkPatching.js';
@@ -99,6 +99,12 @@ export interface SyncDependencies {
   readonly leftoverTemps?: { readonly done: () => void };
   /** Told the library as the server describes it, each time the round asks (at its start, see refreshRole). */
   readonly onLibrary?: (library: Library) => void;
+  /**
+   * Whether the round may block its thread on quick file-system calls (a one-shot command, not
+   * the daemon): groups of small downloads are then written with synchronous calls (see
+   * writeFilesAtomic's `onThisThread`).
+   */
+  readonly writeOnThisThread?: boolean;
 }
 
 /** Actions that change this disk: the library is 'applying' while they run (downloads say so themselves). */
@@ -108,9 +114,12 @@ const MAX_PASSES = 8;
 /** Commits of one round refused for missing chunks before the round gives up (see commit()). */
 const MAX_MISSING_CHUNK_ANSWERS = 4;
 const DEFAULT_MAX_DELETES = 100;
-/** Small downloads travel in groups of at most this many files and (about) bytes. */
+/**
+ * Small downloads travel in groups of at most this many files and (about) bytes; the next
+ * group's chunks arrive while a group is made durable, so two groups' chunks may be held.
+ */
 const DOWNLOAD_GROUP_FILES = 512;
-const DOWNLOAD_GROUP_BYTES = 32 * 1024 * 1024;
+const DOWNLOAD_GROUP_BYTES = 16 * 1024 * 1024;
 /** Files of a group written at once: their fsyncs overlap on the thread pool. */
 const DOWNLOAD_CONCURRENCY = 8;
 /**
@@ -1328,8 +1337,8 @@ class Round {
     const small: DownloadJob[] = [];
     const large: DownloadJob[] = [];
     for (const job of downloads) (job.remote.node.kind === 'file' && job.remote.node.size < RESUMABLE_DOWNLOAD_BYTES ? small : large).push(job);
+    const groups: DownloadJob[][] = [];
     for (let start = 0; start < small.length; ) {
-      this.deps.signal?.throwIfAborted();
       const group: DownloadJob[] = [];
       let bytes = 0;
       while (start < small.length && group.length < DOWNLOAD_GROUP_FILES && (group.length === 0 || bytes < DOWNLOAD_GROUP_BYTES)) {
@@ -1337,8 +1346,56 @@ class Round {
         group.push(job);
         bytes += job.remote.node.kind === 'file' ? job.remote.node.size : 0;
       }
-      chunks.prefetch(group.flatMap((job) => job.remote.chunks));
-      changed = (await this.downloadGroup(group, chunks)) || changed;
+      groups.push(group);
+    }
+    // A group's chunks are requested once the previous group's have all arrived: they travel
+    // while that group's files are flushed, put in place and recorded, instead of after. At
+    // most two groups' chunks are held (the one being written, the next one arriving). And a
+    // group's files are written while the group before waits for the disk (its flush, fsyncs,
+    // names and record): at most two groups are in flight.
+    const requested = new Map<number, GroupChunks>();
+    let stopped = false;
+    /** Groups are requested in order, each once. */
+    let lastRequested = -1;
+    const request = (index: number): void => {
+      if (stopped || index >= groups.length || index <= lastRequested) return;
+      lastRequested = index;
+      requested.set(index, chunks.request(groups[index]!.flatMap((job) => job.remote.chunks)));
+    };
+    const running = new Set<Promise<boolean>>();
+    let finishing: Promise<boolean> | undefined;
+    try {
+      for (let index = 0; index < groups.length; index++) {
+        this.deps.signal?.throwIfAborted();
+        request(index);
+        const current = requested.get(index)!;
+        requested.delete(index);
+        chunks.use(current);
+        void current.settled.then(() => request(index + 1));
+        let written = (): void => undefined;
+        const tempFilesWritten = new Promise<void>((resolve) => {
+          written = resolve;
+        });
+        const group = this.downloadGroup(groups[index]!, chunks, () => written());
+        running.add(group);
+        let failed = false;
+        void group.then(
+          () => running.delete(group),
+          () => {
+            failed = true;
+          },
+        );
+        // Once its temp files are written (every chunk of it read), the next group may be written.
+        await Promise.race([tempFilesWritten, group.then(() => undefined, () => undefined)]);
+        if (failed) await group;
+        if (finishing !== undefined) changed = (await finishing) || changed;
+        finishing = group;
+      }
+      if (finishing !== undefined) changed = (await finishing) || changed;
+    } finally {
+      stopped = true;
+      // A group still in flight when another failed or the round was paused ends first.
+      await Promise.allSettled([...running]);
     }
     for (const job of large) {
       this.deps.signal?.throwIfAborted();
@@ -1353,7 +1410,7 @@ class Round {
    * the ones written in one transaction. Recording only after writeFilesAtomic returns means a
    * file is synced in the index only once its bytes and its name are durable.
    */
-  private async downloadGroup(group: readonly DownloadJob[], chunks: ChunkSource): Promise<boolean> {
+  private async downloadGroup(group: readonly DownloadJob[], chunks: ChunkSource, onWritten?: () => void): Promise<boolean> {
     const files: FileToWrite[] = [];
     const jobs: { readonly job: DownloadJob; readonly tally: TalliedFile; transfer?: FileTransfer }[] = [];
     for (const job of group) {
@@ -1387,7 +1444,10 @@ class Round {
     this.enter('downloading');
     let results;
     try {
-      results = await writeFilesAtomic(this.folders, files, DOWNLOAD_CONCURRENCY);
+      results = await writeFilesAtomic(this.folders, files, DOWNLOAD_CONCURRENCY, undefined, {
+        onThisThread: this.deps.writeOnThisThread === true,
+        ...(onWritten === undefined ? {} : { onWritten }),
+      });
     } catch (error) {
       // The server's bytes do not fit a version it listed (see writeDownloadCounted): read the
       // feed again from before the group's earliest version next round.
