@@ -421,7 +421,7 @@ describe('readChunk', () => {
     const stat = statSync(filePath);
     // Rewritten in place after the scan, its modification time moved on.
     const changed = Uint8Array.from(bytes);
-    changed[chunks[0]!.size + 10] ^= 0xff;
+    changed[chunks[0]!.size + 10] = changed[chunks[0]!.size + 10]! ^ 0xff;
     writeFileSync(filePath, changed);
     utimesSync(filePath, stat.atime, new Date(stat.mtimeMs + 5000));
     const reads = new SequentialChunkReads({ reuseBuffer: true });
