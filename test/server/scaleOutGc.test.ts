@@ -135,13 +135,20 @@ describeScaleOut('garbage collection beside syncing clients', () => {
         // No grace for links or packs; unfinished uploads keep a minute, as they do in flight.
         await harness.stores.collectGarbage!({ linkGraceMs: 0, packGraceMs: 0, pendingGraceMs: 60_000, repackBelow: 0.5, now: Date.now() });
         collections += 1;
+        // A short breath between collections: back to back, with no grace, the collector holds
+        // the commit locks nearly all the time and every try of every round loses its chunks
+        // (a livelock, not a test). With it, a few commits per run still lose theirs.
+        await new Promise((resolve) => setTimeout(resolve, 30));
       }
     })();
     // A failed collection fails the test below, not the run.
     collector.catch(() => {});
     try {
       for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
-        const result = await runRandomScenario(harness, clients, seed);
+        // With no grace, a collection can unlink an upload's chunks before its commit at every
+        // try of a round (the round then ends in missing-chunks; the next one uploads them
+        // again): a round may fail so, but nothing may be lost and everyone must converge.
+        const result = await runRandomScenario(harness, clients, seed, { toleratesError: (error) => error.code === 'missing-chunks' });
         expect(result.failures, describeFailure(result)).toEqual([]);
       }
     } finally {

@@ -249,6 +249,11 @@ export function migrate(db: Database.Database, migrations: readonly Migration[] 
     if (migration.version !== position + 1) throw new Error(`migration ${migration.version} is out of order (expected ${position + 1})`);
   });
   const latest = migrations.length;
+  // Up to date (the common case, every command): nothing to apply, so no write lock and no
+  // foreign key check of every row (~10 ms at 10,000 files). A version read here is committed;
+  // a migration still running elsewhere shows the old one, and the transaction below waits for it.
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current === latest) return { from: latest, to: latest };
   const run = db.transaction(() => {
     const from = db.pragma('user_version', { simple: true }) as number;
     if (from > latest) throw new IndexTooNewError(db.name, from, latest);

@@ -89,6 +89,8 @@ export interface EntryTable<E extends { readonly path: LibraryPath }> {
    */
   load(libraryId: LibraryId, options?: { readonly shareWith?: ReadonlyMap<LibraryPath, SharedContent> }): Map<LibraryPath, E>;
   count(libraryId: LibraryId): number;
+  /** How many of the library's entries are files. */
+  countFiles(libraryId: LibraryId): number;
 }
 
 /** A path whose states disagree (see Index.pendingBelow), with the kind it has on the side that has it. */
@@ -529,6 +531,7 @@ function createEntryTable<E extends { readonly path: LibraryPath }, Row>(
       .prepare<[number, string, string, string], Row>(`SELECT ${selected} FROM ${table} WHERE library_key = ? ${below} ORDER BY path`)
       .raw(),
     count: db.prepare<[number], number>(`SELECT count(*) FROM ${table} WHERE library_key = ?`).pluck(),
+    countFiles: db.prepare<[number], number>(`SELECT count(*) FROM ${table} WHERE library_key = ? AND kind = 'file'`).pluck(),
     rootChildren: db.prepare<[number], [string, string]>(`SELECT path, kind FROM ${table} WHERE library_key = ? AND instr(path, '/') = 0 ORDER BY path`).raw(),
     // The range of the folder's descendants, less those with a '/' after the folder's prefix
     // (substr counts characters, so the offset is in code points).
@@ -607,6 +610,9 @@ function createEntryTable<E extends { readonly path: LibraryPath }, Row>(
     },
     count(libraryId) {
       return statements.count.get(keyOf(libraryId)) ?? 0;
+    },
+    countFiles(libraryId) {
+      return statements.countFiles.get(keyOf(libraryId)) ?? 0;
     },
   };
 }

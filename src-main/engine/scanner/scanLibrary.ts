@@ -281,7 +281,10 @@ class Scan {
   result(durationMs: number): ScanResult {
     const { previous } = this.options;
     let local: Map<LibraryPath, LocalEntry>;
-    if (this.scopes === undefined) {
+    if (this.scopes === undefined && this.carryOvers.length === 0) {
+      // A whole scan that kept nothing from before: what it found is the local state.
+      local = this.entries;
+    } else if (this.scopes === undefined) {
       local = new Map();
     } else {
       local = new Map(previous);
@@ -290,7 +293,7 @@ class Scan {
         for (const below of this.previousBelow(scope)) local.delete(below);
       }
     }
-    for (const [entryPath, entry] of this.entries) local.set(entryPath, entry);
+    if (local !== this.entries) for (const [entryPath, entry] of this.entries) local.set(entryPath, entry);
     for (const carry of this.carryOvers) {
       const candidates = [...(carry.self ? [carry.path] : []), ...(carry.below ? this.previousBelow(carry.path) : [])];
       for (const candidate of candidates) {

@@ -17,10 +17,10 @@ import { PROTOCOL_LIMITS, quotaExceededDetailsSchema, routes } from '../../../sh
 import type { ChangeResult, ChangesResponse, CommitChangeInput, CommitResponse, Entry, Library } from '../../../shared/protocol/index.js';
 import { SequentialChunkReads, readChunk } from '../chunker/index.js';
 import type { ScannedStat } from '../chunker/index.js';
-import { createIgnoreMatcher } from '../ignore/index.js';
+import { IGNORE_FILE_NAME, createIgnoreMatcher } from '../ignore/index.js';
 import type { IgnoreMatcher } from '../ignore/index.js';
 import { SCAN_PROBLEM_KINDS } from '../scanner/index.js';
-import type { Index, LibraryRecord, LibraryState, ProblemInput } from '../indexStore/index.js';
+import type { EntryTable, Index, LibraryRecord, LibraryState, ProblemInput } from '../indexStore/index.js';
 import {
   CheckedFolders,
   checkLocalPath,
@@ -44,6 +44,8 @@ import { sameContent } from '../syncModel.js';
 import type { LocalEntry, RemoteEntry, SyncedEntry } from '../syncModel.js';
 import { planLibrary, unhandledCase } from '../planner/index.js';
 import type { PlanAction, RemoteFeedEntry } from '../planner/index.js';
+import { mapLookup, planNeighbourhood } from './planNeighbourhood.js';
+import type { StateLookup } from './planNeighbourhood.js';
 import { RemoteError, isRemoteError } from '../remote/remoteError.js';
 import type { ServerClient } from '../remote/serverClient.js';
 import { ChunkSource } from './chunkSource.js';
@@ -250,6 +252,10 @@ class Round {
   /** Versions of our own commits recorded from their answers since the last pull: the next pull counts them as read. */
   private recordedOwn = 0;
   private scanChanged = true;
+  /** The paths the pass's scan found changed (new, changed or gone). */
+  private scanChangedPaths: LibraryPath[] = [];
+  /** The paths of the entries the pass's pull read (and where moved ones came from). */
+  private pulledPaths: LibraryPath[] = [];
 
   constructor(
     private readonly deps: SyncDependencies,
@@ -285,6 +291,9 @@ class Round {
     let foldersSame = false;
     for (let pass = 1; pass <= MAX_PASSES; pass++) {
       this.deps.signal?.throwIfAborted();
+      // Whether every path is settled before the first pass: then only what its pull or its
+      // scan changes can need a plan (see planNeighbourhood.ts).
+      const settledBefore = touched === undefined && this.nothingWaitsForAPlan() ? this.index.isSettled(this.libraryId) : undefined;
       const fresh = await this.pull(touched !== undefined);
       this.ownRevs.clear();
       if (touched !== undefined && !fresh && foldersSame) {
@@ -293,14 +302,15 @@ class Round {
         if (isSettled(this.index, this.libraryId, touched)) return;
       }
       this.summary.passes = pass;
+      const settledBeforeScan = this.pulledEntries === 0 ? settledBefore : undefined;
       // The pass works from one copy of each state: the scan's result is the local state (the
       // index holds the same), so it is not read back; at 100,000 entries each copy is ~50 MB.
       const local = await this.scan(touched);
       if (local === null) return;
       if (this.damagedOnServer.length > 0) await this.repairDamaged(local);
       const synced = await this.releaseDeselected(local);
-      if (this.planIsEmpty()) return;
-      const planned = await this.plan(local, synced);
+      if (this.planIsEmpty(settledBeforeScan)) return;
+      const planned = await this.plan(local, synced, settledBefore === true ? this.changedOnOneSide() : undefined);
       if (planned === null) return;
       const { actions, state } = planned;
       const runnable = this.withinRole(actions, state).filter((action) => action.kind !== 'problem');
@@ -404,6 +414,7 @@ class Round {
     let limit: number = PROTOCOL_LIMITS.maxPageSize;
     this.pulledEntries = this.recordedOwn;
     this.recordedOwn = 0;
+    this.pulledPaths = [];
     for (;;) {
       let page: ChangesResponse;
       try {
@@ -430,6 +441,8 @@ class Round {
         for (const entry of page.entries) {
           if (noticeFresh && !fresh) fresh = this.ownRevs.get(entry.path) !== entry.rev && !impliedByOwnMove(entry, this.ownMoves);
           this.recordFeedEntry(entry);
+          this.pulledPaths.push(entry.path);
+          if (!entry.deleted && entry.movedFrom !== undefined) this.pulledPaths.push(entry.movedFrom);
         }
         this.index.libraries.update(this.libraryId, { cursor: page.cursor });
       });
@@ -594,6 +607,7 @@ class Round {
       return null;
     }
     this.scanChanged = result.deletions.length > 0 || result.upserts.length > 0;
+    this.scanChangedPaths = [...result.upserts.map((entry) => entry.path), ...result.deletions];
     this.index.transaction(() => {
       this.index.local.deleteMany(this.libraryId, result.deletions);
       this.index.local.putMany(this.libraryId, result.upserts);
@@ -671,12 +685,22 @@ class Round {
    * for a plan or its execution to be found again or cleared (the scan re-checks its own kinds).
    * Where the disk folds case the planner also reports names that clash: there it always plans.
    */
-  private planIsEmpty(): boolean {
+  private planIsEmpty(settledBeforeScan: boolean | undefined): boolean {
     if (this.pulledEntries > 0 || this.scanChanged) return false;
+    // The scan changed nothing: the state is the one before it.
+    if (settledBeforeScan !== undefined) return settledBeforeScan;
+    return this.nothingWaitsForAPlan() && this.index.isSettled(this.libraryId);
+  }
+
+  /**
+   * No problem of an earlier round waits for a plan or its execution to be found again or
+   * cleared (the scan re-checks its own kinds), and the disk does not fold case (where the
+   * planner also reports names that clash, it always plans the whole library).
+   */
+  private nothingWaitsForAPlan(): boolean {
     if (this.caseInsensitiveDisk) return false;
     const scanKinds: readonly string[] = SCAN_PROBLEM_KINDS;
-    if (this.index.problems.list(this.libraryId).some((problem) => !scanKinds.includes(problem.kind))) return false;
-    return this.index.isSettled(this.libraryId);
+    return !this.index.problems.list(this.libraryId).some((problem) => !scanKinds.includes(problem.kind));
   }
 
   /**
@@ -684,8 +708,13 @@ class Round {
    * already), returning the actions with the state they were planned from. Returns null (and
    * pauses) when the plan trips the mass-delete breaker.
    */
-  private async plan(local: Map<LibraryPath, LocalEntry>, synced: Map<LibraryPath, SyncedEntry> | undefined): Promise<{ actions: PlanAction[]; state: LibraryState } | null> {
-    const state: LibraryState = {
+  private async plan(
+    local: Map<LibraryPath, LocalEntry>,
+    synced: Map<LibraryPath, SyncedEntry> | undefined,
+    changed: readonly LibraryPath[] | undefined,
+  ): Promise<{ actions: PlanAction[]; state: LibraryState } | null> {
+    const part = changed !== undefined && synced === undefined ? this.neighbourhoodOf(changed, local) : undefined;
+    const state: LibraryState = part ?? {
       remote: this.index.remote.load(this.libraryId, { shareWith: local }),
       local,
       synced: synced ?? this.index.synced.load(this.libraryId, { shareWith: local }),
@@ -718,7 +747,7 @@ class Round {
     const actions = [
       ...planLibrary({
         synced: state.synced,
-        local: state.local,
+        local: part?.plannedLocal ?? state.local,
         remote,
         deviceName: this.deps.deviceName,
         now: this.deps.now?.() ?? new Date(),
@@ -737,13 +766,43 @@ class Round {
     ).length;
     const maxDeletes = this.deps.maxDeletes ?? DEFAULT_MAX_DELETES;
     let syncedFiles = 0;
-    for (const entry of state.synced.values()) if (entry.node.kind === 'file') syncedFiles += 1;
+    if (part !== undefined) syncedFiles = this.index.synced.countFiles(this.libraryId);
+    else for (const entry of state.synced.values()) if (entry.node.kind === 'file') syncedFiles += 1;
     const overHalf = syncedFiles >= HALF_RULE_MIN_FILES && deletes * 2 > syncedFiles;
     if ((deletes > maxDeletes || overHalf) && !this.overridden('mass-delete') && !this.overridden('root-emptied')) {
       this.pause('mass-delete', `this round would delete ${deletes} of ${syncedFiles} files; check the folder and the server, then resume the library to go ahead`);
       return null;
     }
     return { actions, state };
+  }
+
+  /**
+   * What changed in a pass that started settled, when it changed on one side only: the paths
+   * its scan changed when its pull read nothing, or those its pull read when its scan changed
+   * nothing. Undefined when both sides changed (a conflict's name depends on its neighbours).
+   */
+  private changedOnOneSide(): readonly LibraryPath[] | undefined {
+    if (this.pulledEntries === 0) return this.scanChangedPaths;
+    if (!this.scanChanged) return this.pulledPaths;
+    return undefined;
+  }
+
+  /**
+   * The part of the states a plan of `changed` paths can touch, when everything was settled
+   * before the pass and only those changed, on one side (see planNeighbourhood.ts): the synced
+   * and remote entries read by path instead of whole, and the local ones the planner gets. The
+   * state the pass executes from keeps the whole local state (chunks to reuse are looked up
+   * there). Undefined when the whole states are the cheaper or the only safe choice: much
+   * changed, or the ignore rules (which decide for every path).
+   */
+  private neighbourhoodOf(changed: readonly LibraryPath[], local: Map<LibraryPath, LocalEntry>): (LibraryState & { readonly plannedLocal: Map<LibraryPath, LocalEntry> }) | undefined {
+    if (changed.length * 2 > local.size || changed.includes(IGNORE_FILE_NAME as LibraryPath)) return undefined;
+    const fromIndex = <E extends { readonly path: LibraryPath; readonly node: { readonly kind: 'file' | 'dir' } }>(table: EntryTable<E>): StateLookup<E> => ({
+      get: (entryPath) => table.get(this.libraryId, entryPath),
+      below: (folder) => [...table.iterate(this.libraryId, { below: folder })],
+    });
+    const part = planNeighbourhood(changed, { local: mapLookup(local), synced: fromIndex(this.index.synced), remote: fromIndex(this.index.remote) });
+    return { local, synced: part.synced, remote: part.remote, plannedLocal: part.local };
   }
 
   // ---- executing ----------------------------------------------------------------------------

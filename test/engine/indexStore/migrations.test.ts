@@ -265,11 +265,21 @@ describe('migrations', () => {
     },
   );
 
-  it('opening an up-to-date index applies nothing', () => {
+  it('opening an up-to-date index applies nothing, and needs no write lock for it', () => {
     openIndex(file).close();
-    const db = new Database(file);
-    expect(migrate(db)).toEqual({ from: MIGRATIONS.length, to: MIGRATIONS.length });
-    db.close();
+    // Another connection holds the write lock (a daemon committing): an up-to-date index opens at once.
+    const writer = new Database(file, { timeout: 0 });
+    writer.exec('BEGIN IMMEDIATE');
+    const db = new Database(file, { timeout: 0 });
+    try {
+      expect(migrate(db)).toEqual({ from: MIGRATIONS.length, to: MIGRATIONS.length });
+      // An index one version behind does need the lock, and waits for it (here: fails at once).
+      expect(() => migrate(db, [...MIGRATIONS, { version: MIGRATIONS.length + 1, description: 'next', sql: 'CREATE TABLE next_step (x INTEGER) STRICT;' }])).toThrow(/locked/);
+    } finally {
+      writer.exec('ROLLBACK');
+      writer.close();
+      db.close();
+    }
   });
 
   it('rolls back every step of a run when one step fails', () => {

@@ -33,6 +33,12 @@ const MAX_FINAL_ROUNDS = 8;
 export interface ScenarioOptions {
   readonly minSteps?: number;
   readonly maxSteps?: number;
+  /**
+   * Round errors the caller's setting makes possible and accepts (a garbage collector with no
+   * grace at all can take an upload's chunks before its commit, every time): logged, not
+   * failures. Every check of the outcome (convergence, no loss, a fresh client) still holds.
+   */
+  readonly toleratesError?: (error: { readonly code: string; readonly message: string }) => boolean;
 }
 
 export interface ScenarioResult {
@@ -76,6 +82,7 @@ class Scenario {
   readonly failures: string[] = [];
   /** Whether the final rounds reached quiescence (the fresh client's check needs it). */
   settled = false;
+  private toleratesError: ScenarioOptions['toleratesError'];
   private readonly random: SeededRandom;
   /** Every content written, by id. */
   private readonly written = new Map<string, { readonly content: string; readonly step: string }>();
@@ -90,6 +97,7 @@ class Scenario {
   }
 
   async run(options: ScenarioOptions): Promise<void> {
+    this.toleratesError = options.toleratesError;
     const steps = this.random.integer(options.minSteps ?? 6, options.maxSteps ?? 14);
     // A failure does not end the scenario: what follows shows whether the next rounds repair it.
     for (let step = 1; step <= steps; step++) {
@@ -241,6 +249,10 @@ class Scenario {
 
   private recordRound(client: LibraryClient, label: string, summary: RoundSummary, note: string): RoundSummary | null {
     this.log.push(`${label} ${client.name} sync${note}: ${describeSummary(summary)}`);
+    if (summary.outcome === 'error' && summary.error !== null && this.toleratesError?.(summary.error) === true) {
+      this.log.push(`${label} ${client.name}: round error ${summary.error.code}, accepted here`);
+      return null;
+    }
     if (summary.outcome !== 'synced') {
       this.failures.push(`${label} ${client.name}: round ${summary.outcome}: ${JSON.stringify(summary.error ?? summary.pauseReason)} ${JSON.stringify(summary.problems)}`);
       return null;
