@@ -30,6 +30,15 @@ function collectorWithoutGrace(harness: Harness, client: TestClient): { run: () 
   };
 }
 
+/** Two devices on one library that holds a file, and the collector of what alice uploads from now on. */
+async function syncedPair(harness: Harness): Promise<{ alice: TestClient; bob: TestClient; collector: ReturnType<typeof collectorWithoutGrace> }> {
+  const alice = await harness.client('alice');
+  const bob = await harness.client('bob');
+  await alice.write('first.txt', 'there before');
+  expect((await alice.sync()).outcome).toBe('synced');
+  return { alice, bob, collector: collectorWithoutGrace(harness, alice) };
+}
+
 const CONTENT = Array.from({ length: 3000 }, (_, line) => `line ${line} of a file whose chunks go missing\n`).join('');
 
 describe('chunks lost between upload and commit', () => {
@@ -42,11 +51,7 @@ describe('chunks lost between upload and commit', () => {
   });
 
   it('sends them again and commits, even when three commits in a row lose them', async () => {
-    const alice = await harness.client('alice');
-    const bob = await harness.client('bob');
-    await alice.write('first.txt', 'there before');
-    expect((await alice.sync()).outcome).toBe('synced');
-    const collector = collectorWithoutGrace(harness, alice);
+    const { alice, bob, collector } = await syncedPair(harness);
     const unlinked: number[] = [];
     try {
       const probe = await beforeCommits(alice, 3, async () => unlinked.push(await collector.run()));
@@ -67,11 +72,7 @@ describe('chunks lost between upload and commit', () => {
   });
 
   it('gives the round up when every commit loses them, commits nothing without its chunks, and the next round syncs', async () => {
-    const alice = await harness.client('alice');
-    const bob = await harness.client('bob');
-    await alice.write('first.txt', 'there before');
-    expect((await alice.sync()).outcome).toBe('synced');
-    const collector = collectorWithoutGrace(harness, alice);
+    const { alice, bob, collector } = await syncedPair(harness);
     let racing = true;
     try {
       const probe = await beforeCommits(alice, Number.POSITIVE_INFINITY, async () => (racing ? collector.run() : 0));

@@ -43,13 +43,17 @@ export function planNeighbourhood<L extends Entry, S extends Entry, R extends En
 ): Neighbourhood<L, S, R> {
   const paths = new Set<LibraryPath>();
   const lookups = [states.local, states.synced, states.remote] as const;
+  const whole = new Set<LibraryPath>();
   for (const path of changed) {
     paths.add(path);
     for (const ancestor of ancestorPaths(path)) paths.add(ancestor);
     const kinds = lookups.map((state) => state.get(path)?.node.kind);
-    if (kinds.includes('dir') && !kinds.every((kind) => kind === 'dir')) {
-      for (const state of lookups) for (const entry of state.below(path)) paths.add(entry.path);
-    }
+    if (kinds.includes('dir') && !kinds.every((kind) => kind === 'dir')) whole.add(path);
+  }
+  // A folder below another one taken whole is in it already (a renamed folder's subfolders).
+  for (const folder of whole) {
+    if (ancestorPaths(folder).some((ancestor) => whole.has(ancestor))) continue;
+    for (const state of lookups) for (const entry of state.below(folder)) paths.add(entry.path);
   }
   const part = <E extends Entry>(state: StateLookup<E>): Map<LibraryPath, E> => {
     const result = new Map<LibraryPath, E>();

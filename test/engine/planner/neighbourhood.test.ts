@@ -10,8 +10,8 @@ import type { LibraryPath } from '../../../shared/paths.js';
 import { sameContent } from '../../../src-main/engine/syncModel.js';
 import { mapLookup, planNeighbourhood } from '../../../src-main/engine/sync/planNeighbourhood.js';
 import type { Options, Spec, States, TreeSpec } from './fixtures.js';
-import { buildStates, describePlan, flatten, planStates } from './fixtures.js';
-import { DEPTH, Random, TOP_NAMES, TreeMaker } from './randomTrees.js';
+import { buildStates, describePlan, planStates } from './fixtures.js';
+import { DEPTH, Random, TOP_NAMES, TreeMaker, maybeMoveTopName } from './randomTrees.js';
 
 const CASES = 600;
 
@@ -30,15 +30,6 @@ function changedPaths(before: ReadonlyMap<LibraryPath, Located>, after: Readonly
     if (a === undefined || b === undefined || !sameContent(a.node as never, b.node as never) || a.inode !== b.inode || a.rev !== b.rev) changed.push(path);
   }
   return changed;
-}
-
-/** One side moved: a name of the tree goes to a new top-level name, keeping its inodes. */
-function moveOne(random: Random, tree: Record<string, Spec>): void {
-  const name = random.pick(Object.keys(tree));
-  const moved = name === undefined ? undefined : tree[name];
-  if (name === undefined || moved === undefined || !random.chance(0.5)) return;
-  delete tree[name];
-  tree[random.chance(0.5) ? 'm' : 'a2'] = moved;
 }
 
 function neighbourhoodPlan(states: States, changed: readonly LibraryPath[], options: Options): string[] {
@@ -60,7 +51,7 @@ group('planning the neighbourhood of what changed', () => {
         const maker = new TreeMaker(random);
         const base: TreeSpec = maker.tree(DEPTH, 0.6, TOP_NAMES);
         const local: Record<string, Spec> = { ...maker.mutate(base, DEPTH, TOP_NAMES) };
-        moveOne(random, local);
+        maybeMoveTopName(random, local, ['m', 'a2']);
         const settled = buildStates({ synced: base, local: base, remote: base });
         const states = buildStates({ synced: base, local, remote: base });
         const changed = changedPaths(settled.local, states.local);
@@ -78,16 +69,7 @@ group('planning the neighbourhood of what changed', () => {
         const maker = new TreeMaker(random);
         const base: TreeSpec = maker.tree(DEPTH, 0.6, TOP_NAMES);
         const remote: Record<string, Spec> = { ...maker.mutate(base, DEPTH, TOP_NAMES) };
-        // A move on the server: the feed marks the moved path and each path below it.
-        const remoteMoves: Record<string, string> = {};
-        const from = random.pick(Object.keys(remote));
-        const moved = from === undefined ? undefined : remote[from];
-        if (from !== undefined && moved !== undefined && random.chance(0.5)) {
-          const to = random.chance(0.5) ? 'r' : 'b2';
-          delete remote[from];
-          remote[to] = moved;
-          for (const [movedPath] of flatten({ [to]: moved })) remoteMoves[movedPath] = from + movedPath.slice(to.length);
-        }
+        const remoteMoves = maybeMoveTopName(random, remote, ['r', 'b2']);
         const settled = buildStates({ synced: base, local: base, remote: base });
         const states = buildStates({ synced: base, local: base, remote, remoteMoves });
         // What a pull reads: the changed entries, and where the moved ones came from.

@@ -20,7 +20,7 @@ import type { Node } from '../../../src-main/engine/syncModel.js';
 import type { Plan } from '../../../src-main/engine/planner/index.js';
 import type { Options, Scenario, Spec, States } from './fixtures.js';
 import { buildStates, describe, flatten, labelOf, planStates } from './fixtures.js';
-import { DEPTH, Random, TOP_NAMES, TreeMaker } from './randomTrees.js';
+import { DEPTH, Random, TOP_NAMES, TreeMaker, maybeMoveTopName } from './randomTrees.js';
 import { converge, isIdle } from './converge.js';
 import { Simulator, copyWorld, differences } from './simulator.js';
 import type { World } from './simulator.js';
@@ -39,23 +39,10 @@ function randomScenario(seed: number, withMoves: boolean): Scenario {
       else remote[name] = same;
     }
   }
-  const remoteMoves: Record<string, string> = {};
+  let remoteMoves: Record<string, string> = {};
   if (withMoves) {
-    const localName = random.pick(Object.keys(local));
-    const moved = localName === undefined ? undefined : local[localName];
-    if (localName !== undefined && moved !== undefined && random.chance(0.5)) {
-      delete local[localName];
-      local[random.chance(0.5) ? 'm' : 'a2'] = moved;
-    }
-    const remoteName = random.pick(Object.keys(remote));
-    const movedRemote = remoteName === undefined ? undefined : remote[remoteName];
-    if (remoteName !== undefined && movedRemote !== undefined && random.chance(0.5)) {
-      const target = random.chance(0.5) ? 'r' : 'b2';
-      delete remote[remoteName];
-      remote[target] = movedRemote;
-      // The server marks the moved path and each of its descendants.
-      for (const [path] of flatten({ [target]: movedRemote })) remoteMoves[path] = remoteName + path.slice(target.length);
-    }
+    maybeMoveTopName(random, local, ['m', 'a2']);
+    remoteMoves = maybeMoveTopName(random, remote, ['r', 'b2']);
   }
   return { synced, local, remote, remoteMoves };
 }
@@ -160,7 +147,7 @@ function renameCase(scenario: Scenario, seed: number): Scenario {
   const random = new Random(seed * 7919);
   const remote: Record<string, Spec> = { ...scenario.remote };
   const remoteMoves: Record<string, string> = { ...scenario.remoteMoves };
-  const name = random.pick(Object.keys(remote).filter((key) => key.length === 1));
+  const name = random.pickAny(Object.keys(remote).filter((key) => key.length === 1));
   const spec = name === undefined ? undefined : remote[name];
   if (name === undefined || spec === undefined || !random.chance(0.6)) return scenario;
   const upper = name.toUpperCase();

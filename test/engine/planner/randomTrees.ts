@@ -1,31 +1,14 @@
-// Seeded random trees for the planner's randomized tests: a generator, and a maker of base trees
-// and of one side's independent changes to them.
+// Seeded random trees for the planner's randomized tests: a maker of base trees and of one
+// side's independent changes to them.
 
 import type { Spec, TreeSpec } from './fixtures.js';
-import { d, f } from './fixtures.js';
+import { d, f, flatten } from './fixtures.js';
+import { SeededRandom } from '../../sync/support/seededRandom.js';
 
-/** A small, fast, seedable generator (mulberry32). */
-export class Random {
-  private state: number;
-
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  chance(probability: number): boolean {
-    return this.next() < probability;
-  }
-
-  pick<T>(values: readonly T[]): T | undefined {
-    return values[Math.floor(this.next() * values.length)];
+/** The seeded generator of the randomized tests, whose pick of no values is undefined (a tree may be empty). */
+export class Random extends SeededRandom {
+  pickAny<T>(values: readonly T[]): T | undefined {
+    return values.length === 0 ? undefined : this.pick(values);
   }
 }
 
@@ -79,3 +62,20 @@ export class TreeMaker {
   }
 }
 
+
+/**
+ * One time in two, moves a top-level name of `tree` to one of the two `targets`, keeping its
+ * inodes. Returns, by new path, where each moved path came from: the marks the server's feed
+ * gives the moved path and each path below it.
+ */
+export function maybeMoveTopName(random: Random, tree: Record<string, Spec>, targets: readonly [string, string]): Record<string, string> {
+  const marks: Record<string, string> = {};
+  const from = random.pickAny(Object.keys(tree));
+  const moved = from === undefined ? undefined : tree[from];
+  if (from === undefined || moved === undefined || !random.chance(0.5)) return marks;
+  const to = random.chance(0.5) ? targets[0] : targets[1];
+  delete tree[from];
+  tree[to] = moved;
+  for (const [path] of flatten({ [to]: moved })) marks[path] = from + path.slice(to.length);
+  return marks;
+}
