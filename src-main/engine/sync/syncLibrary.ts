@@ -16,6 +16,7 @@ import { isSameOrBelow, parentPath, rebasePath } from '../../../shared/paths.js'
 import { PROTOCOL_LIMITS, quotaExceededDetailsSchema, routes } from '../../../shared/protocol/index.js';
 import type { ChangeResult, ChangesResponse, CommitChangeInput, CommitResponse, Entry, Library } from '../../../shared/protocol/index.js';
 import { SequentialChunkReads, readChunk } from '../chunker/index.js';
+import type { ScannedStat } from '../chunker/index.js';
 import { IGNORE_FILE_NAME, createIgnoreMatcher } from '../ignore/index.js';
 import type { IgnoreMatcher } from '../ignore/index.js';
 import { SCAN_PROBLEM_KINDS } from '../scanner/index.js';
@@ -1055,19 +1056,30 @@ class Round {
     const kept = this.keptChunks;
     // Chunks are located file after file. A chunk the scan kept is sent from memory; chunks of
     // other small files are read a few files ahead (each read checks the bytes against the id);
-    // a large file's chunks are read in order through one open reader.
+    // a large file's chunks are read in order through one open reader, without hashing them a
+    // second time while the file's stat is the one it was scanned with (SequentialChunkReads):
+    // the server checks each against its id as it arrives, and should it refuse one, the upload
+    // goes on reading with hashing (`trustScan` false).
     const isSmall = (filePath: LibraryPath): boolean => sizeOf(filePath) <= KEPT_FILE_BYTES;
-    async function* frames(): AsyncGenerator<{ id: string; bytes: Uint8Array }> {
+    let trustScan = true;
+    const scannedStatOf = (filePath: LibraryPath): ScannedStat | undefined => {
+      const entry = files.get(filePath);
+      return trustScan && entry !== undefined ? { size: entry.statSize, mtimeMs: entry.mtimeMs, inode: entry.inode } : undefined;
+    };
+    async function* frames(order: readonly { filePath: LibraryPath; chunk: ChunkRef; offset: number }[]): AsyncGenerator<{ id: string; bytes: Uint8Array }> {
       // One buffer for all the large files' chunks: uploadChunks copies each frame into its
       // batch before asking for the next.
       const reads = new SequentialChunkReads({ reuseBuffer: true });
+      /** Per file, the bytes of its chunks in `order`. */
+      const sendingOf = new Map<LibraryPath, number>();
+      for (const { filePath, chunk } of order) sendingOf.set(filePath, (sendingOf.get(filePath) ?? 0) + chunk.size);
       let current = null as { path: LibraryPath; transfer: FileTransfer; left: number } | null;
-      /** Reads of small files' chunks started ahead of the stream, by index in `located`. */
+      /** Reads of small files' chunks started ahead of the stream, by index in `order`. */
       const ahead = new Map<number, Promise<Uint8Array | null>>();
       let startedTo = 0;
       const readAhead = (from: number): void => {
-        for (startedTo = Math.max(startedTo, from); startedTo < located.length && ahead.size < UPLOAD_READ_AHEAD; startedTo++) {
-          const { filePath, chunk, offset } = located[startedTo]!;
+        for (startedTo = Math.max(startedTo, from); startedTo < order.length && ahead.size < UPLOAD_READ_AHEAD; startedTo++) {
+          const { filePath, chunk, offset } = order[startedTo]!;
           if (!isSmall(filePath) || kept.has(chunk.id)) continue;
           ahead.set(
             startedTo,
@@ -1076,20 +1088,22 @@ class Round {
         }
       };
       try {
-        for (let index = 0; index < located.length; index++) {
-          const { filePath, chunk, offset } = located[index]!;
+        for (let index = 0; index < order.length; index++) {
+          const { filePath, chunk, offset } = order[index]!;
           const early = ahead.get(index);
           ahead.delete(index);
           readAhead(index + 1);
           if (failed.has(filePath)) continue;
           if (current?.path !== filePath) {
-            const sending: number = toSend.get(filePath) ?? 0;
+            const sending: number = sendingOf.get(filePath) ?? 0;
             current = { path: filePath, transfer: meter.start(filePath, 'upload', sizeOf(filePath), sizeOf(filePath) - sending), left: sending };
           }
           let bytes: Uint8Array | null | undefined = kept.take(chunk.id) ?? (early === undefined ? undefined : await early);
+          let fromReads = false;
           if (bytes === undefined) {
             try {
-              bytes = await reads.read(path.join(root, filePath), { id: chunk.id, size: chunk.size, offset });
+              bytes = await reads.read(path.join(root, filePath), { id: chunk.id, size: chunk.size, offset }, scannedStatOf(filePath));
+              fromReads = true;
             } catch {
               bytes = null;
             }
@@ -1106,6 +1120,12 @@ class Round {
           tallyOf(filePath)?.add(bytes.length);
           current.left -= bytes.length;
           if (current.left <= 0) {
+            if (fromReads && !(await reads.unchangedSinceOpened())) {
+              // Written to while it was read: not committed under the scan's ids; the next pass rescans it.
+              failed.add(filePath);
+              tallyOf(filePath)?.drop();
+              continue;
+            }
             current.transfer.finish();
             tallyOf(filePath)?.finish();
           }
@@ -1117,7 +1137,17 @@ class Round {
     }
     let sent;
     try {
-      sent = await client.uploadChunks(this.libraryId, frames());
+      try {
+        sent = await client.uploadChunks(this.libraryId, frames(located));
+      } catch (error) {
+        if (!(isRemoteError(error) && error.code === 'hash-mismatch')) throw error;
+        // A chunk read without hashing was not the scan's any more (a file rewritten in place
+        // with its old modification time): what the server lacks now is read again, hashed,
+        // so such a file is left out like any file changed since its scan.
+        trustScan = false;
+        const lacking = await client.missingChunks(this.libraryId, [...new Set(located.map(({ chunk }) => chunk.id))]);
+        sent = await client.uploadChunks(this.libraryId, frames(located.filter(({ chunk }) => lacking.has(chunk.id))));
+      }
     } finally {
       kept.clear();
     }
