@@ -111,13 +111,19 @@ export abstract class FrameReader {
 /**
  * Incremental decoder: push arbitrary slices of a body as they arrive, get every frame they
  * complete, then call finish() to check the body did not stop inside a frame. A frame longer
- * than maxFrameBytes is refused before its bytes are buffered.
+ * than maxFrameBytes is refused before its bytes are buffered. `allocate` makes each frame's
+ * buffer (zero-filled by default); a frame is handed out only once every byte of it was
+ * written, so an allocator that skips the zero-filling (Node's Buffer.allocUnsafeSlow) is
+ * safe: on a 512 MiB download the filling cost ~70 ms of the client's main thread.
  */
 export class FrameDecoder extends FrameReader {
   private current: { id: ChunkId; bytes: Uint8Array; filled: number } | null = null;
   private completed: Frame[] = [];
 
-  constructor(private readonly maxFrameBytes: number) {
+  constructor(
+    private readonly maxFrameBytes: number,
+    private readonly allocate: (length: number) => Uint8Array = (length) => new Uint8Array(length),
+  ) {
     super();
   }
 
@@ -129,7 +135,7 @@ export class FrameDecoder extends FrameReader {
 
   protected startFrame(id: ChunkId, length: number): void {
     if (length > this.maxFrameBytes) throw new FrameFormatError(`chunk ${id} is ${length} bytes, more than the limit of ${this.maxFrameBytes}`);
-    this.current = { id, bytes: new Uint8Array(length), filled: 0 };
+    this.current = { id, bytes: this.allocate(length), filled: 0 };
   }
 
   protected frameBytes(bytes: Uint8Array): void {

@@ -53,8 +53,9 @@ export interface EngineOptions {
   /**
    * True when this process serves nothing else while a round runs (a one-shot `cairn`
    * command): scans and the removal of left-over temp files then list folders and lstat files
-   * with synchronous calls (see ScanOptions.statOnThisThread). A daemon leaves it false,
-   * keeping its event loop free.
+   * with synchronous calls (see ScanOptions.statOnThisThread), and groups of small downloads
+   * are written with synchronous calls (SyncDependencies.writeOnThisThread). A daemon leaves it
+   * false, keeping its event loop free.
    */
   readonly oneShot?: boolean;
 }
@@ -730,6 +731,7 @@ export class Engine {
           openOnServer = described.openConflicts;
         },
         ...(this.cleaned.has(libraryId) ? {} : { leftoverTemps: { done: () => this.cleaned.add(libraryId) } }),
+        ...(this.options.oneShot === true ? { writeOnThisThread: true } : {}),
       };
       const summary = await syncLibrary(deps, library.libraryId);
       const finished = await afterRound(deps, library.libraryId, summary, { chunkFile: this.chunkFile, autoMerge: options.autoMerge !== false, declined: this.declinedMerges });

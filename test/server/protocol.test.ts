@@ -57,6 +57,24 @@ describe('chunk frames', () => {
     expect(() => decodeFrames(cut(encodeFrames([frames[5]!])), 10_000)).toThrow(FrameFormatError);
   });
 
+  it('fills frame buffers from an allocator that does not zero them, handing out only whole frames', () => {
+    const body = encodeFrames(frames);
+    let allocations = 0;
+    // Buffers full of leftovers, as Buffer.allocUnsafeSlow may give.
+    const decoder = new FrameDecoder(10_000, (length) => {
+      allocations += 1;
+      return new Uint8Array(length).fill(0xa5);
+    });
+    const decoded = [];
+    for (let offset = 0; offset < body.length - 1; offset += 3) decoded.push(...decoder.push(body.subarray(offset, Math.min(offset + 3, body.length - 1))));
+    // The last frame lacks its last byte: it is not handed out.
+    expect(decoded).toEqual(frames.slice(0, -1));
+    decoded.push(...decoder.push(body.subarray(body.length - 1)));
+    decoder.finish();
+    expect(decoded).toEqual(frames);
+    expect(allocations).toBe(frames.length);
+  });
+
   it('refuses a frame longer than the limit before buffering it', () => {
     expect(() => new FrameDecoder(999).push(encodeFrames([frames[5]!]).subarray(0, 36))).toThrow(/more than the limit/);
   });

@@ -1,5 +1,6 @@
 // ChunkSource: chunks of planned downloads that a local file already holds are read from it,
-// through a few readers kept open; files written at once share them.
+// through a few readers kept open; files written at once share them. Groups requested ahead
+// keep their chunks in two arenas used in turn.
 
 import fs from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -7,7 +8,7 @@ import { syncBuiltinESMExports } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { chunkBytes } from '../../src-main/engine/chunker/index.js';
+import { chunkBytes, chunkIdOf } from '../../src-main/engine/chunker/index.js';
 import type { ServerClient } from '../../src-main/engine/remote/serverClient.js';
 import { ChunkSource } from '../../src-main/engine/sync/chunkSource.js';
 import type { LocalEntry } from '../../src-main/engine/syncModel.js';
@@ -67,5 +68,49 @@ describe('ChunkSource', () => {
     // Before, each of the three opened its own reader and two were left to the garbage collector.
     expect(opened).toHaveLength(1);
     expect(opened.every((record) => record.closed)).toBe(true);
+  });
+
+  it('keeps the chunks of requested groups in two arenas used in turn, not in the buffers they arrived in', async () => {
+    const contents = new Map<string, Uint8Array>();
+    const chunk = (seed: number, size = 3000): { id: string; size: number } => {
+      const bytes = new Uint8Array(size).map((_, i) => (i * 31 + seed * 7) & 0xff);
+      const id = chunkIdOf(bytes);
+      contents.set(id, bytes);
+      return { id, size };
+    };
+    /** Every buffer the fake server handed over, by chunk id. */
+    const delivered = new Map<string, Uint8Array>();
+    const client = {
+      chunkPatches: false,
+      downloadChunks: async (_library: string, ids: readonly string[], onChunk: (frame: { id: string; bytes: Uint8Array }) => void) => {
+        for (const id of ids) {
+          const bytes = new Uint8Array(contents.get(id)!);
+          delivered.set(id, bytes);
+          onChunk({ id, bytes });
+        }
+        return ids.length;
+      },
+    } as unknown as ServerClient;
+    const groups = [[chunk(1), chunk(2)], [chunk(3)], [chunk(4), chunk(5)], [chunk(6, 600_000)]];
+    const source = new ChunkSource(client, 'lib', os.tmpdir(), [], groups);
+    const readGroup = async (index: number): Promise<Uint8Array[]> => {
+      const requested = source.request(groups[index]!);
+      await requested.settled;
+      source.use(requested);
+      const pieces: Uint8Array[] = [];
+      for await (const piece of source.read(groups[index]!, false, parseLibraryPath(`file ${index}`))) pieces.push(piece);
+      pieces.forEach((piece, i) => expect(piece).toEqual(contents.get(groups[index]![i]!.id)));
+      return pieces;
+    };
+    const [first, second, third, large] = [await readGroup(0), await readGroup(1), await readGroup(2), await readGroup(3)];
+    // Copied out of what arrived, into one block each group.
+    expect(first[0]!.buffer).not.toBe(delivered.get(groups[0]![0]!.id)!.buffer);
+    expect(first[1]!.buffer).toBe(first[0]!.buffer);
+    expect(second[0]!.buffer).not.toBe(first[0]!.buffer);
+    // The third group takes the first group's arena again.
+    expect(third[0]!.buffer).toBe(first[0]!.buffer);
+    // A chunk larger than a quarter of a block is kept as it came.
+    expect(large[0]).toBe(delivered.get(groups[3]![0]!.id));
+    await source.close();
   });
 });

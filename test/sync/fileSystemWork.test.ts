@@ -136,4 +136,77 @@ describe('file-system work of a download', () => {
     expect(requests.mock.calls.length).toBeLessThanOrEqual(8);
     expect(await bob.tree()).toEqual(await alice.tree());
   });
+
+  /** Three groups of small files (512 files a group) on alice, synced to the server. */
+  async function threeGroups(alice: Awaited<ReturnType<Harness['client']>>): Promise<number> {
+    const files = 1100;
+    for (let i = 0; i < files; i++) await alice.write(`f/file ${String(i).padStart(4, '0')}.txt`, `file ${i} `.repeat(3));
+    await alice.sync();
+    return files;
+  }
+
+  it.each([false, true])(
+    "requests a group's chunks and writes its files while the group before it is still being made durable (one-shot: %s)",
+    async (oneShot) => {
+      const alice = await harness.client('alice');
+      const bob = await harness.client('bob', { oneShot });
+      const files = await threeGroups(alice);
+      const events: string[] = [];
+      const download = ServerClient.prototype.downloadChunks;
+      vi.spyOn(ServerClient.prototype, 'downloadChunks').mockImplementation(function (this: ServerClient, ...args: Parameters<typeof download>) {
+        events.push('request');
+        return download.apply(this, args);
+      });
+      for (const name of ['link', 'linkSync', 'open', 'openSync'] as const) {
+        const original = fs[name] as (...args: unknown[]) => unknown;
+        vi.spyOn(fs, name).mockImplementation(((...args: unknown[]) => {
+          if (name.startsWith('link')) events.push('link');
+          // A temp file created for a download's bytes.
+          else if (args[1] === 'wx') events.push('create');
+          return original.apply(fs, args);
+        }) as never);
+      }
+      syncBuiltinESMExports();
+      const down = await bob.sync();
+      vi.restoreAllMocks();
+      syncBuiltinESMExports();
+      expect(down.downloadedFiles).toBe(files);
+      expect(await bob.tree()).toEqual(await alice.tree());
+      const count = (kind: string, before: number): number => events.slice(0, before).filter((event) => event === kind).length;
+      // One request a group, each sent before the group before it had its names put in place
+      // (before, each group's request waited for the whole previous group).
+      const requests = events.flatMap((event, index) => (event === 'request' ? [index] : []));
+      expect(requests).toHaveLength(3);
+      expect(count('link', requests[1]!)).toBe(0);
+      expect(count('link', requests[2]!)).toBeLessThanOrEqual(512);
+      // The second group's first temp file is created before the first group's names are all
+      // in place (before, the groups were written one after the other).
+      const creates = events.flatMap((event, index) => (event === 'create' ? [index] : []));
+      expect(creates).toHaveLength(files);
+      expect(count('link', creates[512]!)).toBeLessThan(512);
+    },
+  );
+
+  it('a group that fails while the next one is written ends the round with no temp file left, and the next round completes', async () => {
+    const alice = await harness.client('alice');
+    const bob = await harness.client('bob', { oneShot: true });
+    await threeGroups(alice);
+    const fsync = fs.fsync;
+    let calls = 0;
+    vi.spyOn(fs, 'fsync').mockImplementation(((fd: number, done: fs.NoParamCallback) => {
+      calls += 1;
+      // One of the first group's files, while the second group is being written.
+      if (calls === 300) done(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
+      else fsync(fd, done);
+    }) as never);
+    syncBuiltinESMExports();
+    const failed = await bob.syncRaw();
+    vi.restoreAllMocks();
+    syncBuiltinESMExports();
+    expect(failed.outcome).toBe('error');
+    const left = Object.keys(await bob.tree()).filter((name) => name.split('/').some((part) => part.startsWith('.cairn-tmp-')));
+    expect(left).toEqual([]);
+    await bob.sync();
+    expect(await bob.tree()).toEqual(await alice.tree());
+  });
 });

@@ -65,7 +65,8 @@ export interface Harness {
    * A logged-in client syncing `libraryName` (created by the first client that asks), or the
    * library `libraryId` (one shared with the user).
    */
-  client(name: string, options?: { user?: string; libraryName?: string; libraryId?: string; only?: string[]; maxDeletes?: number; serverUrl?: string }): Promise<TestClient>;
+  /** `oneShot`: the engine of a one-shot command (synchronous file-system calls where it may). */
+  client(name: string, options?: { user?: string; libraryName?: string; libraryId?: string; only?: string[]; maxDeletes?: number; serverUrl?: string; oneShot?: boolean }): Promise<TestClient>;
   createLibrary(user: string, name: string, chunking?: ChunkingParams): Promise<string>;
   /** Stops the server (clients stay open) and starts it again on the same port. */
   restartServer(): Promise<void>;
@@ -160,7 +161,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       const home = path.join(base, `home-${name}`);
       const root = path.join(base, `folder-${name}`);
       await mkdir(root, { recursive: true });
-      const engine = await Engine.open({ home, deviceName: name, ...(options.maxDeletes === undefined ? {} : { maxDeletes: options.maxDeletes }) });
+      const engine = await Engine.open({
+        home,
+        deviceName: name,
+        ...(options.maxDeletes === undefined ? {} : { maxDeletes: options.maxDeletes }),
+        ...(options.oneShot === true ? { oneShot: true } : {}),
+      });
       await engine.login(options.serverUrl ?? server.url, user, PASSWORD);
       const record = await engine.addSync(libraryId, root, options.only ?? []);
       const client: TestClient = {

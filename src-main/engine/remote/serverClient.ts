@@ -81,6 +81,12 @@ const gzipAsync = promisify(gzip);
 
 /** The largest total of chunk bytes we put in one batched upload request. */
 const UPLOAD_BATCH_BYTES = 4 * 1024 * 1024;
+
+/** Frame buffers of an answer are allocated without zero-filling (see FrameDecoder), each with its own memory. */
+function allocateFrame(length: number): Uint8Array {
+  const buffer = Buffer.allocUnsafeSlow(length);
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, length);
+}
 /** An upload's batch buffers wait this long for the next upload (see spareUpload), then are let go. */
 const UPLOAD_SPARE_IDLE_MS = 2000;
 /** How many chunks we ask for in one batched download. */
@@ -428,7 +434,7 @@ export class ServerClient {
     const answer = await this.open(route, { params: { libraryId }, timeoutMs: 120_000 }, payload);
     const { statusCode } = answer;
     if (statusCode < 200 || statusCode > 299) throw await this.errorOf(route, answer);
-    const decoder = new FrameDecoder(maxFrameBytes);
+    const decoder = new FrameDecoder(maxFrameBytes, allocateFrame);
     try {
       for await (const slice of answer.body) {
         received += (slice as Uint8Array).length;

@@ -55,8 +55,10 @@ class ChunkBatch {
   constructor(
     private readonly ids: ReadonlySet<ChunkId>,
     fetch: (onChunk: (id: ChunkId, bytes: Uint8Array) => void) => Promise<unknown>,
+    arena?: ChunkArena,
   ) {
-    this.settled = fetch((id, bytes) => {
+    this.settled = fetch((id, arrivedBytes) => {
+      const bytes = arena === undefined ? arrivedBytes : arena.keep(arrivedBytes);
       this.arrived.set(id, bytes);
       const waiters = this.waiting.get(id);
       this.waiting.delete(id);
@@ -94,6 +96,54 @@ class ChunkBatch {
   }
 }
 
+/** Bytes of the arena's blocks; a chunk larger than a quarter of one is kept as it came. */
+const ARENA_BLOCK = 1024 * 1024;
+
+/**
+ * Memory used again from group to group for the chunks of small files (see ChunkSource.request):
+ * each chunk is copied in as it arrives, and the buffer it came in dies young. Kept as they
+ * came, the chunks of the group that arrives while another is written outlived two young
+ * collections and filled the old generation until its next full collection: 10,000 files of
+ * 1-16 KiB, 20 groups, went from ~15 to ~60 MiB of array buffers.
+ */
+class ChunkArena {
+  private readonly blocks: Uint8Array[] = [];
+  private block = 0;
+  private used = 0;
+
+  /** Starts over: every view handed out before is overwritten by later chunks. */
+  reset(): void {
+    this.block = 0;
+    this.used = 0;
+  }
+
+  keep(bytes: Uint8Array): Uint8Array {
+    if (bytes.length > ARENA_BLOCK / 4) return bytes;
+    if (this.block < this.blocks.length && this.used + bytes.length > this.blocks[this.block]!.length) {
+      this.block += 1;
+      this.used = 0;
+    }
+    if (this.block === this.blocks.length) this.blocks.push(new Uint8Array(ARENA_BLOCK));
+    const view = this.blocks[this.block]!.subarray(this.used, this.used + bytes.length);
+    view.set(bytes);
+    this.used += bytes.length;
+    return view;
+  }
+}
+
+/** The chunks of a group of files, requested at once (ChunkSource.request), read once in use (ChunkSource.use). */
+export interface GroupChunks {
+  /** Resolves (never rejects) once every chunk of the request has arrived, or the request failed. */
+  readonly settled: Promise<void>;
+}
+
+class RequestedGroup implements GroupChunks {
+  readonly settled: Promise<void>;
+  constructor(readonly batch: ChunkBatch | null) {
+    this.settled = batch?.settled ?? Promise.resolve();
+  }
+}
+
 export class ChunkSource {
   /** Chunk bytes fetched from the server. */
   downloadedBytes = 0;
@@ -110,6 +160,9 @@ export class ChunkSource {
   private readonly patchSizes = new Map<ChunkId, number>();
   /** Whether patches still pay (a file rewritten whole gains nothing from them). */
   private readonly patchSavings = new PatchSavings();
+  /** The arenas of requested groups, used in turn (see request). */
+  private readonly arenas = [new ChunkArena(), new ChunkArena()];
+  private requests = 0;
 
   /**
    * `downloads` are the chunk lists of the files about to be read; `local` is the scanned
@@ -233,7 +286,7 @@ export class ChunkSource {
    * against its id, the rebuilt chunk checked against its own by the server client); any
    * that does not work out is fetched whole.
    */
-  private fetch(ids: ReadonlySet<ChunkId>): ChunkBatch {
+  private fetch(ids: ReadonlySet<ChunkId>, arena?: ChunkArena): ChunkBatch {
     const batch = new ChunkBatch(ids, async (onChunk) => {
       let whole = [...ids];
       if (this.patchBases.size > 0 && this.client.chunkPatches && this.patchSavings.worthTrying) {
@@ -274,7 +327,7 @@ export class ChunkSource {
         this.downloadedBytes += frame.bytes.length;
         onChunk(frame.id, frame.bytes);
       });
-    });
+    }, arena);
     const settled = batch.settled.then(() => {
       this.inFlight.delete(settled);
     });
@@ -321,6 +374,28 @@ export class ChunkSource {
     const wanted = new Set<ChunkId>();
     for (const chunk of chunks) if (!this.localCopies.has(chunk.id)) wanted.add(chunk.id);
     this.batch = wanted.size === 0 ? null : this.fetch(wanted);
+  }
+
+  /**
+   * Requests, at once, every chunk of a group of files that no local file holds, without
+   * making them the ones read yet (see use): the next group's chunks can travel while the
+   * current group's files are still being made durable. The groups' chunks are kept in two
+   * arenas used in turn, so the bytes read from a group are valid only until the group after
+   * the next one is requested: by then every read of the group must be done.
+   */
+  request(chunks: readonly ChunkRef[]): GroupChunks {
+    const wanted = new Set<ChunkId>();
+    for (const chunk of chunks) if (!this.localCopies.has(chunk.id)) wanted.add(chunk.id);
+    if (wanted.size === 0) return new RequestedGroup(null);
+    const arena = this.arenas[this.requests++ % 2]!;
+    arena.reset();
+    return new RequestedGroup(this.fetch(wanted, arena));
+  }
+
+  /** Makes a requested group's chunks the ones reads take (replacing, and letting go of, the previous group's). */
+  use(group: GroupChunks): void {
+    if (!(group instanceof RequestedGroup)) throw new TypeError('use() takes what request() returned');
+    this.batch = group.batch;
   }
 
   /** The chunk from a local file, if one holds it still (checked by hash), else undefined. */

@@ -16,6 +16,7 @@ import { isSameOrBelow, parentPath, rebasePath } from '../../../shared/paths.js'
 import { PROTOCOL_LIMITS, quotaExceededDetailsSchema, routes } from '../../../shared/protocol/index.js';
 import type { ChangeResult, ChangesResponse, CommitChangeInput, CommitResponse, Entry, Library } from '../../../shared/protocol/index.js';
 import { SequentialChunkReads, readChunk } from '../chunker/index.js';
+import type { ScannedStat } from '../chunker/index.js';
 import { IGNORE_FILE_NAME, createIgnoreMatcher } from '../ignore/index.js';
 import type { IgnoreMatcher } from '../ignore/index.js';
 import { SCAN_PROBLEM_KINDS } from '../scanner/index.js';
@@ -47,7 +48,7 @@ import { mapLookup, planNeighbourhood } from './planNeighbourhood.js';
 import type { StateLookup } from './planNeighbourhood.js';
 import { RemoteError, isRemoteError } from '../remote/remoteError.js';
 import type { ServerClient } from '../remote/serverClient.js';
-import { ChunkSource } from './chunkSource.js';
+import { ChunkSource, type GroupChunks } from './chunkSource.js';
 import type { PatchBase } from './chunkSource.js';
 import { pairWithBases, uploadAsPatches } from './chunkPatching.js';
 import type { PatchUpload } from './chunkPatching.js';
@@ -99,6 +100,12 @@ export interface SyncDependencies {
   readonly leftoverTemps?: { readonly done: () => void };
   /** Told the library as the server describes it, each time the round asks (at its start, see refreshRole). */
   readonly onLibrary?: (library: Library) => void;
+  /**
+   * Whether the round may block its thread on quick file-system calls (a one-shot command, not
+   * the daemon): groups of small downloads are then written with synchronous calls (see
+   * writeFilesAtomic's `onThisThread`).
+   */
+  readonly writeOnThisThread?: boolean;
 }
 
 /** Actions that change this disk: the library is 'applying' while they run (downloads say so themselves). */
@@ -108,9 +115,12 @@ const MAX_PASSES = 8;
 /** Commits of one round refused for missing chunks before the round gives up (see commit()). */
 const MAX_MISSING_CHUNK_ANSWERS = 4;
 const DEFAULT_MAX_DELETES = 100;
-/** Small downloads travel in groups of at most this many files and (about) bytes. */
+/**
+ * Small downloads travel in groups of at most this many files and (about) bytes; the next
+ * group's chunks arrive while a group is made durable, so two groups' chunks may be held.
+ */
 const DOWNLOAD_GROUP_FILES = 512;
-const DOWNLOAD_GROUP_BYTES = 32 * 1024 * 1024;
+const DOWNLOAD_GROUP_BYTES = 16 * 1024 * 1024;
 /** Files of a group written at once: their fsyncs overlap on the thread pool. */
 const DOWNLOAD_CONCURRENCY = 8;
 /**
@@ -1046,19 +1056,30 @@ class Round {
     const kept = this.keptChunks;
     // Chunks are located file after file. A chunk the scan kept is sent from memory; chunks of
     // other small files are read a few files ahead (each read checks the bytes against the id);
-    // a large file's chunks are read in order through one open reader.
+    // a large file's chunks are read in order through one open reader, without hashing them a
+    // second time while the file's stat is the one it was scanned with (SequentialChunkReads):
+    // the server checks each against its id as it arrives, and should it refuse one, the upload
+    // goes on reading with hashing (`trustScan` false).
     const isSmall = (filePath: LibraryPath): boolean => sizeOf(filePath) <= KEPT_FILE_BYTES;
-    async function* frames(): AsyncGenerator<{ id: string; bytes: Uint8Array }> {
+    let trustScan = true;
+    const scannedStatOf = (filePath: LibraryPath): ScannedStat | undefined => {
+      const entry = files.get(filePath);
+      return trustScan && entry !== undefined ? { size: entry.statSize, mtimeMs: entry.mtimeMs, inode: entry.inode } : undefined;
+    };
+    async function* frames(order: readonly { filePath: LibraryPath; chunk: ChunkRef; offset: number }[]): AsyncGenerator<{ id: string; bytes: Uint8Array }> {
       // One buffer for all the large files' chunks: uploadChunks copies each frame into its
       // batch before asking for the next.
       const reads = new SequentialChunkReads({ reuseBuffer: true });
+      /** Per file, the bytes of its chunks in `order`. */
+      const sendingOf = new Map<LibraryPath, number>();
+      for (const { filePath, chunk } of order) sendingOf.set(filePath, (sendingOf.get(filePath) ?? 0) + chunk.size);
       let current = null as { path: LibraryPath; transfer: FileTransfer; left: number } | null;
-      /** Reads of small files' chunks started ahead of the stream, by index in `located`. */
+      /** Reads of small files' chunks started ahead of the stream, by index in `order`. */
       const ahead = new Map<number, Promise<Uint8Array | null>>();
       let startedTo = 0;
       const readAhead = (from: number): void => {
-        for (startedTo = Math.max(startedTo, from); startedTo < located.length && ahead.size < UPLOAD_READ_AHEAD; startedTo++) {
-          const { filePath, chunk, offset } = located[startedTo]!;
+        for (startedTo = Math.max(startedTo, from); startedTo < order.length && ahead.size < UPLOAD_READ_AHEAD; startedTo++) {
+          const { filePath, chunk, offset } = order[startedTo]!;
           if (!isSmall(filePath) || kept.has(chunk.id)) continue;
           ahead.set(
             startedTo,
@@ -1067,20 +1088,22 @@ class Round {
         }
       };
       try {
-        for (let index = 0; index < located.length; index++) {
-          const { filePath, chunk, offset } = located[index]!;
+        for (let index = 0; index < order.length; index++) {
+          const { filePath, chunk, offset } = order[index]!;
           const early = ahead.get(index);
           ahead.delete(index);
           readAhead(index + 1);
           if (failed.has(filePath)) continue;
           if (current?.path !== filePath) {
-            const sending: number = toSend.get(filePath) ?? 0;
+            const sending: number = sendingOf.get(filePath) ?? 0;
             current = { path: filePath, transfer: meter.start(filePath, 'upload', sizeOf(filePath), sizeOf(filePath) - sending), left: sending };
           }
           let bytes: Uint8Array | null | undefined = kept.take(chunk.id) ?? (early === undefined ? undefined : await early);
+          let fromReads = false;
           if (bytes === undefined) {
             try {
-              bytes = await reads.read(path.join(root, filePath), { id: chunk.id, size: chunk.size, offset });
+              bytes = await reads.read(path.join(root, filePath), { id: chunk.id, size: chunk.size, offset }, scannedStatOf(filePath));
+              fromReads = true;
             } catch {
               bytes = null;
             }
@@ -1097,6 +1120,12 @@ class Round {
           tallyOf(filePath)?.add(bytes.length);
           current.left -= bytes.length;
           if (current.left <= 0) {
+            if (fromReads && !(await reads.unchangedSinceOpened())) {
+              // Written to while it was read: not committed under the scan's ids; the next pass rescans it.
+              failed.add(filePath);
+              tallyOf(filePath)?.drop();
+              continue;
+            }
             current.transfer.finish();
             tallyOf(filePath)?.finish();
           }
@@ -1108,7 +1137,17 @@ class Round {
     }
     let sent;
     try {
-      sent = await client.uploadChunks(this.libraryId, frames());
+      try {
+        sent = await client.uploadChunks(this.libraryId, frames(located));
+      } catch (error) {
+        if (!(isRemoteError(error) && error.code === 'hash-mismatch')) throw error;
+        // A chunk read without hashing was not the scan's any more (a file rewritten in place
+        // with its old modification time): what the server lacks now is read again, hashed,
+        // so such a file is left out like any file changed since its scan.
+        trustScan = false;
+        const lacking = await client.missingChunks(this.libraryId, [...new Set(located.map(({ chunk }) => chunk.id))]);
+        sent = await client.uploadChunks(this.libraryId, frames(located.filter(({ chunk }) => lacking.has(chunk.id))));
+      }
     } finally {
       kept.clear();
     }
@@ -1328,8 +1367,8 @@ class Round {
     const small: DownloadJob[] = [];
     const large: DownloadJob[] = [];
     for (const job of downloads) (job.remote.node.kind === 'file' && job.remote.node.size < RESUMABLE_DOWNLOAD_BYTES ? small : large).push(job);
+    const groups: DownloadJob[][] = [];
     for (let start = 0; start < small.length; ) {
-      this.deps.signal?.throwIfAborted();
       const group: DownloadJob[] = [];
       let bytes = 0;
       while (start < small.length && group.length < DOWNLOAD_GROUP_FILES && (group.length === 0 || bytes < DOWNLOAD_GROUP_BYTES)) {
@@ -1337,8 +1376,56 @@ class Round {
         group.push(job);
         bytes += job.remote.node.kind === 'file' ? job.remote.node.size : 0;
       }
-      chunks.prefetch(group.flatMap((job) => job.remote.chunks));
-      changed = (await this.downloadGroup(group, chunks)) || changed;
+      groups.push(group);
+    }
+    // A group's chunks are requested once the previous group's have all arrived: they travel
+    // while that group's files are flushed, put in place and recorded, instead of after. At
+    // most two groups' chunks are held (the one being written, the next one arriving). And a
+    // group's files are written while the group before waits for the disk (its flush, fsyncs,
+    // names and record): at most two groups are in flight.
+    const requested = new Map<number, GroupChunks>();
+    let stopped = false;
+    /** Groups are requested in order, each once. */
+    let lastRequested = -1;
+    const request = (index: number): void => {
+      if (stopped || index >= groups.length || index <= lastRequested) return;
+      lastRequested = index;
+      requested.set(index, chunks.request(groups[index]!.flatMap((job) => job.remote.chunks)));
+    };
+    const running = new Set<Promise<boolean>>();
+    let finishing: Promise<boolean> | undefined;
+    try {
+      for (let index = 0; index < groups.length; index++) {
+        this.deps.signal?.throwIfAborted();
+        request(index);
+        const current = requested.get(index)!;
+        requested.delete(index);
+        chunks.use(current);
+        void current.settled.then(() => request(index + 1));
+        let written = (): void => undefined;
+        const tempFilesWritten = new Promise<void>((resolve) => {
+          written = resolve;
+        });
+        const group = this.downloadGroup(groups[index]!, chunks, () => written());
+        running.add(group);
+        let failed = false;
+        void group.then(
+          () => running.delete(group),
+          () => {
+            failed = true;
+          },
+        );
+        // Once its temp files are written (every chunk of it read), the next group may be written.
+        await Promise.race([tempFilesWritten, group.then(() => undefined, () => undefined)]);
+        if (failed) await group;
+        if (finishing !== undefined) changed = (await finishing) || changed;
+        finishing = group;
+      }
+      if (finishing !== undefined) changed = (await finishing) || changed;
+    } finally {
+      stopped = true;
+      // A group still in flight when another failed or the round was paused ends first.
+      await Promise.allSettled([...running]);
     }
     for (const job of large) {
       this.deps.signal?.throwIfAborted();
@@ -1353,7 +1440,7 @@ class Round {
    * the ones written in one transaction. Recording only after writeFilesAtomic returns means a
    * file is synced in the index only once its bytes and its name are durable.
    */
-  private async downloadGroup(group: readonly DownloadJob[], chunks: ChunkSource): Promise<boolean> {
+  private async downloadGroup(group: readonly DownloadJob[], chunks: ChunkSource, onWritten?: () => void): Promise<boolean> {
     const files: FileToWrite[] = [];
     const jobs: { readonly job: DownloadJob; readonly tally: TalliedFile; transfer?: FileTransfer }[] = [];
     for (const job of group) {
@@ -1387,7 +1474,10 @@ class Round {
     this.enter('downloading');
     let results;
     try {
-      results = await writeFilesAtomic(this.folders, files, DOWNLOAD_CONCURRENCY);
+      results = await writeFilesAtomic(this.folders, files, DOWNLOAD_CONCURRENCY, undefined, {
+        onThisThread: this.deps.writeOnThisThread === true,
+        ...(onWritten === undefined ? {} : { onWritten }),
+      });
     } catch (error) {
       // The server's bytes do not fit a version it listed (see writeDownloadCounted): read the
       // feed again from before the group's earliest version next round.

@@ -13,6 +13,7 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +28,7 @@ import {
   openChunkReader,
   readChunk,
   SequentialChunkReads,
+  unhashedChunkReads,
 } from '../../../src-main/engine/chunker/index.js';
 import type { ChunkFileProblem } from '../../../src-main/engine/chunker/index.js';
 import { toChunkFileError } from '../../../src-main/engine/chunker/chunkFileError.js';
@@ -382,6 +384,57 @@ describe('readChunk', () => {
     expect(chunks.length).toBeGreaterThan(3);
     // Chunks of the default sizes all fit the first buffer.
     expect(buffers.size).toBe(1);
+  });
+
+  it('reads a file whose stat is the scanned one without hashing, and says when it was written to meanwhile', async () => {
+    const bytes = seededBytes(2 * MiB, 89);
+    const filePath = writeFile('scanned stat.bin', bytes);
+    const chunks = (await chunkFile(filePath, DEFAULT_CHUNKING)).chunks;
+    const stat = statSync(filePath);
+    const scanned = { size: stat.size, mtimeMs: stat.mtimeMs, inode: stat.ino };
+    const reads = new SequentialChunkReads({ reuseBuffer: true });
+    try {
+      const before = unhashedChunkReads.count;
+      for (const chunk of chunks) {
+        expect(sameBytes(await reads.read(filePath, chunk, scanned), bytes.subarray(chunk.offset, chunk.offset + chunk.size))).toBe(true);
+      }
+      expect(unhashedChunkReads.count - before).toBe(chunks.length);
+      expect(await reads.unchangedSinceOpened()).toBe(true);
+      // Not hashed: a chunk at the wrong place is read as it lies; the server would refuse it.
+      const wrongPlace = { ...chunks[1]!, offset: chunks[1]!.offset + 1 };
+      expect((await reads.read(filePath, wrongPlace, scanned)).length).toBe(wrongPlace.size);
+      // A write while the file is open moves its change time.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const handle = await open(filePath, 'r+');
+      await handle.write(new Uint8Array([1, 2, 3]), 0, 3, 100);
+      await handle.close();
+      expect(await reads.unchangedSinceOpened()).toBe(false);
+    } finally {
+      await reads.close();
+    }
+  });
+
+  it('hashes the reads of a file whose stat is not the scanned one', async () => {
+    const bytes = seededBytes(2 * MiB, 90);
+    const filePath = writeFile('other stat.bin', bytes);
+    const chunks = (await chunkFile(filePath, DEFAULT_CHUNKING)).chunks;
+    const stat = statSync(filePath);
+    // Rewritten in place after the scan, its modification time moved on.
+    const changed = Uint8Array.from(bytes);
+    changed[chunks[0]!.size + 10] = changed[chunks[0]!.size + 10]! ^ 0xff;
+    writeFileSync(filePath, changed);
+    utimesSync(filePath, stat.atime, new Date(stat.mtimeMs + 5000));
+    const reads = new SequentialChunkReads({ reuseBuffer: true });
+    try {
+      const before = unhashedChunkReads.count;
+      const scanned = { size: stat.size, mtimeMs: stat.mtimeMs, inode: stat.ino };
+      expect(sameBytes(await reads.read(filePath, chunks[0]!, scanned), bytes.subarray(0, chunks[0]!.size))).toBe(true);
+      expect(await problemOf(reads.read(filePath, chunks[1]!, scanned))).toBeInstanceOf(FileChangedWhileReading);
+      expect(unhashedChunkReads.count).toBe(before);
+      expect(await reads.unchangedSinceOpened()).toBe(true);
+    } finally {
+      await reads.close();
+    }
   });
 
   it('reports a missing file as not-found', async () => {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CheckedFolders } from '../../../src-main/engine/localfs/index.js';
 import { type BulkFlush, SyncfsFlush, parseDirtyBytes } from '../../../src-main/engine/localfs/flushFileSystem.js';
-import { BULK_FLUSH_MIN_FILES, type FileToWrite, writeFilesAtomic } from '../../../src-main/engine/localfs/writeFilesAtomic.js';
+import { BULK_FLUSH_MIN_FILES, type FileToWrite, HELD_DESCRIPTORS_MAX, writeFilesAtomic } from '../../../src-main/engine/localfs/writeFilesAtomic.js';
 import { parseLibraryPath } from '../../../shared/paths.js';
 import { type TempFolder, makeTempFolder } from './tempFolder.js';
 
@@ -157,7 +157,7 @@ describe('writeFilesAtomic: durability of a group', () => {
     }
   });
 
-  it('in bulk: a file whose fsync fails puts no name in place and leaves no temp file', async () => {
+  it.each([false, true])('in bulk: a file whose fsync fails puts no name in place and leaves no temp file (on this thread: %s)', async (onThisThread) => {
     const files = await newFiles(20);
     const events: Event[] = [];
     const fsync = fs.fsync;
@@ -168,24 +168,24 @@ describe('writeFilesAtomic: durability of a group', () => {
       else fsync(fd, done);
     }) as never);
     syncBuiltinESMExports();
-    await expect(writeFilesAtomic(new CheckedFolders(temp.root), files, 4, fakeFlush(events, 'done'))).rejects.toThrow(/EIO/);
+    await expect(writeFilesAtomic(new CheckedFolders(temp.root), files, 4, fakeFlush(events, 'done'), { onThisThread })).rejects.toThrow(/EIO/);
     expect(await temp.list()).toEqual(['a', 'b']);
   });
 
-  it('in bulk: a file whose folder was moved away before its fsync is reported gone, the others are written', async () => {
+  it.each([false, true])('in bulk: a file whose folder was moved away before its fsync is reported gone, the others are written (on this thread: %s)', async (onThisThread) => {
     const files = await newFiles(20);
     await temp.folder('elsewhere');
     const flush = fakeFlush([], 'done', async () => {
       await fs.promises.rename(path.join(temp.root, 'b'), path.join(temp.root, 'elsewhere', 'b'));
     });
-    const results = await writeFilesAtomic(new CheckedFolders(temp.root), files, 4, flush);
+    const results = await writeFilesAtomic(new CheckedFolders(temp.root), files, 4, flush, { onThisThread });
     files.forEach((file, index) => expect(results[index]!.status).toBe(file.path.startsWith('a/') ? 'written' : 'gone'));
     for (const file of files.filter((file) => file.path.startsWith('a/'))) expect(await readFile(path.join(temp.root, file.path), 'utf8')).toBe(contentsOf(file.path));
     // The moved folder's temp files went with it: the next scan finds and removes them by name.
     expect((await leftoverTempFiles()).every((name) => name.startsWith('elsewhere/b/'))).toBe(true);
   });
 
-  it('in bulk: replaces a file the scan saw, and leaves one changed since the scan alone', async () => {
+  it.each([false, true])('in bulk: replaces a file the scan saw, and leaves one changed since the scan alone (on this thread: %s)', async (onThisThread) => {
     const files = await newFiles(20);
     const kept = path.join(temp.root, files[0]!.path);
     const edited = path.join(temp.root, files[1]!.path);
@@ -201,12 +201,110 @@ describe('writeFilesAtomic: durability of a group', () => {
     const flush = fakeFlush([], 'done', async () => {
       await writeFile(edited, 'the user saved this meanwhile');
     });
-    const results = await writeFilesAtomic(new CheckedFolders(temp.root), withExisting, 4, flush);
+    const results = await writeFilesAtomic(new CheckedFolders(temp.root), withExisting, 4, flush, { onThisThread });
     expect(results[0]!.status).toBe('written');
     expect(results[1]!.status).toBe('changed');
     expect(await readFile(kept, 'utf8')).toBe(contentsOf(files[0]!.path));
     expect(await readFile(edited, 'utf8')).toBe('the user saved this meanwhile');
     expect(await leftoverTempFiles()).toEqual([]);
+  });
+});
+
+/**
+ * Counts the calls made on `fs` by name (the asynchronous ones and their Sync twins), for the
+ * whatever they touch, and records each fsync and link in order as recordEvents does (a
+ * link by either call).
+ */
+function countCalls(): { readonly counts: Map<string, number>; readonly events: Event[] } {
+  const counts = new Map<string, number>();
+  const events: Event[] = [];
+  const fsync = fs.fsync;
+  vi.spyOn(fs, 'fsync').mockImplementation(((fd: number, done: fs.NoParamCallback) => {
+    events.push({ kind: 'fsync', file: `fd ${fd}` });
+    fsync(fd, done);
+  }) as never);
+  const count = (name: string): void => {
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  };
+  const wrap = (name: 'open' | 'openSync' | 'write' | 'writeSync' | 'futimes' | 'futimesSync' | 'close' | 'closeSync' | 'unlink' | 'unlinkSync' | 'fstat' | 'fstatSync'): void => {
+    const original = fs[name] as (...args: unknown[]) => unknown;
+    vi.spyOn(fs, name).mockImplementation(((...args: unknown[]) => {
+      count(name);
+      return original(...args);
+    }) as never);
+  };
+  for (const name of ['open', 'openSync', 'write', 'writeSync', 'futimes', 'futimesSync', 'close', 'closeSync', 'unlink', 'unlinkSync', 'fstat', 'fstatSync'] as const) wrap(name);
+  const link = fs.link;
+  vi.spyOn(fs, 'link').mockImplementation(((from: fs.PathLike, to: fs.PathLike, done: fs.NoParamCallback) => {
+    count('link');
+    events.push({ kind: 'link', to: String(to) });
+    link(from, to, done);
+  }) as never);
+  const linkSync = fs.linkSync;
+  vi.spyOn(fs, 'linkSync').mockImplementation(((from: fs.PathLike, to: fs.PathLike) => {
+    count('linkSync');
+    events.push({ kind: 'link', to: String(to) });
+    linkSync(from, to);
+  }) as never);
+  const fsyncSync = fs.fsyncSync;
+  vi.spyOn(fs, 'fsyncSync').mockImplementation(((fd: number) => {
+    count('fsyncSync');
+    fsyncSync(fd);
+  }) as never);
+  syncBuiltinESMExports();
+  return { counts, events };
+}
+
+describe('writeFilesAtomic on this thread (onThisThread)', () => {
+  it('in bulk: creates, writes, closes, links and unlinks each file with synchronous calls; only the fsyncs leave the thread, after the flush and before any name', async () => {
+    const files = await newFiles(40);
+    const { counts, events } = countCalls();
+    const flush = fakeFlush(events, 'done');
+    const results = await writeFilesAtomic(new CheckedFolders(temp.root), files, 8, flush, { onThisThread: true });
+    await expectAllWritten(files, results);
+    // Per file: opened once (fsynced through the descriptor it was written through), one
+    // write, futimes, fstat, close, link, unlink.
+    expect(counts.get('openSync')).toBe(files.length);
+    expect(counts.get('writeSync')).toBe(files.length);
+    expect(counts.get('futimesSync')).toBe(files.length);
+    expect(counts.get('fstatSync')).toBe(files.length);
+    expect(counts.get('closeSync')).toBe(files.length);
+    expect(counts.get('linkSync')).toBe(files.length);
+    expect(counts.get('unlinkSync')).toBe(files.length);
+    for (const name of ['write', 'futimes', 'fstat', 'link', 'unlink', 'fsyncSync']) expect(counts.get(name) ?? 0).toBe(0);
+    // Only the two folders are opened (to fsync them) through the thread pool.
+    expect(counts.get('open')).toBe(2);
+    // The durability order is the same as off the thread.
+    const flushAt = events.findIndex((event) => event.kind === 'flush');
+    const firstLink = events.findIndex((event) => event.kind === 'link');
+    expect(events.slice(0, flushAt).filter((event) => event.kind === 'fsync')).toEqual([]);
+    expect(events.slice(flushAt, firstLink).filter((event) => event.kind === 'fsync')).toHaveLength(files.length);
+    expect(events.slice(firstLink).filter((event) => event.kind === 'fsync')).toHaveLength(2);
+  });
+
+  it('in bulk: keeps at most HELD_DESCRIPTORS_MAX descriptors open for the fsyncs, and opens the other files again', async () => {
+    const extra = 10;
+    const files = await newFiles(HELD_DESCRIPTORS_MAX + extra);
+    const { counts, events } = countCalls();
+    const results = await writeFilesAtomic(new CheckedFolders(temp.root), files, 8, fakeFlush(events, 'done'), { onThisThread: true });
+    await expectAllWritten(files, results);
+    expect(counts.get('openSync')).toBe(files.length + extra);
+    expect(counts.get('closeSync')).toBe(files.length + extra);
+    expect(events.filter((event) => event.kind === 'fsync')).toHaveLength(files.length + 2);
+    // Every descriptor was given back: the next group keeps its own again.
+    const again = await newFiles(20);
+    const before = counts.get('openSync')!;
+    await writeFilesAtomic(new CheckedFolders(temp.root), again.map((file) => ({ ...file, path: parseLibraryPath(`${file.path}.2`) })), 8, fakeFlush([], 'done'), { onThisThread: true });
+    expect(counts.get('openSync')! - before).toBe(20);
+  });
+
+  it('out of bulk (each file fsynced as it is written), keeps every call off the thread', async () => {
+    const files = await newFiles(BULK_FLUSH_MIN_FILES - 1);
+    const { counts } = countCalls();
+    const results = await writeFilesAtomic(new CheckedFolders(temp.root), files, 4, fakeFlush([], 'done'), { onThisThread: true });
+    await expectAllWritten(files, results);
+    for (const name of ['openSync', 'writeSync', 'futimesSync', 'fstatSync', 'closeSync', 'linkSync', 'unlinkSync']) expect(counts.get(name) ?? 0).toBe(0);
+    expect(counts.get('link')).toBe(files.length);
   });
 });
 
