@@ -7,6 +7,9 @@ const argv = process.argv.slice(2);
 if (argv.length === 1 && argv[0] === '--version') {
   process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
 } else {
-  const { main } = await import('../dist/src-server/main.js');
+  // Loading the server's modules is a burst of objects that stay: with a frugal heap, it does not
+  // grow the young generation for the rest of the process (see src-server/heapTuning.ts).
+  const { withFrugalHeap } = await import('../dist/src-server/heapTuning.js');
+  const { main } = await withFrugalHeap(() => import('../dist/src-server/main.js'));
   process.exitCode = await main(argv);
 }

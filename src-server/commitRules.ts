@@ -97,13 +97,21 @@ class CommitView {
   }
 
   write(version: NewVersion): Entry {
-    const entry: Entry = {
-      ...version,
-      rev: this.nextRev++,
-      device: this.context.device,
-      userName: this.context.userName,
-      committedAt: this.context.committedAt,
-    };
+    // Field by field, in the order a spread of the version would give, not `{ ...version, rev,
+    // ... }`: V8 gives every object made by a spread plus new keys a hidden class of its own
+    // (about 1 KiB each, 10 MiB for a 10,000-file commit); objects built in one order share one.
+    const rev = this.nextRev++;
+    const { device, userName, committedAt } = this.context;
+    const { path, kind, deleted, size, mtimeMs, executable, chunks, contentHash, movedFrom, movedTo } = version;
+    let entry: Entry;
+    if (movedFrom === undefined && movedTo === undefined) {
+      entry = { path, kind, deleted, size, mtimeMs, executable, chunks, contentHash, rev, device, userName, committedAt };
+    } else {
+      entry = { path, kind, deleted, size, mtimeMs, executable, chunks, contentHash } as Entry;
+      if (movedFrom !== undefined) entry.movedFrom = movedFrom;
+      if (movedTo !== undefined) entry.movedTo = movedTo;
+      Object.assign(entry, { rev, device, userName, committedAt });
+    }
     this.versions.push(entry);
     this.changed.set(entry.path, entry);
     return entry;

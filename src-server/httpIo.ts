@@ -3,10 +3,12 @@
 // handlers call it.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createGunzip, gzip } from 'node:zlib';
+import { once } from 'node:events';
+import { createGunzip, createGzip, gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { z } from 'zod';
-import { errorBody, errorStatus, validationIssues } from '../shared/protocol/index.js';
+import { commitRequestSchema, errorBody, errorStatus, validationIssues } from '../shared/protocol/index.js';
+import { fastCommitRequest } from '../shared/protocol/fastCommit.js';
 import { ApiError } from './apiError.js';
 
 const gzipAsync = promisify(gzip);
@@ -115,6 +117,15 @@ export function validationError(what: string, error: z.ZodError): ApiError {
   return new ApiError('bad-request', `invalid ${what}${summary}`, details);
 }
 
+/**
+ * Hand-written checks that stand in for a schema on the bodies they can decide, with exactly the
+ * schema's verdict and output (see fastCommit.ts); on any other body they decline and the schema
+ * decides.
+ */
+const FAST_PARSERS: ReadonlyMap<z.ZodType, (value: unknown) => unknown> = new Map<z.ZodType, (value: unknown) => unknown>([
+  [commitRequestSchema, fastCommitRequest],
+]);
+
 /** Parses and validates a JSON body. */
 export function parseJson<Schema extends z.ZodType>(body: Buffer, schema: Schema): z.output<Schema> {
   let value: unknown;
@@ -123,6 +134,8 @@ export function parseJson<Schema extends z.ZodType>(body: Buffer, schema: Schema
   } catch (error) {
     throw new ApiError('bad-request', `malformed JSON: ${(error as Error).message}`);
   }
+  const fast = FAST_PARSERS.get(schema)?.(value);
+  if (fast !== undefined) return fast as z.output<Schema>;
   const result = schema.safeParse(value);
   if (!result.success) throw validationError('request body', result.error);
   return result.data;
@@ -141,7 +154,87 @@ function acceptsGzip(request: IncomingMessage): boolean {
 
 const COMMON_HEADERS = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' } as const;
 
-/** Sends a JSON answer, gzipped when the client accepts it and it is worth it. */
+/** An array property of an answer longer than this is serialized this many elements at a time. */
+export const JSON_SLICE_ELEMENTS = 256;
+
+/** JSON text is handed to gzip (or turned into bytes) in pieces of about this many characters. */
+const JSON_BATCH_CHARS = 64 * 1024;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+/**
+ * The JSON text of `value` in pieces whose concatenation is exactly JSON.stringify(value): each
+ * array property of a plain object longer than JSON_SLICE_ELEMENTS (the entries of a feed page,
+ * the results of a commit) is serialized JSON_SLICE_ELEMENTS elements at a time. So an answer
+ * listing 10,000 versions is never held as one string of megabytes, nor as its bytes.
+ */
+export function* jsonPieces(value: unknown): Generator<string> {
+  if (!isPlainObject(value) || typeof value.toJSON === 'function') {
+    const text = JSON.stringify(value) as string | undefined;
+    if (text !== undefined) yield text;
+    return;
+  }
+  let separator = '';
+  yield '{';
+  for (const key of Object.keys(value)) {
+    const field = value[key];
+    if (Array.isArray(field) && field.length > JSON_SLICE_ELEMENTS && !('toJSON' in field)) {
+      yield `${separator}${JSON.stringify(key)}:[`;
+      for (let start = 0; start < field.length; start += JSON_SLICE_ELEMENTS) {
+        const slice = JSON.stringify(field.slice(start, start + JSON_SLICE_ELEMENTS));
+        yield `${start === 0 ? '' : ','}${slice.slice(1, -1)}`;
+      }
+      yield ']';
+    } else {
+      const text = JSON.stringify(field) as string | undefined;
+      if (text === undefined) continue;
+      yield `${separator}${JSON.stringify(key)}:${text}`;
+    }
+    separator = ',';
+  }
+  yield '}';
+}
+
+/** The pieces of jsonPieces gathered into strings of about JSON_BATCH_CHARS. */
+function* jsonBatches(value: unknown): Generator<string> {
+  let batch = '';
+  for (const piece of jsonPieces(value)) {
+    batch += piece;
+    if (batch.length >= JSON_BATCH_CHARS) {
+      yield batch;
+      batch = '';
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/** Gzips text arriving in pieces, holding only the compressed bytes. */
+async function gzipPieces(first: string, rest: Iterator<string>): Promise<Buffer[]> {
+  const stream = createGzip();
+  const compressed: Buffer[] = [];
+  stream.on('data', (data: Buffer) => compressed.push(data));
+  const ended = once(stream, 'end');
+  try {
+    for (let piece: string | undefined = first; piece !== undefined; ) {
+      if (!stream.write(piece)) await once(stream, 'drain');
+      const next = rest.next();
+      piece = next.done === true ? undefined : next.value;
+    }
+    stream.end();
+    await ended;
+  } finally {
+    stream.destroy();
+  }
+  return compressed;
+}
+
+/**
+ * Sends a JSON answer, gzipped when the client accepts it and it is worth it. A long answer is
+ * serialized and compressed (or encoded) in batches (see jsonPieces): the server holds its
+ * compressed bytes, never the whole text.
+ */
 export async function sendJson(
   request: IncomingMessage,
   response: ServerResponse,
@@ -149,19 +242,43 @@ export async function sendJson(
   value: unknown,
   headers: Readonly<Record<string, string>> = {},
 ): Promise<void> {
-  const text = Buffer.from(JSON.stringify(value), 'utf8');
-  const compress = text.length >= COMPRESS_FROM_BYTES && acceptsGzip(request);
-  const body = compress ? await gzipAsync(text) : text;
+  const batches = jsonBatches(value);
+  const first = batches.next();
+  const firstText = first.done === true ? '' : first.value;
+  const second = batches.next();
+  let body: Buffer[];
+  let compress: boolean;
+  if (second.done === true) {
+    // One batch: the whole answer is short.
+    const text = Buffer.from(firstText, 'utf8');
+    compress = text.length >= COMPRESS_FROM_BYTES && acceptsGzip(request);
+    body = [compress ? await gzipAsync(text) : text];
+  } else {
+    compress = acceptsGzip(request);
+    const rest: Iterator<string> = (function* () {
+      yield second.value;
+      yield* batches;
+    })();
+    if (compress) {
+      body = await gzipPieces(firstText, rest);
+    } else {
+      body = [Buffer.from(firstText, 'utf8')];
+      for (let next = rest.next(); next.done !== true; next = rest.next()) body.push(Buffer.from(next.value, 'utf8'));
+    }
+  }
   if (response.headersSent || response.destroyed) return;
+  const length = body.reduce((sum, piece) => sum + piece.length, 0);
   response.writeHead(status, {
     ...COMMON_HEADERS,
     ...headers,
     'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': String(body.length),
+    'Content-Length': String(length),
     Vary: 'Accept-Encoding',
     ...(compress ? { 'Content-Encoding': 'gzip' } : {}),
   });
-  response.end(body);
+  response.cork();
+  for (let index = 0; index < body.length - 1; index++) response.write(body[index]);
+  response.end(body.at(-1));
 }
 
 export async function sendError(request: IncomingMessage, response: ServerResponse, error: ApiError): Promise<void> {

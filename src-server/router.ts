@@ -23,6 +23,7 @@ import {
 import type { Frame, PathParams, RouteDefinition, RouteName, RouteResponse, Routes } from '../shared/protocol/index.js';
 import { ApiError } from './apiError.js';
 import { incomingFrames } from './frameBody.js';
+import { withFrugalHeap } from './heapTuning.js';
 import type { IncomingFrames } from './frameBody.js';
 import { parseJson, readBody, readBodyPieces, requireContentType, sendBytes, sendError, sendJson, validationError } from './httpIo.js';
 import type { BodyLimits } from './httpIo.js';
@@ -314,6 +315,9 @@ function matchRoute(method: string, pathname: string): MatchedRoute {
   throw new ApiError('not-found', `no route ${method} ${pathname}; see docs/protocol.md`);
 }
 
+/** Routes whose answers (and the commit's request) list many versions: handled with a frugal heap (heapTuning.ts). */
+const VERSION_LISTING_ROUTES: ReadonlySet<RouteName> = new Set(['changes', 'commit', 'history', 'trash', 'restore', 'snapshot']);
+
 /** Handles one request end to end; never throws. */
 export async function handleRequest(services: ServerServices, handlers: Handlers, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const now = Date.now();
@@ -330,25 +334,28 @@ export async function handleRequest(services: ServerServices, handlers: Handlers
     const caller = route.auth === 'token' ? await authenticate(services, request, now) : null;
     const libraryId = params.libraryId;
     const library = libraryId === undefined || caller === null ? null : await authorizeLibrary(services, name as LibraryRouteName, libraryId, caller);
-    const body = await readRequestBody(route, request, response, library, services.anonymousBodyTimeoutMs);
-    const context = { services, params, query, body, caller, library, request, response, now };
-    const handler = handlers[name] as unknown as (context: unknown) => Promise<unknown>;
-    const result = await handler(context);
-    switch (route.response.kind) {
-      case 'json': {
-        if (result instanceof StatusResult) await sendJson(request, response, result.status, result.value);
-        else await sendJson(request, response, 200, result);
-        break;
+    const handle = async (): Promise<void> => {
+      const body = await readRequestBody(route, request, response, library, services.anonymousBodyTimeoutMs);
+      const context = { services, params, query, body, caller, library, request, response, now };
+      const handler = handlers[name] as unknown as (context: unknown) => Promise<unknown>;
+      const result = await handler(context);
+      switch (route.response.kind) {
+        case 'json': {
+          if (result instanceof StatusResult) await sendJson(request, response, result.status, result.value);
+          else await sendJson(request, response, 200, result);
+          break;
+        }
+        case 'chunk':
+          sendBytes(response, CHUNK_CONTENT_TYPE, result as Uint8Array);
+          break;
+        case 'frames':
+        case 'events':
+          break;
+        default:
+          throw new Error(`unhandled response kind: ${JSON.stringify(route.response satisfies never)}`);
       }
-      case 'chunk':
-        sendBytes(response, CHUNK_CONTENT_TYPE, result as Uint8Array);
-        break;
-      case 'frames':
-      case 'events':
-        break;
-      default:
-        throw new Error(`unhandled response kind: ${JSON.stringify(route.response satisfies never)}`);
-    }
+    };
+    await (VERSION_LISTING_ROUTES.has(name) ? withFrugalHeap(handle) : handle());
   } catch (error) {
     await answerError(request, response, error);
   }

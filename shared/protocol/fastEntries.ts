@@ -32,7 +32,7 @@ const isFiniteNumber = (value: unknown): value is number => typeof value === 'nu
 
 const isPath = (value: unknown): value is LibraryPath => typeof value === 'string' && checkLibraryPath(value).ok;
 
-function fastChunks(value: unknown): ChunkRef[] | undefined {
+export function fastChunks(value: unknown): ChunkRef[] | undefined {
   if (!Array.isArray(value)) return undefined;
   const chunks: ChunkRef[] = new Array<ChunkRef>(value.length);
   for (let i = 0; i < value.length; i++) {

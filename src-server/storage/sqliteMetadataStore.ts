@@ -348,11 +348,11 @@ export class SqliteMetadataStore implements MetadataStore {
     const ownerUsage = db.prepare(`
       SELECT u.quota_bytes, (SELECT COALESCE(SUM(o.live_bytes), 0) FROM libraries o WHERE o.owner_id = u.id AND o.deleted_at IS NULL) AS used
       FROM libraries l JOIN users u ON u.id = l.owner_id WHERE l.id = ?`);
+    // Positional parameters: binding 16 named ones looked each up in an object, per version.
     const insertVersion = db.prepare(`
       INSERT INTO versions (library_id, rev, path, kind, deleted, size, mtime_ms, executable, content_hash, chunks,
                             moved_from, moved_to, device, user_name, committed_at, commit_start)
-      VALUES (@library, @rev, @path, @kind, @deleted, @size, @mtimeMs, @executable, @contentHash, @chunks,
-              @movedFrom, @movedTo, @device, @userName, @committedAt, @commitStart)`);
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     const upsertHead = db.prepare(
       'INSERT INTO heads (library_id, path, rev, deleted) VALUES (?, ?, ?, ?) ON CONFLICT (library_id, path) DO UPDATE SET rev = excluded.rev, deleted = excluded.deleted',
     );
@@ -415,24 +415,24 @@ export class SqliteMetadataStore implements MetadataStore {
         }
       }
       for (const entry of applied.versions) {
-        insertVersion.run({
-          library: input.libraryId,
-          rev: entry.rev,
-          path: entry.path,
-          kind: entry.kind,
-          deleted: entry.deleted ? 1 : 0,
-          size: entry.size,
-          mtimeMs: entry.mtimeMs,
-          executable: entry.executable ? 1 : 0,
-          contentHash: entry.contentHash,
-          chunks: encodeChunkList(entry.chunks),
-          movedFrom: entry.movedFrom ?? null,
-          movedTo: entry.movedTo ?? null,
-          device: entry.device,
-          userName: entry.userName,
-          committedAt: entry.committedAt,
-          commitStart: current + 1,
-        });
+        insertVersion.run(
+          input.libraryId,
+          entry.rev,
+          entry.path,
+          entry.kind,
+          entry.deleted ? 1 : 0,
+          entry.size,
+          entry.mtimeMs,
+          entry.executable ? 1 : 0,
+          entry.contentHash,
+          encodeChunkList(entry.chunks),
+          entry.movedFrom ?? null,
+          entry.movedTo ?? null,
+          entry.device,
+          entry.userName,
+          entry.committedAt,
+          current + 1,
+        );
         upsertHead.run(input.libraryId, entry.path, entry.rev, entry.deleted ? 1 : 0);
       }
       const newHead = current + applied.versions.length;

@@ -1,8 +1,8 @@
 // Commit rules over real HTTP: a table of named cases, each in a fresh library, plus the
 // refusals that stop a whole commit.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { routes } from '../../shared/protocol/index.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { commitRequestSchema, routes } from '../../shared/protocol/index.js';
 import type { ChangeInput, ConflictReason, Entry } from '../../shared/protocol/index.js';
 import { fileOf, makeChunk, putChunk, startTestServer } from './testServer.js';
 import type { TestServer } from './testServer.js';
@@ -410,5 +410,23 @@ describe('commit refusals change nothing', () => {
     const changes = Array.from({ length: 10_001 }, (_, index) => mkdir(`d${index}`));
     const answer = await server.call(routes.commit, { token, params: { libraryId }, body: { changes } });
     expect(answer.status).toBe(400);
+  });
+});
+
+describe('commit request validation', () => {
+  it('validates a commit of plain changes by the fast path, and one it cannot decide by the schema', async () => {
+    const libraryId = await newLibrary();
+    const parse = vi.spyOn(commitRequestSchema, 'safeParse');
+    try {
+      const plain = await server.ok(routes.commit, { token, params: { libraryId }, body: { device: ' pc ', changes: [mkdir('d'), put('d/f', null)] } });
+      expect(plain.results.map((result) => result.status)).toEqual(['applied', 'applied']);
+      if (plain.results[1]?.status === 'applied') expect(plain.results[1].entry.device).toBe('pc');
+      expect(parse).not.toHaveBeenCalled();
+      const refused = await server.call(routes.commit, { token, params: { libraryId }, body: { changes: [{ ...mkdir('e'), extra: 1 } as unknown as ChangeInput] } });
+      expect(refused.status).toBe(400);
+      expect(parse).toHaveBeenCalledTimes(1);
+    } finally {
+      parse.mockRestore();
+    }
   });
 });
