@@ -8,6 +8,8 @@ import { CHUNK_SIZE_LIMITS } from '../../shared/model.js';
 import { MTIME_LIMITS, PROTOCOL_LIMITS, commitChangeSchema, commitRequestSchema } from '../../shared/protocol/index.js';
 import { fastCommitChange, fastCommitRequest } from '../../shared/protocol/fastCommit.js';
 import { randomSource as random } from '../sync/support/seededRandom.js';
+import { agrees, expectAgreementOnMalformations, mutate } from './support/fastPathAgreement.js';
+import type { FastPathCase } from './support/fastPathAgreement.js';
 
 const hex = (seed: number): string => seed.toString(16).padStart(2, '0').repeat(32);
 
@@ -31,54 +33,15 @@ const badValues: unknown[] = [
 
 const keys = ['op', 'path', 'from', 'to', 'baseRev', 'toBaseRev', 'size', 'mtimeMs', 'executable', 'chunks', 'chunkEdits', 'contentHash', 'other'];
 
-function mutate(change: Record<string, unknown>, next: () => number): unknown {
-  if (next() < 0.03) return badValues[Math.floor(next() * badValues.length)];
-  const copy: Record<string, unknown> = { ...change };
-  const count = 1 + Math.floor(next() * 3);
-  for (let i = 0; i < count; i++) {
-    const key = keys[Math.floor(next() * keys.length)]!;
-    if (next() < 0.2) delete copy[key];
-    else copy[key] = badValues[Math.floor(next() * badValues.length)];
-  }
-  return copy;
-}
-
-/** The fast path agrees with zod on one change: it declines, or accepts exactly what zod outputs. */
-function agrees(value: unknown): { fast: boolean; zod: boolean } {
-  const fast = fastCommitChange(value);
-  const zod = commitChangeSchema.safeParse(value);
-  if (fast !== undefined) {
-    expect(zod.success, JSON.stringify(value)).toBe(true);
-    expect(isDeepStrictEqual(fast, zod.data), JSON.stringify(value)).toBe(true);
-  }
-  return { fast: fast !== undefined, zod: zod.success };
-}
+const check: FastPathCase = { fast: fastCommitChange, schema: commitChangeSchema, valid: validChanges, keys, badValues };
 
 describe('fast commit request validation', () => {
   it('accepts every valid plain change with the output zod gives', () => {
-    for (const change of validChanges) expect(agrees(change)).toEqual({ fast: true, zod: true });
+    for (const change of validChanges) expect(agrees(check, change)).toEqual({ fast: true, zod: true });
   });
 
   it('never accepts a change zod refuses, nor outputs other than zod, over single and random malformations', () => {
-    const outcomes = { fastAccepted: 0, zodAccepted: 0, refused: 0 };
-    for (const change of validChanges) {
-      for (const key of keys) {
-        for (const bad of badValues) {
-          const result = agrees({ ...change, [key]: bad });
-          if (result.fast) outcomes.fastAccepted += 1;
-          if (result.zod) outcomes.zodAccepted += 1;
-          else outcomes.refused += 1;
-        }
-      }
-    }
-    const next = random(20261207);
-    for (let i = 0; i < 5000; i++) {
-      const result = agrees(mutate(validChanges[i % validChanges.length]!, next));
-      if (result.zod) outcomes.zodAccepted += 1;
-      else outcomes.refused += 1;
-    }
-    expect(outcomes.refused).toBeGreaterThan(1000);
-    expect(outcomes.fastAccepted).toBeGreaterThan(50);
+    expectAgreementOnMalformations(check);
   });
 
   it('declines a put with chunkEdits (zod decides it)', () => {
@@ -93,7 +56,7 @@ describe('fast commit request validation', () => {
     let refused = 0;
     const requests: unknown[] = [];
     for (let i = 0; i < 800; i++) {
-      const changes: unknown[] = validChanges.map((change) => (next() < 0.05 ? mutate(change, next) : change));
+      const changes: unknown[] = validChanges.map((change) => (next() < 0.05 ? mutate(check, change, next) : change));
       const request: Record<string, unknown> = { changes };
       const roll = next();
       if (roll < 0.1) request.device = '  laptop  ';

@@ -8,6 +8,8 @@ import { CHUNK_SIZE_LIMITS } from '../../shared/model.js';
 import { changesResponseSchema, commitResponseSchema, entrySchema } from '../../shared/protocol/index.js';
 import { fastEntry, parseChangesAnswer, parseCommitAnswer } from '../../shared/protocol/fastEntries.js';
 import { randomSource as random } from '../sync/support/seededRandom.js';
+import { agrees, expectAgreementOnMalformations, mutate } from './support/fastPathAgreement.js';
+import type { FastPathCase } from './support/fastPathAgreement.js';
 
 const hex = (seed: number): string => seed.toString(16).padStart(2, '0').repeat(32);
 
@@ -28,56 +30,15 @@ const badValues: unknown[] = [
 
 const keys = ['path', 'kind', 'deleted', 'rev', 'size', 'mtimeMs', 'executable', 'chunks', 'chunkDelta', 'contentHash', 'movedFrom', 'movedSubtree', 'movedTo', 'device', 'userName', 'committedAt', 'other'];
 
-function mutate(entry: Record<string, unknown>, next: () => number): unknown {
-  const roll = next();
-  if (roll < 0.03) return badValues[Math.floor(next() * badValues.length)];
-  const copy: Record<string, unknown> = { ...entry };
-  const count = 1 + Math.floor(next() * 3);
-  for (let i = 0; i < count; i++) {
-    const key = keys[Math.floor(next() * keys.length)]!;
-    if (next() < 0.2) delete copy[key];
-    else copy[key] = badValues[Math.floor(next() * badValues.length)];
-  }
-  return copy;
-}
-
-/** The fast path agrees with zod on `value`: it declines, or accepts exactly what zod outputs. */
-function agrees(value: unknown): { fast: boolean; zod: boolean } {
-  const fast = fastEntry(value);
-  const zod = entrySchema.safeParse(value);
-  if (fast !== undefined) {
-    expect(zod.success, JSON.stringify(value)).toBe(true);
-    expect(isDeepStrictEqual(fast, zod.data), JSON.stringify(value)).toBe(true);
-  }
-  return { fast: fast !== undefined, zod: zod.success };
-}
+const check: FastPathCase = { fast: fastEntry, schema: entrySchema, valid: validEntries, keys, badValues };
 
 describe('fast entry validation', () => {
   it('accepts every valid common-shape entry with the output zod gives', () => {
-    for (const entry of validEntries) expect(agrees(entry)).toEqual({ fast: true, zod: true });
+    for (const entry of validEntries) expect(agrees(check, entry)).toEqual({ fast: true, zod: true });
   });
 
   it('never accepts a value zod refuses, nor outputs other than zod, over single and random malformations', () => {
-    const outcomes = { fastAccepted: 0, zodAccepted: 0, refused: 0 };
-    for (const entry of validEntries) {
-      for (const key of keys) {
-        for (const bad of badValues) {
-          const result = agrees({ ...entry, [key]: bad });
-          if (result.fast) outcomes.fastAccepted += 1;
-          if (result.zod) outcomes.zodAccepted += 1;
-          else outcomes.refused += 1;
-        }
-      }
-    }
-    const next = random(20261207);
-    for (let i = 0; i < 5000; i++) {
-      const result = agrees(mutate(validEntries[i % validEntries.length]!, next));
-      if (result.zod) outcomes.zodAccepted += 1;
-      else outcomes.refused += 1;
-    }
-    // Both kinds of cases occur in numbers (the table is not vacuous).
-    expect(outcomes.refused).toBeGreaterThan(1000);
-    expect(outcomes.fastAccepted).toBeGreaterThan(50);
+    expectAgreementOnMalformations(check);
   });
 
   it('declines the shapes it leaves to zod (chunk deltas, folded folder moves)', () => {
@@ -90,7 +51,7 @@ describe('fast entry validation', () => {
     const next = random(7);
     const answers: { feed: unknown; commit: unknown }[] = [];
     for (let i = 0; i < 600; i++) {
-      const entries = validEntries.map((entry) => (next() < 0.1 ? mutate(entry, next) : entry));
+      const entries = validEntries.map((entry) => (next() < 0.1 ? mutate(check, entry, next) : entry));
       const feed: Record<string, unknown> = { entries, cursor: 9, headSeq: 9, hasMore: false, extra: 1 };
       if (next() < 0.2) feed.damagedChunks = next() < 0.5 ? [hex(1)] : ['bad'];
       if (next() < 0.1) feed.cursor = -1;
