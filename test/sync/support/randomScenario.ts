@@ -39,6 +39,8 @@ export interface ScenarioOptions {
    * failures. Every check of the outcome (convergence, no loss, a fresh client) still holds.
    */
   readonly toleratesError?: (error: { readonly code: string; readonly message: string }) => boolean;
+  /** Runs after the steps, before the final rounds that must bring every client to the same state. */
+  readonly beforeFinalRounds?: () => Promise<void>;
 }
 
 export interface ScenarioResult {
@@ -107,6 +109,7 @@ class Scenario {
       else if (kind === 'syncWhileEditing') await this.syncWhileEditing(client, `#${step}`);
       else this.edit(client, kind, `#${step}`);
     }
+    await options.beforeFinalRounds?.();
     this.settled = await this.quiesce();
     if (this.settled) await this.check();
   }
