@@ -311,14 +311,13 @@ class Round {
         if (isSettled(this.index, this.libraryId, touched)) return;
       }
       this.summary.passes = pass;
-      const settledBeforeScan = this.pulledEntries === 0 ? settledBefore : undefined;
       // The pass works from one copy of each state: the scan's result is the local state (the
       // index holds the same), so it is not read back; at 100,000 entries each copy is ~50 MB.
       const local = await this.scan(touched);
       if (local === null) return;
       if (this.damagedOnServer.length > 0) await this.repairDamaged(local);
       const synced = await this.releaseDeselected(local);
-      if (this.planIsEmpty(settledBeforeScan)) return;
+      if (this.planIsEmpty(settledBefore)) return;
       const planned = await this.plan(local, synced, settledBefore === true ? this.changedOnOneSide() : undefined);
       if (planned === null) return;
       const { actions, state } = planned;
@@ -694,10 +693,10 @@ class Round {
    * for a plan or its execution to be found again or cleared (the scan re-checks its own kinds).
    * Where the disk folds case the planner also reports names that clash: there it always plans.
    */
-  private planIsEmpty(settledBeforeScan: boolean | undefined): boolean {
+  private planIsEmpty(settledBefore: boolean | undefined): boolean {
     if (this.pulledEntries > 0 || this.scanChanged) return false;
-    // The scan changed nothing: the state is the one before it.
-    if (settledBeforeScan !== undefined) return settledBeforeScan;
+    // Neither the pull nor the scan changed anything: the state is the one before the pass.
+    if (settledBefore !== undefined) return settledBefore;
     return this.nothingWaitsForAPlan() && this.index.isSettled(this.libraryId);
   }
 
@@ -1021,18 +1020,20 @@ class Round {
     const missing = ids.size === 0 ? new Set<string>() : await this.deps.client.missingChunks(this.libraryId, [...ids]);
     if (missing.size > 0 && this.deps.client.chunkPatches) await this.uploadPatches(files, remote, missing);
     const located: { filePath: LibraryPath; chunk: ChunkRef; offset: number }[] = [];
-    /** Per file, the bytes of the chunks it sends (a chunk it shares with a file before it is sent there). */
-    const toSend = new Map<LibraryPath, number>();
     for (const [filePath, entry] of files) {
       let offset = 0;
       for (const chunk of entry.chunks) {
-        if (missing.delete(chunk.id)) {
-          located.push({ filePath, chunk, offset });
-          toSend.set(filePath, (toSend.get(filePath) ?? 0) + chunk.size);
-        }
+        if (missing.delete(chunk.id)) located.push({ filePath, chunk, offset });
         offset += chunk.size;
       }
     }
+    /** Per file, the bytes of its chunks in `order` (a chunk it shares with a file before it is sent there). */
+    const bytesPerFile = (order: readonly { filePath: LibraryPath; chunk: ChunkRef }[]): Map<LibraryPath, number> => {
+      const bytes = new Map<LibraryPath, number>();
+      for (const { filePath, chunk } of order) bytes.set(filePath, (bytes.get(filePath) ?? 0) + chunk.size);
+      return bytes;
+    };
+    const toSend = bytesPerFile(located);
     const meter = this.fileProgress;
     const sizeOf = (filePath: LibraryPath): number => {
       const node = files.get(filePath)?.node;
@@ -1070,9 +1071,7 @@ class Round {
       // One buffer for all the large files' chunks: uploadChunks copies each frame into its
       // batch before asking for the next.
       const reads = new SequentialChunkReads({ reuseBuffer: true });
-      /** Per file, the bytes of its chunks in `order`. */
-      const sendingOf = new Map<LibraryPath, number>();
-      for (const { filePath, chunk } of order) sendingOf.set(filePath, (sendingOf.get(filePath) ?? 0) + chunk.size);
+      const sendingOf = order === located ? toSend : bytesPerFile(order);
       let current = null as { path: LibraryPath; transfer: FileTransfer; left: number } | null;
       /** Reads of small files' chunks started ahead of the stream, by index in `order`. */
       const ahead = new Map<number, Promise<Uint8Array | null>>();
