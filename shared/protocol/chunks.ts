@@ -5,6 +5,16 @@
 import { z } from 'zod';
 import { PROTOCOL_LIMITS, chunkIdSchema } from './common.js';
 
+/**
+ * A request header ('1') by which a client says it checks every downloaded chunk against its id
+ * itself (every Cairn client does): a server that knows it may then send a chunk download's
+ * stored bytes without hashing them first, since the same bytes would be hashed twice. A
+ * chunk that fails the client's check is asked for again without the header, so the server
+ * hashes it, finds the damage and records it (see the server's chunk handlers). An older
+ * server ignores the header and hashes as before.
+ */
+export const CLIENT_VERIFIES_HEADER = 'x-cairn-client-verifies';
+
 export const chunkIdsRequestSchema = z.strictObject({
   ids: z.array(chunkIdSchema).max(PROTOCOL_LIMITS.maxIdsPerRequest),
 });

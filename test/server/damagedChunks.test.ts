@@ -9,10 +9,11 @@
 import { readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FRAMES_CONTENT_TYPE, buildPath, encodeFrameHeader, routes } from '../../shared/protocol/index.js';
+import { CLIENT_VERIFIES_HEADER, FRAMES_CONTENT_TYPE, buildPath, decodeFrames, encodeFrameHeader, routes } from '../../shared/protocol/index.js';
 import { main } from '../../src-server/main.js';
 import { fsck } from '../../src-server/maintenance/fsck.js';
 import type { StoredPack } from '../../src-server/storage/chunkStore.js';
+import { chunkIdOf } from '../../shared/node/contentHash.js';
 import { S3Client } from '../../src-server/storage/s3/s3Client.js';
 import { SCALE_OUT_AVAILABLE, createScaleOutHarness } from '../support/scaleOutServices.js';
 import type { ScaleOutHarness } from '../support/scaleOutServices.js';
@@ -153,6 +154,40 @@ for (const { name, available, start } of backends) {
       const again = await getChunk(chunk.id);
       expect(again.status).toBe(200);
       expect(new Uint8Array(await again.arrayBuffer())).toEqual(chunk.bytes);
+    });
+
+    const downloadChunks = (as: string, ids: string[], clientVerifies: boolean) =>
+      backend.server.raw(buildPath(routes.downloadChunks, { libraryId }), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${as}`, 'content-type': 'application/json', ...(clientVerifies ? { [CLIENT_VERIFIES_HEADER]: '1' } : {}) },
+        body: JSON.stringify({ ids }),
+      });
+
+    it("a flipped bit: a batch download by the owner whose client checks the chunks gets them as stored; asked again without the header, the server's check records the damage", async () => {
+      await damage('flipped bit');
+      const unchecked = await downloadChunks(token, [neighbour.id, chunk.id], true);
+      expect(unchecked.status).toBe(200);
+      const frames = decodeFrames(new Uint8Array(await unchecked.arrayBuffer()), 1 << 20);
+      expect(frames.map((frame) => frame.id)).toEqual([neighbour.id, chunk.id]);
+      // Not hashed here: the damaged bytes went out, for the client's own check to refuse them.
+      expect(frames[0]!.bytes).toEqual(neighbour.bytes);
+      expect(chunkIdOf(frames[1]!.bytes)).not.toBe(chunk.id);
+      expect(await missing()).toEqual([]);
+
+      const checked = await downloadChunks(token, [chunk.id], false);
+      expect(checked.status).toBe(404);
+      expect(await checked.json()).toMatchObject({ error: { code: 'not-found', details: { missing: [chunk.id] } } });
+      expect(await missing()).toEqual([chunk.id]);
+    });
+
+    it("a flipped bit: a member's batch download is hashed by the server whatever the client says", async () => {
+      await backend.server.addUser('bob');
+      const bob = await backend.server.login('bob');
+      await backend.server.ok(routes.setMember, { token, params: { libraryId, userName: 'bob' }, body: { role: 'rw' } });
+      await damage('flipped bit');
+      const read = await downloadChunks(bob, [chunk.id], true);
+      expect(read.status).toBe(404);
+      expect(await missing()).toEqual([chunk.id]);
     });
 
     it('fsck --repair marks a damaged chunk missing before anyone reads it; a re-upload leaves fsck clean', async () => {

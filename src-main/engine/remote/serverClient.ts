@@ -12,6 +12,7 @@ import {
   CHUNK_CONTENT_TYPE,
   CHUNK_DELTAS_HEADER,
   CHUNK_PATCHES_HEADER,
+  CLIENT_VERIFIES_HEADER,
   CHUNK_PATCH_LIMITS,
   ChunkPatchError,
   FOLDER_MOVES_HEADER,
@@ -188,7 +189,7 @@ export class ServerClient {
   /** Sends one request and returns the whole 2xx body (at most `maxBytes`), or throws a RemoteError. */
   private async send(
     route: RouteDefinition,
-    options: { params?: unknown; query?: unknown; signal?: AbortSignal; timeoutMs?: number; chunkDeltas?: boolean; folderMoves?: boolean },
+    options: { params?: unknown; query?: unknown; signal?: AbortSignal; timeoutMs?: number; chunkDeltas?: boolean; folderMoves?: boolean; clientVerifies?: boolean },
     payload: { body: RequestBody; contentType: string; contentEncoding?: 'gzip' } | undefined,
     maxBytes: number,
   ): Promise<Buffer> {
@@ -251,7 +252,7 @@ export class ServerClient {
   /** Starts a request and returns the raw answer (status and body stream). */
   private async open(
     route: RouteDefinition,
-    options: { params?: unknown; query?: unknown; signal?: AbortSignal; timeoutMs?: number; chunkDeltas?: boolean; folderMoves?: boolean },
+    options: { params?: unknown; query?: unknown; signal?: AbortSignal; timeoutMs?: number; chunkDeltas?: boolean; folderMoves?: boolean; clientVerifies?: boolean },
     payload?: { body: RequestBody; contentType: string; contentEncoding?: 'gzip' },
   ): Promise<Dispatcher.ResponseData> {
     const path = buildPath(route, (options.params ?? {}) as PathParams<string>);
@@ -266,6 +267,7 @@ export class ServerClient {
     if (payload?.contentEncoding !== undefined) headers['content-encoding'] = payload.contentEncoding;
     if (options.chunkDeltas === true) headers[CHUNK_DELTAS_HEADER] = '1';
     if (options.folderMoves === true) headers[FOLDER_MOVES_HEADER] = '1';
+    if (options.clientVerifies === true) headers[CLIENT_VERIFIES_HEADER] = '1';
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     this.abortSignal?.throwIfAborted();
     const timeout = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
@@ -400,7 +402,20 @@ export class ServerClient {
     let bytes = 0;
     for (let start = 0; start < unique.length; start += DOWNLOAD_BATCH_IDS) {
       const batch = unique.slice(start, start + DOWNLOAD_BATCH_IDS);
-      await this.framesOf(routes.downloadChunks, libraryId, { ids: batch }, batch, CHUNK_SIZE_LIMITS.max, async (frame, statusCode) => {
+      // The server may send the chunks as it stores them, unhashed (CLIENT_VERIFIES_HEADER):
+      // one that fails the check here is never used, but asked for again below without the
+      // header, so the server hashes it and records the damage (the answer is then an error).
+      const failed: ChunkId[] = [];
+      await this.framesOf(routes.downloadChunks, libraryId, { ids: batch }, batch, CHUNK_SIZE_LIMITS.max, async (frame) => {
+        if (chunkIdOf(frame.bytes) !== frame.id) {
+          failed.push(frame.id);
+          return;
+        }
+        bytes += frame.bytes.length;
+        await onChunk(frame);
+      }, { gzip: false, clientVerifies: true });
+      if (failed.length === 0) continue;
+      await this.framesOf(routes.downloadChunks, libraryId, { ids: failed }, failed, CHUNK_SIZE_LIMITS.max, async (frame, statusCode) => {
         if (chunkIdOf(frame.bytes) !== frame.id) throw new RemoteError('hash-mismatch', `chunk ${frame.id} from the server does not match its hash`, statusCode);
         bytes += frame.bytes.length;
         await onChunk(frame);
@@ -424,14 +439,14 @@ export class ServerClient {
     ids: readonly ChunkId[],
     maxFrameBytes: number,
     onFrame: (frame: Frame, statusCode: number) => Promise<void> | void,
-    options: { readonly gzip: boolean } = { gzip: true },
+    options: { readonly gzip: boolean; readonly clientVerifies?: boolean } = { gzip: true },
   ): Promise<number> {
     const wanted = new Set(ids);
     let received = 0;
     const json = JSON.stringify(body);
     // A hundred pairs of hex ids are about 15 KiB, which gzip halves.
     const payload = options.gzip && json.length >= GZIP_REQUEST_BYTES / 4 ? { body: await gzipAsync(json), contentType: 'application/json', contentEncoding: 'gzip' as const } : { body: json, contentType: 'application/json' };
-    const answer = await this.open(route, { params: { libraryId }, timeoutMs: 120_000 }, payload);
+    const answer = await this.open(route, { params: { libraryId }, timeoutMs: 120_000, clientVerifies: options.clientVerifies === true }, payload);
     const { statusCode } = answer;
     if (statusCode < 200 || statusCode > 299) throw await this.errorOf(route, answer);
     const decoder = new FrameDecoder(maxFrameBytes, allocateFrame);
