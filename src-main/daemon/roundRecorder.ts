@@ -149,11 +149,16 @@ export class RoundRecorder {
  */
 export function pacedClient(client: ServerClient, limits: TransferLimits): ServerClient {
   const uploadChunks: ServerClient['uploadChunks'] = (library, source) => client.uploadChunks(library, paced(source, limits.upload));
-  const downloadChunks: ServerClient['downloadChunks'] = (library, ids, onChunk) =>
-    client.downloadChunks(library, ids, async (frame) => {
-      await limits.download.take(frame.bytes.length);
-      await onChunk(frame);
-    });
+  const downloadChunks: ServerClient['downloadChunks'] = (library, ids, onChunk, allocate) =>
+    client.downloadChunks(
+      library,
+      ids,
+      async (frame) => {
+        await limits.download.take(frame.bytes.length);
+        await onChunk(frame);
+      },
+      allocate,
+    );
   const putChunk: ServerClient['putChunk'] = async (library, frame) => {
     await limits.upload.take(frame.bytes.length);
     await client.putChunk(library, frame);

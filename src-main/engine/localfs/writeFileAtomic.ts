@@ -36,6 +36,12 @@ export interface WriteFileOptions {
    * syncFolders) and must not record any of them as written before that.
    */
   readonly syncFolder?: boolean;
+  /**
+   * Called once for each piece of `source` when its bytes are in the file (written; not yet
+   * fsynced), after which this function never reads it again: the source may then use its
+   * memory for other bytes. Not called for pieces of a write that failed.
+   */
+  readonly release?: (piece: Uint8Array) => void;
 }
 
 export type WriteFileResult =
@@ -87,7 +93,7 @@ export async function writeFileAtomic(
     } else {
       handle = await open(temp, partial === undefined ? 'wx' : 'w', mode);
     }
-    const pending = new PendingWrites();
+    const pending = new PendingWrites(options.release);
     try {
       for await (const piece of source) await pending.add(handle, piece);
       await pending.flush(handle);
@@ -213,6 +219,8 @@ class PendingWrites {
   /** The early sync running, if any (one at a time); never rejects. */
   private syncing: Promise<void> | null = null;
 
+  constructor(private readonly release?: (piece: Uint8Array) => void) {}
+
   async add(handle: FileHandle, piece: Uint8Array): Promise<void> {
     if (piece.byteLength === 0) return;
     this.pieces.push(piece);
@@ -221,8 +229,12 @@ class PendingWrites {
     // At most one batch on its way to the disk while the source produces the next.
     await this.settled();
     const written = this.bytes;
-    this.writing = writeBatch(handle, this.take()).then(
-      () => this.wrote(handle, written),
+    const batch = this.take();
+    this.writing = writeBatch(handle, batch).then(
+      () => {
+        this.released(batch);
+        this.wrote(handle, written);
+      },
       (error: unknown) => {
         this.failure = { error };
       },
@@ -232,7 +244,9 @@ class PendingWrites {
   /** Writes everything gathered, and waits for the batch and early sync on their way. */
   async flush(handle: FileHandle): Promise<void> {
     await this.settled();
-    await writeBatch(handle, this.take());
+    const batch = this.take();
+    await writeBatch(handle, batch);
+    this.released(batch);
     await this.syncing;
     // A failed early sync may have taken the error the final fsync would otherwise report.
     if (this.failure !== null) throw this.failure.error;
@@ -242,6 +256,11 @@ class PendingWrites {
   async idle(): Promise<void> {
     await this.writing;
     await this.syncing;
+  }
+
+  /** The pieces of a batch written whole go back to the source (WriteFileOptions.release). */
+  private released(batch: readonly Uint8Array[]): void {
+    if (this.release !== undefined) for (const piece of batch) this.release(piece);
   }
 
   /** Starts an early sync once enough was written since the last one, unless one runs. */

@@ -397,7 +397,16 @@ export class ServerClient {
    * Downloads chunks in batches, verifying each against its id, and hands each to `onChunk`
    * as it arrives. A chunk whose bytes do not hash to its id is an error, never data.
    */
-  async downloadChunks(libraryId: string, ids: readonly ChunkId[], onChunk: (frame: Frame) => Promise<void> | void): Promise<number> {
+  /**
+   * Downloads chunks, checking each against its id before handing it to `onChunk`. `allocate`
+   * gives the buffer each chunk is read into (a pool's; by default a new one per chunk).
+   */
+  async downloadChunks(
+    libraryId: string,
+    ids: readonly ChunkId[],
+    onChunk: (frame: Frame) => Promise<void> | void,
+    allocate: (length: number) => Uint8Array = allocateFrame,
+  ): Promise<number> {
     const unique = [...new Set(ids)];
     let bytes = 0;
     for (let start = 0; start < unique.length; start += DOWNLOAD_BATCH_IDS) {
@@ -413,7 +422,7 @@ export class ServerClient {
         }
         bytes += frame.bytes.length;
         await onChunk(frame);
-      }, { gzip: false, clientVerifies: true });
+      }, { gzip: false, clientVerifies: true, allocate });
       if (failed.length === 0) continue;
       await this.framesOf(routes.downloadChunks, libraryId, { ids: failed }, failed, CHUNK_SIZE_LIMITS.max, async (frame, statusCode) => {
         if (chunkIdOf(frame.bytes) !== frame.id) throw new RemoteError('hash-mismatch', `chunk ${frame.id} from the server does not match its hash`, statusCode);
@@ -439,7 +448,7 @@ export class ServerClient {
     ids: readonly ChunkId[],
     maxFrameBytes: number,
     onFrame: (frame: Frame, statusCode: number) => Promise<void> | void,
-    options: { readonly gzip: boolean; readonly clientVerifies?: boolean } = { gzip: true },
+    options: { readonly gzip: boolean; readonly clientVerifies?: boolean; readonly allocate?: (length: number) => Uint8Array } = { gzip: true },
   ): Promise<number> {
     const wanted = new Set(ids);
     let received = 0;
@@ -449,7 +458,7 @@ export class ServerClient {
     const answer = await this.open(route, { params: { libraryId }, timeoutMs: 120_000, clientVerifies: options.clientVerifies === true }, payload);
     const { statusCode } = answer;
     if (statusCode < 200 || statusCode > 299) throw await this.errorOf(route, answer);
-    const decoder = new FrameDecoder(maxFrameBytes, allocateFrame);
+    const decoder = new FrameDecoder(maxFrameBytes, options.allocate ?? allocateFrame);
     try {
       for await (const slice of answer.body) {
         received += (slice as Uint8Array).length;

@@ -1554,6 +1554,7 @@ class Round {
         executable: remote.node.executable,
         expect,
         folders: this.folders,
+        release: (piece) => chunks.release(piece),
         ...(partial === undefined ? {} : { partial }),
       });
     } catch (error) {
