@@ -165,6 +165,12 @@ async function* counted(pieces: AsyncIterable<Uint8Array>, counters: readonly { 
   }
 }
 
+/** The pieces, then `onEnd` once the last was taken and the source ended (not when it failed). */
+async function* thenCall(pieces: AsyncIterable<Uint8Array>, onEnd: (() => void) | undefined): AsyncGenerator<Uint8Array> {
+  yield* pieces;
+  onEnd?.();
+}
+
 /** Pause reasons set by the circuit breakers; the user clears them by resuming. */
 export type PauseReason = 'user' | 'root-missing' | 'root-emptied' | 'mass-delete';
 
@@ -1347,9 +1353,9 @@ class Round {
     });
   }
 
-  private async download(entryPath: LibraryPath, remote: RemoteEntry, expectLocal: LocalEntry | undefined, chunks: ChunkSource): Promise<boolean> {
+  private async download(entryPath: LibraryPath, remote: RemoteEntry, expectLocal: LocalEntry | undefined, chunks: ChunkSource, onRead?: () => void): Promise<boolean> {
     if (remote.node.kind !== 'file') return this.mkdirLocal(entryPath, remote);
-    const written = await this.writeDownload(entryPath, remote, expectLocal, chunks);
+    const written = await this.writeDownload(entryPath, remote, expectLocal, chunks, onRead);
     if (written === null) return false;
     this.index.transaction(() => this.recordDownload(written));
     return true;
@@ -1426,9 +1432,42 @@ class Round {
       // A group still in flight when another failed or the round was paused ends first.
       await Promise.allSettled([...running]);
     }
-    for (const job of large) {
-      this.deps.signal?.throwIfAborted();
-      changed = (await this.download(job.path, job.remote, job.expectLocal, chunks)) || changed;
+    // Large files one at a time, but the next one's chunks travel while the one before is
+    // fsynced, put in place and recorded (each of those waits for the disk): at most two in
+    // flight, one of them reading. Two files of the same content share a partial file's name
+    // (see partialFileName): such a one waits for the one before to end.
+    const files = new Set<Promise<boolean>>();
+    let previous: { readonly file: Promise<boolean>; readonly contentHash: string } | undefined;
+    try {
+      for (const job of large) {
+        this.deps.signal?.throwIfAborted();
+        const contentHash = job.remote.node.kind === 'file' ? job.remote.node.contentHash : '';
+        if (previous !== undefined && previous.contentHash === contentHash) {
+          changed = (await previous.file) || changed;
+          previous = undefined;
+        }
+        let read = (): void => undefined;
+        const allRead = new Promise<void>((resolve) => {
+          read = resolve;
+        });
+        const file = this.download(job.path, job.remote, job.expectLocal, chunks, () => read());
+        files.add(file);
+        let failed = false;
+        void file.then(
+          () => files.delete(file),
+          () => {
+            failed = true;
+          },
+        );
+        await Promise.race([allRead, file.then(() => undefined, () => undefined)]);
+        if (failed) await file;
+        if (previous !== undefined) changed = (await previous.file) || changed;
+        previous = { file, contentHash };
+      }
+      if (previous !== undefined) changed = (await previous.file) || changed;
+    } finally {
+      // A file still in flight when another failed or the round was paused ends first.
+      await Promise.allSettled([...files]);
     }
     return changed;
   }
@@ -1511,10 +1550,11 @@ class Round {
     remote: RemoteEntry,
     expectLocal: LocalEntry | undefined,
     chunks: ChunkSource,
+    onRead?: () => void,
   ): Promise<DownloadRecord | null> {
     if (remote.node.kind !== 'file') throw new TypeError(`writeDownload needs a file; ${entryPath} is a folder (use mkdirLocal)`);
     const tally = this.plannedDownloads.get(entryPath) ?? this.transfers.plan(remote.node.size);
-    const written = await this.writeDownloadCounted(entryPath, remote, expectLocal, chunks, tally);
+    const written = await this.writeDownloadCounted(entryPath, remote, expectLocal, chunks, tally, onRead);
     if (written === null) tally.drop();
     else tally.finish();
     return written;
@@ -1526,6 +1566,8 @@ class Round {
     expectLocal: LocalEntry | undefined,
     chunks: ChunkSource,
     tally: TalliedFile,
+    /** Called once every byte of the file was read from its source (the write goes on). */
+    onRead?: () => void,
   ): Promise<DownloadRecord | null> {
     if (remote.node.kind !== 'file') throw new TypeError(`writeDownload needs a file; ${entryPath} is a folder (use mkdirLocal)`);
     const parent = parentPath(entryPath);
@@ -1546,7 +1588,7 @@ class Round {
     }
     const transfer = this.fileProgress.start(entryPath, 'download', remote.node.size, partial?.keepBytes ?? 0);
     tally.add(partial?.keepBytes ?? 0);
-    const pieces = counted(chunks.read(remote.chunks.slice(firstChunk), true, entryPath), [transfer, tally]);
+    const pieces = thenCall(counted(chunks.read(remote.chunks.slice(firstChunk), true, entryPath), [transfer, tally]), onRead);
     let result;
     try {
       result = await writeFileAtomic(this.root, entryPath, pieces, {
