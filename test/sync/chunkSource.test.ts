@@ -113,4 +113,49 @@ describe('ChunkSource', () => {
     expect(large[0]).toBe(delivered.get(groups[3]![0]!.id));
     await source.close();
   });
+
+  it("reads a requested group's chunks straight into its arena, without a buffer of their own", async () => {
+    const contents = new Map<string, Uint8Array>();
+    const chunk = (seed: number, size = 5000): { id: string; size: number } => {
+      const bytes = new Uint8Array(size).map((_, i) => (i * 13 + seed * 11) & 0xff);
+      const id = chunkIdOf(bytes);
+      contents.set(id, bytes);
+      return { id, size };
+    };
+    /** The buffers the decoder was given to read each chunk into. */
+    const readInto = new Map<string, Uint8Array>();
+    const client = {
+      chunkPatches: false,
+      downloadChunks: async (_library: string, ids: readonly string[], onChunk: (frame: { id: string; bytes: Uint8Array }) => void, allocate?: (length: number) => Uint8Array) => {
+        for (const id of ids) {
+          const bytes = allocate === undefined ? new Uint8Array(contents.get(id)!.length) : allocate(contents.get(id)!.length);
+          bytes.set(contents.get(id)!);
+          readInto.set(id, bytes);
+          onChunk({ id, bytes });
+        }
+        return ids.length;
+      },
+    } as unknown as ServerClient;
+    const groups = [[chunk(1), chunk(2), chunk(3)], [chunk(4)], [chunk(5), chunk(6, 400_000)]];
+    const source = new ChunkSource(client, 'lib', os.tmpdir(), [], groups);
+    const pieces: Uint8Array[][] = [];
+    for (const [index, group] of groups.entries()) {
+      const requested = source.request(group);
+      await requested.settled;
+      source.use(requested);
+      const read: Uint8Array[] = [];
+      for await (const piece of source.read(group, false, parseLibraryPath(`file ${index}`))) read.push(piece);
+      read.forEach((piece, i) => expect(piece).toEqual(contents.get(group[i]!.id)));
+      pieces.push(read);
+    }
+    // What was read is the very memory the chunk was read into: one block of the first arena.
+    expect(pieces[0]![0]).toBe(readInto.get(groups[0]![0]!.id));
+    expect(pieces[0]![1]!.buffer).toBe(pieces[0]![0]!.buffer);
+    expect(pieces[1]![0]!.buffer).not.toBe(pieces[0]![0]!.buffer);
+    expect(pieces[2]![0]!.buffer).toBe(pieces[0]![0]!.buffer);
+    // A chunk larger than a quarter of a block got a buffer of its own.
+    expect(pieces[2]![1]!.buffer).not.toBe(pieces[0]![0]!.buffer);
+    expect(pieces[2]![1]!.byteLength).toBe(400_000);
+    await source.close();
+  });
 });

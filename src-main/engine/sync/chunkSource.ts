@@ -66,7 +66,7 @@ class ChunkBatch {
     arena?: ChunkArena,
   ) {
     this.settled = fetch((id, arrivedBytes) => {
-      const bytes = arena === undefined ? arrivedBytes : arena.keep(arrivedBytes);
+      const bytes = arena === undefined || arena.holds(arrivedBytes) ? arrivedBytes : arena.keep(arrivedBytes);
       this.arrived.set(id, bytes);
       const waiters = this.waiting.get(id);
       this.waiting.delete(id);
@@ -137,15 +137,31 @@ class ChunkArena {
 
   keep(bytes: Uint8Array): Uint8Array {
     if (bytes.length > ARENA_BLOCK / 4) return bytes;
-    if (this.block < this.blocks.length && this.used + bytes.length > this.blocks[this.block]!.length) {
+    const view = this.allocate(bytes.length);
+    view.set(bytes);
+    return view;
+  }
+
+  /**
+   * Room for a chunk about to arrive (the frame decoder reads it straight in: no buffer of its
+   * own, no copy); a chunk larger than a quarter of a block gets a buffer of its own.
+   */
+  allocate(length: number): Uint8Array {
+    if (length > ARENA_BLOCK / 4) return new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
+    if (this.block < this.blocks.length && this.used + length > this.blocks[this.block]!.length) {
       this.block += 1;
       this.used = 0;
     }
-    if (this.block === this.blocks.length) this.blocks.push(new Uint8Array(ARENA_BLOCK));
-    const view = this.blocks[this.block]!.subarray(this.used, this.used + bytes.length);
-    view.set(bytes);
-    this.used += bytes.length;
+    // Not zero-filled: every byte of a view handed out is written by the decoder or by keep().
+    if (this.block === this.blocks.length) this.blocks.push(new Uint8Array(Buffer.allocUnsafeSlow(ARENA_BLOCK).buffer, 0, ARENA_BLOCK));
+    const view = this.blocks[this.block]!.subarray(this.used, this.used + length);
+    this.used += length;
     return view;
+  }
+
+  /** Whether `bytes` is a view of this arena's blocks (a chunk read straight in). */
+  holds(bytes: Uint8Array): boolean {
+    return bytes.length <= ARENA_BLOCK / 4 && this.blocks.some((block) => block.buffer === bytes.buffer);
   }
 }
 
@@ -381,8 +397,9 @@ export class ChunkSource {
         this.downloadedBytes += frame.bytes.length;
         onChunk(frame.id, frame.bytes);
       };
-      if (pool === undefined) await this.client.downloadChunks(this.libraryId, whole, onFrame);
-      else await this.client.downloadChunks(this.libraryId, whole, onFrame, (length) => pool.take(length));
+      if (pool !== undefined) await this.client.downloadChunks(this.libraryId, whole, onFrame, (length) => pool.take(length));
+      else if (arena !== undefined) await this.client.downloadChunks(this.libraryId, whole, onFrame, (length) => arena.allocate(length));
+      else await this.client.downloadChunks(this.libraryId, whole, onFrame);
     }, arena);
     const settled = batch.settled.then(() => {
       this.inFlight.delete(settled);
