@@ -1,6 +1,7 @@
 // Large files download one after another, but the next one's chunks are asked for while the
 // one before waits for the disk (its fsync, its name, its record), not after. Two files of the
-// same content (one partial file name) never overlap.
+// same content (one partial file name) never overlap. Their records go to the index a few at a
+// time, in one transaction (one fsync of the index), not one each.
 
 import { randomBytes } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
@@ -9,6 +10,7 @@ import { afterEach, expect, it, vi } from 'vitest';
 import { ServerClient } from '../../src-main/engine/remote/serverClient.js';
 import { startHarness } from './harness.js';
 import type { Harness } from './harness.js';
+import type { LibraryPath } from '../../shared/paths.js';
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -77,4 +79,31 @@ it('downloads two large files of the same content one after the other', async ()
   const firstSync = events.indexOf('fsync');
   expect(firstSync).toBeGreaterThan(0);
   expect(events.slice(firstSync).filter((event) => event.startsWith('request')).length).toBeGreaterThan(0);
+});
+
+it("writes the large files' records together, once they are all in place", async () => {
+  harness = await startHarness();
+  await harness.createLibrary('alice', 'Large');
+  const alice = await harness.client('alice', { libraryName: 'Large' });
+  const names = ['a.bin', 'b.bin', 'c.bin'];
+  for (const name of names) await alice.write(name, randomBytes(9 * 1024 * 1024));
+  await alice.sync();
+  const laptop = await harness.client('alice-laptop', { libraryName: 'Large' });
+  const recorded = (): number => laptop.withIndex((index) => names.filter((name) => index.synced.get(laptop.libraryId, name as LibraryPath) !== undefined).length);
+  /** How many of the files the index held as synced at each file's fsync. */
+  const atFsync: number[] = [];
+  const probe = await open(__filename, 'r');
+  const prototype = Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
+  await probe.close();
+  const sync = prototype.sync;
+  vi.spyOn(prototype, 'sync').mockImplementation(async function (this: unknown) {
+    atFsync.push(recorded());
+    return sync.call(this);
+  });
+  await laptop.sync();
+  vi.restoreAllMocks();
+  expect(atFsync.length).toBeGreaterThanOrEqual(names.length);
+  // Recorded one at a time, the first two would be in the index by the time the third is fsynced.
+  expect(atFsync).toEqual(atFsync.map(() => 0));
+  expect(recorded()).toBe(names.length);
 });

@@ -131,6 +131,8 @@ const KEPT_BYTES = 64 * 1024 * 1024;
 const KEPT_FILE_BYTES = 256 * 1024;
 /** An upload reads the chunks of small files it was not given by the scan this many at once. */
 const UPLOAD_READ_AHEAD = 8;
+/** Records of large downloads written in one transaction (see downloadAll). */
+const LARGE_RECORDS_AT_ONCE = 8;
 /** Downloads at least this large are resumable (see writeFileAtomic's partial option). */
 const RESUMABLE_DOWNLOAD_BYTES = 8 * 1024 * 1024;
 /**
@@ -1438,6 +1440,17 @@ class Round {
     // (see partialFileName): such a one waits for the one before to end.
     const files = new Set<Promise<boolean>>();
     let previous: { readonly file: Promise<boolean>; readonly contentHash: string } | undefined;
+    // Their records are written a few files at a time, in one transaction (the index fsyncs
+    // each one, on this thread, while the next file streams): after a crash in between, the
+    // next scan finds those files equal to the server's and records them.
+    const records: DownloadRecord[] = [];
+    const writeRecords = (): void => {
+      if (records.length === 0) return;
+      const batch = records.splice(0);
+      this.index.transaction(() => {
+        for (const record of batch) this.recordDownload(record);
+      });
+    };
     try {
       for (const job of large) {
         this.deps.signal?.throwIfAborted();
@@ -1450,7 +1463,11 @@ class Round {
         const allRead = new Promise<void>((resolve) => {
           read = resolve;
         });
-        const file = this.download(job.path, job.remote, job.expectLocal, chunks, () => read());
+        const file = this.writeDownload(job.path, job.remote, job.expectLocal, chunks, () => read()).then((written) => {
+          if (written === null) return false;
+          records.push(written);
+          return true;
+        });
         files.add(file);
         let failed = false;
         void file.then(
@@ -1463,11 +1480,13 @@ class Round {
         if (failed) await file;
         if (previous !== undefined) changed = (await previous.file) || changed;
         previous = { file, contentHash };
+        if (records.length >= LARGE_RECORDS_AT_ONCE) writeRecords();
       }
       if (previous !== undefined) changed = (await previous.file) || changed;
     } finally {
       // A file still in flight when another failed or the round was paused ends first.
       await Promise.allSettled([...files]);
+      writeRecords();
     }
     return changed;
   }
