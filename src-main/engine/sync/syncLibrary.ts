@@ -121,6 +121,14 @@ const DEFAULT_MAX_DELETES = 100;
  */
 const DOWNLOAD_GROUP_FILES = 512;
 const DOWNLOAD_GROUP_BYTES = 16 * 1024 * 1024;
+/**
+ * Changes per commit request (the protocol allows up to PROTOCOL_LIMITS.maxChangesPerCommit).
+ * A first sync of 10,000 files sent them in one request: its body, its answer's text and the
+ * answer's 10,000 parsed entries were all held at once, on both sides. In batches of this many
+ * the client's peak heap through the commit is ~15 MiB lower, for one more fsync on the server
+ * per batch.
+ */
+export const COMMIT_BATCH_CHANGES = 2000;
 /** Files of a group written at once: their fsyncs overlap on the thread pool. */
 const DOWNLOAD_CONCURRENCY = 8;
 /**
@@ -1217,8 +1225,9 @@ class Round {
     changes: readonly { change: CommitChangeInput; onApplied: (result: Extract<ChangeResult, { status: 'applied' }>) => void }[],
   ): Promise<boolean> {
     let applied = 0;
-    for (let start = 0; start < changes.length; start += PROTOCOL_LIMITS.maxChangesPerCommit) {
-      const batch = changes.slice(start, start + PROTOCOL_LIMITS.maxChangesPerCommit);
+    const batchSize = Math.min(COMMIT_BATCH_CHANGES, PROTOCOL_LIMITS.maxChangesPerCommit);
+    for (let start = 0; start < changes.length; start += batchSize) {
+      const batch = changes.slice(start, start + batchSize);
       this.enter('committing');
       let answer;
       try {
