@@ -6,22 +6,19 @@
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { routes } from '../../shared/protocol/index.js';
 import type { ChangesResponse, CommitResponse } from '../../shared/protocol/index.js';
 import { PROTOCOL_LIMITS } from '../../shared/protocol/common.js';
 import type { ServerClient } from '../../src-main/engine/remote/serverClient.js';
 import { COMMIT_BATCH_CHANGES } from '../../src-main/engine/sync/syncLibrary.js';
-import { startHarness } from './harness.js';
+import { harnessPerTest } from './backends.js';
 import type { Harness } from './harness.js';
 
 describe('commit batches', () => {
   let harness: Harness;
-  beforeEach(async () => {
-    harness = await startHarness();
-  });
-  afterEach(async () => {
-    await harness.stop();
+  harnessPerTest('embedded', (started) => {
+    harness = started;
   });
 
   it('sends a first sync of more files than a batch in several commits of at most a batch each', async () => {

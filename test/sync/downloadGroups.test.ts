@@ -3,10 +3,10 @@
 // groups are over the arenas are let go before the large files stream in their own windows.
 
 import { randomBytes } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ChunkSource } from '../../src-main/engine/sync/chunkSource.js';
 import { DOWNLOAD_GROUP_BYTES, DOWNLOAD_GROUP_FILES, downloadGroups } from '../../src-main/engine/sync/syncLibrary.js';
-import { startHarness } from './harness.js';
+import { harnessPerTest } from './backends.js';
 import type { Harness } from './harness.js';
 
 const MiB = 1024 * 1024;
@@ -34,12 +34,11 @@ describe('downloadGroups', () => {
 
 describe('group arenas in a round', () => {
   let harness: Harness;
-  beforeEach(async () => {
-    harness = await startHarness();
+  harnessPerTest('embedded', (started) => {
+    harness = started;
   });
-  afterEach(async () => {
+  afterEach(() => {
     vi.restoreAllMocks();
-    await harness.stop();
   });
 
   it('are let go before the large files are read', async () => {
