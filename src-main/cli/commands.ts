@@ -24,6 +24,8 @@ export interface CommandContext {
   readonly stdin: NodeJS.ReadableStream;
   /** Where `sync now` draws its progress line (a terminal), or null for none. */
   readonly progress: NodeJS.WriteStream | null;
+  /** Told when a round run by this process starts transferring files (see oneShotHeap.ts). */
+  readonly transfersStarted?: () => void;
 }
 
 export interface CommandValues {
@@ -439,6 +441,7 @@ async function syncRounds(context: CommandContext, reference: string | undefined
       case 'libraryChanged': {
         views.set(event.library.libraryId, event.library);
         const state = event.library.state;
+        if (state.kind === 'syncing') context.transfersStarted?.();
         if (state.kind === 'scanning' || state.kind === 'syncing') progress?.update({ libraryId: event.library.libraryId, phase: state.kind === 'syncing' ? state.phase : 'scanning', ...state.progress });
         break;
       }

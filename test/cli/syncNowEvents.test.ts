@@ -53,4 +53,53 @@ describe('cairn sync now', () => {
     // Before, the older status undid the "up to date" and the command read it a third time.
     expect(statusReads).toBe(2);
   });
+
+  it('tells its process when the round it runs starts transferring, not while it scans', async () => {
+    const listeners = new Set<(event: unknown) => void>();
+    const emit = (event: unknown): void => {
+      for (const listener of listeners) listener(event);
+    };
+    const progress = { filesDone: 0, filesTotal: 1, bytesDone: 0, bytesTotal: 1, bytesPerSecond: null, secondsLeft: null };
+    const library = (state: unknown): unknown => ({ libraryId: LIBRARY_ID, name: 'photos', localRoot: '/photos', state });
+    let startedWhileScanning: number | undefined;
+    let started = 0;
+    const api = {
+      subscribe(listener: (event: unknown) => void) {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+      async getStatus() {
+        return { account: null, libraries: [libraryIn('up-to-date')] };
+      },
+      async syncNow() {
+        setImmediate(() => {
+          emit({ kind: 'libraryChanged', library: library({ kind: 'scanning', progress }) });
+          startedWhileScanning = started;
+          emit({ kind: 'libraryChanged', library: library({ kind: 'syncing', phase: 'downloading', progress }) });
+          emit({ kind: 'libraryChanged', library: library({ kind: 'syncing', phase: 'applying', progress }) });
+          emit({ kind: 'roundFinished', summary });
+          emit({ kind: 'libraryChanged', library: libraryIn('up-to-date') });
+        });
+        return { queued: [LIBRARY_ID] };
+      },
+    } as unknown as SyncApi;
+    const code = await runCommand(
+      {
+        api,
+        viaDaemon: false,
+        deviceName: undefined,
+        json: true,
+        out: () => undefined,
+        err: () => undefined,
+        stdin: process.stdin,
+        progress: null,
+        transfersStarted: () => (started += 1),
+      },
+      ['sync', 'now'],
+      {},
+    );
+    expect(code).toBe(0);
+    expect(startedWhileScanning).toBe(0);
+    expect(started).toBeGreaterThan(0);
+  });
 });
