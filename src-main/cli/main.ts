@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { SyncApiError } from '../../shared/api/index.js';
+import type { RoundProgressView } from '../../shared/api/index.js';
 import { escapeControlCharactersButLines } from '../../shared/displayText.js';
 import { defaultHome } from '../profile/profileHome.js';
 import { checkCommandLine, runCommand } from './commands.js';
@@ -187,7 +188,7 @@ export async function main(
           err: output.err,
           stdin: io.stdin ?? process.stdin,
           progress: !output.json && io.out === undefined && process.stderr.isTTY ? process.stderr : null,
-          ...(io.heap === undefined || session.viaDaemon ? {} : { transfersStarted: () => io.heap?.endFrugalYoungGeneration() }),
+          ...(io.heap === undefined || session.viaDaemon ? {} : { roundTransfers: (progress: RoundProgressView) => io.heap?.roundTransfers(progress) }),
         },
         positionals,
         values,

@@ -12,10 +12,10 @@
 //   - Loading a library's local state (its entries outlive many young collections) doubled the
 //     young generation up to 16 MiB per semi-space, 32 MiB resident until the process ended.
 //     With a growth factor of 1 it stays at its first size: the survivors are promoted a little
-//     earlier, for no measurable CPU on these commands. A round that moves many files (a first
-//     sync) allocates much short-lived memory while it transfers, where a larger young
-//     generation saves CPU: the command gives V8 its default growth back once its round starts
-//     transferring (`endFrugalYoungGeneration`).
+//     earlier, for no measurable CPU on these commands. A round that transfers many files or
+//     bytes (a first sync) allocates much short-lived memory meanwhile, where a larger young
+//     generation saves CPU: the command gives V8 its default growth back once its round is seen
+//     transferring that much (`roundTransfers`).
 // Both flags are read by V8 while it runs (at each young collection; when it compiles a wasm
 // module), so they take effect when set at run time. They are set only after the bundle was
 // compiled with its code cache: V8 rejects a cache made under other flags (bundleLoader.ts).
@@ -30,9 +30,14 @@ const DEFAULT_WASM_BUDGET = '--wasm-tiering-budget=1800000';
 /** The flags of a one-shot command. */
 export const ONE_SHOT_V8_FLAGS = ['--semi-space-growth-factor=1', '--wasm-tiering-budget=1800000000'] as const;
 
+/** A round transferring at least this many files or bytes gets V8's default young generation. */
+export const LARGE_TRANSFER = { files: 1_000, bytes: 64 * 1024 * 1024 } as const;
+
 /** The launcher's handle on the settings: which the command itself may change as it goes. */
 export interface OneShotHeap {
-  /** The command's round started transferring files: the young generation may grow again. */
+  /** The command's round is transferring files (its totals so far): a large transfer ends the frugal young generation. */
+  roundTransfers(totals: { readonly filesTotal: number; readonly bytesTotal: number }): void;
+  /** The young generation may grow again, as V8 grows it by default. */
   endFrugalYoungGeneration(): void;
   /** A long-running command (the daemon): V8's defaults, all of them. */
   restoreDefaults(): void;
@@ -44,6 +49,9 @@ export function startOneShotHeap(setFlags: (flag: string) => void = v8.setFlagsF
   let frugalYoung = true;
   let frugalWasm = true;
   return {
+    roundTransfers(totals) {
+      if (totals.filesTotal >= LARGE_TRANSFER.files || totals.bytesTotal >= LARGE_TRANSFER.bytes) this.endFrugalYoungGeneration();
+    },
     endFrugalYoungGeneration() {
       if (!frugalYoung) return;
       frugalYoung = false;

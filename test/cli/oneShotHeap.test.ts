@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src-main/cli/main.js';
-import { ONE_SHOT_V8_FLAGS, startOneShotHeap } from '../../src-main/cli/oneShotHeap.js';
+import { LARGE_TRANSFER, ONE_SHOT_V8_FLAGS, startOneShotHeap } from '../../src-main/cli/oneShotHeap.js';
 import { runProcess } from '../support/runProcess.js';
 
 const repository = path.resolve(import.meta.dirname, '../..');
@@ -29,6 +29,20 @@ describe('the one-shot heap settings', () => {
     const daemon: string[] = [];
     startOneShotHeap((flag) => daemon.push(flag)).restoreDefaults();
     expect(daemon.slice(2)).toEqual(['--semi-space-growth-factor=2', '--wasm-tiering-budget=1800000']);
+  });
+
+  it('gives the young generation its growth back for a round that transfers many files or bytes only', () => {
+    const set: string[] = [];
+    const heap = startOneShotHeap((flag) => set.push(flag));
+    heap.roundTransfers({ filesTotal: 100, bytesTotal: 1024 * 1024 });
+    heap.roundTransfers({ filesTotal: LARGE_TRANSFER.files - 1, bytesTotal: LARGE_TRANSFER.bytes - 1 });
+    expect(set).toHaveLength(2);
+    heap.roundTransfers({ filesTotal: LARGE_TRANSFER.files, bytesTotal: 0 });
+    expect(set.slice(2)).toEqual(['--semi-space-growth-factor=2']);
+
+    const bytes: string[] = [];
+    startOneShotHeap((flag) => bytes.push(flag)).roundTransfers({ filesTotal: 1, bytesTotal: LARGE_TRANSFER.bytes });
+    expect(bytes.slice(2)).toEqual(['--semi-space-growth-factor=2']);
   });
 
   it('names flags this V8 knows, with its defaults as the values put back', async () => {
@@ -87,7 +101,7 @@ describe('the one-shot heap settings', () => {
     const stop = new AbortController();
     const restored: string[] = [];
     try {
-      const heap = { endFrugalYoungGeneration: () => restored.push('young'), restoreDefaults: () => restored.push('all') };
+      const heap = { roundTransfers: () => restored.push('transfers'), endFrugalYoungGeneration: () => restored.push('young'), restoreDefaults: () => restored.push('all') };
       const code = await main(['--home', home, 'daemon', '--control-port', '0', '--watcher', 'none'], {
         heap,
         stop: stop.signal,

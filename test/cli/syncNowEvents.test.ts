@@ -54,15 +54,14 @@ describe('cairn sync now', () => {
     expect(statusReads).toBe(2);
   });
 
-  it('tells its process when the round it runs starts transferring, not while it scans', async () => {
+  it('tells its process the totals of the round it runs while it transfers files, not while it scans or applies', async () => {
     const listeners = new Set<(event: unknown) => void>();
     const emit = (event: unknown): void => {
       for (const listener of listeners) listener(event);
     };
-    const progress = { filesDone: 0, filesTotal: 1, bytesDone: 0, bytesTotal: 1, bytesPerSecond: null, secondsLeft: null };
+    const progress = (filesTotal: number) => ({ filesDone: 0, filesTotal, bytesDone: 0, bytesTotal: filesTotal * 10, bytesPerSecond: null, secondsLeft: null });
     const library = (state: unknown): unknown => ({ libraryId: LIBRARY_ID, name: 'photos', localRoot: '/photos', state });
-    let startedWhileScanning: number | undefined;
-    let started = 0;
+    const told: number[] = [];
     const api = {
       subscribe(listener: (event: unknown) => void) {
         listeners.add(listener);
@@ -73,10 +72,10 @@ describe('cairn sync now', () => {
       },
       async syncNow() {
         setImmediate(() => {
-          emit({ kind: 'libraryChanged', library: library({ kind: 'scanning', progress }) });
-          startedWhileScanning = started;
-          emit({ kind: 'libraryChanged', library: library({ kind: 'syncing', phase: 'downloading', progress }) });
-          emit({ kind: 'libraryChanged', library: library({ kind: 'syncing', phase: 'applying', progress }) });
+          emit({ kind: 'libraryChanged', library: library({ kind: 'scanning', progress: progress(1) }) });
+          emit({ kind: 'libraryChanged', library: library({ kind: 'syncing', phase: 'uploading', progress: progress(2) }) });
+          emit({ kind: 'libraryChanged', library: library({ kind: 'syncing', phase: 'downloading', progress: progress(3) }) });
+          emit({ kind: 'libraryChanged', library: library({ kind: 'syncing', phase: 'applying', progress: progress(4) }) });
           emit({ kind: 'roundFinished', summary });
           emit({ kind: 'libraryChanged', library: libraryIn('up-to-date') });
         });
@@ -93,13 +92,12 @@ describe('cairn sync now', () => {
         err: () => undefined,
         stdin: process.stdin,
         progress: null,
-        transfersStarted: () => (started += 1),
+        roundTransfers: (totals) => told.push(totals.filesTotal),
       },
       ['sync', 'now'],
       {},
     );
     expect(code).toBe(0);
-    expect(startedWhileScanning).toBe(0);
-    expect(started).toBeGreaterThan(0);
+    expect(told).toEqual([2, 3]);
   });
 });
