@@ -20,6 +20,8 @@
 // module), so they take effect when set at run time. They are set only after the bundle was
 // compiled with its code cache: V8 rejects a cache made under other flags (bundleLoader.ts).
 // `cairn daemon` runs for days, serving many requests: it puts V8's defaults back.
+// They are set only under the V8 they were measured with (Node 20's): V8 reports a flag it does
+// not know on standard error, and another V8 may tier and size its heap otherwise.
 
 import v8 from 'node:v8';
 
@@ -43,11 +45,15 @@ export interface OneShotHeap {
   restoreDefaults(): void;
 }
 
-/** Sets the one-shot flags and returns the handle that undoes them. */
-export function startOneShotHeap(setFlags: (flag: string) => void = v8.setFlagsFromString): OneShotHeap {
-  for (const flag of ONE_SHOT_V8_FLAGS) setFlags(flag);
-  let frugalYoung = true;
-  let frugalWasm = true;
+/** The V8 (major version) these settings and their defaults were measured with. */
+const MEASURED_V8_MAJOR = 11;
+
+/** Sets the one-shot flags (under the V8 they were measured with) and returns the handle that undoes them. */
+export function startOneShotHeap(setFlags: (flag: string) => void = v8.setFlagsFromString, v8Version: string = process.versions.v8): OneShotHeap {
+  const measured = Number.parseInt(v8Version, 10) === MEASURED_V8_MAJOR;
+  if (measured) for (const flag of ONE_SHOT_V8_FLAGS) setFlags(flag);
+  let frugalYoung = measured;
+  let frugalWasm = measured;
   return {
     roundTransfers(totals) {
       if (totals.filesTotal >= LARGE_TRANSFER.files || totals.bytesTotal >= LARGE_TRANSFER.bytes) this.endFrugalYoungGeneration();
