@@ -6,13 +6,12 @@
 
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { routes } from '../../shared/protocol/index.js';
 import { commitResponseSchema } from '../../shared/protocol/commit.js';
 import type { ChangesResponse, CommitResponse } from '../../shared/protocol/index.js';
 import type { ServerClient } from '../../src-main/engine/remote/serverClient.js';
-import { SYNC_BACKENDS, describeBackend } from './backends.js';
-import { startHarness } from './harness.js';
+import { describeEachBackend, harnessPerTest } from './backends.js';
 import type { Harness, TestClient } from './harness.js';
 
 interface Recorded {
@@ -63,104 +62,99 @@ async function remoteStates(client: TestClient): Promise<{ index: unknown; feed:
   return { index: fromIndex.entries, feed: fromFeed, cursor: fromIndex.cursor, headSeq: feed.headSeq };
 }
 
-for (const backend of SYNC_BACKENDS) {
-  describeBackend(backend, () => {
-    let harness: Harness;
-    beforeEach(async () => {
-      harness = await startHarness({ backend });
+describeEachBackend((backend) => {
+  let harness: Harness;
+  harnessPerTest(backend, (started) => {
+    harness = started;
+  });
+
+  describe('own commits not read back from the feed', () => {
+    it('records its own puts, folders and deletes from the commit answer, as the pull would have', async () => {
+      const alice = await harness.client('alice');
+      const bob = await harness.client('bob');
+      await alice.write('keep.txt', 'keep');
+      await alice.write('gone.txt', 'gone');
+      await alice.sync();
+      const seen = await record(alice);
+      for (let i = 0; i < 20; i++) await alice.write(`docs/sub/f${i}.txt`, `file ${i}`);
+      await alice.write('keep.txt', 'changed');
+      await alice.sync();
+      expect(seen.commits.some((answer) => answer.listedAfter !== undefined)).toBe(true);
+      // Not one of its own 23 versions came back through the feed.
+      expect(seen.pulled).toEqual([]);
+      let states = await remoteStates(alice);
+      expect(states.index).toEqual(states.feed);
+      expect(states.cursor).toBe(states.headSeq);
+
+      // (remoteStates read the whole feed through the same recorder.)
+      seen.pulled.length = 0;
+      await rm(path.join(alice.root, 'gone.txt'));
+      await alice.sync();
+      expect(seen.pulled).toEqual([]);
+      states = await remoteStates(alice);
+      expect(states.index).toEqual(states.feed);
+      expect(states.cursor).toBe(states.headSeq);
+      expect(states.index).not.toContainEqual(expect.objectContaining({ path: 'gone.txt' }));
+
+      // The other device gets all of it, and a further round of alice has nothing to do.
+      await bob.sync();
+      expect(await bob.tree()).toEqual(await alice.tree());
+      const again = await alice.sync();
+      expect(again.uploadedFiles).toBe(0);
+      expect(again.downloadedFiles).toBe(0);
     });
-    afterEach(async () => {
-      await harness.stop();
+
+    it('pulls its own versions back when the server does not list the range (an older server)', async () => {
+      const alice = await harness.client('alice');
+      await alice.write('a.txt', 'a');
+      await alice.sync();
+      const seen = await record(alice, { oldServer: true });
+      await alice.write('b.txt', 'b');
+      await alice.write('c.txt', 'c');
+      await alice.sync();
+      expect(seen.commits.length).toBeGreaterThan(0);
+      expect(seen.commits.every((answer) => answer.listedAfter === undefined)).toBe(true);
+      expect(seen.pulled.map((entry) => entry.path).sort()).toEqual(['b.txt', 'c.txt']);
+      const states = await remoteStates(alice);
+      expect(states.index).toEqual(states.feed);
+      expect(states.cursor).toBe(states.headSeq);
     });
 
-    describe('own commits not read back from the feed', () => {
-      it('records its own puts, folders and deletes from the commit answer, as the pull would have', async () => {
-        const alice = await harness.client('alice');
-        const bob = await harness.client('bob');
-        await alice.write('keep.txt', 'keep');
-        await alice.write('gone.txt', 'gone');
-        await alice.sync();
-        const seen = await record(alice);
-        for (let i = 0; i < 20; i++) await alice.write(`docs/sub/f${i}.txt`, `file ${i}`);
-        await alice.write('keep.txt', 'changed');
-        await alice.sync();
-        expect(seen.commits.some((answer) => answer.listedAfter !== undefined)).toBe(true);
-        // Not one of its own 23 versions came back through the feed.
-        expect(seen.pulled).toEqual([]);
-        let states = await remoteStates(alice);
-        expect(states.index).toEqual(states.feed);
-        expect(states.cursor).toBe(states.headSeq);
-
-        // (remoteStates read the whole feed through the same recorder.)
-        seen.pulled.length = 0;
-        await rm(path.join(alice.root, 'gone.txt'));
-        await alice.sync();
-        expect(seen.pulled).toEqual([]);
-        states = await remoteStates(alice);
-        expect(states.index).toEqual(states.feed);
-        expect(states.cursor).toBe(states.headSeq);
-        expect(states.index).not.toContainEqual(expect.objectContaining({ path: 'gone.txt' }));
-
-        // The other device gets all of it, and a further round of alice has nothing to do.
-        await bob.sync();
-        expect(await bob.tree()).toEqual(await alice.tree());
-        const again = await alice.sync();
-        expect(again.uploadedFiles).toBe(0);
-        expect(again.downloadedFiles).toBe(0);
+    it('still pulls a commit another device made between its last pull and its commit', async () => {
+      const alice = await harness.client('alice');
+      const bob = await harness.client('bob');
+      await alice.write('a.txt', 'a');
+      await alice.sync();
+      await bob.sync();
+      let bobCommitted = false;
+      const seen = await record(alice, {
+        beforeCommit: async () => {
+          if (bobCommitted) return;
+          bobCommitted = true;
+          await bob.write('from-bob.txt', 'bob was here');
+          await bob.sync();
+        },
       });
+      await alice.write('from-alice.txt', 'alice was here');
+      await alice.sync();
+      expect(bobCommitted).toBe(true);
+      // Alice's answer lists only her own version, after bob's: her cursor was below it.
+      const answer = seen.commits[0]!;
+      expect(answer.listedAfter).toBe(answer.headSeq - 1);
+      expect(seen.pulled.map((entry) => entry.path)).toContain('from-bob.txt');
+      expect(await alice.read('from-bob.txt')).toBe('bob was here');
+      const states = await remoteStates(alice);
+      expect(states.index).toEqual(states.feed);
+      expect(states.cursor).toBe(states.headSeq);
+      await bob.sync();
+      expect(await bob.tree()).toEqual(await alice.tree());
+    });
 
-      it('pulls its own versions back when the server does not list the range (an older server)', async () => {
-        const alice = await harness.client('alice');
-        await alice.write('a.txt', 'a');
-        await alice.sync();
-        const seen = await record(alice, { oldServer: true });
-        await alice.write('b.txt', 'b');
-        await alice.write('c.txt', 'c');
-        await alice.sync();
-        expect(seen.commits.length).toBeGreaterThan(0);
-        expect(seen.commits.every((answer) => answer.listedAfter === undefined)).toBe(true);
-        expect(seen.pulled.map((entry) => entry.path).sort()).toEqual(['b.txt', 'c.txt']);
-        const states = await remoteStates(alice);
-        expect(states.index).toEqual(states.feed);
-        expect(states.cursor).toBe(states.headSeq);
-      });
-
-      it('still pulls a commit another device made between its last pull and its commit', async () => {
-        const alice = await harness.client('alice');
-        const bob = await harness.client('bob');
-        await alice.write('a.txt', 'a');
-        await alice.sync();
-        await bob.sync();
-        let bobCommitted = false;
-        const seen = await record(alice, {
-          beforeCommit: async () => {
-            if (bobCommitted) return;
-            bobCommitted = true;
-            await bob.write('from-bob.txt', 'bob was here');
-            await bob.sync();
-          },
-        });
-        await alice.write('from-alice.txt', 'alice was here');
-        await alice.sync();
-        expect(bobCommitted).toBe(true);
-        // Alice's answer lists only her own version, after bob's: her cursor was below it.
-        const answer = seen.commits[0]!;
-        expect(answer.listedAfter).toBe(answer.headSeq - 1);
-        expect(seen.pulled.map((entry) => entry.path)).toContain('from-bob.txt');
-        expect(await alice.read('from-bob.txt')).toBe('bob was here');
-        const states = await remoteStates(alice);
-        expect(states.index).toEqual(states.feed);
-        expect(states.cursor).toBe(states.headSeq);
-        await bob.sync();
-        expect(await bob.tree()).toEqual(await alice.tree());
-      });
-
-      it('an older client schema drops the field and reads the answer as before', () => {
-        const olderSchema = commitResponseSchema.omit({ listedAfter: true });
-        const answer = { headSeq: 3, results: [], listedAfter: 2 };
-        expect(olderSchema.parse(answer)).toEqual({ headSeq: 3, results: [] });
-        expect(commitResponseSchema.parse(answer)).toEqual(answer);
-      });
+    it('an older client schema drops the field and reads the answer as before', () => {
+      const olderSchema = commitResponseSchema.omit({ listedAfter: true });
+      const answer = { headSeq: 3, results: [], listedAfter: 2 };
+      expect(olderSchema.parse(answer)).toEqual({ headSeq: 3, results: [] });
+      expect(commitResponseSchema.parse(answer)).toEqual(answer);
     });
   });
-}
+});

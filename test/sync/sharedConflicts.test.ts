@@ -2,12 +2,11 @@
 // the server, every other client of the library lists it once both files are there, and
 // resolving it on any computer closes it on all of them. Real clients, a real server.
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { librarySchema, routes } from '../../shared/protocol/index.js';
 import type { KeepChoice } from '../../src-main/engine/engine.js';
 import type { ServerClient } from '../../src-main/engine/remote/serverClient.js';
-import { SYNC_BACKENDS, describeBackend } from './backends.js';
-import { startHarness } from './harness.js';
+import { describeEachBackend, harnessPerTest } from './backends.js';
 import type { Harness, TestClient } from './harness.js';
 
 let harness: Harness;
@@ -52,16 +51,12 @@ async function countLists(client: TestClient, options: { oldServer?: boolean } =
   return counted;
 }
 
-for (const backend of SYNC_BACKENDS) {
-  describeBackend(backend, () => {
-    beforeEach(async () => {
-      harness = await startHarness({ backend });
-      laptop = await harness.client('laptop');
-      desktop = await harness.client('desktop');
-    });
-    afterEach(async () => {
-      await harness.stop();
-    });
+describeEachBackend((backend) => {
+  harnessPerTest(backend, async (started) => {
+    harness = started;
+    laptop = await harness.client('laptop');
+    desktop = await harness.client('desktop');
+  });
 
   describe('conflicts shared through the server', () => {
     it('lists a conflict on every client of the library, with the finder’s version as the copy', async () => {
@@ -169,5 +164,4 @@ for (const backend of SYNC_BACKENDS) {
       expect(older.parse(described).id).toBe(laptop.libraryId);
     });
   });
-  });
-}
+});
