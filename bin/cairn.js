@@ -18,6 +18,19 @@ if (argv.length === 1 && argv[0] === '--version') {
   const bundled = statSync(bundle, { throwIfNoEntry: false });
   const compiled = statSync(modules, { throwIfNoEntry: false });
   const fresh = bundled !== undefined && (compiled === undefined || bundled.mtimeMs >= compiled.mtimeMs);
-  const { main } = fresh ? (await import('../dist/src-main/cli/bundleLoader.js')).loadBundle(bundle).exports : await import(modules.href);
-  process.exitCode = await main(argv);
+  // V8's settings for a one-shot command (src-main/cli/oneShotHeap.ts), set before the command's
+  // code runs, and once the bundle is compiled with its cache (set before, they would spoil it).
+  const [{ startOneShotHeap }, loader] = await Promise.all([import('../dist/src-main/cli/oneShotHeap.js'), fresh ? import('../dist/src-main/cli/bundleLoader.js') : undefined]);
+  let heap;
+  const start = () => {
+    heap = startOneShotHeap();
+  };
+  let main;
+  if (loader !== undefined) {
+    ({ main } = loader.loadBundle(bundle, { beforeRun: start }).exports);
+  } else {
+    start();
+    ({ main } = await import(modules.href));
+  }
+  process.exitCode = await main(argv, { heap });
 }

@@ -72,8 +72,16 @@ export interface LoadedBundle {
   readonly cache: 'used' | 'absent' | 'rejected';
 }
 
+export interface LoadOptions {
+  /**
+   * Called once the bundle is compiled and before its code runs: where V8 flags may be set
+   * without spoiling the cache (V8 checks the cache against the flags as it compiles).
+   */
+  readonly beforeRun?: () => void;
+}
+
 /** Runs the bundle's module code and returns its exports, with the cache beside it when it fits. */
-export function loadBundle(bundlePath: string): LoadedBundle {
+export function loadBundle(bundlePath: string, options: LoadOptions = {}): LoadedBundle {
   const source = readFileSync(bundlePath, 'utf8');
   let cachedData: Buffer | undefined;
   try {
@@ -82,6 +90,7 @@ export function loadBundle(bundlePath: string): LoadedBundle {
     cachedData = undefined;
   }
   const script = compile(bundlePath, source, cachedData);
+  options.beforeRun?.();
   const module = { exports: {} as Record<string, unknown> };
   const body = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: unknown, filename: string, dirname: string, load: typeof importPackage) => void;
   body(module.exports, createRequire(pathToFileURL(bundlePath)), module, bundlePath, path.dirname(bundlePath), importPackage);

@@ -4,7 +4,7 @@
 // running daemon goes on with the work after the command ends.
 
 import path from 'node:path';
-import type { LibraryState, LibraryView, RoundSummaryView, SyncApi, SyncEvent, SyncStatus } from '../../shared/api/index.js';
+import type { LibraryState, LibraryView, RoundProgressView, RoundSummaryView, SyncApi, SyncEvent, SyncStatus } from '../../shared/api/index.js';
 import { SyncApiError, emptyRoundSummary } from '../../shared/api/index.js';
 import type { LibraryPath } from '../../shared/paths.js';
 import { canonicalizeLocalPath } from '../../shared/paths.js';
@@ -24,6 +24,8 @@ export interface CommandContext {
   readonly stdin: NodeJS.ReadableStream;
   /** Where `sync now` draws its progress line (a terminal), or null for none. */
   readonly progress: NodeJS.WriteStream | null;
+  /** Told of the totals of a round run by this process while it transfers files (see oneShotHeap.ts). */
+  readonly roundTransfers?: (progress: RoundProgressView) => void;
 }
 
 export interface CommandValues {
@@ -439,6 +441,7 @@ async function syncRounds(context: CommandContext, reference: string | undefined
       case 'libraryChanged': {
         views.set(event.library.libraryId, event.library);
         const state = event.library.state;
+        if (state.kind === 'syncing' && (state.phase === 'uploading' || state.phase === 'downloading')) context.roundTransfers?.(state.progress);
         if (state.kind === 'scanning' || state.kind === 'syncing') progress?.update({ libraryId: event.library.libraryId, phase: state.kind === 'syncing' ? state.phase : 'scanning', ...state.progress });
         break;
       }

@@ -6,9 +6,11 @@
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { SyncApiError } from '../../shared/api/index.js';
+import type { RoundProgressView } from '../../shared/api/index.js';
 import { escapeControlCharactersButLines } from '../../shared/displayText.js';
 import { defaultHome } from '../profile/profileHome.js';
 import { checkCommandLine, runCommand } from './commands.js';
+import type { OneShotHeap } from './oneShotHeap.js';
 import { openProfileSession } from './profileSession.js';
 import { UsageError } from './usageError.js';
 
@@ -93,7 +95,15 @@ interface Output {
 }
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
-export async function main(argv: readonly string[], io: Partial<Output> & { stdin?: NodeJS.ReadableStream; stop?: AbortSignal } = {}): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: Partial<Output> & {
+    stdin?: NodeJS.ReadableStream;
+    stop?: AbortSignal;
+    /** The launcher's V8 settings for a one-shot command (bin/cairn.js), if it made any. */
+    heap?: OneShotHeap | undefined;
+  } = {},
+): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -143,6 +153,7 @@ export async function main(argv: readonly string[], io: Partial<Output> & { stdi
   const home = values.home ?? defaultHome();
   try {
     if (positionals[0] === 'daemon') {
+      io.heap?.restoreDefaults();
       const port = values['control-port'] === undefined ? 0 : Number(values['control-port']);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--control-port takes a port number (0: any free port)');
       const { parseWatcherKind, runDaemon } = await import('./runDaemon.js');
@@ -177,6 +188,7 @@ export async function main(argv: readonly string[], io: Partial<Output> & { stdi
           err: output.err,
           stdin: io.stdin ?? process.stdin,
           progress: !output.json && io.out === undefined && process.stderr.isTTY ? process.stderr : null,
+          ...(io.heap === undefined || session.viaDaemon ? {} : { roundTransfers: (progress: RoundProgressView) => io.heap?.roundTransfers(progress) }),
         },
         positionals,
         values,

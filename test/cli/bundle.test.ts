@@ -43,6 +43,18 @@ describe.skipIf(skip)('the bundled cairn command', () => {
     expect(JSON.parse(result.stdout)).toEqual({ cache: 'used', main: 'function' });
   });
 
+  it.skipIf(Number.parseInt(process.versions.v8, 10) !== 11)("keeps its code cache with the one-shot command's V8 flags, set once it is compiled (before, they spoil it)", async () => {
+    const distUrl = (file: string): string => JSON.stringify(pathToFileURL(path.join(repository, 'dist/src-main/cli', file)).href);
+    const script = (early: boolean): string =>
+      `const { loadBundle } = await import(${distUrl('bundleLoader.js')}); const { startOneShotHeap } = await import(${distUrl('oneShotHeap.js')});
+       ${early ? 'startOneShotHeap();' : ''} const loaded = loadBundle(${JSON.stringify(bundle)}${early ? '' : ', { beforeRun: () => startOneShotHeap() }'});
+       process.stdout.write(loaded.cache);`;
+    const [late, early] = await Promise.all([runProcess(process.execPath, ['--input-type=module', '-e', script(false)]), runProcess(process.execPath, ['--input-type=module', '-e', script(true)])]);
+    expect(late.stderr).toBe('');
+    expect(late.stdout).toBe('used');
+    expect(early.stdout).toBe('rejected');
+  });
+
   it('finds every file its modules look for beside themselves', async () => {
     const source = await readFile(bundle, 'utf8');
     const targets = [...source.matchAll(/new URL\("([^"]+)", __cairnBundleUrl\)/g)].map((match) => fileURLToPath(new URL(match[1] as string, pathToFileURL(bundle))));

@@ -53,4 +53,51 @@ describe('cairn sync now', () => {
     // Before, the older status undid the "up to date" and the command read it a third time.
     expect(statusReads).toBe(2);
   });
+
+  it('tells its process the totals of the round it runs while it transfers files, not while it scans or applies', async () => {
+    const listeners = new Set<(event: unknown) => void>();
+    const emit = (event: unknown): void => {
+      for (const listener of listeners) listener(event);
+    };
+    const progress = (filesTotal: number) => ({ filesDone: 0, filesTotal, bytesDone: 0, bytesTotal: filesTotal * 10, bytesPerSecond: null, secondsLeft: null });
+    const library = (state: unknown): unknown => ({ libraryId: LIBRARY_ID, name: 'photos', localRoot: '/photos', state });
+    const told: number[] = [];
+    const api = {
+      subscribe(listener: (event: unknown) => void) {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+      async getStatus() {
+        return { account: null, libraries: [libraryIn('up-to-date')] };
+      },
+      async syncNow() {
+        setImmediate(() => {
+          emit({ kind: 'libraryChanged', library: library({ kind: 'scanning', progress: progress(1) }) });
+          emit({ kind: 'libraryChanged', library: library({ kind: 'syncing', phase: 'uploading', progress: progress(2) }) });
+          emit({ kind: 'libraryChanged', library: library({ kind: 'syncing', phase: 'downloading', progress: progress(3) }) });
+          emit({ kind: 'libraryChanged', library: library({ kind: 'syncing', phase: 'applying', progress: progress(4) }) });
+          emit({ kind: 'roundFinished', summary });
+          emit({ kind: 'libraryChanged', library: libraryIn('up-to-date') });
+        });
+        return { queued: [LIBRARY_ID] };
+      },
+    } as unknown as SyncApi;
+    const code = await runCommand(
+      {
+        api,
+        viaDaemon: false,
+        deviceName: undefined,
+        json: true,
+        out: () => undefined,
+        err: () => undefined,
+        stdin: process.stdin,
+        progress: null,
+        roundTransfers: (totals) => told.push(totals.filesTotal),
+      },
+      ['sync', 'now'],
+      {},
+    );
+    expect(code).toBe(0);
+    expect(told).toEqual([2, 3]);
+  });
 });

@@ -114,6 +114,44 @@ describe('ChunkSource', () => {
     await source.close();
   });
 
+  it('lets the group arenas go once no group follows, and the views it handed out keep their bytes', async () => {
+    const contents = new Map<string, Uint8Array>();
+    const chunk = (seed: number): { id: string; size: number } => {
+      const bytes = new Uint8Array(5000).map((_, i) => (i * 13 + seed * 5) & 0xff);
+      const id = chunkIdOf(bytes);
+      contents.set(id, bytes);
+      return { id, size: bytes.length };
+    };
+    const client = {
+      chunkPatches: false,
+      downloadChunks: async (_library: string, ids: readonly string[], onChunk: (frame: { id: string; bytes: Uint8Array }) => void) => {
+        for (const id of ids) onChunk({ id, bytes: new Uint8Array(contents.get(id)!) });
+        return ids.length;
+      },
+    } as unknown as ServerClient;
+    const groups = [[chunk(1), chunk(2)], [chunk(3)]];
+    const source = new ChunkSource(client, 'lib', os.tmpdir(), [], groups);
+    const pieces: Uint8Array[] = [];
+    for (const [index, group] of groups.entries()) {
+      const requested = source.request(group);
+      await requested.settled;
+      source.use(requested);
+      for await (const piece of source.read(group, false, parseLibraryPath(`file ${index}`))) pieces.push(piece);
+    }
+    expect(source.arenaBytes).toBeGreaterThan(0);
+    source.endGroups();
+    expect(source.arenaBytes).toBe(0);
+    pieces.forEach((piece, i) => expect(piece).toEqual(contents.get(groups.flat()[i]!.id)));
+    // A group requested after that gets fresh memory, which never overwrites the earlier views.
+    const later = [chunk(4)];
+    const requested = source.request(later);
+    await requested.settled;
+    source.use(requested);
+    for await (const piece of source.read(later, false, parseLibraryPath('file later'))) expect(piece).toEqual(contents.get(later[0]!.id));
+    pieces.forEach((piece, i) => expect(piece).toEqual(contents.get(groups.flat()[i]!.id)));
+    await source.close();
+  });
+
   it("reads a requested group's chunks straight into its arena, without a buffer of their own", async () => {
     const contents = new Map<string, Uint8Array>();
     const chunk = (seed: number, size = 5000): { id: string; size: number } => {

@@ -85,6 +85,22 @@ describe('RoundTransfers', () => {
       }
     });
   }
+
+  it('plans each file as a small object of one shape, its methods shared (a first sync holds thousands to the end of the round)', () => {
+    const transfers = new RoundTransfers();
+    const files = Array.from({ length: 3 }, (_, index) => transfers.plan(index * 10));
+    for (const file of files) {
+      expect(Object.getPrototypeOf(file)).toBe(Object.getPrototypeOf(files[0]));
+      // Own properties are data only: no closure or getter per file.
+      for (const key of Reflect.ownKeys(file)) {
+        const own = Object.getOwnPropertyDescriptor(file, key)!;
+        expect(own.get).toBeUndefined();
+        expect(typeof own.value).not.toBe('function');
+      }
+    }
+    files[1]!.finish();
+    expect(files.map((file) => file.settled)).toEqual([false, true, false]);
+  });
 });
 
 describe('round progress', () => {

@@ -24,6 +24,6 @@ export type { ScannedStat } from './chunkReader.js';
 export type { ChunkFileAction, ChunkFileProblem } from './chunkFileError.js';
 export { actionFor, ChunkFileError, FileChangedWhileReading } from './chunkFileError.js';
 export type { ChunkerPool, ChunkerPoolOptions, PoolChunkFileOptions } from './chunkerPool.js';
-export { ChunkerPoolClosed, createChunkerPool } from './chunkerPool.js';
+export { ChunkerPoolClosed, createChunkerPool, defaultPoolSize } from './chunkerPool.js';
 export { chunkIdOf, contentHashOf } from '../../../shared/node/contentHash.js';
 export { HashingThread } from './hashingThread.js';

@@ -11,6 +11,7 @@ import {
   ChunkerPoolClosed,
   chunkFile,
   createChunkerPool,
+  defaultPoolSize,
 } from '../../../src-main/engine/chunker/index.js';
 import type { ChunkerPool } from '../../../src-main/engine/chunker/index.js';
 import { DEFAULT_CHUNKING } from '../../../shared/model.js';
@@ -42,6 +43,19 @@ beforeAll(() => {
 
 afterAll(() => {
   rmSync(folder, { recursive: true, force: true });
+});
+
+describe('defaultPoolSize', () => {
+  it('starts one worker per two cores (each cuts on one and hashes on another), one to two of them', async () => {
+    expect(defaultPoolSize(1)).toBe(1);
+    expect(defaultPoolSize(2)).toBe(1);
+    expect(defaultPoolSize(3)).toBe(1);
+    expect(defaultPoolSize(4)).toBe(2);
+    expect(defaultPoolSize(64)).toBe(2);
+    const made = createChunkerPool();
+    expect(made.size).toBe(defaultPoolSize());
+    await made.close();
+  });
 });
 
 describe('createChunkerPool', () => {
