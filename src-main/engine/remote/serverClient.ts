@@ -30,6 +30,7 @@ import {
   routes,
   serverEventSchema,
 } from '../../../shared/protocol/index.js';
+import { boundedBatches } from '../../../shared/batches.js';
 import { changesResponseSchema, commitResponseSchema } from '../../../shared/protocol/index.js';
 import { parseChangesAnswer, parseCommitAnswer } from '../../../shared/protocol/fastEntries.js';
 import type {
@@ -663,21 +664,7 @@ class UploadBatch {
  * read at most maxReadBytesPerRequest chunk bytes (`reads` of an item: what it makes it read).
  */
 function readBatches<Item>(items: readonly Item[], reads: (item: Item) => number): Item[][] {
-  const batches: Item[][] = [];
-  let batch: Item[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    const cost = reads(item);
-    if (batch.length > 0 && (batch.length >= CHUNK_PATCH_LIMITS.maxPairsPerRequest || bytes + cost > CHUNK_PATCH_LIMITS.maxReadBytesPerRequest)) {
-      batches.push(batch);
-      batch = [];
-      bytes = 0;
-    }
-    batch.push(item);
-    bytes += cost;
-  }
-  if (batch.length > 0) batches.push(batch);
-  return batches;
+  return boundedBatches(items, CHUNK_PATCH_LIMITS.maxPairsPerRequest, CHUNK_PATCH_LIMITS.maxReadBytesPerRequest, reads);
 }
 
 /** Whether zlib refused the bytes (Z_DATA_ERROR, Z_BUF_ERROR ...), rather than the connection failing. */

@@ -10,6 +10,7 @@
 // it expects (baseRev on the server, the scanned stat on disk) before acting.
 
 import path from 'node:path';
+import { boundedBatches } from '../../../shared/batches.js';
 import type { ChunkId, ChunkRef, ChunkingParams } from '../../../shared/model.js';
 import type { LibraryPath } from '../../../shared/paths.js';
 import { isSameOrBelow, parentPath, rebasePath } from '../../../shared/paths.js';
@@ -1884,7 +1885,6 @@ class Round {
   }
 }
 
-/** Selective sync: a path is selected when it is inside a selected path or leads to one. */
 /**
  * Small downloads in order, cut into groups of at most DOWNLOAD_GROUP_FILES files and
  * DOWNLOAD_GROUP_BYTES bytes (a single larger file makes a group of its own). The bound is
@@ -1892,23 +1892,10 @@ class Round {
  * 24 MiB with a file of 8 MiB, and the two group arenas (see ChunkSource.request) grew to fit.
  */
 export function downloadGroups<T>(jobs: readonly T[], sizeOf: (job: T) => number): T[][] {
-  const groups: T[][] = [];
-  let group: T[] = [];
-  let bytes = 0;
-  for (const job of jobs) {
-    const size = sizeOf(job);
-    if (group.length > 0 && (group.length >= DOWNLOAD_GROUP_FILES || bytes + size > DOWNLOAD_GROUP_BYTES)) {
-      groups.push(group);
-      group = [];
-      bytes = 0;
-    }
-    group.push(job);
-    bytes += size;
-  }
-  if (group.length > 0) groups.push(group);
-  return groups;
+  return boundedBatches(jobs, DOWNLOAD_GROUP_FILES, DOWNLOAD_GROUP_BYTES, sizeOf);
 }
 
+/** Selective sync: a path is selected when it is inside a selected path or leads to one. */
 export function isInSelection(entryPath: LibraryPath, selection: readonly LibraryPath[]): boolean {
   return selection.some((selected) => isSameOrBelow(entryPath, selected) || isSameOrBelow(selected, entryPath));
 }
