@@ -174,8 +174,11 @@ describe('libraries', () => {
     await writeFile(path.join(alice.root, 'debug.log'), 'noise');
     await writeFile(path.join(alice.root, 'kept.txt'), 'signal');
     await roundOf(api, alice.libraryId);
-    const uploaded = (await api.getActivity({ libraryId: alice.libraryId })).entries.flatMap((entry) => (entry.kind === 'uploaded' ? [entry.path] : []));
-    expect(uploaded.sort()).toEqual(['.cairnignore', 'kept.txt']);
+    // A round's activity is written just after the round ends (it reads the ignore rules).
+    await eventually(async () => {
+      const uploaded = (await api.getActivity({ libraryId: alice.libraryId })).entries.flatMap((entry) => (entry.kind === 'uploaded' ? [entry.path] : []));
+      expect(uploaded.sort()).toEqual(['.cairnignore', 'kept.txt']);
+    });
     expect(await codeOf(api.getIgnoreRules({ libraryId: 'no-such-library-id' }))).toBe('not-found');
   });
 });
@@ -198,7 +201,9 @@ describe('pause, conflicts, activity, preferences', () => {
     expect(conflict).toMatchObject({ libraryId: alice.libraryId, libraryName: 'Documents', path: 'report.txt', local: { kind: 'file', device: 'alice' } });
     expect((await alice.api.getStatus({})).libraries[0]?.state.kind).toBe('needs-attention');
     expect(alice.events.some((event) => event.kind === 'conflictsChanged' && event.conflicts.length === 1)).toBe(true);
-    expect((await alice.api.getActivity({})).entries).toContainEqual(expect.objectContaining({ kind: 'conflict-found', path: 'report.txt', conflictPath: conflict.conflictPath }));
+    await eventually(async () =>
+      expect((await alice.api.getActivity({})).entries).toContainEqual(expect.objectContaining({ kind: 'conflict-found', path: 'report.txt', conflictPath: conflict.conflictPath })),
+    );
 
     expect(await alice.api.resolveConflict({ conflictId: conflict.conflictId, keep: 'local' })).toEqual(conflict);
     expect(await readFile(path.join(alice.root, 'report.txt'), 'utf8')).toBe('alice edit');
@@ -214,6 +219,8 @@ describe('pause, conflicts, activity, preferences', () => {
     const { api } = alice;
     for (let number = 0; number < 5; number++) await writeFile(path.join(alice.root, `file-${number}.txt`), `file ${number}`);
     await roundOf(api, alice.libraryId);
+    // A round's activity is written just after the round ends.
+    await eventually(async () => expect((await api.getActivity({})).entries.filter((entry) => entry.kind === 'uploaded')).toHaveLength(5));
     const first = await api.getActivity({ limit: 3 });
     expect(first.entries).toHaveLength(3);
     expect(first.hasMore).toBe(true);
