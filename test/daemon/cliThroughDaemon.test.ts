@@ -8,6 +8,7 @@ import { startDaemonService } from '../../src-main/daemon/daemonService.js';
 import type { DaemonService } from '../../src-main/daemon/daemonService.js';
 import { PASSWORD, startHarness } from '../sync/harness.js';
 import type { Harness } from '../sync/harness.js';
+import { eventually } from '../support/eventually.js';
 import { runCairn } from '../support/runCairn.js';
 import type { CliRun } from '../support/runCairn.js';
 
@@ -53,8 +54,8 @@ describe('the CLI with a daemon running', () => {
     expect((await cairn(['sync', 'now'])).code).toBe(0);
     const json = JSON.parse((await cairn(['--json', 'status'])).stdout) as { libraries: { state: { kind: string } }[] };
     expect(json.libraries[0]?.state.kind).toBe('up-to-date');
-    const activity = await service!.api.getActivity({});
-    expect(activity.entries).toContainEqual(expect.objectContaining({ kind: 'uploaded', path: 'new.txt' }));
+    // A round's activity is written just after the round ends.
+    await eventually(async () => expect((await service!.api.getActivity({})).entries).toContainEqual(expect.objectContaining({ kind: 'uploaded', path: 'new.txt' })));
 
     expect((await cairn(['conflicts'])).stdout).toBe('no open conflicts\n');
     expect((await cairn(['sync', 'select', 'Documents', 'docs/'])).stdout).toBe('"Documents": syncing only docs\n');
