@@ -21,6 +21,16 @@ afterEach(async () => {
 
 const PRECIOUS = randomBytes(40_000);
 
+/** Alice's library "Damaged" with a file of several chunks and a neighbour, synced. */
+async function ownerWithFiles(h: Harness): Promise<{ libraryId: string; alice: TestClient }> {
+  const libraryId = await h.createLibrary('alice', 'Damaged');
+  const alice = await h.client('alice', { libraryName: 'Damaged' });
+  await alice.write('precious.bin', PRECIOUS);
+  await alice.write('other.txt', 'an undamaged neighbour');
+  await alice.sync();
+  return { libraryId, alice };
+}
+
 /** Flips a bit of the first chunk of `file`'s current version in the pack that holds it. */
 async function flipBitOnServer(h: Harness, libraryId: string, file: string): Promise<string> {
   const head = await h.stores.metadata.versions.head(libraryId, file as LibraryPath);
@@ -54,11 +64,7 @@ async function expectRefusedThenRepaired(h: Harness, libraryId: string, owner: T
 
 it("the owner's new device refuses a chunk damaged on the server, and its second request makes the server record the damage", async () => {
   harness = await startHarness();
-  const libraryId = await harness.createLibrary('alice', 'Damaged');
-  const alice = await harness.client('alice', { libraryName: 'Damaged' });
-  await alice.write('precious.bin', PRECIOUS);
-  await alice.write('other.txt', 'an undamaged neighbour');
-  await alice.sync();
+  const { libraryId, alice } = await ownerWithFiles(harness);
   const damagedId = await flipBitOnServer(harness, libraryId, 'precious.bin');
   // Nothing has read it yet: the server does not know.
   expect(await harness.stores.metadata.chunks.damaged(libraryId, 10)).toEqual([]);
@@ -69,11 +75,7 @@ it("the owner's new device refuses a chunk damaged on the server, and its second
 
 it("a member's device gets a chunk damaged on the server refused by the server itself, as from an older server", async () => {
   harness = await startHarness();
-  const libraryId = await harness.createLibrary('alice', 'Damaged');
-  const alice = await harness.client('alice', { libraryName: 'Damaged' });
-  await alice.write('precious.bin', PRECIOUS);
-  await alice.write('other.txt', 'an undamaged neighbour');
-  await alice.sync();
+  const { libraryId, alice } = await ownerWithFiles(harness);
   await harness.addUser('bob');
   const bob = (await harness.stores.metadata.users.byName('bob'))!;
   await harness.stores.metadata.libraries.setMember(libraryId, bob.id, 'rw');
