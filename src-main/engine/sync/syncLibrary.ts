@@ -1409,22 +1409,8 @@ class Round {
         requested.delete(index);
         chunks.use(current);
         void current.settled.then(() => request(index + 1));
-        let written = (): void => undefined;
-        const tempFilesWritten = new Promise<void>((resolve) => {
-          written = resolve;
-        });
-        const group = this.downloadGroup(groups[index]!, chunks, () => written());
-        running.add(group);
-        let failed = false;
-        void group.then(
-          () => running.delete(group),
-          () => {
-            failed = true;
-          },
-        );
         // Once its temp files are written (every chunk of it read), the next group may be written.
-        await Promise.race([tempFilesWritten, group.then(() => undefined, () => undefined)]);
-        if (failed) await group;
+        const { task: group } = await startUntilRead(running, (written) => this.downloadGroup(groups[index]!, chunks, written));
         if (finishing !== undefined) changed = (await finishing) || changed;
         finishing = group;
       }
@@ -1460,25 +1446,13 @@ class Round {
           changed = (await previous.file) || changed;
           previous = undefined;
         }
-        let read = (): void => undefined;
-        const allRead = new Promise<void>((resolve) => {
-          read = resolve;
-        });
-        const file = this.writeDownload(job.path, job.remote, job.expectLocal, chunks, () => read()).then((written) => {
-          if (written === null) return false;
-          records.push(written);
-          return true;
-        });
-        files.add(file);
-        let failed = false;
-        void file.then(
-          () => files.delete(file),
-          () => {
-            failed = true;
-          },
+        const { task: file } = await startUntilRead(files, (read) =>
+          this.writeDownload(job.path, job.remote, job.expectLocal, chunks, read).then((written) => {
+            if (written === null) return false;
+            records.push(written);
+            return true;
+          }),
         );
-        await Promise.race([allRead, file.then(() => undefined, () => undefined)]);
-        if (failed) await file;
         if (previous !== undefined) changed = (await previous.file) || changed;
         previous = { file, contentHash };
         if (records.length >= LARGE_RECORDS_AT_ONCE) writeRecords();
@@ -1883,6 +1857,30 @@ class Round {
   private reportProgress(): void {
     this.deps.onProgress?.({ libraryId: this.libraryId, phase: this.phase, ...this.transfers.tally });
   }
+}
+
+/**
+ * Starts `work`, which calls the function it is given once it has read all it needs, and keeps
+ * it in `running` until it succeeds. Resolves once it has read all or ended; a failure is thrown
+ * at once. The task comes back wrapped, so that awaiting this does not await the task's end.
+ */
+async function startUntilRead<T>(running: Set<Promise<T>>, work: (allRead: () => void) => Promise<T>): Promise<{ readonly task: Promise<T> }> {
+  let read = (): void => undefined;
+  const allRead = new Promise<void>((resolve) => {
+    read = resolve;
+  });
+  const task = work(() => read());
+  running.add(task);
+  let failed = false;
+  void task.then(
+    () => running.delete(task),
+    () => {
+      failed = true;
+    },
+  );
+  await Promise.race([allRead, task.then(() => undefined, () => undefined)]);
+  if (failed) await task;
+  return { task };
 }
 
 /**
