@@ -3,11 +3,12 @@
 
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { verifiedFrames } from '../../src-server/frameBody.js';
 import { FsChunkStore, PACK_MAGIC } from '../../src-server/storage/fsChunkStore.js';
 import { encodeFrames } from '../../shared/protocol/index.js';
@@ -127,6 +128,49 @@ describe('batches written while they arrive', () => {
   it('keeps no pack for a body of no frames', async () => {
     const store = await openStore();
     expect(await store.ingest('owner', arriving([], 1))).toEqual([]);
+    expect(await filesBelow(root).then((files) => files.filter((file) => file.endsWith('.pack') || file.endsWith('.partial')))).toEqual([]);
+  });
+});
+
+describe('flushing a large pack while it arrives', () => {
+  /** Counts the fdatasyncs of file handles; `fail` makes them fail with that error. */
+  async function spyOnDatasync(fail?: Error): Promise<{ readonly calls: () => number }> {
+    const probe = await open(path.join(root, 'probe'), 'w');
+    const prototype = Object.getPrototypeOf(probe) as FileHandle;
+    await probe.close();
+    const datasync = vi.spyOn(prototype, 'datasync');
+    if (fail !== undefined) datasync.mockRejectedValue(fail);
+    return { calls: () => datasync.mock.calls.length };
+  }
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('starts flushing the written megabytes of a large upload to the disk before its end', async () => {
+    const datasync = await spyOnDatasync();
+    const store = await openStore();
+    const chunks = Array.from({ length: 32 }, (_, index) => makeChunk(`large ${index}`, 128 * 1024));
+    await store.ingest('owner', arriving(chunks, 65_536));
+    expect(datasync.calls()).toBeGreaterThanOrEqual(1);
+    for (const chunk of chunks) expect(sha256((await store.get('owner', chunk.id))!)).toBe(chunk.id);
+  });
+
+  it('leaves a small upload to the one fsync at its end', async () => {
+    const datasync = await spyOnDatasync();
+    const store = await openStore();
+    await store.ingest('owner', arriving([makeChunk('small', 100_000)], 65_536));
+    await store.put('owner', [makeChunk('small put', 200_000)]);
+    expect(datasync.calls()).toBe(0);
+  });
+
+  it("stores nothing when an early flush fails, though the pack's last fsync might not report it", async () => {
+    const failure = Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+    await spyOnDatasync(failure);
+    const store = await openStore();
+    const chunks = Array.from({ length: 32 }, (_, index) => makeChunk(`failing ${index}`, 128 * 1024));
+    await expect(store.ingest('owner', arriving(chunks, 65_536))).rejects.toBe(failure);
+    for (const chunk of chunks) expect(await store.has('owner', chunk.id)).toBe(false);
     expect(await filesBelow(root).then((files) => files.filter((file) => file.endsWith('.pack') || file.endsWith('.partial')))).toEqual([]);
   });
 });
