@@ -424,7 +424,7 @@ export class FsChunkStore implements ChunkStore {
     // Where the pack's file is now, and whether it is complete, durable and to be indexed.
     let file = temporary;
     let durable = false;
-    let closed: Promise<void> = Promise.resolve();
+    let closed: Promise<void> | undefined;
     try {
       const handle = await open(temporary, 'wx', 0o600);
       const writer = new PackFileWriter(handle);

@@ -12,6 +12,7 @@ import { ChunkIndex } from '../../src-server/storage/chunkIndex.js';
 import { FsChunkStore } from '../../src-server/storage/fsChunkStore.js';
 import { SqliteMetadataStore } from '../../src-server/storage/sqliteMetadataStore.js';
 import { WalSync } from '../../src-server/storage/walSync.js';
+import { DEFAULT_CHUNKING } from '../../shared/model.js';
 import { fsCalls } from '../../shared/node/fsCalls.js';
 
 let root: string;
@@ -67,7 +68,9 @@ function openTable(file: string): Database.Database {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.exec('CREATE TABLE IF NOT EXISTS t (n INTEGER)');
-  cleanups.push(() => db.close());
+  cleanups.push(() => {
+    db.close();
+  });
   return db;
 }
 
@@ -168,8 +171,6 @@ describe('the writes an upload makes', () => {
     const file = path.join(root, 'chunk-index.sqlite');
     const index = new ChunkIndex(file);
     cleanups.push(() => index.close());
-    const inspect = new Database(file, { readonly: true });
-    cleanups.push(() => inspect.close());
     const events: string[] = [];
     const held = holdFsyncs('chunk-index.sqlite-wal', events);
     const id = createHash('sha256').update('chunk').digest('hex');
@@ -212,7 +213,7 @@ describe('the writes an upload makes', () => {
     const store = new SqliteMetadataStore(file);
     cleanups.push(() => store.close());
     await store.users.create({ id: 'owner', name: 'owner', passwordHash: 'x', createdAt: 1, admin: false });
-    const library = { id: 'library1', name: 'photos', ownerId: 'owner', createdAt: 1, chunking: { minSize: 32768, avgSize: 131072, maxSize: 524288 } };
+    const library = { id: 'library1', name: 'photos', ownerId: 'owner', createdAt: 1, chunking: DEFAULT_CHUNKING };
     await store.libraries.create(library);
     const events: string[] = [];
     const held = holdFsyncs('metadata.sqlite-wal', events);
