@@ -120,6 +120,25 @@ async function writeAll(handle: FileHandle, buffers: readonly Uint8Array[]): Pro
 /** Bytes of a new pack gathered before they are written (one write in flight at a time). */
 const PACK_WRITE_BYTES = 1024 * 1024;
 
+/** Write buffers kept for the next packs (see takeWriteBuffer): two per upload in flight. */
+const SPARE_WRITE_BUFFERS = 4;
+const spareWriteBuffers: Buffer[] = [];
+
+/**
+ * A buffer of PACK_WRITE_BYTES for a pack's next write. Pack writers copy what they are given
+ * into these, so an upload's body pieces (each a buffer of its own, from Node's HTTP parser) die
+ * as soon as they are hashed and copied instead of waiting for their write: pieces held across
+ * collections were promoted, and only full collections freed them (a 256 MiB upload cost
+ * about 15 of them). Its bytes beyond what a write fills are never written.
+ */
+function takeWriteBuffer(): Buffer {
+  return spareWriteBuffers.pop() ?? Buffer.allocUnsafeSlow(PACK_WRITE_BYTES);
+}
+
+function giveBackWriteBuffer(buffer: Buffer): void {
+  if (spareWriteBuffers.length < SPARE_WRITE_BUFFERS) spareWriteBuffers.push(buffer);
+}
+
 /**
  * Written bytes of a pack not yet flushed to the disk after which the writer starts flushing
  * them (an fdatasync in the background) while the rest is still arriving.
@@ -127,10 +146,10 @@ const PACK_WRITE_BYTES = 1024 * 1024;
 const EARLY_SYNC_BYTES = 1024 * 1024;
 
 /**
- * Appends to a new pack file in few large writes, one in flight at a time so they land in
- * order: while one is written the next is gathered, and an append waits only when a write is
- * due and the previous one is still running. So a pack written while its upload arrives holds
- * at most about twice PACK_WRITE_BYTES in memory however slow the disk.
+ * Appends to a new pack file in writes of PACK_WRITE_BYTES, one in flight at a time so they
+ * land in order: while one is written the next buffer is filled, and an append waits only when
+ * a write is due and the previous one is still running. So a pack written while its upload
+ * arrives holds twice PACK_WRITE_BYTES in memory however slow the disk.
  *
  * Once EARLY_SYNC_BYTES are written and not yet flushed, an fdatasync of the file starts in the
  * background (one at a time), so the disk writes a large pack while it arrives and the fsync
@@ -139,8 +158,9 @@ const EARLY_SYNC_BYTES = 1024 * 1024;
  * fsync could succeed without the bytes on disk.
  */
 class PackFileWriter {
-  private gathered: Uint8Array[] = [];
-  private gatheredBytes = 0;
+  /** The buffer being filled (see takeWriteBuffer), and how much of it is. */
+  private buffer: Buffer | null = null;
+  private filled = 0;
   private writing: Promise<void> = Promise.resolve();
   private bytes = 0;
   /** Bytes written since the last early flush started; the flush running, and its failure. */
@@ -150,11 +170,18 @@ class PackFileWriter {
 
   constructor(private readonly handle: FileHandle) {}
 
+  /** Copies the piece into the pack's next write (the caller may reuse or drop it at once). */
   async append(piece: Uint8Array): Promise<void> {
-    this.gathered.push(piece);
-    this.gatheredBytes += piece.length;
     this.bytes += piece.length;
-    if (this.gatheredBytes >= PACK_WRITE_BYTES) await this.startWrite();
+    let offset = 0;
+    while (offset < piece.length) {
+      this.buffer ??= takeWriteBuffer();
+      const take = Math.min(piece.length - offset, this.buffer.length - this.filled);
+      this.buffer.set(piece.subarray(offset, offset + take), this.filled);
+      this.filled += take;
+      offset += take;
+      if (this.filled === this.buffer.length) await this.startWrite();
+    }
   }
 
   /**
@@ -162,7 +189,7 @@ class PackFileWriter {
    * flush's error. The pack is not durable yet: the caller fsyncs it.
    */
   async finish(): Promise<number> {
-    if (this.gatheredBytes > 0) await this.startWrite();
+    if (this.filled > 0) await this.startWrite();
     await this.writing;
     await this.flushing;
     if (this.flushFailure !== null) throw this.flushFailure.error;
@@ -177,11 +204,12 @@ class PackFileWriter {
 
   private async startWrite(): Promise<void> {
     await this.writing;
-    const buffers = this.gathered;
-    const bytes = this.gatheredBytes;
-    this.gathered = [];
-    this.gatheredBytes = 0;
-    const write = writeAll(this.handle, buffers).then(() => {
+    const buffer = this.buffer!;
+    const bytes = this.filled;
+    this.buffer = null;
+    this.filled = 0;
+    const write = writeAll(this.handle, [buffer.subarray(0, bytes)]).then(() => {
+      giveBackWriteBuffer(buffer);
       this.unflushed += bytes;
       this.flushEarly();
     });

@@ -125,6 +125,26 @@ describe('batches written while they arrive', () => {
     expect(await filesBelow(root).then((files) => files.filter((file) => file.endsWith('.pack') || file.endsWith('.partial')))).toEqual([]);
   });
 
+  it('copies each piece as it arrives, so the buffer it came in may be reused at once', async () => {
+    const store = await openStore();
+    const chunks = Array.from({ length: 20 }, (_, index) => makeChunk(`reused ${index}`, 150_000 + index));
+    const body = encodeFrames(chunks);
+    const scratch = new Uint8Array(65_536);
+    const received = await store.ingest(
+      'owner',
+      verifiedFrames(async (onPiece) => {
+        for (let at = 0; at < body.length; at += scratch.length) {
+          const piece = body.subarray(at, at + scratch.length);
+          scratch.set(piece);
+          await onPiece(scratch.subarray(0, piece.length));
+          scratch.fill(0xee);
+        }
+      }, 4 * 1024 * 1024),
+    );
+    expect(received).toHaveLength(chunks.length);
+    for (const chunk of chunks) expect(sha256((await store.get('owner', chunk.id))!)).toBe(chunk.id);
+  });
+
   it('keeps no pack for a body of no frames', async () => {
     const store = await openStore();
     expect(await store.ingest('owner', arriving([], 1))).toEqual([]);
