@@ -446,7 +446,9 @@ export class FsChunkStore implements ChunkStore {
     const target = this.packPath(ownerId, name);
     const folder = path.dirname(target);
     const temporary = path.join(this.root, TEMPORARY_FOLDER, `${name}${PACK_SUFFIX}${TEMPORARY_SUFFIX}`);
-    await this.ensureFolder(folder);
+    // The pack's folder is needed only for the rename: it is made (the first time) while the
+    // pack is written. Its failure is thrown there (ensureFolder handles it meanwhile).
+    const folderReady = this.ensureFolder(folder);
     let locations: readonly PackedChunk[];
     let bytes: number;
     // Where the pack's file is now, and whether it is complete, durable and to be indexed.
@@ -463,6 +465,7 @@ export class FsChunkStore implements ChunkStore {
           // The pack takes its place while its bytes are made durable, and its folder entry
           // after: until the index names it, a crash leaves a pack nobody points to (cut
           // short, maybe), as it would between a rename and the index anyway.
+          await folderReady;
           const renamed = rename(temporary, target).then(() => {
             file = target;
           });
