@@ -1,9 +1,10 @@
 // Group commit of the server's SQLite files (walSync.ts): a commit made with synchronous=NORMAL
 // is acknowledged only after an fsync of the log that started after it, concurrent commits share
-// fsyncs, and the chunk index and the chunk links of an upload wait for theirs.
+// fsyncs, and the chunk index and the chunk links of an upload wait for theirs, in that order,
+// before the upload is answered.
 
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open as openFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -14,6 +15,9 @@ import { SqliteMetadataStore } from '../../src-server/storage/sqliteMetadataStor
 import { WalSync } from '../../src-server/storage/walSync.js';
 import { DEFAULT_CHUNKING } from '../../shared/model.js';
 import { fsCalls } from '../../shared/node/fsCalls.js';
+import { FRAMES_CONTENT_TYPE, buildPath, encodeFrames, routes } from '../../shared/protocol/index.js';
+import { dataPaths } from '../../src-server/server.js';
+import { makeChunk, startTestServer } from './testServer.js';
 
 let root: string;
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -228,5 +232,49 @@ describe('the writes an upload makes', () => {
     expect(await store.chunks.missing(library.id, [id])).toEqual([]);
     // Back to FULL (2) for every other write of this connection.
     expect((store as unknown as { db: Database.Database }).db.pragma('synchronous', { simple: true })).toBe(2);
+  });
+});
+
+describe('an upload request', () => {
+  it('is answered only after its pack, then its chunk index commit, then its chunk links are durable', async () => {
+    const server = await startTestServer();
+    cleanups.push(() => server.stop());
+    await server.addUser('alice');
+    const token = await server.login('alice');
+    const libraryId = (await server.ok(routes.createLibrary, { token, body: { name: 'Durable' } })).id;
+    const paths = dataPaths(server.dataDir);
+
+    const events: string[] = [];
+    const files = new Map<number, string>();
+    const open = fsCalls.open;
+    const fsync = fsCalls.fsync;
+    vi.spyOn(fsCalls, 'open').mockImplementation(async (file, flags, mode) => {
+      const fd = await open(file, flags, mode);
+      files.set(fd, file);
+      return fd;
+    });
+    vi.spyOn(fsCalls, 'fsync').mockImplementation(async (fd) => {
+      await fsync(fd);
+      const file = files.get(fd);
+      if (file === `${path.join(paths.chunks, 'chunk-index.sqlite')}-wal`) events.push('index durable');
+      if (file === `${paths.metadata}-wal`) events.push('links durable');
+    });
+    const handle = await openFile(path.join(root, 'probe'), 'w');
+    const prototype = Object.getPrototypeOf(handle) as { sync(): Promise<void> };
+    await handle.close();
+    const sync = prototype.sync;
+    vi.spyOn(prototype, 'sync').mockImplementation(async function (this: unknown) {
+      await sync.call(this);
+      events.push('pack durable');
+    });
+
+    const chunks = Array.from({ length: 5 }, (_, index) => makeChunk(`durable ${index}`, 3000));
+    const response = await server.raw(buildPath(routes.uploadChunks, { libraryId }), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': FRAMES_CONTENT_TYPE },
+      body: encodeFrames(chunks) as Uint8Array<ArrayBuffer>,
+    });
+    events.push(`answered ${response.status}`);
+    expect(events).toEqual(['pack durable', 'index durable', 'links durable', 'answered 200']);
   });
 });
