@@ -11,8 +11,9 @@
 //
 // SQLite itself still syncs what it must with NORMAL: the log before a checkpoint copies it into
 // the database file, the database file after. The log is reopened by name for each fsync (an
-// fsync flushes the file, whichever descriptor names it); if it is gone, SQLite checkpointed it
-// into the database file and removed it, and the database file is fsynced instead.
+// fsync flushes the file, whichever descriptor names it; SQLite locks the shared-memory file, not
+// the log, so closing this descriptor drops no lock of its); if it is gone, SQLite checkpointed it
+// into the database file, durably, and removed it.
 
 import { fsCalls } from '../../shared/node/fsCalls.js';
 
@@ -81,8 +82,12 @@ export class WalSync {
     try {
       fd = await fsCalls.open(`${this.databaseFile}-wal`, 'r+');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      fd = await fsCalls.open(this.databaseFile, 'r+');
+      // No log: its last connection closed, and closing checkpointed it into the database file
+      // with the syncs NORMAL makes (the log before, the database file after), so every commit
+      // is durable already. The database file itself is never opened here: closing a descriptor
+      // of it would drop the POSIX locks SQLite holds on it.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
     }
     try {
       await fsCalls.fsync(fd);
