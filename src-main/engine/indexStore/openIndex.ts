@@ -58,6 +58,12 @@ export interface SharedContent {
 /** One of the three entry states of every library, as a table. */
 export interface EntryTable<E extends { readonly path: LibraryPath }> {
   get(libraryId: LibraryId, path: LibraryPath): E | undefined;
+  /**
+   * The entries at these paths (those that have one), by path: what `get` answers for each, in
+   * one query per few thousand paths instead of one query each (a 1,000-file folder renamed
+   * made a pass plan from ~8,000 single reads).
+   */
+  getMany(libraryId: LibraryId, paths: Iterable<LibraryPath>): Map<LibraryPath, E>;
   /** Inserts or replaces the entry at `entry.path`. */
   put(libraryId: LibraryId, entry: E): void;
   /** Inserts or replaces many entries in one transaction. */
@@ -76,6 +82,8 @@ export interface EntryTable<E extends { readonly path: LibraryPath }> {
    * iteration ends, because the connection is busy meanwhile. Use `load` to get a Map.
    */
   iterate(libraryId: LibraryId, options?: { readonly below?: LibraryPath }): IterableIterator<E>;
+  /** The entries of `folder` and everything below it, by path: `iterate` with `below`, as a Map, read at once. */
+  loadBelow(libraryId: LibraryId, folder: LibraryPath): Map<LibraryPath, E>;
   /**
    * The paths and kinds of the entries directly in `folder` ('' for the library's root), not
    * below its subfolders, by path: cheap for a folder of thousands (no content is decoded).
@@ -506,6 +514,8 @@ interface EntrySpec<E, Row> {
 
 /** Rows per page when loading a whole state (see loadPages in createEntryTable). */
 const LOAD_PAGE_ROWS = 2_000;
+/** Paths per query of getMany. */
+const GET_MANY_PATHS = 2_000;
 
 function createEntryTable<E extends { readonly path: LibraryPath }, Row>(
   db: Database.Database,
@@ -520,6 +530,10 @@ function createEntryTable<E extends { readonly path: LibraryPath }, Row>(
   const below = 'AND (path = ? OR (path >= ? AND path < ?))';
   const statements = {
     get: db.prepare<[number, string], Row>(`SELECT ${selected} FROM ${table} WHERE library_key = ? AND path = ?`).raw(),
+    // The rows at the paths of a JSON array (each one a primary-key lookup).
+    getMany: db
+      .prepare<[number, string], Row>(`SELECT ${selected} FROM ${table} WHERE library_key = ? AND path IN (SELECT value FROM json_each(?))`)
+      .raw(),
     put: db.prepare(`INSERT OR REPLACE INTO ${table} (library_key, ${columns}) VALUES (?, ${placeholders})`),
     delete: db.prepare<[number, string]>(`DELETE FROM ${table} WHERE library_key = ? AND path = ?`),
     deleteBelow: db.prepare<[number, string, string, string]>(`DELETE FROM ${table} WHERE library_key = ? ${below}`),
@@ -574,6 +588,18 @@ function createEntryTable<E extends { readonly path: LibraryPath }, Row>(
       const row = statements.get.get(keyOf(libraryId), path);
       return row === undefined ? undefined : spec.fromRow(row);
     },
+    getMany(libraryId, paths) {
+      const key = keyOf(libraryId);
+      const result = new Map<LibraryPath, E>();
+      const wanted = [...new Set(paths)];
+      for (let start = 0; start < wanted.length; start += GET_MANY_PATHS) {
+        for (const row of statements.getMany.all(key, JSON.stringify(wanted.slice(start, start + GET_MANY_PATHS)))) {
+          const entry = spec.fromRow(row);
+          result.set(entry.path, entry);
+        }
+      }
+      return result;
+    },
     put(libraryId, entry) {
       statements.put.run(keyOf(libraryId), ...spec.toParams(entry));
     },
@@ -599,6 +625,14 @@ function createEntryTable<E extends { readonly path: LibraryPath }, Row>(
           ? statements.all.iterate(key)
           : statements.allBelow.iterate(key, options.below, `${options.below}/`, `${options.below}0`);
       for (const row of rows) yield spec.fromRow(row);
+    },
+    loadBelow(libraryId, folder) {
+      const result = new Map<LibraryPath, E>();
+      for (const row of statements.allBelow.all(keyOf(libraryId), folder, `${folder}/`, `${folder}0`)) {
+        const entry = spec.fromRow(row);
+        result.set(entry.path, entry);
+      }
+      return result;
     },
     children(libraryId, folder) {
       const key = keyOf(libraryId);

@@ -230,6 +230,37 @@ describe('entry tables', () => {
     expect(left).toEqual(orderedPaths.filter((path) => !c.expected.includes(path)));
   });
 
+  it.each(belowCases.map((c) => [c.name, c] as const))('loads below %s as a Map, as iterate lists it', (_name, c) => {
+    index.local.putMany(ID, orderedPaths.map((path) => localFile(path, 3)));
+    const loaded = index.local.loadBelow(ID, p(c.folder));
+    expect([...loaded.keys()]).toEqual(c.expected);
+    expect([...loaded.values()]).toEqual([...index.local.iterate(ID, { below: p(c.folder) })]);
+  });
+
+  const manyCases = [
+    { name: 'none', paths: [] as string[] },
+    { name: 'some, some missing, one twice', paths: ['a/x', 'missing', '😀', 'a/x', 'A'] },
+    { name: 'every path', paths: orderedPaths },
+  ];
+  it.each(manyCases.map((c) => [c.name, c] as const))('gets many entries at once (%s), as get answers each', (_name, c) => {
+    index.remote.putMany(ID, orderedPaths.map((path) => remoteFile(path)));
+    const found = index.remote.getMany(ID, c.paths.map(p));
+    const expected = new Map(c.paths.flatMap((path) => {
+      const entry = index.remote.get(ID, p(path));
+      return entry === undefined ? [] : [[entry.path, entry] as const];
+    }));
+    expect(new Map([...found].sort())).toEqual(new Map([...expected].sort()));
+  });
+
+  it('gets more paths than one query takes', () => {
+    const paths = Array.from({ length: 4_500 }, (_, i) => `f${i}`);
+    index.synced.putMany(ID, paths.filter((_path, i) => i % 3 !== 0).map((path) => syncedFile(path)));
+    const found = index.synced.getMany(ID, paths.map(p));
+    expect(found.size).toBe(3_000);
+    expect(found.get(p('f4499'))).toEqual(syncedFile('f4499'));
+    expect(found.has(p('f4497'))).toBe(false);
+  });
+
   it('replaceAll swaps the whole state of one library only', () => {
     index.libraries.add({ ...LIBRARY, libraryId: 'lib-2', localRoot: '/other' });
     index.local.putMany(ID, [localFile('old-1'), localFile('old-2')]);
