@@ -202,7 +202,8 @@ export async function syncLibrary(deps: SyncDependencies, libraryId: string): Pr
   try {
     await round.run();
     if (summary.outcome === 'synced') {
-      deps.index.transaction(() => {
+      // Observations only (lost to a power cut, the next round makes them again): not flushed at once.
+      deps.index.bookkeeping(() => {
         deps.index.libraries.update(libraryId, { lastSyncAt: Date.now(), lastError: null, breakerOverride: null });
         // A completed round met every path that would lead outside the root: they replace the last round's (and outlive a restart).
         deps.index.problems.replace(libraryId, { kinds: ['unsafe-path'] }, round.unsafePaths, Date.now());

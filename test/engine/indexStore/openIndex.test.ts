@@ -10,6 +10,7 @@ import {
   UnknownLibraryError,
   openIndex,
 } from '../../../src-main/engine/indexStore/index.js';
+import { withSynchronous } from '../../../src-main/engine/indexStore/openIndex.js';
 import { decodeContentHex, encodeContent } from '../../../src-main/engine/indexStore/chunkCodec.js';
 import type { LocalEntry, RemoteEntry, SyncedEntry } from '../../../src-main/engine/syncModel.js';
 import { DEFAULT_CHUNKING } from '../../../shared/model.js';
@@ -76,6 +77,42 @@ describe('openIndex', () => {
     index.close();
     index = openIndex(file);
     expect(index.local.get(ID, p('a.txt'))).toEqual(localFile('a.txt'));
+  });
+});
+
+describe('bookkeeping (a commit not flushed at once)', () => {
+  const synchronous = (db: Database.Database) => db.pragma('synchronous', { simple: true });
+
+  it('runs with synchronous=NORMAL and puts FULL back, also when the work throws', () => {
+    const db = new Database(':memory:');
+    db.pragma('synchronous = FULL');
+    expect(withSynchronous(db, 'NORMAL', () => synchronous(db))).toBe(1);
+    expect(synchronous(db)).toBe(2);
+    expect(() =>
+      withSynchronous(db, 'NORMAL', () => {
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    expect(synchronous(db)).toBe(2);
+    // Inside a transaction the setting stays (SQLite would refuse the change).
+    db.exec('BEGIN');
+    expect(withSynchronous(db, 'NORMAL', () => synchronous(db))).toBe(2);
+    db.exec('COMMIT');
+    db.close();
+  });
+
+  it('commits what it wrote, kept across close and reopen, and nests in a transaction', () => {
+    index.bookkeeping(() => index.libraries.update(ID, { lastSyncAt: 42 }));
+    index.transaction(() => index.bookkeeping(() => index.libraries.update(ID, { cursor: 9 })));
+    expect(() =>
+      index.bookkeeping(() => {
+        index.libraries.update(ID, { cursor: 10 });
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    index.close();
+    index = openIndex(file);
+    expect(index.libraries.get(ID)).toMatchObject({ lastSyncAt: 42, cursor: 9 });
   });
 });
 
