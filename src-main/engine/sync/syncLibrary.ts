@@ -329,6 +329,9 @@ class Round {
         if (isSettled(this.index, this.libraryId, touched)) return;
       }
       this.summary.passes = pass;
+      // Settled, nothing pulled, and the disk as the last scan recorded it: a scan would change
+      // nothing, and the plan would be empty (see planIsEmpty).
+      if (touched === undefined && settledBefore === true && this.pulledEntries === 0 && this.damagedOnServer.length === 0 && (await this.diskAsRecorded())) return;
       // The pass works from one copy of each state: the scan's result is the local state (the
       // index holds the same), so it is not read back; at 100,000 entries each copy is ~50 MB.
       const local = await this.scan(touched);
@@ -576,6 +579,34 @@ class Round {
       if (!isRemoteError(error)) throw error;
       // The next round asks again.
     }
+  }
+
+  /**
+   * Whether the whole disk is as the index's local state records it, told from the stats alone
+   * (the scanner's matchesRecord, a one-shot command's only), without loading that state: then
+   * a scan of the whole library would change nothing and report no problem. Asked only where
+   * such a scan would have nothing else to do either: everything selected, no problem recorded
+   * (a scan would clear one that went away), a disk that does not fold case.
+   */
+  private async diskAsRecorded(): Promise<boolean> {
+    const matchesRecord = this.deps.scanner.matchesRecord;
+    if (matchesRecord === undefined || (this.deps.scope ?? 'all') !== 'all' || this.caseInsensitiveDisk) return false;
+    if ((this.index.libraries.get(this.libraryId)?.selection ?? null) !== null || this.index.problems.list(this.libraryId).length > 0) return false;
+    this.enter('scanning');
+    const recorded = this.index.localSignatures(this.libraryId);
+    if (recorded.size === 0) return false;
+    const matched = await matchesRecord.call(this.deps.scanner, { root: this.root, recorded });
+    if (matched === null) return false;
+    this.ignore = matched.ignore;
+    this.scanChanged = false;
+    this.scanChangedPaths = [];
+    const leftoverTemps = this.deps.leftoverTemps;
+    if (leftoverTemps !== undefined) {
+      // No temp file was listed (it would not match); folders the ignore rules hide were not looked in.
+      if (matched.ignore.userRules === true) await cleanupTempFiles(this.root).catch(() => undefined);
+      leftoverTemps.done();
+    }
+    return true;
   }
 
   /**
