@@ -143,11 +143,11 @@ export interface Index {
   /** The three states of a library, as the planner wants them. */
   loadState(libraryId: LibraryId): LibraryState;
   /**
-   * What a scan compares of each local entry (kind, size on disk, modification time, inode,
-   * executable bit), by path: the local state without its content, a quarter of the cost of
-   * `local.load`.
+   * What a scan compares of each local entry of this kind (kind, size on disk, modification
+   * time, inode, executable bit), by path: the local state without its content, a fraction of
+   * the cost of `local.load`.
    */
-  localSignatures(libraryId: LibraryId): Map<LibraryPath, readonly [kind: 'file' | 'dir', statSize: number, mtimeMs: number, inode: number, executable: number]>;
+  localSignatures(libraryId: LibraryId, kind: 'file' | 'dir'): Map<LibraryPath, readonly [kind: 'file' | 'dir', statSize: number, mtimeMs: number, inode: number, executable: number]>;
   /**
    * The paths strictly below `folder` where the states disagree: 'upload' where the local state
    * differs from the synced one (added, changed or deleted here), 'download' where the remote
@@ -445,7 +445,7 @@ function createIndex(db: Database.Database, file: string): Index {
     .raw();
 
   const selectSignatures = db
-    .prepare<[number], [string, 'file' | 'dir', number, number, number, number]>('SELECT path, kind, stat_size, mtime_ms, inode, executable FROM local_entries WHERE library_key = ?')
+    .prepare<[number, string], [string, number, number, number, number]>('SELECT path, stat_size, mtime_ms, inode, executable FROM local_entries WHERE library_key = ? AND kind = ?')
     .raw();
 
   return {
@@ -456,9 +456,9 @@ function createIndex(db: Database.Database, file: string): Index {
     remote,
     local,
     synced,
-    localSignatures(libraryId) {
+    localSignatures(libraryId, kind) {
       const signatures = new Map<LibraryPath, readonly ['file' | 'dir', number, number, number, number]>();
-      for (const [path, kind, statSize, mtimeMs, inode, executable] of selectSignatures.all(keyOf(libraryId))) signatures.set(path as LibraryPath, [kind, statSize, mtimeMs, inode, executable]);
+      for (const [path, statSize, mtimeMs, inode, executable] of selectSignatures.all(keyOf(libraryId), kind)) signatures.set(path as LibraryPath, [kind, statSize, mtimeMs, inode, executable]);
       return signatures;
     },
     loadState(libraryId) {

@@ -593,8 +593,7 @@ class Round {
     if (matchesRecord === undefined || (this.deps.scope ?? 'all') !== 'all' || this.caseInsensitiveDisk) return false;
     if ((this.index.libraries.get(this.libraryId)?.selection ?? null) !== null || this.index.problems.list(this.libraryId).length > 0) return false;
     this.enter('scanning');
-    const recorded = this.index.localSignatures(this.libraryId);
-    if (recorded.size === 0) return false;
+    const recorded = { folders: this.index.localSignatures(this.libraryId, 'dir'), files: () => this.index.localSignatures(this.libraryId, 'file') };
     const matched = await matchesRecord.call(this.deps.scanner, { root: this.root, recorded });
     if (matched === null) return false;
     this.ignore = matched.ignore;

@@ -6,7 +6,7 @@ import { chmod, mkdir, rename, rm, symlink, utimes, writeFile } from 'node:fs/pr
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createIgnoreMatcher } from '../../../src-main/engine/ignore/index.js';
-import { type LocalSignature, type ScanResult, diskMatchesRecord, scanLibrary } from '../../../src-main/engine/scanner/index.js';
+import { type LocalSignature, type RecordedState, type ScanResult, diskMatchesRecord, scanLibrary } from '../../../src-main/engine/scanner/index.js';
 import type { LocalEntry } from '../../../src-main/engine/syncModel.js';
 import { DEFAULT_CHUNKING } from '../../../shared/model.js';
 import type { LibraryPath } from '../../../shared/paths.js';
@@ -26,9 +26,19 @@ function scan(previous: ReadonlyMap<LibraryPath, LocalEntry>): Promise<ScanResul
   return scanLibrary({ root: temp.root, previous, hashFile: countingHasher().hashFile, chunking: DEFAULT_CHUNKING, retryDelayMs: 0, caseInsensitive: false, normalizationInsensitive: false, statOnThisThread: true });
 }
 
-/** The signatures of a local state, as the index keeps them. */
-function signaturesOf(local: ReadonlyMap<LibraryPath, LocalEntry>): Map<LibraryPath, LocalSignature> {
-  return new Map([...local].map(([entryPath, entry]) => [entryPath, [entry.node.kind, entry.statSize, entry.mtimeMs, entry.inode, entry.node.kind === 'file' && entry.node.executable ? 1 : 0]]));
+/** The signatures of a local state, as the index keeps them; `filesRead` counts the reads of the files' ones. */
+function signaturesOf(local: ReadonlyMap<LibraryPath, LocalEntry>, filesRead = { count: 0 }): RecordedState {
+  const of = (kind: 'file' | 'dir') =>
+    new Map<LibraryPath, LocalSignature>(
+      [...local].filter(([, entry]) => entry.node.kind === kind).map(([entryPath, entry]) => [entryPath, [entry.node.kind, entry.statSize, entry.mtimeMs, entry.inode, entry.node.kind === 'file' && entry.node.executable ? 1 : 0]]),
+    );
+  return {
+    folders: of('dir'),
+    files: () => {
+      filesRead.count++;
+      return of('file');
+    },
+  };
 }
 
 const old = new Date('2024-01-01T00:00:00Z');
@@ -85,8 +95,23 @@ describe('diskMatchesRecord', () => {
 
   it('answers false for an empty record of a folder holding files, and for a missing root', async () => {
     await temp.file('x.txt', 'x');
-    expect(diskMatchesRecord(temp.root, new Map(), createIgnoreMatcher(undefined))).toBe(false);
+    expect(diskMatchesRecord(temp.root, signaturesOf(new Map()), createIgnoreMatcher(undefined))).toBe(false);
     await mkdir(path.join(temp.root, 'empty'));
-    expect(diskMatchesRecord(path.join(temp.root, 'missing'), new Map(), createIgnoreMatcher(undefined))).toBe(false);
+    expect(diskMatchesRecord(path.join(temp.root, 'missing'), signaturesOf(new Map()), createIgnoreMatcher(undefined))).toBe(false);
+  });
+
+  it('tells a renamed folder, or a file saved by renaming into place, by the folders alone (the files are not read)', async () => {
+    await temp.file('docs/a.txt', 'a');
+    await temp.file('docs/deep/b.txt', 'bb');
+    const recorded = await scan(new Map());
+    const filesRead = { count: 0 };
+    expect(diskMatchesRecord(temp.root, signaturesOf(recorded.local, filesRead), createIgnoreMatcher(undefined))).toBe(true);
+    expect(filesRead.count).toBe(1);
+    await writeFile(path.join(temp.root, 'docs/deep/b.new'), 'BB');
+    await rename(path.join(temp.root, 'docs/deep/b.new'), path.join(temp.root, 'docs/deep/b.txt'));
+    expect(diskMatchesRecord(temp.root, signaturesOf(recorded.local, filesRead), createIgnoreMatcher(undefined))).toBe(false);
+    await rename(path.join(temp.root, 'docs'), path.join(temp.root, 'papers'));
+    expect(diskMatchesRecord(temp.root, signaturesOf(recorded.local, filesRead), createIgnoreMatcher(undefined))).toBe(false);
+    expect(filesRead.count).toBe(1);
   });
 });
