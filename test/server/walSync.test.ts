@@ -36,20 +36,26 @@ interface HeldFsync {
   release(): void;
 }
 
+/** The name each descriptor opened from now on was opened by, by descriptor. */
+function namesOfOpenedFiles(): Map<number, string> {
+  const files = new Map<number, string>();
+  const open = fsCalls.open;
+  vi.spyOn(fsCalls, 'open').mockImplementation(async (file, flags, mode) => {
+    const fd = await open(file, flags, mode);
+    files.set(fd, file);
+    return fd;
+  });
+  return files;
+}
+
 /**
  * Holds every fsync of a file whose name ends with `suffix` until the test releases it, and
  * records the events of each (open, fsync started, fsync done) in `events`.
  */
 function holdFsyncs(suffix: string, events: string[]): HeldFsync[] {
   const held: HeldFsync[] = [];
-  const files = new Map<number, string>();
-  const open = fsCalls.open;
+  const files = namesOfOpenedFiles();
   const fsync = fsCalls.fsync;
-  vi.spyOn(fsCalls, 'open').mockImplementation(async (file, flags, mode) => {
-    const fd = await open(file, flags, mode);
-    files.set(fd, file);
-    return fd;
-  });
   vi.spyOn(fsCalls, 'fsync').mockImplementation(async (fd) => {
     const file = files.get(fd) ?? '';
     if (!file.endsWith(suffix)) return fsync(fd);
@@ -245,14 +251,8 @@ describe('an upload request', () => {
     const paths = dataPaths(server.dataDir);
 
     const events: string[] = [];
-    const files = new Map<number, string>();
-    const open = fsCalls.open;
+    const files = namesOfOpenedFiles();
     const fsync = fsCalls.fsync;
-    vi.spyOn(fsCalls, 'open').mockImplementation(async (file, flags, mode) => {
-      const fd = await open(file, flags, mode);
-      files.set(fd, file);
-      return fd;
-    });
     vi.spyOn(fsCalls, 'fsync').mockImplementation(async (fd) => {
       await fsync(fd);
       const file = files.get(fd);
