@@ -10,7 +10,7 @@
 // error never depend on what syncfs does on a given kernel or file system (mount points below
 // the root, FUSE, network file systems, kernels before 5.8 whose syncfs hid write errors).
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 
 export interface BulkFlush {
@@ -76,11 +76,17 @@ export const fileSystemFlush: BulkFlush = new SyncfsFlush();
  * first download of 10,000 small files (20 groups, a process of ~150 MiB) cost ~8 ms of the
  * main thread each; the shell forks only itself.
  */
-function runSync(program: string, folder: string): Promise<'done' | 'missing' | 'failed'> {
+async function runSync(program: string, folder: string): Promise<'done' | 'missing' | 'failed'> {
   let helper = helpers.get(program);
   if (helper === undefined || helper.closed) {
-    helper = new SyncHelper(program);
-    helpers.set(program, helper);
+    // Loaded on first use: node:child_process costs every `cairn` command ~10 ms of start-up,
+    // and most never write a group of files.
+    const { spawn: spawnChild } = await import('node:child_process');
+    helper = helpers.get(program);
+    if (helper === undefined || helper.closed) {
+      helper = new SyncHelper(program, spawnChild);
+      helpers.set(program, helper);
+    }
   }
   return helper.run(folder);
 }
@@ -109,9 +115,9 @@ export class SyncHelper {
   private output = '';
   private idle: NodeJS.Timeout | undefined;
 
-  constructor(program: string) {
+  constructor(program: string, spawnChild: typeof spawn) {
     SyncHelper.started += 1;
-    this.child = spawn('/bin/sh', ['-c', HELPER_SCRIPT, 'sh', program], { stdio: ['pipe', 'pipe', 'ignore'], windowsHide: true });
+    this.child = spawnChild('/bin/sh', ['-c', HELPER_SCRIPT, 'sh', program], { stdio: ['pipe', 'pipe', 'ignore'], windowsHide: true });
     // The shell never keeps this process alive: at its exit the shell reads the end of its input and ends too.
     this.child.unref();
     for (const stream of [this.child.stdin, this.child.stdout] as const) (stream as unknown as { unref?: () => void } | null)?.unref?.();
