@@ -57,4 +57,39 @@ describe('commit batches', () => {
     const again = await alice.sync();
     expect(again.uploadedFiles).toBe(0);
   }, 60_000);
+
+  it('sends each batch once the server answered the one before, while that answer is being recorded', async () => {
+    const alice = await harness.client('alice');
+    const bob = await harness.client('bob');
+    const files = 2 * COMMIT_BATCH_CHANGES + 100;
+    await mkdir(path.join(alice.root, 'd'));
+    for (let i = 0; i < files; i++) await writeFile(path.join(alice.root, 'd', `f${i}.txt`), `file ${i}`);
+
+    // Per commit request: how many commit answers had arrived, and the cursor the index held, when it was sent.
+    const sent: { answered: number; cursor: number }[] = [];
+    const heads: number[] = [];
+    const server: ServerClient = await alice.engine.server();
+    const call = server.call.bind(server);
+    server.call = (async (route, callOptions) => {
+      if ((route as unknown) !== routes.commit) return call(route, callOptions as never);
+      sent.push({ answered: heads.length, cursor: alice.withIndex((index) => index.libraries.get(alice.libraryId)?.cursor ?? 0) });
+      const answer = (await call(route, callOptions as never)) as CommitResponse;
+      heads.push(answer.headSeq);
+      return answer;
+    }) as ServerClient['call'];
+
+    const summary = await alice.sync();
+    expect(summary.uploadedFiles).toBe(files);
+    expect(sent.length).toBe(3);
+    // The server sees the batches in order: each is sent after the one before was answered...
+    expect(sent.map((request) => request.answered)).toEqual([0, 1, 2]);
+    // ...and before that answer is recorded (the cursor still where the batch before left it).
+    expect(sent.map((request) => request.cursor)).toEqual([0, 0, heads[0]]);
+    // Every answer was recorded in the end: the next pull reads nothing of ours.
+    expect(alice.withIndex((index) => index.libraries.get(alice.libraryId)?.cursor)).toBe(heads[2]);
+
+    await bob.sync();
+    expect(await bob.tree()).toEqual(await alice.tree());
+    expect((await alice.sync()).uploadedFiles).toBe(0);
+  }, 60_000);
 });

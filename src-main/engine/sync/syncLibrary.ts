@@ -1269,74 +1269,90 @@ class Round {
   ): Promise<boolean> {
     let applied = 0;
     const batchSize = Math.min(COMMIT_BATCH_CHANGES, PROTOCOL_LIMITS.maxChangesPerCommit);
-    for (let start = 0; start < changes.length; start += batchSize) {
-      const batch = changes.slice(start, start + batchSize);
-      this.enter('committing');
-      let answer;
-      try {
-        answer = await this.deps.client.call(routes.commit, {
-          params: { libraryId: this.libraryId },
-          body: { device: this.deps.deviceName, changes: batch.map((item) => item.change) },
-          chunkDeltas: true,
-        });
-      } catch (error) {
-        // The server could not rebuild a chunk list from our edits (our copy of the base
-        // version's list disagrees with its own): send whole lists from the next pass on.
-        if (isRemoteError(error) && error.code === 'bad-request' && !this.sendWholeChunkLists && batch.some((item) => 'chunkEdits' in item.change)) {
-          this.sendWholeChunkLists = true;
+    const send = (batch: typeof changes) =>
+      this.deps.client.call(routes.commit, {
+        params: { libraryId: this.libraryId },
+        body: { device: this.deps.deviceName, changes: batch.map((item) => item.change) },
+        chunkDeltas: true,
+      });
+    // The next batch, sent once the one before was answered, while that answer is checked and
+    // recorded (see COMMIT_BATCH_CHANGES); undefined when the batch is still to be sent.
+    let next: ReturnType<typeof send> | undefined;
+    try {
+      for (let start = 0; start < changes.length; start += batchSize) {
+        const batch = changes.slice(start, start + batchSize);
+        this.enter('committing');
+        const sent = next ?? send(batch);
+        next = undefined;
+        let answer;
+        try {
+          answer = await sent;
+        } catch (error) {
+          // The server could not rebuild a chunk list from our edits (our copy of the base
+          // version's list disagrees with its own): send whole lists from the next pass on.
+          if (isRemoteError(error) && error.code === 'bad-request' && !this.sendWholeChunkLists && batch.some((item) => 'chunkEdits' in item.change)) {
+            this.sendWholeChunkLists = true;
+            return true;
+          }
+          // The library owner's storage is full: nothing of the batch was committed. The files
+          // stay here as problems (the next round tries again); the rest (deletes, moves,
+          // folders, which add nothing) is committed without them.
+          if (isRemoteError(error) && error.code === 'quota-exceeded') {
+            const figures = quotaExceededDetailsSchema.safeParse(error.details);
+            this.summary.storageFull = figures.success ? { usedBytes: figures.data.usedBytes, quotaBytes: figures.data.quotaBytes } : this.summary.storageFull;
+            // A file that grows (or is new) waits; one that shrinks or keeps its size frees space.
+            const grows = (change: CommitChangeInput): boolean => {
+              if (change.op !== 'put') return false;
+              const onServer = this.index.remote.get(this.libraryId, change.path as LibraryPath);
+              return onServer === undefined || onServer.node.kind !== 'file' || onServer.node.size < change.size;
+            };
+            for (const item of batch) {
+              if (item.change.op === 'put' && grows(item.change)) this.quotaProblems.set(item.change.path as LibraryPath, quotaProblem(item.change.path as LibraryPath, this.summary.storageFull));
+            }
+            const rest = batch.filter((item) => !grows(item.change));
+            if (rest.length > 0 && (await this.commit(rest))) applied += 1;
+            continue;
+          }
+          // The server lacks a chunk we believed it had, or one we uploaded this round (its
+          // collector removed it before the commit, which a short grace allows): the next pass
+          // asks about every chunk and sends again what is gone. Each answer costs a pass, and
+          // a few in a row are possible only with a collector racing every commit.
+          if (!isRemoteError(error) || error.code !== 'missing-chunks' || this.missingChunkAnswers >= MAX_MISSING_CHUNK_ANSWERS) throw error;
+          this.missingChunkAnswers += 1;
+          this.askForEveryChunk = true;
           return true;
         }
-        // The library owner's storage is full: nothing of the batch was committed. The files
-        // stay here as problems (the next round tries again); the rest (deletes, moves,
-        // folders, which add nothing) is committed without them.
-        if (isRemoteError(error) && error.code === 'quota-exceeded') {
-          const figures = quotaExceededDetailsSchema.safeParse(error.details);
-          this.summary.storageFull = figures.success ? { usedBytes: figures.data.usedBytes, quotaBytes: figures.data.quotaBytes } : this.summary.storageFull;
-          // A file that grows (or is new) waits; one that shrinks or keeps its size frees space.
-          const grows = (change: CommitChangeInput): boolean => {
-            if (change.op !== 'put') return false;
-            const onServer = this.index.remote.get(this.libraryId, change.path as LibraryPath);
-            return onServer === undefined || onServer.node.kind !== 'file' || onServer.node.size < change.size;
-          };
-          for (const item of batch) {
-            if (item.change.op === 'put' && grows(item.change)) this.quotaProblems.set(item.change.path as LibraryPath, quotaProblem(item.change.path as LibraryPath, this.summary.storageFull));
+        // This batch is committed: the next one goes to the server while this answer is checked
+        // and recorded (the server still sees the batches in order, each after the one before).
+        if (start + batchSize < changes.length) next = send(changes.slice(start + batchSize, start + 2 * batchSize));
+        answer = this.resolveCommitDeltas(answer);
+        checkEntries(answer.results.flatMap((result) => (result.status === 'applied' ? [result.entry] : [])));
+        const wholeRange = this.listsWholeRange(answer, batch.length);
+        const appliedBefore = applied;
+        this.index.transaction(() => {
+          for (const result of answer.results) {
+            const item = batch[result.index];
+            if (item === undefined) continue;
+            if (result.status === 'applied') {
+              this.ownRevs.set(result.entry.path, result.entry.rev);
+              item.onApplied(result);
+              if (wholeRange) this.recordFeedEntry(result.entry);
+              else if (!result.entry.deleted) this.index.remote.put(this.libraryId, feedEntryOf(result.entry));
+              applied += 1;
+            }
+            // A conflict needs a fresh look at the server: the next pass pulls and plans again.
           }
-          const rest = batch.filter((item) => !grows(item.change));
-          if (rest.length > 0 && (await this.commit(rest))) applied += 1;
-          continue;
-        }
-        // The server lacks a chunk we believed it had, or one we uploaded this round (its
-        // collector removed it before the commit, which a short grace allows): the next pass
-        // asks about every chunk and sends again what is gone. Each answer costs a pass, and
-        // a few in a row are possible only with a collector racing every commit.
-        if (!isRemoteError(error) || error.code !== 'missing-chunks' || this.missingChunkAnswers >= MAX_MISSING_CHUNK_ANSWERS) throw error;
-        this.missingChunkAnswers += 1;
-        this.askForEveryChunk = true;
-        return true;
+          // Nobody committed between our cursor and this commit: the next pull starts after it.
+          if (wholeRange) {
+            this.index.libraries.update(this.libraryId, { cursor: answer.headSeq });
+            this.recordedOwn += applied - appliedBefore;
+          }
+        });
       }
-      answer = this.resolveCommitDeltas(answer);
-      checkEntries(answer.results.flatMap((result) => (result.status === 'applied' ? [result.entry] : [])));
-      const wholeRange = this.listsWholeRange(answer, batch.length);
-      const appliedBefore = applied;
-      this.index.transaction(() => {
-        for (const result of answer.results) {
-          const item = batch[result.index];
-          if (item === undefined) continue;
-          if (result.status === 'applied') {
-            this.ownRevs.set(result.entry.path, result.entry.rev);
-            item.onApplied(result);
-            if (wholeRange) this.recordFeedEntry(result.entry);
-            else if (!result.entry.deleted) this.index.remote.put(this.libraryId, feedEntryOf(result.entry));
-            applied += 1;
-          }
-          // A conflict needs a fresh look at the server: the next pass pulls and plans again.
-        }
-        // Nobody committed between our cursor and this commit: the next pull starts after it.
-        if (wholeRange) {
-          this.index.libraries.update(this.libraryId, { cursor: answer.headSeq });
-          this.recordedOwn += applied - appliedBefore;
-        }
-      });
+    } finally {
+      // A batch sent ahead whose answer is never read (recording the one before failed): it was
+      // committed or not, and the next round's pull finds its versions equal to the files here.
+      next?.catch(() => undefined);
     }
     return applied > 0;
   }

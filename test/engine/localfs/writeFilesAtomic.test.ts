@@ -9,7 +9,7 @@ import { syncBuiltinESMExports } from 'node:module';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CheckedFolders } from '../../../src-main/engine/localfs/index.js';
-import { type BulkFlush, SyncfsFlush, parseDirtyBytes } from '../../../src-main/engine/localfs/flushFileSystem.js';
+import { type BulkFlush, SyncHelper, SyncfsFlush, parseDirtyBytes } from '../../../src-main/engine/localfs/flushFileSystem.js';
 import { BULK_FLUSH_MIN_FILES, type FileToWrite, HELD_DESCRIPTORS_MAX, writeFilesAtomic } from '../../../src-main/engine/localfs/writeFilesAtomic.js';
 import { parseLibraryPath } from '../../../shared/paths.js';
 import { type TempFolder, makeTempFolder } from './tempFolder.js';
@@ -322,6 +322,20 @@ describe('SyncfsFlush', () => {
     expect(flush.available).toBe(true);
     expect(await flush.run(temp.root, 0)).toBe(true);
     expect(flush.available).toBe(true);
+  });
+
+  it.runIf(process.platform === 'linux' && fs.existsSync('/usr/bin/sync'))('runs every sync -f of a process through one helper shell, any folder name, one request after another', async () => {
+    const flush = new SyncfsFlush(['/usr/bin/sync'], meminfo(0));
+    const odd = await temp.folder('new\nline \\0101 $(x) \'q\' é');
+    const before = SyncHelper.started;
+    const outcomes = await Promise.all(Array.from({ length: 12 }, (_, i) => flush.run(i % 2 === 0 ? temp.root : odd, 0)));
+    expect(outcomes).toEqual(Array.from({ length: 12 }, () => true));
+    expect(await flush.run(odd, 0)).toBe(true);
+    // Forking this (large) process once per group was the cost; the shell forks only itself.
+    expect(SyncHelper.started - before).toBeLessThanOrEqual(1);
+    // A folder that is not there fails that request (sync -f cannot open it) and stops the bulk step.
+    expect(await flush.run(path.join(temp.outside, 'gone'), 0)).toBe(false);
+    expect(flush.available).toBe(false);
   });
 
   it('is not available off Linux, and refuses while others have much dirty data, without giving up', async () => {
