@@ -114,14 +114,17 @@ describe('createChunkerPool', () => {
   // Each worker holds tens of MiB; a round's upload and download must not carry them.
   it.skipIf(process.platform !== 'linux')('stops workers idle for idleStopMs, threads and all, and starts them again for the next job', async () => {
     const threadCount = (): number => readdirSync('/proc/self/task').length;
-    const idle = createChunkerPool({ size: 2, idleStopMs: 300 });
+    const idle = createChunkerPool({ size: 2, idleStopMs: 400 });
     try {
       await Promise.all([idle.chunkFile(files[2]!.path, DEFAULT_CHUNKING), idle.chunkFile(files[4]!.path, DEFAULT_CHUNKING)]);
       expect(idle.runningWorkers).toBe(2);
       const busyThreads = threadCount();
-      // Busy workers are not stopped: a job started now keeps one.
+      // Busy workers are not stopped: a job started halfway through the idle time keeps one
+      // running for at least that half after the other stops (its own idle time starts anew when
+      // the job ends), a window much wider than the poll's interval.
+      await new Promise((resolve) => setTimeout(resolve, 200));
       const busy = idle.chunkFile(files[2]!.path, DEFAULT_CHUNKING);
-      await expect.poll(() => idle.runningWorkers, { timeout: 5000 }).toBe(1);
+      await expect.poll(() => idle.runningWorkers, { timeout: 5000, interval: 10 }).toBe(1);
       expect((await busy).size).toBe(5 * MiB + 1);
       await expect.poll(() => idle.runningWorkers, { timeout: 5000 }).toBe(0);
       // Both workers and their hashing threads are gone.
