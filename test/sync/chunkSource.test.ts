@@ -8,7 +8,7 @@ import { syncBuiltinESMExports } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { chunkBytes, chunkIdOf } from '../../src-main/engine/chunker/index.js';
+import { chunkBytes, chunkIdOf, HashingThread } from '../../src-main/engine/chunker/index.js';
 import type { ServerClient } from '../../src-main/engine/remote/serverClient.js';
 import { ChunkSource } from '../../src-main/engine/sync/chunkSource.js';
 import { RUN_PIECE_BYTES } from '../../src-main/engine/sync/localRuns.js';
@@ -285,6 +285,22 @@ describe('ChunkSource', () => {
       expect(new Set(asked)).toEqual(new Set([wanted[0]!.id, ...local.chunks.slice(before).map((chunk) => chunk.id)]));
       expect(source.reusedBytes).toBe(at);
       expect(source.localRuns.heldPieces).toBe(0);
+      await source.close();
+    });
+
+    it('hashes the chunks on this thread if the hashing thread fails, still taking nothing from the server', async () => {
+      const { bytes, local, wanted, added } = await setUp();
+      vi.spyOn(HashingThread.prototype, 'hash').mockRejectedValue(new Error('thread gone'));
+      const asked: string[] = [];
+      const source = new ChunkSource(serverOf(new Map([[wanted[0]!.id, added]]), asked), 'lib', folder, [local], [wanted]);
+      const pieces: Uint8Array[] = [];
+      for await (const piece of source.read(wanted, true, parseLibraryPath('big.bin'))) {
+        pieces.push(new Uint8Array(piece));
+        source.release(piece);
+      }
+      expect(chunkIdOf(Buffer.concat(pieces))).toBe(chunkIdOf(Buffer.concat([added, bytes])));
+      expect(asked).toEqual([wanted[0]!.id]);
+      expect(source.localRuns.givenChunks).toBe(local.chunks.length);
       await source.close();
     });
 

@@ -13,7 +13,7 @@
 import { Buffer } from 'node:buffer';
 import type { ChunkRef } from '../../../shared/model.js';
 import type { ChunkReader } from '../chunker/index.js';
-import { HashingThread } from '../chunker/index.js';
+import { chunkIdOf, HashingThread } from '../chunker/index.js';
 
 /** A run's pieces hold whole chunks, up to this many bytes (one chunk larger than that alone). */
 export const RUN_PIECE_BYTES = 2 * 1024 * 1024;
@@ -130,18 +130,18 @@ export class LocalRuns {
     for (let index = range.from; index < range.to; index++) {
       bounds.push(at, (at += chunks[index]!.size));
     }
-    let digests: Uint8Array;
+    let digestOf: (chunk: number) => string;
     try {
       this.hashing ??= new HashingThread();
-      digests = await this.hashing.hash(buffer, bounds);
+      const digests = await this.hashing.hash(buffer, bounds);
+      digestOf = (chunk) => Buffer.from(digests.buffer, digests.byteOffset + chunk * 32, 32).toString('hex');
     } catch {
-      this.release(into);
-      return { range, bytes: null, matched: 0 };
+      // The hashing thread failed (it never should): the chunks are hashed here instead.
+      digestOf = (chunk) => chunkIdOf(bytes.subarray(bounds[chunk * 2]!, bounds[chunk * 2 + 1]!));
     }
     let matched = 0;
     for (let index = range.from; index < range.to; index++, matched++) {
-      const digest = Buffer.from(digests.buffer, digests.byteOffset + matched * 32, 32).toString('hex');
-      if (digest !== chunks[index]!.id) break;
+      if (digestOf(matched) !== chunks[index]!.id) break;
     }
     return { range, bytes, matched };
   }
