@@ -234,7 +234,10 @@ describe('ChunkSource', () => {
     it('reads it in pieces of whole chunks, each chunk hashed on the hashing thread, and takes the pieces back once written', async () => {
       const { bytes, local, wanted, added } = await setUp();
       const asked: string[] = [];
+      const start = vi.spyOn(HashingThread.prototype, 'start');
       const source = new ChunkSource(serverOf(new Map([[wanted[0]!.id, added]]), asked), 'lib', folder, [local], [wanted]);
+      // Started as the download is set up, before the run is read: its load is off the run's path.
+      expect(start).toHaveBeenCalledTimes(1);
       const reads = vi.spyOn(source.localRuns, 'read');
       const pieces: Uint8Array[] = [];
       for await (const piece of source.read(wanted, true, parseLibraryPath('big.bin'))) {
@@ -301,6 +304,16 @@ describe('ChunkSource', () => {
       expect(chunkIdOf(Buffer.concat(pieces))).toBe(chunkIdOf(Buffer.concat([added, bytes])));
       expect(asked).toEqual([wanted[0]!.id]);
       expect(source.localRuns.givenChunks).toBe(local.chunks.length);
+      await source.close();
+    });
+
+    it('starts no hashing thread for downloads without a run (small files copied from local ones)', async () => {
+      const { local } = await setUp();
+      const start = vi.spyOn(HashingThread.prototype, 'start');
+      // Each a few chunks of the local file: together more than a run, but none alone.
+      const copies = [local.chunks.slice(0, 4), local.chunks.slice(4, 8), local.chunks.slice(8, 12), local.chunks.slice(12, 16)];
+      const source = new ChunkSource(serverOf(new Map(), []), 'lib', folder, [local], copies);
+      expect(start).not.toHaveBeenCalled();
       await source.close();
     });
 

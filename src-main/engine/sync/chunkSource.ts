@@ -255,6 +255,13 @@ export class ChunkSource {
         offset += chunk.size;
       }
     }
+    // A file that may hold a run (see localRun): the hashing thread loads while the round gets there.
+    const mayHoldRun = (list: readonly ChunkRef[]): boolean => {
+      let bytes = 0;
+      for (const chunk of list) if (this.localCopies.has(chunk.id)) bytes += chunk.size;
+      return bytes >= this.localRunBytes;
+    };
+    if (downloads.some(mayHoldRun)) this.localRuns.prepare();
   }
 
   /**

@@ -87,6 +87,12 @@ export class LocalRuns {
     }
   }
 
+  /** Starts the hashing thread ahead of a run about to be read (its start is then off the run's path). */
+  prepare(): void {
+    this.hashing ??= new HashingThread();
+    this.hashing.start();
+  }
+
   /** Piece buffers handed out and not given back yet (for tests). */
   get heldPieces(): number {
     return this.lent.size;
