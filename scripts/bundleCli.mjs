@@ -2,7 +2,9 @@
 // zod included) into one file, dist/cli/cairn.cjs, which bin/cairn.js loads. Node 20 resolves,
 // reads and links each ES module separately: the ~230 modules of a `cairn sync now` cost more to
 // load than to run. Native and optional packages stay outside (better-sqlite3, the watchers),
-// and so does what the compiled code requires at run time (undici's parts, rabin-wasm).
+// and so does what the compiled code requires at run time (rabin-wasm); undici's two parts
+// the server client imports by path (src-main/engine/remote/undiciCore.ts) are bundled, so
+// that the code cache covers them too.
 // Each bundled module keeps its own import.meta.url (the URL of its compiled file in dist/), so
 // what it finds beside itself (the chunker's worker threads, the UI's files) is found as before.
 // The bundle is CommonJS, so that it can be run as a vm.Script with V8's code cache, which this
@@ -19,7 +21,7 @@ const outfile = path.join(root, 'dist/cli/cairn.cjs');
 /** The bundle's own URL, set by its first line (a CommonJS module has no import.meta). */
 const BUNDLE_URL = '__cairnBundleUrl';
 
-const EXTERNAL = ['better-sqlite3', '@parcel/watcher', 'chokidar', 'pg', 'electron', 'undici', 'rabin-wasm', 'tsx'];
+const EXTERNAL = ['better-sqlite3', '@parcel/watcher', 'chokidar', 'pg', 'electron', 'rabin-wasm', 'tsx'];
 /** The function the loader passes in for import() of an outside package (see bundleLoader.ts). */
 const IMPORT = '__cairnImport';
 const externalImport = new RegExp(`\\bimport\\((["'])(${EXTERNAL.map((name) => name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})\\1\\)`, 'g');

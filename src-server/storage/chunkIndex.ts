@@ -1,12 +1,15 @@
 // The pack index of the embedded chunk store: which pack file holds each of an owner's chunks,
-// and where in it. One SQLite file in WAL mode with synchronous=FULL, so a committed pack
-// survives a power cut; the only module that touches that file. better-sqlite3 is synchronous,
-// so each method runs to completion without yielding and a pack is indexed in one transaction.
+// and where in it. One SQLite file in WAL mode; the only module that touches that file.
+// better-sqlite3 is synchronous, so each write runs to completion without yielding and a pack is
+// indexed in one transaction; the write then resolves only once its commit is durable (survives
+// a power cut), made so by an fsync of the log off the event loop that concurrent writes share
+// (synchronous=NORMAL plus WalSync, see walSync.ts: as durable as FULL).
 
 import Database from 'better-sqlite3';
 import { prepareOwnerOnlyDatabase } from '../ownerOnlyFiles.js';
 import type { ChunkId } from '../../shared/model.js';
 import { CHUNK_INDEX_MIGRATIONS, migrate } from './sqliteMigrations.js';
+import { WalSync } from './walSync.js';
 
 /** Where a chunk's bytes are: `size` bytes at `offset` in the pack file called `packName`. */
 export interface ChunkLocation {
@@ -35,17 +38,22 @@ export class ChunkIndex {
   private readonly locateStatement: Database.Statement;
   private readonly hasStatement: Database.Statement;
   private readonly addPackTransaction: Database.Transaction<(pack: NewPack) => number>;
+  /** Makes the commits durable; every write awaits it before it resolves. */
+  readonly durable: WalSync;
 
   constructor(file: string) {
     prepareOwnerOnlyDatabase(file);
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
-    // FULL: an upload is acknowledged after its pack is indexed, so the index must not lose
-    // a committed pack in a power cut.
     this.db.pragma('synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     migrate(this.db, CHUNK_INDEX_MIGRATIONS);
+    // An upload is acknowledged after its pack is indexed, so the index must not lose a
+    // committed pack in a power cut: each write awaits an fsync of the log (this.durable)
+    // instead of making one on the event loop inside the commit.
+    this.db.pragma('synchronous = NORMAL');
+    this.durable = new WalSync(file);
     this.locateStatement = this.db.prepare(
       'SELECT p.name, c.byte_offset, c.size FROM chunk_locations c JOIN packs p ON p.id = c.pack_id WHERE c.owner_id = ? AND c.chunk_id = ?',
     );
@@ -72,11 +80,11 @@ export class ChunkIndex {
   }
 
   /**
-   * Removes a chunk's location and records the copy as damaged, in one transaction. Returns the
-   * pack it was in, or null if the index did not locate it.
+   * Removes a chunk's location and records the copy as damaged, in one durable transaction.
+   * Resolves with the pack it was in, or null if the index did not locate it.
    */
-  quarantine(ownerId: string, id: ChunkId, reason: string, at: number): string | null {
-    return this.db.transaction(() => {
+  async quarantine(ownerId: string, id: ChunkId, reason: string, at: number): Promise<string | null> {
+    const pack = this.db.transaction(() => {
       const location = this.locate(ownerId, id);
       if (location === null) return null;
       const chunk = Buffer.from(id, 'hex');
@@ -86,6 +94,9 @@ export class ChunkIndex {
       this.db.prepare('DELETE FROM chunk_locations WHERE owner_id = ? AND chunk_id = ?').run(ownerId, chunk);
       return location.packName;
     }).immediate();
+    this.durable.committed();
+    await this.durable.sync();
+    return pack;
   }
 
   /** Every pack with the chunks the index locates in it, pack by pack. */
@@ -103,11 +114,16 @@ export class ChunkIndex {
   }
 
   /**
-   * Records a pack that is durable on disk, and where each of its chunks is, in one durable
-   * transaction. Returns how many of its chunks were not indexed before.
+   * Records a pack that is durable on disk, and where each of its chunks is, in one
+   * transaction; resolves once it is durable, with how many of its chunks were not indexed
+   * before. Readers on this thread see the pack from the commit on (has, locate): a crash
+   * before the fsync can only lose chunks nobody was told are stored.
    */
-  addPack(pack: NewPack): number {
-    return this.addPackTransaction.immediate(pack);
+  async addPack(pack: NewPack): Promise<number> {
+    const added = this.addPackTransaction.immediate(pack);
+    this.durable.committed();
+    await this.durable.sync();
+    return added;
   }
 
   close(): void {

@@ -5,9 +5,10 @@
 //
 //   1. the pack is written to <root>/.temporary/<name>.pack.partial;
 //   2. it is renamed to <root>/<ownerId>/packs/<n1n2>/<name>.pack (n1n2: the first two
-//      characters of its random name, so no folder grows huge), then the file and that folder
-//      are fsynced, both at once;
-//   3. its chunks' locations are committed to <root>/chunk-index.sqlite (synchronous=FULL).
+//      characters of its random name, so no folder grows huge), and the file and that folder
+//      are fsynced (the file's fsync runs alongside the rename, the folder's after it);
+//   3. its chunks' locations are committed to <root>/chunk-index.sqlite, and the commit is
+//      made durable by an fsync of the index's log that concurrent uploads share (chunkIndex.ts).
 //
 // An upload's body goes through ingest(): its frames are already in the pack format, so its
 // pieces are written to the temporary pack while they arrive (each frame verified against its
@@ -119,48 +120,115 @@ async function writeAll(handle: FileHandle, buffers: readonly Uint8Array[]): Pro
 /** Bytes of a new pack gathered before they are written (one write in flight at a time). */
 const PACK_WRITE_BYTES = 1024 * 1024;
 
+/** Write buffers kept for the next packs (see takeWriteBuffer): two per upload in flight. */
+const SPARE_WRITE_BUFFERS = 4;
+const spareWriteBuffers: Buffer[] = [];
+
 /**
- * Appends to a new pack file in few large writes, one in flight at a time so they land in
- * order: while one is written the next is gathered, and an append waits only when a write is
- * due and the previous one is still running. So a pack written while its upload arrives holds
- * at most about twice PACK_WRITE_BYTES in memory however slow the disk.
+ * A buffer of PACK_WRITE_BYTES for a pack's next write. Pack writers copy what they are given
+ * into these, so an upload's body pieces (each a buffer of its own, from Node's HTTP parser) die
+ * as soon as they are hashed and copied instead of waiting for their write: pieces held across
+ * collections were promoted, and only full collections freed them (a 256 MiB upload cost
+ * about 15 of them). Its bytes beyond what a write fills are never written.
+ */
+function takeWriteBuffer(): Buffer {
+  return spareWriteBuffers.pop() ?? Buffer.allocUnsafeSlow(PACK_WRITE_BYTES);
+}
+
+function giveBackWriteBuffer(buffer: Buffer): void {
+  if (spareWriteBuffers.length < SPARE_WRITE_BUFFERS) spareWriteBuffers.push(buffer);
+}
+
+/**
+ * Written bytes of a pack not yet flushed to the disk after which the writer starts flushing
+ * them (an fdatasync in the background) while the rest is still arriving.
+ */
+const EARLY_SYNC_BYTES = 1024 * 1024;
+
+/**
+ * Appends to a new pack file in writes of PACK_WRITE_BYTES, one in flight at a time so they
+ * land in order: while one is written the next buffer is filled, and an append waits only when
+ * a write is due and the previous one is still running. So a pack written while its upload
+ * arrives holds twice PACK_WRITE_BYTES in memory however slow the disk.
+ *
+ * Once EARLY_SYNC_BYTES are written and not yet flushed, an fdatasync of the file starts in the
+ * background (one at a time), so the disk writes a large pack while it arrives and the fsync
+ * that makes the finished pack durable has only its tail left to write. Its failure fails the
+ * pack (finish throws it): on Linux a failed flush is reported to one fsync only, so the final
+ * fsync could succeed without the bytes on disk.
  */
 class PackFileWriter {
-  private gathered: Uint8Array[] = [];
-  private gatheredBytes = 0;
+  /** The buffer being filled (see takeWriteBuffer), and how much of it is. */
+  private buffer: Buffer | null = null;
+  private filled = 0;
   private writing: Promise<void> = Promise.resolve();
   private bytes = 0;
+  /** Bytes written since the last early flush started; the flush running, and its failure. */
+  private unflushed = 0;
+  private flushing: Promise<void> | null = null;
+  private flushFailure: { readonly error: unknown } | null = null;
 
   constructor(private readonly handle: FileHandle) {}
 
+  /** Copies the piece into the pack's next write (the caller may reuse or drop it at once). */
   async append(piece: Uint8Array): Promise<void> {
-    this.gathered.push(piece);
-    this.gatheredBytes += piece.length;
     this.bytes += piece.length;
-    if (this.gatheredBytes >= PACK_WRITE_BYTES) await this.startWrite();
+    let offset = 0;
+    while (offset < piece.length) {
+      this.buffer ??= takeWriteBuffer();
+      const take = Math.min(piece.length - offset, this.buffer.length - this.filled);
+      this.buffer.set(piece.subarray(offset, offset + take), this.filled);
+      this.filled += take;
+      offset += take;
+      if (this.filled === this.buffer.length) await this.startWrite();
+    }
   }
 
-  /** Writes what remains and resolves with the pack's length; throws any write's error. */
+  /**
+   * Writes what remains and resolves with the pack's length; throws any write's or early
+   * flush's error. The pack is not durable yet: the caller fsyncs it.
+   */
   async finish(): Promise<number> {
-    if (this.gatheredBytes > 0) await this.startWrite();
+    if (this.filled > 0) await this.startWrite();
     await this.writing;
+    await this.flushing;
+    if (this.flushFailure !== null) throw this.flushFailure.error;
     return this.bytes;
   }
 
-  /** Waits until no write is in flight, whatever its outcome (before the file is closed). */
+  /** Waits until no write or flush is in flight, whatever its outcome (before the file is closed). */
   async settle(): Promise<void> {
     await this.writing.catch(() => {});
+    await this.flushing;
   }
 
   private async startWrite(): Promise<void> {
     await this.writing;
-    const buffers = this.gathered;
-    this.gathered = [];
-    this.gatheredBytes = 0;
-    const write = writeAll(this.handle, buffers);
+    const buffer = this.buffer!;
+    const bytes = this.filled;
+    this.buffer = null;
+    this.filled = 0;
+    const write = writeAll(this.handle, [buffer.subarray(0, bytes)]).then(() => {
+      giveBackWriteBuffer(buffer);
+      this.unflushed += bytes;
+      this.flushEarly();
+    });
     // Its failure is thrown by the next append, finish or settle, never reported as unhandled.
     write.catch(() => {});
     this.writing = write;
+  }
+
+  private flushEarly(): void {
+    if (this.flushing !== null || this.flushFailure !== null || this.unflushed < EARLY_SYNC_BYTES) return;
+    this.unflushed = 0;
+    this.flushing = this.handle
+      .datasync()
+      .catch((error: unknown) => {
+        this.flushFailure = { error };
+      })
+      .finally(() => {
+        this.flushing = null;
+      });
   }
 }
 
@@ -286,6 +354,9 @@ export class FsChunkStore implements ChunkStore {
         if (await this.hasLoose(ownerId, id)) fresh.delete(id);
       });
     }
+    // A chunk skipped because the index holds it may have been indexed by an upload whose
+    // commit is not durable yet: this put is acknowledged only once that commit is.
+    if (fresh.size < chunks.length) await this.index.durable.sync();
     if (fresh.size === 0) return;
     await this.writePack(ownerId, [...fresh.values()]);
   }
@@ -322,7 +393,7 @@ export class FsChunkStore implements ChunkStore {
   async quarantine(ownerId: string, id: ChunkId, reason: string): Promise<void> {
     checkOwnerId(ownerId);
     checkChunkId(id);
-    if (this.index.quarantine(ownerId, id, reason, Date.now()) !== null) return;
+    if ((await this.index.quarantine(ownerId, id, reason, Date.now())) !== null) return;
     if (!(await this.mayHoldLooseChunks(ownerId))) return;
     // A loose chunk from before packs: set the file aside under a name no lookup reads.
     const file = this.loosePath(ownerId, id);
@@ -375,12 +446,15 @@ export class FsChunkStore implements ChunkStore {
     const target = this.packPath(ownerId, name);
     const folder = path.dirname(target);
     const temporary = path.join(this.root, TEMPORARY_FOLDER, `${name}${PACK_SUFFIX}${TEMPORARY_SUFFIX}`);
-    await this.ensureFolder(folder);
+    // The pack's folder is needed only for the rename: it is made (the first time) while the
+    // pack is written. Its failure is thrown there (ensureFolder handles it meanwhile).
+    const folderReady = this.ensureFolder(folder);
     let locations: readonly PackedChunk[];
     let bytes: number;
     // Where the pack's file is now, and whether it is complete, durable and to be indexed.
     let file = temporary;
     let durable = false;
+    let closed: Promise<void> | undefined;
     try {
       const handle = await open(temporary, 'wx', 0o600);
       const writer = new PackFileWriter(handle);
@@ -388,24 +462,29 @@ export class FsChunkStore implements ChunkStore {
         locations = await fill(writer);
         bytes = await writer.finish();
         if (locations.length > 0) {
-          // The pack takes its place first, so its bytes and its folder entry are made durable
-          // at once: until the index names it, a crash leaves a pack nobody points to (cut
+          // The pack takes its place while its bytes are made durable, and its folder entry
+          // after: until the index names it, a crash leaves a pack nobody points to (cut
           // short, maybe), as it would between a rename and the index anyway.
-          await rename(temporary, target);
-          file = target;
-          const synced = await Promise.allSettled([handle.sync(), fsyncFolder(folder)]);
+          await folderReady;
+          const renamed = rename(temporary, target).then(() => {
+            file = target;
+          });
+          const synced = await Promise.allSettled([handle.sync(), renamed.then(() => fsyncFolder(folder))]);
           for (const outcome of synced) if (outcome.status === 'rejected') throw outcome.reason;
           durable = true;
         }
       } finally {
         await writer.settle();
-        await handle.close();
+        // A durable pack's handle closes while it is indexed: closing it changes nothing on disk.
+        closed = handle.close();
+        if (!durable) await closed;
       }
     } finally {
       if (!durable) await rm(file, { force: true });
     }
     if (!durable) return;
-    this.index.addPack({ ownerId, name, bytes, createdAt: Date.now(), chunks: locations });
+    const indexed = this.index.addPack({ ownerId, name, bytes, createdAt: Date.now(), chunks: locations });
+    await Promise.all([indexed, closed]);
   }
 
   private async readPacked(ownerId: string, id: ChunkId, location: ChunkLocation): Promise<Uint8Array> {

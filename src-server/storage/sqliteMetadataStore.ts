@@ -9,6 +9,7 @@ import type { LibraryRole, MemberRole } from '../../shared/protocol/index.js';
 import { applyChanges } from '../commitRules.js';
 import type { CommitReader } from '../commitRules.js';
 import { migrate } from './sqliteMigrations.js';
+import { WalSync } from './walSync.js';
 import { VERSION_COLUMNS, decodeChunkList, encodeChunkList, toConflict, toEntry, toLibrary, toToken, toUser } from './storeRows.js';
 import type { ConflictRow, LibraryRow, TokenRow, UserRow, VersionRow } from './storeRows.js';
 import { NameTakenError } from './metadataStore.js';
@@ -47,8 +48,11 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly versions: VersionStore;
   readonly conflicts: ConflictStore;
   private readonly db: Database.Database;
+  /** Makes commits made with synchronous=NORMAL durable (see createChunkLinkStore). */
+  readonly linksDurable: WalSync;
 
   constructor(file: string) {
+    this.linksDurable = new WalSync(file);
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     // FULL: an acknowledged commit survives a power cut; clients rely on the head never going back.
@@ -252,6 +256,9 @@ export class SqliteMetadataStore implements MetadataStore {
 
   private createChunkLinkStore(): ChunkLinkStore {
     const db = this.db;
+    const durable = this.linksDurable;
+    const syncNormal = db.prepare('PRAGMA synchronous = NORMAL');
+    const syncFull = db.prepare('PRAGMA synchronous = FULL');
     const has = db.prepare('SELECT 1 FROM library_chunks WHERE library_id = ? AND chunk_id = ? AND damaged = 0').pluck();
     // A chunk uploaded again after it was found damaged is whole again.
     const insert = db.prepare(
@@ -274,7 +281,18 @@ export class SqliteMetadataStore implements MetadataStore {
         return [...missing];
       },
       async link(libraryId, chunks) {
-        linkAll.immediate(libraryId, chunks);
+        // The one write an upload makes here, once per request: committed without an fsync on
+        // the event loop, then made durable by an fsync of the log that concurrent uploads
+        // share (walSync.ts), so the request is still acknowledged only once it is durable.
+        // Every other write stays synchronous=FULL.
+        syncNormal.run();
+        try {
+          linkAll.immediate(libraryId, chunks);
+        } finally {
+          syncFull.run();
+        }
+        durable.committed();
+        await durable.sync();
       },
       async markDamaged(ownerId, ids) {
         markAll.immediate(ownerId, ids);

@@ -3,11 +3,12 @@
 
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { verifiedFrames } from '../../src-server/frameBody.js';
 import { FsChunkStore, PACK_MAGIC } from '../../src-server/storage/fsChunkStore.js';
 import { encodeFrames } from '../../shared/protocol/index.js';
@@ -124,9 +125,72 @@ describe('batches written while they arrive', () => {
     expect(await filesBelow(root).then((files) => files.filter((file) => file.endsWith('.pack') || file.endsWith('.partial')))).toEqual([]);
   });
 
+  it('copies each piece as it arrives, so the buffer it came in may be reused at once', async () => {
+    const store = await openStore();
+    const chunks = Array.from({ length: 20 }, (_, index) => makeChunk(`reused ${index}`, 150_000 + index));
+    const body = encodeFrames(chunks);
+    const scratch = new Uint8Array(65_536);
+    const received = await store.ingest(
+      'owner',
+      verifiedFrames(async (onPiece) => {
+        for (let at = 0; at < body.length; at += scratch.length) {
+          const piece = body.subarray(at, at + scratch.length);
+          scratch.set(piece);
+          await onPiece(scratch.subarray(0, piece.length));
+          scratch.fill(0xee);
+        }
+      }, 4 * 1024 * 1024),
+    );
+    expect(received).toHaveLength(chunks.length);
+    for (const chunk of chunks) expect(sha256((await store.get('owner', chunk.id))!)).toBe(chunk.id);
+  });
+
   it('keeps no pack for a body of no frames', async () => {
     const store = await openStore();
     expect(await store.ingest('owner', arriving([], 1))).toEqual([]);
+    expect(await filesBelow(root).then((files) => files.filter((file) => file.endsWith('.pack') || file.endsWith('.partial')))).toEqual([]);
+  });
+});
+
+describe('flushing a large pack while it arrives', () => {
+  /** Counts the fdatasyncs of file handles; `fail` makes them fail with that error. */
+  async function spyOnDatasync(fail?: Error): Promise<{ readonly calls: () => number }> {
+    const probe = await open(path.join(root, 'probe'), 'w');
+    const prototype = Object.getPrototypeOf(probe) as FileHandle;
+    await probe.close();
+    const datasync = vi.spyOn(prototype, 'datasync');
+    if (fail !== undefined) datasync.mockRejectedValue(fail);
+    return { calls: () => datasync.mock.calls.length };
+  }
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('starts flushing the written megabytes of a large upload to the disk before its end', async () => {
+    const datasync = await spyOnDatasync();
+    const store = await openStore();
+    const chunks = Array.from({ length: 32 }, (_, index) => makeChunk(`large ${index}`, 128 * 1024));
+    await store.ingest('owner', arriving(chunks, 65_536));
+    expect(datasync.calls()).toBeGreaterThanOrEqual(1);
+    for (const chunk of chunks) expect(sha256((await store.get('owner', chunk.id))!)).toBe(chunk.id);
+  });
+
+  it('leaves a small upload to the one fsync at its end', async () => {
+    const datasync = await spyOnDatasync();
+    const store = await openStore();
+    await store.ingest('owner', arriving([makeChunk('small', 100_000)], 65_536));
+    await store.put('owner', [makeChunk('small put', 200_000)]);
+    expect(datasync.calls()).toBe(0);
+  });
+
+  it("stores nothing when an early flush fails, though the pack's last fsync might not report it", async () => {
+    const failure = Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+    await spyOnDatasync(failure);
+    const store = await openStore();
+    const chunks = Array.from({ length: 32 }, (_, index) => makeChunk(`failing ${index}`, 128 * 1024));
+    await expect(store.ingest('owner', arriving(chunks, 65_536))).rejects.toBe(failure);
+    for (const chunk of chunks) expect(await store.has('owner', chunk.id)).toBe(false);
     expect(await filesBelow(root).then((files) => files.filter((file) => file.endsWith('.pack') || file.endsWith('.partial')))).toEqual([]);
   });
 });

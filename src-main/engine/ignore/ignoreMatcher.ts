@@ -42,6 +42,12 @@ export interface IgnoreMatcher {
    * match folders only.
    */
   isIgnored(path: LibraryPath, isDirectory: boolean): boolean;
+  /**
+   * The same answer for a path whose folder this matcher found not ignored (the scan asks it
+   * about each name it lists in a folder it entered): the built-in rules are matched against
+   * the last name only, since none of the folder's names matched them.
+   */
+  isIgnoredInFolder(path: LibraryPath, isDirectory: boolean): boolean;
   /** True when a `.cairnignore` holds rules (the built-in ones aside). */
   readonly userRules?: boolean;
 }
@@ -73,6 +79,11 @@ function builtInIgnores(path: string): boolean {
   }
 }
 
+/** True when the last name of `path` matches a built-in rule. */
+function builtInIgnoresName(path: string): boolean {
+  return BUILT_IN_NAME.test(path.slice(path.lastIndexOf('/') + 1));
+}
+
 /** True when gitignore text holds a rule: a line that is neither blank nor a comment. */
 function holdsRules(text: string | undefined): text is string {
   return text !== undefined && text.split(/\r?\n/).some((line) => line.trim() !== '' && !line.startsWith('#'));
@@ -85,23 +96,24 @@ function holdsRules(text: string | undefined): text is string {
  * upload what another one hides.
  */
 export function createIgnoreMatcher(ignoreFileText: string | undefined): IgnoreMatcher {
-  if (!holdsRules(ignoreFileText)) return { isIgnored: (path) => builtInIgnores(path) };
+  if (!holdsRules(ignoreFileText)) return { isIgnored: (path) => builtInIgnores(path), isIgnoredInFolder: (path) => builtInIgnoresName(path) };
   const build = () => ignore({ ignorecase: false }).add(ignoreFileText);
   let user = build();
   let answers = 0;
+  const userIgnores = (path: LibraryPath, isDirectory: boolean): boolean => {
+    // The `ignore` package keeps the answer for every path (and folder above it) it was asked
+    // about, for as long as it lives: 25 MB for a library of 100,000 files. Built again from
+    // the rules every so often, its memory stays bounded, for a few microseconds per build.
+    if (++answers > ANSWERS_PER_BUILD) {
+      user = build();
+      answers = 1;
+    }
+    // The `ignore` package tells folders from files by a trailing '/'.
+    return user.ignores(isDirectory ? `${path}/` : path);
+  };
   return {
     userRules: true,
-    isIgnored(path, isDirectory) {
-      if (builtInIgnores(path)) return true;
-      // The `ignore` package keeps the answer for every path (and folder above it) it was asked
-      // about, for as long as it lives: 25 MB for a library of 100,000 files. Built again from
-      // the rules every so often, its memory stays bounded, for a few microseconds per build.
-      if (++answers > ANSWERS_PER_BUILD) {
-        user = build();
-        answers = 1;
-      }
-      // The `ignore` package tells folders from files by a trailing '/'.
-      return user.ignores(isDirectory ? `${path}/` : path);
-    },
+    isIgnored: (path, isDirectory) => builtInIgnores(path) || userIgnores(path, isDirectory),
+    isIgnoredInFolder: (path, isDirectory) => builtInIgnoresName(path) || userIgnores(path, isDirectory),
   };
 }

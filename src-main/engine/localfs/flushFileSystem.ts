@@ -10,7 +10,6 @@
 // error never depend on what syncfs does on a given kernel or file system (mount points below
 // the root, FUSE, network file systems, kernels before 5.8 whose syncfs hid write errors).
 
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 
 export interface BulkFlush {
@@ -70,7 +69,10 @@ export class SyncfsFlush implements BulkFlush {
  */
 export const fileSystemFlush: BulkFlush = new SyncfsFlush();
 
-function runSync(program: string, folder: string): Promise<'done' | 'missing' | 'failed'> {
+async function runSync(program: string, folder: string): Promise<'done' | 'missing' | 'failed'> {
+  // Loaded on first use: node:child_process costs every `cairn` command ~10 ms of start-up,
+  // and most never write a group of files.
+  const { execFile } = await import('node:child_process');
   return new Promise((resolve) => {
     execFile(program, ['-f', '--', folder], { timeout: 60_000, windowsHide: true }, (error) => {
       if (error === null) resolve('done');

@@ -6,7 +6,7 @@
 
 import type { ChunkerPool } from '../chunker/index.js';
 import { SMALL_FILE_BYTES, chunkSmallFileSync } from '../chunker/chunkSmallFile.js';
-import { LibraryRootError, scanLibrary } from '../scanner/index.js';
+import { LibraryRootError, diskMatchesRecord, loadIgnoreMatcher, scanLibrary } from '../scanner/index.js';
 import type { LocalScanner } from './localScanner.js';
 import type { LibraryPath } from '../../../shared/paths.js';
 import path from 'node:path';
@@ -23,6 +23,20 @@ const HASH_CONCURRENCY = 4;
 /** `statOnThisThread`: see ScanOptions; for a process that serves nothing else while it scans. */
 export function createLocalScanner(pool: ChunkerPool, options: { readonly statOnThisThread?: boolean } = {}): LocalScanner {
   return {
+    ...(options.statOnThisThread === true
+      ? {
+          async matchesRecord({ root, recorded }) {
+            const absolute = path.resolve(root);
+            let ignore;
+            try {
+              ignore = await loadIgnoreMatcher(absolute);
+            } catch {
+              return null;
+            }
+            return diskMatchesRecord(absolute, recorded, ignore) ? { ignore } : null;
+          },
+        }
+      : {}),
     async scan({ keptChunks, earlyUpload, ...request }) {
       // Small files are read into this one buffer: KeptChunks copies what it keeps before the
       // next file is read (the read and the copy run with no await between them).

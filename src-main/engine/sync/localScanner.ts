@@ -1,7 +1,8 @@
 // What a sync round needs from a scan of the disk: the scanner with its file hasher bound.
 // Tests of the round may wrap it (for example to change a file between the scan and a write).
 
-import type { LibraryRootError, ScanOptions, ScanResult } from '../scanner/index.js';
+import type { IgnoreMatcher } from '../ignore/index.js';
+import type { LibraryRootError, RecordedState, ScanOptions, ScanResult } from '../scanner/index.js';
 import type { EarlyUpload } from './earlyUpload.js';
 import type { KeptChunks } from './keptChunks.js';
 
@@ -19,4 +20,10 @@ export type ScanOutcome =
 
 export interface LocalScanner {
   scan(request: ScanRequest): Promise<ScanOutcome>;
+  /**
+   * Whether a scan of the whole library would find exactly `recorded` (see diskMatchesRecord),
+   * with the ignore rules it read; null when it would find anything else or cannot tell. Only
+   * a scanner that may block its thread has it (a one-shot command's).
+   */
+  matchesRecord?(request: { readonly root: string; readonly recorded: RecordedState }): Promise<{ readonly ignore: IgnoreMatcher } | null>;
 }

@@ -121,17 +121,17 @@ export function isSettled(index: Index, libraryId: string, paths: readonly Libra
     }
     return true;
   }
+  // Each state read once for all the paths, and once below each folder among them.
+  const local = index.local.getMany(libraryId, paths);
+  const synced = index.synced.getMany(libraryId, paths);
+  const remote = index.remote.getMany(libraryId, paths);
   for (const entryPath of paths) {
-    const local = index.local.get(libraryId, entryPath);
-    const synced = index.synced.get(libraryId, entryPath);
-    const remote = index.remote.get(libraryId, entryPath);
-    if (!settled(local, synced, remote)) return false;
-    if (local?.node.kind !== 'dir') continue;
-    // A folder: everything below it that any of the three states lists, each state read once.
-    const below = (table: Index['local'] | Index['synced'] | Index['remote']) => new Map<LibraryPath, LocalEntry | SyncedEntry | RemoteEntry>([...table.iterate(libraryId, { below: entryPath })].map((entry) => [entry.path, entry]));
-    const localBelow = below(index.local) as Map<LibraryPath, LocalEntry>;
-    const syncedBelow = below(index.synced) as Map<LibraryPath, SyncedEntry>;
-    const remoteBelow = below(index.remote) as Map<LibraryPath, RemoteEntry>;
+    if (!settled(local.get(entryPath), synced.get(entryPath), remote.get(entryPath))) return false;
+    if (local.get(entryPath)?.node.kind !== 'dir') continue;
+    // A folder: everything below it that any of the three states lists.
+    const localBelow = index.local.loadBelow(libraryId, entryPath);
+    const syncedBelow = index.synced.loadBelow(libraryId, entryPath);
+    const remoteBelow = index.remote.loadBelow(libraryId, entryPath);
     for (const state of [localBelow, syncedBelow, remoteBelow]) {
       for (const path of state.keys()) if (!settled(localBelow.get(path), syncedBelow.get(path), remoteBelow.get(path))) return false;
     }
@@ -172,9 +172,9 @@ export function impliedByOwnMove(entry: { readonly path: LibraryPath; readonly d
 export function recordOwnMoveRevs(index: Index, libraryId: string, moves: readonly OwnMove[], isSkipped: (entryPath: LibraryPath, isDirectory: boolean) => boolean): void {
   const records: SyncedEntry[] = [];
   for (const move of moves) {
-    const syncedBelow = new Map([...index.synced.iterate(libraryId, { below: move.to })].map((entry) => [entry.path, entry]));
-    const localBelow = new Map([...index.local.iterate(libraryId, { below: move.to })].map((entry) => [entry.path, entry]));
-    for (const remote of index.remote.iterate(libraryId, { below: move.to })) {
+    const syncedBelow = index.synced.loadBelow(libraryId, move.to);
+    const localBelow = index.local.loadBelow(libraryId, move.to);
+    for (const remote of index.remote.loadBelow(libraryId, move.to).values()) {
       if (remote.path === move.to || isSkipped(remote.path, remote.node.kind === 'dir')) continue;
       const synced = syncedBelow.get(remote.path);
       const local = localBelow.get(remote.path);

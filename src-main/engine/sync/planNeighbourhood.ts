@@ -25,7 +25,8 @@ interface Entry {
 
 /** One state, read by path. */
 export interface StateLookup<E extends Entry> {
-  get(path: LibraryPath): E | undefined;
+  /** The entries at these paths (those that have one), by path. */
+  getMany(paths: readonly LibraryPath[]): Map<LibraryPath, E>;
   /** Every entry strictly below `folder` (the folder itself may come too). */
   below(folder: LibraryPath): Iterable<E>;
 }
@@ -36,40 +37,49 @@ export interface Neighbourhood<L extends Entry, S extends Entry, R extends Entry
   readonly remote: Map<LibraryPath, R>;
 }
 
-/** The entries of the three states that a plan of `changed` paths can touch (see above). */
+/**
+ * The entries of the three states that a plan of `changed` paths can touch (see above). Each
+ * state is read once for the changed paths and their folders, and once below each folder taken
+ * whole: every path of the part is one of those, and a path below a folder taken whole is below
+ * it in whichever state has it.
+ */
 export function planNeighbourhood<L extends Entry, S extends Entry, R extends Entry>(
   changed: Iterable<LibraryPath>,
   states: { readonly local: StateLookup<L>; readonly synced: StateLookup<S>; readonly remote: StateLookup<R> },
 ): Neighbourhood<L, S, R> {
-  const paths = new Set<LibraryPath>();
-  const lookups = [states.local, states.synced, states.remote] as const;
+  const changedPaths = [...new Set(changed)];
+  const paths = new Set<LibraryPath>(changedPaths);
+  for (const path of changedPaths) for (const ancestor of ancestorPaths(path)) paths.add(ancestor);
+  const named = [...paths];
+  const local = states.local.getMany(named);
+  const synced = states.synced.getMany(named);
+  const remote = states.remote.getMany(named);
   const whole = new Set<LibraryPath>();
-  for (const path of changed) {
-    paths.add(path);
-    for (const ancestor of ancestorPaths(path)) paths.add(ancestor);
-    const kinds = lookups.map((state) => state.get(path)?.node.kind);
+  for (const path of changedPaths) {
+    const kinds = [local.get(path)?.node.kind, synced.get(path)?.node.kind, remote.get(path)?.node.kind];
     if (kinds.includes('dir') && !kinds.every((kind) => kind === 'dir')) whole.add(path);
   }
   // A folder below another one taken whole is in it already (a renamed folder's subfolders).
   for (const folder of whole) {
     if (ancestorPaths(folder).some((ancestor) => whole.has(ancestor))) continue;
-    for (const state of lookups) for (const entry of state.below(folder)) paths.add(entry.path);
+    for (const entry of states.local.below(folder)) local.set(entry.path, entry);
+    for (const entry of states.synced.below(folder)) synced.set(entry.path, entry);
+    for (const entry of states.remote.below(folder)) remote.set(entry.path, entry);
   }
-  const part = <E extends Entry>(state: StateLookup<E>): Map<LibraryPath, E> => {
-    const result = new Map<LibraryPath, E>();
-    for (const path of paths) {
-      const entry = state.get(path);
-      if (entry !== undefined) result.set(path, entry);
-    }
-    return result;
-  };
-  return { local: part(states.local), synced: part(states.synced), remote: part(states.remote) };
+  return { local, synced, remote };
 }
 
 /** A state held whole in a Map, read as a StateLookup. */
 export function mapLookup<E extends Entry>(state: ReadonlyMap<LibraryPath, E>): StateLookup<E> {
   return {
-    get: (path) => state.get(path),
+    getMany: (paths) => {
+      const found = new Map<LibraryPath, E>();
+      for (const path of paths) {
+        const entry = state.get(path);
+        if (entry !== undefined) found.set(path, entry);
+      }
+      return found;
+    },
     below: (folder) => {
       const prefix = `${folder}/`;
       const found: E[] = [];

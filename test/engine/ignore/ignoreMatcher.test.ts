@@ -120,3 +120,37 @@ describe('createIgnoreMatcher without user rules', () => {
     }
   });
 });
+
+describe('isIgnoredInFolder (the scan asks about the names of a folder it entered)', () => {
+  // Every path whose folder (and the folders above it) the matcher does not ignore, with or
+  // without user rules: the answer is isIgnored's, though only the last name meets the built-in rules.
+  const names = ['a', 'f.tmp', 'F.TMP', '.DS_Store', '~$x', 'build', 'keep.log', 'x.log', '草稿', '.cairn-tmp-1'];
+  const texts = [undefined, 'build/\n*.log\n!keep.log', '/a/build\n草稿/'];
+  it.each(texts.map((text) => [JSON.stringify(text ?? null), text] as const))('answers as isIgnored with rules %s', (_name, text) => {
+    const matcher = createIgnoreMatcher(text);
+    let compared = 0;
+    for (const first of names) {
+      for (const second of ['', ...names]) {
+        for (const third of ['', ...names]) {
+          if (second === '' && third !== '') continue;
+          const segments = [first, second, third].filter((name) => name !== '');
+          const path = segments.join('/') as LibraryPath;
+          const folder = segments.slice(0, -1);
+          // Only names in folders the scan enters: each folder above is not ignored.
+          if (folder.some((_segment, i) => matcher.isIgnored(folder.slice(0, i + 1).join('/') as LibraryPath, true))) continue;
+          for (const isDirectory of [false, true]) {
+            expect(matcher.isIgnoredInFolder(path, isDirectory), `${path}${isDirectory ? '/' : ''}`).toBe(matcher.isIgnored(path, isDirectory));
+            compared++;
+          }
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(200);
+  });
+
+  it('matches only the last name against the built-in rules (the folders above were entered)', () => {
+    const matcher = createIgnoreMatcher(undefined);
+    expect(matcher.isIgnoredInFolder('a.tmp/b' as LibraryPath, false)).toBe(false);
+    expect(matcher.isIgnored('a.tmp/b' as LibraryPath, false)).toBe(true);
+  });
+});

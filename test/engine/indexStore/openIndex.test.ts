@@ -10,6 +10,7 @@ import {
   UnknownLibraryError,
   openIndex,
 } from '../../../src-main/engine/indexStore/index.js';
+import { withSynchronous } from '../../../src-main/engine/indexStore/openIndex.js';
 import { decodeContentHex, encodeContent } from '../../../src-main/engine/indexStore/chunkCodec.js';
 import type { LocalEntry, RemoteEntry, SyncedEntry } from '../../../src-main/engine/syncModel.js';
 import { DEFAULT_CHUNKING } from '../../../shared/model.js';
@@ -76,6 +77,42 @@ describe('openIndex', () => {
     index.close();
     index = openIndex(file);
     expect(index.local.get(ID, p('a.txt'))).toEqual(localFile('a.txt'));
+  });
+});
+
+describe('bookkeeping (a commit not flushed at once)', () => {
+  const synchronous = (db: Database.Database) => db.pragma('synchronous', { simple: true });
+
+  it('runs with synchronous=NORMAL and puts FULL back, also when the work throws', () => {
+    const db = new Database(':memory:');
+    db.pragma('synchronous = FULL');
+    expect(withSynchronous(db, 'NORMAL', () => synchronous(db))).toBe(1);
+    expect(synchronous(db)).toBe(2);
+    expect(() =>
+      withSynchronous(db, 'NORMAL', () => {
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    expect(synchronous(db)).toBe(2);
+    // Inside a transaction the setting stays (SQLite would refuse the change).
+    db.exec('BEGIN');
+    expect(withSynchronous(db, 'NORMAL', () => synchronous(db))).toBe(2);
+    db.exec('COMMIT');
+    db.close();
+  });
+
+  it('commits what it wrote, kept across close and reopen, and nests in a transaction', () => {
+    index.bookkeeping(() => index.libraries.update(ID, { lastSyncAt: 42 }));
+    index.transaction(() => index.bookkeeping(() => index.libraries.update(ID, { cursor: 9 })));
+    expect(() =>
+      index.bookkeeping(() => {
+        index.libraries.update(ID, { cursor: 10 });
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    index.close();
+    index = openIndex(file);
+    expect(index.libraries.get(ID)).toMatchObject({ lastSyncAt: 42, cursor: 9 });
   });
 });
 
@@ -228,6 +265,37 @@ describe('entry tables', () => {
     expect(index.local.deleteBelow(ID, p(c.folder))).toBe(c.expected.length);
     const left = [...index.local.iterate(ID)].map((entry) => entry.path);
     expect(left).toEqual(orderedPaths.filter((path) => !c.expected.includes(path)));
+  });
+
+  it.each(belowCases.map((c) => [c.name, c] as const))('loads below %s as a Map, as iterate lists it', (_name, c) => {
+    index.local.putMany(ID, orderedPaths.map((path) => localFile(path, 3)));
+    const loaded = index.local.loadBelow(ID, p(c.folder));
+    expect([...loaded.keys()]).toEqual(c.expected);
+    expect([...loaded.values()]).toEqual([...index.local.iterate(ID, { below: p(c.folder) })]);
+  });
+
+  const manyCases = [
+    { name: 'none', paths: [] as string[] },
+    { name: 'some, some missing, one twice', paths: ['a/x', 'missing', '😀', 'a/x', 'A'] },
+    { name: 'every path', paths: orderedPaths },
+  ];
+  it.each(manyCases.map((c) => [c.name, c] as const))('gets many entries at once (%s), as get answers each', (_name, c) => {
+    index.remote.putMany(ID, orderedPaths.map((path) => remoteFile(path)));
+    const found = index.remote.getMany(ID, c.paths.map(p));
+    const expected = new Map(c.paths.flatMap((path) => {
+      const entry = index.remote.get(ID, p(path));
+      return entry === undefined ? [] : [[entry.path, entry] as const];
+    }));
+    expect(new Map([...found].sort())).toEqual(new Map([...expected].sort()));
+  });
+
+  it('gets more paths than one query takes', () => {
+    const paths = Array.from({ length: 4_500 }, (_, i) => `f${i}`);
+    index.synced.putMany(ID, paths.filter((_path, i) => i % 3 !== 0).map((path) => syncedFile(path)));
+    const found = index.synced.getMany(ID, paths.map(p));
+    expect(found.size).toBe(3_000);
+    expect(found.get(p('f4499'))).toEqual(syncedFile('f4499'));
+    expect(found.has(p('f4497'))).toBe(false);
   });
 
   it('replaceAll swaps the whole state of one library only', () => {

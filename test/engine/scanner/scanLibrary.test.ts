@@ -142,6 +142,21 @@ describe('scanLibrary: rescans', () => {
     expect([...second.deletions].sort()).toEqual(['a', 'a/one.txt', 'a/two.txt']);
   });
 
+  it('takes each of two files that swapped names from the entry of the other, by inode, without reading either', async () => {
+    const first = await firstScan();
+    await rename(path.join(temp.root, 'a/one.txt'), path.join(temp.root, 'a/swap'));
+    await rename(path.join(temp.root, 'a/two.txt'), path.join(temp.root, 'a/one.txt'));
+    await rename(path.join(temp.root, 'a/swap'), path.join(temp.root, 'a/two.txt'));
+    for (const statOnThisThread of [false, true]) {
+      const hasher = countingHasher();
+      const second = await scan({ previous: first.local, hasher, statOnThisThread });
+      expect(hasher.calls).toEqual([]);
+      expect(second.local.get(p('a/one.txt'))).toEqual({ ...first.local.get(p('a/two.txt')), path: 'a/one.txt' });
+      expect(second.local.get(p('a/two.txt'))).toEqual({ ...first.local.get(p('a/one.txt')), path: 'a/two.txt' });
+      expect(second.stats).toMatchObject({ files: 3, filesReused: 3, filesHashed: 0 });
+    }
+  });
+
   const changes = [
     {
       name: 'a modified file is read again',

@@ -31,12 +31,13 @@ export class LibraryClients {
   ) {}
 
   /** Opens one engine per device name, logged in as `user` on the harness's server. */
-  static async open(harness: Harness, deviceNames: readonly string[], user = 'alice'): Promise<LibraryClients> {
+  /** `oneShot`: the devices whose engine is a one-shot command's (synchronous file-system calls where it may). */
+  static async open(harness: Harness, deviceNames: readonly string[], user = 'alice', oneShot: readonly string[] = []): Promise<LibraryClients> {
     await harness.addUser(user);
     const engines = new Map<string, Engine>();
     try {
       for (const name of deviceNames) {
-        const engine = await Engine.open({ home: path.join(harness.base, `engine-${name}`), deviceName: name });
+        const engine = await Engine.open({ home: path.join(harness.base, `engine-${name}`), deviceName: name, ...(oneShot.includes(name) ? { oneShot: true } : {}) });
         engines.set(name, engine);
         await engine.login(harness.server.url, user, PASSWORD);
       }
