@@ -8,10 +8,12 @@ import { syncBuiltinESMExports } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { chunkBytes, chunkIdOf } from '../../src-main/engine/chunker/index.js';
+import { chunkBytes, chunkIdOf, HashingThread } from '../../src-main/engine/chunker/index.js';
 import type { ServerClient } from '../../src-main/engine/remote/serverClient.js';
 import { ChunkSource } from '../../src-main/engine/sync/chunkSource.js';
+import { RUN_PIECE_BYTES } from '../../src-main/engine/sync/localRuns.js';
 import type { LocalEntry } from '../../src-main/engine/syncModel.js';
+import { DEFAULT_CHUNKING } from '../../shared/model.js';
 import { parseLibraryPath } from '../../shared/paths.js';
 import { SMALL_CHUNKING } from './harness.js';
 
@@ -196,4 +198,136 @@ describe('ChunkSource', () => {
     expect(pieces[2]![1]!.byteLength).toBe(400_000);
     await source.close();
   });
+
+  describe('a long run of chunks a local file holds in order (a large file rebuilt from its old version)', () => {
+    /** A 10 MiB local file, its chunks, and the chunks of its next version: one new chunk in front of them all. */
+    const setUp = async (): Promise<{ bytes: Uint8Array; local: LocalEntry; wanted: { id: string; size: number }[]; added: Uint8Array }> => {
+      folder = await mkdtemp(path.join(os.tmpdir(), 'cairn-chunk-source-'));
+      const bytes = new Uint8Array(10 * 1024 * 1024);
+      let seed = 1;
+      for (let i = 0; i < bytes.length; i++) bytes[i] = (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+      await writeFile(path.join(folder, 'big.bin'), bytes);
+      const chunks = chunkBytes(bytes, DEFAULT_CHUNKING).map(({ id, size }) => ({ id, size }));
+      const local: LocalEntry = {
+        path: parseLibraryPath('big.bin'),
+        node: { kind: 'file', size: bytes.length, contentHash: 'x', executable: false } as never,
+        mtimeMs: 0,
+        inode: 0,
+        statSize: bytes.length,
+        chunks,
+      };
+      const added = new Uint8Array(1000).fill(7);
+      return { bytes, local, wanted: [{ id: chunkIdOf(added), size: added.length }, ...chunks], added };
+    };
+    const serverOf = (contents: Map<string, Uint8Array>, asked: string[]): ServerClient =>
+      ({
+        chunkPatches: false,
+        downloadChunks: async (_library: string, ids: readonly string[], onChunk: (frame: { id: string; bytes: Uint8Array }) => void) => {
+          for (const id of ids) {
+            asked.push(id);
+            onChunk({ id, bytes: new Uint8Array(contents.get(id)!) });
+          }
+          return ids.length;
+        },
+      }) as unknown as ServerClient;
+
+    it('reads it in pieces of whole chunks, each chunk hashed on the hashing thread, and takes the pieces back once written', async () => {
+      const { bytes, local, wanted, added } = await setUp();
+      const asked: string[] = [];
+      const start = vi.spyOn(HashingThread.prototype, 'start');
+      const source = new ChunkSource(serverOf(new Map([[wanted[0]!.id, added]]), asked), 'lib', folder, [local], [wanted]);
+      // Started as the download is set up, before the run is read: its load is off the run's path.
+      expect(start).toHaveBeenCalledTimes(1);
+      const reads = vi.spyOn(source.localRuns, 'read');
+      const pieces: Uint8Array[] = [];
+      for await (const piece of source.read(wanted, true, parseLibraryPath('big.bin'))) {
+        pieces.push(new Uint8Array(piece));
+        source.release(piece);
+      }
+      expect(chunkIdOf(Buffer.concat(pieces))).toBe(chunkIdOf(Buffer.concat([added, bytes])));
+      expect(asked).toEqual([wanted[0]!.id]);
+      // One run of every old chunk, in pieces of whole chunks up to RUN_PIECE_BYTES (not one
+      // read per chunk), every chunk checked against its id off this thread.
+      expect(reads).toHaveBeenCalledTimes(1);
+      expect(source.localRuns.readPieces).toBeGreaterThanOrEqual(Math.ceil(bytes.length / RUN_PIECE_BYTES));
+      expect(source.localRuns.readPieces).toBeLessThanOrEqual(Math.ceil(bytes.length / (RUN_PIECE_BYTES - DEFAULT_CHUNKING.maxSize)));
+      expect(source.localRuns.readPieces).toBeLessThan(local.chunks.length);
+      expect(source.localRuns.givenChunks).toBe(local.chunks.length);
+      expect(pieces.length).toBe(1 + source.localRuns.readPieces);
+      expect(source.localRuns.heldPieces).toBe(0);
+      expect(source.reusedBytes).toBe(bytes.length);
+      await source.close();
+    });
+
+    it('stops at a chunk the local file no longer holds and takes it and the rest of the run from the server', async () => {
+      const { bytes, local, wanted, added } = await setUp();
+      // The file changed since its chunks were listed: same size, other bytes at 6 MiB.
+      const handle = await fs.promises.open(path.join(folder, 'big.bin'), 'r+');
+      await handle.write(new Uint8Array(16).fill(0xee), 0, 16, 6 * 1024 * 1024);
+      await handle.close();
+      const contents = new Map<string, Uint8Array>([[wanted[0]!.id, added]]);
+      let offset = 0;
+      for (const chunk of local.chunks) {
+        contents.set(chunk.id, bytes.subarray(offset, offset + chunk.size));
+        offset += chunk.size;
+      }
+      const asked: string[] = [];
+      const source = new ChunkSource(serverOf(contents, asked), 'lib', folder, [local], [wanted]);
+      const pieces: Uint8Array[] = [];
+      for await (const piece of source.read(wanted, true, parseLibraryPath('big.bin'))) {
+        pieces.push(new Uint8Array(piece));
+        source.release(piece);
+      }
+      // The file written is the version listed, not the changed local bytes.
+      expect(chunkIdOf(Buffer.concat(pieces))).toBe(chunkIdOf(Buffer.concat([added, bytes])));
+      // The chunks before the changed one came from the disk, the changed one and every later one from the server.
+      let before = 0;
+      let at = 0;
+      while (at + local.chunks[before]!.size <= 6 * 1024 * 1024) at += local.chunks[before++]!.size;
+      expect(source.localRuns.givenChunks).toBe(before);
+      expect(new Set(asked)).toEqual(new Set([wanted[0]!.id, ...local.chunks.slice(before).map((chunk) => chunk.id)]));
+      expect(source.reusedBytes).toBe(at);
+      expect(source.localRuns.heldPieces).toBe(0);
+      await source.close();
+    });
+
+    it('hashes the chunks on this thread if the hashing thread fails, still taking nothing from the server', async () => {
+      const { bytes, local, wanted, added } = await setUp();
+      vi.spyOn(HashingThread.prototype, 'hash').mockRejectedValue(new Error('thread gone'));
+      const asked: string[] = [];
+      const source = new ChunkSource(serverOf(new Map([[wanted[0]!.id, added]]), asked), 'lib', folder, [local], [wanted]);
+      const pieces: Uint8Array[] = [];
+      for await (const piece of source.read(wanted, true, parseLibraryPath('big.bin'))) {
+        pieces.push(new Uint8Array(piece));
+        source.release(piece);
+      }
+      expect(chunkIdOf(Buffer.concat(pieces))).toBe(chunkIdOf(Buffer.concat([added, bytes])));
+      expect(asked).toEqual([wanted[0]!.id]);
+      expect(source.localRuns.givenChunks).toBe(local.chunks.length);
+      await source.close();
+    });
+
+    it('starts no hashing thread for downloads without a run (small files copied from local ones)', async () => {
+      const { local } = await setUp();
+      const start = vi.spyOn(HashingThread.prototype, 'start');
+      // Each a few chunks of the local file: together more than a run, but none alone.
+      const copies = [local.chunks.slice(0, 4), local.chunks.slice(4, 8), local.chunks.slice(8, 12), local.chunks.slice(12, 16)];
+      const source = new ChunkSource(serverOf(new Map(), []), 'lib', folder, [local], copies);
+      expect(start).not.toHaveBeenCalled();
+      await source.close();
+    });
+
+    it('gives its buffers back when the writer stops mid-way', async () => {
+      const { local, wanted, added } = await setUp();
+      const source = new ChunkSource(serverOf(new Map([[wanted[0]!.id, added]]), []), 'lib', folder, [local], [wanted]);
+      let seen = 0;
+      for await (const piece of source.read(wanted, true, parseLibraryPath('big.bin'))) {
+        source.release(piece);
+        if (++seen === 2) break;
+      }
+      expect(source.localRuns.heldPieces).toBe(0);
+      await source.close();
+    });
+  });
 });
+

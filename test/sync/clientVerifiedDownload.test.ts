@@ -20,12 +20,14 @@ afterEach(async () => {
 });
 
 const PRECIOUS = randomBytes(40_000);
+/** Large enough to be streamed (resumable, through the frame pool), not written in a group. */
+const LARGE = randomBytes(9 * 1024 * 1024);
 
 /** Alice's library "Damaged" with a file of several chunks and a neighbour, synced. */
-async function ownerWithFiles(h: Harness): Promise<{ libraryId: string; alice: TestClient }> {
+async function ownerWithFiles(h: Harness, precious: Uint8Array = PRECIOUS): Promise<{ libraryId: string; alice: TestClient }> {
   const libraryId = await h.createLibrary('alice', 'Damaged');
   const alice = await h.client('alice', { libraryName: 'Damaged' });
-  await alice.write('precious.bin', PRECIOUS);
+  await alice.write('precious.bin', precious);
   await alice.write('other.txt', 'an undamaged neighbour');
   await alice.sync();
   return { libraryId, alice };
@@ -47,18 +49,18 @@ async function flipBitOnServer(h: Harness, libraryId: string, file: string): Pro
   throw new Error('no pack holds the chunk');
 }
 
-async function expectRefusedThenRepaired(h: Harness, libraryId: string, owner: TestClient, reader: TestClient, damagedId: string): Promise<void> {
+async function expectRefusedThenRepaired(h: Harness, libraryId: string, owner: TestClient, reader: TestClient, damagedId: string, precious: Uint8Array = PRECIOUS): Promise<void> {
   const round = await reader.syncRaw();
   // Never written from the damaged bytes; the neighbour is not held back by it.
   expect(await reader.exists('precious.bin')).toBe(false);
-  expect(round.downloadedBytes).toBeLessThan(PRECIOUS.length);
+  expect(round.downloadedBytes).toBeLessThan(precious.length);
   // The server knows: its own check of the chunk, asked for again, recorded the damage.
   expect(await h.stores.metadata.chunks.damaged(libraryId, 10)).toEqual([damagedId]);
   // The device that has the file sends the chunk again, and the reader gets the file.
   await owner.sync();
   expect(await h.stores.metadata.chunks.damaged(libraryId, 10)).toEqual([]);
   await reader.sync();
-  expect(await readFile(path.join(reader.root, 'precious.bin'))).toEqual(PRECIOUS);
+  expect((await readFile(path.join(reader.root, 'precious.bin'))).equals(precious)).toBe(true);
   expect(await reader.read('other.txt')).toBe('an undamaged neighbour');
 }
 
@@ -83,4 +85,12 @@ it("a member's device gets a chunk damaged on the server refused by the server i
 
   const bobsLaptop = await harness.client('bob-laptop', { user: 'bob', libraryId });
   await expectRefusedThenRepaired(harness, libraryId, alice, bobsLaptop, damagedId);
+});
+
+it("the owner's new device refuses a damaged chunk of a streamed large file too", async () => {
+  harness = await startHarness();
+  const { libraryId, alice } = await ownerWithFiles(harness, LARGE);
+  const damagedId = await flipBitOnServer(harness, libraryId, 'precious.bin');
+  const laptop = await harness.client('alice-laptop', { libraryName: 'Damaged' });
+  await expectRefusedThenRepaired(harness, libraryId, alice, laptop, damagedId, LARGE);
 });

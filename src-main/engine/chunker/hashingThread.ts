@@ -37,6 +37,14 @@ export class HashingThread {
     });
   }
 
+  /**
+   * Starts the thread now, if it is not running, so that a first hash() soon after does not
+   * wait for it to load. It does not keep the process alive while idle.
+   */
+  start(): void {
+    if (!this.closed) this.running();
+  }
+
   /** Stops the thread; pending batches are rejected. Safe to call more than once. */
   async close(): Promise<void> {
     this.closed = true;

@@ -17,6 +17,7 @@ import type { ServerClient } from '../remote/serverClient.js';
 import { PatchSavings } from './chunkPatching.js';
 import { RemoteError } from '../remote/remoteError.js';
 import { FramePool } from './framePool.js';
+import { LocalRuns } from './localRuns.js';
 
 /** Local files kept open as chunk sources at once. */
 const OPEN_READERS = 8;
@@ -45,6 +46,13 @@ export interface PatchBase extends LocalCopy {
  * 512 MiB file go to the garbage collector; this keeps about 170 in use.
  */
 const FRAME_POOL_FREE_BYTES = (PREFETCH_BYTES * 3) / 2;
+
+/**
+ * A streamed file's chunks that a local file holds one after another, in the same order, are
+ * read as one run (see LocalRuns) once they add up to this many bytes; fewer are read one
+ * chunk at a time on this thread, which needs no second thread started.
+ */
+export const LOCAL_RUN_BYTES = 8 * 1024 * 1024;
 
 /** Base chunks read from the disk at once for one request's patches. */
 const BASE_READS = 16;
@@ -210,6 +218,9 @@ export class ChunkSource {
   private requests = 0;
   /** Buffers of streamed chunks, used again once written (see release). */
   private readonly framePool = new FramePool(FRAME_POOL_FREE_BYTES);
+  /** Long runs of local chunks, read in pieces and hashed on a second thread. */
+  readonly localRuns = new LocalRuns();
+  private readonly localRunBytes: number;
 
   /**
    * `downloads` are the chunk lists of the files about to be read; `local` is the scanned
@@ -226,7 +237,9 @@ export class ChunkSource {
      * chunk patches, such a chunk is fetched as a patch of it (see chunkPatching.ts).
      */
     private readonly patchBases: ReadonlyMap<ChunkId, PatchBase> = new Map(),
+    options: { readonly localRunBytes?: number } = {},
   ) {
+    this.localRunBytes = options.localRunBytes ?? LOCAL_RUN_BYTES;
     const wanted = new Set<ChunkId>();
     for (const list of downloads) {
       for (const chunk of list) {
@@ -242,6 +255,13 @@ export class ChunkSource {
         offset += chunk.size;
       }
     }
+    // A file that may hold a run (see localRun): the hashing thread loads while the round gets there.
+    const mayHoldRun = (list: readonly ChunkRef[]): boolean => {
+      let bytes = 0;
+      for (const chunk of list) if (this.localCopies.has(chunk.id)) bytes += chunk.size;
+      return bytes >= this.localRunBytes;
+    };
+    if (downloads.some(mayHoldRun)) this.localRuns.prepare();
   }
 
   /**
@@ -266,7 +286,8 @@ export class ChunkSource {
    * after the last use of its bytes; a piece never released is only left to the garbage collector.
    */
   release(piece: Uint8Array): void {
-    this.framePool.release(piece);
+    if (this.localRuns.owns(piece)) this.localRuns.release(piece);
+    else this.framePool.release(piece);
   }
 
   /** How many streamed chunks arrived in a buffer used before (see FramePool). */
@@ -307,6 +328,24 @@ export class ChunkSource {
     }
     for (let index = 0; index < chunks.length; index++) {
       const chunk = chunks[index]!;
+      const run = streaming ? this.localRun(chunks, index) : 0;
+      if (run > 0) {
+        // What follows the run is asked for now: its bytes travel while the run is read.
+        if (requestedTo < index + run) {
+          const next = this.window(chunks, index + run);
+          if (next.ids.size > 0) windows.push({ batch: this.fetch(next.ids, undefined, this.framePool), end: next.end });
+          requestedTo = next.end;
+        }
+        const given = yield* this.readRun(chunks, index, run);
+        if (given < run) {
+          // A chunk did not match: the file changed since it was scanned. The rest of the run
+          // comes from the server, asked for from here on.
+          for (let stale = index + given; stale < index + run; stale++) this.localCopies.delete(chunks[stale]!.id);
+          requestedTo = Math.min(requestedTo, index + given);
+        }
+        index += given - 1;
+        continue;
+      }
       const reused = await this.readLocal(chunk);
       if (reused !== undefined) {
         this.reusedBytes += reused.length;
@@ -344,6 +383,45 @@ export class ChunkSource {
       // The consumer holds it until it releases it (a buffer not from the pool is not counted).
       this.framePool.hold(bytes);
       yield bytes;
+    }
+  }
+
+  /**
+   * How many chunks from `index` on one local file holds one after another, in this order, if
+   * they add up to a run worth reading as one (see LocalRuns); else 0.
+   */
+  private localRun(chunks: readonly ChunkRef[], index: number): number {
+    const first = this.localCopies.get(chunks[index]!.id);
+    if (first === undefined) return 0;
+    let offset = first.offset;
+    let end = index;
+    for (; end < chunks.length; end++) {
+      const copy = this.localCopies.get(chunks[end]!.id);
+      if (copy === undefined || copy.filePath !== first.filePath || copy.offset !== offset || copy.size !== chunks[end]!.size) break;
+      offset += copy.size;
+    }
+    return offset - first.offset >= this.localRunBytes ? end - index : 0;
+  }
+
+  /** Reads a run of `count` local chunks from `index` (see LocalRuns.read); returns how many were given. */
+  private async *readRun(chunks: readonly ChunkRef[], index: number, count: number): AsyncGenerator<Uint8Array, number> {
+    const copy = this.localCopies.get(chunks[index]!.id)!;
+    let reader: ChunkReader;
+    try {
+      reader = await this.readerFor(copy.filePath);
+    } catch {
+      return 0;
+    }
+    const pieces = this.localRuns.read(reader, copy.offset, chunks.slice(index, index + count));
+    try {
+      for (;;) {
+        const step = await pieces.next();
+        if (step.done === true) return step.value;
+        this.reusedBytes += step.value.length;
+        yield step.value;
+      }
+    } finally {
+      await pieces.return(0);
     }
   }
 
@@ -549,6 +627,7 @@ export class ChunkSource {
     for (const reader of readers) await closeReader(reader);
     this.batch = null;
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+    await this.localRuns.close();
   }
 }
 
