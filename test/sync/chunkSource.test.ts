@@ -231,6 +231,16 @@ describe('ChunkSource', () => {
         },
       }) as unknown as ServerClient;
 
+    /** Reads big.bin's new version whole, as a writer does: each piece copied, then given back. */
+    const readWhole = async (source: ChunkSource, wanted: readonly { id: string; size: number }[]): Promise<Uint8Array[]> => {
+      const pieces: Uint8Array[] = [];
+      for await (const piece of source.read(wanted, true, parseLibraryPath('big.bin'))) {
+        pieces.push(new Uint8Array(piece));
+        source.release(piece);
+      }
+      return pieces;
+    };
+
     it('reads it in pieces of whole chunks, each chunk hashed on the hashing thread, and takes the pieces back once written', async () => {
       const { bytes, local, wanted, added } = await setUp();
       const asked: string[] = [];
@@ -239,11 +249,7 @@ describe('ChunkSource', () => {
       // Started as the download is set up, before the run is read: its load is off the run's path.
       expect(start).toHaveBeenCalledTimes(1);
       const reads = vi.spyOn(source.localRuns, 'read');
-      const pieces: Uint8Array[] = [];
-      for await (const piece of source.read(wanted, true, parseLibraryPath('big.bin'))) {
-        pieces.push(new Uint8Array(piece));
-        source.release(piece);
-      }
+      const pieces = await readWhole(source, wanted);
       expect(chunkIdOf(Buffer.concat(pieces))).toBe(chunkIdOf(Buffer.concat([added, bytes])));
       expect(asked).toEqual([wanted[0]!.id]);
       // One run of every old chunk, in pieces of whole chunks up to RUN_PIECE_BYTES (not one
@@ -273,11 +279,7 @@ describe('ChunkSource', () => {
       }
       const asked: string[] = [];
       const source = new ChunkSource(serverOf(contents, asked), 'lib', folder, [local], [wanted]);
-      const pieces: Uint8Array[] = [];
-      for await (const piece of source.read(wanted, true, parseLibraryPath('big.bin'))) {
-        pieces.push(new Uint8Array(piece));
-        source.release(piece);
-      }
+      const pieces = await readWhole(source, wanted);
       // The file written is the version listed, not the changed local bytes.
       expect(chunkIdOf(Buffer.concat(pieces))).toBe(chunkIdOf(Buffer.concat([added, bytes])));
       // The chunks before the changed one came from the disk, the changed one and every later one from the server.
@@ -296,11 +298,7 @@ describe('ChunkSource', () => {
       vi.spyOn(HashingThread.prototype, 'hash').mockRejectedValue(new Error('thread gone'));
       const asked: string[] = [];
       const source = new ChunkSource(serverOf(new Map([[wanted[0]!.id, added]]), asked), 'lib', folder, [local], [wanted]);
-      const pieces: Uint8Array[] = [];
-      for await (const piece of source.read(wanted, true, parseLibraryPath('big.bin'))) {
-        pieces.push(new Uint8Array(piece));
-        source.release(piece);
-      }
+      const pieces = await readWhole(source, wanted);
       expect(chunkIdOf(Buffer.concat(pieces))).toBe(chunkIdOf(Buffer.concat([added, bytes])));
       expect(asked).toEqual([wanted[0]!.id]);
       expect(source.localRuns.givenChunks).toBe(local.chunks.length);
