@@ -11,6 +11,7 @@
 // was scanned) ends the run there: the caller takes the rest from the server.
 
 import { Buffer } from 'node:buffer';
+import { boundedBatches } from '../../../shared/batches.js';
 import type { ChunkRef } from '../../../shared/model.js';
 import type { ChunkReader } from '../chunker/index.js';
 import { chunkIdOf, HashingThread } from '../chunker/index.js';
@@ -158,18 +159,12 @@ function pieceRanges(offset: number, chunks: readonly ChunkRef[]): PieceRange[] 
   const ranges: PieceRange[] = [];
   let from = 0;
   let start = offset;
-  let size = 0;
-  for (let index = 0; index < chunks.length; index++) {
-    const chunkSize = chunks[index]!.size;
-    if (size > 0 && size + chunkSize > RUN_PIECE_BYTES) {
-      ranges.push({ from, to: index, offset: start, size });
-      from = index;
-      start += size;
-      size = 0;
-    }
-    size += chunkSize;
+  for (const piece of boundedBatches(chunks, Infinity, RUN_PIECE_BYTES, (chunk) => chunk.size)) {
+    const size = sizeOf(piece, 0, piece.length);
+    ranges.push({ from, to: from + piece.length, offset: start, size });
+    from += piece.length;
+    start += size;
   }
-  if (size > 0 || from < chunks.length) ranges.push({ from, to: chunks.length, offset: start, size });
   return ranges;
 }
 
