@@ -18,6 +18,15 @@ import { parseLibraryPath } from '../../shared/paths.js';
 import { SMALL_CHUNKING } from './harness.js';
 
 let folder = '';
+/** The scanned local entry of a file of `size` bytes at `name` holding `chunks`. */
+const localFileOf = (name: string, size: number, chunks: LocalEntry['chunks']): LocalEntry => ({
+  path: parseLibraryPath(name),
+  node: { kind: 'file', size, contentHash: 'x', executable: false } as never,
+  mtimeMs: 0,
+  inode: 0,
+  statSize: size,
+  chunks,
+});
 afterEach(async () => {
   vi.restoreAllMocks();
   syncBuiltinESMExports();
@@ -31,14 +40,7 @@ describe('ChunkSource', () => {
     await writeFile(path.join(folder, 'source.bin'), bytes);
     const chunks = chunkBytes(bytes, SMALL_CHUNKING).map(({ id, size }) => ({ id, size }));
     expect(chunks.length).toBeGreaterThan(4);
-    const local: LocalEntry = {
-      path: parseLibraryPath('source.bin'),
-      node: { kind: 'file', size: bytes.length, contentHash: 'x', executable: false } as never,
-      mtimeMs: 0,
-      inode: 0,
-      statSize: bytes.length,
-      chunks,
-    };
+    const local = localFileOf('source.bin', bytes.length, chunks);
     const copies = [chunks.slice(0, 3), chunks.slice(1, 4), chunks.slice(2, 5)];
     // No chunk may come from the server: every one is on this disk.
     const client = { downloadChunks: () => Promise.reject(new Error('not expected')) } as unknown as ServerClient;
@@ -208,14 +210,7 @@ describe('ChunkSource', () => {
       for (let i = 0; i < bytes.length; i++) bytes[i] = (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
       await writeFile(path.join(folder, 'big.bin'), bytes);
       const chunks = chunkBytes(bytes, DEFAULT_CHUNKING).map(({ id, size }) => ({ id, size }));
-      const local: LocalEntry = {
-        path: parseLibraryPath('big.bin'),
-        node: { kind: 'file', size: bytes.length, contentHash: 'x', executable: false } as never,
-        mtimeMs: 0,
-        inode: 0,
-        statSize: bytes.length,
-        chunks,
-      };
+      const local = localFileOf('big.bin', bytes.length, chunks);
       const added = new Uint8Array(1000).fill(7);
       return { bytes, local, wanted: [{ id: chunkIdOf(added), size: added.length }, ...chunks], added };
     };
